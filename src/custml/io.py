@@ -1,0 +1,144 @@
+"""Reading and writing tables: parquet and CSV in, parquet out, with errors that name the table and file.
+
+Writes are atomic (a temporary file in the same folder, then ``os.replace``) so that a killed run leaves the
+previous file intact.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from custml.errors import DataFileError
+
+__all__ = [
+    "atomic_write",
+    "find_table_file",
+    "read_json",
+    "read_table",
+    "read_tables",
+    "write_json",
+    "write_table",
+]
+
+_SUFFIXES = (".parquet", ".csv", ".tsv", ".txt")
+
+
+def find_table_file(folder: Path | str, table: str) -> Path | None:
+    """The file holding ``table`` in ``folder`` (``table.parquet``, then ``.csv``/``.tsv``/``.txt``), or None."""
+    folder = Path(folder)
+    for suffix in _SUFFIXES:
+        p = folder / f"{table}{suffix}"
+        if p.is_file():
+            return p
+    return None
+
+
+def read_table(path: Path | str, table: str | None = None) -> pd.DataFrame:
+    """Read one table from parquet or delimited text (the delimiter is sniffed).
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing, empty, truncated, or not a readable parquet/CSV file; the message names the table.
+    """
+    path = Path(path)
+    name = table or path.stem
+    if not path.is_file():
+        raise DataFileError(f"{name}: file not found: {path}")
+    if path.stat().st_size == 0:
+        raise DataFileError(f"{name}: file is empty: {path}")
+    if path.suffix == ".parquet":
+        try:
+            return pq.read_table(path).to_pandas()
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise DataFileError(
+                f"{name}: cannot read parquet file {path.name} (truncated or not parquet: {exc})"
+            ) from None
+    try:
+        with path.open("r", encoding="utf-8", newline="") as fh:
+            sample = fh.read(64_000)
+        try:
+            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+        return pd.read_csv(path, sep=delimiter)
+    except UnicodeDecodeError:
+        raise DataFileError(f"{name}: {path.name} is not UTF-8 text (is it a binary or parquet file?)") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataFileError(f"{name}: cannot parse {path.name} as delimited text ({exc})") from None
+
+
+def read_tables(
+    folder: Path | str, required: Iterable[str], optional: Iterable[str] = ()
+) -> dict[str, pd.DataFrame]:
+    """Read the named tables from ``folder``; a missing required table raises, a missing optional one is skipped."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataFileError(f"data folder not found: {folder}")
+    out: dict[str, pd.DataFrame] = {}
+    for name in required:
+        p = find_table_file(folder, name)
+        if p is None:
+            raise DataFileError(f"{name}: no {name}.parquet or {name}.csv in {folder}")
+        out[name] = read_table(p, name)
+    for name in optional:
+        p = find_table_file(folder, name)
+        if p is not None:
+            out[name] = read_table(p, name)
+    return out
+
+
+def atomic_write(path: Path | str, write: Any) -> Path:
+    """Call ``write(tmp_path)`` then move the temporary file onto ``path`` in one step."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_table(df: pd.DataFrame, path: Path | str, *, csv_copy: bool = False) -> Path:
+    """Write ``df`` as parquet atomically (and a CSV beside it when ``csv_copy``); return the parquet path.
+
+    The file is written without the pandas index and with deterministic settings, so the same frame gives the
+    same bytes.
+    """
+    path = Path(path)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    if csv_copy:
+        atomic_write(path.with_suffix(".csv"), lambda tmp: df.to_csv(tmp, index=False))
+    return path
+
+
+def write_json(obj: Any, path: Path | str) -> Path:
+    """Write ``obj`` as indented, key-sorted JSON atomically."""
+    text = json.dumps(obj, indent=2, sort_keys=True, default=str, ensure_ascii=False)
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
+
+
+def read_json(path: Path | str) -> Any:
+    """Read a JSON file, raising :class:`DataFileError` with the path if it is missing or invalid."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataFileError(f"file not found: {path}") from None
+    except json.JSONDecodeError as exc:
+        raise DataFileError(f"{path}: not valid JSON ({exc})") from None
