@@ -1,0 +1,95 @@
+"""Paths/settings, YAML parameters and table I/O."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import pytest
+from pydantic import BaseModel
+
+from custml.config import find_project_root, get_paths, load_params, tracking_uri
+from custml.errors import ConfigError, DataFileError
+from custml.io import read_json, read_table, read_tables, write_json, write_table
+
+
+class _Params(BaseModel):
+    horizon_days: int = 90
+    name: str
+
+
+def test_project_root_from_env(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CUSTML_HOME", str(tmp_path))
+    assert find_project_root() == tmp_path.resolve()
+    paths = get_paths().ensure()
+    assert paths.raw == tmp_path / "data" / "raw" and paths.raw.is_dir()
+
+
+def test_tracking_uri_defaults_to_sqlite_and_respects_env(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert tracking_uri(get_paths(tmp_path)) == f"sqlite:///{tmp_path.resolve()}/mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5999")
+    assert tracking_uri() == "http://127.0.0.1:5999"
+
+
+def test_load_params_typed_and_errors_name_the_field(tmp_path) -> None:
+    p = tmp_path / "c.yaml"
+    p.write_text("train:\n  name: churn\n  horizon_days: 30\n")
+    assert load_params(p, _Params, section="train") == _Params(name="churn", horizon_days=30)
+    p.write_text("train:\n  name: churn\n  horizon_days: soon\n")
+    with pytest.raises(ConfigError, match="horizon_days"):
+        load_params(p, _Params, section="train")
+    with pytest.raises(ConfigError, match="not found"):
+        load_params(tmp_path / "missing.yaml", _Params)
+
+
+def test_write_table_is_deterministic_and_round_trips(tmp_path) -> None:
+    df = pd.DataFrame({"a": [1, 2], "b": ["x", "y"], "t": pd.to_datetime(["2024-01-01", "2024-01-02"])})
+    p1, p2 = write_table(df, tmp_path / "one.parquet"), write_table(df, tmp_path / "two.parquet")
+    assert hashlib.sha256(p1.read_bytes()).digest() == hashlib.sha256(p2.read_bytes()).digest()
+    pd.testing.assert_frame_equal(read_table(p1), df, check_dtype=False)
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_atomic_write_keeps_previous_file_when_writer_fails(tmp_path) -> None:
+    path = write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.parquet")
+    before = path.read_bytes()
+
+    bad = pd.DataFrame({"a": [object()]})  # pyarrow cannot convert an arbitrary object
+    with pytest.raises(Exception):  # noqa: B017 - any conversion error
+        write_table(bad, path)
+    assert path.read_bytes() == before
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_read_table_errors_name_the_table(tmp_path) -> None:
+    with pytest.raises(DataFileError, match="orders: file not found"):
+        read_table(tmp_path / "orders.parquet", "orders")
+    (tmp_path / "orders.parquet").write_bytes(b"PAR1 truncated")
+    with pytest.raises(DataFileError, match="orders: cannot read parquet"):
+        read_table(tmp_path / "orders.parquet", "orders")
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(DataFileError, match="empty"):
+        read_table(tmp_path / "empty.csv")
+
+
+def test_read_csv_sniffs_delimiter(tmp_path) -> None:
+    (tmp_path / "orders.csv").write_text("order_id;customer_id;net_amount\no1;a;1.5\no2;b;2\n")
+    df = read_table(tmp_path / "orders.csv")
+    assert list(df.columns) == ["order_id", "customer_id", "net_amount"] and df["net_amount"].sum() == 3.5
+
+
+def test_read_tables_required_and_optional(tmp_path) -> None:
+    write_table(pd.DataFrame({"a": [1]}), tmp_path / "orders.parquet")
+    tables = read_tables(tmp_path, required=["orders"], optional=["interactions"])
+    assert list(tables) == ["orders"]
+    with pytest.raises(DataFileError, match="customers: no customers.parquet"):
+        read_tables(tmp_path, required=["customers"])
+
+
+def test_json_round_trip_and_error(tmp_path) -> None:
+    write_json({"b": 1, "a": "x"}, tmp_path / "m.json")
+    assert read_json(tmp_path / "m.json") == {"a": "x", "b": 1}
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(DataFileError, match="not valid JSON"):
+        read_json(tmp_path / "bad.json")
