@@ -1,0 +1,71 @@
+"""Execute every numbered notebook headless at small size, and check each is paired with its py:percent source.
+
+The size comes from the notebook's cell tagged ``parameters``: like papermill, the test inserts a cell after it
+that overrides those names with small values (``NOTEBOOK_TEST_PARAMETERS``), then runs the notebook with nbclient in
+a temporary project root and a temporary MLflow store. A notebook that raises fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+# Small sizes for the test run; a notebook's parameters cell documents its default (committed) size.
+NOTEBOOK_TEST_PARAMETERS = {"N_CUSTOMERS": 3_000, "SEED": 7, "SMALL": True}
+
+
+def _parameters_index(nb: nbformat.NotebookNode) -> int:
+    for i, cell in enumerate(nb.cells):
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            return i
+    raise AssertionError("notebook has no cell tagged 'parameters'")
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_executes_at_small_size(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nb = nbformat.read(path, as_version=4)
+    idx = _parameters_index(nb)
+    source = nb.cells[idx].source
+    overrides = {k: v for k, v in NOTEBOOK_TEST_PARAMETERS.items() if f"{k} =" in source or f"{k}=" in source}
+    injected = "\n".join(f"{k} = {v!r}" for k, v in overrides.items())
+    nb.cells.insert(idx + 1, nbformat.v4.new_code_cell(injected, metadata={"tags": ["injected-parameters"]}))
+    monkeypatch.setenv("CUSTML_HOME", str(tmp_path))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    client = NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    client.execute()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_is_paired_with_py_percent_source(path: Path) -> None:
+    paired = path.with_suffix(".py")
+    assert paired.is_file(), f"{path.name} has no paired {paired.name} (run `jupytext --sync {path}`)"
+    from_ipynb = jupytext.writes(jupytext.read(path), fmt="py:percent")
+    from_py = jupytext.writes(jupytext.read(paired), fmt="py:percent")
+    assert from_ipynb == from_py, f"{path.name} and {paired.name} differ (run `jupytext --sync {path}`)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_is_committed_executed_and_imports_custml(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert any("import custml" in c.source or "from custml" in c.source for c in code)
+    assert any("autoreload" in c.source for c in code[:2]), "start with %load_ext autoreload / %autoreload 2"
+    assert all(c.get("execution_count") for c in code), f"{path.name} is not committed executed"
+    errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, f"{path.name} was committed with an error output"
