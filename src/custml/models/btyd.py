@@ -488,6 +488,12 @@ class BetaGeoFitter(_BTYDBase):
     converged_ : bool
         Whether the optimiser reported convergence.
 
+    Notes
+    -----
+    The closed-form expectations divide by ``a - 1`` and use ``2F1(.; a + b - 1; .)``, so they are undefined
+    at exactly ``a == 1`` or ``a + b <= 1`` (as in ``lifetimes``); P(alive) and the purchase probability are not
+    affected.
+
     Examples
     --------
     >>> import numpy as np
