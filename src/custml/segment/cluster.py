@@ -1,0 +1,539 @@
+"""Data-driven customer clusters: a scikit-learn pipeline (impute, de-skew, scale, cluster) with k chosen by data.
+
+:class:`CustomerClusterer` wraps ``SimpleImputer(median) -> SkewTransformer -> StandardScaler -> KMeans or
+GaussianMixture``. The number of clusters is chosen over a range by silhouette (on a sample),
+Calinski-Harabasz, Davies-Bouldin, inertia and, for the Gaussian mixture, BIC; the whole curve is kept in
+``k_curve_``. Model selection and the final fit run on random samples (``selection_sample_size``,
+``fit_sample_size``) and every customer is then labelled by ``predict``, which keeps a million customers well
+under a minute. Cluster ids are renumbered by size (0 = largest) so that they are stable across refits.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator, ClusterMixin, OneToOneFeatureMixin, TransformerMixin, clone
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.impute import SimpleImputer
+from sklearn.metrics import (
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    silhouette_score,
+)
+from sklearn.mixture import GaussianMixture
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import PowerTransformer, StandardScaler
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from custml.errors import ConfigError, SchemaError
+
+__all__ = [
+    "DEFAULT_CLUSTER_FEATURES",
+    "CustomerClusterer",
+    "SkewTransformer",
+    "bootstrap_stability",
+    "select_k",
+]
+
+logger = logging.getLogger(__name__)
+
+# Behavioural features that separate customers in ways a marketer can act on (value, frequency, recency,
+# cadence, discount use, basket breadth, channel, service). Columns absent from the frame are dropped.
+DEFAULT_CLUSTER_FEATURES: tuple[str, ...] = (
+    "recency_days",
+    "frequency_orders",
+    "monetary_mean",
+    "revenue_365d",
+    "orders_365d",
+    "tenure_days",
+    "gap_mean_days",
+    "discount_share_365d",
+    "category_entropy",
+    "share_channel_app",
+    "share_channel_store",
+    "complaints_365d",
+    "email_open_rate_90d",
+    "app_sessions_90d",
+)
+
+_HIGHER_IS_BETTER = {"silhouette": True, "calinski_harabasz": True, "davies_bouldin": False, "bic": False}
+
+
+class SkewTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Reduce skew column by column: ``log1p`` for non-negative skewed columns, Yeo-Johnson for the others.
+
+    A column is treated when its absolute sample skewness exceeds ``threshold``; the choice per column is
+    kept in ``transforms_``.
+
+    Parameters
+    ----------
+    threshold : float
+        Absolute skewness above which a column is transformed.
+
+    Examples
+    --------
+    >>> X = np.c_[np.exp(np.linspace(0, 8, 50)), np.linspace(-1, 1, 50)]
+    >>> SkewTransformer().fit(X).transforms_
+    ['log1p', 'none']
+    """
+
+    def __init__(self, threshold: float = 1.0) -> None:
+        self.threshold = threshold
+
+    def fit(self, X: Any, y: Any = None) -> SkewTransformer:
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+        self.transforms_: list[str] = []
+        self.power_: dict[int, PowerTransformer] = {}
+        for j in range(X.shape[1]):
+            col = X[:, j]
+            col = col[np.isfinite(col)]
+            skew = _skewness(col)
+            if abs(skew) <= self.threshold or col.size < 3:
+                self.transforms_.append("none")
+            elif col.min() >= 0 and skew > 0:
+                self.transforms_.append("log1p")
+            else:
+                self.transforms_.append("yeo-johnson")
+                self.power_[j] = PowerTransformer(method="yeo-johnson", standardize=False).fit(
+                    col.reshape(-1, 1)
+                )
+        return self
+
+    def transform(self, X: Any) -> NDArray[np.float64]:
+        check_is_fitted(self, "transforms_")
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False, copy=True)
+        for j, how in enumerate(self.transforms_):
+            if how == "log1p":
+                X[:, j] = np.log1p(np.clip(X[:, j], 0, None))
+            elif how == "yeo-johnson":
+                X[:, j] = self.power_[j].transform(X[:, j : j + 1]).ravel()
+        return X
+
+
+def _skewness(x: NDArray[np.float64]) -> float:
+    if x.size < 3:
+        return 0.0
+    sd = x.std()
+    if sd == 0 or not np.isfinite(sd):
+        return 0.0
+    return float(np.mean(((x - x.mean()) / sd) ** 3))
+
+
+def _preprocessor(skew_threshold: float) -> Pipeline:
+    return Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+            ("deskew", SkewTransformer(threshold=skew_threshold)),
+            ("scale", StandardScaler()),
+        ]
+    )
+
+
+def _model(method: str, k: int, random_state: int | None, n_init: int, n_rows: int) -> Any:
+    if method == "kmeans":
+        if n_rows > 200_000:
+            return MiniBatchKMeans(
+                n_clusters=k, random_state=random_state, n_init=n_init, batch_size=4096, max_iter=200
+            )
+        return KMeans(n_clusters=k, random_state=random_state, n_init=n_init)
+    if method == "gmm":
+        return GaussianMixture(
+            n_components=k,
+            covariance_type="full",
+            random_state=random_state,
+            n_init=max(1, n_init // 2),
+            reg_covar=1e-4,
+            max_iter=200,
+        )
+    raise ConfigError(f"clustering method must be 'kmeans' or 'gmm', got {method!r}")
+
+
+def _select_columns(X: pd.DataFrame, features: Sequence[str] | None) -> list[str]:
+    if features is None:
+        cols = [c for c in DEFAULT_CLUSTER_FEATURES if c in X.columns]
+        if not cols:
+            raise SchemaError("features", None, "none of the default clustering features is present")
+        return cols
+    missing = [c for c in features if c not in X.columns]
+    if missing:
+        raise SchemaError("features", missing[0], "required clustering column is missing")
+    return list(features)
+
+
+def _as_frame(X: Any) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        return X
+    arr = np.asarray(X, dtype=float)
+    if arr.ndim != 2:
+        raise ValueError(f"expected a 2-D table of features, got shape {arr.shape}")
+    return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+
+
+def _numeric_block(X: pd.DataFrame, columns: Sequence[str]) -> NDArray[np.float64]:
+    for c in columns:
+        if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]) or X[c].isna().all()):
+            raise SchemaError("features", c, f"clustering needs numeric columns, got dtype {X[c].dtype}")
+    return X[list(columns)].to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _sample_rows(n: int, size: int | None, rng: np.random.Generator) -> NDArray[np.int64]:
+    if size is None or n <= size:
+        return np.arange(n)
+    return np.sort(rng.choice(n, size=size, replace=False))
+
+
+def _score_solution(
+    Z: NDArray[np.float64], labels: NDArray[np.int64], silhouette_n: int, random_state: int | None
+) -> dict[str, float]:
+    n_labels = np.unique(labels).size
+    if n_labels < 2:
+        return {"silhouette": math.nan, "calinski_harabasz": math.nan, "davies_bouldin": math.nan}
+    return {
+        "silhouette": float(
+            silhouette_score(Z, labels, sample_size=min(silhouette_n, Z.shape[0]), random_state=random_state)
+        ),
+        "calinski_harabasz": float(calinski_harabasz_score(Z, labels)),
+        "davies_bouldin": float(davies_bouldin_score(Z, labels)),
+    }
+
+
+def _k_curve(
+    Z: NDArray[np.float64],
+    k_values: Sequence[int],
+    method: str,
+    *,
+    silhouette_sample_size: int,
+    random_state: int | None,
+    n_init: int,
+) -> pd.DataFrame:
+    rows = []
+    for k in k_values:
+        model = _model(method, int(k), random_state, n_init, Z.shape[0]).fit(Z)
+        labels = model.predict(Z)
+        row: dict[str, float] = {"k": int(k)}
+        row.update(_score_solution(Z, labels, silhouette_sample_size, random_state))
+        if method == "kmeans":
+            row["inertia"] = float(model.inertia_)
+        else:
+            row["bic"] = float(model.bic(Z))
+            row["aic"] = float(model.aic(Z))
+        rows.append(row)
+        logger.info("k=%d: %s", k, {key: round(v, 4) for key, v in row.items() if key != "k"})
+    return pd.DataFrame(rows)
+
+
+def _choose_k(curve: pd.DataFrame, metric: str) -> int:
+    if metric not in curve.columns:
+        raise ConfigError(
+            f"selection metric {metric!r} is not in the k curve (columns: {list(curve.columns)})"
+        )
+    vals = curve[metric]
+    if vals.isna().all():
+        return int(curve["k"].iloc[0])
+    idx = vals.idxmax() if _HIGHER_IS_BETTER[metric] else vals.idxmin()
+    return int(curve.loc[idx, "k"])
+
+
+def _k_values(k_range: tuple[int, int]) -> list[int]:
+    lo, hi = int(k_range[0]), int(k_range[1])
+    if lo < 2 or hi < lo:
+        raise ConfigError(f"k_range must satisfy 2 <= low <= high, got {k_range}")
+    return list(range(lo, hi + 1))
+
+
+def select_k(
+    X: pd.DataFrame,
+    k_range: tuple[int, int] = (2, 10),
+    *,
+    method: Literal["kmeans", "gmm"] = "kmeans",
+    features: Sequence[str] | None = None,
+    sample_size: int | None = 20_000,
+    silhouette_sample_size: int = 5_000,
+    skew_threshold: float = 1.0,
+    metric: str | None = None,
+    random_state: int | None = 0,
+    n_init: int = 4,
+) -> pd.DataFrame:
+    """Fit the pipeline for each k in ``k_range`` (inclusive) on a sample and score each solution.
+
+    Returns
+    -------
+    DataFrame
+        One row per k: ``k, silhouette, calinski_harabasz, davies_bouldin`` and ``inertia`` (kmeans) or
+        ``bic, aic`` (gmm), plus a boolean ``chosen`` marking the best k by ``metric`` (default: silhouette
+        for kmeans, BIC for gmm).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> Xb, _ = make_blobs(600, centers=[[0, 0, 0], [8, 0, 0], [0, 8, 0]], random_state=0)
+    >>> curve = select_k(pd.DataFrame(Xb, columns=["a", "b", "c"]), (2, 5), features=["a", "b", "c"])
+    >>> int(curve.loc[curve["chosen"], "k"].iloc[0])
+    3
+    """
+    X = _as_frame(X)
+    cols = _select_columns(X, features)
+    rng = np.random.default_rng(random_state)
+    rows = _sample_rows(len(X), sample_size, rng)
+    block = _numeric_block(X.iloc[rows], cols)
+    Z = _preprocessor(skew_threshold).fit_transform(block)
+    curve = _k_curve(
+        Z,
+        _k_values(k_range),
+        method,
+        silhouette_sample_size=silhouette_sample_size,
+        random_state=random_state,
+        n_init=n_init,
+    )
+    metric = metric or ("silhouette" if method == "kmeans" else "bic")
+    best = _choose_k(curve, metric)
+    curve["chosen"] = curve["k"] == best
+    return curve
+
+
+class CustomerClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
+    """Customer clustering pipeline: median impute, de-skew, standardise, KMeans or Gaussian mixture.
+
+    Parameters
+    ----------
+    method : {"kmeans", "gmm"}
+        Clustering model. KMeans switches to MiniBatchKMeans when the fit sample exceeds 200,000 rows.
+    features : sequence of str, optional
+        Columns to cluster on (default: those of :data:`DEFAULT_CLUSTER_FEATURES` present in ``X``).
+    n_clusters : int, optional
+        Fixed number of clusters; when None, k is chosen over ``k_range`` by ``selection_metric``.
+    k_range : (int, int)
+        Inclusive range of k tried when ``n_clusters`` is None.
+    selection_metric : str, optional
+        ``"silhouette"``, ``"calinski_harabasz"``, ``"davies_bouldin"`` or ``"bic"`` (gmm only); default
+        silhouette for kmeans and BIC for gmm.
+    skew_threshold : float
+        Absolute skewness above which a feature is log1p / Yeo-Johnson transformed.
+    selection_sample_size, fit_sample_size : int or None
+        Rows sampled for choosing k and for fitting the final model (None: all rows).
+    silhouette_sample_size : int
+        Rows used for each silhouette score.
+    n_init : int
+        Initialisations per fit.
+    random_state : int or None
+        Seed for sampling and the models; a fixed seed gives identical labels.
+
+    Attributes
+    ----------
+    pipeline_ : Pipeline
+        Fitted ``impute -> deskew -> scale -> model`` pipeline (model labels are renumbered by ``label_map_``).
+    n_clusters_ : int
+    k_curve_ : DataFrame or None
+        Output of the k selection (None when ``n_clusters`` was given).
+    labels_ : ndarray
+        Cluster of every training row (0 = largest cluster).
+    feature_names_in_, n_features_in_ :
+        Columns used for clustering.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> Xb, _ = make_blobs(300, n_features=2, centers=2, random_state=1)
+    >>> X = pd.DataFrame(Xb, columns=["a", "b"])
+    >>> cc = CustomerClusterer(features=["a", "b"], k_range=(2, 4), random_state=0).fit(X)
+    >>> cc.n_clusters_, sorted(np.bincount(cc.labels_).tolist())
+    (2, [150, 150])
+    """
+
+    def __init__(
+        self,
+        method: Literal["kmeans", "gmm"] = "kmeans",
+        features: Sequence[str] | None = None,
+        n_clusters: int | None = None,
+        k_range: tuple[int, int] = (2, 10),
+        selection_metric: str | None = None,
+        skew_threshold: float = 1.0,
+        selection_sample_size: int | None = 20_000,
+        fit_sample_size: int | None = 200_000,
+        silhouette_sample_size: int = 5_000,
+        n_init: int = 4,
+        random_state: int | None = 0,
+    ) -> None:
+        self.method = method
+        self.features = features
+        self.n_clusters = n_clusters
+        self.k_range = k_range
+        self.selection_metric = selection_metric
+        self.skew_threshold = skew_threshold
+        self.selection_sample_size = selection_sample_size
+        self.fit_sample_size = fit_sample_size
+        self.silhouette_sample_size = silhouette_sample_size
+        self.n_init = n_init
+        self.random_state = random_state
+
+    # -- fitting -------------------------------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any = None) -> CustomerClusterer:
+        """Choose k (unless fixed), fit the pipeline on a sample and label every row of ``X``."""
+        if self.method not in ("kmeans", "gmm"):
+            raise ConfigError(f"clustering method must be 'kmeans' or 'gmm', got {self.method!r}")
+        X = _as_frame(X)
+        cols = _select_columns(X, self.features)
+        if len(X) < 3:
+            raise SchemaError("features", None, "clustering needs at least 3 customers", n_rows=len(X))
+        block = _numeric_block(X, cols)
+        rng = np.random.default_rng(self.random_state)
+        if self.n_clusters is None:
+            metric = self.selection_metric or ("silhouette" if self.method == "kmeans" else "bic")
+            sel_rows = _sample_rows(len(X), self.selection_sample_size, rng)
+            sel = block[sel_rows]
+            Z = _preprocessor(self.skew_threshold).fit_transform(sel)
+            ks = [k for k in _k_values(self.k_range) if k < len(sel)]
+            curve = _k_curve(
+                Z,
+                ks,
+                self.method,
+                silhouette_sample_size=self.silhouette_sample_size,
+                random_state=self.random_state,
+                n_init=self.n_init,
+            )
+            k = _choose_k(curve, metric)
+            curve["chosen"] = curve["k"] == k
+            self.k_curve_: pd.DataFrame | None = curve
+            logger.info("chose k=%d by %s", k, metric)
+        else:
+            k = int(self.n_clusters)
+            if k < 1 or k > len(X):
+                raise ConfigError(f"n_clusters must be between 1 and the number of rows, got {k}")
+            self.k_curve_ = None
+        fit_rows = _sample_rows(len(X), self.fit_sample_size, rng)
+        fit_block = block[fit_rows]
+        pipe = _preprocessor(self.skew_threshold)
+        pipe.steps.append(("model", _model(self.method, k, self.random_state, self.n_init, len(fit_rows))))
+        pipe.fit(fit_block)
+        self.pipeline_ = pipe
+        self.feature_names_in_ = np.asarray(cols, dtype=object)
+        self.n_features_in_ = len(cols)
+        self.n_clusters_ = k
+        raw = pipe.predict(block)
+        counts = np.bincount(raw, minlength=k)
+        # Renumber by size (ties by original id) so cluster 0 is the largest, whatever the model's init.
+        order = np.lexsort((np.arange(k), -counts))
+        self.label_map_ = np.empty(k, dtype=np.int64)
+        self.label_map_[order] = np.arange(k)
+        self.labels_ = self.label_map_[raw]
+        return self
+
+    def fit_predict(self, X: Any, y: Any = None, **kwargs: Any) -> NDArray[np.int64]:
+        return self.fit(X).labels_
+
+    # -- using ---------------------------------------------------------------------------------------------
+
+    def _block(self, X: Any) -> NDArray[np.float64]:
+        check_is_fitted(self, "pipeline_")
+        X = _as_frame(X)
+        cols = list(self.feature_names_in_)
+        missing = [c for c in cols if c not in X.columns]
+        if missing:
+            raise SchemaError("features", missing[0], "required clustering column is missing")
+        return _numeric_block(X, cols)
+
+    def predict(self, X: Any) -> NDArray[np.int64]:
+        """Cluster id (0 = largest training cluster) of each row."""
+        return self.label_map_[self.pipeline_.predict(self._block(X))]
+
+    def predict_proba(self, X: Any) -> NDArray[np.float64]:
+        """Membership probabilities (gmm) or a one-hot of the nearest centre (kmeans), columns by cluster id."""
+        Z = self.preprocess(X)
+        model = self.pipeline_[-1]
+        raw = model.predict_proba(Z) if self.method == "gmm" else np.eye(self.n_clusters_)[model.predict(Z)]
+        out = np.empty_like(raw)
+        out[:, self.label_map_] = raw
+        return out
+
+    def preprocess(self, X: Any) -> NDArray[np.float64]:
+        """The imputed, de-skewed, standardised features the model sees (for projections and diagnostics)."""
+        return self.pipeline_[:-1].transform(self._block(X))
+
+    def transform(self, X: Any) -> NDArray[np.float64]:
+        """Distance to each cluster centre (kmeans) or membership probability (gmm), columns by cluster id."""
+        if self.method == "gmm":
+            return self.predict_proba(X)
+        Z = self.preprocess(X)
+        raw = self.pipeline_[-1].transform(Z)
+        out = np.empty_like(raw)
+        out[:, self.label_map_] = raw
+        return out
+
+    def get_feature_names_out(self, input_features: Any = None) -> NDArray[np.object_]:
+        """``cluster_<i>_distance`` (kmeans) or ``cluster_<i>_proba`` (gmm) for i in 0..k-1."""
+        check_is_fitted(self, "pipeline_")
+        kind = "proba" if self.method == "gmm" else "distance"
+        return np.asarray([f"cluster_{i}_{kind}" for i in range(self.n_clusters_)], dtype=object)
+
+    @property
+    def transforms_(self) -> dict[str, str]:
+        """How each feature was de-skewed (``none``, ``log1p`` or ``yeo-johnson``)."""
+        check_is_fitted(self, "pipeline_")
+        return dict(zip(self.feature_names_in_, self.pipeline_["deskew"].transforms_, strict=True))
+
+    def cluster_centers(self) -> pd.DataFrame:
+        """Cluster centres (kmeans) or means (gmm) in standardised units, one row per cluster id."""
+        check_is_fitted(self, "pipeline_")
+        model = self.pipeline_[-1]
+        centres = model.cluster_centers_ if self.method == "kmeans" else model.means_
+        out = np.empty_like(centres)
+        out[self.label_map_] = centres
+        return pd.DataFrame(out, columns=list(self.feature_names_in_)).rename_axis("cluster")
+
+
+def bootstrap_stability(
+    clusterer: CustomerClusterer,
+    X: pd.DataFrame,
+    *,
+    n_boot: int = 10,
+    sample_size: int | None = 20_000,
+    eval_size: int = 20_000,
+    random_state: int | None = 0,
+) -> dict[str, Any]:
+    """Bootstrap adjusted Rand index of a fitted clusterer's solution.
+
+    For each of ``n_boot`` rounds the pipeline (with k fixed at ``clusterer.n_clusters_``) is refitted on a
+    bootstrap resample of ``sample_size`` rows, and its labels on a common evaluation sample of
+    ``eval_size`` rows are compared with the fitted solution's labels by the adjusted Rand index.
+
+    Returns
+    -------
+    dict
+        ``ari_mean, ari_std, ari_min, ari_max, n_boot, aris`` (list of floats).
+    """
+    check_is_fitted(clusterer, "pipeline_")
+    X = _as_frame(X)
+    rng = np.random.default_rng(random_state)
+    eval_rows = _sample_rows(len(X), eval_size, rng)
+    X_eval = X.iloc[eval_rows]
+    reference = clusterer.predict(X_eval)
+    n_draw = len(X) if sample_size is None else min(sample_size, len(X))
+    aris: list[float] = []
+    for b in range(n_boot):
+        rows = rng.choice(len(X), size=n_draw, replace=True)
+        seed = None if random_state is None else int(random_state) + 1 + b
+        boot = clone(clusterer).set_params(
+            n_clusters=clusterer.n_clusters_,
+            features=list(clusterer.feature_names_in_),
+            fit_sample_size=None,
+            random_state=seed,
+        )
+        boot.fit(X.iloc[rows])
+        aris.append(float(adjusted_rand_score(reference, boot.predict(X_eval))))
+    arr = np.asarray(aris)
+    return {
+        "ari_mean": float(arr.mean()) if arr.size else math.nan,
+        "ari_std": float(arr.std()) if arr.size else math.nan,
+        "ari_min": float(arr.min()) if arr.size else math.nan,
+        "ari_max": float(arr.max()) if arr.size else math.nan,
+        "n_boot": int(n_boot),
+        "aris": aris,
+    }
