@@ -1,0 +1,55 @@
+"""Batch scoring: probabilities, expected value, segments, reason codes and recommended actions per customer.
+
+:mod:`custml.scoring.score` builds the scores table (pure), :mod:`custml.scoring.actions` holds the documented
+action table, :mod:`custml.scoring.drift` measures feature drift against the training reference.
+"""
+
+from custml.scoring.actions import (
+    DEFAULT_ACTION_TABLE,
+    NO_ACTION,
+    ActionCondition,
+    ActionRule,
+    ActionTable,
+    action_table_frame,
+    assign_actions,
+    match_action_rules,
+)
+from custml.scoring.drift import (
+    DriftThresholds,
+    drift_reference,
+    feature_drift,
+    population_stability_index,
+)
+from custml.scoring.score import (
+    SCORE_COLUMNS,
+    ClvParams,
+    ScoreParams,
+    ScoringModel,
+    expected_value_12m,
+    score_customers,
+    scores_meta,
+    scores_summary,
+)
+
+__all__ = [
+    "DEFAULT_ACTION_TABLE",
+    "NO_ACTION",
+    "SCORE_COLUMNS",
+    "ActionCondition",
+    "ActionRule",
+    "ActionTable",
+    "ClvParams",
+    "DriftThresholds",
+    "ScoreParams",
+    "ScoringModel",
+    "action_table_frame",
+    "assign_actions",
+    "drift_reference",
+    "expected_value_12m",
+    "feature_drift",
+    "match_action_rules",
+    "population_stability_index",
+    "score_customers",
+    "scores_meta",
+    "scores_summary",
+]
