@@ -1,0 +1,116 @@
+"""Typed training parameters for the churn and repurchase models (loaded from ``experiments/*.yaml``)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["DEFAULT_HORIZON_DAYS", "GateParams", "LightGBMParams", "TrainParams", "TuneParams"]
+
+Task = Literal["churn", "repurchase"]
+
+# Label horizons agreed in the features contract: churn = no order in 90 days, repurchase = order in 30 days.
+DEFAULT_HORIZON_DAYS: dict[str, int] = {"churn": 90, "repurchase": 30}
+
+
+class LightGBMParams(BaseModel):
+    """LightGBM booster settings (the defaults are the tuned-by-hand default config, good without a search)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    learning_rate: float = Field(0.05, gt=0, le=1)
+    num_leaves: int = Field(31, ge=2)
+    max_depth: int = -1
+    min_child_samples: int = Field(200, ge=1)
+    min_split_gain: float = Field(0.0, ge=0)
+    feature_fraction: float = Field(0.8, gt=0, le=1)
+    bagging_fraction: float = Field(0.8, gt=0, le=1)
+    bagging_freq: int = Field(1, ge=0)
+    lambda_l1: float = Field(0.0, ge=0)
+    lambda_l2: float = Field(1.0, ge=0)
+    max_bin: int = Field(255, ge=4)
+    cat_smooth: float = Field(10.0, ge=0)
+    max_cat_to_onehot: int = Field(8, ge=1)
+    num_threads: int = Field(0, ge=0, description="0: LightGBM's default (all cores)")
+
+    def to_lightgbm(self) -> dict[str, Any]:
+        """The settings as a LightGBM parameter dict."""
+        return self.model_dump()
+
+
+class GateParams(BaseModel):
+    """Promotion rule: a challenger becomes champion only if it beats the champion on the same holdout."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: Literal["roc_auc", "pr_auc", "brier", "log_loss", "ece"] = "roc_auc"
+    margin: float = Field(0.002, ge=0, description="required improvement over the champion, in metric units")
+
+
+class TuneParams(BaseModel):
+    """Optional Optuna search over the LightGBM settings (validation cut-off only; nested MLflow runs)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n_trials: int = Field(0, ge=0, description="0: no search, the default config is used")
+    timeout_s: float | None = Field(None, gt=0)
+
+
+class TrainParams(BaseModel):
+    """Everything that defines one training run; logged in full as the run's parameters.
+
+    The split is by cut-off date: the latest cut-off is the test set; the validation cut-off is the latest one
+    whose label window ends by the test cut-off (``purge_label_overlap``), and training cut-offs likewise end
+    their label window by the validation cut-off. Early stopping and calibration see only the validation rows.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: Task = "churn"
+    horizon_days: int | None = Field(
+        None, gt=0, description="label horizon; default 90 (churn) / 30 (repurchase)"
+    )
+    n_train_cutoffs: int = Field(6, ge=1, description="training cut-offs (the CLI builds this many)")
+    cutoff_step_days: int = Field(30, gt=0)
+    purge_label_overlap: bool = True
+    lightgbm: LightGBMParams = Field(default_factory=LightGBMParams)
+    n_estimators: int = Field(2000, ge=1)
+    early_stopping_rounds: int = Field(100, ge=1)
+    class_imbalance: Literal["balanced", "none"] = "balanced"
+    calibration: Literal["isotonic", "platt"] = "isotonic"
+    btyd_features: bool = True
+    btyd_time_unit_days: float = Field(7.0, gt=0)
+    clv_months: int = Field(12, ge=1)
+    exclude_features: list[str] = Field(default_factory=list)
+    include_features: list[str] | None = None
+    ece_bins: int = Field(10, ge=2)
+    shap_sample: int = Field(2000, ge=10)
+    gate: GateParams = Field(default_factory=GateParams)
+    tune: TuneParams = Field(default_factory=TuneParams)
+    seed: int = 42
+
+    @model_validator(mode="after")
+    def _fill_horizon(self) -> TrainParams:
+        if self.horizon_days is None:
+            self.horizon_days = DEFAULT_HORIZON_DAYS[self.task]
+        return self
+
+    @property
+    def horizon(self) -> int:
+        """Label horizon in days (never ``None`` after validation)."""
+        return int(self.horizon_days or DEFAULT_HORIZON_DAYS[self.task])
+
+    def flat(self) -> dict[str, Any]:
+        """Parameters flattened to ``section.key`` names (for MLflow's param table)."""
+        out: dict[str, Any] = {}
+
+        def walk(prefix: str, value: Any) -> None:
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    walk(f"{prefix}.{k}" if prefix else k, v)
+            else:
+                out[prefix] = ",".join(map(str, value)) if isinstance(value, list) else value
+
+        walk("", self.model_dump())
+        return out

@@ -1,0 +1,81 @@
+"""Evaluation plots: ROC and precision-recall curves, calibration (reliability) and cumulative lift.
+
+Each ``plot_*`` takes ``ax=None`` (a new figure is made) and returns the figure; nothing is saved here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.metrics import precision_recall_curve, roc_curve
+
+from custml.models.metrics import calibration_table, lift_table
+
+__all__ = ["plot_calibration", "plot_lift", "plot_pr", "plot_roc"]
+
+
+def _axes(ax: Any, figsize: tuple[float, float] = (6, 5)) -> Any:
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_roc(y_true: ArrayLike, scores: Mapping[str, ArrayLike], ax: Any = None) -> Any:
+    """ROC curves of several scorers (``{"model": p, "logistic_rfm": p2, ...}``) on the same labels."""
+    from sklearn.metrics import roc_auc_score
+
+    ax = _axes(ax)
+    y = np.asarray(y_true)
+    for name, p in scores.items():
+        fpr, tpr, _ = roc_curve(y, np.asarray(p))
+        ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(y, np.asarray(p)):.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (test cut-off)")
+    ax.legend(loc="lower right", fontsize=8)
+    return ax.figure
+
+
+def plot_pr(y_true: ArrayLike, scores: Mapping[str, ArrayLike], ax: Any = None) -> Any:
+    """Precision-recall curves of several scorers, with the base rate as reference."""
+    from sklearn.metrics import average_precision_score
+
+    ax = _axes(ax)
+    y = np.asarray(y_true)
+    for name, p in scores.items():
+        prec, rec, _ = precision_recall_curve(y, np.asarray(p))
+        ax.plot(rec, prec, label=f"{name} (AP {average_precision_score(y, np.asarray(p)):.3f})")
+    ax.axhline(float(y.mean()), color="grey", linestyle=":", linewidth=1, label="base rate")
+    ax.set(xlabel="recall", ylabel="precision", title="Precision-recall (test cut-off)")
+    ax.legend(loc="upper right", fontsize=8)
+    return ax.figure
+
+
+def plot_calibration(
+    y_true: ArrayLike, scores: Mapping[str, ArrayLike], n_bins: int = 10, ax: Any = None
+) -> Any:
+    """Reliability diagram: observed rate against mean predicted probability per equal-mass bin."""
+    ax = _axes(ax)
+    for name, p in scores.items():
+        table = calibration_table(y_true, p, n_bins=n_bins)
+        ax.plot(table["mean_predicted"], table["observed_rate"], marker="o", label=name)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="perfect")
+    ax.set(xlabel="mean predicted probability", ylabel="observed rate", title="Calibration (test cut-off)")
+    ax.legend(loc="upper left", fontsize=8)
+    return ax.figure
+
+
+def plot_lift(y_true: ArrayLike, scores: Mapping[str, ArrayLike], n_groups: int = 10, ax: Any = None) -> Any:
+    """Cumulative lift by share of customers targeted (best-scored first)."""
+    ax = _axes(ax)
+    for name, p in scores.items():
+        table = lift_table(y_true, p, n_groups=n_groups)
+        ax.plot(table["fraction"] * 100, table["lift"], marker="o", label=name)
+    ax.axhline(1.0, color="grey", linestyle=":", linewidth=1)
+    ax.set(xlabel="% of customers targeted", ylabel="cumulative lift", title="Lift (test cut-off)")
+    ax.legend(loc="upper right", fontsize=8)
+    return ax.figure

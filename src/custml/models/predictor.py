@@ -1,0 +1,203 @@
+"""The fitted churn/repurchase model as one pure object: feature preparation, booster and calibrator.
+
+:class:`CustomerModel` accepts the feature frame exactly as the features stage produces it (extra columns
+such as ``customer_id``, ``cutoff`` or ``label`` are ignored, missing optional columns become missing values,
+categorical columns may be ``category``, ``object`` or ``string``) and returns calibrated probabilities.
+The MLflow wrapper in :mod:`custml.tracking` delegates to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from custml.errors import SchemaError
+from custml.models.gbm import ProbabilityCalibrator
+from custml.models.hybrid import BTYDFeatures
+
+__all__ = [
+    "NON_FEATURE_COLUMNS",
+    "CustomerModel",
+    "category_levels",
+    "infer_feature_columns",
+    "prepare_features",
+]
+
+# Keys, dates, labels and simulator truth never enter a model.
+NON_FEATURE_COLUMNS = frozenset(
+    {
+        "customer_id",
+        "person_id",
+        "cutoff",
+        "as_of",
+        "label",
+        "churned",
+        "repurchased",
+        "oracle_probability",
+        "p_no_purchase_90d",
+        "p_purchase_30d",
+    }
+)
+
+
+def infer_feature_columns(
+    frame: pd.DataFrame,
+    exclude: list[str] | tuple[str, ...] = (),
+    include: list[str] | None = None,
+) -> tuple[list[str], list[str]]:
+    """Split a feature frame's model columns into (numeric, categorical).
+
+    Numeric: numbers and booleans. Categorical: ``category``, ``object`` and ``string`` columns. Excluded:
+    :data:`NON_FEATURE_COLUMNS`, anything starting with ``oracle``, datetime columns and ``exclude``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"customer_id": ["a"], "recency_days": [3.0], "region": ["north"], "label": [1]})
+    >>> infer_feature_columns(df)
+    (['recency_days'], ['region'])
+    """
+    numeric: list[str] = []
+    categorical: list[str] = []
+    skip = set(NON_FEATURE_COLUMNS) | set(exclude)
+    for col in include if include is not None else frame.columns:
+        if col not in frame.columns:
+            raise SchemaError("training_set", col, "is listed in include_features but missing")
+        if col in skip or str(col).startswith("oracle"):
+            continue
+        dtype = frame[col].dtype
+        if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+            continue
+        if (
+            isinstance(dtype, pd.CategoricalDtype)
+            or pd.api.types.is_object_dtype(dtype)
+            or pd.api.types.is_string_dtype(dtype)
+        ):
+            categorical.append(col)
+        elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+            numeric.append(col)
+    return numeric, categorical
+
+
+def category_levels(series: pd.Series) -> list[str]:
+    """Sorted distinct non-missing values of a column, as strings (the training levels of a categorical)."""
+    return sorted(series.dropna().astype("string").astype(str).unique().tolist())
+
+
+def prepare_features(
+    frame: pd.DataFrame,
+    numeric: list[str],
+    categorical: dict[str, list[str]],
+) -> pd.DataFrame:
+    """Model matrix: numeric columns as float64, categoricals with the training levels (unseen -> missing).
+
+    Columns absent from ``frame`` are filled with missing values (an absent optional table is not an error).
+    ``frame`` is not modified.
+    """
+    out: dict[str, Any] = {}
+    n = len(frame)
+    for col in numeric:
+        if col in frame.columns:
+            out[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64").to_numpy()
+        else:
+            out[col] = np.full(n, np.nan)
+    for col, levels in categorical.items():
+        if col in frame.columns:
+            as_str = frame[col].astype("string").astype(object).where(frame[col].notna(), None)
+            out[col] = pd.Categorical(as_str, categories=levels)
+        else:
+            out[col] = pd.Categorical([None] * n, categories=levels)
+    return pd.DataFrame(out, index=frame.index)
+
+
+@dataclass
+class CustomerModel:
+    """A fitted churn or repurchase model (booster + calibrator + feature spec), free of MLflow.
+
+    Attributes
+    ----------
+    task : str
+        ``"churn"`` or ``"repurchase"``.
+    horizon_days : int
+        Label horizon.
+    numeric_features, categorical_levels
+        The model columns: numeric names, and categorical names with their training levels.
+    booster : lightgbm.Booster
+    calibrator : ProbabilityCalibrator
+    btyd : BTYDFeatures or None
+        Fitted hybrid transformer adding BTYD columns before the booster (``None``: not used).
+    reference : dict[str, float]
+        Training medians of the numeric features (reason codes say "high"/"low" against these).
+    """
+
+    task: str
+    horizon_days: int
+    numeric_features: list[str]
+    categorical_levels: dict[str, list[str]]
+    booster: lgb.Booster
+    calibrator: ProbabilityCalibrator
+    btyd: BTYDFeatures | None = None
+    reference: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Columns of the booster's input, in order."""
+        return [*self.numeric_features, *self.categorical_levels]
+
+    @property
+    def input_columns(self) -> list[str]:
+        """Columns read from the caller's frame (BTYD outputs are computed inside)."""
+        derived = set(self.btyd.get_feature_names_out()[-4:]) if self.btyd is not None else set()
+        base = [c for c in self.feature_names if c not in derived]
+        if self.btyd is not None:
+            from custml.models.hybrid import BTYD_INPUT_COLUMNS
+
+            base += [c for c in BTYD_INPUT_COLUMNS if c not in base]
+        return base
+
+    def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The booster's input matrix for a feature frame (see module docstring)."""
+        if len(frame) == 0:
+            raise SchemaError("features", None, "is empty: nothing to score")
+        data = frame
+        if self.btyd is not None:
+            data = pd.concat([frame, self.btyd.btyd_predictions(frame)], axis=1)
+        return prepare_features(data, self.numeric_features, self.categorical_levels)
+
+    def predict_raw(self, frame: pd.DataFrame) -> np.ndarray:
+        """Uncalibrated booster probabilities."""
+        X = self.prepare(frame)
+        return np.asarray(
+            self.booster.predict(X, num_iteration=self.booster.best_iteration or None), dtype=float
+        )
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of the positive class (churn, or repurchase) per row."""
+        return self.calibrator.predict(self.predict_raw(frame))
+
+    def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Per-feature contributions (SHAP values, log-odds of the raw booster) from LightGBM ``pred_contrib``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One column per model feature plus ``bias``, indexed like ``frame``.
+        """
+        X = self.prepare(frame)
+        contrib = self.booster.predict(
+            X, num_iteration=self.booster.best_iteration or None, pred_contrib=True
+        )
+        return pd.DataFrame(np.asarray(contrib), index=frame.index, columns=[*self.feature_names, "bias"])
+
+    def feature_importance(self) -> pd.DataFrame:
+        """Gain and split importance per feature, highest gain first."""
+        names = self.booster.feature_name()
+        gain = self.booster.feature_importance("gain", iteration=self.booster.best_iteration or None)
+        split = self.booster.feature_importance("split", iteration=self.booster.best_iteration or None)
+        out = pd.DataFrame({"feature": names, "gain": gain, "split": split})
+        out["gain_share"] = out["gain"] / max(out["gain"].sum(), 1e-12)
+        return out.sort_values("gain", ascending=False, ignore_index=True)

@@ -1,0 +1,158 @@
+"""Time-based split of a stacked training table: train cut-offs < validation cut-off < test cut-off (latest).
+
+Early stopping and probability calibration use the validation rows only; the test rows (latest cut-off) are
+touched once, for the final evaluation. With ``purge=True`` a cut-off is only used for training (validation)
+if its label window ends by the validation (test) cut-off, so no label of an earlier role looks into the
+outcome period of a later one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from custml.errors import ConfigError, SchemaError
+
+__all__ = ["CutoffPlan", "TimeSplit", "plan_cutoffs", "time_split"]
+
+
+@dataclass(frozen=True)
+class CutoffPlan:
+    """Cut-off dates for each role, oldest training cut-off first."""
+
+    train: list[pd.Timestamp]
+    validation: pd.Timestamp
+    test: pd.Timestamp
+
+    @property
+    def all(self) -> list[pd.Timestamp]:
+        """Every cut-off of the plan, in time order."""
+        return [*self.train, self.validation, self.test]
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    """Row positions of each role in the stacked table, and the cut-offs they come from."""
+
+    train_idx: pd.Index
+    validation_idx: pd.Index
+    test_idx: pd.Index
+    train_cutoffs: list[pd.Timestamp]
+    validation_cutoff: pd.Timestamp
+    test_cutoff: pd.Timestamp
+    dropped_cutoffs: list[pd.Timestamp] = field(default_factory=list)
+
+    def describe(self) -> dict[str, object]:
+        """Row counts and cut-off dates (ISO strings) for logging."""
+        return {
+            "rows_train": len(self.train_idx),
+            "rows_validation": len(self.validation_idx),
+            "rows_test": len(self.test_idx),
+            "train_cutoffs": [c.date().isoformat() for c in self.train_cutoffs],
+            "validation_cutoff": self.validation_cutoff.date().isoformat(),
+            "test_cutoff": self.test_cutoff.date().isoformat(),
+            "dropped_cutoffs": [c.date().isoformat() for c in self.dropped_cutoffs],
+        }
+
+
+def plan_cutoffs(
+    test_cutoff: object,
+    horizon_days: int,
+    n_train_cutoffs: int = 6,
+    step_days: int = 30,
+    purge: bool = True,
+) -> CutoffPlan:
+    """Cut-off dates that :func:`time_split` will use without dropping any.
+
+    Parameters
+    ----------
+    test_cutoff : date-like
+        The latest cut-off whose label window is fully observed (``data_end - horizon``).
+    horizon_days : int
+        Label horizon.
+    n_train_cutoffs : int
+        Number of training cut-offs, ``step_days`` apart.
+    step_days : int
+        Spacing of the training cut-offs (and of validation/test when ``purge`` is off).
+    purge : bool
+        Space validation and test (and the last training cut-off and validation) by the horizon.
+
+    Examples
+    --------
+    >>> plan = plan_cutoffs("2025-10-01", horizon_days=90, n_train_cutoffs=2)
+    >>> [c.date().isoformat() for c in plan.all]
+    ['2025-03-05', '2025-04-04', '2025-07-03', '2025-10-01']
+    """
+    if horizon_days <= 0 or step_days <= 0 or n_train_cutoffs < 1:
+        raise ConfigError("plan_cutoffs: horizon_days, step_days and n_train_cutoffs must be positive")
+    test = pd.Timestamp(test_cutoff).normalize()
+    gap = pd.Timedelta(days=horizon_days if purge else step_days)
+    validation = test - gap
+    last_train = validation - gap
+    step = pd.Timedelta(days=step_days)
+    train = [last_train - i * step for i in range(n_train_cutoffs)][::-1]
+    return CutoffPlan(train=train, validation=validation, test=test)
+
+
+def time_split(
+    frame: pd.DataFrame,
+    horizon_days: int,
+    purge: bool = True,
+    cutoff_col: str = "cutoff",
+) -> TimeSplit:
+    """Assign the rows of a stacked customer x cut-off table to train, validation and test by cut-off.
+
+    Test = the latest cut-off. Validation = the latest earlier cut-off (with ``purge``: the latest one at
+    least ``horizon_days`` before the test cut-off). Train = the cut-offs before validation (with ``purge``:
+    at least ``horizon_days`` before it). Rows of cut-offs in the purged gaps are dropped and reported.
+
+    Raises
+    ------
+    custml.errors.SchemaError
+        If ``cutoff_col`` is missing or there are not enough cut-offs for the three roles.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"cutoff": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"] * 2)})
+    >>> s = time_split(df, horizon_days=30, purge=False)
+    >>> (len(s.train_idx), len(s.validation_idx), len(s.test_idx))
+    (2, 2, 2)
+    """
+    if cutoff_col not in frame.columns:
+        raise SchemaError("training_set", cutoff_col, "is missing")
+    cut = pd.to_datetime(frame[cutoff_col])
+    cutoffs = sorted(pd.Timestamp(c) for c in cut.dropna().unique())
+    if len(cutoffs) < 3:
+        raise SchemaError(
+            "training_set",
+            cutoff_col,
+            f"needs at least 3 distinct cut-offs (train, validation, test), found {len(cutoffs)}",
+            n_rows=len(frame),
+        )
+    horizon = pd.Timedelta(days=horizon_days)
+    test = cutoffs[-1]
+    earlier = [c for c in cutoffs[:-1] if (not purge) or c + horizon <= test]
+    if not earlier:
+        raise SchemaError(
+            "training_set",
+            cutoff_col,
+            f"no cut-off ends its {horizon_days}-day label window by the test cut-off {test.date()}",
+        )
+    validation = earlier[-1]
+    train = [c for c in cutoffs if c < validation and ((not purge) or c + horizon <= validation)]
+    if not train:
+        raise SchemaError(
+            "training_set",
+            cutoff_col,
+            f"no training cut-off ends its {horizon_days}-day label window by the validation cut-off {validation.date()}",
+        )
+    dropped = [c for c in cutoffs if c not in train and c != validation and c != test]
+    train_idx = frame.index[cut.isin(train).to_numpy()]
+    val_idx = frame.index[(cut == validation).to_numpy()]
+    test_idx = frame.index[(cut == test).to_numpy()]
+    # The roles must never share a row: this is the leakage guard the tests rely on.
+    assert not (set(train_idx) & set(val_idx)) and not (set(val_idx) & set(test_idx)), "split roles overlap"
+    assert max(train) < validation < test
+    return TimeSplit(train_idx, val_idx, test_idx, train, validation, test, dropped)

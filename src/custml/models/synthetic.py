@@ -1,0 +1,121 @@
+"""A small simulated customer-x-cut-off training table with known true probabilities.
+
+For tests and benchmarks of the modelling code without the full synthetic world: customers buy at a
+Poisson rate while alive and drop out at an exponential time (Pareto/NBD-like); complaints are more
+frequent among customers prone to drop out. Features are computed from purchases strictly before each
+cut-off, labels from the horizon after it, and ``oracle_probability`` from the latent state at the cut-off.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from custml.models.params import DEFAULT_HORIZON_DAYS
+from custml.models.split import plan_cutoffs
+
+__all__ = ["synthetic_training_table"]
+
+_REGIONS = np.array(["north", "south", "east", "west"])
+_CHANNELS = np.array(["organic", "paid_search", "social", "referral"])
+
+
+def synthetic_training_table(
+    n_customers: int = 3000,
+    task: str = "churn",
+    n_train_cutoffs: int = 4,
+    step_days: int = 30,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Simulate customers and return features + ``label`` + ``oracle_probability`` over planned cut-offs.
+
+    The cut-offs are those of :func:`custml.models.split.plan_cutoffs` for the task's horizon, so that
+    :func:`custml.models.split.time_split` drops none.
+
+    Examples
+    --------
+    >>> df = synthetic_training_table(300, seed=1)
+    >>> sorted(df["cutoff"].dt.date.astype(str).unique())[-1]
+    '2025-10-01'
+    >>> set(df["label"].unique()) <= {0, 1}
+    True
+    """
+    rng = np.random.default_rng(seed)
+    horizon = DEFAULT_HORIZON_DAYS[task]
+    plan = plan_cutoffs("2025-10-01", horizon, n_train_cutoffs, step_days)
+    origin = pd.Timestamp("2023-01-01")
+    cut_days = np.array([(c - origin).days for c in plan.all], dtype=float)
+    end_day = cut_days[-1] + horizon
+
+    region = rng.choice(_REGIONS, n_customers)
+    channel = rng.choice(_CHANNELS, n_customers)
+    region_effect = pd.Series({"north": 1.2, "south": 0.9, "east": 1.0, "west": 0.8})[region].to_numpy()
+    lam = rng.gamma(1.5, 1.0 / 45.0, n_customers) * region_effect  # purchases per day while alive
+    mu = rng.gamma(1.2, 1.0 / 500.0, n_customers)  # dropout hazard per day
+    spend_mean = rng.gamma(4.0, 12.0, n_customers)
+    start = rng.uniform(0, cut_days[-1] - 30, n_customers)
+    death = start + rng.exponential(1.0 / mu)
+
+    # Purchases: first at signup, then Poisson(lam) until death or the end of the window.
+    stop = np.minimum(death, end_day)
+    n_more = rng.poisson(lam * np.maximum(stop - start, 0))
+    cid = np.repeat(np.arange(n_customers), n_more)
+    t = start[cid] + rng.uniform(0, 1, n_more.sum()) * (stop - start)[cid]
+    cid = np.concatenate([np.arange(n_customers), cid])
+    t = np.floor(np.concatenate([start, t]))
+    amount = rng.gamma(3.0, spend_mean[cid] / 3.0)
+    events = pd.DataFrame({"cid": cid, "day": t, "amount": amount}).sort_values(["cid", "day"], kind="stable")
+
+    # Complaints: a Poisson count over each 90-day window, more likely for dropout-prone customers.
+    frames = []
+    for c in cut_days:
+        past = events[events["day"] < c]
+        g = past.groupby("cid")
+        per = g.agg(first=("day", "min"), last=("day", "max"), n=("day", "size"), total=("amount", "sum"))
+        per["n_days"] = g["day"].nunique()
+        per["first_amount"] = past.drop_duplicates("cid").set_index("cid")["amount"]
+        recent = past[past["day"] >= c - 90].groupby("cid")
+        per["orders_90d"] = recent.size()
+        per["revenue_90d"] = recent["amount"].sum()
+        per = per[(c - per["last"]) <= 365].fillna({"orders_90d": 0, "revenue_90d": 0.0})
+        ids = per.index.to_numpy()
+        alive = death[ids] > c
+        future = events[(events["day"] >= c) & (events["day"] < c + horizon)]
+        bought = np.isin(ids, future["cid"].unique())
+        # True probability of no purchase in (c, c + h] given the latent state (memoryless dropout).
+        rate = lam[ids] + mu[ids]
+        p_none_alive = mu[ids] / rate * (1 - np.exp(-rate * horizon)) + np.exp(-rate * horizon)
+        p_none = np.where(alive, p_none_alive, 1.0)
+        complaints = rng.poisson(np.where(alive, mu[ids] * 90 * 10, 0.05))
+        gaps = np.where(
+            per["n_days"] > 1, (per["last"] - per["first"]) / np.maximum(per["n_days"] - 1, 1), np.nan
+        )
+        frame = pd.DataFrame(
+            {
+                "customer_id": [f"c{i:06d}" for i in ids],
+                "cutoff": origin + pd.Timedelta(days=float(c)),
+                "recency_days": c - per["last"].to_numpy(),
+                "frequency_orders": per["n"].to_numpy(),
+                "monetary_total": per["total"].to_numpy(),
+                "monetary_mean": (per["total"] / per["n"]).to_numpy(),
+                "tenure_days": c - per["first"].to_numpy(),
+                "orders_90d": per["orders_90d"].to_numpy(),
+                "revenue_90d": per["revenue_90d"].to_numpy(),
+                "gap_mean_days": gaps,
+                "overdue_ratio": (c - per["last"].to_numpy()) / gaps,
+                "complaints_90d": complaints,
+                "noise_1": rng.normal(size=len(ids)),
+                "region": pd.Categorical(region[ids], categories=_REGIONS),
+                "acquisition_channel": pd.Categorical(channel[ids], categories=_CHANNELS),
+                "btyd_frequency": per["n_days"].to_numpy() - 1,
+                "btyd_recency_days": (per["last"] - per["first"]).to_numpy(),
+                "btyd_T_days": c - per["first"].to_numpy(),
+                "btyd_monetary": np.where(
+                    per["n"] > 1, (per["total"] - per["first_amount"]) / np.maximum(per["n"] - 1, 1), 0.0
+                ),
+                "label": (~bought).astype(int) if task == "churn" else bought.astype(int),
+                "oracle_probability": p_none if task == "churn" else 1.0 - p_none,
+            }
+        )
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,359 @@
+"""Train a churn or repurchase model on a stacked customer x cut-off table and evaluate it honestly.
+
+:func:`train_model` is pure (no MLflow, no files): time-based split (train < validation < test = latest
+cut-off), optional BTYD hybrid features, LightGBM with early stopping on the validation cut-off, calibration
+on the validation cut-off, and one final evaluation on the test cut-off next to two baselines fitted on the
+same training rows (logistic regression on RFM features, BG/NBD) and, on synthetic data, the oracle.
+:mod:`custml.tracking` logs and registers the returned :class:`TrainResult`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custml.errors import ConfigError, SchemaError
+from custml.models.baselines import BGNBDBaseline, fit_logistic_rfm
+from custml.models.explain import top_drivers
+from custml.models.gbm import ProbabilityCalibrator, fit_booster
+from custml.models.hybrid import BTYD_INPUT_COLUMNS, BTYD_OUTPUT_FEATURES, BTYDFeatures
+from custml.models.metrics import binary_metrics, calibration_table
+from custml.models.params import TrainParams
+from custml.models.predictor import CustomerModel, category_levels, infer_feature_columns, prepare_features
+from custml.models.split import TimeSplit, time_split
+
+__all__ = ["ORACLE_COLUMN", "TrainResult", "table_digest", "train_model", "tune_lightgbm"]
+
+logger = logging.getLogger(__name__)
+
+# Optional column of a synthetic training table: the true probability of label = 1 (from truth/).
+ORACLE_COLUMN = "oracle_probability"
+
+
+@dataclass
+class TrainResult:
+    """Everything a training run produced; no personal data (customer ids are not kept).
+
+    Attributes
+    ----------
+    task : str
+    params : TrainParams
+    model : CustomerModel
+        The calibrated model to register.
+    metrics : dict[str, dict[str, float]]
+        Test-cut-off metrics per scorer: ``"model"``, ``"logistic_rfm"``, ``"bgnbd"`` and, with an oracle
+        column, ``"oracle"``; ``metrics["model"]`` also holds ``oracle_auc_ratio`` and the AUC margins
+        ``auc_gain_vs_logistic_rfm`` / ``auc_gain_vs_bgnbd``.
+    validation_metrics : dict[str, float]
+        Calibrated model on the validation cut-off (calibration was fitted there: optimistic).
+    calibration : pandas.DataFrame
+        Test-cut-off calibration table of the model (``bin, mean_predicted, observed_rate, n``).
+    test_predictions : pandas.DataFrame
+        Per test row: ``label`` and one probability column per scorer (no identifiers).
+    test_features : pandas.DataFrame
+        The test rows as given (features only; identifiers dropped), for champion/challenger comparison.
+    importance : pandas.DataFrame
+        Gain/split importance.
+    drivers : pandas.DataFrame
+        Global drivers (mean |SHAP|) on a test sample.
+    shap_rows : pandas.Index
+        Positions in ``test_features`` of the SHAP sample.
+    data_description : dict
+        Row counts, cut-offs, label rates and a digest of the training table.
+    timings : dict[str, float]
+        Seconds per step.
+    tuning_trials : list[dict]
+        Optuna trials (empty without a search).
+    """
+
+    task: str
+    params: TrainParams
+    model: CustomerModel
+    metrics: dict[str, dict[str, float]]
+    validation_metrics: dict[str, float]
+    calibration: pd.DataFrame
+    test_predictions: pd.DataFrame
+    test_features: pd.DataFrame
+    importance: pd.DataFrame
+    drivers: pd.DataFrame
+    shap_rows: pd.Index
+    data_description: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+    tuning_trials: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary_metrics(self) -> dict[str, float]:
+        """Flat ``scorer.metric`` dict (model metrics also unprefixed) for logging."""
+        out = {k: v for k, v in self.metrics["model"].items()}
+        for scorer, values in self.metrics.items():
+            out.update({f"{scorer}.{k}": v for k, v in values.items()})
+        out.update({f"validation.{k}": v for k, v in self.validation_metrics.items()})
+        return out
+
+
+def table_digest(frame: pd.DataFrame) -> str:
+    """SHA-256 of a table's content and column names (row order matters), to identify training data.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table_digest(pd.DataFrame({"a": [1, 2]})) == table_digest(pd.DataFrame({"a": [1, 2]}))
+    True
+    """
+    h = hashlib.sha256()
+    h.update("\x1f".join(map(str, frame.columns)).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _check_training_set(frame: pd.DataFrame) -> None:
+    for col in ("cutoff", "label"):
+        if col not in frame.columns:
+            raise SchemaError("training_set", col, "is missing")
+    labels = pd.to_numeric(frame["label"], errors="coerce")
+    bad = int((~labels.isin([0, 1])).sum())
+    if bad:
+        raise SchemaError("training_set", "label", "must be 0 or 1 (no missing values)", n_rows=bad)
+
+
+def _with_btyd(frame: pd.DataFrame, btyd: BTYDFeatures | None) -> pd.DataFrame:
+    return frame if btyd is None else pd.concat([frame, btyd.btyd_predictions(frame)], axis=1)
+
+
+def tune_lightgbm(
+    X_train: pd.DataFrame,
+    y_train: np.ndarray,
+    X_val: pd.DataFrame,
+    y_val: np.ndarray,
+    params: TrainParams,
+    categorical: list[str],
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Optuna search of LightGBM settings maximising validation ROC AUC (the test cut-off is never seen).
+
+    Returns
+    -------
+    (best overrides, trials)
+        Overrides for :func:`custml.models.gbm.fit_booster` and one dict per trial (params, value, trees).
+    """
+    try:
+        import optuna
+    except ImportError as exc:
+        raise ConfigError("tune.n_trials > 0 needs optuna: pip install optuna") from exc
+    from sklearn.metrics import roc_auc_score
+
+    trials: list[dict[str, Any]] = []
+
+    def objective(trial: Any) -> float:
+        overrides = {
+            "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.2, log=True),
+            "num_leaves": trial.suggest_int("num_leaves", 8, 128, log=True),
+            "min_child_samples": trial.suggest_int("min_child_samples", 20, 1000, log=True),
+            "feature_fraction": trial.suggest_float("feature_fraction", 0.4, 1.0),
+            "lambda_l2": trial.suggest_float("lambda_l2", 1e-3, 30.0, log=True),
+        }
+        booster = fit_booster(X_train, y_train, X_val, y_val, params, categorical, overrides)
+        auc = float(roc_auc_score(y_val, booster.predict(X_val, num_iteration=booster.best_iteration)))
+        trials.append(
+            {"number": trial.number, "params": overrides, "val_roc_auc": auc, "trees": booster.best_iteration}
+        )
+        return auc
+
+    sampler = optuna.samplers.TPESampler(seed=params.seed)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study.optimize(objective, n_trials=params.tune.n_trials, timeout=params.tune.timeout_s)
+    return dict(study.best_params), trials
+
+
+def train_model(
+    training_set: pd.DataFrame, task: str | None = None, params: TrainParams | None = None
+) -> TrainResult:
+    """Fit, calibrate and evaluate a churn or repurchase model (see module docstring).
+
+    Parameters
+    ----------
+    training_set : pandas.DataFrame
+        Stacked features + ``label`` over several cut-offs (``custml.features.build_training_set``), with
+        ``cutoff``; optionally ``oracle_probability`` (synthetic data). Not modified.
+    task : {"churn", "repurchase"}, optional
+        Must agree with ``params.task`` when both are given.
+    params : TrainParams, optional
+        Defaults to ``TrainParams(task=task)``.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    custml.errors.SchemaError
+        Missing ``cutoff``/``label``, non-binary labels, too few cut-offs, or a single class.
+    custml.errors.ConfigError
+        ``task`` disagrees with ``params.task``.
+    """
+    if params is None:
+        params = TrainParams(task=task or "churn")
+    elif task is not None and task != params.task:
+        raise ConfigError(f"train_model: task {task!r} disagrees with params.task {params.task!r}")
+    t_start = time.perf_counter()
+    timings: dict[str, float] = {}
+    _check_training_set(training_set)
+    frame = training_set.reset_index(drop=True)
+    split: TimeSplit = time_split(frame, params.horizon, purge=params.purge_label_overlap)
+    y = frame["label"].astype(int).to_numpy()
+    tr, va, te = split.train_idx, split.validation_idx, split.test_idx
+    for role, idx in (("training", tr), ("validation", va), ("test", te)):
+        n_pos = int(y[idx].sum())
+        if n_pos == 0 or n_pos == len(idx):
+            raise SchemaError(
+                "training_set", "label", f"has a single class in the {role} cut-off(s)", n_rows=len(idx)
+            )
+
+    t0 = time.perf_counter()
+    btyd: BTYDFeatures | None = None
+    if params.btyd_features:
+        if all(c in frame.columns for c in BTYD_INPUT_COLUMNS):
+            btyd = BTYDFeatures(params.horizon, params.clv_months, params.btyd_time_unit_days).fit(
+                frame.loc[tr]
+            )
+        else:
+            logger.warning("BTYD input columns missing: training without the BTYD hybrid features")
+    data = _with_btyd(frame, btyd)
+    timings["btyd_features_s"] = time.perf_counter() - t0
+
+    exclude = list(params.exclude_features)
+    numeric, categorical = infer_feature_columns(frame, exclude=exclude, include=params.include_features)
+    if btyd is not None:
+        numeric += [s.name for s in BTYD_OUTPUT_FEATURES if s.name not in exclude and s.name not in numeric]
+    if not numeric and not categorical:
+        raise SchemaError("training_set", None, "has no feature columns", n_rows=len(frame))
+    levels = {c: category_levels(frame.loc[tr, c]) for c in categorical}
+    X_all = prepare_features(data, numeric, levels)
+    X_tr, X_va, X_te = X_all.loc[tr], X_all.loc[va], X_all.loc[te]
+
+    overrides: dict[str, Any] = {}
+    trials: list[dict[str, Any]] = []
+    if params.tune.n_trials > 0:
+        t0 = time.perf_counter()
+        overrides, trials = tune_lightgbm(X_tr, y[tr], X_va, y[va], params, categorical)
+        timings["tuning_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    booster = fit_booster(X_tr, y[tr], X_va, y[va], params, categorical, overrides)
+    timings["lightgbm_fit_s"] = time.perf_counter() - t0
+    raw_val = booster.predict(X_va, num_iteration=booster.best_iteration)
+    calibrator = ProbabilityCalibrator(params.calibration).fit(raw_val, y[va])
+    reference = {
+        c: float(np.nanmedian(X_tr[c].to_numpy())) if X_tr[c].notna().any() else float("nan") for c in numeric
+    }
+    model = CustomerModel(
+        task=params.task,
+        horizon_days=params.horizon,
+        numeric_features=numeric,
+        categorical_levels=levels,
+        booster=booster,
+        calibrator=calibrator,
+        btyd=btyd,
+        reference=reference,
+    )
+
+    t0 = time.perf_counter()
+    logistic = fit_logistic_rfm(frame.loc[tr], y[tr], seed=params.seed)
+    bgnbd = (
+        BGNBDBaseline(params.task, params.horizon, params.btyd_time_unit_days).fit(frame.loc[tr], y[tr])
+        if all(c in frame.columns for c in BTYD_INPUT_COLUMNS)
+        else None
+    )
+    timings["baselines_fit_s"] = time.perf_counter() - t0
+    timings["fit_total_s"] = time.perf_counter() - t_start
+
+    # The one and only look at the test cut-off.
+    test_frame = frame.loc[te]
+    preds = pd.DataFrame({"label": y[te]}, index=te)
+    preds["model"] = calibrator.predict(booster.predict(X_te, num_iteration=booster.best_iteration))
+    preds["logistic_rfm"] = logistic.predict_proba(test_frame)[:, 1]
+    if bgnbd is not None:
+        preds["bgnbd"] = bgnbd.predict_proba(test_frame)[:, 1]
+    metrics: dict[str, dict[str, float]] = {}
+    for scorer in [c for c in preds.columns if c != "label"]:
+        metrics[scorer] = binary_metrics(preds["label"], preds[scorer], n_bins=params.ece_bins)
+    if ORACLE_COLUMN in frame.columns:
+        oracle = pd.to_numeric(test_frame[ORACLE_COLUMN], errors="coerce")
+        known = oracle.notna().to_numpy()
+        if known.sum() > 0:
+            preds["oracle"] = oracle.to_numpy()
+            metrics["oracle"] = binary_metrics(
+                preds.loc[known, "label"], oracle[known], n_bins=params.ece_bins
+            )
+            model_on_known = binary_metrics(preds.loc[known, "label"], preds.loc[known, "model"])
+            metrics["model"]["oracle_coverage"] = float(known.mean())
+            metrics["model"]["oracle_auc_ratio"] = model_on_known["roc_auc"] / metrics["oracle"]["roc_auc"]
+    for scorer in ("logistic_rfm", "bgnbd"):
+        if scorer in metrics:
+            metrics["model"][f"auc_gain_vs_{scorer}"] = (
+                metrics["model"]["roc_auc"] - metrics[scorer]["roc_auc"]
+            )
+    metrics["model"]["best_iteration"] = float(booster.best_iteration)
+    metrics["model"]["fit_seconds"] = timings["fit_total_s"]
+
+    val_metrics = binary_metrics(y[va], calibrator.predict(raw_val), n_bins=params.ece_bins)
+    calib = calibration_table(preds["label"], preds["model"], n_bins=params.ece_bins)
+
+    t0 = time.perf_counter()
+    features_only = test_frame.drop(
+        columns=[c for c in ("customer_id", "person_id", "label") if c in test_frame]
+    )
+    features_only = features_only.drop(
+        columns=[c for c in features_only.columns if str(c).startswith("oracle")]
+    )
+    features_only = features_only.reset_index(drop=True)
+    rng = np.random.default_rng(params.seed)
+    n_shap = min(params.shap_sample, len(features_only))
+    shap_rows = pd.Index(np.sort(rng.choice(len(features_only), size=n_shap, replace=False)))
+    drivers = top_drivers(model, features_only.iloc[shap_rows], n=15)
+    timings["explain_s"] = time.perf_counter() - t0
+
+    description = {
+        "task": params.task,
+        "horizon_days": params.horizon,
+        "rows_total": len(frame),
+        **split.describe(),
+        "label_rate_train": float(y[tr].mean()),
+        "label_rate_validation": float(y[va].mean()),
+        "label_rate_test": float(y[te].mean()),
+        "n_features": len(model.feature_names),
+        "features": model.feature_names,
+        "categorical_features": list(levels),
+        "btyd_features": btyd is not None,
+        "training_table_sha256": table_digest(
+            frame.drop(columns=[c for c in frame.columns if str(c).startswith("oracle")])
+        ),
+    }
+    logger.info(
+        "%s: test ROC AUC %.4f (logistic %.4f, BG/NBD %s) in %.1f s",
+        params.task,
+        metrics["model"]["roc_auc"],
+        metrics["logistic_rfm"]["roc_auc"],
+        f"{metrics['bgnbd']['roc_auc']:.4f}" if "bgnbd" in metrics else "n/a",
+        timings["fit_total_s"],
+    )
+    return TrainResult(
+        task=params.task,
+        params=params,
+        model=model,
+        metrics=metrics,
+        validation_metrics=val_metrics,
+        calibration=calib,
+        test_predictions=preds.reset_index(drop=True),
+        test_features=features_only,
+        importance=model.feature_importance(),
+        drivers=drivers,
+        shap_rows=shap_rows,
+        data_description=description,
+        timings=timings,
+        tuning_trials=trials,
+    )

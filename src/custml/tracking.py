@@ -1,0 +1,533 @@
+"""The one module that talks to MLflow: tracking store, run logging, model registry and model loading.
+
+- :func:`configure` points MLflow at ``custml.config.tracking_uri()`` (``$MLFLOW_TRACKING_URI`` or SQLite in
+  the project root; local stores keep artefacts in the project's ``mlartifacts/``).
+- :func:`log_training_run` logs a :class:`custml.models.train.TrainResult`: parameters, data description,
+  metrics of the model and baselines, plots, SHAP, importance, model card and the model as a pyfunc that
+  returns calibrated probabilities.
+- :func:`register_and_gate` registers the run's model (``custml-churn`` / ``custml-repurchase``), gives the new
+  version the alias ``challenger`` and promotes it to ``champion`` only if it beats the current champion on
+  the same holdout by a margin; the decision is written on the model version.
+- :func:`load_model`, :func:`load_customer_model`, :func:`get_model_version_info` read registered models.
+- :func:`log_segmentation_run` and :func:`log_experiment_config` serve the segmentation stage and notebooks.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import mlflow
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+import yaml
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature
+from mlflow.types import ColSpec, Schema
+from mlflow.types.schema import AnyType
+
+from custml import __version__
+from custml.config import get_paths
+from custml.config import tracking_uri as default_tracking_uri
+from custml.errors import ConfigError, CustmlError
+from custml.models.metrics import binary_metrics
+from custml.models.predictor import CustomerModel
+
+__all__ = [
+    "ALIAS_CHALLENGER",
+    "ALIAS_CHAMPION",
+    "CustomerModelPyfunc",
+    "configure",
+    "get_model_version_info",
+    "load_customer_model",
+    "load_model",
+    "log_experiment_config",
+    "log_segmentation_run",
+    "log_training_run",
+    "model_name_for",
+    "register_and_gate",
+]
+
+logger = logging.getLogger(__name__)
+
+ALIAS_CHALLENGER = "challenger"
+ALIAS_CHAMPION = "champion"
+MODEL_ARTIFACT = "model"
+# Metrics where lower is better (the gate flips its comparison for these).
+_LOWER_IS_BETTER = frozenset({"brier", "log_loss", "ece"})
+# The metrics the scores sidecar reports per model (contracts section 7).
+_SCORE_METRICS = ("roc_auc", "pr_auc", "brier", "ece", "lift_top10", "capture_top10", "base_rate")
+
+
+class TrackingError(CustmlError, RuntimeError):
+    """MLflow could not do what was asked (unknown model or alias, unreachable server, ...)."""
+
+
+def model_name_for(task: str) -> str:
+    """Registered model name of a task: ``custml-churn`` or ``custml-repurchase``."""
+    return f"custml-{task}"
+
+
+def _is_local(uri: str) -> bool:
+    return urlparse(uri).scheme in {"sqlite", "", "file", "postgresql", "mysql", "mssql"}
+
+
+def configure(tracking_uri: str | None = None) -> str:
+    """Point MLflow (tracking and registry) at ``tracking_uri`` or the project default; return the URI.
+
+    The file store is refused (MLflow 3 no longer supports it for the registry): use SQLite or a server.
+    """
+    uri = tracking_uri or default_tracking_uri()
+    if uri.startswith("file:") or ("://" not in uri and not uri.startswith("databricks")):
+        raise ConfigError(
+            f"tracking URI {uri!r} is a file store; use sqlite:///path/mlflow.db or http://host:port"
+        )
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return uri
+
+
+def _ensure_configured() -> None:
+    """Use the URI set by :func:`configure` (or ``$MLFLOW_TRACKING_URI``), else the project default."""
+    configure(mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None)
+
+
+def _experiment_id(name: str) -> str:
+    """Id of experiment ``name``, created if absent (local stores: artefacts under the project's mlartifacts)."""
+    client = MlflowClient()
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        return exp.experiment_id
+    location = None
+    if _is_local(mlflow.get_tracking_uri()):
+        root = get_paths().mlartifacts
+        root.mkdir(parents=True, exist_ok=True)
+        location = (root / re.sub(r"[^A-Za-z0-9_.-]", "_", name)).as_uri()
+    return client.create_experiment(name, artifact_location=location)
+
+
+class CustomerModelPyfunc(mlflow.pyfunc.PythonModel):
+    """MLflow pyfunc wrapper of :class:`custml.models.predictor.CustomerModel`.
+
+    ``predict`` accepts the feature frame as the features stage produces it (categoricals as category or
+    strings; extra columns ignored) and returns calibrated probabilities of the positive class (1-D array).
+    """
+
+    def __init__(self, model: CustomerModel) -> None:
+        self.model = model
+
+    # No type hints on purpose: MLflow 3 would derive (and enforce) a schema from them.
+    def predict(self, context, model_input, params=None):
+        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        return self.model.predict_proba(frame)
+
+
+def _input_schema(model: CustomerModel) -> Schema:
+    """Input columns of the pyfunc, all optional and of type ``any``.
+
+    MLflow refuses int64 input for a ``double`` column and ``category`` input for a ``string`` column, while
+    the features stage legitimately yields either (an all-null optional group is float or object); the
+    model's own preparation (:meth:`CustomerModel.prepare`) coerces types, so the signature names the
+    columns and leaves the types to it. Expected kinds are logged in the model metadata.
+    """
+    return Schema([ColSpec(AnyType(), c, required=False) for c in model.input_columns])
+
+
+def _input_example(model: CustomerModel, features: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+    """Synthetic example rows (feature quantiles and common levels), so no customer's record is logged."""
+    qs = np.linspace(0.1, 0.9, n)
+    out: dict[str, Any] = {}
+    for c in model.input_columns:
+        if c in model.categorical_levels:
+            levels = model.categorical_levels[c]
+            out[c] = [levels[i % len(levels)] if levels else None for i in range(n)]
+        elif c in features.columns:
+            values = pd.to_numeric(features[c], errors="coerce").dropna().to_numpy(dtype=float)
+            out[c] = np.quantile(values, qs, method="nearest") if values.size else np.full(n, np.nan)
+        else:
+            out[c] = np.full(n, np.nan)
+    return pd.DataFrame(out)
+
+
+def _log_figure(fig: Any, path: str) -> None:
+    import matplotlib.pyplot as plt
+
+    mlflow.log_figure(fig, path)
+    plt.close(fig)
+
+
+def _holdout_digest(features: pd.DataFrame, labels: Any) -> str:
+    from custml.models.train import table_digest
+
+    frame = features.copy()
+    frame["__label__"] = np.asarray(labels)
+    return table_digest(frame)
+
+
+def log_training_run(
+    result: Any,
+    params: Mapping[str, Any] | None = None,
+    *,
+    experiment: str | None = None,
+    run_name: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    config_path: str | Path | None = None,
+) -> str:
+    """Log a training result as one MLflow run; return the run id.
+
+    Parameters
+    ----------
+    result : custml.models.train.TrainResult
+    params : mapping, optional
+        Extra parameters (e.g. data folder, config name); the full ``TrainParams`` are always logged.
+    experiment : str, optional
+        Default ``custml-<task>``.
+    run_name, tags : optional
+    config_path : path, optional
+        The YAML config the run used, logged as an artefact.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from custml.models import explain, plots
+    from custml.models.card import model_card
+
+    _ensure_configured()
+    exp_id = _experiment_id(experiment or f"custml-{result.task}")
+    p = result.params
+    preds = result.test_predictions
+    y = preds["label"].to_numpy()
+    scores = {c: preds[c].to_numpy() for c in preds.columns if c not in {"label"}}
+    run_tags = {
+        "custml.task": result.task,
+        "custml.version": __version__,
+        "custml.test_cutoff": result.data_description["test_cutoff"],
+        "custml.holdout_sha256": _holdout_digest(result.test_features, y),
+        **(tags or {}),
+    }
+    with mlflow.start_run(
+        experiment_id=exp_id, run_name=run_name or f"{result.task}-lightgbm", tags=run_tags
+    ) as run:
+        mlflow.log_params(p.flat())
+        if params:
+            mlflow.log_params({f"extra.{k}": v for k, v in params.items()})
+        mlflow.log_params(
+            {
+                "data.rows_train": result.data_description["rows_train"],
+                "data.rows_validation": result.data_description["rows_validation"],
+                "data.rows_test": result.data_description["rows_test"],
+                "data.test_cutoff": result.data_description["test_cutoff"],
+                "data.validation_cutoff": result.data_description["validation_cutoff"],
+                "data.training_table_sha256": result.data_description["training_table_sha256"],
+            }
+        )
+        flat = {k: float(v) for k, v in result.summary_metrics().items() if v is not None and np.isfinite(v)}
+        mlflow.log_metrics(flat)
+        mlflow.log_metrics({f"timing.{k}": float(v) for k, v in result.timings.items()})
+        mlflow.log_dict(result.data_description, "data/description.json")
+        mlflow.log_dict(p.model_dump(mode="json"), "config/train_params.json")
+        mlflow.log_text(
+            yaml.safe_dump(p.model_dump(mode="json"), sort_keys=False), "config/train_params.yaml"
+        )
+        if config_path is not None:
+            mlflow.log_artifact(str(config_path), "config")
+        mlflow.log_dict({k: dict(v) for k, v in result.metrics.items()}, "evaluation/metrics.json")
+        mlflow.log_dict(result.calibration.to_dict(orient="records"), "evaluation/calibration.json")
+
+        _log_figure(plots.plot_roc(y, scores), "plots/roc.png")
+        _log_figure(plots.plot_pr(y, scores), "plots/pr.png")
+        _log_figure(
+            plots.plot_calibration(y, {k: v for k, v in scores.items() if k != "oracle"}, p.ece_bins),
+            "plots/calibration.png",
+        )
+        _log_figure(plots.plot_lift(y, scores), "plots/lift.png")
+
+        shap_x = result.test_features.iloc[result.shap_rows]
+        _log_figure(explain.plot_shap_beeswarm(result.model, shap_x), "explain/shap_beeswarm.png")
+        _log_figure(explain.plot_shap_bar(result.model, shap_x), "explain/shap_bar.png")
+        mlflow.log_text(result.importance.to_csv(index=False), "explain/feature_importance.csv")
+        mlflow.log_dict(result.drivers.to_dict(orient="records"), "explain/top_drivers.json")
+        mlflow.log_text(model_card(result, model_name_for(result.task), run.info.run_id), "model_card.md")
+
+        for trial in result.tuning_trials:
+            with mlflow.start_run(experiment_id=exp_id, run_name=f"trial-{trial['number']}", nested=True):
+                mlflow.log_params(trial["params"])
+                mlflow.log_metrics({"validation.roc_auc": trial["val_roc_auc"], "trees": trial["trees"]})
+
+        example = _input_example(result.model, result.test_features)
+        signature = ModelSignature(inputs=_input_schema(result.model), outputs=Schema([ColSpec("double")]))
+        info = mlflow.pyfunc.log_model(
+            name=MODEL_ARTIFACT,
+            python_model=CustomerModelPyfunc(result.model),
+            signature=signature,
+            input_example=example,
+            pip_requirements=_pip_requirements(),
+            metadata={
+                "custml_task": result.task,
+                "output": f"calibrated probability of {result.task}",
+                "feature_kinds": {
+                    c: ("categorical" if c in result.model.categorical_levels else "numeric")
+                    for c in result.model.input_columns
+                },
+            },
+        )
+        mlflow.set_tag("custml.model_uri", info.model_uri)
+        logger.info("logged run %s (model %s)", run.info.run_id, info.model_uri)
+        return run.info.run_id
+
+
+def _pip_requirements() -> list[str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    reqs = []
+    for pkg in ("lightgbm", "scikit-learn", "pandas", "numpy", "scipy", "cloudpickle"):
+        try:
+            reqs.append(f"{pkg}=={version(pkg)}")
+        except PackageNotFoundError:  # pragma: no cover
+            reqs.append(pkg)
+    return reqs
+
+
+def _metric_better(metric: str, new: float, old: float, margin: float) -> bool:
+    if metric in _LOWER_IS_BETTER:
+        return new <= old - margin
+    return new >= old + margin
+
+
+def _score_on_holdout(model_uri: str, holdout: pd.DataFrame, labels: Any, metric: str) -> float:
+    probs = np.asarray(load_model(model_uri).predict(holdout), dtype=float)
+    return float(binary_metrics(labels, probs)[metric])
+
+
+def register_and_gate(
+    run_id: str,
+    model_name: str | None = None,
+    metric: str = "roc_auc",
+    margin: float = 0.002,
+    holdout: pd.DataFrame | None = None,
+    holdout_labels: Any = None,
+) -> dict[str, Any]:
+    """Register the run's model, alias it ``challenger`` and promote it to ``champion`` if it earns it.
+
+    The challenger is compared with the current champion on the same holdout: with ``holdout`` and
+    ``holdout_labels`` both models are scored on it here; otherwise the logged test metrics are compared, but
+    only when both runs logged the same holdout digest (tag ``custml.holdout_sha256``), else the champion is
+    kept. Promotion needs an improvement of at least ``margin`` (lower is better for brier, log_loss, ece).
+    The decision is written on the new model version (tags ``gate.*`` and its description).
+
+    Returns
+    -------
+    dict
+        ``name, version, run_id, metric, margin, challenger_score, champion_version, champion_score,
+        promoted, reason``.
+    """
+    _ensure_configured()
+    client = MlflowClient()
+    run = client.get_run(run_id)
+    task = run.data.tags.get("custml.task", "churn")
+    name = model_name or model_name_for(task)
+    model_uri = run.data.tags.get("custml.model_uri", f"runs:/{run_id}/{MODEL_ARTIFACT}")
+    if metric not in run.data.metrics:
+        raise TrackingError(f"run {run_id} has no metric {metric!r} to gate on")
+
+    try:
+        client.get_registered_model(name)
+    except MlflowException:
+        client.create_registered_model(name, description=f"custml {task} model (calibrated probability)")
+    version = mlflow.register_model(model_uri, name, tags={"custml.task": task}).version
+    client.set_registered_model_alias(name, ALIAS_CHALLENGER, version)
+
+    try:
+        champion = client.get_model_version_by_alias(name, ALIAS_CHAMPION)
+    except MlflowException:
+        champion = None
+
+    use_holdout = holdout is not None and holdout_labels is not None
+    if use_holdout:
+        challenger_score = _score_on_holdout(f"models:/{name}/{version}", holdout, holdout_labels, metric)
+    else:
+        challenger_score = float(run.data.metrics[metric])
+    decision: dict[str, Any] = {
+        "name": name,
+        "version": str(version),
+        "run_id": run_id,
+        "metric": metric,
+        "margin": float(margin),
+        "challenger_score": challenger_score,
+        "champion_version": None,
+        "champion_score": None,
+    }
+    if champion is None:
+        promoted, reason = True, "no champion yet"
+    else:
+        decision["champion_version"] = str(champion.version)
+        if use_holdout:
+            champ_score: float | None = _score_on_holdout(
+                f"models:/{name}/{champion.version}", holdout, holdout_labels, metric
+            )
+        else:
+            champ_run = client.get_run(champion.run_id)
+            same = champ_run.data.tags.get("custml.holdout_sha256") == run.data.tags.get(
+                "custml.holdout_sha256"
+            )
+            champ_score = (
+                float(champ_run.data.metrics[metric]) if same and metric in champ_run.data.metrics else None
+            )
+        decision["champion_score"] = champ_score
+        if champ_score is None:
+            promoted, reason = False, "champion was evaluated on a different holdout; pass holdout to compare"
+        elif _metric_better(metric, challenger_score, champ_score, margin):
+            promoted = True
+            reason = f"{metric} {challenger_score:.4f} beats champion v{champion.version} {champ_score:.4f} by >= {margin}"
+        else:
+            promoted = False
+            reason = f"{metric} {challenger_score:.4f} does not beat champion v{champion.version} {champ_score:.4f} by {margin}"
+    decision["promoted"] = promoted
+    decision["reason"] = reason
+    if promoted:
+        client.set_registered_model_alias(name, ALIAS_CHAMPION, version)
+    for key in (
+        "metric",
+        "margin",
+        "challenger_score",
+        "champion_version",
+        "champion_score",
+        "promoted",
+        "reason",
+    ):
+        client.set_model_version_tag(name, version, f"gate.{key}", str(decision[key]))
+    client.set_model_version_tag(
+        name, version, "custml.test_cutoff", run.data.tags.get("custml.test_cutoff", "")
+    )
+    client.update_model_version(
+        name,
+        version,
+        description=f"Gate on {metric} (margin {margin}): {'PROMOTED to champion' if promoted else 'kept as challenger'}. {reason}.",
+    )
+    logger.info("%s v%s: %s", name, version, reason)
+    return decision
+
+
+def load_model(uri: str) -> Any:
+    """Load a logged or registered model as an MLflow pyfunc (``predict`` returns calibrated probabilities)."""
+    _ensure_configured()
+    try:
+        return mlflow.pyfunc.load_model(uri)
+    except MlflowException as exc:
+        raise TrackingError(f"cannot load model {uri!r}: {exc.message}") from None
+
+
+def load_customer_model(uri: str) -> CustomerModel:
+    """Load the pure :class:`CustomerModel` behind a logged model (for reason codes and drift checks)."""
+    wrapper = load_model(uri).unwrap_python_model()
+    if not isinstance(wrapper, CustomerModelPyfunc):
+        raise TrackingError(f"{uri!r} is not a custml customer model")
+    return wrapper.model
+
+
+def _resolve_version(client: MlflowClient, uri: str) -> Any:
+    m = re.fullmatch(r"models:/([^/@]+)(?:@([^/]+)|/(\d+))", uri)
+    if not m:
+        raise TrackingError(f"expected models:/NAME@ALIAS or models:/NAME/VERSION, got {uri!r}")
+    name, alias, version = m.groups()
+    try:
+        return (
+            client.get_model_version_by_alias(name, alias)
+            if alias
+            else client.get_model_version(name, version)
+        )
+    except MlflowException as exc:
+        raise TrackingError(f"no model version for {uri!r}: {exc.message}") from None
+
+
+def get_model_version_info(uri: str) -> dict[str, Any]:
+    """Name, version, run and test-cut-off evaluation of a registered model version (scores sidecar).
+
+    Returns
+    -------
+    dict
+        ``name, version, run_id, aliases, metrics`` (``roc_auc, pr_auc, brier, ece, lift_top10,
+        capture_top10, base_rate, test_cutoff``), ``calibration`` (list of ``mean_predicted, observed_rate, n``),
+        ``top_drivers`` (list of ``feature, description, mean_abs_shap``), ``gate`` (the ``gate.*`` tags).
+    """
+    _ensure_configured()
+    client = MlflowClient()
+    mv = _resolve_version(client, uri)
+    run = client.get_run(mv.run_id)
+    metrics: dict[str, Any] = {k: run.data.metrics[k] for k in _SCORE_METRICS if k in run.data.metrics}
+    metrics["test_cutoff"] = run.data.tags.get("custml.test_cutoff")
+
+    def load(path: str) -> Any:
+        try:
+            return mlflow.artifacts.load_dict(f"runs:/{mv.run_id}/{path}")
+        except (MlflowException, OSError):
+            return []
+
+    calibration = [
+        {"mean_predicted": r["mean_predicted"], "observed_rate": r["observed_rate"], "n": int(r["n"])}
+        for r in load("evaluation/calibration.json")
+    ]
+    return {
+        "name": mv.name,
+        "version": str(mv.version),
+        "run_id": mv.run_id,
+        "aliases": list(getattr(mv, "aliases", []) or []),
+        "metrics": metrics,
+        "calibration": calibration,
+        "top_drivers": load("explain/top_drivers.json"),
+        "gate": {k[5:]: v for k, v in (mv.tags or {}).items() if k.startswith("gate.")},
+    }
+
+
+def log_segmentation_run(
+    params: Mapping[str, Any],
+    k_curve: pd.DataFrame,
+    profiles: pd.DataFrame,
+    pipeline: Any,
+    metrics: Mapping[str, float],
+    *,
+    experiment: str = "custml-segmentation",
+    run_name: str | None = None,
+) -> str:
+    """Log a segmentation run: parameters, the k-selection curve, cluster profiles, metrics, fitted pipeline.
+
+    ``k_curve`` and ``profiles`` are logged as CSV artefacts (they hold cluster aggregates, no customer rows);
+    ``pipeline`` (a scikit-learn estimator) as an MLflow sklearn model. Returns the run id.
+    """
+    import mlflow.sklearn
+
+    _ensure_configured()
+    exp_id = _experiment_id(experiment)
+    with mlflow.start_run(
+        experiment_id=exp_id, run_name=run_name or "segmentation", tags={"custml.task": "segmentation"}
+    ) as run:
+        mlflow.log_params(
+            {k: (",".join(map(str, v)) if isinstance(v, list | tuple) else v) for k, v in params.items()}
+        )
+        mlflow.log_metrics(
+            {k: float(v) for k, v in metrics.items() if v is not None and np.isfinite(float(v))}
+        )
+        mlflow.log_text(k_curve.to_csv(index=False), "segmentation/k_curve.csv")
+        mlflow.log_text(profiles.to_csv(index=True), "segmentation/profiles.csv")
+        mlflow.sklearn.log_model(pipeline, name="pipeline", pip_requirements=_pip_requirements())
+        return run.info.run_id
+
+
+def log_experiment_config(path: str | Path, run_id: str | None = None) -> None:
+    """Attach an experiment YAML to a run (``run_id``) or to the active run, under ``config/``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"experiment config not found: {path}")
+    _ensure_configured()
+    if run_id is not None:
+        MlflowClient().log_artifact(run_id, str(path), "config")
+    elif mlflow.active_run() is not None:
+        mlflow.log_artifact(str(path), "config")
+    else:
+        raise TrackingError("log_experiment_config: no run_id given and no active run")
