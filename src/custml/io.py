@@ -7,6 +7,7 @@ previous file intact.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import tempfile
@@ -31,6 +32,28 @@ __all__ = [
 ]
 
 _SUFFIXES = (".parquet", ".csv", ".tsv", ".txt")
+# pandas' default missing-value markers, used for the non-text columns of a delimited file.
+_NA_MARKERS = (
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+)
 
 
 def find_table_file(folder: Path | str, table: str) -> Path | None:
@@ -65,17 +88,55 @@ def read_table(path: Path | str, table: str | None = None) -> pd.DataFrame:
                 f"{name}: cannot read parquet file {path.name} (truncated or not parquet: {exc})"
             ) from None
     try:
-        with path.open("r", encoding="utf-8", newline="") as fh:
+        with path.open("r", encoding="utf-8-sig", newline="") as fh:
             sample = fh.read(64_000)
-        try:
-            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-        except csv.Error:
-            delimiter = ","
-        return pd.read_csv(path, sep=delimiter)
+        delimiter = _sniff_delimiter(sample, path.suffix)
+        header = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+        if not [h for h in header if h.strip()]:
+            raise DataFileError(f"{name}: {path.name} has no header row")
+        df = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig", **_text_read_options(name, header))
+        return df.rename(columns=lambda c: c.strip() if isinstance(c, str) else c)
     except UnicodeDecodeError:
-        raise DataFileError(f"{name}: {path.name} is not UTF-8 text (is it a binary or parquet file?)") from None
+        raise DataFileError(
+            f"{name}: {path.name} is not UTF-8 text (is it a binary or parquet file?)"
+        ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataFileError(f"{name}: cannot parse {path.name} as delimited text ({exc})") from None
+
+
+def _sniff_delimiter(sample: str, suffix: str) -> str:
+    """The delimiter of a text table: sniffed from its header and first lines (``,``, ``;``, tab or ``|``)."""
+    if suffix == ".tsv":
+        return "\t"
+    lines = sample.splitlines()
+    # Sniff on whole lines only: a sample cut mid-line confuses the sniffer.
+    head = "\n".join(lines[:50]) if len(lines) > 1 else sample
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except csv.Error:
+        # Fall back to the candidate that splits the header into the most fields.
+        first = lines[0] if lines else ""
+        counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] > 0 else ","
+
+
+def _text_read_options(table: str, header: list[str]) -> dict[str, Any]:
+    """``pd.read_csv`` options that keep text columns of the contract as text.
+
+    Identifier, name and timestamp columns are read as strings (``"007"`` stays ``"007"``, a person called
+    ``"Nan"`` or ``"NA"`` is not turned into a missing value); only empty fields are missing there. Other columns
+    use pandas' usual missing-value markers.
+    """
+    from custml.schema import CONTRACT
+
+    schema = CONTRACT.get(table)
+    if schema is None:
+        return {}
+    text_cols = {c.name for c in schema.columns if c.kind in ("string", "datetime")}
+    dtype = {h: str for h in header if h.strip() in text_cols}
+    na_values = {h: ([""] if h.strip() in text_cols else list(_NA_MARKERS)) for h in header}
+    return {"dtype": dtype, "keep_default_na": False, "na_values": na_values, "skipinitialspace": False}
 
 
 def read_tables(

@@ -1,11 +1,160 @@
-"""CLI commands of the quality stage (being built in this session)."""
+"""CLI commands of the quality stage: ``custml clean`` and ``custml privacy scan``."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 __all__ = ["register"]
 
+privacy_app = typer.Typer(
+    name="privacy",
+    help="Privacy checks: scan files and folders for personal data.",
+    no_args_is_help=True,
+)
+
+
+def clean(
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Folder with the raw tables (default: data/raw).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the clean tables (default: data/interim).")
+    ] = None,
+    private_dir: Annotated[
+        Path | None,
+        typer.Option("--private-dir", help="Folder for id_map and other files linking pseudonyms to people."),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Reference time: later timestamps are quarantined (default: manifest 'end', else now).",
+        ),
+    ] = None,
+    allow_demo_key: Annotated[
+        bool,
+        typer.Option(
+            "--allow-demo-key",
+            help="Demo run: create/use a local pseudonymisation key if none is configured.",
+        ),
+    ] = False,
+    no_dedup: Annotated[
+        bool, typer.Option("--no-dedup", help="Skip the de-duplication of customer records.")
+    ] = False,
+) -> None:
+    """Validate, quarantine, clean, de-duplicate and pseudonymise the raw tables."""
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
+    from custml.config import get_paths
+    from custml.io import read_json, read_tables, write_json, write_table
+    from custml.privacy import load_pseudonym_key
+    from custml.quality import QualityParams, clean_tables
+
+    paths = get_paths()
+    data = data or paths.raw
+    out = out or paths.interim
+    private_dir = private_dir or paths.private
+    raw = read_tables(data, required=("customers", "orders"), optional=("interactions", "campaigns"))
+    if as_of is None:
+        manifest = data / "manifest.json"
+        as_of = read_json(manifest).get("end") if manifest.is_file() else None
+        as_of = as_of or pd.Timestamp.now(tz="UTC").tz_localize(None).isoformat()
+    try:
+        as_of_ts = pd.Timestamp(as_of)
+    except ValueError:
+        from custml.errors import ConfigError
+
+        raise ConfigError(f"--as-of: not a date/time: {as_of!r}") from None
+    key = load_pseudonym_key(paths, allow_demo_key=allow_demo_key)
+    result = clean_tables(raw, as_of_ts, key, QualityParams(deduplicate=not no_dedup))
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, df in result.tables.items():
+        write_table(df, out / f"{name}.parquet")
+    write_table(result.quarantine, out / "quarantine.parquet")
+    write_json(result.report, out / "quality_report.json")
+    if result.report["mode"] == "raw":
+        write_table(result.id_map, private_dir / "id_map.parquet")
+        write_table(result.golden_customers, private_dir / "customers_golden.parquet")
+        if len(result.dedup_pairs):
+            write_table(result.dedup_pairs, private_dir / "dedup_pairs.parquet")
+
+    console = Console()
+    table = Table(title=f"custml clean (as of {result.report['as_of']})")
+    for col in ("table", "rows in", "kept", "quarantined", "rows out", "top reasons"):
+        table.add_column(col, justify="left" if col in ("table", "top reasons") else "right")
+    for name, t in result.report["tables"].items():
+        reasons = sorted(t["quarantined_by_reason"].items(), key=lambda kv: -kv[1])[:3]
+        table.add_row(
+            name,
+            f"{t['rows_in']:,}",
+            f"{t['rows_kept']:,}",
+            f"{t['rows_quarantined']:,}",
+            f"{t['rows_out']:,}",
+            ", ".join(f"{r} {n:,}" for r, n in reasons),
+        )
+    console.print(table)
+    norm = result.report["normalisation"]
+    console.print(
+        f"duplicates merged: {result.report['duplicates_merged']:,}; invalid e-mails nulled: "
+        f"{norm.get('emails_invalid', 0):,}; invalid phones nulled: {norm.get('phones_invalid', 0):,}; "
+        f"timestamps converted from offsets: {norm.get('timestamps_with_offset_converted', 0):,}"
+    )
+    console.print(f"clean tables, quarantine.parquet, quality_report.json -> {out}")
+    if result.report["mode"] == "raw":
+        console.print(f"id_map.parquet (private: links pseudonyms to raw ids) -> {private_dir}")
+    else:
+        console.print("input was already clean: re-validated only (no de-duplication, no new pseudonyms)")
+
+
+@privacy_app.command("scan")
+def scan(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to scan.")],
+    customers: Annotated[
+        Path | None,
+        typer.Option(
+            "--customers",
+            help="Raw customers table whose names/e-mails/phones to look for (default: data/raw).",
+        ),
+    ] = None,
+    generic: Annotated[
+        bool, typer.Option("--generic/--no-generic", help="Also flag generic e-mail/phone patterns.")
+    ] = True,
+) -> None:
+    """Look for personal data in files and folders; exit 1 with counts if any is found."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from custml.config import get_paths
+    from custml.io import find_table_file, read_table
+    from custml.privacy import scan_for_pii
+
+    console = Console()
+    if customers is None:
+        customers = find_table_file(get_paths().raw, "customers")
+        if customers is None:
+            console.print("no raw customers table found: scanning for generic e-mail/phone patterns only")
+    customers_raw = read_table(customers, "customers") if customers is not None else None
+    result = scan_for_pii(paths, customers_raw, generic=generic)
+    if not result.found:
+        console.print(f"no personal data found in {result.files_scanned:,} files")
+        return
+    table = Table(title="personal data found")
+    for col in ("file", "kind", "count"):
+        table.add_column(col, justify="right" if col == "count" else "left")
+    for row in result.findings.sort_values(["file", "kind"]).itertuples(index=False):
+        table.add_row(str(row.file), str(row.kind), f"{row.count:,}")
+    console.print(table)
+    console.print(result.summary())
+    raise typer.Exit(code=1)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to app."""
+    """Add ``clean`` and ``privacy scan`` to ``app``."""
+    app.command("clean")(clean)
+    app.add_typer(privacy_app, name="privacy")

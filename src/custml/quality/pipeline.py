@@ -1,0 +1,416 @@
+"""The quality stage end to end: validate, quarantine, normalise, de-duplicate, pseudonymise, reconcile.
+
+:func:`clean_tables` turns the raw contract tables into the clean tables every later stage reads (contract
+section 2): customer ids are keyed pseudonyms of the golden record's raw id, timestamps are naive UTC, and the
+customers table carries no direct personal data (an age band instead of the birth date, no name, e-mail, phone or
+address). The link between pseudonyms and raw ids (``id_map``), the golden records with their normalised
+personal fields (``golden_customers``) and the scored duplicate pairs stay in :class:`CleanResult` for the private
+folder only.
+
+Idempotence: cleaning the clean tables again returns them unchanged. Clean tables are recognised by their
+customers table (``n_source_records`` present, no ``name``/``email``/``phone``): they are re-validated against the
+clean contract (so broken rows would still be quarantined) but not de-duplicated or pseudonymised again, since
+their ids already are pseudonyms.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from custml.errors import SchemaError
+from custml.privacy import pseudonymise
+from custml.quality.dedup import DedupParams, find_duplicates, golden_records
+from custml.quality.normalise import AGE_BANDS, age_band, normalise_email, normalise_name, normalise_phone
+from custml.quality.validate import (
+    REASONS,
+    TABLE_ORDER,
+    ReconciliationError,
+    TableValidation,
+    empty_quarantine,
+    validate_table,
+    validate_tables,
+)
+from custml.schema import ACQUISITION_CHANNELS, CONTRACT, CUSTOMERS, GENDERS, Column, TableSchema
+
+__all__ = [
+    "CLEAN_CUSTOMERS",
+    "CleanResult",
+    "QualityParams",
+    "clean_tables",
+    "is_clean_customers",
+]
+
+log = logging.getLogger(__name__)
+
+CLEAN_CUSTOMERS = TableSchema(
+    name="customers",
+    description="One row per person after de-duplication; pseudonymous id, no direct personal data.",
+    primary_key=("customer_id",),
+    columns=(
+        Column("customer_id", "string", "Pseudonym: HMAC-SHA256 of the golden raw id, 16 hex characters."),
+        Column("signup_date", "datetime", "Earliest sign-up date of the person's records."),
+        Column("age_band", "string", "Age band at as_of.", nullable=True, allowed=AGE_BANDS),
+        Column("region", "string", "State or province.", nullable=True, pii="quasi"),
+        Column("country", "string", "ISO 3166-1 alpha-2 country code.", nullable=True),
+        Column("gender", "string", "Self-reported gender.", nullable=True, pii="quasi", allowed=GENDERS),
+        Column("acquisition_channel", "string", "How the customer was first acquired.", nullable=True,
+               allowed=ACQUISITION_CHANNELS),
+        Column("loyalty_member", "bool", "Member of the loyalty programme.", nullable=True),
+        Column("marketing_consent", "bool", "Agreed to receive marketing.", nullable=True),
+        Column("n_source_records", "int", "Raw customer records merged into this person.", min=1),
+    ),
+)  # fmt: skip
+_CLEAN_CUSTOMER_COLUMNS = CLEAN_CUSTOMERS.column_names
+
+
+class QualityParams(BaseModel):
+    """Settings of the quality stage."""
+
+    default_region: str = Field(
+        "US", description="Region used to parse phone numbers of customers without a country."
+    )
+    require_valid_phone: bool = Field(
+        True, description="Phones must be valid numbers for their region (else only possible lengths)."
+    )
+    deduplicate: bool = Field(True, description="Merge duplicate customer records of one person.")
+    dedup: DedupParams = Field(default_factory=DedupParams)
+
+
+@dataclass
+class CleanResult:
+    """Everything :func:`clean_tables` produces.
+
+    Attributes
+    ----------
+    tables : dict[str, DataFrame]
+        Clean ``customers`` (columns of :data:`CLEAN_CUSTOMERS`), ``orders`` and, when given, ``interactions``,
+        ``campaigns``; ids are pseudonyms. Safe for modelling.
+    quarantine : DataFrame
+        One row per rejected input row: table, row_number (0-based position in the raw table), record_id (the
+        row's key), reason, detail, values (the raw row as JSON; null for customers, which never carry personal
+        data here).
+    id_map : DataFrame
+        raw_customer_id, golden_raw_id, customer_id (pseudonym). Private: links pseudonyms to raw ids.
+    report : dict
+        Counts per table and reason, before/after, normalisation counts, dedup statistics, reconciliation.
+    dedup_pairs : DataFrame
+        Scored candidate pairs (raw ids, per-field agreement levels, weight, probability, match). Private.
+    golden_customers : DataFrame
+        Golden records with normalised personal fields, keyed by pseudonym and golden raw id. Private.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    quarantine: pd.DataFrame
+    id_map: pd.DataFrame
+    report: dict[str, object]
+    dedup_pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    golden_customers: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def is_clean_customers(customers: pd.DataFrame) -> bool:
+    """Whether ``customers`` is already a clean table (pseudonymised, no direct personal columns)."""
+    direct = set(CUSTOMERS.pii_columns("direct"))
+    return "n_source_records" in customers.columns and not (direct & set(customers.columns))
+
+
+def _as_of(as_of: pd.Timestamp | str) -> pd.Timestamp:
+    ts = pd.Timestamp(as_of)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts
+
+
+def _normalise_customers(
+    customers: pd.DataFrame, params: QualityParams
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Normalised personal fields (name, e-mail, phone, address) and counts of what changed or was invalid."""
+    out = customers.copy()
+    counts: dict[str, int] = {}
+    if "name" in out:
+        new = normalise_name(out["name"])
+        counts["names_changed"] = int((new.fillna("\0") != out["name"].fillna("\0")).sum())
+        out["name"] = new
+    if "email" in out:
+        new, invalid = normalise_email(out["email"])
+        counts["emails_changed"] = int((new.notna() & (new != out["email"])).sum())
+        counts["emails_invalid"] = int(invalid.sum())
+        out["email"] = new
+    if "phone" in out:
+        regions = out.get("country", params.default_region)
+        if isinstance(regions, pd.Series):
+            regions = regions.where(regions.notna(), params.default_region)
+        new, invalid = normalise_phone(out["phone"], regions, require_valid=params.require_valid_phone)
+        counts["phones_reformatted"] = int((new.notna() & (new != out["phone"])).sum())
+        counts["phones_invalid"] = int(invalid.sum())
+        out["phone"] = new
+    if "address" in out:
+        addr = out["address"].astype("str").where(out["address"].notna(), None)
+        out["address"] = addr.str.normalize("NFKC").str.split().str.join(" ").replace("", None)
+    return out, counts
+
+
+def _finalise_customers(df: pd.DataFrame) -> pd.DataFrame:
+    """The clean customers' columns in contract order and with stable dtypes (missing optional ones all-null)."""
+    out = pd.DataFrame(index=df.index)
+    for col in CLEAN_CUSTOMERS.columns:
+        s = (
+            df[col.name]
+            if col.name in df.columns
+            else pd.Series([None] * len(df), index=df.index, dtype=object)
+        )
+        if col.kind == "string":
+            s = s.astype("str").where(s.notna(), None).astype("str")
+        elif col.kind == "bool":
+            s = s.astype("boolean")
+        elif col.kind == "datetime":
+            s = pd.to_datetime(s).astype("datetime64[us]")
+        elif col.kind == "int":
+            s = s.astype("int64")
+        out[col.name] = s
+    return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
+def _rekey(
+    name: str, df: pd.DataFrame, raw_to_pseudonym: pd.Series, raw_rows: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, object]]:
+    """Replace raw customer ids by the golden record's pseudonym; check nothing was lost."""
+    out = df.copy()
+    mapped = raw_to_pseudonym.reindex(out["customer_id"].astype("str")).to_numpy(dtype=object)
+    if pd.isna(mapped).any():
+        raise ReconciliationError(f"{name}: {int(pd.isna(mapped).sum()):,} rows have no golden customer id")
+    out["customer_id"] = pd.Series(mapped, index=out.index, dtype="str")
+    quarantine = empty_quarantine()
+    if name == "campaigns":
+        # Two records of one person in the same campaign collapse onto one (campaign_id, customer_id) key.
+        dup = out.duplicated(subset=["campaign_id", "customer_id"], keep="first").to_numpy()
+        if dup.any():
+            quarantine = pd.DataFrame(
+                {
+                    "table": pd.Series([name] * int(dup.sum()), dtype="str"),
+                    "row_number": pd.Series(raw_rows[dup], dtype="int64"),
+                    "record_id": (df["campaign_id"].astype("str") + "|" + df["customer_id"].astype("str"))[
+                        dup
+                    ]
+                    .astype("str")
+                    .to_numpy(),
+                    "reason": pd.Series(["duplicate_key_after_merge"] * int(dup.sum()), dtype="str"),
+                    "detail": pd.Series(
+                        ["campaign_id+customer_id: the merged person is already in this campaign"]
+                        * int(dup.sum()),
+                        dtype="str",
+                    ),
+                    "values": pd.Series([None] * int(dup.sum()), dtype="str"),
+                }
+            )
+            out = out[~dup].reset_index(drop=True)
+    recon: dict[str, object] = {"rows_before_merge": len(df), "rows_after_merge": len(out)}
+    if name == "orders":
+        before, after = float(df["net_amount"].sum()), float(out["net_amount"].sum())
+        recon.update(net_amount_before_merge=round(before, 2), net_amount_after_merge=round(after, 2))
+        if len(out) != len(df) or not np.isclose(before, after, rtol=0, atol=1e-6 * max(1.0, abs(before))):
+            raise ReconciliationError(
+                f"orders: re-keying changed the totals ({len(df):,} -> {len(out):,} orders, "
+                f"{before:,.2f} -> {after:,.2f} net revenue)"
+            )
+    elif len(out) + len(quarantine) != len(df):
+        raise ReconciliationError(
+            f"{name}: {len(df):,} rows before re-keying, {len(out) + len(quarantine):,} after"
+        )
+    return out, quarantine, recon
+
+
+def _table_report(v: TableValidation, rows_out: int, extra_quarantine: pd.DataFrame) -> dict[str, object]:
+    counts = v.counts()
+    by_reason = dict(counts["quarantined_by_reason"])  # type: ignore[arg-type]
+    for reason, n in extra_quarantine["reason"].value_counts().items():
+        by_reason[str(reason)] = by_reason.get(str(reason), 0) + int(n)
+    n_q = v.rows_quarantined + len(extra_quarantine)
+    counts.update(
+        rows_quarantined=n_q,
+        rows_kept=v.rows_in - n_q,
+        rows_out=rows_out,
+        quarantined_by_reason=dict(sorted(by_reason.items())),
+    )
+    if (
+        counts["rows_kept"] + n_q != v.rows_in
+    ):  # pragma: no cover - guarded above, kept as the stated invariant
+        raise ReconciliationError(f"{v.table}: rows in != kept + quarantined")
+    return counts
+
+
+def _report(
+    as_of: pd.Timestamp,
+    mode: str,
+    per_table: dict[str, dict[str, object]],
+    normalisation: dict[str, int],
+    dedup_stats: dict[str, object],
+    reconciliation: dict[str, dict[str, object]],
+    seconds: float,
+) -> dict[str, object]:
+    by_reason: dict[str, int] = {}
+    for t in per_table.values():
+        for r, n in t["quarantined_by_reason"].items():  # type: ignore[union-attr]
+            by_reason[r] = by_reason.get(r, 0) + int(n)
+    rows_in = sum(int(t["rows_in"]) for t in per_table.values())  # type: ignore[call-overload]
+    rows_q = sum(int(t["rows_quarantined"]) for t in per_table.values())  # type: ignore[call-overload]
+    return {
+        "as_of": as_of.isoformat(),
+        "mode": mode,
+        "rows_in": rows_in,
+        "rows_kept": rows_in - rows_q,
+        "rows_quarantined": rows_q,
+        "tables": per_table,
+        "quarantined_by_table": {k: int(v["rows_quarantined"]) for k, v in per_table.items()},  # type: ignore[call-overload]
+        "quarantined_by_reason": {r: by_reason[r] for r in REASONS if r in by_reason},
+        "duplicates_merged": int(dedup_stats.get("records_merged", 0)),  # type: ignore[call-overload]
+        "normalisation": normalisation,
+        "dedup": dedup_stats,
+        "reconciliation": reconciliation,
+        "seconds": round(seconds, 3),
+    }
+
+
+def _empty_id_map() -> pd.DataFrame:
+    return pd.DataFrame(
+        {c: pd.Series([], dtype="str") for c in ("raw_customer_id", "golden_raw_id", "customer_id")}
+    )
+
+
+def _clean_again(raw: dict[str, pd.DataFrame], as_of: pd.Timestamp, t0: float) -> CleanResult:
+    """Re-validate already clean tables (no de-duplication or pseudonymisation: ids already are pseudonyms)."""
+    customers = validate_table(CLEAN_CUSTOMERS, raw["customers"], as_of)
+    per: dict[str, TableValidation] = {"customers": customers}
+    known = pd.Index(customers.kept["customer_id"].unique())
+    for name in TABLE_ORDER[1:]:
+        if name in raw:
+            per[name] = validate_table(CONTRACT[name], raw[name], as_of, known_customers=known)
+    tables = {k: v.kept for k, v in per.items()}
+    tables["customers"] = _finalise_customers(tables["customers"])
+    quarantine = pd.concat([empty_quarantine(), *(v.quarantine for v in per.values())], ignore_index=True)
+    per_table = {k: _table_report(v, len(tables[k]), empty_quarantine()) for k, v in per.items()}
+    offsets = sum(v.offsets_converted for v in per.values())
+    report = _report(
+        as_of,
+        "already_clean",
+        per_table,
+        {"timestamps_with_offset_converted": offsets},
+        {},
+        {},
+        time.perf_counter() - t0,
+    )
+    return CleanResult(tables, quarantine, _empty_id_map(), report)
+
+
+def clean_tables(
+    raw: dict[str, pd.DataFrame],
+    as_of: pd.Timestamp | str,
+    key: bytes,
+    params: QualityParams | None = None,
+) -> CleanResult:
+    """Validate, quarantine, normalise, de-duplicate and pseudonymise the raw contract tables.
+
+    Parameters
+    ----------
+    raw : dict[str, DataFrame]
+        ``customers`` and ``orders`` (required), ``interactions`` and ``campaigns`` (optional), as read from files.
+    as_of : Timestamp or str
+        Timestamps after this moment are quarantined as ``future_timestamp``; age bands are computed at it.
+    key : bytes
+        Pseudonymisation key (see :func:`custml.privacy.load_pseudonym_key`).
+    params : QualityParams, optional
+
+    Returns
+    -------
+    CleanResult
+
+    Raises
+    ------
+    SchemaError
+        If a table is structurally unusable (the message names the table and column).
+    ReconciliationError
+        If rows were lost: a bug, never a property of the data.
+
+    Examples
+    --------
+    >>> customers = pd.DataFrame({"customer_id": ["c1", "c2"], "signup_date": ["2024-01-01", "2024-02-01"],
+    ...     "name": ["Ann Lee", "Bo Chen"], "email": ["ANN@x.org", "bad"], "phone": [None, None]})
+    >>> orders = pd.DataFrame({"order_id": ["o1", "o2"], "customer_id": ["c1", "c9"],
+    ...     "order_ts": ["2024-03-01 10:00:00", "2024-03-02 10:00:00"], "net_amount": [20.0, 5.0]})
+    >>> r = clean_tables({"customers": customers, "orders": orders}, "2025-01-01", b"k" * 16)
+    >>> len(r.tables["orders"]), r.quarantine["reason"].tolist(), r.report["normalisation"]["emails_invalid"]
+    (1, ['unknown_customer'], 1)
+    """
+    t0 = time.perf_counter()
+    params = params or QualityParams()
+    as_of = _as_of(as_of)
+    if "customers" not in raw:
+        raise SchemaError("customers", None, "table is missing (customers and orders are required)")
+    if is_clean_customers(raw["customers"]):
+        return _clean_again(raw, as_of, t0)
+
+    validation = validate_tables(raw, as_of)
+    customers, normalisation = _normalise_customers(validation.tables["customers"], params)
+    normalisation["timestamps_with_offset_converted"] = sum(
+        v.offsets_converted for v in validation.per_table.values()
+    )
+    normalisation["values_nulled"] = sum(sum(v.nulled.values()) for v in validation.per_table.values())
+
+    if params.deduplicate and len(customers) > 1:
+        dedup = find_duplicates(customers, params.dedup)
+        clusters, pairs, dedup_stats = dedup.clusters, dedup.pairs, dedup.stats
+    else:
+        ids = customers["customer_id"].astype("str")
+        clusters = pd.Series(
+            ids.to_numpy(), index=pd.Index(ids.to_numpy(), name="customer_id"), name="golden_id"
+        )
+        pairs, dedup_stats = pd.DataFrame(), {"records": len(customers), "records_merged": 0}
+
+    golden = golden_records(customers, clusters)
+    id_map = pd.DataFrame(
+        {
+            "raw_customer_id": pd.Series(clusters.index.to_numpy(), dtype="str"),
+            "golden_raw_id": pd.Series(clusters.to_numpy(), dtype="str"),
+        }
+    )
+    id_map["customer_id"] = pseudonymise(id_map["golden_raw_id"], key)
+    raw_to_pseudonym = id_map.set_index("raw_customer_id")["customer_id"]
+
+    golden_private = golden.rename(columns={"customer_id": "golden_raw_id"})
+    golden_private.insert(0, "customer_id", pseudonymise(golden_private["golden_raw_id"], key))
+    clean_customers = golden_private.drop(columns=["golden_raw_id"])
+    if "birth_date" in clean_customers:
+        clean_customers["age_band"] = age_band(clean_customers["birth_date"], as_of)
+    tables = {"customers": _finalise_customers(clean_customers)}
+
+    extra_q: dict[str, pd.DataFrame] = {}
+    reconciliation: dict[str, dict[str, object]] = {}
+    for name in TABLE_ORDER[1:]:
+        if name in validation.tables:
+            tables[name], extra_q[name], reconciliation[name] = _rekey(
+                name, validation.tables[name], raw_to_pseudonym, validation.per_table[name].kept_rows
+            )
+    quarantine = pd.concat(
+        [validation.quarantine, *(q for q in extra_q.values() if len(q))], ignore_index=True
+    ).astype({"row_number": "int64"})
+    per_table = {
+        name: _table_report(v, len(tables[name]), extra_q.get(name, empty_quarantine()))
+        for name, v in validation.per_table.items()
+    }
+    report = _report(
+        as_of, "raw", per_table, normalisation, dedup_stats, reconciliation, time.perf_counter() - t0
+    )
+    log.info("clean_tables: %s rows in, %s quarantined", report["rows_in"], report["rows_quarantined"])
+    return CleanResult(
+        tables=tables,
+        quarantine=quarantine,
+        id_map=id_map,
+        report=report,
+        dedup_pairs=pairs,
+        golden_customers=golden_private.sort_values("customer_id").reset_index(drop=True),
+    )

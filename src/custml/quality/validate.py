@@ -1,0 +1,416 @@
+"""Validation with quarantine: every raw row is either kept (typed) or quarantined with a reason code.
+
+Structural problems that make a table unusable (missing required column, empty table, incompatible dtype, a
+timestamp column in which almost nothing parses) raise :class:`~custml.errors.SchemaError`. Row-level problems send
+the row to the quarantine table with one reason code; nothing is dropped or coerced silently, and
+``rows_in == rows_kept + rows_quarantined`` is checked for every table by the code itself.
+
+Reason codes (first matching wins, in this order):
+
+=============================  ================================================================================
+``exact_duplicate_row``        every column equals an earlier row (a double load, not a key conflict)
+``null_required``              a required value is missing (ids, timestamps, amounts, ...)
+``unparseable_timestamp``      a timestamp is present but not an ISO-8601 date/time ("2024-02-30", "n/a", "")
+``future_timestamp``           a timestamp is later than ``as_of``
+``not_allowed``                a value outside the allowed codes, a boolean that is not true/false, a fraction
+                               of an item
+``below_min`` / ``above_max``  a number outside its range (negative discount, CSAT 7, ...)
+``negative_amount_not_refund`` an order with a negative net amount that is not marked as a refund
+``refund_positive_amount``     a refund row with a positive net amount
+``unknown_customer``           the row's customer is not in (the kept rows of) the customers table
+``duplicate_key``              the primary key repeats an earlier kept row with different content
+=============================  ================================================================================
+
+Customer rows are quarantined only for problems with their identity (id, sign-up date, duplicates): an invalid
+optional attribute (gender not in the code list, an unparseable birth date) is set to null and counted in
+``ValidationResult.nulled``, because the customer is still real and quarantining them would also quarantine
+their orders. Quarantine rows of the customers table carry only the raw id and the reason (no personal data), so
+the quarantine file can sit next to the modelling inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from custml.errors import CustmlError, SchemaError
+from custml.quality.normalise import parse_timestamps
+from custml.schema import CONTRACT, CUSTOMERS, TableSchema
+
+__all__ = [
+    "QUARANTINE_COLUMNS",
+    "REASONS",
+    "ReconciliationError",
+    "TableValidation",
+    "ValidationResult",
+    "validate_table",
+    "validate_tables",
+]
+
+REASONS = (
+    "exact_duplicate_row",
+    "null_required",
+    "unparseable_timestamp",
+    "future_timestamp",
+    "not_allowed",
+    "below_min",
+    "above_max",
+    "negative_amount_not_refund",
+    "refund_positive_amount",
+    "unknown_customer",
+    "duplicate_key",
+    "duplicate_key_after_merge",
+)
+QUARANTINE_COLUMNS = ("table", "row_number", "record_id", "reason", "detail", "values")
+TABLE_ORDER = ("customers", "orders", "interactions", "campaigns")
+# A timestamp column where more than this share of present values cannot be parsed is a wrong format, not dirt.
+MAX_UNPARSEABLE_SHARE = 0.5
+_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
+_FALSE = {"false", "f", "no", "n", "0", "0.0"}
+# Customer columns whose problems quarantine the customer; other customer columns are nulled and counted.
+_CUSTOMER_IDENTITY = ("customer_id", "signup_date")
+
+
+class ReconciliationError(CustmlError, AssertionError):
+    """Rows were lost or invented on the way: rows in != rows kept + rows quarantined (a bug, never dirt)."""
+
+
+@dataclass
+class TableValidation:
+    """Outcome of validating one table."""
+
+    table: str
+    kept: pd.DataFrame
+    quarantine: pd.DataFrame
+    rows_in: int
+    nulled: dict[str, int] = field(default_factory=dict)
+    offsets_converted: int = 0
+    columns_dropped: list[str] = field(default_factory=list)
+    kept_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    """0-based positions in the raw table of the kept rows (aligned with ``kept``)."""
+
+    @property
+    def rows_kept(self) -> int:
+        return len(self.kept)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return len(self.quarantine)
+
+    def counts(self) -> dict[str, object]:
+        by_reason = self.quarantine["reason"].value_counts().sort_index() if len(self.quarantine) else []
+        return {
+            "rows_in": self.rows_in,
+            "rows_kept": self.rows_kept,
+            "rows_quarantined": self.rows_quarantined,
+            "quarantined_by_reason": {str(k): int(v) for k, v in dict(by_reason).items()}
+            if len(by_reason)
+            else {},
+            "values_nulled": dict(sorted(self.nulled.items())),
+            "timestamps_with_offset_converted": self.offsets_converted,
+            "columns_dropped": self.columns_dropped,
+        }
+
+
+@dataclass
+class ValidationResult:
+    """Kept (typed) tables, one quarantine frame for all tables, and per-table outcomes."""
+
+    tables: dict[str, pd.DataFrame]
+    quarantine: pd.DataFrame
+    per_table: dict[str, TableValidation]
+
+
+def empty_quarantine() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "table": pd.Series([], dtype="str"),
+            "row_number": pd.Series([], dtype="int64"),
+            "record_id": pd.Series([], dtype="str"),
+            "reason": pd.Series([], dtype="str"),
+            "detail": pd.Series([], dtype="str"),
+            "values": pd.Series([], dtype="str"),
+        }
+    )
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Text column with surrounding whitespace removed (nulls stay null)."""
+    out = s.astype("str").where(s.notna(), None)
+    return out.str.strip()
+
+
+def _coerce_bool(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Nullable boolean from bools, 0/1 or true/false/yes/no text; returns (values, invalid mask)."""
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype("boolean"), np.zeros(len(s), dtype=bool)
+    present = s.notna().to_numpy()
+    text = (
+        s.astype(object).map(lambda v: str(v).strip().lower() if v is not None else v).where(s.notna(), None)
+    )
+    mapped = text.map(lambda v: True if v in _TRUE else (False if v in _FALSE else None))
+    invalid = present & mapped.isna().to_numpy()
+    return mapped.astype("boolean"), invalid
+
+
+def _record_ids(df: pd.DataFrame, schema: TableSchema) -> pd.Series:
+    cols = [c for c in schema.primary_key if c in df.columns]
+    if not cols:
+        return pd.Series([None] * len(df), index=df.index, dtype="str")
+    out = df[cols[0]].astype("str").where(df[cols[0]].notna(), "<null>")
+    for c in cols[1:]:
+        out = out + "|" + df[c].astype("str").where(df[c].notna(), "<null>")
+    return out
+
+
+def _row_json(df: pd.DataFrame) -> list[str]:
+    records = df.astype(object).where(df.notna(), None).to_dict(orient="records")
+    return [json.dumps(r, default=str, ensure_ascii=False, sort_keys=True) for r in records]
+
+
+def validate_table(
+    schema: TableSchema,
+    df: pd.DataFrame,
+    as_of: pd.Timestamp,
+    known_customers: pd.Index | None = None,
+) -> TableValidation:
+    """Validate one raw table against ``schema``: typed kept rows plus quarantined rows with reasons.
+
+    Parameters
+    ----------
+    schema : TableSchema
+        The contract table (``custml.schema.CONTRACT[name]``).
+    df : DataFrame
+        The raw table (timestamps may be ISO-8601 text, booleans text or 0/1).
+    as_of : Timestamp
+        Timestamps later than this are quarantined as ``future_timestamp``.
+    known_customers : Index, optional
+        Raw customer ids that exist (kept customers); rows of other customers are ``unknown_customer``.
+
+    Raises
+    ------
+    SchemaError
+        If the table is unusable: empty, a required column missing, an incompatible dtype, or a timestamp
+        column where most values are not ISO-8601.
+
+    Examples
+    --------
+    >>> from custml.schema import ORDERS
+    >>> raw = pd.DataFrame({"order_id": ["o1", "o2", "o2"], "customer_id": ["c1", "c1", "c1"],
+    ...                     "order_ts": ["2024-01-02 10:00:00", "2099-01-01 00:00:00", "2024-01-03 09:00:00"],
+    ...                     "net_amount": [10.0, 5.0, 7.0]})
+    >>> v = validate_table(ORDERS, raw, pd.Timestamp("2025-01-01"))
+    >>> v.rows_kept, v.quarantine["reason"].tolist()
+    (2, ['future_timestamp'])
+    """
+    name = schema.name
+    schema.check_structure(df, raw=True)
+    as_of = pd.Timestamp(as_of)
+    if as_of.tzinfo is not None:
+        as_of = as_of.tz_convert("UTC").tz_localize(None)
+    n = len(df)
+    raw = df.reset_index(drop=True)
+    contract_cols = [c for c in schema.column_names if c in raw.columns]
+    dropped = [str(c) for c in raw.columns if c not in schema.column_names]
+    is_customers = name == CUSTOMERS.name
+
+    prepared = pd.DataFrame(index=raw.index)
+    reasons: dict[str, np.ndarray] = {r: np.zeros(n, dtype=bool) for r in REASONS}
+    details: dict[str, pd.Series] = {}
+    nulled: dict[str, int] = {}
+    offsets = 0
+
+    def flag(
+        reason: str, mask: np.ndarray, column: str, message: str, values: pd.Series | None = None
+    ) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        if is_customers and column not in _CUSTOMER_IDENTITY and reason != "exact_duplicate_row":
+            # An attribute problem: null the value, keep the customer, count it.
+            prepared.loc[mask, column] = None
+            nulled[column] = nulled.get(column, 0) + int(mask.sum())
+            return
+        reasons[reason] |= mask
+        text = f"{column}: {message}"
+        if values is not None and not (is_customers and schema[column].pii == "direct"):
+            shown = values[mask].astype(object).map(lambda v: f"{text} ({v!r})")
+        else:
+            shown = pd.Series(text, index=raw.index[mask])
+        prior = details.get(reason)
+        details[reason] = shown if prior is None else prior.combine_first(shown)
+
+    for col in contract_cols:
+        spec = schema[col]
+        s = raw[col]
+        if spec.kind == "datetime":
+            parsed = parse_timestamps(s)
+            n_present = int(s.notna().sum())
+            n_bad = int(parsed.unparseable.sum())
+            if n_present and n_bad / n_present > MAX_UNPARSEABLE_SHARE and n_bad > 1:
+                example = s[parsed.unparseable].astype(str).iloc[0]
+                raise SchemaError(
+                    name,
+                    col,
+                    f"is not an ISO-8601 timestamp in {n_bad:,} of {n_present:,} rows (e.g. {example!r}); "
+                    "expected e.g. '2024-03-05 14:22:10' or '2024-03-05T22:22:10+08:00'",
+                    n_bad,
+                )
+            prepared[col] = parsed.values
+            offsets += int(parsed.with_offset.sum())
+            flag("unparseable_timestamp", parsed.unparseable, col, "is not a valid timestamp", s)
+            future = (parsed.values > as_of).to_numpy(dtype=bool, na_value=False)
+            flag("future_timestamp", future, col, f"is later than as_of {as_of}", parsed.values)
+        elif spec.kind == "bool":
+            values, invalid = _coerce_bool(s)
+            prepared[col] = values
+            flag("not_allowed", invalid, col, "is not true/false", s)
+        elif spec.kind == "string":
+            text = _as_text(s)
+            if spec.allowed is not None:
+                text = text.str.lower()
+            if spec.pii in ("key", "none") and spec.allowed is None:
+                text = text.where(text != "", None)  # a blank id is a missing id
+            prepared[col] = text
+        elif spec.kind == "int":
+            v = pd.to_numeric(s, errors="coerce")
+            fractional = (v.notna() & (v != np.floor(v))).to_numpy()
+            flag("not_allowed", fractional, col, "is not a whole number", s)
+            prepared[col] = v.where(~fractional).round().astype("Int64")
+        else:
+            prepared[col] = pd.to_numeric(s, errors="coerce").astype("float64")
+
+    # Schema rules on the prepared values (nulls, allowed codes, ranges); duplicate keys are decided below,
+    # among rows that survive every other rule, so that a broken first copy does not doom a good second one.
+    rule_frame = prepared.copy()
+    for col in contract_cols:
+        if schema[col].kind == "datetime":  # unparseable text is not "null": it has its own reason
+            rule_frame[col] = raw[col].where(raw[col].notna(), None)
+    for v in schema.row_violations(rule_frame):
+        if v.reason == "duplicate_key":
+            continue
+        flag(v.reason, v.mask, v.column, v.message, raw[v.column] if v.column in raw.columns else None)
+
+    if name == "orders":
+        net = prepared["net_amount"]
+        refund = (
+            prepared["is_refund"].fillna(False).to_numpy(dtype=bool) if "is_refund" in prepared else False
+        )
+        flag(
+            "negative_amount_not_refund",
+            (net < 0).to_numpy(dtype=bool, na_value=False) & ~refund,
+            "net_amount",
+            "is negative but the order is not a refund",
+            raw["net_amount"],
+        )
+        flag(
+            "refund_positive_amount",
+            (net > 0).to_numpy(dtype=bool, na_value=False) & refund,
+            "net_amount",
+            "is positive on a refund row",
+            raw["net_amount"],
+        )
+    if known_customers is not None and "customer_id" in prepared and not is_customers:
+        unknown = (
+            prepared["customer_id"].notna().to_numpy()
+            & ~prepared["customer_id"].isin(known_customers).to_numpy()
+        )
+        flag("unknown_customer", unknown, "customer_id", "is not a (kept) customer", raw["customer_id"])
+
+    # Exact duplicate rows (whole row repeated) are counted apart from key conflicts.
+    exact = raw.duplicated(keep="first").to_numpy()
+    reasons["exact_duplicate_row"] |= exact
+    if exact.any():
+        details["exact_duplicate_row"] = pd.Series(
+            "row repeats an earlier row exactly", index=raw.index[exact]
+        )
+
+    bad_before_key = np.zeros(n, dtype=bool)
+    for r in REASONS:
+        bad_before_key |= reasons[r]
+    key_cols = list(schema.primary_key)
+    ok_idx = np.flatnonzero(~bad_before_key)
+    dup = prepared.iloc[ok_idx].duplicated(subset=key_cols, keep="first").to_numpy()
+    dup_mask = np.zeros(n, dtype=bool)
+    dup_mask[ok_idx[dup]] = True
+    if dup_mask.any():
+        reasons["duplicate_key"] |= dup_mask
+        details["duplicate_key"] = pd.Series(
+            f"{'+'.join(key_cols)}: repeats the key of an earlier row with different values",
+            index=raw.index[dup_mask],
+        )
+
+    # One quarantine row per bad input row, with its first reason in REASONS order.
+    primary = np.full(n, None, dtype=object)
+    detail = np.full(n, None, dtype=object)
+    for r in REASONS:
+        m = reasons[r] & (primary == None)  # noqa: E711 - elementwise test on an object array
+        if m.any():
+            primary[m] = r
+            detail[m] = details[r].reindex(raw.index[m]).to_numpy(dtype=object)
+    bad = primary != None  # noqa: E711
+    bad_idx = np.flatnonzero(bad)
+    quarantine = empty_quarantine()
+    if len(bad_idx):
+        quarantine = pd.DataFrame(
+            {
+                "table": pd.Series([name] * len(bad_idx), dtype="str"),
+                "row_number": bad_idx.astype("int64"),
+                "record_id": _record_ids(raw.iloc[bad_idx], schema).to_numpy(dtype=object),
+                "reason": pd.Series(primary[bad_idx], dtype="str"),
+                "detail": pd.Series(detail[bad_idx], dtype="str"),
+                # Customers: only the raw id and the reason, never personal values.
+                "values": pd.Series(
+                    [None] * len(bad_idx) if is_customers else _row_json(raw.iloc[bad_idx]), dtype="str"
+                ),
+            }
+        )
+        quarantine["record_id"] = quarantine["record_id"].astype("str")
+    kept = prepared.loc[~bad, contract_cols].reset_index(drop=True)
+    for col in contract_cols:
+        if schema[col].kind == "string":
+            kept[col] = kept[col].astype("str")
+    result = TableValidation(name, kept, quarantine, n, nulled, offsets, dropped, np.flatnonzero(~bad))
+    if result.rows_kept + result.rows_quarantined != n:
+        raise ReconciliationError(
+            f"{name}: {n:,} rows in but {result.rows_kept:,} kept + {result.rows_quarantined:,} quarantined"
+        )
+    return result
+
+
+def validate_tables(raw: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> ValidationResult:
+    """Validate the contract tables in ``raw`` (customers and orders required) with referential integrity.
+
+    Customers are validated first; rows of orders, interactions and campaigns whose customer is not among the
+    kept customers are quarantined as ``unknown_customer``.
+
+    Raises
+    ------
+    SchemaError
+        If customers or orders is missing, or any table is structurally unusable.
+    """
+    for required in ("customers", "orders"):
+        if required not in raw:
+            raise SchemaError(required, None, "table is missing (customers and orders are required)")
+    unknown_tables = sorted(set(raw) - set(CONTRACT))
+    if unknown_tables:
+        raise SchemaError(
+            unknown_tables[0], None, f"is not a contract table (expected some of {', '.join(TABLE_ORDER)})"
+        )
+    per_table: dict[str, TableValidation] = {}
+    known: pd.Index | None = None
+    for name in TABLE_ORDER:
+        if name not in raw:
+            continue
+        v = validate_table(CONTRACT[name], raw[name], as_of, known_customers=known)
+        per_table[name] = v
+        if name == "customers":
+            known = pd.Index(v.kept["customer_id"].unique())
+    quarantine = pd.concat(
+        [empty_quarantine(), *(v.quarantine for v in per_table.values() if len(v.quarantine))],
+        ignore_index=True,
+    )
+    return ValidationResult({k: v.kept for k, v in per_table.items()}, quarantine, per_table)
