@@ -1,6 +1,9 @@
-"""CLI commands of the generate stage (being built in this session)."""
+"""CLI: ``custml generate`` writes a synthetic customer world (tables, truth, manifest) to a folder."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -8,4 +11,48 @@ __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to app."""
+    """Add ``generate`` to ``app``."""
+
+    @app.command()
+    def generate(
+        customers: int = typer.Option(50_000, "--customers", "-n", min=1, help="Number of real persons."),
+        seed: int = typer.Option(0, "--seed", "-s", min=0, help="Random seed (same seed, identical files)."),
+        locale: str = typer.Option("en_US", "--locale", help="en_US or zh_CN (names, phones, calendar)."),
+        dirty: float = typer.Option(0.0, "--dirty", min=0.0, max=0.5, help="Dirt rate (0 = clean data)."),
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="Output folder (default: data/raw).")
+        ] = None,
+        params_file: Annotated[
+            Path | None,
+            typer.Option("--params", help="YAML file with WorldParams (options given here override it)."),
+        ] = None,
+    ) -> None:
+        """Generate a synthetic customer world: customers, orders, interactions, campaigns, truth/, manifest."""
+        import time
+
+        from rich.console import Console
+        from rich.table import Table
+
+        from custml.config import get_paths, load_params
+        from custml.errors import ConfigError
+        from custml.synth import WorldParams, generate_world, write_world
+
+        if locale not in ("en_US", "zh_CN"):
+            raise ConfigError(f"--locale must be en_US or zh_CN, got {locale!r}")
+        base = load_params(params_file, WorldParams) if params_file else WorldParams()
+        params = base.model_copy(
+            update={"n_customers": customers, "seed": seed, "locale": locale, "dirty": dirty}
+        )
+        params = WorldParams.model_validate(params.model_dump())
+        folder = out if out is not None else get_paths().raw
+        t0 = time.perf_counter()
+        world = generate_world(params)
+        write_world(world, folder)
+        console = Console()
+        table = Table(title=f"Synthetic world ({locale}, seed {seed}, dirty {dirty}) -> {folder}")
+        table.add_column("table")
+        table.add_column("rows", justify="right")
+        for name, n in world.manifest["row_counts"].items():
+            table.add_row(name, f"{n:,}")
+        console.print(table)
+        console.print(f"written in {time.perf_counter() - t0:.1f} s")

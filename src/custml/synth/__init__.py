@@ -1,0 +1,39 @@
+"""The synthetic customer world: personas, a buy-till-you-die core with service experiences, campaign and dirt.
+
+``generate_world(WorldParams(...))`` returns the four contract tables, the truth (persona, latent parameters,
+dropout times, duplicates, oracle probabilities) and a manifest; ``write_world`` writes them as parquet/JSON.
+"""
+
+from custml.synth.oracle import oracle_probabilities
+from custml.synth.params import (
+    CampaignParams,
+    DirtParams,
+    PersonaParams,
+    ServiceParams,
+    WorldParams,
+    default_personas,
+)
+from custml.synth.world import (
+    GENERATOR_VERSION,
+    World,
+    generate_world,
+    read_truth,
+    truth_columns,
+    write_world,
+)
+
+__all__ = [
+    "GENERATOR_VERSION",
+    "CampaignParams",
+    "DirtParams",
+    "PersonaParams",
+    "ServiceParams",
+    "World",
+    "WorldParams",
+    "default_personas",
+    "generate_world",
+    "oracle_probabilities",
+    "read_truth",
+    "truth_columns",
+    "write_world",
+]

@@ -1,0 +1,346 @@
+"""Turn simulated persons, orders and interactions into contract tables, clean or dirty.
+
+With ``dirty = 0`` every person has one customer record and timestamps are ``datetime64``. With ``dirty > 0``
+(rates in :class:`custml.synth.params.DirtParams`, each multiplied by ``dirty``):
+
+- duplicate customer records of one person: a later signup, a new ``customer_id`` (ids follow record signup
+  order, so duplicates are not at the end), a one-character typo or a case/whitespace change in the name
+  (zh_CN: a character swapped for another from the name pool, or a space inserted), a reformatted phone, an
+  upper-case or ``+alias`` e-mail; the person's orders and interactions after the second signup are split at
+  random across both records (a refund follows its order);
+- invalid e-mails and phones, missing optional values;
+- ``order_ts`` and ``ts`` written as ISO text, a few malformed (``2024-02-30 10:00:00``, ``""``, ``n/a``),
+  future-dated (year 2099) or written with a ``+08:00`` zone offset (the same UTC instant);
+- exact duplicated order rows and a few non-refund orders with negative amounts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from custml.synth.identities import format_phones
+from custml.synth.params import WorldParams
+
+__all__ = ["apply_dirt", "typo"]
+
+_US_ABBREV = (
+    ("Street", "St"),
+    ("Avenue", "Ave"),
+    ("Road", "Rd"),
+    ("Suite", "Ste"),
+    ("Apt.", "#"),
+    ("Drive", "Dr"),
+)
+
+
+def typo(text: str, rng: np.random.Generator, alphabet: list[str]) -> str:
+    """One random character edit: substitute, delete, insert or transpose (CJK: substitute or insert a space)."""
+    if not text:
+        return text
+    cjk = not text.isascii()
+    i = int(rng.integers(0, len(text)))
+    op = int(rng.integers(0, 2 if cjk else 4))
+    if cjk:
+        if op == 0 or len(text) < 2:
+            return text[:i] + alphabet[int(rng.integers(0, len(alphabet)))] + text[i + 1 :]
+        j = max(1, i)
+        return text[:j] + " " + text[j:]
+    if text[i] == " ":
+        i = max(0, i - 1)
+    ch = alphabet[int(rng.integers(0, len(alphabet)))]
+    if text[i].isupper():
+        ch = ch.upper()
+    if op == 0:
+        return text[:i] + ch + text[i + 1 :]
+    if op == 1 and len(text) > 3:
+        return text[:i] + text[i + 1 :]
+    if op == 2:
+        return text[:i] + ch + text[i:]
+    if i + 1 < len(text) and text[i + 1] != " ":
+        return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+    return text[:i] + ch + text[i + 1 :]
+
+
+def _case_change(text: str, rng: np.random.Generator) -> str:
+    if not text.isascii():
+        return " " + text if rng.random() < 0.5 else text + " "
+    k = int(rng.integers(0, 4))
+    return (text.upper(), text.lower(), "  ".join(text.split(" ")), f" {text} ")[k]
+
+
+def _alias(email: str, rng: np.random.Generator) -> str:
+    local, _, domain = email.partition("@")
+    if rng.random() < 0.5:
+        return email.upper() if rng.random() < 0.5 else local.capitalize() + "@" + domain.upper()
+    tag = ("shop", "promo", "store", "deals", "1")[int(rng.integers(0, 5))]
+    return f"{local}+{tag}@{domain}"
+
+
+def _invalid_email(email: str, rng: np.random.Generator) -> str:
+    local, _, domain = email.partition("@")
+    k = int(rng.integers(0, 5))
+    return (
+        f"{local}{domain}",
+        f"{local}@@{domain}",
+        f"{local}@{domain.split('.')[0]}",
+        f"{local} @{domain}",
+        f"{local}@{domain}.",
+    )[k]
+
+
+_INVALID_PHONES = ("n/a", "000-000-0000", "12345", "none", "1234567890123456", "tel")
+
+
+def _ts_text(ts: np.ndarray, rng: np.random.Generator, dirty: float, params: WorldParams) -> pa.Array:
+    """ISO text timestamps with a few malformed, future-dated and zone-offset values."""
+    d = params.dirt
+    n = len(ts)
+    arr = pa.array(ts.astype("datetime64[s]"))
+    text = pc.strftime(arr, format="%Y-%m-%d %H:%M:%S")
+    u = rng.random(n)
+    p_off, p_fut, p_bad = dirty * d.offset_ts, dirty * d.future_ts, dirty * d.malformed_ts
+    off = u < p_off
+    fut = (u >= p_off) & (u < p_off + p_fut)
+    bad = (u >= p_off + p_fut) & (u < p_off + p_fut + p_bad)
+    local = pc.strftime(
+        pa.array((ts + np.timedelta64(8, "h")).astype("datetime64[s]")), format="%Y-%m-%dT%H:%M:%S"
+    )
+    text = pc.if_else(pa.array(off), pc.binary_join_element_wise(local, "+08:00", ""), text)
+    text = pc.if_else(pa.array(fut), pc.utf8_replace_slice(text, 0, 4, "2099"), text)
+    kind = rng.integers(0, 3, n)
+    feb30 = pc.utf8_replace_slice(text, 5, 10, "02-30")
+    bad_text = pc.if_else(
+        pa.array(kind == 0), feb30, pc.if_else(pa.array(kind == 1), pa.scalar(""), pa.scalar("n/a"))
+    )
+    return pc.if_else(pa.array(bad), bad_text, text)
+
+
+def _null_some(values: Any, rate: float, rng: np.random.Generator) -> Any:
+    """Null a share ``rate`` of an Arrow array or a numpy/pandas column (returns a pandas-friendly column)."""
+    n = len(values)
+    mask = rng.random(n) < rate
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return pc.if_else(pa.array(mask), pa.scalar(None, values.type), values)
+    s = pd.Series(values)
+    if s.dtype == bool:
+        s = s.astype("boolean")
+    elif pd.api.types.is_integer_dtype(s.dtype):
+        s = s.astype("Int64")
+    return s.mask(mask)
+
+
+def _as_series(values: Any) -> pd.Series:
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            return pd.Series(
+                pd.arrays.ArrowStringArray(
+                    pa.chunked_array([values] if isinstance(values, pa.Array) else values).cast(
+                        pa.large_string()
+                    )
+                )  # fmt: skip
+            )
+        return pd.Series(values.to_pandas())
+    s = pd.Series(values)
+    if s.dtype == object:
+        return s.astype("str")
+    return s
+
+
+def apply_dirt(
+    params: WorldParams,
+    people: dict[str, Any],
+    orders: dict[str, np.ndarray],
+    inter: dict[str, np.ndarray],
+    sim: Any,
+    start: pd.Timestamp,
+    rng: np.random.Generator,
+) -> tuple[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], np.ndarray, pa.Array]:
+    """Build the customers, orders and interactions frames, with dirt when ``params.dirty > 0``.
+
+    Returns the three frames, ``record_person`` (person index of each customer record; the first
+    ``n_persons`` records are the originals) and the records' customer ids (Arrow, same order).
+    """
+    dirty = params.dirty
+    d = params.dirt
+    n = len(people["signup_date"])
+    end_days = sim.end_days
+    locale = params.locale
+    cjk = locale == "zh_CN"
+    signup_days = (people["signup_date"] - np.datetime64(start, "us")) / np.timedelta64(1, "D")
+
+    # --- duplicate records -------------------------------------------------------------------------------
+    n_dup = int(round(min(1.0, dirty * d.duplicate_persons) * n)) if dirty > 0 else 0
+    dup_p = np.sort(rng.choice(n, n_dup, replace=False)) if n_dup else np.zeros(0, np.int64)
+    dup_days = np.floor(np.minimum(signup_days[dup_p] + rng.exponential(200.0, n_dup), end_days - 1))
+    dup_days = np.maximum(dup_days, signup_days[dup_p])
+    record_person = np.concatenate([np.arange(n), dup_p])
+    rec_days = np.concatenate([signup_days, dup_days])
+    id_order = np.lexsort((np.arange(n + n_dup), rec_days))
+    id_num = np.empty(n + n_dup, np.int64)
+    id_num[id_order] = np.arange(1, n + n_dup + 1)
+    rec_ids = pc.binary_join_element_wise(
+        "C", pc.utf8_lpad(pc.cast(pa.array(id_num), pa.string()), 8, "0"), ""
+    )
+
+    def take(col: str) -> Any:
+        v = people[col]
+        if isinstance(v, pa.Array):
+            return pa.concat_arrays([v, v.take(pa.array(dup_p))])
+        return np.concatenate([v, v[dup_p]])
+
+    name, email, phone, address = take("name"), take("email"), take("phone"), take("address")
+    if n_dup:
+        alphabet = [
+            str(c) for c in people.get("name_chars", pa.array(list("abcdefghijklmnopqrstuvwxyz"))).to_pylist()
+        ]
+        names = people["name"].take(pa.array(dup_p)).to_pylist()
+        emails = people["email"].take(pa.array(dup_p)).to_pylist()
+        addrs = people["address"].take(pa.array(dup_p)).to_pylist()
+        u = rng.random((4, n_dup))
+        new_names = [
+            typo(x, rng, alphabet) if u[0, j] < 0.5 else (_case_change(x, rng) if u[0, j] < 0.75 else x)
+            for j, x in enumerate(names)
+        ]
+        new_emails = [
+            _alias(x, rng) if u[1, j] < 0.6 else (None if u[1, j] < 0.7 else x) for j, x in enumerate(emails)
+        ]
+        if cjk:
+            new_addrs = [x.replace("区", "区 ", 1) if u[2, j] < 0.3 else x for j, x in enumerate(addrs)]
+        else:
+            new_addrs = []
+            for j, x in enumerate(addrs):
+                if u[2, j] < 0.4:
+                    for long, short in _US_ABBREV:
+                        x = x.replace(long, short)
+                new_addrs.append(x)
+        dphone = format_phones(
+            people["phone_digits"].take(pa.array(dup_p)), locale, rng.integers(0, 4, n_dup)
+        )
+        dphone = pc.if_else(pa.array(u[3] < 0.1), pa.scalar(None, pa.string()), dphone)
+        name = pa.concat_arrays([people["name"], pa.array(new_names, pa.string())])
+        email = pa.concat_arrays([people["email"], pa.array(new_emails, pa.string())])
+        address = pa.concat_arrays([people["address"], pa.array(new_addrs, pa.string())])
+        phone = pa.concat_arrays([people["phone"], dphone.cast(pa.string())])
+
+    n_rec = n + n_dup
+    if dirty > 0:
+        # invalid e-mails and phones
+        bad_e = np.flatnonzero(rng.random(n_rec) < dirty * d.invalid_email)
+        ev = email.to_pylist()
+        for i in bad_e:
+            if ev[i]:
+                ev[i] = _invalid_email(ev[i], rng)
+        email = pa.array(ev, pa.string())
+        bad_p = rng.random(n_rec) < dirty * d.invalid_phone
+        phone = pc.if_else(
+            pa.array(bad_p),
+            pa.array(np.asarray(_INVALID_PHONES, dtype=object)[rng.integers(0, len(_INVALID_PHONES), n_rec)]),
+            phone,
+        )
+    cols: dict[str, Any] = {
+        "customer_id": rec_ids,
+        "signup_date": np.datetime64(start, "us")
+        + (rec_days * 86400).astype(np.int64).astype("timedelta64[s]"),
+        "name": name,
+        "email": email,
+        "phone": phone,
+        "address": address,
+        "city": take("city"),
+        "region": take("region"),
+        "country": take("country"),
+        "birth_date": take("birth_date"),
+        "gender": take("gender"),
+        "acquisition_channel": take("acquisition_channel"),
+        "loyalty_member": take("loyalty_member"),
+        "marketing_consent": take("marketing_consent"),
+    }
+    if dirty > 0:
+        weights = {"name": 0.05, "email": 0.3, "phone": 0.3, "address": 0.3, "city": 0.1, "region": 0.1,
+                   "birth_date": 0.6, "gender": 0.5, "acquisition_channel": 0.3, "loyalty_member": 0.1,
+                   "marketing_consent": 0.1}  # fmt: skip
+        for col, w in weights.items():
+            cols[col] = _null_some(cols[col], dirty * d.missing_optional * w, rng)
+    customers = pd.DataFrame({k: _as_series(v) for k, v in cols.items()})
+    customers["signup_date"] = customers["signup_date"].astype("datetime64[us]")
+    customers["birth_date"] = customers["birth_date"].astype("datetime64[us]")
+    customers = customers.iloc[id_order].reset_index(drop=True)
+
+    # --- orders ---------------------------------------------------------------------------------------------
+    dup_rec = np.full(n, -1, np.int64)
+    dup_rec[dup_p] = n + np.arange(n_dup)
+    dup_t = np.full(n, np.inf)
+    dup_t[dup_p] = dup_days
+
+    def split(person: np.ndarray, t: np.ndarray) -> np.ndarray:
+        rec = person.copy()
+        if n_dup:
+            move = (dup_rec[person] >= 0) & (t >= dup_t[person]) & (rng.random(len(person)) < 0.5)
+            rec[move] = dup_rec[person[move]]
+        return rec
+
+    o_rec = split(orders["person"], orders["t"])
+    ref = orders["refund_of"] >= 0
+    o_rec[ref] = o_rec[orders["refund_of"][ref]]
+    m = len(o_rec)
+    order_ids = pc.binary_join_element_wise(
+        "O", pc.utf8_lpad(pc.cast(pa.array(np.arange(1, m + 1)), pa.string()), 9, "0"), ""
+    )
+    refund_of = pc.if_else(
+        pa.array(ref),
+        order_ids.take(pa.array(np.maximum(orders["refund_of"], 0))),
+        pa.scalar(None, pa.string()),
+    )
+    o_ts = np.datetime64(start, "s") + np.floor(orders["t"] * 86400).astype(np.int64).astype("timedelta64[s]")
+    ocols: dict[str, Any] = {
+        "order_id": order_ids,
+        "customer_id": rec_ids.take(pa.array(o_rec)),
+        "order_ts": o_ts.astype("datetime64[us]"),
+        "channel": orders["channel"],
+        "n_items": orders["n_items"],
+        "gross_amount": orders["gross_amount"],
+        "discount_amount": orders["discount_amount"],
+        "net_amount": orders["net_amount"],
+        "category": orders["category"],
+        "is_refund": orders["is_refund"],
+        "refund_of_order_id": refund_of,
+    }
+    if dirty > 0:
+        neg = (~orders["is_refund"]) & (rng.random(m) < dirty * d.negative_amount)
+        ocols["net_amount"] = np.where(neg, -orders["net_amount"], orders["net_amount"])
+        ocols["gross_amount"] = np.where(neg, -orders["gross_amount"], orders["gross_amount"])
+        for col in ("channel", "category", "n_items"):
+            ocols[col] = _null_some(ocols[col], dirty * d.missing_optional * 0.2, rng)
+        ocols["order_ts"] = _ts_text(o_ts, rng, dirty, params)
+    orders_df = pd.DataFrame({k: _as_series(v) for k, v in ocols.items()})
+    if dirty > 0:
+        reps = 1 + (rng.random(m) < dirty * d.duplicate_order_rows)
+        orders_df = orders_df.iloc[np.repeat(np.arange(m), reps)].reset_index(drop=True)
+    elif len(orders_df):
+        orders_df["order_ts"] = orders_df["order_ts"].astype("datetime64[us]")
+
+    # --- interactions ---------------------------------------------------------------------------------------
+    i_rec = split(inter["person"], inter["t"])
+    k = len(i_rec)
+    i_ts = np.datetime64(start, "s") + np.floor(inter["t"] * 86400).astype(np.int64).astype("timedelta64[s]")
+    resolved = pd.array(inter["resolved"], dtype="boolean")
+    resolved[~inter["has_resolved"]] = pd.NA
+    icols: dict[str, Any] = {
+        "interaction_id": pc.binary_join_element_wise(
+            "I", pc.utf8_lpad(pc.cast(pa.array(np.arange(1, k + 1)), pa.string()), 10, "0"), ""
+        ),
+        "customer_id": rec_ids.take(pa.array(i_rec)),
+        "ts": _ts_text(i_ts, rng, dirty, params) if dirty > 0 else i_ts.astype("datetime64[us]"),
+        "kind": inter["kind"],
+        "score": inter["score"],
+        "resolved": resolved,
+        "resolution_hours": inter["resolution_hours"],
+    }
+    interactions = pd.DataFrame({c: _as_series(v) for c, v in icols.items()})
+    if dirty == 0 and len(interactions):
+        interactions["ts"] = interactions["ts"].astype("datetime64[us]")
+    return (customers, orders_df, interactions), record_person, rec_ids

@@ -1,0 +1,211 @@
+"""The oracle: the true probability of (no) purchase over a horizon given each person's latent state at a cutoff.
+
+Given the latent state at cutoff ``c`` (stage active / disengaging / dropped out, purchase rate, base hazard,
+the hazard offset built by past experiences, the campaign arm once it has been sent), the purchase process and
+the dropout process are known. On the path with no purchase after ``c`` no new experience occurs, so the hazard
+is a known function of time, and the probability of no purchase in ``(c, c + H]`` follows from a three-state
+Markov chain (active -> disengaging -> dropped out, with purchases as the competing exit) integrated day by day
+with the exact matrix exponential of each day's constant rates. This uses the same intensity functions as the
+simulator (:mod:`custml.synth.calendar`), not Monte Carlo.
+
+Before the campaign is sent the oracle ignores it (the arm is not yet drawn); afterwards it knows the arm.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from custml.synth.calendar import cumulative_intensity, window
+from custml.synth.params import WorldParams
+from custml.synth.simulate import campaign_weeks
+
+__all__ = ["oracle_probabilities", "oracle_from_state"]
+
+
+def _divdiff2(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
+    """(e^x1 - e^x2) / (x1 - x2), stable when x1 ~ x2."""
+    d = x1 - x2
+    small = np.abs(d) < 1e-8
+    safe = np.where(small, 1.0, d)
+    return np.where(small, np.exp(0.5 * (x1 + x2)), (np.exp(x1) - np.exp(x2)) / safe)
+
+
+def _no_purchase_chain(
+    p_a: np.ndarray, p_d: np.ndarray, rate_a: np.ndarray, rate_d: np.ndarray, h: np.ndarray, nu: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One day (length 1) of the no-purchase sub-chain; returns (active, disengaging, dropped) probabilities."""
+    alpha = rate_a + h
+    if not np.isfinite(nu):  # immediate dropout: no disengaging stage
+        stay = np.exp(-alpha)
+        dead = p_a * np.where(alpha > 0, h / np.where(alpha > 0, alpha, 1.0), 1.0) * (1.0 - stay)
+        return p_a * stay, np.zeros_like(p_a), dead
+    beta = rate_d + nu
+    ea, eb = np.exp(-alpha), np.exp(-beta)
+    e12 = h * _divdiff2(-alpha, -beta)  # h (e^-a - e^-b)/(b - a)
+    e23 = nu * _divdiff2(np.zeros_like(beta), -beta)  # nu (1 - e^-b)/b
+    # second divided difference of exp at (-alpha, -beta, 0)
+    dd = (_divdiff2(-alpha, -beta) - _divdiff2(-beta, np.zeros_like(beta))) / np.where(
+        np.abs(alpha) < 1e-8, 1e-8, -alpha
+    )
+    e13 = h * nu * dd
+    new_a = p_a * ea
+    new_d = p_a * e12 + p_d * eb
+    dead = p_a * e13 + p_d * e23
+    return new_a, new_d, dead
+
+
+def oracle_from_state(
+    params: WorldParams,
+    cutoff_days: float,
+    persona: np.ndarray,
+    lam: np.ndarray,
+    mu: np.ndarray,
+    stage: np.ndarray,
+    offset_now: np.ndarray,
+    offset_next: np.ndarray,
+    camp_effect: np.ndarray,
+    horizons: tuple[int, ...] = (30, 90),
+) -> dict[int, np.ndarray]:
+    """P(no purchase in (c, c + H]) for each horizon, from the latent state (vectors over persons).
+
+    ``stage`` 0 active, 1 disengaging, 2 dropped out. ``offset_now`` is the hazard offset of the week holding
+    the cutoff, ``offset_next`` the offset at the start of the next week (before decay continues).
+    """
+    G = cumulative_intensity(params)
+    decay = 0.5 ** (7.0 / params.service.half_life_days)
+    nu = 1.0 / params.disengage_days_mean if params.disengage_days_mean > 0 else np.inf
+    rho = params.disengaged_rate_factor
+    _, k0, k1 = campaign_weeks(params)
+    kc = int(np.floor(cutoff_days / 7.0))
+    p_a = (stage == 0).astype(float)
+    p_d = (stage == 1).astype(float)
+    p_x = np.zeros(len(stage))
+    if not params.service.enabled:
+        offset_now = np.zeros_like(offset_now)
+        offset_next = np.zeros_like(offset_next)
+    out: dict[int, np.ndarray] = {}
+    max_day = G.shape[1] - 1
+    for m in range(max(horizons)):
+        t0, t1 = cutoff_days + m, cutoff_days + m + 1
+        if t1 > max_day:
+            raise ValueError("oracle: cutoff + horizon goes beyond the simulated calendar")
+        i0, i1 = int(np.floor(t0)), int(np.floor(t1))
+        g = (G[:, i0] + (t0 - i0) * (G[:, i0 + 1] - G[:, i0])) * -1.0
+        g = g + (G[:, i1] + (t1 - i1) * (G[:, min(i1 + 1, max_day)] - G[:, i1]))
+        rate_a = lam * g[persona]
+        k = int(np.floor((t0 + 0.5) / 7.0))
+        off = offset_now if k == kc else offset_next * decay ** (k - kc - 1)
+        eff = camp_effect if k0 <= k < k1 else 0.0
+        h = mu / 365.25 * np.exp(off + eff)
+        p_a, p_d, dead = _no_purchase_chain(p_a, p_d, rate_a, rho * rate_a, h, nu)
+        p_x = p_x + dead
+        if m + 1 in horizons:
+            out[m + 1] = np.where(stage == 2, 1.0, np.clip(p_a + p_d + p_x, 0.0, 1.0))
+    return out
+
+
+def _to_days(values: pd.Series, start: pd.Timestamp) -> np.ndarray:
+    ts = pd.to_datetime(values)
+    return ((ts - start) / pd.Timedelta(days=1)).to_numpy(dtype=float, na_value=np.inf)
+
+
+def oracle_probabilities(
+    truth_customers: pd.DataFrame, cutoff: str | pd.Timestamp, params: WorldParams | None = None
+) -> pd.DataFrame:
+    """True P(no purchase in the next 90 days) and P(a purchase in the next 30 days) at ``cutoff``.
+
+    Parameters
+    ----------
+    truth_customers : DataFrame
+        ``truth/customers`` of a world (see :func:`custml.synth.world.truth_columns`).
+    cutoff : timestamp
+        Any time within the window (events strictly before it form the latent state).
+    params : WorldParams, optional
+        The world's parameters; defaults to ``truth_customers.attrs["world_params"]`` (set by
+        :func:`custml.synth.world.generate_world` and :func:`custml.synth.world.read_truth`).
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id, person_id, p_no_purchase_90d, p_purchase_30d`` for persons signed up before the cutoff.
+
+    Examples
+    --------
+    >>> from custml.synth import WorldParams, generate_world, oracle_probabilities
+    >>> w = generate_world(WorldParams(n_customers=300, seed=1))
+    >>> o = oracle_probabilities(w.truth["customers"], "2025-06-01")
+    >>> bool(o["p_no_purchase_90d"].between(0, 1).all())
+    True
+    """
+    if params is None:
+        raw = truth_customers.attrs.get("world_params")
+        if raw is None:
+            raise ValueError(
+                "truth customers: no attrs['world_params']; pass params= (the world's WorldParams)"
+            )
+        params = WorldParams.model_validate(raw)
+    for col in ("customer_id", "person_id", "persona", "lambda_per_year", "mu_per_year", "signup_ts"):
+        if col not in truth_customers.columns:
+            raise ValueError(f"truth customers: required column '{col}' is missing")
+    start, end, _ = window(params)
+    cutoff = pd.Timestamp(cutoff)
+    if not start < cutoff <= end:
+        raise ValueError(f"oracle: cutoff {cutoff} is outside the world's window ({start} .. {end})")
+    c = (cutoff - start) / pd.Timedelta(days=1)
+    tc = truth_customers
+    signup = _to_days(tc["signup_ts"], start)
+    keep = signup < c
+    tc = tc.loc[keep]
+    t_dis = _to_days(tc["disengage_ts"], start)
+    t_dead = _to_days(tc["dropout_ts"], start)
+    stage = np.where(t_dead <= c, 2, np.where(t_dis <= c, 1, 0))
+    names = list(params.personas)
+    persona = pd.Categorical(tc["persona"], categories=names).codes.astype(np.int64)
+    if (persona < 0).any():
+        raise ValueError("truth customers: column 'persona' has values not in the world's personas")
+
+    # hazard offset from experiences before the cutoff (events take effect from the following week)
+    decay = 0.5 ** (7.0 / params.service.half_life_days)
+    kc = int(np.floor(c / 7.0))
+    n = len(tc)
+    offset_now = np.zeros(n)
+    offset_next = np.zeros(n)
+    if n and "experience_days" in tc.columns:
+        days_arr = pa.array(tc["experience_days"].tolist(), type=pa.list_(pa.float64()))
+        delta_arr = pa.array(tc["experience_delta"].tolist(), type=pa.list_(pa.float64()))
+        parent = pc.list_parent_indices(days_arr).to_numpy()
+        ed = pc.list_flatten(days_arr).to_numpy(zero_copy_only=False)
+        dl = pc.list_flatten(delta_arr).to_numpy(zero_copy_only=False)
+        before = ed < c
+        wk = np.floor(ed / 7.0).astype(np.int64)
+        old = before & (wk < kc)
+        offset_now = np.bincount(parent[old], dl[old] * decay ** (kc - wk[old] - 1.0), minlength=n)
+        cur = before & (wk == kc)
+        offset_next = offset_now * decay + np.bincount(parent[cur], dl[cur], minlength=n)
+    camp_effect = np.zeros(n)
+    sent, _, _ = campaign_weeks(params)
+    if "campaign_arm" in tc.columns and c > sent:
+        camp_effect = np.where(tc["campaign_arm"].to_numpy(dtype=object) == "offer",
+                               tc["campaign_log_hazard_effect"].to_numpy(dtype=float), 0.0)  # fmt: skip
+    probs = oracle_from_state(
+        params,
+        c,
+        persona,
+        tc["lambda_per_year"].to_numpy(dtype=float),
+        tc["mu_per_year"].to_numpy(dtype=float),
+        stage,
+        offset_now,
+        offset_next,
+        camp_effect,
+    )
+    return pd.DataFrame(
+        {
+            "customer_id": tc["customer_id"].to_numpy(),
+            "person_id": tc["person_id"].to_numpy(),
+            "p_no_purchase_90d": probs[90],
+            "p_purchase_30d": 1.0 - probs[30],
+        }
+    )

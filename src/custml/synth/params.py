@@ -1,0 +1,394 @@
+"""Parameters of the synthetic customer world: typed, documented, YAML-able (``WorldParams.model_dump()``).
+
+Every behaviour the simulator has is a number here, with its default and its meaning. Rates are per year,
+durations in days, amounts in US dollars (scaled by :attr:`LocaleParams.currency_rate` for other locales).
+
+The model in one paragraph: each person belongs to a latent persona and draws individual parameters from it
+(purchase rate ``lambda``, base dropout hazard ``mu``, spend, discount sensitivity, satisfaction). While *active*,
+the person buys as a Poisson process with intensity ``lambda * season(t) * (1 + kappa * promo(t))``. The person
+becomes *disengaging* with hazard ``mu * exp(experience(t) + campaign(t))`` (piecewise constant per week):
+``experience`` rises after bad experiences (late delivery, defects, tickets, complaints; unresolved complaints
+weigh most), falls after quickly resolved tickets and decays with a half-life. A disengaging person buys at a
+reduced rate, opens fewer e-mails and uses the app less, and drops out for good after an exponential time
+(mean ``disengage_days_mean``; 0 means dropout is immediate, a pure buy-till-you-die process).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "CATEGORIES",
+    "CampaignParams",
+    "DirtParams",
+    "LocaleParams",
+    "PersonaParams",
+    "ServiceParams",
+    "WorldParams",
+    "default_personas",
+]
+
+CATEGORIES = ("electronics", "fashion", "home", "beauty", "sports", "books", "grocery", "toys")
+CHANNEL_NAMES = ("web", "app", "store", "marketplace")
+ACQ_NAMES = ("organic", "paid_search", "social", "referral", "affiliate", "store")
+UPLIFT_TYPES = ("persuadable", "sure_thing", "lost_cause", "sleeping_dog")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PersonaParams(_Model):
+    """One latent persona: the population share and the distributions its members draw from.
+
+    ``rate_mean``/``rate_shape``: the individual purchase rate (orders per year while active) is
+    Gamma(shape, mean) distributed. ``hazard_mean``/``hazard_shape``: the individual base hazard of starting to
+    drop out (per year) is Gamma distributed. ``item_price_median``/``item_price_sigma``: log-normal typical item
+    price of the person (USD); each order varies around it with ``order_price_sigma``. ``items_mean``: mean
+    number of items per order (1 + Poisson). ``discount_sensitivity`` (kappa): purchase intensity is multiplied by
+    ``1 + kappa`` on promotion days. ``coupon_rate``: share of non-promotion orders with a coupon.
+    ``return_rate``: share of orders returned for reasons other than defects. ``category_weights`` and
+    ``channel_weights``: preferences (normalised). ``app_user``: share using the app; ``app_sessions_per_month``:
+    their mean sessions while active. ``email_open``/``email_click``: base probabilities per e-mail while active.
+    ``satisfaction_mean``: latent baseline satisfaction on the CSAT scale. ``age_mean``: mean age in years.
+    ``loyalty_rate``/``consent_rate``: share in the loyalty programme / consenting to marketing.
+    ``acquisition_weights``: acquisition channel mix. ``uplift_weights``: probabilities of persuadable and
+    sleeping-dog reactions to the retention offer (the rest are sure things or lost causes, split by base hazard).
+    """
+
+    share: float = Field(gt=0)
+    rate_mean: float = Field(gt=0)
+    rate_shape: float = Field(gt=0)
+    hazard_mean: float = Field(gt=0)
+    hazard_shape: float = Field(gt=0)
+    item_price_median: float = Field(gt=0)
+    item_price_sigma: float = Field(ge=0)
+    order_price_sigma: float = Field(default=0.35, ge=0)
+    items_mean: float = Field(ge=0)
+    discount_sensitivity: float = Field(ge=0)
+    coupon_rate: float = Field(ge=0, le=1)
+    return_rate: float = Field(ge=0, le=1)
+    category_weights: dict[str, float]
+    channel_weights: dict[str, float]
+    app_user: float = Field(ge=0, le=1)
+    app_sessions_per_month: float = Field(ge=0)
+    email_open: float = Field(ge=0, le=1)
+    email_click: float = Field(ge=0, le=1)
+    satisfaction_mean: float = Field(ge=1, le=5)
+    age_mean: float = Field(gt=15, lt=90)
+    loyalty_rate: float = Field(ge=0, le=1)
+    consent_rate: float = Field(ge=0, le=1)
+    acquisition_weights: dict[str, float]
+    uplift_weights: dict[str, float] = Field(
+        default_factory=lambda: {"persuadable": 0.3, "sleeping_dog": 0.08},
+        description="probabilities of 'persuadable' and 'sleeping_dog'",
+    )
+
+    @model_validator(mode="after")
+    def _check_keys(self) -> PersonaParams:
+        for name, allowed, weights in (
+            ("category_weights", CATEGORIES, self.category_weights),
+            ("channel_weights", CHANNEL_NAMES, self.channel_weights),
+            ("acquisition_weights", ACQ_NAMES, self.acquisition_weights),
+            ("uplift_weights", ("persuadable", "sleeping_dog"), self.uplift_weights),
+        ):
+            unknown = set(weights) - set(allowed)
+            if unknown:
+                raise ValueError(f"{name}: unknown keys {sorted(unknown)} (allowed: {list(allowed)})")
+            if any(v < 0 for v in weights.values()):
+                raise ValueError(f"{name}: weights must be non-negative")
+        if sum(self.uplift_weights.values()) > 1:
+            raise ValueError("uplift_weights: persuadable + sleeping_dog must not exceed 1")
+        return self
+
+
+def default_personas() -> dict[str, PersonaParams]:
+    """The five default personas (shares sum to 1).
+
+    - ``bargain_hunter``: buys on promotions (kappa 2.5), cheap items, marketplace and app, returns a lot.
+    - ``loyal_regular``: frequent, long-lived, app-heavy, loyalty members, satisfied.
+    - ``big_spender``: expensive baskets, moderately frequent, store and web.
+    - ``occasional``: a few orders a year, average everything.
+    - ``one_timer``: rarely comes back (short expected lifetime).
+    """
+    cat = dict.fromkeys(CATEGORIES, 1.0)
+    return {
+        "bargain_hunter": PersonaParams(
+            share=0.22,
+            rate_mean=3.0,
+            rate_shape=1.5,
+            hazard_mean=0.7,
+            hazard_shape=1.2,
+            item_price_median=18.0,
+            item_price_sigma=0.35,
+            items_mean=1.6,
+            discount_sensitivity=2.5,
+            coupon_rate=0.25,
+            return_rate=0.06,
+            category_weights={**cat, "fashion": 3.0, "home": 2.0, "beauty": 2.0, "grocery": 1.5},
+            channel_weights={"web": 3.0, "app": 3.0, "store": 0.5, "marketplace": 3.5},
+            app_user=0.55,
+            app_sessions_per_month=2.5,
+            email_open=0.35,
+            email_click=0.25,
+            satisfaction_mean=3.6,
+            age_mean=33,
+            loyalty_rate=0.35,
+            consent_rate=0.75,
+            acquisition_weights={"organic": 1, "paid_search": 2, "social": 3, "referral": 1, "affiliate": 3},
+            uplift_weights={"persuadable": 0.45, "sleeping_dog": 0.05},
+        ),
+        "loyal_regular": PersonaParams(
+            share=0.14,
+            rate_mean=7.0,
+            rate_shape=2.5,
+            hazard_mean=0.2,
+            hazard_shape=1.5,
+            item_price_median=30.0,
+            item_price_sigma=0.35,
+            items_mean=1.8,
+            discount_sensitivity=0.4,
+            coupon_rate=0.08,
+            return_rate=0.03,
+            category_weights={**cat, "grocery": 3.0, "home": 2.0, "books": 1.5},
+            channel_weights={"web": 2.0, "app": 4.0, "store": 2.0, "marketplace": 0.5},
+            app_user=0.75,
+            app_sessions_per_month=5.0,
+            email_open=0.45,
+            email_click=0.3,
+            satisfaction_mean=4.2,
+            age_mean=44,
+            loyalty_rate=0.8,
+            consent_rate=0.7,
+            acquisition_weights={"organic": 3, "paid_search": 1, "social": 1, "referral": 2, "store": 2},
+            uplift_weights={"persuadable": 0.2, "sleeping_dog": 0.12},
+        ),
+        "big_spender": PersonaParams(
+            share=0.07,
+            rate_mean=4.0,
+            rate_shape=2.0,
+            hazard_mean=0.3,
+            hazard_shape=1.5,
+            item_price_median=110.0,
+            item_price_sigma=0.45,
+            items_mean=2.2,
+            discount_sensitivity=0.2,
+            coupon_rate=0.05,
+            return_rate=0.05,
+            category_weights={**cat, "electronics": 3.0, "fashion": 2.5, "home": 2.0, "grocery": 0.3},
+            channel_weights={"web": 3.0, "app": 2.0, "store": 3.0, "marketplace": 0.5},
+            app_user=0.5,
+            app_sessions_per_month=3.0,
+            email_open=0.3,
+            email_click=0.2,
+            satisfaction_mean=3.9,
+            age_mean=47,
+            loyalty_rate=0.55,
+            consent_rate=0.55,
+            acquisition_weights={"organic": 2, "paid_search": 2, "referral": 2, "store": 3},
+            uplift_weights={"persuadable": 0.25, "sleeping_dog": 0.1},
+        ),
+        "occasional": PersonaParams(
+            share=0.32,
+            rate_mean=1.8,
+            rate_shape=1.5,
+            hazard_mean=0.5,
+            hazard_shape=1.2,
+            item_price_median=35.0,
+            item_price_sigma=0.45,
+            items_mean=1.3,
+            discount_sensitivity=0.8,
+            coupon_rate=0.1,
+            return_rate=0.04,
+            category_weights=cat,
+            channel_weights={"web": 3.0, "app": 1.5, "store": 2.0, "marketplace": 1.5},
+            app_user=0.25,
+            app_sessions_per_month=1.0,
+            email_open=0.2,
+            email_click=0.12,
+            satisfaction_mean=3.8,
+            age_mean=40,
+            loyalty_rate=0.2,
+            consent_rate=0.55,
+            acquisition_weights={"organic": 2, "paid_search": 3, "social": 2, "referral": 1, "affiliate": 1},
+            uplift_weights={"persuadable": 0.3, "sleeping_dog": 0.08},
+        ),
+        "one_timer": PersonaParams(
+            share=0.25,
+            rate_mean=1.2,
+            rate_shape=1.0,
+            hazard_mean=3.0,
+            hazard_shape=1.5,
+            item_price_median=32.0,
+            item_price_sigma=0.5,
+            items_mean=1.1,
+            discount_sensitivity=1.0,
+            coupon_rate=0.15,
+            return_rate=0.05,
+            category_weights={**cat, "toys": 2.0, "electronics": 1.5},
+            channel_weights={"web": 3.0, "app": 1.0, "store": 1.0, "marketplace": 2.5},
+            app_user=0.1,
+            app_sessions_per_month=0.5,
+            email_open=0.12,
+            email_click=0.05,
+            satisfaction_mean=3.5,
+            age_mean=36,
+            loyalty_rate=0.05,
+            consent_rate=0.45,
+            acquisition_weights={"organic": 1, "paid_search": 3, "social": 3, "affiliate": 3},
+            uplift_weights={"persuadable": 0.15, "sleeping_dog": 0.05},
+        ),
+    }
+
+
+class ServiceParams(_Model):
+    """Bad experiences, tickets, complaints and their effect on the dropout hazard (log scale).
+
+    Per order: delivery is late with ``p_late`` (store orders never), the product is defective with
+    ``p_defect``. A late order raises a ticket with ``p_ticket_late``; a defect always raises a ticket; either
+    escalates to a complaint with ``p_complaint``. Tickets are resolved with ``p_resolve_ticket``, complaints
+    with ``p_resolve_complaint`` (resolution hours log-normal). Each experience adds ``delta_*`` to the person's
+    log-hazard offset from the start of the following week; the offset decays with ``half_life_days``.
+    A ticket resolved within ``fast_resolution_hours`` lowers the hazard (service recovery).
+    """
+
+    p_late: float = Field(default=0.07, ge=0, le=1)
+    p_defect: float = Field(default=0.025, ge=0, le=1)
+    p_ticket_late: float = Field(default=0.35, ge=0, le=1)
+    p_complaint: float = Field(default=0.25, ge=0, le=1)
+    p_resolve_ticket: float = Field(default=0.85, ge=0, le=1)
+    p_resolve_complaint: float = Field(default=0.65, ge=0, le=1)
+    p_refund_defect: float = Field(default=0.7, ge=0, le=1)
+    resolution_hours_median: float = Field(default=20.0, gt=0)
+    resolution_hours_sigma: float = Field(default=1.0, ge=0)
+    fast_resolution_hours: float = Field(default=12.0, ge=0)
+    delta_late_silent: float = 0.15
+    delta_ticket_fast: float = -0.25
+    delta_ticket_resolved: float = 0.25
+    delta_ticket_unresolved: float = 0.7
+    delta_complaint_resolved: float = 0.5
+    delta_complaint_unresolved: float = 1.4
+    half_life_days: float = Field(default=180.0, gt=0)
+    survey_after_order: float = Field(default=0.08, ge=0, le=1)
+    survey_after_ticket: float = Field(default=0.5, ge=0, le=1)
+    satisfaction_sigma: float = Field(default=0.45, ge=0, description="person-level spread of satisfaction")
+    satisfaction_per_offset: float = Field(default=1.0, ge=0, description="CSAT points lost per unit offset")
+    survey_noise: float = Field(default=0.6, ge=0)
+    enabled: bool = True
+
+
+class CampaignParams(_Model):
+    """The randomised retention campaign and its true heterogeneous effect on the dropout hazard.
+
+    Eligible: persons with at least one order in the ``eligible_active_days`` before ``sent`` (an observable
+    rule: some eligible persons have already dropped out, as in a real campaign). Half of them are drawn into
+    the ``offer`` arm. For treated persons the dropout hazard is multiplied by ``exp(effect)`` during
+    ``effect_days`` from the first week boundary after ``sent``: persuadable ``effect_persuadable``, sleeping dog
+    ``effect_sleeping_dog``, sure thing and lost cause 0.
+    """
+
+    campaign_id: str = "RET-2025-07"
+    sent: str = "2025-07-01 09:00:00"
+    eligible_active_days: int = Field(default=365, gt=0)
+    treat_share: float = Field(default=0.5, gt=0, lt=1)
+    offer_cost_usd: float = Field(default=10.0, ge=0)
+    effect_days: int = Field(default=180, gt=0)
+    effect_persuadable: float = -1.2
+    effect_sleeping_dog: float = 0.7
+    enabled: bool = True
+
+
+class DirtParams(_Model):
+    """How the ``dirty`` rate turns into anomalies: each entry is multiplied by ``dirty``.
+
+    ``duplicate_persons`` share of persons get a second customer record; ``invalid_email``/``invalid_phone``
+    share of records get a malformed value; ``missing_optional`` share of optional cells become null;
+    ``duplicate_order_rows`` share of order rows appear twice; ``negative_amount`` share of non-refund orders
+    get a negative amount; ``malformed_ts``/``future_ts``/``offset_ts`` shares of timestamps are malformed,
+    future-dated or written with a ``+08:00`` zone offset.
+    """
+
+    duplicate_persons: float = 1.0
+    invalid_email: float = 0.3
+    invalid_phone: float = 0.3
+    missing_optional: float = 0.5
+    duplicate_order_rows: float = 0.1
+    negative_amount: float = 0.02
+    malformed_ts: float = 0.02
+    future_ts: float = 0.01
+    offset_ts: float = 0.1
+
+
+class LocaleParams(_Model):
+    """Locale-specific settings: currency, channel tilt and shopping calendar."""
+
+    faker_locale: str
+    country: str
+    currency: str
+    currency_rate: float = Field(gt=0, description="local currency per USD for amounts")
+    channel_multipliers: dict[str, float]
+
+    @staticmethod
+    def for_locale(locale: str) -> LocaleParams:
+        if locale == "zh_CN":
+            return LocaleParams(
+                faker_locale="zh_CN",
+                country="CN",
+                currency="CNY",
+                currency_rate=7.0,
+                channel_multipliers={"web": 0.4, "app": 2.0, "store": 0.7, "marketplace": 2.5},
+            )
+        return LocaleParams(
+            faker_locale="en_US",
+            country="US",
+            currency="USD",
+            currency_rate=1.0,
+            channel_multipliers={"web": 1.0, "app": 1.0, "store": 1.0, "marketplace": 1.0},
+        )
+
+
+class WorldParams(_Model):
+    """Everything that defines a synthetic world; same parameters and seed give byte-identical tables.
+
+    ``start`` + ``years`` is the observation window (data end = last second of the window). Signups grow by
+    ``signup_growth_per_year`` (ratio of the signup rate one year later). ``p_first_order`` of signups order at
+    signup; the others are prospects until their purchase process yields an order. ``seasonality`` scales the
+    seasonal swing (0 = flat); ``promotions`` switches promotion days on or off. ``disengage_days_mean`` is
+    the mean time from starting to disengage to dropping out (0 = immediate). ``disengaged_rate_factor`` is the
+    purchase rate factor while disengaging.
+    """
+
+    n_customers: int = Field(default=50_000, gt=0, description="number of real persons")
+    seed: int = Field(default=0, ge=0)
+    locale: Literal["en_US", "zh_CN"] = "en_US"
+    dirty: float = Field(default=0.0, ge=0, le=0.5)
+    start: str = "2023-01-01"
+    years: int = Field(default=3, ge=1, le=10)
+    reference_cutoff: str = "2025-10-01"
+    signup_growth_per_year: float = Field(default=1.5, gt=0)
+    p_first_order: float = Field(default=0.92, ge=0, le=1)
+    seasonality: float = Field(default=1.0, ge=0)
+    promotions: bool = True
+    disengage_days_mean: float = Field(default=45.0, ge=0)
+    disengaged_rate_factor: float = Field(default=0.35, ge=0, le=1)
+    disengaged_email_factor: float = Field(default=0.3, ge=0, le=1)
+    dead_email_factor: float = Field(default=0.05, ge=0, le=1)
+    unsubscribe_days_after_dropout: float = Field(default=240.0, gt=0)
+    personas: dict[str, PersonaParams] = Field(default_factory=default_personas)
+    service: ServiceParams = Field(default_factory=ServiceParams)
+    campaign: CampaignParams = Field(default_factory=CampaignParams)
+    dirt: DirtParams = Field(default_factory=DirtParams)
+    name_pool: int = Field(default=4000, gt=10)
+    address_pool: int = Field(default=8000, gt=10)
+
+    @model_validator(mode="after")
+    def _check(self) -> WorldParams:
+        if not self.personas:
+            raise ValueError("personas: at least one persona is required")
+        return self
+
+    @property
+    def locale_params(self) -> LocaleParams:
+        return LocaleParams.for_locale(self.locale)
