@@ -1,0 +1,25 @@
+"""The management report: figures and findings from a scores table, rendered as one offline HTML page (or PDF).
+
+Reads scores and their meta (contracts section 7), never models. ``build_report_data`` computes the content,
+``render_html`` writes it in English or Chinese, ``print_pdf`` prints the HTML with headless Chromium.
+"""
+
+from __future__ import annotations
+
+from custml.report.build import ReportData, ReportParams, build_report_data, compute_kpis
+from custml.report.pdf import ChromiumNotFoundError, find_chromium, print_pdf
+from custml.report.render import render_html
+from custml.report.sample import sample_previous_scores, sample_scores
+
+__all__ = [
+    "ChromiumNotFoundError",
+    "ReportData",
+    "ReportParams",
+    "build_report_data",
+    "compute_kpis",
+    "find_chromium",
+    "print_pdf",
+    "render_html",
+    "sample_previous_scores",
+    "sample_scores",
+]

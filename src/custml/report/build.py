@@ -1,0 +1,834 @@
+"""Report content from a scores table: headline figures, tables and plain-word findings, independent of language.
+
+:func:`build_report_data` is pure: it reads the scores frame (contracts section 7) and its meta dict, and returns a
+:class:`ReportData` whose sentences are :class:`Message` objects (an i18n key plus typed values) so that the same
+content renders in any language. It never reads models: model quality comes from the meta the scorer wrote.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from custml.errors import SchemaError
+
+__all__ = [
+    "ACTION_ORDER",
+    "LIFECYCLE_ORDER",
+    "NO_ACTION",
+    "RISK_BANDS",
+    "SCORES_REQUIRED_COLUMNS",
+    "SEGMENT_ORDER",
+    "VALUE_TIER_ORDER",
+    "Category",
+    "Count",
+    "DataQuality",
+    "DateValue",
+    "Kpis",
+    "Message",
+    "ModelQuality",
+    "Money",
+    "Movement",
+    "Percent",
+    "Points",
+    "Ratio",
+    "ReportData",
+    "ReportParams",
+    "Text",
+    "build_report_data",
+    "compute_kpis",
+]
+
+logger = logging.getLogger(__name__)
+
+SCORES_REQUIRED_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "churn_probability",
+    "expected_value_12m",
+    "revenue_at_risk",
+    "rfm_segment",
+    "value_tier",
+    "lifecycle_stage",
+    "recommended_action",
+)
+SEGMENT_ORDER: tuple[str, ...] = (
+    "Champions",
+    "Loyal",
+    "Potential loyalist",
+    "New",
+    "Promising",
+    "Need attention",
+    "About to sleep",
+    "At risk",
+    "Cannot lose",
+    "Hibernating",
+    "Lost",
+)
+LIFECYCLE_ORDER: tuple[str, ...] = ("prospect", "new", "active", "loyal", "at risk", "churned")
+VALUE_TIER_ORDER: tuple[str, ...] = ("high", "medium", "low")
+ACTION_ORDER: tuple[str, ...] = (
+    "personal outreach",
+    "low-cost reactivation",
+    "onboarding offer",
+    "loyalty reward",
+    "no action",
+)
+NO_ACTION = "no action"
+NO_SEGMENT = "(none)"
+# Risk bands for the value x risk matrix: [lower, upper) of the churn probability, with the label key.
+RISK_BANDS: tuple[tuple[str, float, float], ...] = (
+    ("risk_low", 0.0, 0.2),
+    ("risk_medium", 0.2, 0.5),
+    ("risk_high", 0.5, 1.0000001),
+)
+_NOT_ACTIVE = frozenset({"prospect", "churned"})
+
+
+# --- typed values inside messages (the renderer formats each kind for the language) -------------------------
+@dataclass(frozen=True)
+class Count:
+    """A number of customers or rows."""
+
+    value: int
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in the report's currency."""
+
+    value: float
+
+
+@dataclass(frozen=True)
+class Percent:
+    """A share or probability in [0, 1], shown as a percentage with ``digits`` decimals."""
+
+    value: float
+    digits: int = 1
+
+
+@dataclass(frozen=True)
+class Points:
+    """A difference of two percentages, in percentage points (0.012 -> '+1.2 points'; unsigned for a gap)."""
+
+    value: float
+    signed: bool = True
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A multiple, such as a lift of 3.1x."""
+
+    value: float
+
+
+@dataclass(frozen=True)
+class Category:
+    """A category value from the scores (segment, stage, action) that the renderer may translate."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class DateValue:
+    """A date."""
+
+    value: pd.Timestamp
+
+
+@dataclass(frozen=True)
+class Text:
+    """Free text from the data, shown as is (for example a feature description)."""
+
+    value: str
+
+
+MessageValue = Count | Money | Percent | Points | Ratio | Category | DateValue | Text
+
+
+@dataclass(frozen=True)
+class Message:
+    """A sentence to show: an i18n template key and the typed values it needs."""
+
+    key: str
+    params: Mapping[str, MessageValue] = field(default_factory=dict)
+
+
+class ReportParams(BaseModel):
+    """Settings of the report's content.
+
+    Parameters
+    ----------
+    high_risk_threshold : float
+        Churn probability from which a customer counts as high risk.
+    top_customers : int
+        How many at-risk high-value customers the action list shows.
+    top_transitions : int
+        How many segment moves the movement section lists.
+    currency : str or None
+        ISO code of the amounts (``None``: ``meta["currency"]``, else EUR).
+    churn_horizon_days : int or None
+        Horizon of the churn probability (``None``: the churn model's ``horizon_days`` in meta, else 90).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    high_risk_threshold: float = Field(0.5, gt=0, lt=1)
+    top_customers: int = Field(15, ge=1)
+    top_transitions: int = Field(8, ge=1)
+    currency: str | None = None
+    churn_horizon_days: int | None = Field(None, ge=1)
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """Headline figures of one scoring."""
+
+    n_customers: int
+    n_active: int
+    n_high_risk: int
+    churn_rate: float
+    revenue_at_risk: float
+    expected_value_12m: float
+    high_risk_value_12m: float
+
+
+@dataclass(frozen=True)
+class Movement:
+    """What changed since the previous scoring."""
+
+    previous_as_of: pd.Timestamp | None
+    previous: Kpis
+    n_new: int
+    n_gone: int
+    n_stayed: int
+    n_moved: int
+    transitions: pd.DataFrame  # from_segment, to_segment, customers, revenue_at_risk
+    segment_change: pd.DataFrame  # segment, previous, current, change
+
+
+@dataclass(frozen=True)
+class ModelQuality:
+    """How good one model is, from the scorer's meta."""
+
+    task: str
+    name: str
+    version: str
+    metrics: Mapping[str, float]
+    test_cutoff: pd.Timestamp | None
+    calibration: pd.DataFrame  # mean_predicted, observed_rate, n
+    calibration_gap: float | None  # mean |predicted - observed|, weighted by n
+    top_drivers: pd.DataFrame  # feature, description, mean_abs_shap, share
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """Rows in, scored, quarantined; duplicates merged; feature drift."""
+
+    rows_in: int | None
+    rows_scored: int
+    rows_quarantined: int | None
+    duplicates_merged: int | None
+    by_table: pd.DataFrame  # table, rows
+    by_reason: pd.DataFrame  # reason, rows
+    drift: pd.DataFrame  # feature, psi, status
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the management report shows, before translation and formatting."""
+
+    as_of: pd.Timestamp | None
+    scored_at: pd.Timestamp | None
+    currency: str
+    churn_horizon_days: int
+    high_risk_threshold: float
+    kpis: Kpis
+    highlights: tuple[Message, ...]
+    segments: pd.DataFrame
+    lifecycle: pd.DataFrame
+    value_risk: pd.DataFrame  # value_tier x risk band: customers
+    risk_histogram: pd.DataFrame  # lower, upper, customers
+    actions: pd.DataFrame
+    top_customers: pd.DataFrame
+    churn_model: ModelQuality | None
+    repurchase_model: ModelQuality | None
+    model_messages: tuple[Message, ...]
+    driver_messages: tuple[Message, ...]
+    data_quality: DataQuality
+    quality_messages: tuple[Message, ...]
+    movement: Movement | None
+    movement_messages: tuple[Message, ...]
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+def _check_scores(scores: pd.DataFrame, table: str) -> None:
+    if not isinstance(scores, pd.DataFrame):
+        raise SchemaError(table, None, f"expected a pandas DataFrame, got {type(scores).__name__}")
+    missing = [c for c in SCORES_REQUIRED_COLUMNS if c not in scores.columns]
+    if missing:
+        raise SchemaError(
+            table, missing[0], f"required column is missing (all missing: {', '.join(missing)})"
+        )
+    if len(scores) == 0:
+        raise SchemaError(table, None, "table is empty")
+    for col in ("churn_probability", "expected_value_12m", "revenue_at_risk"):
+        if not pd.api.types.is_numeric_dtype(scores[col]):
+            raise SchemaError(table, col, f"has dtype {scores[col].dtype}, expected float", len(scores))
+    p = scores["churn_probability"]
+    bad = int(((p < 0) | (p > 1)).sum())
+    if bad:
+        raise SchemaError(table, "churn_probability", "has values outside [0, 1]", bad)
+    dup = int(scores["customer_id"].duplicated().sum())
+    if dup:
+        raise SchemaError(table, "customer_id", "repeats a customer already seen in an earlier row", dup)
+
+
+def _ordered(values: Sequence[str], order: Sequence[str]) -> list[str]:
+    """Known values in ``order``, then the others alphabetically (so new categories are never dropped)."""
+    present = list(dict.fromkeys(values))
+    known = [v for v in order if v in present]
+    return known + sorted(v for v in present if v not in order)
+
+
+def _category(s: pd.Series) -> pd.Series:
+    return s.astype("object").where(s.notna(), NO_SEGMENT).astype(str)
+
+
+def _timestamp(value: Any) -> pd.Timestamp | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return None
+    if pd.isna(ts):
+        return None
+    return ts.tz_convert(None) if ts.tzinfo is not None else ts
+
+
+def _first_timestamp(scores: pd.DataFrame, meta: Mapping[str, Any], key: str) -> pd.Timestamp | None:
+    ts = _timestamp(meta.get(key))
+    if ts is None and key in scores.columns and scores[key].notna().any():
+        ts = _timestamp(pd.to_datetime(scores[key]).max())
+    return ts
+
+
+def _active_mask(scores: pd.DataFrame) -> pd.Series:
+    return ~_category(scores["lifecycle_stage"]).str.lower().isin(_NOT_ACTIVE)
+
+
+def compute_kpis(scores: pd.DataFrame, high_risk_threshold: float = 0.5) -> Kpis:
+    """Headline figures of a scores table.
+
+    Active customers are those whose lifecycle stage is neither ``prospect`` nor ``churned``; the churn rate is the
+    mean churn probability over them (over everyone when none is active), i.e. the share expected to churn.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"churn_probability": [0.1, 0.6, 0.9], "expected_value_12m": [100.0, 50.0, 0.0],
+    ...                   "revenue_at_risk": [10.0, 30.0, 0.0], "lifecycle_stage": ["active", "at risk", "churned"]})
+    >>> k = compute_kpis(s)
+    >>> (k.n_customers, k.n_active, k.n_high_risk, round(k.churn_rate, 2), k.revenue_at_risk)
+    (3, 2, 2, 0.35, 40.0)
+    """
+    active = _active_mask(scores)
+    p = scores["churn_probability"].astype(float)
+    base = p[active] if active.any() else p
+    high = p >= high_risk_threshold
+    return Kpis(
+        n_customers=len(scores),
+        n_active=int(active.sum()),
+        n_high_risk=int(high.sum()),
+        churn_rate=float(base.mean()) if len(base) else float("nan"),
+        revenue_at_risk=float(scores["revenue_at_risk"].sum()),
+        expected_value_12m=float(scores["expected_value_12m"].sum()),
+        high_risk_value_12m=float(scores.loc[high, "expected_value_12m"].sum()),
+    )
+
+
+def _group_table(
+    scores: pd.DataFrame, by: str, order: Sequence[str], high_risk_threshold: float, name: str
+) -> pd.DataFrame:
+    key = _category(scores[by])
+    df = scores.assign(
+        _key=key,
+        _high=(scores["churn_probability"] >= high_risk_threshold).astype(int),
+    )
+    g = df.groupby("_key", sort=False).agg(
+        customers=("customer_id", "size"),
+        churn_risk=("churn_probability", "mean"),
+        high_risk=("_high", "sum"),
+        expected_value_12m=("expected_value_12m", "sum"),
+        revenue_at_risk=("revenue_at_risk", "sum"),
+    )
+    g = g.reindex(_ordered(g.index.tolist(), order))
+    g["share_customers"] = g["customers"] / g["customers"].sum()
+    total_risk = g["revenue_at_risk"].sum()
+    g["share_revenue_at_risk"] = g["revenue_at_risk"] / total_risk if total_risk > 0 else 0.0
+    g.index.name = name
+    out = g.reset_index()
+    out["customers"] = out["customers"].astype(int)
+    out["high_risk"] = out["high_risk"].astype(int)
+    return out[
+        [
+            name,
+            "customers",
+            "share_customers",
+            "churn_risk",
+            "high_risk",
+            "expected_value_12m",
+            "revenue_at_risk",
+            "share_revenue_at_risk",
+        ]
+    ]
+
+
+def _value_risk(scores: pd.DataFrame) -> pd.DataFrame:
+    p = scores["churn_probability"].to_numpy(dtype=float)
+    band = np.full(len(p), RISK_BANDS[-1][0], dtype=object)
+    for key, lo, hi in reversed(RISK_BANDS):
+        band[(p >= lo) & (p < hi)] = key
+    tier = _category(scores["value_tier"])
+    counts = pd.crosstab(tier, pd.Series(band, index=scores.index, name="risk_band"))
+    counts = counts.reindex(
+        index=_ordered(tier.unique().tolist(), VALUE_TIER_ORDER),
+        columns=[b[0] for b in RISK_BANDS],
+        fill_value=0,
+    )
+    counts.index.name = "value_tier"
+    counts.columns.name = "risk_band"
+    return counts.astype(int)
+
+
+def _risk_histogram(scores: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    counts, _ = np.histogram(scores["churn_probability"].to_numpy(dtype=float), bins=edges)
+    return pd.DataFrame({"lower": edges[:-1], "upper": edges[1:], "customers": counts.astype(int)})
+
+
+def _actions(scores: pd.DataFrame) -> pd.DataFrame:
+    key = scores["recommended_action"].astype("object").where(scores["recommended_action"].notna(), NO_ACTION)
+    g = (
+        scores.assign(_action=key.astype(str))
+        .groupby("_action", sort=False)
+        .agg(
+            customers=("customer_id", "size"),
+            churn_risk=("churn_probability", "mean"),
+            expected_value_12m=("expected_value_12m", "sum"),
+            revenue_at_risk=("revenue_at_risk", "sum"),
+        )
+    )
+    # Most value at stake first; "no action" always last.
+    order = (
+        g.drop(index=NO_ACTION, errors="ignore")
+        .sort_values("revenue_at_risk", ascending=False)
+        .index.tolist()
+    )
+    if NO_ACTION in g.index:
+        order.append(NO_ACTION)
+    g = g.reindex(order)
+    g.index.name = "action"
+    out = g.reset_index()
+    out["customers"] = out["customers"].astype(int)
+    return out
+
+
+def _top_customers(scores: pd.DataFrame, threshold: float, n: int) -> pd.DataFrame:
+    at_risk = scores[
+        (scores["churn_probability"] >= threshold) & (_category(scores["value_tier"]).str.lower() == "high")
+    ]
+    cols = [
+        "customer_id",
+        "rfm_segment",
+        "churn_probability",
+        "expected_value_12m",
+        "revenue_at_risk",
+        "recommended_action",
+        "reason_1",
+    ]
+    top = at_risk.sort_values(["revenue_at_risk", "customer_id"], ascending=[False, True]).head(n)
+    top = top.reindex(columns=cols)
+    return top.reset_index(drop=True)
+
+
+def _model_quality(task: str, model_meta: Mapping[str, Any] | None) -> ModelQuality | None:
+    if not model_meta:
+        return None
+    metrics = {
+        k: float(v)
+        for k, v in (model_meta.get("metrics") or {}).items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v)
+    }
+    cal = pd.DataFrame(model_meta.get("calibration") or [], columns=["mean_predicted", "observed_rate", "n"])
+    cal = cal.dropna(subset=["mean_predicted", "observed_rate"]).astype(float)
+    cal = cal.sort_values("mean_predicted").reset_index(drop=True)
+    gap = None
+    if len(cal):
+        w = cal["n"].fillna(1.0).clip(lower=0)
+        diff = (cal["mean_predicted"] - cal["observed_rate"]).abs()
+        gap = float((diff * w).sum() / w.sum()) if w.sum() > 0 else float(diff.mean())
+    drivers = pd.DataFrame(
+        model_meta.get("top_drivers") or [], columns=["feature", "description", "mean_abs_shap"]
+    )
+    if len(drivers):
+        drivers["description"] = drivers["description"].where(
+            drivers["description"].notna() & (drivers["description"].astype(str).str.strip() != ""),
+            drivers["feature"],
+        )
+        drivers["mean_abs_shap"] = pd.to_numeric(drivers["mean_abs_shap"], errors="coerce").fillna(0.0)
+        drivers = drivers.sort_values("mean_abs_shap", ascending=False).reset_index(drop=True)
+        total = drivers["mean_abs_shap"].sum()
+        drivers["share"] = drivers["mean_abs_shap"] / total if total > 0 else 0.0
+    else:
+        drivers["share"] = pd.Series(dtype=float)
+    return ModelQuality(
+        task=task,
+        name=str(model_meta.get("name", "")),
+        version=str(model_meta.get("version", "")),
+        metrics=metrics,
+        test_cutoff=_timestamp((model_meta.get("metrics") or {}).get("test_cutoff")),
+        calibration=cal,
+        calibration_gap=gap,
+        top_drivers=drivers,
+    )
+
+
+def _count_frame(mapping: Mapping[str, Any] | None, key: str) -> pd.DataFrame:
+    items = [(str(k), int(v)) for k, v in (mapping or {}).items() if v is not None]
+    df = pd.DataFrame(items, columns=[key, "rows"])
+    return df.sort_values(["rows", key], ascending=[False, True]).reset_index(drop=True)
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _data_quality(meta: Mapping[str, Any], n_scored: int) -> DataQuality:
+    quality = meta.get("quality") or {}
+    drift = pd.DataFrame(meta.get("drift") or [], columns=["feature", "psi", "status"])
+    if len(drift):
+        drift["psi"] = pd.to_numeric(drift["psi"], errors="coerce")
+        drift = drift.sort_values("psi", ascending=False).reset_index(drop=True)
+    return DataQuality(
+        rows_in=_optional_int(meta.get("rows_in")),
+        rows_scored=int(meta.get("rows_scored", n_scored)),
+        rows_quarantined=_optional_int(meta.get("rows_quarantined")),
+        duplicates_merged=_optional_int(quality.get("duplicates_merged")),
+        by_table=_count_frame(quality.get("quarantined_by_table"), "table"),
+        by_reason=_count_frame(quality.get("quarantined_by_reason"), "reason"),
+        drift=drift,
+    )
+
+
+def _movement(scores: pd.DataFrame, previous: pd.DataFrame, threshold: float, n_transitions: int) -> Movement:
+    _check_scores(previous, "previous scores")
+    prev_kpis = compute_kpis(previous, threshold)
+    cur = scores[["customer_id", "rfm_segment", "revenue_at_risk"]].assign(
+        to_segment=_category(scores["rfm_segment"])
+    )
+    prev = previous[["customer_id"]].assign(from_segment=_category(previous["rfm_segment"]))
+    both = cur.merge(prev, on="customer_id", how="inner")
+    moved = both[both["from_segment"] != both["to_segment"]]
+    transitions = (
+        moved.groupby(["from_segment", "to_segment"], sort=False)
+        .agg(customers=("customer_id", "size"), revenue_at_risk=("revenue_at_risk", "sum"))
+        .reset_index()
+        .sort_values(["customers", "from_segment", "to_segment"], ascending=[False, True, True])
+        .head(n_transitions)
+        .reset_index(drop=True)
+    )
+    before = _category(previous["rfm_segment"]).value_counts()
+    after = _category(scores["rfm_segment"]).value_counts()
+    segs = _ordered(list(before.index) + list(after.index), SEGMENT_ORDER)
+    change = pd.DataFrame(
+        {
+            "segment": segs,
+            "previous": before.reindex(segs, fill_value=0).to_numpy(dtype=int),
+            "current": after.reindex(segs, fill_value=0).to_numpy(dtype=int),
+        }
+    )
+    change["change"] = change["current"] - change["previous"]
+    return Movement(
+        previous_as_of=_first_timestamp(previous, {}, "as_of"),
+        previous=prev_kpis,
+        n_new=int((~scores["customer_id"].isin(previous["customer_id"])).sum()),
+        n_gone=int((~previous["customer_id"].isin(scores["customer_id"])).sum()),
+        n_stayed=len(both),
+        n_moved=len(moved),
+        transitions=transitions,
+        segment_change=change,
+    )
+
+
+# --- sentences -------------------------------------------------------------------------------------------------
+def _highlights(kpis: Kpis, segments: pd.DataFrame, actions: pd.DataFrame, threshold: float) -> list[Message]:
+    out: list[Message] = []
+    out.append(
+        Message(
+            "msg_high_risk",
+            {
+                "n": Count(kpis.n_high_risk),
+                "share": Percent(kpis.n_high_risk / kpis.n_customers if kpis.n_customers else 0.0),
+                "threshold": Percent(threshold, 0),
+                "value": Money(kpis.high_risk_value_12m),
+            },
+        )
+    )
+    seg = segments[segments["customers"] > 0]
+    if len(seg) and seg["revenue_at_risk"].sum() > 0:
+        top = seg.sort_values("revenue_at_risk", ascending=False).iloc[0]
+        out.append(
+            Message(
+                "msg_top_risk_segment",
+                {
+                    "segment": Category(str(top["segment"])),
+                    "value": Money(float(top["revenue_at_risk"])),
+                    "share": Percent(float(top["share_revenue_at_risk"])),
+                },
+            )
+        )
+    big = seg[seg["customers"] >= max(10, 0.02 * kpis.n_customers)]
+    if len(big):
+        worst = big.sort_values("churn_risk", ascending=False).iloc[0]
+        out.append(
+            Message(
+                "msg_riskiest_segment",
+                {
+                    "segment": Category(str(worst["segment"])),
+                    "risk": Percent(float(worst["churn_risk"])),
+                    "n": Count(int(worst["customers"])),
+                },
+            )
+        )
+    acts = actions[actions["action"] != NO_ACTION]
+    if len(acts):
+        out.append(
+            Message(
+                "msg_actions",
+                {
+                    "n": Count(int(acts["customers"].sum())),
+                    "value": Money(float(acts["revenue_at_risk"].sum())),
+                    "share": Percent(
+                        float(acts["revenue_at_risk"].sum() / kpis.revenue_at_risk)
+                        if kpis.revenue_at_risk > 0
+                        else 0.0
+                    ),
+                },
+            )
+        )
+    return out
+
+
+def _model_messages(churn: ModelQuality | None) -> tuple[list[Message], list[Message]]:
+    model: list[Message] = []
+    drivers: list[Message] = []
+    if churn is None:
+        return [Message("msg_no_model_meta")], drivers
+    m = churn.metrics
+    if "capture_top10" in m:
+        params: dict[str, MessageValue] = {"capture": Percent(m["capture_top10"])}
+        if "lift_top10" in m:
+            params["lift"] = Ratio(m["lift_top10"])
+            model.append(Message("msg_lift", params))
+        else:
+            model.append(Message("msg_capture", params))
+    elif "lift_top10" in m:
+        model.append(Message("msg_lift_only", {"lift": Ratio(m["lift_top10"])}))
+    if churn.calibration_gap is not None:
+        gap = churn.calibration_gap
+        key = (
+            "msg_calibration_good"
+            if gap <= 0.03
+            else "msg_calibration_ok"
+            if gap <= 0.07
+            else "msg_calibration_poor"
+        )
+        model.append(Message(key, {"gap": Points(gap, signed=False)}))
+    if "roc_auc" in m:
+        auc = m["roc_auc"]
+        key = "msg_auc_strong" if auc >= 0.8 else "msg_auc_useful" if auc >= 0.7 else "msg_auc_weak"
+        model.append(Message(key, {"auc": Ratio(auc)}))
+    if "base_rate" in m:
+        if churn.test_cutoff is not None:
+            model.append(
+                Message(
+                    "msg_base_rate_at",
+                    {"rate": Percent(m["base_rate"]), "date": DateValue(churn.test_cutoff)},
+                )
+            )
+        else:
+            model.append(Message("msg_base_rate", {"rate": Percent(m["base_rate"])}))
+    d = churn.top_drivers
+    if len(d):
+        drivers.append(
+            Message(
+                "msg_top_driver",
+                {"driver": Text(str(d.iloc[0]["description"])), "share": Percent(float(d.iloc[0]["share"]))},
+            )
+        )
+        if len(d) >= 3:
+            drivers.append(Message("msg_top3_drivers", {"share": Percent(float(d["share"].head(3).sum()))}))
+    return model, drivers
+
+
+def _quality_messages(dq: DataQuality) -> list[Message]:
+    out: list[Message] = []
+    if dq.rows_quarantined is not None:
+        share = dq.rows_quarantined / dq.rows_in if dq.rows_in else 0.0
+        out.append(Message("msg_quarantined", {"n": Count(dq.rows_quarantined), "share": Percent(share)}))
+        if len(dq.by_reason) and dq.rows_quarantined > 0:
+            top = dq.by_reason.iloc[0]
+            out.append(
+                Message(
+                    "msg_top_reason", {"reason": Category(str(top["reason"])), "n": Count(int(top["rows"]))}
+                )
+            )
+    if dq.duplicates_merged is not None:
+        out.append(Message("msg_duplicates", {"n": Count(dq.duplicates_merged)}))
+    if len(dq.drift):
+        drifted = dq.drift[dq.drift["status"] == "drift"]
+        if len(drifted):
+            out.append(
+                Message(
+                    "msg_drift", {"n": Count(len(drifted)), "feature": Text(str(drifted.iloc[0]["feature"]))}
+                )
+            )
+        else:
+            out.append(Message("msg_no_drift", {"n": Count(len(dq.drift))}))
+    return out
+
+
+def _movement_messages(kpis: Kpis, mv: Movement) -> list[Message]:
+    prev = mv.previous
+    out = [
+        Message(
+            "msg_move_churn",
+            {
+                "before": Percent(prev.churn_rate),
+                "after": Percent(kpis.churn_rate),
+                "delta": Points(kpis.churn_rate - prev.churn_rate),
+            },
+        ),
+        Message(
+            "msg_move_risk",
+            {
+                "before": Money(prev.revenue_at_risk),
+                "after": Money(kpis.revenue_at_risk),
+                "n_before": Count(prev.n_high_risk),
+                "n_after": Count(kpis.n_high_risk),
+            },
+        ),
+        Message(
+            "msg_move_customers",
+            {
+                "moved": Count(mv.n_moved),
+                "stayed": Count(mv.n_stayed),
+                "share": Percent(mv.n_moved / mv.n_stayed if mv.n_stayed else 0.0),
+                "new": Count(mv.n_new),
+                "gone": Count(mv.n_gone),
+            },
+        ),
+    ]
+    if len(mv.transitions):
+        t = mv.transitions.iloc[0]
+        out.append(
+            Message(
+                "msg_top_move",
+                {
+                    "from": Category(str(t["from_segment"])),
+                    "to": Category(str(t["to_segment"])),
+                    "n": Count(int(t["customers"])),
+                },
+            )
+        )
+    return out
+
+
+def build_report_data(
+    scores: pd.DataFrame,
+    meta: Mapping[str, Any] | None = None,
+    previous: pd.DataFrame | None = None,
+    *,
+    params: ReportParams | None = None,
+) -> ReportData:
+    """Compute the management report's figures, tables and findings from a scores table.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        One row per customer, columns of contracts section 7 (at least :data:`SCORES_REQUIRED_COLUMNS`).
+    meta : dict, optional
+        The scores' sidecar meta (as_of, quality counts, model metrics, calibration, drivers, drift). Sections
+        missing from it are left out of the report rather than failing.
+    previous : DataFrame, optional
+        The previous scoring, for the movement section.
+    params : ReportParams, optional
+        Threshold, list lengths, currency.
+
+    Returns
+    -------
+    ReportData
+
+    Raises
+    ------
+    SchemaError
+        If a required column is missing, the table is empty, probabilities leave [0, 1] or ids repeat.
+
+    Examples
+    --------
+    >>> from custml.report.sample import sample_scores
+    >>> scores, meta = sample_scores(300, seed=1)
+    >>> data = build_report_data(scores, meta)
+    >>> data.kpis.n_customers
+    300
+    """
+    params = params or ReportParams()
+    meta = dict(meta or {})
+    _check_scores(scores, "scores")
+    threshold = params.high_risk_threshold
+    models = meta.get("models") or {}
+    churn_meta = models.get("churn") or {}
+    horizon = params.churn_horizon_days or int(churn_meta.get("horizon_days") or 90)
+
+    kpis = compute_kpis(scores, threshold)
+    segments = _group_table(scores, "rfm_segment", SEGMENT_ORDER, threshold, "segment")
+    lifecycle = _group_table(scores, "lifecycle_stage", LIFECYCLE_ORDER, threshold, "stage")
+    actions = _actions(scores)
+    churn = _model_quality("churn", churn_meta)
+    repurchase = _model_quality("repurchase", models.get("repurchase"))
+    dq = _data_quality(meta, len(scores))
+    model_msgs, driver_msgs = _model_messages(churn)
+    movement = None
+    if previous is not None:
+        movement = _movement(scores, previous, threshold, params.top_transitions)
+    return ReportData(
+        as_of=_first_timestamp(scores, meta, "as_of"),
+        scored_at=_first_timestamp(scores, meta, "scored_at"),
+        currency=(params.currency or meta.get("currency") or "EUR").upper(),
+        churn_horizon_days=horizon,
+        high_risk_threshold=threshold,
+        kpis=kpis,
+        highlights=tuple(_highlights(kpis, segments, actions, threshold)),
+        segments=segments,
+        lifecycle=lifecycle,
+        value_risk=_value_risk(scores),
+        risk_histogram=_risk_histogram(scores),
+        actions=actions,
+        top_customers=_top_customers(scores, threshold, params.top_customers),
+        churn_model=churn,
+        repurchase_model=repurchase,
+        model_messages=tuple(model_msgs),
+        driver_messages=tuple(driver_msgs),
+        data_quality=dq,
+        quality_messages=tuple(_quality_messages(dq)),
+        movement=movement,
+        movement_messages=tuple(_movement_messages(kpis, movement)) if movement is not None else (),
+    )

@@ -1,0 +1,525 @@
+"""Labels of the management report in English and Chinese, and number formats per language.
+
+Every visible label of the report is a key of :data:`LABELS` (both languages hold the same keys; a test checks it).
+Category values from the scores (segments, lifecycle stages, tiers, actions, quarantine reasons) are translated via
+:data:`VALUES` when known and shown as they are otherwise. Free text from the data (feature descriptions, reason
+codes) is shown as written.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = [
+    "LABELS",
+    "LANGUAGES",
+    "VALUES",
+    "format_count",
+    "format_money",
+    "format_percent",
+    "format_points",
+    "t",
+    "tv",
+]
+
+LANGUAGES: tuple[str, ...] = ("en", "zh")
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "html_lang": "en",
+        "title": "Customer report",
+        "subtitle": "Churn risk, customer value and recommended actions",
+        "as_of": "Data as of",
+        "scored_at": "Scored on",
+        "models_used": "Models",
+        "currency_note": "Amounts in {currency}",
+        "toc": "Contents",
+        # KPIs
+        "kpi_customers": "Customers",
+        "kpi_customers_note": "scored in this run",
+        "kpi_active": "Active customers",
+        "kpi_active_note": "{share} of all; excludes prospects and churned",
+        "kpi_churn_rate": "Expected churn rate",
+        "kpi_churn_rate_note": "of active customers, next {days} days",
+        "kpi_revenue_at_risk": "Revenue at risk",
+        "kpi_revenue_at_risk_note": "expected 12-month value × churn risk",
+        "kpi_expected_value": "Expected 12-month value",
+        "kpi_expected_value_note": "all customers, next 12 months",
+        "kpi_high_risk": "High-risk customers",
+        "kpi_high_risk_note": "churn risk of {threshold} or more",
+        "vs_previous": "{delta} vs previous",
+        # sections
+        "sec_summary": "Key findings",
+        "sec_movement": "What changed since the previous scoring",
+        "sec_segments": "Customer segments",
+        "sec_lifecycle": "Lifecycle stages",
+        "sec_risk": "Churn risk",
+        "sec_drivers": "What drives churn",
+        "sec_model": "How reliable are the predictions?",
+        "sec_actions": "Action list",
+        "sec_top_customers": "High-value customers at risk",
+        "sec_quality": "Data quality",
+        "sec_glossary": "How to read this report",
+        # section intros
+        "intro_segments": "Customers grouped by how recently, how often and how much they buy (RFM segments).",
+        "intro_lifecycle": "Where customers are in their relationship with us.",
+        "intro_risk": "Churn risk is the probability that a customer makes no purchase in the next {days} days.",
+        "intro_drivers": "The customer behaviours that most influence the churn prediction, across all customers.",
+        "intro_actions": "Recommended actions, with the number of customers and the value at stake for each.",
+        "intro_top_customers": "Customers with high expected value and a churn risk of {threshold} or more, "
+        "ordered by revenue at risk. Ids are pseudonymised; look them up in the CRM through the secure id map.",
+        "intro_quality": "Rows that failed validation were set aside (quarantined) and duplicate customer records "
+        "were merged before scoring.",
+        "intro_movement": "Compared with the scoring of {date}.",
+        "no_previous": "No previous scoring was given, so no changes are shown.",
+        "no_top_customers": "No high-value customer is above the risk threshold.",
+        "no_drivers": "The scoring run did not record churn drivers.",
+        "no_quality": "The scoring run did not record data-quality counts.",
+        # tables
+        "col_segment": "Segment",
+        "col_stage": "Stage",
+        "col_customers": "Customers",
+        "col_share_customers": "Share of customers",
+        "col_churn_risk": "Avg. churn risk",
+        "col_high_risk": "High risk",
+        "col_expected_value_12m": "Expected 12-month value",
+        "col_revenue_at_risk": "Revenue at risk",
+        "col_share_revenue_at_risk": "Share of revenue at risk",
+        "col_action": "Recommended action",
+        "col_customer_id": "Customer id",
+        "col_churn_probability": "Churn risk",
+        "col_reason_1": "Main reason",
+        "col_table": "Table",
+        "col_reason": "Reason",
+        "col_rows": "Rows",
+        "col_feature": "Feature",
+        "col_psi": "Shift (PSI)",
+        "col_status": "Status",
+        "col_from": "From segment",
+        "col_to": "To segment",
+        "col_previous": "Previous",
+        "col_current": "Now",
+        "col_change": "Change",
+        "col_measure": "Measure",
+        "col_value": "Value",
+        "col_driver": "Driver",
+        "col_influence": "Share of influence",
+        "total": "Total",
+        # model metric names
+        "metric_roc_auc": "Ranking quality (ROC AUC; 0.5 = random, 1 = perfect)",
+        "metric_pr_auc": "Precision-recall AUC",
+        "metric_brier": "Brier score (lower is better)",
+        "metric_ece": "Calibration error (lower is better)",
+        "metric_lift_top10": "Lift in the top 10%",
+        "metric_capture_top10": "Churners found in the top 10%",
+        "metric_base_rate": "Actual rate in the test period (churn or repurchase)",
+        "metric_test_cutoff": "Test period starts",
+        "metric_model": "Model (version)",
+        "churn_model": "Churn model",
+        "repurchase_model": "Repurchase model",
+        # data quality
+        "dq_rows_in": "Rows received",
+        "dq_rows_scored": "Customers scored",
+        "dq_rows_quarantined": "Rows quarantined",
+        "dq_duplicates": "Duplicate records merged",
+        "dq_by_table": "Quarantined rows by table",
+        "dq_by_reason": "Quarantined rows by reason",
+        "dq_drift": "Input drift since training",
+        # movement
+        "mv_churn_rate": "Expected churn rate",
+        "mv_revenue_at_risk": "Revenue at risk",
+        "mv_high_risk": "High-risk customers",
+        "mv_transitions": "Largest moves between segments",
+        # charts
+        "chart_segment_sizes": "Customers by segment",
+        "chart_segment_risk": "Average churn risk by segment",
+        "chart_segment_revenue": "Revenue at risk by segment",
+        "chart_lifecycle": "Customers by lifecycle stage",
+        "chart_lifecycle_revenue": "Revenue at risk by lifecycle stage",
+        "chart_value_risk": "Customers by value tier and churn risk",
+        "chart_risk_hist": "How churn risk is spread across customers",
+        "chart_drivers": "Top drivers of churn",
+        "chart_calibration": "Predicted vs actual churn (calibration)",
+        "chart_actions": "Revenue at risk by recommended action",
+        "chart_movement": "Change in customers per segment",
+        "axis_customers": "Customers",
+        "axis_churn_risk": "Average churn risk (%)",
+        "axis_revenue": "Revenue at risk ({currency})",
+        "axis_risk_band": "Churn risk",
+        "axis_value_tier": "Value tier",
+        "axis_churn_probability": "Churn risk (%)",
+        "axis_influence": "Share of influence on the prediction (%)",
+        "axis_predicted": "Predicted churn risk (%)",
+        "axis_observed": "Actual churn rate (%)",
+        "axis_change": "Change in customers",
+        "legend_overall": "All customers: {value}",
+        "legend_perfect": "Perfect calibration",
+        "legend_threshold": "High risk from {threshold}",
+        "legend_model": "Model",
+        "legend_customers_n": "{n} customers",
+        # glossary
+        "gl_churn": "Churn risk: the model's probability that a customer buys nothing in the next {days} days.",
+        "gl_value": "Expected 12-month value: what a customer is expected to spend in the next 12 months.",
+        "gl_risk": "Revenue at risk: expected 12-month value multiplied by churn risk, summed over customers.",
+        "gl_lift": "Lift: how many times more churners the model finds among its top-risk customers than a "
+        "random pick would.",
+        "gl_calibration": "Calibration: whether predicted risks match what actually happened.",
+        "gl_psi": "Shift (PSI): how much an input has changed since the model was trained; above 0.25 is a "
+        "large shift.",
+        "footer": "Generated by custml from pseudonymised scores; no names, e-mails or phone numbers are included.",
+        # messages
+        "msg_high_risk": "{n} customers ({share}) have a churn risk of {threshold} or more; together they are "
+        "expected to spend {value} in the next 12 months.",
+        "msg_top_risk_segment": "The “{segment}” segment carries the most revenue at risk: {value} "
+        "({share} of the total).",
+        "msg_riskiest_segment": "“{segment}” is the segment most likely to churn: on average {risk} "
+        "risk across {n} customers.",
+        "msg_actions": "The action list targets {n} customers holding {value} of revenue at risk ({share} of it).",
+        "msg_no_model_meta": "The scoring run did not record model quality.",
+        "msg_lift": "The top 10% of customers by risk hold {capture} of the churners — {lift} as many as a "
+        "random 10% would.",
+        "msg_capture": "The top 10% of customers by risk hold {capture} of the churners.",
+        "msg_lift_only": "The top 10% of customers by risk contain {lift} as many churners as a random 10%.",
+        "msg_calibration_good": "Predicted risks are well calibrated: on average they are within {gap} of the "
+        "churn rate that actually followed.",
+        "msg_calibration_ok": "Predicted risks are roughly calibrated: on average they are {gap} away from the "
+        "churn rate that actually followed.",
+        "msg_calibration_poor": "Predicted risks are off by {gap} on average: use them to rank customers rather "
+        "than as exact probabilities.",
+        "msg_auc_strong": "The model ranks customers well (ROC AUC {auc}).",
+        "msg_auc_useful": "The model ranks customers usefully but not perfectly (ROC AUC {auc}).",
+        "msg_auc_weak": "The model ranks customers only weakly (ROC AUC {auc}); treat its risks with caution.",
+        "msg_base_rate": "In the test period, {rate} of customers churned.",
+        "msg_base_rate_at": "In the test period starting {date}, {rate} of customers churned.",
+        "msg_top_driver": "The strongest signal of churn is “{driver}” ({share} of the model's attention).",
+        "msg_top3_drivers": "The top three drivers together account for {share} of the model's attention.",
+        "msg_quarantined": "{n} rows ({share} of the input) failed validation and were set aside.",
+        "msg_top_reason": "The most common problem was “{reason}” ({n} rows).",
+        "msg_duplicates": "{n} duplicate customer records were merged into one customer each.",
+        "msg_drift": "Inputs that shifted strongly since training: {n} (largest: {feature}); consider retraining.",
+        "msg_no_drift": "None of the {n} monitored inputs has shifted strongly since training.",
+        "msg_move_churn": "The expected churn rate went from {before} to {after} ({delta}).",
+        "msg_move_risk": "Revenue at risk went from {before} to {after}; high-risk customers from {n_before} "
+        "to {n_after}.",
+        "msg_move_customers": "{moved} of {stayed} returning customers ({share}) changed segment; {new} "
+        "customers are new and {gone} are no longer scored.",
+        "msg_top_move": "The largest move: {n} customers went from “{from}” to “{to}”.",
+        # units
+        "points": "{value} points",
+        "times": "{value}×",
+    },
+    "zh": {
+        "html_lang": "zh-CN",
+        "title": "客户报告",
+        "subtitle": "流失风险、客户价值与建议行动",
+        "as_of": "数据截至",
+        "scored_at": "评分日期",
+        "models_used": "模型",
+        "currency_note": "金额单位：{currency}",
+        "toc": "目录",
+        "kpi_customers": "客户数",
+        "kpi_customers_note": "本次评分的客户",
+        "kpi_active": "活跃客户",
+        "kpi_active_note": "占全部的 {share}；不含潜在客户和已流失客户",
+        "kpi_churn_rate": "预计流失率",
+        "kpi_churn_rate_note": "活跃客户，未来 {days} 天",
+        "kpi_revenue_at_risk": "风险收入",
+        "kpi_revenue_at_risk_note": "预计 12 个月价值 × 流失风险",
+        "kpi_expected_value": "预计 12 个月价值",
+        "kpi_expected_value_note": "全部客户，未来 12 个月",
+        "kpi_high_risk": "高风险客户",
+        "kpi_high_risk_note": "流失风险不低于 {threshold}",
+        "vs_previous": "较上次 {delta}",
+        "sec_summary": "主要发现",
+        "sec_movement": "与上次评分相比的变化",
+        "sec_segments": "客户分群",
+        "sec_lifecycle": "生命周期阶段",
+        "sec_risk": "流失风险",
+        "sec_drivers": "流失的主要原因",
+        "sec_model": "预测有多可靠？",
+        "sec_actions": "行动清单",
+        "sec_top_customers": "高价值高风险客户",
+        "sec_quality": "数据质量",
+        "sec_glossary": "如何阅读本报告",
+        "intro_segments": "按最近购买时间、购买频次和消费金额划分的客户群（RFM 分群）。",
+        "intro_lifecycle": "客户与我们关系所处的阶段。",
+        "intro_risk": "流失风险指客户在未来 {days} 天内不再购买的概率。",
+        "intro_drivers": "对流失预测影响最大的客户行为（基于全部客户）。",
+        "intro_actions": "建议行动，以及每项行动涉及的客户数和价值。",
+        "intro_top_customers": "预计价值高且流失风险不低于 {threshold} 的客户，按风险收入排序。"
+        "编号已假名化；请通过安全的编号映射在 CRM 中查找。",
+        "intro_quality": "评分前，未通过校验的数据行已被隔离，重复的客户记录已被合并。",
+        "intro_movement": "与 {date} 的评分相比。",
+        "no_previous": "未提供上次评分，因此不显示变化。",
+        "no_top_customers": "没有高价值客户超过风险阈值。",
+        "no_drivers": "本次评分未记录流失驱动因素。",
+        "no_quality": "本次评分未记录数据质量统计。",
+        "col_segment": "分群",
+        "col_stage": "阶段",
+        "col_customers": "客户数",
+        "col_share_customers": "客户占比",
+        "col_churn_risk": "平均流失风险",
+        "col_high_risk": "高风险",
+        "col_expected_value_12m": "预计 12 个月价值",
+        "col_revenue_at_risk": "风险收入",
+        "col_share_revenue_at_risk": "风险收入占比",
+        "col_action": "建议行动",
+        "col_customer_id": "客户编号",
+        "col_churn_probability": "流失风险",
+        "col_reason_1": "主要原因",
+        "col_table": "数据表",
+        "col_reason": "原因",
+        "col_rows": "行数",
+        "col_feature": "特征",
+        "col_psi": "偏移（PSI）",
+        "col_status": "状态",
+        "col_from": "原分群",
+        "col_to": "新分群",
+        "col_previous": "上次",
+        "col_current": "本次",
+        "col_change": "变化",
+        "col_measure": "指标",
+        "col_value": "数值",
+        "col_driver": "驱动因素",
+        "col_influence": "影响占比",
+        "total": "合计",
+        "metric_roc_auc": "排序能力（ROC AUC；0.5 = 随机，1 = 完美）",
+        "metric_pr_auc": "精确率-召回率 AUC",
+        "metric_brier": "Brier 分数（越低越好）",
+        "metric_ece": "校准误差（越低越好）",
+        "metric_lift_top10": "前 10% 的提升度",
+        "metric_capture_top10": "前 10% 覆盖的流失客户",
+        "metric_base_rate": "测试期实际发生率（流失或复购）",
+        "metric_test_cutoff": "测试期开始",
+        "metric_model": "模型（版本）",
+        "churn_model": "流失模型",
+        "repurchase_model": "复购模型",
+        "dq_rows_in": "接收行数",
+        "dq_rows_scored": "已评分客户",
+        "dq_rows_quarantined": "隔离行数",
+        "dq_duplicates": "合并的重复记录",
+        "dq_by_table": "按数据表统计的隔离行",
+        "dq_by_reason": "按原因统计的隔离行",
+        "dq_drift": "训练以来的输入偏移",
+        "mv_churn_rate": "预计流失率",
+        "mv_revenue_at_risk": "风险收入",
+        "mv_high_risk": "高风险客户",
+        "mv_transitions": "分群间最大的流动",
+        "chart_segment_sizes": "各分群客户数",
+        "chart_segment_risk": "各分群平均流失风险",
+        "chart_segment_revenue": "各分群风险收入",
+        "chart_lifecycle": "各生命周期阶段客户数",
+        "chart_lifecycle_revenue": "各生命周期阶段风险收入",
+        "chart_value_risk": "按价值层级和流失风险划分的客户",
+        "chart_risk_hist": "客户流失风险分布",
+        "chart_drivers": "流失的主要驱动因素",
+        "chart_calibration": "预测与实际流失对比（校准）",
+        "chart_actions": "各建议行动的风险收入",
+        "chart_movement": "各分群客户数变化",
+        "axis_customers": "客户数",
+        "axis_churn_risk": "平均流失风险（%）",
+        "axis_revenue": "风险收入（{currency}）",
+        "axis_risk_band": "流失风险",
+        "axis_value_tier": "价值层级",
+        "axis_churn_probability": "流失风险（%）",
+        "axis_influence": "对预测的影响占比（%）",
+        "axis_predicted": "预测流失风险（%）",
+        "axis_observed": "实际流失率（%）",
+        "axis_change": "客户数变化",
+        "legend_overall": "全部客户：{value}",
+        "legend_perfect": "完美校准",
+        "legend_threshold": "高风险阈值 {threshold}",
+        "legend_model": "模型",
+        "legend_customers_n": "{n} 位客户",
+        "gl_churn": "流失风险：模型预测客户在未来 {days} 天内不再购买的概率。",
+        "gl_value": "预计 12 个月价值：客户在未来 12 个月预计的消费额。",
+        "gl_risk": "风险收入：预计 12 个月价值乘以流失风险，对客户求和。",
+        "gl_lift": "提升度：模型选出的最高风险客户中流失客户的数量，是随机挑选的多少倍。",
+        "gl_calibration": "校准：预测的风险是否与实际发生的情况一致。",
+        "gl_psi": "偏移（PSI）：输入数据自模型训练以来的变化程度；高于 0.25 表示变化很大。",
+        "footer": "由 custml 根据假名化评分生成；报告不含姓名、电子邮件或电话号码。",
+        "msg_high_risk": "{n} 位客户（{share}）的流失风险不低于 {threshold}；他们预计在未来 12 个月消费 {value}。",
+        "msg_top_risk_segment": "“{segment}”分群的风险收入最多：{value}（占总额的 {share}）。",
+        "msg_riskiest_segment": "“{segment}”是最可能流失的分群：{n} 位客户的平均风险为 {risk}。",
+        "msg_actions": "行动清单覆盖 {n} 位客户，涉及风险收入 {value}（占 {share}）。",
+        "msg_no_model_meta": "本次评分未记录模型质量。",
+        "msg_lift": "按风险排序的前 10% 客户包含了 {capture} 的流失客户——是随机选取 10% 的 {lift}。",
+        "msg_capture": "按风险排序的前 10% 客户包含了 {capture} 的流失客户。",
+        "msg_lift_only": "按风险排序的前 10% 客户中的流失客户数是随机选取 10% 的 {lift}。",
+        "msg_calibration_good": "预测风险校准良好：与随后实际流失率的平均差距在 {gap} 以内。",
+        "msg_calibration_ok": "预测风险大致校准：与随后实际流失率平均相差 {gap}。",
+        "msg_calibration_poor": "预测风险平均偏差 {gap}：请用于客户排序，而非精确概率。",
+        "msg_auc_strong": "模型对客户的排序能力强（ROC AUC {auc}）。",
+        "msg_auc_useful": "模型的排序有用但不完美（ROC AUC {auc}）。",
+        "msg_auc_weak": "模型的排序能力较弱（ROC AUC {auc}），请谨慎使用其风险值。",
+        "msg_base_rate": "测试期内有 {rate} 的客户流失。",
+        "msg_base_rate_at": "在 {date} 开始的测试期内，有 {rate} 的客户流失。",
+        "msg_top_driver": "最强的流失信号是“{driver}”（占模型关注度的 {share}）。",
+        "msg_top3_drivers": "前三个驱动因素合计占模型关注度的 {share}。",
+        "msg_quarantined": "{n} 行数据（占输入的 {share}）未通过校验，已被隔离。",
+        "msg_top_reason": "最常见的问题是“{reason}”（{n} 行）。",
+        "msg_duplicates": "{n} 条重复的客户记录已合并。",
+        "msg_drift": "自训练以来明显偏移的输入：{n} 个（最大：{feature}）；建议重新训练。",
+        "msg_no_drift": "监控的 {n} 个输入自训练以来均无明显偏移。",
+        "msg_move_churn": "预计流失率从 {before} 变为 {after}（{delta}）。",
+        "msg_move_risk": "风险收入从 {before} 变为 {after}；高风险客户从 {n_before} 变为 {n_after}。",
+        "msg_move_customers": "{stayed} 位持续客户中有 {moved} 位（{share}）更换了分群；新增 {new} 位客户，"
+        "{gone} 位客户不再参与评分。",
+        "msg_top_move": "最大的流动：{n} 位客户从“{from}”转到“{to}”。",
+        "points": "{value} 个百分点",
+        "times": "{value} 倍",
+    },
+}
+
+VALUES: dict[str, dict[str, str]] = {
+    "en": {
+        "(none)": "No segment (no purchase yet)",
+        "risk_low": "Low (<20%)",
+        "risk_medium": "Medium (20–50%)",
+        "risk_high": "High (≥50%)",
+        "high": "High",
+        "medium": "Medium",
+        "low": "Low",
+        "ok": "OK",
+        "warn": "Watch",
+        "drift": "Shifted",
+    },
+    "zh": {
+        "(none)": "无分群（尚未购买）",
+        "Champions": "冠军客户",
+        "Loyal": "忠诚客户",
+        "Potential loyalist": "潜在忠诚客户",
+        "New": "新客户",
+        "Promising": "有潜力客户",
+        "Need attention": "需要关注",
+        "About to sleep": "即将沉睡",
+        "At risk": "有风险",
+        "Cannot lose": "不能失去",
+        "Hibernating": "休眠客户",
+        "Lost": "已流失",
+        "prospect": "潜在客户",
+        "new": "新客户",
+        "active": "活跃",
+        "loyal": "忠诚",
+        "at risk": "有风险",
+        "churned": "已流失",
+        "high": "高",
+        "medium": "中",
+        "low": "低",
+        "normal": "一般",
+        "dormant": "沉睡",
+        "personal outreach": "专人联系",
+        "onboarding offer": "新客引导优惠",
+        "low-cost reactivation": "低成本唤回",
+        "loyalty reward": "忠诚奖励",
+        "no action": "无需行动",
+        "risk_low": "低（<20%）",
+        "risk_medium": "中（20–50%）",
+        "risk_high": "高（≥50%）",
+        "ok": "正常",
+        "warn": "关注",
+        "drift": "已偏移",
+        "orders": "订单",
+        "customers": "客户",
+        "interactions": "互动",
+        "campaigns": "营销活动",
+        "malformed_timestamp": "时间格式错误",
+        "future_timestamp": "未来日期",
+        "duplicate_key": "重复编号",
+        "negative_amount": "金额为负",
+        "invalid_email": "电子邮件无效",
+        "invalid_phone": "电话号码无效",
+        "null_required": "必填值为空",
+        "not_allowed": "取值不允许",
+        "below_min": "低于下限",
+        "above_max": "高于上限",
+        "unknown_customer": "未知客户",
+    },
+}
+
+
+def t(key: str, lang: str = "en", **params: object) -> str:
+    """The label ``key`` in ``lang``, with ``{name}`` placeholders filled from ``params``.
+
+    Examples
+    --------
+    >>> t("kpi_churn_rate_note", "en", days=90)
+    'of active customers, next 90 days'
+    """
+    if lang not in LABELS:
+        raise ValueError(f"unknown report language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+    text = LABELS[lang][key]
+    return text.format(**params) if params else text
+
+
+def tv(value: object, lang: str = "en") -> str:
+    """A category value in ``lang`` (sentence-cased in English); unknown values come back as they are.
+
+    Examples
+    --------
+    >>> tv("at risk", "zh"), tv("personal outreach", "en"), tv("Some new segment", "zh")
+    ('有风险', 'Personal outreach', 'Some new segment')
+    """
+    text = "" if value is None else str(value)
+    table = VALUES.get(lang, {})
+    if text in table:
+        return table[text]
+    if lang == "en" and text[:1].islower():
+        return (text[:1].upper() + text[1:]).replace("_", " ")
+    return text
+
+
+def _scaled(value: float, size: float, unit: str) -> str:
+    text = f"{value / size:,.1f}"
+    return (
+        text[:-2] if text.endswith(".0") else text
+    ) + unit  # "€20k" on round axis ticks, "€19.7k" otherwise
+
+
+def _compact(value: float, lang: str) -> str:
+    a = abs(value)
+    if lang == "zh":
+        for size, unit in ((1e8, "亿"), (1e4, "万")):
+            if a >= size:
+                return _scaled(value, size, unit)
+        return f"{value:,.0f}"
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if a >= 10 * size or (unit != "k" and a >= size):
+            return _scaled(value, size, unit)
+    return f"{value:,.0f}"
+
+
+_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CNY": "¥", "JPY": "¥"}
+
+
+def format_money(value: float, currency: str = "EUR", lang: str = "en", *, compact: bool = True) -> str:
+    """An amount with its currency symbol, compact (``€1.2M``, ``€120.5万``) or in full (``€1,234``).
+
+    Examples
+    --------
+    >>> format_money(1_234_567, "EUR", "en"), format_money(1_234_567, "EUR", "zh"), format_money(512.4, "USD")
+    ('€1.2M', '€123.5万', '$512')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    symbol = _SYMBOLS.get(currency.upper(), currency.upper() + " ")
+    body = _compact(value, lang) if compact else f"{value:,.0f}"
+    sign = "-" if body.startswith("-") else ""
+    return f"{sign}{symbol}{body.lstrip('-')}"
+
+
+def format_percent(value: float, digits: int = 1) -> str:
+    """A share in [0, 1] as a percentage (``0.1234 -> '12.3%'``)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{100 * value:.{digits}f}%"
+
+
+def format_points(value: float, lang: str = "en", *, signed: bool = True) -> str:
+    """A difference of shares in percentage points, with its sign unless ``signed=False`` (``0.012 -> '+1.2 points'``)."""
+    return t("points", lang, value=f"{100 * value:+.1f}" if signed else f"{100 * value:.1f}")
+
+
+def format_count(value: int) -> str:
+    """A whole number with thousands separators."""
+    return f"{int(value):,}"

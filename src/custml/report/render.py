@@ -1,0 +1,648 @@
+"""Render :class:`~custml.report.build.ReportData` as one self-contained HTML page (English or Chinese).
+
+The page needs nothing from the network and runs no script: styles are inline, charts are inline SVG drawn by
+:mod:`custml.report.plots`, numbers are formatted per language by :mod:`custml.report.i18n`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+
+from custml import __version__
+from custml.report import plots
+from custml.report.build import (
+    RISK_BANDS,
+    Category,
+    Count,
+    DateValue,
+    Kpis,
+    Message,
+    ModelQuality,
+    Money,
+    Percent,
+    Points,
+    Ratio,
+    ReportData,
+    Text,
+)
+from custml.report.i18n import (
+    LANGUAGES,
+    format_count,
+    format_money,
+    format_percent,
+    format_points,
+    t,
+    tv,
+)
+
+__all__ = ["TEMPLATE_NAME", "render_html"]
+
+TEMPLATE_NAME = "report.html.j2"
+# Chart widths in inches: a half-width slot and a full-width one at a 1,160 px page (charts render 1:1 there).
+_WIDE = 8.0
+
+
+def _env() -> Environment:
+    return Environment(
+        loader=PackageLoader("custml", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@dataclass
+class _Fmt:
+    """Formatting of numbers, dates and categories for one language and currency."""
+
+    lang: str
+    currency: str
+
+    def money(self, v: float) -> str:
+        return format_money(v, self.currency, self.lang)
+
+    def money_full(self, v: float) -> str:
+        return format_money(v, self.currency, self.lang, compact=False)
+
+    def date(self, ts: pd.Timestamp | None) -> str:
+        if ts is None:
+            return "–"
+        if self.lang == "zh":
+            return f"{ts.year}年{ts.month}月{ts.day}日"
+        return f"{ts.day} {ts.strftime('%b')} {ts.year}"
+
+    def value(self, v: Any) -> str:
+        if isinstance(v, Count):
+            return format_count(v.value)
+        if isinstance(v, Money):
+            return self.money(v.value)
+        if isinstance(v, Percent):
+            return format_percent(v.value, v.digits)
+        if isinstance(v, Points):
+            return format_points(v.value, self.lang, signed=v.signed)
+        if isinstance(v, Ratio):
+            return t("times", self.lang, value=f"{v.value:.1f}") if v.value >= 1.5 else f"{v.value:.2f}"
+        if isinstance(v, Category):
+            return tv(v.value, self.lang)
+        if isinstance(v, DateValue):
+            return self.date(v.value)
+        if isinstance(v, Text):
+            return v.value
+        return str(v)
+
+    def message(self, m: Message) -> str:
+        return t(m.key, self.lang, **{k: self.value(v) for k, v in m.params.items()})
+
+    def cell(self, kind: str, v: Any) -> str:
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+            return "–"
+        if kind == "count":
+            return format_count(v)
+        if kind == "money":
+            return self.money_full(v)
+        if kind == "percent":
+            return format_percent(v)
+        if kind == "category":
+            return tv(v, self.lang)
+        if kind == "float":
+            return f"{v:.2f}"
+        if kind == "signed":
+            return f"{v:+,d}"
+        return str(v)
+
+
+_NUMERIC = {"count", "money", "percent", "float", "signed"}
+
+
+def _table(
+    df: pd.DataFrame,
+    columns: Sequence[tuple[str, str, str]],
+    fmt: _Fmt,
+    totals: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A table for the template: ``columns`` are (frame column, label key, kind)."""
+    head = [{"text": t(label, fmt.lang), "num": kind in _NUMERIC} for _, label, kind in columns]
+    rows = [
+        [
+            {"text": fmt.cell(kind, rec[col]), "num": kind in _NUMERIC, "kind": kind}
+            for col, _, kind in columns
+        ]
+        for rec in df.to_dict("records")
+    ]
+    foot = None
+    if totals is not None:
+        foot = [
+            {
+                "text": t("total", fmt.lang)
+                if i == 0
+                else (fmt.cell(kind, totals[col]) if col in totals else ""),
+                "num": kind in _NUMERIC,
+            }
+            for i, (col, _, kind) in enumerate(columns)
+        ]
+    return {"head": head, "rows": rows, "foot": foot}
+
+
+def _chart(fig: Figure, chart_id: str, title: str) -> dict[str, Any]:
+    svg = plots.figure_to_svg(fig, id_prefix=chart_id, title=title)
+    # The SVG is our own matplotlib output (labels escaped by matplotlib), safe to embed unescaped.
+    return {"id": chart_id, "title": title, "svg": Markup(svg)}
+
+
+def _kpi_cards(data: ReportData, fmt: _Fmt) -> list[dict[str, Any]]:
+    k, lang = data.kpis, fmt.lang
+    prev: Kpis | None = data.movement.previous if data.movement else None
+
+    def delta(cur: float, before: float | None, kind: str, up_is_bad: bool) -> dict[str, Any] | None:
+        if before is None:
+            return None
+        d = cur - before
+        if kind == "points":
+            text = format_points(d, lang)
+        elif kind == "money":
+            text = ("+" if d >= 0 else "-") + fmt.money(abs(d))
+        else:
+            text = f"{d:+,.0f}"
+        bad = (d > 0) == up_is_bad and abs(d) > 1e-12
+        return {"text": t("vs_previous", lang, delta=text), "cls": "bad" if bad else "good"}
+
+    return [
+        {
+            "label": t("kpi_customers", lang),
+            "value": format_count(k.n_customers),
+            "note": t("kpi_customers_note", lang),
+            "delta": delta(k.n_customers, prev.n_customers if prev else None, "count", False),
+        },
+        {
+            "label": t("kpi_active", lang),
+            "value": format_count(k.n_active),
+            "note": t(
+                "kpi_active_note",
+                lang,
+                share=format_percent(k.n_active / k.n_customers if k.n_customers else 0),
+            ),
+            "delta": delta(k.n_active, prev.n_active if prev else None, "count", False),
+        },
+        {
+            "label": t("kpi_churn_rate", lang),
+            "value": format_percent(k.churn_rate),
+            "note": t("kpi_churn_rate_note", lang, days=data.churn_horizon_days),
+            "delta": delta(k.churn_rate, prev.churn_rate if prev else None, "points", True),
+            "cls": "risk",
+        },
+        {
+            "label": t("kpi_revenue_at_risk", lang),
+            "value": fmt.money(k.revenue_at_risk),
+            "note": t("kpi_revenue_at_risk_note", lang),
+            "delta": delta(k.revenue_at_risk, prev.revenue_at_risk if prev else None, "money", True),
+            "cls": "risk",
+        },
+        {
+            "label": t("kpi_expected_value", lang),
+            "value": fmt.money(k.expected_value_12m),
+            "note": t("kpi_expected_value_note", lang),
+            "delta": delta(k.expected_value_12m, prev.expected_value_12m if prev else None, "money", False),
+        },
+        {
+            "label": t("kpi_high_risk", lang),
+            "value": format_count(k.n_high_risk),
+            "note": t("kpi_high_risk_note", lang, threshold=format_percent(data.high_risk_threshold, 0)),
+            "delta": delta(k.n_high_risk, prev.n_high_risk if prev else None, "count", True),
+            "cls": "risk",
+        },
+    ]
+
+
+def _labelled(df: pd.DataFrame, key: str, col: str, fmt: _Fmt) -> pd.Series:
+    return pd.Series(df[col].to_numpy(), index=[tv(v, fmt.lang) for v in df[key]])
+
+
+def _segment_section(data: ReportData, fmt: _Fmt) -> dict[str, Any]:
+    lang, seg = fmt.lang, data.segments
+    totals = {
+        "customers": int(seg["customers"].sum()),
+        "share_customers": 1.0,
+        "churn_risk": float((seg["churn_risk"] * seg["customers"]).sum() / max(seg["customers"].sum(), 1)),
+        "high_risk": int(seg["high_risk"].sum()),
+        "expected_value_12m": float(seg["expected_value_12m"].sum()),
+        "revenue_at_risk": float(seg["revenue_at_risk"].sum()),
+        "share_revenue_at_risk": 1.0,
+    }
+    table = _table(
+        seg,
+        [
+            ("segment", "col_segment", "category"),
+            ("customers", "col_customers", "count"),
+            ("share_customers", "col_share_customers", "percent"),
+            ("churn_risk", "col_churn_risk", "percent"),
+            ("high_risk", "col_high_risk", "count"),
+            ("expected_value_12m", "col_expected_value_12m", "money"),
+            ("revenue_at_risk", "col_revenue_at_risk", "money"),
+            ("share_revenue_at_risk", "col_share_revenue_at_risk", "percent"),
+        ],
+        fmt,
+        totals,
+    )
+    charts = [
+        _chart(
+            plots.plot_bars(
+                _labelled(seg, "segment", "customers", fmt),
+                title=t("chart_segment_sizes", lang),
+                axis_label=t("axis_customers", lang),
+                value_format=lambda v: f"{v:,.0f}",
+            ),
+            "segment-sizes",
+            t("chart_segment_sizes", lang),
+        ),
+        _chart(
+            plots.plot_bars(
+                _labelled(seg, "segment", "revenue_at_risk", fmt),
+                title=t("chart_segment_revenue", lang),
+                axis_label=t("axis_revenue", lang, currency=data.currency),
+                value_format=fmt.money,
+                colors=[plots.risk_color(p) for p in seg["churn_risk"]],
+            ),
+            "segment-revenue",
+            t("chart_segment_revenue", lang),
+        ),
+    ]
+    return {"table": table, "charts": charts}
+
+
+def _lifecycle_section(data: ReportData, fmt: _Fmt) -> dict[str, Any]:
+    lang, lc = fmt.lang, data.lifecycle
+    table = _table(
+        lc,
+        [
+            ("stage", "col_stage", "category"),
+            ("customers", "col_customers", "count"),
+            ("share_customers", "col_share_customers", "percent"),
+            ("churn_risk", "col_churn_risk", "percent"),
+            ("expected_value_12m", "col_expected_value_12m", "money"),
+            ("revenue_at_risk", "col_revenue_at_risk", "money"),
+        ],
+        fmt,
+    )
+    charts = [
+        _chart(
+            plots.plot_bars(
+                _labelled(lc, "stage", "customers", fmt),
+                title=t("chart_lifecycle", lang),
+                axis_label=t("axis_customers", lang),
+            ),
+            "lifecycle",
+            t("chart_lifecycle", lang),
+        ),
+        _chart(
+            plots.plot_bars(
+                _labelled(lc, "stage", "revenue_at_risk", fmt),
+                title=t("chart_lifecycle_revenue", lang),
+                axis_label=t("axis_revenue", lang, currency=data.currency),
+                value_format=fmt.money,
+                colors=[plots.risk_color(p) for p in lc["churn_risk"]],
+            ),
+            "lifecycle-revenue",
+            t("chart_lifecycle_revenue", lang),
+        ),
+    ]
+    return {"table": table, "charts": charts}
+
+
+def _risk_section(data: ReportData, fmt: _Fmt) -> dict[str, Any]:
+    lang, seg = fmt.lang, data.segments
+    overall = float((seg["churn_risk"] * seg["customers"]).sum() / max(seg["customers"].sum(), 1))
+    vr = data.value_risk.copy()
+    vr.index = [tv(v, lang) for v in vr.index]
+    vr.columns = [tv(c, lang) for c in vr.columns]
+    charts = [
+        _chart(
+            plots.plot_bars(
+                _labelled(seg, "segment", "churn_risk", fmt),
+                title=t("chart_segment_risk", lang),
+                axis_label=t("axis_churn_risk", lang),
+                value_format=lambda v: format_percent(v, 0),
+                colors=[plots.risk_color(p) for p in seg["churn_risk"]],
+                reference=overall,
+                reference_label=t("legend_overall", lang, value=format_percent(overall, 0)),
+                percent_axis=True,
+            ),
+            "segment-risk",
+            t("chart_segment_risk", lang),
+        ),
+        _chart(
+            plots.plot_risk_histogram(
+                data.risk_histogram,
+                title=t("chart_risk_hist", lang),
+                xlabel=t("axis_churn_probability", lang),
+                ylabel=t("axis_customers", lang),
+                threshold=data.high_risk_threshold,
+                threshold_label=t(
+                    "legend_threshold", lang, threshold=format_percent(data.high_risk_threshold, 0)
+                ),
+            ),
+            "risk-histogram",
+            t("chart_risk_hist", lang),
+        ),
+        _chart(
+            plots.plot_value_risk_matrix(
+                vr,
+                title=t("chart_value_risk", lang),
+                xlabel=t("axis_risk_band", lang),
+                ylabel=t("axis_value_tier", lang),
+            ),
+            "value-risk",
+            t("chart_value_risk", lang),
+        ),
+    ]
+    return {"charts": charts}
+
+
+def _driver_section(model: ModelQuality | None, fmt: _Fmt) -> dict[str, Any]:
+    lang = fmt.lang
+    if model is None or not len(model.top_drivers):
+        return {"charts": [], "table": None}
+    d = model.top_drivers.head(8)
+    chart = _chart(
+        plots.plot_bars(
+            pd.Series(d["share"].to_numpy(), index=_wrap_labels(d["description"].astype(str), 38)),
+            title=t("chart_drivers", lang),
+            axis_label=t("axis_influence", lang),
+            value_format=lambda v: format_percent(v, 0),
+            percent_axis=True,
+            colors=[plots.PALETTE["risk"]] * len(d),
+            width=_WIDE,
+        ),
+        "drivers",
+        t("chart_drivers", lang),
+    )
+    return {"charts": [chart]}
+
+
+def _wrap_labels(labels: pd.Series, width: int) -> list[str]:
+    import textwrap
+
+    return ["\n".join(textwrap.wrap(s, width)[:2]) if len(s) > width else s for s in labels]
+
+
+def _model_section(data: ReportData, fmt: _Fmt) -> dict[str, Any]:
+    lang = fmt.lang
+    models = [m for m in (data.churn_model, data.repurchase_model) if m is not None]
+    rows_spec = ("roc_auc", "lift_top10", "capture_top10", "base_rate", "brier", "ece", "test_cutoff")
+    metric_rows = []
+    if models:
+        metric_rows.append(
+            {
+                "label": t("metric_model", lang),
+                "cells": [f"{m.name} (v{m.version})" if m.version else m.name for m in models],
+            }
+        )
+        for key in rows_spec:
+            vals = []
+            for m in models:
+                v = m.metrics.get(key)
+                if key == "test_cutoff":
+                    vals.append(fmt.date(m.test_cutoff))
+                elif v is None:
+                    vals.append("–")
+                elif key in ("capture_top10", "base_rate"):
+                    vals.append(format_percent(v))
+                elif key == "lift_top10":
+                    vals.append(t("times", lang, value=f"{v:.1f}"))
+                else:
+                    vals.append(f"{v:.3f}")
+            if any(v != "–" for v in vals):
+                metric_rows.append({"label": t(f"metric_{key}", lang), "cells": vals})
+    charts = []
+    churn = data.churn_model
+    if churn is not None and len(churn.calibration):
+        charts.append(
+            _chart(
+                plots.plot_calibration(
+                    churn.calibration,
+                    title=t("chart_calibration", lang),
+                    xlabel=t("axis_predicted", lang),
+                    ylabel=t("axis_observed", lang),
+                    model_label=t("legend_model", lang),
+                    perfect_label=t("legend_perfect", lang),
+                ),
+                "calibration",
+                t("chart_calibration", lang),
+            )
+        )
+    return {
+        "headers": [t(f"{m.task}_model", lang) for m in models],
+        "metric_rows": metric_rows,
+        "charts": charts,
+    }
+
+
+def _action_section(data: ReportData, fmt: _Fmt) -> dict[str, Any]:
+    lang, acts = fmt.lang, data.actions
+    table = _table(
+        acts,
+        [
+            ("action", "col_action", "category"),
+            ("customers", "col_customers", "count"),
+            ("churn_risk", "col_churn_risk", "percent"),
+            ("expected_value_12m", "col_expected_value_12m", "money"),
+            ("revenue_at_risk", "col_revenue_at_risk", "money"),
+        ],
+        fmt,
+        {
+            "customers": int(acts["customers"].sum()),
+            "expected_value_12m": float(acts["expected_value_12m"].sum()),
+            "revenue_at_risk": float(acts["revenue_at_risk"].sum()),
+        },
+    )
+    labels = [
+        f"{tv(a, lang)} ({t('legend_customers_n', lang, n=format_count(n))})"
+        for a, n in zip(acts["action"], acts["customers"], strict=True)
+    ]
+    chart = _chart(
+        plots.plot_bars(
+            pd.Series(acts["revenue_at_risk"].to_numpy(), index=labels),
+            title=t("chart_actions", lang),
+            axis_label=t("axis_revenue", lang, currency=data.currency),
+            value_format=fmt.money,
+            colors=[plots.risk_color(p) for p in acts["churn_risk"]],
+            width=_WIDE,
+        ),
+        "actions",
+        t("chart_actions", lang),
+    )
+    top = _table(
+        data.top_customers,
+        [
+            ("customer_id", "col_customer_id", "id"),
+            ("rfm_segment", "col_segment", "category"),
+            ("churn_probability", "col_churn_probability", "percent"),
+            ("expected_value_12m", "col_expected_value_12m", "money"),
+            ("revenue_at_risk", "col_revenue_at_risk", "money"),
+            ("recommended_action", "col_action", "category"),
+            ("reason_1", "col_reason_1", "text"),
+        ],
+        fmt,
+    )
+    return {"table": table, "charts": [chart], "top": top if len(data.top_customers) else None}
+
+
+def _quality_section(data: ReportData, fmt: _Fmt) -> dict[str, Any]:
+    dq, lang = data.data_quality, fmt.lang
+    facts = [
+        (t("dq_rows_in", lang), dq.rows_in),
+        (t("dq_rows_scored", lang), dq.rows_scored),
+        (t("dq_rows_quarantined", lang), dq.rows_quarantined),
+        (t("dq_duplicates", lang), dq.duplicates_merged),
+    ]
+    return {
+        "facts": [{"label": label, "value": format_count(v)} for label, v in facts if v is not None],
+        "by_table": _table(
+            dq.by_table, [("table", "col_table", "category"), ("rows", "col_rows", "count")], fmt
+        )
+        if len(dq.by_table)
+        else None,
+        "by_reason": _table(
+            dq.by_reason, [("reason", "col_reason", "category"), ("rows", "col_rows", "count")], fmt
+        )
+        if len(dq.by_reason)
+        else None,
+        "drift": _table(
+            dq.drift,
+            [
+                ("feature", "col_feature", "text"),
+                ("psi", "col_psi", "float"),
+                ("status", "col_status", "category"),
+            ],
+            fmt,
+        )
+        if len(dq.drift)
+        else None,
+    }
+
+
+def _movement_section(data: ReportData, fmt: _Fmt) -> dict[str, Any] | None:
+    mv, lang = data.movement, fmt.lang
+    if mv is None:
+        return None
+    k, p = data.kpis, mv.previous
+    compare = [
+        {
+            "label": t("mv_churn_rate", lang),
+            "before": format_percent(p.churn_rate),
+            "after": format_percent(k.churn_rate),
+            "change": format_points(k.churn_rate - p.churn_rate, lang),
+            "cls": "bad" if k.churn_rate > p.churn_rate else "good",
+        },
+        {
+            "label": t("mv_revenue_at_risk", lang),
+            "before": fmt.money(p.revenue_at_risk),
+            "after": fmt.money(k.revenue_at_risk),
+            "change": ("+" if k.revenue_at_risk >= p.revenue_at_risk else "-")
+            + fmt.money(abs(k.revenue_at_risk - p.revenue_at_risk)),
+            "cls": "bad" if k.revenue_at_risk > p.revenue_at_risk else "good",
+        },
+        {
+            "label": t("mv_high_risk", lang),
+            "before": format_count(p.n_high_risk),
+            "after": format_count(k.n_high_risk),
+            "change": f"{k.n_high_risk - p.n_high_risk:+,d}",
+            "cls": "bad" if k.n_high_risk > p.n_high_risk else "good",
+        },
+    ]
+    change = mv.segment_change
+    chart = _chart(
+        plots.plot_change(
+            pd.Series(change["change"].to_numpy(), index=[tv(s, lang) for s in change["segment"]]),
+            title=t("chart_movement", lang),
+            axis_label=t("axis_change", lang),
+            width=_WIDE,
+        ),
+        "movement",
+        t("chart_movement", lang),
+    )
+    transitions = _table(
+        mv.transitions,
+        [
+            ("from_segment", "col_from", "category"),
+            ("to_segment", "col_to", "category"),
+            ("customers", "col_customers", "count"),
+            ("revenue_at_risk", "col_revenue_at_risk", "money"),
+        ],
+        fmt,
+    )
+    return {
+        "intro": t("intro_movement", lang, date=fmt.date(mv.previous_as_of)),
+        "compare": compare,
+        "messages": [fmt.message(m) for m in data.movement_messages],
+        "charts": [chart],
+        "transitions": transitions if len(mv.transitions) else None,
+    }
+
+
+def render_html(data: ReportData, lang: str = "en") -> str:
+    """The management report as one self-contained HTML document.
+
+    Parameters
+    ----------
+    data : ReportData
+        From :func:`custml.report.build_report_data`.
+    lang : {"en", "zh"}
+        Language of every label, sentence and chart text.
+
+    Returns
+    -------
+    str
+        HTML with inline CSS and inline SVG charts; no script, no external resource.
+
+    Examples
+    --------
+    >>> from custml.report import build_report_data, sample_scores
+    >>> html = render_html(build_report_data(*sample_scores(200, seed=0)), lang="zh")
+    >>> "客户报告" in html and "<script" not in html
+    True
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown report language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+    fmt = _Fmt(lang=lang, currency=data.currency)
+    models_used = ", ".join(
+        f"{m.name} v{m.version}" if m.version else m.name
+        for m in (data.churn_model, data.repurchase_model)
+        if m is not None and m.name
+    )
+    with rc_context(plots.chart_style()):
+        context: dict[str, Any] = {
+            "lang": lang,
+            "L": lambda key, **kw: t(key, lang, **kw),
+            "as_of": fmt.date(data.as_of),
+            "scored_at": fmt.date(data.scored_at),
+            "models_used": models_used,
+            "currency": data.currency,
+            "version": __version__,
+            "days": data.churn_horizon_days,
+            "threshold": format_percent(data.high_risk_threshold, 0),
+            "kpis": _kpi_cards(data, fmt),
+            "highlights": [fmt.message(m) for m in data.highlights],
+            "movement": _movement_section(data, fmt),
+            "segments": _segment_section(data, fmt),
+            "lifecycle": _lifecycle_section(data, fmt),
+            "risk": _risk_section(data, fmt),
+            "drivers": _driver_section(data.churn_model, fmt),
+            "driver_messages": [fmt.message(m) for m in data.driver_messages],
+            "model": _model_section(data, fmt),
+            "model_messages": [fmt.message(m) for m in data.model_messages],
+            "actions": _action_section(data, fmt),
+            "quality": _quality_section(data, fmt),
+            "quality_messages": [fmt.message(m) for m in data.quality_messages],
+            "risk_bands": [tv(b[0], lang) for b in RISK_BANDS],
+        }
+    return _env().get_template(TEMPLATE_NAME).render(**context)

@@ -1,0 +1,240 @@
+"""Report content: KPIs, tables, movement and plain-word findings computed from a scores table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custml.errors import SchemaError
+from custml.report import ReportParams, build_report_data, compute_kpis, sample_previous_scores, sample_scores
+from custml.report.build import SCORES_REQUIRED_COLUMNS, Category, Message, Money, Percent
+
+
+def tiny_scores() -> pd.DataFrame:
+    """Five customers whose figures are easy to check by hand."""
+    return pd.DataFrame(
+        {
+            "customer_id": ["a1", "b2", "c3", "d4", "e5"],
+            "as_of": pd.Timestamp("2025-10-01"),
+            "churn_probability": [0.1, 0.6, 0.8, 0.3, 0.9],
+            "expected_value_12m": [1000.0, 500.0, 200.0, 100.0, 0.0],
+            "revenue_at_risk": [100.0, 300.0, 160.0, 30.0, 0.0],
+            "rfm_segment": ["Champions", "At risk", "At risk", None, "Lost"],
+            "value_tier": ["high", "high", "medium", "low", "low"],
+            "activity_tier": ["active", "dormant", "dormant", "normal", "dormant"],
+            "lifecycle_stage": ["loyal", "at risk", "at risk", "prospect", "churned"],
+            "recommended_action": [
+                "loyalty reward",
+                "personal outreach",
+                "low-cost reactivation",
+                None,
+                "no action",
+            ],
+            "reason_1": ["Bought 3 times", "No purchase for 200 days", "2 complaints", None, None],
+        }
+    )
+
+
+def tiny_meta() -> dict:
+    return {
+        "as_of": "2025-10-01T00:00:00",
+        "scored_at": "2025-10-02T06:00:00",
+        "rows_in": 120,
+        "rows_scored": 5,
+        "rows_quarantined": 6,
+        "quality": {
+            "quarantined_by_table": {"orders": 4, "customers": 2},
+            "quarantined_by_reason": {"future_timestamp": 1, "malformed_timestamp": 5},
+            "duplicates_merged": 3,
+        },
+        "models": {
+            "churn": {
+                "name": "custml-churn",
+                "version": 4,
+                "metrics": {"roc_auc": 0.83, "lift_top10": 3.2, "capture_top10": 0.32, "base_rate": 0.25},
+                "calibration": [
+                    {"mean_predicted": 0.1, "observed_rate": 0.12, "n": 80},
+                    {"mean_predicted": 0.5, "observed_rate": 0.40, "n": 20},
+                ],
+                "top_drivers": [
+                    {
+                        "feature": "orders_90d",
+                        "description": "Orders in the last 90 days",
+                        "mean_abs_shap": 0.1,
+                    },
+                    {
+                        "feature": "recency_days",
+                        "description": "Days since the last purchase",
+                        "mean_abs_shap": 0.3,
+                    },
+                ],
+            }
+        },
+        "drift": [{"feature": "recency_days", "psi": 0.3, "status": "drift"}],
+    }
+
+
+def test_kpis_match_hand_computation() -> None:
+    k = compute_kpis(tiny_scores(), high_risk_threshold=0.5)
+    assert k.n_customers == 5
+    assert k.n_active == 3  # prospect and churned are not active
+    assert k.n_high_risk == 3  # 0.6, 0.8, 0.9
+    assert k.churn_rate == pytest.approx((0.1 + 0.6 + 0.8) / 3)
+    assert k.revenue_at_risk == pytest.approx(590.0)
+    assert k.expected_value_12m == pytest.approx(1800.0)
+    assert k.high_risk_value_12m == pytest.approx(700.0)
+
+
+def test_segment_table_orders_known_segments_and_keeps_missing_ones() -> None:
+    data = build_report_data(tiny_scores(), tiny_meta())
+    seg = data.segments.set_index("segment")
+    assert list(seg.index) == ["Champions", "At risk", "Lost", "(none)"]
+    assert seg.loc["At risk", "customers"] == 2
+    assert seg.loc["At risk", "churn_risk"] == pytest.approx(0.7)
+    assert seg.loc["At risk", "high_risk"] == 2
+    assert seg.loc["At risk", "revenue_at_risk"] == pytest.approx(460.0)
+    assert seg["share_customers"].sum() == pytest.approx(1.0)
+    assert seg.loc["At risk", "share_revenue_at_risk"] == pytest.approx(460 / 590)
+    assert list(data.lifecycle["stage"]) == ["prospect", "loyal", "at risk", "churned"]
+
+
+def test_actions_sorted_by_value_with_no_action_last_and_top_customers_are_high_value_at_risk() -> None:
+    data = build_report_data(tiny_scores(), tiny_meta())
+    assert list(data.actions["action"]) == [
+        "personal outreach",
+        "low-cost reactivation",
+        "loyalty reward",
+        "no action",
+    ]
+    # the null action counts as "no action"
+    assert int(data.actions.set_index("action").loc["no action", "customers"]) == 2
+    assert list(data.top_customers["customer_id"]) == ["b2"]  # high value and risk >= 0.5
+    assert list(data.top_customers.columns)[:3] == ["customer_id", "rfm_segment", "churn_probability"]
+
+
+def test_value_risk_matrix_and_histogram_count_every_customer() -> None:
+    data = build_report_data(tiny_scores(), tiny_meta())
+    assert int(data.value_risk.to_numpy().sum()) == 5
+    assert data.value_risk.loc["high", "risk_high"] == 1
+    assert data.value_risk.loc["low", "risk_medium"] == 1
+    assert int(data.risk_histogram["customers"].sum()) == 5
+
+
+def test_model_quality_and_sentences_come_from_meta() -> None:
+    data = build_report_data(tiny_scores(), tiny_meta())
+    churn = data.churn_model
+    assert churn is not None and churn.version == "4"
+    # weighted mean |pred - obs| = (80 * 0.02 + 20 * 0.10) / 100
+    assert churn.calibration_gap == pytest.approx(0.036)
+    assert list(churn.top_drivers["feature"]) == ["recency_days", "orders_90d"]
+    assert churn.top_drivers["share"].tolist() == pytest.approx([0.75, 0.25])
+    keys = [m.key for m in data.model_messages]
+    assert keys[:3] == ["msg_lift", "msg_calibration_ok", "msg_auc_strong"]
+    lift = data.model_messages[0]
+    assert lift.params["capture"] == Percent(0.32)
+    assert data.driver_messages[0].key == "msg_top_driver"
+    assert data.repurchase_model is None
+    assert data.as_of == pd.Timestamp("2025-10-01")
+
+
+def test_data_quality_section() -> None:
+    dq = build_report_data(tiny_scores(), tiny_meta()).data_quality
+    assert (dq.rows_in, dq.rows_quarantined, dq.duplicates_merged) == (120, 6, 3)
+    assert list(dq.by_reason["reason"]) == ["malformed_timestamp", "future_timestamp"]
+    assert dq.by_table["rows"].sum() == 6
+
+
+def test_highlights_name_the_segment_with_most_revenue_at_risk() -> None:
+    data = build_report_data(tiny_scores(), tiny_meta())
+    top = next(m for m in data.highlights if m.key == "msg_top_risk_segment")
+    assert top.params["segment"] == Category("At risk")
+    assert top.params["value"] == Money(460.0)
+
+
+def test_missing_meta_sections_are_left_out_not_errors() -> None:
+    data = build_report_data(tiny_scores(), {})
+    assert data.churn_model is None
+    assert data.model_messages == (Message("msg_no_model_meta"),)
+    assert data.data_quality.rows_quarantined is None
+    assert data.currency == "EUR"
+    assert data.as_of == pd.Timestamp("2025-10-01")  # falls back to the scores' as_of column
+
+
+@pytest.mark.parametrize("column", SCORES_REQUIRED_COLUMNS)
+def test_missing_required_column_names_table_and_column(column: str) -> None:
+    with pytest.raises(SchemaError, match=f"scores: column '{column}'"):
+        build_report_data(tiny_scores().drop(columns=column), tiny_meta())
+
+
+def test_bad_values_are_rejected_with_row_counts() -> None:
+    bad = tiny_scores()
+    bad.loc[[0, 1], "churn_probability"] = [1.5, -0.1]
+    with pytest.raises(SchemaError, match=r"churn_probability.*outside \[0, 1\] \(2 rows\)"):
+        build_report_data(bad, {})
+    dup = tiny_scores()
+    dup.loc[1, "customer_id"] = "a1"
+    with pytest.raises(SchemaError, match=r"customer_id.*\(1 rows\)"):
+        build_report_data(dup, {})
+    with pytest.raises(SchemaError, match="table is empty"):
+        build_report_data(tiny_scores().iloc[:0], {})
+
+
+def test_movement_counts_new_gone_and_segment_moves() -> None:
+    cur = tiny_scores()
+    prev = tiny_scores().iloc[[0, 1, 2, 3]].copy()
+    prev.loc[1, "rfm_segment"] = "Loyal"  # b2 moved Loyal -> At risk
+    prev.loc[2, "rfm_segment"] = "Loyal"  # c3 moved Loyal -> At risk
+    extra = tiny_scores().iloc[[0]].assign(customer_id="zz", rfm_segment="Champions")
+    prev = pd.concat([prev, extra], ignore_index=True)
+    prev["churn_probability"] = prev["churn_probability"] / 2
+    prev["as_of"] = pd.Timestamp("2025-09-01")
+    data = build_report_data(cur, tiny_meta(), prev)
+    mv = data.movement
+    assert mv is not None
+    assert (mv.n_new, mv.n_gone, mv.n_stayed, mv.n_moved) == (1, 1, 4, 2)
+    assert mv.transitions.iloc[0][["from_segment", "to_segment", "customers"]].tolist() == [
+        "Loyal",
+        "At risk",
+        2,
+    ]
+    change = mv.segment_change.set_index("segment")["change"]
+    assert (
+        change["At risk"] == 2 and change["Loyal"] == -2 and change["Lost"] == 1 and change["Champions"] == -1
+    )
+    assert mv.previous_as_of == pd.Timestamp("2025-09-01")
+    assert [m.key for m in data.movement_messages][:3] == [
+        "msg_move_churn",
+        "msg_move_risk",
+        "msg_move_customers",
+    ]
+
+
+def test_params_change_threshold_and_list_length() -> None:
+    scores, meta = sample_scores(400, seed=2)
+    strict = build_report_data(scores, meta, params=ReportParams(high_risk_threshold=0.8, top_customers=3))
+    loose = build_report_data(scores, meta)
+    assert strict.kpis.n_high_risk < loose.kpis.n_high_risk
+    assert len(strict.top_customers) <= 3
+    assert (strict.top_customers["churn_probability"] >= 0.8).all()
+
+
+def test_sample_scores_follow_the_contract_and_are_reproducible() -> None:
+    scores, meta = sample_scores(500, seed=7)
+    again, _ = sample_scores(500, seed=7)
+    pd.testing.assert_frame_equal(scores, again)
+    expected = {
+        "customer_id", "as_of", "churn_probability", "repurchase_probability", "expected_value_12m",
+        "revenue_at_risk", "rfm_segment", "value_tier", "activity_tier", "lifecycle_stage", "cluster_name",
+        "reason_1", "reason_2", "reason_3", "recommended_action", "churn_model_name", "churn_model_version",
+        "repurchase_model_name", "repurchase_model_version", "scored_at",
+    }  # fmt: skip
+    assert set(scores.columns) == expected
+    assert scores["customer_id"].str.fullmatch(r"[0-9a-f]{16}").all()
+    np.testing.assert_allclose(
+        scores["revenue_at_risk"], scores["churn_probability"] * scores["expected_value_12m"], atol=0.01
+    )
+    assert set(meta["models"]) == {"churn", "repurchase"}
+    assert meta["rows_quarantined"] == sum(meta["quality"]["quarantined_by_table"].values())
+    prev = sample_previous_scores(scores, seed=1)
+    assert prev["customer_id"].is_unique and (prev["as_of"] < scores["as_of"].iloc[0]).all()
