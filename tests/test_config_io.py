@@ -49,6 +49,7 @@ def test_write_table_is_deterministic_and_round_trips(tmp_path) -> None:
     assert hashlib.sha256(p1.read_bytes()).digest() == hashlib.sha256(p2.read_bytes()).digest()
     pd.testing.assert_frame_equal(read_table(p1), df, check_dtype=False)
     assert not list(tmp_path.glob(".*.tmp"))
+    assert p1.stat().st_mode & 0o644 == 0o644, "outputs are readable like any file, not mkstemp's 0600"
 
 
 def test_atomic_write_keeps_previous_file_when_writer_fails(tmp_path) -> None:

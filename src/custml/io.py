@@ -159,6 +159,12 @@ def read_tables(
     return out
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path | str, write: Any) -> Path:
     """Call ``write(tmp_path)`` then move the temporary file onto ``path`` in one step."""
     path = Path(path)
@@ -167,6 +173,8 @@ def atomic_write(path: Path | str, write: Any) -> Path:
     os.close(fd)
     try:
         write(Path(tmp))
+        # mkstemp creates 0600 files; give the result the permissions a plain open() would (umask applies).
+        os.chmod(tmp, 0o666 & ~_current_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
