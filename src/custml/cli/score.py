@@ -1,11 +1,157 @@
-"""CLI commands of the score stage (being built in this session)."""
+"""CLI: ``custml score`` scores every customer of a data folder as of a date (see :func:`custml.workflows.run_score`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-__all__ = ["register"]
+__all__ = ["EXIT_DRIFT", "register"]
+
+#: Exit status of ``custml score --fail-on-drift`` when a model feature drifted (2 is a usage/data error).
+EXIT_DRIFT = 3
+
+
+def score(
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Folder with the raw tables (default: data/raw).")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Score as of this date (default: the day after the data ends)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Scores parquet file (default: data/scores/scores_<as-of>.parquet)."),
+    ] = None,
+    churn_model: Annotated[
+        str, typer.Option("--churn-model", help="Model URI of the churn model.")
+    ] = "models:/custml-churn@champion",
+    repurchase_model: Annotated[
+        str, typer.Option("--repurchase-model", help="Model URI of the repurchase model.")
+    ] = "models:/custml-repurchase@champion",
+    engine: Annotated[
+        str, typer.Option("--engine", help="duckdb (default) or spark (local mode, MLflow spark_udf).")
+    ] = "duckdb",
+    csv: Annotated[
+        bool, typer.Option("--csv", help="Also write a CSV copy beside the parquet file.")
+    ] = False,
+    fail_on_drift: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-drift", help=f"Exit with status {EXIT_DRIFT} if a model feature drifted (PSI >= 0.25)."
+        ),
+    ] = False,
+    reasons: Annotated[
+        str,
+        typer.Option("--reasons", help="Reason codes for: actioned (default) customers, all, or none."),
+    ] = "actioned",
+    max_explained: Annotated[
+        int | None,
+        typer.Option(
+            "--max-explained", min=0, help="Explain at most this many customers (highest revenue at risk)."
+        ),
+    ] = None,
+    actions: Annotated[
+        Path | None, typer.Option("--actions", help="YAML action table (default: the built-in table).")
+    ] = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Rows per scoring chunk.")] = 100_000,
+    scored_at: Annotated[
+        str | None,
+        typer.Option("--scored-at", help="Fix the scoring timestamp (reproduce a run byte for byte)."),
+    ] = None,
+    allow_demo_key: Annotated[
+        bool,
+        typer.Option("--allow-demo-key", help="Demo run: use the local demo pseudonymisation key."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Score every customer: probabilities, expected value, segments, reasons and a recommended action."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from custml.config import load_params
+    from custml.errors import ConfigError
+    from custml.scoring import DEFAULT_ACTION_TABLE, ActionTable, ScoreParams
+    from custml.workflows import run_score
+
+    if engine not in {"duckdb", "spark"}:
+        raise ConfigError(f"--engine must be duckdb or spark, got {engine!r}")
+    if reasons not in {"actioned", "all", "none"}:
+        raise ConfigError(f"--reasons must be actioned, all or none, got {reasons!r}")
+    table = load_params(actions, ActionTable) if actions is not None else DEFAULT_ACTION_TABLE
+    params = ScoreParams(
+        chunk_size=chunk_size,
+        reasons=reasons,  # type: ignore[arg-type]
+        max_explained=max_explained,
+        actions=table,
+    )
+    console = Console(stderr=True)
+
+    def say(message: str) -> None:
+        if not quiet:
+            console.print(f"[dim]-[/] {message}", highlight=False)
+
+    run = run_score(
+        data,
+        as_of,
+        out,
+        churn_model=churn_model,
+        repurchase_model=repurchase_model,
+        engine=engine,  # type: ignore[arg-type]
+        csv=csv,
+        scored_at=scored_at,
+        params=params,
+        allow_demo_key=allow_demo_key,
+        progress=not quiet,
+        say=say,
+    )
+    show = Console()
+    meta = run.meta
+    counts = Table(title=f"custml score as of {meta['as_of'][:10]}", show_header=False)
+    counts.add_column("what")
+    counts.add_column("rows", justify="right")
+    counts.add_row("customer records in", f"{meta['rows_in']:,}")
+    counts.add_row("scored", f"{meta['rows_scored']:,}")
+    for reason, n in run.not_scored.items():
+        counts.add_row(f"not scored: {reason.replace('_', ' ')}", f"{n:,}")
+    counts.add_row("with reason codes", f"{int(run.scores['reason_1'].notna().sum()):,}")
+    show.print(counts)
+    acts = Table(title="recommended actions")
+    acts.add_column("action")
+    acts.add_column("customers", justify="right")
+    acts.add_column("revenue at risk", justify="right")
+    by_action = run.scores.groupby("recommended_action", sort=False)["revenue_at_risk"].agg(["size", "sum"])
+    for action, row in by_action.sort_values("size", ascending=False).iterrows():
+        acts.add_row(str(action), f"{int(row['size']):,}", f"{row['sum']:,.0f}")
+    show.print(acts)
+    flagged = run.drift[run.drift["status"] != "ok"] if len(run.drift) else run.drift
+    if len(run.drift) == 0:
+        show.print("[yellow]no drift reference stored with the churn model: drift not measured[/]")
+    elif len(flagged):
+        dt = Table(title="feature drift against the training reference (PSI)")
+        for col in ("feature", "psi", "status"):
+            dt.add_column(col, justify="right" if col == "psi" else "left")
+        for r in flagged.itertuples(index=False):
+            colour = "red" if r.status == "drift" else "yellow"
+            dt.add_row(str(r.feature), f"{r.psi:.3f}", f"[{colour}]{r.status}[/]")
+        show.print(dt)
+    else:
+        show.print(f"drift: all {len(run.drift)} model features within PSI < 0.1")
+    show.print(
+        f"models: {meta['models']['churn'].get('name')} v{meta['models']['churn'].get('version')}, "
+        f"{meta['models']['repurchase'].get('name')} v{meta['models']['repurchase'].get('version')}"
+    )
+    show.print(f"scores -> {run.out}" + (f" (and {run.csv_path.name})" if run.csv_path else ""))
+    show.print(f"meta   -> {run.meta_path}")
+    if fail_on_drift and len(run.drifted):
+        console.print(
+            f"[bold red]drift:[/] {len(run.drifted)} model features have PSI >= 0.25 (--fail-on-drift)"
+        )
+        raise typer.Exit(code=EXIT_DRIFT)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to app."""
+    """Add ``score`` to ``app``."""
+    app.command("score")(score)

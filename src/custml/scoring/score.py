@@ -483,18 +483,21 @@ def scores_meta(
     drift: pd.DataFrame | None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``<scores>.meta.json`` sidecar of contract section 7 (JSON-ready; ``psi`` inf becomes None)."""
+    """The ``<scores>.meta.json`` sidecar of contract section 7 (JSON-ready; ``psi`` inf becomes None).
+
+    ``drift`` has ``feature``, ``psi``, ``status`` and optionally more columns (e.g. ``model``), kept per row.
+    """
     drift_rows: list[dict[str, Any]] = []
     if drift is not None:
-        for row in drift.itertuples(index=False):
-            psi = float(row.psi)
-            drift_rows.append(
-                {
-                    "feature": str(row.feature),
-                    "psi": psi if np.isfinite(psi) else None,
-                    "status": str(row.status),
-                }
-            )
+        for row in drift.to_dict(orient="records"):
+            psi = float(row["psi"])
+            entry: dict[str, Any] = {
+                "feature": str(row["feature"]),
+                "psi": psi if np.isfinite(psi) else None,
+                "status": str(row["status"]),
+            }
+            entry.update({str(k): v for k, v in row.items() if k not in entry})
+            drift_rows.append(entry)
     meta: dict[str, Any] = {
         "as_of": pd.Timestamp(as_of).isoformat(),
         "scored_at": pd.Timestamp(scored_at).isoformat(),

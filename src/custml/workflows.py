@@ -1,0 +1,959 @@
+"""The pipeline's wiring: each ``run_*`` step reads its inputs from the project folders, calls the pure functions of
+its stage, and writes its outputs (files via :mod:`custml.io`, runs and models via :mod:`custml.tracking`).
+
+Used by the CLI, :func:`run_demo` (``make demo``), experiments and notebooks, so that every entry point runs the
+same steps. Folders come from :func:`custml.config.get_paths` (``root`` overrides the project root)::
+
+    run_generate  -> data/raw/                      (synthetic world; truth/ beside it)
+    run_clean     -> data/interim/ (+ data/private/ id map, dedup pairs, golden records)
+    run_features  -> data/processed/features_<as_of>.parquet
+    run_segment   -> data/processed/segments_<as_of>.parquet, models/segmentation.joblib (+ MLflow run)
+    run_train     -> MLflow run + registered model version, champion gate, drift reference
+    run_score     -> data/scores/scores_<as_of>.parquet (+ .meta.json, optional .csv)
+    run_report    -> reports/report_<as_of>.html
+
+Heavy libraries (MLflow, Spark, LightGBM) are imported inside the steps that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from custml.config import ProjectPaths, get_paths
+from custml.errors import ConfigError, CustmlError, DataFileError
+from custml.io import read_json, read_table, read_tables, write_json, write_table
+
+if TYPE_CHECKING:
+    from custml.quality.pipeline import CleanResult
+    from custml.scoring.score import ScoreParams, ScoringModel
+    from custml.segment.workflow import SegmentationResult, SegmentationRunParams
+
+__all__ = [
+    "DEFAULT_CHURN_MODEL",
+    "DEFAULT_REPURCHASE_MODEL",
+    "DemoResult",
+    "DriftError",
+    "ScoreRun",
+    "TrainOutcome",
+    "default_as_of",
+    "load_scoring_model",
+    "run_clean",
+    "run_demo",
+    "run_features",
+    "run_generate",
+    "run_report",
+    "run_score",
+    "run_segment",
+    "run_train",
+    "scores_path_for",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CHURN_MODEL = "models:/custml-churn@champion"
+DEFAULT_REPURCHASE_MODEL = "models:/custml-repurchase@champion"
+RAW_REQUIRED = ("customers", "orders")
+RAW_OPTIONAL = ("interactions", "campaigns")
+SEGMENTATION_FILE = "segmentation.joblib"
+DRIFT_REFERENCE_ARTIFACT = "drift_reference.json"
+_DRIFT_SAMPLE = 200_000
+
+Engine = Literal["duckdb", "spark"]
+Progress = Callable[[str], None]
+
+
+class DriftError(CustmlError):
+    """Scoring found features that drifted from the training reference and was asked to fail on drift."""
+
+
+def _paths(root: Path | str | None) -> ProjectPaths:
+    return get_paths(root).ensure()
+
+
+def _day(value: Any) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    if ts is pd.NaT:
+        raise ConfigError(f"not a date: {value!r}")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts
+
+
+def _stamp(ts: pd.Timestamp) -> str:
+    return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.strftime("%Y-%m-%dT%H%M%S")
+
+
+def _say(progress: Progress | None, message: str) -> None:
+    logger.info(message)
+    if progress is not None:
+        progress(message)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], key: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[key] = round(time.perf_counter() - t0, 3)
+
+
+def default_as_of(raw_dir: Path | str) -> pd.Timestamp:
+    """The day after the data ends (``manifest.json`` ``end`` of a generated world), or the last order day + 1."""
+    raw_dir = Path(raw_dir)
+    manifest = raw_dir / "manifest.json"
+    if manifest.is_file():
+        end = read_json(manifest).get("end")
+        if end:
+            return (_day(end) + pd.Timedelta(days=1)).normalize()
+    orders = read_tables(raw_dir, ["orders"])["orders"]
+    last = pd.to_datetime(orders["order_ts"], errors="coerce", utc=True, format="mixed").max()
+    if last is pd.NaT:
+        raise DataFileError(f"orders in {raw_dir}: no readable order_ts to infer the as-of date from")
+    return (last.tz_localize(None) + pd.Timedelta(days=1)).normalize()
+
+
+# --------------------------------------------------------------------------------------------------------
+# generate, clean, features
+# --------------------------------------------------------------------------------------------------------
+
+
+def run_generate(
+    n_customers: int = 50_000,
+    *,
+    seed: int = 0,
+    dirty: float = 0.02,
+    root: Path | str | None = None,
+    out_dir: Path | str | None = None,
+    params: Any = None,
+) -> Path:
+    """Generate a synthetic world and write it to ``out_dir`` (default ``data/raw``); return the folder.
+
+    ``params`` (a :class:`custml.synth.WorldParams`) overrides ``n_customers``, ``seed`` and ``dirty``.
+    """
+    from custml.synth import WorldParams, generate_world, write_world
+
+    paths = _paths(root)
+    out = Path(out_dir) if out_dir is not None else paths.raw
+    params = params or WorldParams(n_customers=n_customers, seed=seed, dirty=dirty)
+    world = generate_world(params)
+    write_world(world, out)
+    logger.info(
+        "generated %d customer records, %d orders -> %s", len(world.customers), len(world.orders), out
+    )
+    return out
+
+
+def read_raw(raw_dir: Path | str) -> dict[str, pd.DataFrame]:
+    """The raw contract tables of a folder (customers and orders required, interactions and campaigns optional)."""
+    return read_tables(raw_dir, RAW_REQUIRED, RAW_OPTIONAL)
+
+
+def run_clean(
+    raw_dir: Path | str | None = None,
+    *,
+    as_of: Any = None,
+    root: Path | str | None = None,
+    allow_demo_key: bool = False,
+    params: Any = None,
+    raw: Mapping[str, pd.DataFrame] | None = None,
+    write: bool = True,
+) -> CleanResult:
+    """Validate, clean, de-duplicate and pseudonymise the raw tables; write interim and private outputs.
+
+    Writes ``data/interim/<table>.parquet``, ``quarantine.parquet`` and ``quality_report.json``, and the files
+    that link pseudonyms to people under ``data/private/`` (id map, dedup pairs, golden records).
+    """
+    from custml.privacy import load_pseudonym_key
+    from custml.quality import clean_tables
+
+    paths = _paths(root)
+    raw_dir = Path(raw_dir) if raw_dir is not None else paths.raw
+    tables = dict(raw) if raw is not None else read_raw(raw_dir)
+    as_of = _day(as_of) if as_of is not None else default_as_of(raw_dir)
+    key = load_pseudonym_key(paths, allow_demo_key=allow_demo_key)
+    result = clean_tables(tables, as_of, key, params)
+    if write:
+        for name, table in result.tables.items():
+            write_table(table, paths.interim / f"{name}.parquet")
+        write_table(result.quarantine, paths.interim / "quarantine.parquet")
+        write_json(result.report, paths.interim / "quality_report.json")
+        if result.report["mode"] == "raw":  # same files as `custml clean`
+            write_table(result.id_map, paths.private / "id_map.parquet")
+            write_table(result.golden_customers, paths.private / "customers_golden.parquet")
+            if len(result.dedup_pairs):
+                write_table(result.dedup_pairs, paths.private / "dedup_pairs.parquet")
+    return result
+
+
+def read_clean(root: Path | str | None = None) -> dict[str, pd.DataFrame]:
+    """The clean tables of ``data/interim`` (customers and orders required)."""
+    return read_tables(_paths(root).interim, RAW_REQUIRED, RAW_OPTIONAL)
+
+
+def run_features(
+    as_of: Any,
+    *,
+    root: Path | str | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    engine: Engine = "duckdb",
+    write: bool = True,
+) -> pd.DataFrame:
+    """Features of every customer as of ``as_of`` from the clean tables; written to ``data/processed``."""
+    from custml.features import build_features
+
+    paths = _paths(root)
+    tables = tables if tables is not None else read_clean(root)
+    as_of = _day(as_of)
+    features = build_features(_feature_inputs(tables), as_of, engine=engine)
+    if write:
+        write_table(features, paths.processed / f"features_{_stamp(as_of)}.parquet")
+    return features
+
+
+def _feature_inputs(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    return {k: v for k, v in tables.items() if k in {"customers", "orders", "interactions"}}
+
+
+# --------------------------------------------------------------------------------------------------------
+# segment
+# --------------------------------------------------------------------------------------------------------
+
+
+def run_segment(
+    as_of: Any,
+    *,
+    root: Path | str | None = None,
+    features: pd.DataFrame | None = None,
+    params: SegmentationRunParams | None = None,
+    track: bool = True,
+) -> SegmentationResult:
+    """Rule-based segments and clusters as of ``as_of``; saves the fitted clusterer for scoring.
+
+    Writes ``data/processed/segments_<as_of>.parquet`` and ``models/segmentation.joblib`` (the fitted
+    :class:`custml.segment.CustomerClusterer`, the cluster names and the parameters), and logs the run to
+    MLflow when ``track``.
+    """
+    import joblib
+
+    from custml.segment.workflow import SegmentationRunParams, segment_customers
+
+    paths = _paths(root)
+    as_of = _day(as_of)
+    params = params or SegmentationRunParams()
+    if features is None:
+        path = paths.processed / f"features_{_stamp(as_of)}.parquet"
+        features = read_table(path) if path.is_file() else run_features(as_of, root=root)
+    result = segment_customers(features, params)
+    write_table(result.segments, paths.processed / f"segments_{_stamp(as_of)}.parquet")
+    if result.clusterer is not None:
+        bundle = {
+            "clusterer": result.clusterer,
+            "cluster_names": {int(k): str(v) for k, v in result.cluster_names.items()},
+            "params": params.model_dump(mode="json"),
+            "as_of": as_of.isoformat(),
+        }
+        target = paths.models / SEGMENTATION_FILE
+        from custml.io import atomic_write
+
+        atomic_write(target, lambda tmp: joblib.dump(bundle, tmp))
+        if track and result.profiles is not None and result.k_curve is not None:
+            from custml import tracking
+
+            try:
+                tracking.log_segmentation_run(
+                    result.params(params), result.k_curve, result.profiles, result.clusterer, result.metrics
+                )
+            except Exception as exc:  # the run log is a record, not an input of later steps
+                logger.warning("segmentation run not logged to MLflow: %s", str(exc).splitlines()[0])
+    return result
+
+
+def _load_segmentation(paths: ProjectPaths) -> dict[str, Any] | None:
+    import joblib
+
+    path = paths.models / SEGMENTATION_FILE
+    if not path.is_file():
+        return None
+    try:
+        return joblib.load(path)
+    except Exception as exc:  # a truncated or incompatible file must not stop scoring
+        logger.warning("cannot load %s (%s): clusters are left empty", path, exc)
+        return None
+
+
+def _segments_and_clusters(
+    features: pd.DataFrame, segmentation: dict[str, Any] | None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Rule-based segments of the scored population, and cluster names from the saved clusterer."""
+    from custml.segment.rules import SegmentParams, assign_segments, has_orders
+    from custml.segment.workflow import PROSPECT_CLUSTER_NAME, SegmentationRunParams
+
+    run_params = (
+        SegmentationRunParams.model_validate(segmentation["params"])
+        if segmentation
+        else SegmentationRunParams()
+    )
+    rules: SegmentParams = run_params.rules
+    segments = assign_segments(features, rules)
+    if segmentation is None:
+        return segments, None
+    buyers = has_orders(features.reset_index(drop=True), rules.rfm).to_numpy()
+    names = np.full(len(features), PROSPECT_CLUSTER_NAME, dtype=object)
+    if buyers.any():
+        labels = segmentation["clusterer"].predict(features.reset_index(drop=True).loc[buyers])
+        lookup = segmentation["cluster_names"]
+        names[buyers] = [lookup.get(int(c), f"cluster {int(c)}") for c in labels]
+    clusters = pd.DataFrame({"customer_id": features["customer_id"].to_numpy(), "cluster_name": names})
+    return segments, clusters
+
+
+# --------------------------------------------------------------------------------------------------------
+# train
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainOutcome:
+    """One training step: the run, the gate decision and the pure training result."""
+
+    task: str
+    run_id: str
+    decision: dict[str, Any]
+    result: Any
+    seconds: float
+
+
+def run_train(
+    task: Literal["churn", "repurchase"],
+    *,
+    root: Path | str | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    data_end: Any = None,
+    params: Any = None,
+    engine: Engine = "duckdb",
+    oracle: pd.DataFrame | None = None,
+    id_map: pd.DataFrame | None = None,
+    register: bool = True,
+    run_name: str | None = None,
+) -> TrainOutcome:
+    """Build the stacked training set, train, log to MLflow, register and gate (champion/challenger).
+
+    The cut-offs follow :func:`custml.models.split.plan_cutoffs`: the test cut-off is the last one whose label
+    window ends by ``data_end``. The drift reference (:func:`custml.scoring.drift.drift_reference` of the
+    training rows' features) is stored with the run as ``drift_reference.json``.
+
+    Parameters
+    ----------
+    oracle, id_map : pandas.DataFrame, optional
+        Synthetic data only: true probabilities per raw customer and cut-off
+        (:func:`custml.synth.oracle_probabilities` with a ``cutoff`` column) and the cleaner's id map, to
+        evaluate the model against the truth.
+    """
+    from custml import tracking
+    from custml.features import build_training_set, join_oracle
+    from custml.models.params import TrainParams
+    from custml.models.split import plan_cutoffs
+    from custml.models.train import ORACLE_COLUMN, train_model
+    from custml.scoring.drift import drift_reference
+
+    t0 = time.perf_counter()
+    tables = tables if tables is not None else read_clean(root)
+    params = params or TrainParams(task=task)
+    if params.task != task:
+        raise ConfigError(f"run_train: task {task!r} but params.task is {params.task!r}")
+    orders = tables["orders"]
+    end = _day(data_end) if data_end is not None else _day(orders["order_ts"].max())
+    test_cutoff = (end - pd.Timedelta(days=params.horizon)).normalize()
+    plan = plan_cutoffs(
+        test_cutoff,
+        params.horizon,
+        n_train_cutoffs=params.n_train_cutoffs,
+        step_days=params.cutoff_step_days,
+        purge=params.purge_label_overlap,
+    )
+    training = build_training_set(
+        _feature_inputs(tables), plan.all, task, horizon_days=params.horizon, data_end=end, engine=engine
+    )
+    if oracle is not None:
+        column = "p_no_purchase_90d" if task == "churn" else "p_purchase_30d"
+        joined = join_oracle(training, oracle[["customer_id", "cutoff", column]], id_map)
+        training = joined.rename(columns={column: ORACLE_COLUMN})
+    result = train_model(training, task, params)
+    if not register:
+        return TrainOutcome(task, "", {}, result, round(time.perf_counter() - t0, 3))
+    run_id = tracking.log_training_run(result, {"data_end": end.isoformat()}, run_name=run_name)
+    reference = drift_reference(_drift_sample(training, params.seed))
+    _store_drift_reference(run_id, reference, _paths(root))
+    decision = tracking.register_and_gate(run_id, metric=params.gate.metric, margin=params.gate.margin)
+    return TrainOutcome(task, run_id, decision, result, round(time.perf_counter() - t0, 3))
+
+
+def _drift_sample(training: pd.DataFrame, seed: int) -> pd.DataFrame:
+    from custml.models.predictor import NON_FEATURE_COLUMNS
+
+    cols = [c for c in training.columns if c not in NON_FEATURE_COLUMNS and not str(c).startswith("oracle")]
+    frame = training[cols]
+    if len(frame) > _DRIFT_SAMPLE:
+        frame = frame.sample(n=_DRIFT_SAMPLE, random_state=seed)
+    return frame
+
+
+def _local_reference_path(paths: ProjectPaths, run_id: str) -> Path:
+    return paths.models / "drift_reference" / f"{run_id}.json"
+
+
+def _store_drift_reference(run_id: str, reference: dict[str, Any], paths: ProjectPaths) -> None:
+    """Log the reference with the run (MLflow artefact) and keep a local copy keyed by run id."""
+    from custml import tracking
+
+    write_json(reference, _local_reference_path(paths, run_id))
+    log = getattr(tracking, "log_run_dict", None)
+    if log is not None:
+        log(run_id, reference, DRIFT_REFERENCE_ARTIFACT)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / DRIFT_REFERENCE_ARTIFACT
+        path.write_text(json.dumps(reference), encoding="utf-8")
+        tracking.log_experiment_config(path, run_id)  # artefact config/drift_reference.json
+
+
+def _load_drift_reference(run_id: str | None, uri: str, paths: ProjectPaths) -> dict[str, Any] | None:
+    from custml import tracking
+
+    load = getattr(tracking, "load_run_dict", None)
+    if run_id and load is not None:
+        try:
+            return load(run_id, DRIFT_REFERENCE_ARTIFACT)
+        except CustmlError as exc:
+            logger.info("no drift reference logged with run %s (%s)", run_id, exc)
+    if run_id:
+        local = _local_reference_path(paths, run_id)
+        if local.is_file():
+            return read_json(local)
+    logger.warning("no drift reference for model %s: drift is not measured", uri)
+    return None
+
+
+# --------------------------------------------------------------------------------------------------------
+# score
+# --------------------------------------------------------------------------------------------------------
+
+
+def _uri_parts(uri: str) -> tuple[str, str]:
+    """(name, version) for display when the registry cannot tell: ``runs:/<id>/model`` -> (model, <id>)."""
+    tail = uri.split(":/", 1)[-1].strip("/")
+    return tail.split("/")[-1] or uri, ""
+
+
+def load_scoring_model(uri: str) -> tuple[ScoringModel, Any, dict[str, Any]]:
+    """Load a model for scoring: the :class:`ScoringModel`, the underlying customer model, its registry info.
+
+    ``info`` has ``name``, ``version``, ``run_id`` and the test metrics, calibration and drivers when the URI
+    is a registry URI (``models:/NAME@ALIAS`` or ``models:/NAME/VERSION``); for other URIs (``runs:/...``, a
+    path) only ``name``/``version``/``run_id`` derived from the URI.
+    """
+    from custml import tracking
+    from custml.models.explain import reason_codes
+    from custml.scoring.score import ScoringModel
+
+    model = tracking.load_customer_model(uri)
+    if uri.startswith("models:/"):
+        info = tracking.get_model_version_info(uri)
+    else:
+        name, version = _uri_parts(uri)
+        run_id = uri.split("/")[1] if uri.startswith("runs:/") else None
+        info = {"name": name, "version": version, "run_id": run_id, "metrics": {}}
+    info.setdefault("horizon_days", int(model.horizon_days))
+
+    def explain(frame: pd.DataFrame, direction: str, top_k: int) -> pd.DataFrame:
+        target = model if direction == "up" else _Negated(model)
+        return reason_codes(target, frame, top_k=top_k)  # type: ignore[arg-type]
+
+    handle = ScoringModel(
+        name=str(info["name"]), version=str(info["version"]), predict=model.predict_proba, explain=explain
+    )
+    return handle, model, info
+
+
+class _Negated:
+    """A customer model whose contributions are negated: its "increase" reasons are what lowers the probability.
+
+    Used to explain a *low* repurchase probability with the same exact TreeSHAP values and reason wording.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return -self._model.contributions(frame)
+
+
+@dataclass
+class ScoreRun:
+    """What :func:`run_score` produced."""
+
+    scores: pd.DataFrame
+    meta: dict[str, Any]
+    drift: pd.DataFrame
+    out: Path
+    meta_path: Path
+    csv_path: Path | None
+    not_scored: dict[str, int]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def drifted(self) -> pd.DataFrame:
+        """Rows of the drift table with status ``drift``."""
+        return self.drift[self.drift["status"] == "drift"] if len(self.drift) else self.drift
+
+
+def scores_path_for(as_of: Any, root: Path | str | None = None) -> Path:
+    """Default scores file for an as-of date: ``data/scores/scores_<as_of>.parquet``."""
+    return _paths(root).scores / f"scores_{_stamp(_day(as_of))}.parquet"
+
+
+def _model_population(features: pd.DataFrame, task: str) -> pd.DataFrame:
+    """The customers a model was trained on, at scoring time: churn = active in the last 365 days (an order),
+    repurchase = at least one order (see :func:`custml.features.build_training_set`)."""
+    if task == "churn":
+        if "orders_365d" in features.columns:
+            mask = pd.to_numeric(features["orders_365d"], errors="coerce") > 0
+        else:
+            mask = pd.to_numeric(features["recency_days"], errors="coerce") <= 365
+    else:
+        mask = pd.to_numeric(features["frequency_orders"], errors="coerce") > 0
+    return features.loc[mask.fillna(False).to_numpy()]
+
+
+def _drift_table(
+    references: Mapping[str, dict[str, Any] | None], features: pd.DataFrame, models: Mapping[str, Any]
+) -> pd.DataFrame:
+    """PSI of each model's input features, on the population that model was trained on, worst first.
+
+    Comparing like with like matters: the churn model is trained on active customers only, so the scored
+    population as a whole (churned customers included) would always look drifted.
+    """
+    from custml.scoring.drift import feature_drift
+
+    parts = []
+    for task, reference in references.items():
+        if reference is None:
+            continue
+        columns = set(models[task].input_columns)
+        ref = {**reference, "features": {k: v for k, v in reference["features"].items() if k in columns}}
+        table = feature_drift(ref, _model_population(features, task))
+        table.insert(0, "model", task)
+        parts.append(table)
+    if not parts:
+        return pd.DataFrame({"model": [], "feature": [], "psi": [], "status": []})
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(
+        ["psi", "model", "feature"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
+
+
+def _predict_spark(
+    features: pd.DataFrame, uris: Mapping[str, str], models: Mapping[str, Any]
+) -> pd.DataFrame:
+    """Probabilities computed by Spark over the feature table (MLflow ``spark_udf`` when tracking offers it)."""
+    from custml import tracking
+    from custml.features import spark_session
+
+    spark = spark_session("custml-score")
+    sdf = _spark_frame(spark, features)
+    out = sdf.select("customer_id")
+    udf_factory = getattr(tracking, "spark_udf", None)
+    if udf_factory is not None:
+        from pyspark.sql import functions as F
+
+        cols = {}
+        for task, uri in uris.items():
+            udf = udf_factory(spark, uri)
+            input_cols = list(models[task].input_columns)
+            cols[f"{task}_probability"] = udf(*[F.col(c) for c in input_cols if c in sdf.columns])
+        out = sdf.select("customer_id", *[v.alias(k) for k, v in cols.items()])
+    else:
+        out = _map_in_pandas(sdf, models)
+    return out.toPandas()
+
+
+def _spark_frame(spark: Any, features: pd.DataFrame) -> Any:
+    frame = features.drop(columns=[c for c in ("cutoff",) if c in features.columns]).copy()
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(
+            frame[col].dtype
+        ):
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    return spark.createDataFrame(frame)
+
+
+def _map_in_pandas(sdf: Any, models: Mapping[str, Any]) -> Any:
+    """Score each Spark partition with the models (the same pandas path the pyfunc wraps)."""
+    names = [f"{task}_probability" for task in models]
+    schema = "customer_id string, " + ", ".join(f"{n} double" for n in names)
+
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            out = pd.DataFrame({"customer_id": batch["customer_id"].astype(str)})
+            for task, model in models.items():
+                out[f"{task}_probability"] = np.asarray(model.predict_proba(batch), dtype=float)
+            yield out
+
+    return sdf.mapInPandas(score, schema=schema)
+
+
+def _quality_meta(report: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "quarantined_by_table": dict(report.get("quarantined_by_table", {})),
+        "quarantined_by_reason": dict(report.get("quarantined_by_reason", {})),
+        "duplicates_merged": int(report.get("duplicates_merged", 0)),
+        "rows_in": int(report.get("rows_in", 0)),
+        "rows_quarantined": int(report.get("rows_quarantined", 0)),
+    }
+
+
+def _model_meta(info: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("name", "version", "run_id", "metrics", "calibration", "top_drivers", "gate", "horizon_days")
+    return {k: info[k] for k in keys if k in info}
+
+
+def run_score(
+    data: Path | str | None = None,
+    as_of: Any = None,
+    out: Path | str | None = None,
+    *,
+    churn_model: str = DEFAULT_CHURN_MODEL,
+    repurchase_model: str = DEFAULT_REPURCHASE_MODEL,
+    engine: Engine = "duckdb",
+    csv: bool = False,
+    scored_at: Any = None,
+    params: ScoreParams | None = None,
+    fail_on_drift: bool = False,
+    root: Path | str | None = None,
+    clean: CleanResult | None = None,
+    raw_rows: int | None = None,
+    allow_demo_key: bool = False,
+    progress: bool = False,
+    say: Progress | None = None,
+) -> ScoreRun:
+    """Score every customer of a raw data folder as of a date (``custml score``).
+
+    Steps: read and clean the raw tables with the quality stage (or take ``clean``, already done), build the
+    features as of ``as_of`` (DuckDB or Spark), load both models (registry aliases by default), compute the
+    drift of the model features against the training reference, segments and cluster names, the expected
+    12-month value (BTYD fitted at ``as_of``), probabilities, actions and reasons; then write the scores
+    atomically (parquet, optional CSV) and the ``.meta.json`` sidecar.
+
+    Rows in = rows scored + rows not scored, where rows in are the raw customer records and rows not scored
+    are those quarantined by the quality stage, merged into another record as duplicates, or without
+    features at the as-of date (signed up later); ``meta["rows_not_scored"]`` gives the split.
+
+    Raises
+    ------
+    DriftError
+        With ``fail_on_drift``, after writing the scores, if any model feature has PSI >= the drift threshold.
+    """
+    from custml.scoring.score import (
+        ScoreParams,
+        expected_value_12m,
+        score_customers,
+        scores_meta,
+    )
+
+    paths = _paths(root)
+    timings: dict[str, float] = {}
+    params = params or ScoreParams()
+    data_dir = Path(data) if data is not None else paths.raw
+    as_of = _day(as_of) if as_of is not None else default_as_of(data_dir)
+    out_path = Path(out) if out is not None else scores_path_for(as_of, root)
+    scored_at = (
+        _day(scored_at) if scored_at is not None else pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
+    )
+
+    _say(say, f"cleaning the input tables of {data_dir}" if clean is None else "using the cleaned tables")
+    with _timed(timings, "clean_s"):
+        if clean is None:
+            raw = read_raw(data_dir)
+            raw_rows = len(raw["customers"])
+            clean = run_clean(
+                data_dir, as_of=as_of, root=root, allow_demo_key=allow_demo_key, raw=raw, write=False
+            )
+        report = clean.report
+        rows_in = int(raw_rows if raw_rows is not None else report["tables"]["customers"]["rows_in"])  # type: ignore[index]
+    _say(say, f"features as of {as_of.date()} ({engine})")
+    with _timed(timings, "features_s"):
+        features = run_features(as_of, root=root, tables=clean.tables, engine=engine, write=False)
+    _say(say, f"loading {churn_model} and {repurchase_model}")
+    with _timed(timings, "load_models_s"):
+        churn, churn_cm, churn_info = load_scoring_model(churn_model)
+        repurchase, rep_cm, rep_info = load_scoring_model(repurchase_model)
+    _say(say, "drift, segments, clusters and expected value")
+    with _timed(timings, "drift_s"):
+        references = {
+            "churn": _load_drift_reference(churn_info.get("run_id"), churn_model, paths),
+            "repurchase": _load_drift_reference(rep_info.get("run_id"), repurchase_model, paths),
+        }
+        drift = _drift_table(references, features, {"churn": churn_cm, "repurchase": rep_cm})
+    with _timed(timings, "segments_s"):
+        segments, clusters = _segments_and_clusters(features, _load_segmentation(paths))
+    with _timed(timings, "clv_s"):
+        clv = expected_value_12m(features)
+    probabilities = None
+    if engine == "spark":
+        with _timed(timings, "spark_predict_s"):
+            probs = _predict_spark(
+                features,
+                {"churn": churn_model, "repurchase": repurchase_model},
+                {"churn": churn_cm, "repurchase": rep_cm},
+            )
+            probabilities = probs
+    with _timed(timings, "score_s"):
+        scores = score_customers(
+            features,
+            churn,
+            repurchase,
+            segments,
+            clv,
+            clusters,
+            as_of=as_of,
+            scored_at=scored_at,
+            params=params,
+            probabilities=probabilities,
+            progress=progress,
+        )
+
+    customers_report = report["tables"]["customers"]  # type: ignore[index]
+    quarantined = int(customers_report["rows_quarantined"])
+    merged = int(report.get("duplicates_merged", 0))
+    n_clean = len(clean.tables["customers"])
+    not_scored = {
+        "quarantined_by_quality": quarantined,
+        "merged_duplicates": merged,
+        "no_features_at_as_of": n_clean - len(scores),
+    }
+    unexplained = rows_in - len(scores) - sum(not_scored.values())
+    if unexplained:
+        not_scored["other"] = unexplained
+        logger.warning("scoring: %d input rows neither scored nor accounted for", unexplained)
+    meta = scores_meta(
+        scores,
+        as_of=as_of,
+        scored_at=scored_at,
+        rows_in=rows_in,
+        rows_quarantined=rows_in - len(scores),
+        quality=_quality_meta(report),
+        models={"churn": _model_meta(churn_info), "repurchase": _model_meta(rep_info)},
+        drift=drift,
+        extra={
+            "rows_not_scored": not_scored,
+            "engine": engine,
+            "reason_policy": params.reasons,
+            "actions": params.actions.model_dump(mode="json"),
+            "currency": "USD",
+        },
+    )
+    _say(say, f"writing {out_path}")
+    with _timed(timings, "write_s"):
+        write_table(scores, out_path, csv_copy=csv)
+        meta_path = write_json(meta, out_path.with_suffix(".meta.json"))
+    run = ScoreRun(
+        scores=scores,
+        meta=meta,
+        drift=drift,
+        out=out_path,
+        meta_path=meta_path,
+        csv_path=out_path.with_suffix(".csv") if csv else None,
+        not_scored=not_scored,
+        timings=timings,
+    )
+    if fail_on_drift and len(run.drifted):
+        raise DriftError(
+            f"{len(run.drifted)} model features drifted (PSI >= drift threshold): "
+            + ", ".join(f"{r.feature} ({r.psi:.2f})" for r in run.drifted.itertuples())
+        )
+    return run
+
+
+# --------------------------------------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------------------------------------
+
+
+def run_report(
+    scores: Path | str,
+    *,
+    out: Path | str | None = None,
+    previous: Path | str | None = None,
+    lang: str = "en",
+    root: Path | str | None = None,
+) -> Path:
+    """Render the management report of a scores file (and its ``.meta.json``) to ``reports/``; return the path."""
+    from custml.io import atomic_write
+    from custml.report import build_report_data, render_html
+
+    paths = _paths(root)
+    scores = Path(scores)
+    frame = read_table(scores, "scores")
+    meta_path = scores.with_suffix(".meta.json")
+    meta = read_json(meta_path) if meta_path.is_file() else None
+    prev = read_table(previous, "previous scores") if previous is not None else None
+    data = build_report_data(frame, meta, prev)
+    html = render_html(data, lang=lang)
+    suffix = scores.stem.removeprefix("scores_")
+    target = Path(out) if out is not None else paths.reports / f"report_{suffix}.html"
+    atomic_write(target, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
+    return target
+
+
+# --------------------------------------------------------------------------------------------------------
+# demo
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DemoResult:
+    """Where the demo wrote its outputs, what it decided, and how long each step took."""
+
+    root: Path
+    raw_dir: Path
+    as_of: pd.Timestamp
+    scores_path: Path
+    report_path: Path
+    tracking_uri: str
+    gate: dict[str, dict[str, Any]]
+    summary: dict[str, Any]
+    timings: dict[str, float]
+
+    @property
+    def seconds(self) -> float:
+        return float(sum(self.timings.values()))
+
+
+def run_demo(
+    n_customers: int = 50_000,
+    seed: int = 0,
+    root: Path | str | None = None,
+    progress: bool = True,
+    *,
+    dirty: float = 0.02,
+    n_train_cutoffs: int = 4,
+    train_overrides: Mapping[str, Any] | None = None,
+    segment_params: SegmentationRunParams | None = None,
+    say: Progress | None = None,
+) -> DemoResult:
+    """The main job on embedded defaults: generate -> clean -> features -> segment -> train -> score -> report.
+
+    Writes everything under ``root`` (default: the project root): a synthetic world of ``n_customers`` in
+    ``data/raw``, clean tables, features, segments, both models in the MLflow registry (SQLite store unless
+    ``$MLFLOW_TRACKING_URI`` says otherwise) with the champion gate, the scores as of the day after the data
+    end, and the HTML report. ``say`` receives one line per step (the CLI prints them).
+
+    ``train_overrides`` are extra :class:`custml.models.params.TrainParams` fields for both models and
+    ``segment_params`` replaces the segmentation defaults (tests use both to run small and fast).
+    """
+    from custml import tracking
+    from custml.config import tracking_uri
+    from custml.models.params import TrainParams
+    from custml.scoring.score import scores_summary
+
+    paths = _paths(root)
+    uri = tracking.configure(tracking_uri(paths))
+    timings: dict[str, float] = {}
+
+    _say(say, f"1/7 generating a synthetic world of {n_customers:,} customers")
+    with _timed(timings, "generate_s"):
+        raw_dir = run_generate(n_customers, seed=seed, dirty=dirty, root=root)
+    as_of = default_as_of(raw_dir)
+    raw = read_raw(raw_dir)
+    _say(say, f"2/7 cleaning: validation, quarantine, de-duplication, pseudonyms (as of {as_of.date()})")
+    with _timed(timings, "clean_s"):
+        clean = run_clean(raw_dir, as_of=as_of, root=root, allow_demo_key=True, raw=raw)
+    _say(say, "3/7 features as of the scoring date")
+    with _timed(timings, "features_s"):
+        features = run_features(as_of, root=root, tables=clean.tables)
+    _say(say, "4/7 segments and clusters")
+    with _timed(timings, "segment_s"):
+        run_segment(as_of, root=root, features=features, params=segment_params)
+    gate: dict[str, dict[str, Any]] = {}
+    oracle, id_map = _demo_oracle(raw_dir, clean, as_of)
+    for i, task in enumerate(("churn", "repurchase")):
+        _say(say, f"5/7 training the {task} model ({i + 1}/2) with registry and champion gate")
+        with _timed(timings, f"train_{task}_s"):
+            params = TrainParams.model_validate(
+                {"n_train_cutoffs": n_train_cutoffs, "seed": seed, **(train_overrides or {}), "task": task}
+            )
+            outcome = run_train(
+                task,
+                root=root,
+                tables=clean.tables,
+                data_end=as_of,
+                params=params,
+                oracle=oracle,
+                id_map=id_map,
+            )
+        gate[task] = outcome.decision
+    _say(say, "6/7 scoring every customer")
+    with _timed(timings, "score_s"):
+        scored = run_score(
+            raw_dir,
+            as_of,
+            root=root,
+            clean=clean,
+            raw_rows=len(raw["customers"]),
+            progress=progress,
+        )
+    _say(say, "7/7 rendering the report")
+    with _timed(timings, "report_s"):
+        report = run_report(scored.out, root=root)
+    return DemoResult(
+        root=paths.root,
+        raw_dir=raw_dir,
+        as_of=as_of,
+        scores_path=scored.out,
+        report_path=report,
+        tracking_uri=uri,
+        gate=gate,
+        summary={**scores_summary(scored.scores), "rows_not_scored": scored.not_scored},
+        timings=timings,
+    )
+
+
+def _demo_oracle(
+    raw_dir: Path, clean: CleanResult, as_of: pd.Timestamp
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """True probabilities at the test cut-offs of both tasks (synthetic world only), or (None, None)."""
+    try:
+        from custml.synth import oracle_probabilities, read_truth
+    except ImportError:  # pragma: no cover - synth is part of the package
+        return None, None
+    if not (raw_dir / "truth").is_dir():
+        return None, None
+    try:
+        truth = read_truth(raw_dir)
+    except CustmlError as exc:
+        logger.warning("cannot read the synthetic truth (%s): models are evaluated without the oracle", exc)
+        return None, None
+    from custml.models.params import DEFAULT_HORIZON_DAYS
+
+    cutoffs = sorted({(as_of - pd.Timedelta(days=h)).normalize() for h in DEFAULT_HORIZON_DAYS.values()})
+    parts = []
+    for cut in cutoffs:
+        o = oracle_probabilities(truth["customers"], cut)
+        o["cutoff"] = cut
+        parts.append(o)
+    return pd.concat(parts, ignore_index=True), clean.id_map
