@@ -263,6 +263,8 @@ def scan_text(text: str, needles: _Needles, *, generic: bool = True) -> dict[str
                 continue  # already counted above
             if _digits(m.group()) in needles.phone_digits:
                 counts["phone"] += 1
+    if needles.names or needles.cjk_names:
+        text = _EMAIL_RE.sub(" ", text)  # a name inside an e-mail address was counted as that e-mail
     if needles.names:
         words = [_fold(w) for w in _WORD_RE.findall(text)]
         k = needles.max_name_tokens

@@ -32,6 +32,8 @@ _EMAIL_OK = re.compile(
     r"^[a-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9\-]+)*\.[a-z]{2,}$"
 )
 _OFFSET_RE = re.compile(r"(?:[zZ]|[+\-]\d{2}(?::?\d{2})?)$")
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_GAP = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
 _GMAIL_LIKE = {"gmail.com", "googlemail.com"}
 
 
@@ -154,12 +156,12 @@ def _case_token(token: str) -> str:
 def normalise_name(names: pd.Series) -> pd.Series:
     """NFKC-normalised names with single spaces and title case for all-upper/all-lower tokens.
 
-    Chinese names (no case) are only Unicode- and whitespace-normalised; an empty name becomes null.
+    Chinese names (no case) are only Unicode-normalised and written without spaces; an empty name becomes null.
 
     Examples
     --------
     >>> normalise_name(pd.Series(["  ANNA   de la CRUZ ", "王　伟", "Ian McDonald", "  "])).tolist()
-    ['Anna De La Cruz', '王 伟', 'Ian McDonald', nan]
+    ['Anna De La Cruz', '王伟', 'Ian McDonald', nan]
     """
     out = np.full(len(names), None, dtype=object)
     for i, v in enumerate(names.to_numpy(dtype=object)):
@@ -171,7 +173,8 @@ def normalise_name(names: pd.Series) -> pd.Series:
         s = "".join(ch for ch in s if unicodedata.category(ch) not in ("Cf", "Cc") or ch.isspace())
         tokens = s.split()
         if tokens:
-            out[i] = " ".join(_case_token(t) for t in tokens)
+            # Chinese names are written without spaces: a space between two CJK characters is a typo.
+            out[i] = _CJK_GAP.sub("", " ".join(_case_token(t) for t in tokens))
     return pd.Series(out, index=names.index, name=names.name, dtype="str")
 
 
