@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
@@ -191,6 +193,18 @@ def test_plot_functions_return_figures_and_svg_keeps_text() -> None:
     assert svg.startswith("<svg") and "<?xml" not in svg and "<!DOCTYPE" not in svg
     assert "Customers by segment</text>" in svg or ">Customers by segment<" in svg
     assert all(i.startswith("t1-") for i in re.findall(r'\bid="([^"]+)"', svg))
+
+
+def test_report_package_reads_scores_never_models() -> None:
+    """Architecture rule: importing and running the report never loads the model (or MLflow) packages."""
+    code = (
+        "import sys; from custml.report import build_report_data, render_html, sample_scores; "
+        "render_html(build_report_data(*sample_scores(50, seed=0))); "
+        "bad = sorted(m for m in sys.modules if m.startswith(('custml.models', 'custml.scoring', 'mlflow', "
+        "'lightgbm', 'custml.tracking'))); print(bad); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def fake_raw_customers() -> pd.DataFrame:

@@ -26,6 +26,7 @@ __all__ = [
     "CHART_FONTS",
     "PALETTE",
     "chart_style",
+    "cjk_font_available",
     "figure_to_svg",
     "plot_bars",
     "plot_calibration",
@@ -56,6 +57,14 @@ PALETTE = {
     "subtle": "#52606d",
 }
 _RISK_CMAP = mpl.colormaps["YlOrRd"]
+
+
+def cjk_font_available() -> bool:
+    """Whether matplotlib knows one of the CJK fonts of :data:`CHART_FONTS` (for measuring Chinese labels)."""
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return any(name in names for name in CHART_FONTS[1:-1])
 
 
 def chart_style() -> dict[str, object]:

@@ -6,6 +6,7 @@ The page needs nothing from the network and runs no script: styles are inline, c
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ from custml.report.i18n import (
 )
 
 __all__ = ["TEMPLATE_NAME", "render_html"]
+
+logger = logging.getLogger(__name__)
 
 TEMPLATE_NAME = "report.html.j2"
 # Chart widths in inches: a half-width slot and a full-width one at a 1,160 px page (charts render 1:1 there).
@@ -614,6 +617,11 @@ def render_html(data: ReportData, lang: str = "en") -> str:
     if lang not in LANGUAGES:
         raise ValueError(f"unknown report language {lang!r}; choose one of {', '.join(LANGUAGES)}")
     fmt = _Fmt(lang=lang, currency=data.currency)
+    if lang == "zh" and not plots.cjk_font_available():
+        logger.warning(
+            "no CJK font found (install fonts-noto-cjk): Chinese chart labels are sized approximately and the "
+            "browser needs its own Chinese font to draw them"
+        )
     models_used = ", ".join(
         f"{m.name} v{m.version}" if m.version else m.name
         for m in (data.churn_model, data.repurchase_model)
