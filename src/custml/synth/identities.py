@@ -9,6 +9,7 @@ CN mobile prefixes) so that ``phonenumbers`` accepts them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -17,7 +18,277 @@ from faker import Faker
 
 __all__ = ["IdentityPools", "build_pools", "format_phones", "sample_identities"]
 
-US_AREA_CODES = ["201", "202", "203", "205", "206", "207", "208", "210", "212", "213", "214", "215", "216", "217", "218", "219", "224", "225", "228", "229", "231", "234", "239", "240", "248", "251", "252", "253", "254", "256", "260", "262", "267", "269", "270", "281", "301", "302", "303", "304", "305", "307", "308", "309", "310", "312", "313", "314", "315", "316", "317", "318", "319", "320", "321", "323", "325", "330", "334", "336", "337", "339", "347", "351", "352", "360", "361", "385", "386", "401", "402", "404", "405", "406", "407", "408", "409", "410", "412", "413", "414", "415", "417", "419", "423", "424", "425", "432", "434", "435", "440", "443", "469", "478", "479", "480", "484", "501", "502", "503", "504", "505", "507", "508", "509", "510", "512", "513", "515", "516", "517", "518", "520", "530", "540", "541", "551", "559", "561", "562", "563", "567", "570", "571", "573", "574", "580", "585", "586", "601", "602", "603", "605", "606", "607", "608", "609", "610", "612", "614", "615", "616", "617", "618", "619", "620", "623", "626", "630", "631", "636", "641", "646", "650", "651", "660", "661", "662", "678", "682", "701", "702", "703", "704", "706", "707", "708", "712", "713", "714", "715", "716", "717", "718", "719", "720", "724", "727", "731", "732", "734", "740", "754", "757", "760", "763", "765", "770", "772", "773", "774", "775", "781", "785", "786", "801", "802", "803", "804", "805", "806", "808", "810", "812", "813", "814", "815", "816", "817", "818", "828", "830", "831", "832", "843", "845", "847", "848", "850", "856", "857", "858", "859", "860", "862", "863", "864", "865", "870", "872", "878", "901", "903", "904", "906", "907", "908", "909", "910", "912", "913", "914", "915", "916", "917", "918", "919", "920", "925", "928", "931", "936", "937", "940", "941", "949", "951", "952", "954", "956", "970", "971", "972", "973", "978", "979", "980", "985", "989"]
+US_AREA_CODES = [
+    "201",
+    "202",
+    "203",
+    "205",
+    "206",
+    "207",
+    "208",
+    "210",
+    "212",
+    "213",
+    "214",
+    "215",
+    "216",
+    "217",
+    "218",
+    "219",
+    "224",
+    "225",
+    "228",
+    "229",
+    "231",
+    "234",
+    "239",
+    "240",
+    "248",
+    "251",
+    "252",
+    "253",
+    "254",
+    "256",
+    "260",
+    "262",
+    "267",
+    "269",
+    "270",
+    "281",
+    "301",
+    "302",
+    "303",
+    "304",
+    "305",
+    "307",
+    "308",
+    "309",
+    "310",
+    "312",
+    "313",
+    "314",
+    "315",
+    "316",
+    "317",
+    "318",
+    "319",
+    "320",
+    "321",
+    "323",
+    "325",
+    "330",
+    "334",
+    "336",
+    "337",
+    "339",
+    "347",
+    "351",
+    "352",
+    "360",
+    "361",
+    "385",
+    "386",
+    "401",
+    "402",
+    "404",
+    "405",
+    "406",
+    "407",
+    "408",
+    "409",
+    "410",
+    "412",
+    "413",
+    "414",
+    "415",
+    "417",
+    "419",
+    "423",
+    "424",
+    "425",
+    "432",
+    "434",
+    "435",
+    "440",
+    "443",
+    "469",
+    "478",
+    "479",
+    "480",
+    "484",
+    "501",
+    "502",
+    "503",
+    "504",
+    "505",
+    "507",
+    "508",
+    "509",
+    "510",
+    "512",
+    "513",
+    "515",
+    "516",
+    "517",
+    "518",
+    "520",
+    "530",
+    "540",
+    "541",
+    "551",
+    "559",
+    "561",
+    "562",
+    "563",
+    "567",
+    "570",
+    "571",
+    "573",
+    "574",
+    "580",
+    "585",
+    "586",
+    "601",
+    "602",
+    "603",
+    "605",
+    "606",
+    "607",
+    "608",
+    "609",
+    "610",
+    "612",
+    "614",
+    "615",
+    "616",
+    "617",
+    "618",
+    "619",
+    "620",
+    "623",
+    "626",
+    "630",
+    "631",
+    "636",
+    "641",
+    "646",
+    "650",
+    "651",
+    "660",
+    "661",
+    "662",
+    "678",
+    "682",
+    "701",
+    "702",
+    "703",
+    "704",
+    "706",
+    "707",
+    "708",
+    "712",
+    "713",
+    "714",
+    "715",
+    "716",
+    "717",
+    "718",
+    "719",
+    "720",
+    "724",
+    "727",
+    "731",
+    "732",
+    "734",
+    "740",
+    "754",
+    "757",
+    "760",
+    "763",
+    "765",
+    "770",
+    "772",
+    "773",
+    "774",
+    "775",
+    "781",
+    "785",
+    "786",
+    "801",
+    "802",
+    "803",
+    "804",
+    "805",
+    "806",
+    "808",
+    "810",
+    "812",
+    "813",
+    "814",
+    "815",
+    "816",
+    "817",
+    "818",
+    "828",
+    "830",
+    "831",
+    "832",
+    "843",
+    "845",
+    "847",
+    "848",
+    "850",
+    "856",
+    "857",
+    "858",
+    "859",
+    "860",
+    "862",
+    "863",
+    "864",
+    "865",
+    "870",
+    "872",
+    "878",
+    "901",
+    "903",
+    "904",
+    "906",
+    "907",
+    "908",
+    "909",
+    "910",
+    "912",
+    "913",
+    "914",
+    "915",
+    "916",
+    "917",
+    "918",
+    "919",
+    "920",
+    "925",
+    "928",
+    "931",
+    "936",
+    "937",
+    "940",
+    "941",
+    "949",
+    "951",
+    "952",
+    "954",
+    "956",
+    "970",
+    "971",
+    "972",
+    "973",
+    "978",
+    "979",
+    "980",
+    "985",
+    "989",
+]
 CN_MOBILE_PREFIXES = tuple(
     str(p)
     for p in (*range(130, 140), 150, 151, 152, 153, 155, 156, 157, 158, 159, *range(180, 190), 176, 177, 178)
@@ -39,7 +310,7 @@ class IdentityPools:
     first_male: pa.Array
     last: pa.Array
     user: pa.Array  # romanised user-name stems for e-mails
-    street: pa.Array
+    street: pa.Array  # street names; house numbers (and US apartments) are added per row
     city: pa.Array
     region: pa.Array
     name_chars: pa.Array  # characters used for typos in CJK names
@@ -57,15 +328,17 @@ def build_pools(locale: str, seed: int, n_names: int = 4000, n_addresses: int = 
     fm = [fake.first_name_male() for _ in range(n_names)]
     last = [fake.last_name() for _ in range(n_names)]
     n_cities = max(50, n_addresses // 10)
+    n_streets = max(50, n_addresses // 5)
     if locale == "zh_CN":
-        user = [fake.user_name() for _ in range(n_names)]
-        street = [f"{fake.district()}区{fake.street_name()}" for _ in range(n_addresses)]
+        user = [fake.user_name() for _ in range(max(50, n_names // 4))]
+        street = [f"{fake.district().removesuffix('区')}区{fake.street_name()}" for _ in range(n_streets)]
         city = [fake.city_name() + "市" for _ in range(n_cities)]
         region = [fake.province() for _ in range(n_cities)]
         chars = sorted({c for name in ff + fm for c in name})
     else:
-        user = _ascii_stem([fake.user_name() for _ in range(n_names)])
-        street = [fake.street_address() for _ in range(n_addresses)]
+        # e-mail stems from Faker's word list (user names are too slow to draw one by one)
+        user = _ascii_stem([fake.word() for _ in range(max(50, n_names // 4))])
+        street = [fake.street_name() for _ in range(n_streets)]
         city = [fake.city() for _ in range(n_cities)]
         region = [fake.state_abbr(include_territories=False) for _ in range(n_cities)]
         chars = list("abcdefghijklmnopqrstuvwxyz")
@@ -90,32 +363,41 @@ def _join(*parts: pa.Array | str) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "")
 
 
+def _per_choice(choice: np.ndarray, n_choices: int, build: Any) -> pa.Array:
+    """Row ``j`` gets ``build(k, rows)[...]`` for ``k = choice[j]``: each variant is built only for its rows."""
+    parts, rows_all = [], []
+    for k in range(n_choices):
+        rows = np.flatnonzero(choice == k)
+        if len(rows):
+            parts.append(build(k, pa.array(rows)))
+            rows_all.append(rows)
+    if not parts:
+        return pa.array([], pa.string())
+    order = np.concatenate(rows_all)
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    return pa.concat_arrays([p.cast(pa.string()) for p in parts]).take(pa.array(inverse))
+
+
 def format_phones(digits: pa.Array, locale: str, style: np.ndarray) -> pa.Array:
     """Write national phone numbers (10 digits US, 11 digits CN mobile) in one of four styles (0..3)."""
-    d = digits
-    if locale == "zh_CN":
-        a, b, c = (
-            pc.utf8_slice_codeunits(d, 0, 3),
-            pc.utf8_slice_codeunits(d, 3, 7),
-            pc.utf8_slice_codeunits(d, 7),
-        )
-        styles = [d, _join(a, " ", b, " ", c), _join("+86 ", d), _join("+86-", a, "-", b, "-", c)]
-    else:
-        a, b, c = (
-            pc.utf8_slice_codeunits(d, 0, 3),
-            pc.utf8_slice_codeunits(d, 3, 6),
-            pc.utf8_slice_codeunits(d, 6),
-        )
-        styles = [
+    cut = (3, 7) if locale == "zh_CN" else (3, 6)
+
+    def build(k: int, rows: pa.Array) -> pa.Array:
+        d = digits.take(rows)
+        a = pc.utf8_slice_codeunits(d, 0, cut[0])
+        b = pc.utf8_slice_codeunits(d, cut[0], cut[1])
+        c = pc.utf8_slice_codeunits(d, cut[1])
+        if locale == "zh_CN":
+            return (d, _join(a, " ", b, " ", c), _join("+86 ", d), _join("+86-", a, "-", b, "-", c))[k]
+        return (
             _join("(", a, ") ", b, "-", c),
             _join(a, "-", b, "-", c),
             _join(a, ".", b, ".", c),
             _join("+1 ", a, " ", b, " ", c),
-        ]
-    out = styles[0]
-    for k in range(1, 4):
-        out = pc.if_else(pa.array(style == k), styles[k], out)
-    return out
+        )[k]
+
+    return _per_choice(np.asarray(style), 4, build)
 
 
 def sample_identities(
@@ -128,56 +410,63 @@ def sample_identities(
     """
     n = len(gender)
     female = (gender == "female") | ((gender == "other") & (rng.random(n) < 0.5))
-    fi = rng.integers(0, len(pools.first_female), n)
-    first = pc.if_else(pa.array(female), pools.first_female.take(fi), pools.first_male.take(fi))
-    last = pools.last.take(rng.integers(0, len(pools.last), n))
+    # one index into the concatenated (female, male) first-name pool
+    n_f = len(pools.first_female)
+    fi = rng.integers(0, n_f, n) + np.where(female, 0, n_f)
+    first_pool = pa.concat_arrays([pools.first_female, pools.first_male])
+    first = first_pool.take(pa.array(fi))
+    li = rng.integers(0, len(pools.last), n)
+    last = pools.last.take(pa.array(li))
     cjk = pools.locale == "zh_CN"
     name = _join(last, first) if cjk else _join(first, " ", last)
 
-    # e-mail local part
+    # e-mails
     dom_names, dom_p = zip(*EMAIL_DOMAINS[pools.locale], strict=True)
-    domain = pa.array(np.asarray(dom_names, dtype=object)[rng.choice(len(dom_names), n, p=dom_p)])
+    dom_i = rng.choice(len(dom_names), n, p=dom_p)
     num = rng.integers(1, 1000, n)
     pattern = rng.integers(0, 4, n)
+    user_i = rng.integers(0, len(pools.user), n)
+    qq_num = rng.integers(10_000_000, 3_000_000_000, n)
     if cjk:
-        stem = pools.user.take(rng.integers(0, len(pools.user), n))
-        qq = _digits(rng.integers(10_000_000, 3_000_000_000, n), 8)
-        is_qq = pa.array(pattern == 0)
-        local = pc.if_else(is_qq, qq, _join(stem, pc.cast(pa.array(num), pa.string())))
-        domain = pc.if_else(is_qq, pa.scalar("qq.com"), domain)
-    else:
-        f = pc.utf8_lower(first)
-        lst = pc.utf8_lower(pc.replace_substring_regex(last, r"[^A-Za-z]", ""))
-        f = pc.replace_substring_regex(f, r"[^a-z]", "")
-        numstr = pc.cast(pa.array(num), pa.string())
-        cands = [
-            _join(f, ".", lst),
-            _join(f, lst, numstr),
-            _join(pc.utf8_slice_codeunits(f, 0, 1), lst, numstr),
-            _join(pools.user.take(rng.integers(0, len(pools.user), n)), numstr),
-        ]
-        local = cands[0]
-        for k in range(1, 4):
-            local = pc.if_else(pa.array(pattern == k), cands[k], local)
+        dom_i = np.where(pattern == 0, dom_names.index("qq.com"), dom_i)
+    domain = pa.array(dom_names).take(pa.array(dom_i))
+    first_stem = pa.array(_ascii_stem(first_pool.to_pylist()))
+    last_stem = pa.array(_ascii_stem(pools.last.to_pylist()))
+
+    def local_part(k: int, rows: pa.Array) -> pa.Array:
+        numstr = pc.cast(pa.array(num).take(rows), pa.string())
+        if cjk:
+            if k == 0:
+                return pc.cast(pa.array(qq_num).take(rows), pa.string())
+            return _join(pools.user.take(pa.array(user_i).take(rows)), numstr)
+        f = first_stem.take(pa.array(fi).take(rows))
+        lst = last_stem.take(pa.array(li).take(rows))
+        if k == 0:
+            return _join(f, ".", lst)
+        if k == 1:
+            return _join(f, lst, numstr)
+        if k == 2:
+            return _join(pc.utf8_slice_codeunits(f, 0, 1), lst, numstr)
+        return _join(pools.user.take(pa.array(user_i).take(rows)), numstr)
+
+    local = _per_choice(pattern, 4, local_part)
     email = _join(local, "@", domain)
     # make e-mails unique: a repeated address gets the person's index appended to the local part
     codes = pc.dictionary_encode(email).indices.to_numpy()
     _, first_pos = np.unique(codes, return_index=True)
-    is_first = np.zeros(n, dtype=bool)
-    is_first[first_pos] = True
-    dup = pa.array(~is_first)
-    email = pc.if_else(
-        dup, _join(local, "x", pc.cast(pa.array(np.arange(n)), pa.string()), "@", domain), email
-    )
+    dup = np.ones(n, dtype=bool)
+    dup[first_pos] = False
+    if dup.any():
+        rows = pa.array(np.flatnonzero(dup))
+        fixed = _join(local.take(rows), "x", pc.cast(rows, pa.string()), "@", domain.take(rows))
+        email = _per_choice(dup.astype(np.int8), 2, lambda k, r: email.take(r) if k == 0 else fixed)
 
     # phones: national digits
     if cjk:
-        prefix = pa.array(
-            np.asarray(CN_MOBILE_PREFIXES, dtype=object)[rng.integers(0, len(CN_MOBILE_PREFIXES), n)]
-        )
+        prefix = pa.array(CN_MOBILE_PREFIXES).take(pa.array(rng.integers(0, len(CN_MOBILE_PREFIXES), n)))
         digits = _join(prefix, _digits(rng.integers(0, 100_000_000, n), 8))
     else:
-        area = pa.array(np.asarray(US_AREA_CODES, dtype=object)[rng.integers(0, len(US_AREA_CODES), n)])
+        area = pa.array(US_AREA_CODES).take(pa.array(rng.integers(0, len(US_AREA_CODES), n)))
         exch = rng.integers(200, 1000, n)
         exch = np.where(exch % 100 == 11, exch + 1, exch)  # no N11 exchanges
         exch = np.where(exch == 555, 556, exch)
@@ -186,8 +475,13 @@ def sample_identities(
 
     city_i = rng.integers(0, len(pools.city), n)
     address = pools.street.take(rng.integers(0, len(pools.street), n))
+    number = pc.cast(pa.array(rng.integers(1, 300 if cjk else 20_000, n)), pa.string())
     if cjk:
-        address = _join(address, pc.cast(pa.array(rng.integers(1, 300, n)), pa.string()), "号")
+        address = _join(address, number, "号")
+    else:
+        apt = _join(" Apt. ", pc.cast(pa.array(rng.integers(1, 999, n)), pa.string()))
+        address = _join(number, " ", address)
+        address = pc.if_else(pa.array(rng.random(n) < 0.3), _join(address, apt), address)
     return {
         "name": name,
         "first": first,

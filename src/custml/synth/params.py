@@ -116,10 +116,10 @@ def default_personas() -> dict[str, PersonaParams]:
     cat = dict.fromkeys(CATEGORIES, 1.0)
     return {
         "bargain_hunter": PersonaParams(
-            share=0.22,
+            share=0.2,
             rate_mean=3.0,
             rate_shape=1.5,
-            hazard_mean=0.7,
+            hazard_mean=0.9,
             hazard_shape=1.2,
             item_price_median=18.0,
             item_price_sigma=0.35,
@@ -130,7 +130,7 @@ def default_personas() -> dict[str, PersonaParams]:
             category_weights={**cat, "fashion": 3.0, "home": 2.0, "beauty": 2.0, "grocery": 1.5},
             channel_weights={"web": 3.0, "app": 3.0, "store": 0.5, "marketplace": 3.5},
             app_user=0.55,
-            app_sessions_per_month=2.5,
+            app_sessions_per_month=1.5,
             email_open=0.35,
             email_click=0.25,
             satisfaction_mean=3.6,
@@ -141,7 +141,7 @@ def default_personas() -> dict[str, PersonaParams]:
             uplift_weights={"persuadable": 0.45, "sleeping_dog": 0.05},
         ),
         "loyal_regular": PersonaParams(
-            share=0.14,
+            share=0.12,
             rate_mean=7.0,
             rate_shape=2.5,
             hazard_mean=0.2,
@@ -155,7 +155,7 @@ def default_personas() -> dict[str, PersonaParams]:
             category_weights={**cat, "grocery": 3.0, "home": 2.0, "books": 1.5},
             channel_weights={"web": 2.0, "app": 4.0, "store": 2.0, "marketplace": 0.5},
             app_user=0.75,
-            app_sessions_per_month=5.0,
+            app_sessions_per_month=3.0,
             email_open=0.45,
             email_click=0.3,
             satisfaction_mean=4.2,
@@ -166,7 +166,7 @@ def default_personas() -> dict[str, PersonaParams]:
             uplift_weights={"persuadable": 0.2, "sleeping_dog": 0.12},
         ),
         "big_spender": PersonaParams(
-            share=0.07,
+            share=0.06,
             rate_mean=4.0,
             rate_shape=2.0,
             hazard_mean=0.3,
@@ -180,7 +180,7 @@ def default_personas() -> dict[str, PersonaParams]:
             category_weights={**cat, "electronics": 3.0, "fashion": 2.5, "home": 2.0, "grocery": 0.3},
             channel_weights={"web": 3.0, "app": 2.0, "store": 3.0, "marketplace": 0.5},
             app_user=0.5,
-            app_sessions_per_month=3.0,
+            app_sessions_per_month=2.0,
             email_open=0.3,
             email_click=0.2,
             satisfaction_mean=3.9,
@@ -191,10 +191,10 @@ def default_personas() -> dict[str, PersonaParams]:
             uplift_weights={"persuadable": 0.25, "sleeping_dog": 0.1},
         ),
         "occasional": PersonaParams(
-            share=0.32,
-            rate_mean=1.8,
+            share=0.3,
+            rate_mean=1.5,
             rate_shape=1.5,
-            hazard_mean=0.5,
+            hazard_mean=0.7,
             hazard_shape=1.2,
             item_price_median=35.0,
             item_price_sigma=0.45,
@@ -205,7 +205,7 @@ def default_personas() -> dict[str, PersonaParams]:
             category_weights=cat,
             channel_weights={"web": 3.0, "app": 1.5, "store": 2.0, "marketplace": 1.5},
             app_user=0.25,
-            app_sessions_per_month=1.0,
+            app_sessions_per_month=0.6,
             email_open=0.2,
             email_click=0.12,
             satisfaction_mean=3.8,
@@ -216,10 +216,10 @@ def default_personas() -> dict[str, PersonaParams]:
             uplift_weights={"persuadable": 0.3, "sleeping_dog": 0.08},
         ),
         "one_timer": PersonaParams(
-            share=0.25,
-            rate_mean=1.2,
+            share=0.32,
+            rate_mean=1.0,
             rate_shape=1.0,
-            hazard_mean=3.0,
+            hazard_mean=4.0,
             hazard_shape=1.5,
             item_price_median=32.0,
             item_price_sigma=0.5,
@@ -230,7 +230,7 @@ def default_personas() -> dict[str, PersonaParams]:
             category_weights={**cat, "toys": 2.0, "electronics": 1.5},
             channel_weights={"web": 3.0, "app": 1.0, "store": 1.0, "marketplace": 2.5},
             app_user=0.1,
-            app_sessions_per_month=0.5,
+            app_sessions_per_month=0.3,
             email_open=0.12,
             email_click=0.05,
             satisfaction_mean=3.5,
@@ -380,7 +380,7 @@ class WorldParams(_Model):
     service: ServiceParams = Field(default_factory=ServiceParams)
     campaign: CampaignParams = Field(default_factory=CampaignParams)
     dirt: DirtParams = Field(default_factory=DirtParams)
-    name_pool: int = Field(default=4000, gt=10)
+    name_pool: int = Field(default=2000, gt=10)
     address_pool: int = Field(default=8000, gt=10)
 
     @model_validator(mode="after")

@@ -118,6 +118,7 @@ def _person_customers(
     birth = np.datetime64(start, "D") - (lat.age * 365.25).astype(np.int64).astype("timedelta64[D]")
     return {
         **ident,
+        "name_chars": pools.name_chars,
         "signup_date": _ts(np.floor(lat.t_signup), start).astype("datetime64[us]"),
         "country": np.full(n, params.locale_params.country, dtype=object),
         "birth_date": birth.astype("datetime64[us]"),
