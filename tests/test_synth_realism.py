@@ -41,7 +41,9 @@ def test_realism_metrics_on_a_tiny_frame():
         realism_metrics(tx.drop(columns="order_ts"))
 
 
-def test_default_world_sits_in_a_plausible_retail_range():
+def test_default_world_sits_in_a_plausible_retail_range(record_property):
+    """The comparison table is attached to the test report and shown on failure (benchmarks/realism_cdnow.py
+    prints it)."""
     results = {}
     if CDNOW.is_file():
         results["CDNOW"] = realism_metrics(
@@ -51,7 +53,8 @@ def test_default_world_sits_in_a_plausible_retail_range():
         w = generate_world(WorldParams(n_customers=8000, seed=1, locale=locale))
         purchases = w.orders[~w.orders["is_refund"]]
         results[locale] = realism_metrics(purchases, data_end=w.manifest["end"], window_weeks=65)
-    print("\n" + realism_table(results).round(3).to_string())  # the comparison table, shown with -s
+    table = realism_table(results).round(3).to_string()
+    record_property("realism_vs_cdnow", table)
     for locale in ("en_US", "zh_CN"):
         for key, (lo, hi) in RANGES.items():
             assert lo <= results[locale][key] <= hi, (
