@@ -442,7 +442,8 @@ class CustomerClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def predict(self, X: Any) -> NDArray[np.int64]:
         """Cluster id (0 = largest training cluster) of each row."""
-        return self.label_map_[self.pipeline_.predict(self._block(X))]
+        block = self._block(X)
+        return self.label_map_[self.pipeline_.predict(block)]
 
     def predict_proba(self, X: Any) -> NDArray[np.float64]:
         """Membership probabilities (gmm) or a one-hot of the nearest centre (kmeans), columns by cluster id."""

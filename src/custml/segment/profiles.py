@@ -101,10 +101,10 @@ def standardised_medians(
 
 
 def _labels(features: pd.DataFrame, labels: Any) -> pd.Series:
-    lab = pd.Series(np.asarray(labels), index=features.index, name="cluster")
-    if len(lab) != len(features):
-        raise SchemaError("features", None, f"has {len(features)} rows but {len(lab)} cluster labels")
-    return lab
+    arr = np.asarray(labels)
+    if arr.shape != (len(features),):
+        raise SchemaError("features", None, f"has {len(features)} rows but {arr.size} cluster labels")
+    return pd.Series(arr, index=features.index, name="cluster")
 
 
 def _profile_columns(features: pd.DataFrame, columns: Sequence[str] | None) -> list[str]:

@@ -351,11 +351,11 @@ def _require(features: pd.DataFrame, columns: Sequence[str]) -> None:
 def _numeric(features: pd.DataFrame, column: str) -> pd.Series:
     """Column as float (nullable ints/NA -> NaN), raising if it is not numeric."""
     col = features[column]
-    if not (pd.api.types.is_numeric_dtype(col) or col.isna().all()):
-        raise SchemaError(TABLE, column, f"must be numeric, got dtype {col.dtype}", n_rows=len(col))
-    return pd.Series(
-        pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan), index=col.index
-    )
+    num = col.astype(float) if pd.api.types.is_bool_dtype(col) else pd.to_numeric(col, errors="coerce")
+    bad = num.isna() & col.notna()
+    if bad.any():
+        raise SchemaError(TABLE, column, f"must be numeric (dtype {col.dtype})", n_rows=int(bad.sum()))
+    return pd.Series(np.asarray(num.to_numpy(dtype=float, na_value=np.nan)), index=col.index)
 
 
 def has_orders(features: pd.DataFrame, params: RfmParams | None = None) -> pd.Series:
