@@ -8,7 +8,7 @@ import pytest
 
 from custml.errors import SchemaError
 from custml.report import ReportParams, build_report_data, compute_kpis, sample_previous_scores, sample_scores
-from custml.report.build import SCORES_REQUIRED_COLUMNS, Category, Message, Money, Percent
+from custml.report.build import SCORES_REQUIRED_COLUMNS, Category, Count, Message, Money, Percent
 
 
 def tiny_scores() -> pd.DataFrame:
@@ -150,6 +150,20 @@ def test_highlights_name_the_segment_with_most_revenue_at_risk() -> None:
     top = next(m for m in data.highlights if m.key == "msg_top_risk_segment")
     assert top.params["segment"] == Category("At risk")
     assert top.params["value"] == Money(460.0)
+    keys = [m.key for m in data.highlights]
+    assert keys == [
+        "msg_high_risk",
+        "msg_top_risk_segment",
+        "msg_high_value_at_risk",
+        "msg_actions",
+        "msg_first_action",
+    ]
+    hv = data.highlights[2]
+    assert hv.params["n"] == Count(1) and hv.params["value"] == Money(
+        300.0
+    )  # only b2 is high value and >= 50%
+    first = data.highlights[-1]
+    assert first.params["action"] == Category("personal outreach") and first.params["value"] == Money(300.0)
 
 
 def test_missing_meta_sections_are_left_out_not_errors() -> None:

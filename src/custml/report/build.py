@@ -569,7 +569,9 @@ def _movement(scores: pd.DataFrame, previous: pd.DataFrame, threshold: float, n_
 
 
 # --- sentences -------------------------------------------------------------------------------------------------
-def _highlights(kpis: Kpis, segments: pd.DataFrame, actions: pd.DataFrame, threshold: float) -> list[Message]:
+def _highlights(
+    scores: pd.DataFrame, kpis: Kpis, segments: pd.DataFrame, actions: pd.DataFrame, threshold: float
+) -> list[Message]:
     out: list[Message] = []
     out.append(
         Message(
@@ -595,16 +597,17 @@ def _highlights(kpis: Kpis, segments: pd.DataFrame, actions: pd.DataFrame, thres
                 },
             )
         )
-    big = seg[seg["customers"] >= max(10, 0.02 * kpis.n_customers)]
-    if len(big):
-        worst = big.sort_values("churn_risk", ascending=False).iloc[0]
+    hv = scores[
+        (scores["churn_probability"] >= threshold) & (_category(scores["value_tier"]).str.lower() == "high")
+    ]
+    if len(hv):
         out.append(
             Message(
-                "msg_riskiest_segment",
+                "msg_high_value_at_risk",
                 {
-                    "segment": Category(str(worst["segment"])),
-                    "risk": Percent(float(worst["churn_risk"])),
-                    "n": Count(int(worst["customers"])),
+                    "n": Count(len(hv)),
+                    "threshold": Percent(threshold, 0),
+                    "value": Money(float(hv["revenue_at_risk"].sum())),
                 },
             )
         )
@@ -621,6 +624,17 @@ def _highlights(kpis: Kpis, segments: pd.DataFrame, actions: pd.DataFrame, thres
                         if kpis.revenue_at_risk > 0
                         else 0.0
                     ),
+                },
+            )
+        )
+        first = acts.iloc[0]  # actions are sorted by revenue at risk
+        out.append(
+            Message(
+                "msg_first_action",
+                {
+                    "action": Category(str(first["action"])),
+                    "n": Count(int(first["customers"])),
+                    "value": Money(float(first["revenue_at_risk"])),
                 },
             )
         )
@@ -816,7 +830,7 @@ def build_report_data(
         churn_horizon_days=horizon,
         high_risk_threshold=threshold,
         kpis=kpis,
-        highlights=tuple(_highlights(kpis, segments, actions, threshold)),
+        highlights=tuple(_highlights(scores, kpis, segments, actions, threshold)),
         segments=segments,
         lifecycle=lifecycle,
         value_risk=_value_risk(scores),

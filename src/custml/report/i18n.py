@@ -172,9 +172,10 @@ LABELS: dict[str, dict[str, str]] = {
         "expected to spend {value} in the next 12 months.",
         "msg_top_risk_segment": "The “{segment}” segment carries the most revenue at risk: {value} "
         "({share} of the total).",
-        "msg_riskiest_segment": "“{segment}” is the segment most likely to churn: on average {risk} "
-        "risk across {n} customers.",
-        "msg_actions": "The action list targets {n} customers holding {value} of revenue at risk ({share} of it).",
+        "msg_high_value_at_risk": "{n} high-value customers have a churn risk of {threshold} or more and hold "
+        "{value} of revenue at risk; they are listed by id in the action list.",
+        "msg_first_action": "Start with “{action}”: {n} customers, {value} of revenue at risk.",
+        "msg_actions": "The action list targets {n} customers holding {value} of revenue at risk ({share} of the total).",
         "msg_no_model_meta": "The scoring run did not record model quality.",
         "msg_lift": "The top 10% of customers by risk hold {capture} of the churners — {lift} as many as a "
         "random 10% would.",
@@ -340,7 +341,9 @@ LABELS: dict[str, dict[str, str]] = {
         "footer": "由 custml 根据假名化评分生成；报告不含姓名、电子邮件或电话号码。",
         "msg_high_risk": "{n} 位客户（{share}）的流失风险不低于 {threshold}；他们预计在未来 12 个月消费 {value}。",
         "msg_top_risk_segment": "“{segment}”分群的风险收入最多：{value}（占总额的 {share}）。",
-        "msg_riskiest_segment": "“{segment}”是最可能流失的分群：{n} 位客户的平均风险为 {risk}。",
+        "msg_high_value_at_risk": "{n} 位高价值客户的流失风险不低于 {threshold}，涉及风险收入 {value}；"
+        "行动清单中按编号列出了他们。",
+        "msg_first_action": "优先执行“{action}”：{n} 位客户，风险收入 {value}。",
         "msg_actions": "行动清单覆盖 {n} 位客户，涉及风险收入 {value}（占 {share}）。",
         "msg_no_model_meta": "本次评分未记录模型质量。",
         "msg_lift": "按风险排序的前 10% 客户包含了 {capture} 的流失客户——是随机选取 10% 的 {lift}。",

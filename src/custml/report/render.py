@@ -113,7 +113,7 @@ class _Fmt:
             return format_count(v)
         if kind == "money":
             return self.money_full(v)
-        if kind == "percent":
+        if kind in ("percent", "risk"):
             return format_percent(v)
         if kind == "category":
             return tv(v, self.lang)
@@ -124,7 +124,14 @@ class _Fmt:
         return str(v)
 
 
-_NUMERIC = {"count", "money", "percent", "float", "signed"}
+_NUMERIC = {"count", "money", "percent", "risk", "float", "signed"}
+
+
+def _risk_class(kind: str, v: Any) -> str:
+    """CSS class colouring a churn-risk cell by its band (see :data:`custml.report.build.RISK_BANDS`)."""
+    if kind != "risk" or not isinstance(v, int | float) or math.isnan(v):
+        return ""
+    return next((f"band-{key}" for key, lo, hi in RISK_BANDS if lo <= v < hi), "")
 
 
 def _table(
@@ -137,7 +144,12 @@ def _table(
     head = [{"text": t(label, fmt.lang), "num": kind in _NUMERIC} for _, label, kind in columns]
     rows = [
         [
-            {"text": fmt.cell(kind, rec[col]), "num": kind in _NUMERIC, "kind": kind}
+            {
+                "text": fmt.cell(kind, rec[col]),
+                "num": kind in _NUMERIC,
+                "kind": kind,
+                "cls": _risk_class(kind, rec[col]),
+            }
             for col, _, kind in columns
         ]
         for rec in df.to_dict("records")
@@ -247,7 +259,7 @@ def _segment_section(data: ReportData, fmt: _Fmt) -> dict[str, Any]:
             ("segment", "col_segment", "category"),
             ("customers", "col_customers", "count"),
             ("share_customers", "col_share_customers", "percent"),
-            ("churn_risk", "col_churn_risk", "percent"),
+            ("churn_risk", "col_churn_risk", "risk"),
             ("high_risk", "col_high_risk", "count"),
             ("expected_value_12m", "col_expected_value_12m", "money"),
             ("revenue_at_risk", "col_revenue_at_risk", "money"),
@@ -290,7 +302,7 @@ def _lifecycle_section(data: ReportData, fmt: _Fmt) -> dict[str, Any]:
             ("stage", "col_stage", "category"),
             ("customers", "col_customers", "count"),
             ("share_customers", "col_share_customers", "percent"),
-            ("churn_risk", "col_churn_risk", "percent"),
+            ("churn_risk", "col_churn_risk", "risk"),
             ("expected_value_12m", "col_expected_value_12m", "money"),
             ("revenue_at_risk", "col_revenue_at_risk", "money"),
         ],
@@ -456,7 +468,7 @@ def _action_section(data: ReportData, fmt: _Fmt) -> dict[str, Any]:
         [
             ("action", "col_action", "category"),
             ("customers", "col_customers", "count"),
-            ("churn_risk", "col_churn_risk", "percent"),
+            ("churn_risk", "col_churn_risk", "risk"),
             ("expected_value_12m", "col_expected_value_12m", "money"),
             ("revenue_at_risk", "col_revenue_at_risk", "money"),
         ],
@@ -488,7 +500,7 @@ def _action_section(data: ReportData, fmt: _Fmt) -> dict[str, Any]:
         [
             ("customer_id", "col_customer_id", "id"),
             ("rfm_segment", "col_segment", "category"),
-            ("churn_probability", "col_churn_probability", "percent"),
+            ("churn_probability", "col_churn_probability", "risk"),
             ("expected_value_12m", "col_expected_value_12m", "money"),
             ("revenue_at_risk", "col_revenue_at_risk", "money"),
             ("recommended_action", "col_action", "category"),
