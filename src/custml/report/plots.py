@@ -165,7 +165,7 @@ def plot_bars(
     ax.tick_params(axis="y", length=0)
     top = max(float(np.nanmax(v)) if len(v) else 0.0, reference or 0.0, 1e-9)
     ax.set_xlim(min(0.0, float(np.nanmin(v)) if len(v) else 0.0), top * 1.22)
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10], min_n_ticks=3))
     if percent_axis:
         ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     else:
@@ -413,7 +413,7 @@ def figure_to_svg(fig: Figure, *, id_prefix: str = "c", title: str | None = None
     with mpl.rc_context({"svg.fonttype": "none"}), warnings.catch_warnings():
         # Without a CJK font matplotlib only measures Chinese text approximately; the browser draws it.
         warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     svg = _SVG_HEAD.sub("", buf.getvalue(), count=1)
     svg = _METADATA.sub("", svg)
     svg = _ID_ATTR.sub(lambda m: f"{m.group(1)}{id_prefix}-{m.group(2)}", svg)
