@@ -448,3 +448,12 @@ def test_scores_meta_has_contract_keys_and_json_safe_drift() -> None:
     assert meta["rows_in"] == meta["rows_scored"] + meta["rows_quarantined"]
     assert meta["drift"][0] == {"feature": "x", "psi": None, "status": "drift"}
     json.dumps(meta, allow_nan=False)
+
+
+def test_expected_value_scales_with_the_currency() -> None:
+    feats = _btyd_features()
+    scaled = feats.assign(btyd_monetary=feats["btyd_monetary"] * 8)
+    base = expected_value_12m(feats)["expected_value_12m"].to_numpy()
+    np.testing.assert_allclose(
+        expected_value_12m(scaled)["expected_value_12m"].to_numpy(), base * 8, rtol=1e-4
+    )

@@ -94,6 +94,14 @@ def _stamp(ts: pd.Timestamp) -> str:
     return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.strftime("%Y-%m-%dT%H%M%S")
 
 
+def _configure_tracking(paths: ProjectPaths) -> str:
+    """Point MLflow at this project's store (``$MLFLOW_TRACKING_URI`` or SQLite in the project root)."""
+    from custml import tracking
+    from custml.config import tracking_uri
+
+    return tracking.configure(tracking_uri(paths))
+
+
 def _say(progress: Progress | None, message: str) -> None:
     logger.info(message)
     if progress is not None:
@@ -134,19 +142,21 @@ def run_generate(
     *,
     seed: int = 0,
     dirty: float = 0.02,
+    locale: str = "en_US",
     root: Path | str | None = None,
     out_dir: Path | str | None = None,
     params: Any = None,
 ) -> Path:
     """Generate a synthetic world and write it to ``out_dir`` (default ``data/raw``); return the folder.
 
-    ``params`` (a :class:`custml.synth.WorldParams`) overrides ``n_customers``, ``seed`` and ``dirty``.
+    ``params`` (a :class:`custml.synth.WorldParams`) overrides ``n_customers``, ``seed``, ``dirty`` and
+    ``locale``.
     """
     from custml.synth import WorldParams, generate_world, write_world
 
     paths = _paths(root)
     out = Path(out_dir) if out_dir is not None else paths.raw
-    params = params or WorldParams(n_customers=n_customers, seed=seed, dirty=dirty)
+    params = params or WorldParams(n_customers=n_customers, seed=seed, dirty=dirty, locale=locale)
     world = generate_world(params)
     write_world(world, out)
     logger.info(
@@ -271,6 +281,7 @@ def run_segment(
         if track and result.profiles is not None and result.k_curve is not None:
             from custml import tracking
 
+            _configure_tracking(paths)
             try:
                 tracking.log_segmentation_run(
                     result.params(params), result.k_curve, result.profiles, result.clusterer, result.metrics
@@ -393,9 +404,11 @@ def run_train(
     result = train_model(training, task, params)
     if not register:
         return TrainOutcome(task, "", {}, result, round(time.perf_counter() - t0, 3))
+    paths = _paths(root)
+    _configure_tracking(paths)
     run_id = tracking.log_training_run(result, {"data_end": end.isoformat()}, run_name=run_name)
     reference = drift_reference(_drift_sample(training, params.seed))
-    _store_drift_reference(run_id, reference, _paths(root))
+    _store_drift_reference(run_id, reference, paths)
     decision = tracking.register_and_gate(run_id, metric=params.gate.metric, margin=params.gate.margin)
     return TrainOutcome(task, run_id, decision, result, round(time.perf_counter() - t0, 3))
 
@@ -700,6 +713,7 @@ def run_score(
         features = run_features(as_of, root=root, tables=clean.tables, engine=engine, write=False)
     _say(say, f"loading {churn_model} and {repurchase_model}")
     with _timed(timings, "load_models_s"):
+        _configure_tracking(paths)
         churn, churn_cm, churn_info = load_scoring_model(churn_model)
         repurchase, rep_cm, rep_info = load_scoring_model(repurchase_model)
     _say(say, "drift, segments, clusters and expected value")
@@ -851,6 +865,7 @@ def run_demo(
     progress: bool = True,
     *,
     dirty: float = 0.02,
+    locale: str = "en_US",
     n_train_cutoffs: int = 4,
     train_overrides: Mapping[str, Any] | None = None,
     segment_params: SegmentationRunParams | None = None,
@@ -866,18 +881,16 @@ def run_demo(
     ``train_overrides`` are extra :class:`custml.models.params.TrainParams` fields for both models and
     ``segment_params`` replaces the segmentation defaults (tests use both to run small and fast).
     """
-    from custml import tracking
-    from custml.config import tracking_uri
     from custml.models.params import TrainParams
     from custml.scoring.score import scores_summary
 
     paths = _paths(root)
-    uri = tracking.configure(tracking_uri(paths))
+    uri = _configure_tracking(paths)
     timings: dict[str, float] = {}
 
     _say(say, f"1/7 generating a synthetic world of {n_customers:,} customers")
     with _timed(timings, "generate_s"):
-        raw_dir = run_generate(n_customers, seed=seed, dirty=dirty, root=root)
+        raw_dir = run_generate(n_customers, seed=seed, dirty=dirty, locale=locale, root=root)
     as_of = default_as_of(raw_dir)
     raw = read_raw(raw_dir)
     _say(say, f"2/7 cleaning: validation, quarantine, de-duplication, pseudonyms (as of {as_of.date()})")

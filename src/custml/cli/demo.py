@@ -1,51 +1,89 @@
-"""CLI: ``custml demo`` runs the pipeline on a generated world (for now: generates it and summarises)."""
+"""CLI: ``custml demo`` runs the main job end to end on embedded defaults (see :func:`custml.workflows.run_demo`).
+
+generate a synthetic world -> clean -> features -> segment -> train churn and repurchase (registry, champion
+gate) -> score -> report, all under the project folder, with MLflow on SQLite there.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 __all__ = ["register"]
 
 
+def demo(
+    customers: Annotated[
+        int, typer.Option("--customers", "-n", min=100, help="Number of real persons.")
+    ] = 50_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the world and the models.")] = 42,
+    dirty: Annotated[
+        float, typer.Option("--dirty", min=0.0, max=0.5, help="Dirt rate of the raw data (0: clean).")
+    ] = 0.02,
+    locale: Annotated[str, typer.Option("--locale", help="en_US or zh_CN.")] = "en_US",
+    root: Annotated[
+        Path | None, typer.Option("--root", help="Project folder to write into (default: this project).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Run the whole pipeline on a generated world and print where the report is."""
+    import time
+    from contextlib import nullcontext
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from custml.config import get_paths
+    from custml.workflows import run_demo
+
+    console = Console()
+    t0 = time.perf_counter()
+
+    def say(message: str) -> None:
+        console.print(f"[bold cyan]{message}[/]  [dim]({time.perf_counter() - t0:.0f} s)[/]", highlight=False)
+
+    with console.status("working...", spinner="dots") if quiet else nullcontext():
+        result = run_demo(
+            customers, seed=seed, root=root, progress=not quiet, dirty=dirty, locale=locale, say=say
+        )
+
+    steps = Table(title="custml demo", show_header=True)
+    steps.add_column("step")
+    steps.add_column("seconds", justify="right")
+    for key, seconds in result.timings.items():
+        steps.add_row(key.removesuffix("_s").replace("_", " "), f"{seconds:.1f}")
+    steps.add_row("[bold]total[/]", f"[bold]{time.perf_counter() - t0:.1f}[/]")
+    console.print(steps)
+
+    summary = result.summary
+    console.print(
+        f"scored {summary['customers']:,} customers as of {result.as_of.date()}: expected 12-month value "
+        f"{summary['expected_value_12m']:,.0f}, revenue at risk {summary['revenue_at_risk']:,.0f}"
+    )
+    for task, decision in result.gate.items():
+        verdict = "champion" if decision.get("promoted") else "challenger (champion kept)"
+        console.print(
+            f"{task} model: {decision.get('name')} v{decision.get('version')} -> {verdict}; "
+            f"{decision.get('metric')} {float(decision.get('challenger_score') or float('nan')):.3f}"
+        )
+    paths = get_paths(result.root)
+    console.print()
+    console.print(f"[bold]report[/]: {result.report_path}")
+    console.print(f"scores: {result.scores_path}")
+    console.print(
+        "MLflow UI: [bold]make mlflow-ui[/]  (or: mlflow ui --backend-store-uri "
+        f"sqlite:///{paths.mlflow_db} --host 127.0.0.1 --port 5000)",
+        highlight=False,
+    )
+    console.print(
+        f"JupyterLab: [bold]make lab[/]  (or: MLFLOW_TRACKING_URI={result.tracking_uri} jupyter lab "
+        f"--notebook-dir={paths.notebooks})",
+        highlight=False,
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add ``demo`` to ``app``."""
-
-    @app.command()
-    def demo(
-        customers: int = typer.Option(50_000, "--customers", "-n", min=1, help="Number of real persons."),
-        seed: int = typer.Option(42, "--seed", help="Random seed."),
-        locale: str = typer.Option("en_US", "--locale", help="en_US or zh_CN."),
-        dirty: float = typer.Option(0.05, "--dirty", min=0.0, max=0.5, help="Dirt rate of the raw data."),
-    ) -> None:
-        """Generate a demo world into data/raw and print a short summary."""
-        import time
-
-        from rich.console import Console
-        from rich.table import Table
-
-        from custml.config import get_paths
-        from custml.synth import WorldParams, generate_world, write_world
-
-        paths = get_paths().ensure()
-        console = Console()
-        t0 = time.perf_counter()
-        params = WorldParams(n_customers=customers, seed=seed, locale=locale, dirty=dirty)  # type: ignore[arg-type]
-        world = generate_world(params)
-        write_world(world, paths.raw)
-        truth = world.truth["customers"]
-        table = Table(title=f"Demo world: {customers:,} persons ({locale}) in {paths.raw}")
-        table.add_column("persona")
-        table.add_column("persons", justify="right")
-        table.add_column("purchases / person", justify="right")
-        table.add_column("dropped out by end", justify="right")
-        for name, g in truth.groupby("persona", sort=True):
-            table.add_row(
-                str(name),
-                f"{len(g):,}",
-                f"{g['n_purchases'].mean():.1f}",
-                f"{(~g['alive_at_end']).mean():.0%}",
-            )
-        console.print(table)
-        counts = ", ".join(f"{k} {v:,}" for k, v in world.manifest["row_counts"].items())
-        console.print(f"rows: {counts}")
-        console.print(f"generated in {time.perf_counter() - t0:.1f} s")
+    app.command("demo")(demo)

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from custml.errors import SchemaError
+from custml.errors import ConfigError, SchemaError
 from custml.scoring.actions import DEFAULT_ACTION_TABLE, ActionTable, match_action_rules
 
 __all__ = [
@@ -75,6 +75,8 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "repurchase_model_version",
     "scored_at",
 )
+# Weeks per month in the CLV sum (the lifetimes convention, as custml.models.btyd uses).
+_WEEKS_PER_MONTH = 4.345
 _BTYD = ("btyd_frequency", "btyd_recency_days", "btyd_T_days", "btyd_monetary")
 
 Direction = Literal["up", "down"]
@@ -113,7 +115,7 @@ class ClvParams(_Params):
 
     horizon_months: int = Field(12, ge=1)
     monthly_discount_rate: float = Field(0.01, ge=0)
-    penalizer_coef: float = Field(0.001, ge=0)
+    penalizer_coef: float = Field(0.0, ge=0)
 
 
 class ScoreParams(_Params):
@@ -177,29 +179,36 @@ def expected_value_12m(features: pd.DataFrame, params: ClvParams | None = None) 
             "fewer than two customers with a repeat purchase: cannot fit the expected-value model",
             int(repeat.sum()),
         )
+    # Weeks keep the rate parameters near 1 (as the hybrid model features do); spend is fitted in units of
+    # the median repeat spend so that neither fit depends on the currency's scale.
+    t_x, big_t = t_x / 7.0, big_t / 7.0
+    scale = float(np.median(m[repeat]))
     bgf = BetaGeoFitter(penalizer_coef=params.penalizer_coef).fit(x[buyer], t_x[buyer], big_t[buyer])
-    ggf = GammaGammaFitter(penalizer_coef=params.penalizer_coef).fit(x[repeat], m[repeat])
-    # A repeat buyer whose mean repeat value is not positive (refunds) is valued at the population mean spend.
     x_spend = np.where(repeat, x, 0.0)
-    m_spend = np.where(repeat, m, 0.0)
-    value = np.asarray(
-        ggf.customer_lifetime_value(
-            bgf,
-            x_spend,
-            t_x,
-            big_t,
-            m_spend,
-            time=params.horizon_months,
-            discount_rate=params.monthly_discount_rate,
-            freq="D",
-        ),
-        dtype=float,
-    )
+    m_spend = np.where(repeat, m / scale, 0.0)
+    try:
+        ggf = GammaGammaFitter(penalizer_coef=params.penalizer_coef).fit(x[repeat], m_spend[repeat])
+        spend = np.asarray(ggf.conditional_expected_average_profit(x_spend, m_spend), dtype=float) * scale
+        spend_model = ggf.params_
+    except ConfigError as exc:  # q <= 1: the population mean spend is infinite under the model
+        logger.warning("Gamma-Gamma unusable (%s): spend = own mean repeat spend, else the median", exc)
+        spend = np.where(repeat, m, scale)
+        spend_model = {"fallback": "own mean repeat spend"}
+    # A repeat buyer whose mean repeat value is not positive (refunds) is valued at the population mean spend.
+    value = np.zeros(len(x))
+    previous = np.zeros(len(x))
+    for month in range(1, params.horizon_months + 1):
+        cumulative = np.asarray(
+            bgf.conditional_expected_number_of_purchases_up_to_time(month * _WEEKS_PER_MONTH, x, t_x, big_t),
+            dtype=float,
+        )
+        value += spend * (cumulative - previous) / (1.0 + params.monthly_discount_rate) ** month
+        previous = cumulative
     value = np.where(buyer, np.maximum(value, 0.0), 0.0)
     logger.info(
         "expected value: BG/NBD %s, Gamma-Gamma %s on %d buyers (%d repeat)",
         bgf.params_,
-        ggf.params_,
+        spend_model,
         int(buyer.sum()),
         int(repeat.sum()),
     )

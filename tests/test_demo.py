@@ -1,0 +1,190 @@
+"""End to end at small scale: the demo pipeline, `custml score` (reproducible, crash-safe, drift) and a PII scan.
+
+One small project (2,000 persons, light training settings) is built per module in a temporary CUSTML_HOME with
+MLflow on a temporary SQLite store; the tests read its outputs and re-score it through the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scoring_project import project_env, small_project
+
+from custml.cli import main
+from custml.cli.score import EXIT_DRIFT
+from custml.io import read_json, read_table, write_table
+from custml.privacy import scan_for_pii
+from custml.scoring import SCORE_COLUMNS
+
+pytestmark = pytest.mark.slow
+
+AS_OF = "2026-01-01"
+FIXED = "2026-01-02T03:04:05"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("custml-demo")
+    with project_env(root):
+        result = small_project(root)
+        yield root, result
+
+
+def test_demo_writes_every_stage(project) -> None:
+    root, result = project
+    assert result.as_of == pd.Timestamp(AS_OF)
+    for rel in (
+        "data/raw/customers.parquet",
+        "data/interim/orders.parquet",
+        "data/interim/quality_report.json",
+        f"data/processed/features_{AS_OF}.parquet",
+        f"data/processed/segments_{AS_OF}.parquet",
+        "models/segmentation.joblib",
+        "mlflow.db",
+    ):
+        assert (root / rel).is_file(), rel
+    assert result.scores_path == root / "data" / "scores" / f"scores_{AS_OF}.parquet"
+    assert result.report_path.is_file() and result.report_path.suffix == ".html"
+    assert "<html" in result.report_path.read_text(encoding="utf-8")[:2000].lower()
+    for task in ("churn", "repurchase"):
+        assert result.gate[task]["promoted"] is True  # first model of a fresh registry becomes champion
+    assert set(result.timings) >= {"generate_s", "clean_s", "train_churn_s", "score_s", "report_s"}
+
+
+def test_scores_follow_the_contract(project) -> None:
+    root, result = project
+    scores = read_table(result.scores_path)
+    assert tuple(scores.columns) == SCORE_COLUMNS
+    assert scores["customer_id"].is_unique
+    assert scores["customer_id"].str.fullmatch(r"[0-9a-f]{16}").all()  # pseudonyms, never raw ids
+    for col in ("churn_probability", "repurchase_probability"):
+        assert scores[col].between(0, 1).all()
+    np.testing.assert_allclose(
+        scores["revenue_at_risk"], scores["churn_probability"] * scores["expected_value_12m"]
+    )
+    assert scores["recommended_action"].notna().all()
+    assert scores["cluster_name"].notna().all()
+    assert scores["churn_model_name"].eq("custml-churn").all() and scores["churn_model_version"].eq("1").all()
+    # Reasons exactly for the actions whose rule asks for them.
+    explained = scores["recommended_action"].isin(
+        ["personal outreach", "retention offer", "onboarding offer", "win-back offer"]
+    )
+    assert scores.loc[explained, "reason_1"].notna().mean() > 0.95
+    assert scores.loc[~explained, "reason_1"].isna().all()
+
+
+def test_meta_sidecar_counts_reconcile(project) -> None:
+    root, result = project
+    meta = read_json(result.scores_path.with_suffix(".meta.json"))
+    raw = read_table(root / "data" / "raw" / "customers.parquet")
+    assert meta["rows_in"] == len(raw)
+    assert meta["rows_in"] == meta["rows_scored"] + meta["rows_quarantined"]
+    assert meta["rows_quarantined"] == sum(meta["rows_not_scored"].values())
+    assert meta["quality"]["duplicates_merged"] == meta["rows_not_scored"]["merged_duplicates"]
+    for task in ("churn", "repurchase"):
+        model = meta["models"][task]
+        assert {"name", "version", "metrics", "calibration", "top_drivers"} <= set(model)
+        assert 0.5 < model["metrics"]["roc_auc"] <= 1
+    assert meta["drift"] and {"feature", "psi", "status", "model"} <= set(meta["drift"][0])
+
+
+def test_nothing_the_demo_writes_holds_personal_data(project) -> None:
+    root, _ = project
+    customers_raw = read_table(root / "data" / "raw" / "customers.parquet")
+    written = [p for p in root.iterdir() if p.name != "data"]
+    written += [p for p in (root / "data").iterdir() if p.name not in {"raw", "private"}]
+    result = scan_for_pii(written, customers_raw)
+    assert result.files_scanned > 10
+    found = result.findings
+    # No customer's name, e-mail or phone anywhere; generic phone/e-mail-like patterns only inside binary
+    # files (digits in a pickled model or the SQLite store), never in tables, JSON, HTML or text.
+    binary = found["file"].str.endswith((".pkl", ".joblib", ".db", ".ubj"))
+    real = found[found["kind"].isin(["name", "email", "phone"]) | ~binary]
+    assert real.empty, real.to_string()
+
+
+def _score(root: Path, out: Path, *extra: str, data: Path | None = None) -> int:
+    args = ["score", "--data", str(data or root / "data" / "raw"), "--as-of", AS_OF, "--out", str(out)]
+    return main([*args, "--allow-demo-key", "--quiet", *extra])
+
+
+def test_rerun_with_same_inputs_gives_the_same_bytes(project, tmp_path: Path) -> None:
+    root, _ = project
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    assert _score(root, a, "--scored-at", FIXED, "--csv") == 0
+    assert _score(root, b, "--scored-at", FIXED) == 0
+    assert a.read_bytes() == b.read_bytes()
+    assert a.with_suffix(".csv").is_file()
+    meta_a, meta_b = read_json(a.with_suffix(".meta.json")), read_json(b.with_suffix(".meta.json"))
+    assert meta_a == meta_b and meta_a["scored_at"] == FIXED
+    scores = read_table(a)
+    assert (scores["scored_at"] == pd.Timestamp(FIXED)).all()
+
+
+def test_killed_scoring_run_leaves_the_previous_file_intact(project, tmp_path: Path) -> None:
+    root, _ = project
+    out = tmp_path / "scores.parquet"
+    assert _score(root, out, "--scored-at", FIXED) == 0
+    before = out.read_bytes()
+    # A second run is killed (SIGKILL) in the middle of writing the parquet file.
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        import pyarrow.parquet as pq
+        import custml.io
+
+        def dying_write(table, where, **kw):
+            with open(where, "wb") as fh:
+                fh.write(b"PAR1 half a file")
+                fh.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        custml.io.pq.write_table = dying_write
+        from custml.cli import main
+        main(["score", "--data", {str(root / "data" / "raw")!r}, "--as-of", "{AS_OF}", "--out", {str(out)!r},
+              "--allow-demo-key", "--quiet"])
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    assert out.read_bytes() == before
+    assert len(read_table(out)) > 0
+
+
+def test_shifted_input_triggers_drift_and_the_exit_code(project, tmp_path: Path) -> None:
+    root, _ = project
+    shifted = tmp_path / "raw"
+    shifted.mkdir()
+    for f in (root / "data" / "raw").glob("*.parquet"):
+        table = read_table(f)
+        if f.stem == "orders":
+            for col in ("net_amount", "gross_amount", "discount_amount"):
+                if col in table.columns:
+                    table[col] = pd.to_numeric(table[col], errors="coerce") * 8  # prices in another currency
+        write_table(table, shifted / f.name)
+    out = tmp_path / "shifted.parquet"
+    assert _score(root, out, "--fail-on-drift", data=shifted) == EXIT_DRIFT
+    meta = read_json(out.with_suffix(".meta.json"))  # written before exiting
+    drifted = {d["feature"] for d in meta["drift"] if d["status"] == "drift"}
+    assert {"monetary_total", "revenue_365d"} & drifted
+    # Without the flag the same input scores with a warning and exit status 0.
+    assert _score(root, tmp_path / "warn.parquet", data=shifted) == 0
+
+
+def test_any_model_uri_can_be_used(project, tmp_path: Path) -> None:
+    root, result = project
+    run_id = result.gate["churn"]["run_id"]
+    out = tmp_path / "runs.parquet"
+    assert _score(root, out, "--churn-model", f"runs:/{run_id}/model", "--reasons", "none") == 0
+    scores = read_table(out)
+    assert scores["churn_model_version"].eq("").all() and scores["churn_model_name"].eq("model").all()
+    assert scores["reason_1"].isna().all()
+    meta = json.loads(out.with_suffix(".meta.json").read_text())
+    assert meta["reason_policy"] == "none"
