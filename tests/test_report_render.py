@@ -166,6 +166,14 @@ def test_label_dictionaries_have_the_same_keys_and_placeholders() -> None:
     assert set(VALUES["en"]) <= set(VALUES["zh"])
 
 
+def test_every_quarantine_reason_has_plain_words_in_both_languages() -> None:
+    from custml.quality.validate import REASONS
+
+    for reason in REASONS:
+        assert reason in VALUES["en"] and reason in VALUES["zh"], reason
+        assert "_" not in tv(reason, "en")
+
+
 def test_render_is_deterministic_and_rejects_unknown_language(sample) -> None:
     scores, meta, _ = sample
     data = build_report_data(scores, meta)

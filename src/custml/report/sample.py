@@ -226,12 +226,13 @@ def sample_scores(
         "interactions": int(rng.integers(20, 80)),
         "customers": 7,
     }
+    # reason codes of custml.quality
     by_reason = {
-        "malformed_timestamp": by_table["orders"] // 2 + by_table["interactions"] // 2,
+        "unparseable_timestamp": by_table["orders"] // 2 + by_table["interactions"] // 2,
         "future_timestamp": by_table["orders"] // 4 + 3,
-        "duplicate_key": by_table["orders"] - by_table["orders"] // 2 - by_table["orders"] // 4 - 3,
-        "negative_amount": by_table["interactions"] - by_table["interactions"] // 2,
-        "invalid_email": by_table["customers"],
+        "exact_duplicate_row": by_table["orders"] - by_table["orders"] // 2 - by_table["orders"] // 4 - 3,
+        "unknown_customer": by_table["interactions"] - by_table["interactions"] // 2,
+        "null_required": by_table["customers"],
     }
     quarantined = sum(by_table.values())
     meta: dict[str, Any] = {
