@@ -86,7 +86,7 @@ class DedupParams(BaseModel):
             "(2 * rate / (n - 1)), since u is measured on random pairs."
         ),
     )
-    max_block_size: int = Field(60, ge=2, description="Blocks with more records than this are skipped.")
+    max_block_size: int = Field(25, ge=2, description="Blocks with more records than this are skipped.")
     n_random_pairs: int = Field(
         200_000, ge=1000, description="Random pairs used to estimate u probabilities."
     )
@@ -168,7 +168,7 @@ def _block_pairs(key: pd.Series, max_block_size: int) -> tuple[np.ndarray, int]:
     return pairs, int(too_big.sum())
 
 
-def candidate_pairs(prepared: pd.DataFrame, max_block_size: int = 60) -> tuple[np.ndarray, dict[str, int]]:
+def candidate_pairs(prepared: pd.DataFrame, max_block_size: int = 25) -> tuple[np.ndarray, dict[str, int]]:
     """Union of the pairs sharing any blocking key, as sorted unique (i, j) positions, with per-key counts."""
     p = prepared
     keys = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,13 @@ def _str_or_none(v: object) -> str | None:
     return str(v)
 
 
+def _apply_unique(values: pd.Series, func: Callable[[str], str | None]) -> pd.Series:
+    """``func`` applied once per distinct non-null value (names and addresses repeat a lot); nulls stay null."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    mapped = np.array([func(str(u)) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=values.index, name=values.name, dtype="str")
+
+
 def normalise_email(emails: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Lower-cased, NFKC-normalised, whitespace-free e-mails; invalid ones become null.
 
@@ -58,17 +66,14 @@ def normalise_email(emails: pd.Series) -> tuple[pd.Series, np.ndarray]:
     (['ann.lee@example.com', nan, nan], [False, True, False])
     """
     present = emails.notna().to_numpy()
-    out = np.full(len(emails), None, dtype=object)
-    for i, v in enumerate(emails.to_numpy(dtype=object)):
-        s = _str_or_none(v)
-        if s is None:
-            continue
-        s = "".join(unicodedata.normalize("NFKC", s).split()).lower()
-        if _EMAIL_OK.match(s) and ".." not in s:
-            out[i] = s
-    result = pd.Series(out, index=emails.index, name=emails.name, dtype="str")
+    result = _apply_unique(emails, _one_email)
     invalid = present & result.isna().to_numpy()
     return result, invalid
+
+
+def _one_email(s: str) -> str | None:
+    s = "".join(unicodedata.normalize("NFKC", s).split()).lower()
+    return s if _EMAIL_OK.match(s) and ".." not in s else None
 
 
 def email_match_key(emails: pd.Series) -> pd.Series:
@@ -81,18 +86,18 @@ def email_match_key(emails: pd.Series) -> pd.Series:
     >>> email_match_key(pd.Series(["a.nn+shop@gmail.com", "ann@x.org", None])).tolist()
     ['ann@gmail.com', 'ann@x.org', nan]
     """
-    out = np.full(len(emails), None, dtype=object)
-    for i, v in enumerate(emails.to_numpy(dtype=object)):
-        s = _str_or_none(v)
-        if s is None or "@" not in s:
-            continue
-        local, _, domain = s.lower().rpartition("@")
-        local = local.split("+", 1)[0]
-        if domain in _GMAIL_LIKE:
-            domain = "gmail.com"
-            local = local.replace(".", "")
-        out[i] = f"{local}@{domain}"
-    return pd.Series(out, index=emails.index, name=emails.name, dtype="str")
+    return _apply_unique(emails, _one_mailbox)
+
+
+def _one_mailbox(s: str) -> str | None:
+    if "@" not in s:
+        return None
+    local, _, domain = s.lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in _GMAIL_LIKE:
+        domain = "gmail.com"
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
 
 
 def normalise_phone(
@@ -163,19 +168,18 @@ def normalise_name(names: pd.Series) -> pd.Series:
     >>> normalise_name(pd.Series(["  ANNA   de la CRUZ ", "王　伟", "Ian McDonald", "  "])).tolist()
     ['Anna De La Cruz', '王伟', 'Ian McDonald', nan]
     """
-    out = np.full(len(names), None, dtype=object)
-    for i, v in enumerate(names.to_numpy(dtype=object)):
-        s = _str_or_none(v)
-        if s is None:
-            continue
-        s = unicodedata.normalize("NFKC", s)
-        # Zero-width and other invisible format characters are typing accidents, not part of a name.
-        s = "".join(ch for ch in s if unicodedata.category(ch) not in ("Cf", "Cc") or ch.isspace())
-        tokens = s.split()
-        if tokens:
-            # Chinese names are written without spaces: a space between two CJK characters is a typo.
-            out[i] = _CJK_GAP.sub("", " ".join(_case_token(t) for t in tokens))
-    return pd.Series(out, index=names.index, name=names.name, dtype="str")
+    return _apply_unique(names, _one_name)
+
+
+def _one_name(s: str) -> str | None:
+    s = unicodedata.normalize("NFKC", s)
+    # Zero-width and other invisible format characters are typing accidents, not part of a name.
+    s = "".join(ch for ch in s if unicodedata.category(ch) not in ("Cf", "Cc") or ch.isspace())
+    tokens = s.split()
+    if not tokens:
+        return None
+    # Chinese names are written without spaces: a space between two CJK characters is a typo.
+    return _CJK_GAP.sub("", " ".join(_case_token(t) for t in tokens))
 
 
 def fold_text(values: pd.Series) -> pd.Series:
@@ -186,16 +190,13 @@ def fold_text(values: pd.Series) -> pd.Series:
     >>> fold_text(pd.Series(["José  O'Neil", "王伟"])).tolist()
     ['jose oneil', '王伟']
     """
-    out = np.full(len(values), None, dtype=object)
-    for i, v in enumerate(values.to_numpy(dtype=object)):
-        s = _str_or_none(v)
-        if s is None:
-            continue
-        s = "".join(ch for ch in unicodedata.normalize("NFKD", s) if not unicodedata.combining(ch))
-        s = "".join(ch for ch in s.casefold() if ch.isalnum() or ch.isspace())
-        s = " ".join(s.split())
-        out[i] = s or None
-    return pd.Series(out, index=values.index, name=values.name, dtype="str")
+    return _apply_unique(values, _one_fold)
+
+
+def _one_fold(s: str) -> str | None:
+    s = "".join(ch for ch in unicodedata.normalize("NFKD", s) if not unicodedata.combining(ch))
+    s = "".join(ch for ch in s.casefold() if ch.isalnum() or ch.isspace())
+    return " ".join(s.split()) or None
 
 
 @dataclass(frozen=True)
