@@ -44,24 +44,23 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Behavioural features that separate customers in ways a marketer can act on (value, frequency, recency,
-# cadence, discount use, basket breadth, channel, service). Columns absent from the frame are dropped.
+# Stable behavioural traits: how often, how much per order, basket volume, app and e-mail engagement. Position in
+# the lifecycle (recency, tenure) is deliberately left out: the rule-based lifecycle stages cover it, and on the
+# synthetic world these six features recover the latent personas best (see docs/segmentation.md).
 DEFAULT_CLUSTER_FEATURES: tuple[str, ...] = (
-    "recency_days",
     "frequency_orders",
     "monetary_mean",
-    "revenue_365d",
-    "orders_365d",
-    "tenure_days",
-    "gap_mean_days",
-    "discount_share_365d",
-    "category_entropy",
+    "items_365d",
     "share_channel_app",
-    "share_channel_store",
-    "complaints_365d",
-    "email_open_rate_90d",
-    "app_sessions_90d",
+    "app_sessions_365d",
+    "email_open_rate_365d",
 )
+# When a default feature is absent, the first present alternative stands in for it.
+_FALLBACKS: dict[str, tuple[str, ...]] = {
+    "items_365d": ("orders_365d",),
+    "app_sessions_365d": ("app_sessions_90d", "app_sessions_30d"),
+    "email_open_rate_365d": ("email_open_rate_90d", "email_open_rate_30d"),
+}
 
 _HIGHER_IS_BETTER = {"silhouette": True, "calinski_harabasz": True, "davies_bouldin": False, "bic": False}
 
@@ -157,7 +156,11 @@ def _model(method: str, k: int, random_state: int | None, n_init: int, n_rows: i
 
 def _select_columns(X: pd.DataFrame, features: Sequence[str] | None) -> list[str]:
     if features is None:
-        cols = [c for c in DEFAULT_CLUSTER_FEATURES if c in X.columns]
+        cols = []
+        for name in DEFAULT_CLUSTER_FEATURES:
+            found = [c for c in (name, *_FALLBACKS.get(name, ())) if c in X.columns]
+            if found and found[0] not in cols:
+                cols.append(found[0])
         if not cols:
             raise SchemaError("features", None, "none of the default clustering features is present")
         return cols
@@ -250,7 +253,7 @@ def _k_values(k_range: tuple[int, int]) -> list[int]:
 
 def select_k(
     X: pd.DataFrame,
-    k_range: tuple[int, int] = (2, 10),
+    k_range: tuple[int, int] = (4, 8),
     *,
     method: Literal["kmeans", "gmm"] = "kmeans",
     features: Sequence[str] | None = None,
@@ -306,11 +309,13 @@ class CustomerClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     method : {"kmeans", "gmm"}
         Clustering model. KMeans switches to MiniBatchKMeans when the fit sample exceeds 200,000 rows.
     features : sequence of str, optional
-        Columns to cluster on (default: those of :data:`DEFAULT_CLUSTER_FEATURES` present in ``X``).
+        Columns to cluster on (default: :data:`DEFAULT_CLUSTER_FEATURES`; an absent one is replaced by its
+        shorter-window variant, e.g. ``app_sessions_90d``, or dropped).
     n_clusters : int, optional
         Fixed number of clusters; when None, k is chosen over ``k_range`` by ``selection_metric``.
     k_range : (int, int)
-        Inclusive range of k tried when ``n_clusters`` is None.
+        Inclusive range of k tried when ``n_clusters`` is None. The default 4..8 keeps to a number of groups
+        a marketing team can act on (silhouette alone tends to prefer 2 on customer data).
     selection_metric : str, optional
         ``"silhouette"``, ``"calinski_harabasz"``, ``"davies_bouldin"`` or ``"bic"`` (gmm only); default
         silhouette for kmeans and BIC for gmm.
@@ -352,7 +357,7 @@ class CustomerClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         method: Literal["kmeans", "gmm"] = "kmeans",
         features: Sequence[str] | None = None,
         n_clusters: int | None = None,
-        k_range: tuple[int, int] = (2, 10),
+        k_range: tuple[int, int] = (4, 8),
         selection_metric: str | None = None,
         skew_threshold: float = 1.0,
         selection_sample_size: int | None = 20_000,

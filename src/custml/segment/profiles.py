@@ -216,15 +216,39 @@ def _traits(profile: pd.Series, threshold: float) -> list[tuple[float, str]]:
     return sorted(found, key=lambda t: -t[0])
 
 
-def name_clusters(profiles: pd.DataFrame, *, threshold: float = 0.5) -> dict[int, str]:
-    """Readable, unique names from standardised medians (``z_*`` columns of :func:`cluster_profiles`).
+def _value_word(prof: pd.Series, threshold: float, high_index: float, low_index: float) -> str:
+    share = prof.get("share_customers")
+    revenue = prof.get("revenue_share")
+    if share is not None and revenue is not None and pd.notna(share) and pd.notna(revenue) and share > 0:
+        index = float(revenue) / float(share)
+        return "high-value" if index >= high_index else "low-value" if index <= low_index else "mid-value"
+    v = _first_z(prof, _VALUE_FEATURES)
+    if v is None:
+        return ""
+    return "high-value" if v >= threshold else "low-value" if v <= -threshold else "mid-value"
 
-    A name is ``[trait] <value word> <frequency word> buyers``: the value word is high-value / mid-value /
-    low-value from the z score of 12-month revenue (else total or mean order value), the frequency word is
-    frequent / regular / occasional from orders in 365 days (else total orders), using ``+-threshold``. The
-    trait is the strongest remaining feature past the threshold (e.g. discount-driven, lapsing, new,
-    app-first, complaining). When two clusters would share a name, further traits are added, and finally a
-    number.
+
+def name_clusters(
+    profiles: pd.DataFrame,
+    *,
+    threshold: float = 0.5,
+    high_value_index: float = 1.5,
+    low_value_index: float = 0.5,
+) -> dict[int, str]:
+    """Readable, unique names from a profiles table (:func:`cluster_profiles`).
+
+    A name is ``[trait] <value word> <frequency word> buyers``:
+
+    - value word: from the value index ``revenue_share / share_customers`` when the profile has both
+      (high-value if ``>= high_value_index``, low-value if ``<= low_value_index``, else mid-value), otherwise
+      from the standardised median of 12-month revenue (else total or mean order value) against
+      ``+-threshold``;
+    - frequency word: frequent / regular / occasional from the standardised median of orders in 365 days
+      (else total orders) against ``+-threshold``;
+    - trait: the strongest other standardised median past ``+-threshold`` (discount-driven, lapsing, new,
+      app-first, in-store, complaining, broad-basket, ...).
+
+    When two clusters would share a name, further traits are added, and finally a number.
 
     Examples
     --------
@@ -232,21 +256,15 @@ def name_clusters(profiles: pd.DataFrame, *, threshold: float = 0.5) -> dict[int
     ...                   "z_discount_share_365d": [0.0, 1.5]}, index=[0, 1])
     >>> name_clusters(p)
     {0: 'high-value frequent buyers', 1: 'discount-driven low-value occasional buyers'}
+    >>> p["share_customers"], p["revenue_share"] = [0.5, 0.5], [0.6, 0.4]
+    >>> name_clusters(p)
+    {0: 'mid-value frequent buyers', 1: 'discount-driven mid-value occasional buyers'}
     """
     base: dict[int, str] = {}
     traits: dict[int, list[str]] = {}
     for cid, prof in profiles.iterrows():
-        v = _first_z(prof, _VALUE_FEATURES)
+        value_word = _value_word(prof, threshold, high_value_index, low_value_index)
         f = _first_z(prof, _FREQUENCY_FEATURES)
-        value_word = (
-            ""
-            if v is None
-            else "high-value"
-            if v >= threshold
-            else "low-value"
-            if v <= -threshold
-            else "mid-value"
-        )
         freq_word = (
             ""
             if f is None

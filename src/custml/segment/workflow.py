@@ -33,7 +33,7 @@ class ClusterParams(BaseModel):
     method: Literal["kmeans", "gmm"] = "kmeans"
     features: tuple[str, ...] | None = None
     n_clusters: int | None = Field(None, ge=1)
-    k_range: tuple[int, int] = (2, 10)
+    k_range: tuple[int, int] = (4, 8)
     selection_metric: Literal["silhouette", "calinski_harabasz", "davies_bouldin", "bic"] | None = None
     skew_threshold: float = 1.0
     selection_sample_size: int | None = 20_000
