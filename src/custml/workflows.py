@@ -232,8 +232,17 @@ def run_features(
     return features
 
 
-def _feature_inputs(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def _feature_inputs(tables: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in tables.items() if k in {"customers", "orders", "interactions"}}
+
+
+def _n_rows(table: Any) -> int:
+    """Rows of a table given as a DataFrame, an Arrow table or a parquet path."""
+    if isinstance(table, str | Path):
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(table).metadata.num_rows)
+    return len(table)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -754,7 +763,7 @@ def run_score(
     customers_report = report["tables"]["customers"]  # type: ignore[index]
     quarantined = int(customers_report["rows_quarantined"])
     merged = int(report.get("duplicates_merged", 0))
-    n_clean = len(clean.tables["customers"])
+    n_clean = _n_rows(clean.tables["customers"])
     not_scored = {
         "quarantined_by_quality": quarantined,
         "merged_duplicates": merged,

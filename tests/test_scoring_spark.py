@@ -1,0 +1,42 @@
+"""Spark engine parity: features on Spark and probabilities computed by Spark over the feature table give the same
+scores as the DuckDB engine (local mode). Skips without Java/PySpark, fails instead under CUSTML_REQUIRE_EXTERNAL."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import skip_or_fail
+from scoring_project import project_env, small_project
+
+from custml.io import read_json
+from custml.workflows import run_score
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+AS_OF = "2026-01-01"
+FIXED = "2026-01-02 03:04:05"
+
+
+@pytest.fixture(scope="module")
+def spark_project(tmp_path_factory: pytest.TempPathFactory):
+    try:
+        from custml.features import SparkUnavailableError, spark_session
+
+        spark_session("custml-test")
+    except (ImportError, SparkUnavailableError) as exc:
+        skip_or_fail(f"Spark unavailable: {exc}")
+    root = tmp_path_factory.mktemp("custml-spark")
+    with project_env(root):
+        small_project(root, n_customers=1200, seed=11)
+        yield root
+
+
+def test_spark_scores_equal_duckdb_scores(spark_project) -> None:
+    root = spark_project
+    kw = {"root": root, "scored_at": FIXED, "allow_demo_key": True}
+    duck = run_score(root / "data" / "raw", AS_OF, root / "duck.parquet", engine="duckdb", **kw)
+    spark = run_score(root / "data" / "raw", AS_OF, root / "spark.parquet", engine="spark", **kw)
+    assert len(duck.scores) > 500
+    pd.testing.assert_frame_equal(duck.scores, spark.scores, check_exact=False, rtol=1e-9, atol=1e-12)
+    assert read_json(root / "spark.meta.json")["engine"] == "spark"
+    assert duck.meta["rows_in"] == spark.meta["rows_in"]
