@@ -143,6 +143,29 @@ def test_data_quality_section() -> None:
     assert (dq.rows_in, dq.rows_quarantined, dq.duplicates_merged) == (120, 6, 3)
     assert list(dq.by_reason["reason"]) == ["malformed_timestamp", "future_timestamp"]
     assert dq.by_table["rows"].sum() == 6
+    assert len(dq.not_scored) == 0
+
+
+def test_data_quality_prefers_all_table_counts_and_explains_unscored_customers() -> None:
+    """As ``custml score`` writes it: top-level counts are customer records, ``quality`` counts every table."""
+    meta = tiny_meta()
+    meta.update(
+        rows_in=9, rows_quarantined=4, rows_not_scored={"merged_duplicates": 3, "quarantined_by_quality": 1}
+    )
+    meta["quality"].update(rows_in=5000, rows_quarantined=6)
+    meta["drift"] = [
+        {"feature": "recency_days", "psi": 0.1, "status": "ok", "model": "churn"},
+        {"feature": "recency_days", "psi": 0.3, "status": "drift", "model": "repurchase"},
+        {"feature": "tickets_90d", "psi": None, "status": "ok", "model": "churn"},
+    ]
+    dq = build_report_data(tiny_scores(), meta).data_quality
+    assert (dq.rows_in, dq.rows_quarantined) == (5000, 6)
+    assert dq.not_scored.to_dict("records") == [
+        {"reason": "merged_duplicates", "rows": 3},
+        {"reason": "quarantined_by_quality", "rows": 1},
+    ]
+    assert dq.drift["feature"].tolist() == ["recency_days", "tickets_90d"]
+    assert dq.drift.loc[0, "psi"] == 0.3 and dq.drift.loc[0, "status"] == "drift"
 
 
 def test_highlights_name_the_segment_with_most_revenue_at_risk() -> None:
@@ -249,6 +272,7 @@ def test_sample_scores_follow_the_contract_and_are_reproducible() -> None:
         scores["revenue_at_risk"], scores["churn_probability"] * scores["expected_value_12m"], atol=0.01
     )
     assert set(meta["models"]) == {"churn", "repurchase"}
-    assert meta["rows_quarantined"] == sum(meta["quality"]["quarantined_by_table"].values())
+    assert meta["quality"]["rows_quarantined"] == sum(meta["quality"]["quarantined_by_table"].values())
+    assert meta["rows_in"] - meta["rows_scored"] == sum(meta["rows_not_scored"].values())
     prev = sample_previous_scores(scores, seed=1)
     assert prev["customer_id"].is_unique and (prev["as_of"] < scores["as_of"].iloc[0]).all()

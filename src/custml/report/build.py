@@ -229,7 +229,12 @@ class ModelQuality:
 
 @dataclass(frozen=True)
 class DataQuality:
-    """Rows in, scored, quarantined; duplicates merged; feature drift."""
+    """Rows in and quarantined (all input tables), customers scored, duplicates merged, drift.
+
+    ``rows_in``/``rows_quarantined`` count rows of every input table that the quality stage validated (from
+    ``meta["quality"]`` when it has them, else the top-level counts); ``not_scored`` explains customer records
+    that got no score (``meta["rows_not_scored"]``: quarantined, merged duplicates, no history yet).
+    """
 
     rows_in: int | None
     rows_scored: int
@@ -237,7 +242,8 @@ class DataQuality:
     duplicates_merged: int | None
     by_table: pd.DataFrame  # table, rows
     by_reason: pd.DataFrame  # reason, rows
-    drift: pd.DataFrame  # feature, psi, status
+    drift: pd.DataFrame  # feature, psi, status (one row per feature: the largest shift over models)
+    not_scored: pd.DataFrame  # reason, rows
 
 
 @dataclass(frozen=True)
@@ -513,18 +519,27 @@ def _optional_int(value: Any) -> int | None:
 
 def _data_quality(meta: Mapping[str, Any], n_scored: int) -> DataQuality:
     quality = meta.get("quality") or {}
-    drift = pd.DataFrame(meta.get("drift") or [], columns=["feature", "psi", "status"])
+    drift = pd.DataFrame(meta.get("drift") or [])
+    drift = drift.reindex(columns=["feature", "psi", "status"])
     if len(drift):
+        # The scorer may list a feature once per model: keep its largest shift. A missing psi sorts last.
         drift["psi"] = pd.to_numeric(drift["psi"], errors="coerce")
-        drift = drift.sort_values("psi", ascending=False).reset_index(drop=True)
+        drift = (
+            drift.sort_values(["psi", "feature"], ascending=[False, True], na_position="last")
+            .drop_duplicates("feature")
+            .reset_index(drop=True)
+        )
     return DataQuality(
-        rows_in=_optional_int(meta.get("rows_in")),
+        rows_in=_optional_int(quality.get("rows_in", meta.get("rows_in"))),
         rows_scored=int(meta.get("rows_scored", n_scored)),
-        rows_quarantined=_optional_int(meta.get("rows_quarantined")),
+        rows_quarantined=_optional_int(quality.get("rows_quarantined", meta.get("rows_quarantined"))),
         duplicates_merged=_optional_int(quality.get("duplicates_merged")),
         by_table=_count_frame(quality.get("quarantined_by_table"), "table"),
         by_reason=_count_frame(quality.get("quarantined_by_reason"), "reason"),
         drift=drift,
+        not_scored=_count_frame(
+            {k: v for k, v in (meta.get("rows_not_scored") or {}).items() if v}, "reason"
+        ),
     )
 
 

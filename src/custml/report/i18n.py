@@ -125,6 +125,7 @@ LABELS: dict[str, dict[str, str]] = {
         "dq_by_table": "Quarantined rows by table",
         "dq_by_reason": "Quarantined rows by reason",
         "dq_drift": "Input drift since training",
+        "dq_not_scored": "Customer records without a score",
         # movement
         "mv_churn_rate": "Expected churn rate",
         "mv_revenue_at_risk": "Revenue at risk",
@@ -302,6 +303,7 @@ LABELS: dict[str, dict[str, str]] = {
         "dq_by_table": "按数据表统计的隔离行",
         "dq_by_reason": "按原因统计的隔离行",
         "dq_drift": "训练以来的输入偏移",
+        "dq_not_scored": "未评分的客户记录",
         "mv_churn_rate": "预计流失率",
         "mv_revenue_at_risk": "风险收入",
         "mv_high_risk": "高风险客户",
@@ -399,6 +401,11 @@ VALUES: dict[str, dict[str, str]] = {
         "unknown_customer": "Unknown customer",
         "duplicate_key": "Repeated id",
         "duplicate_key_after_merge": "Repeated id after merging duplicates",
+        # why a customer record has no score (meta["rows_not_scored"] of custml score)
+        "quarantined_by_quality": "Failed validation",
+        "merged_duplicates": "Merged into another record of the same person",
+        "no_features_at_as_of": "No purchase or sign-up before the scoring date",
+        "other": "Other",
     },
     "zh": {
         "(none)": "无分群（尚未购买）",
@@ -450,6 +457,10 @@ VALUES: dict[str, dict[str, str]] = {
         "refund_positive_amount": "退款金额为正",
         "duplicate_key": "重复编号",
         "duplicate_key_after_merge": "合并重复记录后编号重复",
+        "quarantined_by_quality": "未通过校验",
+        "merged_duplicates": "已合并到同一人的另一条记录",
+        "no_features_at_as_of": "评分日期前无购买或注册",
+        "other": "其他",
         "unknown_customer": "未知客户",
     },
 }

@@ -531,6 +531,11 @@ def _quality_section(data: ReportData, fmt: _Fmt) -> dict[str, Any]:
         )
         if len(dq.by_reason)
         else None,
+        "not_scored": _table(
+            dq.not_scored, [("reason", "col_reason", "category"), ("rows", "col_customers", "count")], fmt
+        )
+        if len(dq.not_scored)
+        else None,
         "drift": _table(
             dq.drift,
             [

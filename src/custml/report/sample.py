@@ -235,17 +235,28 @@ def sample_scores(
         "null_required": by_table["customers"],
     }
     quarantined = sum(by_table.values())
+    merged = int(rng.integers(10, 40))
+    no_history = int(rng.integers(5, 30))
+    customer_rows = n + by_table["customers"] + merged + no_history
     meta: dict[str, Any] = {
         "as_of": ts.isoformat(),
         "scored_at": scored_at.isoformat(),
         "currency": "EUR",
-        "rows_in": n + quarantined,
+        # top level: customer records; "quality": rows of every input table (as custml score writes them)
+        "rows_in": customer_rows,
         "rows_scored": n,
-        "rows_quarantined": quarantined,
+        "rows_quarantined": customer_rows - n,
+        "rows_not_scored": {
+            "quarantined_by_quality": by_table["customers"],
+            "merged_duplicates": merged,
+            "no_features_at_as_of": no_history,
+        },
         "quality": {
+            "rows_in": customer_rows + 30 * n,
+            "rows_quarantined": quarantined,
             "quarantined_by_table": by_table,
             "quarantined_by_reason": by_reason,
-            "duplicates_merged": int(rng.integers(10, 40)),
+            "duplicates_merged": merged,
         },
         "models": {
             "churn": _model_meta("custml-churn", "3", churn, rng),
