@@ -1,0 +1,122 @@
+"""Labels: what happens in the horizon after a cutoff (churn: no order; repurchase: any order).
+
+Both look only at non-refund orders. The population is decided by the history before the cutoff, the label by
+the window ``[cutoff, cutoff + horizon)``, so features (strictly before the cutoff) and labels never overlap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from custml.errors import SchemaError
+from custml.features.sql import cutoff_literal
+
+__all__ = ["churn_labels", "order_events", "repurchase_labels"]
+
+
+def order_events(orders: pd.DataFrame) -> pd.DataFrame:
+    """``customer_id`` and ``order_ts`` of the non-refund orders, checked (refund rows are dropped).
+
+    Raises
+    ------
+    custml.errors.SchemaError
+        If ``customer_id`` or ``order_ts`` is missing, or ``order_ts`` does not hold datetimes.
+    """
+    for col in ("customer_id", "order_ts"):
+        if col not in orders.columns:
+            raise SchemaError("orders", col, "required column is missing")
+    if not pd.api.types.is_datetime64_any_dtype(orders["order_ts"].dtype):
+        raise SchemaError(
+            "orders",
+            "order_ts",
+            f"has dtype {orders['order_ts'].dtype}, expected datetimes (clean the data first)",
+            len(orders),
+        )
+    keep = np.ones(len(orders), dtype=bool)
+    if "is_refund" in orders.columns:
+        keep &= ~orders["is_refund"].fillna(False).astype(bool).to_numpy()
+    keep &= orders["customer_id"].notna().to_numpy()
+    ts = orders["order_ts"]
+    if getattr(ts.dtype, "tz", None) is not None:
+        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    return pd.DataFrame(
+        {"customer_id": orders["customer_id"].astype(str).to_numpy()[keep], "order_ts": ts.to_numpy()[keep]}
+    )
+
+
+def _window_customers(events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Index:
+    ts = events["order_ts"]
+    return pd.Index(events.loc[(ts >= start) & (ts < end), "customer_id"].unique())
+
+
+def _labels(population: pd.Index, positive: pd.Index, cutoff: pd.Timestamp, name: str) -> pd.DataFrame:
+    ids = population.sort_values()
+    return pd.DataFrame(
+        {
+            "customer_id": ids.astype(str).to_numpy(dtype=object),
+            "cutoff": pd.Series(cutoff, index=range(len(ids)), dtype="datetime64[ns]"),
+            name: ids.isin(positive),
+        }
+    ).astype({"customer_id": str})
+
+
+def churn_labels(
+    orders: pd.DataFrame, cutoff: object, horizon_days: int = 90, active_days: int = 365
+) -> pd.DataFrame:
+    """Churn label: among customers active at the cutoff, no order in the next ``horizon_days``.
+
+    Active means at least one (non-refund) order in ``[cutoff - active_days, cutoff)``; churned means no order
+    in ``[cutoff, cutoff + horizon_days)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``cutoff``, ``churned`` (bool), one row per active customer, sorted by id.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> orders = pd.DataFrame({"customer_id": ["a", "a", "b", "c"],
+    ...     "order_ts": pd.to_datetime(["2025-09-01", "2025-10-15", "2025-08-01", "2023-01-01"])})
+    >>> churn_labels(orders, "2025-10-01")
+      customer_id     cutoff  churned
+    0           a 2025-10-01    False
+    1           b 2025-10-01     True
+    """
+    if horizon_days <= 0 or active_days <= 0:
+        raise ValueError("horizon_days and active_days must be positive")
+    cut, _ = cutoff_literal(cutoff)
+    events = order_events(orders)
+    active = _window_customers(events, cut - pd.Timedelta(days=active_days), cut)
+    bought = _window_customers(events, cut, cut + pd.Timedelta(days=horizon_days))
+    out = _labels(active, bought, cut, "churned")
+    out["churned"] = ~out["churned"]
+    return out
+
+
+def repurchase_labels(orders: pd.DataFrame, cutoff: object, horizon_days: int = 30) -> pd.DataFrame:
+    """Repurchase label: among customers with an order before the cutoff, any order in the next ``horizon_days``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``cutoff``, ``repurchased`` (bool), one row per customer with order history.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> orders = pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...     "order_ts": pd.to_datetime(["2025-09-01", "2025-10-15", "2024-08-01"])})
+    >>> repurchase_labels(orders, "2025-10-01")
+      customer_id     cutoff  repurchased
+    0           a 2025-10-01         True
+    1           b 2025-10-01        False
+    """
+    if horizon_days <= 0:
+        raise ValueError("horizon_days must be positive")
+    cut, _ = cutoff_literal(cutoff)
+    events = order_events(orders)
+    history = pd.Index(events.loc[events["order_ts"] < cut, "customer_id"].unique())
+    bought = _window_customers(events, cut, cut + pd.Timedelta(days=horizon_days))
+    return _labels(history, bought, cut, "repurchased")
