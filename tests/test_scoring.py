@@ -457,3 +457,11 @@ def test_expected_value_scales_with_the_currency() -> None:
     np.testing.assert_allclose(
         expected_value_12m(scaled)["expected_value_12m"].to_numpy(), base * 8, rtol=1e-4
     )
+
+
+def test_docs_list_every_action_of_the_default_table() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "docs" / "scoring.md").read_text(encoding="utf-8")
+    for i, row in action_table_frame().iterrows():
+        assert f"| {i + 1} | {row['action']} |" in doc, row["action"]
