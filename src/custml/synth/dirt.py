@@ -16,6 +16,7 @@ With ``dirty = 0`` every person has one customer record and timestamps are ``dat
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ import pyarrow.compute as pc
 from custml.synth.identities import format_phones
 from custml.synth.params import WorldParams
 
-__all__ = ["apply_dirt", "typo"]
+__all__ = ["Records", "build_records", "interactions_frame", "orders_frame", "typo"]
 
 _US_ABBREV = (
     ("Street", "St"),
@@ -97,27 +98,35 @@ _INVALID_PHONES = ("n/a", "000-000-0000", "12345", "none", "1234567890123456", "
 
 
 def _ts_text(ts: np.ndarray, rng: np.random.Generator, dirty: float, params: WorldParams) -> pa.Array:
-    """ISO text timestamps with a few malformed, future-dated and zone-offset values."""
+    """ISO text timestamps with a few malformed, future-dated and zone-offset values.
+
+    Only the anomalous rows are rewritten (Arrow casts are fast, ``strftime`` is not).
+    """
     d = params.dirt
     n = len(ts)
-    arr = pa.array(ts.astype("datetime64[s]"))
-    text = pc.strftime(arr, format="%Y-%m-%d %H:%M:%S")
+    ts = ts.astype("datetime64[s]")
+    text = pc.cast(pa.array(ts), pa.string())
     u = rng.random(n)
     p_off, p_fut, p_bad = dirty * d.offset_ts, dirty * d.future_ts, dirty * d.malformed_ts
-    off = u < p_off
-    fut = (u >= p_off) & (u < p_off + p_fut)
-    bad = (u >= p_off + p_fut) & (u < p_off + p_fut + p_bad)
-    local = pc.strftime(
-        pa.array((ts + np.timedelta64(8, "h")).astype("datetime64[s]")), format="%Y-%m-%dT%H:%M:%S"
-    )
-    text = pc.if_else(pa.array(off), pc.binary_join_element_wise(local, "+08:00", ""), text)
-    text = pc.if_else(pa.array(fut), pc.utf8_replace_slice(text, 0, 4, "2099"), text)
-    kind = rng.integers(0, 3, n)
-    feb30 = pc.utf8_replace_slice(text, 5, 10, "02-30")
-    bad_text = pc.if_else(
-        pa.array(kind == 0), feb30, pc.if_else(pa.array(kind == 1), pa.scalar(""), pa.scalar("n/a"))
-    )
-    return pc.if_else(pa.array(bad), bad_text, text)
+    kind = np.select([u < p_off, u < p_off + p_fut, u < p_off + p_fut + p_bad], [1, 2, 3], 0)
+    rows = np.flatnonzero(kind > 0)
+    if len(rows) == 0:
+        return text
+    k = kind[rows]
+    sub = text.take(pa.array(rows)).to_pylist()
+    local = pc.cast(pa.array(ts[rows] + np.timedelta64(8, "h")), pa.string()).to_pylist()
+    bad_kind = rng.integers(0, 3, len(rows))
+    out = []
+    for j, (kk, base) in enumerate(zip(k, sub, strict=True)):
+        if kk == 1:  # the same instant written in UTC+8 with an explicit offset
+            out.append(local[j].replace(" ", "T") + "+08:00")
+        elif kk == 2:  # future-dated
+            out.append("2099" + base[4:])
+        else:  # malformed
+            out.append((base[:5] + "02-30" + base[10:], "", "n/a")[int(bad_kind[j])])
+    mask = np.zeros(n, dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(text, pa.array(mask), pa.array(out, pa.string()))
 
 
 def _null_some(values: Any, rate: float, rng: np.random.Generator) -> Any:
@@ -151,24 +160,45 @@ def _as_series(values: Any) -> pd.Series:
     return s
 
 
-def apply_dirt(
+@dataclass
+class Records:
+    """Customer records: the customers frame and how records map to persons.
+
+    ``record_person``: person index of each record (the first ``n_persons`` records are the originals, in
+    person order); ``ids``: the records' customer ids (same order); ``dup_record``/``dup_days``: per person, the
+    index of its duplicate record (-1 if none) and the day it was created (inf if none).
+    """
+
+    customers: pd.DataFrame
+    record_person: np.ndarray
+    ids: pa.Array
+    dup_record: np.ndarray
+    dup_days: np.ndarray
+
+    def split(self, person: np.ndarray, t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Record of each event: the duplicate record, at random half the time, once it exists."""
+        rec = person.copy()
+        if (self.dup_record >= 0).any():
+            move = (
+                (self.dup_record[person] >= 0)
+                & (t >= self.dup_days[person])
+                & (rng.random(len(person)) < 0.5)
+            )
+            rec[move] = self.dup_record[person[move]]
+        return rec
+
+
+def build_records(
     params: WorldParams,
     people: dict[str, Any],
-    orders: dict[str, np.ndarray],
-    inter: dict[str, np.ndarray],
-    sim: Any,
     start: pd.Timestamp,
+    end_days: float,
     rng: np.random.Generator,
-) -> tuple[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], np.ndarray, pa.Array]:
-    """Build the customers, orders and interactions frames, with dirt when ``params.dirty > 0``.
-
-    Returns the three frames, ``record_person`` (person index of each customer record; the first
-    ``n_persons`` records are the originals) and the records' customer ids (Arrow, same order).
-    """
+) -> Records:
+    """The customers table (one record per person, plus duplicate and dirty records when ``dirty > 0``)."""
     dirty = params.dirty
     d = params.dirt
     n = len(people["signup_date"])
-    end_days = sim.end_days
     locale = params.locale
     cjk = locale == "zh_CN"
     signup_days = (people["signup_date"] - np.datetime64(start, "us")) / np.timedelta64(1, "D")
@@ -230,12 +260,11 @@ def apply_dirt(
     n_rec = n + n_dup
     if dirty > 0:
         # invalid e-mails and phones
-        bad_e = np.flatnonzero(rng.random(n_rec) < dirty * d.invalid_email)
-        ev = email.to_pylist()
-        for i in bad_e:
-            if ev[i]:
-                ev[i] = _invalid_email(ev[i], rng)
-        email = pa.array(ev, pa.string())
+        bad_e = (rng.random(n_rec) < dirty * d.invalid_email) & pc.is_valid(email).to_numpy(
+            zero_copy_only=False
+        )
+        broken = [_invalid_email(x, rng) for x in email.filter(pa.array(bad_e)).to_pylist()]
+        email = pc.replace_with_mask(email, pa.array(bad_e), pa.array(broken, pa.string()))
         bad_p = rng.random(n_rec) < dirty * d.invalid_phone
         phone = pc.if_else(
             pa.array(bad_p),
@@ -269,21 +298,25 @@ def apply_dirt(
     customers["signup_date"] = customers["signup_date"].astype("datetime64[us]")
     customers["birth_date"] = customers["birth_date"].astype("datetime64[us]")
     customers = customers.iloc[id_order].reset_index(drop=True)
-
-    # --- orders ---------------------------------------------------------------------------------------------
     dup_rec = np.full(n, -1, np.int64)
     dup_rec[dup_p] = n + np.arange(n_dup)
     dup_t = np.full(n, np.inf)
     dup_t[dup_p] = dup_days
+    return Records(customers, record_person, rec_ids, dup_rec, dup_t)
 
-    def split(person: np.ndarray, t: np.ndarray) -> np.ndarray:
-        rec = person.copy()
-        if n_dup:
-            move = (dup_rec[person] >= 0) & (t >= dup_t[person]) & (rng.random(len(person)) < 0.5)
-            rec[move] = dup_rec[person[move]]
-        return rec
 
-    o_rec = split(orders["person"], orders["t"])
+def orders_frame(
+    params: WorldParams,
+    orders: dict[str, np.ndarray],
+    records: Records,
+    start: pd.Timestamp,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """The orders table: rows split across duplicate records, with dirt when ``dirty > 0``."""
+    dirty = params.dirty
+    d = params.dirt
+    rec_ids = records.ids
+    o_rec = records.split(orders["person"], orders["t"], rng)
     ref = orders["refund_of"] >= 0
     o_rec[ref] = o_rec[orders["refund_of"][ref]]
     m = len(o_rec)
@@ -322,9 +355,20 @@ def apply_dirt(
         orders_df = orders_df.iloc[np.repeat(np.arange(m), reps)].reset_index(drop=True)
     elif len(orders_df):
         orders_df["order_ts"] = orders_df["order_ts"].astype("datetime64[us]")
+    return orders_df
 
-    # --- interactions ---------------------------------------------------------------------------------------
-    i_rec = split(inter["person"], inter["t"])
+
+def interactions_frame(
+    params: WorldParams,
+    inter: dict[str, np.ndarray],
+    records: Records,
+    start: pd.Timestamp,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """The interactions table: rows split across duplicate records, text timestamps when ``dirty > 0``."""
+    dirty = params.dirty
+    rec_ids = records.ids
+    i_rec = records.split(inter["person"], inter["t"], rng)
     k = len(i_rec)
     i_ts = np.datetime64(start, "s") + np.floor(inter["t"] * 86400).astype(np.int64).astype("timedelta64[s]")
     resolved = pd.array(inter["resolved"], dtype="boolean")
@@ -343,4 +387,4 @@ def apply_dirt(
     interactions = pd.DataFrame({c: _as_series(v) for c, v in icols.items()})
     if dirty == 0 and len(interactions):
         interactions["ts"] = interactions["ts"].astype("datetime64[us]")
-    return (customers, orders_df, interactions), record_person, rec_ids
+    return interactions

@@ -25,35 +25,34 @@ from custml.synth.simulate import campaign_weeks
 __all__ = ["oracle_probabilities", "oracle_from_state"]
 
 
-def _divdiff2(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
-    """(e^x1 - e^x2) / (x1 - x2), stable when x1 ~ x2."""
-    d = x1 - x2
-    small = np.abs(d) < 1e-8
-    safe = np.where(small, 1.0, d)
-    return np.where(small, np.exp(0.5 * (x1 + x2)), (np.exp(x1) - np.exp(x2)) / safe)
+def _safe_div(num: np.ndarray, den: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """num / den, or ``limit`` where ``den`` is (nearly) zero."""
+    small = np.abs(den) < 1e-9
+    return np.where(small, limit, num / np.where(small, 1.0, den))
 
 
 def _no_purchase_chain(
     p_a: np.ndarray, p_d: np.ndarray, rate_a: np.ndarray, rate_d: np.ndarray, h: np.ndarray, nu: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One day (length 1) of the no-purchase sub-chain; returns (active, disengaging, dropped) probabilities."""
+    """One day (length 1) of the no-purchase sub-chain; returns (active, disengaging, dropped) probabilities.
+
+    The generator restricted to the no-purchase states is upper triangular, ``[[-a, h, 0], [0, -b, nu],
+    [0, 0, 0]]`` with ``a = rate_a + h`` and ``b = rate_d + nu``; its exponential uses divided differences of
+    ``exp`` at ``(-a, -b, 0)``.
+    """
     alpha = rate_a + h
+    ea = np.exp(-alpha)
     if not np.isfinite(nu):  # immediate dropout: no disengaging stage
-        stay = np.exp(-alpha)
-        dead = p_a * np.where(alpha > 0, h / np.where(alpha > 0, alpha, 1.0), 1.0) * (1.0 - stay)
-        return p_a * stay, np.zeros_like(p_a), dead
+        dead = p_a * _safe_div(h, alpha, np.ones_like(h)) * (1.0 - ea)
+        return p_a * ea, np.zeros_like(p_a), dead
     beta = rate_d + nu
-    ea, eb = np.exp(-alpha), np.exp(-beta)
-    e12 = h * _divdiff2(-alpha, -beta)  # h (e^-a - e^-b)/(b - a)
-    e23 = nu * _divdiff2(np.zeros_like(beta), -beta)  # nu (1 - e^-b)/b
-    # second divided difference of exp at (-alpha, -beta, 0)
-    dd = (_divdiff2(-alpha, -beta) - _divdiff2(-beta, np.zeros_like(beta))) / np.where(
-        np.abs(alpha) < 1e-8, 1e-8, -alpha
-    )
-    e13 = h * nu * dd
+    eb = np.exp(-beta)
+    d12 = _safe_div(ea - eb, beta - alpha, ea)  # f[-a, -b]
+    d23 = _safe_div(1.0 - eb, beta, np.ones_like(beta))  # f[-b, 0]
+    d123 = _safe_div(d12 - d23, -alpha, 0.5 * eb)  # f[-a, -b, 0]
     new_a = p_a * ea
-    new_d = p_a * e12 + p_d * eb
-    dead = p_a * e13 + p_d * e23
+    new_d = p_a * h * d12 + p_d * eb
+    dead = p_a * (h * nu) * d123 + p_d * nu * d23
     return new_a, new_d, dead
 
 

@@ -130,7 +130,7 @@ def default_personas() -> dict[str, PersonaParams]:
             category_weights={**cat, "fashion": 3.0, "home": 2.0, "beauty": 2.0, "grocery": 1.5},
             channel_weights={"web": 3.0, "app": 3.0, "store": 0.5, "marketplace": 3.5},
             app_user=0.55,
-            app_sessions_per_month=1.5,
+            app_sessions_per_month=1.0,
             email_open=0.35,
             email_click=0.25,
             satisfaction_mean=3.6,
@@ -155,7 +155,7 @@ def default_personas() -> dict[str, PersonaParams]:
             category_weights={**cat, "grocery": 3.0, "home": 2.0, "books": 1.5},
             channel_weights={"web": 2.0, "app": 4.0, "store": 2.0, "marketplace": 0.5},
             app_user=0.75,
-            app_sessions_per_month=3.0,
+            app_sessions_per_month=2.0,
             email_open=0.45,
             email_click=0.3,
             satisfaction_mean=4.2,
@@ -180,7 +180,7 @@ def default_personas() -> dict[str, PersonaParams]:
             category_weights={**cat, "electronics": 3.0, "fashion": 2.5, "home": 2.0, "grocery": 0.3},
             channel_weights={"web": 3.0, "app": 2.0, "store": 3.0, "marketplace": 0.5},
             app_user=0.5,
-            app_sessions_per_month=2.0,
+            app_sessions_per_month=1.2,
             email_open=0.3,
             email_click=0.2,
             satisfaction_mean=3.9,
@@ -205,7 +205,7 @@ def default_personas() -> dict[str, PersonaParams]:
             category_weights=cat,
             channel_weights={"web": 3.0, "app": 1.5, "store": 2.0, "marketplace": 1.5},
             app_user=0.25,
-            app_sessions_per_month=0.6,
+            app_sessions_per_month=0.4,
             email_open=0.2,
             email_click=0.12,
             satisfaction_mean=3.8,
@@ -230,7 +230,7 @@ def default_personas() -> dict[str, PersonaParams]:
             category_weights={**cat, "toys": 2.0, "electronics": 1.5},
             channel_weights={"web": 3.0, "app": 1.0, "store": 1.0, "marketplace": 2.5},
             app_user=0.1,
-            app_sessions_per_month=0.3,
+            app_sessions_per_month=0.2,
             email_open=0.12,
             email_click=0.05,
             satisfaction_mean=3.5,
@@ -357,7 +357,9 @@ class WorldParams(_Model):
     signup; the others are prospects until their purchase process yields an order. ``seasonality`` scales the
     seasonal swing (0 = flat); ``promotions`` switches promotion days on or off. ``disengage_days_mean`` is
     the mean time from starting to disengage to dropping out (0 = immediate). ``disengaged_rate_factor`` is the
-    purchase rate factor while disengaging.
+    purchase rate factor while disengaging. Marketing e-mails stop when a person unsubscribes: at
+    ``unsubscribe_per_year`` while buying, and an exponential time (mean ``unsubscribe_days_after_dropout``) after
+    dropping out.
     """
 
     n_customers: int = Field(default=50_000, gt=0, description="number of real persons")
@@ -375,7 +377,8 @@ class WorldParams(_Model):
     disengaged_rate_factor: float = Field(default=0.35, ge=0, le=1)
     disengaged_email_factor: float = Field(default=0.3, ge=0, le=1)
     dead_email_factor: float = Field(default=0.05, ge=0, le=1)
-    unsubscribe_days_after_dropout: float = Field(default=240.0, gt=0)
+    unsubscribe_days_after_dropout: float = Field(default=120.0, gt=0)
+    unsubscribe_per_year: float = Field(default=0.25, ge=0, description="list churn of persons still buying")
     personas: dict[str, PersonaParams] = Field(default_factory=default_personas)
     service: ServiceParams = Field(default_factory=ServiceParams)
     campaign: CampaignParams = Field(default_factory=CampaignParams)

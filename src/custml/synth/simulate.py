@@ -265,7 +265,8 @@ def simulate_engagement(
 
     Open probability is the person's ``email_open`` times 1 (active), ``disengaged_email_factor``
     (disengaging) or ``dead_email_factor`` (dropped out); clicks are conditional on opens. Persons unsubscribe
-    an exponential time after dropping out. App users' sessions are thinned by the same stage factors.
+    at a constant rate, and an exponential time after dropping out. App users' sessions are thinned by the same
+    stage factors.
     """
     start, _, _ = window(params)
     end_days = sim.end_days
@@ -278,7 +279,10 @@ def simulate_engagement(
         + 4.0
         + 10.0 / 24.0
     )  # the 5th of each month, 10:00
-    unsub = sim.t_dead + rng.exponential(params.unsubscribe_days_after_dropout, len(lat.lam))
+    n = len(lat.lam)
+    unsub = sim.t_dead + rng.exponential(params.unsubscribe_days_after_dropout, n)
+    if params.unsubscribe_per_year > 0:
+        unsub = np.minimum(unsub, lat.t_signup + rng.exponential(365.25 / params.unsubscribe_per_year, n))
     f_dis, f_dead = params.disengaged_email_factor, params.dead_email_factor
     cs, ts, ks = [], [], []
     sends = [

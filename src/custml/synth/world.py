@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from custml import __version__
 from custml.io import read_json, read_table, write_json, write_table
 from custml.synth.calendar import promo_depth, window
-from custml.synth.dirt import apply_dirt
+from custml.synth.dirt import build_records, interactions_frame, orders_frame
 from custml.synth.identities import build_pools, sample_identities
 from custml.synth.oracle import oracle_probabilities
 from custml.synth.params import ACQ_NAMES, CATEGORIES, CHANNEL_NAMES, UPLIFT_TYPES, WorldParams
@@ -166,12 +166,12 @@ def _orders(
     return {
         "person": person[src],
         "t": t[order],
-        "channel": np.asarray(CHANNEL_NAMES, dtype=object)[sim.o_channel[src]],
+        "channel": pa.array(CHANNEL_NAMES).take(pa.array(sim.o_channel[src])),
         "n_items": n_items[src],
         "gross_amount": np.where(is_ref, -net[src], gross[src]),
         "discount_amount": np.where(is_ref, 0.0, discount[src]),
         "net_amount": sign * net[src],
-        "category": np.asarray(CATEGORIES, dtype=object)[category[src]],
+        "category": pa.array(CATEGORIES).take(pa.array(category[src])),
         "is_refund": is_ref,
         "refund_of": refund_of,
     }
@@ -180,9 +180,8 @@ def _orders(
 def _interactions(sim: Simulation, eng: Engagement, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Service and engagement rows (person index, time, kind...), sorted by time; beyond the end dropped."""
     nt, ns, ne = len(sim.tk_t), len(sim.sv_t), len(eng.t)
-    kind_names = np.array(
-        ["support_ticket", "complaint", "survey", "email_sent", "email_open", "email_click", "app_session"],
-        dtype=object,
+    kind_names = pa.array(
+        ["support_ticket", "complaint", "survey", "email_sent", "email_open", "email_click", "app_session"]
     )
     kind = np.concatenate([sim.tk_complaint.astype(np.int8), np.full(ns, 2, np.int8), eng.kind + 3])
     person = np.concatenate([sim.tk_cust, sim.sv_cust, eng.cust])
@@ -193,12 +192,12 @@ def _interactions(sim: Simulation, eng: Engagement, rng: np.random.Generator) ->
     hours = np.concatenate(
         [np.where(sim.tk_resolved, np.round(sim.tk_hours, 1), np.nan), np.full(ns + ne, np.nan)]
     )
-    keep = t <= sim.end_days
-    order = np.flatnonzero(keep)[np.lexsort((kind[keep], person[keep], t[keep]))]
+    keep = np.flatnonzero(t <= sim.end_days)
+    order = keep[np.argsort(t[keep], kind="stable")]
     return {
         "person": person[order],
         "t": t[order],
-        "kind": kind_names[kind[order]],
+        "kind": kind_names.take(pa.array(kind[order])),
         "score": score[order],
         "resolved": resolved[order],
         "has_resolved": has_res[order],
@@ -231,13 +230,15 @@ def generate_world(params: WorldParams) -> World:
     lat = draw_latent(params, r_lat)
     sim = simulate_purchases(params, lat, r_sim)
     eng = simulate_engagement(params, lat, sim, r_eng)
+    # build one table at a time and drop its inputs, to keep the peak memory low at a million persons
     people = _person_customers(params, lat, start, r_id)
-    orders = _orders(params, lat, sim, r_ord)
-    inter = _interactions(sim, eng, r_int)
+    records = build_records(params, people, start, sim.end_days, r_dirt)
+    del people
+    orders_df = orders_frame(params, _orders(params, lat, sim, r_ord), records, start, r_dirt)
+    interactions_df = interactions_frame(params, _interactions(sim, eng, r_int), records, start, r_dirt)
+    del eng
+    customers, record_person, rec_customer_ids = records.customers, records.record_person, records.ids
     n = len(lat.lam)
-
-    tables, record_person, rec_customer_ids = apply_dirt(params, people, orders, inter, sim, start, r_dirt)
-    customers, orders_df, interactions_df = tables
 
     # campaign (on the person's original record)
     camp_people = np.flatnonzero(sim.eligible)
