@@ -130,9 +130,11 @@ def test_model_quality_and_sentences_come_from_meta() -> None:
     assert list(churn.top_drivers["feature"]) == ["recency_days", "orders_90d"]
     assert churn.top_drivers["share"].tolist() == pytest.approx([0.75, 0.25])
     keys = [m.key for m in data.model_messages]
-    assert keys[:3] == ["msg_lift", "msg_calibration_ok", "msg_auc_strong"]
+    assert keys[:4] == ["msg_lift", "msg_lift_ceiling", "msg_calibration_ok", "msg_auc_strong"]
     lift = data.model_messages[0]
     assert lift.params["capture"] == Percent(0.32)
+    # with a 25% churn rate a perfect top 10% holds at most 40% of the churners
+    assert data.model_messages[1].params["max"] == Percent(0.4)
     assert data.driver_messages[0].key == "msg_top_driver"
     assert data.repurchase_model is None
     assert data.as_of == pd.Timestamp("2025-10-01")

@@ -69,11 +69,14 @@ SEGMENT_ORDER: tuple[str, ...] = (
     "Cannot lose",
     "Hibernating",
     "Lost",
+    "Prospect",
 )
 LIFECYCLE_ORDER: tuple[str, ...] = ("prospect", "new", "active", "loyal", "at risk", "churned")
 VALUE_TIER_ORDER: tuple[str, ...] = ("high", "medium", "low")
 ACTION_ORDER: tuple[str, ...] = (
     "personal outreach",
+    "retention offer",
+    "win-back offer",
     "low-cost reactivation",
     "onboarding offer",
     "loyalty reward",
@@ -669,6 +672,15 @@ def _model_messages(churn: ModelQuality | None) -> tuple[list[Message], list[Mes
             model.append(Message("msg_lift", params))
         else:
             model.append(Message("msg_capture", params))
+        # When most customers churn, even a perfect top 10% holds only a small share of them: say so.
+        base = m.get("base_rate", 0.0)
+        if base > 0.2:
+            model.append(
+                Message(
+                    "msg_lift_ceiling",
+                    {"rate": Percent(base), "max": Percent(min(1.0, 0.1 / base)), "lift": Ratio(1 / base)},
+                )
+            )
     elif "lift_top10" in m:
         model.append(Message("msg_lift_only", {"lift": Ratio(m["lift_top10"])}))
     if churn.calibration_gap is not None:
@@ -700,7 +712,10 @@ def _model_messages(churn: ModelQuality | None) -> tuple[list[Message], list[Mes
         drivers.append(
             Message(
                 "msg_top_driver",
-                {"driver": Text(str(d.iloc[0]["description"])), "share": Percent(float(d.iloc[0]["share"]))},
+                {
+                    "driver": Text(str(d.iloc[0]["description"]).strip().rstrip(".")),
+                    "share": Percent(float(d.iloc[0]["share"])),
+                },
             )
         )
         if len(d) >= 3:

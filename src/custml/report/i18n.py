@@ -181,6 +181,8 @@ LABELS: dict[str, dict[str, str]] = {
         "msg_lift": "The top 10% of customers by risk hold {capture} of the churners — {lift} as many as a "
         "random 10% would.",
         "msg_capture": "The top 10% of customers by risk hold {capture} of the churners.",
+        "msg_lift_ceiling": "Because {rate} of customers churn, even a perfect model could put at most {max} of "
+        "the churners in its top 10% (a lift of {lift}).",
         "msg_lift_only": "The top 10% of customers by risk contain {lift} as many churners as a random 10%.",
         "msg_calibration_good": "Predicted risks are well calibrated: on average they are within {gap} of the "
         "churn rate that actually followed.",
@@ -350,6 +352,8 @@ LABELS: dict[str, dict[str, str]] = {
         "msg_no_model_meta": "本次评分未记录模型质量。",
         "msg_lift": "按风险排序的前 10% 客户包含了 {capture} 的流失客户——是随机选取 10% 的 {lift}。",
         "msg_capture": "按风险排序的前 10% 客户包含了 {capture} 的流失客户。",
+        "msg_lift_ceiling": "由于 {rate} 的客户会流失，即使完美的模型，其前 10% 也最多只能包含 {max} 的流失客户"
+        "（提升度 {lift}）。",
         "msg_lift_only": "按风险排序的前 10% 客户中的流失客户数是随机选取 10% 的 {lift}。",
         "msg_calibration_good": "预测风险校准良好：与随后实际流失率的平均差距在 {gap} 以内。",
         "msg_calibration_ok": "预测风险大致校准：与随后实际流失率平均相差 {gap}。",
@@ -420,6 +424,7 @@ VALUES: dict[str, dict[str, str]] = {
         "Cannot lose": "不能失去",
         "Hibernating": "休眠客户",
         "Lost": "已流失",
+        "Prospect": "潜在客户",
         "prospect": "潜在客户",
         "new": "新客户",
         "active": "活跃",
@@ -432,6 +437,8 @@ VALUES: dict[str, dict[str, str]] = {
         "normal": "一般",
         "dormant": "沉睡",
         "personal outreach": "专人联系",
+        "retention offer": "挽留优惠",
+        "win-back offer": "赢回优惠",
         "onboarding offer": "新客引导优惠",
         "low-cost reactivation": "低成本唤回",
         "loyalty reward": "忠诚奖励",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -404,9 +405,15 @@ def _driver_section(model: ModelQuality | None, fmt: _Fmt) -> dict[str, Any]:
 
 
 def _wrap_labels(labels: pd.Series, width: int) -> list[str]:
-    import textwrap
-
-    return ["\n".join(textwrap.wrap(s, width)[:2]) if len(s) > width else s for s in labels]
+    """Chart labels of at most two lines: trailing full stop dropped, an ellipsis where text was cut."""
+    out = []
+    for text in labels:
+        text = text.strip().rstrip(".")
+        lines = textwrap.wrap(text, width)
+        if len(lines) > 2:
+            lines = [lines[0], lines[1].rstrip(" ,;:(") + "…"]
+        out.append("\n".join(lines))
+    return out
 
 
 def _model_section(data: ReportData, fmt: _Fmt) -> dict[str, Any]:
