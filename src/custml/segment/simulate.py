@@ -106,13 +106,18 @@ def simulate_segment_features(
             "open_complaints": (rng.random(n) < 0.3 * (complaints > 0)).astype(float),
             "satisfaction_mean": np.where(rng.random(n) < 0.4, satisfaction, np.nan),
             "email_open_rate_90d": open_rate,
+            "email_open_rate_365d": np.clip(open_rate + rng.normal(0, 0.03, size=n), 0, 1),
             "app_sessions_90d": sessions.astype(float),
+            "app_sessions_365d": (sessions + rng.poisson(p[:, 8] * 3 * (recency < 365))).astype(float),
+            "items_365d": orders_365 + rng.poisson(0.4 * orders_365),
         }
     )
     persona = pd.Series(np.asarray(names, dtype=object)[idx], name="persona")
     if prospect_share > 0:
         prospect = rng.random(n) < prospect_share
-        order_cols = [c for c in features.columns if c not in ("customer_id", "email_open_rate_90d")]
+        order_cols = [
+            c for c in features.columns if c != "customer_id" and not c.startswith("email_open_rate")
+        ]
         features.loc[prospect, order_cols] = np.nan
         persona[prospect] = "prospect"
     return features, persona
