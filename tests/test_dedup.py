@@ -233,9 +233,10 @@ def test_pairwise_precision_recall_counts_pairs() -> None:
     assert m["precision"] == pytest.approx(1 / 3) and m["recall"] == pytest.approx(0.5)
 
 
-def test_dedup_quality_on_synthetic_records() -> None:
+@pytest.mark.parametrize("estimate_m", [False, True])
+def test_dedup_quality_on_synthetic_records(estimate_m: bool) -> None:
     df = synthetic_customers(3000, dup_share=0.1, seed=7)
-    result = find_duplicates(df.drop(columns=["person_id"]), DedupParams(seed=1))
+    result = find_duplicates(df.drop(columns=["person_id"]), DedupParams(seed=1, estimate_m=estimate_m))
     truth = df[df.duplicated("person_id", keep=False)][["customer_id", "person_id"]]
     m = pairwise_precision_recall(result.clusters, truth)
     assert m["true_pairs"] > 200

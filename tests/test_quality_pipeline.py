@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from quality_world import AS_OF, KEY, raw_world
 
@@ -136,6 +136,7 @@ def dirty_worlds(draw: st.DrawFn) -> dict[str, pd.DataFrame]:
     return w
 
 
+@settings(max_examples=15)  # each example cleans a world twice (about 0.7 s)
 @given(dirty_worlds())
 def test_cleaning_twice_equals_cleaning_once(world: dict[str, pd.DataFrame]) -> None:
     once = clean_tables(world, AS_OF, KEY)

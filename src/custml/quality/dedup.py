@@ -93,8 +93,8 @@ class DedupParams(BaseModel):
     estimate_m: bool = Field(
         False,
         description=(
-            "Refine the m probabilities by EM on the candidate pairs. Off by default: with name-based blocking EM "
-            "tends to learn 'same name' instead of 'same person'."
+            "Refine the m probabilities by EM on the candidate pairs (the prior stays fixed). Off by default: "
+            "the documented priors reach the targets and keep the scorer independent of the data's dirt."
         ),
     )
     em_iterations: int = Field(25, ge=0)
@@ -365,15 +365,16 @@ def find_duplicates(customers: pd.DataFrame, params: DedupParams | None = None) 
     # must be the random-pair one, not the share of matches among candidates).
     lam = float(np.clip(2 * params.duplicates_per_record / max(n - 1, 1), 1e-12, 0.5))
     if params.estimate_m and len(levels) >= 50:
+        # EM on m only: the prior stays the random-pair one (candidates are a biased sample of pairs, so their
+        # match share says nothing about lambda); the priors act as 20 pseudo-pairs.
         for _ in range(params.em_iterations):
             lw = _log_bayes_factors(levels, m, u) + np.log2(lam / (1 - lam))
             p = 1.0 / (1.0 + np.exp2(-np.clip(lw, -60, 60)))
-            new_lam = float(np.clip(p.mean(), 1e-4, 1 - 1e-4))
-            m = _level_probabilities(levels, p, prior=PRIOR_M, prior_pairs=1.0)
-            if abs(new_lam - lam) < 1e-6:
-                lam = new_lam
+            new_m = _level_probabilities(levels, p, prior=PRIOR_M, prior_pairs=20.0)
+            delta = max(float(np.abs(new_m[f] - m[f]).max()) for f in FIELD_LEVELS)
+            m = new_m
+            if delta < 1e-5:
                 break
-            lam = new_lam
     weight = _log_bayes_factors(levels, m, u) + np.log2(lam / (1 - lam))
     prob = 1.0 / (1.0 + np.exp2(-np.clip(weight, -60, 60)))
     match = prob >= params.threshold
