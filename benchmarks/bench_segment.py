@@ -6,7 +6,7 @@ groups, 8 % prospects). For each size it times ``assign_segments``, the clustere
 stability check, and prints seconds, peak resident memory above the start of the step, k, the agreement with
 the simulated personas (adjusted Rand index) and the stability ARI. Asserts nothing.
 
-    .venv/bin/python benchmarks/bench_segment.py [--sizes 50000 1000000] [--method kmeans] [--seed 0]
+    .venv/bin/python benchmarks/bench_segment.py [--sizes 50000 1000000] [--method kmeans] [--seed 0] [--threads N]
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import psutil
 from sklearn.metrics import adjusted_rand_score
 
@@ -57,7 +56,7 @@ def measured(fn: Callable[[], Any]) -> tuple[Any, float, float]:
     return result, seconds, (peak[0] - start_rss) / 2**20
 
 
-def run(n: int, method: str, seed: int) -> None:
+def run(n: int, method: str, seed: int, threads: int | None) -> None:
     (features, persona), s_sim, _ = measured(
         lambda: simulate_segment_features(n, seed=seed, prospect_share=0.08)
     )
@@ -69,7 +68,9 @@ def run(n: int, method: str, seed: int) -> None:
     buyers = has_orders(features).to_numpy()
     X = features.loc[buyers].reset_index(drop=True)
     truth = persona.to_numpy()[buyers]
-    clusterer, s_fit, m_fit = measured(lambda: CustomerClusterer(method=method, random_state=seed).fit(X))
+    clusterer, s_fit, m_fit = measured(
+        lambda: CustomerClusterer(method=method, random_state=seed, n_threads=threads).fit(X)
+    )
     ari = adjusted_rand_score(truth, clusterer.labels_)
     print(
         f"clusterer fit+label    {s_fit:7.2f} s  {m_fit:8.0f} MiB  (k={clusterer.n_clusters_} of 4..8, "
@@ -99,10 +100,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[50_000, 1_000_000])
     parser.add_argument("--method", choices=["kmeans", "gmm"], default="kmeans")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="cap on OpenMP/BLAS threads (n_threads)")
     args = parser.parse_args()
-    print(f"cpus: {psutil.cpu_count()}  numpy {np.__version__}")
+    print(
+        f"cpus: {psutil.cpu_count()}  load average: {psutil.getloadavg()[0]:.1f}  threads: {args.threads or 'default'}"
+    )
     for n in args.sizes:
-        run(n, args.method, args.seed)
+        run(n, args.method, args.seed, args.threads)
 
 
 if __name__ == "__main__":

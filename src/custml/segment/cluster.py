@@ -31,6 +31,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PowerTransformer, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from custml.errors import ConfigError, SchemaError
 
@@ -329,6 +330,9 @@ class CustomerClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         Initialisations per fit.
     random_state : int or None
         Seed for sampling and the models; a fixed seed gives identical labels.
+    n_threads : int or None
+        Cap on OpenMP/BLAS threads while fitting and predicting (None: the libraries' default). On a shared,
+        busy machine ``1`` avoids thread oversubscription, which can make KMeans many times slower.
 
     Attributes
     ----------
@@ -365,6 +369,7 @@ class CustomerClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         silhouette_sample_size: int = 5_000,
         n_init: int = 4,
         random_state: int | None = 0,
+        n_threads: int | None = None,
     ) -> None:
         self.method = method
         self.features = features
@@ -377,11 +382,16 @@ class CustomerClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self.silhouette_sample_size = silhouette_sample_size
         self.n_init = n_init
         self.random_state = random_state
+        self.n_threads = n_threads
 
     # -- fitting -------------------------------------------------------------------------------------------
 
     def fit(self, X: Any, y: Any = None) -> CustomerClusterer:
         """Choose k (unless fixed), fit the pipeline on a sample and label every row of ``X``."""
+        with threadpool_limits(limits=self.n_threads):
+            return self._fit(X)
+
+    def _fit(self, X: Any) -> CustomerClusterer:
         if self.method not in ("kmeans", "gmm"):
             raise ConfigError(f"clustering method must be 'kmeans' or 'gmm', got {self.method!r}")
         X = _as_frame(X)
@@ -448,7 +458,8 @@ class CustomerClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     def predict(self, X: Any) -> NDArray[np.int64]:
         """Cluster id (0 = largest training cluster) of each row."""
         block = self._block(X)
-        return self.label_map_[self.pipeline_.predict(block)]
+        with threadpool_limits(limits=self.n_threads):
+            return self.label_map_[self.pipeline_.predict(block)]
 
     def predict_proba(self, X: Any) -> NDArray[np.float64]:
         """Membership probabilities (gmm) or a one-hot of the nearest centre (kmeans), columns by cluster id."""

@@ -41,6 +41,7 @@ class ClusterParams(BaseModel):
     silhouette_sample_size: int = 5_000
     n_init: int = Field(4, ge=1)
     random_state: int | None = 0
+    n_threads: int | None = Field(None, ge=1)
     stability_boots: int = Field(5, ge=0)
     stability_sample_size: int = 20_000
 
@@ -58,6 +59,7 @@ class ClusterParams(BaseModel):
             silhouette_sample_size=self.silhouette_sample_size,
             n_init=self.n_init,
             random_state=self.random_state,
+            n_threads=self.n_threads,
         )
 
 
