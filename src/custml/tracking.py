@@ -78,24 +78,31 @@ def _is_local(uri: str) -> bool:
     return urlparse(uri).scheme in {"sqlite", "", "file", "postgresql", "mysql", "mssql"}
 
 
+_explicit_uri: str | None = None
+
+
 def configure(tracking_uri: str | None = None) -> str:
     """Point MLflow (tracking and registry) at ``tracking_uri`` or the project default; return the URI.
 
-    The file store is refused (MLflow 3 no longer supports it for the registry): use SQLite or a server.
+    An explicit URI sticks for later calls of this module; ``configure()`` (no argument) goes back to
+    ``custml.config.tracking_uri()`` (``$MLFLOW_TRACKING_URI`` or SQLite in the project root), which is then
+    re-read on every call. The file store is refused (MLflow 3 deprecates it): use SQLite or a server.
     """
+    global _explicit_uri
     uri = tracking_uri or default_tracking_uri()
-    if uri.startswith("file:") or ("://" not in uri and not uri.startswith("databricks")):
+    if uri.startswith("file:") or "://" not in uri:
         raise ConfigError(
             f"tracking URI {uri!r} is a file store; use sqlite:///path/mlflow.db or http://host:port"
         )
+    _explicit_uri = tracking_uri
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return uri
 
 
 def _ensure_configured() -> None:
-    """Use the URI set by :func:`configure` (or ``$MLFLOW_TRACKING_URI``), else the project default."""
-    configure(mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None)
+    """Use the URI given to :func:`configure`, else the current project default."""
+    configure(_explicit_uri)
 
 
 def _experiment_id(name: str) -> str:

@@ -107,12 +107,28 @@ def format_reason(template: str | None, value: Any, name: str, high: bool) -> st
     return template.replace("{value}", str(value)) if not has_spec else template.format(value=value)
 
 
+def _reason_text(spec: Any, name: str, value: Any, high: bool) -> str:
+    """Catalogue features use the features stage's own wording function; others :func:`format_reason`."""
+    if spec is not None and hasattr(spec, "sql"):
+        try:
+            from custml.features import reason_text
+
+            return reason_text(name, value, "high" if high else "low")
+        except (ImportError, KeyError, ValueError):
+            pass
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        described = getattr(spec, "description", name).rstrip(".")
+        return f"{described}: unknown"
+    template = None if spec is None else (spec.reason_high if high else spec.reason_low)
+    return format_reason(template, value, name, high)
+
+
 def reason_codes(
     model: CustomerModel,
     X: pd.DataFrame,
     catalogue: Iterable[Any] | Mapping[str, Any] | None = None,
     top_k: int = 3,
-    direction: Literal["increase", "both"] = "increase",
+    direction: Literal["up", "down", "both", "increase", "decrease"] = "up",
     with_details: bool = False,
 ) -> pd.DataFrame:
     """Top ``top_k`` drivers of each customer's prediction, in plain words.
@@ -128,10 +144,11 @@ def reason_codes(
         "<name> is high (value)" text.
     top_k : int
         Number of reasons per customer.
-    direction : {"increase", "both"}
-        ``"increase"``: only drivers that push the probability up (why a customer is at risk / likely to
-        buy); fewer than ``top_k`` such drivers leave the remaining reasons null. ``"both"``: largest absolute
-        contributions, each text suffixed with "(raises)" or "(lowers)".
+    direction : {"up", "down", "both"}
+        ``"up"`` (alias ``"increase"``): only drivers that push the probability up (why a customer is at
+        risk); ``"down"`` (alias ``"decrease"``): only drivers that push it down (e.g. why a repurchase is
+        unlikely). Fewer than ``top_k`` such drivers leave the remaining reasons null. ``"both"``: largest
+        absolute contributions, each text suffixed with "(raises)" or "(lowers)".
     with_details : bool
         Also return ``feature_k`` and ``contribution_k`` columns.
 
@@ -145,7 +162,14 @@ def reason_codes(
     names = model.feature_names
     C = contrib[names].to_numpy(dtype=float)
     prepared = model.prepare(X)
-    score = np.abs(C) if direction == "both" else np.where(C > 0, C, -np.inf)
+    if direction in ("up", "increase"):
+        score = np.where(C > 0, C, -np.inf)
+    elif direction in ("down", "decrease"):
+        score = np.where(C < 0, -C, -np.inf)
+    elif direction == "both":
+        score = np.abs(C)
+    else:
+        raise ValueError(f"direction must be 'up', 'down' or 'both', got {direction!r}")
     k = min(top_k, C.shape[1])
     order = np.argsort(-score, axis=1, kind="stable")[:, :k]
     cols: dict[str, list[Any]] = {f"reason_{i + 1}": [] for i in range(top_k)}
@@ -177,8 +201,7 @@ def reason_codes(
             else:
                 value = float(value)
                 high = bool(ref is None or np.isnan(value) or value > ref)
-            template = None if spec is None else (spec.reason_high if high else spec.reason_low)
-            text = format_reason(template, value, name, high)
+            text = _reason_text(spec, name, value, high)
             if direction == "both":
                 text += " (raises)" if C[row, j] > 0 else " (lowers)"
             cols[f"reason_{i + 1}"].append(text)

@@ -26,6 +26,7 @@ __all__ = ["ProbabilityCalibrator", "fit_booster"]
 logger = logging.getLogger(__name__)
 
 _EPS = 1e-6
+_SMALL_TABLE_ROWS = 50_000
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -118,7 +119,12 @@ def fit_booster(
         **(lightgbm_overrides or {}),
     }
     if lgb_params.get("num_threads") == 0:
-        lgb_params.pop("num_threads")
+        # Auto: one thread for small tables (OpenMP start-up and contention cost more than they save there),
+        # LightGBM's default (all cores) otherwise.
+        if len(y_tr) < _SMALL_TABLE_ROWS:
+            lgb_params["num_threads"] = 1
+        else:
+            lgb_params.pop("num_threads")
     if params.class_imbalance == "balanced":
         n_pos = float(y_tr.sum())
         if n_pos == 0 or n_pos == len(y_tr):

@@ -32,7 +32,9 @@ class LightGBMParams(BaseModel):
     max_bin: int = Field(255, ge=4)
     cat_smooth: float = Field(10.0, ge=0)
     max_cat_to_onehot: int = Field(8, ge=1)
-    num_threads: int = Field(0, ge=0, description="0: LightGBM's default (all cores)")
+    num_threads: int = Field(
+        0, ge=0, description="0: auto (1 thread below 50k training rows, else all cores)"
+    )
 
     def to_lightgbm(self) -> dict[str, Any]:
         """The settings as a LightGBM parameter dict."""

@@ -108,7 +108,8 @@ def prepare_features(
     for col, levels in categorical.items():
         if col in frame.columns:
             as_str = frame[col].astype("string").astype(object).where(frame[col].notna(), None)
-            out[col] = pd.Categorical(as_str, categories=levels)
+            known = pd.Series(as_str).isin(levels).to_numpy()
+            out[col] = pd.Categorical(np.where(known, as_str, None), categories=levels)
         else:
             out[col] = pd.Categorical([None] * n, categories=levels)
     return pd.DataFrame(out, index=frame.index)

@@ -86,7 +86,7 @@ def synthetic_training_table(
         rate = lam[ids] + mu[ids]
         p_none_alive = mu[ids] / rate * (1 - np.exp(-rate * horizon)) + np.exp(-rate * horizon)
         p_none = np.where(alive, p_none_alive, 1.0)
-        complaints = rng.poisson(np.where(alive, mu[ids] * 90 * 10, 0.05))
+        complaints = rng.poisson(mu[ids] * 90 * 10)
         gaps = np.where(
             per["n_days"] > 1, (per["last"] - per["first"]) / np.maximum(per["n_days"] - 1, 1), np.nan
         )

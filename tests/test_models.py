@@ -1,0 +1,316 @@
+"""Churn/repurchase modelling: split, metrics, calibration, hybrid BTYD features, training floors, leakage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custml.errors import ConfigError, SchemaError
+from custml.models.baselines import BGNBDBaseline, fit_logistic_rfm
+from custml.models.card import model_card
+from custml.models.gbm import ProbabilityCalibrator
+from custml.models.hybrid import BTYDFeatures
+from custml.models.metrics import (
+    binary_metrics,
+    calibration_table,
+    expected_calibration_error,
+    lift_at,
+    lift_table,
+)
+from custml.models.params import TrainParams
+from custml.models.predictor import infer_feature_columns, prepare_features
+from custml.models.split import plan_cutoffs, time_split
+from custml.models.synthetic import synthetic_training_table
+from custml.models.train import table_digest, train_model
+
+
+@pytest.fixture(scope="module")
+def churn_table() -> pd.DataFrame:
+    return synthetic_training_table(2500, task="churn", seed=3)
+
+
+@pytest.fixture(scope="module")
+def churn_result(churn_table: pd.DataFrame):
+    return train_model(churn_table, "churn")
+
+
+# ---------------------------------------------------------------------------------------------- split
+
+
+def _stack(cutoffs: list[str], n: int = 4) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"cutoff": pd.to_datetime(np.repeat(cutoffs, n)), "label": np.tile([0, 1], len(cutoffs) * n // 2)}
+    )
+
+
+def test_time_split_purges_label_overlap() -> None:
+    df = _stack(["2025-01-01", "2025-02-01", "2025-04-01", "2025-05-01", "2025-07-01"])
+    s = time_split(df, horizon_days=60, purge=True)
+    assert s.test_cutoff == pd.Timestamp("2025-07-01")
+    assert s.validation_cutoff == pd.Timestamp("2025-05-01")  # 2025-05-01 + 60 d <= 2025-07-01
+    assert s.train_cutoffs == [pd.Timestamp("2025-01-01"), pd.Timestamp("2025-02-01")]
+    assert s.dropped_cutoffs == [pd.Timestamp("2025-04-01")]  # its window reaches past the validation cut-off
+    assert not set(s.train_idx) & set(s.validation_idx)
+    assert not set(s.validation_idx) & set(s.test_idx)
+
+
+def test_time_split_without_purge_uses_every_cutoff() -> None:
+    df = _stack(["2025-01-01", "2025-02-01", "2025-03-01", "2025-04-01"])
+    s = time_split(df, horizon_days=90, purge=False)
+    assert (len(s.train_idx), len(s.validation_idx), len(s.test_idx)) == (8, 4, 4)
+    assert s.dropped_cutoffs == []
+
+
+def test_time_split_failures() -> None:
+    with pytest.raises(SchemaError, match="at least 3 distinct cut-offs"):
+        time_split(_stack(["2025-01-01", "2025-02-01"]), 30)
+    with pytest.raises(SchemaError, match="cutoff"):
+        time_split(pd.DataFrame({"label": [0, 1]}), 30)
+    with pytest.raises(SchemaError, match="label window"):
+        time_split(_stack(["2025-01-01", "2025-01-15", "2025-02-01"]), 90, purge=True)
+
+
+def test_plan_cutoffs_feeds_time_split_without_drops() -> None:
+    plan = plan_cutoffs("2025-10-01", horizon_days=30, n_train_cutoffs=3, step_days=30)
+    df = _stack([c.isoformat() for c in plan.all])
+    s = time_split(df, 30)
+    assert (
+        s.dropped_cutoffs == [] and s.train_cutoffs == plan.train and s.validation_cutoff == plan.validation
+    )
+
+
+# ---------------------------------------------------------------------------------------------- metrics
+
+
+def test_metrics_on_hand_built_predictions() -> None:
+    y = [0, 0, 0, 1, 1, 1, 0, 1, 0, 0]
+    p = [0.1, 0.2, 0.3, 0.9, 0.8, 0.7, 0.4, 0.35, 0.05, 0.15]
+    m = binary_metrics(y, p, n_bins=2, top_fraction=0.2)
+    # Ranks: positives 0.9, 0.8, 0.7 top; 0.35 is below 0.4 (one of 24 pairs misordered).
+    assert m["roc_auc"] == pytest.approx(23 / 24)
+    assert m["base_rate"] == pytest.approx(0.4)
+    assert m["lift_top10"] == pytest.approx(2.5)  # top 2 both positive: 1.0 / 0.4
+    assert m["capture_top10"] == pytest.approx(0.5)
+    assert m["brier"] == pytest.approx(np.mean((np.array(p) - np.array(y)) ** 2))
+
+
+def test_ece_zero_when_calibrated_and_large_when_not() -> None:
+    rng = np.random.default_rng(0)
+    p = rng.uniform(size=200_000)
+    y = (rng.uniform(size=p.size) < p).astype(int)
+    assert expected_calibration_error(y, p) < 0.005
+    assert expected_calibration_error(y, p**3) > 0.1
+    assert expected_calibration_error(y, p, strategy="uniform") < 0.005
+
+
+def test_calibration_table_equal_mass_bins() -> None:
+    table = calibration_table(np.r_[np.zeros(50), np.ones(50)], np.linspace(0, 1, 100), n_bins=4)
+    assert list(table["n"]) == [25, 25, 25, 25]
+    assert list(table["observed_rate"]) == [0, 0, 1, 1]
+
+
+def test_lift_helpers() -> None:
+    assert lift_at([1, 0, 0, 0], [0.9, 0.1, 0.2, 0.3], 0.25) == (4.0, 1.0)
+    t = lift_table([1, 0, 0, 0], [0.9, 0.1, 0.2, 0.3], n_groups=2)
+    assert t["capture"].iloc[-1] == 1.0 and t["lift"].iloc[-1] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("y", "p", "match"),
+    [
+        ([0, 1], [0.2, np.nan], "missing"),
+        ([0, 2], [0.2, 0.3], "0 or 1"),
+        ([0, 1], [0.2, 1.3], r"\[0, 1\]"),
+        ([0], [0.1, 0.2], "differ"),
+    ],
+)
+def test_metrics_reject_bad_input(y, p, match) -> None:
+    with pytest.raises(SchemaError, match=match):
+        binary_metrics(y, p)
+
+
+# ---------------------------------------------------------------------------------------------- calibration
+
+
+@pytest.mark.parametrize("method", ["isotonic", "platt"])
+def test_calibrator_fixes_distorted_probabilities(method: str) -> None:
+    rng = np.random.default_rng(1)
+    true = rng.uniform(0.01, 0.99, 20_000)
+    y = (rng.uniform(size=true.size) < true).astype(int)
+    raw = true**0.3  # systematically too high, same ranking
+    cal = ProbabilityCalibrator(method).fit(raw[:10_000], y[:10_000])
+    fixed = cal.predict(raw[10_000:])
+    assert expected_calibration_error(y[10_000:], raw[10_000:]) > 0.15
+    assert expected_calibration_error(y[10_000:], fixed) < 0.03
+    assert np.all(np.diff(cal.predict(np.sort(raw))) >= -1e-12)
+
+
+def test_calibrator_needs_two_classes() -> None:
+    with pytest.raises(SchemaError, match="single class"):
+        ProbabilityCalibrator().fit([0.2, 0.3], [1, 1])
+
+
+# ---------------------------------------------------------------------------------------------- features
+
+
+def test_infer_and_prepare_features_handle_categoricals_and_missing_columns() -> None:
+    df = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "cutoff": pd.to_datetime(["2025-01-01"] * 3),
+            "recency_days": [1, 2, 3],
+            "region": pd.Categorical(["north", "south", None]),
+            "oracle_probability": [0.1, 0.2, 0.3],
+            "label": [0, 1, 0],
+        }
+    )
+    numeric, categorical = infer_feature_columns(df)
+    assert numeric == ["recency_days"] and categorical == ["region"]
+    X = prepare_features(
+        df.drop(columns=["recency_days"]).assign(region=["south", "mars", None]),
+        ["recency_days"],
+        {"region": ["north", "south"]},
+    )
+    assert X["recency_days"].isna().all()
+    assert list(X["region"].astype(object).fillna("NA")) == ["south", "NA", "NA"]  # unseen level -> missing
+    assert list(X["region"].cat.categories) == ["north", "south"]
+
+
+def test_btyd_features_transformer(churn_table: pd.DataFrame) -> None:
+    tr = churn_table.iloc[:3000]
+    btyd = BTYDFeatures(horizon_days=90).fit(tr)
+    out = btyd.transform(tr.iloc[:200].assign(btyd_frequency=lambda d: d["btyd_frequency"].mask(d.index < 5)))
+    new = out[["btyd_p_alive", "btyd_expected_purchases", "btyd_p_purchase", "btyd_expected_value_12m"]]
+    assert new.iloc[:5].isna().all().all()  # missing inputs -> missing outputs, not an error
+    valid = new.iloc[5:]
+    assert valid["btyd_p_alive"].between(0, 1).all() and valid["btyd_p_purchase"].between(0, 1).all()
+    assert (valid["btyd_expected_value_12m"] >= 0).all()
+    # More recent buyers (same frequency and age) are more likely alive.
+    probe = pd.DataFrame(
+        {
+            "btyd_frequency": [5, 5],
+            "btyd_recency_days": [300, 30],
+            "btyd_T_days": [310, 310],
+            "btyd_monetary": [20, 20],
+        }
+    )
+    alive = btyd.transform(probe)["btyd_p_alive"].to_numpy()
+    assert alive[0] > alive[1]
+    assert list(btyd.get_feature_names_out()[-4:]) == list(new.columns)
+    with pytest.raises(SchemaError, match="btyd_T_days"):
+        BTYDFeatures().fit(tr.drop(columns=["btyd_T_days"]))
+
+
+def test_baselines_fit_and_predict(churn_table: pd.DataFrame) -> None:
+    y = churn_table["label"].to_numpy()
+    logit = fit_logistic_rfm(churn_table, y)
+    p = logit.predict_proba(churn_table)[:, 1]
+    assert binary_metrics(y, p)["roc_auc"] > 0.75
+    bg = BGNBDBaseline("churn", 90).fit(churn_table, y)
+    q = bg.predict_proba(churn_table)
+    assert q.shape == (len(churn_table), 2) and np.allclose(q.sum(axis=1), 1)
+    assert binary_metrics(y, q[:, 1])["roc_auc"] > 0.75
+    with pytest.raises(SchemaError, match="recency_days"):
+        fit_logistic_rfm(churn_table.drop(columns=["recency_days"]), y)
+
+
+# ---------------------------------------------------------------------------------------------- training
+
+
+def test_train_churn_meets_floors(churn_result) -> None:
+    m = churn_result.metrics
+    # Floors that catch a broken pipeline (the synthetic task is easy enough for these margins).
+    assert m["model"]["roc_auc"] > 0.85
+    assert m["model"]["roc_auc"] >= m["logistic_rfm"]["roc_auc"]
+    assert m["model"]["roc_auc"] >= m["bgnbd"]["roc_auc"] - 0.01
+    assert m["model"]["ece"] < 0.06
+    assert 0.9 < m["model"]["oracle_auc_ratio"] <= 1.01
+    assert set(m) == {"model", "logistic_rfm", "bgnbd", "oracle"}
+    d = churn_result.data_description
+    assert d["test_cutoff"] == "2025-10-01" and d["dropped_cutoffs"] == []
+    assert "btyd_p_alive" in churn_result.model.feature_names
+    assert not any(c in churn_result.test_features for c in ("customer_id", "label", "oracle_probability"))
+    assert len(churn_result.calibration) == churn_result.params.ece_bins
+    assert churn_result.drivers["mean_abs_shap"].is_monotonic_decreasing
+
+
+def test_train_repurchase_beats_baselines() -> None:
+    result = train_model(synthetic_training_table(2500, task="repurchase", seed=4), "repurchase")
+    m = result.metrics
+    assert result.params.horizon == 30
+    assert m["model"]["roc_auc"] > 0.8
+    assert m["model"]["roc_auc"] > m["logistic_rfm"]["roc_auc"]
+    assert m["model"]["ece"] < 0.06
+
+
+def test_predictions_match_between_result_and_model(churn_result, churn_table: pd.DataFrame) -> None:
+    test_rows = churn_table[churn_table["cutoff"] == churn_table["cutoff"].max()]
+    p = churn_result.model.predict_proba(test_rows)
+    np.testing.assert_allclose(p, churn_result.test_predictions["model"].to_numpy())
+    # Strings instead of categories, a missing optional column: still scores.
+    loose = test_rows.drop(columns=["complaints_90d"]).assign(region=test_rows["region"].astype(str))
+    q = churn_result.model.predict_proba(loose)
+    assert q.shape == p.shape and np.all((q >= 0) & (q <= 1))
+
+
+def test_test_cutoff_labels_never_reach_training_or_calibration(churn_table: pd.DataFrame) -> None:
+    """Flipping every test-cut-off label changes the evaluation but not a single fitted number."""
+    test_mask = churn_table["cutoff"] == churn_table["cutoff"].max()
+    flipped = churn_table.assign(label=np.where(test_mask, 1 - churn_table["label"], churn_table["label"]))
+    params = TrainParams(task="churn", shap_sample=100)
+    a = train_model(churn_table, params=params)
+    b = train_model(flipped, params=params)
+    assert a.model.booster.best_iteration == b.model.booster.best_iteration
+    assert a.model.booster.model_to_string() == b.model.booster.model_to_string()
+    np.testing.assert_array_equal(a.test_predictions["model"], b.test_predictions["model"])
+    assert a.metrics["model"]["roc_auc"] == pytest.approx(1 - b.metrics["model"]["roc_auc"])
+    # Control: validation labels DO drive early stopping / calibration, so the check above can fail.
+    val_cut = pd.Timestamp(a.data_description["validation_cutoff"])
+    val_mask = churn_table["cutoff"] == val_cut
+    c = train_model(
+        churn_table.assign(label=np.where(val_mask, 1 - churn_table["label"], churn_table["label"])),
+        params=params,
+    )
+    assert not np.array_equal(a.test_predictions["model"], c.test_predictions["model"])
+
+
+def test_train_model_failures(churn_table: pd.DataFrame) -> None:
+    with pytest.raises(SchemaError, match="label"):
+        train_model(churn_table.drop(columns=["label"]), "churn")
+    with pytest.raises(SchemaError, match="0 or 1"):
+        train_model(churn_table.assign(label=2), "churn")
+    with pytest.raises(ConfigError, match="disagrees"):
+        train_model(churn_table, "repurchase", TrainParams(task="churn"))
+    one_class = churn_table.assign(
+        label=np.where(churn_table["cutoff"] == churn_table["cutoff"].max(), 1, churn_table["label"])
+    )
+    with pytest.raises(SchemaError, match="single class in the test"):
+        train_model(one_class, "churn")
+
+
+def test_train_without_btyd_columns_still_trains(churn_table: pd.DataFrame) -> None:
+    slim = churn_table.drop(columns=[c for c in churn_table.columns if c.startswith("btyd_")])
+    result = train_model(slim, params=TrainParams(task="churn", shap_sample=100))
+    assert "bgnbd" not in result.metrics and not result.data_description["btyd_features"]
+    assert result.metrics["model"]["roc_auc"] > 0.8
+
+
+def test_table_digest_changes_with_content() -> None:
+    a = pd.DataFrame({"x": [1.0, 2.0]})
+    assert table_digest(a) == table_digest(a.copy())
+    assert table_digest(a) != table_digest(a.assign(x=[1.0, 2.5]))
+
+
+def test_params_defaults_and_flat() -> None:
+    assert TrainParams(task="repurchase").horizon == 30
+    flat = TrainParams().flat()
+    assert flat["lightgbm.learning_rate"] == 0.05 and flat["gate.metric"] == "roc_auc"
+    with pytest.raises(ValueError):
+        TrainParams(calibration="magic")
+
+
+def test_model_card_mentions_split_and_metrics(churn_result) -> None:
+    card = model_card(churn_result, "custml-churn", "abc123")
+    assert card.startswith("# Model card: custml-churn")
+    assert "2025-10-01" in card and "| roc_auc |" in card and "oracle" in card

@@ -1,0 +1,185 @@
+"""MLflow tracking on a temporary SQLite store: run logging, pyfunc model, registry gate, helpers, PII scan.
+
+Every test writes to a temporary folder (``$CUSTML_HOME`` and ``$MLFLOW_TRACKING_URI`` are patched), never to
+the repository's ``mlflow.db`` or ``mlartifacts/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custml import tracking
+from custml.errors import ConfigError
+from custml.models.params import TrainParams
+from custml.models.synthetic import synthetic_training_table
+from custml.models.train import train_model
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("mlflow_home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CUSTML_HOME", str(home))
+        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
+        tracking.configure()
+        yield home
+    tracking.configure()
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return synthetic_training_table(1500, seed=11)
+
+
+@pytest.fixture(scope="module")
+def result(table: pd.DataFrame):
+    return train_model(table, params=TrainParams(task="churn", shap_sample=200))
+
+
+@pytest.fixture(scope="module")
+def run_id(store: Path, result) -> str:
+    return tracking.log_training_run(result, {"data_dir": "synthetic"}, run_name="test-run")
+
+
+def _artifacts(store: Path, run_id: str) -> set[str]:
+    roots = [p for p in (store / "mlartifacts").rglob(run_id) if p.is_dir()]
+    assert roots, f"no artefact folder for run {run_id} under {store / 'mlartifacts'}"
+    return {str(p.relative_to(roots[0] / "artifacts")) for p in roots[0].rglob("*") if p.is_file()}
+
+
+def test_run_logs_params_metrics_and_artefacts(store: Path, run_id: str, result) -> None:
+    files = _artifacts(store, run_id)
+    for expected in (
+        "plots/roc.png",
+        "plots/pr.png",
+        "plots/calibration.png",
+        "plots/lift.png",
+        "explain/shap_beeswarm.png",
+        "explain/shap_bar.png",
+        "explain/feature_importance.csv",
+        "explain/top_drivers.json",
+        "evaluation/calibration.json",
+        "evaluation/metrics.json",
+        "data/description.json",
+        "config/train_params.yaml",
+        "model_card.md",
+    ):
+        assert expected in files
+    card = next((store / "mlartifacts").rglob("model_card.md")).read_text()
+    assert run_id in card
+
+
+def test_pyfunc_returns_calibrated_probabilities(run_id: str, result, table: pd.DataFrame) -> None:
+    test_rows = table[table["cutoff"] == table["cutoff"].max()]
+    model = tracking.load_model(f"runs:/{run_id}/model")
+    probs = np.asarray(model.predict(test_rows), dtype=float)
+    np.testing.assert_allclose(probs, result.test_predictions["model"].to_numpy())
+    # As the features stage may deliver it: strings for categoricals, an optional column missing.
+    loose = test_rows.drop(columns=["complaints_90d"]).assign(region=test_rows["region"].astype(str))
+    assert np.asarray(model.predict(loose)).shape == probs.shape
+    inputs = model.metadata.get_input_schema().input_names()
+    assert "recency_days" in inputs and "region" in inputs and "label" not in inputs
+    assert tracking.load_customer_model(f"runs:/{run_id}/model").feature_names == result.model.feature_names
+
+
+def test_gate_promotes_first_and_keeps_champion_without_margin(store: Path, run_id: str, result) -> None:
+    name = "test-gate-margin"
+    first = tracking.register_and_gate(run_id, name, metric="roc_auc", margin=0.002)
+    assert first["promoted"] and first["reason"] == "no champion yet"
+    # Same model again: equal score does not beat the champion by the margin.
+    second = tracking.register_and_gate(run_id, name, metric="roc_auc", margin=0.002)
+    assert not second["promoted"] and second["champion_version"] == first["version"]
+    assert second["champion_score"] == pytest.approx(second["challenger_score"])
+    info = tracking.get_model_version_info(f"models:/{name}@champion")
+    assert info["version"] == first["version"] and "champion" in info["aliases"]
+    challenger = tracking.get_model_version_info(f"models:/{name}@challenger")
+    assert challenger["version"] == second["version"]
+    assert challenger["gate"]["promoted"] == "False" and "does not beat" in challenger["gate"]["reason"]
+    # With no margin an equal score is enough.
+    third = tracking.register_and_gate(run_id, name, metric="brier", margin=0.0)
+    assert third["promoted"]
+
+
+def test_gate_on_holdout_rejects_worse_and_promotes_better(store: Path, table: pd.DataFrame, result) -> None:
+    name = "test-gate-holdout"
+    rng = np.random.default_rng(0)
+    # A weak model: trained with most non-test labels shuffled.
+    test_mask = table["cutoff"] == table["cutoff"].max()
+    noisy = table["label"].to_numpy().copy()
+    idx = np.flatnonzero(~test_mask.to_numpy())
+    noisy[idx] = rng.permutation(noisy[idx])
+    weak = train_model(
+        table.assign(label=noisy), params=TrainParams(task="churn", shap_sample=50, btyd_features=False)
+    )
+    weak_run = tracking.log_training_run(weak, run_name="weak")
+    good_run = tracking.log_training_run(result, run_name="good")
+    holdout, labels = result.test_features, result.test_predictions["label"]
+    assert tracking.register_and_gate(weak_run, name, holdout=holdout, holdout_labels=labels)["promoted"]
+    better = tracking.register_and_gate(good_run, name, holdout=holdout, holdout_labels=labels)
+    assert better["promoted"] and better["challenger_score"] > better["champion_score"] + 0.002
+    worse = tracking.register_and_gate(weak_run, name, holdout=holdout, holdout_labels=labels)
+    assert not worse["promoted"]
+    assert tracking.get_model_version_info(f"models:/{name}@champion")["version"] == better["version"]
+
+
+def test_model_version_info_matches_scores_contract(store: Path, run_id: str) -> None:
+    tracking.register_and_gate(run_id, "test-info")
+    info = tracking.get_model_version_info("models:/test-info@champion")
+    assert set(info["metrics"]) == {
+        "roc_auc",
+        "pr_auc",
+        "brier",
+        "ece",
+        "lift_top10",
+        "capture_top10",
+        "base_rate",
+        "test_cutoff",
+    }
+    assert info["metrics"]["test_cutoff"] == "2025-10-01"
+    assert info["calibration"] and set(info["calibration"][0]) == {"mean_predicted", "observed_rate", "n"}
+    assert info["top_drivers"] and set(info["top_drivers"][0]) == {"feature", "description", "mean_abs_shap"}
+    assert tracking.get_model_version_info("models:/test-info/1")["run_id"] == run_id
+
+
+def test_errors_name_the_problem(store: Path) -> None:
+    with pytest.raises(ConfigError, match="file store"):
+        tracking.configure("file:///tmp/mlruns")
+    tracking.configure()
+    with pytest.raises(tracking.TrackingError, match="no model version"):
+        tracking.get_model_version_info("models:/does-not-exist@champion")
+    with pytest.raises(tracking.TrackingError, match="expected models:/"):
+        tracking.get_model_version_info("runs:/abc/model")
+    with pytest.raises(tracking.TrackingError, match="cannot load model"):
+        tracking.load_model("models:/does-not-exist/1")
+
+
+def test_log_segmentation_run_and_experiment_config(store: Path, tmp_path: Path) -> None:
+    from sklearn.cluster import KMeans
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    pipe = make_pipeline(StandardScaler(), KMeans(3, n_init=2, random_state=0)).fit(X)
+    k_curve = pd.DataFrame({"k": [2, 3, 4], "silhouette": [0.3, 0.35, 0.32]})
+    profiles = pd.DataFrame(
+        {"size": [70, 60, 70], "recency_days": [10.0, 50.0, 200.0]}, index=["a", "b", "c"]
+    )
+    run = tracking.log_segmentation_run(
+        {"k": 3, "features": ["a", "b"]}, k_curve, profiles, pipe, {"silhouette": 0.35}
+    )
+    files = _artifacts(store, run)
+    assert {"segmentation/k_curve.csv", "segmentation/profiles.csv"} <= files
+    assert any(f.startswith("pipeline") or "MLmodel" in f for f in files) or list(
+        (store / "mlartifacts").rglob("MLmodel")
+    )
+    cfg = tmp_path / "exp.yaml"
+    cfg.write_text("train:\n  seed: 1\n")
+    tracking.log_experiment_config(cfg, run_id=run)
+    assert "config/exp.yaml" in _artifacts(store, run)
+    with pytest.raises(ConfigError, match="not found"):
+        tracking.log_experiment_config(tmp_path / "missing.yaml", run_id=run)
