@@ -77,8 +77,9 @@ def mask_frame(
     --------
     >>> df = pd.DataFrame({"name": ["Ann Lee"], "email": ["ann@x.org"], "phone": ["+14155550101"],
     ...                    "birth_date": pd.to_datetime(["1980-02-03"]), "address": ["1 Main St"]})
-    >>> mask_frame(df).iloc[0].tolist()
-    ['A. L.', 'a•••@x.org', '•••01', 1980]
+    >>> masked = mask_frame(df)
+    >>> masked.iloc[0, :3].tolist(), int(masked.loc[0, "birth_date"]), "address" in masked
+    (['A. L.', 'a•••@x.org', '•••01'], 1980, False)
     """
     out = frame.drop(columns=[c for c in drop if c in frame.columns]).copy()
     for col, fn in (("name", mask_name), ("email", mask_email), ("phone", mask_phone)):

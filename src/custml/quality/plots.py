@@ -35,7 +35,7 @@ def quarantine_counts(report: Mapping[str, Any]) -> pd.DataFrame:
     >>> rep = {"tables": {"orders": {"quarantined_by_reason": {"future_timestamp": 3}},
     ...                   "customers": {"quarantined_by_reason": {}}}}
     >>> quarantine_counts(rep).to_dict()
-    {'customers': {'future_timestamp': 0}, 'orders': {'future_timestamp': 3}}
+    {'orders': {'future_timestamp': 3}, 'customers': {'future_timestamp': 0}}
     """
     if "tables" not in report:
         raise SchemaError("quality_report", "tables", "is missing (pass CleanResult.report)")
@@ -81,10 +81,12 @@ def label_pairs(pairs: pd.DataFrame, duplicates: pd.DataFrame) -> pd.Series:
     person = duplicates.assign(customer_id=duplicates["customer_id"].astype(str)).set_index("customer_id")[
         "person_id"
     ]
-    pa_ = person.reindex(pairs["id_a"].astype(str)).to_numpy(dtype=object)
-    pb_ = person.reindex(pairs["id_b"].astype(str)).to_numpy(dtype=object)
-    same = pd.notna(pa_) & pd.notna(pb_) & (pa_ == pb_)
-    return pd.Series(same.astype(bool), index=pairs.index, name="same_person")
+    a = person.reindex(pairs["id_a"].astype(str)).astype(object).to_numpy()
+    b = person.reindex(pairs["id_b"].astype(str)).astype(object).to_numpy()
+    known = ~(pd.isna(a) | pd.isna(b))
+    same = np.zeros(len(pairs), dtype=bool)
+    same[known] = a[known] == b[known]
+    return pd.Series(same, index=pairs.index, name="same_person")
 
 
 def plot_match_probabilities(

@@ -1,0 +1,132 @@
+"""Public reference data sets: where CDNOW lives and how to read it as contract tables.
+
+CDNOW (Fader, Hardie and Lee 2005) is the classic buy-till-you-die benchmark. The files are not shipped with the
+package; they are looked for in ``$CUSTML_SHARED_DIR`` (``data/cdnow``, ``cdnow`` or the folder itself), then in
+``shared/data/cdnow`` beside the project root, then beside the source checkout (the rule ``tests/test_btyd.py``
+uses). :func:`load_cdnow_transactions` returns a contract ``orders`` frame, so every custml stage that reads
+orders (``rfm_summary``, features, realism metrics) runs on it unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from custml.errors import DataFileError
+
+__all__ = [
+    "CDNOW_FILES",
+    "ENV_SHARED_DIR",
+    "cdnow_dir",
+    "load_cdnow_summary",
+    "load_cdnow_transactions",
+    "parse_cdnow_transactions",
+]
+
+ENV_SHARED_DIR = "CUSTML_SHARED_DIR"
+CDNOW_FILES = {
+    "sample": "CDNOW_sample.txt",
+    "master": "CDNOW_master.txt",
+    "summary": "cdnow_customers_summary.csv",
+    "summary_with_transactions": "cdnow_customers_summary_with_transactions.csv",
+}
+
+
+def _candidates() -> list[Path]:
+    from custml.config import get_paths
+
+    out: list[Path] = []
+    shared = os.environ.get(ENV_SHARED_DIR)
+    if shared:
+        base = Path(shared).expanduser()
+        out += [base / "data" / "cdnow", base / "cdnow", base]
+    out.append(get_paths().root.parent / "shared" / "data" / "cdnow")
+    # The source checkout (src/custml/datasets.py -> repository root), as tests/test_btyd.py looks for it;
+    # this still finds the data when CUSTML_HOME points at a temporary project root.
+    out.append(Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cdnow")
+    return out
+
+
+def cdnow_dir() -> Path:
+    """The folder holding the CDNOW files (see module docstring for the search order).
+
+    Raises
+    ------
+    DataFileError
+        If no candidate folder holds ``CDNOW_sample.txt``; the message lists the folders tried.
+    """
+    tried = _candidates()
+    for path in tried:
+        if (path / CDNOW_FILES["sample"]).is_file():
+            return path
+    raise DataFileError(
+        "CDNOW data not found; tried " + ", ".join(str(p) for p in tried) + f" (set ${ENV_SHARED_DIR})"
+    )
+
+
+def parse_cdnow_transactions(text: str, kind: Literal["sample", "master"]) -> pd.DataFrame:
+    """Parse the text of ``CDNOW_sample.txt`` or ``CDNOW_master.txt`` into a contract ``orders`` frame.
+
+    Columns: ``order_id`` (``"<customer>-<line>"``), ``customer_id`` (the file's id as a string; the sample's
+    own 1..2357 id, which the published summaries use), ``order_ts`` (midnight of the purchase day),
+    ``n_items`` (CDs), ``gross_amount`` = ``net_amount`` (dollars), ``discount_amount`` 0, ``is_refund`` False.
+
+    Examples
+    --------
+    >>> text = " 00004 0001 19970101  2   29.33\\n 00004 0001 19970118  2   29.73\\n"
+    >>> parse_cdnow_transactions(text, "sample")[["customer_id", "order_ts", "net_amount"]]
+      customer_id   order_ts  net_amount
+    0           1 1997-01-01       29.33
+    1           1 1997-01-18       29.73
+    """
+    from io import StringIO
+
+    if kind == "sample":
+        names = ["master_id", "customer_id", "date", "n_cds", "value"]
+        raw = pd.read_csv(StringIO(text), sep=r"\s+", header=None, names=names, dtype={"date": str})
+    elif kind == "master":
+        raw = pd.read_csv(StringIO(text), sep=r"\s+", dtype={"date": str})
+        raw = raw.rename(columns={"number_of_cds": "n_cds", "dollar_value": "value"})
+    else:
+        raise ValueError(f"kind must be 'sample' or 'master', got {kind!r}")
+    customer = raw["customer_id"].astype(np.int64).astype(str)
+    line = raw.groupby(customer).cumcount().astype(str)
+    value = raw["value"].astype(float)
+    return pd.DataFrame(
+        {
+            "order_id": customer + "-" + line,
+            "customer_id": customer,
+            "order_ts": pd.to_datetime(raw["date"], format="%Y%m%d"),
+            "n_items": raw["n_cds"].astype(np.int64),
+            "gross_amount": value,
+            "discount_amount": 0.0,
+            "net_amount": value,
+            "is_refund": False,
+        }
+    )
+
+
+def load_cdnow_transactions(kind: Literal["sample", "master"] = "sample") -> pd.DataFrame:
+    """CDNOW purchases as a contract ``orders`` frame (see :func:`parse_cdnow_transactions`).
+
+    ``sample`` is the 1/10 sample of 2,357 customers the published BG/NBD and Pareto/NBD estimates use;
+    ``master`` is the full cohort of 23,570 customers.
+    """
+    if kind not in ("sample", "master"):
+        raise ValueError(f"kind must be 'sample' or 'master', got {kind!r}")
+    path = cdnow_dir() / CDNOW_FILES[kind]
+    return parse_cdnow_transactions(path.read_text(encoding="utf-8"), kind)
+
+
+def load_cdnow_summary(with_transactions: bool = True) -> pd.DataFrame:
+    """The published calibration summary of the CDNOW sample (weeks; calibration ends 1997-09-30).
+
+    ``with_transactions=True``: ``ID, x, t_x, T, zbar`` (zbar = mean repeat-purchase value); otherwise
+    ``ID, frequency, recency, T``.
+    """
+    key = "summary_with_transactions" if with_transactions else "summary"
+    return pd.read_csv(cdnow_dir() / CDNOW_FILES[key])
