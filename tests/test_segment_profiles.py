@@ -49,6 +49,11 @@ def test_cluster_profiles_hand_built() -> None:
     assert p["share_customers"].tolist() == pytest.approx([0.4, 0.6])
     assert p["revenue"].tolist() == pytest.approx([1000.0, 60.0])
     assert p["revenue_share"].sum() == pytest.approx(1.0)
+    assert p["orders_share"].tolist() == pytest.approx([18 / 22, 4 / 22])
+    assert name_clusters(p) == {
+        0: "full-price high-value frequent buyers",
+        1: "discount-driven low-value occasional buyers",
+    }
     assert p["churn_rate"].tolist() == pytest.approx([0.0, 0.5])
     assert p.loc[1, "median_discount_share_365d"] == pytest.approx(0.85)
     assert p.loc[0, "z_revenue_365d"] > 0 > p.loc[1, "z_revenue_365d"]

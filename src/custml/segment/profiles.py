@@ -143,8 +143,9 @@ def cluster_profiles(
     Returns
     -------
     DataFrame
-        Index ``cluster``; columns ``n_customers, share_customers, revenue, revenue_share, [churn_rate],
-        median_<f>...`` and ``z_<f>...`` (standardised medians).
+        Index ``cluster``; columns ``n_customers, share_customers, revenue, revenue_share, orders_share``
+        (share of ``orders_365d``, else ``frequency_orders``), ``[churn_rate]``, ``median_<f>...`` and
+        ``z_<f>...`` (standardised medians).
 
     Examples
     --------
@@ -175,6 +176,12 @@ def cluster_profiles(
             "revenue_share": revenue / total_rev if total_rev else np.nan,
         }
     )
+    freq_col = next((c for c in _FREQUENCY_FEATURES if c in features.columns), None)
+    if freq_col is not None:
+        orders = pd.to_numeric(features[freq_col], errors="coerce").astype(float).fillna(0.0)
+        total_orders = float(orders.sum())
+        per = orders.groupby(groups).sum().reindex(size.index)
+        out["orders_share"] = per / total_orders if total_orders else np.nan
     if churn is not None:
         ch = pd.Series(np.asarray(churn, dtype=float), index=features.index)
         if len(ch) != len(features):
@@ -216,35 +223,44 @@ def _traits(profile: pd.Series, threshold: float) -> list[tuple[float, str]]:
     return sorted(found, key=lambda t: -t[0])
 
 
-def _value_word(prof: pd.Series, threshold: float, high_index: float, low_index: float) -> str:
+def _level_word(
+    prof: pd.Series,
+    share_column: str,
+    z_features: Sequence[str],
+    words: tuple[str, str, str],
+    threshold: float,
+    high_index: float,
+    low_index: float,
+) -> str:
+    """High / mid / low word from ``share_column / share_customers`` when present, else from z scores."""
+    high, mid, low = words
     share = prof.get("share_customers")
-    revenue = prof.get("revenue_share")
-    if share is not None and revenue is not None and pd.notna(share) and pd.notna(revenue) and share > 0:
-        index = float(revenue) / float(share)
-        return "high-value" if index >= high_index else "low-value" if index <= low_index else "mid-value"
-    v = _first_z(prof, _VALUE_FEATURES)
+    part = prof.get(share_column)
+    if share is not None and part is not None and pd.notna(share) and pd.notna(part) and share > 0:
+        index = float(part) / float(share)
+        return high if index >= high_index else low if index <= low_index else mid
+    v = _first_z(prof, z_features)
     if v is None:
         return ""
-    return "high-value" if v >= threshold else "low-value" if v <= -threshold else "mid-value"
+    return high if v >= threshold else low if v <= -threshold else mid
 
 
 def name_clusters(
     profiles: pd.DataFrame,
     *,
     threshold: float = 0.5,
-    high_value_index: float = 1.5,
-    low_value_index: float = 0.5,
+    high_index: float = 1.5,
+    low_index: float = 2 / 3,
 ) -> dict[int, str]:
     """Readable, unique names from a profiles table (:func:`cluster_profiles`).
 
     A name is ``[trait] <value word> <frequency word> buyers``:
 
     - value word: from the value index ``revenue_share / share_customers`` when the profile has both
-      (high-value if ``>= high_value_index``, low-value if ``<= low_value_index``, else mid-value), otherwise
-      from the standardised median of 12-month revenue (else total or mean order value) against
-      ``+-threshold``;
-    - frequency word: frequent / regular / occasional from the standardised median of orders in 365 days
-      (else total orders) against ``+-threshold``;
+      (high-value if ``>= high_index``, low-value if ``<= low_index``, else mid-value), otherwise from the
+      standardised median of 12-month revenue (else total or mean order value) against ``+-threshold``;
+    - frequency word: frequent / regular / occasional, the same way from ``orders_share / share_customers``,
+      otherwise from the standardised median of orders in 365 days (else total orders);
     - trait: the strongest other standardised median past ``+-threshold`` (discount-driven, lapsing, new,
       app-first, in-store, complaining, broad-basket, ...).
 
@@ -256,23 +272,30 @@ def name_clusters(
     ...                   "z_discount_share_365d": [0.0, 1.5]}, index=[0, 1])
     >>> name_clusters(p)
     {0: 'high-value frequent buyers', 1: 'discount-driven low-value occasional buyers'}
-    >>> p["share_customers"], p["revenue_share"] = [0.5, 0.5], [0.6, 0.4]
+    >>> p["share_customers"], p["revenue_share"], p["orders_share"] = [0.5, 0.5], [0.6, 0.4], [0.8, 0.2]
     >>> name_clusters(p)
     {0: 'mid-value frequent buyers', 1: 'discount-driven mid-value occasional buyers'}
     """
     base: dict[int, str] = {}
     traits: dict[int, list[str]] = {}
     for cid, prof in profiles.iterrows():
-        value_word = _value_word(prof, threshold, high_value_index, low_value_index)
-        f = _first_z(prof, _FREQUENCY_FEATURES)
-        freq_word = (
-            ""
-            if f is None
-            else "frequent"
-            if f >= threshold
-            else "occasional"
-            if f <= -threshold
-            else "regular"
+        value_word = _level_word(
+            prof,
+            "revenue_share",
+            _VALUE_FEATURES,
+            ("high-value", "mid-value", "low-value"),
+            threshold,
+            high_index,
+            low_index,
+        )
+        freq_word = _level_word(
+            prof,
+            "orders_share",
+            _FREQUENCY_FEATURES,
+            ("frequent", "regular", "occasional"),
+            threshold,
+            high_index,
+            low_index,
         )
         base[int(cid)] = " ".join(w for w in (value_word, freq_word, "buyers") if w)
         traits[int(cid)] = [word for _, word in _traits(prof, threshold)]
