@@ -86,19 +86,24 @@ def clean(
 
     console = Console()
     table = Table(title=f"custml clean (as of {result.report['as_of']})")
-    for col in ("table", "rows in", "kept", "quarantined", "rows out", "top reasons"):
-        table.add_column(col, justify="left" if col in ("table", "top reasons") else "right")
+    for col in ("table", "rows in", "kept", "quarantined", "rows out"):
+        table.add_column(col, justify="left" if col == "table" else "right")
     for name, t in result.report["tables"].items():
-        reasons = sorted(t["quarantined_by_reason"].items(), key=lambda kv: -kv[1])[:3]
         table.add_row(
             name,
             f"{t['rows_in']:,}",
             f"{t['rows_kept']:,}",
             f"{t['rows_quarantined']:,}",
             f"{t['rows_out']:,}",
-            ", ".join(f"{r} {n:,}" for r, n in reasons),
         )
     console.print(table)
+    if result.report["quarantined_by_reason"]:
+        reasons = Table(title="quarantined rows by reason")
+        reasons.add_column("reason")
+        reasons.add_column("rows", justify="right")
+        for reason, n in result.report["quarantined_by_reason"].items():
+            reasons.add_row(reason, f"{n:,}")
+        console.print(reasons)
     norm = result.report["normalisation"]
     console.print(
         f"duplicates merged: {result.report['duplicates_merged']:,}; invalid e-mails nulled: "

@@ -31,6 +31,7 @@ the quarantine file can sit next to the modelling inputs.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +50,8 @@ __all__ = [
     "validate_table",
     "validate_tables",
 ]
+
+log = logging.getLogger(__name__)
 
 REASONS = (
     "exact_duplicate_row",
@@ -263,6 +266,15 @@ def validate_table(
             offsets += int(parsed.with_offset.sum())
             flag("unparseable_timestamp", parsed.unparseable, col, "is not a valid timestamp", s)
             future = (parsed.values > as_of).to_numpy(dtype=bool, na_value=False)
+            if n_present and future.sum() > 0.5 * n_present:
+                log.warning(
+                    "%s: %d of %d %s values are later than as_of %s; is as_of right?",
+                    name,
+                    int(future.sum()),
+                    n_present,
+                    col,
+                    as_of,
+                )
             flag("future_timestamp", future, col, f"is later than as_of {as_of}", parsed.values)
         elif spec.kind == "bool":
             values, invalid = _coerce_bool(s)
