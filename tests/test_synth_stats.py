@@ -191,6 +191,28 @@ def test_seasonality_promotions_and_growth():
     assert festival > 1.8 * normal
     promo_orders = _purchases(zh)
     assert (promo_orders.loc[day.isin(["11-10", "11-11"]), "discount_amount"] > 0).all()
+    # zh_CN shops more in apps and on marketplaces
+    share = {
+        loc: _purchases(w)["channel"].isin(["app", "marketplace"]).mean()
+        for loc, w in (("en", en), ("zh", zh))
+    }
+    assert share["zh"] > share["en"] + 0.15
+
+
+def test_promotions_lift_discount_sensitive_personas(world):
+    from custml.synth.calendar import promo_depth, window
+
+    params = WorldParams(n_customers=6000, seed=21)
+    start, _, _ = window(params)
+    promo_days = pd.DatetimeIndex(start + pd.to_timedelta(np.flatnonzero(promo_depth(params) > 0), unit="D"))
+    o = _purchases(world).merge(world.truth["customers"][["customer_id", "persona"]], on="customer_id")
+    o = o[o["order_ts"] > o.groupby("customer_id")["order_ts"].transform("min")]  # repeat orders only
+    on_promo = o["order_ts"].dt.normalize().isin(promo_days)
+    share_days = len(promo_days[promo_days < pd.Timestamp("2026-01-01")]) / 1096
+    lift = on_promo.groupby(o["persona"]).mean() / share_days
+    assert lift["bargain_hunter"] > 2.0
+    assert lift["bargain_hunter"] > lift["loyal_regular"] + 1.0
+    assert (o.loc[on_promo, "discount_amount"] > 0).all()
 
 
 def test_oracle_is_calibrated_and_auc_in_band(big_world):
