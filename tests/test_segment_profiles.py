@@ -175,3 +175,11 @@ def test_cli_segment_writes_table_and_tracks(tmp_path, world, monkeypatch) -> No
     assert len(calls) == 1 and calls[0][1]["k"].tolist() == [3, 4]
     rc = main(["segment", "--features", str(tmp_path / "missing.parquet"), "--out", str(out)])
     assert rc == 2
+
+    def failing(*args):
+        raise RuntimeError("tracking store unreachable")
+
+    fake.log_segmentation_run = failing  # type: ignore[attr-defined]
+    out.unlink()
+    rc = main(["segment", "--features", str(src), "--out", str(out), "--config", str(cfg), "--track"])
+    assert rc == 2 and out.is_file()

@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from custml.config import load_params
-        from custml.errors import ConfigError
+        from custml.errors import ConfigError, CustmlError
         from custml.io import atomic_write, read_table, write_table
         from custml.segment.workflow import ClusterParams, SegmentationRunParams, segment_customers
 
@@ -91,5 +91,13 @@ def register(app: typer.Typer) -> None:
             if log is None:
                 raise ConfigError("custml.tracking has no log_segmentation_run; cannot --track")
             curve = result.k_curve if result.k_curve is not None else result.profiles.iloc[0:0]
-            run_id = log(result.params(params), curve, result.profiles, result.clusterer, result.metrics)
+            try:
+                run_id = log(result.params(params), curve, result.profiles, result.clusterer, result.metrics)
+            except CustmlError:
+                raise
+            except Exception as exc:  # MLflow's own errors: the tables are written, say what failed
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise CustmlError(
+                    f"segments written to {out}, but the MLflow run was not logged: {first}"
+                ) from None
             console.print(f"MLflow run: {run_id}")
