@@ -80,7 +80,7 @@ def draw_latent(params: WorldParams, rng: np.random.Generator) -> Latent:
         return np.array([getattr(p, attr) for p in ps])[persona]
 
     rate_shape, hazard_shape = per("rate_shape"), per("hazard_shape")
-    lam = rng.gamma(rate_shape, per("rate_mean") / rate_shape)
+    lam = rng.gamma(rate_shape, per("rate_mean") / rate_shape) * params.purchase_rate_scale
     mu = rng.gamma(hazard_shape, per("hazard_mean") / hazard_shape)
 
     start, end, _ = window(params)
