@@ -707,6 +707,12 @@ def run_score(
         _day(scored_at) if scored_at is not None else pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
     )
 
+    # Models first: a wrong URI should fail before minutes of cleaning.
+    _say(say, f"loading {churn_model} and {repurchase_model}")
+    with _timed(timings, "load_models_s"):
+        _configure_tracking(paths)
+        churn, churn_cm, churn_info = load_scoring_model(churn_model)
+        repurchase, rep_cm, rep_info = load_scoring_model(repurchase_model)
     _say(say, f"cleaning the input tables of {data_dir}" if clean is None else "using the cleaned tables")
     with _timed(timings, "clean_s"):
         if clean is None:
@@ -720,11 +726,6 @@ def run_score(
     _say(say, f"features as of {as_of.date()} ({engine})")
     with _timed(timings, "features_s"):
         features = run_features(as_of, root=root, tables=clean.tables, engine=engine, write=False)
-    _say(say, f"loading {churn_model} and {repurchase_model}")
-    with _timed(timings, "load_models_s"):
-        _configure_tracking(paths)
-        churn, churn_cm, churn_info = load_scoring_model(churn_model)
-        repurchase, rep_cm, rep_info = load_scoring_model(repurchase_model)
     _say(say, "drift, segments, clusters and expected value")
     with _timed(timings, "drift_s"):
         references = {

@@ -6,6 +6,7 @@ gate) -> score -> report, all under the project folder, with MLflow on SQLite th
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +39,8 @@ def demo(
     from custml.config import get_paths
     from custml.workflows import run_demo
 
+    # MLflow's artefact download bars would interleave with ours.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     console = Console()
     t0 = time.perf_counter()
 

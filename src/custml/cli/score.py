@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -76,6 +77,8 @@ def score(
     from custml.scoring import DEFAULT_ACTION_TABLE, ActionTable, ScoreParams
     from custml.workflows import run_score
 
+    # MLflow's artefact download bars would interleave with ours.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     if engine not in {"duckdb", "spark"}:
         raise ConfigError(f"--engine must be duckdb or spark, got {engine!r}")
     if reasons not in {"actioned", "all", "none"}:
