@@ -56,6 +56,7 @@ def plot_quarantine_by_reason(report: Mapping[str, Any], ax: Any = None, title: 
         left += counts[table].to_numpy()
     for y, total in enumerate(left):
         ax.text(total, y, f" {int(total):,}", va="center", fontsize=8)
+    ax.set_xlim(0, max(float(left.max()) if len(left) else 0.0, 1.0) * 1.12)  # room for the totals
     ax.set_xlabel("rows quarantined")
     ax.set_title(title or "Quarantine by reason")
     if len(counts.columns):
