@@ -314,3 +314,27 @@ def test_model_card_mentions_split_and_metrics(churn_result) -> None:
     card = model_card(churn_result, "custml-churn", "abc123")
     assert card.startswith("# Model card: custml-churn")
     assert "2025-10-01" in card and "| roc_auc |" in card and "oracle" in card
+
+
+def test_class_imbalance_policy_reweights_only_rare_classes() -> None:
+    from custml.models.gbm import fit_booster
+
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"x": rng.normal(size=4000)})
+    y = (rng.uniform(size=4000) < 0.05 + 0.05 * (X["x"] > 1)).astype(int).to_numpy()  # ~6 % positives
+    means = {}
+    for policy in ("auto", "balanced", "none"):
+        params = TrainParams(class_imbalance=policy, n_estimators=30, early_stopping_rounds=30)
+        booster = fit_booster(X[:3000], y[:3000], X[3000:], y[3000:], params, [])
+        means[policy] = booster.predict(X).mean()
+    assert means["auto"] == pytest.approx(means["balanced"])  # rare positives: auto re-weights
+    assert means["balanced"] > 0.3 > 0.1 > means["none"]  # weighting moves raw scores towards 0.5
+
+
+def test_season_feature_reads_the_cutoff(churn_result, churn_table: pd.DataFrame) -> None:
+    assert churn_result.model.season_feature and "cutoff_month" in churn_result.model.feature_names
+    assert "cutoff" in churn_result.model.input_columns
+    rows = churn_table[churn_table["cutoff"] == churn_table["cutoff"].max()].head(50)
+    X = churn_result.model.prepare(rows)
+    assert (X["cutoff_month"] == 10).all()
+    assert churn_result.model.prepare(rows.drop(columns=["cutoff"]))["cutoff_month"].isna().all()

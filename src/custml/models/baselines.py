@@ -88,9 +88,20 @@ class BGNBDBaseline(BaseEstimator):
         self.horizon_days = horizon_days
         self.time_unit_days = time_unit_days
 
-    def fit(self, X: pd.DataFrame, y: ArrayLike | None = None) -> BGNBDBaseline:
-        """Fit BG/NBD on the BTYD columns of ``X`` (labels are only used for the fallback base rate)."""
-        self.btyd_ = BTYDFeatures(horizon_days=self.horizon_days, time_unit_days=self.time_unit_days).fit(X)
+    def fit(
+        self, X: pd.DataFrame, y: ArrayLike | None = None, btyd: BTYDFeatures | None = None
+    ) -> BGNBDBaseline:
+        """Fit BG/NBD on the BTYD columns of ``X`` (labels are only used for the fallback base rate).
+
+        ``btyd``: an already fitted :class:`BTYDFeatures` with the same horizon on the same rows (the hybrid's
+        fit), reused instead of fitting BG/NBD a second time.
+        """
+        if btyd is not None and btyd.horizon_days == self.horizon_days:
+            self.btyd_ = btyd
+        else:
+            self.btyd_ = BTYDFeatures(horizon_days=self.horizon_days, time_unit_days=self.time_unit_days).fit(
+                X
+            )
         self.base_rate_ = float(np.mean(y)) if y is not None else 0.5
         return self
 

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from custml.errors import SchemaError
 from custml.models.btyd import BetaGeoFitter, GammaGammaFitter
 
-__all__ = ["BTYD_INPUT_COLUMNS", "BTYD_OUTPUT_FEATURES", "BTYDFeatures", "HybridFeatureSpec"]
+__all__ = ["BTYD_INPUT_COLUMNS", "BTYD_OUTPUT_FEATURES", "SEASON_SPEC", "BTYDFeatures", "HybridFeatureSpec"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,15 @@ BTYD_OUTPUT_FEATURES: tuple[HybridFeatureSpec, ...] = (
         "high expected 12-month value ({value})",
         "low expected 12-month value ({value})",
     ),
+)
+
+
+SEASON_SPEC = HybridFeatureSpec(
+    "cutoff_month",
+    "Month of the scoring date (seasonal shift of buying)",
+    "time of year (month {value:.0f})",
+    "time of year (month {value:.0f})",
+    group="calendar",
 )
 
 

@@ -73,15 +73,18 @@ class TrainParams(BaseModel):
     horizon_days: int | None = Field(
         None, gt=0, description="label horizon; default 90 (churn) / 30 (repurchase)"
     )
-    n_train_cutoffs: int = Field(6, ge=1, description="training cut-offs (the CLI builds this many)")
+    n_train_cutoffs: int = Field(
+        12, ge=1, description="training cut-offs (the CLI builds this many); 12 = a year"
+    )
     cutoff_step_days: int = Field(30, gt=0)
     purge_label_overlap: bool = True
     lightgbm: LightGBMParams = Field(default_factory=LightGBMParams)
     n_estimators: int = Field(2000, ge=1)
     early_stopping_rounds: int = Field(100, ge=1)
-    class_imbalance: Literal["balanced", "none"] = "balanced"
+    class_imbalance: Literal["auto", "balanced", "none"] = "auto"
     calibration: Literal["isotonic", "platt"] = "isotonic"
     btyd_features: bool = True
+    season_feature: bool = Field(True, description="add cutoff_month so the booster can learn seasonality")
     btyd_time_unit_days: float = Field(7.0, gt=0)
     clv_months: int = Field(12, ge=1)
     exclude_features: list[str] = Field(default_factory=list)

@@ -21,6 +21,8 @@ from custml.models.hybrid import BTYDFeatures
 
 __all__ = [
     "NON_FEATURE_COLUMNS",
+    "SEASON_FEATURE",
+    "cutoff_month",
     "CustomerModel",
     "category_levels",
     "infer_feature_columns",
@@ -42,6 +44,25 @@ NON_FEATURE_COLUMNS = frozenset(
         "p_purchase_30d",
     }
 )
+
+
+# Month (1-12) of the cut-off: lets the booster learn seasonal shifts of the base rate.
+SEASON_FEATURE = "cutoff_month"
+
+
+def cutoff_month(frame: pd.DataFrame) -> np.ndarray:
+    """Month of each row's ``cutoff`` (or ``as_of``) as float; missing when neither column is present.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cutoff_month(pd.DataFrame({"cutoff": pd.to_datetime(["2025-10-02", "2025-01-05"])}))
+    array([10.,  1.])
+    """
+    for col in ("cutoff", "as_of"):
+        if col in frame.columns:
+            return pd.to_datetime(frame[col], errors="coerce").dt.month.to_numpy(dtype=float)
+    return np.full(len(frame), np.nan)
 
 
 def infer_feature_columns(
@@ -133,6 +154,8 @@ class CustomerModel:
         Fitted hybrid transformer adding BTYD columns before the booster (``None``: not used).
     reference : dict[str, float]
         Training medians of the numeric features (reason codes say "high"/"low" against these).
+    season_feature : bool
+        Whether the model reads ``cutoff_month`` (month of the ``cutoff``/``as_of`` column, for seasonality).
     """
 
     task: str
@@ -143,6 +166,7 @@ class CustomerModel:
     calibrator: ProbabilityCalibrator
     btyd: BTYDFeatures | None = None
     reference: dict[str, float] = field(default_factory=dict)
+    season_feature: bool = False
 
     @property
     def feature_names(self) -> list[str]:
@@ -158,6 +182,8 @@ class CustomerModel:
             from custml.models.hybrid import BTYD_INPUT_COLUMNS
 
             base += [c for c in BTYD_INPUT_COLUMNS if c not in base]
+        if self.season_feature:
+            base = [c for c in base if c != SEASON_FEATURE] + ["cutoff"]
         return base
 
     def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -167,6 +193,8 @@ class CustomerModel:
         data = frame
         if self.btyd is not None:
             data = pd.concat([frame, self.btyd.btyd_predictions(frame)], axis=1)
+        if self.season_feature:
+            data = data.assign(**{SEASON_FEATURE: cutoff_month(frame)})
         return prepare_features(data, self.numeric_features, self.categorical_levels)
 
     def predict_raw(self, frame: pd.DataFrame) -> np.ndarray:

@@ -25,7 +25,14 @@ from custml.models.gbm import ProbabilityCalibrator, fit_booster
 from custml.models.hybrid import BTYD_INPUT_COLUMNS, BTYD_OUTPUT_FEATURES, BTYDFeatures
 from custml.models.metrics import binary_metrics, calibration_table
 from custml.models.params import TrainParams
-from custml.models.predictor import CustomerModel, category_levels, infer_feature_columns, prepare_features
+from custml.models.predictor import (
+    SEASON_FEATURE,
+    CustomerModel,
+    category_levels,
+    cutoff_month,
+    infer_feature_columns,
+    prepare_features,
+)
 from custml.models.split import TimeSplit, time_split
 
 __all__ = ["ORACLE_COLUMN", "TrainResult", "table_digest", "train_model", "tune_lightgbm"]
@@ -230,6 +237,9 @@ def train_model(
     numeric, categorical = infer_feature_columns(frame, exclude=exclude, include=params.include_features)
     if btyd is not None:
         numeric += [s.name for s in BTYD_OUTPUT_FEATURES if s.name not in exclude and s.name not in numeric]
+    if params.season_feature:
+        data = data.assign(**{SEASON_FEATURE: cutoff_month(frame)})
+        numeric = [c for c in numeric if c != SEASON_FEATURE] + [SEASON_FEATURE]
     if not numeric and not categorical:
         raise SchemaError("training_set", None, "has no feature columns", n_rows=len(frame))
     levels = {c: category_levels(frame.loc[tr, c]) for c in categorical}
@@ -259,12 +269,15 @@ def train_model(
         calibrator=calibrator,
         btyd=btyd,
         reference=reference,
+        season_feature=params.season_feature,
     )
 
     t0 = time.perf_counter()
     logistic = fit_logistic_rfm(frame.loc[tr], y[tr], seed=params.seed)
     bgnbd = (
-        BGNBDBaseline(params.task, params.horizon, params.btyd_time_unit_days).fit(frame.loc[tr], y[tr])
+        BGNBDBaseline(params.task, params.horizon, params.btyd_time_unit_days).fit(
+            frame.loc[tr], y[tr], btyd=btyd
+        )
         if all(c in frame.columns for c in BTYD_INPUT_COLUMNS)
         else None
     )
