@@ -251,3 +251,15 @@ def test_masked_values_are_not_found_by_the_pii_scanner() -> None:
     assert mask_email(None) is None and mask_phone(float("nan")) is None and mask_name(pd.NA) is None
     assert mask_email("not-an-email") == "n•••"
     assert raw["name"].tolist() == ["Anna Smith", "王小明"]  # input untouched
+
+
+@pytest.mark.parametrize("name", ["01-synthetic-world", "02-data-quality", "06-repurchase-and-clv"])
+def test_committed_notebook_outputs_carry_no_email_or_phone(name: str) -> None:
+    """Examples in notebooks are masked: no e-mail address or phone number pattern in the committed file."""
+    from custml.privacy import scan_for_pii
+
+    path = Path(__file__).resolve().parents[1] / "notebooks" / f"{name}.ipynb"
+    if not path.is_file():
+        pytest.skip(f"{path.name} not present")
+    result = scan_for_pii(path, None)
+    assert not result.found, result.summary()
