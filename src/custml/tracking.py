@@ -10,6 +10,7 @@
   the same holdout by a margin; the decision is written on the model version.
 - :func:`load_model`, :func:`load_customer_model`, :func:`get_model_version_info` read registered models.
 - :func:`log_segmentation_run` and :func:`log_experiment_config` serve the segmentation stage and notebooks.
+- :func:`log_comparison_run` logs a run that compares methods without logging a model (``custml.experiments``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ __all__ = [
     "get_model_version_info",
     "load_customer_model",
     "load_model",
+    "log_comparison_run",
     "log_experiment_config",
     "log_segmentation_run",
     "log_training_run",
@@ -526,6 +528,43 @@ def log_segmentation_run(
         return run.info.run_id
 
 
+def log_comparison_run(
+    name: str,
+    *,
+    experiment: str,
+    params: Mapping[str, Any],
+    metrics: Mapping[str, float],
+    tags: Mapping[str, str] | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    files: Mapping[str, str | Path] | None = None,
+) -> str:
+    """Log a generic comparison run (e.g. several segmentation methods side by side); return the run id.
+
+    Parameters
+    ----------
+    name : str
+        Run name.
+    experiment : str
+        MLflow experiment name (created if absent).
+    params, metrics, tags : mappings
+        Logged as they are (non-finite metrics are skipped; list values of params are comma-joined).
+    tables : mapping artefact path -> DataFrame, optional
+        Written as CSV at that artefact path (aggregates only: never customer rows).
+    files : mapping artefact folder -> local file, optional
+        Local files attached under that artefact folder.
+    """
+    _ensure_configured()
+    exp_id = _experiment_id(experiment)
+    with mlflow.start_run(experiment_id=exp_id, run_name=name, tags=dict(tags or {})) as run:
+        mlflow.log_params({k: (",".join(map(str, v)) if isinstance(v, list | tuple) else v) for k, v in params.items()})
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None and np.isfinite(float(v))})
+        for path, table in (tables or {}).items():
+            mlflow.log_text(table.to_csv(index=False), path)
+        for folder, local in (files or {}).items():
+            mlflow.log_artifact(str(local), folder)
+        return run.info.run_id
+
+
 def log_experiment_config(path: str | Path, run_id: str | None = None) -> None:
     """Attach an experiment YAML to a run (``run_id``) or to the active run, under ``config/``."""
     path = Path(path)
@@ -538,3 +577,49 @@ def log_experiment_config(path: str | Path, run_id: str | None = None) -> None:
         mlflow.log_artifact(str(path), "config")
     else:
         raise TrackingError("log_experiment_config: no run_id given and no active run")
+
+
+def log_comparison_run(
+    run_name: str,
+    *,
+    experiment: str,
+    params: Mapping[str, Any],
+    metrics: Mapping[str, float],
+    tags: Mapping[str, str] | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    files: Mapping[str, str | Path] | None = None,
+) -> str:
+    """Log a run that compares methods and logs no model (e.g. k-means against a Gaussian mixture).
+
+    Parameters
+    ----------
+    run_name, experiment : str
+        Run name and MLflow experiment (created if absent).
+    params, metrics : mapping
+        Logged as is (lists/tuples joined with commas; non-finite metrics dropped); prefix the keys per
+        method (``kmeans.silhouette``) to compare methods in one run.
+    tags : mapping, optional
+    tables : mapping of artefact path -> DataFrame, optional
+        Aggregates only (no customer rows); written as CSV, e.g. ``{"segmentation/k_curve.csv": curve}``.
+    files : mapping of artefact folder -> file, optional
+        Files attached as they are, e.g. ``{"config": "experiments/NAME.yaml"}``.
+
+    Returns
+    -------
+    str
+        The run id.
+    """
+    _ensure_configured()
+    exp_id = _experiment_id(experiment)
+    with mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=dict(tags or {})) as run:
+        mlflow.log_params(
+            {k: (",".join(map(str, v)) if isinstance(v, list | tuple) else v) for k, v in params.items()}
+        )
+        mlflow.log_metrics(
+            {k: float(v) for k, v in metrics.items() if v is not None and np.isfinite(float(v))}
+        )
+        for path, table in (tables or {}).items():
+            mlflow.log_text(table.to_csv(index=False), path)
+        for folder, file in (files or {}).items():
+            mlflow.log_artifact(str(file), folder)
+        return run.info.run_id
