@@ -96,9 +96,13 @@ def _stamp(ts: pd.Timestamp) -> str:
 
 def _configure_tracking(paths: ProjectPaths) -> str:
     """Point MLflow at this project's store (``$MLFLOW_TRACKING_URI`` or SQLite in the project root)."""
-    from custml import tracking
-    from custml.config import tracking_uri
+    import os
 
+    from custml import tracking
+    from custml.config import ENV_TRACKING_URI, tracking_uri
+
+    if os.environ.get(ENV_TRACKING_URI) or paths.root == get_paths().root:
+        return tracking.configure()  # the project default, re-read on every call (no sticky URI)
     return tracking.configure(tracking_uri(paths))
 
 
