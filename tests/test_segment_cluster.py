@@ -61,7 +61,9 @@ def test_skew_transformer_choices_and_feature_names() -> None:
 
 def test_recovers_skewed_blobs_and_numbers_clusters_by_size(skewed_blobs) -> None:
     f, y = skewed_blobs
-    cc = CustomerClusterer(features=["spend", "orders", "score"], k_range=(2, 6), random_state=0).fit(f)
+    cc = CustomerClusterer(
+        n_threads=1, features=["spend", "orders", "score"], k_range=(2, 6), random_state=0
+    ).fit(f)
     assert cc.n_clusters_ == 3
     assert adjusted_rand_score(y, cc.labels_) > 0.95
     counts = np.bincount(cc.labels_)
@@ -76,18 +78,24 @@ def test_recovers_skewed_blobs_and_numbers_clusters_by_size(skewed_blobs) -> Non
 
 def test_same_seed_same_labels_and_fixed_k(skewed_blobs) -> None:
     f, _ = skewed_blobs
-    a = CustomerClusterer(features=["spend", "orders", "score"], k_range=(2, 5), random_state=7).fit(f)
-    b = CustomerClusterer(features=["spend", "orders", "score"], k_range=(2, 5), random_state=7).fit(f)
+    a = CustomerClusterer(
+        n_threads=1, features=["spend", "orders", "score"], k_range=(2, 5), random_state=7
+    ).fit(f)
+    b = CustomerClusterer(
+        n_threads=1, features=["spend", "orders", "score"], k_range=(2, 5), random_state=7
+    ).fit(f)
     np.testing.assert_array_equal(a.labels_, b.labels_)
     pd.testing.assert_frame_equal(a.k_curve_, b.k_curve_)
-    fixed = CustomerClusterer(features=["spend", "orders", "score"], n_clusters=4, random_state=0).fit(f)
+    fixed = CustomerClusterer(
+        n_threads=1, features=["spend", "orders", "score"], n_clusters=4, random_state=0
+    ).fit(f)
     assert fixed.n_clusters_ == 4 and fixed.k_curve_ is None
     assert set(np.unique(fixed.labels_)) == {0, 1, 2, 3}
 
 
 def test_sklearn_conventions(skewed_blobs) -> None:
     f, _ = skewed_blobs
-    est = CustomerClusterer(features=["spend", "orders", "score"], n_clusters=3, random_state=0)
+    est = CustomerClusterer(n_threads=1, features=["spend", "orders", "score"], n_clusters=3, random_state=0)
     params = est.get_params()
     assert params["n_clusters"] == 3 and params["method"] == "kmeans"
     assert clone(est).get_params() == params
@@ -102,21 +110,25 @@ def test_sklearn_conventions(skewed_blobs) -> None:
     np.testing.assert_array_equal(out.to_numpy().argmin(axis=1), est.predict(f))
     assert list(est.feature_names_in_) == ["spend", "orders", "score"]
     assert est.cluster_centers().shape == (3, 3)
-    labels = CustomerClusterer(features=["spend", "orders", "score"], n_clusters=3).fit_predict(f)
+    labels = CustomerClusterer(n_threads=1, features=["spend", "orders", "score"], n_clusters=3).fit_predict(
+        f
+    )
     np.testing.assert_array_equal(labels, est.labels_)
 
 
 def test_gmm_probabilities_and_bic_curve(skewed_blobs) -> None:
     f, y = skewed_blobs
     gm = CustomerClusterer(
-        method="gmm", features=["spend", "orders", "score"], k_range=(2, 5), random_state=0
+        n_threads=1, method="gmm", features=["spend", "orders", "score"], k_range=(2, 5), random_state=0
     )
     gm.fit(f)
     curve = gm.k_curve_
     assert {"bic", "aic"} <= set(curve.columns)
     assert gm.n_clusters_ == int(curve.loc[curve["bic"].idxmin(), "k"])
     assert gm.n_clusters_ in (3, 4)  # the imputed spike may earn its own component
-    gm = CustomerClusterer(method="gmm", features=["spend", "orders", "score"], n_clusters=3).fit(f)
+    gm = CustomerClusterer(
+        n_threads=1, method="gmm", features=["spend", "orders", "score"], n_clusters=3
+    ).fit(f)
     assert adjusted_rand_score(y, gm.labels_) > 0.9
     proba = gm.set_output(transform="pandas").transform(f)
     assert list(proba.columns) == [f"cluster_{i}_proba" for i in range(3)]
@@ -127,7 +139,11 @@ def test_gmm_probabilities_and_bic_curve(skewed_blobs) -> None:
 def test_fit_on_sample_labels_everyone(skewed_blobs) -> None:
     f, y = skewed_blobs
     cc = CustomerClusterer(
-        features=["spend", "orders", "score"], k_range=(2, 4), selection_sample_size=300, fit_sample_size=300
+        n_threads=1,
+        features=["spend", "orders", "score"],
+        k_range=(2, 4),
+        selection_sample_size=300,
+        fit_sample_size=300,
     ).fit(f)
     assert len(cc.labels_) == len(f)
     assert adjusted_rand_score(y, cc.labels_) > 0.9
@@ -136,43 +152,45 @@ def test_fit_on_sample_labels_everyone(skewed_blobs) -> None:
 def test_errors_name_the_problem(skewed_blobs) -> None:
     f, _ = skewed_blobs
     with pytest.raises(SchemaError, match="'nope'"):
-        CustomerClusterer(features=["spend", "nope"]).fit(f)
+        CustomerClusterer(n_threads=1, features=["spend", "nope"]).fit(f)
     with pytest.raises(ConfigError, match="method"):
-        CustomerClusterer(method="dbscan", features=["spend"]).fit(f)  # type: ignore[arg-type]
+        CustomerClusterer(n_threads=1, method="dbscan", features=["spend"]).fit(f)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="k_range"):
-        CustomerClusterer(features=["spend"], k_range=(1, 3)).fit(f)
-    fitted = CustomerClusterer(features=["spend", "orders"], n_clusters=2).fit(f)
+        CustomerClusterer(n_threads=1, features=["spend"], k_range=(1, 3)).fit(f)
+    fitted = CustomerClusterer(n_threads=1, features=["spend", "orders"], n_clusters=2).fit(f)
     with pytest.raises(SchemaError, match="'orders'"):
         fitted.predict(f.drop(columns="orders"))
     with pytest.raises(SchemaError, match="numeric"):
-        CustomerClusterer(features=["spend", "tier"], n_clusters=2).fit(f.assign(tier="a"))
+        CustomerClusterer(n_threads=1, features=["spend", "tier"], n_clusters=2).fit(f.assign(tier="a"))
 
 
 def test_select_k_function(skewed_blobs) -> None:
     f, _ = skewed_blobs
-    curve = select_k(f, (2, 5), features=["spend", "orders", "score"])
+    curve = select_k(f, (2, 5), n_threads=1, features=["spend", "orders", "score"])
     assert int(curve.loc[curve["chosen"], "k"].iloc[0]) == 3
-    ch = select_k(f, (2, 5), features=["spend", "orders", "score"], metric="calinski_harabasz")
+    ch = select_k(f, (2, 5), n_threads=1, features=["spend", "orders", "score"], metric="calinski_harabasz")
     assert ch["calinski_harabasz"].idxmax() == ch.index[ch["chosen"]][0]
     with pytest.raises(ConfigError, match="bic"):
-        select_k(f, (2, 3), features=["spend", "orders"], metric="bic")
+        select_k(f, (2, 3), n_threads=1, features=["spend", "orders"], metric="bic")
 
 
 def test_bootstrap_stability_high_for_clear_groups_low_for_noise(skewed_blobs) -> None:
     f, _ = skewed_blobs
-    cc = CustomerClusterer(features=["spend", "orders", "score"], n_clusters=3, random_state=0).fit(f)
+    cc = CustomerClusterer(
+        n_threads=1, features=["spend", "orders", "score"], n_clusters=3, random_state=0
+    ).fit(f)
     stab = bootstrap_stability(cc, f, n_boot=4, random_state=0)
     assert set(stab) == {"ari_mean", "ari_std", "ari_min", "ari_max", "n_boot", "aris"}
     assert stab["ari_min"] > 0.9 and len(stab["aris"]) == 4
     noise = pd.DataFrame(np.random.default_rng(0).normal(size=(600, 4)), columns=list("abcd"))
-    cn = CustomerClusterer(features=list("abcd"), n_clusters=6, random_state=0).fit(noise)
+    cn = CustomerClusterer(n_threads=1, features=list("abcd"), n_clusters=6, random_state=0).fit(noise)
     assert bootstrap_stability(cn, noise, n_boot=4)["ari_mean"] < stab["ari_mean"] - 0.2
 
 
 def test_persona_agreement_on_simulated_features() -> None:
     """Floor that a broken pipeline (no de-skewing, no scaling, wrong labels) would not reach."""
     f, persona = simulate_segment_features(5000, seed=11)
-    cc = CustomerClusterer(features=PERSONA_FEATURES, n_clusters=5, random_state=0).fit(f)
+    cc = CustomerClusterer(n_threads=1, features=PERSONA_FEATURES, n_clusters=5, random_state=0).fit(f)
     ari = adjusted_rand_score(persona, cc.labels_)
     assert ari >= 0.4, ari
     # without de-skewing and scaling, money dominates the distance and agreement collapses

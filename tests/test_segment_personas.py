@@ -38,7 +38,7 @@ def test_default_pipeline_agrees_with_personas_above_floor(small_world) -> None:
     features, persona = small_world
     buyers = has_orders(features).to_numpy()
     X = features.loc[buyers].reset_index(drop=True)
-    cc = CustomerClusterer(n_clusters=5, random_state=0).fit(X)
+    cc = CustomerClusterer(n_threads=1, n_clusters=5, random_state=0).fit(X)
     ari = adjusted_rand_score(persona[buyers], cc.labels_)
     assert ari >= ARI_FLOOR, ari
     naive = KMeans(5, n_init=4, random_state=0).fit_predict(

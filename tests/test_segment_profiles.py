@@ -132,7 +132,7 @@ def test_plots_return_figures(world) -> None:
     assert any(t.startswith("Champions") for t in texts) and len(texts) == 25
     assert isinstance(plot_rfm_grid(seg, value=f["revenue_365d"]), Figure)
     buyers = f[f["frequency_orders"] > 0].reset_index(drop=True)
-    cc = CustomerClusterer(n_clusters=4, random_state=0).fit(buyers)
+    cc = CustomerClusterer(n_threads=1, n_clusters=4, random_state=0).fit(buyers)
     prof = cluster_profiles(buyers, cc.labels_)
     names = name_clusters(prof)
     fig = plot_cluster_profiles(prof, names)

@@ -264,8 +264,11 @@ def select_k(
     metric: str | None = None,
     random_state: int | None = 0,
     n_init: int = 4,
+    n_threads: int | None = None,
 ) -> pd.DataFrame:
     """Fit the pipeline for each k in ``k_range`` (inclusive) on a sample and score each solution.
+
+    ``n_threads`` caps OpenMP/BLAS threads (see :class:`CustomerClusterer`).
 
     Returns
     -------
@@ -282,20 +285,21 @@ def select_k(
     >>> int(curve.loc[curve["chosen"], "k"].iloc[0])
     3
     """
-    X = _as_frame(X)
-    cols = _select_columns(X, features)
-    rng = np.random.default_rng(random_state)
-    rows = _sample_rows(len(X), sample_size, rng)
-    block = _numeric_block(X.iloc[rows], cols)
-    Z = _preprocessor(skew_threshold).fit_transform(block)
-    curve = _k_curve(
-        Z,
-        _k_values(k_range),
-        method,
-        silhouette_sample_size=silhouette_sample_size,
-        random_state=random_state,
-        n_init=n_init,
-    )
+    with threadpool_limits(limits=n_threads):
+        X = _as_frame(X)
+        cols = _select_columns(X, features)
+        rng = np.random.default_rng(random_state)
+        rows = _sample_rows(len(X), sample_size, rng)
+        block = _numeric_block(X.iloc[rows], cols)
+        Z = _preprocessor(skew_threshold).fit_transform(block)
+        curve = _k_curve(
+            Z,
+            _k_values(k_range),
+            method,
+            silhouette_sample_size=silhouette_sample_size,
+            random_state=random_state,
+            n_init=n_init,
+        )
     metric = metric or ("silhouette" if method == "kmeans" else "bic")
     best = _choose_k(curve, metric)
     curve["chosen"] = curve["k"] == best

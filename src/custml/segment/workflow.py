@@ -41,7 +41,9 @@ class ClusterParams(BaseModel):
     silhouette_sample_size: int = 5_000
     n_init: int = Field(4, ge=1)
     random_state: int | None = 0
-    n_threads: int | None = Field(None, ge=1)
+    # One thread by default: selection and fit run on samples (seconds single-threaded), and on a busy machine
+    # OpenMP oversubscription made the 1M-customer fit 8x slower (42 s vs 5 s, benchmarks/bench_segment.py).
+    n_threads: int | None = Field(1, ge=1)
     stability_boots: int = Field(5, ge=0)
     stability_sample_size: int = 20_000
 
