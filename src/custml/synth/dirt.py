@@ -143,21 +143,27 @@ def _null_some(values: Any, rate: float, rng: np.random.Generator) -> Any:
     return s.mask(mask)
 
 
-def _as_series(values: Any) -> pd.Series:
+def _as_series(values: Any, rows: np.ndarray | None = None) -> pd.Series:
+    """A pandas column from an Arrow array or a numpy/pandas column, optionally taking ``rows``."""
     if isinstance(values, pa.Array | pa.ChunkedArray):
+        if rows is not None:
+            values = values.take(pa.array(rows))
         if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-            return pd.Series(
-                pd.arrays.ArrowStringArray(
-                    pa.chunked_array([values] if isinstance(values, pa.Array) else values).cast(
-                        pa.large_string()
-                    )
-                )  # fmt: skip
-            )
+            chunked = pa.chunked_array([values]) if isinstance(values, pa.Array) else values
+            return pd.Series(pd.arrays.ArrowStringArray(chunked))
         return pd.Series(values.to_pandas())
-    s = pd.Series(values)
+    s = pd.Series(values) if rows is None else pd.Series(values).take(rows).reset_index(drop=True)
     if s.dtype == object:
         return s.astype("str")
     return s
+
+
+def _frame(cols: dict[str, Any], rows: np.ndarray | None = None) -> pd.DataFrame:
+    """Build a frame column by column, releasing each source column once converted (lower peak memory)."""
+    out: dict[str, pd.Series] = {}
+    for key in list(cols):
+        out[key] = _as_series(cols.pop(key), rows)
+    return pd.DataFrame(out, copy=False)
 
 
 @dataclass
@@ -294,7 +300,7 @@ def build_records(
                    "marketing_consent": 0.1}  # fmt: skip
         for col, w in weights.items():
             cols[col] = _null_some(cols[col], dirty * d.missing_optional * w, rng)
-    customers = pd.DataFrame({k: _as_series(v) for k, v in cols.items()})
+    customers = _frame(cols)
     customers["signup_date"] = customers["signup_date"].astype("datetime64[us]")
     customers["birth_date"] = customers["birth_date"].astype("datetime64[us]")
     customers = customers.iloc[id_order].reset_index(drop=True)
@@ -312,7 +318,7 @@ def orders_frame(
     start: pd.Timestamp,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
-    """The orders table: rows split across duplicate records, with dirt when ``dirty > 0``."""
+    """The orders table: rows split across duplicate records, with dirt when ``dirty > 0`` (consumes ``orders``)."""
     dirty = params.dirty
     d = params.dirt
     rec_ids = records.ids
@@ -349,11 +355,12 @@ def orders_frame(
         for col in ("channel", "category", "n_items"):
             ocols[col] = _null_some(ocols[col], dirty * d.missing_optional * 0.2, rng)
         ocols["order_ts"] = _ts_text(o_ts, rng, dirty, params)
-    orders_df = pd.DataFrame({k: _as_series(v) for k, v in ocols.items()})
-    if dirty > 0:
-        reps = 1 + (rng.random(m) < dirty * d.duplicate_order_rows)
-        orders_df = orders_df.iloc[np.repeat(np.arange(m), reps)].reset_index(drop=True)
-    elif len(orders_df):
+    orders.clear()  # consumed: the columns now live in ocols only
+    rows = None
+    if dirty > 0:  # exact duplicated rows
+        rows = np.repeat(np.arange(m), 1 + (rng.random(m) < dirty * d.duplicate_order_rows))
+    orders_df = _frame(ocols, rows)
+    if dirty == 0 and len(orders_df):
         orders_df["order_ts"] = orders_df["order_ts"].astype("datetime64[us]")
     return orders_df
 
@@ -365,7 +372,10 @@ def interactions_frame(
     start: pd.Timestamp,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
-    """The interactions table: rows split across duplicate records, text timestamps when ``dirty > 0``."""
+    """The interactions table: rows split across duplicate records, text timestamps when ``dirty > 0``.
+
+    Consumes ``inter`` (emptied, to release memory).
+    """
     dirty = params.dirty
     rec_ids = records.ids
     i_rec = records.split(inter["person"], inter["t"], rng)
@@ -384,7 +394,8 @@ def interactions_frame(
         "resolved": resolved,
         "resolution_hours": inter["resolution_hours"],
     }
-    interactions = pd.DataFrame({c: _as_series(v) for c, v in icols.items()})
+    inter.clear()  # consumed
+    interactions = _frame(icols)
     if dirty == 0 and len(interactions):
         interactions["ts"] = interactions["ts"].astype("datetime64[us]")
     return interactions

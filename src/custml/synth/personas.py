@@ -53,11 +53,18 @@ def weights_matrix(params: WorldParams, attr: str, names: tuple[str, ...]) -> np
 
 
 def categorical(rng: np.random.Generator, probs: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Draw one category per element, element ``j`` with probabilities ``probs[rows[j]]`` (vectorised)."""
+    """Draw one category per element, element ``j`` with probabilities ``probs[rows[j]]`` (vectorised).
+
+    One uniform per element, inverted through the cumulative probabilities of its row (memory O(len(rows))).
+    """
     cum = np.cumsum(probs, axis=1)
     cum[:, -1] = 1.0
     u = rng.random(len(rows))
-    return (u[:, None] >= cum[rows]).sum(axis=1)
+    out = np.empty(len(rows), dtype=np.int64)
+    for k in range(probs.shape[0]):
+        sel = rows == k
+        out[sel] = np.searchsorted(cum[k], u[sel], side="right")
+    return np.minimum(out, probs.shape[1] - 1)
 
 
 def _beta_around(rng: np.random.Generator, mean: np.ndarray, concentration: float = 8.0) -> np.ndarray:

@@ -132,49 +132,63 @@ def _person_customers(
 def _orders(
     params: WorldParams, lat: Latent, sim: Simulation, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
-    """Purchase and refund rows as arrays (person index, time in days, amounts...), sorted by time."""
+    """Purchase and refund rows as arrays (person index, time in days, amounts...), sorted by time.
+
+    Temporaries are released as soon as possible: at a million persons there are some 15 million rows.
+    """
     ps = list(params.personas.values())
     cur = params.locale_params.currency_rate
     m = len(sim.o_t)
     person = sim.o_cust
-    pp = lat.persona[person]
-    category = categorical(rng, weights_matrix(params, "category_weights", CATEGORIES), pp)
-    items_mean = np.array([p.items_mean for p in ps])[pp]
-    n_items = 1 + rng.poisson(np.maximum(items_mean - 1.0, 0.0))
-    sigma = np.array([p.order_price_sigma for p in ps])[pp]
-    price = lat.item_price[person] * np.exp(sigma * rng.standard_normal(m) - 0.5 * sigma**2)
-    gross = np.round(n_items * price * cur, 2)
-    depth = promo_depth(params)[np.floor(sim.o_t).astype(np.int64)]
-    coupon = rng.random(m) < np.array([p.coupon_rate for p in ps])[pp]
-    rate = np.where(depth > 0, depth, np.where(coupon, rng.choice([0.05, 0.1, 0.15, 0.2], m), 0.0))
+    pp = lat.persona[person].astype(np.int8)
+
+    def per(attr: str) -> np.ndarray:
+        return np.array([getattr(p, attr) for p in ps])[pp]
+
+    category = categorical(rng, weights_matrix(params, "category_weights", CATEGORIES), pp).astype(np.int8)
+    n_items = (1 + rng.poisson(np.maximum(per("items_mean") - 1.0, 0.0))).astype(np.int32)
+    sigma = per("order_price_sigma")
+    gross = lat.item_price[person] * np.exp(sigma * rng.standard_normal(m) - 0.5 * sigma**2)
+    del sigma
+    gross = np.round(n_items * gross * cur, 2)
+    rate = promo_depth(params)[np.floor(sim.o_t).astype(np.int64)]
+    coupon = rng.random(m) < per("coupon_rate")
+    coupon_rate = rng.choice([0.05, 0.1, 0.15, 0.2], m)
+    rate = np.where(rate > 0, rate, np.where(coupon, coupon_rate, 0.0))
+    del coupon, coupon_rate
     discount = np.round(gross * rate, 2)
+    del rate
     net = np.round(gross - discount, 2)
     # refunds: most defects, plus ordinary returns
-    ret = rng.random(m) < np.array([p.return_rate for p in ps])[pp]
-    refund = (sim.o_defect & (rng.random(m) < params.service.p_refund_defect)) | ret
+    refund = rng.random(m) < per("return_rate")
+    refund |= sim.o_defect & (rng.random(m) < params.service.p_refund_defect)
     r_t = sim.o_t + np.where(sim.o_defect, 1.0 + 9.0 * rng.random(m), 2.0 + 18.0 * rng.random(m))
     r = np.flatnonzero(refund & (r_t <= sim.end_days))
+    del refund
     t = np.concatenate([sim.o_t, r_t[r]])
+    del r_t
     is_ref = np.concatenate([np.zeros(m, bool), np.ones(len(r), bool)])
     order = np.lexsort((is_ref, np.concatenate([person, person[r]]), t))
+    t = t[order]
     src = np.concatenate([np.arange(m), r])[order]  # the purchase row each output row comes from
     is_ref = is_ref[order]
     pos_of_purchase = np.empty(m, np.int64)
     pos_of_purchase[order[order < m]] = np.flatnonzero(~is_ref)
+    del order, r
     refund_of = np.where(is_ref, pos_of_purchase[src], -1)
-    sign = np.where(is_ref, -1.0, 1.0)
-    return {
-        "person": person[src],
-        "t": t[order],
-        "channel": pa.array(CHANNEL_NAMES).take(pa.array(sim.o_channel[src])),
-        "n_items": n_items[src],
-        "gross_amount": np.where(is_ref, -net[src], gross[src]),
-        "discount_amount": np.where(is_ref, 0.0, discount[src]),
-        "net_amount": sign * net[src],
-        "category": pa.array(CATEGORIES).take(pa.array(category[src])),
-        "is_refund": is_ref,
-        "refund_of": refund_of,
-    }
+    del pos_of_purchase
+    out: dict[str, Any] = {"person": person[src], "t": t, "is_refund": is_ref, "refund_of": refund_of}
+    out["channel"] = pa.array(CHANNEL_NAMES).take(pa.array(sim.o_channel[src]))
+    out["category"] = pa.array(CATEGORIES).take(pa.array(category[src]))
+    del category
+    out["n_items"] = n_items[src]
+    del n_items
+    out["gross_amount"] = np.where(is_ref, -net[src], gross[src])
+    del gross
+    out["discount_amount"] = np.where(is_ref, 0.0, discount[src])
+    del discount
+    out["net_amount"] = np.where(is_ref, -1.0, 1.0) * net[src]
+    return out
 
 
 def _interactions(sim: Simulation, eng: Engagement, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -234,7 +248,9 @@ def generate_world(params: WorldParams) -> World:
     people = _person_customers(params, lat, start, r_id)
     records = build_records(params, people, start, sim.end_days, r_dirt)
     del people
+    n_purch = np.bincount(sim.o_cust, minlength=len(lat.lam))
     orders_df = orders_frame(params, _orders(params, lat, sim, r_ord), records, start, r_dirt)
+    sim.o_cust = sim.o_t = sim.o_channel = sim.o_stage = sim.o_late = sim.o_defect = np.zeros(0)
     interactions_df = interactions_frame(params, _interactions(sim, eng, r_int), records, start, r_dirt)
     del eng
     customers, record_person, rec_customer_ids = records.customers, records.record_person, records.ids
@@ -258,7 +274,6 @@ def generate_world(params: WorldParams) -> World:
 
     # truth
     person_ids = _ids("P", np.arange(1, n + 1), 7)
-    n_purch = np.bincount(sim.o_cust, minlength=n)
     persona_names = np.asarray(list(params.personas), dtype=object)
     effects = np.array([cp.effect_persuadable, 0.0, 0.0, cp.effect_sleeping_dog])
     ev_order = np.argsort(sim.e_cust, kind="stable")
