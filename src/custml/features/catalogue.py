@@ -227,7 +227,9 @@ def _slope_sql() -> str:
     # of an order (0 = the latest), n periods and x = -j, the slope is sum((n-1)/2 - j) * net / (n(n^2-1)/12):
     # two sums over order rows, no per-period table needed.
     p, k = PERIOD_DAYS, SLOPE_PERIODS
-    n = f"least({k}e0, ceil(max(age) FILTER (WHERE {_ORDER}) / {p}e0))"
+    # CASE, not least(): least() skips nulls in DuckDB and Spark, which would give refund-only customers a slope.
+    first = f"max(age) FILTER (WHERE {_ORDER})"
+    n = f"(CASE WHEN {first} > {k * p} THEN {k}e0 ELSE ceil({first} / {p}e0) END)"
     s0 = f"coalesce(sum(net) FILTER (WHERE age <= {k * p}), 0)"
     s1 = f"coalesce(sum(net * (ceil(age / {p}e0) - 1)) FILTER (WHERE age <= {k * p}), 0)"
     return f"CASE WHEN {n} >= 2 THEN (({n} - 1) / 2e0 * {s0} - {s1}) / ({n} * ({n} * {n} - 1) / 12e0) END"
