@@ -32,7 +32,7 @@ import pandas as pd
 
 from custml.config import ProjectPaths, get_paths
 from custml.errors import ConfigError, CustmlError, DataFileError
-from custml.io import read_json, read_table, read_tables, write_json, write_table
+from custml.io import atomic_write, read_json, read_table, read_tables, write_json, write_table
 
 if TYPE_CHECKING:
     from custml.quality.pipeline import CleanResult
@@ -288,8 +288,6 @@ def run_segment(
             "as_of": as_of.isoformat(),
         }
         target = paths.models / SEGMENTATION_FILE
-        from custml.io import atomic_write
-
         atomic_write(target, lambda tmp: joblib.dump(bundle, tmp))
         if track and result.profiles is not None and result.k_curve is not None:
             from custml import tracking
@@ -831,7 +829,6 @@ def run_report(
     root: Path | str | None = None,
 ) -> Path:
     """Render the management report of a scores file (and its ``.meta.json``) to ``reports/``; return the path."""
-    from custml.io import atomic_write
     from custml.report import build_report_data, render_html
 
     paths = _paths(root)

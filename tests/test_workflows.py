@@ -1,0 +1,59 @@
+"""Workflow helpers that need no trained model: the default as-of date, drift populations, row counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custml.errors import DataFileError
+from custml.io import write_json, write_table
+from custml.scoring import drift_reference
+from custml.workflows import _drift_table, _model_population, _n_rows, default_as_of
+
+
+def test_default_as_of_is_the_day_after_the_data_ends(tmp_path) -> None:
+    write_json({"end": "2025-12-31 23:59:59"}, tmp_path / "manifest.json")
+    assert default_as_of(tmp_path) == pd.Timestamp("2026-01-01")
+    other = tmp_path / "no_manifest"
+    other.mkdir()
+    orders = pd.DataFrame({"order_ts": ["2025-03-04 10:00:00", "2025-03-05T22:00:00+08:00", "n/a"]})
+    write_table(orders, other / "orders.parquet")
+    assert default_as_of(other) == pd.Timestamp("2025-03-06")
+    with pytest.raises(DataFileError, match="not found"):
+        default_as_of(tmp_path / "missing")
+
+
+def test_each_model_is_checked_for_drift_on_its_own_population() -> None:
+    rng = np.random.default_rng(0)
+    n = 4000
+    active = pd.DataFrame(
+        {
+            "orders_365d": rng.integers(1, 6, n).astype(float),
+            "frequency_orders": rng.integers(1, 20, n).astype(float),
+            "recency_days": rng.uniform(0, 365, n),
+        }
+    )
+    reference = drift_reference(active)
+    # At scoring time half of the customers are long gone: no order in a year.
+    gone = pd.DataFrame(
+        {"orders_365d": 0.0, "frequency_orders": rng.integers(1, 20, n).astype(float), "recency_days": 900.0}
+    )
+    scored = pd.concat([active.sample(frac=1, random_state=1), gone], ignore_index=True)
+    assert len(_model_population(scored, "churn")) == n
+    assert len(_model_population(scored, "repurchase")) == 2 * n
+
+    class Model:
+        input_columns = ("orders_365d", "recency_days")
+
+    table = _drift_table({"churn": reference, "repurchase": None}, scored, {"churn": Model()})
+    assert set(table["model"]) == {"churn"} and set(table["feature"]) == {"orders_365d", "recency_days"}
+    assert (table["status"] == "ok").all()  # the churned customers are outside the churn model's population
+    empty = _drift_table({"churn": None}, scored, {"churn": Model()})
+    assert empty.empty and list(empty.columns) == ["model", "feature", "psi", "status"]
+
+
+def test_row_counts_of_frames_and_parquet_files(tmp_path) -> None:
+    frame = pd.DataFrame({"a": range(7)})
+    path = write_table(frame, tmp_path / "t.parquet")
+    assert _n_rows(frame) == 7 and _n_rows(path) == 7 and _n_rows(str(path)) == 7
