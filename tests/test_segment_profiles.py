@@ -110,6 +110,9 @@ def test_segment_customers_labels_everyone(world) -> None:
     assert seg["cluster_name"].notna().all()
     assert set(seg.loc[~prospects, "cluster_name"]) == set(res.cluster_names.values())
     assert res.profiles is not None and "churn_rate" in res.profiles.columns
+    churned = (seg.loc[~prospects, "lifecycle_stage"] == "churned").mean()
+    weights = res.profiles["share_customers"]
+    assert (res.profiles["churned_share"] * weights).sum() == pytest.approx(churned)
     assert res.profiles["n_customers"].sum() == (~prospects).sum()
     assert res.metrics["k"] == res.clusterer.n_clusters_
     assert 0 <= res.metrics["stability_ari_mean"] <= 1
@@ -166,11 +169,30 @@ def test_cli_segment_writes_table_and_tracks(tmp_path, world, monkeypatch) -> No
     monkeypatch.setitem(sys.modules, "custml.tracking", fake)
     monkeypatch.setattr("custml.tracking", fake, raising=False)
     out = tmp_path / "segments.parquet"
-    rc = main(["segment", "--features", str(src), "--out", str(out), "--config", str(cfg), "--track"])
+    labels = write_table(
+        pd.DataFrame({"customer_id": f["customer_id"], "churned": (f["recency_days"] > 200).astype(int)}),
+        tmp_path / "labels.parquet",
+    )
+    rc = main(
+        [
+            "segment",
+            "--features",
+            str(src),
+            "--out",
+            str(out),
+            "--config",
+            str(cfg),
+            "--churn",
+            str(labels),
+            "--track",
+        ]
+    )
     assert rc == 0
     seg = read_table(out)
     assert len(seg) == len(f) and {"rfm_segment", "cluster_name"} <= set(seg.columns)
-    assert (tmp_path / "segments.profiles.csv").is_file()
+    profiles = pd.read_csv(tmp_path / "segments.profiles.csv")
+    assert {"churn_rate", "churned_share", "at_risk_share", "name"} <= set(profiles.columns)
+    assert profiles["churn_rate"].between(0, 1).all()
     assert (tmp_path / "segments.k_curve.csv").is_file()
     assert len(calls) == 1 and calls[0][1]["k"].tolist() == [3, 4]
     rc = main(["segment", "--features", str(tmp_path / "missing.parquet"), "--out", str(out)])

@@ -25,6 +25,14 @@ def register(app: typer.Typer) -> None:
                 "--config", help="YAML with 'rules' and 'cluster' sections (optionally under 'segment:')."
             ),
         ] = None,
+        churn: Annotated[
+            Path | None,
+            typer.Option(
+                "--churn",
+                help="Optional table of customer_id and a 0/1 'churned' (or 'label') column: adds each cluster's "
+                "churn rate to the profiles.",
+            ),
+        ] = None,
         cluster: Annotated[
             bool, typer.Option("--cluster/--no-cluster", help="Also fit clusters and profiles.")
         ] = True,
@@ -42,7 +50,7 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from custml.config import load_params
-        from custml.errors import ConfigError, CustmlError
+        from custml.errors import ConfigError, CustmlError, SchemaError
         from custml.io import atomic_write, read_table, write_table
         from custml.segment.workflow import ClusterParams, SegmentationRunParams, segment_customers
 
@@ -57,7 +65,15 @@ def register(app: typer.Typer) -> None:
         if not cluster:
             params = params.model_copy(update={"cluster": ClusterParams(enabled=False)})
         table = read_table(features, "features")
-        result = segment_customers(table, params)
+        churn_values = None
+        if churn is not None:
+            labels = read_table(churn, "churn")
+            column = next((c for c in ("churned", "label") if c in labels.columns), None)
+            if "customer_id" not in labels.columns or column is None:
+                raise SchemaError("churn", None, "needs columns customer_id and churned (or label)")
+            lookup = labels.drop_duplicates("customer_id", keep="last").set_index("customer_id")[column]
+            churn_values = table["customer_id"].map(lookup).astype(float).to_numpy()
+        result = segment_customers(table, params, churn=churn_values)
         write_table(result.segments, out)
         stem = out.with_suffix("")
         if result.profiles is not None:

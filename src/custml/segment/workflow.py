@@ -121,7 +121,8 @@ def segment_customers(
     -------
     SegmentationResult
         ``segments`` has the :func:`assign_segments` columns plus ``cluster`` (``-1`` for prospects) and
-        ``cluster_name``; ``metrics`` has ``n_customers``, ``n_clustered``, ``k``, the chosen solution's
+        ``cluster_name``; ``profiles`` is :func:`cluster_profiles` plus ``name``, ``churned_share`` and
+        ``at_risk_share`` (shares of the cluster in those lifecycle stages); ``metrics`` has ``n_customers``, ``n_clustered``, ``k``, the chosen solution's
         silhouette / Calinski-Harabasz and the bootstrap ARI summary.
     """
     params = params or SegmentationRunParams()
@@ -144,6 +145,10 @@ def segment_customers(
     profiles = cluster_profiles(X, labels, churn_buyers)
     names = name_clusters(profiles)
     profiles.insert(0, "name", [names[int(c)] for c in profiles.index])
+    # What the rules say about each cluster: share of customers the lifecycle rules call churned / at risk.
+    stage = segments.loc[buyers, "lifecycle_stage"].to_numpy()
+    for label, column in (("churned", "churned_share"), ("at risk", "at_risk_share")):
+        profiles[column] = pd.Series(stage == label).groupby(labels).mean().reindex(profiles.index).to_numpy()
     segments.loc[buyers, "cluster"] = labels
     segments.loc[buyers, "cluster_name"] = [names[int(c)] for c in labels]
     metrics["k"] = float(clusterer.n_clusters_)
