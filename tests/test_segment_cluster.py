@@ -199,3 +199,13 @@ def test_persona_agreement_on_simulated_features() -> None:
 
     naive = KMeans(5, n_init=4, random_state=0).fit_predict(raw)
     assert adjusted_rand_score(persona, naive) < ari - 0.15
+
+
+def test_kmeans_predict_proba_is_one_hot_of_prediction(skewed_blobs) -> None:
+    f, _ = skewed_blobs
+    cc = CustomerClusterer(n_threads=1, features=["spend", "orders", "score"], n_clusters=3).fit(f)
+    proba = cc.predict_proba(f)
+    np.testing.assert_array_equal(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(proba.argmax(axis=1), cc.labels_)
+    assert cc.preprocess(f).shape == (len(f), 3)
+    np.testing.assert_allclose(cc.preprocess(f).mean(axis=0), 0.0, atol=1e-9)
