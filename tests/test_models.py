@@ -338,3 +338,38 @@ def test_season_feature_reads_the_cutoff(churn_result, churn_table: pd.DataFrame
     X = churn_result.model.prepare(rows)
     assert (X["cutoff_month"] == 10).all()
     assert churn_result.model.prepare(rows.drop(columns=["cutoff"]))["cutoff_month"].isna().all()
+
+
+def test_experiment_config_loads_and_task_comes_from_the_command(tmp_path) -> None:
+    from pathlib import Path
+
+    from custml.cli.train import load_train_params
+
+    default = Path(__file__).resolve().parents[1] / "experiments" / "churn-lgbm-baseline.yaml"
+    assert load_train_params("churn", default) == TrainParams(task="churn", btyd_features=False, seed=42)
+    cfg = tmp_path / "rep.yaml"
+    cfg.write_text("lightgbm:\n  num_leaves: 15\n")
+    params = load_train_params("repurchase", cfg)
+    assert params.task == "repurchase" and params.horizon == 30 and params.lightgbm.num_leaves == 15
+    with pytest.raises(ConfigError, match="command asks for 'repurchase'"):
+        load_train_params("repurchase", default)
+    cfg.write_text("lightgbm:\n  num_leafs: 15\n")
+    with pytest.raises(ConfigError, match="num_leafs"):
+        load_train_params("churn", cfg)
+
+
+def test_optuna_search_uses_validation_only(churn_table: pd.DataFrame) -> None:
+    pytest.importorskip("optuna")
+    params = TrainParams.model_validate({"task": "churn", "tune": {"n_trials": 2}, "shap_sample": 50})
+    result = train_model(churn_table, params=params)
+    assert len(result.tuning_trials) == 2 and all("val_roc_auc" in t for t in result.tuning_trials)
+
+
+def test_optuna_missing_is_a_config_error(churn_table: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "optuna", None)  # import optuna -> ImportError
+    with pytest.raises(ConfigError, match="optuna"):
+        train_model(
+            churn_table, params=TrainParams.model_validate({"task": "churn", "tune": {"n_trials": 1}})
+        )

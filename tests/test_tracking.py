@@ -183,3 +183,18 @@ def test_log_segmentation_run_and_experiment_config(store: Path, tmp_path: Path)
     assert "config/exp.yaml" in _artifacts(store, run)
     with pytest.raises(ConfigError, match="not found"):
         tracking.log_experiment_config(tmp_path / "missing.yaml", run_id=run)
+
+
+def test_log_comparison_run(store: Path, tmp_path: Path) -> None:
+    cfg = tmp_path / "cmp.yaml"
+    cfg.write_text("kind: segment\n")
+    run = tracking.log_comparison_run(
+        "cmp",
+        experiment="custml-segmentation",
+        params={"methods": ["kmeans", "gmm"]},
+        metrics={"kmeans.silhouette": 0.3, "gmm.silhouette": float("nan")},
+        tags={"custml.task": "segmentation"},
+        tables={"segmentation/k_curve.csv": pd.DataFrame({"k": [2, 3]})},
+        files={"config": cfg},
+    )
+    assert {"segmentation/k_curve.csv", "config/cmp.yaml"} <= _artifacts(store, run)

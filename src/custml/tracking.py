@@ -556,8 +556,12 @@ def log_comparison_run(
     _ensure_configured()
     exp_id = _experiment_id(experiment)
     with mlflow.start_run(experiment_id=exp_id, run_name=name, tags=dict(tags or {})) as run:
-        mlflow.log_params({k: (",".join(map(str, v)) if isinstance(v, list | tuple) else v) for k, v in params.items()})
-        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None and np.isfinite(float(v))})
+        mlflow.log_params(
+            {k: (",".join(map(str, v)) if isinstance(v, list | tuple) else v) for k, v in params.items()}
+        )
+        mlflow.log_metrics(
+            {k: float(v) for k, v in metrics.items() if v is not None and np.isfinite(float(v))}
+        )
         for path, table in (tables or {}).items():
             mlflow.log_text(table.to_csv(index=False), path)
         for folder, local in (files or {}).items():
@@ -577,4 +581,3 @@ def log_experiment_config(path: str | Path, run_id: str | None = None) -> None:
         mlflow.log_artifact(str(path), "config")
     else:
         raise TrackingError("log_experiment_config: no run_id given and no active run")
-

@@ -18,28 +18,41 @@ _ORACLE_SOURCE = {"churn": "p_no_purchase_90d", "repurchase": "p_purchase_30d"}
 
 
 def load_train_params(task: str, config: Path | None) -> TrainParams:
-    """``TrainParams`` from a YAML file (top level or a ``train:`` section), with ``task`` from the command line.
+    """``TrainParams`` from a YAML file (top level or its ``train:`` section), with ``task`` from the command line.
 
-    The file's own ``task`` must agree when present; otherwise the command-line task fills it in.
+    The file's own ``task`` must agree when present; otherwise the command-line task fills it in (and with it
+    the task's default horizon).
+
+    Raises
+    ------
+    custml.errors.ConfigError
+        Missing or invalid file, unknown field (named), or a task that disagrees with the command.
     """
     import yaml
+    from pydantic import ValidationError
 
-    from custml.config import load_params
     from custml.errors import ConfigError
     from custml.models.params import TrainParams
 
     if config is None:
         return TrainParams(task=task)
-    raw = yaml.safe_load(Path(config).read_text(encoding="utf-8")) if Path(config).is_file() else None
-    section = "train" if isinstance(raw, dict) and "train" in raw else None
-    params = load_params(config, TrainParams, section=section)
-    if "task" in params.model_fields_set and params.task != task:
-        raise ConfigError(f"{config}: task is {params.task!r} but the command asks for {task!r}")
-    if params.task != task:
-        data = params.model_dump(exclude_unset=True)
-        data["task"] = task
-        params = TrainParams.model_validate(data)
-    return params
+    path = Path(config)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    section = raw.get("train", raw) if isinstance(raw, dict) else None
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: expected a mapping of TrainParams fields (optionally under 'train:')")
+    if section.get("task", task) != task:
+        raise ConfigError(f"{path}: task is {section['task']!r} but the command asks for {task!r}")
+    try:
+        return TrainParams.model_validate({**section, "task": task})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{path}: {problems}") from None
 
 
 def training_table(
