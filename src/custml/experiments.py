@@ -1,0 +1,639 @@
+"""Experiments as data: a YAML file says what to run; :func:`run_experiment` runs it and logs one MLflow run.
+
+An experiment config (``experiments/NAME.yaml``) is a typed :class:`ExperimentConfig`:
+
+- ``kind: train`` trains a churn or repurchase model (``train:`` holds the
+  :class:`custml.models.params.TrainParams` fields) and evaluates it on the test cut-off next to the
+  baselines and, on a synthetic world, the oracle;
+- ``kind: segmentation`` clusters the customers with each method of ``segment.methods`` (k-means and a
+  Gaussian mixture by default) and compares them on the same customers (internal indices, bootstrap stability
+  and, on a synthetic world, agreement with the true personas).
+
+The data is either a synthetic ``world:`` (generated in memory: size, seed, locale, dirt) or an existing
+``data:`` folder (raw contract tables, cleaned here, or tables already clean). The run is named after the
+file (``churn-lgbm-baseline``), carries the config as an artefact (the file as written and the resolved
+config with any size override) and the tags ``custml.experiment*`` and ``custml.git_commit``.
+``custml experiment run experiments/NAME.yaml`` is the command-line entry.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from custml.config import get_paths, load_params
+from custml.errors import ConfigError
+from custml.models.params import TrainParams
+from custml.segment.rules import SegmentParams
+from custml.segment.workflow import ClusterParams
+
+if TYPE_CHECKING:
+    from custml.models.train import TrainResult
+    from custml.segment.workflow import SegmentationResult
+
+__all__ = [
+    "DataSpec",
+    "ExperimentConfig",
+    "ExperimentResult",
+    "SegmentExperimentParams",
+    "WorldSpec",
+    "experiment_file",
+    "list_experiments",
+    "load_experiment",
+    "run_experiment",
+]
+
+logger = logging.getLogger(__name__)
+
+ExperimentKind = Literal["train", "segmentation"]
+ClusterMethod = Literal["kmeans", "gmm"]
+_ORACLE_SOURCE = {"churn": "p_no_purchase_90d", "repurchase": "p_purchase_30d"}
+
+
+class WorldSpec(BaseModel):
+    """A synthetic world generated for the experiment (:class:`custml.synth.WorldParams` essentials)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n_customers: int = Field(50_000, ge=200, description="persons in the world")
+    seed: int = 0
+    locale: Literal["en_US", "zh_CN"] = "en_US"
+    dirty: float = Field(0.02, ge=0.0, le=0.5, description="share of dirty records")
+
+
+class DataSpec(BaseModel):
+    """Existing data instead of a generated world: ``raw`` contract tables (cleaned here) or ``clean`` tables.
+
+    Relative paths are read from the project root. A ``truth/`` folder beside raw tables (a synthetic world
+    written by ``custml generate``) adds the oracle and the personas to the evaluation.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    raw: Path | None = None
+    clean: Path | None = None
+    as_of: str | None = Field(None, description="default: the day after the data end")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSpec:
+        if (self.raw is None) == (self.clean is None):
+            raise ValueError("give exactly one of data.raw and data.clean")
+        return self
+
+
+class SegmentExperimentParams(BaseModel):
+    """Which clustering methods to compare, with the shared rule and clustering settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    methods: list[ClusterMethod] = Field(default_factory=lambda: ["kmeans", "gmm"], min_length=1)
+    rules: SegmentParams = SegmentParams()
+    cluster: ClusterParams = ClusterParams()
+
+    @model_validator(mode="after")
+    def _distinct(self) -> SegmentExperimentParams:
+        if len(set(self.methods)) != len(self.methods):
+            raise ValueError(f"methods must be distinct, got {self.methods}")
+        return self
+
+
+class ExperimentConfig(BaseModel):
+    """One experiment (see module docstring). Unknown keys are errors, so a typo cannot pass silently.
+
+    Examples
+    --------
+    >>> cfg = ExperimentConfig.model_validate({"kind": "train", "train": {"task": "churn"}})
+    >>> cfg.task, cfg.source().n_customers
+    ('churn', 50000)
+    >>> cfg.resized(3000, seed=7).source().n_customers
+    3000
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ExperimentKind
+    description: str = ""
+    hypothesis: str = ""
+    world: WorldSpec | None = None
+    data: DataSpec | None = None
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    train: TrainParams | None = None
+    segment: SegmentExperimentParams | None = None
+    mlflow_experiment: str | None = Field(None, description="default custml-<task> or custml-segmentation")
+    register_model: bool = Field(False, description="train: register the model and apply the champion gate")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExperimentConfig:
+        if self.world is not None and self.data is not None:
+            raise ValueError("give world (a generated synthetic world) or data (existing tables), not both")
+        if self.kind == "train" and self.train is None:
+            raise ValueError("train: section required for kind 'train' (at least task: churn|repurchase)")
+        if self.kind == "segmentation" and self.train is not None:
+            raise ValueError("train: not used by kind 'segmentation'; remove it")
+        if self.kind == "train" and self.segment is not None:
+            raise ValueError("segment: not used by kind 'train'; remove it")
+        if self.register_model and self.kind != "train":
+            raise ValueError("register_model: only kind 'train' registers a model")
+        return self
+
+    @property
+    def task(self) -> str:
+        """``churn``/``repurchase`` for train experiments, ``segmentation`` otherwise."""
+        return self.train.task if self.train is not None else "segmentation"
+
+    def source(self) -> WorldSpec | DataSpec:
+        """The data the experiment runs on (a default :class:`WorldSpec` when neither is given)."""
+        return self.data if self.data is not None else (self.world or WorldSpec())
+
+    def resized(self, n_customers: int | None = None, seed: int | None = None) -> ExperimentConfig:
+        """A copy whose synthetic world has ``n_customers`` persons (and ``seed``); data configs are unchanged."""
+        if self.data is not None:
+            if n_customers is not None or seed is not None:
+                logger.warning("experiment reads existing data: the size/seed override is ignored")
+            return self
+        world = self.world or WorldSpec()
+        update = {k: v for k, v in {"n_customers": n_customers, "seed": seed}.items() if v is not None}
+        return self.model_copy(update={"world": WorldSpec.model_validate({**world.model_dump(), **update})})
+
+
+@dataclass
+class ExperimentResult:
+    """What :func:`run_experiment` did: the MLflow run, its metrics and the in-memory results for notebooks.
+
+    ``metrics`` is the flat dict logged to the run. ``train`` is the :class:`custml.models.train.TrainResult`
+    of a train experiment; ``segmentation`` maps each method to its
+    :class:`custml.segment.workflow.SegmentationResult`. ``tables`` are the clean (pseudonymised) tables the
+    run used and ``as_of`` the day after their data end, so that a notebook can score today's customers with
+    the trained model.
+    """
+
+    name: str
+    kind: str
+    run_id: str
+    metrics: dict[str, float]
+    config: ExperimentConfig
+    seconds: float
+    tracking_uri: str
+    train: TrainResult | None = None
+    segmentation: dict[str, SegmentationResult] = field(default_factory=dict)
+    decision: dict[str, Any] | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    as_of: pd.Timestamp | None = None
+    tables: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------------------
+# config files
+# --------------------------------------------------------------------------------------------------------
+
+
+def load_experiment(path: Path | str) -> ExperimentConfig:
+    """Read and validate an experiment YAML file.
+
+    Raises
+    ------
+    ConfigError
+        Missing file, invalid YAML, or a field that does not validate (the message names the file and the
+        field, e.g. ``train.lightgbm.num_leaves: Input should be greater than or equal to 2``).
+    """
+    return load_params(path, ExperimentConfig)
+
+
+def _experiment_dirs() -> list[Path]:
+    # The project's experiments/ first; then the source checkout's (src/custml/experiments.py -> repository
+    # root), so that notebooks run with CUSTML_HOME in a temporary folder still find the committed configs.
+    dirs = [get_paths().experiments, Path(__file__).resolve().parents[2] / "experiments"]
+    return list(dict.fromkeys(dirs))
+
+
+def experiment_file(name: str) -> Path:
+    """Path of ``experiments/<name>.yaml`` (project root first, then the source checkout).
+
+    Raises
+    ------
+    ConfigError
+        If no such file exists; the message lists the folders tried.
+    """
+    candidate = Path(name)
+    if candidate.suffix in {".yaml", ".yml"} and candidate.is_file():
+        return candidate
+    stem = candidate.name.removesuffix(".yaml").removesuffix(".yml")
+    for folder in _experiment_dirs():
+        for suffix in (".yaml", ".yml"):
+            path = folder / f"{stem}{suffix}"
+            if path.is_file():
+                return path
+    raise ConfigError(f"experiment {name!r} not found in " + ", ".join(str(d) for d in _experiment_dirs()))
+
+
+def list_experiments(folder: Path | str | None = None) -> pd.DataFrame:
+    """The experiment configs of a folder (default: the project's ``experiments/``), validated.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name, kind, task, data, description, error`` (``error`` is empty when the file validates).
+    """
+    folder = (
+        Path(folder)
+        if folder is not None
+        else next((d for d in _experiment_dirs() if d.is_dir()), get_paths().experiments)
+    )
+    rows = []
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        row: dict[str, Any] = {
+            "name": path.stem,
+            "kind": "",
+            "task": "",
+            "data": "",
+            "description": "",
+            "error": "",
+        }
+        try:
+            cfg = load_experiment(path)
+        except ConfigError as exc:
+            row["error"] = str(exc)
+        else:
+            src = cfg.source()
+            row.update(
+                kind=cfg.kind,
+                task=cfg.task,
+                data=(
+                    f"world n={src.n_customers:,} seed={src.seed} dirty={src.dirty} {src.locale}"
+                    if isinstance(src, WorldSpec)
+                    else str(src.raw or src.clean)
+                ),
+                description=cfg.description.strip().splitlines()[0] if cfg.description.strip() else "",
+            )
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["name", "kind", "task", "data", "description", "error"])
+
+
+def _git_commit() -> str | None:
+    """Commit of the source checkout (with ``-dirty`` when it has uncommitted changes), or None."""
+    here = Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{sha}-dirty" if dirty else sha or None
+
+
+# --------------------------------------------------------------------------------------------------------
+# data
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Data:
+    tables: dict[str, Any]
+    as_of: pd.Timestamp
+    truth: pd.DataFrame | None  # truth/customers of a synthetic world
+    id_map: pd.DataFrame | None
+    description: dict[str, Any]
+
+
+def _day(value: str) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    if ts is pd.NaT:
+        raise ConfigError(f"data.as_of: not a date: {value!r}")
+    return ts.normalize()
+
+
+def _resolve(path: Path, root: Path) -> Path:
+    return path if path.is_absolute() else root / path
+
+
+def _prepare_data(config: ExperimentConfig, root: Path | str | None) -> _Data:
+    from custml import workflows
+
+    paths = get_paths(root)
+    src = config.source()
+    if isinstance(src, WorldSpec):
+        from custml.synth import WorldParams, generate_world
+
+        world = generate_world(
+            WorldParams(n_customers=src.n_customers, seed=src.seed, locale=src.locale, dirty=src.dirty)
+        )
+        raw = {"customers": world.customers, "orders": world.orders}
+        raw.update({k: getattr(world, k) for k in ("interactions", "campaigns")})
+        as_of = (pd.Timestamp(world.manifest["end"]) + pd.Timedelta(days=1)).normalize()
+        # A generated world has no real people: the local demo key is the right one for its pseudonyms.
+        clean = workflows.run_clean(None, as_of=as_of, root=root, allow_demo_key=True, raw=raw, write=False)
+        desc = {"source": "world", **src.model_dump(), "as_of": as_of.isoformat()}
+        return _Data(clean.tables, as_of, world.truth["customers"], clean.id_map, desc)
+    if src.raw is not None:
+        raw_dir = _resolve(src.raw, paths.root)
+        as_of = _day(src.as_of) if src.as_of else workflows.default_as_of(raw_dir)
+        clean = workflows.run_clean(raw_dir, as_of=as_of, root=root, write=False)
+        truth = None
+        if (raw_dir / "truth" / "customers.parquet").is_file():
+            from custml.synth import read_truth
+
+            truth = read_truth(raw_dir)["customers"]
+        desc = {"source": "raw", "path": str(raw_dir), "as_of": as_of.isoformat()}
+        return _Data(clean.tables, as_of, truth, clean.id_map, desc)
+    from custml.io import read_tables
+
+    clean_dir = _resolve(src.clean, paths.root)  # type: ignore[arg-type]
+    tables = read_tables(clean_dir, workflows.RAW_REQUIRED, workflows.RAW_OPTIONAL)
+    if src.as_of:
+        as_of = _day(src.as_of)
+    else:
+        last = pd.to_datetime(tables["orders"]["order_ts"], errors="coerce").max()
+        as_of = (last + pd.Timedelta(days=1)).normalize()
+    desc = {"source": "clean", "path": str(clean_dir), "as_of": as_of.isoformat()}
+    return _Data(tables, as_of, None, None, desc)
+
+
+def _oracle_at(truth: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    from custml.synth import oracle_probabilities
+
+    oracle = oracle_probabilities(truth, cutoff)
+    oracle["cutoff"] = cutoff
+    return oracle
+
+
+# --------------------------------------------------------------------------------------------------------
+# running
+# --------------------------------------------------------------------------------------------------------
+
+
+def run_experiment(
+    config: ExperimentConfig | Path | str,
+    name: str | None = None,
+    *,
+    n_customers_override: int | None = None,
+    seed_override: int | None = None,
+    root: Path | str | None = None,
+    config_path: Path | str | None = None,
+) -> ExperimentResult:
+    """Run an experiment through the pipeline and log it as one MLflow run named ``name``.
+
+    Parameters
+    ----------
+    config : ExperimentConfig or path
+        A validated config, or the path of its YAML file (then ``name`` defaults to the file stem and the
+        file is the logged artefact).
+    name : str, optional
+        Run name; required when ``config`` is an object.
+    n_customers_override, seed_override : int, optional
+        Run the synthetic world at another size / seed (tests and notebooks run small); recorded in the
+        resolved config artefact and the ``custml.experiment.override`` tag.
+    root : path, optional
+        Project root (default :func:`custml.config.get_paths`).
+    config_path : path, optional
+        The YAML file ``config`` came from, logged as ``config/<file>``.
+
+    Returns
+    -------
+    ExperimentResult
+
+    Raises
+    ------
+    ConfigError
+        Invalid config or missing name.
+    """
+    from custml import tracking
+
+    t0 = time.perf_counter()
+    if isinstance(config, str | Path):
+        config_path = Path(config)
+        config = load_experiment(config_path)
+        name = name or config_path.stem
+    if not name:
+        raise ConfigError("run_experiment: name is required when the config is not given as a file")
+    overridden = n_customers_override is not None or seed_override is not None
+    config = config.resized(n_customers_override, seed_override) if overridden else config
+    paths = get_paths(root).ensure()
+    # An explicit root pins its own store; otherwise follow $MLFLOW_TRACKING_URI / the project default.
+    uri = tracking.configure(_tracking_uri(paths) if root is not None else None)
+    timings: dict[str, float] = {}
+
+    t = time.perf_counter()
+    data = _prepare_data(config, root)
+    timings["data_s"] = time.perf_counter() - t
+    tags = {
+        "custml.experiment": name,
+        "custml.experiment_kind": config.kind,
+        "custml.experiment_file": _display_path(config_path, paths.root) if config_path is not None else "",
+        "custml.experiment.override": (
+            f"n_customers={n_customers_override},seed={seed_override}" if overridden else ""
+        ),
+        "custml.data": ",".join(f"{k}={v}" for k, v in data.description.items()),
+    }
+    commit = _git_commit()
+    if commit:
+        tags["custml.git_commit"] = commit
+    tags = {k: v for k, v in tags.items() if v}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        resolved = Path(tmp) / f"{name}.resolved.yaml"
+        resolved.write_text(
+            yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
+            encoding="utf-8",
+        )
+        if config.kind == "train":
+            result = _run_train(config, name, data, tags, config_path, root, timings)
+        else:
+            result = _run_segmentation(config, name, data, tags, config_path, timings)
+        tracking.log_experiment_config(resolved, result.run_id)
+    result.config = config
+    result.tracking_uri = uri
+    result.as_of = data.as_of
+    result.tables = data.tables
+    result.timings = {k: round(v, 3) for k, v in timings.items()}
+    result.seconds = round(time.perf_counter() - t0, 3)
+    logger.info("experiment %s: run %s in %.1f s", name, result.run_id, result.seconds)
+    return result
+
+
+def _display_path(path: Path | str, root: Path) -> str:
+    """``experiments/NAME.yaml`` for a file under the project or the source checkout, else the full path."""
+    path = Path(path).resolve()
+    for base in (root.resolve(), Path(__file__).resolve().parents[2]):
+        if path.is_relative_to(base):
+            return str(path.relative_to(base))
+    return str(path)
+
+
+def _tracking_uri(paths: Any) -> str:
+    from custml.config import tracking_uri
+
+    return tracking_uri(paths)
+
+
+def _run_train(
+    config: ExperimentConfig,
+    name: str,
+    data: _Data,
+    tags: dict[str, str],
+    config_path: Path | str | None,
+    root: Path | str | None,
+    timings: dict[str, float],
+) -> ExperimentResult:
+    from custml import tracking, workflows
+
+    params = config.train
+    assert params is not None  # validated
+    oracle = None
+    if data.truth is not None and data.id_map is not None:
+        test_cutoff = (data.as_of - pd.Timedelta(days=params.horizon)).normalize()
+        oracle = _oracle_at(data.truth, test_cutoff)
+    t = time.perf_counter()
+    outcome = workflows.run_train(
+        params.task,
+        root=root,
+        tables=data.tables,
+        data_end=data.as_of,
+        params=params,
+        engine=config.engine,
+        oracle=oracle,
+        id_map=data.id_map,
+        register=False,
+    )
+    timings["train_s"] = time.perf_counter() - t
+    result = outcome.result
+    run_id = tracking.log_training_run(
+        result,
+        {"experiment": name, **{f"data.{k}": v for k, v in data.description.items()}},
+        experiment=config.mlflow_experiment,
+        run_name=name,
+        tags=tags,
+        config_path=config_path,
+    )
+    decision = None
+    if config.register_model:
+        decision = tracking.register_and_gate(
+            run_id,
+            metric=params.gate.metric,
+            margin=params.gate.margin,
+            holdout=result.test_features,
+            holdout_labels=result.test_predictions["label"],
+        )
+    metrics = {k: float(v) for k, v in result.summary_metrics().items() if v is not None and pd.notna(v)}
+    return ExperimentResult(
+        name=name,
+        kind=config.kind,
+        run_id=run_id,
+        metrics=metrics,
+        config=config,
+        seconds=0.0,
+        tracking_uri="",
+        train=result,
+        decision=decision,
+    )
+
+
+def _personas(features: pd.DataFrame, data: _Data) -> pd.Series | None:
+    """True persona of each clustered customer (synthetic world only), aligned with ``features``."""
+    if data.truth is None or data.id_map is None or "persona" not in data.truth.columns:
+        return None
+    ids = data.id_map.drop_duplicates("customer_id")
+    raw_col = "golden_raw_id" if "golden_raw_id" in ids.columns else "raw_customer_id"
+    lookup = ids.set_index("customer_id")[raw_col]
+    persona = data.truth.set_index("customer_id")["persona"]
+    raw_ids = features["customer_id"].map(lookup)
+    return raw_ids.map(persona).astype(object)
+
+
+def _run_segmentation(
+    config: ExperimentConfig,
+    name: str,
+    data: _Data,
+    tags: dict[str, str],
+    config_path: Path | str | None,
+    timings: dict[str, float],
+) -> ExperimentResult:
+    from sklearn.metrics import adjusted_rand_score
+
+    from custml import tracking, workflows
+    from custml.segment.workflow import SegmentationRunParams, segment_customers
+
+    seg = config.segment or SegmentExperimentParams()
+    t = time.perf_counter()
+    features = workflows.run_features(data.as_of, tables=data.tables, engine=config.engine, write=False)
+    timings["features_s"] = time.perf_counter() - t
+    persona = _personas(features, data)
+    results: dict[str, SegmentationResult] = {}
+    metrics: dict[str, float] = {}
+    params: dict[str, Any] = {"methods": ",".join(seg.methods)}
+    curves, profiles = [], []
+    for method in seg.methods:
+        run_params = SegmentationRunParams(
+            rules=seg.rules, cluster=seg.cluster.model_copy(update={"method": method})
+        )
+        t = time.perf_counter()
+        res = segment_customers(features, run_params)
+        timings[f"{method}_s"] = time.perf_counter() - t
+        results[method] = res
+        m = dict(res.metrics)
+        m["seconds"] = timings[f"{method}_s"]
+        if persona is not None and "cluster" in res.segments.columns:
+            clustered = (res.segments["cluster"].to_numpy() >= 0) & persona.notna().to_numpy()
+            if clustered.sum() > 1:
+                m["persona_ari"] = float(
+                    adjusted_rand_score(
+                        persona.to_numpy()[clustered].astype(str),
+                        res.segments["cluster"].to_numpy()[clustered],
+                    )
+                )
+        metrics.update({f"{method}.{k}": float(v) for k, v in m.items() if v is not None and pd.notna(v)})
+        params.update({f"{method}.{k}": v for k, v in res.params(run_params).items()})
+        if res.k_curve is not None:
+            curves.append(res.k_curve.assign(method=method))
+        if res.profiles is not None:
+            profiles.append(res.profiles.assign(method=method))
+    if not curves:
+        raise ConfigError(f"experiment {name}: no method produced clusters (too few customers with orders?)")
+    best = _best_method(metrics, [m for m in seg.methods if results[m].clusterer is not None])
+    metrics["best_is_" + best] = 1.0
+    params["best_method"] = best
+    profile_table = pd.concat(profiles).rename_axis("cluster").reset_index()
+    run_id = tracking.log_comparison_run(
+        name,
+        experiment=config.mlflow_experiment or "custml-segmentation",
+        params=params,
+        metrics=metrics,
+        tags={**tags, "custml.task": "segmentation"},
+        tables={
+            "segmentation/k_curve.csv": pd.concat(curves, ignore_index=True),
+            "segmentation/profiles.csv": profile_table,
+        },
+        files={"config": config_path} if config_path is not None else None,
+    )
+    return ExperimentResult(
+        name=name,
+        kind=config.kind,
+        run_id=run_id,
+        metrics=metrics,
+        config=config,
+        seconds=0.0,
+        tracking_uri="",
+        segmentation=results,
+    )
+
+
+def _best_method(metrics: dict[str, float], methods: list[str]) -> str:
+    """Agreement with the true personas when known, else the silhouette of the chosen solution."""
+    key = "persona_ari" if all(f"{m}.persona_ari" in metrics for m in methods) else "silhouette"
+    return max(methods, key=lambda m: metrics.get(f"{m}.{key}", float("-inf")))
