@@ -208,11 +208,6 @@ def test_cli_segment_writes_table_and_tracks(tmp_path, world, monkeypatch) -> No
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="custml.tracking.log_segmentation_run logs with MLflow's default skops format, which refuses "
-    "custml's own estimator classes; it needs serialization_format='cloudpickle' (reported to the lead)",
-    strict=False,
-)
 def test_segmentation_run_logged_to_mlflow_and_reloaded(tmp_path, world, monkeypatch) -> None:
     from custml import tracking
 

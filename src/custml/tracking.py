@@ -524,7 +524,13 @@ def log_segmentation_run(
         )
         mlflow.log_text(k_curve.to_csv(index=False), "segmentation/k_curve.csv")
         mlflow.log_text(profiles.to_csv(index=True), "segmentation/profiles.csv")
-        mlflow.sklearn.log_model(pipeline, name="pipeline", pip_requirements=_pip_requirements())
+        # MLflow 3 saves sklearn models with skops by default, which refuses custml's own estimator classes.
+        mlflow.sklearn.log_model(
+            pipeline,
+            name="pipeline",
+            pip_requirements=_pip_requirements(),
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+        )
         return run.info.run_id
 
 
