@@ -28,6 +28,7 @@ __all__ = [
     "FEATURE_CATALOGUE",
     "FEATURE_GROUPS",
     "PERIOD_DAYS",
+    "RECENT_DAYS",
     "SOURCE_TABLE",
     "SLOPE_PERIODS",
     "WINDOWS",
@@ -43,6 +44,8 @@ WINDOWS: tuple[int, ...] = (30, 90, 180, 365)
 #: Monthly spend slope: number of 30-day periods before the cutoff that the slope is fitted on.
 SLOPE_PERIODS = 12
 PERIOD_DAYS = 30
+#: Rows of the ``recent_orders`` source: order rows at most this many days before the cutoff.
+RECENT_DAYS = 180
 
 Source = Literal[
     "orders",
@@ -90,7 +93,7 @@ class FeatureSpec:
     source : str
         Which staged rows ``sql`` aggregates (each has ``customer_id``; times are ``age`` in days before the
         cutoff): ``orders`` (order and refund rows: ``net``, ``is_refund``, ``n_items``, ``gross``, ``discount``,
-        ``category``, ``channel``), ``recent_orders`` (the same, ``age <= 365``), ``purchase_days`` (one row per
+        ``category``, ``channel``), ``recent_orders`` (the same, ``age <= 180``), ``purchase_days`` (one row per
         non-refund order in day order: ``pday`` (UTC day number), ``net``, ``age``, ``gap`` in days to the previous
         order (null for the first, 0 on the same day) and ``first_pday``),
         ``categories`` (orders ``n`` per customer and ``category``), ``service_events`` (interactions of kind
@@ -158,13 +161,15 @@ def _windows() -> list[FeatureSpec]:
     out: list[FeatureSpec] = []
     for w in WINDOWS:
         win = f"age <= {w}"
+        # Windows up to RECENT_DAYS aggregate the (smaller) recent rows; longer ones all order rows.
+        src: Source = "recent_orders" if w <= RECENT_DAYS else "orders"
         out += [
             _num(
                 f"orders_{w}d",
                 "window",
                 f"Orders in the last {w} days (refunds excluded).",
                 f"count(*) FILTER (WHERE {_ORDER} AND {win})",
-                "recent_orders",
+                src,
                 high=f"{{value:.0f}} orders in the last {w} days",
                 low=f"only {{value:.0f}} orders in the last {w} days",
                 window=w,
@@ -175,7 +180,7 @@ def _windows() -> list[FeatureSpec]:
                 "window",
                 f"Net revenue in the last {w} days (orders minus refunds).",
                 f"sum(net) FILTER (WHERE {win})",
-                "recent_orders",
+                src,
                 high=f"spent {{value:,.0f}} in the last {w} days",
                 low=f"spent only {{value:,.0f}} in the last {w} days",
                 window=w,
@@ -186,7 +191,7 @@ def _windows() -> list[FeatureSpec]:
                 "window",
                 f"Items bought in the last {w} days.",
                 f"sum(n_items) FILTER (WHERE {_ORDER} AND {win})",
-                "recent_orders",
+                src,
                 high=f"bought {{value:.0f}} items in the last {w} days",
                 low=f"bought only {{value:.0f}} items in the last {w} days",
                 window=w,
@@ -199,7 +204,7 @@ def _windows() -> list[FeatureSpec]:
                 f"Discount as a share of gross amount of the orders of the last {w} days (null without orders).",
                 f"sum(discount) FILTER (WHERE {_ORDER} AND {win}) "
                 f"/ nullif(sum(gross) FILTER (WHERE {_ORDER} AND {win}), 0)",
-                "recent_orders",
+                src,
                 high=f"{{value:.0%}} of the last {w} days' spend was discounted",
                 low=f"little discount use in the last {w} days ({{value:.0%}})",
                 window=w,
@@ -210,7 +215,7 @@ def _windows() -> list[FeatureSpec]:
                 "window",
                 f"Refunds and returns in the last {w} days.",
                 f"count(*) FILTER (WHERE is_refund AND {win})",
-                "recent_orders",
+                src,
                 high=f"{{value:.0f}} refunds or returns in the last {w} days",
                 low=f"{{value:.0f}} refunds or returns in the last {w} days",
                 window=w,

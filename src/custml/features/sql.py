@@ -16,7 +16,7 @@ from typing import Literal
 import pandas as pd
 import sqlglot
 
-from custml.features.catalogue import FEATURE_CATALOGUE, SOURCE_TABLE, WINDOWS, FeatureSpec
+from custml.features.catalogue import FEATURE_CATALOGUE, RECENT_DAYS, SOURCE_TABLE, WINDOWS, FeatureSpec
 
 __all__ = [
     "SOURCE_VIEWS",
@@ -158,7 +158,7 @@ _ENGAGEMENT_KINDS = "('email_sent', 'email_open', 'email_click', 'app_session')"
 # The rows each feature source aggregates (a CTE on the staged views), and the CTE of its aggregate.
 _SOURCE_ROWS: dict[str, str] = {
     "orders": "o",
-    "recent_orders": f"SELECT * FROM o WHERE age <= {max(WINDOWS)}",
+    "recent_orders": f"SELECT * FROM o WHERE age <= {RECENT_DAYS}",
     # One sort by (customer, day) serves gaps, purchase-day counts and the first purchase day: no per-day
     # GROUP BY is needed (same-day orders have gap 0).
     "purchase_days": (
