@@ -331,13 +331,16 @@ def test_class_imbalance_policy_reweights_only_rare_classes() -> None:
     assert means["balanced"] > 0.3 > 0.1 > means["none"]  # weighting moves raw scores towards 0.5
 
 
-def test_season_feature_reads_the_cutoff(churn_result, churn_table: pd.DataFrame) -> None:
-    assert churn_result.model.season_feature and "cutoff_month" in churn_result.model.feature_names
+def test_season_features_read_the_cutoff(churn_result, churn_table: pd.DataFrame) -> None:
+    assert churn_result.model.season_feature and "cutoff_season_sin" in churn_result.model.feature_names
     assert "cutoff" in churn_result.model.input_columns
     rows = churn_table[churn_table["cutoff"] == churn_table["cutoff"].max()].head(50)
     X = churn_result.model.prepare(rows)
-    assert (X["cutoff_month"] == 10).all()
-    assert churn_result.model.prepare(rows.drop(columns=["cutoff"]))["cutoff_month"].isna().all()
+    angle = 2 * np.pi * 274 / 365.25  # 2025-10-01 is day 274
+    assert np.allclose(X["cutoff_season_sin"], np.sin(angle)) and np.allclose(
+        X["cutoff_season_cos"], np.cos(angle)
+    )
+    assert churn_result.model.prepare(rows.drop(columns=["cutoff"]))["cutoff_season_sin"].isna().all()
 
 
 def test_experiment_config_loads_and_task_comes_from_the_command(tmp_path) -> None:

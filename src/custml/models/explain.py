@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import pandas as pd
 
-from custml.models.hybrid import BTYD_OUTPUT_FEATURES, SEASON_SPEC
+from custml.models.hybrid import BTYD_OUTPUT_FEATURES, SEASON_SPECS
 from custml.models.predictor import CustomerModel
 
 __all__ = [
@@ -49,7 +49,7 @@ def default_catalogue() -> dict[str, Any]:
         specs.update({s.name: s for s in FEATURE_CATALOGUE})
     except ImportError:  # pragma: no cover - features stage not installed
         logger.debug("custml.features.FEATURE_CATALOGUE not available; reason codes use feature names")
-    specs.update({s.name: s for s in (*BTYD_OUTPUT_FEATURES, SEASON_SPEC)})
+    specs.update({s.name: s for s in (*BTYD_OUTPUT_FEATURES, *SEASON_SPECS)})
     return specs
 
 
@@ -59,7 +59,7 @@ def _as_mapping(catalogue: Iterable[Any] | Mapping[str, Any] | None) -> dict[str
     if isinstance(catalogue, Mapping):
         return dict(catalogue)
     out = {s.name: s for s in catalogue}
-    for s in (*BTYD_OUTPUT_FEATURES, SEASON_SPEC):
+    for s in (*BTYD_OUTPUT_FEATURES, *SEASON_SPECS):
         out.setdefault(s.name, s)
     return out
 

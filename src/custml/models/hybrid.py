@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from custml.errors import SchemaError
 from custml.models.btyd import BetaGeoFitter, GammaGammaFitter
 
-__all__ = ["BTYD_INPUT_COLUMNS", "BTYD_OUTPUT_FEATURES", "SEASON_SPEC", "BTYDFeatures", "HybridFeatureSpec"]
+__all__ = ["BTYD_INPUT_COLUMNS", "BTYD_OUTPUT_FEATURES", "SEASON_SPECS", "BTYDFeatures", "HybridFeatureSpec"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +68,15 @@ BTYD_OUTPUT_FEATURES: tuple[HybridFeatureSpec, ...] = (
 )
 
 
-SEASON_SPEC = HybridFeatureSpec(
-    "cutoff_month",
-    "Month of the scoring date (seasonal shift of buying)",
-    "time of year (month {value:.0f})",
-    "time of year (month {value:.0f})",
-    group="calendar",
+SEASON_SPECS: tuple[HybridFeatureSpec, ...] = tuple(
+    HybridFeatureSpec(
+        name,
+        f"Time of year of the scoring date ({part} of the day of year)",
+        "time of year",
+        "time of year",
+        group="calendar",
+    )
+    for name, part in (("cutoff_season_sin", "sine"), ("cutoff_season_cos", "cosine"))
 )
 
 

@@ -84,7 +84,7 @@ class TrainParams(BaseModel):
     class_imbalance: Literal["auto", "balanced", "none"] = "auto"
     calibration: Literal["isotonic", "platt"] = "isotonic"
     btyd_features: bool = True
-    season_feature: bool = Field(True, description="add cutoff_month so the booster can learn seasonality")
+    season_feature: bool = Field(True, description="add the cut-off's time of year (sin/cos) for seasonality")
     btyd_time_unit_days: float = Field(7.0, gt=0)
     clv_months: int = Field(12, ge=1)
     exclude_features: list[str] = Field(default_factory=list)

@@ -21,12 +21,12 @@ from custml.models.hybrid import BTYDFeatures
 
 __all__ = [
     "NON_FEATURE_COLUMNS",
-    "SEASON_FEATURE",
-    "cutoff_month",
+    "SEASON_FEATURES",
     "CustomerModel",
     "category_levels",
     "infer_feature_columns",
     "prepare_features",
+    "season_features",
 ]
 
 # Keys, dates, labels and simulator truth never enter a model.
@@ -46,23 +46,31 @@ NON_FEATURE_COLUMNS = frozenset(
 )
 
 
-# Month (1-12) of the cut-off: lets the booster learn seasonal shifts of the base rate.
-SEASON_FEATURE = "cutoff_month"
+# Time of year of the cut-off on the unit circle (so December and January are neighbours): lets the booster
+# learn seasonal shifts of the base rate.
+SEASON_FEATURES = ("cutoff_season_sin", "cutoff_season_cos")
 
 
-def cutoff_month(frame: pd.DataFrame) -> np.ndarray:
-    """Month of each row's ``cutoff`` (or ``as_of``) as float; missing when neither column is present.
+def season_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sine and cosine of the day of year of each row's ``cutoff`` (or ``as_of``); missing without either.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> cutoff_month(pd.DataFrame({"cutoff": pd.to_datetime(["2025-10-02", "2025-01-05"])}))
-    array([10.,  1.])
+    >>> season_features(pd.DataFrame({"cutoff": pd.to_datetime(["2025-01-01", "2025-07-02"])})).round(2)
+       cutoff_season_sin  cutoff_season_cos
+    0               0.02                1.0
+    1              -0.01               -1.0
     """
+    doy = np.full(len(frame), np.nan)
     for col in ("cutoff", "as_of"):
         if col in frame.columns:
-            return pd.to_datetime(frame[col], errors="coerce").dt.month.to_numpy(dtype=float)
-    return np.full(len(frame), np.nan)
+            doy = pd.to_datetime(frame[col], errors="coerce").dt.dayofyear.to_numpy(dtype=float)
+            break
+    angle = 2 * np.pi * doy / 365.25
+    return pd.DataFrame(
+        {SEASON_FEATURES[0]: np.sin(angle), SEASON_FEATURES[1]: np.cos(angle)}, index=frame.index
+    )
 
 
 def infer_feature_columns(
@@ -155,7 +163,7 @@ class CustomerModel:
     reference : dict[str, float]
         Training medians of the numeric features (reason codes say "high"/"low" against these).
     season_feature : bool
-        Whether the model reads ``cutoff_month`` (month of the ``cutoff``/``as_of`` column, for seasonality).
+        Whether the model reads the time of year of the ``cutoff``/``as_of`` column (:data:`SEASON_FEATURES`).
     """
 
     task: str
@@ -183,7 +191,7 @@ class CustomerModel:
 
             base += [c for c in BTYD_INPUT_COLUMNS if c not in base]
         if self.season_feature:
-            base = [c for c in base if c != SEASON_FEATURE] + ["cutoff"]
+            base = [c for c in base if c not in SEASON_FEATURES] + ["cutoff"]
         return base
 
     def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -194,7 +202,7 @@ class CustomerModel:
         if self.btyd is not None:
             data = pd.concat([frame, self.btyd.btyd_predictions(frame)], axis=1)
         if self.season_feature:
-            data = data.assign(**{SEASON_FEATURE: cutoff_month(frame)})
+            data = pd.concat([data, season_features(frame)], axis=1)
         return prepare_features(data, self.numeric_features, self.categorical_levels)
 
     def predict_raw(self, frame: pd.DataFrame) -> np.ndarray:

@@ -26,12 +26,12 @@ from custml.models.hybrid import BTYD_INPUT_COLUMNS, BTYD_OUTPUT_FEATURES, BTYDF
 from custml.models.metrics import binary_metrics, calibration_table
 from custml.models.params import TrainParams
 from custml.models.predictor import (
-    SEASON_FEATURE,
+    SEASON_FEATURES,
     CustomerModel,
     category_levels,
-    cutoff_month,
     infer_feature_columns,
     prepare_features,
+    season_features,
 )
 from custml.models.split import TimeSplit, time_split
 
@@ -238,8 +238,10 @@ def train_model(
     if btyd is not None:
         numeric += [s.name for s in BTYD_OUTPUT_FEATURES if s.name not in exclude and s.name not in numeric]
     if params.season_feature:
-        data = data.assign(**{SEASON_FEATURE: cutoff_month(frame)})
-        numeric = [c for c in numeric if c != SEASON_FEATURE] + [SEASON_FEATURE]
+        data = pd.concat(
+            [data.drop(columns=list(SEASON_FEATURES), errors="ignore"), season_features(frame)], axis=1
+        )
+        numeric = [c for c in numeric if c not in SEASON_FEATURES] + list(SEASON_FEATURES)
     if not numeric and not categorical:
         raise SchemaError("training_set", None, "has no feature columns", n_rows=len(frame))
     levels = {c: category_levels(frame.loc[tr, c]) for c in categorical}
