@@ -225,6 +225,13 @@ def test_parquet_paths_and_arrow_give_the_same_frame(world, tmp_path) -> None:
     pd.testing.assert_frame_equal(from_frames, from_arrow)
 
 
+def test_time_zone_aware_timestamps_are_read_as_utc(world) -> None:
+    aware = dict(world)
+    shifted = world["orders"]["order_ts"].dt.tz_localize("UTC").dt.tz_convert("Asia/Shanghai")
+    aware["orders"] = world["orders"].assign(order_ts=shifted)
+    pd.testing.assert_frame_equal(build_features(world, CUTOFF), build_features(aware, CUTOFF))
+
+
 def test_inputs_are_not_modified(world) -> None:
     before = {k: v.copy() for k, v in world.items()}
     build_features(world, CUTOFF)

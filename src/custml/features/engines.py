@@ -7,6 +7,7 @@ frame. Spark gets the same statement transpiled by sqlglot (see :mod:`custml.fea
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -81,6 +82,10 @@ def duckdb_connection(params: FeatureParams | None = None) -> duckdb.DuckDBPyCon
     con = duckdb.connect(":memory:")
     # The query ends with ORDER BY: intermediate row order does not matter, and not keeping it is faster.
     con.execute("SET preserve_insertion_order = false")
+    # Time-zone-aware inputs are converted to naive UTC, whatever the machine's zone (needs the ICU extension,
+    # bundled with the Python package; without it there is no zone support to worry about).
+    with contextlib.suppress(duckdb.Error):
+        con.execute("SET TimeZone = 'UTC'")
     if params.duckdb_threads is not None:
         con.execute(f"SET threads = {int(params.duckdb_threads)}")
     if params.duckdb_memory_limit is not None:
