@@ -376,3 +376,10 @@ def test_optuna_missing_is_a_config_error(churn_table: pd.DataFrame, monkeypatch
         train_model(
             churn_table, params=TrainParams.model_validate({"task": "churn", "tune": {"n_trials": 1}})
         )
+
+
+def test_calibrated_probabilities_are_never_certain() -> None:
+    raw = np.r_[np.linspace(0, 0.1, 50), np.linspace(0.9, 1, 50)]
+    y = np.r_[np.zeros(50), np.ones(50)]
+    p = ProbabilityCalibrator("isotonic").fit(raw, y).predict(raw)
+    assert p.min() == pytest.approx(1e-3) and p.max() == pytest.approx(1 - 1e-3)
