@@ -23,7 +23,7 @@
 # generate → clean → features → segments → train churn and repurchase → score → report.
 # Everything is written under the project folders of `custml.config.get_paths()` (`data/`, `models/`,
 # `reports/`, git-ignored) and MLflow (`custml.config.tracking_uri()`, SQLite by default). Customers appear only
-# as pseudonyms. Default run time: about 3 minutes on the 2-core development machine.
+# as pseudonyms. Default run time: 2-4 minutes on the 2-core development machine.
 
 # %%
 # %load_ext autoreload

@@ -23,7 +23,7 @@
 # `custml.workflows.run_clean`. Features come from `custml.features.build_features` (DuckDB; Spark for the parity
 # check), stacked churn training sets from `build_training_set` over `rolling_cutoffs`, and models from
 # `custml.models.train_model` (the same calibrated LightGBM as `custml train`). Nothing is logged to MLflow:
-# this notebook compares feature sets, it does not ship a model. Default run time about 4 minutes.
+# this notebook compares feature sets, it does not ship a model. Default run time about 3 minutes.
 
 # %%
 # %load_ext autoreload

@@ -26,7 +26,7 @@
 # clusters from `custml.segment.segment_customers` with the default `SegmentationRunParams` (what
 # `custml segment` runs). The personas come from `truth/customers`, mapped to pseudonyms through the cleaner's id
 # map; no modelling step ever reads them. Agreement is the adjusted Rand index (ARI: 0 = chance, 1 = identical
-# partitions). Default run time about 3 minutes.
+# partitions). Default run time about 2 minutes.
 
 # %%
 # %load_ext autoreload

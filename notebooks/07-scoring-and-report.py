@@ -25,7 +25,7 @@
 # `run_score` loads `models:/custml-churn@champion` and `models:/custml-repurchase@champion`, cleans the raw
 # export, builds features, checks drift, and writes the scores and their `.meta.json`. A second export with a
 # deliberate shift shows the drift check at work; `run_report` renders the management report. Default run time
-# about 4 minutes. (In a project whose registry already has a champion trained on another world, the gate keeps
+# about 2.5 minutes. (In a project whose registry already has a champion trained on another world, the gate keeps
 # that champion, since the two were tested on different holdouts, and the job scores with it: the registry, not
 # the notebook, decides which model is in production.)
 
