@@ -465,3 +465,14 @@ def test_docs_list_every_action_of_the_default_table() -> None:
     doc = (Path(__file__).parents[1] / "docs" / "scoring.md").read_text(encoding="utf-8")
     for i, row in action_table_frame().iterrows():
         assert f"| {i + 1} | {row['action']} |" in doc, row["action"]
+
+
+def test_expected_value_fit_on_a_sample_is_reproducible_and_close() -> None:
+    from custml.scoring import ClvParams
+
+    feats = _btyd_features()
+    full = expected_value_12m(feats, ClvParams(fit_sample_size=None))["expected_value_12m"]
+    a = expected_value_12m(feats, ClvParams(fit_sample_size=800))["expected_value_12m"]
+    b = expected_value_12m(feats, ClvParams(fit_sample_size=800))["expected_value_12m"]
+    pd.testing.assert_series_equal(a, b)
+    assert a.sum() == pytest.approx(full.sum(), rel=0.15)
