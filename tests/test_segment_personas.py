@@ -1,10 +1,10 @@
 """Agreement of the clusters with the synthetic world's true personas (small scale, with a floor).
 
-At 5,000 customers the default pipeline reaches an adjusted Rand index of about 0.16-0.17 against the five
-personas (seeds 0-2); clustering raw, un-deskewed features gives about 0.08 and shuffled labels 0. The floor of
-0.12 catches a broken pipeline. Why the figure is far from 0.6 on this world (most customers have one or two
-orders, which carry little persona signal; even a supervised classifier reaches only ~0.35) is documented in
-docs/segmentation.md.
+At 5,000 customers the default pipeline with k = 5 reaches an adjusted Rand index of about 0.25-0.34 against the
+five personas (seeds 0-2; the segment_customers default, k chosen by silhouette, 0.23-0.25); clustering raw,
+un-deskewed features gives 0.14-0.20 and shuffled labels 0. The floor of 0.18 catches a broken pipeline. Why the
+figure stays below 0.6 on this world (most customers have one or two orders; one-timers and occasional buyers
+with one order differ only in price, engagement and acquisition) is documented in docs/segmentation.md.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sklearn.metrics import adjusted_rand_score
 from custml.segment import CustomerClusterer, SegmentationRunParams, segment_customers
 from custml.segment.rules import has_orders
 
-ARI_FLOOR = 0.12
+ARI_FLOOR = 0.18
 
 
 @pytest.fixture(scope="module")

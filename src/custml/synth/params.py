@@ -48,8 +48,10 @@ class PersonaParams(_Model):
     drop out (per year) is Gamma distributed. ``item_price_median``/``item_price_sigma``: log-normal typical item
     price of the person (USD); each order varies around it with ``order_price_sigma``. ``items_mean``: mean
     number of items per order (1 + Poisson). ``discount_sensitivity`` (kappa): purchase intensity is multiplied by
-    ``1 + kappa`` on promotion days. ``coupon_rate``: share of non-promotion orders with a coupon.
-    ``return_rate``: share of orders returned for reasons other than defects. ``category_weights`` and
+    ``1 + kappa`` on promotion days. ``coupon_rate``: share of non-promotion orders with a coupon;
+    ``first_order_coupon``: share of first orders (off promotion) with a welcome coupon (the larger of the two
+    applies to a first order). ``return_rate``: share of orders returned for reasons other than defects.
+    ``category_weights`` and
     ``channel_weights``: preferences (normalised). ``app_user``: share using the app; ``app_sessions_per_month``:
     their mean sessions while active. ``email_open``/``email_click``: base probabilities per e-mail while active.
     ``satisfaction_mean``: latent baseline satisfaction on the CSAT scale. ``age_mean``: mean age in years.
@@ -69,6 +71,7 @@ class PersonaParams(_Model):
     items_mean: float = Field(ge=0)
     discount_sensitivity: float = Field(ge=0)
     coupon_rate: float = Field(ge=0, le=1)
+    first_order_coupon: float = Field(default=0.0, ge=0, le=1)
     return_rate: float = Field(ge=0, le=1)
     category_weights: dict[str, float]
     channel_weights: dict[str, float]
@@ -107,11 +110,20 @@ class PersonaParams(_Model):
 def default_personas() -> dict[str, PersonaParams]:
     """The five default personas (shares sum to 1).
 
-    - ``bargain_hunter``: buys on promotions (kappa 2.5), cheap items, marketplace and app, returns a lot.
-    - ``loyal_regular``: frequent, long-lived, app-heavy, loyalty members, satisfied.
-    - ``big_spender``: expensive baskets, moderately frequent, store and web.
-    - ``occasional``: a few orders a year, average everything.
-    - ``one_timer``: rarely comes back (short expected lifetime).
+    Purchase and dropout dynamics (rates, hazards, promotion sensitivity kappa) define churn and are what the
+    oracle and the models are measured against. The static spending style (prices, basket size, coupons,
+    categories, channels, app, e-mail, loyalty, acquisition) follows common retail segment descriptions and is
+    visible from the first order on; each persona keeps its share of store orders (store orders are never
+    late, so the mix of bad experiences is unchanged).
+
+    - ``bargain_hunter``: buys on promotions (kappa 2.5) and with coupons, cheap items in fashion/beauty/home,
+      marketplace first, acquired by affiliates and social media, opens and clicks deal e-mails.
+    - ``loyal_regular``: frequent, long-lived, loyalty members using the app, steady mid-priced grocery/home
+      baskets, the most e-mail engaged.
+    - ``big_spender``: expensive electronics/home baskets of several items, web and store, rarely discounted.
+    - ``occasional``: a few gift-like orders a year (toys, books, beauty), web, little engagement.
+    - ``one_timer``: rarely comes back (short expected lifetime); acquired through paid search, affiliates and
+      social media with a welcome coupon, almost no e-mail or app engagement.
     """
     cat = dict.fromkeys(CATEGORIES, 1.0)
     return {
@@ -121,23 +133,33 @@ def default_personas() -> dict[str, PersonaParams]:
             rate_shape=1.5,
             hazard_mean=0.9,
             hazard_shape=1.2,
-            item_price_median=18.0,
-            item_price_sigma=0.35,
-            items_mean=1.6,
+            item_price_median=12.0,
+            item_price_sigma=0.3,
+            items_mean=2.0,
             discount_sensitivity=2.5,
-            coupon_rate=0.25,
+            coupon_rate=0.55,
+            first_order_coupon=0.6,
             return_rate=0.06,
-            category_weights={**cat, "fashion": 3.0, "home": 2.0, "beauty": 2.0, "grocery": 1.5},
-            channel_weights={"web": 3.0, "app": 3.0, "store": 0.5, "marketplace": 3.5},
-            app_user=0.55,
-            app_sessions_per_month=1.0,
-            email_open=0.35,
-            email_click=0.25,
+            category_weights={
+                **cat,
+                "fashion": 4.0,
+                "beauty": 3.0,
+                "home": 2.0,
+                "grocery": 2.0,
+                "electronics": 0.3,
+                "books": 0.5,
+            },
+            # store share kept at 5 % (see the docstring)
+            channel_weights={"web": 2.5, "app": 1.5, "store": 0.5, "marketplace": 5.5},
+            app_user=0.45,
+            app_sessions_per_month=1.5,
+            email_open=0.4,
+            email_click=0.3,
             satisfaction_mean=3.6,
             age_mean=33,
-            loyalty_rate=0.35,
-            consent_rate=0.75,
-            acquisition_weights={"organic": 1, "paid_search": 2, "social": 3, "referral": 1, "affiliate": 3},
+            loyalty_rate=0.3,
+            consent_rate=0.8,
+            acquisition_weights={"organic": 1, "paid_search": 1, "social": 4, "referral": 1, "affiliate": 4},
             uplift_weights={"persuadable": 0.45, "sleeping_dog": 0.05},
         ),
         "loyal_regular": PersonaParams(
@@ -146,23 +168,31 @@ def default_personas() -> dict[str, PersonaParams]:
             rate_shape=2.5,
             hazard_mean=0.2,
             hazard_shape=1.5,
-            item_price_median=30.0,
-            item_price_sigma=0.35,
-            items_mean=1.8,
+            item_price_median=28.0,
+            item_price_sigma=0.25,
+            items_mean=2.2,
             discount_sensitivity=0.4,
-            coupon_rate=0.08,
+            coupon_rate=0.12,
+            first_order_coupon=0.1,
             return_rate=0.03,
-            category_weights={**cat, "grocery": 3.0, "home": 2.0, "books": 1.5},
-            channel_weights={"web": 2.0, "app": 4.0, "store": 2.0, "marketplace": 0.5},
-            app_user=0.75,
-            app_sessions_per_month=2.0,
-            email_open=0.45,
-            email_click=0.3,
+            category_weights={
+                **cat,
+                "grocery": 4.0,
+                "home": 2.5,
+                "books": 2.0,
+                "beauty": 1.5,
+                "electronics": 0.5,
+            },
+            channel_weights={"web": 1.3, "app": 5.0, "store": 2.0, "marketplace": 0.2},
+            app_user=0.85,
+            app_sessions_per_month=4.0,
+            email_open=0.55,
+            email_click=0.35,
             satisfaction_mean=4.2,
             age_mean=44,
-            loyalty_rate=0.8,
-            consent_rate=0.7,
-            acquisition_weights={"organic": 3, "paid_search": 1, "social": 1, "referral": 2, "store": 2},
+            loyalty_rate=0.9,
+            consent_rate=0.8,
+            acquisition_weights={"organic": 4, "paid_search": 1, "social": 1, "referral": 3, "store": 3},
             uplift_weights={"persuadable": 0.2, "sleeping_dog": 0.12},
         ),
         "big_spender": PersonaParams(
@@ -171,23 +201,33 @@ def default_personas() -> dict[str, PersonaParams]:
             rate_shape=2.0,
             hazard_mean=0.3,
             hazard_shape=1.5,
-            item_price_median=110.0,
-            item_price_sigma=0.45,
-            items_mean=2.2,
+            item_price_median=150.0,
+            item_price_sigma=0.4,
+            items_mean=3.0,
             discount_sensitivity=0.2,
-            coupon_rate=0.05,
+            coupon_rate=0.02,
+            first_order_coupon=0.03,
             return_rate=0.05,
-            category_weights={**cat, "electronics": 3.0, "fashion": 2.5, "home": 2.0, "grocery": 0.3},
-            channel_weights={"web": 3.0, "app": 2.0, "store": 3.0, "marketplace": 0.5},
-            app_user=0.5,
-            app_sessions_per_month=1.2,
-            email_open=0.3,
-            email_click=0.2,
+            category_weights={
+                **cat,
+                "electronics": 5.0,
+                "home": 3.0,
+                "fashion": 2.0,
+                "sports": 1.5,
+                "grocery": 0.1,
+                "books": 0.3,
+                "toys": 0.5,
+            },
+            channel_weights={"web": 4.0, "app": 1.0, "store": 3.0, "marketplace": 0.5},
+            app_user=0.35,
+            app_sessions_per_month=1.0,
+            email_open=0.25,
+            email_click=0.12,
             satisfaction_mean=3.9,
             age_mean=47,
-            loyalty_rate=0.55,
-            consent_rate=0.55,
-            acquisition_weights={"organic": 2, "paid_search": 2, "referral": 2, "store": 3},
+            loyalty_rate=0.45,
+            consent_rate=0.5,
+            acquisition_weights={"organic": 3, "paid_search": 2, "referral": 2, "store": 4},
             uplift_weights={"persuadable": 0.25, "sleeping_dog": 0.1},
         ),
         "occasional": PersonaParams(
@@ -196,23 +236,31 @@ def default_personas() -> dict[str, PersonaParams]:
             rate_shape=1.5,
             hazard_mean=0.7,
             hazard_shape=1.2,
-            item_price_median=35.0,
-            item_price_sigma=0.45,
+            item_price_median=55.0,
+            item_price_sigma=0.35,
             items_mean=1.3,
             discount_sensitivity=0.8,
-            coupon_rate=0.1,
+            coupon_rate=0.08,
+            first_order_coupon=0.15,
             return_rate=0.04,
-            category_weights=cat,
-            channel_weights={"web": 3.0, "app": 1.5, "store": 2.0, "marketplace": 1.5},
-            app_user=0.25,
-            app_sessions_per_month=0.4,
-            email_open=0.2,
-            email_click=0.12,
+            category_weights={
+                **cat,
+                "toys": 3.0,
+                "books": 2.5,
+                "beauty": 2.0,
+                "fashion": 1.5,
+                "grocery": 0.3,
+            },
+            channel_weights={"web": 4.5, "app": 0.5, "store": 2.0, "marketplace": 1.0},
+            app_user=0.12,
+            app_sessions_per_month=0.3,
+            email_open=0.15,
+            email_click=0.08,
             satisfaction_mean=3.8,
             age_mean=40,
-            loyalty_rate=0.2,
+            loyalty_rate=0.12,
             consent_rate=0.55,
-            acquisition_weights={"organic": 2, "paid_search": 3, "social": 2, "referral": 1, "affiliate": 1},
+            acquisition_weights={"organic": 3, "paid_search": 3, "social": 1, "referral": 2},
             uplift_weights={"persuadable": 0.3, "sleeping_dog": 0.08},
         ),
         "one_timer": PersonaParams(
@@ -221,23 +269,24 @@ def default_personas() -> dict[str, PersonaParams]:
             rate_shape=1.0,
             hazard_mean=4.0,
             hazard_shape=1.5,
-            item_price_median=32.0,
-            item_price_sigma=0.5,
-            items_mean=1.1,
+            item_price_median=22.0,
+            item_price_sigma=0.4,
+            items_mean=1.05,
             discount_sensitivity=1.0,
             coupon_rate=0.15,
+            first_order_coupon=0.75,
             return_rate=0.05,
-            category_weights={**cat, "toys": 2.0, "electronics": 1.5},
-            channel_weights={"web": 3.0, "app": 1.0, "store": 1.0, "marketplace": 2.5},
-            app_user=0.1,
-            app_sessions_per_month=0.2,
-            email_open=0.12,
-            email_click=0.05,
+            category_weights={**cat, "fashion": 2.0, "toys": 2.0, "electronics": 1.5, "grocery": 0.5},
+            channel_weights={"web": 3.5, "app": 0.3, "store": 1.0, "marketplace": 2.7},
+            app_user=0.05,
+            app_sessions_per_month=0.15,
+            email_open=0.06,
+            email_click=0.03,
             satisfaction_mean=3.5,
             age_mean=36,
-            loyalty_rate=0.05,
-            consent_rate=0.45,
-            acquisition_weights={"organic": 1, "paid_search": 3, "social": 3, "affiliate": 3},
+            loyalty_rate=0.03,
+            consent_rate=0.4,
+            acquisition_weights={"organic": 1, "paid_search": 4, "social": 3, "affiliate": 4},
             uplift_weights={"persuadable": 0.15, "sleeping_dog": 0.05},
         ),
     }

@@ -36,7 +36,7 @@ __all__ = [
     "write_world",
 ]
 
-GENERATOR_VERSION = f"custml.synth/{__version__}+sim3"
+GENERATOR_VERSION = f"custml.synth/{__version__}+sim4"
 TABLES = ("customers", "orders", "interactions", "campaigns")
 KINDS = ("email_sent", "email_open", "email_click", "app_session")
 
@@ -152,7 +152,16 @@ def _orders(
     del sigma
     gross = np.round(n_items * gross * cur, 2)
     rate = promo_depth(params)[np.floor(sim.o_t).astype(np.int64)]
-    coupon = rng.random(m) < per("coupon_rate")
+    # a person's first purchase may carry a welcome coupon (the larger of the two shares applies)
+    first_t = np.full(len(lat.lam), np.inf)
+    np.minimum.at(first_t, person, sim.o_t)
+    coupon_p = per("coupon_rate")
+    is_first = sim.o_t == first_t[person]
+    del first_t
+    coupon_p = np.where(is_first, np.maximum(coupon_p, per("first_order_coupon")), coupon_p)
+    del is_first
+    coupon = rng.random(m) < coupon_p
+    del coupon_p
     coupon_rate = rng.choice([0.05, 0.1, 0.15, 0.2], m)
     rate = np.where(rate > 0, rate, np.where(coupon, coupon_rate, 0.0))
     del coupon, coupon_rate
