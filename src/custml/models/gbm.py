@@ -31,7 +31,7 @@ _EPS = 1e-6
 _PROB_FLOOR = 1e-3
 _SMALL_TABLE_ROWS = 50_000
 # With class_imbalance="auto", the minority class share below which positives/negatives are re-weighted.
-_IMBALANCE_SHARE = 0.2
+_IMBALANCE_SHARE = 0.05
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -105,10 +105,11 @@ def fit_booster(
     """Train a binary LightGBM booster with early stopping on the validation rows.
 
     Class imbalance: ``"balanced"`` re-weights positives by ``scale_pos_weight = negatives / positives``;
-    ``"auto"`` (default) does so only when the minority class is under 20 % of the training rows, because on
+    ``"auto"`` (default) does so only when the minority class is under 5 % of the training rows, because on
     moderately imbalanced labels the weighting only distorts the probabilities that calibration must then
-    undo (measured on the 50k synthetic world, churn rate ~0.7: ECE 0.035 weighted vs 0.017 unweighted at the
-    same AUC). Weighted runs early-stop on validation AUC, unweighted ones on validation log loss. The
+    undo. Measured on the 50k synthetic world: churn (rate ~0.7) ECE 0.035 weighted vs 0.019 unweighted at the
+    same AUC; repurchase (rate ~0.11) AUC 0.8586 / ECE 0.016 weighted (early stopping after 7 trees) vs
+    0.8618 / 0.006 unweighted. Weighted runs early-stop on validation AUC, unweighted ones on validation log loss. The
     calibrator maps the scores back to probabilities either way. Categorical columns must already be pandas
     ``category`` dtype.
     """
