@@ -246,3 +246,27 @@ def test_persona_parameters_are_validated():
         )
     with pytest.raises(ValueError, match="personas"):
         WorldParams(personas={})
+
+
+def test_welcome_coupon_applies_to_first_orders_only():
+    base = default_personas()["loyal_regular"].model_dump()
+    persona = PersonaParams.model_validate(
+        {**base, "share": 1.0, "coupon_rate": 0.0, "first_order_coupon": 1.0}
+    )
+    w = generate_world(WorldParams(n_customers=300, seed=5, promotions=False, personas={"p": persona}))
+    o = w.orders[~w.orders["is_refund"]].sort_values(["customer_id", "order_ts"])
+    first = ~o.duplicated("customer_id")
+    assert (o.loc[first, "discount_amount"] > 0).all()
+    assert (o.loc[~first, "discount_amount"] == 0).all()
+    assert (~first).sum() > 100
+
+
+def test_personas_differ_in_observable_spending_style(world):
+    o = _purchases(world).merge(world.truth["customers"][["customer_id", "persona"]])
+    disc = (o["discount_amount"] > 0).groupby(o["persona"]).mean()
+    assert disc.idxmax() in {"bargain_hunter", "one_timer"}
+    assert disc["bargain_hunter"] > 2 * disc["big_spender"]
+    per_item = (o["gross_amount"] / o["n_items"]).groupby(o["persona"]).median()
+    assert per_item["big_spender"] > 3 * per_item["bargain_hunter"]
+    c = world.customers.merge(world.truth["customers"][["customer_id", "persona"]])
+    assert c.groupby("persona")["loyalty_member"].mean().idxmax() == "loyal_regular"
