@@ -63,8 +63,8 @@ def test_reason_codes_use_catalogue_wording(result) -> None:
     for text, feature in zip(reasons["reason_1"], reasons["feature_1"], strict=True):
         if feature is None:
             continue
-        assert text.startswith(("HIGH ", "LOW ")) or text.endswith(": unknown")
-        assert feature in text or text.endswith(": unknown")
+        assert text.startswith(("HIGH ", "LOW ", "no data: desc of"))
+        assert feature in text
 
 
 def test_reason_codes_default_catalogue_gives_plain_words(result) -> None:
@@ -113,5 +113,8 @@ def test_reason_codes_on_frame_with_missing_values(result) -> None:
     X = result.test_features.head(10).copy()
     X["gap_mean_days"] = np.nan
     X["region"] = pd.Series([None] * 10, dtype=object)
-    reasons = reason_codes(result.model, X)
-    assert reasons.shape == (10, 3)
+    reasons = reason_codes(result.model, X, direction="both", with_details=True)
+    assert reasons.shape == (10, 9)
+    for i in (1, 2, 3):
+        missing = reasons[f"feature_{i}"].isin(["gap_mean_days", "region"])
+        assert reasons.loc[missing, f"reason_{i}"].str.startswith("no data: ").all()

@@ -8,6 +8,7 @@ when the customer's value is above the training median of that feature, "low" ot
 from __future__ import annotations
 
 import logging
+import re
 import string
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, Protocol
@@ -109,6 +110,12 @@ def format_reason(template: str | None, value: Any, name: str, high: bool) -> st
 
 def _reason_text(spec: Any, name: str, value: Any, high: bool) -> str:
     """Catalogue features use the features stage's own wording function; others :func:`format_reason`."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        # A missing value can drive a score (no e-mails sent, no ticket ever): say so briefly.
+        described = (
+            re.sub(r"\s*\([^)]*\)", "", getattr(spec, "description", None) or name).strip().rstrip(".")
+        )
+        return f"no data: {described[:1].lower()}{described[1:]}"
     if spec is not None and hasattr(spec, "sql"):
         try:
             from custml.features import reason_text
@@ -116,9 +123,6 @@ def _reason_text(spec: Any, name: str, value: Any, high: bool) -> str:
             return reason_text(name, value, "high" if high else "low")
         except (ImportError, KeyError, ValueError):
             pass
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        described = getattr(spec, "description", name).rstrip(".")
-        return f"{described}: unknown"
     template = None if spec is None else (spec.reason_high if high else spec.reason_low)
     return format_reason(template, value, name, high)
 
