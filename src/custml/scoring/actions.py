@@ -6,10 +6,12 @@ missing value is false. The table is a pydantic model, so it can be loaded from 
 :func:`custml.config.load_params` (``ActionTable``) and printed for the documentation with
 :func:`action_table_frame`.
 
-Each rule also says which model's reasons explain it (``explain``): the churn model for retention actions
-(why is this customer at risk?), the repurchase model for growth actions (why is a purchase unlikely?), or none
-for low-cost automated actions whose rule is its own explanation (a dormant, low-value customer). Reason codes
-are computed only for customers whose action asks for them (see :mod:`custml.scoring.score`).
+Each rule also says which model's reasons explain it (``explain``): the churn model where a person acts or a
+message is personalised on the risk (outreach talking points, a win-back message: why is this customer at
+risk?), the repurchase model for the onboarding journey (why is a second purchase unlikely?), or none for
+standard automated actions whose rule is its own explanation (a retention offer to medium-value customers at
+risk, a low-cost reactivation of dormant low-value customers, a loyalty reward). Reason codes are computed only
+for customers whose action asks for them (see :mod:`custml.scoring.score`).
 
 Default table (first match wins):
 
@@ -17,7 +19,7 @@ Default table (first match wins):
 action                      when                                                                  reasons
 ==========================  ====================================================================  ===========
 personal outreach           value tier high, churn probability >= 0.5, not churned/prospect       churn
-retention offer             value tier medium, churn probability >= 0.5, not churned/prospect     churn
+retention offer             value tier medium, churn probability >= 0.5, not churned/prospect     none
 onboarding offer            lifecycle new, repurchase probability < 0.25                          repurchase
 win-back offer              value tier high or medium, activity dormant, not churned/prospect     churn
 low-cost reactivation       value tier low, activity dormant or lifecycle churned                  none
@@ -156,8 +158,8 @@ DEFAULT_ACTION_TABLE = ActionTable(
         ActionRule(
             action="retention offer",
             when=(_c("value_tier", "==", "medium"), _c("churn_probability", ">=", 0.5), _NOT_GONE),
-            description="Medium-value customer at high risk of churning: a targeted retention offer.",
-            explain="churn",
+            description="Medium-value customer at high risk of churning: the standard retention offer "
+            "(automated; the segment's drivers are in the report).",
         ),
         ActionRule(
             action="onboarding offer",
