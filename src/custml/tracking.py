@@ -201,9 +201,8 @@ def log_training_run(
     config_path : path, optional
         The YAML config the run used, logged as an artefact.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    # No backend switch here: headless runs default to Agg, and notebooks keep their inline backend
+    # (every figure is closed after logging, so nothing is displayed twice).
     from custml.models import explain, plots
     from custml.models.card import model_card
 
