@@ -305,20 +305,20 @@ else:
 # %% [markdown]
 # ## Conclusion
 #
-# *(numbers from the committed run: 20,000 persons, seed 0; 5 cut-offs, 49,204 training rows)*
+# *(numbers from the committed run: 20,000 persons, seed 0; 5 cut-offs, 49,016 training rows)*
 #
 # - The catalogue has 66 features in 7 groups (rfm 7, window 20, trend 5, mix 7, service 19, profile 4, btyd 4),
 #   each with its SQL, description and reason wording in one place.
-# - **Point in time holds**: removing the 11,415 orders and 38,666 interactions at or after 1 October 2025 left
-#   the feature table of 18,047 customers *identical* (`assert_frame_equal`), while moving the cut-off 30 days
-#   later changed recency for 96% of customers and the 90-day revenue for 19%.
-# - **Leakage inflates the AUC, and production punishes it.** Honest features: churn test AUC 0.800 (PR AUC
-#   0.877). Adding a recency snapshot taken 30 days late: 0.871 as validated, and it becomes the top driver
-#   (mean |SHAP| 1.00 vs 0.38 for the next); scored the only way production can compute it, the same model
-#   falls to 0.766, *below* the honest model. The full-history order count is worse: 0.988 as validated,
-#   0.620 in production. A leaky model's validation AUC does not estimate its production AUC at all.
+# - **Point in time holds**: removing the 11,772 orders and 49,909 interactions at or after 1 October 2025 left
+#   the feature table of 18,049 customers *identical* (`assert_frame_equal`), while moving the cut-off 30 days
+#   later changed recency for 96% of customers and the 90-day revenue for 20%.
+# - **Leakage inflates the AUC, and production punishes it.** Honest features: churn test AUC 0.811 (PR AUC
+#   0.879). Adding a recency snapshot taken 30 days late: 0.879 as validated, and it becomes the top driver
+#   (mean |SHAP| 0.83 vs 0.22 for the next); scored the only way production can compute it, the same model
+#   falls to 0.773, *below* the honest model. The full-history order count is worse: 0.987 as validated,
+#   0.635 in production. A leaky model's validation AUC does not estimate its production AUC at all.
 # - Rolling cut-offs 30 days apart keep every 90-day label inside the data; the churn rate per cut-off is stable
-#   (0.67-0.73), so stacking cut-offs adds rows without mixing regimes.
-# - DuckDB and Spark agree on all 66 features of 1,802 sampled customers (max absolute difference 1.8e-12, same
-#   nulls and categories); Spark needed 66 s for them including start-up on the
-#   2-core machine, while DuckDB computes the whole 18,047-customer table in about a second.
+#   (0.66-0.73), so stacking cut-offs adds rows without mixing regimes.
+# - DuckDB and Spark agree on all 66 features of 1,824 sampled customers (max absolute difference 3.6e-12, same
+#   nulls and categories); Spark needed 67 s for them including start-up on the 2-core machine, while DuckDB
+#   computes the whole 18,049-customer table in about a second.
