@@ -266,29 +266,32 @@ pd.crosstab(truth["persona"], truth["uplift_type"], normalize="index").round(3)
 # At the default size (30,000 persons, seed 0; every number below is from the committed run):
 #
 # - **Personas.** Five personas with clearly different behaviour. Loyal regulars (12 %) buy about 7 times a year
-#   while active, have a base dropout hazard of 0.2 a year and 80 % are still alive at the data end; one-timers
-#   (32 %) have a hazard of about 4 a year, make 1.3 purchases on average and only 24 % are alive at the end.
-#   Realised purchases per person are wide and right-skewed within every persona, as in real shops.
-# - **Seasonality.** en_US has the year-end peak (December orders 1.42× September; the Black Friday weekend 1.87×
-#   a mid-September day) on top of 1.5× yearly signup growth. zh_CN shows Singles' Day (11.10–11.11 at 2.62× a
-#   mid-September day), 6.18 (1.50×) and the Spring Festival dip.
+#   while active, have a base dropout hazard of 0.2 a year and 81 % are still alive at the data end; one-timers
+#   (32 %) have a hazard of about 4 a year, make 1.3 purchases on average and only 25 % are alive at the end. They
+#   also look different in what can be observed (median item price from 12 USD for bargain hunters to 150 USD for
+#   big spenders; 85 % of loyal regulars use the app, 5 % of one-timers). Realised purchases per person are wide
+#   and right-skewed within every persona, as in real shops.
+# - **Seasonality.** en_US has the year-end peak (December orders 1.42× September; the Black Friday weekend 1.91×
+#   a mid-September day) on top of 1.5× yearly signup growth. zh_CN shows Singles' Day (11.10–11.11 at 2.52× a
+#   mid-September day), 6.18 (1.53×) and the Spring Festival dip.
 # - **Dirt.** At rate 0.02 the en_US export has 30,600 customer records for 30,000 persons (600 duplicate records,
-#   2.0 %), 39 unparseable, 18 future-dated and 214 offset order timestamps, 173 repeated order rows, 29 purchases
+#   2.0 %), 39 unparseable, 18 future-dated and 216 offset order timestamps, 175 repeated order rows, 28 purchases
 #   with a negative amount, 190 invalid e-mails and ~0.5 % missing phones and birth dates — a few hundred broken
 #   rows of each kind, which notebook 02 follows through the quality stage.
-#   **Known defect (still present):** 5.4 % of raw birth dates sit exactly on 2005-01-01. The generator clips
+#   **Known defect (still present):** 5.3 % of raw birth dates sit exactly on 2005-01-01. The generator clips
 #   ages at 18 *at the window start* (2023-01-01), so everyone drawn younger gets the same birth date, and the
 #   "<25" age band downstream inherits the spike. Purchases are unaffected; reported to the synth owner.
 # - **Realism.** Next to CDNOW (a 1997 CD shop, a reference rather than a target) the world is in the same retail
-#   range and a little more loyal: 48 % of customers make no repeat purchase within 39 weeks (CDNOW 58 %), 43 % have
-#   a single purchase day in 65 weeks (CDNOW 52 %), 3.4 purchase days on average (CDNOW 2.7), a median gap of 37
-#   days between purchase days (CDNOW 34) and the top 20 % of customers bring 74 % of revenue (CDNOW 67 %).
-# - **Oracle.** Among the 17,955 customers active in the year before 2025-10-01, 66.9 % make no purchase in the
-#   next 90 days, and the oracle's mean probability is 0.669; it is calibrated (largest decile gap 0.008) and
+#   range, a little more loyal and more concentrated: 47 % of customers make no repeat purchase within 39 weeks
+#   (CDNOW 58 %), 43 % have a single purchase day in 65 weeks (CDNOW 52 %), 3.4 purchase days on average
+#   (CDNOW 2.7), a median gap of 38 days between purchase days (CDNOW 34), and the top 20 % of customers bring
+#   80 % of revenue (CDNOW 67 %).
+# - **Oracle.** Among the 18,026 customers active in the year before 2025-10-01, 66.7 % make no purchase in the
+#   next 90 days, and the oracle's mean probability is 0.665; it is calibrated (largest decile gap 0.017) and
 #   reaches a ROC AUC of 0.904 — churn is learnable but not trivial. A model's AUC is best read as a share of
 #   this ceiling.
 # - **Campaign.** The truth carries all four uplift types. In the 180 days after the offer, persuadables in the
-#   offer arm drop out 6.2 points less than in control (34.4 % vs 40.7 %), sleeping dogs 5.2 points more; sure
-#   things and lost causes differ by 1–2 points, within about two standard errors of zero. An uplift model has a
+#   offer arm drop out 6.6 points less than in control (33.4 % vs 40.1 %) and sleeping dogs 8.2 points more; sure
+#   things (−0.5) and lost causes (+3.1, about two standard errors) have no true effect. An uplift model has a
 #   real, heterogeneous signal to find, and the persona mix of uplift types differs (bargain hunters are 45 %
 #   persuadable, one-timers 15 %).

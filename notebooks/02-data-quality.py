@@ -279,18 +279,18 @@ assert scans["data/raw (input)"].found
 #
 # At the default size (30,000 persons, dirt 0.02, seed 0; every number below is from the committed run):
 #
-# - **Validation and quarantine.** 259 of 101,276 order rows are quarantined, each with its reason (173 exact
-#   repeats, 39 unparseable and 18 future-dated timestamps, 29 purchases with a negative amount), and 192 of
-#   349,533 interactions (111 unparseable, 81 future-dated). These are exactly the counts pandas finds in the raw
-#   table. 949 timestamps with a zone offset are converted to UTC rather than rejected, and 151 invalid e-mails
+# - **Validation and quarantine.** 260 of 101,727 order rows are quarantined, each with its reason (175 exact
+#   repeats, 39 unparseable and 18 future-dated timestamps, 28 purchases with a negative amount), and 274 of
+#   436,630 interactions (161 unparseable, 113 future-dated). These are exactly the counts pandas finds in the raw
+#   table. 1,109 timestamps with a zone offset are converted to UTC rather than rejected, and 151 invalid e-mails
 #   and 174 invalid phones are nulled on the customer, who is kept with their orders.
-# - **Reconciliation.** For every table rows in = kept + quarantined, and re-keying the 101,017 kept orders onto
+# - **Reconciliation.** For every table rows in = kept + quarantined, and re-keying the 101,467 kept orders onto
 #   merged persons keeps every row and every cent of revenue.
 # - **De-duplication.** The 30,600 customer records collapse to 30,000 persons with pairwise precision 1.000 and
 #   recall 1.000 (600 of 600 true pairs, no false link) against the truth. The lead's earlier trial at 20,000
 #   (precision 0.68) no longer reproduces: since the quality fixes (u-probabilities measured on random pairs, a
-#   random-pair match prior, strict edit-distance levels) the 15,198 different-person candidate pairs score below
-#   a match weight of 0 and every true pair above 30, so any threshold between 0.5 and 0.999 gives the same
+#   random-pair match prior, strict edit-distance levels) the 14,927 different-person candidate pairs score below
+#   a match weight of −5.9 and every true pair above 31, so any threshold between 0.5 and 0.999 gives the same
 #   clusters. This world's duplicates are the generator's kinds of edits (one typo, reformatted phone, alias
 #   e-mail); harder real-world duplicates (moved house, new e-mail *and* phone) would test the model more.
 # - **Pseudonyms.** Deterministic for a key (a second full run gives an identical customers table), disjoint

@@ -30,7 +30,7 @@
 #    oracle's probabilities.
 # 3. The hybrid: LightGBM repurchase models (30-day horizon) trained on the point-in-time feature table with
 #    and without the BG/NBD/Gamma-Gamma features (`custml.models.hybrid.BTYDFeatures`), same cut-offs, same
-#    test cut-off. Default run time about three minutes (the two LightGBM fits dominate).
+#    test cut-off. Default run time one to three minutes (the two LightGBM fits dominate).
 
 # %%
 # %load_ext autoreload
@@ -407,33 +407,35 @@ fig.tight_layout()
 # holdout spend about as well as the raw calibration mean (0.50 vs 0.49), and the 12-month CLV is concentrated:
 # the top 10 % of customers hold 57 % of it.
 #
-# **Synthetic world: good rankers, one structural blind spot.** On 17,284 customers with a purchase before
+# **Synthetic world: good rankers, one structural blind spot.** On 17,298 customers with a purchase before
 # 2025-10-01:
 #
 # - *Who is alive.* BG/NBD's P(alive) ranks the truly alive poorly overall (ROC AUC 0.478) while Pareto/NBD
-#   reaches 0.878. The cause is structural, not a fitting problem: BG/NBD lets a customer drop out only right
+#   reaches 0.883. The cause is structural, not a fitting problem: BG/NBD lets a customer drop out only right
 #   after a repeat purchase, so every customer without a repeat purchase has P(alive) = 1.000 — yet in this world
-#   many of them (one-timers above all) are long gone. Among repeat buyers the two models agree (AUC 0.890 vs
-#   0.893). Use Pareto/NBD (or the hybrid below) when "is this one-time buyer still with us?" matters.
-# - *How many purchases.* BG/NBD expects 6,922 purchase days in the 92-day holdout where 7,769 happened (−11 %):
+#   many of them (one-timers above all) are long gone. Among repeat buyers the two models agree (AUC 0.898 vs
+#   0.901). Use Pareto/NBD (or the hybrid below) when "is this one-time buyer still with us?" matters.
+# - *How many purchases.* BG/NBD expects 6,901 purchase days in the 92-day holdout where 8,082 happened (−15 %):
 #   the holdout is October–December, the seasonal peak, which a stationary model cannot know. Per customer the
 #   prediction correlates 0.61 with the outcome, close to its CDNOW figure. The implied mean purchase rate (3.4 a
 #   year) is above the true mean λ (2.5) because promotions and the year-end peak raise the effective rate above
 #   the base rate λ. Over the whole window the tracking curve runs above the actual one (the synthetic dropout
 #   process — a hazard raised by bad experiences, with a disengaging phase — is not BG/NBD's).
-# - *Next 90 days.* P(any purchase) ranks customers with ROC AUC 0.845 (BG/NBD) and 0.842 (Pareto/NBD), against
-#   0.930 for the oracle's true probability: the classic models recover about 91 % of the attainable AUC from
+# - *Next 90 days.* P(any purchase) ranks customers with ROC AUC 0.852 (BG/NBD) and 0.848 (Pareto/NBD), against
+#   0.936 for the oracle's true probability: the classic models recover about 91 % of the attainable AUC from
 #   three numbers per customer.
 #
-# **Hybrid: BTYD features lead the model and add a small, real gain.** On the repurchase task (30 days, 6
-# monthly cut-offs, 101,604 rows; test cut-off 2025-12-01 with 19,129 customers), LightGBM with the BTYD features
-# reaches ROC AUC 0.849, PR AUC 0.440, Brier 0.0885, top-decile lift 3.84; without them 0.846, 0.439, 0.0892,
-# 3.75 (both calibrated, ECE 0.008). The AUC gain is +0.003 with a 95 % paired-bootstrap interval of
-# [+0.0002, +0.0059]: small, but not noise on this cut-off. BG/NBD alone scores 0.836 (with the best PR AUC,
-# 0.454), logistic RFM 0.824, the oracle 0.905. The hybrid's two top drivers are `btyd_expected_purchases` and
-# `btyd_p_purchase`, far ahead of any raw feature — LightGBM leans on the BTYD summary instead of rebuilding
-# it from recency and frequency, which is why the gain is small. The gap to the oracle (0.056 AUC) is the
-# room left; in this world it lies in the latent service experiences and the disengaging stage, so the next
-# experiment should target those with features (and repeat the comparison over several test cut-offs) rather
-# than change the purchase model. (`region` among the drivers is noise the booster picked up: the generator
-# gives region no effect on purchases.)
+# **Hybrid: BTYD features lead the model but add nothing measurable.** On the repurchase task (30 days, 6
+# monthly cut-offs, 101,702 rows; test cut-off 2025-12-01 with 19,159 customers), LightGBM with the BTYD features
+# reaches ROC AUC 0.858, PR AUC 0.485, Brier 0.0911, top-decile lift 3.90; without them 0.859, 0.480, 0.0911,
+# 3.87 (both with ECE 0.015). The AUC difference is −0.0003 with a 95 % paired-bootstrap interval of
+# [−0.0019, +0.0016]: no gain. (An earlier run of this notebook on the previous model defaults showed +0.003,
+# interval [+0.0002, +0.0059]; the current defaults — season feature, unweighted repurchase training — closed
+# that gap from the plain model's side.) BG/NBD alone scores 0.841 (PR AUC 0.471), logistic RFM 0.831, the oracle
+# 0.909. The hybrid's two top drivers are `btyd_expected_purchases` and `btyd_p_purchase`, ahead of
+# `recency_days` and `items_180d`: LightGBM uses the BTYD summary when it is offered, and rebuilds the same
+# signal from recency and frequency when it is not. The gap to the oracle (0.051 AUC) is the room left; in this
+# world it lies in the latent service experiences and the disengaging stage, so the next experiment should
+# target those with features (and repeat the comparison over several test cut-offs) rather than change the
+# purchase model. (`region` among the drivers is noise the booster picked up: the generator gives region no
+# effect on purchases.)
