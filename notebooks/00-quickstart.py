@@ -214,22 +214,20 @@ pd.Series(timings, name="seconds").round(1).to_frame().T
 # *(numbers from the committed run: 20,000 persons, seed 0, dirt 0.02; about 2 minutes end to end, 4 when the
 # machine is busy; the timings table above gives each step)*
 #
-# - **Generate**: 20,400 customer records (the 20,000 persons plus planted duplicates), 66,666 orders, 231,660
-#   interactions and 10,549 campaign contacts.
-# - **Clean**: rows in = rows kept + quarantined for every table (184 orders, 157 interactions and 2 campaign
-#   rows quarantined with their reason); 402 duplicate records merged, leaving 19,998 customers, from here on
-#   pseudonyms only.
-# - **Features**: 19,998 customers × 66 catalogue features as of 2026-01-01, in about 2 s.
-# - **Segments**: 7,096 customers are churned (mostly low value), 5,716 active, 2,038 loyal and 1,618 new;
-#   2,423 are high value. The lifecycle × value table is the one managers read first.
-# - **Models** (test cut-off, the latest one whose 90/30-day outcome is known): churn ROC AUC 0.802 against 0.764
-#   for an RFM logistic regression and 0.773 for BG/NBD; repurchase 0.851 against 0.825 and 0.836 (BG/NBD keeps
-#   a slightly better PR AUC, 0.447 vs 0.436). Both models were registered and promoted to `@champion` (no
-#   champion yet).
-# - **Scoring** accounts for every raw record: 20,400 in = 19,998 scored + 402 merged duplicates. Actions:
-#   8,792 low-cost reactivations, 6,557 no action, 2,430 retention offers, 1,113 onboarding offers, 686
-#   personal outreach calls, 279 loyalty rewards and 141 win-back offers.
-# - **Report**: one self-contained HTML page of about 195 kB, rendered in about 3 s.
+# - **Generate**: 20,400 customer records (the 20,000 persons plus planted duplicates), 67,072 orders, 291,460
+#   interactions and 10,500 campaign contacts.
+# - **Clean**: rows in = rows kept + quarantined for every table (189 orders and 202 interactions quarantined
+#   with their reason); 400 duplicate records merged, leaving 20,000 customers, from here on pseudonyms only.
+# - **Features**: 20,000 customers × 66 catalogue features as of 2026-01-01, in about a second.
+# - **Segments**: 7,155 customers are churned (mostly low value), 5,635 active, 2,097 loyal and 1,629 new;
+#   2,422 are high value. The lifecycle × value table is the one managers read first.
+# - **Models** (test cut-off, the latest one whose 90/30-day outcome is known): churn ROC AUC 0.814 against 0.773
+#   for an RFM logistic regression and 0.777 for BG/NBD; repurchase 0.860 against 0.833 and 0.842 (PR AUC 0.475
+#   against 0.439 and 0.465). Both models were registered and promoted to `@champion` (no champion yet).
+# - **Scoring** accounts for every raw record: 20,400 in = 20,000 scored + 400 merged duplicates. Actions:
+#   8,909 low-cost reactivations, 6,111 no action, 2,523 retention offers, 1,119 onboarding offers, 833
+#   personal outreach calls, 382 loyalty rewards and 123 win-back offers.
+# - **Report**: one self-contained HTML page of about 190 kB, rendered in about 2 s.
 #
 # The next notebooks take each stage apart: 01 the world, 02 quality, 03 features and leakage, 04 segmentation,
 # 05 churn, 06 repurchase and CLV, 07 scoring, drift and the report.
