@@ -270,3 +270,12 @@ def test_personas_differ_in_observable_spending_style(world):
     assert per_item["big_spender"] > 3 * per_item["bargain_hunter"]
     c = world.customers.merge(world.truth["customers"][["customer_id", "persona"]])
     assert c.groupby("persona")["loyalty_member"].mean().idxmax() == "loyal_regular"
+
+
+def test_birth_dates_have_no_spike_at_the_age_bounds() -> None:
+    # Ages are reflected, not clipped, at 18 and 88: no single birth date may hold a visible share of customers.
+    from custml.synth import WorldParams, generate_world
+
+    world = generate_world(WorldParams(n_customers=5_000, seed=3))
+    top_share = world.customers["birth_date"].value_counts(normalize=True).iloc[0]
+    assert top_share < 0.005, f"{top_share:.1%} of customers share one birth date"

@@ -72,6 +72,13 @@ def _beta_around(rng: np.random.Generator, mean: np.ndarray, concentration: floa
     return rng.beta(m * concentration, (1 - m) * concentration)
 
 
+def _reflect(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Fold values outside [low, high] back inside (a smooth density, no spike at the bounds)."""
+    x = np.where(x < low, 2 * low - x, x)
+    x = np.where(x > high, 2 * high - x, x)
+    return np.clip(x, low, high)
+
+
 def draw_latent(params: WorldParams, rng: np.random.Generator) -> Latent:
     """Draw persona and individual parameters for ``params.n_customers`` persons.
 
@@ -105,7 +112,8 @@ def draw_latent(params: WorldParams, rng: np.random.Generator) -> Latent:
     app_user = rng.random(n) < per("app_user")
     consent = rng.random(n) < per("consent_rate")
     loyalty = rng.random(n) < per("loyalty_rate")
-    age = np.clip(per("age_mean") + 12.0 * rng.standard_normal(n), 18, 88)
+    # Reflect at the bounds instead of clipping: clipping piled every draw under 18 onto one birth date.
+    age = _reflect(per("age_mean") + 12.0 * rng.standard_normal(n), 18.0, 88.0)
     gender = np.array(["female", "male", "other"], dtype=object)[rng.choice(3, n, p=[0.49, 0.49, 0.02])]
     acquisition = categorical(rng, weights_matrix(params, "acquisition_weights", ACQ_NAMES), persona)
 

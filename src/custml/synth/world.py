@@ -36,7 +36,7 @@ __all__ = [
     "write_world",
 ]
 
-GENERATOR_VERSION = f"custml.synth/{__version__}+sim4"
+GENERATOR_VERSION = f"custml.synth/{__version__}+sim5"
 TABLES = ("customers", "orders", "interactions", "campaigns")
 KINDS = ("email_sent", "email_open", "email_click", "app_session")
 
