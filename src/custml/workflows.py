@@ -502,29 +502,12 @@ def load_scoring_model(uri: str) -> tuple[ScoringModel, Any, dict[str, Any]]:
     info.setdefault("horizon_days", int(model.horizon_days))
 
     def explain(frame: pd.DataFrame, direction: str, top_k: int) -> pd.DataFrame:
-        target = model if direction == "up" else _Negated(model)
-        return reason_codes(target, frame, top_k=top_k)  # type: ignore[arg-type]
+        return reason_codes(model, frame, top_k=top_k, direction=direction)  # type: ignore[arg-type]
 
     handle = ScoringModel(
         name=str(info["name"]), version=str(info["version"]), predict=model.predict_proba, explain=explain
     )
     return handle, model, info
-
-
-class _Negated:
-    """A customer model whose contributions are negated: its "increase" reasons are what lowers the probability.
-
-    Used to explain a *low* repurchase probability with the same exact TreeSHAP values and reason wording.
-    """
-
-    def __init__(self, model: Any) -> None:
-        self._model = model
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._model, name)
-
-    def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return -self._model.contributions(frame)
 
 
 @dataclass
