@@ -134,11 +134,11 @@ def score(
         show.print("[yellow]no drift reference stored with the churn model: drift not measured[/]")
     elif len(flagged):
         dt = Table(title="feature drift against the training reference (PSI)")
-        for col in ("feature", "psi", "status"):
+        for col in ("model", "feature", "psi", "status"):
             dt.add_column(col, justify="right" if col == "psi" else "left")
         for r in flagged.itertuples(index=False):
             colour = "red" if r.status == "drift" else "yellow"
-            dt.add_row(str(r.feature), f"{r.psi:.3f}", f"[{colour}]{r.status}[/]")
+            dt.add_row(str(r.model), str(r.feature), f"{r.psi:.3f}", f"[{colour}]{r.status}[/]")
         show.print(dt)
     else:
         show.print(f"drift: all {len(run.drift)} model features within PSI < 0.1")
