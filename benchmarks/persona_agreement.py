@@ -7,6 +7,10 @@ bound (LightGBM on all numeric and categorical features, 5-fold out-of-fold pred
 with at least three orders. Also prints the cluster names and the persona mix of each cluster. Asserts nothing.
 
     .venv/bin/python benchmarks/persona_agreement.py [--n 50000] [--seed 0] [--no-supervised]
+        [--features default|previous|COL,COL,...] [--k K]
+
+``--features previous`` is the pre-sim4 default six (frequency_orders, monetary_mean, items_365d,
+share_channel_app, app_sessions_365d, email_open_rate_365d), kept for before/after comparisons.
 """
 
 from __future__ import annotations
@@ -27,6 +31,22 @@ from custml.segment.rules import has_orders
 from custml.synth import WorldParams, generate_world
 
 KEY = b"persona-agreement-benchmark-key-0123456789"
+PREVIOUS_DEFAULT = (
+    "frequency_orders",
+    "monetary_mean",
+    "items_365d",
+    "share_channel_app",
+    "app_sessions_365d",
+    "email_open_rate_365d",
+)
+
+
+def _feature_set(option: str) -> tuple[str, ...] | None:
+    if option == "default":
+        return None
+    if option == "previous":
+        return PREVIOUS_DEFAULT
+    return tuple(c.strip() for c in option.split(",") if c.strip())
 
 
 def _supervised(X: pd.DataFrame, y: np.ndarray, seed: int) -> np.ndarray:
@@ -44,6 +64,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=50_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-supervised", action="store_true")
+    ap.add_argument("--features", default="default", help="default, previous, or comma-separated columns")
+    ap.add_argument("--k", type=int, default=None, help="fixed number of clusters (default: chosen)")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -71,12 +93,18 @@ def main() -> None:
     )
     for method in ("kmeans", "gmm"):
         t1 = time.perf_counter()
-        run = SegmentationRunParams(cluster=ClusterParams(method=method, stability_boots=0))
+        cluster = ClusterParams(
+            method=method, features=_feature_set(args.features), n_clusters=args.k, stability_boots=0
+        )
+        run = SegmentationRunParams(cluster=cluster)
         res = segment_customers(features, run)
         seg = res.segments
         ok = seg["cluster"].to_numpy() >= 0
         ari = adjusted_rand_score(persona[ok], seg.loc[ok, "cluster"])
-        print(f"\n{method}: k={res.clusterer.n_clusters_} ARI={ari:.3f} ({time.perf_counter() - t1:.0f} s)")
+        used = ", ".join(res.clusterer.feature_names_in_)
+        print(
+            f"\n{method} [{used}]: k={res.clusterer.n_clusters_} ARI={ari:.3f} ({time.perf_counter() - t1:.0f} s)"
+        )
         mix = pd.crosstab(seg.loc[ok, "cluster_name"], persona[ok], normalize="index").round(2)
         with pd.option_context("display.width", 200, "display.max_columns", 20):
             print(mix)
