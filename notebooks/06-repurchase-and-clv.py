@@ -389,6 +389,11 @@ axes[1].barh(drivers["feature"], drivers["mean_abs_shap"], color=[
 ])  # fmt: skip
 axes[1].set(xlabel="mean |SHAP|", title="Hybrid: top drivers (orange = BTYD-derived)")
 fig.tight_layout()
+top12 = hybrid.drivers.head(12)
+print(
+    "hybrid drivers, mean |SHAP|:",
+    ", ".join(f"{f} {v:.3f}" for f, v in zip(top12["feature"], top12["mean_abs_shap"], strict=True)),
+)
 
 # %% [markdown]
 # ## Conclusion
@@ -427,15 +432,16 @@ fig.tight_layout()
 #
 # **Hybrid: BTYD features lead the model but add nothing measurable.** On the repurchase task (30 days, 6
 # monthly cut-offs, 101,702 rows; test cut-off 2025-12-01 with 19,159 customers), LightGBM with the BTYD features
-# reaches ROC AUC 0.858, PR AUC 0.485, Brier 0.0911, top-decile lift 3.90; without them 0.859, 0.480, 0.0911,
-# 3.87 (both with ECE 0.015). The AUC difference is −0.0003 with a 95 % paired-bootstrap interval of
-# [−0.0019, +0.0016]: no gain. (An earlier run of this notebook on the previous model defaults showed +0.003,
-# interval [+0.0002, +0.0059]; the current defaults — season feature, unweighted repurchase training — closed
-# that gap from the plain model's side.) BG/NBD alone scores 0.841 (PR AUC 0.471), logistic RFM 0.831, the oracle
-# 0.909. The hybrid's two top drivers are `btyd_expected_purchases` and `btyd_p_purchase`, ahead of
-# `recency_days` and `items_180d`: LightGBM uses the BTYD summary when it is offered, and rebuilds the same
-# signal from recency and frequency when it is not. The gap to the oracle (0.051 AUC) is the room left; in this
-# world it lies in the latent service experiences and the disengaging stage, so the next experiment should
-# target those with features (and repeat the comparison over several test cut-offs) rather than change the
-# purchase model. (`region` among the drivers is noise the booster picked up: the generator gives region no
-# effect on purchases.)
+# reaches ROC AUC 0.857, PR AUC 0.483, Brier 0.0911, top-decile lift 3.92 (ECE 0.014); without them 0.858, 0.479,
+# 0.0910, 3.88 (ECE 0.014). The AUC difference is −0.0009 with a 95 % paired-bootstrap interval of
+# [−0.0028, +0.0011]: no gain. (The previous run of this notebook, before generator sim5 and the current model
+# defaults, gave −0.0003, interval [−0.0019, +0.0016]; a run before that, on older defaults, +0.003, interval
+# [+0.0002, +0.0059]; the season feature and unweighted repurchase training closed that gap from the plain
+# model's side.) BG/NBD alone scores 0.841 (PR AUC 0.471), logistic RFM 0.831, the oracle 0.909. The hybrid's two
+# top drivers are `btyd_expected_purchases` (mean |SHAP| 0.313) and `btyd_p_purchase` (0.271), ahead of
+# `recency_days` (0.141) and `items_180d` (0.131): LightGBM uses the BTYD summary when it is offered, and rebuilds
+# the same signal from recency and frequency when it is not. The gap to the oracle (0.052 AUC) is the room left;
+# in this world it lies in the latent service experiences and the disengaging stage, so the next experiment
+# should target those with features (and repeat the comparison over several test cut-offs) rather than change
+# the purchase model. (`region` among the drivers, seventh at 0.048, is noise the booster picked up: the
+# generator gives region no effect on purchases.)
