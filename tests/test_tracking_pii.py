@@ -6,10 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from custml import tracking
-from custml.cli.train import training_table
+from custml import tracking, workflows
 from custml.models.params import TrainParams
-from custml.models.train import train_model
 from custml.privacy import scan_for_pii
 from custml.quality import clean_tables
 from custml.synth import WorldParams, generate_world
@@ -31,16 +29,19 @@ def test_mlartifacts_hold_no_personal_data_after_training(
     }
     clean = clean_tables(raw, world.manifest["end"], b"test-key-0123456789abcdef0123456", None)
     params = TrainParams(task="churn", n_train_cutoffs=3, shap_sample=300)
-    frame = training_table(
-        clean.tables, params, world.manifest["end"], world.truth["customers"], clean.id_map
+    outcome = workflows.run_train(
+        "churn",
+        root=tmp_path,
+        tables=clean.tables,
+        data_end=world.manifest["end"],
+        params=params,
+        truth_customers=world.truth["customers"],
+        id_map=clean.id_map,
     )
-    assert frame["oracle_probability"].notna().mean() > 0.95
-    result = train_model(frame, params=params)
+    result = outcome.result
+    assert "oracle" in result.metrics  # the truth gave the oracle scorer
     assert result.metrics["model"]["roc_auc"] > 0.6  # a floor that catches a broken pipeline, not a target
-    run_id = tracking.log_training_run(result)
-    tracking.register_and_gate(
-        run_id, holdout=result.test_features, holdout_labels=result.test_predictions["label"]
-    )
+    assert outcome.decision["promoted"]
 
     artefacts = tmp_path / "mlartifacts"
     assert any(artefacts.rglob("model_card.md"))
@@ -54,7 +55,7 @@ def test_mlartifacts_hold_no_personal_data_after_training(
     generic = scan_for_pii(readable, None)
     assert not generic.found, generic.summary() + "\n" + generic.findings.to_string()
     # The pseudonymised customer ids do not leave the training table either.
-    ids = set(frame["customer_id"].astype(str))
+    ids = set(clean.tables["customers"]["customer_id"].astype(str))
     texts = [
         p.read_text(errors="ignore")
         for p in artefacts.rglob("*")
@@ -84,6 +85,11 @@ def test_custml_train_cli_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyP
     # The truth/ beside the raw tables gave the oracle: logged as the oracle scorer's metrics.
     run_metrics = tracking.get_model_version_info("models:/custml-repurchase/1")
     assert run_metrics["run_id"]
+    # The CLI trains through workflows.run_train, so the run carries the drift reference scoring needs.
+    reference = tracking.load_run_dict(run_metrics["run_id"], "drift_reference.json")
+    assert "recency_days" in reference["features"]
+    with pytest.raises(tracking.TrackingError, match="cannot read artefact"):
+        tracking.load_run_dict(run_metrics["run_id"], "no-such.json")
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text("train:\n  task: repurchase\n")
     assert (

@@ -365,14 +365,6 @@ def _prepare_data(config: ExperimentConfig, root: Path | str | None) -> _Data:
     return _Data(tables, as_of, None, None, desc)
 
 
-def _oracle_at(truth: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    from custml.synth import oracle_probabilities
-
-    oracle = oracle_probabilities(truth, cutoff)
-    oracle["cutoff"] = cutoff
-    return oracle
-
-
 # --------------------------------------------------------------------------------------------------------
 # running
 # --------------------------------------------------------------------------------------------------------
@@ -491,14 +483,10 @@ def _run_train(
     root: Path | str | None,
     timings: dict[str, float],
 ) -> ExperimentResult:
-    from custml import tracking, workflows
+    from custml import workflows
 
     params = config.train
     assert params is not None  # validated
-    oracle = None
-    if data.truth is not None and data.id_map is not None:
-        test_cutoff = (data.as_of - pd.Timedelta(days=params.horizon)).normalize()
-        oracle = _oracle_at(data.truth, test_cutoff)
     t = time.perf_counter()
     outcome = workflows.run_train(
         params.task,
@@ -507,29 +495,19 @@ def _run_train(
         data_end=data.as_of,
         params=params,
         engine=config.engine,
-        oracle=oracle,
+        truth_customers=data.truth if data.id_map is not None else None,
         id_map=data.id_map,
-        register=False,
+        register=config.register_model,
+        run_name=name,
+        experiment=config.mlflow_experiment,
+        tags=tags,
+        config_path=config_path,
+        extra_params={"experiment": name, **{f"data.{k}": v for k, v in data.description.items()}},
     )
     timings["train_s"] = time.perf_counter() - t
     result = outcome.result
-    run_id = tracking.log_training_run(
-        result,
-        {"experiment": name, **{f"data.{k}": v for k, v in data.description.items()}},
-        experiment=config.mlflow_experiment,
-        run_name=name,
-        tags=tags,
-        config_path=config_path,
-    )
-    decision = None
-    if config.register_model:
-        decision = tracking.register_and_gate(
-            run_id,
-            metric=params.gate.metric,
-            margin=params.gate.margin,
-            holdout=result.test_features,
-            holdout_labels=result.test_predictions["label"],
-        )
+    run_id = outcome.run_id
+    decision = outcome.decision or None
     metrics = {k: float(v) for k, v in result.summary_metrics().items() if v is not None and pd.notna(v)}
     return ExperimentResult(
         name=name,

@@ -48,12 +48,15 @@ __all__ = [
     "get_model_version_info",
     "load_customer_model",
     "load_model",
+    "load_run_dict",
     "log_comparison_run",
     "log_experiment_config",
+    "log_run_dict",
     "log_segmentation_run",
     "log_training_run",
     "model_name_for",
     "register_and_gate",
+    "spark_udf",
 ]
 
 logger = logging.getLogger(__name__)
@@ -586,3 +589,33 @@ def log_experiment_config(path: str | Path, run_id: str | None = None) -> None:
         mlflow.log_artifact(str(path), "config")
     else:
         raise TrackingError("log_experiment_config: no run_id given and no active run")
+
+
+def log_run_dict(run_id: str, obj: Mapping[str, Any], artifact_file: str) -> None:
+    """Store a JSON-ready mapping as artefact ``artifact_file`` of run ``run_id`` (e.g. the drift reference)."""
+    _ensure_configured()
+    MlflowClient().log_dict(run_id, dict(obj), artifact_file)
+
+
+def load_run_dict(run_id: str, artifact_file: str) -> dict[str, Any]:
+    """Read back a mapping stored with :func:`log_run_dict`.
+
+    Raises
+    ------
+    TrackingError
+        If the run has no such artefact (or it is not JSON).
+    """
+    _ensure_configured()
+    try:
+        return dict(mlflow.artifacts.load_dict(f"runs:/{run_id}/{artifact_file}"))
+    except (MlflowException, OSError, ValueError) as exc:
+        raise TrackingError(f"run {run_id}: cannot read artefact {artifact_file} ({exc})") from None
+
+
+def spark_udf(spark: Any, model_uri: str) -> Any:
+    """A Spark UDF returning the model's calibrated probability (``mlflow.pyfunc.spark_udf``, local env).
+
+    The workers use the driver's Python environment (``PYSPARK_PYTHON``), so no conda/virtualenv is built.
+    """
+    _ensure_configured()
+    return mlflow.pyfunc.spark_udf(spark, model_uri, result_type="double", env_manager="local")

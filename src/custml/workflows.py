@@ -17,9 +17,7 @@ Heavy libraries (MLflow, Spark, LightGBM) are imported inside the steps that nee
 
 from __future__ import annotations
 
-import json
 import logging
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -366,15 +364,23 @@ def run_train(
     params: Any = None,
     engine: Engine = "duckdb",
     oracle: pd.DataFrame | None = None,
+    truth_customers: pd.DataFrame | None = None,
     id_map: pd.DataFrame | None = None,
+    log: bool = True,
     register: bool = True,
     run_name: str | None = None,
+    experiment: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    config_path: Path | str | None = None,
+    extra_params: Mapping[str, Any] | None = None,
 ) -> TrainOutcome:
     """Build the stacked training set, train, log to MLflow, register and gate (champion/challenger).
 
-    The cut-offs follow :func:`custml.models.split.plan_cutoffs`: the test cut-off is the last one whose label
-    window ends by ``data_end``. The drift reference (:func:`custml.scoring.drift.drift_reference` of the
-    training rows' features) is stored with the run as ``drift_reference.json``.
+    This is the one training path: ``custml train``, the demo and the experiment runner all call it. The
+    cut-offs follow :func:`custml.models.split.plan_cutoffs`: the test cut-off is the last one whose label
+    window ends by ``data_end``. The logged run carries the drift reference
+    (:func:`custml.scoring.drift.drift_reference` of the training rows' features) as ``drift_reference.json``.
+    The gate scores the new version and the current champion on the same holdout (the test cut-off).
 
     Parameters
     ----------
@@ -382,6 +388,13 @@ def run_train(
         Synthetic data only: true probabilities per raw customer and cut-off
         (:func:`custml.synth.oracle_probabilities` with a ``cutoff`` column) and the cleaner's id map, to
         evaluate the model against the truth.
+    truth_customers : pandas.DataFrame, optional
+        Synthetic data only, instead of ``oracle``: the world's ``truth/customers``; the oracle is computed at
+        the test cut-off.
+    log, register : bool
+        ``log=False`` only trains (no MLflow); ``register=False`` logs the run without registering or gating.
+    run_name, experiment, tags, config_path, extra_params : optional
+        Passed to :func:`custml.tracking.log_training_run`.
     """
     from custml import tracking
     from custml.features import build_training_set, join_oracle
@@ -408,19 +421,38 @@ def run_train(
     training = build_training_set(
         _feature_inputs(tables), plan.all, task, horizon_days=params.horizon, data_end=end, engine=engine
     )
+    if oracle is None and truth_customers is not None:
+        from custml.synth import oracle_probabilities
+
+        oracle = oracle_probabilities(truth_customers, test_cutoff).assign(cutoff=test_cutoff)
     if oracle is not None:
         column = "p_no_purchase_90d" if task == "churn" else "p_purchase_30d"
         joined = join_oracle(training, oracle[["customer_id", "cutoff", column]], id_map)
         training = joined.rename(columns={column: ORACLE_COLUMN})
     result = train_model(training, task, params)
-    if not register:
+    if not log:
         return TrainOutcome(task, "", {}, result, round(time.perf_counter() - t0, 3))
     paths = _paths(root)
     _configure_tracking(paths)
-    run_id = tracking.log_training_run(result, {"data_end": end.isoformat()}, run_name=run_name)
+    run_id = tracking.log_training_run(
+        result,
+        {"data_end": end.isoformat(), **(extra_params or {})},
+        experiment=experiment,
+        run_name=run_name,
+        tags=tags,
+        config_path=config_path,
+    )
     reference = drift_reference(_drift_sample(training, params.seed))
     _store_drift_reference(run_id, reference, paths)
-    decision = tracking.register_and_gate(run_id, metric=params.gate.metric, margin=params.gate.margin)
+    decision: dict[str, Any] = {}
+    if register:
+        decision = tracking.register_and_gate(
+            run_id,
+            metric=params.gate.metric,
+            margin=params.gate.margin,
+            holdout=result.test_features,
+            holdout_labels=result.test_predictions["label"],
+        )
     return TrainOutcome(task, run_id, decision, result, round(time.perf_counter() - t0, 3))
 
 
@@ -443,23 +475,15 @@ def _store_drift_reference(run_id: str, reference: dict[str, Any], paths: Projec
     from custml import tracking
 
     write_json(reference, _local_reference_path(paths, run_id))
-    log = getattr(tracking, "log_run_dict", None)
-    if log is not None:
-        log(run_id, reference, DRIFT_REFERENCE_ARTIFACT)
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / DRIFT_REFERENCE_ARTIFACT
-        path.write_text(json.dumps(reference), encoding="utf-8")
-        tracking.log_experiment_config(path, run_id)  # artefact config/drift_reference.json
+    tracking.log_run_dict(run_id, reference, DRIFT_REFERENCE_ARTIFACT)
 
 
 def _load_drift_reference(run_id: str | None, uri: str, paths: ProjectPaths) -> dict[str, Any] | None:
     from custml import tracking
 
-    load = getattr(tracking, "load_run_dict", None)
-    if run_id and load is not None:
+    if run_id:
         try:
-            return load(run_id, DRIFT_REFERENCE_ARTIFACT)
+            return tracking.load_run_dict(run_id, DRIFT_REFERENCE_ARTIFACT)
         except CustmlError as exc:
             logger.info("no drift reference logged with run %s (%s)", run_id, exc)
     if run_id:
@@ -577,25 +601,21 @@ def _drift_table(
 def _predict_spark(
     features: pd.DataFrame, uris: Mapping[str, str], models: Mapping[str, Any]
 ) -> pd.DataFrame:
-    """Probabilities computed by Spark over the feature table (MLflow ``spark_udf`` when tracking offers it)."""
+    """Probabilities computed by Spark over the feature table, through MLflow's ``spark_udf`` of each model."""
+    from pyspark.sql import functions as F
+
     from custml import tracking
     from custml.features import spark_session
 
     spark = spark_session("custml-score")
     sdf = _spark_frame(spark, features)
-    out = sdf.select("customer_id")
-    udf_factory = getattr(tracking, "spark_udf", None)
-    if udf_factory is not None:
-        from pyspark.sql import functions as F
 
-        cols = {}
-        for task, uri in uris.items():
-            udf = udf_factory(spark, uri)
-            input_cols = list(models[task].input_columns)
-            cols[f"{task}_probability"] = udf(*[F.col(c) for c in input_cols if c in sdf.columns])
-        out = sdf.select("customer_id", *[v.alias(k) for k, v in cols.items()])
-    else:
-        out = _map_in_pandas(sdf, models)
+    cols = {}
+    for task, uri in uris.items():
+        udf = tracking.spark_udf(spark, uri)
+        input_cols = list(models[task].input_columns)
+        cols[f"{task}_probability"] = udf(*[F.col(c) for c in input_cols if c in sdf.columns])
+    out = sdf.select("customer_id", *[v.alias(k) for k, v in cols.items()])
     return out.toPandas()
 
 
@@ -607,21 +627,6 @@ def _spark_frame(spark: Any, features: pd.DataFrame) -> Any:
         ):
             frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
     return spark.createDataFrame(frame)
-
-
-def _map_in_pandas(sdf: Any, models: Mapping[str, Any]) -> Any:
-    """Score each Spark partition with the models (the same pandas path the pyfunc wraps)."""
-    names = [f"{task}_probability" for task in models]
-    schema = "customer_id string, " + ", ".join(f"{n} double" for n in names)
-
-    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for batch in batches:
-            out = pd.DataFrame({"customer_id": batch["customer_id"].astype(str)})
-            for task, model in models.items():
-                out[f"{task}_probability"] = np.asarray(model.predict_proba(batch), dtype=float)
-            yield out
-
-    return sdf.mapInPandas(score, schema=schema)
 
 
 def _quality_meta(report: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from custml.models.params import TrainParams
 
-__all__ = ["load_train_params", "register", "training_table"]
-
-_ORACLE_SOURCE = {"churn": "p_no_purchase_90d", "repurchase": "p_purchase_30d"}
-
+__all__ = ["load_train_params", "register"]
 
 def load_train_params(task: str, config: Path | None) -> TrainParams:
     """``TrainParams`` from a YAML file (top level or its ``train:`` section), with ``task`` from the command line.
@@ -55,45 +50,6 @@ def load_train_params(task: str, config: Path | None) -> TrainParams:
         raise ConfigError(f"{path}: {problems}") from None
 
 
-def training_table(
-    tables: dict[str, Any],
-    params: TrainParams,
-    data_end: Any = None,
-    truth_customers: pd.DataFrame | None = None,
-    id_map: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Stacked training set over the planned cut-offs, with ``oracle_probability`` when the truth is given."""
-    import pandas as pd
-
-    from custml.features import build_training_set, join_oracle, rolling_cutoffs
-    from custml.models.split import plan_cutoffs
-
-    end = data_end if data_end is not None else pd.Timestamp(tables["orders"]["order_ts"].max())
-    test_cutoff = rolling_cutoffs(end, 1, horizon_days=params.horizon)[-1]
-    plan = plan_cutoffs(
-        test_cutoff,
-        params.horizon,
-        params.n_train_cutoffs,
-        params.cutoff_step_days,
-        params.purge_label_overlap,
-    )
-    frame = build_training_set(tables, plan.all, params.task, horizon_days=params.horizon, data_end=end)
-    if truth_customers is not None:
-        from custml.synth import oracle_probabilities
-
-        oracle = pd.concat(
-            [
-                oracle_probabilities(truth_customers, c).assign(cutoff=c)
-                for c in sorted(frame["cutoff"].unique())
-            ],
-            ignore_index=True,
-        )
-        frame = join_oracle(frame, oracle.drop(columns=["person_id"], errors="ignore"), id_map)
-        frame["oracle_probability"] = frame[_ORACLE_SOURCE[params.task]]
-        frame = frame.drop(columns=[c for c in frame.columns if c.startswith("p_")])
-    return frame
-
-
 def register(app: typer.Typer) -> None:
     """Add ``train`` to ``app``."""
 
@@ -119,16 +75,13 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Train a churn or repurchase model, log it to MLflow, register it and apply the champion gate."""
-        import time
-
         from rich.console import Console
         from rich.table import Table
 
-        from custml import tracking
+        from custml import workflows
         from custml.config import get_paths
         from custml.errors import ConfigError
         from custml.io import read_json, read_table, read_tables
-        from custml.models.train import train_model
 
         if task not in ("churn", "repurchase"):
             raise ConfigError(f"task must be churn or repurchase, got {task!r}")
@@ -151,18 +104,19 @@ def register(app: typer.Typer) -> None:
             id_file = paths.private / "id_map.parquet"
             id_map = read_table(id_file) if id_file.is_file() else None
 
-        t0 = time.perf_counter()
-        with console.status("building the training set"):
-            frame = training_table(tables, params, data_end, truth_customers, id_map)
-        t_features = time.perf_counter() - t0
-        with console.status(f"training {task} ({len(frame):,} customer-cutoff rows)"):
-            result = train_model(frame, task, params)
-        tracking.configure()
-        run_id = tracking.log_training_run(
-            result,
-            {"data_dir": str(data), "features_seconds": round(t_features, 1)},
-            config_path=config,
-        )
+        with console.status(f"building the {task} training set and training"):
+            outcome = workflows.run_train(
+                task,  # type: ignore[arg-type]
+                tables=tables,
+                data_end=data_end,
+                params=params,
+                truth_customers=truth_customers,
+                id_map=id_map,
+                register=not no_register,
+                config_path=config,
+                extra_params={"data_dir": str(data)},
+            )
+        result, run_id = outcome.result, outcome.run_id
 
         table = Table(title=f"custml train {task}: test cut-off {result.data_description['test_cutoff']}")
         metric_names = ("roc_auc", "pr_auc", "brier", "log_loss", "ece", "lift_top10", "capture_top10")
@@ -177,16 +131,10 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"rows: train {result.data_description['rows_train']:,}, validation "
             f"{result.data_description['rows_validation']:,}, test {result.data_description['rows_test']:,}; "
-            f"features {t_features:.1f} s, fit {result.timings['fit_total_s']:.1f} s; MLflow run {run_id}"
+            f"fit {result.timings['fit_total_s']:.1f} s, total {outcome.seconds:.1f} s; MLflow run {run_id}"
         )
-        if not no_register:
-            decision = tracking.register_and_gate(
-                run_id,
-                metric=params.gate.metric,
-                margin=params.gate.margin,
-                holdout=result.test_features,
-                holdout_labels=result.test_predictions["label"],
-            )
+        if outcome.decision:
+            decision = outcome.decision
             verdict = (
                 "[green]promoted to champion[/]" if decision["promoted"] else "[yellow]kept as challenger[/]"
             )
