@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 __all__ = ["load_train_params", "register"]
 
+
 def load_train_params(task: str, config: Path | None) -> TrainParams:
     """``TrainParams`` from a YAML file (top level or its ``train:`` section), with ``task`` from the command line.
 
