@@ -222,13 +222,19 @@ def run_features(
     engine: Engine = "duckdb",
     write: bool = True,
 ) -> pd.DataFrame:
-    """Features of every customer as of ``as_of`` from the clean tables; written to ``data/processed``."""
-    from custml.features import build_features
+    """Features of every customer as of ``as_of`` from the clean tables; written to ``data/processed``.
+
+    DuckDB runs on one thread here: its parallel aggregation adds floats in a run-dependent order (features then
+    differ by ~1e-14 between runs), and scores built from these features must be byte-identical on a re-run.
+    """
+    from custml.features import FeatureParams, build_features
 
     paths = _paths(root)
     tables = tables if tables is not None else read_clean(root)
     as_of = _day(as_of)
-    features = build_features(_feature_inputs(tables), as_of, engine=engine)
+    features = build_features(
+        _feature_inputs(tables), as_of, engine=engine, params=FeatureParams(duckdb_threads=1)
+    )
     if write:
         write_table(features, paths.processed / f"features_{_stamp(as_of)}.parquet")
     return features
