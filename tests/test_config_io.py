@@ -94,3 +94,30 @@ def test_json_round_trip_and_error(tmp_path) -> None:
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(DataFileError, match="not valid JSON"):
         read_json(tmp_path / "bad.json")
+
+
+def test_cli_config_errors_are_one_line_not_tracebacks(tmp_path, capsys) -> None:
+    # Both commands that take a YAML config go through custml.config's reader: bad YAML is a ConfigError (exit 2).
+    from custml.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("segment: [unclosed\n")
+    features = tmp_path / "features.parquet"
+    write_table(pd.DataFrame({"customer_id": ["a"]}), features)
+    assert (
+        main(
+            [
+                "segment",
+                "--features",
+                str(features),
+                "--out",
+                str(tmp_path / "s.parquet"),
+                "--config",
+                str(bad),
+            ]
+        )
+        == 2
+    )
+    assert main(["train", "churn", "--data", str(tmp_path), "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("not valid YAML") == 2 and "Traceback" not in err

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -31,8 +31,10 @@ __all__ = [
     "find_project_root",
     "get_paths",
     "load_params",
+    "read_yaml",
     "require_external_tools",
     "tracking_uri",
+    "validate_params",
 ]
 
 ENV_HOME = "CUSTML_HOME"
@@ -152,6 +154,32 @@ def require_external_tools() -> bool:
     return os.environ.get(ENV_REQUIRE_EXTERNAL, "").lower() in {"1", "true", "yes"}
 
 
+def read_yaml(path: Path | str) -> Any:
+    """Parse a YAML file (an empty file gives ``{}``).
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or is not YAML.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+
+
+def validate_params(raw: Any, model: type[P], source: Path | str) -> P:
+    """Validate ``raw`` into ``model``; a :class:`ConfigError` names ``source`` and every bad field."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{source}: {problems}") from None
+
+
 def load_params(path: Path | str, model: type[P], section: str | None = None) -> P:
     """Load typed parameters from a YAML file (optionally one top-level ``section`` of it).
 
@@ -160,17 +188,7 @@ def load_params(path: Path | str, model: type[P], section: str | None = None) ->
     ConfigError
         If the file is missing, is not YAML, or does not match ``model`` (the message names the field).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    raw = read_yaml(path)
     if section is not None:
         raw = raw.get(section, {}) or {}
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{path}: {problems}") from None
+    return validate_params(raw, model, path)

@@ -45,11 +45,10 @@ def register(app: typer.Typer) -> None:
         Writes OUT (one row per customer) and, when clustering, OUT's stem + '.profiles.csv' (one row per
         cluster: size, revenue share, medians, name) and '.k_curve.csv' (the k-selection curve).
         """
-        import yaml
         from rich.console import Console
         from rich.table import Table
 
-        from custml.config import load_params
+        from custml.config import read_yaml, validate_params
         from custml.errors import ConfigError, CustmlError, SchemaError
         from custml.io import atomic_write, read_table, write_table
         from custml.segment.workflow import ClusterParams, SegmentationRunParams, segment_customers
@@ -57,11 +56,9 @@ def register(app: typer.Typer) -> None:
         console = Console()
         params = SegmentationRunParams()
         if config is not None:
-            section = None
-            if config.is_file():
-                raw = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-                section = "segment" if isinstance(raw, dict) and "segment" in raw else None
-            params = load_params(config, SegmentationRunParams, section=section)
+            raw = read_yaml(config)
+            section = raw["segment"] if isinstance(raw, dict) and "segment" in raw else raw
+            params = validate_params(section, SegmentationRunParams, config)
         if not cluster:
             params = params.model_copy(update={"cluster": ClusterParams(enabled=False)})
         table = read_table(features, "features")

@@ -24,31 +24,20 @@ def load_train_params(task: str, config: Path | None) -> TrainParams:
     custml.errors.ConfigError
         Missing or invalid file, unknown field (named), or a task that disagrees with the command.
     """
-    import yaml
-    from pydantic import ValidationError
-
+    from custml.config import read_yaml, validate_params
     from custml.errors import ConfigError
     from custml.models.params import TrainParams
 
     if config is None:
         return TrainParams(task=task)
     path = Path(config)
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    raw = read_yaml(path)
     section = raw.get("train", raw) if isinstance(raw, dict) else None
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: expected a mapping of TrainParams fields (optionally under 'train:')")
     if section.get("task", task) != task:
         raise ConfigError(f"{path}: task is {section['task']!r} but the command asks for {task!r}")
-    try:
-        return TrainParams.model_validate({**section, "task": task})
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{path}: {problems}") from None
+    return validate_params({**section, "task": task}, TrainParams, path)
 
 
 def register(app: typer.Typer) -> None:
