@@ -10,6 +10,7 @@ The conventions every definition follows are in :data:`CONVENTIONS` (and at the 
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -639,6 +640,10 @@ def reason_text(name: str, value: Any, direction: Literal["high", "low"] = "high
     '2 unresolved complaints'
     >>> reason_text("region", "north")
     'region: north'
+    >>> reason_text("items_180d", 0.0, "low")  # not "bought only 0 items"
+    'bought 0 items in the last 180 days'
+    >>> reason_text("email_open_rate_30d", 0.004, "low")  # shown as 0%
+    'opens 0% of e-mails (last 30 days)'
     """
     spec = get_feature(name)
     template = spec.reason_high if direction == "high" else spec.reason_low
@@ -646,7 +651,22 @@ def reason_text(name: str, value: Any, direction: Literal["high", "low"] = "high
         return f"{spec.description.rstrip('.')}: unknown"
     if spec.dtype == "numeric":
         value = abs(float(value)) if name == "monthly_spend_slope" else float(value)
+        if "only " in template and _shown_as_nothing(template, value):
+            # "only" reads as a small positive amount; at zero (or below) it misleads.
+            return template.replace("only ", "", 1).format(value=value)
     return template.format(value=value)
+
+
+def _shown_as_nothing(template: str, value: float) -> bool:
+    """Whether ``{value}`` in ``template`` renders as zero or less (``0.004`` as ``0%``, ``-5`` as ``-5``)."""
+    for _, field, spec, _ in string.Formatter().parse(template):
+        if field == "value":
+            shown = format(value, spec or "")
+            try:
+                return float(shown.replace(",", "").rstrip("%")) <= 0
+            except ValueError:
+                return value <= 0
+    return False
 
 
 def feature_catalogue_frame() -> pd.DataFrame:
