@@ -65,7 +65,7 @@ def season_features(frame: pd.DataFrame) -> pd.DataFrame:
     doy = np.full(len(frame), np.nan)
     for col in ("cutoff", "as_of"):
         if col in frame.columns:
-            doy = pd.to_datetime(frame[col], errors="coerce").dt.dayofyear.to_numpy(dtype=float)
+            doy = pd.to_datetime(frame[col], errors="coerce").dt.day_of_year.to_numpy(dtype=float)
             break
     angle = 2 * np.pi * doy / 365.25
     return pd.DataFrame(
