@@ -161,18 +161,25 @@ candidates.to_frame().assign(label_window_ends=candidates + pd.Timedelta(days=90
 
 # %% [markdown]
 # For training, `custml.models.split.plan_cutoffs` (what `custml train` uses) takes the latest such cut-off as the
-# test set, a validation cut-off one horizon earlier, and training cut-offs 30 days apart one more horizon
-# earlier, so that no training label looks into the validation or test outcome window.
+# test set, validation cut-offs 30 days apart ending one horizon earlier (three by default, pooled for early
+# stopping and calibration), and training cut-offs 30 days apart one more horizon before the earliest
+# validation cut-off, so that no training label looks into the validation or test outcome window.
 
 # %%
 N_TRAIN_CUTOFFS = 2 if SMALL else 3
-plan = plan_cutoffs(data_end - pd.Timedelta(days=90), 90, n_train_cutoffs=N_TRAIN_CUTOFFS)
+N_VALIDATION_CUTOFFS = TrainParams(task="churn").n_validation
+plan = plan_cutoffs(
+    data_end - pd.Timedelta(days=90),
+    90,
+    n_train_cutoffs=N_TRAIN_CUTOFFS,
+    n_validation_cutoffs=N_VALIDATION_CUTOFFS,
+)
 cutoffs = plan.all
 t0 = time.perf_counter()
 honest = build_training_set(tables, cutoffs, "churn", data_end=data_end)
 t_training_set = time.perf_counter() - t0
 per_cutoff = honest.groupby("cutoff").agg(customers=("label", "size"), churn_rate=("label", "mean"))
-per_cutoff.insert(0, "role", ["train"] * N_TRAIN_CUTOFFS + ["validation", "test"])
+per_cutoff.insert(0, "role", plan.roles)
 print(f"{len(honest):,} rows over {len(cutoffs)} cut-offs in {t_training_set:.0f} s")
 per_cutoff
 
@@ -305,7 +312,8 @@ else:
 # %% [markdown]
 # ## Conclusion
 #
-# *(numbers from the committed run: 20,000 persons, seed 0; 5 cut-offs, 49,016 training rows)*
+# *(numbers from the committed run: 20,000 persons, seed 0; 7 cut-offs (3 training, 3 validation, 1 test),
+# 66,667 rows)*
 #
 # - The catalogue has 66 features in 7 groups (rfm 7, window 20, trend 5, mix 7, service 19, profile 4, btyd 4),
 #   each with its SQL, description and reason wording in one place.
@@ -313,12 +321,12 @@ else:
 #   the feature table of 18,049 customers *identical* (`assert_frame_equal`), while moving the cut-off 30 days
 #   later changed recency for 96% of customers and the 90-day revenue for 20%.
 # - **Leakage inflates the AUC, and production punishes it.** Honest features: churn test AUC 0.811 (PR AUC
-#   0.879). Adding a recency snapshot taken 30 days late: 0.879 as validated, and it becomes the top driver
-#   (mean |SHAP| 0.83 vs 0.22 for the next); scored the only way production can compute it, the same model
-#   falls to 0.773, *below* the honest model. The full-history order count is worse: 0.987 as validated,
-#   0.635 in production. A leaky model's validation AUC does not estimate its production AUC at all.
+#   0.877). Adding a recency snapshot taken 30 days late: 0.877 as validated, and it becomes the top driver
+#   (mean |SHAP| 0.57 vs 0.19 for the next); scored the only way production can compute it, the same model
+#   falls to 0.771, *below* the honest model. The full-history order count is worse: 0.985 as validated,
+#   0.652 in production. A leaky model's validation AUC does not estimate its production AUC at all.
 # - Rolling cut-offs 30 days apart keep every 90-day label inside the data; the churn rate per cut-off is stable
 #   (0.66-0.73), so stacking cut-offs adds rows without mixing regimes.
-# - DuckDB and Spark agree on all 66 features of 1,824 sampled customers (max absolute difference 3.6e-12, same
-#   nulls and categories); Spark needed 67 s for them including start-up on the 2-core machine, while DuckDB
+# - DuckDB and Spark agree on all 66 features of 1,797 sampled customers (max absolute difference 3.6e-12, same
+#   nulls and categories); Spark needed 16 s for them including start-up on the 2-core machine, while DuckDB
 #   computes the whole 18,049-customer table in about a second.

@@ -71,12 +71,32 @@ def test_time_split_failures() -> None:
         time_split(_stack(["2025-01-01", "2025-01-15", "2025-02-01"]), 90, purge=True)
 
 
-def test_plan_cutoffs_feeds_time_split_without_drops() -> None:
-    plan = plan_cutoffs("2025-10-01", horizon_days=30, n_train_cutoffs=3, step_days=30)
+def test_time_split_pools_validation_cutoffs_and_purges_before_the_earliest() -> None:
+    df = _stack(["2025-01-01", "2025-02-01", "2025-03-01", "2025-04-01", "2025-05-01", "2025-07-01"])
+    s = time_split(df, horizon_days=60, purge=True, n_validation_cutoffs=2)
+    assert s.validation_cutoffs == [pd.Timestamp("2025-04-01"), pd.Timestamp("2025-05-01")]
+    assert s.validation_cutoff == pd.Timestamp("2025-05-01")
+    # Training labels must end by the EARLIEST validation cut-off: 2025-02-01 + 60 d > 2025-04-01.
+    assert s.train_cutoffs == [pd.Timestamp("2025-01-01")]
+    assert s.dropped_cutoffs == [pd.Timestamp("2025-02-01"), pd.Timestamp("2025-03-01")]
+    assert (len(s.train_idx), len(s.validation_idx), len(s.test_idx)) == (4, 8, 4)
+    assert s.describe()["validation_cutoffs"] == ["2025-04-01", "2025-05-01"]
+    with pytest.raises(SchemaError, match="no training cut-off"):
+        time_split(df, horizon_days=60, purge=True, n_validation_cutoffs=4)
+    with pytest.raises(SchemaError, match="needs 3 cut-off"):  # only two end a 150-day window by July
+        time_split(df, horizon_days=150, purge=True, n_validation_cutoffs=3)
+
+
+@pytest.mark.parametrize("n_validation", [1, 3])
+def test_plan_cutoffs_feeds_time_split_without_drops(n_validation: int) -> None:
+    plan = plan_cutoffs(
+        "2025-10-01", horizon_days=30, n_train_cutoffs=3, step_days=30, n_validation_cutoffs=n_validation
+    )
+    assert plan.roles == ["train"] * 3 + ["validation"] * n_validation + ["test"]
     df = _stack([c.isoformat() for c in plan.all])
-    s = time_split(df, 30)
+    s = time_split(df, 30, n_validation_cutoffs=n_validation)
     assert (
-        s.dropped_cutoffs == [] and s.train_cutoffs == plan.train and s.validation_cutoff == plan.validation
+        s.dropped_cutoffs == [] and s.train_cutoffs == plan.train and s.validation_cutoffs == plan.validation
     )
 
 
@@ -265,14 +285,17 @@ def test_test_cutoff_labels_never_reach_training_or_calibration(churn_table: pd.
     assert a.model.booster.model_to_string() == b.model.booster.model_to_string()
     np.testing.assert_array_equal(a.test_predictions["model"], b.test_predictions["model"])
     assert a.metrics["model"]["roc_auc"] == pytest.approx(1 - b.metrics["model"]["roc_auc"])
-    # Control: validation labels DO drive early stopping / calibration, so the check above can fail.
-    val_cut = pd.Timestamp(a.data_description["validation_cutoff"])
-    val_mask = churn_table["cutoff"] == val_cut
-    c = train_model(
-        churn_table.assign(label=np.where(val_mask, 1 - churn_table["label"], churn_table["label"])),
-        params=params,
-    )
-    assert not np.array_equal(a.test_predictions["model"], c.test_predictions["model"])
+    # Control: the labels of every pooled validation cut-off (the earliest included) DO drive early stopping
+    # and calibration, so the check above can fail.
+    val_cuts = pd.to_datetime(a.data_description["validation_cutoffs"])
+    assert len(val_cuts) == params.n_validation > 1
+    for val_cut in (val_cuts[0], val_cuts[-1]):
+        val_mask = churn_table["cutoff"] == val_cut
+        c = train_model(
+            churn_table.assign(label=np.where(val_mask, 1 - churn_table["label"], churn_table["label"])),
+            params=params,
+        )
+        assert not np.array_equal(a.test_predictions["model"], c.test_predictions["model"])
 
 
 def test_train_model_failures(churn_table: pd.DataFrame) -> None:

@@ -234,7 +234,7 @@ def log_training_run(
                 "data.rows_validation": result.data_description["rows_validation"],
                 "data.rows_test": result.data_description["rows_test"],
                 "data.test_cutoff": result.data_description["test_cutoff"],
-                "data.validation_cutoff": result.data_description["validation_cutoff"],
+                "data.validation_cutoffs": ",".join(result.data_description["validation_cutoffs"]),
                 "data.training_table_sha256": result.data_description["training_table_sha256"],
             }
         )

@@ -423,6 +423,7 @@ def run_train(
         n_train_cutoffs=params.n_train_cutoffs,
         step_days=params.cutoff_step_days,
         purge=params.purge_label_overlap,
+        n_validation_cutoffs=params.n_validation,
     )
     training = build_training_set(
         _feature_inputs(tables), plan.all, task, horizon_days=params.horizon, data_end=end, engine=engine

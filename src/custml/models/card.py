@@ -38,7 +38,7 @@ def model_card(result: TrainResult, model_name: str | None = None, run_id: str |
         f"# Model card: {model_name or result.task}",
         "",
         f"**Predicts** the {_TASK_TEXT[result.task].format(h=p.horizon)}. Output: a calibrated probability "
-        f"({p.calibration} calibration fitted on the validation cut-off).",
+        f"({p.calibration} calibration fitted on the validation cut-offs).",
     ]
     if run_id:
         lines.append(f"**MLflow run:** `{run_id}`")
@@ -48,8 +48,8 @@ def model_card(result: TrainResult, model_name: str | None = None, run_id: str |
         "",
         f"- Training cut-offs: {', '.join(d['train_cutoffs'])} ({d['rows_train']:,} rows, label rate "
         f"{d['label_rate_train']:.3f})",
-        f"- Validation cut-off (early stopping, calibration): {d['validation_cutoff']} ({d['rows_validation']:,} "
-        f"rows, label rate {d['label_rate_validation']:.3f})",
+        f"- Validation cut-offs (early stopping, calibration): {', '.join(d['validation_cutoffs'])} "
+        f"({d['rows_validation']:,} rows, label rate {d['label_rate_validation']:.3f})",
         f"- Test cut-off (final evaluation only): {d['test_cutoff']} ({d['rows_test']:,} rows, label rate "
         f"{d['label_rate_test']:.3f})",
         f"- Purged cut-offs (label window overlapping a later role): {', '.join(d['dropped_cutoffs']) or 'none'}",
@@ -95,7 +95,8 @@ def model_card(result: TrainResult, model_name: str | None = None, run_id: str |
         "## Limitations",
         "",
         "- Trained on historical behaviour; scores drift when the customer base or the business changes.",
-        "- Probabilities are calibrated on one validation cut-off; recalibrate after large shifts in the base rate.",
+        "- Probabilities are calibrated on a few recent validation cut-offs pooled; recalibrate after large "
+        "shifts in the base rate.",
         "- Reason codes describe the model, not causes: they say which features moved a score, not why a customer acts.",
         "- No direct personal data is used; profile fields enter only in coarse form (age band, region).",
         "",

@@ -1,7 +1,7 @@
 """LightGBM classifier with categorical features, class-imbalance weighting, early stopping and calibration.
 
 The booster is trained on the training cut-offs; early stopping and the probability calibrator (isotonic or
-Platt) see only the validation cut-off.
+Platt) see only the validation cut-offs.
 """
 
 from __future__ import annotations

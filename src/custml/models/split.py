@@ -1,9 +1,13 @@
-"""Time-based split of a stacked training table: train cut-offs < validation cut-off < test cut-off (latest).
+"""Time-based split of a stacked training table: train cut-offs < validation cut-offs < test cut-off (latest).
 
 Early stopping and probability calibration use the validation rows only; the test rows (latest cut-off) are
 touched once, for the final evaluation. With ``purge=True`` a cut-off is only used for training (validation)
-if its label window ends by the validation (test) cut-off, so no label of an earlier role looks into the
-outcome period of a later one.
+if its label window ends by the earliest validation (the test) cut-off, so no label of an earlier role looks
+into the outcome period of a later one.
+
+Several validation cut-offs (``n_validation_cutoffs``) pool their rows: a calibrator fitted on one month inherits
+that month's own deviation of the base rate (on the 50k synthetic world the booster's monthly bias moves by
++-0.01-0.02 from month to month), and pooling a few months averages it out.
 """
 
 from __future__ import annotations
@@ -22,13 +26,18 @@ class CutoffPlan:
     """Cut-off dates for each role, oldest training cut-off first."""
 
     train: list[pd.Timestamp]
-    validation: pd.Timestamp
+    validation: list[pd.Timestamp]
     test: pd.Timestamp
 
     @property
     def all(self) -> list[pd.Timestamp]:
         """Every cut-off of the plan, in time order."""
-        return [*self.train, self.validation, self.test]
+        return [*self.train, *self.validation, self.test]
+
+    @property
+    def roles(self) -> list[str]:
+        """``"train"``, ``"validation"`` or ``"test"`` for each cut-off of :attr:`all`."""
+        return ["train"] * len(self.train) + ["validation"] * len(self.validation) + ["test"]
 
 
 @dataclass(frozen=True)
@@ -39,9 +48,14 @@ class TimeSplit:
     validation_idx: pd.Index
     test_idx: pd.Index
     train_cutoffs: list[pd.Timestamp]
-    validation_cutoff: pd.Timestamp
+    validation_cutoffs: list[pd.Timestamp]
     test_cutoff: pd.Timestamp
     dropped_cutoffs: list[pd.Timestamp] = field(default_factory=list)
+
+    @property
+    def validation_cutoff(self) -> pd.Timestamp:
+        """The latest validation cut-off."""
+        return self.validation_cutoffs[-1]
 
     def describe(self) -> dict[str, object]:
         """Row counts and cut-off dates (ISO strings) for logging."""
@@ -50,7 +64,7 @@ class TimeSplit:
             "rows_validation": len(self.validation_idx),
             "rows_test": len(self.test_idx),
             "train_cutoffs": [c.date().isoformat() for c in self.train_cutoffs],
-            "validation_cutoff": self.validation_cutoff.date().isoformat(),
+            "validation_cutoffs": [c.date().isoformat() for c in self.validation_cutoffs],
             "test_cutoff": self.test_cutoff.date().isoformat(),
             "dropped_cutoffs": [c.date().isoformat() for c in self.dropped_cutoffs],
         }
@@ -62,6 +76,7 @@ def plan_cutoffs(
     n_train_cutoffs: int = 6,
     step_days: int = 30,
     purge: bool = True,
+    n_validation_cutoffs: int = 1,
 ) -> CutoffPlan:
     """Cut-off dates that :func:`time_split` will use without dropping any.
 
@@ -74,23 +89,33 @@ def plan_cutoffs(
     n_train_cutoffs : int
         Number of training cut-offs, ``step_days`` apart.
     step_days : int
-        Spacing of the training cut-offs (and of validation/test when ``purge`` is off).
+        Spacing of the training cut-offs and of the validation cut-offs (and of validation/test when
+        ``purge`` is off).
     purge : bool
-        Space validation and test (and the last training cut-off and validation) by the horizon.
+        Space the latest validation cut-off from the test cut-off, and the last training cut-off from the
+        earliest validation cut-off, by the horizon.
+    n_validation_cutoffs : int
+        Number of validation cut-offs, ``step_days`` apart, pooled for early stopping and calibration.
 
     Examples
     --------
     >>> plan = plan_cutoffs("2025-10-01", horizon_days=90, n_train_cutoffs=2)
     >>> [c.date().isoformat() for c in plan.all]
     ['2025-03-05', '2025-04-04', '2025-07-03', '2025-10-01']
+    >>> plan = plan_cutoffs("2025-10-01", horizon_days=90, n_train_cutoffs=1, n_validation_cutoffs=2)
+    >>> list(zip(plan.roles, [c.date().isoformat() for c in plan.all]))
+    [('train', '2025-03-05'), ('validation', '2025-06-03'), ('validation', '2025-07-03'), ('test', '2025-10-01')]
     """
-    if horizon_days <= 0 or step_days <= 0 or n_train_cutoffs < 1:
-        raise ConfigError("plan_cutoffs: horizon_days, step_days and n_train_cutoffs must be positive")
+    if horizon_days <= 0 or step_days <= 0 or n_train_cutoffs < 1 or n_validation_cutoffs < 1:
+        raise ConfigError(
+            "plan_cutoffs: horizon_days, step_days, n_train_cutoffs and n_validation_cutoffs must be positive"
+        )
     test = pd.Timestamp(test_cutoff).normalize()
     gap = pd.Timedelta(days=horizon_days if purge else step_days)
-    validation = test - gap
-    last_train = validation - gap
     step = pd.Timedelta(days=step_days)
+    last_validation = test - gap
+    validation = [last_validation - i * step for i in range(n_validation_cutoffs)][::-1]
+    last_train = validation[0] - gap
     train = [last_train - i * step for i in range(n_train_cutoffs)][::-1]
     return CutoffPlan(train=train, validation=validation, test=test)
 
@@ -100,12 +125,14 @@ def time_split(
     horizon_days: int,
     purge: bool = True,
     cutoff_col: str = "cutoff",
+    n_validation_cutoffs: int = 1,
 ) -> TimeSplit:
     """Assign the rows of a stacked customer x cut-off table to train, validation and test by cut-off.
 
-    Test = the latest cut-off. Validation = the latest earlier cut-off (with ``purge``: the latest one at
-    least ``horizon_days`` before the test cut-off). Train = the cut-offs before validation (with ``purge``:
-    at least ``horizon_days`` before it). Rows of cut-offs in the purged gaps are dropped and reported.
+    Test = the latest cut-off. Validation = the ``n_validation_cutoffs`` latest earlier cut-offs (with ``purge``: the
+    latest ones at least ``horizon_days`` before the test cut-off). Train = the cut-offs before the earliest
+    validation cut-off (with ``purge``: at least ``horizon_days`` before it). Rows of cut-offs in the purged
+    gaps are dropped and reported.
 
     Raises
     ------
@@ -122,37 +149,46 @@ def time_split(
     """
     if cutoff_col not in frame.columns:
         raise SchemaError("training_set", cutoff_col, "is missing")
+    n_validation = n_validation_cutoffs
+    if n_validation < 1:
+        raise ConfigError(f"time_split: n_validation_cutoffs must be at least 1, got {n_validation}")
     cut = pd.to_datetime(frame[cutoff_col])
     cutoffs = sorted(pd.Timestamp(c) for c in cut.dropna().unique())
-    if len(cutoffs) < 3:
+    if len(cutoffs) < 2 + n_validation:
         raise SchemaError(
             "training_set",
             cutoff_col,
-            f"needs at least 3 distinct cut-offs (train, validation, test), found {len(cutoffs)}",
+            f"needs at least {2 + n_validation} distinct cut-offs (train, {n_validation} validation, test), "
+            f"found {len(cutoffs)}",
             n_rows=len(frame),
         )
     horizon = pd.Timedelta(days=horizon_days)
     test = cutoffs[-1]
     earlier = [c for c in cutoffs[:-1] if (not purge) or c + horizon <= test]
-    if not earlier:
+    if len(earlier) < n_validation:
         raise SchemaError(
             "training_set",
             cutoff_col,
-            f"no cut-off ends its {horizon_days}-day label window by the test cut-off {test.date()}",
+            f"needs {n_validation} cut-off(s) ending their {horizon_days}-day label window by the test cut-off "
+            f"{test.date()}, found {len(earlier)} (build more cut-offs or lower n_validation_cutoffs)",
+            n_rows=len(frame),
         )
-    validation = earlier[-1]
-    train = [c for c in cutoffs if c < validation and ((not purge) or c + horizon <= validation)]
+    validation = earlier[-n_validation:]
+    first_val = validation[0]
+    train = [c for c in cutoffs if c < first_val and ((not purge) or c + horizon <= first_val)]
     if not train:
         raise SchemaError(
             "training_set",
             cutoff_col,
-            f"no training cut-off ends its {horizon_days}-day label window by the validation cut-off {validation.date()}",
+            f"no training cut-off ends its {horizon_days}-day label window by the earliest validation cut-off "
+            f"{first_val.date()} (build earlier cut-offs or lower n_validation_cutoffs)",
+            n_rows=len(frame),
         )
-    dropped = [c for c in cutoffs if c not in train and c != validation and c != test]
+    dropped = [c for c in cutoffs if c not in train and c not in validation and c != test]
     train_idx = frame.index[cut.isin(train).to_numpy()]
-    val_idx = frame.index[(cut == validation).to_numpy()]
+    val_idx = frame.index[cut.isin(validation).to_numpy()]
     test_idx = frame.index[(cut == test).to_numpy()]
     # The roles must never share a row: this is the leakage guard the tests rely on.
     assert not (set(train_idx) & set(val_idx)) and not (set(val_idx) & set(test_idx)), "split roles overlap"
-    assert max(train) < validation < test
+    assert max(train) < first_val and validation[-1] < test
     return TimeSplit(train_idx, val_idx, test_idx, train, validation, test, dropped)

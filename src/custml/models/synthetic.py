@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custml.models.params import DEFAULT_HORIZON_DAYS
+from custml.models.params import DEFAULT_HORIZON_DAYS, DEFAULT_VALIDATION_CUTOFFS
 from custml.models.split import plan_cutoffs
 
 __all__ = ["synthetic_training_table"]
@@ -26,10 +26,12 @@ def synthetic_training_table(
     n_train_cutoffs: int = 4,
     step_days: int = 30,
     seed: int = 0,
+    n_validation_cutoffs: int | None = None,
 ) -> pd.DataFrame:
     """Simulate customers and return features + ``label`` + ``oracle_probability`` over planned cut-offs.
 
-    The cut-offs are those of :func:`custml.models.split.plan_cutoffs` for the task's horizon, so that
+    The cut-offs are those of :func:`custml.models.split.plan_cutoffs` for the task's horizon (with
+    ``n_validation_cutoffs`` defaulting to the task's default, ``DEFAULT_VALIDATION_CUTOFFS``), so that
     :func:`custml.models.split.time_split` drops none.
 
     Examples
@@ -42,7 +44,11 @@ def synthetic_training_table(
     """
     rng = np.random.default_rng(seed)
     horizon = DEFAULT_HORIZON_DAYS[task]
-    plan = plan_cutoffs("2025-10-01", horizon, n_train_cutoffs, step_days)
+    if n_validation_cutoffs is None:
+        n_validation_cutoffs = DEFAULT_VALIDATION_CUTOFFS[task]
+    plan = plan_cutoffs(
+        "2025-10-01", horizon, n_train_cutoffs, step_days, n_validation_cutoffs=n_validation_cutoffs
+    )
     origin = pd.Timestamp("2023-01-01")
     cut_days = np.array([(c - origin).days for c in plan.all], dtype=float)
     end_day = cut_days[-1] + horizon

@@ -1,8 +1,8 @@
 """Train a churn or repurchase model on a stacked customer x cut-off table and evaluate it honestly.
 
 :func:`train_model` is pure (no MLflow, no files): time-based split (train < validation < test = latest
-cut-off), optional BTYD hybrid features, LightGBM with early stopping on the validation cut-off, calibration
-on the validation cut-off, and one final evaluation on the test cut-off next to two baselines fitted on the
+cut-off), optional BTYD hybrid features, LightGBM with early stopping on the validation cut-offs, calibration
+on the validation cut-offs, and one final evaluation on the test cut-off next to two baselines fitted on the
 same training rows (logistic regression on RFM features, BG/NBD) and, on synthetic data, the oracle.
 :mod:`custml.tracking` logs and registers the returned :class:`TrainResult`.
 """
@@ -58,7 +58,7 @@ class TrainResult:
         column, ``"oracle"``; ``metrics["model"]`` also holds ``oracle_auc_ratio`` and the AUC margins
         ``auc_gain_vs_logistic_rfm`` / ``auc_gain_vs_bgnbd``.
     validation_metrics : dict[str, float]
-        Calibrated model on the validation cut-off (calibration was fitted there: optimistic).
+        Calibrated model on the validation cut-offs (calibration was fitted there: optimistic).
     calibration : pandas.DataFrame
         Test-cut-off calibration table of the model (``bin, mean_predicted, observed_rate, n``).
     test_predictions : pandas.DataFrame
@@ -211,7 +211,9 @@ def train_model(
     timings: dict[str, float] = {}
     _check_training_set(training_set)
     frame = training_set.reset_index(drop=True)
-    split: TimeSplit = time_split(frame, params.horizon, purge=params.purge_label_overlap)
+    split: TimeSplit = time_split(
+        frame, params.horizon, purge=params.purge_label_overlap, n_validation_cutoffs=params.n_validation
+    )
     y = frame["label"].astype(int).to_numpy()
     tr, va, te = split.train_idx, split.validation_idx, split.test_idx
     for role, idx in (("training", tr), ("validation", va), ("test", te)):
