@@ -11,6 +11,7 @@ import pytest
 
 from custml.models import plots
 from custml.models.explain import (
+    UNACTIONABLE_FEATURES,
     format_reason,
     plot_shap_bar,
     plot_shap_beeswarm,
@@ -113,8 +114,21 @@ def test_reason_codes_on_frame_with_missing_values(result) -> None:
     X = result.test_features.head(10).copy()
     X["gap_mean_days"] = np.nan
     X["region"] = pd.Series([None] * 10, dtype=object)
-    reasons = reason_codes(result.model, X, direction="both", with_details=True)
+    reasons = reason_codes(result.model, X, direction="both", with_details=True, exclude=())
     assert reasons.shape == (10, 9)
     for i in (1, 2, 3):
         missing = reasons[f"feature_{i}"].isin(["gap_mean_days", "region"])
         assert reasons.loc[missing, f"reason_{i}"].str.startswith("no data: ").all()
+
+
+def test_reason_codes_leave_out_unactionable_features(result) -> None:
+    """Region and acquisition channel drive this table's labels, but are never given as reasons by default."""
+    X = result.test_features.head(300)
+    everything = reason_codes(result.model, X, direction="both", with_details=True, exclude=())
+    cited = set(everything[["feature_1", "feature_2", "feature_3"]].stack())
+    assert cited & UNACTIONABLE_FEATURES, "control: without the exclusion a profile feature is cited"
+    default = reason_codes(result.model, X, direction="both", with_details=True)
+    assert not set(default[["feature_1", "feature_2", "feature_3"]].stack()) & UNACTIONABLE_FEATURES
+    assert default["reason_1"].notna().all()  # the next actionable driver takes the place
+    nothing = reason_codes(result.model, X, with_details=True, exclude=set(result.model.feature_names))
+    assert nothing["reason_1"].isna().all()

@@ -2,7 +2,10 @@
 
 Contributions are LightGBM's exact tree SHAP values (``pred_contrib=True``) on the raw booster's log-odds
 scale. Reason texts come from the feature catalogue's ``reason_high`` / ``reason_low`` templates: "high"
-when the customer's value is above the training median of that feature, "low" otherwise.
+when the customer's value is above the training median of that feature, "low" otherwise. Features that say
+who a customer is or when the score was made (:data:`UNACTIONABLE_FEATURES`: region, age band, acquisition
+channel, time of year) stay in the model and in the global drivers but are not given as a customer's reasons:
+"region: PA" is true, yet nobody can act on it.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ import numpy as np
 import pandas as pd
 
 from custml.models.hybrid import BTYD_OUTPUT_FEATURES, SEASON_SPECS
-from custml.models.predictor import CustomerModel
+from custml.models.predictor import SEASON_FEATURES, CustomerModel
 
 __all__ = [
+    "UNACTIONABLE_FEATURES",
     "default_catalogue",
     "format_reason",
     "plot_shap_bar",
@@ -30,6 +34,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# Profile and calendar features: drivers of the score, but not reasons anyone can act on.
+UNACTIONABLE_FEATURES = frozenset({"age_band", "region", "acquisition_channel", *SEASON_FEATURES})
 
 
 class ReasonSpec(Protocol):
@@ -134,6 +141,7 @@ def reason_codes(
     top_k: int = 3,
     direction: Literal["up", "down", "both", "increase", "decrease"] = "up",
     with_details: bool = False,
+    exclude: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Top ``top_k`` drivers of each customer's prediction, in plain words.
 
@@ -155,6 +163,8 @@ def reason_codes(
         absolute contributions, each text suffixed with "(raises)" or "(lowers)".
     with_details : bool
         Also return ``feature_k`` and ``contribution_k`` columns.
+    exclude : iterable of str, optional
+        Features never given as reasons; ``None`` means :data:`UNACTIONABLE_FEATURES`, ``()`` none.
 
     Returns
     -------
@@ -174,6 +184,8 @@ def reason_codes(
         score = np.abs(C)
     else:
         raise ValueError(f"direction must be 'up', 'down' or 'both', got {direction!r}")
+    skip = UNACTIONABLE_FEATURES if exclude is None else frozenset(exclude)
+    score[:, [j for j, name in enumerate(names) if name in skip]] = -np.inf
     k = min(top_k, C.shape[1])
     order = np.argsort(-score, axis=1, kind="stable")[:, :k]
     cols: dict[str, list[Any]] = {f"reason_{i + 1}": [] for i in range(top_k)}
