@@ -30,8 +30,6 @@ no action                   everyone else                                       
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -39,6 +37,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from custml.errors import SchemaError
+from custml.segment.rules import Condition
 
 __all__ = [
     "DEFAULT_ACTION_TABLE",
@@ -53,52 +52,13 @@ __all__ = [
 
 NO_ACTION = "no action"
 
-_OPS: dict[str, Callable[[Any, Any], Any]] = {
-    ">=": operator.ge,
-    ">": operator.gt,
-    "<=": operator.le,
-    "<": operator.lt,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
-
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ActionCondition(_Model):
-    """``column op value``; ``op`` is one of ``>= > <= < == != in not_in``. A missing value never satisfies it."""
-
-    column: str
-    op: Literal[">=", ">", "<=", "<", "==", "!=", "in", "not_in"]
-    value: float | str | bool | list[float | str]
-
-    @model_validator(mode="after")
-    def _list_ops(self) -> ActionCondition:
-        if (self.op in {"in", "not_in"}) != isinstance(self.value, list):
-            raise ValueError("ops 'in'/'not_in' need a list value, and only they take a list")
-        return self
-
-    def describe(self) -> str:
-        """The condition in words, e.g. ``churn_probability >= 0.5``."""
-        if isinstance(self.value, list):
-            words = "in" if self.op == "in" else "not in"
-            return f"{self.column} {words} {{{', '.join(map(str, self.value))}}}"
-        return f"{self.column} {self.op} {self.value}"
-
-    def mask(self, frame: pd.DataFrame) -> np.ndarray:
-        """Boolean array: rows of ``frame`` where the condition holds (missing values give False)."""
-        col = frame[self.column]
-        present = col.notna().to_numpy()
-        if self.op in {"in", "not_in"}:
-            hit = col.isin(list(self.value)).to_numpy()  # type: ignore[arg-type]
-            hit = hit if self.op == "in" else ~hit
-        else:
-            values = col.astype(object) if isinstance(col.dtype, pd.CategoricalDtype) else col
-            with np.errstate(invalid="ignore"):
-                hit = np.asarray(_OPS[self.op](values, self.value), dtype=bool)
-        return present & hit
+# An action rule's condition is the segment rules' condition: one ``column op value`` semantics for both.
+ActionCondition = Condition
 
 
 class ActionRule(_Model):

@@ -70,6 +70,7 @@ __all__ = [
     "RfmParams",
     "RfmSegmentRule",
     "SegmentParams",
+    "Condition",
     "TagCondition",
     "TagRule",
     "ValueTierParams",
@@ -247,18 +248,57 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-class TagCondition(_Params):
-    """``column op value``; ``op`` is one of ``>= > <= < == != in``. Missing values never satisfy it."""
+class Condition(_Params):
+    """``column op value``, the condition of a tag rule and of an action rule (:mod:`custml.scoring.actions`).
+
+    ``op`` is one of ``>= > <= < == != in not_in``; ``in``/``not_in`` take a list. A missing value never
+    satisfies a condition. With a numeric ``value`` the column is compared as numbers (non-numeric entries
+    count as missing); with a string or boolean one, as objects (categoricals by their labels).
+
+    Examples
+    --------
+    >>> c = Condition(column="churn_probability", op=">=", value=0.5)
+    >>> c.mask(pd.DataFrame({"churn_probability": [0.7, 0.2, None]})).tolist()
+    [True, False, False]
+    >>> Condition(column="value_tier", op="in", value=["high", "medium"]).describe()
+    'value_tier in {high, medium}'
+    """
 
     column: str
-    op: Literal[">=", ">", "<=", "<", "==", "!=", "in"]
+    op: Literal[">=", ">", "<=", "<", "==", "!=", "in", "not_in"]
     value: float | str | bool | list[float | str]
 
     @model_validator(mode="after")
-    def _in_needs_list(self) -> TagCondition:
-        if (self.op == "in") != isinstance(self.value, list):
-            raise ValueError("op 'in' needs a list value, and only 'in' takes a list")
+    def _list_ops(self) -> Condition:
+        if (self.op in {"in", "not_in"}) != isinstance(self.value, list):
+            raise ValueError("ops 'in'/'not_in' need a list value, and only they take a list")
         return self
+
+    def describe(self) -> str:
+        """The condition in words, e.g. ``churn_probability >= 0.5``."""
+        if isinstance(self.value, list):
+            words = "in" if self.op == "in" else "not in"
+            return f"{self.column} {words} {{{', '.join(map(str, self.value))}}}"
+        return f"{self.column} {self.op} {self.value}"
+
+    def mask(self, frame: pd.DataFrame) -> np.ndarray:
+        """Boolean array: rows of ``frame`` where the condition holds (missing values give False)."""
+        col = frame[self.column]
+        present = col.notna().to_numpy(dtype=bool)
+        if isinstance(self.value, list):
+            hit = col.isin(self.value).to_numpy(dtype=bool)
+            hit = hit if self.op == "in" else ~hit
+        elif isinstance(self.value, (str, bool)):
+            ok = _OPS[self.op](col.astype(object), self.value)
+            hit = pd.Series(ok, index=frame.index).fillna(False).to_numpy(dtype=bool)
+        else:
+            num = pd.to_numeric(col, errors="coerce").astype(float)
+            hit = _OPS[self.op](num, float(self.value)).fillna(False).to_numpy(dtype=bool)
+        return present & hit
+
+
+# The condition of a tag rule (the name the segment API has always used).
+TagCondition = Condition
 
 
 class TagRule(_Params):
@@ -623,16 +663,7 @@ def customer_tags(frame: pd.DataFrame, rules: Sequence[TagRule] = DEFAULT_TAG_RU
             continue
         hit = np.ones(len(frame), dtype=bool)
         for cond in rule.when:
-            col = frame[cond.column]
-            if cond.op == "in":
-                ok = col.isin(cond.value).to_numpy(dtype=bool)
-            elif isinstance(cond.value, (str, bool)):
-                ok = _OPS[cond.op](col.astype(object), cond.value)
-                ok = pd.Series(ok, index=frame.index).fillna(False).to_numpy(dtype=bool)
-            else:
-                num = pd.to_numeric(col, errors="coerce").astype(float)
-                ok = _OPS[cond.op](num, float(cond.value)).fillna(False).to_numpy(dtype=bool)
-            hit &= ok & col.notna().to_numpy(dtype=bool)
+            hit &= cond.mask(frame)
         hits.append(hit)
         names.append(rule.tag)
     if not hits:
