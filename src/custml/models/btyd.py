@@ -444,6 +444,24 @@ class _BTYDBase(BaseEstimator):
         check_is_fitted(self, "params_")
         return tuple(self.params_[name] for name in self._param_names)
 
+    def conditional_probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray | float:
+        """Probability that a customer is still alive at ``T`` given ``(x, t_x, T)``.
+
+        BG/NBD gives 1 for customers without a repeat purchase (``x == 0``): in that model a customer can
+        only drop out right after a purchase. Pareto/NBD has no such property.
+
+        Returns
+        -------
+        float or numpy.ndarray
+        """
+        x, t_x, big_t = _check_rft(frequency, recency, T)
+        return _out(self._p_alive(x, t_x, big_t))
+
+    def _p_alive(self, x: FloatArray, t_x: FloatArray, big_t: FloatArray) -> FloatArray:
+        raise NotImplementedError  # pragma: no cover - abstract
+
     def _initial_params(self, x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) -> FloatArray:
         raise NotImplementedError
 
@@ -590,18 +608,6 @@ class BetaGeoFitter(_BTYDBase):
             np.log(a) - np.log(b + x1 - 1.0) + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x))
         )
         return np.where(x > 0, expit(-log_odds_dead), 1.0)
-
-    def conditional_probability_alive(
-        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
-    ) -> FloatArray | float:
-        """Probability that a customer is still alive at ``T`` given ``(x, t_x, T)`` (1 when ``x == 0``).
-
-        Returns
-        -------
-        float or numpy.ndarray
-        """
-        x, t_x, big_t = _check_rft(frequency, recency, T)
-        return _out(self._p_alive(x, t_x, big_t))
 
     def conditional_probability_of_purchase_in(
         self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
@@ -779,18 +785,6 @@ class ParetoNBDFitter(_BTYDBase):
         with np.errstate(divide="ignore"):
             _, log_alive, log_died = self._terms(self._params(), x, t_x, big_t)
         return expit(log_alive - log_died)
-
-    def conditional_probability_alive(
-        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
-    ) -> FloatArray | float:
-        """Probability that a customer is still alive at ``T`` given ``(x, t_x, T)``.
-
-        Returns
-        -------
-        float or numpy.ndarray
-        """
-        x, t_x, big_t = _check_rft(frequency, recency, T)
-        return _out(self._p_alive(x, t_x, big_t))
 
     def expected_number_of_purchases_up_to_time(self, t: ArrayLike) -> FloatArray | float:
         """Expected repeat purchases of a new customer in ``(0, t]``: E[X(t)].
