@@ -191,6 +191,17 @@ class ExperimentResult:
     tables: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class _Run:
+    """What one experiment kind's runner logged: the MLflow run, its metrics and the in-memory results."""
+
+    run_id: str
+    metrics: dict[str, float]
+    train: TrainResult | None = None
+    segmentation: dict[str, SegmentationResult] = field(default_factory=dict)
+    decision: dict[str, Any] | None = None
+
+
 # --------------------------------------------------------------------------------------------------------
 # config files
 # --------------------------------------------------------------------------------------------------------
@@ -445,16 +456,25 @@ def run_experiment(
             encoding="utf-8",
         )
         if config.kind == "train":
-            result = _run_train(config, name, data, tags, config_path, root, timings)
+            run = _run_train(config, name, data, tags, config_path, root, timings)
         else:
-            result = _run_segmentation(config, name, data, tags, config_path, timings)
-        tracking.log_experiment_config(resolved, result.run_id)
-    result.config = config
-    result.tracking_uri = uri
-    result.as_of = data.as_of
-    result.tables = data.tables
-    result.timings = {k: round(v, 3) for k, v in timings.items()}
-    result.seconds = round(time.perf_counter() - t0, 3)
+            run = _run_segmentation(config, name, data, tags, config_path, timings)
+        tracking.log_experiment_config(resolved, run.run_id)
+    result = ExperimentResult(
+        name=name,
+        kind=config.kind,
+        run_id=run.run_id,
+        metrics=run.metrics,
+        config=config,
+        seconds=round(time.perf_counter() - t0, 3),
+        tracking_uri=uri,
+        train=run.train,
+        segmentation=run.segmentation,
+        decision=run.decision,
+        timings={k: round(v, 3) for k, v in timings.items()},
+        as_of=data.as_of,
+        tables=data.tables,
+    )
     logger.info("experiment %s: run %s in %.1f s", name, result.run_id, result.seconds)
     return result
 
@@ -482,7 +502,7 @@ def _run_train(
     config_path: Path | str | None,
     root: Path | str | None,
     timings: dict[str, float],
-) -> ExperimentResult:
+) -> _Run:
     from custml import workflows
 
     params = config.train
@@ -506,20 +526,8 @@ def _run_train(
     )
     timings["train_s"] = time.perf_counter() - t
     result = outcome.result
-    run_id = outcome.run_id
-    decision = outcome.decision or None
     metrics = {k: float(v) for k, v in result.summary_metrics().items() if v is not None and pd.notna(v)}
-    return ExperimentResult(
-        name=name,
-        kind=config.kind,
-        run_id=run_id,
-        metrics=metrics,
-        config=config,
-        seconds=0.0,
-        tracking_uri="",
-        train=result,
-        decision=decision,
-    )
+    return _Run(outcome.run_id, metrics, train=result, decision=outcome.decision or None)
 
 
 def _personas(features: pd.DataFrame, data: _Data) -> pd.Series | None:
@@ -541,7 +549,7 @@ def _run_segmentation(
     tags: dict[str, str],
     config_path: Path | str | None,
     timings: dict[str, float],
-) -> ExperimentResult:
+) -> _Run:
     from sklearn.metrics import adjusted_rand_score
 
     from custml import tracking, workflows
@@ -599,16 +607,7 @@ def _run_segmentation(
         },
         files={"config": config_path} if config_path is not None else None,
     )
-    return ExperimentResult(
-        name=name,
-        kind=config.kind,
-        run_id=run_id,
-        metrics=metrics,
-        config=config,
-        seconds=0.0,
-        tracking_uri="",
-        segmentation=results,
-    )
+    return _Run(run_id, metrics, segmentation=results)
 
 
 def _best_method(metrics: dict[str, float], methods: list[str]) -> str:
