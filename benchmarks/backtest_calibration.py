@@ -10,8 +10,8 @@ For each world (``--seeds``; 50k persons, 2 % dirt, like ``experiments/churn-lgb
 generate, clean and pseudonymise in memory, build the stacked table of ``--task`` (churn by default) once over
 every cut-off needed (monthly, 30 days apart), join the oracle, then for each test cut-off (the latest fully
 labelled one and ``--months - 1`` earlier ones) and each ``--n-validation`` value, train with ``TrainParams``
-defaults (``--n-train`` training cut-offs) on exactly the cut-offs of :func:`custml.models.split.plan_cutoffs`
-and print test ECE, ROC AUC, the model's mean probability against the observed rate, and trees. The last
+defaults (``--n-train`` training cut-offs) on exactly the cut-offs of its ``cutoff_plan`` and print test ECE,
+ROC AUC, the model's mean probability against the observed rate, and trees. The last
 lines summarise mean and worst ECE per setting; every run is also written to
 ``benchmarks/out/backtest_<task>.csv``. Nothing is logged to MLflow.
 
@@ -32,8 +32,7 @@ import pandas as pd
 
 from custml import workflows
 from custml.features import build_training_set, join_oracle
-from custml.models.params import DEFAULT_HORIZON_DAYS, TrainParams
-from custml.models.split import plan_cutoffs
+from custml.models.params import TrainParams
 from custml.models.train import ORACLE_COLUMN, train_model
 from custml.synth import WorldParams, generate_world, oracle_probabilities
 
@@ -42,23 +41,19 @@ ORACLE = {"churn": "p_no_purchase_90d", "repurchase": "p_purchase_30d"}
 OUT = Path(__file__).resolve().parent / "out"
 
 
-def world_table(n: int, seed: int, task: str, months: int, plan_args: list[tuple[int, int]]) -> tuple:
-    """One synthetic world's stacked ``task`` table over every cut-off the backtest needs, with the oracle.
+def world_table(n: int, seed: int, months: int, settings: list[TrainParams]) -> tuple[pd.DataFrame, list]:
+    """One synthetic world's stacked table over every cut-off the backtest needs, with the oracle.
 
-    Returns ``(table, plans)``: ``plans`` maps ``(test cut-off, n_validation)`` to its
-    :class:`custml.models.split.CutoffPlan`; the latest test cut-off is the world's data end minus the horizon.
+    Returns ``(table, runs)``: one ``(test cut-off, params, cut-off plan)`` per test month and setting; the
+    latest test cut-off is the world's data end minus the horizon.
     """
-    horizon = DEFAULT_HORIZON_DAYS[task]
+    task, horizon = settings[0].task, settings[0].horizon
     world = generate_world(WorldParams(n_customers=n, seed=seed, dirty=0.02))
     data_end = (pd.Timestamp(world.manifest["end"]) + pd.Timedelta(days=1)).normalize()
     latest_test = data_end - pd.Timedelta(days=horizon)
     tests = [latest_test - pd.Timedelta(days=STEP * i) for i in range(months)]
-    plans = {
-        (t, nv): plan_cutoffs(t, horizon, n_train, STEP, n_validation_cutoffs=nv)
-        for t in tests
-        for n_train, nv in plan_args
-    }
-    cutoffs = sorted({c for plan in plans.values() for c in plan.all})
+    runs = [(t, params, params.cutoff_plan(t)) for t in tests for params in settings]
+    cutoffs = sorted({c for _, _, plan in runs for c in plan.all})
     raw = {"customers": world.customers, "orders": world.orders}
     raw.update({k: getattr(world, k) for k in ("interactions", "campaigns")})
     clean = workflows.run_clean(None, as_of=data_end, allow_demo_key=True, raw=raw, write=False)
@@ -67,7 +62,7 @@ def world_table(n: int, seed: int, task: str, months: int, plan_args: list[tuple
     truth = world.truth["customers"]
     oracle = pd.concat([oracle_probabilities(truth, c).assign(cutoff=c) for c in tests], ignore_index=True)
     joined = join_oracle(table, oracle[["customer_id", "cutoff", ORACLE[task]]], clean.id_map)
-    return joined.rename(columns={ORACLE[task]: ORACLE_COLUMN}), plans
+    return joined.rename(columns={ORACLE[task]: ORACLE_COLUMN}), runs
 
 
 def main() -> None:
@@ -82,18 +77,23 @@ def main() -> None:
     ap.add_argument("--n-train", type=int, default=TrainParams().n_train_cutoffs, help="training cut-offs")
     args = ap.parse_args()
 
+    settings = [
+        TrainParams(
+            task=args.task, n_train_cutoffs=args.n_train, n_validation_cutoffs=nv, cutoff_step_days=STEP
+        )
+        for nv in args.n_validation
+    ]
     rows = []
     for seed in args.seeds:
         t0 = time.perf_counter()
-        plan_args = [(args.n_train, nv) for nv in args.n_validation]
-        table, plans = world_table(args.customers, seed, args.task, args.months, plan_args)
+        table, runs = world_table(args.customers, seed, args.months, settings)
         print(
             f"world seed {seed}: {len(table):,} {args.task} rows over {table['cutoff'].nunique()} cut-offs in "
             f"{time.perf_counter() - t0:.0f} s",
             flush=True,
         )
-        for (test, nv), plan in plans.items():
-            params = TrainParams(task=args.task, n_train_cutoffs=args.n_train, n_validation_cutoffs=nv)
+        for test, params, plan in runs:
+            nv = params.n_validation
             t0 = time.perf_counter()
             result = train_model(table[table["cutoff"].isin(plan.all)], params=params)
             m = result.metrics["model"]
@@ -115,9 +115,9 @@ def main() -> None:
             }
             rows.append(row)
             print(
-                f"  test {row['test_cutoff']}  n_validation {nv}:  ECE {row['ece']:.4f}  ROC AUC {row['roc_auc']:.4f}"
-                f"  mean p {row['mean_p']:.3f} vs observed {row['observed']:.3f} (validation {row['validation_rate']:.3f})"
-                f"  trees {row['trees']}  {row['seconds']:.0f} s",
+                f"  test {row['test_cutoff']}  n_validation {nv}:  ECE {row['ece']:.4f}  "
+                f"ROC AUC {row['roc_auc']:.4f}  mean p {row['mean_p']:.3f} vs observed {row['observed']:.3f} "
+                f"(validation {row['validation_rate']:.3f})  trees {row['trees']}  {row['seconds']:.0f} s",
                 flush=True,
             )
     df = pd.DataFrame(rows)

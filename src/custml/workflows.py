@@ -181,11 +181,14 @@ def run_clean(
     params: Any = None,
     raw: Mapping[str, pd.DataFrame] | None = None,
     write: bool = True,
+    out: Path | str | None = None,
+    private_dir: Path | str | None = None,
 ) -> CleanResult:
     """Validate, clean, de-duplicate and pseudonymise the raw tables; write interim and private outputs.
 
-    Writes ``data/interim/<table>.parquet``, ``quarantine.parquet`` and ``quality_report.json``, and the files
-    that link pseudonyms to people under ``data/private/`` (id map, dedup pairs, golden records).
+    Writes ``<table>.parquet``, ``quarantine.parquet`` and ``quality_report.json`` to ``out`` (default
+    ``data/interim``), and the files that link pseudonyms to people (id map, dedup pairs, golden records) to
+    ``private_dir`` (default ``data/private``). ``custml clean`` calls it.
     """
     from custml.privacy import load_pseudonym_key
     from custml.quality import clean_tables
@@ -197,15 +200,17 @@ def run_clean(
     key = load_pseudonym_key(paths, allow_demo_key=allow_demo_key)
     result = clean_tables(tables, as_of, key, params)
     if write:
+        out_dir = Path(out) if out is not None else paths.interim
+        private = Path(private_dir) if private_dir is not None else paths.private
         for name, table in result.tables.items():
-            write_table(table, paths.interim / f"{name}.parquet")
-        write_table(result.quarantine, paths.interim / "quarantine.parquet")
-        write_json(result.report, paths.interim / "quality_report.json")
-        if result.report["mode"] == "raw":  # same files as `custml clean`
-            write_table(result.id_map, paths.private / "id_map.parquet")
-            write_table(result.golden_customers, paths.private / "customers_golden.parquet")
+            write_table(table, out_dir / f"{name}.parquet")
+        write_table(result.quarantine, out_dir / "quarantine.parquet")
+        write_json(result.report, out_dir / "quality_report.json")
+        if result.report["mode"] == "raw":
+            write_table(result.id_map, private / "id_map.parquet")
+            write_table(result.golden_customers, private / "customers_golden.parquet")
             if len(result.dedup_pairs):
-                write_table(result.dedup_pairs, paths.private / "dedup_pairs.parquet")
+                write_table(result.dedup_pairs, private / "dedup_pairs.parquet")
     return result
 
 
@@ -383,8 +388,8 @@ def run_train(
     """Build the stacked training set, train, log to MLflow, register and gate (champion/challenger).
 
     This is the one training path: ``custml train``, the demo and the experiment runner all call it. The
-    cut-offs follow :func:`custml.models.split.plan_cutoffs`: the test cut-off is the last one whose label
-    window ends by ``data_end``. The logged run carries the drift reference
+    cut-offs follow :meth:`custml.models.params.TrainParams.cutoff_plan`: the test cut-off is the last one
+    whose label window ends by ``data_end``. The logged run carries the drift reference
     (:func:`custml.scoring.drift.drift_reference` of the training rows' features) as ``drift_reference.json``.
     The gate scores the new version and the current champion on the same holdout (the test cut-off).
 
@@ -405,7 +410,6 @@ def run_train(
     from custml import tracking
     from custml.features import build_training_set, join_oracle
     from custml.models.params import TrainParams
-    from custml.models.split import plan_cutoffs
     from custml.models.train import ORACLE_COLUMN, train_model
     from custml.scoring.drift import drift_reference
 
@@ -417,14 +421,7 @@ def run_train(
     orders = tables["orders"]
     end = _day(data_end) if data_end is not None else _day(orders["order_ts"].max())
     test_cutoff = (end - pd.Timedelta(days=params.horizon)).normalize()
-    plan = plan_cutoffs(
-        test_cutoff,
-        params.horizon,
-        n_train_cutoffs=params.n_train_cutoffs,
-        step_days=params.cutoff_step_days,
-        purge=params.purge_label_overlap,
-        n_validation_cutoffs=params.n_validation,
-    )
+    plan = params.cutoff_plan(test_cutoff)
     training = build_training_set(
         _feature_inputs(tables), plan.all, task, horizon_days=params.horizon, data_end=end, engine=engine
     )

@@ -51,15 +51,14 @@ def clean(
     from rich.table import Table
 
     from custml.config import get_paths
-    from custml.io import read_json, read_tables, write_json, write_table
-    from custml.privacy import load_pseudonym_key
-    from custml.quality import QualityParams, clean_tables
+    from custml.io import read_json
+    from custml.quality import QualityParams
+    from custml.workflows import run_clean
 
     paths = get_paths()
     data = data or paths.raw
     out = out or paths.interim
     private_dir = private_dir or paths.private
-    raw = read_tables(data, required=("customers", "orders"), optional=("interactions", "campaigns"))
     if as_of is None:
         manifest = data / "manifest.json"
         as_of = read_json(manifest).get("end") if manifest.is_file() else None
@@ -70,19 +69,14 @@ def clean(
         from custml.errors import ConfigError
 
         raise ConfigError(f"--as-of: not a date/time: {as_of!r}") from None
-    key = load_pseudonym_key(paths, allow_demo_key=allow_demo_key)
-    result = clean_tables(raw, as_of_ts, key, QualityParams(deduplicate=not no_dedup))
-
-    out.mkdir(parents=True, exist_ok=True)
-    for name, df in result.tables.items():
-        write_table(df, out / f"{name}.parquet")
-    write_table(result.quarantine, out / "quarantine.parquet")
-    write_json(result.report, out / "quality_report.json")
-    if result.report["mode"] == "raw":
-        write_table(result.id_map, private_dir / "id_map.parquet")
-        write_table(result.golden_customers, private_dir / "customers_golden.parquet")
-        if len(result.dedup_pairs):
-            write_table(result.dedup_pairs, private_dir / "dedup_pairs.parquet")
+    result = run_clean(
+        data,
+        as_of=as_of_ts,
+        allow_demo_key=allow_demo_key,
+        params=QualityParams(deduplicate=not no_dedup),
+        out=out,
+        private_dir=private_dir,
+    )
 
     console = Console()
     table = Table(title=f"custml clean (as of {result.report['as_of']})")

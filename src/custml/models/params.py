@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from custml.models.split import CutoffPlan, plan_cutoffs
+
 __all__ = [
     "DEFAULT_HORIZON_DAYS",
     "DEFAULT_VALIDATION_CUTOFFS",
@@ -142,6 +144,24 @@ class TrainParams(BaseModel):
     def n_validation(self) -> int:
         """Number of pooled validation cut-offs (never ``None`` after validation)."""
         return int(self.n_validation_cutoffs or DEFAULT_VALIDATION_CUTOFFS[self.task])
+
+    def cutoff_plan(self, test_cutoff: object) -> CutoffPlan:
+        """The cut-offs a run with these params trains, validates and tests on, given the test cut-off.
+
+        Examples
+        --------
+        >>> plan = TrainParams(task="churn", n_train_cutoffs=1).cutoff_plan("2025-10-01")
+        >>> plan.roles
+        ['train', 'validation', 'validation', 'validation', 'test']
+        """
+        return plan_cutoffs(
+            test_cutoff,
+            self.horizon,
+            n_train_cutoffs=self.n_train_cutoffs,
+            step_days=self.cutoff_step_days,
+            purge=self.purge_label_overlap,
+            n_validation_cutoffs=self.n_validation,
+        )
 
     def flat(self) -> dict[str, Any]:
         """Parameters flattened to ``section.key`` names (for MLflow's param table)."""

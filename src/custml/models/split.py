@@ -5,9 +5,9 @@ touched once, for the final evaluation. With ``purge=True`` a cut-off is only us
 if its label window ends by the earliest validation (the test) cut-off, so no label of an earlier role looks
 into the outcome period of a later one.
 
-Several validation cut-offs (``n_validation_cutoffs``) pool their rows: a calibrator fitted on one month inherits
-that month's own deviation of the base rate (on the 50k synthetic world the booster's monthly bias moves by
-+-0.01-0.02 from month to month), and pooling a few months averages it out.
+Several validation cut-offs (``n_validation_cutoffs``) pool their rows: a calibrator fitted on one month
+inherits that month's own deviation of the base rate (on the 50k synthetic world the booster's monthly bias
+moves by +-0.01-0.02 from month to month), and pooling a few months averages it out.
 """
 
 from __future__ import annotations
@@ -129,10 +129,10 @@ def time_split(
 ) -> TimeSplit:
     """Assign the rows of a stacked customer x cut-off table to train, validation and test by cut-off.
 
-    Test = the latest cut-off. Validation = the ``n_validation_cutoffs`` latest earlier cut-offs (with ``purge``: the
-    latest ones at least ``horizon_days`` before the test cut-off). Train = the cut-offs before the earliest
-    validation cut-off (with ``purge``: at least ``horizon_days`` before it). Rows of cut-offs in the purged
-    gaps are dropped and reported.
+    Test = the latest cut-off. Validation = the ``n_validation_cutoffs`` latest earlier cut-offs (with
+    ``purge``: the latest ones at least ``horizon_days`` before the test cut-off). Train = the cut-offs before
+    the earliest validation cut-off (with ``purge``: at least ``horizon_days`` before it). Rows of cut-offs in
+    the purged gaps are dropped and reported.
 
     Raises
     ------
@@ -149,31 +149,30 @@ def time_split(
     """
     if cutoff_col not in frame.columns:
         raise SchemaError("training_set", cutoff_col, "is missing")
-    n_validation = n_validation_cutoffs
-    if n_validation < 1:
-        raise ConfigError(f"time_split: n_validation_cutoffs must be at least 1, got {n_validation}")
+    if n_validation_cutoffs < 1:
+        raise ConfigError(f"time_split: n_validation_cutoffs must be at least 1, got {n_validation_cutoffs}")
     cut = pd.to_datetime(frame[cutoff_col])
     cutoffs = sorted(pd.Timestamp(c) for c in cut.dropna().unique())
-    if len(cutoffs) < 2 + n_validation:
+    if len(cutoffs) < 2 + n_validation_cutoffs:
         raise SchemaError(
             "training_set",
             cutoff_col,
-            f"needs at least {2 + n_validation} distinct cut-offs (train, {n_validation} validation, test), "
-            f"found {len(cutoffs)}",
+            f"needs at least {2 + n_validation_cutoffs} distinct cut-offs "
+            f"(train, {n_validation_cutoffs} validation, test), found {len(cutoffs)}",
             n_rows=len(frame),
         )
     horizon = pd.Timedelta(days=horizon_days)
     test = cutoffs[-1]
     earlier = [c for c in cutoffs[:-1] if (not purge) or c + horizon <= test]
-    if len(earlier) < n_validation:
+    if len(earlier) < n_validation_cutoffs:
         raise SchemaError(
             "training_set",
             cutoff_col,
-            f"needs {n_validation} cut-off(s) ending their {horizon_days}-day label window by the test cut-off "
-            f"{test.date()}, found {len(earlier)} (build more cut-offs or lower n_validation_cutoffs)",
+            f"needs {n_validation_cutoffs} cut-off(s) ending their {horizon_days}-day label window by the test "
+            f"cut-off {test.date()}, found {len(earlier)} (build more cut-offs or lower n_validation_cutoffs)",
             n_rows=len(frame),
         )
-    validation = earlier[-n_validation:]
+    validation = earlier[-n_validation_cutoffs:]
     first_val = validation[0]
     train = [c for c in cutoffs if c < first_val and ((not purge) or c + horizon <= first_val)]
     if not train:
