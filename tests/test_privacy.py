@@ -137,6 +137,18 @@ def test_scan_generic_patterns_and_clean_files(tmp_path: Path) -> None:
         scan_for_pii(tmp_path / "nope", CUSTOMERS)
 
 
+def test_scan_applies_generic_patterns_to_text_not_to_images_or_pickles(tmp_path: Path) -> None:
+    chance = b"\x89PNG\r\n\x1a\n\x00IDATq8@k2.zb\x00 212 555 0100 \x00"  # pattern-like runs of binary bytes
+    for name in ("shap_beeswarm.png", "python_model.pkl"):
+        (tmp_path / name).write_bytes(chance)
+    assert not scan_for_pii(tmp_path, CUSTOMERS).found
+    (tmp_path / "plot.png").write_bytes(chance + b"Anna.Smith@gmail.com")  # a known e-mail is still found
+    assert scan_for_pii(tmp_path, CUSTOMERS).counts["email"] == 1
+    (tmp_path / "notes.txt").write_bytes(chance)  # the same bytes in a text file are flagged
+    counts = scan_for_pii(tmp_path, CUSTOMERS).counts
+    assert counts["generic_email"] == 1 and counts["generic_phone"] == 1
+
+
 def test_privacy_scan_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cust = tmp_path / "customers.parquet"
     CUSTOMERS.to_parquet(cust)

@@ -347,6 +347,12 @@ def _parquet_text(path: Path) -> str:
     return "\n".join(parts)
 
 
+# Compressed or serialised binaries: their bytes decoded leniently form e-mail- and phone-like runs by chance
+# (a SHAP plot's PNG once held "x@y.zz"; LightGBM's tree dump in a pickle holds runs of integers), so only the
+# known values of the customers table are looked for in them, not the generic patterns.
+_NO_GENERIC_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".pkl", ".pickle"})
+
+
 def _file_text(path: Path, max_bytes: int) -> str | None:
     suffix = path.suffix.lower()
     if path.stat().st_size > max_bytes:
@@ -376,8 +382,9 @@ def scan_for_pii(
     """Look for the personal data of ``customers_raw`` (and generic e-mail/phone patterns) in files and folders.
 
     Parquet files are scanned cell by cell (string columns); JSON, CSV, HTML, text, notebooks and MLflow
-    artefacts as text; other files (pickles, databases) as their bytes decoded leniently, which still shows
-    strings stored in them. Names are matched as whole words (two or more tokens; Chinese names as 2-4 character
+    artefacts as text; other files (pickles, databases, images) as their bytes decoded leniently, which still
+    shows strings stored in them; the generic patterns are not applied to images and pickles, whose bytes match
+    them by chance. Names are matched as whole words (two or more tokens; Chinese names as 2-4 character
     runs), e-mails and phones by pattern then looked up among the customers' values.
 
     Parameters
@@ -414,7 +421,8 @@ def scan_for_pii(
             skipped.append(str(path))
             continue
         scanned += 1
-        for kind, n in scan_text(text, needles, generic=generic).items():
+        patterns = generic and path.suffix.lower() not in _NO_GENERIC_SUFFIXES
+        for kind, n in scan_text(text, needles, generic=patterns).items():
             if n:
                 rows.append({"file": str(path), "kind": kind, "count": int(n)})
     findings = pd.DataFrame(rows, columns=["file", "kind", "count"])
