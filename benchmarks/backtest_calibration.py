@@ -31,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from custml import workflows
-from custml.features import build_training_set, join_oracle
+from custml.features import FeatureParams, build_training_set, join_oracle
 from custml.models.params import TrainParams
 from custml.models.train import ORACLE_COLUMN, train_model
 from custml.synth import WorldParams, generate_world, oracle_probabilities
@@ -58,7 +58,11 @@ def world_table(n: int, seed: int, months: int, settings: list[TrainParams]) -> 
     raw.update({k: getattr(world, k) for k in ("interactions", "campaigns")})
     clean = workflows.run_clean(None, as_of=data_end, allow_demo_key=True, raw=raw, write=False)
     inputs = {k: v for k, v in clean.tables.items() if k in ("customers", "orders", "interactions")}
-    table = build_training_set(inputs, cutoffs, task, horizon_days=horizon, data_end=data_end)
+    # One DuckDB thread, as the pipeline builds training sets: bit-identical tables, so re-runs agree exactly.
+    features = FeatureParams(duckdb_threads=1)
+    table = build_training_set(
+        inputs, cutoffs, task, horizon_days=horizon, data_end=data_end, params=features
+    )
     truth = world.truth["customers"]
     oracle = pd.concat([oracle_probabilities(truth, c).assign(cutoff=c) for c in tests], ignore_index=True)
     joined = join_oracle(table, oracle[["customer_id", "cutoff", ORACLE[task]]], clean.id_map)
