@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import skip_or_fail
 from scipy import integrate
 from scipy.special import gammaln
 
@@ -34,9 +35,7 @@ def _cdnow_dir() -> Path | None:
 def cdnow_dir() -> Path:
     path = _cdnow_dir()
     if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("CDNOW data not found (shared/data/cdnow or $CUSTML_SHARED_DIR) and CI is set")
-        pytest.skip("CDNOW data not available on this machine")
+        skip_or_fail("CDNOW data not found (shared/data/cdnow or $CUSTML_SHARED_DIR)")
     return path
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import skip_or_fail
 from features_reference import reference_features
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -466,7 +467,7 @@ def test_spark_sql_is_the_transpiled_duckdb_sql() -> None:
 def _cdnow(name: str, columns: list[str], header: bool) -> pd.DataFrame:
     path = CDNOW / name
     if not path.is_file():
-        pytest.skip(f"CDNOW data not found at {path}")
+        skip_or_fail(f"CDNOW data not found at {path}")
     raw = pd.read_csv(
         path,
         sep=r"\s+",

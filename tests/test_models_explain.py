@@ -93,9 +93,17 @@ def test_top_drivers_and_shap_plots(result) -> None:
     drivers = top_drivers(result.model, X, n=5)
     assert list(drivers.columns) == ["feature", "description", "mean_abs_shap"] and len(drivers) == 5
     assert set(drivers["feature"]) <= set(result.model.feature_names)
-    for fig in (plot_shap_beeswarm(result.model, X), plot_shap_bar(result.model, X)):
-        assert fig.axes
-        plt.close(fig)
+    # Both plots rank the same drivers as top_drivers: the four strongest by name, the rest summed in one row.
+    n_other = len(result.model.feature_names) - 4
+    bar = plot_shap_bar(result.model, X, max_display=5).axes[0]
+    assert len(bar.patches) == 5 and bar.get_title() == "churn: mean |SHAP|"
+    labels = [t.get_text() for t in bar.get_yticklabels()][:5]
+    assert labels == [*drivers["feature"].head(4), f"Sum of {n_other} other features"]
+    swarm = plot_shap_beeswarm(result.model, X, max_display=5).axes[0]
+    labels = [t.get_text() for t in swarm.get_yticklabels()]
+    assert labels[::-1] == [*drivers["feature"].head(4), f"Sum of {n_other} other features"]
+    assert swarm.get_title() == "churn: SHAP values (log-odds)"
+    plt.close("all")
 
 
 def test_evaluation_plots_return_figures(result) -> None:

@@ -129,11 +129,16 @@ def test_plots_return_figures(world) -> None:
     seg = assign_segments(f)
     fig = plot_segment_sizes(seg, "rfm_segment", value=f["revenue_365d"])
     assert isinstance(fig, Figure) and fig.axes[0].get_title().startswith("Customers and value")
-    assert isinstance(plot_segment_sizes(seg, "lifecycle_stage"), Figure)
+    stages = plot_segment_sizes(seg, "lifecycle_stage").axes[0]
+    # one bar per lifecycle stage present, bar lengths are shares of customers
+    n_stages = seg["lifecycle_stage"].nunique()
+    assert len(stages.patches) == n_stages
+    assert sum(bar.get_width() for bar in stages.patches) == pytest.approx(1.0, abs=0.02)
     fig = plot_rfm_grid(seg)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert any(t.startswith("Champions") for t in texts) and len(texts) == 25
-    assert isinstance(plot_rfm_grid(seg, value=f["revenue_365d"]), Figure)
+    valued = plot_rfm_grid(seg, value=f["revenue_365d"]).axes[0]
+    assert len(valued.get_images()) == 1 and valued.get_images()[0].get_array().shape == (5, 5)
     buyers = f[f["frequency_orders"] > 0].reset_index(drop=True)
     cc = CustomerClusterer(n_threads=1, n_clusters=4, random_state=0).fit(buyers)
     prof = cluster_profiles(buyers, cc.labels_)
