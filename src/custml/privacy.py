@@ -200,6 +200,33 @@ class _Needles:
     max_name_tokens: int
 
 
+def _possible_e164(phones: pd.Series, regions: pd.Series | str) -> list[str]:
+    """The E.164 spelling of each phone that parses as a possible number for its row's region.
+
+    The scanner looks for a phone as written and as E.164, the form the quality stage writes. This is parsed here
+    with ``phonenumbers`` rather than through ``custml.quality.normalise`` so that privacy stays a leaf module
+    (the quality stage imports it for pseudonyms; importing back would make a cycle).
+    """
+    import phonenumbers
+
+    if isinstance(regions, str):
+        region_arr = np.full(len(phones), regions, dtype=object)
+    else:
+        region_arr = regions.to_numpy(dtype=object)
+    out: list[str] = []
+    for value, region_value in zip(phones.to_numpy(dtype=object), region_arr, strict=True):
+        if pd.isna(value) or not str(value).strip():
+            continue
+        region = None if pd.isna(region_value) or not str(region_value).strip() else str(region_value).upper()
+        try:
+            number = phonenumbers.parse(unicodedata.normalize("NFKC", str(value)).strip(), region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(number):
+            out.append(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return out
+
+
 def _build_needles(customers_raw: pd.DataFrame | None) -> _Needles:
     if customers_raw is None or len(customers_raw) == 0:
         return _Needles(frozenset(), frozenset(), frozenset(), frozenset(), 0)
@@ -213,13 +240,10 @@ def _build_needles(customers_raw: pd.DataFrame | None) -> _Needles:
     phones: set[str] = set()
     raw_phones = col("phone")
     if raw_phones:
-        from custml.quality.normalise import normalise_phone
-
         regions = customers_raw["country"] if "country" in customers_raw.columns else "US"
         if isinstance(regions, pd.Series):
             regions = regions.where(regions.notna(), "US")
-        e164, _ = normalise_phone(customers_raw["phone"], regions, require_valid=False)
-        raw_phones += [v for v in e164.dropna().tolist()]
+        raw_phones += _possible_e164(customers_raw["phone"], regions)
     for p in raw_phones:
         d = _digits(p)
         if len(d) >= 7:
