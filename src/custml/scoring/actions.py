@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from custml.conditions import Condition
 from custml.errors import SchemaError
-from custml.segment.rules import Condition
 
 __all__ = [
     "DEFAULT_ACTION_TABLE",
