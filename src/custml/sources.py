@@ -352,6 +352,48 @@ def _column(
     return out, spec
 
 
+def _best_format(text: pd.Series, formats: tuple[str, ...]) -> tuple[pd.Series, int]:
+    """The parse of ``text`` under the format of ``formats`` that reads the most values, and that count."""
+    best, best_n = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]"), -1
+    for fmt in formats:
+        attempt = pd.to_datetime(text, format=fmt, errors="coerce", utc=fmt == "ISO8601")
+        if fmt == "ISO8601":
+            attempt = attempt.dt.tz_convert("UTC").dt.tz_localize(None)
+        n_ok = int(attempt.notna().sum())
+        if n_ok > best_n:
+            best, best_n = attempt, n_ok
+    return best, best_n
+
+
+def _parse_without_format(key: str, column: str, text: pd.Series, dayfirst: bool) -> pd.Series:
+    """ISO-8601 or compact dates, else day-first or month-first ones; refuses to guess the date order wrong."""
+    n = int(text.notna().sum())
+    parsed, n_ok = _best_format(text, ("ISO8601", *_OTHER_FORMATS))
+    if n_ok == n:
+        return parsed
+    day, n_day = _best_format(text, _DAYFIRST_FORMATS)
+    month, n_month = _best_format(text, _MONTHFIRST_FORMATS)
+    if not dayfirst and n_day > n_month and n_day > n_ok:
+        example = text[month.isna() & day.notna()].iloc[0]
+        raise MappingError(
+            key,
+            f"dates are day first (e.g. {example!r}), read as month first: set `dayfirst: true` or "
+            "`timestamp_format:` (e.g. '%d/%m/%Y %H:%M')",
+            column,
+            n_day - n_month,
+        )
+    if dayfirst and n_month > n_day and n_month > n_ok:
+        example = text[day.isna() & month.notna()].iloc[0]
+        raise MappingError(
+            key,
+            f"dates are month first (e.g. {example!r}) but `dayfirst: true` is set",
+            column,
+            n_month - n_day,
+        )
+    chosen, n_chosen = (day, n_day) if dayfirst else (month, n_month)
+    return chosen if n_chosen > n_ok else parsed
+
+
 def _timestamps(key: str, column: str, raw: pd.Series, source: TableSource) -> tuple[pd.Series, pd.Series]:
     """(parsed naive-UTC datetimes, raw text of the values that did not parse) for one timestamp column."""
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
@@ -361,22 +403,7 @@ def _timestamps(key: str, column: str, raw: pd.Series, source: TableSource) -> t
         if source.timestamp_format:
             parsed = pd.to_datetime(text, format=source.timestamp_format, errors="coerce")
         else:
-            formats = [
-                "ISO8601",
-                *(_DAYFIRST_FORMATS if source.dayfirst else _MONTHFIRST_FORMATS),
-                *_OTHER_FORMATS,
-            ]
-            best, best_n = None, -1
-            for fmt in formats:
-                attempt = pd.to_datetime(text, format=fmt, errors="coerce", utc=fmt == "ISO8601")
-                if fmt == "ISO8601":
-                    attempt = attempt.dt.tz_convert("UTC").dt.tz_localize(None) if attempt.dt.tz else attempt
-                n_ok = int(attempt.notna().sum())
-                if n_ok > best_n:
-                    best, best_n = attempt, n_ok
-                if n_ok == int(text.notna().sum()):
-                    break
-            parsed = best
+            parsed = _parse_without_format(key, column, text, source.dayfirst)
         bad = text.notna().to_numpy() & parsed.isna().to_numpy()
         hint = (
             f"set `timestamp_format:` (now {source.timestamp_format!r})"
@@ -654,6 +681,12 @@ def _date_option(s: pd.Series) -> dict[str, object] | None:
     return best[1]
 
 
+def _date_like(s: pd.Series, decimal: str) -> bool:
+    """Dates as text, or as 8-digit YYYYMMDD numbers (CDNOW)."""
+    compact = s.dropna().astype(str).str.fullmatch(r"(19|20)\d{6}").all()
+    return _date_option(s) is not None and (bool(compact) or not _looks_numeric(s, decimal))
+
+
 def infer_mapping(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
     """Propose a mapping for one export file from its first rows: encoding, delimiter, decimal mark, date
     format and order, contract columns by name, line-item mode when order keys repeat with one timestamp.
@@ -712,7 +745,7 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
     date_col = columns.get("order_ts")
     if date_col is None:
         date_col = next(
-            (c for c in df.columns if _date_option(df[c]) is not None and not _looks_numeric(df[c], decimal)),
+            (c for c in df.columns if _date_like(df[c], decimal)),
             None,
         )
         if date_col is not None:
