@@ -414,3 +414,17 @@ def test_line_items_aggregate_and_keep_keyless_lines_apart() -> None:
 def test_every_reason_has_an_explanation() -> None:
     assert set(REASON_EXPLANATIONS) == set(REASONS)
     assert all(text and "\n" not in text for text in REASON_EXPLANATIONS.values())
+
+
+def test_readme_invoice_mapping_works_on_an_invoice_export(
+    invoices: Path, tmp_path: Path, key_env: None
+) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("# retail.yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "retail.yaml").write_text(block, encoding="utf-8")
+    (invoices / "invoices.csv").rename(invoices / "online_retail.csv")
+    assert _clean(invoices, tmp_path, "--mapping", str(tmp_path / "retail.yaml")) == 0
+    report = _report(tmp_path)
+    _assert_reconciled(report)
+    assert Decimal(str(report["tables"]["orders"]["net_amount_in"])) == _line_revenue()
+    assert report["sources"]["tables"]["orders"]["refund_orders"] == 2
