@@ -20,8 +20,6 @@ from custml.cli import main
 from custml.errors import DataFileError
 from custml.privacy import ENV_PSEUDONYM_KEY, ENV_PSEUDONYM_KEY_FILE
 
-pytestmark = pytest.mark.slow
-
 MAPPING = Path(__file__).resolve().parents[1] / "docs" / "mappings" / "cdnow-sample.yaml"
 LIGHT_TRAIN = (
     "train:\n  n_estimators: 120\n  early_stopping_rounds: 20\n  shap_sample: 200\n  n_train_cutoffs: 4\n"
@@ -39,6 +37,7 @@ def cdnow() -> Path:
         raise
 
 
+@pytest.mark.slow
 def test_clean_features_train_score_report_on_raw_cdnow(
     cdnow: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -80,3 +79,16 @@ def test_clean_features_train_score_report_on_raw_cdnow(
         assert main(["report", "--scores", str(scores), "--out", str(html)]) == 0
         assert html.stat().st_size > 10_000
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["master", "sample"])
+def test_inferred_mapping_matches_the_worked_one(cdnow: Path, kind: str) -> None:
+    from custml.sources import infer_mapping, load_mapping
+
+    proposed = infer_mapping(cdnow / f"CDNOW_{kind}.txt")["orders"]
+    worked = load_mapping(MAPPING.with_name(f"cdnow-{kind}.yaml")).orders
+    assert proposed["delimiter"] == worked.delimiter == "whitespace"
+    assert proposed["timestamp_format"] == worked.timestamp_format == "%Y%m%d"
+    names = proposed.get("names") or []
+    rename = dict(zip(names, worked.names or [], strict=True))
+    assert {k: rename.get(v, v) for k, v in proposed["columns"].items()} == worked.columns

@@ -687,6 +687,24 @@ def _date_like(s: pd.Series, decimal: str) -> bool:
     return _date_option(s) is not None and (bool(compact) or not _looks_numeric(s, decimal))
 
 
+def _guess_unnamed(df: pd.DataFrame, columns: dict[str, str], decimal: str, notes: list[str]) -> None:
+    """Columns of a file without names, by their values: a repeating whole-number id first, amounts with
+    decimals last, small whole numbers between as item counts."""
+    free = [c for c in df.columns if c not in columns.values()]
+    whole = [c for c in free if df[c].dropna().astype(str).str.strip().str.fullmatch(r"\d+").all()]
+    fractional = [c for c in free if c not in whole and _looks_numeric(df[c], decimal)]
+    ids = [c for c in whole if df[c].nunique() < 0.9 * df[c].notna().sum() and df[c].str.len().max() > 3]
+    if "customer_id" not in columns and ids:
+        columns["customer_id"] = ids[0]
+        notes.append(f"customer_id: {ids[0]} guessed from its values (repeating whole numbers); check")
+    if "net_amount" not in columns and fractional:
+        columns["net_amount"] = fractional[-1]
+        notes.append(f"net_amount: {fractional[-1]} guessed from its values (numbers with decimals); check")
+    counts = [c for c in whole if c not in ids and pd.to_numeric(df[c]).max() < 1000]
+    if "n_items" not in columns and counts:
+        columns["n_items"] = counts[-1]
+
+
 def infer_mapping(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
     """Propose a mapping for one export file from its first rows: encoding, delimiter, decimal mark, date
     format and order, contract columns by name, line-item mode when order keys repeat with one timestamp.
@@ -750,6 +768,8 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
         )
         if date_col is not None:
             columns["order_ts"] = date_col
+    if source.get("header") is False:
+        _guess_unnamed(df, columns, decimal, notes)
     if date_col is not None:
         option = _date_option(df[date_col])
         if option is None:
