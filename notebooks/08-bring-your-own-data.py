@@ -89,7 +89,7 @@ print(mapping_yaml(infer_mapping(RAW_FILE)))
 print(MAPPING.read_text())
 sources = read_sources(CDNOW, load_mapping(MAPPING))
 print(json.dumps(sources.report["orders"], indent=1, default=str))
-sources.tables["orders"].head()
+sources.tables["orders"].drop(columns="customer_id").head()  # raw ids stay out of the notebook
 
 # %% [markdown]
 # ## 2. Clean: every row and every dollar accounted for
@@ -192,11 +192,13 @@ print("report:", html, f"({Path(html).stat().st_size / 1e6:.1f} MB)")
 # %% [markdown]
 # ## Conclusion
 #
-# The raw CDNOW file went from text to scores and a management report with one 15-line mapping file and no
-# rewriting: 69,659 purchases of 23,570 customers (master file) were read, none quarantined, and the revenue read
-# equals the file's total to the cent. custml said what it did on its own: customers derived from their first
-# purchase, de-duplication skipped (no names, e-mails or phones). Scoring re-read the raw export through the same
-# mapping and accounted for every customer; scored on 15 February 1997, the customers who first bought later
-# are counted as not yet customers, not as quarantined. The numbers above (model metrics against logistic-RFM
-# and BG/NBD, the gate's decision, scored counts) are this run's; on CDNOW the BG/NBD baseline is strong, as the
-# BTYD literature leads one to expect for a cohort with nothing but purchases.
+# The raw CDNOW master file went from text to scores and a management report with one 15-line mapping file and
+# no rewriting: 69,659 purchases of 23,570 customers read, none quarantined, and the revenue read (2,500,315.63
+# dollars) equals the file's total to the cent. custml said what it did on its own: customers derived from their
+# first purchase, de-duplication skipped (no names, e-mails or phones). The proposed mapping (`sources infer`)
+# matched the worked one except for the currency, which no file states. Scoring re-read the raw export through the
+# same mapping and scored all 23,570 customers; scored on 15 February 1997, the 11,164 customers who first bought
+# later are counted as not yet customers (278 more bought on that very day, so have no history before it), none as
+# quarantined. On this cohort with nothing but purchases the models only match their baselines: churn test ROC AUC
+# 0.739 for LightGBM and for BG/NBD (PR AUC 0.838 vs 0.844), repurchase 0.851 vs 0.849 (logistic RFM) and 0.840
+# (BG/NBD); that is a finding about the models on CDNOW (their own issue), not about reading the data.

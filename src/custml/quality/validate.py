@@ -292,7 +292,8 @@ def validate_table(
                     name,
                     col,
                     f"is not an ISO-8601 timestamp in {n_bad:,} of {n_present:,} rows (e.g. {example!r}); "
-                    "expected e.g. '2024-03-05 14:22:10' or '2024-03-05T22:22:10+08:00'",
+                    "expected e.g. '2024-03-05 14:22:10' or '2024-03-05T22:22:10+08:00' (for another format, read "
+                    "the file through a source mapping with `timestamp_format:` or `dayfirst: true`: --mapping)",
                     n_bad,
                 )
             prepared[col] = parsed.values
