@@ -428,3 +428,19 @@ def test_readme_invoice_mapping_works_on_an_invoice_export(
     _assert_reconciled(report)
     assert Decimal(str(report["tables"]["orders"]["net_amount_in"])) == _line_revenue()
     assert report["sources"]["tables"]["orders"]["refund_orders"] == 2
+
+
+def test_customers_signed_up_after_as_of_are_not_yet_customers() -> None:
+    from custml.quality import clean_tables
+    from custml.workflows import _not_yet_customers
+
+    customers = pd.DataFrame(
+        {"customer_id": ["c1", "c2", "c3"], "signup_date": ["2024-01-01", "2025-03-01", "2099-13-01"]}
+    )
+    orders = pd.DataFrame(
+        {"order_id": ["o1"], "customer_id": ["c1"], "order_ts": ["2024-02-01"], "net_amount": [1.0]}
+    )
+    result = clean_tables({"customers": customers, "orders": orders}, AS_OF, KEY.encode())
+    assert sorted(result.quarantine["reason"]) == ["future_timestamp", "unparseable_timestamp"]
+    # only the later sign-up is "not yet a customer"; the broken date stays a quality loss
+    assert _not_yet_customers(result.quarantine) == 1
