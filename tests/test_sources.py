@@ -444,3 +444,30 @@ def test_customers_signed_up_after_as_of_are_not_yet_customers() -> None:
     assert sorted(result.quarantine["reason"]) == ["future_timestamp", "unparseable_timestamp"]
     # only the later sign-up is "not yet a customer"; the broken date stays a quality loss
     assert _not_yet_customers(result.quarantine) == 1
+
+
+def test_customers_and_orders_both_mapped(tmp_path: Path, key_env: None) -> None:
+    data = tmp_path / "crm"
+    data.mkdir()
+    (data / "kunden.csv").write_bytes(
+        "Kundennr;Angelegt;Name;EMail\nK1;01.02.2023;Jörg Müller;jm@example.de\nK2;03.02.2023;Jörg Müller;"
+        "jm@example.de\nK3;04.02.2023;;\n".encode("latin-1")
+    )
+    (data / "bestellungen.csv").write_text(
+        "Nr;Kunde;Datum;Betrag\nB1;K1;05.02.2023;10,00\nB2;K2;06.02.2023;5,50\n"
+    )
+    (tmp_path / "m.yaml").write_text(
+        "customers:\n  file: kunden.csv\n  encoding: latin-1\n  delimiter: ';'\n  dayfirst: true\n"
+        "  columns: {customer_id: Kundennr, signup_date: Angelegt, name: Name, email: EMail}\n"
+        "orders:\n  file: bestellungen.csv\n  delimiter: ';'\n  decimal: ','\n  dayfirst: true\n"
+        "  columns: {order_id: Nr, customer_id: Kunde, order_ts: Datum, net_amount: Betrag}\n",
+        encoding="utf-8",
+    )
+    assert _clean(data, tmp_path, "--mapping", str(tmp_path / "m.yaml")) == 0
+    report = _report(tmp_path)
+    _assert_reconciled(report)
+    assert report["duplicates_merged"] == 1  # K1 and K2: same name and e-mail, read from latin-1
+    assert report["dedup"]["identity_columns"] == ["name", "email"]
+    assert report["tables"]["orders"]["net_amount_kept"] == 15.5
+    customers = pd.read_parquet(tmp_path / "out" / "customers.parquet")
+    assert sorted(customers["signup_date"]) == [pd.Timestamp("2023-02-01"), pd.Timestamp("2023-02-04")]
