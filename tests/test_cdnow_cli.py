@@ -80,7 +80,9 @@ def test_clean_features_train_score_report_on_raw_cdnow(
         assert html.stat().st_size > 10_000
         # the report of the early run names the reason in words, not as a quality loss
         assert main(["report", "--scores", str(early), "--out", str(tmp_path / "early.html")]) == 0
-        assert "Not yet a customer on the scoring date" in (tmp_path / "early.html").read_text(encoding="utf-8")
+        assert "Not yet a customer on the scoring date" in (tmp_path / "early.html").read_text(
+            encoding="utf-8"
+        )
     assert "Traceback" not in capsys.readouterr().err
 
 

@@ -310,7 +310,7 @@ def _evaluate(node: ast.expr, values: dict[str, pd.Series]) -> Any:
     if isinstance(node, ast.Name):
         return values[node.id]
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        return float(node.value)  # type: ignore[arg-type]  # _expression admits int/float constants only
     if isinstance(node, ast.UnaryOp):
         v = _evaluate(node.operand, values)
         return -v if isinstance(node.op, ast.USub) else v

@@ -210,7 +210,8 @@ def _attach_sources(result: CleanResult, sources: dict[str, Any] | None) -> None
         return
     result.report["sources"] = sources
     orders_src = sources["tables"].get("orders", {})
-    orders_rep = result.report["tables"].get("orders", {})  # type: ignore[union-attr]
+    tables: dict[str, dict[str, Any]] = result.report["tables"]  # type: ignore[assignment]
+    orders_rep = tables.get("orders", {})
     if "net_amount_lines" in orders_src and "net_amount_in" in orders_rep:
         lines, orders = float(orders_src["net_amount_lines"]), float(orders_rep["net_amount_in"])
         if abs(lines - orders) > 0.01:
