@@ -75,6 +75,10 @@ def test_clean_features_train_score_report_on_raw_cdnow(
         early_meta = json.loads(early.with_suffix(".meta.json").read_text(encoding="utf-8"))
         assert early_meta["rows_not_scored"]["not_yet_a_customer"] > 1000
         assert early_meta["rows_not_scored"]["quarantined_by_quality"] == 0
+        quality = early_meta["quality"]
+        assert quality["customers_not_yet"] == early_meta["rows_not_scored"]["not_yet_a_customer"]
+        assert quality["quarantined_by_table"]["customers"] == 0
+        assert quality["rows_quarantined"] == sum(quality["quarantined_by_table"].values())
         html = tmp_path / "report.html"
         assert main(["report", "--scores", str(scores), "--out", str(html)]) == 0
         assert html.stat().st_size > 10_000

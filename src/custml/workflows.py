@@ -695,13 +695,22 @@ def _spark_frame(spark: Any, features: pd.DataFrame) -> Any:
     return spark.createDataFrame(frame)
 
 
-def _quality_meta(report: Mapping[str, Any]) -> dict[str, Any]:
+def _quality_meta(report: Mapping[str, Any], not_yet_customers: int = 0) -> dict[str, Any]:
+    """The quality block of the scores' meta; customers who signed up after the as-of date are not a quality
+    loss, so they are counted apart (``customers_not_yet``) instead of as quarantined."""
+    by_table = dict(report.get("quarantined_by_table", {}))
+    by_reason = dict(report.get("quarantined_by_reason", {}))
+    if not_yet_customers:
+        by_table["customers"] = int(by_table.get("customers", 0)) - not_yet_customers
+        by_reason["future_timestamp"] = int(by_reason.get("future_timestamp", 0)) - not_yet_customers
+        by_reason = {k: v for k, v in by_reason.items() if v}
     return {
-        "quarantined_by_table": dict(report.get("quarantined_by_table", {})),
-        "quarantined_by_reason": dict(report.get("quarantined_by_reason", {})),
+        "quarantined_by_table": by_table,
+        "quarantined_by_reason": by_reason,
         "duplicates_merged": int(report.get("duplicates_merged", 0)),
         "rows_in": int(report.get("rows_in", 0)),
-        "rows_quarantined": int(report.get("rows_quarantined", 0)),
+        "rows_quarantined": int(report.get("rows_quarantined", 0)) - not_yet_customers,
+        "customers_not_yet": not_yet_customers,
     }
 
 
@@ -857,7 +866,7 @@ def run_score(
         scored_at=scored_at,
         rows_in=rows_in,
         rows_quarantined=rows_in - len(scores),
-        quality=_quality_meta(report),
+        quality=_quality_meta(report, not_yet),
         models={"churn": _model_meta(churn_info), "repurchase": _model_meta(rep_info)},
         drift=drift,
         extra={
