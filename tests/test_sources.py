@@ -129,6 +129,7 @@ def test_invoice_lines_latin1_ddmm_with_cancellations(
     _assert_reconciled(report)
     src = report["sources"]["tables"]["orders"]
     assert (src["lines_in"], src["orders_built"], src["currency"]) == (14, 8, "GBP")
+    assert (src["lines_kept"], src["lines_quarantined"]) == (11, 3)  # 3 lines without a customer
     assert report["sources"]["currency"] == "GBP"
     orders_report = report["tables"]["orders"]
     # revenue to the cent: every line's Quantity * UnitPrice is in a kept or a quarantined order

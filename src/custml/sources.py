@@ -142,6 +142,8 @@ class Sources:
 
     tables: dict[str, pd.DataFrame]
     report: dict[str, dict[str, object]] = field(default_factory=dict)
+    line_counts: dict[str, np.ndarray] = field(default_factory=dict)
+    """Line-item mode: lines per built order (aligned with the table's rows), to count lines kept/quarantined."""
 
     @property
     def currency(self) -> str | None:
@@ -589,6 +591,7 @@ def read_source_table(
             refund_orders=int(orders["is_refund"].sum()),
             net_amount_lines=round(float(line_net.sum()), 2),
         )
+        info["_n_lines"] = orders["n_lines"].to_numpy()
         mapped = orders.drop(columns=["n_lines"])
     for col, fail in failed.items():
         mapped[col] = _timestamp_text(mapped[col], fail.reindex(mapped.index))
@@ -614,10 +617,13 @@ def read_sources(data_dir: Path | str, mapping: SourceMapping | Path | str) -> S
     data_dir = Path(data_dir)
     tables: dict[str, pd.DataFrame] = {}
     report: dict[str, dict[str, object]] = {}
+    line_counts: dict[str, np.ndarray] = {}
     for name, source in mapping.tables().items():
         tables[name], report[name] = read_source_table(name, source, data_dir)
+        if "_n_lines" in report[name]:
+            line_counts[name] = np.asarray(report[name].pop("_n_lines"))
         log.info("sources: %s: %s rows from %s", name, len(tables[name]), report[name]["files"])
-    return Sources(tables, report)
+    return Sources(tables, report, line_counts)
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -201,15 +201,29 @@ def read_inputs(
     from custml.sources import read_sources
 
     sources = read_sources(raw_dir, mapping)
-    return sources.tables, {"mapping": str(mapping), "tables": sources.report, "currency": sources.currency}
+    return sources.tables, {
+        "mapping": str(mapping),
+        "tables": sources.report,
+        "currency": sources.currency,
+        "_line_counts": sources.line_counts,
+    }
 
 
 def _attach_sources(result: CleanResult, sources: dict[str, Any] | None) -> None:
     """Put the sources report into the quality report; check the line items' revenue reached the orders."""
     if sources is None:
         return
+    line_counts = sources.get("_line_counts", {})
+    sources = {k: v for k, v in sources.items() if k != "_line_counts"}
     result.report["sources"] = sources
     orders_src = sources["tables"].get("orders", {})
+    if "orders" in line_counts:
+        # lines of quarantined orders, so that lines in = lines kept + lines quarantined
+        n_lines = line_counts["orders"]
+        q = result.quarantine
+        rows = q.loc[q["table"] == "orders", "row_number"].to_numpy(dtype="int64")
+        orders_src["lines_quarantined"] = int(n_lines[rows].sum())
+        orders_src["lines_kept"] = int(n_lines.sum()) - orders_src["lines_quarantined"]
     tables: dict[str, dict[str, Any]] = result.report["tables"]  # type: ignore[assignment]
     orders_rep = tables.get("orders", {})
     if "net_amount_lines" in orders_src and "net_amount_in" in orders_rep:

@@ -125,7 +125,8 @@ def clean(
     if "lines_in" in src:
         console.print(
             f"line items: {src['lines_in']:,} lines -> {src['orders_built']:,} orders "
-            f"({src['refund_orders']:,} refunds); lines' net amount {src['net_amount_lines']:,.2f}"
+            f"({src['refund_orders']:,} refunds); lines kept {src.get('lines_kept', 0):,}, quarantined "
+            f"{src.get('lines_quarantined', 0):,}; lines' net amount {src['net_amount_lines']:,.2f}"
         )
     for hint in result.report.get("hints", []):
         console.print(f"[yellow]note:[/] {hint}", highlight=False)
