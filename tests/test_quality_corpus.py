@@ -95,12 +95,26 @@ def _offsets_checked(result: object) -> None:
     assert result.report["normalisation"]["timestamps_with_offset_converted"] == 2  # type: ignore[attr-defined]
 
 
-def _nulled(column: str) -> Callable[[object], None]:
+def _nulled(column: str, table: str = "customers") -> Callable[[object], None]:
     def check(result: object) -> None:
-        assert result.report["tables"]["customers"]["values_nulled"] == {column: 1}  # type: ignore[attr-defined]
+        assert result.report["tables"][table]["values_nulled"] == {column: 1}  # type: ignore[attr-defined]
         assert len(result.quarantine) == 0  # type: ignore[attr-defined]
+        if table == "orders":  # the order and its revenue stay
+            assert len(result.tables["orders"]) == 7  # type: ignore[attr-defined]
 
     return check
+
+
+def _refund_inferred(result: object) -> None:
+    orders = result.tables["orders"]  # type: ignore[attr-defined]
+    assert len(orders) == 7 and len(result.quarantine) == 0  # type: ignore[attr-defined]
+    assert result.report["tables"]["orders"]["refunds_inferred_from_sign"] == 1  # type: ignore[attr-defined]
+    assert bool(orders.loc[orders["net_amount"] == -25.0, "is_refund"].iloc[0])
+
+
+def _unset_refund_flag(w: dict[str, pd.DataFrame]) -> None:
+    w["orders"] = w["orders"].astype({"is_refund": object})
+    w["orders"].loc[0, "is_refund"] = None
 
 
 def _emails_invalid(result: object) -> None:
@@ -154,14 +168,9 @@ CASES = [
     Case("n/a timestamp", _set("interactions", "ts", 0, "n/a"), "interactions", "unparseable_timestamp"),
     Case("blank timestamp", _set("campaigns", "sent_ts", 1, ""), "campaigns", "unparseable_timestamp"),
     Case("null timestamp", _set("orders", "order_ts", 0, None), "orders", "null_required"),
-    Case("channel not allowed", _set("orders", "channel", 0, "fax"), "orders", "not_allowed"),
     Case("interaction kind not allowed", _set("interactions", "kind", 1, "tweet"), "interactions", "not_allowed"),
-    Case("CSAT out of range", _set("interactions", "score", 1, 7.0), "interactions", "above_max"),
-    Case("negative discount", _set("orders", "discount_amount", 1, -5.0), "orders", "below_min"),
-    Case("fractional item count", _set("orders", "n_items", 1, 2.5), "orders", "not_allowed"),
     Case("campaign arm not allowed", _set("campaigns", "arm", 0, "gift"), "campaigns", "not_allowed"),
     Case("negative offer cost", _set("campaigns", "offer_cost", 0, -1.0), "campaigns", "below_min"),
-    Case("boolean that is not true/false", _set("orders", "is_refund", 0, "maybe"), "orders", "not_allowed"),
     Case("future sign-up quarantines the customer and its orders",
          _set("customers", "signup_date", 2, "2099-05-01"), "customers", "future_timestamp",
          check=_orders_kept(6)),
@@ -175,6 +184,16 @@ CASES = [
                                    _set("orders", "order_ts", 1, "2024-01-05T10:00:00Z")),
          check=_offsets_checked),
     Case("tz-aware datetime column", _tz_aware, check=_orders_kept(7)),
+    # an invalid optional value is nulled and counted, the row kept (one policy for every table)
+    Case("channel not allowed", _set("orders", "channel", 0, "fax"), check=_nulled("channel", "orders")),
+    Case("CSAT out of range", _set("interactions", "score", 1, 7.0), check=_nulled("score", "interactions")),
+    Case("negative discount", _set("orders", "discount_amount", 1, -5.0),
+         check=_nulled("discount_amount", "orders")),
+    Case("fractional item count", _set("orders", "n_items", 1, 2.5), check=_nulled("n_items", "orders")),
+    Case("boolean that is not true/false", _set("orders", "is_refund", 1, "maybe"),
+         check=_nulled("is_refund", "orders")),
+    Case("negative amount without a refund flag is a refund",
+         _both(_set("orders", "net_amount", 0, -25.0), _unset_refund_flag), check=_refund_inferred),
     Case("gender outside the code list", _set("customers", "gender", 0, "x"), check=_nulled("gender")),
     Case("unparseable birth date", _set("customers", "birth_date", 2, "not a date"), check=_nulled("birth_date")),
     Case("invalid e-mail", _set("customers", "email", 2, "carla at diaz"), check=_emails_invalid),

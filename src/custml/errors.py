@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "CustmlError", "DataFileError", "MissingSecretError", "SchemaError"]
+__all__ = [
+    "ConfigError",
+    "CustmlError",
+    "DataFileError",
+    "MappingError",
+    "MissingSecretError",
+    "SchemaError",
+]
 
 
 class CustmlError(Exception):
@@ -42,3 +49,19 @@ class ConfigError(CustmlError, ValueError):
 
 class MissingSecretError(CustmlError, RuntimeError):
     """A secret (such as the pseudonymisation key) is required but not configured."""
+
+
+class MappingError(CustmlError, ValueError):
+    """A source mapping (``--mapping FILE.yaml``) does not fit the file it maps.
+
+    The message names the mapping key (``orders.columns.net_amount``), the source column and the row count.
+    """
+
+    def __init__(self, key: str, problem: str, column: str | None = None, n_rows: int = 0) -> None:
+        self.key = key
+        self.column = column
+        self.n_rows = n_rows
+        self.problem = problem
+        where = f"mapping {key}" + (f" (source column {column!r})" if column else "")
+        rows = f" ({n_rows:,} rows)" if n_rows else ""
+        super().__init__(f"{where}: {problem}{rows}")

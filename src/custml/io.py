@@ -98,7 +98,8 @@ def read_table(path: Path | str, table: str | None = None) -> pd.DataFrame:
         return df.rename(columns=lambda c: c.strip() if isinstance(c, str) else c)
     except UnicodeDecodeError:
         raise DataFileError(
-            f"{name}: {path.name} is not UTF-8 text (is it a binary or parquet file?)"
+            f"{name}: {path.name} is not UTF-8 text (is it a binary or parquet file? For text in another "
+            "encoding, read it through a source mapping with `encoding: latin-1`: --mapping)"
         ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataFileError(f"{name}: cannot parse {path.name} as delimited text ({exc})") from None

@@ -261,9 +261,16 @@ CUSTOMERS = TableSchema(
     columns=(
         Column("customer_id", "string", "Raw customer identifier of the source system.", pii="key"),
         Column("signup_date", "datetime", "Date the customer record was created."),
-        Column("name", "string", "Full name.", nullable=True, pii="direct"),
-        Column("email", "string", "E-mail address as entered.", nullable=True, pii="direct"),
-        Column("phone", "string", "Phone number as entered.", nullable=True, pii="direct"),
+        Column(
+            "name",
+            "string",
+            "Full name (optional: without name, e-mail, phone or address de-duplication is skipped).",
+            required=False,
+            nullable=True,
+            pii="direct",
+        ),
+        Column("email", "string", "E-mail address as entered.", required=False, nullable=True, pii="direct"),
+        Column("phone", "string", "Phone number as entered.", required=False, nullable=True, pii="direct"),
         Column("address", "string", "Street address.", required=False, nullable=True, pii="direct"),
         Column("city", "string", "City.", required=False, nullable=True, pii="quasi"),
         Column(

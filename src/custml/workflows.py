@@ -131,15 +131,19 @@ def _timed(timings: dict[str, float], key: str) -> Iterator[None]:
         timings[key] = round(time.perf_counter() - t0, 3)
 
 
-def default_as_of(raw_dir: Path | str) -> pd.Timestamp:
-    """The day after the data ends (``manifest.json`` ``end`` of a generated world), or the last order day + 1."""
+def default_as_of(raw_dir: Path | str, orders: pd.DataFrame | None = None) -> pd.Timestamp:
+    """The day after the data ends (``manifest.json`` ``end`` of a generated world), or the last order day + 1.
+
+    ``orders`` (the raw orders, e.g. read through a source mapping) is used instead of ``raw_dir/orders.*``.
+    """
     raw_dir = Path(raw_dir)
     manifest = raw_dir / "manifest.json"
     if manifest.is_file():
         end = read_json(manifest).get("end")
         if end:
             return (_day(end) + pd.Timedelta(days=1)).normalize()
-    orders = read_tables(raw_dir, ["orders"])["orders"]
+    if orders is None:
+        orders = read_tables(raw_dir, ["orders"])["orders"]
     last = pd.to_datetime(orders["order_ts"], errors="coerce", utc=True, format="mixed").max()
     if last is pd.NaT:
         raise DataFileError(f"orders in {raw_dir}: no readable order_ts to infer the as-of date from")
@@ -180,8 +184,56 @@ def run_generate(
 
 
 def read_raw(raw_dir: Path | str) -> dict[str, pd.DataFrame]:
-    """The raw contract tables of a folder (customers and orders required, interactions and campaigns optional)."""
-    return read_tables(raw_dir, RAW_REQUIRED, RAW_OPTIONAL)
+    """The raw contract tables of a folder (orders required; customers, interactions and campaigns optional:
+    without customers, the quality stage derives them from orders)."""
+    return read_tables(raw_dir, ("orders",), ("customers", *RAW_OPTIONAL))
+
+
+def read_inputs(
+    raw_dir: Path | str, mapping: Path | str | None = None
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any] | None]:
+    """The raw tables of ``raw_dir``: contract-named files, or any export read through a source mapping.
+
+    Returns the tables and, with a mapping, the sources report (:class:`custml.sources.Sources`).
+    """
+    if mapping is None:
+        return read_raw(raw_dir), None
+    from custml.sources import read_sources
+
+    sources = read_sources(raw_dir, mapping)
+    return sources.tables, {
+        "mapping": str(mapping),
+        "tables": sources.report,
+        "currency": sources.currency,
+        "_line_counts": sources.line_counts,
+    }
+
+
+def _attach_sources(result: CleanResult, sources: dict[str, Any] | None) -> None:
+    """Put the sources report into the quality report; check the line items' revenue reached the orders."""
+    if sources is None:
+        return
+    line_counts = sources.get("_line_counts", {})
+    sources = {k: v for k, v in sources.items() if k != "_line_counts"}
+    result.report["sources"] = sources
+    orders_src = sources["tables"].get("orders", {})
+    if "orders" in line_counts:
+        # lines of quarantined orders, so that lines in = lines kept + lines quarantined
+        n_lines = line_counts["orders"]
+        q = result.quarantine
+        rows = q.loc[q["table"] == "orders", "row_number"].to_numpy(dtype="int64")
+        orders_src["lines_quarantined"] = int(n_lines[rows].sum())
+        orders_src["lines_kept"] = int(n_lines.sum()) - orders_src["lines_quarantined"]
+    tables: dict[str, dict[str, Any]] = result.report["tables"]  # type: ignore[assignment]
+    orders_rep = tables.get("orders", {})
+    if "net_amount_lines" in orders_src and "net_amount_in" in orders_rep:
+        lines, orders = float(orders_src["net_amount_lines"]), float(orders_rep["net_amount_in"])
+        if abs(lines - orders) > 0.01:
+            from custml.quality.validate import ReconciliationError
+
+            raise ReconciliationError(
+                f"orders: lines sum to {lines:,.2f} but the orders built to {orders:,.2f}"
+            )
 
 
 def run_clean(
@@ -195,22 +247,29 @@ def run_clean(
     write: bool = True,
     out: Path | str | None = None,
     private_dir: Path | str | None = None,
+    mapping: Path | str | None = None,
 ) -> CleanResult:
     """Validate, clean, de-duplicate and pseudonymise the raw tables; write interim and private outputs.
 
     Writes ``<table>.parquet``, ``quarantine.parquet`` and ``quality_report.json`` to ``out`` (default
     ``data/interim``), and the files that link pseudonyms to people (id map, dedup pairs, golden records) to
-    ``private_dir`` (default ``data/private``). ``custml clean`` calls it.
+    ``private_dir`` (default ``data/private``). ``custml clean`` calls it. ``mapping`` (a source mapping YAML,
+    :mod:`custml.sources`) reads any export in ``raw_dir`` instead of contract-named files.
     """
     from custml.privacy import load_pseudonym_key
     from custml.quality import clean_tables
 
     paths = _paths(root)
     raw_dir = Path(raw_dir) if raw_dir is not None else paths.raw
-    tables = dict(raw) if raw is not None else read_raw(raw_dir)
-    as_of = _day(as_of) if as_of is not None else default_as_of(raw_dir)
+    sources = None
+    if raw is not None:
+        tables = dict(raw)
+    else:
+        tables, sources = read_inputs(raw_dir, mapping)
+    as_of = _day(as_of) if as_of is not None else default_as_of(raw_dir, tables.get("orders"))
     key = load_pseudonym_key(paths, allow_demo_key=allow_demo_key)
     result = clean_tables(tables, as_of, key, params)
+    _attach_sources(result, sources)
     if write:
         out_dir = Path(out) if out is not None else paths.interim
         private = Path(private_dir) if private_dir is not None else paths.private
@@ -650,19 +709,38 @@ def _spark_frame(spark: Any, features: pd.DataFrame) -> Any:
     return spark.createDataFrame(frame)
 
 
-def _quality_meta(report: Mapping[str, Any]) -> dict[str, Any]:
+def _quality_meta(report: Mapping[str, Any], not_yet_customers: int = 0) -> dict[str, Any]:
+    """The quality block of the scores' meta; customers who signed up after the as-of date are not a quality
+    loss, so they are counted apart (``customers_not_yet``) instead of as quarantined."""
+    by_table = dict(report.get("quarantined_by_table", {}))
+    by_reason = dict(report.get("quarantined_by_reason", {}))
+    if not_yet_customers:
+        by_table["customers"] = int(by_table.get("customers", 0)) - not_yet_customers
+        by_reason["future_timestamp"] = int(by_reason.get("future_timestamp", 0)) - not_yet_customers
+        by_reason = {k: v for k, v in by_reason.items() if v}
     return {
-        "quarantined_by_table": dict(report.get("quarantined_by_table", {})),
-        "quarantined_by_reason": dict(report.get("quarantined_by_reason", {})),
+        "quarantined_by_table": by_table,
+        "quarantined_by_reason": by_reason,
         "duplicates_merged": int(report.get("duplicates_merged", 0)),
         "rows_in": int(report.get("rows_in", 0)),
-        "rows_quarantined": int(report.get("rows_quarantined", 0)),
+        "rows_quarantined": int(report.get("rows_quarantined", 0)) - not_yet_customers,
+        "customers_not_yet": not_yet_customers,
     }
 
 
 def _model_meta(info: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("name", "version", "run_id", "metrics", "calibration", "top_drivers", "gate", "horizon_days")
     return {k: info[k] for k in keys if k in info}
+
+
+def _not_yet_customers(quarantine: pd.DataFrame) -> int:
+    """Customer records quarantined only because they signed up (or first ordered) after the as-of date."""
+    if not len(quarantine):
+        return 0
+    q = quarantine
+    mask = (q["table"] == "customers") & (q["reason"] == "future_timestamp")
+    mask &= q["detail"].astype("str").str.startswith("signup_date:")
+    return int(mask.sum())
 
 
 def run_score(
@@ -683,6 +761,7 @@ def run_score(
     allow_demo_key: bool = False,
     progress: bool = False,
     say: Progress | None = None,
+    mapping: Path | str | None = None,
 ) -> ScoreRun:
     """Score every customer of a raw data folder as of a date (``custml score``).
 
@@ -693,8 +772,10 @@ def run_score(
     atomically (parquet, optional CSV) and the ``.meta.json`` sidecar.
 
     Rows in = rows scored + rows not scored, where rows in are the raw customer records and rows not scored
-    are those quarantined by the quality stage, merged into another record as duplicates, or without
-    features at the as-of date (signed up later); ``meta["rows_not_scored"]`` gives the split.
+    are those quarantined by the quality stage, merged into another record as duplicates, not yet a customer
+    (signed up, or with orders only: first ordered, after the as-of date), or without features at the as-of
+    date; ``meta["rows_not_scored"]`` gives the split. ``mapping`` reads any export through a source mapping
+    (:mod:`custml.sources`); without a customers table, customers are derived from orders.
 
     Raises
     ------
@@ -712,6 +793,10 @@ def run_score(
     timings: dict[str, float] = {}
     params = params or ScoreParams()
     data_dir = Path(data) if data is not None else paths.raw
+    raw_inputs: tuple[dict[str, pd.DataFrame], dict[str, Any] | None] | None = None
+    if as_of is None and clean is None:
+        raw_inputs = read_inputs(data_dir, mapping)
+        as_of = default_as_of(data_dir, raw_inputs[0].get("orders"))
     as_of = _day(as_of) if as_of is not None else default_as_of(data_dir)
     out_path = Path(out) if out is not None else scores_path_for(as_of, root)
     scored_at = (
@@ -726,12 +811,14 @@ def run_score(
         repurchase, rep_cm, rep_info = load_scoring_model(repurchase_model)
     _say(say, f"cleaning the input tables of {data_dir}" if clean is None else "using the cleaned tables")
     with _timed(timings, "clean_s"):
+        sources = None
         if clean is None:
-            raw = read_raw(data_dir)
-            raw_rows = len(raw["customers"])
+            raw, sources = raw_inputs if raw_inputs is not None else read_inputs(data_dir, mapping)
+            raw_rows = len(raw["customers"]) if "customers" in raw else None
             clean = run_clean(
                 data_dir, as_of=as_of, root=root, allow_demo_key=allow_demo_key, raw=raw, write=False
             )
+            _attach_sources(clean, sources)
         report = clean.report
         rows_in = int(raw_rows if raw_rows is not None else report["tables"]["customers"]["rows_in"])  # type: ignore[index]
     _say(say, f"features as of {as_of.date()} ({engine})")
@@ -773,11 +860,13 @@ def run_score(
         )
 
     customers_report = report["tables"]["customers"]  # type: ignore[index]
-    quarantined = int(customers_report["rows_quarantined"])
+    not_yet = _not_yet_customers(clean.quarantine)
+    quarantined = int(customers_report["rows_quarantined"]) - not_yet
     merged = int(report.get("duplicates_merged", 0))
     n_clean = _n_rows(clean.tables["customers"])
     not_scored = {
         "quarantined_by_quality": quarantined,
+        "not_yet_a_customer": not_yet,
         "merged_duplicates": merged,
         "no_features_at_as_of": n_clean - len(scores),
     }
@@ -791,7 +880,7 @@ def run_score(
         scored_at=scored_at,
         rows_in=rows_in,
         rows_quarantined=rows_in - len(scores),
-        quality=_quality_meta(report),
+        quality=_quality_meta(report, not_yet),
         models={"churn": _model_meta(churn_info), "repurchase": _model_meta(rep_info)},
         drift=drift,
         extra={
@@ -799,7 +888,7 @@ def run_score(
             "engine": engine,
             "reason_policy": params.reasons,
             "actions": params.actions.model_dump(mode="json"),
-            "currency": "USD",
+            "currency": (sources or {}).get("currency") or "USD",
         },
     )
     _say(say, f"writing {out_path}")

@@ -1,4 +1,4 @@
-"""CLI commands of the quality stage: ``custml clean`` and ``custml privacy scan``."""
+"""CLI commands of the quality stage: ``custml clean``, ``custml sources infer`` and ``custml privacy scan``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from typing import Annotated
 import typer
 
 __all__ = ["register"]
+
+sources_app = typer.Typer(
+    name="sources",
+    help="Bring your own data: propose and check source mappings (YAML) for any export.",
+    no_args_is_help=True,
+)
 
 privacy_app = typer.Typer(
     name="privacy",
@@ -44,6 +50,13 @@ def clean(
     no_dedup: Annotated[
         bool, typer.Option("--no-dedup", help="Skip the de-duplication of customer records.")
     ] = False,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help="Source mapping (YAML) reading any export in --data (see `custml sources infer FILE`).",
+        ),
+    ] = None,
 ) -> None:
     """Validate, quarantine, clean, de-duplicate and pseudonymise the raw tables."""
     import pandas as pd
@@ -76,6 +89,7 @@ def clean(
         params=QualityParams(deduplicate=not no_dedup),
         out=out,
         private_dir=private_dir,
+        mapping=mapping,
     )
 
     console = Console()
@@ -95,9 +109,27 @@ def clean(
         reasons = Table(title="quarantined rows by reason")
         reasons.add_column("reason")
         reasons.add_column("rows", justify="right")
+        reasons.add_column("what it means")
+        explained = result.report.get("reasons_explained", {})
         for reason, n in result.report["quarantined_by_reason"].items():
-            reasons.add_row(reason, f"{n:,}")
+            reasons.add_row(reason, f"{n:,}", explained.get(reason, ""))
         console.print(reasons)
+    orders_report = result.report["tables"].get("orders", {})
+    if "net_amount_in" in orders_report:
+        console.print(
+            f"orders revenue: {orders_report['net_amount_in']:,.2f} in = {orders_report['net_amount_kept']:,.2f} "
+            f"kept + {orders_report['net_amount_quarantined']:,.2f} quarantined; refunds inferred from a negative "
+            f"amount: {orders_report.get('refunds_inferred_from_sign', 0):,}"
+        )
+    src = result.report.get("sources", {}).get("tables", {}).get("orders", {})
+    if "lines_in" in src:
+        console.print(
+            f"line items: {src['lines_in']:,} lines -> {src['orders_built']:,} orders "
+            f"({src['refund_orders']:,} refunds); lines kept {src.get('lines_kept', 0):,}, quarantined "
+            f"{src.get('lines_quarantined', 0):,}; lines' net amount {src['net_amount_lines']:,.2f}"
+        )
+    for hint in result.report.get("hints", []):
+        console.print(f"[yellow]note:[/] {hint}", highlight=False)
     norm = result.report["normalisation"]
     console.print(
         f"duplicates merged: {result.report['duplicates_merged']:,}; invalid e-mails nulled: "
@@ -153,7 +185,44 @@ def scan(
     raise typer.Exit(code=1)
 
 
+@sources_app.command("infer")
+def infer(
+    file: Annotated[
+        Path, typer.Argument(help="An export file (CSV, TSV, whitespace-separated text, parquet).")
+    ],
+    rows: Annotated[int, typer.Option("--rows", min=10, help="Rows read to infer the mapping.")] = 20_000,
+) -> None:
+    """Propose a source mapping for FILE (as orders) and print it as YAML: check it, save it, use --mapping."""
+    from custml.sources import infer_mapping, mapping_yaml
+
+    typer.echo(mapping_yaml(infer_mapping(file, n_rows=rows)), nl=False)
+
+
+@sources_app.command("check")
+def check(
+    mapping: Annotated[Path, typer.Argument(help="Source mapping (YAML).")],
+    data: Annotated[
+        Path, typer.Option("--data", help="Folder the mapping's files are relative to.")
+    ] = Path(),
+) -> None:
+    """Read the files through MAPPING and print what came in (rows, line items, values that did not convert)."""
+    from rich.console import Console
+
+    from custml.sources import read_sources
+
+    sources = read_sources(data, mapping)
+    console = Console()
+    for name, info in sources.report.items():
+        line = f"{name}: {info['rows_read']:,} rows read -> {len(sources.tables[name]):,} rows"
+        if "lines_in" in info:
+            line += f" (line items: {info['orders_built']:,} orders, {info['refund_orders']:,} refunds)"
+        if "numbers_unparseable" in info:
+            line += f"; numbers that did not convert (null): {info['numbers_unparseable']}"
+        console.print(line, highlight=False)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``clean`` and ``privacy scan`` to ``app``."""
+    """Add ``clean``, ``sources infer|check`` and ``privacy scan`` to ``app``."""
     app.command("clean")(clean)
+    app.add_typer(sources_app, name="sources")
     app.add_typer(privacy_app, name="privacy")

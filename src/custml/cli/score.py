@@ -67,6 +67,12 @@ def score(
         typer.Option("--allow-demo-key", help="Demo run: use the local demo pseudonymisation key."),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping", help="Source mapping (YAML) reading any export in --data (as `custml clean`)."
+        ),
+    ] = None,
 ) -> None:
     """Score every customer: probabilities, expected value, segments, reasons and a recommended action."""
     from rich.console import Console
@@ -109,6 +115,7 @@ def score(
         allow_demo_key=allow_demo_key,
         progress=not quiet,
         say=say,
+        mapping=mapping,
     )
     show = Console()
     meta = run.meta

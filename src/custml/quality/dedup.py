@@ -168,6 +168,15 @@ def _block_pairs(key: pd.Series, max_block_size: int) -> tuple[np.ndarray, int]:
     return pairs, int(too_big.sum())
 
 
+def _joined_key(a: pd.Series, b: pd.Series) -> pd.Series:
+    """``a|b`` as text, null where either part is null (all-null columns come as object dtype, not str)."""
+    both = a.notna() & b.notna()
+    out = pd.Series(None, index=a.index, dtype="str")
+    if both.any():
+        out[both] = a[both].astype("str") + "|" + b[both].astype("str")
+    return out
+
+
 def candidate_pairs(prepared: pd.DataFrame, max_block_size: int = 25) -> tuple[np.ndarray, dict[str, int]]:
     """Union of the pairs sharing any blocking key, as sorted unique (i, j) positions, with per-key counts."""
     p = prepared
@@ -175,9 +184,9 @@ def candidate_pairs(prepared: pd.DataFrame, max_block_size: int = 25) -> tuple[n
         "mailbox": p["mailbox"],
         "phone": p["phone"],
         "name_sorted": p["name_sorted"],
-        "bd_first": p["bd"] + "|" + p["first"],
-        "bd_last": p["bd"] + "|" + p["last"],
-        "address_first": p["address"] + "|" + p["first"],
+        "bd_first": _joined_key(p["bd"], p["first"]),
+        "bd_last": _joined_key(p["bd"], p["last"]),
+        "address_first": _joined_key(p["address"], p["first"]),
     }
     all_pairs: list[np.ndarray] = []
     counts: dict[str, int] = {}

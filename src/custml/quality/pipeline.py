@@ -26,8 +26,16 @@ from pydantic import BaseModel, Field
 from custml.errors import SchemaError
 from custml.privacy import pseudonymise
 from custml.quality.dedup import DedupParams, find_duplicates, golden_records
-from custml.quality.normalise import AGE_BANDS, age_band, normalise_email, normalise_name, normalise_phone
+from custml.quality.normalise import (
+    AGE_BANDS,
+    age_band,
+    normalise_email,
+    normalise_name,
+    normalise_phone,
+    parse_timestamps,
+)
 from custml.quality.validate import (
+    REASON_EXPLANATIONS,
     REASONS,
     TABLE_ORDER,
     ReconciliationError,
@@ -42,9 +50,17 @@ __all__ = [
     "CLEAN_CUSTOMERS",
     "CleanResult",
     "QualityParams",
+    "IDENTITY_COLUMNS",
     "clean_tables",
+    "customers_from_orders",
     "is_clean_customers",
+    "line_item_hint",
 ]
+
+# Personal fields de-duplication compares; without a value in any of them it is skipped (and says so).
+IDENTITY_COLUMNS = ("name", "email", "phone", "birth_date", "address")
+# Share of order rows repeating an order id above which the file is most likely one row per order line.
+LINE_ITEM_SHARE = 0.2
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +133,50 @@ def is_clean_customers(customers: pd.DataFrame) -> bool:
     """Whether ``customers`` is already a clean table (pseudonymised, no direct personal columns)."""
     direct = set(CUSTOMERS.pii_columns("direct"))
     return "n_source_records" in customers.columns and not (direct & set(customers.columns))
+
+
+def customers_from_orders(orders: pd.DataFrame) -> pd.DataFrame:
+    """A minimal raw customers table derived from raw orders: one row per customer id, first order as sign-up.
+
+    Used when no customers table is given (orders only is enough). Ids are stripped and blank ids dropped; the
+    sign-up date is the earliest parseable ``order_ts`` of the customer (later ones, even after ``as_of``, count:
+    a customer whose first order is after the as-of date is then quarantined as ``future_timestamp``, i.e. not
+    yet a customer). Customers without any parseable timestamp are not derived: their orders are quarantined for
+    the timestamp already.
+
+    Examples
+    --------
+    >>> orders = pd.DataFrame({"order_id": ["o1", "o2", "o3"], "customer_id": ["b", " a", "b"],
+    ...                        "order_ts": ["2024-03-01 10:00", "2024-01-05", "2024-02-01"], "net_amount": [1.0, 2, 3]})
+    >>> customers_from_orders(orders)
+      customer_id signup_date
+    0           a  2024-01-05
+    1           b  2024-02-01
+    """
+    for col in ("customer_id", "order_ts"):
+        if col not in orders.columns:
+            raise SchemaError("orders", col, "required column is missing (customers are derived from orders)")
+    ids = orders["customer_id"].astype("str").where(orders["customer_id"].notna(), None).str.strip()
+    ts = parse_timestamps(orders["order_ts"]).values
+    frame = pd.DataFrame({"customer_id": ids.to_numpy(dtype=object), "signup_date": ts.to_numpy()})
+    frame = frame[frame["customer_id"].notna() & (frame["customer_id"] != "") & frame["signup_date"].notna()]
+    first = frame.groupby("customer_id", sort=True)["signup_date"].min().reset_index()
+    first["customer_id"] = first["customer_id"].astype("str")
+    first["signup_date"] = first["signup_date"].astype("datetime64[us]")
+    return first
+
+
+def line_item_hint(validation: TableValidation) -> str | None:
+    """A one-line hint when an orders table looks like one row per order line (many rows repeat an order id)."""
+    counts = validation.quarantine["reason"].value_counts()
+    repeats = int(counts.get("duplicate_key", 0)) + int(counts.get("exact_duplicate_row", 0))
+    if validation.rows_in == 0 or repeats / validation.rows_in <= LINE_ITEM_SHARE:
+        return None
+    return (
+        f"orders: {repeats:,} of {validation.rows_in:,} rows ({repeats / validation.rows_in:.1%}) repeat an "
+        "order_id: this looks like a line-item file (one row per order line); map it with "
+        "`orders: {line_items: true, order_key: <invoice column>}` (custml sources infer FILE proposes one)"
+    )
 
 
 def _as_of(as_of: pd.Timestamp | str) -> pd.Timestamp:
@@ -268,6 +328,7 @@ def _report(
         "tables": per_table,
         "quarantined_by_table": {k: int(v["rows_quarantined"]) for k, v in per_table.items()},  # type: ignore[call-overload]
         "quarantined_by_reason": {r: by_reason[r] for r in REASONS if r in by_reason},
+        "reasons_explained": {r: REASON_EXPLANATIONS[r] for r in REASONS if r in by_reason},
         "duplicates_merged": int(dedup_stats.get("records_merged", 0)),  # type: ignore[call-overload]
         "normalisation": normalisation,
         "dedup": dedup_stats,
@@ -318,7 +379,9 @@ def clean_tables(
     Parameters
     ----------
     raw : dict[str, DataFrame]
-        ``customers`` and ``orders`` (required), ``interactions`` and ``campaigns`` (optional), as read from files.
+        ``orders`` (required), ``customers`` (optional: derived from orders, first order as sign-up, when
+        absent), ``interactions`` and ``campaigns`` (optional), as read from files or built by
+        :func:`custml.sources.read_sources`.
     as_of : Timestamp or str
         Timestamps after this moment are quarantined as ``future_timestamp``; age bands are computed at it.
     key : bytes
@@ -349,8 +412,12 @@ def clean_tables(
     t0 = time.perf_counter()
     params = params or QualityParams()
     as_of = _as_of(as_of)
+    derived = False
     if "customers" not in raw:
-        raise SchemaError("customers", None, "table is missing (customers and orders are required)")
+        if "orders" not in raw:
+            raise SchemaError("orders", None, "table is missing (orders is required)")
+        raw = {**raw, "customers": customers_from_orders(raw["orders"])}
+        derived = True
     if is_clean_customers(raw["customers"]):
         return _clean_again(raw, as_of, t0)
 
@@ -361,15 +428,24 @@ def clean_tables(
     )
     normalisation["values_nulled"] = sum(sum(v.nulled.values()) for v in validation.per_table.values())
 
-    if params.deduplicate and len(customers) > 1:
+    identity = [c for c in IDENTITY_COLUMNS if c in customers.columns and customers[c].notna().any()]
+    if params.deduplicate and len(customers) > 1 and identity:
         dedup = find_duplicates(customers, params.dedup)
         clusters, pairs, dedup_stats = dedup.clusters, dedup.pairs, dedup.stats
+        dedup_stats["identity_columns"] = identity
     else:
         ids = customers["customer_id"].astype("str")
         clusters = pd.Series(
             ids.to_numpy(), index=pd.Index(ids.to_numpy(), name="customer_id"), name="golden_id"
         )
         pairs, dedup_stats = pd.DataFrame(), {"records": len(customers), "records_merged": 0}
+        if not params.deduplicate:
+            dedup_stats["skipped"] = "de-duplication switched off (--no-dedup)"
+        elif not identity:
+            dedup_stats["skipped"] = (
+                "no identity columns with values (name, e-mail, phone, birth date, address): "
+                "each customer id is one customer"
+            )
 
     golden = golden_records(customers, clusters)
     id_map = pd.DataFrame(
@@ -405,6 +481,18 @@ def clean_tables(
     report = _report(
         as_of, "raw", per_table, normalisation, dedup_stats, reconciliation, time.perf_counter() - t0
     )
+    hints = []
+    if derived:
+        per_table["customers"]["derived_from_orders"] = True
+        hints.append(
+            f"customers: no customers table given; {len(raw['customers']):,} customers derived from orders "
+            "(first order as sign-up date)"
+        )
+    if "skipped" in dedup_stats:
+        hints.append(f"de-duplication skipped: {dedup_stats['skipped']}")
+    if "orders" in validation.per_table and (hint := line_item_hint(validation.per_table["orders"])):
+        hints.append(hint)
+    report["hints"] = hints
     log.info("clean_tables: %s rows in, %s quarantined", report["rows_in"], report["rows_quarantined"])
     return CleanResult(
         tables=tables,

@@ -21,11 +21,23 @@ Reason codes (first matching wins, in this order):
 ``duplicate_key``              the primary key repeats an earlier kept row with different content
 =============================  ================================================================================
 
-Customer rows are quarantined only for problems with their identity (id, sign-up date, duplicates): an invalid
-optional attribute (gender not in the code list, an unparseable birth date) is set to null and counted in
-``ValidationResult.nulled``, because the customer is still real and quarantining them would also quarantine
-their orders. Quarantine rows of the customers table carry only the raw id and the reason (no personal data), so
-the quarantine file can sit next to the modelling inputs.
+One policy for invalid values, in every table: **a row is quarantined only when a required field is unusable**
+(missing, unparseable, out of its code list, contradicting another required field) or the row as a whole is
+(a duplicate, an unknown customer). An invalid *optional* value (a channel outside the code list, a negative
+discount, a CSAT of 7, a gender not in the code list, an unparseable birth date, a boolean that is not
+true/false) is set to null and counted in ``TableValidation.nulled``: the row is still a real order, event or
+customer, and quarantining it would lose revenue (or, for a customer, all their orders). Customers are
+quarantined only for problems with their identity (id, sign-up date, duplicates).
+
+Refunds are data, not dirt: an order with a negative net amount and no ``is_refund`` value (column absent or
+null) is a refund and is kept with ``is_refund`` true (counted as ``refunds_inferred_from_sign``); only a
+negative amount on a row explicitly marked as *not* a refund, or a positive one on a row marked as a refund, is
+quarantined, because the sign of the amount cannot then be trusted. For orders the report reconciles revenue:
+``net_amount_in == net_amount_kept + net_amount_quarantined`` (to the cent).
+
+Quarantine rows of the customers table carry only the raw id and the reason (no personal data), so the
+quarantine file can sit next to the modelling inputs. :data:`REASON_EXPLANATIONS` gives every reason code a
+one-line explanation; the quality report carries the ones that occurred.
 """
 
 from __future__ import annotations
@@ -44,6 +56,7 @@ from custml.schema import CONTRACT, CUSTOMERS, TableSchema
 __all__ = [
     "QUARANTINE_COLUMNS",
     "REASONS",
+    "REASON_EXPLANATIONS",
     "ReconciliationError",
     "TableValidation",
     "ValidationResult",
@@ -67,6 +80,20 @@ REASONS = (
     "duplicate_key",
     "duplicate_key_after_merge",
 )
+REASON_EXPLANATIONS: dict[str, str] = {
+    "exact_duplicate_row": "every column repeats an earlier row: a double load; the first copy is kept",
+    "null_required": "a required value (an id, a timestamp, an amount, a code) is missing",
+    "unparseable_timestamp": "a required timestamp is present but is not a valid date/time in the expected format",
+    "future_timestamp": "a timestamp is later than the as-of date (for a customer: signed up after it)",
+    "not_allowed": "a required value is outside its code list (e.g. an interaction kind custml does not know)",
+    "below_min": "a required number is below its allowed range",
+    "above_max": "a required number is above its allowed range",
+    "negative_amount_not_refund": "a negative net amount on a row explicitly marked as not a refund",
+    "refund_positive_amount": "a positive net amount on a row marked as a refund: the sign cannot be trusted",
+    "unknown_customer": "the row's customer is not among the (kept) customers",
+    "duplicate_key": "the primary key repeats an earlier kept row with other values (in orders: a line-item file?)",
+    "duplicate_key_after_merge": "two merged customer records were in the same campaign: one row is kept",
+}
 QUARANTINE_COLUMNS = ("table", "row_number", "record_id", "reason", "detail", "values")
 TABLE_ORDER = ("customers", "orders", "interactions", "campaigns")
 # A timestamp column where more than this share of present values cannot be parsed is a wrong format, not dirt.
@@ -94,6 +121,8 @@ class TableValidation:
     columns_dropped: list[str] = field(default_factory=list)
     kept_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     """0-based positions in the raw table of the kept rows (aligned with ``kept``)."""
+    extra: dict[str, object] = field(default_factory=dict)
+    """Table-specific counts: for orders the revenue reconciliation and the refunds inferred from the sign."""
 
     @property
     def rows_kept(self) -> int:
@@ -115,6 +144,7 @@ class TableValidation:
             "values_nulled": dict(sorted(self.nulled.items())),
             "timestamps_with_offset_converted": self.offsets_converted,
             "columns_dropped": self.columns_dropped,
+            **self.extra,
         }
 
 
@@ -232,8 +262,11 @@ def validate_table(
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
-        if is_customers and column not in _CUSTOMER_IDENTITY and reason != "exact_duplicate_row":
-            # An attribute problem: null the value, keep the customer, count it.
+        optional = column in schema.column_names and not schema[column].required
+        if is_customers:
+            optional = column not in _CUSTOMER_IDENTITY
+        if optional and reason != "exact_duplicate_row":
+            # An optional value is invalid: null the value, keep the row, count it (module docstring).
             prepared.loc[mask, column] = None
             nulled[column] = nulled.get(column, 0) + int(mask.sum())
             return
@@ -259,7 +292,8 @@ def validate_table(
                     name,
                     col,
                     f"is not an ISO-8601 timestamp in {n_bad:,} of {n_present:,} rows (e.g. {example!r}); "
-                    "expected e.g. '2024-03-05 14:22:10' or '2024-03-05T22:22:10+08:00'",
+                    "expected e.g. '2024-03-05 14:22:10' or '2024-03-05T22:22:10+08:00' (for another format, read "
+                    "the file through a source mapping with `timestamp_format:` or `dayfirst: true`: --mapping)",
                     n_bad,
                 )
             prepared[col] = parsed.values
@@ -306,14 +340,24 @@ def validate_table(
             continue
         flag(v.reason, v.mask, v.column, v.message, raw[v.column] if v.column in raw.columns else None)
 
+    extra: dict[str, object] = {}
     if name == "orders":
         net = prepared["net_amount"]
-        refund = (
-            prepared["is_refund"].fillna(False).to_numpy(dtype=bool) if "is_refund" in prepared else False
-        )
+        negative = (net < 0).to_numpy(dtype=bool, na_value=False)
+        if "is_refund" not in prepared:
+            prepared["is_refund"] = pd.Series(False, index=prepared.index, dtype="boolean")
+            prepared.loc[negative, "is_refund"] = True
+            contract_cols.append("is_refund")
+            extra["refunds_inferred_from_sign"] = int(negative.sum())
+        else:
+            unknown_flag = prepared["is_refund"].isna().to_numpy()
+            prepared.loc[negative & unknown_flag, "is_refund"] = True
+            extra["refunds_inferred_from_sign"] = int((negative & unknown_flag).sum())
+        refund = prepared["is_refund"].fillna(False).to_numpy(dtype=bool)
+        not_refund = (prepared["is_refund"] == False).to_numpy(dtype=bool, na_value=False)  # noqa: E712
         flag(
             "negative_amount_not_refund",
-            (net < 0).to_numpy(dtype=bool, na_value=False) & ~refund,
+            negative & not_refund,
             "net_amount",
             "is negative but the order is not a refund",
             raw["net_amount"],
@@ -396,7 +440,14 @@ def validate_table(
     for col in contract_cols:
         if schema[col].kind == "string":
             kept[col] = kept[col].astype("str")
-    result = TableValidation(name, kept, quarantine, n, nulled, offsets, dropped, np.flatnonzero(~bad))
+    if name == "orders":
+        amounts = prepared["net_amount"].fillna(0.0).to_numpy(dtype="float64")
+        extra.update(
+            net_amount_in=round(float(amounts.sum()), 2),
+            net_amount_kept=round(float(amounts[~bad].sum()), 2),
+            net_amount_quarantined=round(float(amounts[bad].sum()), 2),
+        )
+    result = TableValidation(name, kept, quarantine, n, nulled, offsets, dropped, np.flatnonzero(~bad), extra)
     if result.rows_kept + result.rows_quarantined != n:
         raise ReconciliationError(
             f"{name}: {n:,} rows in but {result.rows_kept:,} kept + {result.rows_quarantined:,} quarantined"

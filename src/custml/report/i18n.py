@@ -408,6 +408,7 @@ VALUES: dict[str, dict[str, str]] = {
         # why a customer record has no score (meta["rows_not_scored"] of custml score)
         "quarantined_by_quality": "Failed validation",
         "merged_duplicates": "Merged into another record of the same person",
+        "not_yet_a_customer": "Not yet a customer on the scoring date (signed up or first ordered later)",
         "no_features_at_as_of": "No purchase or sign-up before the scoring date",
         "other": "Other",
     },
@@ -466,6 +467,7 @@ VALUES: dict[str, dict[str, str]] = {
         "duplicate_key_after_merge": "合并重复记录后编号重复",
         "quarantined_by_quality": "未通过校验",
         "merged_duplicates": "已合并到同一人的另一条记录",
+        "not_yet_a_customer": "评分日尚未成为客户（之后才注册或首次下单）",
         "no_features_at_as_of": "评分日期前无购买或注册",
         "other": "其他",
         "unknown_customer": "未知客户",

@@ -1,0 +1,204 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 08 · Bring your own data: the raw CDNOW file to scores and a report, with one mapping file
+#
+# **Question.** Can a data scientist take an export custml did not generate, in its own shape, and get scores and
+# the management report without rewriting the file first? What does the quality stage say about it, and is every
+# row and every dollar accounted for?
+#
+# **Set-up.** The real CDNOW master file (`CDNOW_master.txt`, Fader, Hardie and Lee 2005: 23,570 customers who
+# first bought in the first quarter of 1997, their purchases to June 1998): whitespace-separated text, a `YYYYMMDD`
+# date, no order id, no customers table, no names or e-mails. `custml.sources.infer_mapping` proposes a mapping,
+# the worked one is `docs/mappings/cdnow-master.yaml`; then the same steps as `custml clean --mapping`,
+# `custml train`, `custml score --mapping` and `custml report`, through `custml.workflows`. `SMALL` (the test run)
+# uses the 1/10 sample (`CDNOW_sample.txt`, 2,357 customers, its own mapping) and light training settings;
+# `N_CUSTOMERS` is not used (CDNOW has the size it has). Default run time about 3 minutes.
+
+# %%
+# %load_ext autoreload
+# %autoreload 2
+# %matplotlib inline
+
+# %% tags=["parameters"]
+N_CUSTOMERS = 0  # unused: CDNOW's size is fixed
+SEED = 0
+SMALL = False
+
+# %%
+import json
+import os
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+import custml
+from custml.config import get_paths
+from custml.datasets import cdnow_dir
+from custml.models.params import TrainParams
+from custml.sources import infer_mapping, load_mapping, mapping_yaml, read_sources
+from custml.workflows import run_clean, run_features, run_report, run_score, run_train
+
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
+warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
+warnings.filterwarnings("ignore", message="IProgress not found")
+pd.set_option("display.precision", 3)
+pd.set_option("display.max_columns", 30)
+paths = get_paths().ensure()
+print("custml", custml.__version__)
+
+CDNOW = cdnow_dir()
+KIND = "sample" if SMALL else "master"
+RAW_FILE = CDNOW / f"CDNOW_{KIND}.txt"
+# The worked mappings live with the documentation (docs/mappings/), beside the source checkout.
+MAPPING = Path(custml.__file__).resolve().parents[2] / "docs" / "mappings" / f"cdnow-{KIND}.yaml"
+print(RAW_FILE.name, f"{RAW_FILE.stat().st_size / 1e6:.1f} MB")
+print("".join(RAW_FILE.open().readlines()[:4]))
+
+# %% [markdown]
+# ## 1. A proposed mapping, and the worked one
+#
+# `custml sources infer FILE` reads the first rows: encoding, delimiter (runs of spaces here), the date format
+# (`%Y%m%d`), and contract columns by name. It is a proposal to check, not a decision: its notes say what it could
+# not find.
+
+# %%
+print(mapping_yaml(infer_mapping(RAW_FILE)))
+
+# %% [markdown]
+# The worked mapping (what `--mapping` takes). CDNOW has no order id, so each row is one order (numbered by its
+# row), and no customers table, so customers are derived from their first purchase.
+
+# %%
+print(MAPPING.read_text())
+sources = read_sources(CDNOW, load_mapping(MAPPING))
+print(json.dumps(sources.report["orders"], indent=1, default=str))
+sources.tables["orders"].drop(columns="customer_id").head()  # raw ids stay out of the notebook
+
+# %% [markdown]
+# ## 2. Clean: every row and every dollar accounted for
+#
+# `run_clean(..., mapping=...)` is `custml clean --data DIR --mapping FILE`. The as-of date defaults to the day
+# after the last purchase. The report's hints say what custml did on its own (customers derived, de-duplication
+# skipped for lack of names, e-mails or phones).
+
+# %%
+t0 = time.perf_counter()
+clean = run_clean(CDNOW, mapping=MAPPING, allow_demo_key=True)
+report = clean.report
+print(f"cleaned in {time.perf_counter() - t0:.1f} s, as of {report['as_of']}")
+for hint in report["hints"]:
+    print("note:", hint)
+pd.DataFrame(report["tables"]).T[["rows_in", "rows_kept", "rows_quarantined", "rows_out"]]
+
+# %%
+orders_report = report["tables"]["orders"]
+file_total = round(
+    pd.read_csv(RAW_FILE, sep=r"\s+", header=0 if KIND == "master" else None).iloc[:, -1].sum(), 2
+)
+print(
+    f"revenue in the raw file {file_total:,.2f}; read {orders_report['net_amount_in']:,.2f} = kept "
+    f"{orders_report['net_amount_kept']:,.2f} + quarantined {orders_report['net_amount_quarantined']:,.2f}"
+)
+print("quarantined by reason:", report["quarantined_by_reason"] or "none")
+assert orders_report["net_amount_in"] == file_total
+assert report["rows_in"] == report["rows_kept"] + report["rows_quarantined"]
+
+# %% [markdown]
+# ## 3. Features and the two models
+#
+# The clean tables are the contract's, so the rest of custml runs unchanged. Training picks its cut-offs from the
+# data (the last ones leave a 90-day label window before June 1998); the registry gate decides whether each model
+# becomes `@champion`.
+
+# %%
+as_of = pd.Timestamp(report["as_of"]).normalize()
+features = run_features(as_of, tables=clean.tables)
+print(f"{len(features):,} customers x {features.shape[1] - 2} features as of {as_of.date()}")
+light = (
+    {"n_estimators": 120, "early_stopping_rounds": 20, "shap_sample": 200, "n_train_cutoffs": 4}
+    if SMALL
+    else {}
+)
+outcomes = {}
+for task in ("churn", "repurchase"):
+    t0 = time.perf_counter()
+    outcomes[task] = run_train(task, tables=clean.tables, params=TrainParams(task=task, seed=SEED, **light))
+    print(
+        f"{task}: trained in {time.perf_counter() - t0:.0f} s; gate: {outcomes[task].decision.get('reason')}"
+    )
+pd.DataFrame(
+    {
+        f"{task} {scorer}": {m: v for m, v in values.items() if m in ("roc_auc", "pr_auc", "brier", "ece")}
+        for task, o in outcomes.items()
+        for scorer, values in o.result.metrics.items()
+    }
+).T
+
+# %% [markdown]
+# ## 4. Score the raw export, and the report
+#
+# `run_score(CDNOW, mapping=...)` is `custml score --data DIR --mapping FILE`: it re-reads and re-cleans the raw
+# file through the same mapping, so the scores follow the export, not an intermediate file. Every customer record
+# is scored or accounted for.
+
+# %%
+run = run_score(CDNOW, mapping=MAPPING, allow_demo_key=True)
+meta = run.meta
+print(f"{meta['rows_in']:,} customers in, {meta['rows_scored']:,} scored; currency {meta['currency']}")
+print("not scored:", run.not_scored)
+run.scores[
+    [
+        "customer_id",
+        "churn_probability",
+        "repurchase_probability",
+        "expected_value_12m",
+        "rfm_segment",
+        "recommended_action",
+    ]
+].head()
+
+# %% [markdown]
+# Scored in the middle of the acquisition quarter, customers whose first purchase is later are **not yet
+# customers**, not a quality loss:
+
+# %%
+early = run_score(
+    CDNOW, as_of="1997-02-15", mapping=MAPPING, allow_demo_key=True, out=paths.scores / "early.parquet"
+)
+print(early.not_scored)
+assert early.not_scored["quarantined_by_quality"] == 0 and early.not_scored["not_yet_a_customer"] > 0
+
+# %%
+html = run_report(run.out)
+print("report:", html, f"({Path(html).stat().st_size / 1e6:.1f} MB)")
+
+# %% [markdown]
+# ## Conclusion
+#
+# The raw CDNOW master file went from text to scores and a management report with one 15-line mapping file and
+# no rewriting: 69,659 purchases of 23,570 customers read, none quarantined, and the revenue read (2,500,315.63
+# dollars) equals the file's total to the cent. custml said what it did on its own: customers derived from their
+# first purchase, de-duplication skipped (no names, e-mails or phones). The proposed mapping (`sources infer`)
+# matched the worked one except for the currency, which no file states. Scoring re-read the raw export through the
+# same mapping and scored all 23,570 customers; scored on 15 February 1997, the 11,164 customers who first bought
+# later are counted as not yet customers (278 more bought on that very day, so have no history before it), none as
+# quarantined. On this cohort with nothing but purchases the models only match their baselines: churn test ROC AUC
+# 0.739 for LightGBM and for BG/NBD (PR AUC 0.838 vs 0.844), repurchase 0.851 vs 0.849 (logistic RFM) and 0.840
+# (BG/NBD); that is a finding about the models on CDNOW (their own issue), not about reading the data.
