@@ -1,0 +1,302 @@
+"""Realised and label-free performance of churn scores: did the flagged customers leave, and how good is the model
+while the labels are still maturing?
+
+**Realised** (:func:`realised_churn`, :func:`performance_metrics`): once the horizon after a scores file's as-of
+date has passed, the outcome of every customer the churn model applies to (an order in the year before the
+as-of date, as in training) is known from the orders: churned = no order in ``[as_of, as_of + horizon)``, exactly
+:func:`custml.features.churn_labels`. ROC AUC, lift in the top 10 %, ECE and the realised rate use the
+definitions of :mod:`custml.models.metrics` (equal-mass ECE bins, stable tie order; the tests check the values
+are the same), so they compare one to one with the metrics logged at training.
+
+**Label-free** (:func:`estimate_performance`), in the spirit of NannyML's confidence-based performance
+estimation (CBPE). *Assumption:* the probabilities are calibrated on the scored population, i.e. a customer
+with probability ``p`` churns with probability ``p``, independently of the others. Then
+
+- the expected ROC AUC is ``E[concordant pos/neg pairs] / E[pos/neg pairs]``
+  ``= sum_{i != j} p_i (1 - p_j) [s_i > s_j] / sum_{i != j} p_i (1 - p_j)`` (ties count one half; a ratio of
+  expectations, exact in the limit of many customers), computed in one sort;
+- the expected churn rate is ``mean(p)`` with a 95 % interval ``± 1.96 sqrt(sum p (1 - p)) / n``;
+- the expected lift at 10 % is ``mean(p | top 10 %) / mean(p)``;
+- ``expected_ece_noise`` is the ECE a perfectly calibrated model would still show from sampling alone
+  (per equal-mass bin ``sqrt(2 / pi) sqrt(sum p (1 - p)) / n_bin``), the floor a realised ECE is read against.
+
+The estimate cannot see a change in the relation between features and outcome that leaves the features alone
+(concept drift): that is why drift of inputs and scores is reported beside it, and why realised metrics
+replace the estimate as soon as the labels exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from custml.errors import SchemaError
+from custml.features.labels import order_events
+
+__all__ = [
+    "ACTIVE_DAYS",
+    "OrderEvents",
+    "estimate_performance",
+    "grouped_performance",
+    "performance_metrics",
+    "realised_churn",
+]
+
+#: A customer is in the churn model's population at a date when they ordered in the year before it.
+ACTIVE_DAYS = 365
+
+
+@dataclass(frozen=True)
+class OrderEvents:
+    """Non-refund order times per customer, indexed once so that many as-of dates are cheap to label.
+
+    Build it with :meth:`from_orders`. ``end`` is the exclusive end of the observed data: no outcome window
+    reaching past it is treated as known.
+    """
+
+    ids: np.ndarray  # unique customer ids (object array of str), sorted
+    codes: np.ndarray  # per order: position in ``ids``
+    ts: np.ndarray  # per order: datetime64[ns]
+    end: pd.Timestamp
+
+    @classmethod
+    def from_orders(cls, orders: pd.DataFrame, end: Any = None) -> OrderEvents:
+        """Index the non-refund orders (``customer_id``, ``order_ts``, optional ``is_refund``).
+
+        Parameters
+        ----------
+        orders : pandas.DataFrame
+            Clean orders (datetimes, pseudonymised ids as in the scores).
+        end : datetime-like, optional
+            Exclusive end of the observed data (default: the day after the last order). Orders at or after
+            ``end`` are dropped, so monitoring "as of" an earlier day sees only what was known then.
+        """
+        events = order_events(orders)
+        ts = events["order_ts"].to_numpy(dtype="datetime64[ns]")
+        if end is None:
+            if len(ts) == 0:
+                raise SchemaError("orders", "order_ts", "no orders: cannot tell when the data ends")
+            end = (pd.Timestamp(ts.max()) + pd.Timedelta(days=1)).normalize()
+        end = pd.Timestamp(end)
+        keep = ts < np.datetime64(end)
+        codes, ids = pd.factorize(events["customer_id"].to_numpy()[keep], sort=True)
+        return cls(np.asarray(ids, dtype=object), codes.astype(np.int64), ts[keep], end)
+
+    def matured(self, as_of: Any, horizon_days: int) -> bool:
+        """Whether the outcome window ``[as_of, as_of + horizon)`` lies inside the observed data."""
+        return pd.Timestamp(as_of) + pd.Timedelta(days=horizon_days) <= self.end
+
+    def _window(self, start: pd.Timestamp, stop: pd.Timestamp) -> np.ndarray:
+        mask = (self.ts >= np.datetime64(start)) & (self.ts < np.datetime64(stop))
+        return np.bincount(self.codes[mask], minlength=len(self.ids)) > 0
+
+    def active(self, as_of: Any, active_days: int = ACTIVE_DAYS) -> np.ndarray:
+        """Per id of ``ids``: an order in ``[as_of - active_days, as_of)``."""
+        a = pd.Timestamp(as_of)
+        return self._window(a - pd.Timedelta(days=active_days), a)
+
+
+def realised_churn(
+    events: OrderEvents, as_of: Any, horizon_days: int, active_days: int = ACTIVE_DAYS
+) -> pd.DataFrame:
+    """Realised churn of the customers active at ``as_of`` (same definition as :func:`custml.features.churn_labels`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``churned`` (bool), one row per active customer, sorted by id.
+
+    Raises
+    ------
+    SchemaError
+        If the outcome window has not passed yet (``as_of + horizon_days`` after the end of the data).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> orders = pd.DataFrame({"customer_id": ["a", "a", "b", "c"],
+    ...     "order_ts": pd.to_datetime(["2025-09-01", "2025-10-15", "2025-08-01", "2023-01-01"])})
+    >>> ev = OrderEvents.from_orders(orders, end="2026-01-01")
+    >>> realised_churn(ev, "2025-10-01", 90)
+      customer_id  churned
+    0           a    False
+    1           b     True
+    """
+    a = pd.Timestamp(as_of)
+    if not events.matured(a, horizon_days):
+        raise SchemaError(
+            "orders",
+            "order_ts",
+            f"end at {events.end.date()}: the {horizon_days}-day outcome of {a.date()} is not known yet",
+        )
+    active = events.active(a, active_days)
+    bought = events._window(a, a + pd.Timedelta(days=horizon_days))
+    keep = np.flatnonzero(active)
+    return pd.DataFrame({"customer_id": events.ids[keep].astype(str), "churned": ~bought[keep]})
+
+
+def _check_probabilities(p: np.ndarray, table: str) -> None:
+    bad = int((~np.isfinite(p) | (p < 0) | (p > 1)).sum())
+    if bad:
+        raise SchemaError(table, "churn_probability", "holds missing values or values outside [0, 1]", bad)
+
+
+def performance_metrics(
+    y: Sequence[float] | np.ndarray,
+    p: Sequence[float] | np.ndarray,
+    *,
+    n_bins: int = 10,
+    top_fraction: float = 0.1,
+) -> dict[str, float]:
+    """Realised ROC AUC, lift at ``top_fraction``, ECE, realised rate and mean prediction of one population.
+
+    AUC and lift are NaN when only one class is present; every value is NaN for an empty population.
+
+    Examples
+    --------
+    >>> m = performance_metrics([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], n_bins=2)
+    >>> round(m["roc_auc"], 2), m["realised_rate"], m["n"]
+    (0.75, 0.5, 4.0)
+    """
+    y_arr = np.asarray(y, dtype=float)
+    p_arr = np.asarray(p, dtype=float)
+    n = len(y_arr)
+    out = {
+        "n": float(n),
+        "roc_auc": float("nan"),
+        "lift_top10": float("nan"),
+        "ece": float("nan"),
+        "realised_rate": float("nan"),
+        "mean_predicted": float("nan"),
+    }
+    if n == 0:
+        return out
+    _check_probabilities(p_arr, "scores")
+    out["realised_rate"] = float(y_arr.mean())
+    out["mean_predicted"] = float(p_arr.mean())
+    # One stable ascending sort serves all three measures; bins and ties as in custml.models.metrics.
+    order = np.argsort(p_arr, kind="stable")
+    bins = min(n_bins, n)
+    ids = np.empty(n, dtype=np.int64)
+    ids[order] = (np.arange(n) * bins) // n
+    size = np.bincount(ids, minlength=bins)
+    gap = np.abs(np.bincount(ids, weights=p_arr, minlength=bins) - np.bincount(ids, weights=y_arr, minlength=bins))
+    out["ece"] = float(gap[size > 0].sum() / n)
+    positives = y_arr.sum()
+    if 0 < positives < n:
+        ranks = stats.rankdata(p_arr)  # average ranks: ties count one half, as roc_auc_score
+        out["roc_auc"] = float((ranks[y_arr == 1].sum() - positives * (positives + 1) / 2) / (positives * (n - positives)))
+        n_top = max(1, int(round(top_fraction * n)))
+        top = np.argsort(-p_arr, kind="stable")[:n_top]
+        out["lift_top10"] = float(y_arr[top].mean() / y_arr.mean())
+    return out
+
+
+def estimate_performance(
+    p: Sequence[float] | np.ndarray, *, n_bins: int = 10, top_fraction: float = 0.1
+) -> dict[str, float]:
+    """Label-free estimate of ROC AUC, lift, churn rate and the calibration noise floor (see the module docstring).
+
+    Examples
+    --------
+    >>> est = estimate_performance([0.1, 0.1, 0.9, 0.9])
+    >>> round(est["estimated_roc_auc"], 3), est["expected_rate"]
+    (0.94, 0.5)
+    """
+    p_arr = np.asarray(p, dtype=float)
+    n = len(p_arr)
+    keys = (
+        "estimated_roc_auc",
+        "estimated_lift_top10",
+        "expected_rate",
+        "expected_rate_low",
+        "expected_rate_high",
+        "expected_ece_noise",
+    )
+    out = dict.fromkeys(keys, float("nan"))
+    out["n"] = float(n)
+    if n == 0:
+        return out
+    _check_probabilities(p_arr, "scores")
+    q = 1.0 - p_arr
+    values, inverse = np.unique(p_arr, return_inverse=True)
+    pos = np.bincount(inverse, weights=p_arr, minlength=len(values))  # expected positives per tied value
+    neg = np.bincount(inverse, weights=q, minlength=len(values))
+    self_pairs = np.bincount(inverse, weights=p_arr * q, minlength=len(values))
+    neg_below = np.cumsum(neg) - neg
+    concordant = float(np.sum(pos * neg_below) + 0.5 * np.sum(pos * neg - self_pairs))
+    pairs = float(p_arr.sum() * q.sum() - np.sum(p_arr * q))
+    if pairs > 0:
+        out["estimated_roc_auc"] = concordant / pairs
+    mean = float(p_arr.mean())
+    sd = float(np.sqrt(np.sum(p_arr * q)) / n)
+    out["expected_rate"] = mean
+    out["expected_rate_low"] = max(0.0, mean - 1.96 * sd)
+    out["expected_rate_high"] = min(1.0, mean + 1.96 * sd)
+    n_top = max(1, int(round(top_fraction * n)))
+    order = np.argsort(-p_arr, kind="stable")
+    if mean > 0:
+        out["estimated_lift_top10"] = float(p_arr[order[:n_top]].mean() / mean)
+    bins = min(n_bins, n)
+    ids = np.empty(n, dtype=int)
+    ids[order[::-1]] = (np.arange(n) * bins) // n
+    var_bin = np.bincount(ids, weights=p_arr * q, minlength=bins)
+    out["expected_ece_noise"] = float(np.sum(np.sqrt(2.0 / np.pi) * np.sqrt(var_bin)) / n)
+    return out
+
+
+def grouped_performance(
+    frame: pd.DataFrame,
+    by: Sequence[str],
+    *,
+    label: str | None = "churned",
+    probability: str = "churn_probability",
+    min_group: int = 1,
+) -> pd.DataFrame:
+    """Realised (when ``label`` is given) and estimated performance per level of each column of ``by``.
+
+    Columns of ``by`` missing from ``frame`` are skipped (scores files of other versions may lack a segment
+    column); missing levels are grouped as ``"(missing)"``. Groups smaller than ``min_group`` are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by``, ``group``, ``n``, then :func:`performance_metrics` (when labelled) and
+        ``estimated_roc_auc``, ``expected_rate`` columns.
+    """
+    if probability not in frame.columns:
+        raise SchemaError("scores", probability, "required column is missing")
+    if label is not None and label not in frame.columns:
+        raise SchemaError("scores", label, "required column is missing")
+    rows: list[dict[str, Any]] = []
+    p_all = frame[probability].to_numpy(dtype=float)
+    y_all = frame[label].to_numpy(dtype=float) if label is not None else None
+    for col in by:
+        if col not in frame.columns:
+            continue
+        levels = frame[col].astype(object).where(frame[col].notna(), "(missing)").astype(str).to_numpy()
+        codes, uniques = pd.factorize(levels, sort=True)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+        for k, level in enumerate(uniques):
+            idx = order[bounds[k] : bounds[k + 1]]
+            if len(idx) < min_group:
+                continue
+            p = p_all[idx]
+            row: dict[str, Any] = {"by": col, "group": str(level), "n": len(idx)}
+            if y_all is not None:
+                row.update({k2: v for k2, v in performance_metrics(y_all[idx], p).items() if k2 != "n"})
+            est = estimate_performance(p)
+            row["estimated_roc_auc"] = est["estimated_roc_auc"]
+            row["expected_rate"] = est["expected_rate"]
+            rows.append(row)
+    columns = ["by", "group", "n"]
+    if label is not None:
+        columns += ["roc_auc", "lift_top10", "ece", "realised_rate", "mean_predicted"]
+    columns += ["estimated_roc_auc", "expected_rate"]
+    return pd.DataFrame(rows, columns=columns)
