@@ -1085,9 +1085,14 @@ def run_report(
     previous: Path | str | None = None,
     lang: str = "en",
     root: Path | str | None = None,
+    health: Any = None,
 ) -> Path:
-    """Render the management report of a scores file (and its ``.meta.json``) to ``reports/``; return the path."""
-    from custml.report import build_report_data, render_html
+    """Render the management report of a scores file (and its ``.meta.json``) to ``reports/``; return the path.
+
+    ``health`` (a :class:`custml.monitoring.MonitoringResult` from :func:`run_monitor`) adds the Model health
+    section.
+    """
+    from custml.report import build_report_data, model_health, render_html
 
     paths = _paths(root)
     scores = Path(scores)
@@ -1095,7 +1100,8 @@ def run_report(
     meta_path = scores.with_suffix(".meta.json")
     meta = read_json(meta_path) if meta_path.is_file() else None
     prev = read_table(previous, "previous scores") if previous is not None else None
-    data = build_report_data(frame, meta, prev)
+    section = model_health(health.health, health.verdict, health.reasons) if health is not None else None
+    data = build_report_data(frame, meta, prev, health=section)
     html = render_html(data, lang=lang)
     suffix = scores.stem.removeprefix("scores_")
     target = Path(out) if out is not None else paths.reports / f"report_{suffix}.html"

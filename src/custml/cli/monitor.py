@@ -25,7 +25,9 @@ def _fmt(value: object, digits: int = 3) -> str:
 def monitor(
     scores: Annotated[
         Path | None,
-        typer.Option("--scores", help="Folder of scores_*.parquet files (or one file; default: data/scores)."),
+        typer.Option(
+            "--scores", help="Folder of scores_*.parquet files (or one file; default: data/scores)."
+        ),
     ] = None,
     data: Annotated[
         Path | None,
@@ -33,7 +35,9 @@ def monitor(
     ] = None,
     now: Annotated[
         str | None,
-        typer.Option("--now", help="Monitor as of this date: only orders before it count (default: data end)."),
+        typer.Option(
+            "--now", help="Monitor as of this date: only orders before it count (default: data end)."
+        ),
     ] = None,
     thresholds: Annotated[
         Path | None,
@@ -96,7 +100,11 @@ def monitor(
     table.add_column("verdict")
     colours = {"healthy": "green", "watch": "yellow", "retrain": "red"}
     for r in res.health.itertuples(index=False):
-        drifted = "–" if r.inputs_checked != r.inputs_checked else f"{int(r.inputs_drifted)}/{int(r.inputs_checked)}"
+        drifted = (
+            "–"
+            if r.inputs_checked != r.inputs_checked
+            else f"{int(r.inputs_drifted)}/{int(r.inputs_checked)}"
+        )
         table.add_row(
             str(r.as_of.date()),
             "realised" if r.matured else "maturing",

@@ -185,12 +185,16 @@ def performance_metrics(
     ids = np.empty(n, dtype=np.int64)
     ids[order] = (np.arange(n) * bins) // n
     size = np.bincount(ids, minlength=bins)
-    gap = np.abs(np.bincount(ids, weights=p_arr, minlength=bins) - np.bincount(ids, weights=y_arr, minlength=bins))
+    gap = np.abs(
+        np.bincount(ids, weights=p_arr, minlength=bins) - np.bincount(ids, weights=y_arr, minlength=bins)
+    )
     out["ece"] = float(gap[size > 0].sum() / n)
     positives = y_arr.sum()
     if 0 < positives < n:
         ranks = stats.rankdata(p_arr)  # average ranks: ties count one half, as roc_auc_score
-        out["roc_auc"] = float((ranks[y_arr == 1].sum() - positives * (positives + 1) / 2) / (positives * (n - positives)))
+        out["roc_auc"] = float(
+            (ranks[y_arr == 1].sum() - positives * (positives + 1) / 2) / (positives * (n - positives))
+        )
         n_top = max(1, int(round(top_fraction * n)))
         top = np.argsort(-p_arr, kind="stable")[:n_top]
         out["lift_top10"] = float(y_arr[top].mean() / y_arr.mean())

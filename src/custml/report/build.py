@@ -302,7 +302,9 @@ def model_health(table: pd.DataFrame, verdict: str, reasons: Sequence[str] = ())
     """
     missing = [c for c in HEALTH_HISTORY_COLUMNS if c not in table.columns]
     if missing:
-        raise SchemaError("health", missing[0], f"required column is missing (all missing: {', '.join(missing)})")
+        raise SchemaError(
+            "health", missing[0], f"required column is missing (all missing: {', '.join(missing)})"
+        )
     if len(table) == 0:
         raise SchemaError("health", None, "table is empty")
     if verdict not in ("healthy", "watch", "retrain"):

@@ -1,0 +1,229 @@
+"""custml.monitoring: realised and label-free performance, drift tests, verdicts, and the report's Model health."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custml.errors import SchemaError
+from custml.features import churn_labels
+from custml.models.metrics import binary_metrics
+from custml.monitoring import (
+    HealthThresholds,
+    OrderEvents,
+    ScoresSnapshot,
+    assess,
+    distribution_drift,
+    estimate_performance,
+    monitor_scores,
+    performance_metrics,
+    realised_churn,
+    score_reference,
+)
+from custml.report import build_report_data, model_health, render_html, sample_scores
+from custml.scoring.drift import drift_reference
+
+
+def _orders(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, 120, n)
+    ts = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
+    return pd.DataFrame(
+        {"customer_id": [f"c{i:03d}" for i in ids], "order_ts": ts, "is_refund": rng.random(n) < 0.05}
+    )
+
+
+def test_realised_churn_matches_churn_labels() -> None:
+    orders = _orders()
+    events = OrderEvents.from_orders(orders, end="2026-01-01")
+    for as_of in ("2025-06-01", "2025-09-15"):
+        got = realised_churn(events, as_of, 90)
+        want = churn_labels(orders, as_of, horizon_days=90)
+        assert got["customer_id"].tolist() == want["customer_id"].tolist()
+        assert got["churned"].tolist() == want["churned"].tolist()
+
+
+def test_realised_churn_refuses_an_outcome_not_yet_known() -> None:
+    events = OrderEvents.from_orders(_orders(), end="2025-10-01")
+    assert not events.matured("2025-08-01", 90)
+    with pytest.raises(SchemaError, match="not known yet"):
+        realised_churn(events, "2025-08-01", 90)
+
+
+def test_order_events_end_drops_later_orders() -> None:
+    events = OrderEvents.from_orders(_orders(), end="2025-06-01")
+    assert events.ts.max() < np.datetime64("2025-06-01")
+
+
+def test_performance_metrics_match_training_metrics() -> None:
+    rng = np.random.default_rng(1)
+    p = np.round(rng.random(3000), 2)  # ties on purpose
+    y = (rng.random(3000) < p).astype(float)
+    ours = performance_metrics(y, p)
+    ref = binary_metrics(y, p)
+    for key in ("roc_auc", "lift_top10", "ece"):
+        assert ours[key] == pytest.approx(ref[key], abs=1e-12), key
+    assert ours["realised_rate"] == pytest.approx(y.mean())
+
+
+def test_performance_metrics_one_class_and_bad_input() -> None:
+    m = performance_metrics([0, 0, 0], [0.1, 0.2, 0.3])
+    assert np.isnan(m["roc_auc"]) and m["realised_rate"] == 0
+    with pytest.raises(SchemaError, match="churn_probability"):
+        performance_metrics([0, 1], [0.1, 1.2])
+
+
+def test_label_free_estimate_tracks_realised_auc_when_calibrated() -> None:
+    rng = np.random.default_rng(2)
+    p = rng.beta(2, 2, 20_000)
+    y = (rng.random(len(p)) < p).astype(float)  # calibrated by construction
+    est = estimate_performance(p)
+    real = performance_metrics(y, p)
+    assert est["estimated_roc_auc"] == pytest.approx(real["roc_auc"], abs=0.01)
+    assert est["expected_rate_low"] <= real["realised_rate"] <= est["expected_rate_high"]
+    assert real["ece"] < est["expected_ece_noise"] * 3
+    # Miscalibrated (every probability too low): the estimate no longer tracks, which is the stated assumption.
+    y_shift = (rng.random(len(p)) < np.clip(p + 0.3, 0, 1)).astype(float)
+    assert performance_metrics(y_shift, p)["realised_rate"] > est["expected_rate_high"]
+
+
+def test_distribution_drift_tests_numeric_and_categorical() -> None:
+    rng = np.random.default_rng(3)
+    train = pd.DataFrame({"x": rng.normal(size=5000), "c": rng.choice(["a", "b", "c"], 5000)})
+    ref = drift_reference(train)
+    same = pd.DataFrame({"x": rng.normal(size=3000), "c": rng.choice(["a", "b", "c"], 3000)})
+    moved = pd.DataFrame(
+        {"x": rng.normal(1.0, size=3000), "c": rng.choice(["a", "b", "c"], 3000, p=[0.8, 0.1, 0.1])}
+    )
+    ok = distribution_drift(ref["features"], same, n_reference=5000).set_index("feature")
+    bad = distribution_drift(ref["features"], moved, n_reference=5000).set_index("feature")
+    assert not ok["drifted"].any() and (ok["status"] == "ok").all()
+    assert bad["drifted"].all()
+    assert bad.loc["x", "test"] == "ks" and bad.loc["c", "test"] == "chi2"
+    assert bad.loc["x", "p_value"] < 1e-6 and ok.loc["x", "p_value"] > 0.01
+    gone = distribution_drift(ref["features"], same[["c"]], n_reference=5000).set_index("feature")
+    assert gone.loc["x", "drifted"] and np.isinf(gone.loc["x", "psi"])
+
+
+def test_distribution_drift_large_psi_on_few_rows_is_not_drifted() -> None:
+    ref = drift_reference(pd.DataFrame({"x": np.arange(1000.0)}))
+    few = pd.DataFrame({"x": [10.0, 20.0, 900.0]})
+    row = distribution_drift(ref["features"], few, n_reference=1000).iloc[0]
+    assert row["status"] == "drift" and not row["drifted"]
+
+
+def test_old_reference_without_fine_bins_still_works() -> None:
+    ref = drift_reference(pd.DataFrame({"x": np.arange(1000.0)}))
+    spec = {k: v for k, v in ref["features"]["x"].items() if k != "fine"}
+    out = distribution_drift({"x": spec}, pd.DataFrame({"x": np.arange(1000.0) + 400}), n_reference=1000)
+    assert out["drifted"].iloc[0] and out["test"].iloc[0] == "ks"
+
+
+def test_assess_thresholds_are_data() -> None:
+    row = {"matured": True, "promised_roc_auc": 0.82, "realised_roc_auc": 0.79}
+    assert assess(row)[0] == "watch"
+    assert assess(row, HealthThresholds(auc_drop_watch=0.05, auc_drop_retrain=0.1))[0] == "healthy"
+    verdict, reasons = assess({"matured": False, "inputs_drifted": 3, "inputs_checked": 10})
+    assert verdict == "retrain" and reasons == ["inputs_drifted=3/10 (retrain)"]
+    assert assess({"matured": False})[0] == "healthy"
+
+
+def _scores(ids: list[str], p: np.ndarray, as_of: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": ids,
+            "as_of": pd.Timestamp(as_of),
+            "churn_probability": p,
+            "rfm_segment": np.where(np.arange(len(ids)) % 2 == 0, "Loyal", "At risk"),
+            "recommended_action": "no_action",
+            "uplift_score": 0.0,  # an extra column of another version: ignored
+        }
+    )
+
+
+def _world(seed: int = 4) -> tuple[pd.DataFrame, list[str]]:
+    """Orders of 600 customers active before 2025-03-01, of whom a random half buy again by June."""
+    rng = np.random.default_rng(seed)
+    ids = [f"c{i:04d}" for i in range(600)]
+    first = pd.DataFrame({"customer_id": ids, "order_ts": pd.Timestamp("2025-01-15")})
+    again = [i for i in ids if rng.random() < 0.5]
+    later = pd.DataFrame({"customer_id": again, "order_ts": pd.Timestamp("2025-04-10")})
+    return pd.concat([first, later], ignore_index=True), again
+
+
+def test_monitor_scores_realised_and_estimated() -> None:
+    orders, buyers = _world()
+    ids = sorted(orders["customer_id"].unique())
+    rng = np.random.default_rng(5)
+    bought = np.isin(ids, buyers)
+    p = np.clip(np.where(bought, 0.35, 0.65) + rng.normal(0, 0.1, len(ids)), 0.01, 0.99)
+    promised = {"roc_auc": 0.9, "lift_top10": 2.0, "ece": 0.02, "base_rate": 0.5}
+    snaps = [
+        ScoresSnapshot(
+            _scores(ids, p, "2025-03-01"), pd.Timestamp("2025-03-01"), "m", "1", 90, promised, source="a"
+        ),
+        ScoresSnapshot(
+            _scores(ids, p, "2025-06-01"), pd.Timestamp("2025-06-01"), "m", "1", 90, promised, source="b"
+        ),
+    ]
+    events = OrderEvents.from_orders(orders, end="2025-07-01")
+    res = monitor_scores(snaps, events)
+    first, second = res.health.iloc[0], res.health.iloc[1]
+    assert first["matured"] and not second["matured"]
+    assert first["n_population"] == 600
+    assert first["realised_rate"] == pytest.approx(1 - len(buyers) / 600)
+    assert first["realised_roc_auc"] > 0.9
+    assert np.isnan(second["realised_roc_auc"]) and np.isfinite(second["estimated_roc_auc"])
+    groups = res.groups[res.groups["as_of"] == pd.Timestamp("2025-03-01")]
+    assert set(groups["by"]) == {"rfm_segment", "recommended_action"}
+    assert groups.loc[groups["by"] == "rfm_segment", "n"].sum() == 600
+    assert res.verdict in {"healthy", "watch", "retrain"}
+
+
+def test_monitor_scores_flags_score_drift_without_labels() -> None:
+    orders, _ = _world()
+    ids = sorted(orders["customer_id"].unique())
+    rng = np.random.default_rng(6)
+    train_p = rng.beta(2, 2, 5000)
+    ref = score_reference(train_p)
+    now_p = np.clip(rng.beta(2, 2, len(ids)) + 0.25, 0, 1)
+    snap = ScoresSnapshot(
+        _scores(ids, now_p, "2025-06-01"), pd.Timestamp("2025-06-01"), "m", "1", 90, {"roc_auc": 0.8}, ref
+    )
+    res = monitor_scores([snap], OrderEvents.from_orders(orders, end="2025-07-01"))
+    assert res.health["score_psi"].iloc[0] > 0.25
+    assert res.verdict == "retrain" and "score_psi" in res.reasons[0]
+
+
+def test_monitor_scores_errors_name_the_problem() -> None:
+    orders, _ = _world()
+    events = OrderEvents.from_orders(orders, end="2025-07-01")
+    bad = pd.DataFrame({"customer_id": ["a"], "score": [0.5]})
+    with pytest.raises(SchemaError, match="churn_probability"):
+        monitor_scores([ScoresSnapshot(bad, pd.Timestamp("2025-03-01"), "m", "1", 90)], events)
+    late = _scores(["a"], np.array([0.5]), "2025-08-01")
+    with pytest.raises(SchemaError, match="no scores file dated before"):
+        monitor_scores([ScoresSnapshot(late, pd.Timestamp("2025-08-01"), "m", "1", 90)], events)
+
+
+def test_report_shows_model_health_in_both_languages() -> None:
+    orders, buyers = _world()
+    ids = sorted(orders["customer_id"].unique())
+    p = np.where(np.isin(ids, buyers), 0.3, 0.7)
+    snaps = [
+        ScoresSnapshot(_scores(ids, p, d), pd.Timestamp(d), "m", "1", 90, {"roc_auc": 0.99, "base_rate": 0.5})
+        for d in ("2025-03-01", "2025-06-01")
+    ]
+    res = monitor_scores(snaps, OrderEvents.from_orders(orders, end="2025-07-01"))
+    section = model_health(res.health, res.verdict, res.reasons)
+    scores, meta = sample_scores(200, seed=0)
+    data = build_report_data(scores, meta, health=section)
+    en = render_html(data, "en")
+    zh = render_html(data, "zh")
+    assert 'id="health"' in en and "Model health" in en and 'id="chart-health-auc"' in en
+    assert f'data-verdict="{res.verdict}"' in en
+    assert "模型健康" in zh
+    assert 'id="health"' not in render_html(build_report_data(scores, meta), "en")
+    with pytest.raises(SchemaError, match="realised_roc_auc"):
+        model_health(res.health.drop(columns=["realised_roc_auc"]), "healthy")
