@@ -5,8 +5,9 @@ date, the model that made it, what that model promised at training, its score re
 that date) and the indexed orders, and returns a :class:`MonitoringResult` with
 
 - ``health``: one row per scores file (:data:`HEALTH_COLUMNS`): promised, realised (when the horizon has passed)
-  and estimated (always) ROC AUC, lift at 10 %, ECE and churn rate, score and input drift, a verdict and its
-  reasons;
+  and estimated (always) ROC AUC, lift at 10 %, ECE and churn rate, the outcome so far (share of customers who
+  ordered again since the as-of date, against what the model expects by now), score and input drift, a verdict
+  and its reasons;
 - ``groups``: the same per segment, lifecycle stage, cluster and recommended action;
 - ``drift``: every input column and the score distribution, per file, with PSI and its test;
 - the overall ``verdict`` (``healthy`` / ``watch`` / ``retrain``) and its reasons.
@@ -14,6 +15,15 @@ that date) and the indexed orders, and returns a :class:`MonitoringResult` with
 The verdict's thresholds are data (:class:`HealthThresholds`, YAML-able): each check gives ``watch`` or
 ``retrain`` past its threshold, a file's verdict is its worst check, and the overall verdict is the worst over
 the latest file whose labels have matured and every file after it (what is known now about the model in use).
+
+**The outcome so far.** Before a file's horizon has passed, part of its outcome is already known: a customer
+who ordered again since the as-of date has not churned. From the matured files, monitoring learns the return
+timing (of those who ordered again within the horizon, the share who had done so ``d`` days after the as-of
+date); the model's probabilities then say how many customers should have ordered again by now:
+``expected_returned = timing(d) x (1 - mean churn probability)``. A shortfall beyond the 95 % noise band
+(``early_return_gap``) is the earliest sign that customers leave faster than the model thinks, weeks before
+the realised metrics exist; it assumes the return timing of the matured months still holds (seasonality
+moves it a little) and needs at least one matured file.
 """
 
 from __future__ import annotations
@@ -82,6 +92,10 @@ HEALTH_COLUMNS = (
     "expected_rate_low",
     "expected_rate_high",
     "expected_ece_noise",
+    "elapsed_days",
+    "returned_so_far",
+    "expected_returned",
+    "early_return_gap",
     "score_psi",
     "score_ks",
     "score_p_value",
@@ -98,7 +112,9 @@ class HealthThresholds(BaseModel):
     ``auc_drop_*``: promised minus realised ROC AUC (or minus the label-free estimate before the labels exist).
     ``ece_excess_*``: realised ECE above the noise floor a calibrated model would show on the same population.
     ``rate_gap_*``: realised churn rate minus mean predicted probability, in absolute value, beyond the 95 %
-    noise band. ``score_psi_*``: PSI of the churn probabilities against training. ``inputs_drifted_watch``:
+    noise band. ``early_return_*``: before the horizon has passed, how far the share of customers who ordered
+    again so far falls short of what the model's probabilities and the return timing of earlier, matured
+    scorings expect, beyond the 95 % noise band. ``score_psi_*``: PSI of the churn probabilities against training. ``inputs_drifted_watch``:
     number of drifted model inputs (PSI >= ``drift.drift`` and the test rejecting at ``alpha``);
     ``inputs_drifted_share_retrain``: share of the inputs checked.
     """
@@ -111,6 +127,8 @@ class HealthThresholds(BaseModel):
     ece_excess_retrain: float = Field(0.06, ge=0)
     rate_gap_watch: float = Field(0.03, ge=0)
     rate_gap_retrain: float = Field(0.06, ge=0)
+    early_return_watch: float = Field(0.02, ge=0)
+    early_return_retrain: float = Field(0.05, ge=0)
     score_psi_watch: float = Field(0.1, ge=0)
     score_psi_retrain: float = Field(0.25, ge=0)
     inputs_drifted_watch: int = Field(1, ge=1)
@@ -220,6 +238,10 @@ def assess(row: Mapping[str, Any], thresholds: HealthThresholds | None = None) -
         checks.append(("rate_gap", gap - (band if np.isfinite(band) else 0.0), None))
     else:
         checks.append(("estimated_auc_drop", promised_auc - _num(row.get("estimated_roc_auc")), None))
+        expected = _num(row.get("expected_returned"))
+        n = _num(row.get("n_population"))
+        noise = 1.96 * np.sqrt(expected * (1 - expected) / n) if n > 0 and 0 <= expected <= 1 else np.nan
+        checks.append(("early_return_gap", _num(row.get("early_return_gap")) - noise, None))
     checks.append(("score_psi", _num(row.get("score_psi")), None))
     drifted = _num(row.get("inputs_drifted"))
     checked = _num(row.get("inputs_checked"))
@@ -229,6 +251,7 @@ def assess(row: Mapping[str, Any], thresholds: HealthThresholds | None = None) -
         "estimated_auc_drop": (th.auc_drop_watch, th.auc_drop_retrain),
         "ece_excess": (th.ece_excess_watch, th.ece_excess_retrain),
         "rate_gap": (th.rate_gap_watch, th.rate_gap_retrain),
+        "early_return_gap": (th.early_return_watch, th.early_return_retrain),
         "score_psi": (th.score_psi_watch, th.score_psi_retrain),
     }
     found: list[tuple[int, str]] = []
@@ -259,7 +282,7 @@ def _check_snapshot(snap: ScoresSnapshot) -> None:
 
 def _one_file(
     snap: ScoresSnapshot, events: OrderEvents, th: HealthThresholds
-) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame, np.ndarray]:
     _check_snapshot(snap)
     as_of = pd.Timestamp(snap.as_of)
     active_ids = pd.Index(events.ids[events.active(as_of)])
@@ -283,6 +306,13 @@ def _one_file(
     }
     est = estimate_performance(p)
     row.update({k: v for k, v in est.items() if k != "n"})
+    positions = pd.Index(events.ids).get_indexer(population["customer_id"].astype(str))
+    days_next = events.days_to_next_order(as_of, snap.horizon_days)[positions]
+    elapsed = min(int((events.end - as_of) / pd.Timedelta(days=1)), int(snap.horizon_days))
+    row["elapsed_days"] = elapsed
+    row["returned_so_far"] = float(np.mean(days_next < elapsed)) if len(p) else np.nan
+    row["expected_returned"] = np.nan
+    row["early_return_gap"] = np.nan
     frame = population.assign(churn_probability=p)
     label: str | None = None
     realised = dict.fromkeys(("roc_auc", "lift_top10", "ece", "realised_rate", "mean_predicted"), np.nan)
@@ -330,9 +360,6 @@ def _one_file(
         row["inputs_checked"] = len(inputs)
         row["inputs_drifted"] = int(inputs["drifted"].sum())
         drift_parts.append(inputs[list(DRIFT_COLUMNS)].assign(source="input"))
-    verdict, reasons = assess(row, th)
-    row["verdict"] = verdict
-    row["reasons"] = "; ".join(reasons)
     groups = grouped_performance(frame, GROUP_COLUMNS, label=label, min_group=th.min_group)
     groups.insert(0, "as_of", as_of)
     drift = (
@@ -341,7 +368,7 @@ def _one_file(
         else pd.DataFrame(columns=[*DRIFT_COLUMNS, "source"])
     )
     drift.insert(0, "as_of", as_of)
-    return row, groups, drift
+    return row, groups, drift, days_next
 
 
 def monitor_scores(
@@ -373,12 +400,25 @@ def monitor_scores(
             f"no scores file dated before the end of the orders ({events.end.date()})",
             len(snapshots),
         )
-    rows, groups, drifts = [], [], []
+    rows, groups, drifts, returns = [], [], [], []
     for snap in usable:
-        row, grp, dr = _one_file(snap, events, th)
+        row, grp, dr, days_next = _one_file(snap, events, th)
         rows.append(row)
         groups.append(grp)
         drifts.append(dr)
+        if row["matured"]:
+            returns.append(days_next[np.isfinite(days_next)])
+    # Return timing of the matured scorings: share of those who ordered again within the horizon that had
+    # done so by day d. It turns the model's probabilities into an expected share returned so far.
+    timing = np.sort(np.concatenate(returns)) if returns else np.array([])
+    for row in rows:
+        if not row["matured"] and len(timing):
+            share_by_now = np.searchsorted(timing, row["elapsed_days"], side="left") / len(timing)
+            row["expected_returned"] = float(share_by_now * (1.0 - row["mean_predicted"]))
+            row["early_return_gap"] = row["expected_returned"] - row["returned_so_far"]
+        verdict, reasons = assess(row, th)
+        row["verdict"] = verdict
+        row["reasons"] = "; ".join(reasons)
     health = pd.DataFrame(rows, columns=list(HEALTH_COLUMNS))
     current = health[health["model_version"] == health["model_version"].iloc[-1]]
     matured = np.flatnonzero(current["matured"].to_numpy())

@@ -85,7 +85,9 @@ class OrderEvents:
         end = pd.Timestamp(end)
         keep = ts < np.datetime64(end)
         codes, ids = pd.factorize(events["customer_id"].to_numpy()[keep], sort=True)
-        return cls(np.asarray(ids, dtype=object), codes.astype(np.int64), ts[keep], end)
+        ts = ts[keep]
+        order = np.lexsort((ts, codes))  # by customer, then time: first orders are first in each run
+        return cls(np.asarray(ids, dtype=object), codes.astype(np.int64)[order], ts[order], end)
 
     def matured(self, as_of: Any, horizon_days: int) -> bool:
         """Whether the outcome window ``[as_of, as_of + horizon)`` lies inside the observed data."""
@@ -94,6 +96,18 @@ class OrderEvents:
     def _window(self, start: pd.Timestamp, stop: pd.Timestamp) -> np.ndarray:
         mask = (self.ts >= np.datetime64(start)) & (self.ts < np.datetime64(stop))
         return np.bincount(self.codes[mask], minlength=len(self.ids)) > 0
+
+    def days_to_next_order(self, as_of: Any, within_days: int) -> np.ndarray:
+        """Per id of ``ids``: days from ``as_of`` to the first order in ``[as_of, as_of + within_days)``, inf if none
+        (or none yet: orders after ``end`` are unknown)."""
+        a = np.datetime64(pd.Timestamp(as_of))
+        mask = (self.ts >= a) & (self.ts < a + np.timedelta64(int(within_days), "D"))
+        c, t = self.codes[mask], self.ts[mask]
+        out = np.full(len(self.ids), np.inf)
+        if len(c):
+            first = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+            out[c[first]] = (t[first] - a) / np.timedelta64(1, "D")
+        return out
 
     def active(self, as_of: Any, active_days: int = ACTIVE_DAYS) -> np.ndarray:
         """Per id of ``ids``: an order in ``[as_of - active_days, as_of)``."""
