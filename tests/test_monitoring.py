@@ -16,6 +16,7 @@ from custml.monitoring import (
     assess,
     distribution_drift,
     estimate_performance,
+    grouped_performance,
     monitor_scores,
     performance_metrics,
     realised_churn,
@@ -65,6 +66,34 @@ def test_performance_metrics_match_training_metrics() -> None:
     for key in ("roc_auc", "lift_top10", "ece"):
         assert ours[key] == pytest.approx(ref[key], abs=1e-12), key
     assert ours["realised_rate"] == pytest.approx(y.mean())
+
+
+def test_grouped_performance_equals_each_group_alone() -> None:
+    rng = np.random.default_rng(7)
+    n = 2000
+    frame = pd.DataFrame(
+        {
+            "churn_probability": np.round(rng.random(n), 2),
+            "rfm_segment": rng.choice(["A", "B", None], n),
+            "recommended_action": rng.choice(["x", "y"], n),
+        }
+    )
+    frame["churned"] = rng.random(n) < frame["churn_probability"]
+    out = grouped_performance(frame, ["rfm_segment", "recommended_action", "not_there"]).set_index(
+        ["by", "group"]
+    )
+    assert set(out.index.get_level_values("by")) == {"rfm_segment", "recommended_action"}
+    assert out.loc[("rfm_segment", "(missing)"), "n"] == frame["rfm_segment"].isna().sum()
+    part = frame[frame["recommended_action"] == "y"]
+    alone = performance_metrics(part["churned"].to_numpy(float), part["churn_probability"].to_numpy())
+    est = estimate_performance(part["churn_probability"].to_numpy())
+    for key in ("roc_auc", "lift_top10", "ece", "realised_rate"):
+        assert out.loc[("recommended_action", "y"), key] == pytest.approx(alone[key], abs=1e-12), key
+    assert out.loc[("recommended_action", "y"), "estimated_roc_auc"] == pytest.approx(
+        est["estimated_roc_auc"]
+    )
+    with pytest.raises(SchemaError, match="churned"):
+        grouped_performance(frame.drop(columns=["churned"]), ["rfm_segment"])
 
 
 def test_performance_metrics_one_class_and_bad_input() -> None:

@@ -43,7 +43,6 @@ from custml.monitoring.performance import (
     estimate_performance,
     grouped_performance,
     performance_metrics,
-    realised_churn,
 )
 from custml.scoring.drift import DriftThresholds
 
@@ -285,10 +284,13 @@ def _one_file(
 ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame, np.ndarray]:
     _check_snapshot(snap)
     as_of = pd.Timestamp(snap.as_of)
-    active_ids = pd.Index(events.ids[events.active(as_of)])
-    ids = snap.scores["customer_id"].astype(str)
-    population = snap.scores.loc[ids.isin(active_ids).to_numpy()]
-    p = population["churn_probability"].to_numpy(dtype=float)
+    where = events.positions(snap.scores["customer_id"])
+    active = events.active(as_of)
+    in_population = (where >= 0) & active[np.maximum(where, 0)]
+    keep = ["customer_id", *(c for c in GROUP_COLUMNS if c in snap.scores.columns)]
+    population = snap.scores.loc[in_population, keep]
+    positions = where[in_population]
+    p = snap.scores["churn_probability"].to_numpy(dtype=float)[in_population]
     matured = events.matured(as_of, snap.horizon_days)
     row: dict[str, Any] = {
         "as_of": as_of,
@@ -306,7 +308,6 @@ def _one_file(
     }
     est = estimate_performance(p)
     row.update({k: v for k, v in est.items() if k != "n"})
-    positions = pd.Index(events.ids).get_indexer(population["customer_id"].astype(str))
     days_next = events.days_to_next_order(as_of, snap.horizon_days)[positions]
     elapsed = min(int((events.end - as_of) / pd.Timedelta(days=1)), int(snap.horizon_days))
     row["elapsed_days"] = elapsed
@@ -317,9 +318,8 @@ def _one_file(
     label: str | None = None
     realised = dict.fromkeys(("roc_auc", "lift_top10", "ece", "realised_rate", "mean_predicted"), np.nan)
     if matured:
-        outcome = realised_churn(events, as_of, snap.horizon_days)
-        churned = pd.Series(outcome["churned"].to_numpy(), index=outcome["customer_id"].to_numpy())
-        frame = frame.assign(churned=churned.reindex(frame["customer_id"].astype(str)).to_numpy(dtype=bool))
+        # Same outcome as realised_churn(events, as_of, horizon) for these active customers.
+        frame = frame.assign(churned=~events.bought(as_of, snap.horizon_days)[positions])
         realised = performance_metrics(frame["churned"].to_numpy(dtype=float), p)
         label = "churned"
     realised["mean_predicted"] = float(p.mean()) if len(p) else float("nan")

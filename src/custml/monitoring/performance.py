@@ -29,11 +29,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from custml.errors import SchemaError
 from custml.features.labels import order_events
@@ -89,6 +89,15 @@ class OrderEvents:
         order = np.lexsort((ts, codes))  # by customer, then time: first orders are first in each run
         return cls(np.asarray(ids, dtype=object), codes.astype(np.int64)[order], ts[order], end)
 
+    @cached_property
+    def _index(self) -> pd.Index:
+        return pd.Index(self.ids)
+
+    def positions(self, customer_ids: Sequence[str] | np.ndarray | pd.Series) -> np.ndarray:
+        """Position of each customer id in ``ids`` (-1 for a customer without any order)."""
+        values = customer_ids.to_numpy(dtype=object) if isinstance(customer_ids, pd.Series) else customer_ids
+        return self._index.get_indexer(np.asarray(values, dtype=object).astype(str))
+
     def matured(self, as_of: Any, horizon_days: int) -> bool:
         """Whether the outcome window ``[as_of, as_of + horizon)`` lies inside the observed data."""
         return pd.Timestamp(as_of) + pd.Timedelta(days=horizon_days) <= self.end
@@ -108,6 +117,11 @@ class OrderEvents:
             first = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
             out[c[first]] = (t[first] - a) / np.timedelta64(1, "D")
         return out
+
+    def bought(self, as_of: Any, horizon_days: int) -> np.ndarray:
+        """Per id of ``ids``: an order in ``[as_of, as_of + horizon_days)``."""
+        a = pd.Timestamp(as_of)
+        return self._window(a, a + pd.Timedelta(days=horizon_days))
 
     def active(self, as_of: Any, active_days: int = ACTIVE_DAYS) -> np.ndarray:
         """Per id of ``ids``: an order in ``[as_of - active_days, as_of)``."""
@@ -149,7 +163,7 @@ def realised_churn(
             f"end at {events.end.date()}: the {horizon_days}-day outcome of {a.date()} is not known yet",
         )
     active = events.active(a, active_days)
-    bought = events._window(a, a + pd.Timedelta(days=horizon_days))
+    bought = events.bought(a, horizon_days)
     keep = np.flatnonzero(active)
     return pd.DataFrame({"customer_id": events.ids[keep].astype(str), "churned": ~bought[keep]})
 
@@ -158,6 +172,94 @@ def _check_probabilities(p: np.ndarray, table: str) -> None:
     bad = int((~np.isfinite(p) | (p < 0) | (p > 1)).sum())
     if bad:
         raise SchemaError(table, "churn_probability", "holds missing values or values outside [0, 1]", bad)
+
+
+def _runs(p_sorted: np.ndarray) -> np.ndarray:
+    """Start positions of the runs of equal values in a sorted array, plus its length at the end."""
+    n = len(p_sorted)
+    return np.r_[np.flatnonzero(np.r_[True, p_sorted[1:] != p_sorted[:-1]]), n]
+
+
+def _top(p_sorted: np.ndarray, bounds: np.ndarray, n_top: int) -> np.ndarray:
+    """Positions (in the ascending order) of the ``n_top`` highest values, ties broken by original order.
+
+    Inside a run of equal values the positions are in original order, so a stable descending sort takes the
+    first ones of the boundary run: the same customers as ``np.argsort(-p, kind="stable")[:n_top]``.
+    """
+    n = len(p_sorted)
+    cut = n - n_top  # first position of the plain top block
+    run = np.searchsorted(bounds, cut, side="right") - 1
+    start, stop = bounds[run], bounds[run + 1]
+    return np.r_[np.arange(start, start + (stop - cut)), np.arange(stop, n)]
+
+
+def _sorted_metrics(
+    p: np.ndarray, y: np.ndarray | None, n_bins: int, top_fraction: float
+) -> dict[str, float]:
+    """Every measure of one population from probabilities sorted ascending (ties in original order)."""
+    n = len(p)
+    out: dict[str, float] = {"n": float(n)}
+    bounds = _runs(p)
+    n_top = max(1, int(round(top_fraction * n)))
+    top = _top(p, bounds, n_top)
+    bins = min(n_bins, n)
+    ids = (np.arange(n) * bins) // n  # equal-mass bins of custml.models.metrics
+    sum_p = np.bincount(ids, weights=p, minlength=bins)
+    size = np.bincount(ids, minlength=bins)
+    mean = float(p.mean())
+    q = 1.0 - p
+    # Label-free (CBPE): expected positives/negatives per tied value, concordant pairs, see the module docstring.
+    pos = np.add.reduceat(p, bounds[:-1])
+    neg = np.add.reduceat(q, bounds[:-1])
+    self_pairs = np.add.reduceat(p * q, bounds[:-1])
+    concordant = float(np.sum(pos * (np.cumsum(neg) - neg)) + 0.5 * np.sum(pos * neg - self_pairs))
+    pairs = float(p.sum() * q.sum() - np.sum(p * q))
+    sd = float(np.sqrt(np.sum(p * q)) / n)
+    out.update(
+        {
+            "estimated_roc_auc": concordant / pairs if pairs > 0 else float("nan"),
+            "estimated_lift_top10": float(p[top].mean() / mean) if mean > 0 else float("nan"),
+            "expected_rate": mean,
+            "expected_rate_low": max(0.0, mean - 1.96 * sd),
+            "expected_rate_high": min(1.0, mean + 1.96 * sd),
+            "expected_ece_noise": float(
+                np.sum(np.sqrt(2.0 / np.pi) * np.sqrt(np.bincount(ids, weights=p * q, minlength=bins))) / n
+            ),
+            "mean_predicted": mean,
+        }
+    )
+    if y is None:
+        return out
+    positives = float(y.sum())
+    out["realised_rate"] = positives / n
+    gap = np.abs(sum_p - np.bincount(ids, weights=y, minlength=bins))
+    out["ece"] = float(gap[size > 0].sum() / n)
+    out["roc_auc"] = out["lift_top10"] = float("nan")
+    if 0 < positives < n:
+        # Average ranks over ties (ties count one half, as roc_auc_score).
+        lengths = np.diff(bounds)
+        ranks = np.repeat((bounds[:-1] + bounds[1:] + 1) / 2.0, lengths)
+        out["roc_auc"] = float(
+            (ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * (n - positives))
+        )
+        out["lift_top10"] = float(y[top].mean() / (positives / n))
+    return out
+
+
+def _sorted(p: np.ndarray) -> np.ndarray:
+    return np.argsort(p, kind="stable")
+
+
+_REALISED_KEYS = ("n", "roc_auc", "lift_top10", "ece", "realised_rate", "mean_predicted")
+_ESTIMATED_KEYS = (
+    "n",
+    "estimated_roc_auc",
+    "estimated_lift_top10",
+    "expected_rate",
+    "expected_rate_low",
+    "expected_rate_high",
+    "expected_ece_noise",
+)
 
 
 def performance_metrics(
@@ -179,40 +281,16 @@ def performance_metrics(
     """
     y_arr = np.asarray(y, dtype=float)
     p_arr = np.asarray(p, dtype=float)
-    n = len(y_arr)
-    out = {
-        "n": float(n),
-        "roc_auc": float("nan"),
-        "lift_top10": float("nan"),
-        "ece": float("nan"),
-        "realised_rate": float("nan"),
-        "mean_predicted": float("nan"),
-    }
-    if n == 0:
-        return out
-    _check_probabilities(p_arr, "scores")
-    out["realised_rate"] = float(y_arr.mean())
-    out["mean_predicted"] = float(p_arr.mean())
-    # One stable ascending sort serves all three measures; bins and ties as in custml.models.metrics.
-    order = np.argsort(p_arr, kind="stable")
-    bins = min(n_bins, n)
-    ids = np.empty(n, dtype=np.int64)
-    ids[order] = (np.arange(n) * bins) // n
-    size = np.bincount(ids, minlength=bins)
-    gap = np.abs(
-        np.bincount(ids, weights=p_arr, minlength=bins) - np.bincount(ids, weights=y_arr, minlength=bins)
-    )
-    out["ece"] = float(gap[size > 0].sum() / n)
-    positives = y_arr.sum()
-    if 0 < positives < n:
-        ranks = stats.rankdata(p_arr)  # average ranks: ties count one half, as roc_auc_score
-        out["roc_auc"] = float(
-            (ranks[y_arr == 1].sum() - positives * (positives + 1) / 2) / (positives * (n - positives))
+    if len(y_arr) != len(p_arr):
+        raise SchemaError(
+            "predictions", None, f"labels ({len(y_arr)}) and probabilities ({len(p_arr)}) differ"
         )
-        n_top = max(1, int(round(top_fraction * n)))
-        top = np.argsort(-p_arr, kind="stable")[:n_top]
-        out["lift_top10"] = float(y_arr[top].mean() / y_arr.mean())
-    return out
+    if len(y_arr) == 0:
+        return {k: (0.0 if k == "n" else float("nan")) for k in _REALISED_KEYS}
+    _check_probabilities(p_arr, "scores")
+    order = _sorted(p_arr)
+    out = _sorted_metrics(p_arr[order], y_arr[order], n_bins, top_fraction)
+    return {k: out[k] for k in _REALISED_KEYS}
 
 
 def estimate_performance(
@@ -227,45 +305,11 @@ def estimate_performance(
     (0.94, 0.5)
     """
     p_arr = np.asarray(p, dtype=float)
-    n = len(p_arr)
-    keys = (
-        "estimated_roc_auc",
-        "estimated_lift_top10",
-        "expected_rate",
-        "expected_rate_low",
-        "expected_rate_high",
-        "expected_ece_noise",
-    )
-    out = dict.fromkeys(keys, float("nan"))
-    out["n"] = float(n)
-    if n == 0:
-        return out
+    if len(p_arr) == 0:
+        return {k: (0.0 if k == "n" else float("nan")) for k in _ESTIMATED_KEYS}
     _check_probabilities(p_arr, "scores")
-    q = 1.0 - p_arr
-    values, inverse = np.unique(p_arr, return_inverse=True)
-    pos = np.bincount(inverse, weights=p_arr, minlength=len(values))  # expected positives per tied value
-    neg = np.bincount(inverse, weights=q, minlength=len(values))
-    self_pairs = np.bincount(inverse, weights=p_arr * q, minlength=len(values))
-    neg_below = np.cumsum(neg) - neg
-    concordant = float(np.sum(pos * neg_below) + 0.5 * np.sum(pos * neg - self_pairs))
-    pairs = float(p_arr.sum() * q.sum() - np.sum(p_arr * q))
-    if pairs > 0:
-        out["estimated_roc_auc"] = concordant / pairs
-    mean = float(p_arr.mean())
-    sd = float(np.sqrt(np.sum(p_arr * q)) / n)
-    out["expected_rate"] = mean
-    out["expected_rate_low"] = max(0.0, mean - 1.96 * sd)
-    out["expected_rate_high"] = min(1.0, mean + 1.96 * sd)
-    n_top = max(1, int(round(top_fraction * n)))
-    order = np.argsort(-p_arr, kind="stable")
-    if mean > 0:
-        out["estimated_lift_top10"] = float(p_arr[order[:n_top]].mean() / mean)
-    bins = min(n_bins, n)
-    ids = np.empty(n, dtype=int)
-    ids[order[::-1]] = (np.arange(n) * bins) // n
-    var_bin = np.bincount(ids, weights=p_arr * q, minlength=bins)
-    out["expected_ece_noise"] = float(np.sum(np.sqrt(2.0 / np.pi) * np.sqrt(var_bin)) / n)
-    return out
+    out = _sorted_metrics(p_arr[_sorted(p_arr)], None, n_bins, top_fraction)
+    return {k: out[k] for k in _ESTIMATED_KEYS}
 
 
 def grouped_performance(
@@ -293,25 +337,30 @@ def grouped_performance(
         raise SchemaError("scores", label, "required column is missing")
     rows: list[dict[str, Any]] = []
     p_all = frame[probability].to_numpy(dtype=float)
+    _check_probabilities(p_all, "scores")
     y_all = frame[label].to_numpy(dtype=float) if label is not None else None
+    position = np.arange(len(frame))
     for col in by:
         if col not in frame.columns:
             continue
-        levels = frame[col].astype(object).where(frame[col].notna(), "(missing)").astype(str).to_numpy()
-        codes, uniques = pd.factorize(levels, sort=True)
-        order = np.argsort(codes, kind="stable")
+        codes, found = pd.factorize(frame[col], sort=True)
+        uniques = [str(v) for v in found]
+        if (codes < 0).any():
+            codes = np.where(codes < 0, len(uniques), codes)
+            uniques.append("(missing)")
+        # One sort per column: by group, then probability, then original order (the stable order of each group).
+        order = np.lexsort((position, p_all, codes))
         bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
         for k, level in enumerate(uniques):
             idx = order[bounds[k] : bounds[k + 1]]
-            if len(idx) < min_group:
+            if len(idx) < min_group or len(idx) == 0:
                 continue
-            p = p_all[idx]
+            m = _sorted_metrics(p_all[idx], y_all[idx] if y_all is not None else None, 10, 0.1)
             row: dict[str, Any] = {"by": col, "group": str(level), "n": len(idx)}
             if y_all is not None:
-                row.update({k2: v for k2, v in performance_metrics(y_all[idx], p).items() if k2 != "n"})
-            est = estimate_performance(p)
-            row["estimated_roc_auc"] = est["estimated_roc_auc"]
-            row["expected_rate"] = est["expected_rate"]
+                row.update({key: m[key] for key in _REALISED_KEYS if key != "n"})
+            row["estimated_roc_auc"] = m["estimated_roc_auc"]
+            row["expected_rate"] = m["expected_rate"]
             rows.append(row)
     columns = ["by", "group", "n"]
     if label is not None:
