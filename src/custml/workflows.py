@@ -848,6 +848,22 @@ class MonitorRun:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+# What monitoring reads of a scores file (other columns, e.g. of newer scoring versions, are not read).
+_MONITOR_COLUMNS = (
+    "customer_id",
+    "as_of",
+    "churn_probability",
+    "churn_model_name",
+    "churn_model_version",
+    "rfm_segment",
+    "value_tier",
+    "activity_tier",
+    "lifecycle_stage",
+    "cluster_name",
+    "recommended_action",
+)
+
+
 def _scores_files(scores: Path) -> list[Path]:
     if scores.is_file():
         return [scores]
@@ -962,7 +978,7 @@ def run_monitor(
     models: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any] | None]] = {}
     with _timed(timings, "read_s"):
         for path in files:
-            frame = read_table(path, f"scores {path.name}")
+            frame = read_table(path, f"scores {path.name}", columns=_MONITOR_COLUMNS)
             meta_path = path.with_suffix(".meta.json")
             meta = read_json(meta_path) if meta_path.is_file() else {}
             as_of_value = meta.get("as_of") or _first(frame, "as_of")

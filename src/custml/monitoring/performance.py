@@ -86,8 +86,12 @@ class OrderEvents:
         keep = ts < np.datetime64(end)
         codes, ids = pd.factorize(events["customer_id"].to_numpy()[keep], sort=True)
         ts = ts[keep]
-        order = np.lexsort((ts, codes))  # by customer, then time: first orders are first in each run
-        return cls(np.asarray(ids, dtype=object), codes.astype(np.int64)[order], ts[order], end)
+        codes = codes.astype(np.int64)
+        # By customer, then time (to the second): one argsort of a combined integer key, much faster than
+        # lexsort; a customer's first order after a date is then the first of its run.
+        seconds = (ts - ts.min()) // np.timedelta64(1, "s") if len(ts) else np.zeros(0, dtype=np.int64)
+        order = np.argsort(codes * (int(seconds.max(initial=0)) + 1) + seconds, kind="stable")
+        return cls(np.asarray(ids, dtype=object), codes[order], ts[order], end)
 
     @cached_property
     def _index(self) -> pd.Index:
@@ -95,8 +99,8 @@ class OrderEvents:
 
     def positions(self, customer_ids: Sequence[str] | np.ndarray | pd.Series) -> np.ndarray:
         """Position of each customer id in ``ids`` (-1 for a customer without any order)."""
-        values = customer_ids.to_numpy(dtype=object) if isinstance(customer_ids, pd.Series) else customer_ids
-        return self._index.get_indexer(np.asarray(values, dtype=object).astype(str))
+        values = customer_ids.astype(str) if isinstance(customer_ids, pd.Series) else pd.Series(customer_ids, dtype=str)
+        return self._index.get_indexer(values.to_numpy(dtype=object))
 
     def matured(self, as_of: Any, horizon_days: int) -> bool:
         """Whether the outcome window ``[as_of, as_of + horizon)`` lies inside the observed data."""
@@ -339,7 +343,7 @@ def grouped_performance(
     p_all = frame[probability].to_numpy(dtype=float)
     _check_probabilities(p_all, "scores")
     y_all = frame[label].to_numpy(dtype=float) if label is not None else None
-    position = np.arange(len(frame))
+    by_p = np.argsort(p_all, kind="stable")
     for col in by:
         if col not in frame.columns:
             continue
@@ -349,7 +353,7 @@ def grouped_performance(
             codes = np.where(codes < 0, len(uniques), codes)
             uniques.append("(missing)")
         # One sort per column: by group, then probability, then original order (the stable order of each group).
-        order = np.lexsort((position, p_all, codes))
+        order = by_p[np.argsort(codes[by_p].astype(np.int32), kind="stable")]
         bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
         for k, level in enumerate(uniques):
             idx = order[bounds[k] : bounds[k + 1]]
