@@ -19,6 +19,7 @@ from custml.monitoring.health import (
 )
 from custml.monitoring.performance import (
     OrderEvents,
+    auc_standard_error,
     estimate_performance,
     grouped_performance,
     performance_metrics,
@@ -35,6 +36,7 @@ __all__ = [
     "OrderEvents",
     "ScoresSnapshot",
     "assess",
+    "auc_standard_error",
     "distribution_drift",
     "estimate_performance",
     "grouped_performance",

@@ -81,11 +81,13 @@ HEALTH_COLUMNS = (
     "promised_ece",
     "promised_rate",
     "realised_roc_auc",
+    "realised_roc_auc_se",
     "realised_lift_top10",
     "realised_ece",
     "realised_rate",
     "mean_predicted",
     "estimated_roc_auc",
+    "estimated_roc_auc_se",
     "estimated_lift_top10",
     "expected_rate",
     "expected_rate_low",
@@ -108,7 +110,8 @@ HEALTH_COLUMNS = (
 class HealthThresholds(BaseModel):
     """When a check says ``watch`` and when ``retrain`` (at or past the value).
 
-    ``auc_drop_*``: promised minus realised ROC AUC (or minus the label-free estimate before the labels exist).
+    ``auc_drop_*``: promised minus realised ROC AUC (or minus the label-free estimate before the labels exist),
+    beyond its 95 % sampling band (1.96 Hanley-McNeil standard errors).
     ``ece_excess_*``: realised ECE above the noise floor a calibrated model would show on the same population.
     ``rate_gap_*``: realised churn rate minus mean predicted probability, in absolute value, beyond the 95 %
     noise band. ``early_return_*``: before the horizon has passed, how far the share of customers who ordered
@@ -223,20 +226,18 @@ def assess(row: Mapping[str, Any], thresholds: HealthThresholds | None = None) -
     checks: list[tuple[str, float, str | None]] = []
     promised_auc = _num(row.get("promised_roc_auc"))
     if row.get("matured"):
-        checks.append(
-            (
-                "auc_drop",
-                promised_auc - _num(row.get("realised_roc_auc")),
-                None,
-            )
-        )
+        se = _num(row.get("realised_roc_auc_se"))
+        drop = promised_auc - _num(row.get("realised_roc_auc"))
+        checks.append(("auc_drop", drop - (1.96 * se if np.isfinite(se) else 0.0), None))
         excess = _num(row.get("realised_ece")) - _num(row.get("expected_ece_noise", 0.0))
         checks.append(("ece_excess", excess, None))
         gap = abs(_num(row.get("realised_rate")) - _num(row.get("mean_predicted")))
         band = (_num(row.get("expected_rate_high")) - _num(row.get("expected_rate_low"))) / 2
         checks.append(("rate_gap", gap - (band if np.isfinite(band) else 0.0), None))
     else:
-        checks.append(("estimated_auc_drop", promised_auc - _num(row.get("estimated_roc_auc")), None))
+        se = _num(row.get("estimated_roc_auc_se"))
+        drop = promised_auc - _num(row.get("estimated_roc_auc"))
+        checks.append(("estimated_auc_drop", drop - (1.96 * se if np.isfinite(se) else 0.0), None))
         expected = _num(row.get("expected_returned"))
         n = _num(row.get("n_population"))
         noise = 1.96 * np.sqrt(expected * (1 - expected) / n) if n > 0 and 0 <= expected <= 1 else np.nan
@@ -316,7 +317,9 @@ def _one_file(
     row["early_return_gap"] = np.nan
     frame = population.assign(churn_probability=p)
     label: str | None = None
-    realised = dict.fromkeys(("roc_auc", "lift_top10", "ece", "realised_rate", "mean_predicted"), np.nan)
+    realised = dict.fromkeys(
+        ("roc_auc", "roc_auc_se", "lift_top10", "ece", "realised_rate", "mean_predicted"), np.nan
+    )
     if matured:
         # Same outcome as realised_churn(events, as_of, horizon) for these active customers.
         frame = frame.assign(churned=~events.bought(as_of, snap.horizon_days)[positions])
@@ -326,6 +329,7 @@ def _one_file(
     row.update(
         {
             "realised_roc_auc": realised["roc_auc"],
+            "realised_roc_auc_se": realised["roc_auc_se"],
             "realised_lift_top10": realised["lift_top10"],
             "realised_ece": realised["ece"],
             "realised_rate": realised["realised_rate"],

@@ -15,6 +15,8 @@ with probability ``p`` churns with probability ``p``, independently of the other
 - the expected ROC AUC is ``E[concordant pos/neg pairs] / E[pos/neg pairs]``
   ``= sum_{i != j} p_i (1 - p_j) [s_i > s_j] / sum_{i != j} p_i (1 - p_j)`` (ties count one half; a ratio of
   expectations, exact in the limit of many customers), computed in one sort;
+- its sampling spread is the Hanley-McNeil standard error with ``sum p`` positives and ``sum (1 - p)``
+  negatives (``estimated_roc_auc_se``; ``roc_auc_se`` likewise for the realised AUC);
 - the expected churn rate is ``mean(p)`` with a 95 % interval ``± 1.96 sqrt(sum p (1 - p)) / n``;
 - the expected lift at 10 % is ``mean(p | top 10 %) / mean(p)``;
 - ``expected_ece_noise`` is the ECE a perfectly calibrated model would still show from sampling alone
@@ -41,6 +43,7 @@ from custml.features.labels import order_events
 __all__ = [
     "ACTIVE_DAYS",
     "OrderEvents",
+    "auc_standard_error",
     "estimate_performance",
     "grouped_performance",
     "performance_metrics",
@@ -99,7 +102,11 @@ class OrderEvents:
 
     def positions(self, customer_ids: Sequence[str] | np.ndarray | pd.Series) -> np.ndarray:
         """Position of each customer id in ``ids`` (-1 for a customer without any order)."""
-        values = customer_ids.astype(str) if isinstance(customer_ids, pd.Series) else pd.Series(customer_ids, dtype=str)
+        values = (
+            customer_ids.astype(str)
+            if isinstance(customer_ids, pd.Series)
+            else pd.Series(customer_ids, dtype=str)
+        )
         return self._index.get_indexer(values.to_numpy(dtype=object))
 
     def matured(self, as_of: Any, horizon_days: int) -> bool:
@@ -222,6 +229,9 @@ def _sorted_metrics(
     out.update(
         {
             "estimated_roc_auc": concordant / pairs if pairs > 0 else float("nan"),
+            "estimated_roc_auc_se": auc_standard_error(
+                concordant / pairs if pairs > 0 else float("nan"), float(p.sum()), float(q.sum())
+            ),
             "estimated_lift_top10": float(p[top].mean() / mean) if mean > 0 else float("nan"),
             "expected_rate": mean,
             "expected_rate_low": max(0.0, mean - 1.96 * sd),
@@ -238,7 +248,7 @@ def _sorted_metrics(
     out["realised_rate"] = positives / n
     gap = np.abs(sum_p - np.bincount(ids, weights=y, minlength=bins))
     out["ece"] = float(gap[size > 0].sum() / n)
-    out["roc_auc"] = out["lift_top10"] = float("nan")
+    out["roc_auc"] = out["lift_top10"] = out["roc_auc_se"] = float("nan")
     if 0 < positives < n:
         # Average ranks over ties (ties count one half, as roc_auc_score).
         lengths = np.diff(bounds)
@@ -247,17 +257,34 @@ def _sorted_metrics(
             (ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * (n - positives))
         )
         out["lift_top10"] = float(y[top].mean() / (positives / n))
+        out["roc_auc_se"] = auc_standard_error(out["roc_auc"], positives, n - positives)
     return out
+
+
+def auc_standard_error(auc: float, n_pos: float, n_neg: float) -> float:
+    """Standard error of a ROC AUC on ``n_pos`` positives and ``n_neg`` negatives (Hanley & McNeil, 1982).
+
+    Examples
+    --------
+    >>> round(auc_standard_error(0.8, 500, 1000), 4)
+    0.013
+    """
+    if not np.isfinite(auc) or n_pos <= 0 or n_neg <= 0:
+        return float("nan")
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (n_pos * n_neg)
+    return float(np.sqrt(max(var, 0.0)))
 
 
 def _sorted(p: np.ndarray) -> np.ndarray:
     return np.argsort(p, kind="stable")
 
 
-_REALISED_KEYS = ("n", "roc_auc", "lift_top10", "ece", "realised_rate", "mean_predicted")
+_REALISED_KEYS = ("n", "roc_auc", "roc_auc_se", "lift_top10", "ece", "realised_rate", "mean_predicted")
 _ESTIMATED_KEYS = (
     "n",
     "estimated_roc_auc",
+    "estimated_roc_auc_se",
     "estimated_lift_top10",
     "expected_rate",
     "expected_rate_low",
