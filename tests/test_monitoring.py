@@ -14,6 +14,7 @@ from custml.monitoring import (
     OrderEvents,
     ScoresSnapshot,
     assess,
+    auc_standard_error,
     distribution_drift,
     estimate_performance,
     grouped_performance,
@@ -94,6 +95,18 @@ def test_grouped_performance_equals_each_group_alone() -> None:
     )
     with pytest.raises(SchemaError, match="churned"):
         grouped_performance(frame.drop(columns=["churned"]), ["rfm_segment"])
+
+
+def test_auc_standard_error_matches_the_spread_over_samples() -> None:
+    rng = np.random.default_rng(8)
+    aucs = []
+    for _ in range(200):
+        p = rng.beta(2, 2, 1500)
+        y = (rng.random(1500) < p).astype(float)
+        aucs.append(performance_metrics(y, p)["roc_auc"])
+    m = performance_metrics(y, p)
+    assert m["roc_auc_se"] == pytest.approx(np.std(aucs), rel=0.3)
+    assert np.isnan(auc_standard_error(0.8, 0, 10))
 
 
 def test_performance_metrics_one_class_and_bad_input() -> None:
