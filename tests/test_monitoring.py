@@ -171,6 +171,29 @@ def test_assess_thresholds_are_data() -> None:
     assert assess({"matured": False})[0] == "healthy"
 
 
+def test_every_check_has_words_in_both_report_languages() -> None:
+    from custml.report.i18n import LABELS
+
+    row = {
+        "matured": True,
+        "promised_roc_auc": 0.9,
+        "realised_roc_auc": 0.7,
+        "realised_ece": 0.3,
+        "realised_rate": 0.9,
+        "mean_predicted": 0.5,
+        "score_psi": 0.5,
+        "inputs_drifted": 5,
+        "inputs_checked": 10,
+    }
+    early = {"matured": False, "promised_roc_auc": 0.9, "estimated_roc_auc": 0.7, "expected_returned": 0.3,
+             "early_return_gap": 0.2, "n_population": 1000}  # fmt: skip
+    names = {r.split("=")[0] for r in assess(row)[1] + assess(early)[1]}
+    assert names == {"auc_drop", "ece_excess", "rate_gap", "score_psi", "inputs_drifted", "estimated_auc_drop",
+                     "early_return_gap"}  # fmt: skip
+    for lang in ("en", "zh"):
+        assert all(f"check_{n}" in LABELS[lang] for n in names), lang
+
+
 def _scores(ids: list[str], p: np.ndarray, as_of: str) -> pd.DataFrame:
     return pd.DataFrame(
         {

@@ -972,8 +972,7 @@ def run_monitor(
         events = OrderEvents.from_orders(orders, end=_day(now) if now is not None else None)
     now_ts = events.end
     _say(say, f"{len(files)} scores files; orders known until {now_ts.date()}")
-    if log or input_drift:
-        _configure_tracking(paths)
+    _configure_tracking(paths)  # promised metrics and references come from the registry
     snapshots = []
     models: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any] | None]] = {}
     with _timed(timings, "read_s"):

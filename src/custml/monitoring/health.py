@@ -215,6 +215,9 @@ def _level(value: float, watch: float, retrain: float) -> str | None:
 def assess(row: Mapping[str, Any], thresholds: HealthThresholds | None = None) -> tuple[str, list[str]]:
     """Verdict of one health row and the checks that led to it (``"check=value (level)"``), worst first.
 
+    The value of a check is what is compared with its thresholds: for the AUC, ECE, churn-rate and
+    outcome-so-far checks the shortfall *beyond* the 95 % noise band (see :class:`HealthThresholds`).
+
     Examples
     --------
     >>> assess({"matured": True, "promised_roc_auc": 0.82, "realised_roc_auc": 0.75})
@@ -223,26 +226,26 @@ def assess(row: Mapping[str, Any], thresholds: HealthThresholds | None = None) -
     ('watch', ['score_psi=0.120 (watch)'])
     """
     th = thresholds or HealthThresholds()
-    checks: list[tuple[str, float, str | None]] = []
+    checks: list[tuple[str, float]] = []
     promised_auc = _num(row.get("promised_roc_auc"))
     if row.get("matured"):
         se = _num(row.get("realised_roc_auc_se"))
         drop = promised_auc - _num(row.get("realised_roc_auc"))
-        checks.append(("auc_drop", drop - (1.96 * se if np.isfinite(se) else 0.0), None))
+        checks.append(("auc_drop", drop - (1.96 * se if np.isfinite(se) else 0.0)))
         excess = _num(row.get("realised_ece")) - _num(row.get("expected_ece_noise", 0.0))
-        checks.append(("ece_excess", excess, None))
+        checks.append(("ece_excess", excess))
         gap = abs(_num(row.get("realised_rate")) - _num(row.get("mean_predicted")))
         band = (_num(row.get("expected_rate_high")) - _num(row.get("expected_rate_low"))) / 2
-        checks.append(("rate_gap", gap - (band if np.isfinite(band) else 0.0), None))
+        checks.append(("rate_gap", gap - (band if np.isfinite(band) else 0.0)))
     else:
         se = _num(row.get("estimated_roc_auc_se"))
         drop = promised_auc - _num(row.get("estimated_roc_auc"))
-        checks.append(("estimated_auc_drop", drop - (1.96 * se if np.isfinite(se) else 0.0), None))
+        checks.append(("estimated_auc_drop", drop - (1.96 * se if np.isfinite(se) else 0.0)))
         expected = _num(row.get("expected_returned"))
         n = _num(row.get("n_population"))
         noise = 1.96 * np.sqrt(expected * (1 - expected) / n) if n > 0 and 0 <= expected <= 1 else np.nan
-        checks.append(("early_return_gap", _num(row.get("early_return_gap")) - noise, None))
-    checks.append(("score_psi", _num(row.get("score_psi")), None))
+        checks.append(("early_return_gap", _num(row.get("early_return_gap")) - noise))
+    checks.append(("score_psi", _num(row.get("score_psi"))))
     drifted = _num(row.get("inputs_drifted"))
     checked = _num(row.get("inputs_checked"))
     share = drifted / checked if checked and np.isfinite(checked) and checked > 0 else float("nan")
@@ -255,7 +258,7 @@ def assess(row: Mapping[str, Any], thresholds: HealthThresholds | None = None) -
         "score_psi": (th.score_psi_watch, th.score_psi_retrain),
     }
     found: list[tuple[int, str]] = []
-    for name, value, _ in checks:
+    for name, value in checks:
         level = _level(value, *limits[name])
         if level is not None:
             found.append((VERDICTS.index(level), f"{name}={value:.3f} ({level})"))
