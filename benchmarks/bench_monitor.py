@@ -33,7 +33,14 @@ from custml.io import read_table, write_table
 from custml.monitoring import GROUP_COLUMNS, OrderEvents, ScoresSnapshot, monitor_scores, score_reference
 
 # The columns custml.workflows.run_monitor reads of a scores file.
-READ = ("customer_id", "as_of", "churn_probability", "churn_model_name", "churn_model_version", *GROUP_COLUMNS)
+READ = (
+    "customer_id",
+    "as_of",
+    "churn_probability",
+    "churn_model_name",
+    "churn_model_version",
+    *GROUP_COLUMNS,
+)
 
 START, END = pd.Timestamp("2023-01-01"), pd.Timestamp("2026-01-01")
 LEVELS = {
