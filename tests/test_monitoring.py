@@ -461,3 +461,70 @@ def test_monitor_cli_prints_the_verdict_and_renders_the_report(shocked_and_uncha
         html = report.read_text(encoding="utf-8")
         assert 'data-verdict="retrain"' in html and 'id="chart-health-rate"' in html
         assert main(["monitor", "--scores", str(root / "nowhere"), "--no-log"]) == 2
+
+
+# --------------------------------------------------------------------------------------------------------
+# Real data: CDNOW (orders only, one 1997 cohort)
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_monitoring_on_cdnow() -> None:
+    from conftest import skip_or_fail
+    from sklearn.linear_model import LogisticRegression
+
+    from custml.datasets import load_cdnow_transactions
+    from custml.errors import DataFileError
+    from custml.features import build_features
+
+    try:
+        orders = load_cdnow_transactions("master")
+    except DataFileError as exc:
+        skip_or_fail(str(exc))
+        return
+    events = OrderEvents.from_orders(orders)
+    assert events.end == pd.Timestamp("1998-07-01")
+    cols = ["recency_days", "frequency_orders", "monetary_total", "orders_90d"]
+
+    def table(as_of: str) -> pd.DataFrame:
+        f = build_features({"orders": orders}, as_of)
+        return f[["customer_id", *cols]].fillna(0)
+
+    # A small "model" trained at 1997-10-01 on the churn labels of that month; its reference and promise.
+    train = table("1997-10-01").merge(churn_labels(orders, "1997-10-01"), on="customer_id")
+    model = LogisticRegression(max_iter=1000).fit(np.log1p(train[cols].clip(lower=0)), train["churned"])
+    p_train = model.predict_proba(np.log1p(train[cols].clip(lower=0)))[:, 1]
+    promised = performance_metrics(train["churned"].to_numpy(float), p_train)
+    reference = drift_reference(train[cols])
+    snaps = []
+    for as_of in ("1997-11-01", "1998-01-01", "1998-05-01"):
+        feats = table(as_of)
+        p = model.predict_proba(np.log1p(feats[cols].clip(lower=0)))[:, 1]
+        scores = pd.DataFrame({"customer_id": feats["customer_id"], "churn_probability": p})
+        drift = distribution_drift(reference["features"], feats, n_reference=reference["n_rows"])
+        snaps.append(
+            ScoresSnapshot(
+                scores,
+                pd.Timestamp(as_of),
+                "cdnow-logit",
+                "1",
+                90,
+                {"roc_auc": promised["roc_auc"], "base_rate": promised["realised_rate"]},
+                score_reference(p_train),
+                drift,
+                as_of,
+            )
+        )
+    res = monitor_scores(snaps, events)
+    h = res.health.set_index("source")
+    assert h["matured"].tolist() == [True, True, False]
+    # Realised churn is exactly the labels of the features package, on the active customers of the file.
+    labels = churn_labels(orders, "1998-01-01")
+    assert h.loc["1998-01-01", "n_population"] == len(labels)
+    assert h.loc["1998-01-01", "realised_rate"] == pytest.approx(labels["churned"].mean())
+    assert 0.6 < h.loc["1998-01-01", "realised_roc_auc"] < 1.0
+    assert np.isfinite(h.loc["1998-05-01", "estimated_roc_auc"]) and np.isfinite(
+        h.loc["1998-05-01", "early_return_gap"]
+    )
+    assert h["inputs_checked"].eq(len(cols)).all()
+    assert set(res.drift.loc[res.drift["source"] == "input", "test"]) == {"ks"}
+    assert res.verdict in {"healthy", "watch", "retrain"}
