@@ -638,7 +638,7 @@ def _health_section(data: ReportData, fmt: _Fmt) -> dict[str, Any] | None:
         t(
             "health_reason",
             lang,
-            date=date,
+            date=fmt.date(pd.Timestamp(date)) if date else "",
             check=t(f"check_{check}", lang) if f"check_{check}" in LABELS[lang] else check,
             value=value,
             level=t(f"level_{level}", lang) if f"level_{level}" in LABELS[lang] else level,
