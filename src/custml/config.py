@@ -2,7 +2,7 @@
 
 Everything else asks this module where things live. The layout follows cookiecutter-data-science::
 
-    <root>/data/raw -> data/interim -> data/processed -> data/scores
+    <root>/data/raw -> data/interim -> data/processed -> data/scores (-> data/monitoring)
     <root>/models, <root>/reports, <root>/mlflow.db, <root>/mlartifacts
 
 The root is ``$CUSTML_HOME`` if set, otherwise the nearest folder above the working directory holding a
@@ -90,6 +90,11 @@ class ProjectPaths:
     @property
     def scores(self) -> Path:
         return self.data / "scores"
+
+    @property
+    def monitoring(self) -> Path:
+        """Model-health tables written by ``custml monitor`` (aggregates only, no customer rows)."""
+        return self.data / "monitoring"
 
     @property
     def private(self) -> Path:

@@ -66,8 +66,12 @@ def find_table_file(folder: Path | str, table: str) -> Path | None:
     return None
 
 
-def read_table(path: Path | str, table: str | None = None) -> pd.DataFrame:
+def read_table(
+    path: Path | str, table: str | None = None, *, columns: Iterable[str] | None = None
+) -> pd.DataFrame:
     """Read one table from parquet or delimited text (the delimiter is sniffed).
+
+    ``columns`` reads only those of a parquet file's columns that it has (all columns of a text file).
 
     Raises
     ------
@@ -82,7 +86,10 @@ def read_table(path: Path | str, table: str | None = None) -> pd.DataFrame:
         raise DataFileError(f"{name}: file is empty: {path}")
     if path.suffix == ".parquet":
         try:
-            return pq.read_table(path).to_pandas()
+            if columns is None:
+                return pq.read_table(path).to_pandas()
+            present = set(pq.read_schema(path).names)
+            return pq.read_table(path, columns=[c for c in columns if c in present]).to_pandas()
         except (pa.ArrowInvalid, OSError) as exc:
             raise DataFileError(
                 f"{name}: cannot read parquet file {path.name} (truncated or not parquet: {exc})"

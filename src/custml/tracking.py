@@ -11,6 +11,7 @@
 - :func:`load_model`, :func:`load_customer_model`, :func:`get_model_version_info` read registered models.
 - :func:`log_segmentation_run` and :func:`log_experiment_config` serve the segmentation stage and notebooks.
 - :func:`log_comparison_run` logs a run that compares methods without logging a model (``custml.experiments``).
+- :func:`log_monitoring_run` logs model health over time against a model version (``custml monitor``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ __all__ = [
     "load_run_dict",
     "log_comparison_run",
     "log_experiment_config",
+    "log_monitoring_run",
     "log_run_dict",
     "log_segmentation_run",
     "log_training_run",
@@ -619,3 +621,87 @@ def spark_udf(spark: Any, model_uri: str) -> Any:
     """
     _ensure_configured()
     return mlflow.pyfunc.spark_udf(spark, model_uri, result_type="double", env_manager="local")
+
+
+MONITORING_EXPERIMENT = "custml-monitoring"
+# Health measures logged as metric histories (step = the scores file's as-of date as YYYYMMDD).
+_HEALTH_METRICS = (
+    "n_population",
+    "promised_roc_auc",
+    "realised_roc_auc",
+    "estimated_roc_auc",
+    "realised_lift_top10",
+    "estimated_lift_top10",
+    "realised_ece",
+    "expected_ece_noise",
+    "promised_rate",
+    "realised_rate",
+    "expected_rate",
+    "score_psi",
+    "inputs_drifted",
+)
+
+
+def log_monitoring_run(
+    model_name: str,
+    model_version: str,
+    health: pd.DataFrame,
+    *,
+    verdict: str,
+    reasons: list[str] | tuple[str, ...] = (),
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    experiment: str = MONITORING_EXPERIMENT,
+) -> str:
+    """Log model health against a model version; return the run id.
+
+    One run per model version in ``experiment`` (found again by its tags ``custml.model_name`` and
+    ``custml.model_version``, so repeated monitoring builds one history): each health measure of each scores
+    file is a metric at step YYYYMMDD of the file's as-of date (timestamp: that date), ``health`` and
+    ``tables`` are CSV artefacts (aggregates, no customer rows), and the verdict is a tag of the run and, when
+    the registry knows the version, of the model version (``monitoring.verdict``, ``monitoring.run_id``).
+    """
+    from mlflow.entities import Metric
+
+    _ensure_configured()
+    client = MlflowClient()
+    exp_id = _experiment_id(experiment)
+    query = f"tags.`custml.model_name` = '{model_name}' and tags.`custml.model_version` = '{model_version}'"
+    found = client.search_runs([exp_id], filter_string=query, max_results=1)
+    if found:
+        run_id = found[0].info.run_id
+    else:
+        run_id = client.create_run(
+            exp_id,
+            run_name=f"monitor-{model_name}-v{model_version}",
+            tags={
+                "custml.task": "monitoring",
+                "custml.model_name": model_name,
+                "custml.model_version": str(model_version),
+            },
+        ).info.run_id
+    metrics = []
+    for rec in health.to_dict(orient="records"):
+        as_of = pd.Timestamp(rec["as_of"])
+        step = int(as_of.strftime("%Y%m%d"))
+        ts = int(as_of.value // 1_000_000)
+        for key in _HEALTH_METRICS:
+            value = rec.get(key)
+            if value is None or not np.isfinite(float(value)):
+                continue
+            metrics.append(Metric(f"health.{key}", float(value), ts, step))
+    for start in range(0, len(metrics), 1000):
+        client.log_batch(run_id, metrics=metrics[start : start + 1000])
+    client.log_text(run_id, health.to_csv(index=False), "monitoring/health.csv")
+    for path, table in (tables or {}).items():
+        client.log_text(run_id, table.to_csv(index=False), path)
+    client.set_tag(run_id, "monitoring.verdict", verdict)
+    client.set_tag(run_id, "monitoring.reasons", "; ".join(reasons)[:4000])
+    try:
+        client.set_model_version_tag(model_name, str(model_version), "monitoring.verdict", verdict)
+        client.set_model_version_tag(model_name, str(model_version), "monitoring.run_id", run_id)
+    except MlflowException:
+        logger.info(
+            "model %s v%s is not in the registry: verdict kept on the run only", model_name, model_version
+        )
+    client.set_terminated(run_id)
+    return run_id

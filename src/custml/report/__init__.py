@@ -6,18 +6,27 @@ Reads scores and their meta (contracts section 7), never models. ``build_report_
 
 from __future__ import annotations
 
-from custml.report.build import ReportData, ReportParams, build_report_data, compute_kpis
+from custml.report.build import (
+    ModelHealth,
+    ReportData,
+    ReportParams,
+    build_report_data,
+    compute_kpis,
+    model_health,
+)
 from custml.report.pdf import ChromiumNotFoundError, find_chromium, print_pdf
 from custml.report.render import render_html
 from custml.report.sample import sample_previous_scores, sample_scores
 
 __all__ = [
     "ChromiumNotFoundError",
+    "ModelHealth",
     "ReportData",
     "ReportParams",
     "build_report_data",
     "compute_kpis",
     "find_chromium",
+    "model_health",
     "print_pdf",
     "render_html",
     "sample_previous_scores",

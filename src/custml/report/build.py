@@ -20,6 +20,7 @@ from custml.errors import SchemaError
 
 __all__ = [
     "ACTION_ORDER",
+    "HEALTH_HISTORY_COLUMNS",
     "LIFECYCLE_ORDER",
     "NO_ACTION",
     "RISK_BANDS",
@@ -32,6 +33,7 @@ __all__ = [
     "DateValue",
     "Kpis",
     "Message",
+    "ModelHealth",
     "ModelQuality",
     "Money",
     "Movement",
@@ -43,6 +45,7 @@ __all__ = [
     "Text",
     "build_report_data",
     "compute_kpis",
+    "model_health",
 ]
 
 logger = logging.getLogger(__name__)
@@ -250,6 +253,76 @@ class DataQuality:
 
 
 @dataclass(frozen=True)
+class ModelHealth:
+    """The "Model health" section: verdict, its reasons and the history of one model's scorings.
+
+    Built from the health table of :mod:`custml.monitoring` (``custml monitor``) by :func:`model_health`.
+    """
+
+    verdict: str  # healthy / watch / retrain
+    reasons: tuple[tuple[str, str, str, str], ...]  # (date, check, value, level)
+    history: pd.DataFrame  # HEALTH_HISTORY_COLUMNS, one row per scoring, oldest first
+    horizon_days: int
+
+
+#: Columns of :attr:`ModelHealth.history` (a subset of the monitoring health table).
+HEALTH_HISTORY_COLUMNS = (
+    "as_of",
+    "matured",
+    "promised_roc_auc",
+    "realised_roc_auc",
+    "estimated_roc_auc",
+    "promised_rate",
+    "realised_rate",
+    "expected_rate",
+    "score_psi",
+    "verdict",
+)
+
+
+def model_health(table: pd.DataFrame, verdict: str, reasons: Sequence[str] = ()) -> ModelHealth:
+    """The report's Model health content from a monitoring health table and its overall verdict.
+
+    ``reasons`` are the monitoring reasons (``"DATE: check=value (level); ..."``); they are split into parts so
+    that the report can say them in either language.
+
+    Raises
+    ------
+    SchemaError
+        If a column of :data:`HEALTH_HISTORY_COLUMNS` is missing, the table is empty or the verdict is unknown.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"as_of": pd.to_datetime(["2025-01-01"]), "matured": [True], "promised_roc_auc": [0.8],
+    ...     "realised_roc_auc": [0.79], "estimated_roc_auc": [0.8], "promised_rate": [0.3], "realised_rate": [0.31],
+    ...     "expected_rate": [0.3], "score_psi": [0.01], "verdict": ["healthy"]})
+    >>> model_health(t, "healthy").verdict
+    'healthy'
+    """
+    missing = [c for c in HEALTH_HISTORY_COLUMNS if c not in table.columns]
+    if missing:
+        raise SchemaError(
+            "health", missing[0], f"required column is missing (all missing: {', '.join(missing)})"
+        )
+    if len(table) == 0:
+        raise SchemaError("health", None, "table is empty")
+    if verdict not in ("healthy", "watch", "retrain"):
+        raise SchemaError("health", "verdict", f"unknown verdict {verdict!r}")
+    parsed = []
+    for reason in reasons:
+        date, _, rest = str(reason).partition(": ")
+        for part in rest.split("; "):
+            check, _, tail = part.partition("=")
+            value, _, level = tail.partition(" (")
+            if check and value:
+                parsed.append((date, check, value, level.rstrip(")")))
+    history = table[list(HEALTH_HISTORY_COLUMNS)].sort_values("as_of", kind="stable").reset_index(drop=True)
+    horizon = int(table["horizon_days"].iloc[-1]) if "horizon_days" in table.columns else 90
+    return ModelHealth(verdict, tuple(parsed), history, horizon)
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything the management report shows, before translation and formatting."""
 
@@ -274,6 +347,7 @@ class ReportData:
     quality_messages: tuple[Message, ...]
     movement: Movement | None
     movement_messages: tuple[Message, ...]
+    health: ModelHealth | None = None
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
@@ -802,6 +876,7 @@ def build_report_data(
     previous: pd.DataFrame | None = None,
     *,
     params: ReportParams | None = None,
+    health: ModelHealth | None = None,
 ) -> ReportData:
     """Compute the management report's figures, tables and findings from a scores table.
 
@@ -816,6 +891,8 @@ def build_report_data(
         The previous scoring, for the movement section.
     params : ReportParams, optional
         Threshold, list lengths, currency.
+    health : ModelHealth, optional
+        Monitoring of earlier scorings (:func:`model_health`), shown as the "Model health" section.
 
     Returns
     -------
@@ -875,4 +952,5 @@ def build_report_data(
         quality_messages=tuple(_quality_messages(dq)),
         movement=movement,
         movement_messages=tuple(_movement_messages(kpis, movement)) if movement is not None else (),
+        health=health,
     )

@@ -389,6 +389,47 @@ def plot_calibration(
     return fig
 
 
+def plot_health_history(
+    history: pd.DataFrame,
+    lines: Sequence[tuple[str, str, str]],
+    *,
+    title: str,
+    ylabel: str,
+    percent: bool = False,
+    width: float = 5.2,
+    ax: Axes | None = None,
+) -> Figure:
+    """Lines over scoring dates (``as_of``): one per ``(column, label, style)``, style ``solid``/``dashed``/``dotted``.
+
+    Missing values leave gaps (a realised line stops where outcomes are not known yet).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> h = pd.DataFrame({"as_of": pd.to_datetime(["2025-01-01", "2025-02-01"]), "a": [0.8, 0.8], "b": [0.79, None]})
+    >>> fig = plot_health_history(h, [("a", "promised", "dashed"), ("b", "realised", "solid")], title="t", ylabel="y")
+    >>> len(fig.axes[0].lines)
+    2
+    """
+    fig, ax = _new_axes(ax, 6, width)
+    x = pd.to_datetime(history["as_of"])
+    colours = [PALETTE["subtle"], PALETTE["primary"], PALETTE["risk"]]
+    for k, (col, label, style) in enumerate(lines):
+        y = pd.to_numeric(history[col], errors="coerce").to_numpy(dtype=float)
+        ax.plot(
+            x, y, linestyle=style, marker="o", markersize=4, linewidth=1.8, color=colours[k % 3], label=label
+        )
+    if percent:
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.set_ylabel(ylabel)
+    _set_title(ax, title)
+    ax.grid(color=PALETTE["grid"], linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.legend(loc="best", frameon=False, fontsize=9)
+    fig.autofmt_xdate()
+    return fig
+
+
 _SVG_HEAD = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 _ID_ATTR = re.compile(r'(\bid="|url\(#|xlink:href="#|href="#)([A-Za-z_][\w.-]*)')
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)

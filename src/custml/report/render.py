@@ -37,6 +37,7 @@ from custml.report.build import (
     Text,
 )
 from custml.report.i18n import (
+    LABELS,
     LANGUAGES,
     format_count,
     format_money,
@@ -616,6 +617,87 @@ def _movement_section(data: ReportData, fmt: _Fmt) -> dict[str, Any] | None:
     }
 
 
+def _health_section(data: ReportData, fmt: _Fmt) -> dict[str, Any] | None:
+    """The Model health section (custml monitor), or None when the report has no monitoring."""
+    health = data.health
+    if health is None:
+        return None
+    lang = fmt.lang
+    h = health.history
+    matured = int(h["matured"].sum())
+    intro = t(
+        "health_intro",
+        lang,
+        n=format_count(len(h)),
+        now=fmt.date(h["as_of"].max()),
+        matured=format_count(matured),
+        maturing=format_count(len(h) - matured),
+        days=format_count(health.horizon_days),
+    )
+    reasons = [
+        t(
+            "health_reason",
+            lang,
+            date=fmt.date(pd.Timestamp(date)) if date else "",
+            check=t(f"check_{check}", lang) if f"check_{check}" in LABELS[lang] else check,
+            value=value,
+            level=t(f"level_{level}", lang) if f"level_{level}" in LABELS[lang] else level,
+        )
+        for date, check, value, level in health.reasons
+    ]
+    auc = plots.plot_health_history(
+        h,
+        [
+            ("promised_roc_auc", t("legend_promised", lang), "dashed"),
+            ("realised_roc_auc", t("legend_realised", lang), "solid"),
+            ("estimated_roc_auc", t("legend_estimated", lang), "dotted"),
+        ],
+        title=t("chart_health_auc", lang),
+        ylabel=t("axis_auc", lang),
+    )
+    rate = plots.plot_health_history(
+        h,
+        [
+            ("promised_rate", t("legend_promised", lang), "dashed"),
+            ("realised_rate", t("legend_realised", lang), "solid"),
+            ("expected_rate", t("legend_expected", lang), "dotted"),
+        ],
+        title=t("chart_health_rate", lang),
+        ylabel=t("axis_churn_rate", lang),
+        percent=True,
+    )
+    frame = h.assign(
+        scoring=[fmt.date(v) for v in h["as_of"]],
+        outcome=[t("outcome_known" if m else "outcome_maturing", lang) for m in h["matured"]],
+        verdict_text=[t(f"level_{v}", lang) for v in h["verdict"]],
+    )
+    table = _table(
+        frame,
+        [
+            ("scoring", "col_scoring", "text"),
+            ("outcome", "col_outcome", "text"),
+            ("realised_roc_auc", "col_realised_auc", "float"),
+            ("estimated_roc_auc", "col_estimated_auc", "float"),
+            ("realised_rate", "col_churn_rate", "percent"),
+            ("expected_rate", "col_expected_rate", "percent"),
+            ("score_psi", "col_score_psi", "float"),
+            ("verdict_text", "col_verdict", "text"),
+        ],
+        fmt,
+    )
+    return {
+        "verdict": health.verdict,
+        "headline": t(f"health_verdict_{health.verdict}", lang),
+        "intro": intro,
+        "reasons": reasons,
+        "table": table,
+        "charts": [
+            _chart(auc, "health-auc", t("chart_health_auc", lang)),
+            _chart(rate, "health-rate", t("chart_health_rate", lang)),
+        ],
+    }
+
+
 def render_html(data: ReportData, lang: str = "en") -> str:
     """The management report as one self-contained HTML document.
 
@@ -672,6 +754,7 @@ def render_html(data: ReportData, lang: str = "en") -> str:
             "driver_messages": [fmt.message(m) for m in data.driver_messages],
             "model": _model_section(data, fmt),
             "model_messages": [fmt.message(m) for m in data.model_messages],
+            "health": _health_section(data, fmt),
             "actions": _action_section(data, fmt),
             "quality": _quality_section(data, fmt),
             "quality_messages": [fmt.message(m) for m in data.quality_messages],

@@ -4,7 +4,9 @@ The reference is built once, at training time, from the training sample (:func:`
 with the model as JSON: for a numeric feature the inner edges of its deciles (ties collapse, so a feature
 that is mostly zero gets fewer bins) and the share of training rows in each bin; for a categorical feature the
 share of each category. Missing values are a bin of their own, so a feature that starts arriving empty
-drifts too. At scoring time :func:`feature_drift` puts the scored rows in the same bins and computes
+drifts too. A numeric feature also keeps ``fine``: the same description on percentile edges (up to 100 bins),
+from which :mod:`custml.monitoring` reads the training distribution function for its Kolmogorov-Smirnov test
+(references written before ``fine`` existed still work: the decile bins are used instead). At scoring time :func:`feature_drift` puts the scored rows in the same bins and computes
 
     PSI = sum over bins of (actual - expected) * ln(actual / expected)
 
@@ -156,10 +158,17 @@ def drift_reference(
             finite = values[np.isfinite(values)]
             edges = np.unique(np.quantile(finite, qs)) if len(finite) else np.array([], dtype=float)
             counts = _numeric_counts(values, edges)
+            fine_edges = (
+                np.unique(np.quantile(finite, np.linspace(0, 1, 101)[1:-1]))
+                if len(finite)
+                else np.array([], dtype=float)
+            )
+            fine_counts = _numeric_counts(values, fine_edges)
             out[name] = {
                 "kind": "numeric",
                 "edges": edges.tolist(),
                 "shares": (counts / counts.sum()).tolist(),
+                "fine": {"edges": fine_edges.tolist(), "shares": (fine_counts / fine_counts.sum()).tolist()},
             }
     return {"version": _REFERENCE_VERSION, "n_rows": len(features), "features": out}
 

@@ -10,6 +10,7 @@ from custml.synth.params import (
     DirtParams,
     PersonaParams,
     ServiceParams,
+    ShockParams,
     WorldParams,
     default_personas,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "DirtParams",
     "PersonaParams",
     "ServiceParams",
+    "ShockParams",
     "World",
     "WorldParams",
     "default_personas",

@@ -26,6 +26,7 @@ __all__ = [
     "LocaleParams",
     "PersonaParams",
     "ServiceParams",
+    "ShockParams",
     "WorldParams",
     "default_personas",
 ]
@@ -398,6 +399,24 @@ class LocaleParams(_Model):
         )
 
 
+class ShockParams(_Model):
+    """A behaviour change from a date on (off unless set): e.g. a price rise that lifts dropout for some personas.
+
+    From the first simulated week that starts on or after ``start``, the dropout hazard of every person of the
+    ``personas`` listed is multiplied by ``hazard_multiplier`` (on top of experiences and the campaign) and their
+    purchase rate by ``rate_multiplier`` (a price rise: fewer purchases at once, more dropout over time). Without a
+    shock (``WorldParams.shock=None``, the default) the simulation is exactly what it was before this setting
+    existed; with one, the random streams diverge once the hazard changes who drops out, so compare a shocked
+    world with itself before ``start`` rather than with an unshocked twin. The oracle (:mod:`custml.synth.oracle`) does not know about the shock: it describes the
+    world before the change, which is what a model trained before it has learnt.
+    """
+
+    start: str
+    personas: tuple[str, ...] = Field(min_length=1)
+    hazard_multiplier: float = Field(default=3.0, gt=0)
+    rate_multiplier: float = Field(default=1.0, gt=0)
+
+
 class WorldParams(_Model):
     """Everything that defines a synthetic world; same parameters and seed give byte-identical tables.
 
@@ -438,11 +457,18 @@ class WorldParams(_Model):
     dirt: DirtParams = Field(default_factory=DirtParams)
     name_pool: int = Field(default=2000, gt=10)
     address_pool: int = Field(default=8000, gt=10)
+    shock: ShockParams | None = Field(default=None, description="behaviour change from a date on (off: None)")
 
     @model_validator(mode="after")
     def _check(self) -> WorldParams:
         if not self.personas:
             raise ValueError("personas: at least one persona is required")
+        if self.shock is not None:
+            unknown = [p for p in self.shock.personas if p not in self.personas]
+            if unknown:
+                raise ValueError(
+                    f"shock.personas: unknown persona(s) {unknown} (known: {list(self.personas)})"
+                )
         return self
 
     @property

@@ -103,6 +103,12 @@ def simulate_purchases(params: WorldParams, lat: Latent, rng: np.random.Generato
     dmean = params.disengage_days_mean
     sent, k_camp0, k_camp1 = campaign_weeks(params)
     effects = np.array([camp.effect_persuadable, 0.0, 0.0, camp.effect_sleeping_dog])
+    shock_day, shock_log, shock_rate = np.inf, np.zeros(len(params.personas)), np.ones(len(params.personas))
+    if params.shock is not None:
+        shock_day = (np.datetime64(params.shock.start) - np.datetime64(start)) / np.timedelta64(1, "D")
+        hit = np.isin(list(params.personas), list(params.shock.personas))
+        shock_log = np.where(hit, np.log(params.shock.hazard_multiplier), 0.0)
+        shock_rate = np.where(hit, params.shock.rate_multiplier, 1.0)
 
     t_dis = np.full(n, np.inf)
     t_dead = np.full(n, np.inf)
@@ -129,6 +135,10 @@ def simulate_purchases(params: WorldParams, lat: Latent, rng: np.random.Generato
         log_h = offset[idx] if svc.enabled else np.zeros(len(idx))
         if camp.enabled and k_camp0 <= k < k_camp1:
             log_h = log_h + camp_effect[idx]
+        if (
+            ws >= shock_day
+        ):  # the behaviour change (ShockParams): a persona's hazard is multiplied from then on
+            log_h = log_h + shock_log[p]
         h = lat.mu[idx] / 365.25 * np.exp(log_h)
         # dropout process: active persons start disengaging with hazard h (constant within the week)
         e = rng.exponential(size=len(idx)) / h
@@ -143,7 +153,7 @@ def simulate_purchases(params: WorldParams, lat: Latent, rng: np.random.Generato
         sd = np.maximum(a, td)
         ed = np.maximum(np.minimum(we, tdead), sd)
         gd0, gd1 = inten.value(p, sd), inten.value(p, ed)
-        lam = lat.lam[idx]
+        lam = lat.lam[idx] * shock_rate[p] if ws >= shock_day else lat.lam[idx]
         na = rng.poisson(lam * (ga1 - ga0))
         nd = rng.poisson(rho * lam * (gd1 - gd0))
         ca, ta = _draw_times(rng, inten, idx, p, ga0, ga1, na)
