@@ -32,7 +32,7 @@ test-fast: venv ## Run the tests that need no Spark, browser, MLflow server or n
 lint: venv ## ruff check and format check (package, tests, benchmarks, notebooks), architecture contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 
 format: venv ## Format and fix what ruff can
 	$(BIN)/ruff format .

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def graph() -> grimp.ImportGraph:
-    return grimp.build_graph("custml", include_external_packages=True)
+    return grimp.build_graph("custml", include_external_packages=True, cache_dir=None)
 
 
 def test_import_linter_contracts_are_kept() -> None:
