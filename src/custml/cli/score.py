@@ -92,7 +92,7 @@ def score(
     table = load_params(actions, ActionTable) if actions is not None else DEFAULT_ACTION_TABLE
     params = ScoreParams(
         chunk_size=chunk_size,
-        reasons=reasons,  # type: ignore[arg-type]
+        reasons=reasons,
         max_explained=max_explained,
         actions=table,
     )

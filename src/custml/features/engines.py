@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -43,7 +43,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-TableInput = pd.DataFrame | pa.Table | str | os.PathLike
+TableInput: TypeAlias = pd.DataFrame | pa.Table | str | os.PathLike
 Engine = Literal["duckdb", "spark"]
 
 _REQUIRED = {"orders": ("customer_id", "order_ts", "net_amount")}

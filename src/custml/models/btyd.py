@@ -473,7 +473,7 @@ class _BTYDBase(BaseEstimator):
 
 def _rate_scale(x: FloatArray, T: FloatArray, w: FloatArray) -> float:
     """Rough time scale ``sum(T) / sum(x)`` used to start the rate parameters near the data."""
-    return float(np.clip((w @ T) / max(w @ x, 1e-9), 1e-3, 1e6))
+    return float(np.clip(float(w @ T) / max(float(w @ x), 1e-9), 1e-3, 1e6))
 
 
 # --------------------------------------------------------------------------------------------------------

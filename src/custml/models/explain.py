@@ -14,7 +14,7 @@ import logging
 import re
 import string
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -66,7 +66,7 @@ def _as_mapping(catalogue: Iterable[Any] | Mapping[str, Any] | None) -> dict[str
         return default_catalogue()
     if isinstance(catalogue, Mapping):
         return dict(catalogue)
-    out = {s.name: s for s in catalogue}
+    out = {s.name: s for s in cast(Iterable[Any], catalogue)}
     for s in (*BTYD_OUTPUT_FEATURES, *SEASON_SPECS):
         out.setdefault(s.name, s)
     return out

@@ -431,7 +431,7 @@ def monitor_scores(
     matured = np.flatnonzero(current["matured"].to_numpy())
     window = current.iloc[matured[-1] :] if len(matured) else current
     worst = max(VERDICTS.index(v) for v in window["verdict"])
-    reasons = tuple(
+    window_reasons = tuple(
         f"{r.as_of.date()}: {r.reasons}" for r in window.itertuples() if r.verdict != "healthy" and r.reasons
     )
     return MonitoringResult(
@@ -441,6 +441,6 @@ def monitor_scores(
         if any(len(d) for d in drifts)
         else pd.DataFrame(columns=["as_of", *DRIFT_COLUMNS, "source"]),
         verdict=VERDICTS[worst],
-        reasons=reasons,
+        reasons=window_reasons,
         thresholds=th,
     )

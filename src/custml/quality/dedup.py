@@ -203,7 +203,7 @@ def candidate_pairs(prepared: pd.DataFrame, max_block_size: int = 25) -> tuple[n
 
 
 def _name_level(a: str | None, b: str | None, sa: str | None, sb: str | None) -> int:
-    if a is None or b is None:
+    if a is None or b is None or sa is None or sb is None:  # sorted tokens are null exactly when the name is
         return -1
     if a == b or sa == sb:
         return 3

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -287,19 +289,18 @@ def _rekey(
 
 def _table_report(v: TableValidation, rows_out: int, extra_quarantine: pd.DataFrame) -> dict[str, object]:
     counts = v.counts()
-    by_reason = dict(counts["quarantined_by_reason"])  # type: ignore[arg-type]
+    by_reason = dict(cast(Mapping[str, int], counts["quarantined_by_reason"]))
     for reason, n in extra_quarantine["reason"].value_counts().items():
         by_reason[str(reason)] = by_reason.get(str(reason), 0) + int(n)
     n_q = v.rows_quarantined + len(extra_quarantine)
+    rows_kept = v.rows_in - n_q
     counts.update(
         rows_quarantined=n_q,
-        rows_kept=v.rows_in - n_q,
+        rows_kept=rows_kept,
         rows_out=rows_out,
         quarantined_by_reason=dict(sorted(by_reason.items())),
     )
-    if (
-        counts["rows_kept"] + n_q != v.rows_in
-    ):  # pragma: no cover - guarded above, kept as the stated invariant
+    if rows_kept + n_q != v.rows_in:  # pragma: no cover - guarded above, kept as the stated invariant
         raise ReconciliationError(f"{v.table}: rows in != kept + quarantined")
     return counts
 
@@ -315,7 +316,7 @@ def _report(
 ) -> dict[str, object]:
     by_reason: dict[str, int] = {}
     for t in per_table.values():
-        for r, n in t["quarantined_by_reason"].items():  # type: ignore[union-attr]
+        for r, n in cast(Mapping[str, int], t["quarantined_by_reason"]).items():
             by_reason[r] = by_reason.get(r, 0) + int(n)
     rows_in = sum(int(t["rows_in"]) for t in per_table.values())  # type: ignore[call-overload]
     rows_q = sum(int(t["rows_quarantined"]) for t in per_table.values())  # type: ignore[call-overload]

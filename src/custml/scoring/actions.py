@@ -101,7 +101,7 @@ class ActionTable(_Model):
 
 
 def _c(column: str, op: str, value: Any) -> ActionCondition:
-    return ActionCondition(column=column, op=op, value=value)  # type: ignore[arg-type]
+    return ActionCondition(column=column, op=op, value=value)
 
 
 _NOT_GONE = _c("lifecycle_stage", "not_in", ["churned", "prospect"])

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from custml.errors import SchemaError
@@ -54,7 +55,7 @@ class DriftThresholds(BaseModel):
         return self
 
 
-def population_stability_index(expected: Sequence[float], actual: Sequence[float]) -> float:
+def population_stability_index(expected: ArrayLike, actual: ArrayLike) -> float:
     """PSI between two distributions over the same bins (shares, or counts: each is normalised).
 
     Examples

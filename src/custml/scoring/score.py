@@ -198,7 +198,7 @@ def expected_value_12m(features: pd.DataFrame, params: ClvParams | None = None) 
     try:
         ggf = GammaGammaFitter(penalizer_coef=params.penalizer_coef).fit(x[fit_repeat], m_spend[fit_repeat])
         spend = np.asarray(ggf.conditional_expected_average_profit(x_spend, m_spend), dtype=float) * scale
-        spend_model = ggf.params_
+        spend_model: dict[str, object] = dict(ggf.params_)
     except ConfigError as exc:  # q <= 1: the population mean spend is infinite under the model
         logger.warning("Gamma-Gamma unusable (%s): spend = own mean repeat spend, else the median", exc)
         spend = np.where(repeat, m, scale)
@@ -302,7 +302,7 @@ def _lookup(table: pd.DataFrame, ids: np.ndarray, columns: tuple[str, ...], name
 def _plain(values: pd.Series) -> np.ndarray:
     """Object array of plain Python strings/None (categoricals and pandas strings flattened)."""
     arr = values.astype(object).to_numpy()
-    return np.where(pd.isna(arr), None, arr)
+    return np.asarray(np.where(pd.isna(arr), np.array(None, dtype=object), arr), dtype=object)
 
 
 def score_customers(

@@ -258,7 +258,7 @@ class TagRule(_Params):
 
 
 def _cond(column: str, op: str, value: Any) -> TagCondition:
-    return TagCondition(column=column, op=op, value=value)  # type: ignore[arg-type]
+    return TagCondition(column=column, op=op, value=value)
 
 
 DEFAULT_TAG_RULES: tuple[TagRule, ...] = (

@@ -88,7 +88,7 @@ class World:
 def _ts(days: np.ndarray, start: pd.Timestamp) -> np.ndarray:
     """Float days since start -> datetime64[us], truncated to whole seconds."""
     secs = np.floor(np.asarray(days) * 86400.0).astype(np.int64)
-    return np.datetime64(start, "s") + secs.astype("timedelta64[s]")
+    return np.asarray(np.datetime64(start, "s") + secs.astype("timedelta64[s]"))
 
 
 def _ts_or_nat(days: np.ndarray, start: pd.Timestamp, end_days: float) -> np.ndarray:
@@ -115,7 +115,9 @@ def _person_customers(
     pools = build_pools(params.locale, params.seed, params.name_pool, params.address_pool)
     ident = sample_identities(pools, lat.gender, rng)
     n = len(lat.lam)
-    birth = np.datetime64(start, "D") - (lat.age * 365.25).astype(np.int64).astype("timedelta64[D]")
+    birth = np.asarray(
+        np.datetime64(start, "D") - (lat.age * 365.25).astype(np.int64).astype("timedelta64[D]")
+    )
     return {
         **ident,
         "name_chars": pools.name_chars,
@@ -305,7 +307,10 @@ def generate_world(params: WorldParams) -> World:
             "uplift_type": _str_col(pa.array(np.asarray(UPLIFT_TYPES, dtype=object)[lat.uplift])),
             "campaign_eligible": sim.eligible,
             "campaign_arm": pd.Series(
-                np.where(sim.eligible, np.where(sim.treated, "offer", "control"), None), dtype="str"
+                np.where(
+                    sim.eligible, np.where(sim.treated, "offer", "control"), np.array(None, dtype=object)
+                ),
+                dtype="str",
             ),
             "campaign_log_hazard_effect": effects[lat.uplift],
             "experience_days": _list_column(sim.e_t[ev_order], sim.e_cust[ev_order], n),
