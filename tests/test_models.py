@@ -246,7 +246,10 @@ def test_train_churn_meets_floors(churn_result) -> None:
     assert m["model"]["roc_auc"] >= m["bgnbd"]["roc_auc"] - 0.01
     assert m["model"]["ece"] < 0.06
     assert 0.9 < m["model"]["oracle_auc_ratio"] <= 1.01
-    assert set(m) == {"model", "logistic_rfm", "bgnbd", "oracle"}
+    assert set(m) == {"model", "lightgbm", "logistic_rfm", "bgnbd", "pareto_nbd", "stack", "oracle"}
+    # Never below the best single candidate (the rule of the champion choice).
+    assert m["model"]["auc_gap_to_best_single"] >= -0.002
+    assert churn_result.data_description["champion"] in ("lightgbm", "stack")
     d = churn_result.data_description
     assert d["test_cutoff"] == "2025-10-01" and d["dropped_cutoffs"] == []
     assert "btyd_p_alive" in churn_result.model.feature_names

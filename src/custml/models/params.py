@@ -123,6 +123,22 @@ class TrainParams(BaseModel):
     include_features: list[str] | None = None
     ece_bins: int = Field(10, ge=2)
     shap_sample: int = Field(2000, ge=10)
+    candidates: list[Literal["lightgbm", "logistic_rfm", "bgnbd", "pareto_nbd", "stack"]] = Field(
+        default_factory=lambda: ["lightgbm", "logistic_rfm", "bgnbd", "pareto_nbd", "stack"],
+        min_length=1,
+        description=(
+            "candidates that may become the run's champion (best validation ROC AUC); the logistic RFM and "
+            "BG/NBD baselines are fitted, printed and stacked even when left out"
+        ),
+    )
+    min_history_days: int = Field(
+        90,
+        ge=0,
+        description=(
+            "days of data a cut-off needs before it (the 90-day feature windows); the plan drops earlier "
+            "cut-offs and says so"
+        ),
+    )
     gate: GateParams = Field(default_factory=GateParams)
     tune: TuneParams = Field(default_factory=TuneParams)
     seed: int = 42
