@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from custml.errors import ConfigError, SchemaError
 from custml.models.baselines import BGNBDBaseline, fit_logistic_rfm
 from custml.models.card import model_card
+from custml.models.champion import choose_champion
 from custml.models.gbm import ProbabilityCalibrator
 from custml.models.hybrid import BTYDFeatures
 from custml.models.metrics import (
@@ -97,6 +100,41 @@ def test_plan_cutoffs_feeds_time_split_without_drops(n_validation: int) -> None:
     s = time_split(df, 30, n_validation_cutoffs=n_validation)
     assert (
         s.dropped_cutoffs == [] and s.train_cutoffs == plan.train and s.validation_cutoffs == plan.validation
+    )
+
+
+def test_plan_cutoffs_shrinks_to_the_history_and_says_so() -> None:
+    full = plan_cutoffs("1998-04-01", 90, n_train_cutoffs=12, step_days=30)
+    assert full.train[0] < pd.Timestamp("1997-01-01")  # the unchecked plan reaches before the data
+    plan = plan_cutoffs(
+        "1998-04-01", 90, n_train_cutoffs=12, step_days=30, data_start="1997-01-01", min_history_days=90
+    )
+    assert min(plan.all) >= pd.Timestamp("1997-04-01")
+    assert plan.train == [c for c in full.train if c >= pd.Timestamp("1997-04-01")] and len(plan.train) == 7
+    assert plan.validation == full.validation and plan.test == full.test
+    assert "7 of 12 training cut-offs" in plan.note and "1997-04-01" in plan.note
+    roomy = plan_cutoffs("2025-10-01", 30, n_train_cutoffs=2, data_start="2020-01-01", min_history_days=365)
+    assert roomy.note == "" and roomy.all == plan_cutoffs("2025-10-01", 30, n_train_cutoffs=2).all
+    # Validation cut-offs shrink too, before the plan gives up.
+    some = plan_cutoffs(
+        "2025-10-01", 30, 2, n_validation_cutoffs=3, data_start="2025-06-10", min_history_days=0
+    )
+    assert [c.isoformat()[:10] for c in some.all] == ["2025-07-03", "2025-08-02", "2025-09-01", "2025-10-01"]
+    assert "2 of 3 validation cut-offs and 1 of 2 training cut-offs" in some.note
+
+
+def test_impossible_cutoff_plan_is_one_line_error_naming_the_dates() -> None:
+    # CDNOW's 39-week holdout: a purged validation cut-off would fall before the first purchase.
+    with pytest.raises(ConfigError) as err:
+        plan_cutoffs("1997-09-30", 273, data_start="1997-01-01", min_history_days=30)
+    msg = str(err.value)
+    assert "\n" not in msg and "1997-01-01" in msg and "1997-01-31" in msg and "1996-12-31" in msg
+    with pytest.raises(ConfigError, match="latest training cut-off would be 1997-07-05"):
+        plan_cutoffs("1998-01-01", 90, data_start="1997-06-15", min_history_days=30)
+    with pytest.raises(ConfigError, match="test cut-off 1997-02-01 is before"):
+        plan_cutoffs("1997-02-01", 30, data_start="1997-01-01", min_history_days=60)
+    assert (
+        len(TrainParams(task="churn", n_train_cutoffs=12).cutoff_plan("2025-10-01", "2025-01-01").train) < 12
     )
 
 
@@ -409,3 +447,49 @@ def test_calibrated_probabilities_are_never_certain() -> None:
     y = np.r_[np.zeros(50), np.ones(50)]
     p = ProbabilityCalibrator("isotonic").fit(raw, y).predict(raw)
     assert p.min() == pytest.approx(1e-3) and p.max() == pytest.approx(1 - 1e-3)
+
+
+# ---------------------------------------------------------------------------------------------- champion
+
+
+def test_choose_champion_ships_a_baseline_that_wins_on_validation() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 600)
+    scores = pd.DataFrame(
+        {
+            "lightgbm": rng.random(600),  # a booster that learnt nothing
+            "logistic_rfm": np.clip(0.5 * y + 0.5 * rng.random(600), 0, 1),
+            "bgnbd": np.clip(0.2 * y + 0.8 * rng.random(600), 0, 1),
+        }
+    )
+    choice = choose_champion(scores, y, allowed=["lightgbm", "logistic_rfm", "bgnbd"])
+    assert choice.champion == "logistic_rfm" and choice.stacker is None
+    assert (
+        choice.validation_auc["logistic_rfm"]
+        > choice.validation_auc["bgnbd"]
+        > choice.validation_auc["lightgbm"]
+    )
+    stacked = choose_champion(scores, y)
+    assert stacked.champion in ("logistic_rfm", "stack") and "stack" in stacked.validation_scores
+    assert stacked.validation_auc["stack"] >= stacked.validation_auc["logistic_rfm"] - 0.01
+    with pytest.raises(ConfigError, match="unknown candidate"):
+        choose_champion(scores.rename(columns={"bgnbd": "xgboost"}), y)
+
+
+def test_baseline_champion_is_calibrated_and_scores_like_the_result(churn_table: pd.DataFrame) -> None:
+    params = TrainParams(task="churn", candidates=["logistic_rfm"])
+    result = train_model(churn_table, "churn", params)
+    assert result.data_description["champion"] == "logistic_rfm"
+    assert set(result.data_description["candidates_validation_roc_auc"]) >= {
+        "lightgbm",
+        "logistic_rfm",
+        "bgnbd",
+    }
+    test_rows = churn_table[churn_table["cutoff"] == churn_table["cutoff"].max()]
+    np.testing.assert_allclose(result.model.predict_proba(test_rows), result.test_predictions["model"])
+    m = result.metrics
+    # The shipped logistic is the printed one, recalibrated on the validation cut-offs (isotonic: ties only).
+    assert abs(m["model"]["roc_auc"] - m["logistic_rfm"]["roc_auc"]) < 0.01
+    assert {"recency_days", "frequency_orders"} <= set(result.model.input_columns)
+    restored = pickle.loads(pickle.dumps(result.model))
+    np.testing.assert_allclose(restored.predict_proba(test_rows), result.test_predictions["model"])

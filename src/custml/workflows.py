@@ -400,7 +400,8 @@ def run_train(
 
     This is the one training path: ``custml train``, the demo and the experiment runner all call it. The
     cut-offs follow :meth:`custml.models.params.TrainParams.cutoff_plan`: the test cut-off is the last one
-    whose label window ends by ``data_end``. The logged run carries the drift reference
+    whose label window ends by ``data_end``, and none comes before the first order + ``min_history_days``
+    (a shrunk plan's note is in ``result.data_description["cutoff_plan_note"]``). The logged run carries the drift reference
     (:func:`custml.scoring.drift.drift_reference` of the training rows' features) as ``drift_reference.json``.
     The gate scores the new version and the current champion on the same holdout (the test cut-off).
 
@@ -432,7 +433,8 @@ def run_train(
     orders = tables["orders"]
     end = _day(data_end) if data_end is not None else _day(orders["order_ts"].max())
     test_cutoff = (end - pd.Timedelta(days=params.horizon)).normalize()
-    plan = params.cutoff_plan(test_cutoff)
+    # No cut-off before the data has min_history_days of history: the plan shrinks (and says so) or fails.
+    plan = params.cutoff_plan(test_cutoff, data_start=_day(orders["order_ts"].min()))
     training = build_training_set(
         _feature_inputs(tables),
         plan.all,
@@ -451,6 +453,8 @@ def run_train(
         joined = join_oracle(training, oracle[["customer_id", "cutoff", column]], id_map)
         training = joined.rename(columns={column: ORACLE_COLUMN})
     result = train_model(training, task, params)
+    if plan.note:
+        result.data_description["cutoff_plan_note"] = plan.note
     if not log:
         return TrainOutcome(task, "", {}, result, round(time.perf_counter() - t0, 3))
     paths = _paths(root)

@@ -161,8 +161,12 @@ class TrainParams(BaseModel):
         """Number of pooled validation cut-offs (never ``None`` after validation)."""
         return int(self.n_validation_cutoffs or DEFAULT_VALIDATION_CUTOFFS[self.task])
 
-    def cutoff_plan(self, test_cutoff: object) -> CutoffPlan:
+    def cutoff_plan(self, test_cutoff: object, data_start: object | None = None) -> CutoffPlan:
         """The cut-offs a run with these params trains, validates and tests on, given the test cut-off.
+
+        With ``data_start`` (the first day of the data), no cut-off has less than ``min_history_days`` of
+        history: the plan shrinks and says so in its ``note``, or fails with the dates named
+        (:func:`custml.models.split.plan_cutoffs`).
 
         Examples
         --------
@@ -177,6 +181,8 @@ class TrainParams(BaseModel):
             step_days=self.cutoff_step_days,
             purge=self.purge_label_overlap,
             n_validation_cutoffs=self.n_validation,
+            data_start=data_start,
+            min_history_days=self.min_history_days,
         )
 
     def flat(self) -> dict[str, Any]:
