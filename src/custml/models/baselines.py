@@ -130,6 +130,11 @@ class ParetoNBDBaseline(BaseEstimator):
     time_unit_days : float
     penalizer_coef : float
         L2 penalty of the fit (a little keeps it stable on skewed data).
+    max_fit_rows : int or None
+        The fit uses a seeded random sample of at most this many rows: the likelihood has no analytic
+        gradient and costs ~0.8 s per 1,000 distinct rows (77 s on 83k rows, 2 s on 5k), while four
+        population parameters are pinned down well by 10k customers. ``None``: every row.
+    random_state : int
 
     Examples
     --------
@@ -147,15 +152,24 @@ class ParetoNBDBaseline(BaseEstimator):
         horizon_days: int = 90,
         time_unit_days: float = 7.0,
         penalizer_coef: float = 0.001,
+        max_fit_rows: int | None = 10_000,
+        random_state: int = 0,
     ) -> None:
         self.task = task
         self.horizon_days = horizon_days
         self.time_unit_days = time_unit_days
         self.penalizer_coef = penalizer_coef
+        self.max_fit_rows = max_fit_rows
+        self.random_state = random_state
 
     def fit(self, X: pd.DataFrame, y: ArrayLike | None = None) -> ParetoNBDBaseline:
         """Fit Pareto/NBD on the BTYD columns of ``X`` (labels only give the fallback base rate)."""
         valid, x, t_x, big_t, _ = _clean_inputs(X, self.time_unit_days)
+        if self.max_fit_rows is not None and valid.sum() > self.max_fit_rows:
+            rng = np.random.default_rng(self.random_state)
+            keep = rng.choice(np.flatnonzero(valid), size=self.max_fit_rows, replace=False)
+            valid = np.zeros_like(valid)
+            valid[keep] = True
         if valid.sum() < 3:
             raise SchemaError("training_set", "btyd_frequency", "has fewer than 3 usable rows for Pareto/NBD")
         self.pnbd_ = ParetoNBDFitter(penalizer_coef=self.penalizer_coef).fit(
