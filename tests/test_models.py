@@ -197,16 +197,16 @@ def test_calibrator_fixes_distorted_probabilities(method: str) -> None:
     true = rng.uniform(0.01, 0.99, 20_000)
     y = (rng.uniform(size=true.size) < true).astype(int)
     raw = true**0.3  # systematically too high, same ranking
-    cal = ProbabilityCalibrator(method).fit(raw[:10_000], y[:10_000])
-    fixed = cal.predict(raw[10_000:])
+    cal = ProbabilityCalibrator(method).fit(raw[:10_000, None], y[:10_000])
+    fixed = cal.predict(raw[10_000:, None])
     assert expected_calibration_error(y[10_000:], raw[10_000:]) > 0.15
     assert expected_calibration_error(y[10_000:], fixed) < 0.03
-    assert np.all(np.diff(cal.predict(np.sort(raw))) >= -1e-12)
+    assert np.all(np.diff(cal.predict(np.sort(raw)[:, None])) >= -1e-12)
 
 
 def test_calibrator_needs_two_classes() -> None:
     with pytest.raises(SchemaError, match="single class"):
-        ProbabilityCalibrator().fit([0.2, 0.3], [1, 1])
+        ProbabilityCalibrator().fit([[0.2], [0.3]], [1, 1])
 
 
 # ---------------------------------------------------------------------------------------------- features
@@ -445,7 +445,7 @@ def test_optuna_missing_is_a_config_error(churn_table: pd.DataFrame, monkeypatch
 def test_calibrated_probabilities_are_never_certain() -> None:
     raw = np.r_[np.linspace(0, 0.1, 50), np.linspace(0.9, 1, 50)]
     y = np.r_[np.zeros(50), np.ones(50)]
-    p = ProbabilityCalibrator("isotonic").fit(raw, y).predict(raw)
+    p = ProbabilityCalibrator("isotonic").fit(raw[:, None], y).predict(raw[:, None])
     assert p.min() == pytest.approx(1e-3) and p.max() == pytest.approx(1 - 1e-3)
 
 

@@ -286,7 +286,7 @@ class CustomerModel:
         """Calibrated probability of the positive class (churn, or repurchase) per row, from the champion."""
         if len(frame) == 0:
             raise SchemaError("features", None, "is empty: nothing to score")
-        return self.calibrator.predict(self.champion_score(frame))
+        return self.calibrator.predict(self.champion_score(frame).reshape(-1, 1))
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Per-feature contributions (SHAP values, log-odds of the raw booster) from LightGBM ``pred_contrib``.

@@ -273,7 +273,7 @@ def train_model(
     for name, scorer in baselines.items():
         val_scores[name] = scorer.predict_proba(val_frame)[:, 1]
     choice = choose_champion(val_scores, y[va], seed=params.seed, allowed=params.candidates)
-    calibrator = ProbabilityCalibrator(params.calibration).fit(choice.validation_score, y[va])
+    calibrator = ProbabilityCalibrator(params.calibration).fit(choice.validation_score.reshape(-1, 1), y[va])
     model = CustomerModel(
         task=params.task,
         horizon_days=params.horizon,
@@ -313,7 +313,9 @@ def train_model(
         else:
             val_raw = choice.validation_scores[name]
             preds[name] = (
-                ProbabilityCalibrator(params.calibration).fit(val_raw, y[va]).predict(test_scores[name])
+                ProbabilityCalibrator(params.calibration)
+                .fit(val_raw.to_numpy().reshape(-1, 1), y[va])
+                .predict(test_scores[[name]].to_numpy())
             )
     metrics: dict[str, dict[str, float]] = {}
     for scorer in [c for c in preds.columns if c != "label"]:
@@ -341,7 +343,9 @@ def train_model(
     metrics["model"]["best_iteration"] = float(booster.best_iteration)
     metrics["model"]["fit_seconds"] = timings["fit_total_s"]
 
-    val_metrics = binary_metrics(y[va], calibrator.predict(choice.validation_score), n_bins=params.ece_bins)
+    val_metrics = binary_metrics(
+        y[va], calibrator.predict(choice.validation_score.reshape(-1, 1)), n_bins=params.ece_bins
+    )
     val_metrics.update({f"{k}.roc_auc": v for k, v in choice.validation_auc.items()})
     calib = calibration_table(preds["label"], preds["model"], n_bins=params.ece_bins)
 
