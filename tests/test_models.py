@@ -378,6 +378,10 @@ def test_model_card_mentions_split_and_metrics(churn_result) -> None:
     card = model_card(churn_result, "custml-churn", "abc123")
     assert card.startswith("# Model card: custml-churn")
     assert "2025-10-01" in card and "| roc_auc |" in card and "oracle" in card
+    assert (
+        f"Shipped candidate: **{churn_result.data_description['champion']}**" in card
+        and "pareto_nbd 0." in card
+    )
 
 
 def test_class_imbalance_policy_reweights_only_rare_classes() -> None:
@@ -472,6 +476,15 @@ def test_choose_champion_ships_a_baseline_that_wins_on_validation() -> None:
     stacked = choose_champion(scores, y)
     assert stacked.champion in ("logistic_rfm", "stack") and "stack" in stacked.validation_scores
     assert stacked.validation_auc["stack"] >= stacked.validation_auc["logistic_rfm"] - 0.01
+    # A near tie goes to the simpler candidate: the booster first.
+    tied = scores.assign(lightgbm=scores["logistic_rfm"] + rng.normal(0, 1e-3, 600))
+    near = choose_champion(tied, y, allowed=["lightgbm", "logistic_rfm"], tolerance=0.01)
+    assert (
+        near.champion == "lightgbm"
+        and abs(near.validation_auc["lightgbm"] - near.validation_auc["logistic_rfm"]) < 0.01
+    )
+    strict = choose_champion(tied, y, allowed=["lightgbm", "logistic_rfm"], tolerance=0.0)
+    assert strict.champion == max(("lightgbm", "logistic_rfm"), key=strict.validation_auc.get)
     with pytest.raises(ConfigError, match="unknown candidate"):
         choose_champion(scores.rename(columns={"bgnbd": "xgboost"}), y)
 

@@ -107,6 +107,7 @@ def choose_champion(
     y: ArrayLike,
     seed: int = 0,
     allowed: tuple[str, ...] | list[str] = CANDIDATES,
+    tolerance: float = 0.0005,
 ) -> ChampionChoice:
     """Pick the candidate with the best ROC AUC on the validation rows (see module docstring).
 
@@ -121,6 +122,10 @@ def choose_champion(
     allowed : sequence of str
         Candidates that may win (``"stack"`` included: the stack is fitted when two or more components are
         present).
+    tolerance : float
+        Candidates within ``tolerance`` ROC AUC of the best count as tied; the first of them in
+        :data:`~custml.models.predictor.CANDIDATES` order wins (the booster, then the baselines, then the
+        stack): validation cannot tell them apart, and the simpler model is explained by its own reason codes.
 
     Examples
     --------
@@ -151,8 +156,8 @@ def choose_champion(
     eligible = [c for c in CANDIDATES if c in auc and c in allowed]
     if not eligible:
         raise ConfigError(f"choose_champion: none of the allowed candidates {list(allowed)} was fitted")
-    # Ties go to the earlier candidate of CANDIDATES (the booster first).
-    champion = max(eligible, key=lambda c: (round(auc[c], 6), -eligible.index(c)))
+    best = max(auc[c] for c in eligible)
+    champion = next(c for c in eligible if auc[c] >= best - tolerance)
     logger.info(
         "champion %s on the validation cut-offs (ROC AUC %s)",
         champion,

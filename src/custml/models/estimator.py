@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 # Below this many rows of the rarer class the internal split is skipped: no early stopping, no calibration.
 _MIN_MINORITY_FOR_SPLIT = 5
 _ISOTONIC_MIN_ROWS = 5000
+_TIE = 0.0005
 
 
 def _frame_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -263,7 +264,9 @@ class CustomerClassifier(ClassifierMixin, BaseEstimator):
         self.validation_auc_ = auc
         if not eligible:
             raise ValueError(f"none of the candidates {self.candidates!r} could be fitted")
-        self.champion_ = max(eligible, key=lambda c: (round(auc.get(c, 0.0), 6), -eligible.index(c)))
+        # As in train_model: within _TIE of the best counts as tied, and the simpler candidate wins.
+        best = max(auc.get(c, 0.0) for c in eligible)
+        self.champion_ = next(c for c in eligible if auc.get(c, 0.0) >= best - _TIE)
         self.calibrator_: ProbabilityCalibrator | None = None
         if split and self.calibration is not None and both:
             method = self.calibration

@@ -131,6 +131,14 @@ class TrainParams(BaseModel):
             "BG/NBD baselines are fitted, printed and stacked even when left out"
         ),
     )
+    champion_tolerance: float = Field(
+        0.0005,
+        ge=0,
+        description=(
+            "validation ROC AUC within which candidates count as tied; the first of lightgbm, the baselines, "
+            "stack wins a tie"
+        ),
+    )
     min_history_days: int = Field(
         90,
         ge=0,

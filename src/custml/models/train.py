@@ -272,7 +272,9 @@ def train_model(
     val_scores = pd.DataFrame({"lightgbm": raw_val}, index=va)
     for name, scorer in baselines.items():
         val_scores[name] = scorer.predict_proba(val_frame)[:, 1]
-    choice = choose_champion(val_scores, y[va], seed=params.seed, allowed=params.candidates)
+    choice = choose_champion(
+        val_scores, y[va], seed=params.seed, allowed=params.candidates, tolerance=params.champion_tolerance
+    )
     calibrator = ProbabilityCalibrator(params.calibration).fit(choice.validation_score.reshape(-1, 1), y[va])
     model = CustomerModel(
         task=params.task,
