@@ -222,6 +222,7 @@ def log_training_run(
         "custml.version": __version__,
         "custml.test_cutoff": result.data_description["test_cutoff"],
         "custml.holdout_sha256": _holdout_digest(result.test_features, y),
+        "custml.champion": str(result.data_description.get("champion", "lightgbm")),
         **(tags or {}),
     }
     with mlflow.start_run(

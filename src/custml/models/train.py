@@ -1,9 +1,11 @@
 """Train a churn or repurchase model on a stacked customer x cut-off table and evaluate it honestly.
 
 :func:`train_model` is pure (no MLflow, no files): time-based split (train < validation < test = latest
-cut-off), optional BTYD hybrid features, LightGBM with early stopping on the validation cut-offs, calibration
-on the validation cut-offs, and one final evaluation on the test cut-off next to two baselines fitted on the
-same training rows (logistic regression on RFM features, BG/NBD) and, on synthetic data, the oracle.
+cut-off), optional BTYD hybrid features, LightGBM with early stopping on the validation cut-offs, and the
+baselines fitted on the same training rows (logistic regression on RFM features, BG/NBD, Pareto/NBD). All of
+them and their logistic stack are candidates (:mod:`custml.models.champion`): the best on the validation
+cut-offs is calibrated there and shipped. One final evaluation on the test cut-off scores every candidate
+and, on synthetic data, the oracle.
 :mod:`custml.tracking` logs and registers the returned :class:`TrainResult`.
 """
 
@@ -55,11 +57,14 @@ class TrainResult:
     model : CustomerModel
         The calibrated model to register.
     metrics : dict[str, dict[str, float]]
-        Test-cut-off metrics per scorer: ``"model"``, ``"logistic_rfm"``, ``"bgnbd"`` and, with an oracle
-        column, ``"oracle"``; ``metrics["model"]`` also holds ``oracle_auc_ratio`` and the AUC margins
-        ``auc_gain_vs_logistic_rfm`` / ``auc_gain_vs_bgnbd``.
+        Test-cut-off metrics per scorer: ``"model"`` (the shipped champion), every candidate (``"lightgbm"``,
+        ``"logistic_rfm"``, ``"bgnbd"``, ``"pareto_nbd"``, ``"stack"``; the booster and stack calibrated on the
+        validation cut-offs, the baselines as they predict) and, with an oracle column, ``"oracle"``;
+        ``metrics["model"]`` also holds ``oracle_auc_ratio``, the AUC margins ``auc_gain_vs_<baseline>`` and
+        ``auc_gap_to_best_single`` (shipped minus the best single candidate).
     validation_metrics : dict[str, float]
-        Calibrated model on the validation cut-offs (calibration was fitted there: optimistic).
+        Calibrated model on the validation cut-offs (calibration was fitted there: optimistic), and each
+        candidate's ``<name>.roc_auc`` there (what the champion was chosen on).
     calibration : pandas.DataFrame
         Test-cut-off calibration table of the model (``bin, mean_predicted, observed_rate, n``).
     test_predictions : pandas.DataFrame
