@@ -506,3 +506,20 @@ def test_baseline_champion_is_calibrated_and_scores_like_the_result(churn_table:
     assert {"recency_days", "frequency_orders"} <= set(result.model.input_columns)
     restored = pickle.loads(pickle.dumps(result.model))
     np.testing.assert_allclose(restored.predict_proba(test_rows), result.test_predictions["model"])
+
+
+def test_paired_bootstrap_and_compare_scorers_on_hand_built_predictions() -> None:
+    from custml.models.compare import compare_scorers, paired_bootstrap_auc
+
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 800)
+    good = y + rng.normal(0, 0.7, 800)
+    preds = pd.DataFrame({"label": y, "model": 1 / (1 + np.exp(-good)), "noise": rng.random(800)})
+    same = paired_bootstrap_auc(y, preds["model"], preds["model"], n_boot=30)
+    assert same["diff"] == 0.0 and same["lo"] == 0.0 and same["hi"] == 0.0
+    table = compare_scorers(preds, n_boot=50).set_index("scorer")
+    assert table.loc["noise", "auc_diff_lo"] > 0.2 and table.loc["model", "auc_diff"] == 0.0
+    with pytest.raises(SchemaError, match="single class"):
+        paired_bootstrap_auc(np.zeros(10), np.ones(10), np.ones(10))
+    with pytest.raises(SchemaError, match="'model' is missing"):
+        compare_scorers(preds.drop(columns=["model"]))
