@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from custml.errors import ConfigError, SchemaError
 from custml.models.baselines import BGNBDBaseline, fit_logistic_rfm
 from custml.models.card import model_card
+from custml.models.champion import choose_champion
 from custml.models.gbm import ProbabilityCalibrator
 from custml.models.hybrid import BTYDFeatures
 from custml.models.metrics import (
@@ -100,6 +103,41 @@ def test_plan_cutoffs_feeds_time_split_without_drops(n_validation: int) -> None:
     )
 
 
+def test_plan_cutoffs_shrinks_to_the_history_and_says_so() -> None:
+    full = plan_cutoffs("1998-04-01", 90, n_train_cutoffs=12, step_days=30)
+    assert full.train[0] < pd.Timestamp("1997-01-01")  # the unchecked plan reaches before the data
+    plan = plan_cutoffs(
+        "1998-04-01", 90, n_train_cutoffs=12, step_days=30, data_start="1997-01-01", min_history_days=90
+    )
+    assert min(plan.all) >= pd.Timestamp("1997-04-01")
+    assert plan.train == [c for c in full.train if c >= pd.Timestamp("1997-04-01")] and len(plan.train) == 7
+    assert plan.validation == full.validation and plan.test == full.test
+    assert "7 of 12 training cut-offs" in plan.note and "1997-04-01" in plan.note
+    roomy = plan_cutoffs("2025-10-01", 30, n_train_cutoffs=2, data_start="2020-01-01", min_history_days=365)
+    assert roomy.note == "" and roomy.all == plan_cutoffs("2025-10-01", 30, n_train_cutoffs=2).all
+    # Validation cut-offs shrink too, before the plan gives up.
+    some = plan_cutoffs(
+        "2025-10-01", 30, 2, n_validation_cutoffs=3, data_start="2025-06-10", min_history_days=0
+    )
+    assert [c.isoformat()[:10] for c in some.all] == ["2025-07-03", "2025-08-02", "2025-09-01", "2025-10-01"]
+    assert "2 of 3 validation cut-offs and 1 of 2 training cut-offs" in some.note
+
+
+def test_impossible_cutoff_plan_is_one_line_error_naming_the_dates() -> None:
+    # CDNOW's 39-week holdout: a purged validation cut-off would fall before the first purchase.
+    with pytest.raises(ConfigError) as err:
+        plan_cutoffs("1997-09-30", 273, data_start="1997-01-01", min_history_days=30)
+    msg = str(err.value)
+    assert "\n" not in msg and "1997-01-01" in msg and "1997-01-31" in msg and "1996-12-31" in msg
+    with pytest.raises(ConfigError, match="latest training cut-off would be 1997-07-05"):
+        plan_cutoffs("1998-01-01", 90, data_start="1997-06-15", min_history_days=30)
+    with pytest.raises(ConfigError, match="test cut-off 1997-02-01 is before"):
+        plan_cutoffs("1997-02-01", 30, data_start="1997-01-01", min_history_days=60)
+    assert (
+        len(TrainParams(task="churn", n_train_cutoffs=12).cutoff_plan("2025-10-01", "2025-01-01").train) < 12
+    )
+
+
 # ---------------------------------------------------------------------------------------------- metrics
 
 
@@ -159,16 +197,16 @@ def test_calibrator_fixes_distorted_probabilities(method: str) -> None:
     true = rng.uniform(0.01, 0.99, 20_000)
     y = (rng.uniform(size=true.size) < true).astype(int)
     raw = true**0.3  # systematically too high, same ranking
-    cal = ProbabilityCalibrator(method).fit(raw[:10_000], y[:10_000])
-    fixed = cal.predict(raw[10_000:])
+    cal = ProbabilityCalibrator(method).fit(raw[:10_000, None], y[:10_000])
+    fixed = cal.predict(raw[10_000:, None])
     assert expected_calibration_error(y[10_000:], raw[10_000:]) > 0.15
     assert expected_calibration_error(y[10_000:], fixed) < 0.03
-    assert np.all(np.diff(cal.predict(np.sort(raw))) >= -1e-12)
+    assert np.all(np.diff(cal.predict(np.sort(raw)[:, None])) >= -1e-12)
 
 
 def test_calibrator_needs_two_classes() -> None:
     with pytest.raises(SchemaError, match="single class"):
-        ProbabilityCalibrator().fit([0.2, 0.3], [1, 1])
+        ProbabilityCalibrator().fit([[0.2], [0.3]], [1, 1])
 
 
 # ---------------------------------------------------------------------------------------------- features
@@ -246,7 +284,10 @@ def test_train_churn_meets_floors(churn_result) -> None:
     assert m["model"]["roc_auc"] >= m["bgnbd"]["roc_auc"] - 0.01
     assert m["model"]["ece"] < 0.06
     assert 0.9 < m["model"]["oracle_auc_ratio"] <= 1.01
-    assert set(m) == {"model", "logistic_rfm", "bgnbd", "oracle"}
+    assert set(m) == {"model", "lightgbm", "logistic_rfm", "bgnbd", "pareto_nbd", "stack", "oracle"}
+    # Never below the best single candidate (the rule of the champion choice).
+    assert m["model"]["auc_gap_to_best_single"] >= -0.002
+    assert churn_result.data_description["champion"] in ("lightgbm", "stack")
     d = churn_result.data_description
     assert d["test_cutoff"] == "2025-10-01" and d["dropped_cutoffs"] == []
     assert "btyd_p_alive" in churn_result.model.feature_names
@@ -337,6 +378,10 @@ def test_model_card_mentions_split_and_metrics(churn_result) -> None:
     card = model_card(churn_result, "custml-churn", "abc123")
     assert card.startswith("# Model card: custml-churn")
     assert "2025-10-01" in card and "| roc_auc |" in card and "oracle" in card
+    assert (
+        f"Shipped candidate: **{churn_result.data_description['champion']}**" in card
+        and "pareto_nbd 0." in card
+    )
 
 
 def test_class_imbalance_policy_reweights_only_rare_classes() -> None:
@@ -404,5 +449,77 @@ def test_optuna_missing_is_a_config_error(churn_table: pd.DataFrame, monkeypatch
 def test_calibrated_probabilities_are_never_certain() -> None:
     raw = np.r_[np.linspace(0, 0.1, 50), np.linspace(0.9, 1, 50)]
     y = np.r_[np.zeros(50), np.ones(50)]
-    p = ProbabilityCalibrator("isotonic").fit(raw, y).predict(raw)
+    p = ProbabilityCalibrator("isotonic").fit(raw[:, None], y).predict(raw[:, None])
     assert p.min() == pytest.approx(1e-3) and p.max() == pytest.approx(1 - 1e-3)
+
+
+# ---------------------------------------------------------------------------------------------- champion
+
+
+def test_choose_champion_ships_a_baseline_that_wins_on_validation() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 600)
+    scores = pd.DataFrame(
+        {
+            "lightgbm": rng.random(600),  # a booster that learnt nothing
+            "logistic_rfm": np.clip(0.5 * y + 0.5 * rng.random(600), 0, 1),
+            "bgnbd": np.clip(0.2 * y + 0.8 * rng.random(600), 0, 1),
+        }
+    )
+    choice = choose_champion(scores, y, allowed=["lightgbm", "logistic_rfm", "bgnbd"])
+    assert choice.champion == "logistic_rfm" and choice.stacker is None
+    assert (
+        choice.validation_auc["logistic_rfm"]
+        > choice.validation_auc["bgnbd"]
+        > choice.validation_auc["lightgbm"]
+    )
+    stacked = choose_champion(scores, y)
+    assert stacked.champion in ("logistic_rfm", "stack") and "stack" in stacked.validation_scores
+    assert stacked.validation_auc["stack"] >= stacked.validation_auc["logistic_rfm"] - 0.01
+    # A near tie goes to the simpler candidate: the booster first.
+    tied = scores.assign(lightgbm=scores["logistic_rfm"] + rng.normal(0, 1e-3, 600))
+    near = choose_champion(tied, y, allowed=["lightgbm", "logistic_rfm"], tolerance=0.01)
+    assert (
+        near.champion == "lightgbm"
+        and abs(near.validation_auc["lightgbm"] - near.validation_auc["logistic_rfm"]) < 0.01
+    )
+    strict = choose_champion(tied, y, allowed=["lightgbm", "logistic_rfm"], tolerance=0.0)
+    assert strict.champion == max(("lightgbm", "logistic_rfm"), key=strict.validation_auc.get)
+    with pytest.raises(ConfigError, match="unknown candidate"):
+        choose_champion(scores.rename(columns={"bgnbd": "xgboost"}), y)
+
+
+def test_baseline_champion_is_calibrated_and_scores_like_the_result(churn_table: pd.DataFrame) -> None:
+    params = TrainParams(task="churn", candidates=["logistic_rfm"])
+    result = train_model(churn_table, "churn", params)
+    assert result.data_description["champion"] == "logistic_rfm"
+    assert set(result.data_description["candidates_validation_roc_auc"]) >= {
+        "lightgbm",
+        "logistic_rfm",
+        "bgnbd",
+    }
+    test_rows = churn_table[churn_table["cutoff"] == churn_table["cutoff"].max()]
+    np.testing.assert_allclose(result.model.predict_proba(test_rows), result.test_predictions["model"])
+    m = result.metrics
+    # The shipped logistic is the printed one, recalibrated on the validation cut-offs (isotonic: ties only).
+    assert abs(m["model"]["roc_auc"] - m["logistic_rfm"]["roc_auc"]) < 0.01
+    assert {"recency_days", "frequency_orders"} <= set(result.model.input_columns)
+    restored = pickle.loads(pickle.dumps(result.model))
+    np.testing.assert_allclose(restored.predict_proba(test_rows), result.test_predictions["model"])
+
+
+def test_paired_bootstrap_and_compare_scorers_on_hand_built_predictions() -> None:
+    from custml.models.compare import compare_scorers, paired_bootstrap_auc
+
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 800)
+    good = y + rng.normal(0, 0.7, 800)
+    preds = pd.DataFrame({"label": y, "model": 1 / (1 + np.exp(-good)), "noise": rng.random(800)})
+    same = paired_bootstrap_auc(y, preds["model"], preds["model"], n_boot=30)
+    assert same["diff"] == 0.0 and same["lo"] == 0.0 and same["hi"] == 0.0
+    table = compare_scorers(preds, n_boot=50).set_index("scorer")
+    assert table.loc["noise", "auc_diff_lo"] > 0.2 and table.loc["model", "auc_diff"] == 0.0
+    with pytest.raises(SchemaError, match="single class"):
+        paired_bootstrap_auc(np.zeros(10), np.ones(10), np.ones(10))
+    with pytest.raises(SchemaError, match="'model' is missing"):
+        compare_scorers(preds.drop(columns=["model"]))

@@ -198,3 +198,30 @@ def test_log_comparison_run(store: Path, tmp_path: Path) -> None:
         files={"config": cfg},
     )
     assert {"segmentation/k_curve.csv", "config/cmp.yaml"} <= _artifacts(store, run)
+
+
+def test_run_logs_every_candidate_and_a_baseline_champion_round_trips(
+    store: Path, run_id: str, table: pd.DataFrame
+) -> None:
+    from mlflow import MlflowClient
+
+    default_run = MlflowClient().get_run(run_id)
+    for scorer in ("model", "lightgbm", "logistic_rfm", "bgnbd", "pareto_nbd", "stack"):
+        assert f"{scorer}.roc_auc" in default_run.data.metrics
+    assert "validation.pareto_nbd.roc_auc" in default_run.data.metrics
+    assert default_run.data.tags["custml.champion"] in ("lightgbm", "stack")
+    # Only BG/NBD may win; the printed logistic baseline is still fitted and logged.
+    params = TrainParams(task="churn", shap_sample=100, candidates=["bgnbd"])
+    result = train_model(table, params=params)
+    assert result.data_description["champion"] == "bgnbd"
+    bg_run_id = tracking.log_training_run(result, run_name="bgnbd-champion")
+    run = MlflowClient().get_run(bg_run_id)
+    assert run.data.tags["custml.champion"] == "bgnbd"
+    assert {"model.roc_auc", "lightgbm.roc_auc", "logistic_rfm.roc_auc", "bgnbd.roc_auc"} <= set(
+        run.data.metrics
+    )
+    test_rows = table[table["cutoff"] == table["cutoff"].max()]
+    model = tracking.load_model(f"runs:/{bg_run_id}/model")
+    probs = np.asarray(model.predict(test_rows), dtype=float)
+    np.testing.assert_allclose(probs, result.test_predictions["model"].to_numpy())
+    assert "btyd_frequency" in model.metadata.get_input_schema().input_names()

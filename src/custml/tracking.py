@@ -45,12 +45,14 @@ __all__ = [
     "ALIAS_CHALLENGER",
     "ALIAS_CHAMPION",
     "CustomerModelPyfunc",
+    "EstimatorPyfunc",
     "configure",
     "get_model_version_info",
     "load_customer_model",
     "load_model",
     "load_run_dict",
     "log_comparison_run",
+    "log_estimator_run",
     "log_experiment_config",
     "log_monitoring_run",
     "log_run_dict",
@@ -222,6 +224,7 @@ def log_training_run(
         "custml.version": __version__,
         "custml.test_cutoff": result.data_description["test_cutoff"],
         "custml.holdout_sha256": _holdout_digest(result.test_features, y),
+        "custml.champion": str(result.data_description.get("champion", "lightgbm")),
         **(tags or {}),
     }
     with mlflow.start_run(
@@ -705,3 +708,101 @@ def log_monitoring_run(
         )
     client.set_terminated(run_id)
     return run_id
+
+
+class EstimatorPyfunc(mlflow.pyfunc.PythonModel):
+    """MLflow pyfunc wrapper of a fitted scikit-learn classifier (e.g. :class:`custml.models.CustomerClassifier`).
+
+    ``predict`` returns the probability of the positive class (``classes_[1]``) per row (1-D array).
+    """
+
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+
+    # No type hints on purpose: MLflow 3 would derive (and enforce) a schema from them.
+    def predict(self, context, model_input, params=None):
+        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        return np.asarray(self.estimator.predict_proba(frame)[:, 1], dtype=float)
+
+
+def _estimator_example(features: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+    """Synthetic example rows (quantiles of numeric columns, frequent levels of the others): no real record."""
+    qs = np.linspace(0.1, 0.9, n)
+    out: dict[str, Any] = {}
+    for c in features.columns:
+        col = features[c]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            values = pd.to_numeric(col, errors="coerce").dropna().to_numpy(dtype=float)
+            out[str(c)] = np.quantile(values, qs, method="nearest") if values.size else np.full(n, np.nan)
+        else:
+            levels = col.dropna().astype(str).value_counts().index.tolist()[:n]
+            out[str(c)] = [levels[i % len(levels)] if levels else None for i in range(n)]
+    return pd.DataFrame(out)
+
+
+def log_estimator_run(
+    estimator: Any,
+    features: pd.DataFrame,
+    metrics: Mapping[str, float],
+    *,
+    task: str,
+    holdout_digest: str,
+    params: Mapping[str, Any] | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    experiment: str | None = None,
+    run_name: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> str:
+    """Log a fitted scikit-learn classifier as one MLflow run with its model (pyfunc); return the run id.
+
+    Parameters
+    ----------
+    estimator
+        Fitted classifier with ``predict_proba``; its ``get_params()`` are logged as ``estimator.*``.
+    features : pandas.DataFrame
+        The training features (identifiers and label removed): only their columns and quantiles are used,
+        for the signature and a synthetic input example.
+    metrics : mapping
+        E.g. cross-validated ``roc_auc``, ``logistic.roc_auc``; logged as they are (the gate reads them).
+    task : str
+        Tag ``custml.task``; the experiment defaults to ``custml-<task>-snapshot``.
+    holdout_digest : str
+        Tag ``custml.holdout_sha256``: runs with the same digest were evaluated on the same data, so the
+        champion gate may compare their logged metrics.
+    params, tables, run_name, tags : optional
+        Extra parameters; tables logged as CSV artefacts (``evaluation/<name>.csv``); run name; tags.
+    """
+    _ensure_configured()
+    exp_id = _experiment_id(experiment or f"custml-{task}-snapshot")
+    run_tags = {
+        "custml.task": task,
+        "custml.version": __version__,
+        "custml.holdout_sha256": holdout_digest,
+        "custml.estimator": type(estimator).__name__,
+        **(tags or {}),
+    }
+    with mlflow.start_run(
+        experiment_id=exp_id, run_name=run_name or f"{task}-snapshot", tags=run_tags
+    ) as run:
+        mlflow.log_params({f"estimator.{k}": v for k, v in estimator.get_params().items()})
+        if params:
+            mlflow.log_params({f"extra.{k}": v for k, v in params.items()})
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None and np.isfinite(v)})
+        for name, table in (tables or {}).items():
+            mlflow.log_text(table.to_csv(index=False), f"evaluation/{name}.csv")
+        example = _estimator_example(features)
+        signature = ModelSignature(
+            inputs=Schema([ColSpec(AnyType(), str(c), required=False) for c in features.columns]),
+            outputs=Schema([ColSpec("double")]),
+        )
+        info = mlflow.pyfunc.log_model(
+            name=MODEL_ARTIFACT,
+            python_model=EstimatorPyfunc(estimator),
+            signature=signature,
+            input_example=example,
+            pip_requirements=_pip_requirements(),
+            metadata={"custml_task": task, "output": f"probability of {task}"},
+        )
+        mlflow.set_tag("custml.model_uri", info.model_uri)
+        logger.info("logged estimator run %s (model %s)", run.info.run_id, info.model_uri)
+        return run.info.run_id

@@ -1,1 +1,66 @@
-"""Predictive models of customer behaviour: buy-till-you-die (BTYD) and CLV models, churn and repurchase models."""
+"""Predictive models of customer behaviour: buy-till-you-die (BTYD) and CLV models, churn and repurchase models.
+
+- Transaction path: :func:`train_model` on a stacked customer x cut-off table (LightGBM, the BTYD and logistic
+  baselines and their stack as candidates; the best on the validation cut-offs is shipped as a
+  :class:`CustomerModel`).
+- Any labelled table: :class:`CustomerClassifier` (scikit-learn), evaluated by :func:`cross_validate_snapshot`.
+- BTYD: :class:`BetaGeoFitter`, :class:`ParetoNBDFitter`, :class:`GammaGammaFitter`, :func:`rfm_summary`.
+
+Plot functions live in :mod:`custml.models.plots` and :mod:`custml.models.explain` (imported on demand).
+"""
+
+from custml.models.baselines import BGNBDBaseline, ParetoNBDBaseline, fit_logistic_rfm
+from custml.models.btyd import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter, rfm_summary
+from custml.models.champion import ChampionChoice, choose_champion
+from custml.models.estimator import (
+    CustomerClassifier,
+    cross_validate_snapshot,
+    logistic_baseline,
+    prepare_snapshot,
+)
+from custml.models.gbm import ProbabilityCalibrator
+from custml.models.hybrid import BTYDFeatures
+from custml.models.metrics import (
+    binary_metrics,
+    calibration_table,
+    expected_calibration_error,
+    lift_table,
+)
+from custml.models.params import TrainParams
+from custml.models.predictor import CANDIDATES, CustomerModel
+from custml.models.split import CutoffPlan, TimeSplit, plan_cutoffs, time_split
+from custml.models.synthetic import synthetic_snapshot_table, synthetic_training_table
+from custml.models.train import TrainResult, train_model
+
+__all__ = [
+    "CANDIDATES",
+    "BGNBDBaseline",
+    "BTYDFeatures",
+    "BetaGeoFitter",
+    "ChampionChoice",
+    "CustomerClassifier",
+    "CustomerModel",
+    "CutoffPlan",
+    "GammaGammaFitter",
+    "ParetoNBDBaseline",
+    "ParetoNBDFitter",
+    "ProbabilityCalibrator",
+    "TimeSplit",
+    "TrainParams",
+    "TrainResult",
+    "binary_metrics",
+    "calibration_table",
+    "choose_champion",
+    "cross_validate_snapshot",
+    "expected_calibration_error",
+    "fit_logistic_rfm",
+    "lift_table",
+    "logistic_baseline",
+    "plan_cutoffs",
+    "prepare_snapshot",
+    "rfm_summary",
+    "synthetic_snapshot_table",
+    "synthetic_training_table",
+    "time_split",
+    "train_model",
+]

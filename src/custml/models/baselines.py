@@ -4,6 +4,10 @@
   a scikit-learn :class:`~sklearn.pipeline.Pipeline`.
 - :class:`BGNBDBaseline`: BG/NBD fitted on the training rows' BTYD inputs; P(purchase within the horizon)
   for repurchase and ``1 -`` that for churn.
+- :class:`ParetoNBDBaseline`: the same with Pareto/NBD.
+
+They are candidates as well as yardsticks: :func:`custml.models.train.train_model` ships whichever candidate
+(or their stack) is best on the validation cut-offs.
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from custml.errors import SchemaError
-from custml.models.hybrid import BTYDFeatures
+from custml.models.btyd import ParetoNBDFitter
+from custml.models.hybrid import BTYDFeatures, _clean_inputs
 
-__all__ = ["RFM_FEATURES", "BGNBDBaseline", "fit_logistic_rfm"]
+__all__ = ["RFM_FEATURES", "BGNBDBaseline", "ParetoNBDBaseline", "fit_logistic_rfm"]
 
 # Recency, frequency, monetary and tenure: the classic RFM model inputs.
 RFM_FEATURES = ("recency_days", "frequency_orders", "monetary_total", "monetary_mean", "tenure_days")
@@ -112,4 +117,78 @@ class BGNBDBaseline(BaseEstimator):
         p_pos = 1.0 - p_buy if self.task == "churn" else p_buy
         p_pos = np.where(np.isfinite(p_pos), p_pos, self.base_rate_)
         p_pos = np.clip(p_pos, 0.0, 1.0)
+        return np.column_stack([1.0 - p_pos, p_pos])
+
+
+class ParetoNBDBaseline(BaseEstimator):
+    """Pareto/NBD as a classifier for the label of ``task`` (like :class:`BGNBDBaseline`).
+
+    Parameters
+    ----------
+    task : {"churn", "repurchase"}
+    horizon_days : int
+    time_unit_days : float
+    penalizer_coef : float
+        L2 penalty of the fit (a little keeps it stable on skewed data).
+    max_fit_rows : int or None
+        The fit uses a seeded random sample of at most this many rows: the likelihood has no analytic
+        gradient and costs ~0.8 s per 1,000 distinct rows (77 s on 83k rows, 2 s on 5k), while four
+        population parameters are pinned down well by 10k customers. ``None``: every row.
+    random_state : int
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"btyd_frequency": [0, 2, 5, 1, 3, 0], "btyd_recency_days": [0, 60, 300, 10, 200, 0],
+    ...                    "btyd_T_days": [100, 120, 310, 400, 210, 30], "btyd_monetary": [0, 20, 35, 15, 25, 0]})
+    >>> p = ParetoNBDBaseline("repurchase", 90).fit(df).predict_proba(df)[:, 1]
+    >>> bool(((p > 0) & (p < 1)).all())
+    True
+    """
+
+    def __init__(
+        self,
+        task: str = "churn",
+        horizon_days: int = 90,
+        time_unit_days: float = 7.0,
+        penalizer_coef: float = 0.001,
+        max_fit_rows: int | None = 10_000,
+        random_state: int = 0,
+    ) -> None:
+        self.task = task
+        self.horizon_days = horizon_days
+        self.time_unit_days = time_unit_days
+        self.penalizer_coef = penalizer_coef
+        self.max_fit_rows = max_fit_rows
+        self.random_state = random_state
+
+    def fit(self, X: pd.DataFrame, y: ArrayLike | None = None) -> ParetoNBDBaseline:
+        """Fit Pareto/NBD on the BTYD columns of ``X`` (labels only give the fallback base rate)."""
+        valid, x, t_x, big_t, _ = _clean_inputs(X, self.time_unit_days)
+        if self.max_fit_rows is not None and valid.sum() > self.max_fit_rows:
+            rng = np.random.default_rng(self.random_state)
+            keep = rng.choice(np.flatnonzero(valid), size=self.max_fit_rows, replace=False)
+            valid = np.zeros_like(valid)
+            valid[keep] = True
+        if valid.sum() < 3:
+            raise SchemaError("training_set", "btyd_frequency", "has fewer than 3 usable rows for Pareto/NBD")
+        self.pnbd_ = ParetoNBDFitter(penalizer_coef=self.penalizer_coef).fit(
+            x[valid], t_x[valid], big_t[valid]
+        )
+        self.base_rate_ = float(np.mean(y)) if y is not None else 0.5
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Two columns (negative, positive) as scikit-learn classifiers return."""
+        check_is_fitted(self, "pnbd_")
+        valid, x, t_x, big_t, _ = _clean_inputs(X, self.time_unit_days)
+        p_buy = np.full(len(X), np.nan)
+        if valid.any():
+            h = self.horizon_days / self.time_unit_days
+            p_buy[valid] = np.asarray(
+                self.pnbd_.conditional_probability_of_purchase_in(h, x[valid], t_x[valid], big_t[valid]),
+                dtype=float,
+            )
+        p_pos = 1.0 - p_buy if self.task == "churn" else p_buy
+        p_pos = np.clip(np.where(np.isfinite(p_pos), p_pos, self.base_rate_), 0.0, 1.0)
         return np.column_stack([1.0 - p_pos, p_pos])

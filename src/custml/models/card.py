@@ -53,6 +53,7 @@ def model_card(result: TrainResult, model_name: str | None = None, run_id: str |
         f"- Test cut-off (final evaluation only): {d['test_cutoff']} ({d['rows_test']:,} rows, label rate "
         f"{d['label_rate_test']:.3f})",
         f"- Purged cut-offs (label window overlapping a later role): {', '.join(d['dropped_cutoffs']) or 'none'}",
+        *([f"- Cut-off plan: {d['cutoff_plan_note']}"] if d.get("cutoff_plan_note") else []),
         f"- Features: {d['n_features']} ({len(d['categorical_features'])} categorical); BTYD hybrid features: "
         f"{'yes' if d['btyd_features'] else 'no'}",
         f"- Training table digest (SHA-256): `{d['training_table_sha256'][:16]}...`",
@@ -90,6 +91,9 @@ def model_card(result: TrainResult, model_name: str | None = None, run_id: str |
         "",
         f"- LightGBM, {int(model_m['best_iteration'])} trees (early stopping on validation), class imbalance: "
         f"{p.class_imbalance}, seed {p.seed}",
+        f"- Shipped candidate: **{d.get('champion', 'lightgbm')}** (best validation ROC AUC of "
+        + ", ".join(f"{k} {v:.4f}" for k, v in d.get("candidates_validation_roc_auc", {}).items())
+        + "); reason codes always explain the LightGBM booster",
         f"- Fit time (features excluded): {result.timings.get('fit_total_s', float('nan')):.1f} s",
         "",
         "## Limitations",

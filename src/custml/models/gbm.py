@@ -17,7 +17,8 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from custml.errors import SchemaError
 from custml.models.params import TrainParams
@@ -40,19 +41,36 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 class ProbabilityCalibrator(BaseEstimator):
-    """Map raw model probabilities to calibrated ones.
+    """Map raw model scores to calibrated probabilities of the positive class.
 
     Parameters
     ----------
     method : {"isotonic", "platt"}
         Isotonic regression (monotone step function, clipped outside the fitted range) or Platt scaling
-        (logistic regression on the logit of the raw probability).
+        (logistic regression on the logit of the raw probability; on the score itself when the fitted scores
+        are not all within [0, 1], e.g. margins).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        The labels seen in ``fit``; probabilities are of ``classes_[1]``.
+    n_features_in_ : int
+        Number of score columns.
+    combiner_ : LogisticRegression or None
+        With several score columns: the logistic stack combining them into one score before ``method``.
+
+    Notes
+    -----
+    ``X`` is 2-D like every scikit-learn input: one score column (``raw.reshape(-1, 1)``) or several, which
+    are first combined by a logistic regression on their logits (a stack). ``predict`` returns the calibrated
+    probabilities (like :class:`sklearn.isotonic.IsotonicRegression`), ``predict_proba`` the two-column form.
+    Passes :func:`sklearn.utils.estimator_checks.check_estimator` (tested).
 
     Examples
     --------
     >>> import numpy as np
-    >>> raw = np.linspace(0.05, 0.95, 200)
-    >>> y = (np.random.default_rng(0).random(200) < raw ** 2).astype(int)
+    >>> raw = np.linspace(0.05, 0.95, 200).reshape(-1, 1)
+    >>> y = (np.random.default_rng(0).random(200) < raw[:, 0] ** 2).astype(int)
     >>> cal = ProbabilityCalibrator("platt").fit(raw, y)
     >>> bool(np.all(np.diff(cal.predict(raw)) >= 0))
     True
@@ -61,36 +79,84 @@ class ProbabilityCalibrator(BaseEstimator):
     def __init__(self, method: Literal["isotonic", "platt"] = "isotonic") -> None:
         self.method = method
 
-    def fit(self, raw: ArrayLike, y: ArrayLike) -> ProbabilityCalibrator:
-        """Fit on validation predictions ``raw`` and their labels ``y``."""
-        p = np.asarray(raw, dtype=float).ravel()
-        y_arr = np.asarray(y, dtype=float).ravel()
-        if p.size != y_arr.size or p.size == 0:
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import ClassifierTags
+
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        # Not a classifier (predict returns probabilities, as IsotonicRegression does), but binary labels only.
+        tags.classifier_tags = ClassifierTags(multi_class=False)
+        return tags
+
+    def _inputs(self, P: np.ndarray) -> np.ndarray:
+        if getattr(self, "score_scale_", "logit") == "logit":
+            return _logit(P)
+        return P
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> ProbabilityCalibrator:
+        """Fit on validation scores ``X`` (shape ``(n, k)``) and their binary labels ``y``."""
+        if y is None:
+            raise ValueError("ProbabilityCalibrator requires y to be passed, but the target y is None.")
+        P = validate_data(self, X, dtype=np.float64, reset=True)
+        y_in = column_or_1d(y, warn=True)
+        if P.shape[0] != y_in.size:
             raise SchemaError(
-                "validation", "label", f"calibration needs equal, non-empty inputs ({p.size} vs {y_arr.size})"
+                "validation", "label", f"calibration needs equal inputs ({P.shape[0]} scores vs {y_in.size})"
             )
-        if len(np.unique(y_arr)) < 2:
+        check_classification_targets(y_in)
+        self.classes_ = np.unique(y_in)
+        if len(self.classes_) > 2:
+            raise ValueError("Only binary classification is supported. The type of the target is multiclass.")
+        if len(self.classes_) < 2:
             raise SchemaError(
-                "validation", "label", "has a single class: cannot calibrate", n_rows=int(y_arr.size)
+                "validation",
+                "label",
+                "has a single class (one class): cannot calibrate",
+                n_rows=int(y_in.size),
             )
+        y_arr = (y_in == self.classes_[1]).astype(float)
+        self.score_scale_ = "logit" if (P.min() >= 0.0 and P.max() <= 1.0) else "identity"
+        self.combiner_: LogisticRegression | None = None
+        if P.shape[1] > 1:
+            self.combiner_ = LogisticRegression(max_iter=1000).fit(self._inputs(P), y_arr)
+        p = self._combined(P)
         if self.method == "isotonic":
             self.model_: Any = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p, y_arr)
         elif self.method == "platt":
-            self.model_ = LogisticRegression(C=1e6, max_iter=1000).fit(_logit(p)[:, None], y_arr)
+            self.model_ = LogisticRegression(C=1e6, max_iter=1000).fit(self._platt_input(p), y_arr)
         else:
             raise ValueError(f"unknown calibration method {self.method!r} (isotonic or platt)")
         return self
 
-    def predict(self, raw: ArrayLike) -> np.ndarray:
-        """Calibrated probabilities for raw probabilities ``raw``."""
+    def _combined(self, P: np.ndarray) -> np.ndarray:
+        if getattr(self, "combiner_", None) is None:
+            return P[:, 0]
+        return self.combiner_.predict_proba(self._inputs(P))[:, 1]
+
+    def _platt_input(self, p: np.ndarray) -> np.ndarray:
+        if getattr(self, "combiner_", None) is not None:
+            return _logit(p)[:, None]
+        return self._inputs(p[:, None])
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Calibrated probabilities (of ``classes_[1]``), one per row of ``X``."""
         check_is_fitted(self, "model_")
-        p = np.asarray(raw, dtype=float).ravel()
+        if hasattr(self, "n_features_in_"):
+            P = validate_data(self, X, dtype=np.float64, reset=False)
+        else:  # pickled before the scikit-learn checks: fitted on one 1-D score
+            P = np.asarray(X, dtype=float).reshape(-1, 1)
+        p = self._combined(P)
         if self.method == "isotonic":
             out = self.model_.predict(p)
         else:
-            out = self.model_.predict_proba(_logit(p)[:, None])[:, 1]
+            out = self.model_.predict_proba(self._platt_input(p))[:, 1]
         # Isotonic steps reach exactly 0 or 1 at the ends; one confident miss then costs ~35 nats of log loss.
         return np.clip(np.asarray(out, dtype=float), _PROB_FLOOR, 1.0 - _PROB_FLOOR)
+
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Probabilities of ``classes_[0]`` and ``classes_[1]``, shape ``(n, 2)``."""
+        p = self.predict(X)
+        return np.column_stack([1.0 - p, p])
 
 
 def fit_booster(

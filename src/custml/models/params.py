@@ -123,6 +123,30 @@ class TrainParams(BaseModel):
     include_features: list[str] | None = None
     ece_bins: int = Field(10, ge=2)
     shap_sample: int = Field(2000, ge=10)
+    candidates: list[Literal["lightgbm", "logistic_rfm", "bgnbd", "pareto_nbd", "stack"]] = Field(
+        default_factory=lambda: ["lightgbm", "logistic_rfm", "bgnbd", "pareto_nbd", "stack"],
+        min_length=1,
+        description=(
+            "candidates that may become the run's champion (best validation ROC AUC); the logistic RFM and "
+            "BG/NBD baselines are fitted, printed and stacked even when left out"
+        ),
+    )
+    champion_tolerance: float = Field(
+        0.0005,
+        ge=0,
+        description=(
+            "validation ROC AUC within which candidates count as tied; the first of lightgbm, the baselines, "
+            "stack wins a tie"
+        ),
+    )
+    min_history_days: int = Field(
+        90,
+        ge=0,
+        description=(
+            "days of data a cut-off needs before it (the 90-day feature windows); the plan drops earlier "
+            "cut-offs and says so"
+        ),
+    )
     gate: GateParams = Field(default_factory=GateParams)
     tune: TuneParams = Field(default_factory=TuneParams)
     seed: int = 42
@@ -145,8 +169,12 @@ class TrainParams(BaseModel):
         """Number of pooled validation cut-offs (never ``None`` after validation)."""
         return int(self.n_validation_cutoffs or DEFAULT_VALIDATION_CUTOFFS[self.task])
 
-    def cutoff_plan(self, test_cutoff: object) -> CutoffPlan:
+    def cutoff_plan(self, test_cutoff: object, data_start: object | None = None) -> CutoffPlan:
         """The cut-offs a run with these params trains, validates and tests on, given the test cut-off.
+
+        With ``data_start`` (the first day of the data), no cut-off has less than ``min_history_days`` of
+        history: the plan shrinks and says so in its ``note``, or fails with the dates named
+        (:func:`custml.models.split.plan_cutoffs`).
 
         Examples
         --------
@@ -161,6 +189,8 @@ class TrainParams(BaseModel):
             step_days=self.cutoff_step_days,
             purge=self.purge_label_overlap,
             n_validation_cutoffs=self.n_validation,
+            data_start=data_start,
+            min_history_days=self.min_history_days,
         )
 
     def flat(self) -> dict[str, Any]:

@@ -4,6 +4,10 @@
 such as ``customer_id``, ``cutoff`` or ``label`` are ignored, missing optional columns become missing values,
 categorical columns may be ``category``, ``object`` or ``string``) and returns calibrated probabilities.
 The MLflow wrapper in :mod:`custml.tracking` delegates to it.
+
+The shipped probability comes from the run's champion candidate (:data:`CANDIDATES`): the calibrated booster,
+a calibrated baseline (logistic RFM, BG/NBD, Pareto/NBD) or a logistic stack of their scores. Reason codes
+and SHAP values always explain the booster, which every candidate but the pure baselines builds on.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from custml.models.gbm import ProbabilityCalibrator
 from custml.models.hybrid import BTYDFeatures
 
 __all__ = [
+    "CANDIDATES",
     "NON_FEATURE_COLUMNS",
     "SEASON_FEATURES",
     "CustomerModel",
@@ -44,6 +49,17 @@ NON_FEATURE_COLUMNS = frozenset(
         "p_purchase_30d",
     }
 )
+
+
+# The candidates a training run compares on its validation cut-offs; the best one is shipped.
+CANDIDATES = ("lightgbm", "logistic_rfm", "bgnbd", "pareto_nbd", "stack")
+_SCORE_EPS = 1e-4
+
+
+def stack_inputs(scores: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Logits of candidate scores (clipped away from 0 and 1): the inputs of the logistic stack."""
+    p = np.clip(scores[columns].to_numpy(dtype=float), _SCORE_EPS, 1 - _SCORE_EPS)
+    return np.log(p / (1 - p))
 
 
 # Time of year of the cut-off on the unit circle (so December and January are neighbours): lets the booster
@@ -164,6 +180,14 @@ class CustomerModel:
         Training medians of the numeric features (reason codes say "high"/"low" against these).
     season_feature : bool
         Whether the model reads the time of year of the ``cutoff``/``as_of`` column (:data:`SEASON_FEATURES`).
+    champion : str
+        The candidate whose score is shipped (one of :data:`CANDIDATES`); ``calibrator`` maps that score.
+    baselines : dict
+        Fitted baseline scorers by candidate name (``predict_proba(frame)[:, 1]``), used by a baseline or
+        stack champion.
+    stacker : sklearn.linear_model.LogisticRegression or None
+        The stack champion's combiner over the logits of ``stack_columns`` (``"lightgbm"`` = raw booster).
+    stack_columns : list[str]
     """
 
     task: str
@@ -175,6 +199,10 @@ class CustomerModel:
     btyd: BTYDFeatures | None = None
     reference: dict[str, float] = field(default_factory=dict)
     season_feature: bool = False
+    champion: str = "lightgbm"
+    baselines: dict[str, Any] = field(default_factory=dict)
+    stacker: Any = None
+    stack_columns: list[str] = field(default_factory=list)
 
     @property
     def feature_names(self) -> list[str]:
@@ -192,7 +220,49 @@ class CustomerModel:
             base += [c for c in BTYD_INPUT_COLUMNS if c not in base]
         if self.season_feature:
             base = [c for c in base if c not in SEASON_FEATURES] + ["cutoff"]
+        if self._champion != "lightgbm":
+            from custml.models.baselines import RFM_FEATURES
+            from custml.models.hybrid import BTYD_INPUT_COLUMNS
+
+            needed = [*RFM_FEATURES, *BTYD_INPUT_COLUMNS]
+            base += [c for c in needed if c not in base and self._reads(c)]
         return base
+
+    @property
+    def _champion(self) -> str:
+        # Models pickled before champions existed are LightGBM champions.
+        return getattr(self, "champion", "lightgbm")
+
+    def _reads(self, column: str) -> bool:
+        from custml.models.baselines import RFM_FEATURES
+
+        used = set(self.baselines)
+        if column in RFM_FEATURES:
+            return "logistic_rfm" in used
+        return bool(used & {"bgnbd", "pareto_nbd"})
+
+    def candidate_scores(self, frame: pd.DataFrame, names: list[str] | None = None) -> pd.DataFrame:
+        """Uncalibrated scores of the candidates' components (``lightgbm`` = raw booster), indexed like ``frame``."""
+        names = names if names is not None else ["lightgbm", *getattr(self, "baselines", {})]
+        out = pd.DataFrame(index=frame.index)
+        for name in names:
+            if name == "lightgbm":
+                out[name] = self.predict_raw(frame)
+            else:
+                out[name] = np.asarray(self.baselines[name].predict_proba(frame)[:, 1], dtype=float)
+        return out
+
+    def champion_score(self, frame: pd.DataFrame) -> np.ndarray:
+        """The champion's score before calibration."""
+        champion = self._champion
+        if champion == "lightgbm":
+            return self.predict_raw(frame)
+        if champion == "stack":
+            scores = self.candidate_scores(frame, list(self.stack_columns))
+            return np.asarray(
+                self.stacker.predict_proba(stack_inputs(scores, list(self.stack_columns)))[:, 1], dtype=float
+            )
+        return self.candidate_scores(frame, [champion])[champion].to_numpy()
 
     def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The booster's input matrix for a feature frame (see module docstring)."""
@@ -213,8 +283,10 @@ class CustomerModel:
         )
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        """Calibrated probability of the positive class (churn, or repurchase) per row."""
-        return self.calibrator.predict(self.predict_raw(frame))
+        """Calibrated probability of the positive class (churn, or repurchase) per row, from the champion."""
+        if len(frame) == 0:
+            raise SchemaError("features", None, "is empty: nothing to score")
+        return self.calibrator.predict(self.champion_score(frame).reshape(-1, 1))
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Per-feature contributions (SHAP values, log-odds of the raw booster) from LightGBM ``pred_contrib``.

@@ -12,6 +12,7 @@ moves by +-0.01-0.02 from month to month), and pooling a few months averages it 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -19,6 +20,8 @@ import pandas as pd
 from custml.errors import ConfigError, SchemaError
 
 __all__ = ["CutoffPlan", "TimeSplit", "plan_cutoffs", "time_split"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class CutoffPlan:
     train: list[pd.Timestamp]
     validation: list[pd.Timestamp]
     test: pd.Timestamp
+    note: str = ""
+    """Empty, or how the plan was shrunk to fit the data (e.g. "3 of 12 training cut-offs ...")."""
 
     @property
     def all(self) -> list[pd.Timestamp]:
@@ -77,8 +82,14 @@ def plan_cutoffs(
     step_days: int = 30,
     purge: bool = True,
     n_validation_cutoffs: int = 1,
+    data_start: object | None = None,
+    min_history_days: int = 0,
 ) -> CutoffPlan:
     """Cut-off dates that :func:`time_split` will use without dropping any.
+
+    With ``data_start``, no cut-off comes before ``data_start + min_history_days``: training cut-offs that
+    would are left out (at least one must remain), then validation cut-offs (likewise), and the plan's
+    :attr:`CutoffPlan.note` says what was left out (also logged as a warning).
 
     Parameters
     ----------
@@ -96,6 +107,16 @@ def plan_cutoffs(
         earliest validation cut-off, by the horizon.
     n_validation_cutoffs : int
         Number of validation cut-offs, ``step_days`` apart, pooled for early stopping and calibration.
+    data_start : date-like, optional
+        First day of the data (e.g. the earliest order).
+    min_history_days : int
+        Days of data a cut-off needs before it (the feature window the features must see).
+
+    Raises
+    ------
+    custml.errors.ConfigError
+        Non-positive settings, or no plan fits the data: the message names the earliest allowed cut-off
+        and the dates the plan needed.
 
     Examples
     --------
@@ -105,6 +126,9 @@ def plan_cutoffs(
     >>> plan = plan_cutoffs("2025-10-01", horizon_days=90, n_train_cutoffs=1, n_validation_cutoffs=2)
     >>> list(zip(plan.roles, [c.date().isoformat() for c in plan.all]))
     [('train', '2025-03-05'), ('validation', '2025-06-03'), ('validation', '2025-07-03'), ('test', '2025-10-01')]
+    >>> plan = plan_cutoffs("2025-10-01", 90, n_train_cutoffs=6, data_start="2025-01-01", min_history_days=30)
+    >>> len(plan.train), plan.note
+    (3, 'the cut-off plan was shrunk to fit the data: 3 of 6 training cut-offs (none before 2025-01-31, the data start 2025-01-01 + 30 days of history)')
     """
     if horizon_days <= 0 or step_days <= 0 or n_train_cutoffs < 1 or n_validation_cutoffs < 1:
         raise ConfigError(
@@ -117,7 +141,50 @@ def plan_cutoffs(
     validation = [last_validation - i * step for i in range(n_validation_cutoffs)][::-1]
     last_train = validation[0] - gap
     train = [last_train - i * step for i in range(n_train_cutoffs)][::-1]
-    return CutoffPlan(train=train, validation=validation, test=test)
+    if data_start is None:
+        return CutoffPlan(train=train, validation=validation, test=test)
+    if min_history_days < 0:
+        raise ConfigError(f"plan_cutoffs: min_history_days must be non-negative, got {min_history_days}")
+    earliest = pd.Timestamp(data_start).normalize() + pd.Timedelta(days=min_history_days)
+    history = f"the data start {pd.Timestamp(data_start).date()} + {min_history_days} days of history"
+    if test < earliest:
+        raise ConfigError(
+            f"plan_cutoffs: the test cut-off {test.date()} is before the earliest usable cut-off "
+            f"{earliest.date()} ({history})"
+        )
+    if validation[-1] < earliest:
+        raise ConfigError(
+            f"plan_cutoffs: cannot build a plan: the latest validation cut-off would be {validation[-1].date()} "
+            f"(test {test.date()} - {gap.days} days), before the earliest usable cut-off {earliest.date()} "
+            f"({history}); use a shorter horizon, min_history_days or purge_label_overlap=False"
+        )
+    kept_validation = [c for c in validation if c >= earliest]
+    # Give up validation cut-offs (oldest first, keeping one) before giving up the plan.
+    while len(kept_validation) > 1 and kept_validation[0] - gap < earliest:
+        kept_validation = kept_validation[1:]
+    last_train = kept_validation[0] - gap
+    train = [last_train - i * step for i in range(n_train_cutoffs)][::-1]
+    kept_train = [c for c in train if c >= earliest]
+    if not kept_train:
+        raise ConfigError(
+            f"plan_cutoffs: cannot build a plan: the latest training cut-off would be {last_train.date()} "
+            f"(validation {kept_validation[0].date()} - {gap.days} days), before the earliest usable cut-off "
+            f"{earliest.date()} ({history}); use a shorter horizon, fewer validation cut-offs, "
+            "min_history_days or purge_label_overlap=False"
+        )
+    notes = []
+    if len(kept_validation) < n_validation_cutoffs:
+        notes.append(f"{len(kept_validation)} of {n_validation_cutoffs} validation cut-offs")
+    if len(kept_train) < n_train_cutoffs:
+        notes.append(f"{len(kept_train)} of {n_train_cutoffs} training cut-offs")
+    note = ""
+    if notes:
+        note = (
+            f"the cut-off plan was shrunk to fit the data: {' and '.join(notes)} (none before {earliest.date()}, "
+            f"{history})"
+        )
+        logger.warning(note)
+    return CutoffPlan(train=kept_train, validation=kept_validation, test=test, note=note)
 
 
 def time_split(

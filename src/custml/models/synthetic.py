@@ -14,7 +14,7 @@ import pandas as pd
 from custml.models.params import DEFAULT_HORIZON_DAYS, DEFAULT_VALIDATION_CUTOFFS
 from custml.models.split import plan_cutoffs
 
-__all__ = ["synthetic_training_table"]
+__all__ = ["synthetic_snapshot_table", "synthetic_training_table"]
 
 _REGIONS = np.array(["north", "south", "east", "west"])
 _CHANNELS = np.array(["organic", "paid_search", "social", "referral"])
@@ -125,3 +125,59 @@ def synthetic_training_table(
         )
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def synthetic_snapshot_table(n_customers: int = 4000, seed: int = 0) -> pd.DataFrame:
+    """A subscription export as a data scientist gets it: one row per customer and a ``churned`` column.
+
+    ``customer_id``; ``plan`` (category), ``region`` (text), ``payment`` (text with missing values),
+    ``tenure_months``, ``monthly_fee``, ``support_tickets_90d``, ``days_since_login`` (missing for customers
+    who never logged in), ``discount`` (yes/no text); ``churned`` (0/1). The churn log-odds hold interactions
+    (a fee that is high for the plan, tickets that matter more early in tenure, a login gap that matters only
+    on monthly payment) so a tree ensemble has something a logistic regression on the raw columns misses.
+
+    Examples
+    --------
+    >>> df = synthetic_snapshot_table(500, seed=1)
+    >>> df.shape, sorted(df["churned"].unique().tolist())
+    ((500, 10), [0, 1])
+    """
+    rng = np.random.default_rng(seed)
+    n = n_customers
+    plan = rng.choice(["basic", "standard", "premium"], n, p=[0.5, 0.35, 0.15])
+    base_fee = pd.Series(plan).map({"basic": 9.0, "standard": 19.0, "premium": 39.0}).to_numpy()
+    fee = base_fee * rng.lognormal(0.0, 0.25, n)
+    tenure = rng.gamma(1.5, 10.0, n)
+    tickets = rng.poisson(np.where(tenure < 6, 1.5, 0.6))
+    payment = rng.choice(["monthly", "annual", "card"], n, p=[0.55, 0.3, 0.15]).astype(object)
+    payment[rng.random(n) < 0.05] = None
+    never = rng.random(n) < 0.1
+    login = np.where(never, np.nan, rng.exponential(12.0, n))
+    discount = rng.choice(["yes", "no"], n, p=[0.3, 0.7])
+    region = rng.choice(_REGIONS, n)
+    monthly = pd.Series(payment).eq("monthly").to_numpy()
+    logit = (
+        -1.2
+        + 1.8 * (fee / base_fee > 1.25)
+        + 0.9 * tickets * (tenure < 6)
+        - 0.04 * np.minimum(tenure, 36)
+        + np.where(monthly, 0.08 * np.minimum(np.nan_to_num(login, nan=30.0), 40) - 0.8, -0.6)
+        + 1.2 * never
+        - 0.4 * (discount == "yes")
+        + 0.3 * (region == "south")
+    )
+    churned = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return pd.DataFrame(
+        {
+            "customer_id": [f"S{i:06d}" for i in range(n)],
+            "plan": pd.Categorical(plan, categories=["basic", "standard", "premium"]),
+            "region": region,
+            "payment": payment,
+            "tenure_months": tenure.round(1),
+            "monthly_fee": fee.round(2),
+            "support_tickets_90d": tickets,
+            "days_since_login": np.round(login, 0),
+            "discount": discount,
+            "churned": churned,
+        }
+    )

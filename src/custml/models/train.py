@@ -1,9 +1,11 @@
 """Train a churn or repurchase model on a stacked customer x cut-off table and evaluate it honestly.
 
 :func:`train_model` is pure (no MLflow, no files): time-based split (train < validation < test = latest
-cut-off), optional BTYD hybrid features, LightGBM with early stopping on the validation cut-offs, calibration
-on the validation cut-offs, and one final evaluation on the test cut-off next to two baselines fitted on the
-same training rows (logistic regression on RFM features, BG/NBD) and, on synthetic data, the oracle.
+cut-off), optional BTYD hybrid features, LightGBM with early stopping on the validation cut-offs, and the
+baselines fitted on the same training rows (logistic regression on RFM features, BG/NBD, Pareto/NBD). All of
+them and their logistic stack are candidates (:mod:`custml.models.champion`): the best on the validation
+cut-offs is calibrated there and shipped. One final evaluation on the test cut-off scores every candidate
+and, on synthetic data, the oracle.
 :mod:`custml.tracking` logs and registers the returned :class:`TrainResult`.
 """
 
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from custml.errors import ConfigError, SchemaError
-from custml.models.baselines import BGNBDBaseline, fit_logistic_rfm
+from custml.models.champion import choose_champion, fit_baselines
 from custml.models.explain import top_drivers
 from custml.models.gbm import ProbabilityCalibrator, fit_booster
 from custml.models.hybrid import BTYD_INPUT_COLUMNS, BTYD_OUTPUT_FEATURES, BTYDFeatures
@@ -32,6 +34,7 @@ from custml.models.predictor import (
     infer_feature_columns,
     prepare_features,
     season_features,
+    stack_inputs,
 )
 from custml.models.split import TimeSplit, time_split
 
@@ -54,11 +57,14 @@ class TrainResult:
     model : CustomerModel
         The calibrated model to register.
     metrics : dict[str, dict[str, float]]
-        Test-cut-off metrics per scorer: ``"model"``, ``"logistic_rfm"``, ``"bgnbd"`` and, with an oracle
-        column, ``"oracle"``; ``metrics["model"]`` also holds ``oracle_auc_ratio`` and the AUC margins
-        ``auc_gain_vs_logistic_rfm`` / ``auc_gain_vs_bgnbd``.
+        Test-cut-off metrics per scorer: ``"model"`` (the shipped champion), every candidate (``"lightgbm"``,
+        ``"logistic_rfm"``, ``"bgnbd"``, ``"pareto_nbd"``, ``"stack"``; the booster and stack calibrated on the
+        validation cut-offs, the baselines as they predict) and, with an oracle column, ``"oracle"``;
+        ``metrics["model"]`` also holds ``oracle_auc_ratio``, the AUC margins ``auc_gain_vs_<baseline>`` and
+        ``auc_gap_to_best_single`` (shipped minus the best single candidate).
     validation_metrics : dict[str, float]
-        Calibrated model on the validation cut-offs (calibration was fitted there: optimistic).
+        Calibrated model on the validation cut-offs (calibration was fitted there: optimistic), and each
+        candidate's ``<name>.roc_auc`` there (what the champion was chosen on).
     calibration : pandas.DataFrame
         Test-cut-off calibration table of the model (``bin, mean_predicted, observed_rate, n``).
     test_predictions : pandas.DataFrame
@@ -260,10 +266,21 @@ def train_model(
     booster = fit_booster(X_tr, y[tr], X_va, y[va], params, categorical, overrides)
     timings["lightgbm_fit_s"] = time.perf_counter() - t0
     raw_val = booster.predict(X_va, num_iteration=booster.best_iteration)
-    calibrator = ProbabilityCalibrator(params.calibration).fit(raw_val, y[va])
     reference = {
         c: float(np.nanmedian(X_tr[c].to_numpy())) if X_tr[c].notna().any() else float("nan") for c in numeric
     }
+
+    t0 = time.perf_counter()
+    baselines = fit_baselines(frame.loc[tr], y[tr], params, btyd)
+    timings["baselines_fit_s"] = time.perf_counter() - t0
+    val_frame = frame.loc[va]
+    val_scores = pd.DataFrame({"lightgbm": raw_val}, index=va)
+    for name, scorer in baselines.items():
+        val_scores[name] = scorer.predict_proba(val_frame)[:, 1]
+    choice = choose_champion(
+        val_scores, y[va], seed=params.seed, allowed=params.candidates, tolerance=params.champion_tolerance
+    )
+    calibrator = ProbabilityCalibrator(params.calibration).fit(choice.validation_score.reshape(-1, 1), y[va])
     model = CustomerModel(
         task=params.task,
         horizon_days=params.horizon,
@@ -274,27 +291,39 @@ def train_model(
         btyd=btyd,
         reference=reference,
         season_feature=params.season_feature,
+        champion=choice.champion,
+        baselines=baselines if choice.champion != "lightgbm" else {},
+        stacker=choice.stacker,
+        stack_columns=choice.stack_columns,
     )
-
-    t0 = time.perf_counter()
-    logistic = fit_logistic_rfm(frame.loc[tr], y[tr], seed=params.seed)
-    bgnbd = (
-        BGNBDBaseline(params.task, params.horizon, params.btyd_time_unit_days).fit(
-            frame.loc[tr], y[tr], btyd=btyd
-        )
-        if all(c in frame.columns for c in BTYD_INPUT_COLUMNS)
-        else None
-    )
-    timings["baselines_fit_s"] = time.perf_counter() - t0
     timings["fit_total_s"] = time.perf_counter() - t_start
 
-    # The one and only look at the test cut-off.
+    # The one and only look at the test cut-off. Every candidate is scored, each calibrated on the validation
+    # cut-offs like the shipped one, so their ECE compares like with like.
     test_frame = frame.loc[te]
     preds = pd.DataFrame({"label": y[te]}, index=te)
-    preds["model"] = calibrator.predict(booster.predict(X_te, num_iteration=booster.best_iteration))
-    preds["logistic_rfm"] = logistic.predict_proba(test_frame)[:, 1]
-    if bgnbd is not None:
-        preds["bgnbd"] = bgnbd.predict_proba(test_frame)[:, 1]
+    preds["model"] = model.predict_proba(test_frame)
+    raw_test = booster.predict(X_te, num_iteration=booster.best_iteration)
+    test_scores = pd.DataFrame({"lightgbm": raw_test}, index=te)
+    for name, scorer in baselines.items():
+        test_scores[name] = scorer.predict_proba(test_frame)[:, 1]
+    if choice.stacker is not None:
+        test_scores["stack"] = choice.stacker.predict_proba(stack_inputs(test_scores, choice.stack_columns))[
+            :, 1
+        ]
+    for name in test_scores.columns:
+        if name == choice.champion:
+            preds[name] = preds["model"]
+        elif name in ("logistic_rfm", "bgnbd", "pareto_nbd"):
+            # Baselines as printed yardsticks: their own probabilities, as before candidates existed.
+            preds[name] = test_scores[name]
+        else:
+            val_raw = choice.validation_scores[name]
+            preds[name] = (
+                ProbabilityCalibrator(params.calibration)
+                .fit(val_raw.to_numpy().reshape(-1, 1), y[va])
+                .predict(test_scores[[name]].to_numpy())
+            )
     metrics: dict[str, dict[str, float]] = {}
     for scorer in [c for c in preds.columns if c != "label"]:
         metrics[scorer] = binary_metrics(preds["label"], preds[scorer], n_bins=params.ece_bins)
@@ -309,15 +338,22 @@ def train_model(
             model_on_known = binary_metrics(preds.loc[known, "label"], preds.loc[known, "model"])
             metrics["model"]["oracle_coverage"] = float(known.mean())
             metrics["model"]["oracle_auc_ratio"] = model_on_known["roc_auc"] / metrics["oracle"]["roc_auc"]
-    for scorer in ("logistic_rfm", "bgnbd"):
+    for scorer in ("logistic_rfm", "bgnbd", "pareto_nbd"):
         if scorer in metrics:
             metrics["model"][f"auc_gain_vs_{scorer}"] = (
                 metrics["model"]["roc_auc"] - metrics[scorer]["roc_auc"]
             )
+    singles = [c for c in test_scores.columns if c != "stack"]
+    metrics["model"]["auc_gap_to_best_single"] = metrics["model"]["roc_auc"] - max(
+        metrics[c]["roc_auc"] for c in singles
+    )
     metrics["model"]["best_iteration"] = float(booster.best_iteration)
     metrics["model"]["fit_seconds"] = timings["fit_total_s"]
 
-    val_metrics = binary_metrics(y[va], calibrator.predict(raw_val), n_bins=params.ece_bins)
+    val_metrics = binary_metrics(
+        y[va], calibrator.predict(choice.validation_score.reshape(-1, 1)), n_bins=params.ece_bins
+    )
+    val_metrics.update({f"{k}.roc_auc": v for k, v in choice.validation_auc.items()})
     calib = calibration_table(preds["label"], preds["model"], n_bins=params.ece_bins)
 
     t0 = time.perf_counter()
@@ -346,13 +382,16 @@ def train_model(
         "features": model.feature_names,
         "categorical_features": list(levels),
         "btyd_features": btyd is not None,
+        "champion": choice.champion,
+        "candidates_validation_roc_auc": dict(choice.validation_auc),
         "training_table_sha256": table_digest(
             frame.drop(columns=[c for c in frame.columns if str(c).startswith("oracle")])
         ),
     }
     logger.info(
-        "%s: test ROC AUC %.4f (logistic %.4f, BG/NBD %s) in %.1f s",
+        "%s: champion %s, test ROC AUC %.4f (logistic %.4f, BG/NBD %s) in %.1f s",
         params.task,
+        choice.champion,
         metrics["model"]["roc_auc"],
         metrics["logistic_rfm"]["roc_auc"],
         f"{metrics['bgnbd']['roc_auc']:.4f}" if "bgnbd" in metrics else "n/a",

@@ -493,6 +493,7 @@ class CustomerClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> NDArray[np.float64]:
         """Membership probabilities (gmm) or a one-hot of the nearest centre (kmeans), columns by cluster id."""
+        check_is_fitted(self, "pipeline_")
         Z = self.preprocess(X)
         model = self.pipeline_[-1]
         raw = model.predict_proba(Z) if self.method == "gmm" else np.eye(self.n_clusters_)[model.predict(Z)]
@@ -502,10 +503,12 @@ class CustomerClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def preprocess(self, X: Any) -> NDArray[np.float64]:
         """The imputed, de-skewed, standardised features the model sees (for projections and diagnostics)."""
+        check_is_fitted(self, "pipeline_")
         return self.pipeline_[:-1].transform(self._block(X))
 
     def transform(self, X: Any) -> NDArray[np.float64]:
         """Distance to each cluster centre (kmeans) or membership probability (gmm), columns by cluster id."""
+        check_is_fitted(self, "pipeline_")
         if self.method == "gmm":
             return self.predict_proba(X)
         Z = self.preprocess(X)
