@@ -48,7 +48,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from custml.errors import MappingError
+from custml.errors import DataFileError, MappingError
 from custml.schema import CONTRACT
 
 __all__ = [
@@ -240,8 +240,25 @@ def _read_file(table: str, source: TableSource, path: Path) -> pd.DataFrame:
     return _read_text(table, source, path)
 
 
-def _read_all(table: str, source: TableSource, base: Path) -> tuple[pd.DataFrame, list[str]]:
-    files = _files(table, source, base)
+def _is_blank(path: Path) -> bool:
+    """A text file with nothing in it (0 bytes, or only a byte-order mark and blank lines)."""
+    if path.suffix.lower() == ".parquet" or path.stat().st_size > 4096:
+        return False
+    return path.read_bytes().replace(b"\xef\xbb\xbf", b"").strip() == b""
+
+
+def _read_all(table: str, source: TableSource, base: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The rows of every file of ``table`` (one frame) , the files read and the empty files skipped."""
+    found = _files(table, source, base)
+    empty = [p for p in found if _is_blank(p)]
+    files = [p for p in found if p not in empty]
+    if not files:
+        names = ", ".join(p.name for p in empty)
+        raise MappingError(
+            f"{table}.file", f"{names}: empty file{'s' if len(empty) > 1 else ''} (no header, no rows)"
+        )
+    if empty:
+        log.warning("sources: %s: %d empty file(s) skipped: %s", table, len(empty), [p.name for p in empty])
     frames = [_read_file(table, source, p) for p in files]
     first = list(frames[0].columns)
     for p, f in zip(files[1:], frames[1:], strict=True):
@@ -253,7 +270,7 @@ def _read_all(table: str, source: TableSource, base: Path) -> tuple[pd.DataFrame
     df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if len(df) == 0:
         raise MappingError(f"{table}.file", f"{', '.join(p.name for p in files)}: no data rows")
-    return df, [str(p) for p in files]
+    return df, [str(p) for p in files], [str(p) for p in empty]
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -268,9 +285,22 @@ def _to_number(s: pd.Series, source: TableSource) -> pd.Series:
     text = s.astype("str").where(s.notna(), None).str.strip().str.replace(r"\s", "", regex=True)
     if source.thousands:
         text = text.str.replace(source.thousands, "", regex=False)
+    elif source.decimal in _GROUPING:
+        # '1.006,39' with a comma decimal (or '1,006.39' with a point): the other mark can only group thousands
+        sep = _GROUPING[source.decimal]
+        grouped = text.str.fullmatch(_grouped_pattern(sep, source.decimal)).fillna(False).astype(bool)
+        text = text.where(~grouped, text.str.replace(sep, "", regex=False))
     if source.decimal != ".":
         text = text.str.replace(source.decimal, ".", regex=False)
     return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
+_GROUPING = {",": ".", ".": ","}
+
+
+def _grouped_pattern(sep: str, decimal: str) -> str:
+    """Digits grouped by three with ``sep``, an optional fraction after ``decimal`` ('12.345.678,90')."""
+    return rf"[-+]?\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+(?:{re.escape(decimal)}\d*)?"
 
 
 def _check_share(key: str, column: str, raw: pd.Series, bad: np.ndarray, what: str, hint: str) -> int:
@@ -346,7 +376,14 @@ def _column(
     for alias, src in names.items():
         v = _to_number(df[src], source)
         bad = df[src].notna().to_numpy() & v.isna().to_numpy()
-        _check_share(key, src, df[src], bad, "a number", f"check `decimal:` (now {source.decimal!r})")
+        _check_share(
+            key,
+            src,
+            df[src],
+            bad,
+            "a number",
+            f"check `decimal:` (now {source.decimal!r}) and `thousands:` (now {source.thousands!r})",
+        )
         values[alias] = v
     with np.errstate(divide="ignore", invalid="ignore"):
         out = _evaluate(tree, values)
@@ -355,16 +392,29 @@ def _column(
 
 
 def _best_format(text: pd.Series, formats: tuple[str, ...]) -> tuple[pd.Series, int]:
-    """The parse of ``text`` under the format of ``formats`` that reads the most values, and that count."""
+    """The parse of ``text`` under the format of ``formats`` that reads the most values, and that count.
+
+    Formats with an offset (ISO-8601, ``%z``) are read as instants and returned as naive UTC.
+    """
     best, best_n = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]"), -1
     for fmt in formats:
-        attempt = pd.to_datetime(text, format=fmt, errors="coerce", utc=fmt == "ISO8601")
-        if fmt == "ISO8601":
+        instant = fmt == "ISO8601" or "%z" in fmt
+        attempt = pd.to_datetime(text, format=fmt, errors="coerce", utc=instant)
+        if instant:
             attempt = attempt.dt.tz_convert("UTC").dt.tz_localize(None)
         n_ok = int(attempt.notna().sum())
         if n_ok > best_n:
             best, best_n = attempt, n_ok
     return best, best_n
+
+
+def _with_offsets(formats: tuple[str, ...]) -> tuple[str, ...]:
+    """``formats`` and, for those with a time of day, the same followed by a UTC offset (``+0100``)."""
+    return formats + tuple(f"{f}{sep}%z" for f in formats if "%H" in f for sep in (" ", ""))
+
+
+# A timestamp text that carries its own UTC offset (or Z): never localised to the mapping's time zone.
+_OFFSET_AT_END = r".*(?:[+-]\d{2}:?\d{2}|Z|UTC|GMT)"
 
 
 def _parse_without_format(key: str, column: str, text: pd.Series, dayfirst: bool) -> pd.Series:
@@ -373,8 +423,8 @@ def _parse_without_format(key: str, column: str, text: pd.Series, dayfirst: bool
     parsed, n_ok = _best_format(text, ("ISO8601", *_OTHER_FORMATS))
     if n_ok == n:
         return parsed
-    day, n_day = _best_format(text, _DAYFIRST_FORMATS)
-    month, n_month = _best_format(text, _MONTHFIRST_FORMATS)
+    day, n_day = _best_format(text, _with_offsets(_DAYFIRST_FORMATS))
+    month, n_month = _best_format(text, _with_offsets(_MONTHFIRST_FORMATS))
     if not dayfirst and n_day > n_month and n_day > n_ok:
         example = text[month.isna() & day.notna()].iloc[0]
         raise MappingError(
@@ -396,14 +446,23 @@ def _parse_without_format(key: str, column: str, text: pd.Series, dayfirst: bool
     return chosen if n_chosen > n_ok else parsed
 
 
-def _timestamps(key: str, column: str, raw: pd.Series, source: TableSource) -> tuple[pd.Series, pd.Series]:
-    """(parsed naive-UTC datetimes, raw text of the values that did not parse) for one timestamp column."""
+def _timestamps(
+    key: str, column: str, raw: pd.Series, source: TableSource
+) -> tuple[pd.Series, pd.Series, int]:
+    """(parsed naive-UTC datetimes, raw text of the values that did not parse, values that carried a UTC offset)
+    for one timestamp column. ``timezone`` localises only the values without an offset of their own."""
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         parsed = raw
+        has_offset = pd.Series(getattr(raw.dtype, "tz", None) is not None, index=raw.index)
     else:
         text = raw.astype("str").where(raw.notna(), None).str.strip()
+        has_offset = text.str.fullmatch(_OFFSET_AT_END).fillna(False).astype(bool)
         if source.timestamp_format:
-            parsed = pd.to_datetime(text, format=source.timestamp_format, errors="coerce")
+            # a format with an offset (%z) reads mixed offsets only as UTC instants
+            instant = "%z" in source.timestamp_format or "%Z" in source.timestamp_format
+            parsed = pd.to_datetime(text, format=source.timestamp_format, errors="coerce", utc=instant)
+            if instant:
+                has_offset = parsed.notna()
         else:
             parsed = _parse_without_format(key, column, text, source.dayfirst)
         bad = text.notna().to_numpy() & parsed.isna().to_numpy()
@@ -415,17 +474,23 @@ def _timestamps(key: str, column: str, raw: pd.Series, source: TableSource) -> t
         _check_share(key, column, raw, bad, "a timestamp in the expected format", hint)
     if getattr(parsed.dtype, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    elif source.timezone:
+    has_offset = has_offset & parsed.notna()
+    if source.timezone and not has_offset.all():
         try:
-            parsed = parsed.dt.tz_localize(source.timezone, ambiguous="NaT", nonexistent="shift_forward")
+            # A local time in the hour the clocks go back happens twice: it is read as the first (summer
+            # time) one; one in the hour they skip is moved forward. Neither is a broken timestamp.
+            summer_first = np.ones(len(parsed), dtype=bool)
+            local = parsed.dt.tz_localize(
+                source.timezone, ambiguous=summer_first, nonexistent="shift_forward"
+            )
         except Exception as exc:  # zoneinfo raises several types for an unknown zone
             raise MappingError(
                 f"{key.split('.')[0]}.timezone", f"unknown time zone {source.timezone!r} ({exc})"
             ) from None
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        parsed = parsed.where(has_offset, local.dt.tz_convert("UTC").dt.tz_localize(None))
     parsed = parsed.astype("datetime64[us]")
     failed = raw.astype("str").where(raw.notna() & parsed.isna(), None)
-    return parsed, failed
+    return parsed, failed, int(has_offset.sum())
 
 
 def _timestamp_text(parsed: pd.Series, failed: pd.Series) -> pd.Series:
@@ -449,6 +514,7 @@ def _map_columns(
     failed: dict[str, pd.Series] = {}
     info: dict[str, object] = {"columns": dict(source.columns)}
     unparseable: dict[str, int] = {}
+    offsets: dict[str, int] = {}
     for contract_col, spec in source.columns.items():
         kind = schema[contract_col].kind
         values, src = _column(table, contract_col, spec, df, source, numeric=kind in ("int", "float"))
@@ -457,19 +523,28 @@ def _map_columns(
             num = _to_number(values, source)
             bad = values.notna().to_numpy() & num.isna().to_numpy()
             n_bad = _check_share(
-                key, src, values, bad, "a number", f"check `decimal:` (now {source.decimal!r})"
+                key,
+                src,
+                values,
+                bad,
+                "a number",
+                f"check `decimal:` (now {source.decimal!r}) and `thousands:` (now {source.thousands!r})",
             )
             if n_bad:
                 unparseable[contract_col] = n_bad
             out[contract_col] = num
         elif kind == "datetime":
-            parsed, fail = _timestamps(key, src, values, source)
+            parsed, fail, n_offset = _timestamps(key, src, values, source)
+            if n_offset:
+                offsets[contract_col] = n_offset
             out[contract_col] = parsed
             failed[contract_col] = fail
         else:
             out[contract_col] = values.astype("str").where(values.notna(), None).astype(object)
     if unparseable:
         info["numbers_unparseable"] = unparseable
+    if offsets:
+        info["timestamps_with_offset"] = offsets  # converted to UTC here, so the quality stage sees none
     return out, failed, info
 
 
@@ -552,8 +627,10 @@ def read_source_table(
     """One contract table (raw: timestamps as ISO text, numbers as floats) read through its mapping."""
     if name not in CONTRACT:
         raise MappingError(name, f"is not a contract table (expected some of {', '.join(CONTRACT)})")
-    df, files = _read_all(name, source, Path(base))
+    df, files, empty = _read_all(name, source, Path(base))
     info: dict[str, object] = {"files": files, "rows_read": len(df)}
+    if empty:
+        info["files_empty"] = empty
     if source.currency:
         info["currency"] = source.currency
     cols = dict(source.columns)
@@ -720,7 +797,11 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
     """
     path = Path(path)
     if not path.is_file():
-        raise MappingError("file", f"file not found: {path}")
+        raise DataFileError(f"sources infer: file not found: {path}")
+    if _is_blank(path):
+        raise DataFileError(
+            f"sources infer: {path.name} is empty (no header, no rows): nothing to infer from"
+        )
     source: dict[str, Any] = {"file": path.name}
     notes: list[str] = []
     if path.suffix.lower() == ".parquet":
@@ -755,6 +836,10 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
         decimal = "," if delimiter != "," and len(numbers) and float(numbers.max()) > 0.5 else "."
         if decimal == ",":
             source["decimal"] = ","
+    if len(df) == 0:
+        raise DataFileError(
+            f"sources infer: {path.name} has a header but no data rows: nothing to infer from"
+        )
     df.columns = [str(c).strip() for c in df.columns]
     columns: dict[str, str] = {}
     for contract_col, patterns in _GUESSES.items():

@@ -130,11 +130,27 @@ def clean(
         )
     for hint in result.report.get("hints", []):
         console.print(f"[yellow]note:[/] {hint}", highlight=False)
+    source_tables = result.report.get("sources", {}).get("tables", {})
+    for table, info in source_tables.items():
+        if info.get("numbers_unparseable"):
+            console.print(
+                f"[yellow]note:[/] {table}: source numbers that did not convert (nulled, so a required one is "
+                f"quarantined as null_required): {info['numbers_unparseable']}; check the mapping's `decimal:` "
+                "and `thousands:`",
+                highlight=False,
+            )
+        if info.get("files_empty"):
+            console.print(
+                f"[yellow]note:[/] {table}: empty files skipped: {info['files_empty']}", highlight=False
+            )
     norm = result.report["normalisation"]
+    n_offsets = norm.get("timestamps_with_offset_converted", 0) + sum(
+        sum(info.get("timestamps_with_offset", {}).values()) for info in source_tables.values()
+    )
     console.print(
         f"duplicates merged: {result.report['duplicates_merged']:,}; invalid e-mails nulled: "
         f"{norm.get('emails_invalid', 0):,}; invalid phones nulled: {norm.get('phones_invalid', 0):,}; "
-        f"timestamps converted from offsets: {norm.get('timestamps_with_offset_converted', 0):,}"
+        f"timestamps converted from offsets: {n_offsets:,}"
     )
     console.print(f"clean tables, quarantine.parquet, quality_report.json -> {out}")
     if result.report["mode"] == "raw":
@@ -218,6 +234,10 @@ def check(
             line += f" (line items: {info['orders_built']:,} orders, {info['refund_orders']:,} refunds)"
         if "numbers_unparseable" in info:
             line += f"; numbers that did not convert (null): {info['numbers_unparseable']}"
+        if "timestamps_with_offset" in info:
+            line += f"; timestamps with a UTC offset (converted): {info['timestamps_with_offset']}"
+        if "files_empty" in info:
+            line += f"; empty files skipped: {len(info['files_empty'])}"  # type: ignore[arg-type]
         console.print(line, highlight=False)
 
 

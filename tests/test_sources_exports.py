@@ -1,0 +1,225 @@
+"""Bring your own data, second round: export shapes a first real-data trial tripped over.
+
+Thousands separators next to comma decimals, local times in the hour the clocks go back, timestamps with their
+own UTC offsets (with and without a format, with a mapping time zone), empty files alone and in a folder, a
+byte-order mark with CRLF line ends. Each case writes its own small file and ends in exit 0 with rows in = kept
++ quarantined and revenue to the cent, or in a one-line error naming the mapping key.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from custml.cli import main
+from custml.privacy import ENV_PSEUDONYM_KEY, ENV_PSEUDONYM_KEY_FILE
+from custml.sources import TableSource, _timestamps, read_sources
+
+KEY = "k" * 32
+AS_OF = "2024-12-31"
+
+
+@pytest.fixture
+def key_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_PSEUDONYM_KEY, KEY)
+    monkeypatch.delenv(ENV_PSEUDONYM_KEY_FILE, raising=False)
+
+
+def _clean(data: Path, tmp_path: Path, mapping: str) -> int:
+    (tmp_path / "m.yaml").write_text(mapping, encoding="utf-8")
+    args = [
+        "clean",
+        "--data",
+        str(data),
+        "--out",
+        str(tmp_path / "out"),
+        "--private-dir",
+        str(tmp_path / "p"),
+    ]
+    return main([*args, "--as-of", AS_OF, "--mapping", str(tmp_path / "m.yaml")])
+
+
+def _report(tmp_path: Path) -> dict:
+    report = json.loads((tmp_path / "out" / "quality_report.json").read_text(encoding="utf-8"))
+    for name, t in report["tables"].items():
+        assert t["rows_in"] == t["rows_kept"] + t["rows_quarantined"], name
+    orders = report["tables"]["orders"]
+    assert round(orders["net_amount_kept"] + orders["net_amount_quarantined"], 2) == orders["net_amount_in"]
+    return report
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return " ".join(err.split())
+
+
+def test_comma_decimals_with_point_thousands_keep_every_amount(
+    tmp_path: Path, key_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A German shop export: amounts over 1,000 are written '1.006,39'; the mapping says only `decimal: ","`.
+    amounts = ["44,01", "1.006,39", "22,98", "12.345.678,90", "-1.200,00", "3,5"]
+    rows = [f"B{i};K{i % 3};05.02.2023 10:{i:02d};1;{a}" for i, a in enumerate(amounts)]
+    data = tmp_path / "export"
+    data.mkdir()
+    (data / "bestellungen.csv").write_text(
+        "Bestellnr;Kundennr;Bestelldatum;Anzahl;Betrag\n" + "\n".join(rows) + "\n", encoding="utf-8"
+    )
+    mapping = """\
+orders:
+  file: bestellungen.csv
+  delimiter: ";"
+  decimal: ","
+  timestamp_format: "%d.%m.%Y %H:%M"
+  columns: {order_id: Bestellnr, customer_id: Kundennr, order_ts: Bestelldatum, n_items: Anzahl, net_amount: Betrag}
+"""
+    assert _clean(data, tmp_path, mapping) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "did not convert" not in printed
+    report = _report(tmp_path)
+    truth = sum(Decimal(a.replace(".", "").replace(",", ".")) for a in amounts)
+    orders = report["tables"]["orders"]
+    assert Decimal(str(orders["net_amount_in"])) == truth
+    assert orders["rows_quarantined"] == 0
+    kept = pd.read_parquet(tmp_path / "out" / "orders.parquet")
+    assert sorted(kept["net_amount"].round(2)) == [-1200.0, 3.5, 22.98, 44.01, 1006.39, 12345678.9]
+
+
+def test_a_number_that_does_not_convert_is_said_on_the_screen(
+    tmp_path: Path, key_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # '1 006.39' mistyped as '1..006,39' stays unusable: nulled, quarantined, and the screen says why
+    data = tmp_path / "export"
+    data.mkdir()
+    lines = [
+        "id;kunde;datum;betrag",
+        "1;a;2024-01-02;1..006,39",
+        "2;a;2024-01-03;5,00",
+        "3;b;2024-01-04;7,00",
+    ]
+    (data / "o.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping = (
+        'orders:\n  file: o.csv\n  delimiter: ";"\n  decimal: ","\n'
+        "  columns: {order_id: id, customer_id: kunde, order_ts: datum, net_amount: betrag}\n"
+    )
+    assert _clean(data, tmp_path, mapping) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "orders: source numbers that did not convert" in printed and "{'net_amount': 1}" in printed
+    assert _report(tmp_path)["quarantined_by_reason"] == {"null_required": 1}
+
+
+def test_local_times_in_the_hour_the_clocks_change_are_kept(tmp_path: Path, key_env: None) -> None:
+    # 29.10.2023 02:30 happens twice in Berlin (read as the first, summer-time one: 00:30 UTC); 26.03.2023
+    # 02:30 does not exist (moved forward to 03:00 CEST, 01:00 UTC). Neither is a broken timestamp.
+    data = tmp_path / "export"
+    data.mkdir()
+    lines = [
+        "id,cust,ts,amount",
+        "1,a,29.10.2023 02:30,10.00",
+        "2,a,26.03.2023 02:30,5.00",
+        "3,b,01.06.2023 12:00,1",
+    ]
+    (data / "o.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping = """\
+orders:
+  file: o.csv
+  timestamp_format: "%d.%m.%Y %H:%M"
+  timezone: Europe/Berlin
+  columns: {order_id: id, customer_id: cust, order_ts: ts, net_amount: amount}
+"""
+    assert _clean(data, tmp_path, mapping) == 0
+    report = _report(tmp_path)
+    assert report["tables"]["orders"]["rows_quarantined"] == 0
+    kept = pd.read_parquet(tmp_path / "out" / "orders.parquet").sort_values("order_id")
+    assert list(kept["order_ts"]) == [
+        pd.Timestamp("2023-10-29 00:30"),
+        pd.Timestamp("2023-03-26 01:00"),
+        pd.Timestamp("2023-06-01 10:00"),
+    ]
+
+
+@pytest.mark.parametrize("timezone", [None, "Europe/Berlin"])
+def test_timestamps_with_their_own_offset_are_not_shifted_again(timezone: str | None) -> None:
+    raw = pd.Series(["2024-06-01T10:00:00+02:00", "2024-06-01 10:00:00", "2024-06-01T10:00:00Z", None])
+    source = TableSource(file="x", columns={}, timezone=timezone)
+    parsed, failed, n_offset = _timestamps("orders.columns.order_ts", "ts", raw, source)
+    # the offset ones are instants whatever the mapping's zone; only the naive one is local time
+    naive = pd.Timestamp("2024-06-01 08:00") if timezone else pd.Timestamp("2024-06-01 10:00")
+    assert list(parsed[:3]) == [pd.Timestamp("2024-06-01 08:00"), naive, pd.Timestamp("2024-06-01 10:00")]
+    assert pd.isna(parsed[3]) and failed.isna().all() and n_offset == 2
+
+
+def test_mixed_offsets_with_a_format_or_day_first(
+    tmp_path: Path, key_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "export"
+    data.mkdir()
+    lines = [
+        "cid,ts,amt",
+        "1,05/01/2024 10:00 +0100,1.50",
+        "2,06/01/2024 11:00 +0000,2",
+        "3,17/01/2024 12:00 -0500,3",
+    ]
+    (data / "tz.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    expected = [
+        pd.Timestamp("2024-01-05 09:00"),
+        pd.Timestamp("2024-01-06 11:00"),
+        pd.Timestamp("2024-01-17 17:00"),
+    ]
+    for option in ('timestamp_format: "%d/%m/%Y %H:%M %z"', "dayfirst: true"):
+        mapping = f"orders:\n  file: tz.csv\n  {option}\n  columns: {{customer_id: cid, order_ts: ts, net_amount: amt}}\n"
+        (tmp_path / "m.yaml").write_text(mapping, encoding="utf-8")
+        sources = read_sources(data, tmp_path / "m.yaml")
+        assert list(pd.to_datetime(sources.tables["orders"]["order_ts"])) == expected, option
+        assert sources.report["orders"]["timestamps_with_offset"] == {"order_ts": 3}
+    assert main(["sources", "check", str(tmp_path / "m.yaml"), "--data", str(data)]) == 0
+    assert "timestamps with a UTC offset (converted): {'order_ts': 3}" in " ".join(
+        capsys.readouterr().out.split()
+    )
+    # the clean screen counts them too (they were converted before the quality stage saw them)
+    assert _clean(data, tmp_path, mapping) == 0
+    assert "timestamps converted from offsets: 3" in " ".join(capsys.readouterr().out.split())
+
+
+def test_empty_files(tmp_path: Path, key_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "export"
+    (data / "daily").mkdir(parents=True)
+    (data / "empty.csv").write_bytes(b"")
+    (data / "header_only.csv").write_text("CustomerID,OrderDate,Amount\n", encoding="utf-8")
+    # a folder of daily exports where one day had nothing: that file is skipped, and said so
+    (data / "daily" / "2024-01-01.csv").write_text("CustomerID,OrderDate,Amount\n1,2024-01-01,2.50\n")
+    (data / "daily" / "2024-01-02.csv").write_bytes(b"\xef\xbb\xbf\r\n")
+    mapping = "orders:\n  file: {f}\n  columns: {{customer_id: CustomerID, order_ts: OrderDate, net_amount: Amount}}\n"
+    (tmp_path / "m.yaml").write_text(mapping.format(f="empty.csv"), encoding="utf-8")
+    assert main(["sources", "check", str(tmp_path / "m.yaml"), "--data", str(data)]) == 2
+    assert "mapping orders.file: empty.csv: empty file (no header, no rows)" in _one_line_error(capsys)
+    assert main(["sources", "infer", str(data / "empty.csv")]) == 2
+    assert "empty.csv is empty" in _one_line_error(capsys)
+    assert main(["sources", "infer", str(data / "header_only.csv")]) == 2
+    assert "header_only.csv has a header but no data rows" in _one_line_error(capsys)
+    sources = read_sources(data, _write(tmp_path, mapping.format(f="daily")))
+    assert len(sources.tables["orders"]) == 1
+    assert [Path(p).name for p in sources.report["orders"]["files_empty"]] == ["2024-01-02.csv"]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "m2.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_byte_order_mark_and_crlf(tmp_path: Path, key_env: None) -> None:
+    data = tmp_path / "export"
+    data.mkdir()
+    (data / "o.csv").write_bytes(
+        b"\xef\xbb\xbfCustomerID,OrderDate,Amount\r\n1,2024-01-05,10.50\r\n2,2024-02-05,0.25\r\n"
+    )
+    mapping = "orders:\n  file: o.csv\n  columns: {customer_id: CustomerID, order_ts: OrderDate, net_amount: Amount}\n"
+    assert _clean(data, tmp_path, mapping) == 0
+    report = _report(tmp_path)
+    assert report["tables"]["orders"]["net_amount_in"] == 10.75
+    assert report["tables"]["orders"]["rows_kept"] == 2
