@@ -223,3 +223,55 @@ def test_byte_order_mark_and_crlf(tmp_path: Path, key_env: None) -> None:
     report = _report(tmp_path)
     assert report["tables"]["orders"]["net_amount_in"] == 10.75
     assert report["tables"]["orders"]["rows_kept"] == 2
+
+
+MISTAKES = [
+    # (mapping body after `file: o.csv`, what the one line must say)
+    (
+        '  timestamp_fromat: "%Y-%m-%d"\n  columns: {customer_id: Customer ID, order_ts: Order Date, net_amount: Qty}\n',
+        "mapping orders.timestamp_fromat: is not a mapping option (did you mean 'timestamp_format'?)",
+    ),
+    (
+        "  columns: {customer_id: CustomerID, order_ts: Order Date, net_amount: Qty}\n",
+        "mapping orders.columns.customer_id (source column 'CustomerID'): no such column in the file "
+        "(did you mean 'Customer ID'?)",
+    ),
+    (
+        "  columns: {customer_id: Customer ID, order_ts: Order Date, net_amount: Qty * UnitPrice}\n",
+        "(source column 'UnitPrice'): no such column in the file (did you mean 'Unit Price'? names with spaces "
+        "go in backticks)",
+    ),
+    (
+        "  columns: {customer_id: Customer ID, order_ts: Order Date, net_amount: Qty * Unit Price}\n",
+        "not an expression; names with spaces go in backticks: `Unit Price`",
+    ),
+    (
+        "  columns: {customer_id: Customer ID, order_ts: Order Date, net_amount: Qty, signup_ts: Order Date}\n",
+        "mapping orders.columns.signup_ts: is not a column of the contract table",
+    ),
+    (
+        "  line_items: true\n  order_key: Invoice\n"
+        "  columns: {customer_id: Customer ID, order_ts: Order Date, net_amount: Qty}\n",
+        "mapping orders.order_key (source column 'Invoice'): no such column in the file (did you mean 'InvoiceNo'?)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "said"), MISTAKES)
+def test_mapping_mistakes_name_the_key_and_the_closest_name(
+    tmp_path: Path, body: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "export"
+    data.mkdir()
+    (data / "o.csv").write_text(
+        "InvoiceNo,Customer ID,Order Date,Qty,Unit Price\nA1,1,2024-01-05,2,3.5\nA2,2,2024-02-05,1,4\n"
+    )
+    (tmp_path / "m.yaml").write_text("orders:\n  file: o.csv\n" + body, encoding="utf-8")
+    assert main(["sources", "check", str(tmp_path / "m.yaml"), "--data", str(data)]) == 2
+    assert said in _one_line_error(capsys)
+
+
+def test_a_typo_in_a_table_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "m.yaml").write_text("order:\n  file: o.csv\n  columns: {customer_id: c}\n", encoding="utf-8")
+    assert main(["sources", "check", str(tmp_path / "m.yaml"), "--data", str(tmp_path)]) == 2
+    assert "mapping order: is not a table of a mapping (did you mean 'orders'?)" in _one_line_error(capsys)

@@ -150,11 +150,49 @@ class Sources:
         return self.report.get("orders", {}).get("currency")  # type: ignore[return-value]
 
 
+def _did_you_mean(name: str, choices: list[str]) -> str:
+    """`` (did you mean 'X'?)`` for the choice closest to ``name`` (ignoring case, spaces, '_' and '-')."""
+    import difflib
+
+    def norm(text: str) -> str:
+        return re.sub(r"[\s_\-]", "", text).lower()
+
+    same = [c for c in choices if norm(c) == norm(name)]
+    close = same or difflib.get_close_matches(name, choices, n=1, cutoff=0.75)
+    if not close:
+        by_norm = difflib.get_close_matches(norm(name), [norm(c) for c in choices], n=1, cutoff=0.8)
+        close = [c for c in choices if by_norm and norm(c) == by_norm[0]]
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_keys(raw: Any) -> None:
+    """Unknown tables and options of a mapping, named with the closest valid one (typos)."""
+    if not isinstance(raw, dict):
+        return
+    tables = list(SourceMapping.model_fields)
+    options = list(TableSource.model_fields)
+    for table, section in raw.items():
+        if table not in tables:
+            raise MappingError(
+                str(table),
+                f"is not a table of a mapping{_did_you_mean(str(table), tables)}; tables: {', '.join(tables)}",
+            )
+        for option in section if isinstance(section, dict) else ():
+            if option not in options:
+                raise MappingError(
+                    f"{table}.{option}",
+                    f"is not a mapping option{_did_you_mean(str(option), options)}; options: {', '.join(options)}",
+                )
+
+
 def load_mapping(path: Path | str) -> SourceMapping:
-    """Read and validate a mapping file; a :class:`~custml.errors.ConfigError` names the bad key."""
+    """Read and validate a mapping file; a :class:`~custml.errors.MappingError` or
+    :class:`~custml.errors.ConfigError` names the bad key."""
     from custml.config import read_yaml, validate_params
 
-    return validate_params(read_yaml(path), SourceMapping, path)
+    raw = read_yaml(path)
+    _check_keys(raw)
+    return validate_params(raw, SourceMapping, path)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -362,12 +400,18 @@ def _column(
     try:
         tree, names = _expression(spec, list(df.columns))
     except SyntaxError:
+        spaced = [c for c in map(str, df.columns) if " " in c and c in spec]
+        hint = f"; names with spaces go in backticks: `{spaced[0]}`" if spaced else ""
+        hint = hint or _did_you_mean(spec, list(map(str, df.columns)))
         raise MappingError(
-            key, f"no column {spec!r} in the file, and not an expression (columns: {available})"
+            key, f"no column {spec!r} in the file, and not an expression{hint} (columns: {available})"
         ) from None
     missing = [src for src in names.values() if src not in df.columns]
     if missing:
-        raise MappingError(key, f"no such column in the file (columns: {available})", missing[0])
+        hint = _did_you_mean(missing[0], list(map(str, df.columns)))
+        if " " in hint and not isinstance(tree, ast.Name):
+            hint = hint.replace("?)", "? names with spaces go in backticks)")
+        raise MappingError(key, f"no such column in the file{hint} (columns: {available})", missing[0])
     if isinstance(tree, ast.Name):  # an identifier that is a backticked column
         return df[names[tree.id]], names[tree.id]
     if not numeric:
@@ -506,9 +550,10 @@ def _map_columns(
     schema = CONTRACT[table]
     unknown = [c for c in source.columns if c not in schema.column_names]
     if unknown:
+        hint = _did_you_mean(unknown[0], list(schema.column_names))
         raise MappingError(
             f"{table}.columns.{unknown[0]}",
-            f"is not a column of the contract table (columns: {', '.join(schema.column_names)})",
+            f"is not a column of the contract table{hint} (columns: {', '.join(schema.column_names)})",
         )
     out = pd.DataFrame(index=df.index)
     failed: dict[str, pd.Series] = {}
@@ -643,7 +688,13 @@ def read_source_table(
             )
         if source.order_key is not None:
             if source.order_key not in df.columns:
-                raise MappingError("orders.order_key", "no such column in the file", source.order_key)
+                cols_in_file = list(map(str, df.columns))
+                raise MappingError(
+                    "orders.order_key",
+                    f"no such column in the file{_did_you_mean(source.order_key, cols_in_file)} "
+                    f"(columns: {', '.join(cols_in_file[:20])})",
+                    source.order_key,
+                )
             cols["order_id"] = source.order_key
     mapped, failed, col_info = _map_columns(name, df, source.model_copy(update={"columns": cols}))
     info.update(col_info)
