@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from custml.cli import main
+from custml.errors import MappingError
 from custml.privacy import ENV_PSEUDONYM_KEY, ENV_PSEUDONYM_KEY_FILE
-from custml.sources import TableSource, _timestamps, read_sources
+from custml.sources import TableSource, _timestamps, infer_mapping, read_sources
 
 KEY = "k" * 32
 AS_OF = "2024-12-31"
@@ -275,3 +277,62 @@ def test_a_typo_in_a_table_name(tmp_path: Path, capsys: pytest.CaptureFixture[st
     (tmp_path / "m.yaml").write_text("order:\n  file: o.csv\n  columns: {customer_id: c}\n", encoding="utf-8")
     assert main(["sources", "check", str(tmp_path / "m.yaml"), "--data", str(tmp_path)]) == 2
     assert "mapping order: is not a table of a mapping (did you mean 'orders'?)" in _one_line_error(capsys)
+
+
+def test_infer_reads_german_names_offsets_and_a_customers_file(
+    tmp_path: Path, key_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "export"
+    data.mkdir()
+    orders = ["Bestellnr;Kundennr;Bestelldatum;Anzahl;Betrag"]
+    orders += [f"B{i};K{i % 4};{i + 1:02d}.02.2023 10:15;{i % 3 + 1};{i},50" for i in range(20)]
+    orders += ["B99;K1;21.02.2023 09:00;1;1.006,39"]
+    (data / "bestellungen.csv").write_text("\n".join(orders) + "\n", encoding="utf-8")
+    (data / "kunden.csv").write_text(
+        "Kundennr;Registriert\n" + "".join(f"K{i};0{i + 1}.01.2023\n" for i in range(4)), encoding="utf-8"
+    )
+    assert main(["sources", "infer", str(data / "bestellungen.csv")]) == 0
+    proposed_orders = capsys.readouterr().out
+    assert main(["sources", "infer", str(data / "kunden.csv"), "--table", "customers"]) == 0
+    proposed_customers = capsys.readouterr().out
+    orders_part = yaml.safe_load(proposed_orders)["orders"]
+    assert orders_part["columns"] == {
+        "customer_id": "Kundennr",
+        "order_id": "Bestellnr",
+        "order_ts": "Bestelldatum",
+        "net_amount": "Betrag",
+        "n_items": "Anzahl",
+    }
+    assert (orders_part["decimal"], orders_part["timestamp_format"]) == (",", "%d.%m.%Y %H:%M")
+    customers_part = yaml.safe_load(proposed_customers)["customers"]
+    assert customers_part["columns"] == {"customer_id": "Kundennr", "signup_date": "Registriert"}
+    assert customers_part["timestamp_format"] == "%d.%m.%Y"
+    # the two proposals, one file: clean takes them as they are, every euro in
+    (tmp_path / "m.yaml").write_text(proposed_orders + proposed_customers.split("\n", 1)[1], encoding="utf-8")
+    args = [
+        "clean",
+        "--data",
+        str(data),
+        "--out",
+        str(tmp_path / "out"),
+        "--private-dir",
+        str(tmp_path / "p"),
+    ]
+    assert main([*args, "--as-of", AS_OF, "--mapping", str(tmp_path / "m.yaml")]) == 0
+    report = _report(tmp_path)
+    assert Decimal(str(report["tables"]["orders"]["net_amount_in"])) == Decimal("200.00") + Decimal("1006.39")
+    assert report["tables"]["customers"]["rows_kept"] == 4
+
+
+def test_infer_falls_back_to_values_and_reads_offsets(tmp_path: Path) -> None:
+    (tmp_path / "anon.csv").write_text(
+        "a,b,c\n1001,05/01/2024 10:00 +0100,10.50\n1001,06/01/2024 11:00 +0000,3.25\n1002,17/01/2024 12:00 -0500,1.00\n"
+    )
+    proposal = infer_mapping(tmp_path / "anon.csv")
+    orders = proposal["orders"]
+    assert orders["columns"] == {"order_ts": "b", "customer_id": "a", "net_amount": "c"}
+    assert orders["timestamp_format"] == "%d/%m/%Y %H:%M %z"
+    assert any("guessed from its values" in n for n in proposal["notes"])
+    assert not any(n.startswith("timezone") for n in proposal["notes"])  # the offsets say it
+    with pytest.raises(MappingError, match="orders or customers"):
+        infer_mapping(tmp_path / "anon.csv", table="campaigns")

@@ -764,15 +764,33 @@ _GUESSES: dict[str, tuple[str, ...]] = {
         r"^client[ _-]?id$",
         r"^customer$",
         r"^user[ _-]?id$",
+        r"^c(ust)?id$",
+        # German, French, Spanish, Dutch exports
+        r"^(kunden?|client[e]?|klant)[ _-]?(id|nr|no|nummer|num|number|code)?$",
     ),
-    "order_id": (r"^(invoice|order|transaction|receipt)[ _-]?(id|no|number|key)?$",),
-    "order_ts": (r"(invoice|order|transaction|purchase)?[ _-]?(date|time|ts|timestamp)$", r"^date$"),
+    "order_id": (
+        r"^(invoice|order|transaction|receipt)[ _-]?(id|no|number|key)?$",
+        r"^(bestell|bestellung|rechnungs?|auftrags?|commande|facture|pedido|factura|bestelling)[ _-]?"
+        r"(id|nr|no|nummer|num|number)?$",
+    ),
+    "order_ts": (
+        r"(invoice|order|transaction|purchase)?[ _-]?(date|time|ts|timestamp)$",
+        r"^date$",
+        r"datum$|^fecha|^date[ _-]",
+    ),
     "net_amount": (
-        r"^(net[ _-]?)?(amount|total|revenue|sales|value|dollar[ _-]?value)$",
-        r"amount|revenue|value",
+        r"^(net[ _-]?)?(amount|total|revenue|sales|value|dollar[ _-]?value|amt)$",
+        r"^(betrag|summe|umsatz|gesamt|montant|importe|bedrag|netto)$",
+        r"amount|revenue|value|betrag|umsatz|montant|importe",
     ),
-    "n_items": (r"^(quantity|qty|n[ _-]?items|items|number[ _-]?of[ _-]?\w+)$",),
-    "category": (r"^(category|product[ _-]?category|stock[ _-]?code|sku|product)$",),
+    "n_items": (
+        r"^(quantity|qty|n[ _-]?items|items|number[ _-]?of[ _-]?\w+)$",
+        r"^(anzahl|menge|st(ü|ue)ck|quantit(é|e)|qt(é|e)|cantidad|aantal)$",
+    ),
+    "category": (
+        r"^(category|product[ _-]?category|stock[ _-]?code|sku|product)$",
+        r"^(kategorie|warengruppe|cat(é|e)gorie|categor(í|i)a|artikel(nr)?)$",
+    ),
 }
 _UNIT_PRICE = r"^(unit[ _-]?price|price)$"
 
@@ -806,8 +824,10 @@ def _date_option(s: pd.Series) -> dict[str, object] | None:
         return None
     best: tuple[int, dict[str, object]] | None = None
     # compact formats first: ISO-8601 also reads 19970101, but the explicit format says what the file holds
-    for fmt in (*_OTHER_FORMATS, "ISO8601", *_DAYFIRST_FORMATS, *_MONTHFIRST_FORMATS):
-        n_ok = int(pd.to_datetime(text, format=fmt, errors="coerce", utc=fmt == "ISO8601").notna().sum())
+    day_month = _with_offsets(_DAYFIRST_FORMATS) + _with_offsets(_MONTHFIRST_FORMATS)
+    for fmt in (*_OTHER_FORMATS, "ISO8601", *day_month):
+        instant = fmt == "ISO8601" or "%z" in fmt
+        n_ok = int(pd.to_datetime(text, format=fmt, errors="coerce", utc=instant).notna().sum())
         if best is None or n_ok > best[0]:
             best = (n_ok, {} if fmt == "ISO8601" else {"timestamp_format": fmt})
     if best is None or best[0] < 0.95 * len(text):
@@ -839,13 +859,78 @@ def _guess_unnamed(df: pd.DataFrame, columns: dict[str, str], decimal: str, note
         columns["n_items"] = counts[-1]
 
 
-def infer_mapping(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
-    """Propose a mapping for one export file from its first rows: encoding, delimiter, decimal mark, date
-    format and order, contract columns by name, line-item mode when order keys repeat with one timestamp.
+_CUSTOMER_GUESSES: dict[str, tuple[str, ...]] = {
+    "customer_id": _GUESSES["customer_id"] + (r"^id$",),
+    "signup_date": (
+        r"sign[ _-]?up|regist|created|joined|since|first[ _-]?(order|purchase)|anmeld|inscri|alta",
+        r"date$|datum$|^fecha",
+    ),
+    "email": (r"e[ _-]?mail|courriel|correo",),
+    "phone": (r"phone|^tel|telefon|t(é|e)l(é|e)phone|tel(é|e)fono|mobile",),
+    "name": (r"^(full[ _-]?)?name$|^customer[ _-]?name$|^nom$|^nombre$|^kundenname$",),
+    "birth_date": (r"birth|geburt|naissance|nacimiento|^dob$",),
+    "city": (r"^(city|town|stadt|ort|ville|ciudad)$",),
+    "country": (r"^(country|land|pays|pa(í|i)s)$",),
+    "gender": (r"^(gender|sex|geschlecht|sexe|sexo)$",),
+}
 
-    Returns the mapping as a plain dict (``{"orders": {...}}``, plus a ``notes`` list saying what to check);
+
+def _match_names(df: pd.DataFrame, guesses: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Contract columns found by their source names (first pattern that hits a column not yet taken)."""
+    columns: dict[str, str] = {}
+    for contract_col, patterns in guesses.items():
+        for pattern in patterns:
+            hit = next(
+                (c for c in df.columns if re.search(pattern, c, re.IGNORECASE) and c not in columns.values()),
+                None,
+            )
+            if hit is not None:
+                columns[contract_col] = hit
+                break
+    return columns
+
+
+def _infer_customers(df: pd.DataFrame, source: dict[str, Any], notes: list[str], decimal: str) -> None:
+    """The ``customers`` proposal: an id and a sign-up date are enough; personal columns when named."""
+    columns = _match_names(df, _CUSTOMER_GUESSES)
+    date_col = columns.get("signup_date")
+    if date_col is not None and _date_option(df[date_col]) is None:
+        del columns["signup_date"]
+        date_col = None
+    if date_col is None:
+        date_col = next(
+            (c for c in df.columns if c not in columns.values() and _date_like(df[c], decimal)), None
+        )
+        if date_col is not None:
+            columns["signup_date"] = date_col
+    if date_col is not None:
+        source.update(_date_option(df[date_col]) or {})
+    if "customer_id" not in columns:
+        unique = [
+            c for c in df.columns if c not in columns.values() and df[c].notna().all() and df[c].is_unique
+        ]
+        if unique:
+            columns["customer_id"] = unique[0]
+            notes.append(
+                f"customer_id: {unique[0]} guessed from its values (one distinct value per row); check"
+            )
+    for required in ("customer_id", "signup_date"):
+        if required not in columns:
+            notes.append(f"{required}: no column found: map it by hand (`{required}: <source column>`)")
+    source["columns"] = columns
+
+
+def infer_mapping(path: Path | str, n_rows: int = 20_000, table: str = "orders") -> dict[str, Any]:
+    """Propose a mapping for one export file from its first rows: encoding, delimiter, decimal mark, date
+    format and order, contract columns by name (or, failing names, by value), and for orders line-item mode
+    when order keys repeat with one timestamp.
+
+    ``table`` is ``"orders"`` or ``"customers"`` (an id and a sign-up date, personal columns when named).
+    Returns the mapping as a plain dict (``{table: {...}}``, plus a ``notes`` list saying what to check);
     :func:`mapping_yaml` prints it. The proposal is validated by :class:`SourceMapping` before it is returned.
     """
+    if table not in ("orders", "customers"):
+        raise MappingError(table, "sources infer proposes orders or customers mappings")
     path = Path(path)
     if not path.is_file():
         raise DataFileError(f"sources infer: file not found: {path}")
@@ -892,16 +977,11 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
             f"sources infer: {path.name} has a header but no data rows: nothing to infer from"
         )
     df.columns = [str(c).strip() for c in df.columns]
-    columns: dict[str, str] = {}
-    for contract_col, patterns in _GUESSES.items():
-        for pattern in patterns:
-            hit = next(
-                (c for c in df.columns if re.search(pattern, c, re.IGNORECASE) and c not in columns.values()),
-                None,
-            )
-            if hit is not None:
-                columns[contract_col] = hit
-                break
+    if table == "customers":
+        _infer_customers(df, source, notes, decimal)
+        SourceMapping.model_validate({"orders": {"file": "-", "columns": {}}, "customers": source})
+        return {"customers": source, "notes": notes}
+    columns = _match_names(df, _GUESSES)
     date_col = columns.get("order_ts")
     if date_col is None:
         date_col = next(
@@ -910,8 +990,6 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
         )
         if date_col is not None:
             columns["order_ts"] = date_col
-    if source.get("header") is False:
-        _guess_unnamed(df, columns, decimal, notes)
     if date_col is not None:
         option = _date_option(df[date_col])
         if option is None:
@@ -921,6 +999,9 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
     price = next((c for c in df.columns if re.search(_UNIT_PRICE, c, re.IGNORECASE)), None)
     if price is not None and "n_items" in columns and columns.get("net_amount") in (None, price):
         columns["net_amount"] = f"{columns['n_items']} * {price}"
+    if source.get("header") is False or "customer_id" not in columns or "net_amount" not in columns:
+        # no names to go by (or names in no language known here): guess the columns from their values
+        _guess_unnamed(df, columns, decimal, notes)
     key = columns.get("order_id")
     if key is not None and date_col is not None:
         repeats = df[key].duplicated(keep=False)
@@ -942,6 +1023,9 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
             notes.append(f"{required}: no column found: map it by hand (`{required}: <source column>`)")
     if "order_id" not in columns and not source.get("line_items"):
         notes.append("order_id: none found: each row becomes one order (numbered by its row)")
+    if date_col is not None and "%z" not in str(source.get("timestamp_format", "")):
+        notes.append("timezone: not in the file: set `timezone:` (e.g. Europe/London) if the times are local")
+    notes.append("currency: set `currency:` (e.g. GBP) to have it named in the reports")
     source["columns"] = columns
     SourceMapping.model_validate({"orders": source})
     return {"orders": source, "notes": notes}

@@ -207,11 +207,15 @@ def infer(
         Path, typer.Argument(help="An export file (CSV, TSV, whitespace-separated text, parquet).")
     ],
     rows: Annotated[int, typer.Option("--rows", min=10, help="Rows read to infer the mapping.")] = 20_000,
+    table: Annotated[
+        str, typer.Option("--table", help="The contract table FILE holds: orders or customers.")
+    ] = "orders",
 ) -> None:
-    """Propose a source mapping for FILE (as orders) and print it as YAML: check it, save it, use --mapping."""
+    """Propose a source mapping for FILE (orders, or --table customers) and print it as YAML: check it, save
+    it, use --mapping (a customers section goes beside the orders one in the same file)."""
     from custml.sources import infer_mapping, mapping_yaml
 
-    typer.echo(mapping_yaml(infer_mapping(file, n_rows=rows)), nl=False)
+    typer.echo(mapping_yaml(infer_mapping(file, n_rows=rows, table=table)), nl=False)
 
 
 @sources_app.command("check")
