@@ -336,3 +336,31 @@ def test_infer_falls_back_to_values_and_reads_offsets(tmp_path: Path) -> None:
     assert not any(n.startswith("timezone") for n in proposal["notes"])  # the offsets say it
     with pytest.raises(MappingError, match="orders or customers"):
         infer_mapping(tmp_path / "anon.csv", table="campaigns")
+
+
+def test_ids_written_as_floats_match_the_same_customer(
+    tmp_path: Path, key_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # orders saved from a spreadsheet (or pandas with blank ids) write 17850 as '17850.0'; the CRM file does not
+    data = tmp_path / "export"
+    data.mkdir()
+    (data / "o.csv").write_text(
+        "cid,ts,amt\n17850.0,2024-01-05,1.5\n17850,2024-01-06,2\n12583.00,2024-01-07,3\n,2024-01-08,4\n"
+        "1.5,2024-01-09,5\n"
+    )
+    (data / "c.csv").write_text("cid,signup\n17850,2023-01-01\n12583,2023-02-01\n1.5,2023-03-01\n")
+    mapping = """\
+orders:
+  file: o.csv
+  columns: {customer_id: cid, order_ts: ts, net_amount: amt}
+customers:
+  file: c.csv
+  columns: {customer_id: cid, signup_date: signup}
+"""
+    assert _clean(data, tmp_path, mapping) == 0
+    report = _report(tmp_path)
+    assert report["quarantined_by_reason"] == {"null_required": 1}  # only the order without a customer
+    assert report["tables"]["orders"]["rows_kept"] == 4
+    assert report["sources"]["tables"]["orders"]["ids_written_as_float"] == {"customer_id": 2}
+    assert main(["sources", "check", str(tmp_path / "m.yaml"), "--data", str(data)]) == 0
+    assert "ids written as floats" in " ".join(capsys.readouterr().out.split())

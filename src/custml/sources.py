@@ -560,6 +560,7 @@ def _map_columns(
     info: dict[str, object] = {"columns": dict(source.columns)}
     unparseable: dict[str, int] = {}
     offsets: dict[str, int] = {}
+    ids_as_float: dict[str, int] = {}
     for contract_col, spec in source.columns.items():
         kind = schema[contract_col].kind
         values, src = _column(table, contract_col, spec, df, source, numeric=kind in ("int", "float"))
@@ -585,7 +586,17 @@ def _map_columns(
             out[contract_col] = parsed
             failed[contract_col] = fail
         else:
-            out[contract_col] = values.astype("str").where(values.notna(), None).astype(object)
+            text = values.astype("str").where(values.notna(), None).str.strip()
+            if contract_col.endswith("_id"):
+                # an id column read as floats somewhere upstream (a spreadsheet, pandas with blanks) writes
+                # 17850 as '17850.0': the same customer as '17850' in another table
+                as_float = text.str.fullmatch(r"\d+\.0+").fillna(False).astype(bool)
+                if as_float.any():
+                    text = text.where(~as_float, text.str.replace(r"\.0+$", "", regex=True))
+                    ids_as_float[contract_col] = int(as_float.sum())
+            out[contract_col] = text.astype(object).where(text.notna(), None)
+    if ids_as_float:
+        info["ids_written_as_float"] = ids_as_float  # '17850.0' read as '17850'
     if unparseable:
         info["numbers_unparseable"] = unparseable
     if offsets:

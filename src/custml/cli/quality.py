@@ -240,6 +240,8 @@ def check(
             line += f"; numbers that did not convert (null): {info['numbers_unparseable']}"
         if "timestamps_with_offset" in info:
             line += f"; timestamps with a UTC offset (converted): {info['timestamps_with_offset']}"
+        if "ids_written_as_float" in info:
+            line += f"; ids written as floats ('17850.0' read as '17850'): {info['ids_written_as_float']}"
         if "files_empty" in info:
             line += f"; empty files skipped: {len(info['files_empty'])}"  # type: ignore[arg-type]
         console.print(line, highlight=False)
