@@ -364,3 +364,49 @@ customers:
     assert report["sources"]["tables"]["orders"]["ids_written_as_float"] == {"customer_id": 2}
     assert main(["sources", "check", str(tmp_path / "m.yaml"), "--data", str(data)]) == 0
     assert "ids written as floats" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize("suffix", [".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip"])
+def test_compressed_exports_are_read_as_they_are(tmp_path: Path, suffix: str) -> None:
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    text = "Kunde;Datum;Betrag\nK1;05.01.2024;1.006,39\nK2;06.01.2024;2,50\n".encode("latin-1")
+    data = tmp_path / "export"
+    data.mkdir()
+    path = data / f"orders{suffix}"
+    if suffix.endswith(".zip"):
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("orders.csv", text)
+    else:
+        path.write_bytes(
+            {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress}[path.suffix](text)
+        )
+    proposal = infer_mapping(path)
+    assert proposal["orders"]["columns"] == {
+        "customer_id": "Kunde",
+        "order_ts": "Datum",
+        "net_amount": "Betrag",
+    }
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump({"orders": proposal["orders"]}), encoding="utf-8")
+    orders = read_sources(data, tmp_path / "m.yaml").tables["orders"]
+    assert orders["net_amount"].tolist() == [1006.39, 2.5]
+    # a folder of compressed daily files is read too
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump({"orders": {**proposal["orders"], "file": "."}}))
+    assert len(read_sources(data, tmp_path / "m.yaml").tables["orders"]) == 2
+
+
+def test_a_workbook_is_refused_with_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "Online Retail.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    mapping = "orders:\n  file: Online Retail.xlsx\n  columns: {customer_id: CustomerID}\n"
+    (tmp_path / "m.yaml").write_text(mapping, encoding="utf-8")
+    assert main(["sources", "check", str(tmp_path / "m.yaml"), "--data", str(tmp_path)]) == 2
+    said = _one_line_error(capsys)
+    assert (
+        "mapping orders.file: Online Retail.xlsx is a spreadsheet workbook" in said
+        and "save the sheet as CSV" in said
+    )
+    assert main(["sources", "infer", str(tmp_path / "Online Retail.xlsx")]) == 2
+    assert "save the sheet as CSV" in _one_line_error(capsys)

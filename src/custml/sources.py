@@ -66,6 +66,9 @@ log = logging.getLogger(__name__)
 
 _TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 _SUFFIXES = (".parquet", *_TEXT_SUFFIXES)
+# compressed text exports (export.csv.gz): read as they are
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip")
+_WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
 # A column where more than this share of present values does not convert is a wrong option, not dirt.
 MAX_UNPARSEABLE_SHARE = 0.5
 _DAYFIRST_FORMATS = (
@@ -200,16 +203,64 @@ def load_mapping(path: Path | str) -> SourceMapping:
 # --------------------------------------------------------------------------------------------------------
 
 
+def _readable(path: Path) -> bool:
+    """A file custml reads: parquet, CSV/TSV/text, or CSV/TSV/text compressed (``.csv.gz``, ``.txt.zip``)."""
+    suffixes = [x.lower() for x in path.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSED:
+        suffixes = suffixes[:-1]
+    return bool(suffixes) and suffixes[-1] in _SUFFIXES
+
+
+def _refuse_workbook(key: str, path: Path) -> None:
+    if path.suffix.lower() in _WORKBOOKS:
+        raise MappingError(
+            key,
+            f"{path.name} is a spreadsheet workbook, which custml does not read: save the sheet as CSV "
+            "(UTF-8) and map that file",
+        )
+
+
+def _open_text(path: Path, encoding: str) -> Any:
+    """A text handle on ``path``, through its compression (gzip, bz2, xz, a zip holding one file)."""
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        import gzip
+
+        return gzip.open(path, "rt", encoding=encoding, newline="")
+    if suffix == ".bz2":
+        import bz2
+
+        return bz2.open(path, "rt", encoding=encoding, newline="")
+    if suffix == ".xz":
+        import lzma
+
+        return lzma.open(path, "rt", encoding=encoding, newline="")
+    if suffix == ".zip":
+        import io
+        import zipfile
+
+        archive = zipfile.ZipFile(path)
+        members = [m for m in archive.namelist() if not m.endswith("/")]
+        if len(members) != 1:
+            raise DataFileError(f"{path.name}: a zip archive holding {len(members)} files (pandas reads one)")
+        return io.TextIOWrapper(archive.open(members[0]), encoding=encoding, newline="")
+    return path.open("r", encoding=encoding, newline="")
+
+
 def _files(table: str, source: TableSource, base: Path) -> list[Path]:
     path = Path(source.file).expanduser()
     path = path if path.is_absolute() else base / path
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in _SUFFIXES)
+        files = sorted(p for p in path.iterdir() if p.is_file() and _readable(p))
         if not files:
+            workbooks = sorted(p for p in path.iterdir() if p.suffix.lower() in _WORKBOOKS)
+            if workbooks:
+                _refuse_workbook(f"{table}.file", workbooks[0])
             raise MappingError(f"{table}.file", f"folder {path} holds no CSV or parquet file")
         return files
     if not path.is_file():
         raise MappingError(f"{table}.file", f"file not found: {path}")
+    _refuse_workbook(f"{table}.file", path)
     return [path]
 
 
@@ -228,7 +279,7 @@ def _sniff(sample: str) -> str:
 
 def _read_text(table: str, source: TableSource, path: Path) -> pd.DataFrame:
     try:
-        with path.open("r", encoding=source.encoding, newline="") as fh:
+        with _open_text(path, source.encoding) as fh:
             sample = fh.read(64_000)
     except LookupError:
         raise MappingError(f"{table}.encoding", f"unknown encoding {source.encoding!r}") from None
@@ -239,6 +290,8 @@ def _read_text(table: str, source: TableSource, path: Path) -> pd.DataFrame:
             f"{exc.start:,}); set e.g. `encoding: latin-1` or `encoding: cp1252`",
         ) from None
     sample = sample.lstrip("\ufeff")
+    if not sample.strip():
+        raise MappingError(f"{table}.file", f"{path.name}: empty file (no header, no rows)")
     delimiter = source.delimiter or _sniff(sample)
     sep = r"\s+" if delimiter == "whitespace" else delimiter
     names = source.names
@@ -280,9 +333,11 @@ def _read_file(table: str, source: TableSource, path: Path) -> pd.DataFrame:
 
 def _is_blank(path: Path) -> bool:
     """A text file with nothing in it (0 bytes, or only a byte-order mark and blank lines)."""
-    if path.suffix.lower() == ".parquet" or path.stat().st_size > 4096:
+    if path.suffix.lower() in (".parquet", *_WORKBOOKS):
         return False
-    return path.read_bytes().replace(b"\xef\xbb\xbf", b"").strip() == b""
+    with _open_text(path, "latin-1") as fh:  # through its compression; latin-1 reads any byte
+        head = fh.read(4097)
+    return len(head) <= 4096 and head.replace("\xef\xbb\xbf", "").strip() == ""
 
 
 def _read_all(table: str, source: TableSource, base: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
@@ -807,7 +862,8 @@ _UNIT_PRICE = r"^(unit[ _-]?price|price)$"
 
 
 def _encoding_of(path: Path) -> str:
-    raw = path.read_bytes()[:200_000]
+    with _open_text(path, "latin-1") as fh:  # latin-1 reads any byte: recover the raw bytes
+        raw = fh.read(200_000).encode("latin-1")
     try:
         raw.decode("utf-8")
         return "utf-8"
@@ -945,6 +1001,11 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000, table: str = "orders")
     path = Path(path)
     if not path.is_file():
         raise DataFileError(f"sources infer: file not found: {path}")
+    if path.suffix.lower() in _WORKBOOKS:
+        raise DataFileError(
+            f"sources infer: {path.name} is a spreadsheet workbook, which custml does not read: save the sheet "
+            "as CSV (UTF-8) and infer from that file"
+        )
     if _is_blank(path):
         raise DataFileError(
             f"sources infer: {path.name} is empty (no header, no rows): nothing to infer from"
@@ -958,8 +1019,12 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000, table: str = "orders")
         decimal = "."
     else:
         encoding = _encoding_of(path)
-        with path.open("r", encoding=encoding, newline="") as fh:
+        with _open_text(path, encoding) as fh:
             sample = fh.read(64_000)
+        if not sample.lstrip("\ufeff").strip():
+            raise DataFileError(
+                f"sources infer: {path.name} is empty (no header, no rows): nothing to infer from"
+            )
         delimiter = _sniff(sample.lstrip("\ufeff"))
         sep = r"\s+" if delimiter == "whitespace" else delimiter
         df = pd.read_csv(
