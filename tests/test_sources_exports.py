@@ -410,3 +410,40 @@ def test_a_workbook_is_refused_with_what_to_do(tmp_path: Path, capsys: pytest.Ca
     )
     assert main(["sources", "infer", str(tmp_path / "Online Retail.xlsx")]) == 2
     assert "save the sheet as CSV" in _one_line_error(capsys)
+
+
+def test_utf16_tab_export_is_inferred_and_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Excel's "Unicode text": UTF-16 with a byte-order mark, tab-separated
+    text = "Kunde\tDatum\tBetrag\tText\nK1\t05.01.2024\t1.006,50\tCafé, groß\nK2\t06.01.2024\t2,50\tÄrger\n"
+    (tmp_path / "export.txt").write_text(text, encoding="utf-16")
+    proposal = infer_mapping(tmp_path / "export.txt")
+    orders = proposal["orders"]
+    assert (orders["encoding"], orders["delimiter"], orders["decimal"]) == ("utf-16", "\t", ",")
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump({"orders": orders}), encoding="utf-8")
+    assert read_sources(tmp_path, tmp_path / "m.yaml").tables["orders"]["net_amount"].tolist() == [
+        1006.5,
+        2.5,
+    ]
+    # left at utf-8, the error says which encoding to set
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump({"orders": {**orders, "encoding": "utf-8"}}))
+    assert main(["sources", "check", str(tmp_path / "m.yaml"), "--data", str(tmp_path)]) == 2
+    assert "mapping orders.encoding: export.txt is not utf-8 text" in (said := _one_line_error(capsys))
+    assert "set `encoding: utf-16`" in said
+
+
+def test_utf8_sample_cut_inside_a_character_is_still_utf8(tmp_path: Path) -> None:
+    # the 200,000-byte sample ends between the two bytes of an 'é': not a reason to propose cp1252
+    data = b"cid,ts,amt,desc\n" + "1001,2024-01-05,1.50,caf\u00e9\n".encode() * 20_000
+    pad = 199_999 - data.rindex(b"\xc3", 0, 200_000)  # lengthen the header: an 'é' starts on the last byte
+    data = data.replace(b"desc", b"desc" + b"_" * pad, 1)
+    assert data[199_999:200_001] == b"\xc3\xa9"
+    (tmp_path / "o.csv").write_bytes(data)
+    assert "encoding" not in infer_mapping(tmp_path / "o.csv")["orders"]
+
+
+def test_a_row_counter_is_not_a_count_of_items(tmp_path: Path) -> None:
+    rows = "".join(f"{i};2024-01-{i:02d};{i},5;a, b\n" for i in range(1, 13))
+    (tmp_path / "semi.csv").write_text("id;date;amount;desc\n" + rows, encoding="utf-8")
+    columns = infer_mapping(tmp_path / "semi.csv")["orders"]["columns"]
+    assert "n_items" not in columns
+    assert columns["net_amount"] == "amount" and columns["order_ts"] == "date"

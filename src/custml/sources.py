@@ -34,6 +34,7 @@ Example mapping (an invoice export, one row per line, cancellations as invoices 
 from __future__ import annotations
 
 import ast
+import codecs
 import csv
 import logging
 import operator
@@ -284,10 +285,12 @@ def _read_text(table: str, source: TableSource, path: Path) -> pd.DataFrame:
     except LookupError:
         raise MappingError(f"{table}.encoding", f"unknown encoding {source.encoding!r}") from None
     except UnicodeDecodeError as exc:
+        utf16 = bytes(exc.object[:2]) in (b"\xff\xfe", b"\xfe\xff")
+        options = "`encoding: utf-16`" if utf16 else "e.g. `encoding: latin-1` or `encoding: cp1252`"
         raise MappingError(
             f"{table}.encoding",
             f"{path.name} is not {source.encoding} text (byte {exc.object[exc.start : exc.start + 1]!r} at "
-            f"{exc.start:,}); set e.g. `encoding: latin-1` or `encoding: cp1252`",
+            f"{exc.start:,}); set {options}",
         ) from None
     sample = sample.lstrip("\ufeff")
     if not sample.strip():
@@ -864,8 +867,11 @@ _UNIT_PRICE = r"^(unit[ _-]?price|price)$"
 def _encoding_of(path: Path) -> str:
     with _open_text(path, "latin-1") as fh:  # latin-1 reads any byte: recover the raw bytes
         raw = fh.read(200_000).encode("latin-1")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" and other UTF-16 exports
+        return "utf-16"
     try:
-        raw.decode("utf-8")
+        # the sample may end inside a multi-byte character: that is still UTF-8
+        codecs.getincrementaldecoder("utf-8")().decode(raw, final=False)
         return "utf-8"
     except UnicodeDecodeError:
         try:
@@ -921,7 +927,15 @@ def _guess_unnamed(df: pd.DataFrame, columns: dict[str, str], decimal: str, note
     if "net_amount" not in columns and fractional:
         columns["net_amount"] = fractional[-1]
         notes.append(f"net_amount: {fractional[-1]} guessed from its values (numbers with decimals); check")
-    counts = [c for c in whole if c not in ids and pd.to_numeric(df[c]).max() < 1000]
+    # an id-like name or one distinct value per row (a row counter) is not a count of items
+    counts = [
+        c
+        for c in whole
+        if c not in ids
+        and pd.to_numeric(df[c]).max() < 1000
+        and not re.search(r"(^|[ _-])(id|nr|no|number|key)$|^id", str(c), re.IGNORECASE)
+        and not (len(df) >= 10 and df[c].is_unique)
+    ]
     if "n_items" not in columns and counts:
         columns["n_items"] = counts[-1]
 
