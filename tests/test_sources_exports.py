@@ -447,3 +447,16 @@ def test_a_row_counter_is_not_a_count_of_items(tmp_path: Path) -> None:
     columns = infer_mapping(tmp_path / "semi.csv")["orders"]["columns"]
     assert "n_items" not in columns
     assert columns["net_amount"] == "amount" and columns["order_ts"] == "date"
+
+
+def test_dates_that_read_both_ways_are_flagged(tmp_path: Path) -> None:
+    (tmp_path / "o.csv").write_text(
+        "cid,ts,amt\n1,01/02/2024 10:00,1.5\n1,03/04/2024 10:00,1.5\n2,12/11/2024 11:00,2\n"
+    )
+    notes = infer_mapping(tmp_path / "o.csv")["notes"]
+    assert any(
+        n.startswith("order_ts (ts): every sampled date reads day first and month first") for n in notes
+    )
+    # a day above 12 tells the order: no such note
+    (tmp_path / "o.csv").write_text("cid,ts,amt\n1,01/02/2024 10:00,1.5\n1,23/04/2024 10:00,1.5\n")
+    assert not any("reads day first and month first" in n for n in infer_mapping(tmp_path / "o.csv")["notes"])

@@ -971,6 +971,22 @@ def _match_names(df: pd.DataFrame, guesses: dict[str, tuple[str, ...]]) -> dict[
     return columns
 
 
+def _date_order_note(text: pd.Series, column: str, option: dict[str, object]) -> str | None:
+    """A note when every sampled date reads both day first and month first (no day above 12 to tell)."""
+    fmt = str(option.get("timestamp_format", ""))
+    if "%d" not in fmt or "%m" not in fmt:
+        return None
+    swapped = fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+    values = text.dropna().astype(str).str.strip()
+    both = pd.to_datetime(values, format=swapped, errors="coerce", utc="%z" in fmt).notna().all()
+    if not both:
+        return None
+    return (
+        f"{column}: every sampled date reads day first and month first (no day above 12): {fmt!r} is a guess; "
+        f"if the export is month first, use {swapped!r}"
+    )
+
+
 def _infer_customers(df: pd.DataFrame, source: dict[str, Any], notes: list[str], decimal: str) -> None:
     """The ``customers`` proposal: an id and a sign-up date are enough; personal columns when named."""
     columns = _match_names(df, _CUSTOMER_GUESSES)
@@ -985,7 +1001,11 @@ def _infer_customers(df: pd.DataFrame, source: dict[str, Any], notes: list[str],
         if date_col is not None:
             columns["signup_date"] = date_col
     if date_col is not None:
-        source.update(_date_option(df[date_col]) or {})
+        option = _date_option(df[date_col]) or {}
+        source.update(option)
+        note = _date_order_note(df[date_col], f"signup_date ({date_col})", option)
+        if note:
+            notes.append(note)
     if "customer_id" not in columns:
         unique = [
             c for c in df.columns if c not in columns.values() and df[c].notna().all() and df[c].is_unique
@@ -1086,6 +1106,9 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000, table: str = "orders")
             notes.append(f"order_ts: could not tell the format of {date_col!r}: set `timestamp_format:`")
         else:
             source.update(option)
+            note = _date_order_note(df[date_col], f"order_ts ({date_col})", option)
+            if note:
+                notes.append(note)
     price = next((c for c in df.columns if re.search(_UNIT_PRICE, c, re.IGNORECASE)), None)
     if price is not None and "n_items" in columns and columns.get("net_amount") in (None, price):
         columns["net_amount"] = f"{columns['n_items']} * {price}"
