@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -130,7 +130,8 @@ def clean(
         )
     for hint in result.report.get("hints", []):
         console.print(f"[yellow]note:[/] {hint}", highlight=False)
-    source_tables = result.report.get("sources", {}).get("tables", {})
+    sources_block = cast("dict[str, Any]", result.report.get("sources", {}))
+    source_tables = cast("dict[str, dict[str, Any]]", sources_block.get("tables", {}))
     for table, info in source_tables.items():
         if info.get("numbers_unparseable"):
             console.print(
