@@ -132,17 +132,17 @@ def clean(
         console.print(f"[yellow]note:[/] {hint}", highlight=False)
     sources_block = cast("dict[str, Any]", result.report.get("sources", {}))
     source_tables = cast("dict[str, dict[str, Any]]", sources_block.get("tables", {}))
-    for table, info in source_tables.items():
+    for table_name, info in source_tables.items():
         if info.get("numbers_unparseable"):
             console.print(
-                f"[yellow]note:[/] {table}: source numbers that did not convert (nulled, so a required one is "
+                f"[yellow]note:[/] {table_name}: source numbers that did not convert (nulled, so a required one is "
                 f"quarantined as null_required): {info['numbers_unparseable']}; check the mapping's `decimal:` "
                 "and `thousands:`",
                 highlight=False,
             )
         if info.get("files_empty"):
             console.print(
-                f"[yellow]note:[/] {table}: empty files skipped: {info['files_empty']}", highlight=False
+                f"[yellow]note:[/] {table_name}: empty files skipped: {info['files_empty']}", highlight=False
             )
     norm = result.report["normalisation"]
     n_offsets = norm.get("timestamps_with_offset_converted", 0) + sum(
