@@ -460,3 +460,15 @@ def test_dates_that_read_both_ways_are_flagged(tmp_path: Path) -> None:
     # a day above 12 tells the order: no such note
     (tmp_path / "o.csv").write_text("cid,ts,amt\n1,01/02/2024 10:00,1.5\n1,23/04/2024 10:00,1.5\n")
     assert not any("reads day first and month first" in n for n in infer_mapping(tmp_path / "o.csv")["notes"])
+
+
+def test_sources_check_prints_the_net_amount_to_compare(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "o.csv").write_text("cid;ts;amt\n1;2024-01-05;1.006,39\n2;2024-01-06;-2,50\n")
+    mapping = 'orders:\n  file: o.csv\n  decimal: ","\n  currency: EUR\n  columns: {customer_id: cid, order_ts: ts, net_amount: amt}\n'
+    (tmp_path / "m.yaml").write_text(mapping, encoding="utf-8")
+    assert main(["sources", "check", str(tmp_path / "m.yaml"), "--data", str(tmp_path)]) == 0
+    assert "orders: 2 rows read -> 2 rows; net amount 1,003.89 EUR" in " ".join(
+        capsys.readouterr().out.split()
+    )

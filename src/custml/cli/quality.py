@@ -237,6 +237,12 @@ def check(
         line = f"{name}: {info['rows_read']:,} rows read -> {len(sources.tables[name]):,} rows"
         if "lines_in" in info:
             line += f" (line items: {info['orders_built']:,} orders, {info['refund_orders']:,} refunds)"
+        table = sources.tables[name]
+        if "net_amount" in table:
+            # to compare with the source system's own total before cleaning
+            line += (
+                f"; net amount {float(table['net_amount'].sum()):,.2f} {info.get('currency') or ''}".rstrip()
+            )
         if "numbers_unparseable" in info:
             line += f"; numbers that did not convert (null): {info['numbers_unparseable']}"
         if "timestamps_with_offset" in info:
