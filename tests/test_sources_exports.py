@@ -472,3 +472,34 @@ def test_sources_check_prints_the_net_amount_to_compare(
     assert "orders: 2 rows read -> 2 rows; net amount 1,003.89 EUR" in " ".join(
         capsys.readouterr().out.split()
     )
+
+
+def test_unix_times_are_not_dates_in_the_year_1704(tmp_path: Path, key_env: None) -> None:
+    # a payment platform's export: created as Unix seconds (UTC); one broken value among them
+    lines = ["id,customer,created,amount"]
+    lines += [f"ch_{i},cus_{i % 3},{1704448800 + i * 86_400},{i}.25" for i in range(30)]
+    lines += ["ch_x,cus_1,not-a-time,1.00"]
+    data = tmp_path / "export"
+    data.mkdir()
+    (data / "charges.csv").write_text("\n".join(lines) + "\n")
+    proposal = infer_mapping(data / "charges.csv")
+    assert proposal["orders"]["timestamp_format"] == "unix"
+    assert not any(n.startswith("timezone") for n in proposal["notes"])  # Unix time is UTC
+    mapping = "orders:\n  file: charges.csv\n  timezone: Europe/Berlin\n"
+    mapping += "  columns: {order_id: id, customer_id: customer, order_ts: created, net_amount: amount}\n"
+    assert _clean(data, tmp_path, mapping) == 0  # no format: Unix time is recognised, and never localised
+    report = _report(tmp_path)
+    assert report["quarantined_by_reason"] == {"unparseable_timestamp": 1}
+    kept = pd.read_parquet(tmp_path / "out" / "orders.parquet")
+    assert kept["order_ts"].min() == pd.Timestamp("2024-01-05 10:00")
+    assert kept["order_ts"].max() == pd.Timestamp("2024-02-03 10:00")
+    ms = TableSource(file="x", columns={}, timestamp_format="unix_ms")
+    parsed, _, _ = _timestamps("orders.columns.order_ts", "t", pd.Series(["1704448800123"]), ms)
+    assert parsed[0] == pd.Timestamp("2024-01-05 10:00:00.123")
+
+
+def test_a_column_ending_in_ts_is_not_taken_for_the_timestamp(tmp_path: Path) -> None:
+    (tmp_path / "o.csv").write_text(
+        "CustomerID,Products,Discounts,Date,Amount\n1,3,0,2024-01-05,9.50\n1,1,0,2024-02-05,2.00\n"
+    )
+    assert infer_mapping(tmp_path / "o.csv")["orders"]["columns"]["order_ts"] == "Date"

@@ -110,7 +110,9 @@ class TableSource(BaseModel):
     decimal: str = Field(".", description="Decimal mark of numbers ('.' or ',').")
     thousands: str | None = Field(None, description="Thousands separator to drop from numbers.")
     timestamp_format: str | None = Field(
-        None, description="strftime format of timestamps, e.g. %d/%m/%Y %H:%M."
+        None,
+        description="strftime format of timestamps, e.g. %d/%m/%Y %H:%M; or unix / unix_ms (seconds or "
+        "milliseconds since 1970, UTC).",
     )
     dayfirst: bool = Field(
         False, description="Dates are day first (12/05/2024 is 12 May) when no format is set."
@@ -519,6 +521,32 @@ def _with_offsets(formats: tuple[str, ...]) -> tuple[str, ...]:
 _OFFSET_AT_END = r".*(?:[+-]\d{2}:?\d{2}|Z|UTC|GMT)"
 
 
+# Unix time: seconds (10 digits) or milliseconds (13) since 1970 in UTC, as payment and web platforms export.
+_EPOCH_UNITS = {"unix": ("s", r"\d{9,10}(?:\.\d+)?"), "unix_ms": ("ms", r"\d{12,13}")}
+
+
+def _epoch_kind(text: pd.Series) -> str | None:
+    """``"unix"``/``"unix_ms"`` when (nearly) every present value is a Unix time of this century, else None."""
+    values = text.dropna().astype(str)
+    if not len(values):
+        return None
+    for kind, (unit, pattern) in _EPOCH_UNITS.items():
+        match = values.str.fullmatch(pattern)
+        if match.mean() >= 0.95:
+            when = pd.to_datetime(pd.to_numeric(values[match]), unit=unit, errors="coerce")
+            if when.notna().all() and (when >= "2000-01-01").all() and (when < "2100-01-01").all():
+                return kind
+    return None
+
+
+def _parse_epoch(text: pd.Series, kind: str) -> pd.Series:
+    unit, pattern = _EPOCH_UNITS[kind]
+    numbers = pd.to_numeric(
+        text.where(text.str.fullmatch(pattern).fillna(False).astype(bool)), errors="coerce"
+    )
+    return pd.to_datetime(numbers, unit=unit, errors="coerce")
+
+
 def _parse_without_format(key: str, column: str, text: pd.Series, dayfirst: bool) -> pd.Series:
     """ISO-8601 or compact dates, else day-first or month-first ones; refuses to guess the date order wrong."""
     n = int(text.notna().sum())
@@ -559,7 +587,13 @@ def _timestamps(
     else:
         text = raw.astype("str").where(raw.notna(), None).str.strip()
         has_offset = text.str.fullmatch(_OFFSET_AT_END).fillna(False).astype(bool)
-        if source.timestamp_format:
+        epoch = source.timestamp_format if source.timestamp_format in _EPOCH_UNITS else None
+        if epoch is None and not source.timestamp_format:
+            epoch = _epoch_kind(text)  # 1704448800 is not a date in the year 1704
+        if epoch is not None:
+            parsed = _parse_epoch(text, epoch)
+            has_offset = parsed.notna()  # Unix time is UTC: never localised
+        elif source.timestamp_format:
             # a format with an offset (%z) reads mixed offsets only as UTC instants
             instant = "%z" in source.timestamp_format or "%Z" in source.timestamp_format
             parsed = pd.to_datetime(text, format=source.timestamp_format, errors="coerce", utc=instant)
@@ -843,7 +877,9 @@ _GUESSES: dict[str, tuple[str, ...]] = {
         r"(id|nr|no|nummer|num|number)?$",
     ),
     "order_ts": (
-        r"(invoice|order|transaction|purchase)?[ _-]?(date|time|ts|timestamp)$",
+        # anchored: 'Discounts' or 'Products' end in 'ts' but are not timestamps
+        r"^(invoice|order|transaction|purchase|sale|payment|created)?[ _-]?(date|time|ts|timestamp|datetime)$",
+        r"^created([ _-]?at)?$",
         r"^date$",
         r"datum$|^fecha|^date[ _-]",
     ),
@@ -893,6 +929,9 @@ def _looks_numeric(s: pd.Series, decimal: str) -> bool:
 def _date_option(s: pd.Series) -> dict[str, object] | None:
     """The timestamp option that parses ``s`` best: a strftime format (day first when a day exceeds 12)."""
     text = s.dropna().astype(str).str.strip()
+    epoch = _epoch_kind(text)
+    if epoch is not None:
+        return {"timestamp_format": epoch}
     if not len(text) or not text.str.contains(r"\d").all():
         return None
     best: tuple[int, dict[str, object]] | None = None
@@ -909,7 +948,9 @@ def _date_option(s: pd.Series) -> dict[str, object] | None:
 
 
 def _date_like(s: pd.Series, decimal: str) -> bool:
-    """Dates as text, or as 8-digit YYYYMMDD numbers (CDNOW)."""
+    """Dates as text, or as 8-digit YYYYMMDD numbers (CDNOW), or Unix times."""
+    if _epoch_kind(s.dropna().astype(str).str.strip()) is not None:
+        return True
     compact = s.dropna().astype(str).str.fullmatch(r"(19|20)\d{6}").all()
     return _date_option(s) is not None and (bool(compact) or not _looks_numeric(s, decimal))
 
@@ -1136,7 +1177,8 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000, table: str = "orders")
             notes.append(f"{required}: no column found: map it by hand (`{required}: <source column>`)")
     if "order_id" not in columns and not source.get("line_items"):
         notes.append("order_id: none found: each row becomes one order (numbered by its row)")
-    if date_col is not None and "%z" not in str(source.get("timestamp_format", "")):
+    fmt = str(source.get("timestamp_format", ""))
+    if date_col is not None and "%z" not in fmt and fmt not in _EPOCH_UNITS:
         notes.append("timezone: not in the file: set `timezone:` (e.g. Europe/London) if the times are local")
     notes.append("currency: set `currency:` (e.g. GBP) to have it named in the reports")
     source["columns"] = columns
