@@ -318,7 +318,10 @@ def test_line_item_file_mapped_as_orders_says_so(
         ),
         (("file: invoices.csv", "file: nowhere.csv"), "mapping orders.file: file not found"),
         (("timezone: Europe/London", "timezone: Mars/Olympus"), "mapping orders.timezone: unknown time zone"),
-        (("  currency: GBP\n", "  curency: GBP\n"), "orders.curency: Extra inputs are not permitted"),
+        (
+            ("  currency: GBP\n", "  curency: GBP\n"),
+            "mapping orders.curency: is not a mapping option (did you mean 'currency'?)",
+        ),
     ],
 )
 def test_mapping_errors_are_one_line_naming_the_key(

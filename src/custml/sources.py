@@ -34,6 +34,7 @@ Example mapping (an invoice export, one row per line, cancellations as invoices 
 from __future__ import annotations
 
 import ast
+import codecs
 import csv
 import logging
 import operator
@@ -48,7 +49,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from custml.errors import MappingError
+from custml.errors import DataFileError, MappingError
 from custml.schema import CONTRACT
 
 __all__ = [
@@ -66,6 +67,9 @@ log = logging.getLogger(__name__)
 
 _TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 _SUFFIXES = (".parquet", *_TEXT_SUFFIXES)
+# compressed text exports (export.csv.gz): read as they are
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip")
+_WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
 # A column where more than this share of present values does not convert is a wrong option, not dirt.
 MAX_UNPARSEABLE_SHARE = 0.5
 _DAYFIRST_FORMATS = (
@@ -106,7 +110,9 @@ class TableSource(BaseModel):
     decimal: str = Field(".", description="Decimal mark of numbers ('.' or ',').")
     thousands: str | None = Field(None, description="Thousands separator to drop from numbers.")
     timestamp_format: str | None = Field(
-        None, description="strftime format of timestamps, e.g. %d/%m/%Y %H:%M."
+        None,
+        description="strftime format of timestamps, e.g. %d/%m/%Y %H:%M; or unix / unix_ms (seconds or "
+        "milliseconds since 1970, UTC).",
     )
     dayfirst: bool = Field(
         False, description="Dates are day first (12/05/2024 is 12 May) when no format is set."
@@ -150,11 +156,49 @@ class Sources:
         return self.report.get("orders", {}).get("currency")  # type: ignore[return-value]
 
 
+def _did_you_mean(name: str, choices: list[str]) -> str:
+    """`` (did you mean 'X'?)`` for the choice closest to ``name`` (ignoring case, spaces, '_' and '-')."""
+    import difflib
+
+    def norm(text: str) -> str:
+        return re.sub(r"[\s_\-]", "", text).lower()
+
+    same = [c for c in choices if norm(c) == norm(name)]
+    close = same or difflib.get_close_matches(name, choices, n=1, cutoff=0.75)
+    if not close:
+        by_norm = difflib.get_close_matches(norm(name), [norm(c) for c in choices], n=1, cutoff=0.8)
+        close = [c for c in choices if by_norm and norm(c) == by_norm[0]]
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_keys(raw: Any) -> None:
+    """Unknown tables and options of a mapping, named with the closest valid one (typos)."""
+    if not isinstance(raw, dict):
+        return
+    tables = list(SourceMapping.model_fields)
+    options = list(TableSource.model_fields)
+    for table, section in raw.items():
+        if table not in tables:
+            raise MappingError(
+                str(table),
+                f"is not a table of a mapping{_did_you_mean(str(table), tables)}; tables: {', '.join(tables)}",
+            )
+        for option in section if isinstance(section, dict) else ():
+            if option not in options:
+                raise MappingError(
+                    f"{table}.{option}",
+                    f"is not a mapping option{_did_you_mean(str(option), options)}; options: {', '.join(options)}",
+                )
+
+
 def load_mapping(path: Path | str) -> SourceMapping:
-    """Read and validate a mapping file; a :class:`~custml.errors.ConfigError` names the bad key."""
+    """Read and validate a mapping file; a :class:`~custml.errors.MappingError` or
+    :class:`~custml.errors.ConfigError` names the bad key."""
     from custml.config import read_yaml, validate_params
 
-    return validate_params(read_yaml(path), SourceMapping, path)
+    raw = read_yaml(path)
+    _check_keys(raw)
+    return validate_params(raw, SourceMapping, path)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -162,16 +206,64 @@ def load_mapping(path: Path | str) -> SourceMapping:
 # --------------------------------------------------------------------------------------------------------
 
 
+def _readable(path: Path) -> bool:
+    """A file custml reads: parquet, CSV/TSV/text, or CSV/TSV/text compressed (``.csv.gz``, ``.txt.zip``)."""
+    suffixes = [x.lower() for x in path.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSED:
+        suffixes = suffixes[:-1]
+    return bool(suffixes) and suffixes[-1] in _SUFFIXES
+
+
+def _refuse_workbook(key: str, path: Path) -> None:
+    if path.suffix.lower() in _WORKBOOKS:
+        raise MappingError(
+            key,
+            f"{path.name} is a spreadsheet workbook, which custml does not read: save the sheet as CSV "
+            "(UTF-8) and map that file",
+        )
+
+
+def _open_text(path: Path, encoding: str) -> Any:
+    """A text handle on ``path``, through its compression (gzip, bz2, xz, a zip holding one file)."""
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        import gzip
+
+        return gzip.open(path, "rt", encoding=encoding, newline="")
+    if suffix == ".bz2":
+        import bz2
+
+        return bz2.open(path, "rt", encoding=encoding, newline="")
+    if suffix == ".xz":
+        import lzma
+
+        return lzma.open(path, "rt", encoding=encoding, newline="")
+    if suffix == ".zip":
+        import io
+        import zipfile
+
+        archive = zipfile.ZipFile(path)
+        members = [m for m in archive.namelist() if not m.endswith("/")]
+        if len(members) != 1:
+            raise DataFileError(f"{path.name}: a zip archive holding {len(members)} files (pandas reads one)")
+        return io.TextIOWrapper(archive.open(members[0]), encoding=encoding, newline="")
+    return path.open("r", encoding=encoding, newline="")
+
+
 def _files(table: str, source: TableSource, base: Path) -> list[Path]:
     path = Path(source.file).expanduser()
     path = path if path.is_absolute() else base / path
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in _SUFFIXES)
+        files = sorted(p for p in path.iterdir() if p.is_file() and _readable(p))
         if not files:
+            workbooks = sorted(p for p in path.iterdir() if p.suffix.lower() in _WORKBOOKS)
+            if workbooks:
+                _refuse_workbook(f"{table}.file", workbooks[0])
             raise MappingError(f"{table}.file", f"folder {path} holds no CSV or parquet file")
         return files
     if not path.is_file():
         raise MappingError(f"{table}.file", f"file not found: {path}")
+    _refuse_workbook(f"{table}.file", path)
     return [path]
 
 
@@ -190,17 +282,21 @@ def _sniff(sample: str) -> str:
 
 def _read_text(table: str, source: TableSource, path: Path) -> pd.DataFrame:
     try:
-        with path.open("r", encoding=source.encoding, newline="") as fh:
+        with _open_text(path, source.encoding) as fh:
             sample = fh.read(64_000)
     except LookupError:
         raise MappingError(f"{table}.encoding", f"unknown encoding {source.encoding!r}") from None
     except UnicodeDecodeError as exc:
+        utf16 = bytes(exc.object[:2]) in (b"\xff\xfe", b"\xfe\xff")
+        options = "`encoding: utf-16`" if utf16 else "e.g. `encoding: latin-1` or `encoding: cp1252`"
         raise MappingError(
             f"{table}.encoding",
             f"{path.name} is not {source.encoding} text (byte {exc.object[exc.start : exc.start + 1]!r} at "
-            f"{exc.start:,}); set e.g. `encoding: latin-1` or `encoding: cp1252`",
+            f"{exc.start:,}); set {options}",
         ) from None
     sample = sample.lstrip("\ufeff")
+    if not sample.strip():
+        raise MappingError(f"{table}.file", f"{path.name}: empty file (no header, no rows)")
     delimiter = source.delimiter or _sniff(sample)
     sep = r"\s+" if delimiter == "whitespace" else delimiter
     names = source.names
@@ -240,8 +336,27 @@ def _read_file(table: str, source: TableSource, path: Path) -> pd.DataFrame:
     return _read_text(table, source, path)
 
 
-def _read_all(table: str, source: TableSource, base: Path) -> tuple[pd.DataFrame, list[str]]:
-    files = _files(table, source, base)
+def _is_blank(path: Path) -> bool:
+    """A text file with nothing in it (0 bytes, or only a byte-order mark and blank lines)."""
+    if path.suffix.lower() in (".parquet", *_WORKBOOKS):
+        return False
+    with _open_text(path, "latin-1") as fh:  # through its compression; latin-1 reads any byte
+        head = fh.read(4097)
+    return len(head) <= 4096 and head.replace("\xef\xbb\xbf", "").strip() == ""
+
+
+def _read_all(table: str, source: TableSource, base: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The rows of every file of ``table`` (one frame) , the files read and the empty files skipped."""
+    found = _files(table, source, base)
+    empty = [p for p in found if _is_blank(p)]
+    files = [p for p in found if p not in empty]
+    if not files:
+        names = ", ".join(p.name for p in empty)
+        raise MappingError(
+            f"{table}.file", f"{names}: empty file{'s' if len(empty) > 1 else ''} (no header, no rows)"
+        )
+    if empty:
+        log.warning("sources: %s: %d empty file(s) skipped: %s", table, len(empty), [p.name for p in empty])
     frames = [_read_file(table, source, p) for p in files]
     first = list(frames[0].columns)
     for p, f in zip(files[1:], frames[1:], strict=True):
@@ -253,7 +368,7 @@ def _read_all(table: str, source: TableSource, base: Path) -> tuple[pd.DataFrame
     df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if len(df) == 0:
         raise MappingError(f"{table}.file", f"{', '.join(p.name for p in files)}: no data rows")
-    return df, [str(p) for p in files]
+    return df, [str(p) for p in files], [str(p) for p in empty]
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -268,9 +383,22 @@ def _to_number(s: pd.Series, source: TableSource) -> pd.Series:
     text = s.astype("str").where(s.notna(), None).str.strip().str.replace(r"\s", "", regex=True)
     if source.thousands:
         text = text.str.replace(source.thousands, "", regex=False)
+    elif source.decimal in _GROUPING:
+        # '1.006,39' with a comma decimal (or '1,006.39' with a point): the other mark can only group thousands
+        sep = _GROUPING[source.decimal]
+        grouped = text.str.fullmatch(_grouped_pattern(sep, source.decimal)).fillna(False).astype(bool)
+        text = text.where(~grouped, text.str.replace(sep, "", regex=False))
     if source.decimal != ".":
         text = text.str.replace(source.decimal, ".", regex=False)
     return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
+_GROUPING = {",": ".", ".": ","}
+
+
+def _grouped_pattern(sep: str, decimal: str) -> str:
+    """Digits grouped by three with ``sep``, an optional fraction after ``decimal`` ('12.345.678,90')."""
+    return rf"[-+]?\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+(?:{re.escape(decimal)}\d*)?"
 
 
 def _check_share(key: str, column: str, raw: pd.Series, bad: np.ndarray, what: str, hint: str) -> int:
@@ -332,12 +460,18 @@ def _column(
     try:
         tree, names = _expression(spec, list(df.columns))
     except SyntaxError:
+        spaced = [c for c in map(str, df.columns) if " " in c and c in spec]
+        hint = f"; names with spaces go in backticks: `{spaced[0]}`" if spaced else ""
+        hint = hint or _did_you_mean(spec, list(map(str, df.columns)))
         raise MappingError(
-            key, f"no column {spec!r} in the file, and not an expression (columns: {available})"
+            key, f"no column {spec!r} in the file, and not an expression{hint} (columns: {available})"
         ) from None
     missing = [src for src in names.values() if src not in df.columns]
     if missing:
-        raise MappingError(key, f"no such column in the file (columns: {available})", missing[0])
+        hint = _did_you_mean(missing[0], list(map(str, df.columns)))
+        if " " in hint and not isinstance(tree, ast.Name):
+            hint = hint.replace("?)", "? names with spaces go in backticks)")
+        raise MappingError(key, f"no such column in the file{hint} (columns: {available})", missing[0])
     if isinstance(tree, ast.Name):  # an identifier that is a backticked column
         return df[names[tree.id]], names[tree.id]
     if not numeric:
@@ -346,7 +480,14 @@ def _column(
     for alias, src in names.items():
         v = _to_number(df[src], source)
         bad = df[src].notna().to_numpy() & v.isna().to_numpy()
-        _check_share(key, src, df[src], bad, "a number", f"check `decimal:` (now {source.decimal!r})")
+        _check_share(
+            key,
+            src,
+            df[src],
+            bad,
+            "a number",
+            f"check `decimal:` (now {source.decimal!r}) and `thousands:` (now {source.thousands!r})",
+        )
         values[alias] = v
     with np.errstate(divide="ignore", invalid="ignore"):
         out = _evaluate(tree, values)
@@ -355,16 +496,55 @@ def _column(
 
 
 def _best_format(text: pd.Series, formats: tuple[str, ...]) -> tuple[pd.Series, int]:
-    """The parse of ``text`` under the format of ``formats`` that reads the most values, and that count."""
+    """The parse of ``text`` under the format of ``formats`` that reads the most values, and that count.
+
+    Formats with an offset (ISO-8601, ``%z``) are read as instants and returned as naive UTC.
+    """
     best, best_n = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]"), -1
     for fmt in formats:
-        attempt = pd.to_datetime(text, format=fmt, errors="coerce", utc=fmt == "ISO8601")
-        if fmt == "ISO8601":
+        instant = fmt == "ISO8601" or "%z" in fmt
+        attempt = pd.to_datetime(text, format=fmt, errors="coerce", utc=instant)
+        if instant:
             attempt = attempt.dt.tz_convert("UTC").dt.tz_localize(None)
         n_ok = int(attempt.notna().sum())
         if n_ok > best_n:
             best, best_n = attempt, n_ok
     return best, best_n
+
+
+def _with_offsets(formats: tuple[str, ...]) -> tuple[str, ...]:
+    """``formats`` and, for those with a time of day, the same followed by a UTC offset (``+0100``)."""
+    return formats + tuple(f"{f}{sep}%z" for f in formats if "%H" in f for sep in (" ", ""))
+
+
+# A timestamp text that carries its own UTC offset (or Z): never localised to the mapping's time zone.
+_OFFSET_AT_END = r".*(?:[+-]\d{2}:?\d{2}|Z|UTC|GMT)"
+
+
+# Unix time: seconds (10 digits) or milliseconds (13) since 1970 in UTC, as payment and web platforms export.
+_EPOCH_UNITS = {"unix": ("s", r"\d{9,10}(?:\.\d+)?"), "unix_ms": ("ms", r"\d{12,13}")}
+
+
+def _epoch_kind(text: pd.Series) -> str | None:
+    """``"unix"``/``"unix_ms"`` when (nearly) every present value is a Unix time of this century, else None."""
+    values = text.dropna().astype(str)
+    if not len(values):
+        return None
+    for kind, (unit, pattern) in _EPOCH_UNITS.items():
+        match = values.str.fullmatch(pattern)
+        if match.mean() >= 0.95:
+            when = pd.to_datetime(pd.to_numeric(values[match]), unit=unit, errors="coerce")
+            if when.notna().all() and (when >= "2000-01-01").all() and (when < "2100-01-01").all():
+                return kind
+    return None
+
+
+def _parse_epoch(text: pd.Series, kind: str) -> pd.Series:
+    unit, pattern = _EPOCH_UNITS[kind]
+    numbers = pd.to_numeric(
+        text.where(text.str.fullmatch(pattern).fillna(False).astype(bool)), errors="coerce"
+    )
+    return pd.to_datetime(numbers, unit=unit, errors="coerce")
 
 
 def _parse_without_format(key: str, column: str, text: pd.Series, dayfirst: bool) -> pd.Series:
@@ -373,8 +553,8 @@ def _parse_without_format(key: str, column: str, text: pd.Series, dayfirst: bool
     parsed, n_ok = _best_format(text, ("ISO8601", *_OTHER_FORMATS))
     if n_ok == n:
         return parsed
-    day, n_day = _best_format(text, _DAYFIRST_FORMATS)
-    month, n_month = _best_format(text, _MONTHFIRST_FORMATS)
+    day, n_day = _best_format(text, _with_offsets(_DAYFIRST_FORMATS))
+    month, n_month = _best_format(text, _with_offsets(_MONTHFIRST_FORMATS))
     if not dayfirst and n_day > n_month and n_day > n_ok:
         example = text[month.isna() & day.notna()].iloc[0]
         raise MappingError(
@@ -396,14 +576,29 @@ def _parse_without_format(key: str, column: str, text: pd.Series, dayfirst: bool
     return chosen if n_chosen > n_ok else parsed
 
 
-def _timestamps(key: str, column: str, raw: pd.Series, source: TableSource) -> tuple[pd.Series, pd.Series]:
-    """(parsed naive-UTC datetimes, raw text of the values that did not parse) for one timestamp column."""
+def _timestamps(
+    key: str, column: str, raw: pd.Series, source: TableSource
+) -> tuple[pd.Series, pd.Series, int]:
+    """(parsed naive-UTC datetimes, raw text of the values that did not parse, values that carried a UTC offset)
+    for one timestamp column. ``timezone`` localises only the values without an offset of their own."""
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         parsed = raw
+        has_offset = pd.Series(getattr(raw.dtype, "tz", None) is not None, index=raw.index)
     else:
         text = raw.astype("str").where(raw.notna(), None).str.strip()
-        if source.timestamp_format:
-            parsed = pd.to_datetime(text, format=source.timestamp_format, errors="coerce")
+        has_offset = text.str.fullmatch(_OFFSET_AT_END).fillna(False).astype(bool)
+        epoch = source.timestamp_format if source.timestamp_format in _EPOCH_UNITS else None
+        if epoch is None and not source.timestamp_format:
+            epoch = _epoch_kind(text)  # 1704448800 is not a date in the year 1704
+        if epoch is not None:
+            parsed = _parse_epoch(text, epoch)
+            has_offset = parsed.notna()  # Unix time is UTC: never localised
+        elif source.timestamp_format:
+            # a format with an offset (%z) reads mixed offsets only as UTC instants
+            instant = "%z" in source.timestamp_format or "%Z" in source.timestamp_format
+            parsed = pd.to_datetime(text, format=source.timestamp_format, errors="coerce", utc=instant)
+            if instant:
+                has_offset = parsed.notna()
         else:
             parsed = _parse_without_format(key, column, text, source.dayfirst)
         bad = text.notna().to_numpy() & parsed.isna().to_numpy()
@@ -415,17 +610,23 @@ def _timestamps(key: str, column: str, raw: pd.Series, source: TableSource) -> t
         _check_share(key, column, raw, bad, "a timestamp in the expected format", hint)
     if getattr(parsed.dtype, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    elif source.timezone:
+    has_offset = has_offset & parsed.notna()
+    if source.timezone and not has_offset.all():
         try:
-            parsed = parsed.dt.tz_localize(source.timezone, ambiguous="NaT", nonexistent="shift_forward")
+            # A local time in the hour the clocks go back happens twice: it is read as the first (summer
+            # time) one; one in the hour they skip is moved forward. Neither is a broken timestamp.
+            summer_first = np.ones(len(parsed), dtype=bool)
+            local = parsed.dt.tz_localize(
+                source.timezone, ambiguous=summer_first, nonexistent="shift_forward"
+            )
         except Exception as exc:  # zoneinfo raises several types for an unknown zone
             raise MappingError(
                 f"{key.split('.')[0]}.timezone", f"unknown time zone {source.timezone!r} ({exc})"
             ) from None
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        parsed = parsed.where(has_offset, local.dt.tz_convert("UTC").dt.tz_localize(None))
     parsed = parsed.astype("datetime64[us]")
     failed = raw.astype("str").where(raw.notna() & parsed.isna(), None)
-    return parsed, failed
+    return parsed, failed, int(has_offset.sum())
 
 
 def _timestamp_text(parsed: pd.Series, failed: pd.Series) -> pd.Series:
@@ -441,14 +642,17 @@ def _map_columns(
     schema = CONTRACT[table]
     unknown = [c for c in source.columns if c not in schema.column_names]
     if unknown:
+        hint = _did_you_mean(unknown[0], list(schema.column_names))
         raise MappingError(
             f"{table}.columns.{unknown[0]}",
-            f"is not a column of the contract table (columns: {', '.join(schema.column_names)})",
+            f"is not a column of the contract table{hint} (columns: {', '.join(schema.column_names)})",
         )
     out = pd.DataFrame(index=df.index)
     failed: dict[str, pd.Series] = {}
     info: dict[str, object] = {"columns": dict(source.columns)}
     unparseable: dict[str, int] = {}
+    offsets: dict[str, int] = {}
+    ids_as_float: dict[str, int] = {}
     for contract_col, spec in source.columns.items():
         kind = schema[contract_col].kind
         values, src = _column(table, contract_col, spec, df, source, numeric=kind in ("int", "float"))
@@ -457,19 +661,38 @@ def _map_columns(
             num = _to_number(values, source)
             bad = values.notna().to_numpy() & num.isna().to_numpy()
             n_bad = _check_share(
-                key, src, values, bad, "a number", f"check `decimal:` (now {source.decimal!r})"
+                key,
+                src,
+                values,
+                bad,
+                "a number",
+                f"check `decimal:` (now {source.decimal!r}) and `thousands:` (now {source.thousands!r})",
             )
             if n_bad:
                 unparseable[contract_col] = n_bad
             out[contract_col] = num
         elif kind == "datetime":
-            parsed, fail = _timestamps(key, src, values, source)
+            parsed, fail, n_offset = _timestamps(key, src, values, source)
+            if n_offset:
+                offsets[contract_col] = n_offset
             out[contract_col] = parsed
             failed[contract_col] = fail
         else:
-            out[contract_col] = values.astype("str").where(values.notna(), None).astype(object)
+            text = values.astype("str").where(values.notna(), None).str.strip()
+            if contract_col.endswith("_id"):
+                # an id column read as floats somewhere upstream (a spreadsheet, pandas with blanks) writes
+                # 17850 as '17850.0': the same customer as '17850' in another table
+                as_float = text.str.fullmatch(r"\d+\.0+").fillna(False).astype(bool)
+                if as_float.any():
+                    text = text.where(~as_float, text.str.replace(r"\.0+$", "", regex=True))
+                    ids_as_float[contract_col] = int(as_float.sum())
+            out[contract_col] = text.astype(object).where(text.notna(), None)
+    if ids_as_float:
+        info["ids_written_as_float"] = ids_as_float  # '17850.0' read as '17850'
     if unparseable:
         info["numbers_unparseable"] = unparseable
+    if offsets:
+        info["timestamps_with_offset"] = offsets  # converted to UTC here, so the quality stage sees none
     return out, failed, info
 
 
@@ -552,8 +775,10 @@ def read_source_table(
     """One contract table (raw: timestamps as ISO text, numbers as floats) read through its mapping."""
     if name not in CONTRACT:
         raise MappingError(name, f"is not a contract table (expected some of {', '.join(CONTRACT)})")
-    df, files = _read_all(name, source, Path(base))
+    df, files, empty = _read_all(name, source, Path(base))
     info: dict[str, object] = {"files": files, "rows_read": len(df)}
+    if empty:
+        info["files_empty"] = empty
     if source.currency:
         info["currency"] = source.currency
     cols = dict(source.columns)
@@ -566,7 +791,13 @@ def read_source_table(
             )
         if source.order_key is not None:
             if source.order_key not in df.columns:
-                raise MappingError("orders.order_key", "no such column in the file", source.order_key)
+                cols_in_file = list(map(str, df.columns))
+                raise MappingError(
+                    "orders.order_key",
+                    f"no such column in the file{_did_you_mean(source.order_key, cols_in_file)} "
+                    f"(columns: {', '.join(cols_in_file[:20])})",
+                    source.order_key,
+                )
             cols["order_id"] = source.order_key
     mapped, failed, col_info = _map_columns(name, df, source.model_copy(update={"columns": cols}))
     info.update(col_info)
@@ -636,23 +867,47 @@ _GUESSES: dict[str, tuple[str, ...]] = {
         r"^client[ _-]?id$",
         r"^customer$",
         r"^user[ _-]?id$",
+        r"^c(ust)?id$",
+        # German, French, Spanish, Dutch exports
+        r"^(kunden?|client[e]?|klant)[ _-]?(id|nr|no|nummer|num|number|code)?$",
     ),
-    "order_id": (r"^(invoice|order|transaction|receipt)[ _-]?(id|no|number|key)?$",),
-    "order_ts": (r"(invoice|order|transaction|purchase)?[ _-]?(date|time|ts|timestamp)$", r"^date$"),
+    "order_id": (
+        r"^(invoice|order|transaction|receipt)[ _-]?(id|no|number|key)?$",
+        r"^(bestell|bestellung|rechnungs?|auftrags?|commande|facture|pedido|factura|bestelling)[ _-]?"
+        r"(id|nr|no|nummer|num|number)?$",
+    ),
+    "order_ts": (
+        # anchored: 'Discounts' or 'Products' end in 'ts' but are not timestamps
+        r"^(invoice|order|transaction|purchase|sale|payment|created)?[ _-]?(date|time|ts|timestamp|datetime)$",
+        r"^created([ _-]?at)?$",
+        r"^date$",
+        r"datum$|^fecha|^date[ _-]",
+    ),
     "net_amount": (
-        r"^(net[ _-]?)?(amount|total|revenue|sales|value|dollar[ _-]?value)$",
-        r"amount|revenue|value",
+        r"^(net[ _-]?)?(amount|total|revenue|sales|value|dollar[ _-]?value|amt)$",
+        r"^(betrag|summe|umsatz|gesamt|montant|importe|bedrag|netto)$",
+        r"amount|revenue|value|betrag|umsatz|montant|importe",
     ),
-    "n_items": (r"^(quantity|qty|n[ _-]?items|items|number[ _-]?of[ _-]?\w+)$",),
-    "category": (r"^(category|product[ _-]?category|stock[ _-]?code|sku|product)$",),
+    "n_items": (
+        r"^(quantity|qty|n[ _-]?items|items|number[ _-]?of[ _-]?\w+)$",
+        r"^(anzahl|menge|st(ü|ue)ck|quantit(é|e)|qt(é|e)|cantidad|aantal)$",
+    ),
+    "category": (
+        r"^(category|product[ _-]?category|stock[ _-]?code|sku|product)$",
+        r"^(kategorie|warengruppe|cat(é|e)gorie|categor(í|i)a|artikel(nr)?)$",
+    ),
 }
 _UNIT_PRICE = r"^(unit[ _-]?price|price)$"
 
 
 def _encoding_of(path: Path) -> str:
-    raw = path.read_bytes()[:200_000]
+    with _open_text(path, "latin-1") as fh:  # latin-1 reads any byte: recover the raw bytes
+        raw = fh.read(200_000).encode("latin-1")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" and other UTF-16 exports
+        return "utf-16"
     try:
-        raw.decode("utf-8")
+        # the sample may end inside a multi-byte character: that is still UTF-8
+        codecs.getincrementaldecoder("utf-8")().decode(raw, final=False)
         return "utf-8"
     except UnicodeDecodeError:
         try:
@@ -674,12 +929,17 @@ def _looks_numeric(s: pd.Series, decimal: str) -> bool:
 def _date_option(s: pd.Series) -> dict[str, object] | None:
     """The timestamp option that parses ``s`` best: a strftime format (day first when a day exceeds 12)."""
     text = s.dropna().astype(str).str.strip()
+    epoch = _epoch_kind(text)
+    if epoch is not None:
+        return {"timestamp_format": epoch}
     if not len(text) or not text.str.contains(r"\d").all():
         return None
     best: tuple[int, dict[str, object]] | None = None
     # compact formats first: ISO-8601 also reads 19970101, but the explicit format says what the file holds
-    for fmt in (*_OTHER_FORMATS, "ISO8601", *_DAYFIRST_FORMATS, *_MONTHFIRST_FORMATS):
-        n_ok = int(pd.to_datetime(text, format=fmt, errors="coerce", utc=fmt == "ISO8601").notna().sum())
+    day_month = _with_offsets(_DAYFIRST_FORMATS) + _with_offsets(_MONTHFIRST_FORMATS)
+    for fmt in (*_OTHER_FORMATS, "ISO8601", *day_month):
+        instant = fmt == "ISO8601" or "%z" in fmt
+        n_ok = int(pd.to_datetime(text, format=fmt, errors="coerce", utc=instant).notna().sum())
         if best is None or n_ok > best[0]:
             best = (n_ok, {} if fmt == "ISO8601" else {"timestamp_format": fmt})
     if best is None or best[0] < 0.95 * len(text):
@@ -688,7 +948,9 @@ def _date_option(s: pd.Series) -> dict[str, object] | None:
 
 
 def _date_like(s: pd.Series, decimal: str) -> bool:
-    """Dates as text, or as 8-digit YYYYMMDD numbers (CDNOW)."""
+    """Dates as text, or as 8-digit YYYYMMDD numbers (CDNOW), or Unix times."""
+    if _epoch_kind(s.dropna().astype(str).str.strip()) is not None:
+        return True
     compact = s.dropna().astype(str).str.fullmatch(r"(19|20)\d{6}").all()
     return _date_option(s) is not None and (bool(compact) or not _looks_numeric(s, decimal))
 
@@ -706,21 +968,123 @@ def _guess_unnamed(df: pd.DataFrame, columns: dict[str, str], decimal: str, note
     if "net_amount" not in columns and fractional:
         columns["net_amount"] = fractional[-1]
         notes.append(f"net_amount: {fractional[-1]} guessed from its values (numbers with decimals); check")
-    counts = [c for c in whole if c not in ids and pd.to_numeric(df[c]).max() < 1000]
+    # an id-like name or one distinct value per row (a row counter) is not a count of items
+    counts = [
+        c
+        for c in whole
+        if c not in ids
+        and pd.to_numeric(df[c]).max() < 1000
+        and not re.search(r"(^|[ _-])(id|nr|no|number|key)$|^id", str(c), re.IGNORECASE)
+        and not (len(df) >= 10 and df[c].is_unique)
+    ]
     if "n_items" not in columns and counts:
         columns["n_items"] = counts[-1]
 
 
-def infer_mapping(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
-    """Propose a mapping for one export file from its first rows: encoding, delimiter, decimal mark, date
-    format and order, contract columns by name, line-item mode when order keys repeat with one timestamp.
+_CUSTOMER_GUESSES: dict[str, tuple[str, ...]] = {
+    "customer_id": _GUESSES["customer_id"] + (r"^id$",),
+    "signup_date": (
+        r"sign[ _-]?up|regist|created|joined|since|first[ _-]?(order|purchase)|anmeld|inscri|alta",
+        r"date$|datum$|^fecha",
+    ),
+    "email": (r"e[ _-]?mail|courriel|correo",),
+    "phone": (r"phone|^tel|telefon|t(é|e)l(é|e)phone|tel(é|e)fono|mobile",),
+    "name": (r"^(full[ _-]?)?name$|^customer[ _-]?name$|^nom$|^nombre$|^kundenname$",),
+    "birth_date": (r"birth|geburt|naissance|nacimiento|^dob$",),
+    "city": (r"^(city|town|stadt|ort|ville|ciudad)$",),
+    "country": (r"^(country|land|pays|pa(í|i)s)$",),
+    "gender": (r"^(gender|sex|geschlecht|sexe|sexo)$",),
+}
 
-    Returns the mapping as a plain dict (``{"orders": {...}}``, plus a ``notes`` list saying what to check);
+
+def _match_names(df: pd.DataFrame, guesses: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Contract columns found by their source names (first pattern that hits a column not yet taken)."""
+    columns: dict[str, str] = {}
+    for contract_col, patterns in guesses.items():
+        for pattern in patterns:
+            hit = next(
+                (c for c in df.columns if re.search(pattern, c, re.IGNORECASE) and c not in columns.values()),
+                None,
+            )
+            if hit is not None:
+                columns[contract_col] = hit
+                break
+    return columns
+
+
+def _date_order_note(text: pd.Series, column: str, option: dict[str, object]) -> str | None:
+    """A note when every sampled date reads both day first and month first (no day above 12 to tell)."""
+    fmt = str(option.get("timestamp_format", ""))
+    if "%d" not in fmt or "%m" not in fmt:
+        return None
+    swapped = fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+    values = text.dropna().astype(str).str.strip()
+    both = pd.to_datetime(values, format=swapped, errors="coerce", utc="%z" in fmt).notna().all()
+    if not both:
+        return None
+    return (
+        f"{column}: every sampled date reads day first and month first (no day above 12): {fmt!r} is a guess; "
+        f"if the export is month first, use {swapped!r}"
+    )
+
+
+def _infer_customers(df: pd.DataFrame, source: dict[str, Any], notes: list[str], decimal: str) -> None:
+    """The ``customers`` proposal: an id and a sign-up date are enough; personal columns when named."""
+    columns = _match_names(df, _CUSTOMER_GUESSES)
+    date_col = columns.get("signup_date")
+    if date_col is not None and _date_option(df[date_col]) is None:
+        del columns["signup_date"]
+        date_col = None
+    if date_col is None:
+        date_col = next(
+            (c for c in df.columns if c not in columns.values() and _date_like(df[c], decimal)), None
+        )
+        if date_col is not None:
+            columns["signup_date"] = date_col
+    if date_col is not None:
+        option = _date_option(df[date_col]) or {}
+        source.update(option)
+        note = _date_order_note(df[date_col], f"signup_date ({date_col})", option)
+        if note:
+            notes.append(note)
+    if "customer_id" not in columns:
+        unique = [
+            c for c in df.columns if c not in columns.values() and df[c].notna().all() and df[c].is_unique
+        ]
+        if unique:
+            columns["customer_id"] = unique[0]
+            notes.append(
+                f"customer_id: {unique[0]} guessed from its values (one distinct value per row); check"
+            )
+    for required in ("customer_id", "signup_date"):
+        if required not in columns:
+            notes.append(f"{required}: no column found: map it by hand (`{required}: <source column>`)")
+    source["columns"] = columns
+
+
+def infer_mapping(path: Path | str, n_rows: int = 20_000, table: str = "orders") -> dict[str, Any]:
+    """Propose a mapping for one export file from its first rows: encoding, delimiter, decimal mark, date
+    format and order, contract columns by name (or, failing names, by value), and for orders line-item mode
+    when order keys repeat with one timestamp.
+
+    ``table`` is ``"orders"`` or ``"customers"`` (an id and a sign-up date, personal columns when named).
+    Returns the mapping as a plain dict (``{table: {...}}``, plus a ``notes`` list saying what to check);
     :func:`mapping_yaml` prints it. The proposal is validated by :class:`SourceMapping` before it is returned.
     """
+    if table not in ("orders", "customers"):
+        raise MappingError(table, "sources infer proposes orders or customers mappings")
     path = Path(path)
     if not path.is_file():
-        raise MappingError("file", f"file not found: {path}")
+        raise DataFileError(f"sources infer: file not found: {path}")
+    if path.suffix.lower() in _WORKBOOKS:
+        raise DataFileError(
+            f"sources infer: {path.name} is a spreadsheet workbook, which custml does not read: save the sheet "
+            "as CSV (UTF-8) and infer from that file"
+        )
+    if _is_blank(path):
+        raise DataFileError(
+            f"sources infer: {path.name} is empty (no header, no rows): nothing to infer from"
+        )
     source: dict[str, Any] = {"file": path.name}
     notes: list[str] = []
     if path.suffix.lower() == ".parquet":
@@ -730,8 +1094,12 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
         decimal = "."
     else:
         encoding = _encoding_of(path)
-        with path.open("r", encoding=encoding, newline="") as fh:
+        with _open_text(path, encoding) as fh:
             sample = fh.read(64_000)
+        if not sample.lstrip("\ufeff").strip():
+            raise DataFileError(
+                f"sources infer: {path.name} is empty (no header, no rows): nothing to infer from"
+            )
         delimiter = _sniff(sample.lstrip("\ufeff"))
         sep = r"\s+" if delimiter == "whitespace" else delimiter
         df = pd.read_csv(
@@ -755,17 +1123,16 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
         decimal = "," if delimiter != "," and len(numbers) and float(numbers.max()) > 0.5 else "."
         if decimal == ",":
             source["decimal"] = ","
+    if len(df) == 0:
+        raise DataFileError(
+            f"sources infer: {path.name} has a header but no data rows: nothing to infer from"
+        )
     df.columns = [str(c).strip() for c in df.columns]
-    columns: dict[str, str] = {}
-    for contract_col, patterns in _GUESSES.items():
-        for pattern in patterns:
-            hit = next(
-                (c for c in df.columns if re.search(pattern, c, re.IGNORECASE) and c not in columns.values()),
-                None,
-            )
-            if hit is not None:
-                columns[contract_col] = hit
-                break
+    if table == "customers":
+        _infer_customers(df, source, notes, decimal)
+        SourceMapping.model_validate({"orders": {"file": "-", "columns": {}}, "customers": source})
+        return {"customers": source, "notes": notes}
+    columns = _match_names(df, _GUESSES)
     date_col = columns.get("order_ts")
     if date_col is None:
         date_col = next(
@@ -774,17 +1141,21 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
         )
         if date_col is not None:
             columns["order_ts"] = date_col
-    if source.get("header") is False:
-        _guess_unnamed(df, columns, decimal, notes)
     if date_col is not None:
         option = _date_option(df[date_col])
         if option is None:
             notes.append(f"order_ts: could not tell the format of {date_col!r}: set `timestamp_format:`")
         else:
             source.update(option)
+            note = _date_order_note(df[date_col], f"order_ts ({date_col})", option)
+            if note:
+                notes.append(note)
     price = next((c for c in df.columns if re.search(_UNIT_PRICE, c, re.IGNORECASE)), None)
     if price is not None and "n_items" in columns and columns.get("net_amount") in (None, price):
         columns["net_amount"] = f"{columns['n_items']} * {price}"
+    if source.get("header") is False or "customer_id" not in columns or "net_amount" not in columns:
+        # no names to go by (or names in no language known here): guess the columns from their values
+        _guess_unnamed(df, columns, decimal, notes)
     key = columns.get("order_id")
     if key is not None and date_col is not None:
         repeats = df[key].duplicated(keep=False)
@@ -806,6 +1177,10 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
             notes.append(f"{required}: no column found: map it by hand (`{required}: <source column>`)")
     if "order_id" not in columns and not source.get("line_items"):
         notes.append("order_id: none found: each row becomes one order (numbered by its row)")
+    fmt = str(source.get("timestamp_format", ""))
+    if date_col is not None and "%z" not in fmt and fmt not in _EPOCH_UNITS:
+        notes.append("timezone: not in the file: set `timezone:` (e.g. Europe/London) if the times are local")
+    notes.append("currency: set `currency:` (e.g. GBP) to have it named in the reports")
     source["columns"] = columns
     SourceMapping.model_validate({"orders": source})
     return {"orders": source, "notes": notes}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -130,11 +130,28 @@ def clean(
         )
     for hint in result.report.get("hints", []):
         console.print(f"[yellow]note:[/] {hint}", highlight=False)
+    sources_block = cast("dict[str, Any]", result.report.get("sources", {}))
+    source_tables = cast("dict[str, dict[str, Any]]", sources_block.get("tables", {}))
+    for table_name, info in source_tables.items():
+        if info.get("numbers_unparseable"):
+            console.print(
+                f"[yellow]note:[/] {table_name}: source numbers that did not convert (nulled, so a required one is "
+                f"quarantined as null_required): {info['numbers_unparseable']}; check the mapping's `decimal:` "
+                "and `thousands:`",
+                highlight=False,
+            )
+        if info.get("files_empty"):
+            console.print(
+                f"[yellow]note:[/] {table_name}: empty files skipped: {info['files_empty']}", highlight=False
+            )
     norm = result.report["normalisation"]
+    n_offsets = norm.get("timestamps_with_offset_converted", 0) + sum(
+        sum(info.get("timestamps_with_offset", {}).values()) for info in source_tables.values()
+    )
     console.print(
         f"duplicates merged: {result.report['duplicates_merged']:,}; invalid e-mails nulled: "
         f"{norm.get('emails_invalid', 0):,}; invalid phones nulled: {norm.get('phones_invalid', 0):,}; "
-        f"timestamps converted from offsets: {norm.get('timestamps_with_offset_converted', 0):,}"
+        f"timestamps converted from offsets: {n_offsets:,}"
     )
     console.print(f"clean tables, quarantine.parquet, quality_report.json -> {out}")
     if result.report["mode"] == "raw":
@@ -191,11 +208,15 @@ def infer(
         Path, typer.Argument(help="An export file (CSV, TSV, whitespace-separated text, parquet).")
     ],
     rows: Annotated[int, typer.Option("--rows", min=10, help="Rows read to infer the mapping.")] = 20_000,
+    table: Annotated[
+        str, typer.Option("--table", help="The contract table FILE holds: orders or customers.")
+    ] = "orders",
 ) -> None:
-    """Propose a source mapping for FILE (as orders) and print it as YAML: check it, save it, use --mapping."""
+    """Propose a source mapping for FILE (orders, or --table customers) and print it as YAML: check it, save
+    it, use --mapping (a customers section goes beside the orders one in the same file)."""
     from custml.sources import infer_mapping, mapping_yaml
 
-    typer.echo(mapping_yaml(infer_mapping(file, n_rows=rows)), nl=False)
+    typer.echo(mapping_yaml(infer_mapping(file, n_rows=rows, table=table)), nl=False)
 
 
 @sources_app.command("check")
@@ -216,8 +237,20 @@ def check(
         line = f"{name}: {info['rows_read']:,} rows read -> {len(sources.tables[name]):,} rows"
         if "lines_in" in info:
             line += f" (line items: {info['orders_built']:,} orders, {info['refund_orders']:,} refunds)"
+        table = sources.tables[name]
+        if "net_amount" in table:
+            # to compare with the source system's own total before cleaning
+            line += (
+                f"; net amount {float(table['net_amount'].sum()):,.2f} {info.get('currency') or ''}".rstrip()
+            )
         if "numbers_unparseable" in info:
             line += f"; numbers that did not convert (null): {info['numbers_unparseable']}"
+        if "timestamps_with_offset" in info:
+            line += f"; timestamps with a UTC offset (converted): {info['timestamps_with_offset']}"
+        if "ids_written_as_float" in info:
+            line += f"; ids written as floats ('17850.0' read as '17850'): {info['ids_written_as_float']}"
+        if "files_empty" in info:
+            line += f"; empty files skipped: {len(info['files_empty'])}"  # type: ignore[arg-type]
         console.print(line, highlight=False)
 
 
