@@ -18,6 +18,7 @@ The campaigns are randomised, so the propensity is the treated share (a constant
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -38,21 +39,31 @@ _LGBM_DEFAULTS: dict[str, Any] = {
     "colsample_bytree": 0.8,
     "reg_lambda": 1.0,
     "verbose": -1,
+    "deterministic": True,
+    "force_col_wise": True,
 }
+
+
+def _threads(n_jobs: int | None) -> int | None:
+    """``n_jobs``, or one thread on a machine of two cores or fewer (OpenMP threads busy-wait for each other
+    there, as :func:`custml.models.gbm.fit_booster` found), else LightGBM's default."""
+    if n_jobs is not None:
+        return n_jobs
+    return 1 if (os.cpu_count() or 1) <= 2 else None
 
 
 def default_classifier(random_state: int = 0, n_jobs: int | None = None) -> Any:
     """The base outcome model: a regularised LightGBM classifier (uplift signals are small and noisy)."""
     from lightgbm import LGBMClassifier
 
-    return LGBMClassifier(**_LGBM_DEFAULTS, random_state=random_state, n_jobs=n_jobs)
+    return LGBMClassifier(**_LGBM_DEFAULTS, random_state=random_state, n_jobs=_threads(n_jobs))
 
 
 def default_regressor(random_state: int = 0, n_jobs: int | None = None) -> Any:
     """The base effect model of the X- and DR-learner: the same LightGBM settings, squared error."""
     from lightgbm import LGBMRegressor
 
-    return LGBMRegressor(**_LGBM_DEFAULTS, random_state=random_state, n_jobs=n_jobs)
+    return LGBMRegressor(**_LGBM_DEFAULTS, random_state=random_state, n_jobs=_threads(n_jobs))
 
 
 def _inputs(X: Any, y: Any, treatment: Any) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:

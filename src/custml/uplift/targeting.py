@@ -26,8 +26,10 @@ import pandas as pd
 from custml.errors import SchemaError
 
 __all__ = [
+    "CONTACT_COLUMNS",
     "NO_CONTACT",
     "ActionOffer",
+    "contact_list",
     "expected_profit",
     "plan_contacts",
     "policy_table",
@@ -252,3 +254,58 @@ def profit_curve(
     return pd.DataFrame(
         {"share": counts / max(n, 1), "contacted": counts, "cost": counts * cost, "profit": cum[counts]}
     )
+
+
+#: Columns of the contact list, in order.
+CONTACT_COLUMNS: tuple[str, ...] = (
+    "contact_rank",
+    "customer_id",
+    "chosen_action",
+    "action_cost",
+    "expected_profit",
+    "uplift",
+    "churn_probability",
+    "expected_value_12m",
+)
+
+
+def contact_list(
+    scores: pd.DataFrame, budget: float, *, cost: float, margin: float, action: str = "retention offer"
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Who to contact under ``budget`` from a scores table with ``uplift``, and the plan's totals.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        The contacted customers in the order they were taken (:data:`CONTACT_COLUMNS`), and
+        ``customers_scored``, ``contacted``, ``budget``, ``spend``, ``expected_profit``, ``expected_return``
+        (expected profit per unit spent; NaN when nothing is spent).
+
+    Raises
+    ------
+    SchemaError
+        If ``uplift`` is missing or entirely null (the scores were made without campaign data).
+    """
+    _require(scores, ["customer_id", "uplift", "expected_value_12m"])
+    if scores["uplift"].notna().sum() == 0:
+        raise SchemaError(
+            "scores", "uplift", "is empty: scored without campaign data, so there is no uplift to plan with",
+            len(scores),
+        )  # fmt: skip
+    frame = scores.reset_index(drop=True)
+    plan = plan_contacts(frame, budget, [ActionOffer(action, cost)], margin=margin)
+    chosen = plan["chosen_action"].to_numpy() != NO_CONTACT
+    out = pd.concat([frame.drop(columns=[c for c in plan.columns if c in frame.columns]), plan], axis=1)
+    out = out.loc[chosen].sort_values("contact_rank").reset_index(drop=True)
+    out = out.reindex(columns=[c for c in CONTACT_COLUMNS if c in out.columns])
+    spend = float(out["action_cost"].sum())
+    profit = float(out["expected_profit"].sum())
+    totals = {
+        "customers_scored": float(len(frame)),
+        "contacted": float(len(out)),
+        "budget": float(budget),
+        "spend": spend,
+        "expected_profit": profit,
+        "expected_return": profit / spend if spend > 0 else float("nan"),
+    }
+    return out, totals
