@@ -65,11 +65,18 @@ def heterogeneous_campaign_world(n_customers: int = 30_000, seed: int = 7) -> ob
 
 @dataclass
 class CampaignExperiment:
-    """Results: one row per learner (``metrics``), policy tables and true-profit curves per learner."""
+    """Results: one row per learner (``metrics``), policy tables and true-profit curves per learner.
+
+    ``frames``: per learner, the held-out customers (``uplift``, ``true_uplift``, ``expected_value_12m``,
+    ``churn_probability``) to evaluate other budgets with :func:`custml.uplift.targeting.policy_table`.
+    """
 
     metrics: pd.DataFrame
     policies: dict[str, pd.DataFrame]
     curves: pd.DataFrame
+    frames: dict[str, pd.DataFrame]
+    offer_cost: float
+    margin: float
     budget: float
     n_train: int
     n_test: int
@@ -134,7 +141,7 @@ def campaign_experiment(
     )
     cost = params.offer_cost if params.offer_cost is not None else data.offer_cost
     budget = float(np.floor(budget_share * len(held.customer_id)) * cost)
-    rows, policies, curves = [], {}, []
+    rows, policies, curves, frames = [], {}, [], {}
     for learner in learners:
         p = params.model_copy(update={"learner": learner})
         t0 = time.perf_counter()
@@ -142,6 +149,7 @@ def campaign_experiment(
         seconds = time.perf_counter() - t0
         u = model.predict(held.X)
         f = frame.assign(uplift=u)
+        frames[learner] = f
         # ranks from the learner itself (calibration is a monotone rescaling that may flatten to a constant)
         m = uplift_vs_truth(model.predict_raw(held.X), f["true_uplift"].to_numpy())
         m.update({f"holdout_{k}": v for k, v in model.holdout.items()})
@@ -169,6 +177,9 @@ def campaign_experiment(
         metrics=pd.DataFrame(rows),
         policies=policies,
         curves=pd.concat(curves, ignore_index=True),
+        frames=frames,
+        offer_cost=float(cost),
+        margin=float(params.margin),
         budget=budget,
         n_train=len(train_rows),
         n_test=len(test_rows),
