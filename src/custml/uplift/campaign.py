@@ -260,14 +260,13 @@ def campaign_table(
         )
     ids = rows["customer_id"].astype(str).to_numpy(dtype=object)
     treated = (rows["arm"].astype(str) == "offer").to_numpy()
-    feats = features_at_send.assign(customer_id=features_at_send["customer_id"].astype(str)).set_index(
-        "customer_id"
+    labels = churn_labels(orders, send_day, horizon_days=params.horizon_days)
+    wanted = pd.Index(ids)
+    feat_pos = pd.Index(features_at_send["customer_id"].astype(str).to_numpy(dtype=object)).get_indexer(
+        wanted
     )
-    labels = churn_labels(orders, send_day, horizon_days=params.horizon_days).set_index("customer_id")[
-        "churned"
-    ]
-    has_feat = pd.Index(ids).isin(feats.index)
-    has_label = pd.Index(ids).isin(labels.index)
+    label_pos = pd.Index(labels["customer_id"].to_numpy(dtype=object)).get_indexer(wanted)
+    has_feat, has_label = feat_pos >= 0, label_pos >= 0
     keep = has_feat & has_label
     dropped = {
         "no_features_at_send": int((~has_feat).sum()),
@@ -278,7 +277,8 @@ def campaign_table(
         raise SchemaError(
             "campaigns", "arm", f"campaign {campaign_id}: an arm has no usable rows", int(keep.sum())
         )
-    X = feats.loc[ids, model_columns(features_at_send.drop(columns=["customer_id"]))].reset_index(drop=True)
+    X = features_at_send[model_columns(features_at_send)].iloc[feat_pos[keep]].reset_index(drop=True)
+    churned = labels["churned"].to_numpy(dtype=bool)[label_pos[keep]]
     cost_col = rows["offer_cost"] if "offer_cost" in rows.columns else pd.Series(dtype=float)
     costs = pd.to_numeric(cost_col, errors="coerce")[(rows["arm"].astype(str) == "offer").to_numpy()]
     offer_cost = float(costs.mean()) if costs.notna().any() else float("nan")
@@ -288,7 +288,7 @@ def campaign_table(
         customer_id=ids,
         X=X,
         treatment=treated.astype(int),
-        churned=labels.loc[ids].to_numpy(dtype=bool),
+        churned=churned,
         offer_cost=offer_cost,
         dropped=dropped,
     )
