@@ -204,18 +204,22 @@ print(f"run time {time.perf_counter() - t0:.0f} s")
 # %% [markdown]
 # ## Conclusion
 #
-# *(Figures of the committed run at the default sizes; the LOGBOOK entry of issue 14 has them too.)*
+# *(Figures of the committed run at the default sizes, 50,000 and 100,000 persons; LOGBOOK entry of issue 14.)*
 #
-# - **Default world:** the offer moves the 180-day churn label by 0.4 points on average; no learner ranks
-#   customers (Spearman ≈ 0), calibration shrinks the estimates to the average and the plan contacts nobody —
-#   while contacting the highest churn risks loses nearly the whole budget. Learning whom to save needs a
-#   campaign with a measurable, behaviour-dependent effect; the plan's first job is not to waste money.
-# - **Heterogeneous world (100k):** learner ranks correlate positively with the true uplift (Spearman 0.12-0.15),
-#   but held-out calibration keeps only a small part of their spread (slope ≤ 0.1), so at $10 an offer the plan
-#   contacts few or no customers: it never loses money, beats churn-risk and random targeting by the whole
-#   budget, but earns less than value × risk targeting, which happens to pick the persuadable big spenders
-#   here, and far less than the oracle. The gap is the price of estimating individual effects from ~20k noisy
-#   outcomes.
-# - **Horizon:** 90 % of repeat purchases in the default world happen within ~160 days, so the rule picks 150
-#   days (CDNOW: 210). **P(alive)**: Pareto/NBD ranks the truth's dropout well (AUC ≈ 0.9), BG/NBD does not
-#   (≈ 0.5), because it keeps every one-time buyer alive.
+# - **Default world:** the offer moves the 180-day churn label by 0.4 points on average (persuadables +2.0,
+#   sleeping dogs −2.1 points, the others 0). No learner ranks customers (Spearman −0.01 to −0.02 against the
+#   true uplift); calibration shrinks their estimates to the average (slope 0.05–0.07) and the plan contacts
+#   nobody (DR: one customer). Targeting the highest churn risks with the same budget (6,610) loses 6,602 of
+#   it, value × risk 6,411, random 6,496; the oracle could have earned +331. The plan's first job, not wasting
+#   money, is done; learning whom to save needs a campaign whose effect is measurable and depends on behaviour.
+# - **Heterogeneous world:** learner ranks correlate positively with the true uplift (Spearman T 0.134, X
+#   0.141, DR 0.121), but held-out calibration confirms only a small part of their spread (slope 0.02–0.11), so
+#   at $10 an offer the plan contacts nobody: true profit 0 against −10,161 for churn-risk targeting and −9,521
+#   for random at a budget of 10,160, but +1,139 for value × risk (which happens to pick persuadable big
+#   spenders) and +11,294 for the oracle. The gap is the price of estimating individual effects from 20,000
+#   noisy binary outcomes; calibrating on value-weighted outcomes (profit rather than uplift) is the next thing
+#   to try.
+# - **Horizon:** 90 % of repeat purchases in the default world happen within 159 days, so the rule picks 150
+#   days (CDNOW: 196 -> 210); with it the churn base rate at 2025-07-01 falls from 70.8 % (90 days) to 63.2 %.
+#   **P(alive)** against the truth's dropout: Pareto/NBD ROC AUC 0.894, ECE 0.054; BG/NBD 0.482 and 0.310,
+#   because it keeps every customer without a repeat purchase alive.
