@@ -207,14 +207,14 @@ print(f"run time {time.perf_counter() - t0:.0f} s")
 # *(Figures of the committed run at the default sizes, 50,000 and 100,000 persons; LOGBOOK entry of issue 14.)*
 #
 # - **Default world:** the offer moves the 180-day churn label by 0.4 points on average (persuadables +2.0,
-#   sleeping dogs −2.1 points, the others 0). No learner ranks customers (Spearman −0.01 to −0.02 against the
+#   sleeping dogs −2.1 points, the others 0). No learner ranks customers (Spearman −0.02 to −0.01 against the
 #   true uplift); calibration shrinks their estimates to the average (slope 0.05–0.07) and the plan contacts
-#   nobody (DR: one customer). Targeting the highest churn risks with the same budget (6,610) loses 6,602 of
+#   nobody (DR: two customers, +37). Targeting the highest churn risks with the same budget (6,610) loses 6,602 of
 #   it, value × risk 6,411, random 6,496; the oracle could have earned +331. The plan's first job, not wasting
 #   money, is done; learning whom to save needs a campaign whose effect is measurable and depends on behaviour.
-# - **Heterogeneous world:** learner ranks correlate positively with the true uplift (Spearman T 0.134, X
-#   0.141, DR 0.121), but held-out calibration confirms only a small part of their spread (slope 0.02–0.11), so
-#   at $10 an offer the plan contacts nobody: true profit 0 against −10,161 for churn-risk targeting and −9,521
+# - **Heterogeneous world:** learner ranks correlate positively with the true uplift (Spearman T 0.146, X
+#   0.148, DR 0.127), but held-out calibration confirms only a small part of their spread (slope 0.02–0.11), so
+#   at $10 an offer the plan contacts almost nobody (T: one customer, +6): true profit ≈ 0 against −10,161 for churn-risk targeting and −9,521
 #   for random at a budget of 10,160, but +1,139 for value × risk (which happens to pick persuadable big
 #   spenders) and +11,294 for the oracle. The gap is the price of estimating individual effects from 20,000
 #   noisy binary outcomes; calibrating on value-weighted outcomes (profit rather than uplift) is the next thing

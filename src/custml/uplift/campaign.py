@@ -26,6 +26,7 @@ from custml.uplift.learners import DRLearner, TLearner, XLearner
 __all__ = [
     "CampaignData",
     "CampaignUplift",
+    "FoldAverage",
     "UpliftCalibrator",
     "UpliftParams",
     "campaign_table",
@@ -82,6 +83,19 @@ class CampaignData:
     churned: np.ndarray
     offer_cost: float
     dropped: dict[str, int] = field(default_factory=dict)
+
+
+class FoldAverage:
+    """The average uplift of cross-fitted learners (one per fold), used like a single learner."""
+
+    def __init__(self, members: list[Any]) -> None:
+        if not members:
+            raise ValueError("FoldAverage needs at least one learner")
+        self.members = members
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Mean of the members' uplift estimates."""
+        return np.mean([np.asarray(m.predict(X), dtype=float) for m in self.members], axis=0)
 
 
 class UpliftCalibrator:
@@ -297,10 +311,14 @@ def campaign_table(
 def fit_campaign_uplift(data: CampaignData, params: UpliftParams | None = None) -> CampaignUplift:
     """Fit the chosen learner on a campaign's rows (outcome: retained = not churned), and its calibration.
 
-    With ``params.calibrate`` the rows are first split into ``calibration_folds`` folds (stratified by arm and
-    outcome); out-of-fold predictions give the :class:`UpliftCalibrator` and the held-out quality
-    (``holdout``: Qini AUC, uplift AUC and uplift at 30 % of the out-of-fold ranking). The learner used for
-    prediction is then fitted on all rows.
+    With ``params.calibrate`` the rows are split into ``calibration_folds`` folds (stratified by arm and
+    outcome) and one learner is fitted per fold on the other folds (cross-fitting); their out-of-fold
+    predictions give the :class:`UpliftCalibrator` and the held-out quality (``holdout``: Qini AUC, uplift AUC
+    and uplift at 30 % of the out-of-fold ranking), and new customers get the average of the fold learners
+    (:class:`FoldAverage`). No extra fit on all rows: at a million customers that refit tripled the fit time,
+    and the average of the fold learners is at least as stable (a little less noisy than one of them, so the
+    calibration fitted on single-learner predictions shrinks it slightly more than needed). Without
+    calibration one learner is fitted on all rows.
     """
     from sklearn.model_selection import StratifiedKFold
 
@@ -324,16 +342,20 @@ def fit_campaign_uplift(data: CampaignData, params: UpliftParams | None = None) 
         oof = np.zeros(len(retained))
         strata = 2 * data.treatment + retained
         folds = StratifiedKFold(params.calibration_folds, shuffle=True, random_state=params.random_state)
+        members = []
         for fit_rows, out_rows in folds.split(data.X, strata):
             part = make().fit(data.X.iloc[fit_rows], retained[fit_rows], data.treatment[fit_rows])
             oof[out_rows] = part.predict(data.X.iloc[out_rows])
+            members.append(part)
+        learner: Any = FoldAverage(members)
         calibrator = UpliftCalibrator(params.calibration_groups).fit(oof, retained, data.treatment)
         holdout = {
             "qini_auc": qini_auc_score(retained, oof, data.treatment),
             "uplift_auc": uplift_auc_score(retained, oof, data.treatment),
             "uplift_at_30": uplift_at_k(retained, oof, data.treatment, 0.3),
         }
-    learner = make().fit(data.X, retained, data.treatment)
+    else:
+        learner = make().fit(data.X, retained, data.treatment)
     logger.info("uplift (%s-learner) fitted on campaign %s: %d treated, %d control", params.learner,
                 data.campaign_id, int(t.sum()), int((~t).sum()))  # fmt: skip
     return CampaignUplift(
