@@ -99,6 +99,8 @@ def test_uplift_vs_truth_ranks_and_policy_value() -> None:
     assert m["policy_value_at_0.5"] == pytest.approx(0.2 / 0.25)
     assert m["random_at_0.5"] == pytest.approx(0.15 / 0.25)
     assert m["spearman"] == pytest.approx(0.8)
+    flat = uplift_vs_truth([0.1, 0.1, 0.1, 0.1], [0.0, 0.3, 0.1, 0.2], shares=(0.5,))
+    assert flat["spearman"] == 0.0 and flat["pearson"] == 0.0
 
 
 # --- learners ---------------------------------------------------------------------------------------------------

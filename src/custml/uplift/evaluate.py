@@ -17,7 +17,7 @@ def uplift_vs_truth(
     ``policy_value_at_<share>``: the mean true uplift of the top ``share`` by the estimate divided by that of
     the top ``share`` by the true uplift (the oracle policy at the same number of contacts): 1 = as good as
     the oracle, 0 = no better than nobody, and ``random_at_<share>`` is the same ratio for random targeting
-    (the population mean), the level a useless ranking reaches.
+    (the population mean), the level a useless ranking reaches. A constant estimate has correlation 0.
 
     Examples
     --------
@@ -29,9 +29,11 @@ def uplift_vs_truth(
     true = np.asarray(true_uplift, dtype=float).ravel()
     if len(est) != len(true) or len(est) < 2:
         raise ValueError(f"estimate and true_uplift need the same length >= 2 ({len(est)}, {len(true)})")
+    # A constant estimate (a learner that found nothing, e.g. on a tiny campaign) ranks nobody: correlation 0.
+    informative = np.ptp(est) > 0 and np.ptp(true) > 0
     out: dict[str, float] = {
-        "spearman": float(spearmanr(est, true).statistic),
-        "pearson": float(np.corrcoef(est, true)[0, 1]),
+        "spearman": float(spearmanr(est, true).statistic) if informative else 0.0,
+        "pearson": float(np.corrcoef(est, true)[0, 1]) if informative else 0.0,
         "mean_estimate": float(est.mean()),
         "mean_true": float(true.mean()),
     }
