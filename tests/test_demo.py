@@ -23,6 +23,7 @@ from custml.cli.score import EXIT_DRIFT
 from custml.io import read_json, read_table, write_table
 from custml.privacy import scan_for_pii
 from custml.scoring import SCORE_COLUMNS
+from custml.uplift.scoring import UPLIFT_SCORE_COLUMNS
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +63,7 @@ def test_demo_writes_every_stage(project) -> None:
 def test_scores_follow_the_contract(project) -> None:
     root, result = project
     scores = read_table(result.scores_path)
-    assert tuple(scores.columns) == SCORE_COLUMNS
+    assert tuple(scores.columns) == (*SCORE_COLUMNS, *UPLIFT_SCORE_COLUMNS, "p_alive")
     assert scores["customer_id"].is_unique
     assert scores["customer_id"].str.fullmatch(r"[0-9a-f]{16}").all()  # pseudonyms, never raw ids
     for col in ("churn_probability", "repurchase_probability"):
@@ -189,3 +190,38 @@ def test_any_model_uri_can_be_used(project, tmp_path: Path) -> None:
     assert scores["reason_1"].isna().all()
     meta = json.loads(out.with_suffix(".meta.json").read_text())
     assert meta["reason_policy"] == "none"
+
+
+def test_scores_carry_uplift_and_the_campaign_plan_writes_a_contact_list(project, tmp_path: Path) -> None:
+    root, result = project
+    scores = read_table(result.scores_path)
+    meta = read_json(result.scores_path.with_suffix(".meta.json"))
+    uplift = meta["uplift"]
+    assert uplift["status"] == "fitted" and uplift["campaign_id"] == "RET-2025-07"
+    assert uplift["n_treated"] > 100 and uplift["n_control"] > 100 and uplift["offer_cost"] == 10.0
+    assert scores["uplift"].between(-1, 1).all()
+    np.testing.assert_allclose(
+        scores["expected_profit"], scores["uplift"] * scores["expected_value_12m"] * uplift["margin"] - 10.0
+    )
+    assert set(scores["chosen_action"]) <= {"retention offer", "no action"}
+    assert (scores.loc[scores["chosen_action"] == "retention offer", "expected_profit"] > 0).all()
+    buyers = scores["p_alive"].notna()
+    assert buyers.mean() > 0.9 and scores.loc[buyers, "p_alive"].between(0, 1).all()
+
+    # a budget-limited plan: the highest expected profit first, never more than the budget
+    planned = scores.assign(uplift=scores["uplift"] + 0.2)  # make some offers pay, to have a list to check
+    source = tmp_path / "scores_x.parquet"
+    write_table(planned, source)
+    (tmp_path / "scores_x.meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    assert main(["campaign", "plan", "--scores", str(source), "--budget", "105"]) == 0
+    contacts = pd.read_csv(tmp_path / "contacts_x.csv")
+    assert len(contacts) == 10 and contacts["action_cost"].sum() <= 105
+    assert contacts["contact_rank"].tolist() == list(range(1, 11))
+    assert contacts["expected_profit"].is_monotonic_decreasing and (contacts["expected_profit"] > 0).all()
+    top = planned.assign(p=planned["uplift"] * planned["expected_value_12m"] * uplift["margin"] - 10.0)
+    assert set(contacts["customer_id"]) == set(top.nlargest(10, "p")["customer_id"])
+
+    # scores made without campaign data: a one-line error, exit 2
+    bare = tmp_path / "scores_bare.parquet"
+    write_table(scores.assign(uplift=np.nan), bare)
+    assert main(["campaign", "plan", "--scores", str(bare), "--budget", "100", "--cost", "10"]) == 2

@@ -89,7 +89,7 @@ def test_every_committed_config_validates() -> None:
     table = list_experiments(ROOT / "experiments")
     assert len(table) == len(CONFIGS)
     assert (table["error"] == "").all(), table.loc[table["error"] != "", ["name", "error"]].to_dict("records")
-    assert set(table["kind"]) == {"train", "segmentation"}
+    assert set(table["kind"]) == {"train", "segmentation", "uplift"}
 
 
 def test_churn_pair_differs_only_in_the_btyd_features() -> None:
@@ -152,6 +152,15 @@ def test_experiment_file_finds_committed_configs_from_a_temporary_root(project: 
     assert path.is_file() and path.name == "churn-lgbm-baseline.yaml"
 
 
+def test_uplift_config_rejects_sections_of_other_kinds() -> None:
+    with pytest.raises(ValueError, match="generated world"):
+        ExperimentConfig.model_validate({"kind": "uplift", "train": {"task": "churn"}})
+    with pytest.raises(ValueError, match="only used by kind 'uplift'"):
+        ExperimentConfig.model_validate({"kind": "segmentation", "uplift": {}})
+    cfg = ExperimentConfig.model_validate({"kind": "uplift", "uplift": {"learners": ["t"]}})
+    assert cfg.task == "uplift" and cfg.resized(3000).source().n_customers == 3000
+
+
 # ------------------------------------------------------------------------------------------------ runs
 
 
@@ -182,6 +191,21 @@ def test_config_runs_at_small_size_into_a_named_mlflow_run(project: Path, config
         assert logged["oracle.roc_auc"] > 0.5
         assert run.data.params["btyd_features"] == str(cfg.train.btyd_features)
         assert result.train is not None and result.train.task == cfg.task
+    elif cfg.kind == "uplift":
+        for learner in cfg.uplift.learners:
+            for key in (
+                "spearman",
+                "policy_value_at_0.1",
+                "plan_true_profit",
+                "risk_true_profit",
+                "fit_seconds",
+            ):
+                assert f"{learner}.{key}" in logged, f"{learner}.{key}"
+                assert logged[f"{learner}.{key}"] == pytest.approx(result.metrics[f"{learner}.{key}"])
+            assert logged[f"{learner}.oracle_true_profit"] >= logged[f"{learner}.plan_true_profit"] - 1e-6
+        assert logged["n_test"] > 100 and run.data.params["campaign_world"] == cfg.uplift.campaign_world
+        assert set(result.uplift.policies) == set(cfg.uplift.learners)
+        assert {"learners.csv", "profit_curves.csv"} <= _artifacts(result.run_id, "uplift")
     else:
         methods = cfg.segment.methods
         for method in methods:

@@ -5,6 +5,11 @@ An experiment config (``experiments/NAME.yaml``) is a typed :class:`ExperimentCo
 - ``kind: train`` trains a churn or repurchase model (``train:`` holds the
   :class:`custml.models.params.TrainParams` fields) and evaluates it on the test cut-off next to the
   baselines and, on a synthetic world, the oracle;
+- ``kind: uplift`` fits uplift learners (``uplift.learners``) on half of a synthetic world's randomised
+  campaign and scores the other half against the true per-customer uplift, with the expected-profit plan
+  against churn-risk, value x risk, random and oracle targeting under a budget
+  (:func:`custml.uplift.experiment.campaign_experiment`; the world is generated clean so that the truth's ids
+  are the tables' ids);
 - ``kind: segmentation`` clusters the customers with each method of ``segment.methods`` (k-means and a
   Gaussian mixture by default) and compares them on the same customers (internal indices, bootstrap stability
   and, on a synthetic world, agreement with the true personas).
@@ -45,6 +50,7 @@ __all__ = [
     "ExperimentConfig",
     "ExperimentResult",
     "SegmentExperimentParams",
+    "UpliftExperimentParams",
     "WorldSpec",
     "experiment_file",
     "list_experiments",
@@ -54,7 +60,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ExperimentKind = Literal["train", "segmentation"]
+ExperimentKind = Literal["train", "segmentation", "uplift"]
 ClusterMethod = Literal["kmeans", "gmm"]
 _ORACLE_SOURCE = {"churn": "p_no_purchase_90d", "repurchase": "p_purchase_30d"}
 
@@ -106,6 +112,21 @@ class SegmentExperimentParams(BaseModel):
         return self
 
 
+class UpliftExperimentParams(BaseModel):
+    """Which world and learners an uplift experiment uses, with the uplift and targeting settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    campaign_world: Literal["default", "heterogeneous"] = Field(
+        "heterogeneous",
+        description="the default world, or custml.uplift.experiment.heterogeneous_campaign_world",
+    )
+    learners: list[Literal["t", "x", "dr"]] = Field(default_factory=lambda: ["t", "x", "dr"], min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict, description="custml.uplift.UpliftParams fields")
+    budget_share: float = Field(0.05, gt=0, le=1)
+    test_share: float = Field(0.5, gt=0, lt=1)
+
+
 class ExperimentConfig(BaseModel):
     """One experiment (see module docstring). Unknown keys are errors, so a typo cannot pass silently.
 
@@ -128,6 +149,7 @@ class ExperimentConfig(BaseModel):
     engine: Literal["duckdb", "spark"] = "duckdb"
     train: TrainParams | None = None
     segment: SegmentExperimentParams | None = None
+    uplift: UpliftExperimentParams | None = None
     mlflow_experiment: str | None = Field(None, description="default custml-<task> or custml-segmentation")
     register_model: bool = Field(False, description="train: register the model and apply the champion gate")
 
@@ -141,6 +163,14 @@ class ExperimentConfig(BaseModel):
             raise ValueError("train: not used by kind 'segmentation'; remove it")
         if self.kind == "train" and self.segment is not None:
             raise ValueError("segment: not used by kind 'train'; remove it")
+        if self.kind == "uplift" and (
+            self.data is not None or self.train is not None or self.segment is not None
+        ):
+            raise ValueError(
+                "kind 'uplift' runs on a generated world: give world: and uplift:, not data/train/segment"
+            )
+        if self.kind != "uplift" and self.uplift is not None:
+            raise ValueError("uplift: only used by kind 'uplift'; remove it")
         if self.register_model and self.kind != "train":
             raise ValueError("register_model: only kind 'train' registers a model")
         return self
@@ -148,6 +178,8 @@ class ExperimentConfig(BaseModel):
     @property
     def task(self) -> str:
         """``churn``/``repurchase`` for train experiments, ``segmentation`` otherwise."""
+        if self.kind == "uplift":
+            return "uplift"
         return self.train.task if self.train is not None else "segmentation"
 
     def source(self) -> WorldSpec | DataSpec:
@@ -189,6 +221,7 @@ class ExperimentResult:
     timings: dict[str, float] = field(default_factory=dict)
     as_of: pd.Timestamp | None = None
     tables: dict[str, Any] = field(default_factory=dict)
+    uplift: Any = None  # custml.uplift.experiment.CampaignExperiment of an uplift experiment
 
 
 @dataclass
@@ -431,6 +464,8 @@ def run_experiment(
     # An explicit root pins its own store; otherwise follow $MLFLOW_TRACKING_URI / the project default.
     uri = tracking.configure(_tracking_uri(paths) if root is not None else None)
     timings: dict[str, float] = {}
+    if config.kind == "uplift":
+        return _run_uplift(config, name, config_path, paths, uri, t0, overridden, timings)
 
     t = time.perf_counter()
     data = _prepare_data(config, root)
@@ -608,6 +643,84 @@ def _run_segmentation(
         files={"config": config_path} if config_path is not None else None,
     )
     return _Run(run_id, metrics, segmentation=results)
+
+
+def _run_uplift(
+    config: ExperimentConfig,
+    name: str,
+    config_path: Path | str | None,
+    paths: Any,
+    uri: str,
+    t0: float,
+    overridden: bool,
+    timings: dict[str, float],
+) -> ExperimentResult:
+    """Generate the (clean) world, run the campaign experiment, log one comparison run."""
+    from custml import tracking
+    from custml.synth import WorldParams, generate_world
+    from custml.uplift import UpliftParams
+    from custml.uplift.experiment import campaign_experiment, heterogeneous_campaign_world
+
+    spec = config.uplift or UpliftExperimentParams()
+    world_spec = config.world or WorldSpec()
+    if spec.campaign_world == "heterogeneous":
+        wp = heterogeneous_campaign_world(world_spec.n_customers, world_spec.seed)
+    else:
+        wp = WorldParams(n_customers=world_spec.n_customers, seed=world_spec.seed)
+    wp = wp.model_copy(update={"locale": world_spec.locale})  # type: ignore[attr-defined]
+    params = UpliftParams.model_validate(spec.params)
+    t = time.perf_counter()
+    world = generate_world(wp)  # type: ignore[arg-type]
+    timings["data_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    result = campaign_experiment(world, learners=spec.learners, params=params, budget_share=spec.budget_share,
+                                 test_share=spec.test_share, seed=world_spec.seed)  # fmt: skip
+    timings["uplift_s"] = time.perf_counter() - t
+    metrics: dict[str, float] = {"n_train": result.n_train, "n_test": result.n_test, "budget": result.budget,
+                                 "true_average_uplift": result.true_average_uplift}  # fmt: skip
+    for row in result.metrics.to_dict(orient="records"):
+        learner = row.pop("learner")
+        metrics.update({f"{learner}.{k}": float(v) for k, v in row.items() if v is not None and pd.notna(v)})
+    tags = {
+        "custml.experiment": name,
+        "custml.experiment_kind": "uplift",
+        "custml.task": "uplift",
+        "custml.data": f"world={spec.campaign_world},n_customers={world_spec.n_customers},seed={world_spec.seed}",
+    }
+    if config_path is not None:
+        tags["custml.experiment_file"] = _display_path(config_path, paths.root)
+    if overridden:
+        tags["custml.experiment.override"] = f"n_customers={world_spec.n_customers},seed={world_spec.seed}"
+    commit = _git_commit()
+    if commit:
+        tags["custml.git_commit"] = commit
+    tables = {"uplift/learners.csv": result.metrics, "uplift/profit_curves.csv": result.curves}
+    tables.update({f"uplift/policies_{k}.csv": v for k, v in result.policies.items()})
+    run_id = tracking.log_comparison_run(
+        name,
+        experiment=config.mlflow_experiment or "custml-uplift",
+        params={"learners": spec.learners, "campaign_world": spec.campaign_world,
+                "budget_share": spec.budget_share, **params.model_dump(mode="json")},
+        metrics=metrics,
+        tags=tags,
+        tables=tables,
+        files={"config": config_path} if config_path is not None else None,
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        resolved = Path(tmp) / f"{name}.resolved.yaml"
+        resolved.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+        tracking.log_experiment_config(resolved, run_id)
+    return ExperimentResult(
+        name=name,
+        kind="uplift",
+        run_id=run_id,
+        metrics=metrics,
+        config=config,
+        seconds=round(time.perf_counter() - t0, 3),
+        tracking_uri=uri,
+        timings={k: round(v, 3) for k, v in timings.items()},
+        uplift=result,
+    )
 
 
 def _best_method(metrics: dict[str, float], methods: list[str]) -> str:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from custml.quality.pipeline import CleanResult
     from custml.scoring.score import ScoreParams, ScoringModel
     from custml.segment.workflow import SegmentationResult, SegmentationRunParams
+    from custml.uplift.campaign import UpliftParams
 
 __all__ = [
     "DEFAULT_CHURN_MODEL",
@@ -827,6 +828,39 @@ def _not_yet_customers(quarantine: pd.DataFrame) -> int:
     return int(mask.sum())
 
 
+def _uplift_and_alive(
+    scores: pd.DataFrame,
+    features: pd.DataFrame,
+    tables: Mapping[str, Any],
+    params: UpliftParams | None,
+    enabled: bool,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Scores with ``p_alive`` and the uplift columns; the model's summary (or why there is none) for meta."""
+    from custml.scoring.alive import probability_alive
+    from custml.uplift import UpliftParams, fit_from_tables
+    from custml.uplift.scoring import add_uplift_columns
+
+    params = params or UpliftParams()
+    model = None
+    summary: dict[str, Any] = {"status": "disabled"}
+    campaigns = tables.get("campaigns")
+    if enabled and (campaigns is None or _n_rows(campaigns) == 0):
+        summary = {"status": "no campaign data: rule-based actions"}
+    elif enabled:
+        try:
+            frames = {k: (v.to_pandas() if hasattr(v, "to_pandas") else v) for k, v in tables.items()}
+            model = fit_from_tables(frames, params, feature_params=_pipeline_features())
+        except CustmlError as exc:  # documented fallback: the rule table, and meta says why
+            logger.warning("uplift model not fitted (%s): rule-based actions", exc)
+            summary = {"status": f"not fitted: {exc}"}
+    if model is not None:
+        summary = {"status": "fitted", **model.summary(), "budget": params.budget}
+    out = add_uplift_columns(scores, features, model, budget=params.budget)
+    alive = probability_alive(features).set_index(features["customer_id"].astype(str))["p_alive"]
+    out["p_alive"] = alive.reindex(out["customer_id"].astype(str)).to_numpy()
+    return out, summary
+
+
 def run_score(
     data: Path | str | None = None,
     as_of: Any = None,
@@ -846,6 +880,8 @@ def run_score(
     progress: bool = False,
     say: Progress | None = None,
     mapping: Path | str | None = None,
+    uplift: UpliftParams | None = None,
+    campaign_uplift: bool = True,
 ) -> ScoreRun:
     """Score every customer of a raw data folder as of a date (``custml score``).
 
@@ -853,7 +889,10 @@ def run_score(
     features as of ``as_of`` (DuckDB or Spark), load both models (registry aliases by default), compute the
     drift of the model features against the training reference, segments and cluster names, the expected
     12-month value (BTYD fitted at ``as_of``), probabilities, actions and reasons; then write the scores
-    atomically (parquet, optional CSV) and the ``.meta.json`` sidecar.
+    atomically (parquet, optional CSV) and the ``.meta.json`` sidecar. With a randomised campaign in the data
+    (and ``campaign_uplift``), an uplift model learnt from it adds ``uplift``, ``expected_profit`` and
+    ``chosen_action`` (:func:`custml.uplift.scoring.add_uplift_columns`; without one ``chosen_action`` is the
+    rule-based ``recommended_action``), and BG/NBD adds ``p_alive``.
 
     Rows in = rows scored + rows not scored, where rows in are the raw customer records and rows not scored
     are those quarantined by the quality stage, merged into another record as duplicates, not yet a customer
@@ -942,6 +981,8 @@ def run_score(
             probabilities=probabilities,
             progress=progress,
         )
+    with _timed(timings, "uplift_s"):
+        scores, uplift_meta = _uplift_and_alive(scores, features, clean.tables, uplift, campaign_uplift)
 
     customers_report = report["tables"]["customers"]  # type: ignore[index]
     not_yet = _not_yet_customers(clean.quarantine)
@@ -973,6 +1014,7 @@ def run_score(
             "reason_policy": params.reasons,
             "actions": params.actions.model_dump(mode="json"),
             "currency": (sources or {}).get("currency") or "USD",
+            "uplift": uplift_meta,
         },
     )
     _say(say, f"writing {out_path}")

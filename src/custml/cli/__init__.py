@@ -34,6 +34,7 @@ _COMMAND_MODULES = (
     "segment",
     "train",
     "score",
+    "campaign",
     "report",
     "monitor",
     "experiment",

@@ -12,7 +12,14 @@ import pandas as pd
 from custml.errors import SchemaError
 from custml.features.sql import cutoff_literal
 
-__all__ = ["churn_labels", "order_events", "repurchase_labels"]
+__all__ = [
+    "churn_labels",
+    "horizon_from_repeat_gaps",
+    "order_events",
+    "repeat_gaps",
+    "repurchase_labels",
+    "resolve_horizon_days",
+]
 
 
 def order_events(orders: pd.DataFrame) -> pd.DataFrame:
@@ -120,3 +127,74 @@ def repurchase_labels(orders: pd.DataFrame, cutoff: object, horizon_days: int = 
     history = pd.Index(events.loc[events["order_ts"] < cut, "customer_id"].unique())
     bought = _window_customers(events, cut, cut + pd.Timedelta(days=horizon_days))
     return _labels(history, bought, cut, "repurchased")
+
+
+def repeat_gaps(orders: pd.DataFrame, cutoff: object | None = None) -> np.ndarray:
+    """Days between consecutive purchase days of the same customer (non-refund orders before ``cutoff``).
+
+    Several orders on one calendar day count as one purchase day, so a basket split in two is not a gap of 0.
+    """
+    events = order_events(orders)
+    if cutoff is not None:
+        cut, _ = cutoff_literal(cutoff)
+        events = events[events["order_ts"] < cut]
+    days = events.assign(day=events["order_ts"].dt.floor("D")).drop_duplicates(["customer_id", "day"])
+    days = days.sort_values(["customer_id", "day"], kind="stable")
+    gaps = days.groupby("customer_id", sort=False)["day"].diff().dt.days
+    return gaps.dropna().to_numpy(dtype=float)
+
+
+def horizon_from_repeat_gaps(
+    orders: pd.DataFrame,
+    quantile: float = 0.9,
+    round_to_days: int = 30,
+    cutoff: object | None = None,
+    min_gaps: int = 100,
+) -> int:
+    """A churn horizon chosen from the data: the gap within which ``quantile`` of repeat purchases happen.
+
+    The rule: take every gap between consecutive purchase days of the same customer (:func:`repeat_gaps`,
+    before ``cutoff`` when given, so a horizon chosen for a cut-off sees no later data), its ``quantile``, and
+    round it to the nearest ``round_to_days`` (a month), at least one. A customer silent for longer than that
+    has stopped buying more often than any regular gap of the customers explains, so "no purchase within the
+    horizon" reads as leaving rather than a normal pause.
+
+    Raises
+    ------
+    custml.errors.SchemaError
+        If fewer than ``min_gaps`` repeat purchases exist (too few to read a rhythm from).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> days = ["2025-01-01", "2025-02-01", "2025-03-01", "2025-06-01"]  # gaps of 31, 28 and 92 days
+    >>> orders = pd.DataFrame({"customer_id": [str(c) for c in range(50) for _ in days],
+    ...     "order_ts": pd.to_datetime(days * 50)})
+    >>> horizon_from_repeat_gaps(orders, min_gaps=10)
+    90
+    """
+    if not 0 < quantile < 1:
+        raise ValueError(f"quantile must be in (0, 1), got {quantile}")
+    if round_to_days <= 0:
+        raise ValueError("round_to_days must be positive")
+    gaps = repeat_gaps(orders, cutoff)
+    if len(gaps) < min_gaps:
+        raise SchemaError(
+            "orders",
+            "order_ts",
+            f"only {len(gaps)} repeat purchases: too few to choose a horizon from",
+            len(orders),
+        )
+    q = float(np.quantile(gaps, quantile))
+    return int(max(1, round(q / round_to_days)) * round_to_days)
+
+
+def resolve_horizon_days(horizon: int | str, orders: pd.DataFrame, cutoff: object | None = None) -> int:
+    """``horizon`` as days: an int as given, ``"auto"`` by :func:`horizon_from_repeat_gaps` (before ``cutoff``)."""
+    if isinstance(horizon, str):
+        if horizon != "auto":
+            raise ValueError(f"horizon_days must be a number of days or 'auto', got {horizon!r}")
+        return horizon_from_repeat_gaps(orders, cutoff=cutoff)
+    if horizon <= 0:
+        raise ValueError("horizon_days must be positive")
+    return int(horizon)

@@ -27,6 +27,7 @@ __all__ = [
     "SCORES_REQUIRED_COLUMNS",
     "SEGMENT_ORDER",
     "VALUE_TIER_ORDER",
+    "WhoToSave",
     "Category",
     "Count",
     "DataQuality",
@@ -323,6 +324,32 @@ def model_health(table: pd.DataFrame, verdict: str, reasons: Sequence[str] = ())
 
 
 @dataclass(frozen=True)
+class WhoToSave:
+    """The "Who to save" section: the expected-profit plan from the scores' uplift columns.
+
+    ``n_active_at_risk``: customers likely still customers (``p_alive`` >= 0.5) with a churn risk at or above
+    the threshold; ``n_lapsed_at_risk``: the high-risk customers who have probably already gone (``p_alive`` <
+    0.5), for whom an offer is mostly wasted. ``curve``: expected profit by share contacted in the plan's order
+    (highest expected profit first); ``policies``: the plan against churn-risk, value x risk and random
+    targeting of as many customers as the plan's spend buys (expected profits, from the same uplift).
+    """
+
+    n_active_at_risk: int | None
+    n_lapsed_at_risk: int | None
+    contacted: int
+    spend: float
+    expected_profit: float
+    offer_cost: float | None
+    margin: float | None
+    budget: float | None
+    average_uplift: float | None
+    curve: pd.DataFrame  # share, contacted, cost, profit
+    policies: pd.DataFrame  # policy, contacted, cost, expected_profit
+    contacts: pd.DataFrame  # the plan's list, highest expected profit first
+    fallback: bool  # no campaign data: the rule-based actions stand
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything the management report shows, before translation and formatting."""
 
@@ -348,6 +375,8 @@ class ReportData:
     movement: Movement | None
     movement_messages: tuple[Message, ...]
     health: ModelHealth | None = None
+    who_to_save: WhoToSave | None = None
+    who_messages: tuple[Message, ...] = ()
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
@@ -870,6 +899,120 @@ def _movement_messages(kpis: Kpis, mv: Movement) -> list[Message]:
     return out
 
 
+def _alive_counts(scores: pd.DataFrame, threshold: float) -> tuple[int | None, int | None]:
+    if "p_alive" not in scores.columns:
+        return None, None
+    high = scores["churn_probability"].to_numpy(dtype=float) >= threshold
+    alive = pd.to_numeric(scores["p_alive"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    active = _active_mask(scores).to_numpy()
+    return int((high & active & (alive >= 0.5)).sum()), int((high & (alive < 0.5)).sum())
+
+
+def _who_to_save(
+    scores: pd.DataFrame, meta: Mapping[str, Any], threshold: float, top_n: int
+) -> tuple[WhoToSave | None, list[Message]]:
+    """The plan's figures, or ``None`` when the scores carry no uplift columns (older scores)."""
+    if "chosen_action" not in scores.columns or "expected_profit" not in scores.columns:
+        return None, []
+    info = meta.get("uplift") or {}
+    n_active, n_lapsed = _alive_counts(scores, threshold)
+    profit = pd.to_numeric(scores["expected_profit"], errors="coerce")
+    fallback = bool(profit.isna().all())
+    cost = info.get("offer_cost")
+    margin = info.get("margin")
+    msgs: list[Message] = []
+    if n_active is not None:
+        msgs.append(
+            Message(
+                "msg_active_at_risk",
+                {"n": Count(n_active), "threshold": Percent(threshold, 0), "lapsed": Count(n_lapsed or 0)},
+            )
+        )
+    empty_curve = pd.DataFrame(columns=["share", "contacted", "cost", "profit"])
+    if fallback or cost is None:
+        msgs.append(Message("msg_who_fallback"))
+        return (
+            WhoToSave(n_active, n_lapsed, 0, 0.0, 0.0, None, None, None, None, empty_curve,
+                      pd.DataFrame(columns=["policy", "contacted", "cost", "expected_profit"]),
+                      scores.head(0), True),
+            msgs,
+        )  # fmt: skip
+    cost = float(cost)
+    chosen = (scores["chosen_action"].astype(object) != NO_ACTION).to_numpy() & profit.notna().to_numpy()
+    spend = float(chosen.sum() * cost)
+    expected = float(profit[chosen].sum())
+    order = np.argsort(-profit.fillna(-np.inf).to_numpy(), kind="stable")
+    cum = np.concatenate([[0.0], np.cumsum(profit.fillna(-cost).to_numpy()[order])])
+    n = len(scores)
+    counts = np.unique(np.round(np.linspace(0, n, 101)).astype(int))
+    curve = pd.DataFrame(
+        {"share": counts / n, "contacted": counts, "cost": counts * cost, "profit": cum[counts]}
+    )
+    # the same number of offers, chosen by other rules (expected profit from the same uplift estimates)
+    k = int(chosen.sum())
+    p = profit.to_numpy(dtype=float)
+    risk = scores["churn_probability"].to_numpy(dtype=float)
+    ranked = {
+        "policy_plan": chosen,
+        "policy_risk": _top_mask(risk, k),
+        "policy_value_risk": _top_mask(scores["revenue_at_risk"].to_numpy(dtype=float), k),
+    }
+    policies = pd.DataFrame(
+        [
+            {
+                "policy": key,
+                "contacted": int(m.sum()),
+                "cost": float(m.sum() * cost),
+                "expected_profit": float(np.nansum(p[m])),
+            }
+            for key, m in ranked.items()
+        ]  # fmt: skip
+    )
+    policies = pd.concat(
+        [policies, pd.DataFrame([{"policy": "policy_random", "contacted": k, "cost": k * cost,
+                                  "expected_profit": float(np.nanmean(p)) * k if k else 0.0}])],
+        ignore_index=True,
+    )  # fmt: skip
+    cols = ["customer_id", "rfm_segment", "churn_probability", "uplift", "expected_value_12m", "expected_profit",
+            "chosen_action"]  # fmt: skip
+    contacts = (
+        scores.loc[chosen]
+        .sort_values(["expected_profit", "customer_id"], ascending=[False, True])
+        .head(top_n)
+        .reindex(columns=cols)
+        .reset_index(drop=True)
+    )
+    avg = info.get("average_uplift")
+    if k:
+        msgs.append(
+            Message(
+                "msg_who_plan",
+                {"n": Count(k), "spend": Money(spend), "profit": Money(expected),
+                 "ret": Ratio(expected / spend if spend > 0 else 0.0)},
+            )
+        )  # fmt: skip
+    else:
+        msgs.append(Message("msg_who_nobody", {"cost": Money(cost)}))
+    if avg is not None:
+        msgs.append(
+            Message(
+                "msg_who_campaign", {"uplift": Points(float(avg)), "n": Count(int(info.get("n_treated", 0)))}
+            )
+        )
+    return (
+        WhoToSave(n_active, n_lapsed, k, spend, expected, cost, None if margin is None else float(margin),
+                  info.get("budget"), None if avg is None else float(avg), curve, policies, contacts, False),
+        msgs,
+    )  # fmt: skip
+
+
+def _top_mask(score: np.ndarray, k: int) -> np.ndarray:
+    order = np.argsort(-np.nan_to_num(score, nan=-np.inf), kind="stable")
+    mask = np.zeros(len(score), dtype=bool)
+    mask[order[:k]] = True
+    return mask
+
+
 def build_report_data(
     scores: pd.DataFrame,
     meta: Mapping[str, Any] | None = None,
@@ -930,6 +1073,7 @@ def build_report_data(
     movement = None
     if previous is not None:
         movement = _movement(scores, previous, threshold, params.top_transitions)
+    who, who_msgs = _who_to_save(scores, meta, threshold, params.top_customers)
     return ReportData(
         as_of=_first_timestamp(scores, meta, "as_of"),
         scored_at=_first_timestamp(scores, meta, "scored_at"),
@@ -953,4 +1097,6 @@ def build_report_data(
         movement=movement,
         movement_messages=tuple(_movement_messages(kpis, movement)) if movement is not None else (),
         health=health,
+        who_to_save=who,
+        who_messages=tuple(who_msgs),
     )

@@ -248,6 +248,47 @@ LABELS: dict[str, dict[str, str]] = {
         # units
         "points": "{value} points",
         "times": "{value}×",
+        # who to save (uplift and expected-profit targeting)
+        "sec_who": "Who to save",
+        "intro_who": "Who the retention offer is worth sending to: the offer's estimated effect on each customer's "
+        "churn (learnt from the last randomised campaign, offer against control) × the customer's expected "
+        "12-month value × the margin, minus the offer's cost. Customers are taken highest expected profit first, "
+        "only where the profit is positive, until the budget is spent.",
+        "msg_active_at_risk": "{n} customers who are most likely still customers (BG/NBD probability of being "
+        "alive of 50% or more) have a churn risk of {threshold} or more: these are the ones worth saving. {lapsed} "
+        "more high-risk customers have most likely already left.",
+        "msg_who_plan": "The plan contacts {n} customers for {spend}; it is expected to earn {profit} of profit "
+        "after the offers' cost ({ret} per unit spent).",
+        "msg_who_nobody": "No customer is expected to repay an offer costing {cost}: the last campaign changed too "
+        "little for anyone whose value we know. Spend the budget elsewhere, or test a cheaper or stronger offer.",
+        "msg_who_campaign": "In the last campaign the offer changed the churn rate by {uplift} on average, over {n} "
+        "treated customers against a randomised control group.",
+        "msg_who_fallback": "No randomised campaign in the data: the rule-based action list above stands. Run a "
+        "campaign with a control group to learn whom an offer really changes.",
+        "who_contacted": "Customers to contact",
+        "who_spend": "Spend",
+        "who_expected_profit": "Expected profit",
+        "who_return": "Expected profit per unit spent",
+        "who_offer_cost": "Cost of one offer",
+        "chart_profit_curve": "Expected profit by share of customers contacted",
+        "axis_share_contacted": "Share of customers contacted (highest expected profit first)",
+        "axis_expected_profit": "Expected profit ({currency})",
+        "legend_plan": "the plan",
+        "sec_who_policies": "The plan against other ways of choosing",
+        "intro_who_policies": "The same number of offers given by churn risk, by revenue at risk or at random, "
+        "valued with the same effect estimates.",
+        "sec_who_list": "The contact list",
+        "intro_who_list": "The customers the plan contacts, highest expected profit first (the full list: "
+        "custml campaign plan --scores FILE --budget AMOUNT).",
+        "policy_plan": "Expected profit (the plan)",
+        "policy_risk": "Highest churn risk",
+        "policy_value_risk": "Highest revenue at risk",
+        "policy_random": "At random",
+        "col_policy": "How customers are chosen",
+        "col_cost": "Cost",
+        "col_expected_profit": "Expected profit",
+        "col_uplift": "Churn reduced by",
+        "col_chosen_action": "Chosen action",
     },
     "zh": {
         "html_lang": "zh-CN",
@@ -450,6 +491,40 @@ LABELS: dict[str, dict[str, str]] = {
         "level_retrain": "需重新训练",
         "points": "{value} 个百分点",
         "times": "{value} 倍",
+        # 挽留谁（提升模型与期望利润）
+        "sec_who": "挽留谁",
+        "intro_who": "挽留优惠值得发给谁：优惠对每位客户流失概率的估计影响（从上一次随机对照活动中学到：发优惠组对比"
+        "对照组）× 客户未来 12 个月的期望价值 × 毛利率，再减去优惠成本。按期望利润从高到低选择客户，只选利润为正者，"
+        "直到预算用完。",
+        "msg_active_at_risk": "{n} 位很可能仍是客户的人（BG/NBD 存活概率不低于 50%）流失风险不低于 {threshold}："
+        "他们才值得挽留。另有 {lapsed} 位高风险客户很可能已经离开。",
+        "msg_who_plan": "计划联系 {n} 位客户，花费 {spend}；扣除优惠成本后预计获利 {profit}（每花 1 元获利 {ret}）。",
+        "msg_who_nobody": "没有客户预计能收回一份成本为 {cost} 的优惠：上一次活动的效果太小。把预算用在别处，或测试更便宜"
+        "或更有力的优惠。",
+        "msg_who_campaign": "上一次活动中，与随机对照组相比，优惠使 {n} 位受优惠客户的流失率平均变化了 {uplift}。",
+        "msg_who_fallback": "数据中没有随机对照活动：沿用上面的规则行动清单。开展一次带对照组的活动，才能知道优惠真正改变了谁。",
+        "who_contacted": "需联系客户",
+        "who_spend": "花费",
+        "who_expected_profit": "期望利润",
+        "who_return": "每单位花费的期望利润",
+        "who_offer_cost": "单份优惠成本",
+        "chart_profit_curve": "按联系客户比例的期望利润",
+        "axis_share_contacted": "联系客户的比例（期望利润从高到低）",
+        "axis_expected_profit": "期望利润（{currency}）",
+        "legend_plan": "计划",
+        "sec_who_policies": "计划与其他选择方式的比较",
+        "intro_who_policies": "同样数量的优惠，按流失风险、按风险收入或随机发放，用同一套效果估计计算价值。",
+        "sec_who_list": "联系名单",
+        "intro_who_list": "计划联系的客户，按期望利润从高到低（完整名单：custml campaign plan --scores FILE --budget AMOUNT）。",
+        "policy_plan": "期望利润（本计划）",
+        "policy_risk": "流失风险最高",
+        "policy_value_risk": "风险收入最高",
+        "policy_random": "随机",
+        "col_policy": "选择方式",
+        "col_cost": "成本",
+        "col_expected_profit": "期望利润",
+        "col_uplift": "流失概率降低",
+        "col_chosen_action": "选定行动",
     },
 }
 

@@ -31,6 +31,7 @@ __all__ = [
     "plot_bars",
     "plot_calibration",
     "plot_change",
+    "plot_profit_curve",
     "plot_risk_histogram",
     "plot_value_risk_matrix",
 ]
@@ -427,6 +428,50 @@ def plot_health_history(
     ax.set_axisbelow(True)
     ax.legend(loc="best", frameon=False, fontsize=9)
     fig.autofmt_xdate()
+    return fig
+
+
+def plot_profit_curve(
+    curve: pd.DataFrame,
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    plan_share: float | None = None,
+    plan_label: str = "",
+    value_format: Callable[[float], str] | None = None,
+    width: float = 5.2,
+    ax: Axes | None = None,
+) -> Figure:
+    """Cumulative expected profit against the share of customers contacted (columns ``share``, ``profit``).
+
+    ``plan_share`` draws the plan's budget line (the share it contacts).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"share": [0, 0.5, 1], "profit": [0.0, 40.0, -10.0]})
+    >>> fig = plot_profit_curve(c, title="t", xlabel="x", ylabel="y", plan_share=0.5, plan_label="plan")
+    >>> len(fig.axes[0].lines)
+    3
+    """
+    fig, ax = _new_axes(ax, 8, width)
+    x = curve["share"].to_numpy(dtype=float)
+    y = curve["profit"].to_numpy(dtype=float)
+    ax.plot(x, y, color=PALETTE["primary"], linewidth=1.8)
+    ax.axhline(0, color=PALETTE["subtle"], linewidth=1)
+    if plan_share is not None:
+        ax.axvline(plan_share, color=PALETTE["good"], linestyle="--", linewidth=1.2, label=plan_label)
+        ax.legend(loc="lower left", frameon=False, fontsize=9)
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    if value_format is not None:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: value_format(v)))
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    _set_title(ax, title)
+    ax.grid(color=PALETTE["grid"], linewidth=0.8)
+    ax.set_axisbelow(True)
     return fig
 
 

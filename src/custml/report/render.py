@@ -698,6 +698,70 @@ def _health_section(data: ReportData, fmt: _Fmt) -> dict[str, Any] | None:
     }
 
 
+def _who_section(data: ReportData, fmt: _Fmt) -> dict[str, Any] | None:
+    """The "Who to save" section (None for scores without uplift columns)."""
+    who, lang = data.who_to_save, fmt.lang
+    if who is None:
+        return None
+    messages = [fmt.message(m) for m in data.who_messages]
+    if who.fallback:
+        return {"messages": messages, "facts": [], "charts": [], "policies": None, "contacts": None}
+    facts = [
+        (t("who_contacted", lang), format_count(who.contacted)),
+        (t("who_spend", lang), fmt.money(who.spend)),
+        (t("who_expected_profit", lang), fmt.money(who.expected_profit)),
+        (t("who_return", lang), f"{who.expected_profit / who.spend:.2f}" if who.spend > 0 else "–"),
+    ]
+    if who.offer_cost is not None:
+        facts.append((t("who_offer_cost", lang), fmt.money_full(who.offer_cost)))
+    n = int(who.curve["contacted"].max()) if len(who.curve) else 0
+    chart = _chart(
+        plots.plot_profit_curve(
+            who.curve,
+            title=t("chart_profit_curve", lang),
+            xlabel=t("axis_share_contacted", lang),
+            ylabel=t("axis_expected_profit", lang, currency=data.currency),
+            plan_share=who.contacted / n if n else None,
+            plan_label=t("legend_plan", lang),
+            value_format=fmt.money,
+            width=_WIDE,
+        ),
+        "profit-curve",
+        t("chart_profit_curve", lang),
+    )
+    policies = who.policies.assign(policy=[t(p, lang) for p in who.policies["policy"]])
+    policy_table = _table(
+        policies,
+        [
+            ("policy", "col_policy", "text"),
+            ("contacted", "col_customers", "count"),
+            ("cost", "col_cost", "money"),
+            ("expected_profit", "col_expected_profit", "money"),
+        ],
+        fmt,
+    )
+    contacts = _table(
+        who.contacts,
+        [
+            ("customer_id", "col_customer_id", "id"),
+            ("rfm_segment", "col_segment", "category"),
+            ("churn_probability", "col_churn_probability", "risk"),
+            ("uplift", "col_uplift", "percent"),
+            ("expected_value_12m", "col_expected_value_12m", "money"),
+            ("expected_profit", "col_expected_profit", "money"),
+            ("chosen_action", "col_chosen_action", "category"),
+        ],
+        fmt,
+    )
+    return {
+        "messages": messages,
+        "facts": [{"label": label, "value": value} for label, value in facts],
+        "charts": [chart],
+        "policies": policy_table if who.contacted else None,
+        "contacts": contacts if len(who.contacts) else None,
+    }
+
+
 def render_html(data: ReportData, lang: str = "en") -> str:
     """The management report as one self-contained HTML document.
 
@@ -756,6 +820,7 @@ def render_html(data: ReportData, lang: str = "en") -> str:
             "model_messages": [fmt.message(m) for m in data.model_messages],
             "health": _health_section(data, fmt),
             "actions": _action_section(data, fmt),
+            "who": _who_section(data, fmt),
             "quality": _quality_section(data, fmt),
             "quality_messages": [fmt.message(m) for m in data.quality_messages],
             "risk_bands": [tv(b[0], lang) for b in RISK_BANDS],

@@ -4,7 +4,7 @@
 dropout times, duplicates, oracle probabilities) and a manifest; ``write_world`` writes them as parquet/JSON.
 """
 
-from custml.synth.oracle import oracle_probabilities
+from custml.synth.oracle import oracle_campaign_uplift, oracle_probabilities
 from custml.synth.params import (
     CampaignParams,
     DirtParams,
@@ -34,6 +34,7 @@ __all__ = [
     "WorldParams",
     "default_personas",
     "generate_world",
+    "oracle_campaign_uplift",
     "oracle_probabilities",
     "read_truth",
     "truth_columns",

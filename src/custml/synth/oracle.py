@@ -22,7 +22,7 @@ from custml.synth.calendar import cumulative_intensity, window
 from custml.synth.params import WorldParams
 from custml.synth.simulate import campaign_weeks
 
-__all__ = ["oracle_probabilities", "oracle_from_state"]
+__all__ = ["oracle_campaign_uplift", "oracle_from_state", "oracle_probabilities"]
 
 
 def _safe_div(num: np.ndarray, den: np.ndarray, limit: np.ndarray) -> np.ndarray:
@@ -111,46 +111,23 @@ def _to_days(values: pd.Series, start: pd.Timestamp) -> np.ndarray:
     return ((ts - start) / pd.Timedelta(days=1)).to_numpy(dtype=float, na_value=np.inf)
 
 
-def oracle_probabilities(
-    truth_customers: pd.DataFrame, cutoff: str | pd.Timestamp, params: WorldParams | None = None
-) -> pd.DataFrame:
-    """True P(no purchase in the next 90 days) and P(a purchase in the next 30 days) at ``cutoff``.
+def _params_of(truth_customers: pd.DataFrame, params: WorldParams | None) -> WorldParams:
+    if params is not None:
+        return params
+    raw = truth_customers.attrs.get("world_params")
+    if raw is None:
+        raise ValueError("truth customers: no attrs['world_params']; pass params= (the world's WorldParams)")
+    return WorldParams.model_validate(raw)
 
-    Parameters
-    ----------
-    truth_customers : DataFrame
-        ``truth/customers`` of a world (see :func:`custml.synth.world.truth_columns`).
-    cutoff : timestamp
-        Any time within the window (events strictly before it form the latent state).
-    params : WorldParams, optional
-        The world's parameters; defaults to ``truth_customers.attrs["world_params"]`` (set by
-        :func:`custml.synth.world.generate_world` and :func:`custml.synth.world.read_truth`).
 
-    Returns
-    -------
-    DataFrame
-        ``customer_id, person_id, p_no_purchase_90d, p_purchase_30d`` for persons signed up before the cutoff.
-
-    Examples
-    --------
-    >>> from custml.synth import WorldParams, generate_world, oracle_probabilities
-    >>> w = generate_world(WorldParams(n_customers=300, seed=1))
-    >>> o = oracle_probabilities(w.truth["customers"], "2025-06-01")
-    >>> bool(o["p_no_purchase_90d"].between(0, 1).all())
-    True
-    """
-    if params is None:
-        raw = truth_customers.attrs.get("world_params")
-        if raw is None:
-            raise ValueError(
-                "truth customers: no attrs['world_params']; pass params= (the world's WorldParams)"
-            )
-        params = WorldParams.model_validate(raw)
+def _latent_state(
+    truth_customers: pd.DataFrame, cutoff: pd.Timestamp, params: WorldParams
+) -> tuple[pd.DataFrame, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Persons signed up before ``cutoff`` and their latent state: (rows, c, persona, stage, offsets now/next)."""
     for col in ("customer_id", "person_id", "persona", "lambda_per_year", "mu_per_year", "signup_ts"):
         if col not in truth_customers.columns:
             raise ValueError(f"truth customers: required column '{col}' is missing")
     start, end, _ = window(params)
-    cutoff = pd.Timestamp(cutoff)
     if not start < cutoff <= end:
         raise ValueError(f"oracle: cutoff {cutoff} is outside the world's window ({start} .. {end})")
     c = (cutoff - start) / pd.Timedelta(days=1)
@@ -184,6 +161,42 @@ def oracle_probabilities(
         offset_now = np.bincount(parent[old], dl[old] * decay ** (kc - wk[old] - 1.0), minlength=n)
         cur = before & (wk == kc)
         offset_next = offset_now * decay + np.bincount(parent[cur], dl[cur], minlength=n)
+    return tc, float(c), persona, stage, offset_now, offset_next
+
+
+def oracle_probabilities(
+    truth_customers: pd.DataFrame, cutoff: str | pd.Timestamp, params: WorldParams | None = None
+) -> pd.DataFrame:
+    """True P(no purchase in the next 90 days) and P(a purchase in the next 30 days) at ``cutoff``.
+
+    Parameters
+    ----------
+    truth_customers : DataFrame
+        ``truth/customers`` of a world (see :func:`custml.synth.world.truth_columns`).
+    cutoff : timestamp
+        Any time within the window (events strictly before it form the latent state).
+    params : WorldParams, optional
+        The world's parameters; defaults to ``truth_customers.attrs["world_params"]`` (set by
+        :func:`custml.synth.world.generate_world` and :func:`custml.synth.world.read_truth`).
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id, person_id, p_no_purchase_90d, p_purchase_30d`` for persons signed up before the cutoff.
+
+    Examples
+    --------
+    >>> from custml.synth import WorldParams, generate_world, oracle_probabilities
+    >>> w = generate_world(WorldParams(n_customers=300, seed=1))
+    >>> o = oracle_probabilities(w.truth["customers"], "2025-06-01")
+    >>> bool(o["p_no_purchase_90d"].between(0, 1).all())
+    True
+    """
+    params = _params_of(truth_customers, params)
+    tc, c, persona, stage, offset_now, offset_next = _latent_state(
+        truth_customers, pd.Timestamp(cutoff), params
+    )
+    n = len(tc)
     camp_effect = np.zeros(n)
     sent, _, _ = campaign_weeks(params)
     if "campaign_arm" in tc.columns and c > sent:
@@ -206,5 +219,61 @@ def oracle_probabilities(
             "person_id": tc["person_id"].to_numpy(),
             "p_no_purchase_90d": probs[90],
             "p_purchase_30d": 1.0 - probs[30],
+        }
+    )
+
+
+def oracle_campaign_uplift(
+    truth_customers: pd.DataFrame, horizon_days: int = 90, params: WorldParams | None = None
+) -> pd.DataFrame:
+    """The true effect of the retention offer on each eligible person's churn, from the latent state at sending.
+
+    At the campaign's send time ``s`` (the latent state then; features see the state at 00:00 of that day, a
+    few hours earlier), for every eligible person the oracle gives P(no purchase in ``[s, s + horizon_days)``) twice: without the offer and
+    with it (the offer's true log-hazard effect during its effect window). Their difference is the true uplift
+    on churn: positive where the offer saves the customer (persuadable), negative for sleeping dogs, 0 for sure
+    things, lost causes and persons already gone.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``person_id``, ``arm``, ``uplift_type``, ``p_churn_control``, ``p_churn_treated``,
+        ``true_uplift`` (= control - treated), ``alive_at_send`` (not dropped out at ``s``), one row per eligible
+        person.
+
+    Examples
+    --------
+    >>> from custml.synth import WorldParams, generate_world
+    >>> w = generate_world(WorldParams(n_customers=400, seed=1))
+    >>> u = oracle_campaign_uplift(w.truth["customers"])
+    >>> bool((u.loc[u["uplift_type"] == "persuadable", "true_uplift"] >= 0).all())
+    True
+    """
+    params = _params_of(truth_customers, params)
+    if horizon_days <= 0:
+        raise ValueError("horizon_days must be positive")
+    for col in ("campaign_eligible", "campaign_arm", "campaign_log_hazard_effect", "uplift_type"):
+        if col not in truth_customers.columns:
+            raise ValueError(f"truth customers: required column '{col}' is missing")
+    cutoff = pd.Timestamp(params.campaign.sent)
+    tc, c, persona, stage, offset_now, offset_next = _latent_state(truth_customers, cutoff, params)
+    eligible = tc["campaign_eligible"].fillna(False).to_numpy(dtype=bool)
+    tc, persona, stage = tc.loc[eligible], persona[eligible], stage[eligible]
+    offset_now, offset_next = offset_now[eligible], offset_next[eligible]
+    args = (persona, tc["lambda_per_year"].to_numpy(dtype=float), tc["mu_per_year"].to_numpy(dtype=float), stage,
+            offset_now, offset_next)  # fmt: skip
+    effect = tc["campaign_log_hazard_effect"].to_numpy(dtype=float)
+    control = oracle_from_state(params, c, *args, np.zeros(len(tc)), horizons=(horizon_days,))[horizon_days]
+    treated = oracle_from_state(params, c, *args, effect, horizons=(horizon_days,))[horizon_days]
+    return pd.DataFrame(
+        {
+            "customer_id": tc["customer_id"].to_numpy(),
+            "person_id": tc["person_id"].to_numpy(),
+            "arm": tc["campaign_arm"].astype(object).to_numpy(),
+            "uplift_type": tc["uplift_type"].astype(object).to_numpy(),
+            "p_churn_control": control,
+            "p_churn_treated": treated,
+            "true_uplift": control - treated,
+            "alive_at_send": stage != 2,
         }
     )

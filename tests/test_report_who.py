@@ -1,0 +1,73 @@
+"""The report's "Who to save" section: figures from the scores' uplift columns, fallback, both languages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custml.report import build_report_data, render_html
+from custml.report.i18n import LABELS
+from custml.report.sample import sample_scores
+
+
+def _with_uplift(n: int = 400) -> tuple[pd.DataFrame, dict]:
+    scores, meta = sample_scores(n, seed=3)
+    rng = np.random.default_rng(0)
+    scores = scores.assign(uplift=rng.normal(0.02, 0.05, n), p_alive=rng.random(n))
+    scores["expected_profit"] = scores["uplift"] * scores["expected_value_12m"] * 0.3 - 10.0
+    scores["chosen_action"] = np.where(scores["expected_profit"] > 0, "retention offer", "no action")
+    meta = {**meta, "uplift": {"status": "fitted", "offer_cost": 10.0, "margin": 0.3, "average_uplift": 0.012,
+                               "n_treated": 900}}  # fmt: skip
+    return scores, meta
+
+
+def test_who_to_save_figures_come_from_the_scores() -> None:
+    scores, meta = _with_uplift()
+    who = build_report_data(scores, meta).who_to_save
+    chosen = scores["chosen_action"] == "retention offer"
+    assert who is not None and not who.fallback
+    assert who.contacted == int(chosen.sum()) and who.spend == pytest.approx(10.0 * chosen.sum())
+    assert who.expected_profit == pytest.approx(scores.loc[chosen, "expected_profit"].sum())
+    high = scores["churn_probability"] >= 0.5
+    active = ~scores["lifecycle_stage"].isin(["prospect", "churned"])
+    assert who.n_active_at_risk == int((high & active & (scores["p_alive"] >= 0.5)).sum())
+    assert who.n_lapsed_at_risk == int((high & (scores["p_alive"] < 0.5)).sum())
+    # the curve peaks where the plan stops (all positive profits taken, highest first)
+    assert who.curve["profit"].max() == pytest.approx(who.expected_profit, rel=0.02)
+    by = who.policies.set_index("policy")
+    assert by.loc["policy_plan", "expected_profit"] >= by.drop(index="policy_plan")["expected_profit"].max()
+    assert (by["contacted"] == who.contacted).all()
+    assert who.contacts["expected_profit"].is_monotonic_decreasing and len(who.contacts) <= 15
+
+
+def test_who_to_save_renders_in_both_languages_and_every_label_exists_in_both() -> None:
+    scores, meta = _with_uplift()
+    data = build_report_data(scores, meta)
+    en, zh = render_html(data, "en"), render_html(data, "zh")
+    assert 'id="who-to-save"' in en and "Who to save" in en and "chart-profit-curve" in en
+    assert 'id="who-to-save"' in zh and "挽留谁" in zh
+    who_keys = {
+        k for k in LABELS["en"] if k.startswith(("who_", "policy_", "msg_who", "sec_who", "intro_who"))
+    }
+    assert who_keys and who_keys <= set(LABELS["zh"])
+
+
+def test_who_to_save_falls_back_without_campaign_and_is_absent_for_old_scores() -> None:
+    scores, meta = sample_scores(200, seed=1)
+    assert build_report_data(scores, meta).who_to_save is None
+    assert 'id="who-to-save"' not in render_html(build_report_data(scores, meta), "en")
+    bare = scores.assign(uplift=np.nan, expected_profit=np.nan, chosen_action=scores["recommended_action"])
+    data = build_report_data(bare, {**meta, "uplift": {"status": "no campaign data: rule-based actions"}})
+    assert data.who_to_save is not None and data.who_to_save.fallback
+    assert [m.key for m in data.who_messages] == ["msg_who_fallback"]
+    assert "No randomised campaign" in render_html(data, "en")
+
+
+def test_nobody_is_contacted_when_no_offer_pays() -> None:
+    scores, meta = _with_uplift()
+    scores = scores.assign(expected_profit=-10.0, chosen_action="no action")
+    data = build_report_data(scores, meta)
+    assert data.who_to_save.contacted == 0
+    assert "msg_who_nobody" in [m.key for m in data.who_messages]
+    render_html(data, "zh")
