@@ -41,58 +41,28 @@ def test_public_estimators_pass_check_estimator(estimator) -> None:
     assert sum(r["status"] == "passed" for r in results) >= 40
 
 
-# CustomerClusterer clusters *named* customer features (DEFAULT_CLUSTER_FEATURES, with shorter-window fallbacks)
-# and refuses a table that has none of them. check_estimator feeds unnamed arrays, so every check that fits
-# the default estimator stops at "none of the default clustering features is present" instead of testing
-# what it means to. Making arrays cluster on all their columns is a change of segment/cluster.py's input
-# contract that issue 13 left to the segmentation owners; each waived check below carries its reason.
-_UNNAMED = "fits on an unnamed array: the clusterer needs named customer feature columns"
-CLUSTERER_WAIVED = {
-    name: _UNNAMED
-    for name in (
-        "check_fit_score_takes_y",
-        "check_estimators_overwrite_params",
-        "check_dont_overwrite_parameters",
-        "check_estimators_fit_returns_self",
-        "check_readonly_memmap_input",
-        "check_n_features_in_after_fitting",
-        "check_positive_only_tag_during_fit",
-        "check_estimators_dtypes",
-        "check_complex_data",
-        "check_dtype_object",
-        "check_estimators_empty_data_messages",
-        "check_pipeline_consistency",
-        "check_estimators_nan_inf",
-        "check_estimator_sparse_tag",
-        "check_estimator_sparse_array",
-        "check_estimator_sparse_matrix",
-        "check_estimators_pickle",
-        "check_f_contiguous_array_estimator",
-        "check_transformer_data_not_an_array",
-        "check_transformer_general",
-        "check_clustering",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_fit2d_1sample",
-        "check_fit2d_1feature",
-        "check_dict_unchanged",
-        "check_fit_idempotent",
-        "check_fit_check_is_fitted",
-        "check_n_features_in",
-        "check_fit2d_predict1d",
-    )
-}
-
-
-def test_customer_clusterer_check_estimator_with_documented_waivers() -> None:
-    results = check_estimator(
-        CustomerClusterer(k_range=(2, 3), n_init=1), expected_failed_checks=CLUSTERER_WAIVED, on_fail=None
-    )
+def test_customer_clusterer_passes_check_estimator() -> None:
+    """No waivers: a plain array is clustered on all its columns (a customer table on its named features)."""
+    results = check_estimator(CustomerClusterer(k_range=(2, 3), n_init=1), on_fail=None)
     failed = sorted({r["check_name"] for r in results if r["status"] == "failed"})
     assert failed == []
-    # The unfitted-estimator check is not waived: it used to fail with AttributeError.
+    assert sum(r["status"] == "passed" for r in results) >= 45
+    # The unfitted-estimator check used to fail with AttributeError.
     assert any(r["check_name"] == "check_estimators_unfitted" and r["status"] == "passed" for r in results)
-    assert all(reason for reason in CLUSTERER_WAIVED.values())
+
+
+def test_customer_clusterer_on_arrays_and_on_customer_tables() -> None:
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (50, 3)), rng.normal(6, 1, (50, 3))])
+    cc = CustomerClusterer(n_clusters=2, random_state=0).fit(X)
+    assert cc.n_features_in_ == 3 and list(cc.feature_names_in_) == ["x0", "x1", "x2"]
+    assert sorted(np.bincount(cc.labels_).tolist()) == [50, 50]
+    np.testing.assert_array_equal(cc.predict(X), cc.labels_)
+    with pytest.raises(ValueError, match="X has 4 features, but CustomerClusterer is expecting 3"):
+        cc.predict(np.hstack([X, X[:, :1]]))
+    # A table keeps the customer contract: it must carry the clustering features, named.
+    with pytest.raises(SchemaError, match="none of the default clustering features"):
+        CustomerClusterer(n_clusters=2).fit(pd.DataFrame(X, columns=["a", "b", "c"]))
 
 
 def test_customer_clusterer_raises_not_fitted_before_fit() -> None:

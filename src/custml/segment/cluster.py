@@ -30,7 +30,8 @@ from sklearn.metrics import (
 from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PowerTransformer, StandardScaler
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils import Tags
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from custml.errors import ConfigError, SchemaError
@@ -175,12 +176,19 @@ def _select_columns(X: pd.DataFrame, features: Sequence[str] | None) -> list[str
     return list(features)
 
 
-def _as_frame(X: Any) -> pd.DataFrame:
+def _as_frame(X: Any, n_features: int | None = None) -> pd.DataFrame:
+    """A feature table: a DataFrame as it is; anything else validated as a 2-D numeric array (columns x0, x1...).
+
+    Arrays go through scikit-learn's ``check_array`` (NaN allowed, inf, complex and sparse input refused with
+    its messages); ``n_features`` is the width an array must have at predict time.
+    """
     if isinstance(X, pd.DataFrame):
         return X
-    arr = np.asarray(X, dtype=float)
-    if arr.ndim != 2:
-        raise ValueError(f"expected a 2-D table of features, got shape {arr.shape}")
+    arr = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(
+            f"X has {arr.shape[1]} features, but CustomerClusterer is expecting {n_features} features as input"
+        )
     return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
 
 
@@ -341,7 +349,8 @@ class CustomerClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         exceeds 50,000 rows.
     features : sequence of str, optional
         Columns to cluster on (default: :data:`DEFAULT_CLUSTER_FEATURES`; an absent one is replaced by its
-        shorter-window variant, e.g. ``app_sessions_90d``, or dropped).
+        shorter-window variant, e.g. ``app_sessions_90d``, or dropped). A plain array (no column names) is
+        clustered on all its columns, named ``x0, x1, ...``.
     n_clusters : int, optional
         Fixed number of clusters; when None, k is chosen over ``k_range`` by ``selection_metric``.
     k_range : (int, int)
@@ -416,6 +425,11 @@ class CustomerClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
     # -- fitting -------------------------------------------------------------------------------------------
 
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # median imputation inside the pipeline
+        return tags
+
     def fit(self, X: Any, y: Any = None) -> CustomerClusterer:
         """Choose k (unless fixed), fit the pipeline on a sample and label every row of ``X``."""
         with threadpool_limits(limits=self.n_threads):
@@ -424,10 +438,17 @@ class CustomerClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     def _fit(self, X: Any) -> CustomerClusterer:
         if self.method not in ("kmeans", "gmm"):
             raise ConfigError(f"clustering method must be 'kmeans' or 'gmm', got {self.method!r}")
+        unnamed = not isinstance(X, pd.DataFrame)
         X = _as_frame(X)
-        cols = _select_columns(X, self.features)
+        # A plain array has no customer feature names to look for: it is clustered on all its columns.
+        cols = list(X.columns) if unnamed and self.features is None else _select_columns(X, self.features)
         if len(X) < 3:
-            raise SchemaError("features", None, "clustering needs at least 3 customers", n_rows=len(X))
+            raise SchemaError(
+                "features",
+                None,
+                f"clustering needs at least 3 customers, got n_samples={len(X)}",
+                n_rows=len(X),
+            )
         block = _numeric_block(X, cols)
         rng = np.random.default_rng(self.random_state)
         if self.n_clusters is None:
@@ -478,7 +499,7 @@ class CustomerClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _block(self, X: Any) -> NDArray[np.float64]:
         check_is_fitted(self, "pipeline_")
-        X = _as_frame(X)
+        X = _as_frame(X, n_features=None if isinstance(X, pd.DataFrame) else self.n_features_in_)
         cols = list(self.feature_names_in_)
         missing = [c for c in cols if c not in X.columns]
         if missing:
