@@ -435,8 +435,8 @@ def test_readme_invoice_mapping_works_on_an_invoice_export(
 
 
 def test_customers_signed_up_after_as_of_are_not_yet_customers() -> None:
+    from custml.pipeline.score import _not_yet_customers
     from custml.quality import clean_tables
-    from custml.workflows import _not_yet_customers
 
     customers = pd.DataFrame(
         {"customer_id": ["c1", "c2", "c3"], "signup_date": ["2024-01-01", "2025-03-01", "2099-13-01"]}

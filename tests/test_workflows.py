@@ -8,8 +8,10 @@ import pytest
 
 from custml.errors import DataFileError
 from custml.io import write_json, write_table
+from custml.pipeline._wiring import n_rows as _n_rows
+from custml.pipeline.score import _drift_table, _model_population
 from custml.scoring import drift_reference
-from custml.workflows import _drift_table, _model_population, _n_rows, default_as_of
+from custml.workflows import default_as_of
 
 
 def test_default_as_of_is_the_day_after_the_data_ends(tmp_path) -> None:

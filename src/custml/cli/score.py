@@ -1,4 +1,4 @@
-"""CLI: ``custml score`` scores every customer of a data folder as of a date (see :func:`custml.workflows.run_score`)."""
+"""CLI: ``custml score`` scores every customer of a data folder as of a date (see :func:`custml.pipeline.run_score`)."""
 
 from __future__ import annotations
 
@@ -80,8 +80,8 @@ def score(
 
     from custml.config import load_params
     from custml.errors import ConfigError
+    from custml.pipeline import run_score
     from custml.scoring import DEFAULT_ACTION_TABLE, ActionTable, ScoreParams
-    from custml.workflows import run_score
 
     # MLflow's artefact download bars would interleave with ours.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
