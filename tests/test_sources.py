@@ -435,8 +435,8 @@ def test_readme_invoice_mapping_works_on_an_invoice_export(
 
 
 def test_customers_signed_up_after_as_of_are_not_yet_customers() -> None:
-    from custml.pipeline.score import _not_yet_customers
     from custml.quality import clean_tables
+    from custml.scoring.accounting import not_yet_customers
 
     customers = pd.DataFrame(
         {"customer_id": ["c1", "c2", "c3"], "signup_date": ["2024-01-01", "2025-03-01", "2099-13-01"]}
@@ -447,7 +447,7 @@ def test_customers_signed_up_after_as_of_are_not_yet_customers() -> None:
     result = clean_tables({"customers": customers, "orders": orders}, AS_OF, KEY.encode())
     assert sorted(result.quarantine["reason"]) == ["future_timestamp", "unparseable_timestamp"]
     # only the later sign-up is "not yet a customer"; the broken date stays a quality loss
-    assert _not_yet_customers(result.quarantine) == 1
+    assert not_yet_customers(result.quarantine) == 1
 
 
 def test_customers_and_orders_both_mapped(tmp_path: Path, key_env: None) -> None:

@@ -20,6 +20,7 @@ Heavy libraries (MLflow, Spark, LightGBM) are imported inside the steps that nee
 
 from __future__ import annotations
 
+from custml.errors import DriftError
 from custml.pipeline._wiring import default_as_of
 from custml.pipeline.clean import RAW_OPTIONAL, RAW_REQUIRED, read_clean, read_inputs, read_raw, run_clean
 from custml.pipeline.demo import DemoResult, run_demo
@@ -30,7 +31,6 @@ from custml.pipeline.report import run_report
 from custml.pipeline.score import (
     DEFAULT_CHURN_MODEL,
     DEFAULT_REPURCHASE_MODEL,
-    DriftError,
     ScoreRun,
     load_scoring_model,
     run_score,

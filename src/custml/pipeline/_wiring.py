@@ -13,6 +13,7 @@ import pandas as pd
 
 from custml.config import ProjectPaths, get_paths
 from custml.errors import ConfigError, DataFileError
+from custml.io import count_rows as n_rows
 from custml.io import read_json, read_tables
 
 __all__ = [
@@ -113,12 +114,3 @@ def default_as_of(raw_dir: Path | str, orders: pd.DataFrame | None = None) -> pd
 
 def feature_inputs(tables: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in tables.items() if k in {"customers", "orders", "interactions"}}
-
-
-def n_rows(table: Any) -> int:
-    """Rows of a table given as a DataFrame, an Arrow table or a parquet path."""
-    if isinstance(table, str | Path):
-        import pyarrow.parquet as pq
-
-        return int(pq.ParquetFile(table).metadata.num_rows)
-    return len(table)

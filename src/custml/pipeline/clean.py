@@ -15,7 +15,15 @@ if TYPE_CHECKING:
 
     from custml.quality.pipeline import CleanResult
 
-__all__ = ["RAW_OPTIONAL", "RAW_REQUIRED", "read_clean", "read_inputs", "read_raw", "run_clean"]
+__all__ = [
+    "RAW_OPTIONAL",
+    "RAW_REQUIRED",
+    "attach_sources",
+    "read_clean",
+    "read_inputs",
+    "read_raw",
+    "run_clean",
+]
 
 RAW_REQUIRED = ("customers", "orders")
 RAW_OPTIONAL = ("interactions", "campaigns")
@@ -47,7 +55,7 @@ def read_inputs(
     }
 
 
-def _attach_sources(result: CleanResult, sources: dict[str, Any] | None) -> None:
+def attach_sources(result: CleanResult, sources: dict[str, Any] | None) -> None:
     """Put the sources report into the quality report; check the line items' revenue reached the orders."""
     if sources is None:
         return
@@ -107,7 +115,7 @@ def run_clean(
     as_of = as_day(as_of) if as_of is not None else default_as_of(raw_dir, tables.get("orders"))
     key = load_pseudonym_key(paths, allow_demo_key=allow_demo_key)
     result = clean_tables(tables, as_of, key, params)
-    _attach_sources(result, sources)
+    attach_sources(result, sources)
     if write:
         out_dir = Path(out) if out is not None else paths.interim
         private = Path(private_dir) if private_dir is not None else paths.private

@@ -94,7 +94,7 @@ def run_demo(
     with timed(timings, "segment_s"):
         run_segment(as_of, root=root, features=features, params=segment_params)
     gate: dict[str, dict[str, Any]] = {}
-    oracle, id_map = _demo_oracle(raw_dir, clean, as_of)
+    oracle, id_map = _truth_oracle(raw_dir, clean, as_of)
     for i, task in enumerate(("churn", "repurchase")):
         tell(say, f"5/7 training the {task} model ({i + 1}/2) with registry and champion gate")
         with timed(timings, f"train_{task}_s"):
@@ -137,14 +137,13 @@ def run_demo(
     )
 
 
-def _demo_oracle(
+def _truth_oracle(
     raw_dir: Path, clean: CleanResult, as_of: pd.Timestamp
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """True probabilities at the test cut-offs of both tasks (synthetic world only), or (None, None)."""
-    try:
-        from custml.synth import oracle_probabilities, read_truth
-    except ImportError:  # pragma: no cover - synth is part of the package
-        return None, None
+    """The synthetic truth's probabilities at both tasks' test cut-offs and the id map, or (None, None)."""
+    from custml.models.params import DEFAULT_HORIZON_DAYS
+    from custml.synth import oracle_at_test_cutoffs, read_truth
+
     if not (raw_dir / "truth").is_dir():
         return None, None
     try:
@@ -152,12 +151,4 @@ def _demo_oracle(
     except CustmlError as exc:
         logger.warning("cannot read the synthetic truth (%s): models are evaluated without the oracle", exc)
         return None, None
-    from custml.models.params import DEFAULT_HORIZON_DAYS
-
-    cutoffs = sorted({(as_of - pd.Timedelta(days=h)).normalize() for h in DEFAULT_HORIZON_DAYS.values()})
-    parts = []
-    for cut in cutoffs:
-        o = oracle_probabilities(truth["customers"], cut)
-        o["cutoff"] = cut
-        parts.append(o)
-    return pd.concat(parts, ignore_index=True), clean.id_map
+    return oracle_at_test_cutoffs(truth["customers"], as_of, DEFAULT_HORIZON_DAYS.values()), clean.id_map

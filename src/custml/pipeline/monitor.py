@@ -23,8 +23,6 @@ from custml.pipeline._wiring import (
 )
 from custml.pipeline.clean import read_clean, run_clean
 from custml.pipeline.features import run_features
-from custml.pipeline.score import _model_population
-from custml.pipeline.train import _load_drift_reference
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -143,6 +141,7 @@ def run_monitor(
     each model version (:func:`custml.tracking.log_monitoring_run`).
     """
     from custml import tracking
+    from custml.features.labels import model_population
     from custml.monitoring import (
         HealthThresholds,
         OrderEvents,
@@ -191,7 +190,9 @@ def run_monitor(
             if (name, version) not in models:
                 promised, run_id = _promised(name, version, churn_meta)
                 reference = (
-                    _load_drift_reference(run_id, f"models:/{name}/{version}", paths) if run_id else None
+                    tracking.load_drift_reference(run_id, f"models:/{name}/{version}", paths.drift_references)
+                    if run_id
+                    else None
                 )
                 models[(name, version)] = (promised, reference)
             promised, reference = models[(name, version)]
@@ -217,7 +218,7 @@ def run_monitor(
                 features = run_features(as_of, root=root, tables=tables, write=False)
                 drift = distribution_drift(
                     reference["features"],
-                    _model_population(features, "churn"),
+                    model_population(features, "churn"),
                     n_reference=int(reference.get("n_rows") or 1),
                     thresholds=th.drift,
                     alpha=th.alpha,

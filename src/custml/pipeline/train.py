@@ -10,9 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from custml.config import ProjectPaths
-from custml.errors import ConfigError, CustmlError
-from custml.io import read_json, write_json
+from custml.errors import ConfigError
 from custml.pipeline._wiring import (
     Engine,
     as_day,
@@ -29,9 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["SnapshotOutcome", "TrainOutcome", "run_train", "run_train_snapshot"]
 
 logger = logging.getLogger(__name__)
-
-DRIFT_REFERENCE_ARTIFACT = "drift_reference.json"
-_DRIFT_SAMPLE = 200_000
 
 
 @dataclass
@@ -91,7 +86,7 @@ def run_train(
     from custml.features import build_training_set, join_oracle
     from custml.models.params import TrainParams
     from custml.models.train import ORACLE_COLUMN, train_model
-    from custml.scoring.drift import drift_reference
+    from custml.scoring.drift import drift_reference, training_drift_sample
 
     t0 = time.perf_counter()
     tables = tables if tables is not None else read_clean(root)
@@ -135,12 +130,12 @@ def run_train(
         tags=tags,
         config_path=config_path,
     )
-    reference = drift_reference(_drift_sample(training, params.seed))
+    reference = drift_reference(training_drift_sample(training, params.seed))
     if task == "churn":  # the score distribution at training, for custml.monitoring (run_monitor)
         from custml.monitoring import score_reference
 
         reference["score"] = score_reference(result.test_predictions["model"])
-    _store_drift_reference(run_id, reference, paths)
+    tracking.store_drift_reference(run_id, reference, paths.drift_references)
     decision: dict[str, Any] = {}
     if register:
         decision = tracking.register_and_gate(
@@ -223,41 +218,3 @@ def run_train_snapshot(
     if register:
         decision = tracking.register_and_gate(run_id, model_name=f"custml-{task}-snapshot", metric="roc_auc")
     return SnapshotOutcome(task, run_id, decision, cv, summary, estimator, round(time.perf_counter() - t0, 3))
-
-
-def _drift_sample(training: pd.DataFrame, seed: int) -> pd.DataFrame:
-    from custml.models.predictor import NON_FEATURE_COLUMNS
-
-    cols = [c for c in training.columns if c not in NON_FEATURE_COLUMNS and not str(c).startswith("oracle")]
-    frame = training[cols]
-    if len(frame) > _DRIFT_SAMPLE:
-        frame = frame.sample(n=_DRIFT_SAMPLE, random_state=seed)
-    return frame
-
-
-def _local_reference_path(paths: ProjectPaths, run_id: str) -> Path:
-    return paths.models / "drift_reference" / f"{run_id}.json"
-
-
-def _store_drift_reference(run_id: str, reference: dict[str, Any], paths: ProjectPaths) -> None:
-    """Log the reference with the run (MLflow artefact) and keep a local copy keyed by run id."""
-    from custml import tracking
-
-    write_json(reference, _local_reference_path(paths, run_id))
-    tracking.log_run_dict(run_id, reference, DRIFT_REFERENCE_ARTIFACT)
-
-
-def _load_drift_reference(run_id: str | None, uri: str, paths: ProjectPaths) -> dict[str, Any] | None:
-    from custml import tracking
-
-    if run_id:
-        try:
-            return tracking.load_run_dict(run_id, DRIFT_REFERENCE_ARTIFACT)
-        except CustmlError as exc:
-            logger.info("no drift reference logged with run %s (%s)", run_id, exc)
-    if run_id:
-        local = _local_reference_path(paths, run_id)
-        if local.is_file():
-            return read_json(local)
-    logger.warning("no drift reference for model %s: drift is not measured", uri)
-    return None
