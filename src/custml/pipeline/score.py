@@ -197,7 +197,7 @@ def _accounting_and_meta(
     engine: str,
 ) -> tuple[dict[str, int], dict[str, Any]]:
     """Why records got no score (rows in = scored + not scored) and the scores' ``.meta.json`` sidecar."""
-    from custml.scoring.accounting import not_yet_customers, quality_meta, rows_not_scored
+    from custml.scoring.accounting import quality_meta, rows_not_scored
     from custml.scoring.score import scores_meta
 
     report, n_clean = clean.report, n_rows(clean.tables["customers"])
@@ -212,7 +212,7 @@ def _accounting_and_meta(
         scored_at=scored_at,
         rows_in=rows_in,
         rows_quarantined=rows_in - len(scores),
-        quality=quality_meta(report, not_yet_customers(clean.quarantine)),
+        quality=quality_meta(report, clean.quarantine),
         models={task: _model_meta(m[2]) for task, m in models.items()},
         drift=drift,
         extra={

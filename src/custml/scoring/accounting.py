@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["not_yet_customers", "quality_meta", "rows_not_scored"]
+__all__ = ["not_yet_customers", "orders_after_as_of", "quality_meta", "rows_not_scored"]
 
 
 def _after_as_of(quarantine: pd.DataFrame, table: str, column: str) -> int:
@@ -29,22 +29,33 @@ def not_yet_customers(quarantine: pd.DataFrame) -> int:
     return _after_as_of(quarantine, "customers", "signup_date")
 
 
-def quality_meta(report: Mapping[str, Any], not_yet_customers: int = 0) -> dict[str, Any]:
-    """The quality block of the scores' meta from a quality report; customers who signed up after the as-of
-    date are not a quality loss, so they are counted apart (``customers_not_yet``) instead of as quarantined."""
+def orders_after_as_of(quarantine: pd.DataFrame) -> int:
+    """Orders quarantined only because they were placed after the as-of date (scoring as of an earlier day)."""
+    return _after_as_of(quarantine, "orders", "order_ts")
+
+
+def quality_meta(report: Mapping[str, Any], quarantine: pd.DataFrame) -> dict[str, Any]:
+    """The quality block of the scores' meta from a quality report and its quarantine.
+
+    Customers who signed up and orders placed after the as-of date are not a quality loss: they are counted
+    apart (``customers_not_yet``, ``orders_after_as_of``) and left out of the quarantine counts.
+    """
+    later = {"customers": not_yet_customers(quarantine), "orders": orders_after_as_of(quarantine)}
     by_table = dict(report.get("quarantined_by_table", {}))
     by_reason = dict(report.get("quarantined_by_reason", {}))
-    if not_yet_customers:
-        by_table["customers"] = int(by_table.get("customers", 0)) - not_yet_customers
-        by_reason["future_timestamp"] = int(by_reason.get("future_timestamp", 0)) - not_yet_customers
-        by_reason = {k: v for k, v in by_reason.items() if v}
+    for table, n in later.items():
+        if n:
+            by_table[table] = int(by_table.get(table, 0)) - n
+            by_reason["future_timestamp"] = int(by_reason.get("future_timestamp", 0)) - n
+    by_reason = {k: v for k, v in by_reason.items() if v} if any(later.values()) else by_reason
     return {
         "quarantined_by_table": by_table,
         "quarantined_by_reason": by_reason,
         "duplicates_merged": int(report.get("duplicates_merged", 0)),
         "rows_in": int(report.get("rows_in", 0)),
-        "rows_quarantined": int(report.get("rows_quarantined", 0)) - not_yet_customers,
-        "customers_not_yet": not_yet_customers,
+        "rows_quarantined": int(report.get("rows_quarantined", 0)) - sum(later.values()),
+        "customers_not_yet": later["customers"],
+        "orders_after_as_of": later["orders"],
     }
 
 

@@ -26,7 +26,6 @@ from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from custml.errors import SchemaError
-from custml.features.labels import model_population
 
 __all__ = [
     "DRIFT_SAMPLE_ROWS",
@@ -269,6 +268,8 @@ def model_drift_table(
         ``model``, ``feature``, ``psi``, ``status`` and the :func:`feature_drift` columns; empty with the first
         four columns when no task has a reference.
     """
+    from custml.features.labels import model_population
+
     parts = []
     for task, reference in references.items():
         if reference is None:
