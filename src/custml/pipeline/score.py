@@ -195,6 +195,7 @@ def _accounting_and_meta(
     scored_at: pd.Timestamp,
     rows_in: int,
     engine: str,
+    data_end: pd.Timestamp | None,
 ) -> tuple[dict[str, int], dict[str, Any]]:
     """Why records got no score (rows in = scored + not scored) and the scores' ``.meta.json`` sidecar."""
     from custml.scoring.accounting import quality_meta, rows_not_scored
@@ -212,7 +213,7 @@ def _accounting_and_meta(
         scored_at=scored_at,
         rows_in=rows_in,
         rows_quarantined=rows_in - len(scores),
-        quality=quality_meta(report, clean.quarantine),
+        quality=quality_meta(report, clean.quarantine, data_end),
         models={task: _model_meta(m[2]) for task, m in models.items()},
         drift=drift,
         extra={
@@ -233,13 +234,18 @@ def _cleaned(
     raw_inputs: tuple[dict[str, pd.DataFrame], dict[str, Any] | None] | None,
     mapping: Path | str | None,
     allow_demo_key: bool,
-) -> tuple[CleanResult, dict[str, Any] | None, int | None]:
-    """The raw tables of ``data_dir`` cleaned as of ``as_of`` (not written): result, sources report, raw rows."""
+) -> tuple[CleanResult, dict[str, Any] | None, int | None, pd.Timestamp | None]:
+    """The raw tables of ``data_dir`` cleaned as of ``as_of`` (not written): result, sources report, raw rows
+    and the day after the data ends (``None`` if the orders tell no date)."""
     raw, sources = raw_inputs if raw_inputs is not None else read_inputs(data_dir, mapping)
     raw_rows = len(raw["customers"]) if "customers" in raw else None
     clean = run_clean(data_dir, as_of=as_of, root=root, allow_demo_key=allow_demo_key, raw=raw, write=False)
     attach_sources(clean, sources)
-    return clean, sources, raw_rows
+    try:
+        data_end: pd.Timestamp | None = default_as_of(data_dir, raw.get("orders"))
+    except CustmlError:
+        data_end = None
+    return clean, sources, raw_rows, data_end
 
 
 def run_score(
@@ -309,9 +315,9 @@ def run_score(
         models = {task: load_scoring_model(uris[task]) for task in _TASKS}
     tell(say, f"cleaning the input tables of {data_dir}" if clean is None else "using the cleaned tables")
     with timed(timings, "clean_s"):
-        sources = None
+        sources, data_end = None, None
         if clean is None:
-            clean, sources, raw_rows = _cleaned(
+            clean, sources, raw_rows, data_end = _cleaned(
                 data_dir,
                 as_of,
                 root=root,
@@ -353,7 +359,16 @@ def run_score(
         scores, uplift_meta = _uplift_and_alive(scores, features, clean.tables, uplift, campaign_uplift)
 
     not_scored, meta = _accounting_and_meta(
-        scores, clean, models, drift, params, as_of=as_of, scored_at=scored_at, rows_in=rows_in, engine=engine
+        scores,
+        clean,
+        models,
+        drift,
+        params,
+        as_of=as_of,
+        scored_at=scored_at,
+        rows_in=rows_in,
+        engine=engine,
+        data_end=data_end,
     )
     meta["currency"] = (sources or {}).get("currency") or params.currency
     meta["uplift"] = uplift_meta

@@ -29,18 +29,32 @@ def not_yet_customers(quarantine: pd.DataFrame) -> int:
     return _after_as_of(quarantine, "customers", "signup_date")
 
 
-def orders_after_as_of(quarantine: pd.DataFrame) -> int:
-    """Orders quarantined only because they were placed after the as-of date (scoring as of an earlier day)."""
-    return _after_as_of(quarantine, "orders", "order_ts")
+def orders_after_as_of(quarantine: pd.DataFrame, data_end: Any) -> int:
+    """Orders quarantined only because they were placed after the as-of date but before ``data_end`` (the day
+    after the data ends): the data's own later orders when scoring as of an earlier day. A timestamp at or after
+    ``data_end`` (e.g. a year 2099 typo) stays a quality loss."""
+    if not len(quarantine):
+        return 0
+    q = quarantine
+    mask = (q["table"] == "orders") & (q["reason"] == "future_timestamp")
+    mask &= q["detail"].astype("str").str.startswith("order_ts:")
+    # the detail ends with the parsed value, e.g. "order_ts: is later than as_of ... (Timestamp('2011-12-09 12:50:00'))"
+    ts = q.loc[mask, "detail"].astype("str").str.extract(r"Timestamp\('([^']+)'", expand=False)
+    parsed = pd.to_datetime(ts, errors="coerce", utc=True).dt.tz_localize(None)
+    end = pd.Timestamp(data_end)
+    end = end.tz_convert("UTC").tz_localize(None) if end.tzinfo is not None else end
+    return int((parsed < end).sum())
 
 
-def quality_meta(report: Mapping[str, Any], quarantine: pd.DataFrame) -> dict[str, Any]:
+def quality_meta(report: Mapping[str, Any], quarantine: pd.DataFrame, data_end: Any = None) -> dict[str, Any]:
     """The quality block of the scores' meta from a quality report and its quarantine.
 
     Customers who signed up and orders placed after the as-of date are not a quality loss: they are counted
-    apart (``customers_not_yet``, ``orders_after_as_of``) and left out of the quarantine counts.
+    apart (``customers_not_yet``, ``orders_after_as_of``: orders before ``data_end``, the day after the data
+    ends; none without it) and left out of the quarantine counts.
     """
-    later = {"customers": not_yet_customers(quarantine), "orders": orders_after_as_of(quarantine)}
+    n_orders = orders_after_as_of(quarantine, data_end) if data_end is not None else 0
+    later = {"customers": not_yet_customers(quarantine), "orders": n_orders}
     by_table = dict(report.get("quarantined_by_table", {}))
     by_reason = dict(report.get("quarantined_by_reason", {}))
     for table, n in later.items():
