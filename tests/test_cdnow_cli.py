@@ -79,6 +79,9 @@ def test_clean_features_train_score_report_on_raw_cdnow(
         assert quality["customers_not_yet"] == early_meta["rows_not_scored"]["not_yet_a_customer"]
         assert quality["quarantined_by_table"]["customers"] == 0
         assert quality["rows_quarantined"] == sum(quality["quarantined_by_table"].values())
+        # the orders placed after the as-of date are not quality losses either: counted apart
+        assert quality["orders_after_as_of"] > 1000
+        assert quality["quarantined_by_reason"].get("future_timestamp", 0) == 0
         html = tmp_path / "report.html"
         assert main(["report", "--scores", str(scores), "--out", str(html)]) == 0
         assert html.stat().st_size > 10_000

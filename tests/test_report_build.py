@@ -278,3 +278,16 @@ def test_sample_scores_follow_the_contract_and_are_reproducible() -> None:
     assert meta["rows_in"] - meta["rows_scored"] == sum(meta["rows_not_scored"].values())
     prev = sample_previous_scores(scores, seed=1)
     assert prev["customer_id"].is_unique and (prev["as_of"] < scores["as_of"].iloc[0]).all()
+
+
+def test_rows_after_the_as_of_date_are_reported_apart_from_quarantine() -> None:
+    from custml.report import render_html
+
+    meta = tiny_meta()
+    assert build_report_data(tiny_scores(), meta).data_quality.after_as_of is None
+    assert "after the scoring date" not in render_html(build_report_data(tiny_scores(), meta), lang="en")
+    meta["quality"] = {**meta["quality"], "customers_not_yet": 2, "orders_after_as_of": 5}
+    data = build_report_data(tiny_scores(), meta)
+    assert data.data_quality.after_as_of == 7 and data.data_quality.rows_quarantined == 6
+    assert "Rows dated after the scoring date" in render_html(data, lang="en")
+    assert "评分日之后的行" in render_html(data, lang="zh")

@@ -1,4 +1,4 @@
-"""Workflow helpers that need no trained model: the default as-of date, drift populations, row counts."""
+"""Pipeline helpers that need no trained model: the default as-of date, drift populations, row counts."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from custml.errors import DataFileError
-from custml.io import write_json, write_table
-from custml.scoring import drift_reference
-from custml.workflows import _drift_table, _model_population, _n_rows, default_as_of
+from custml.features.labels import model_population
+from custml.io import count_rows, write_json, write_table
+from custml.pipeline import default_as_of
+from custml.scoring import drift_reference, model_drift_table
 
 
 def test_default_as_of_is_the_day_after_the_data_ends(tmp_path) -> None:
@@ -40,20 +41,28 @@ def test_each_model_is_checked_for_drift_on_its_own_population() -> None:
         {"orders_365d": 0.0, "frequency_orders": rng.integers(1, 20, n).astype(float), "recency_days": 900.0}
     )
     scored = pd.concat([active.sample(frac=1, random_state=1), gone], ignore_index=True)
-    assert len(_model_population(scored, "churn")) == n
-    assert len(_model_population(scored, "repurchase")) == 2 * n
+    assert len(model_population(scored, "churn")) == n
+    assert len(model_population(scored, "repurchase")) == 2 * n
 
-    class Model:
-        input_columns = ("orders_365d", "recency_days")
-
-    table = _drift_table({"churn": reference, "repurchase": None}, scored, {"churn": Model()})
+    inputs = {"churn": ("orders_365d", "recency_days")}
+    table = model_drift_table({"churn": reference, "repurchase": None}, scored, inputs)
     assert set(table["model"]) == {"churn"} and set(table["feature"]) == {"orders_365d", "recency_days"}
     assert (table["status"] == "ok").all()  # the churned customers are outside the churn model's population
-    empty = _drift_table({"churn": None}, scored, {"churn": Model()})
+    empty = model_drift_table({"churn": None}, scored, inputs)
     assert empty.empty and list(empty.columns) == ["model", "feature", "psi", "status"]
+
+
+def test_the_churn_population_follows_its_active_days() -> None:
+    features = pd.DataFrame(
+        {"orders_365d": [1.0, 1.0, 0.0], "recency_days": [10.0, 200.0, 400.0], "frequency_orders": [1, 2, 3]}
+    )
+    assert len(model_population(features, "churn")) == 2  # the default, 365 days: the orders_365d window
+    # no orders_180d column: the recency rule, with the same number of days
+    assert model_population(features, "churn", active_days=180)["recency_days"].tolist() == [10.0]
+    assert len(model_population(features, "repurchase", active_days=180)) == 3
 
 
 def test_row_counts_of_frames_and_parquet_files(tmp_path) -> None:
     frame = pd.DataFrame({"a": range(7)})
     path = write_table(frame, tmp_path / "t.parquet")
-    assert _n_rows(frame) == 7 and _n_rows(path) == 7 and _n_rows(str(path)) == 7
+    assert count_rows(frame) == 7 and count_rows(path) == 7 and count_rows(str(path)) == 7

@@ -106,6 +106,11 @@ class ProjectPaths:
         return self.root / "models"
 
     @property
+    def drift_references(self) -> Path:
+        """Local copies of each training run's drift reference, ``<run_id>.json`` (the run logs the original)."""
+        return self.models / "drift_reference"
+
+    @property
     def reports(self) -> Path:
         return self.root / "reports"
 

@@ -6,6 +6,7 @@ __all__ = [
     "ConfigError",
     "CustmlError",
     "DataFileError",
+    "DriftError",
     "MappingError",
     "MissingSecretError",
     "SchemaError",
@@ -41,6 +42,10 @@ class SchemaError(CustmlError, ValueError):
 
 class DataFileError(CustmlError, OSError):
     """A data file is missing, unreadable, truncated or of the wrong kind."""
+
+
+class DriftError(CustmlError):
+    """Scoring found features that drifted from the training reference and was asked to fail on drift."""
 
 
 class ConfigError(CustmlError, ValueError):

@@ -368,7 +368,7 @@ def _resolve(path: Path, root: Path) -> Path:
 
 
 def _prepare_data(config: ExperimentConfig, root: Path | str | None) -> _Data:
-    from custml import workflows
+    from custml import pipeline as workflows
 
     paths = get_paths(root)
     src = config.source()
@@ -538,7 +538,7 @@ def _run_train(
     root: Path | str | None,
     timings: dict[str, float],
 ) -> _Run:
-    from custml import workflows
+    from custml import pipeline as workflows
 
     params = config.train
     assert params is not None  # validated
@@ -587,7 +587,8 @@ def _run_segmentation(
 ) -> _Run:
     from sklearn.metrics import adjusted_rand_score
 
-    from custml import tracking, workflows
+    from custml import pipeline as workflows
+    from custml import tracking
     from custml.segment.workflow import SegmentationRunParams, segment_customers
 
     seg = config.segment or SegmentExperimentParams()

@@ -23,6 +23,7 @@ from custml.errors import DataFileError
 
 __all__ = [
     "atomic_write",
+    "count_rows",
     "find_table_file",
     "read_json",
     "read_table",
@@ -219,3 +220,12 @@ def read_json(path: Path | str) -> Any:
         raise DataFileError(f"file not found: {path}") from None
     except json.JSONDecodeError as exc:
         raise DataFileError(f"{path}: not valid JSON ({exc})") from None
+
+
+def count_rows(table: Any) -> int:
+    """Rows of a table given as a DataFrame, an Arrow table or a parquet path (read from the file's footer)."""
+    if isinstance(table, str | Path):
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(table).metadata.num_rows)
+    return len(table)

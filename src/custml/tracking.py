@@ -12,6 +12,8 @@
 - :func:`log_segmentation_run` and :func:`log_experiment_config` serve the segmentation stage and notebooks.
 - :func:`log_comparison_run` logs a run that compares methods without logging a model (``custml.experiments``).
 - :func:`log_monitoring_run` logs model health over time against a model version (``custml monitor``).
+- :func:`store_drift_reference` and :func:`load_drift_reference` keep a training run's drift reference (with the run
+  and as a local copy); :func:`load_model_with_info` loads a model for scoring with its registry information.
 """
 
 from __future__ import annotations
@@ -38,18 +40,22 @@ from custml import __version__
 from custml.config import get_paths
 from custml.config import tracking_uri as default_tracking_uri
 from custml.errors import ConfigError, CustmlError
+from custml.io import read_json, write_json
 from custml.models.metrics import binary_metrics
 from custml.models.predictor import CustomerModel
 
 __all__ = [
     "ALIAS_CHALLENGER",
     "ALIAS_CHAMPION",
+    "DRIFT_REFERENCE_ARTIFACT",
     "CustomerModelPyfunc",
     "EstimatorPyfunc",
     "configure",
     "get_model_version_info",
     "load_customer_model",
+    "load_drift_reference",
     "load_model",
+    "load_model_with_info",
     "load_run_dict",
     "log_comparison_run",
     "log_estimator_run",
@@ -61,6 +67,7 @@ __all__ = [
     "model_name_for",
     "register_and_gate",
     "spark_udf",
+    "store_drift_reference",
 ]
 
 logger = logging.getLogger(__name__)
@@ -68,6 +75,8 @@ logger = logging.getLogger(__name__)
 ALIAS_CHALLENGER = "challenger"
 ALIAS_CHAMPION = "champion"
 MODEL_ARTIFACT = "model"
+#: The training run's artefact with the drift reference (:func:`custml.scoring.drift.drift_reference`).
+DRIFT_REFERENCE_ARTIFACT = "drift_reference.json"
 # Metrics where lower is better (the gate flips its comparison for these).
 _LOWER_IS_BETTER = frozenset({"brier", "log_loss", "ece"})
 # The metrics the scores sidecar reports per model (contracts section 7).
@@ -806,3 +815,48 @@ def log_estimator_run(
         mlflow.set_tag("custml.model_uri", info.model_uri)
         logger.info("logged estimator run %s (model %s)", run.info.run_id, info.model_uri)
         return run.info.run_id
+
+
+def _uri_parts(uri: str) -> tuple[str, str]:
+    """(name, version) for display when the registry cannot tell: ``runs:/<id>/model`` -> (model, <id>)."""
+    tail = uri.split(":/", 1)[-1].strip("/")
+    return tail.split("/")[-1] or uri, ""
+
+
+def load_model_with_info(uri: str) -> tuple[CustomerModel, dict[str, Any]]:
+    """A customer model for scoring and what the registry knows of it.
+
+    ``info`` has ``name``, ``version``, ``run_id``, ``horizon_days`` and the test metrics, calibration and
+    drivers when the URI is a registry URI (``models:/NAME@ALIAS`` or ``models:/NAME/VERSION``); for other URIs
+    (``runs:/...``, a path) only ``name``/``version``/``run_id`` derived from the URI.
+    """
+    model = load_customer_model(uri)
+    if uri.startswith("models:/"):
+        info = get_model_version_info(uri)
+    else:
+        name, version = _uri_parts(uri)
+        run_id = uri.split("/")[1] if uri.startswith("runs:/") else None
+        info = {"name": name, "version": version, "run_id": run_id, "metrics": {}}
+    info.setdefault("horizon_days", int(model.horizon_days))
+    return model, info
+
+
+def store_drift_reference(run_id: str, reference: Mapping[str, Any], local_dir: Path) -> None:
+    """Log a training run's drift reference with the run (artefact) and keep a local copy ``<run_id>.json``."""
+    write_json(dict(reference), Path(local_dir) / f"{run_id}.json")
+    log_run_dict(run_id, reference, DRIFT_REFERENCE_ARTIFACT)
+
+
+def load_drift_reference(run_id: str | None, uri: str, local_dir: Path) -> dict[str, Any] | None:
+    """The drift reference of a model's training run: the run's artefact, else the local copy, else ``None``
+    (logged: drift is then not measured for model ``uri``)."""
+    if run_id:
+        try:
+            return load_run_dict(run_id, DRIFT_REFERENCE_ARTIFACT)
+        except CustmlError as exc:
+            logger.info("no drift reference logged with run %s (%s)", run_id, exc)
+        local = Path(local_dir) / f"{run_id}.json"
+        if local.is_file():
+            return read_json(local)
+    logger.warning("no drift reference for model %s: drift is not measured", uri)
+    return None

@@ -1,4 +1,4 @@
-"""CLI: ``custml demo`` runs the main job end to end on embedded defaults (see :func:`custml.workflows.run_demo`).
+"""CLI: ``custml demo`` runs the main job end to end on embedded defaults (see :func:`custml.pipeline.run_demo`).
 
 generate a synthetic world -> clean -> features -> segment -> train churn and repurchase (registry, champion
 gate) -> score -> report, all under the project folder, with MLflow on SQLite there.
@@ -37,7 +37,7 @@ def demo(
     from rich.table import Table
 
     from custml.config import get_paths
-    from custml.workflows import run_demo
+    from custml.pipeline import run_demo
 
     # MLflow's artefact download bars would interleave with ours.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

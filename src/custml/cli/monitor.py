@@ -1,4 +1,4 @@
-"""CLI: ``custml monitor`` checks earlier scores against what happened since (see :func:`custml.workflows.run_monitor`)."""
+"""CLI: ``custml monitor`` checks earlier scores against what happened since (see :func:`custml.pipeline.run_monitor`)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def monitor(
 
     from custml.config import load_params
     from custml.monitoring import HealthThresholds
-    from custml.workflows import run_monitor, run_report
+    from custml.pipeline import run_monitor, run_report
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     th = load_params(thresholds, HealthThresholds) if thresholds is not None else HealthThresholds()

@@ -65,8 +65,8 @@ def clean(
 
     from custml.config import get_paths
     from custml.io import read_json
+    from custml.pipeline import run_clean
     from custml.quality import QualityParams
-    from custml.workflows import run_clean
 
     paths = get_paths()
     data = data or paths.raw

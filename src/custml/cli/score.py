@@ -1,12 +1,20 @@
-"""CLI: ``custml score`` scores every customer of a data folder as of a date (see :func:`custml.workflows.run_score`)."""
+"""CLI: ``custml score`` scores every customer of a data folder as of a date (see :func:`custml.pipeline.score.run_score`)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
+    from custml.pipeline import ScoreRun
+    from custml.scoring import ScoreParams
 
 __all__ = ["EXIT_DRIFT", "register"]
 
@@ -76,26 +84,12 @@ def score(
 ) -> None:
     """Score every customer: probabilities, expected value, segments, reasons and a recommended action."""
     from rich.console import Console
-    from rich.table import Table
 
-    from custml.config import load_params
-    from custml.errors import ConfigError
-    from custml.scoring import DEFAULT_ACTION_TABLE, ActionTable, ScoreParams
-    from custml.workflows import run_score
+    from custml.pipeline import run_score
 
     # MLflow's artefact download bars would interleave with ours.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    if engine not in {"duckdb", "spark"}:
-        raise ConfigError(f"--engine must be duckdb or spark, got {engine!r}")
-    if reasons not in {"actioned", "all", "none"}:
-        raise ConfigError(f"--reasons must be actioned, all or none, got {reasons!r}")
-    table = load_params(actions, ActionTable) if actions is not None else DEFAULT_ACTION_TABLE
-    params = ScoreParams(
-        chunk_size=chunk_size,
-        reasons=reasons,
-        max_explained=max_explained,
-        actions=table,
-    )
+    params = _score_params(engine, reasons, max_explained, actions, chunk_size)
     console = Console(stderr=True)
 
     def say(message: str) -> None:
@@ -117,7 +111,50 @@ def score(
         say=say,
         mapping=mapping,
     )
+    _print_summary(run)
+    if fail_on_drift and len(run.drifted):
+        console.print(
+            f"[bold red]drift:[/] {len(run.drifted)} model features have PSI >= 0.25 (--fail-on-drift)"
+        )
+        raise typer.Exit(code=EXIT_DRIFT)
+
+
+def _score_params(
+    engine: str, reasons: str, max_explained: int | None, actions: Path | None, chunk_size: int
+) -> ScoreParams:
+    """The scoring settings of the command line, checked (a one-line error names the bad option)."""
+    from custml.config import load_params
+    from custml.errors import ConfigError
+    from custml.scoring import DEFAULT_ACTION_TABLE, ActionTable, ScoreParams
+
+    if engine not in {"duckdb", "spark"}:
+        raise ConfigError(f"--engine must be duckdb or spark, got {engine!r}")
+    if reasons not in {"actioned", "all", "none"}:
+        raise ConfigError(f"--reasons must be actioned, all or none, got {reasons!r}")
+    table = load_params(actions, ActionTable) if actions is not None else DEFAULT_ACTION_TABLE
+    return ScoreParams(chunk_size=chunk_size, reasons=reasons, max_explained=max_explained, actions=table)
+
+
+def _print_summary(run: ScoreRun) -> None:
+    """Row counts, actions, drift, models and files of a scoring run, as tables on stdout."""
+    from rich.console import Console
+
     show = Console()
+    show.print(_counts_table(run))
+    show.print(_actions_table(run.scores))
+    _print_drift(show, run.drift)
+    models = run.meta["models"]
+    show.print(
+        f"models: {models['churn'].get('name')} v{models['churn'].get('version')}, "
+        f"{models['repurchase'].get('name')} v{models['repurchase'].get('version')}"
+    )
+    show.print(f"scores -> {run.out}" + (f" (and {run.csv_path.name})" if run.csv_path else ""))
+    show.print(f"meta   -> {run.meta_path}")
+
+
+def _counts_table(run: ScoreRun) -> Table:
+    from rich.table import Table
+
     meta = run.meta
     counts = Table(title=f"custml score as of {meta['as_of'][:10]}", show_header=False)
     counts.add_column("what")
@@ -127,17 +164,27 @@ def score(
     for reason, n in run.not_scored.items():
         counts.add_row(f"not scored: {reason.replace('_', ' ')}", f"{n:,}")
     counts.add_row("with reason codes", f"{int(run.scores['reason_1'].notna().sum()):,}")
-    show.print(counts)
+    return counts
+
+
+def _actions_table(scores: pd.DataFrame) -> Table:
+    from rich.table import Table
+
     acts = Table(title="recommended actions")
     acts.add_column("action")
     acts.add_column("customers", justify="right")
     acts.add_column("revenue at risk", justify="right")
-    by_action = run.scores.groupby("recommended_action", sort=False)["revenue_at_risk"].agg(["size", "sum"])
+    by_action = scores.groupby("recommended_action", sort=False)["revenue_at_risk"].agg(["size", "sum"])
     for action, row in by_action.sort_values("size", ascending=False).iterrows():
         acts.add_row(str(action), f"{int(row['size']):,}", f"{row['sum']:,.0f}")
-    show.print(acts)
-    flagged = run.drift[run.drift["status"] != "ok"] if len(run.drift) else run.drift
-    if len(run.drift) == 0:
+    return acts
+
+
+def _print_drift(show: Console, drift: pd.DataFrame) -> None:
+    from rich.table import Table
+
+    flagged = drift[drift["status"] != "ok"] if len(drift) else drift
+    if len(drift) == 0:
         show.print("[yellow]no drift reference stored with the churn model: drift not measured[/]")
     elif len(flagged):
         dt = Table(title="feature drift against the training reference (PSI)")
@@ -148,18 +195,7 @@ def score(
             dt.add_row(str(r.model), str(r.feature), f"{r.psi:.3f}", f"[{colour}]{r.status}[/]")
         show.print(dt)
     else:
-        show.print(f"drift: all {len(run.drift)} model features within PSI < 0.1")
-    show.print(
-        f"models: {meta['models']['churn'].get('name')} v{meta['models']['churn'].get('version')}, "
-        f"{meta['models']['repurchase'].get('name')} v{meta['models']['repurchase'].get('version')}"
-    )
-    show.print(f"scores -> {run.out}" + (f" (and {run.csv_path.name})" if run.csv_path else ""))
-    show.print(f"meta   -> {run.meta_path}")
-    if fail_on_drift and len(run.drifted):
-        console.print(
-            f"[bold red]drift:[/] {len(run.drifted)} model features have PSI >= 0.25 (--fail-on-drift)"
-        )
-        raise typer.Exit(code=EXIT_DRIFT)
+        show.print(f"drift: all {len(drift)} model features within PSI < 0.1")
 
 
 def register(app: typer.Typer) -> None:

@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from custml import workflows
+        from custml import pipeline as workflows
         from custml.config import get_paths
         from custml.errors import ConfigError
         from custml.io import read_json, read_table, read_tables
@@ -165,7 +165,7 @@ def _train_snapshot(
 ) -> None:
     from rich.table import Table
 
-    from custml import workflows
+    from custml import pipeline as workflows
     from custml.io import read_table
 
     frame = read_table(table_file)

@@ -21,7 +21,7 @@ from custml.features.engines import (
     build_features,
     spark_session,
 )
-from custml.features.labels import churn_labels, repurchase_labels
+from custml.features.labels import DEFAULT_ACTIVE_DAYS, churn_labels, model_population, repurchase_labels
 from custml.features.sql import available_features, feature_sql
 from custml.features.training import (
     HorizonError,
@@ -32,6 +32,7 @@ from custml.features.training import (
 )
 
 __all__ = [
+    "DEFAULT_ACTIVE_DAYS",
     "FEATURE_CATALOGUE",
     "FEATURE_GROUPS",
     "FeatureParams",
@@ -43,6 +44,7 @@ __all__ = [
     "build_training_set",
     "catalogue_markdown",
     "churn_labels",
+    "model_population",
     "feature_catalogue_frame",
     "feature_sql",
     "get_feature",

@@ -13,13 +13,18 @@ from custml.errors import SchemaError
 from custml.features.sql import cutoff_literal
 
 __all__ = [
+    "DEFAULT_ACTIVE_DAYS",
     "churn_labels",
+    "model_population",
     "horizon_from_repeat_gaps",
     "order_events",
     "repeat_gaps",
     "repurchase_labels",
     "resolve_horizon_days",
 ]
+
+#: The churn model's population: customers with an order in the last ``active_days`` before the cutoff.
+DEFAULT_ACTIVE_DAYS = 365
 
 
 def order_events(orders: pd.DataFrame) -> pd.DataFrame:
@@ -69,7 +74,7 @@ def _labels(population: pd.Index, positive: pd.Index, cutoff: pd.Timestamp, name
 
 
 def churn_labels(
-    orders: pd.DataFrame, cutoff: object, horizon_days: int = 90, active_days: int = 365
+    orders: pd.DataFrame, cutoff: object, horizon_days: int = 90, active_days: int = DEFAULT_ACTIVE_DAYS
 ) -> pd.DataFrame:
     """Churn label: among customers active at the cutoff, no order in the next ``horizon_days``.
 
@@ -198,3 +203,29 @@ def resolve_horizon_days(horizon: int | str, orders: pd.DataFrame, cutoff: objec
     if horizon <= 0:
         raise ValueError("horizon_days must be positive")
     return int(horizon)
+
+
+def model_population(
+    features: pd.DataFrame, task: str, active_days: int = DEFAULT_ACTIVE_DAYS
+) -> pd.DataFrame:
+    """The rows of a feature table that a model of ``task`` is trained on (the populations of the labels above).
+
+    ``churn``: active customers, an order in the last ``active_days`` (``orders_<active_days>d > 0`` when the
+    table has that window, else ``recency_days <= active_days``); ``repurchase``: at least one order. Used to
+    compare like with like at scoring and monitoring time (see :func:`custml.features.build_training_set`).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"orders_365d": [0, 2], "recency_days": [900, 10], "frequency_orders": [3, 2]})
+    >>> len(model_population(f, "churn")), len(model_population(f, "repurchase"))
+    (1, 2)
+    """
+    window = f"orders_{active_days}d"
+    if task == "churn":
+        if window in features.columns:
+            mask = pd.to_numeric(features[window], errors="coerce") > 0
+        else:
+            mask = pd.to_numeric(features["recency_days"], errors="coerce") <= active_days
+    else:
+        mask = pd.to_numeric(features["frequency_orders"], errors="coerce") > 0
+    return features.loc[mask.fillna(False).to_numpy()]

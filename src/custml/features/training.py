@@ -17,7 +17,7 @@ import pyarrow as pa
 from custml.errors import CustmlError, SchemaError
 from custml.features.catalogue import FEATURE_CATALOGUE
 from custml.features.engines import Engine, FeatureParams, TableInput, build_features
-from custml.features.labels import churn_labels, repurchase_labels
+from custml.features.labels import DEFAULT_ACTIVE_DAYS, churn_labels, repurchase_labels
 from custml.features.sql import cutoff_literal
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -89,7 +89,7 @@ def build_training_set(
     task: Task,
     *,
     horizon_days: int | None = None,
-    active_days: int = 365,
+    active_days: int = DEFAULT_ACTIVE_DAYS,
     data_end: object | None = None,
     engine: Engine = "duckdb",
     params: FeatureParams | None = None,

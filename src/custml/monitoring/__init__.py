@@ -3,7 +3,7 @@
 :mod:`custml.monitoring.performance` joins realised outcomes from the orders and estimates performance without
 labels (CBPE-style), :mod:`custml.monitoring.drift` tests inputs and scores against the training reference, and
 :mod:`custml.monitoring.health` puts them together per scores file with a healthy / watch / retrain verdict.
-:func:`custml.workflows.run_monitor` (``custml monitor``) wires files and MLflow around them.
+:func:`custml.pipeline.run_monitor` (``custml monitor``) wires files and MLflow around them.
 """
 
 from custml.monitoring.drift import DRIFT_COLUMNS, distribution_drift, score_reference

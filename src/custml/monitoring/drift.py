@@ -15,7 +15,7 @@ A column counts as *drifted* only when its PSI reaches the drift threshold **and
 ``alpha``: with a million rows any test rejects trivial shifts, and with a few hundred a large PSI can be noise.
 
 The score reference (:func:`score_reference`) describes the calibrated churn probabilities of the training
-run's test population in the same format; :mod:`custml.workflows` stores it beside the feature reference.
+run's test population in the same format; :mod:`custml.pipeline` stores it beside the feature reference.
 """
 
 from __future__ import annotations

@@ -251,6 +251,9 @@ class DataQuality:
     by_reason: pd.DataFrame  # reason, rows
     drift: pd.DataFrame  # feature, psi, status (one row per feature: the largest shift over models)
     not_scored: pd.DataFrame  # reason, rows
+    # rows quarantined only because they are dated after the as-of date (later sign-ups and orders): not a
+    # quality loss, so not in rows_quarantined; None when there are none (or the meta predates the count)
+    after_as_of: int | None = None
 
 
 @dataclass(frozen=True)
@@ -646,6 +649,8 @@ def _data_quality(meta: Mapping[str, Any], n_scored: int) -> DataQuality:
         not_scored=_count_frame(
             {k: v for k, v in (meta.get("rows_not_scored") or {}).items() if v}, "reason"
         ),
+        after_as_of=int(quality.get("customers_not_yet", 0)) + int(quality.get("orders_after_as_of", 0))
+        or None,
     )
 
 

@@ -525,6 +525,7 @@ def _quality_section(data: ReportData, fmt: _Fmt) -> dict[str, Any]:
         (t("dq_rows_in", lang), dq.rows_in),
         (t("dq_rows_scored", lang), dq.rows_scored),
         (t("dq_rows_quarantined", lang), dq.rows_quarantined),
+        (t("dq_after_as_of", lang), dq.after_as_of),
         (t("dq_duplicates", lang), dq.duplicates_merged),
     ]
     return {

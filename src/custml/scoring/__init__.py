@@ -18,7 +18,9 @@ from custml.scoring.drift import (
     DriftThresholds,
     drift_reference,
     feature_drift,
+    model_drift_table,
     population_stability_index,
+    training_drift_sample,
 )
 from custml.scoring.score import (
     SCORE_COLUMNS,
@@ -48,8 +50,10 @@ __all__ = [
     "expected_value_12m",
     "feature_drift",
     "match_action_rules",
+    "model_drift_table",
     "population_stability_index",
     "score_customers",
     "scores_meta",
     "scores_summary",
+    "training_drift_sample",
 ]

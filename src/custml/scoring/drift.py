@@ -17,7 +17,7 @@ more a shift that needs a look before the scores are trusted (``drift``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,15 +28,20 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from custml.errors import SchemaError
 
 __all__ = [
+    "DRIFT_SAMPLE_ROWS",
     "DRIFT_STATUSES",
     "DriftThresholds",
     "drift_reference",
     "feature_drift",
+    "model_drift_table",
     "population_stability_index",
+    "training_drift_sample",
 ]
 
 DRIFT_STATUSES = ("ok", "warn", "drift")
 _FLOOR = 1e-4
+#: Training rows kept for the drift reference (a seeded sample above this).
+DRIFT_SAMPLE_ROWS = 200_000
 _REFERENCE_VERSION = 1
 
 
@@ -221,3 +226,62 @@ def feature_drift(
     return frame.sort_values(["psi", "feature"], ascending=[False, True], kind="stable").reset_index(
         drop=True
     )
+
+
+def training_drift_sample(
+    training: pd.DataFrame, seed: int, max_rows: int = DRIFT_SAMPLE_ROWS
+) -> pd.DataFrame:
+    """The model-input columns of a training table (no ids, labels, cut-offs or oracle columns), as the rows
+    :func:`drift_reference` describes: all of them, or a sample of ``max_rows`` seeded by ``seed``."""
+    from custml.models.predictor import NON_FEATURE_COLUMNS
+
+    cols = [c for c in training.columns if c not in NON_FEATURE_COLUMNS and not str(c).startswith("oracle")]
+    frame = training[cols]
+    if len(frame) > max_rows:
+        frame = frame.sample(n=max_rows, random_state=seed)
+    return frame
+
+
+def model_drift_table(
+    references: Mapping[str, dict[str, Any] | None],
+    features: pd.DataFrame,
+    input_columns: Mapping[str, Sequence[str]],
+) -> pd.DataFrame:
+    """PSI of each model's input features, on the population that model was trained on, worst first.
+
+    Comparing like with like matters: the churn model is trained on active customers only
+    (:func:`custml.features.labels.model_population`), so the scored population as a whole (churned customers
+    included) would always look drifted.
+
+    Parameters
+    ----------
+    references : mapping of str to dict or None
+        The training reference of each task (``churn``, ``repurchase``); ``None`` skips the task.
+    features : pandas.DataFrame
+        The scored feature table.
+    input_columns : mapping of str to sequence of str
+        Each task's model input columns: only these features are compared.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model``, ``feature``, ``psi``, ``status`` and the :func:`feature_drift` columns; empty with the first
+        four columns when no task has a reference.
+    """
+    from custml.features.labels import model_population
+
+    parts = []
+    for task, reference in references.items():
+        if reference is None:
+            continue
+        columns = set(input_columns[task])
+        ref = {**reference, "features": {k: v for k, v in reference["features"].items() if k in columns}}
+        table = feature_drift(ref, model_population(features, task))
+        table.insert(0, "model", task)
+        parts.append(table)
+    if not parts:
+        return pd.DataFrame({"model": [], "feature": [], "psi": [], "status": []})
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(
+        ["psi", "model", "feature"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)

@@ -126,13 +126,16 @@ class ClvParams(_Params):
 
 
 class ScoreParams(_Params):
-    """Scoring settings: chunk size, reason-code policy (see module docstring) and the action table."""
+    """Scoring settings: chunk size, reason-code policy (see module docstring), the action table, and the
+    currency of the amounts written in the meta when the data does not say (a source mapping's ``currency``
+    wins)."""
 
     chunk_size: int = Field(100_000, ge=1)
     reasons: Literal["actioned", "all", "none"] = "actioned"
     max_explained: int | None = Field(None, ge=0)
     top_k: int = Field(3, ge=1, le=3)
     actions: ActionTable = DEFAULT_ACTION_TABLE
+    currency: str = Field("USD", min_length=1)
 
 
 # --------------------------------------------------------------------------------------------------------

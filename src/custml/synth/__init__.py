@@ -4,7 +4,12 @@
 dropout times, duplicates, oracle probabilities) and a manifest; ``write_world`` writes them as parquet/JSON.
 """
 
-from custml.synth.oracle import oracle_campaign_uplift, oracle_probabilities
+from custml.synth.oracle import (
+    oracle_at_cutoffs,
+    oracle_at_test_cutoffs,
+    oracle_campaign_uplift,
+    oracle_probabilities,
+)
 from custml.synth.params import (
     CampaignParams,
     DirtParams,
@@ -35,6 +40,8 @@ __all__ = [
     "default_personas",
     "generate_world",
     "oracle_campaign_uplift",
+    "oracle_at_cutoffs",
+    "oracle_at_test_cutoffs",
     "oracle_probabilities",
     "read_truth",
     "truth_columns",

@@ -13,6 +13,9 @@ Before the campaign is sent the oracle ignores it (the arm is not yet drawn); af
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -22,7 +25,13 @@ from custml.synth.calendar import cumulative_intensity, window
 from custml.synth.params import WorldParams
 from custml.synth.simulate import campaign_weeks
 
-__all__ = ["oracle_campaign_uplift", "oracle_from_state", "oracle_probabilities"]
+__all__ = [
+    "oracle_at_cutoffs",
+    "oracle_at_test_cutoffs",
+    "oracle_campaign_uplift",
+    "oracle_from_state",
+    "oracle_probabilities",
+]
 
 
 def _safe_div(num: np.ndarray, den: np.ndarray, limit: np.ndarray) -> np.ndarray:
@@ -277,3 +286,32 @@ def oracle_campaign_uplift(
             "alive_at_send": stage != 2,
         }
     )
+
+
+def oracle_at_cutoffs(truth_customers: pd.DataFrame, cutoffs: Iterable[Any]) -> pd.DataFrame:
+    """:func:`oracle_probabilities` at each cut-off, stacked with a ``cutoff`` column (evaluation of models
+    trained on the synthetic world: the join key of :func:`custml.features.join_oracle`).
+
+    Parameters
+    ----------
+    truth_customers : pandas.DataFrame
+        The world's ``truth/customers`` table.
+    cutoffs : iterable of date-likes
+        Distinct cut-offs, in the order the parts are stacked.
+    """
+    parts = []
+    for cut in cutoffs:
+        o = oracle_probabilities(truth_customers, cut)
+        o["cutoff"] = cut
+        parts.append(o)
+    return pd.concat(parts, ignore_index=True)
+
+
+def oracle_at_test_cutoffs(
+    truth_customers: pd.DataFrame, data_end: Any, horizons_days: Iterable[int]
+) -> pd.DataFrame:
+    """True probabilities at the test cut-off of each horizon (``data_end`` - horizon, a day), for evaluating
+    models trained up to ``data_end`` against the truth (the demo's models: one horizon per task)."""
+    end = pd.Timestamp(data_end)
+    cutoffs = sorted({(end - pd.Timedelta(days=int(h))).normalize() for h in horizons_days})
+    return oracle_at_cutoffs(truth_customers, cutoffs)

@@ -1,0 +1,136 @@
+"""Step ``clean``: raw tables -> ``data/interim`` (validated, de-duplicated, pseudonymised) and ``data/private``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from custml.io import read_tables, write_json, write_table
+from custml.pipeline._wiring import as_day, default_as_of, project_paths
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from custml.quality.pipeline import CleanResult
+
+__all__ = [
+    "RAW_OPTIONAL",
+    "RAW_REQUIRED",
+    "attach_sources",
+    "read_clean",
+    "read_inputs",
+    "read_raw",
+    "run_clean",
+]
+
+RAW_REQUIRED = ("customers", "orders")
+RAW_OPTIONAL = ("interactions", "campaigns")
+
+
+def read_raw(raw_dir: Path | str) -> dict[str, pd.DataFrame]:
+    """The raw contract tables of a folder (orders required; customers, interactions and campaigns optional:
+    without customers, the quality stage derives them from orders)."""
+    return read_tables(raw_dir, ("orders",), ("customers", *RAW_OPTIONAL))
+
+
+def read_inputs(
+    raw_dir: Path | str, mapping: Path | str | None = None
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any] | None]:
+    """The raw tables of ``raw_dir``: contract-named files, or any export read through a source mapping.
+
+    Returns the tables and, with a mapping, the sources report (:class:`custml.sources.Sources`).
+    """
+    if mapping is None:
+        return read_raw(raw_dir), None
+    from custml.sources import read_sources
+
+    sources = read_sources(raw_dir, mapping)
+    return sources.tables, {
+        "mapping": str(mapping),
+        "tables": sources.report,
+        "currency": sources.currency,
+        "_line_counts": sources.line_counts,
+    }
+
+
+def attach_sources(result: CleanResult, sources: dict[str, Any] | None) -> None:
+    """Put the sources report into the quality report; check the line items' revenue reached the orders."""
+    if sources is None:
+        return
+    line_counts = sources.get("_line_counts", {})
+    sources = {k: v for k, v in sources.items() if k != "_line_counts"}
+    result.report["sources"] = sources
+    orders_src = sources["tables"].get("orders", {})
+    if "orders" in line_counts:
+        # lines of quarantined orders, so that lines in = lines kept + lines quarantined
+        n_lines = line_counts["orders"]
+        q = result.quarantine
+        rows = q.loc[q["table"] == "orders", "row_number"].to_numpy(dtype="int64")
+        orders_src["lines_quarantined"] = int(n_lines[rows].sum())
+        orders_src["lines_kept"] = int(n_lines.sum()) - orders_src["lines_quarantined"]
+    tables: dict[str, dict[str, Any]] = result.report["tables"]  # type: ignore[assignment]
+    orders_rep = tables.get("orders", {})
+    if "net_amount_lines" in orders_src and "net_amount_in" in orders_rep:
+        lines, orders = float(orders_src["net_amount_lines"]), float(orders_rep["net_amount_in"])
+        if abs(lines - orders) > 0.01:
+            from custml.quality.validate import ReconciliationError
+
+            raise ReconciliationError(
+                f"orders: lines sum to {lines:,.2f} but the orders built to {orders:,.2f}"
+            )
+
+
+def run_clean(
+    raw_dir: Path | str | None = None,
+    *,
+    as_of: Any = None,
+    root: Path | str | None = None,
+    allow_demo_key: bool = False,
+    params: Any = None,
+    raw: Mapping[str, pd.DataFrame] | None = None,
+    write: bool = True,
+    out: Path | str | None = None,
+    private_dir: Path | str | None = None,
+    mapping: Path | str | None = None,
+) -> CleanResult:
+    """Validate, clean, de-duplicate and pseudonymise the raw tables; write interim and private outputs.
+
+    Writes ``<table>.parquet``, ``quarantine.parquet`` and ``quality_report.json`` to ``out`` (default
+    ``data/interim``), and the files that link pseudonyms to people (id map, dedup pairs, golden records) to
+    ``private_dir`` (default ``data/private``). ``custml clean`` calls it. ``mapping`` (a source mapping YAML,
+    :mod:`custml.sources`) reads any export in ``raw_dir`` instead of contract-named files.
+    """
+    from custml.privacy import load_pseudonym_key
+    from custml.quality import clean_tables
+
+    paths = project_paths(root)
+    raw_dir = Path(raw_dir) if raw_dir is not None else paths.raw
+    sources = None
+    if raw is not None:
+        tables = dict(raw)
+    else:
+        tables, sources = read_inputs(raw_dir, mapping)
+    as_of = as_day(as_of) if as_of is not None else default_as_of(raw_dir, tables.get("orders"))
+    key = load_pseudonym_key(paths, allow_demo_key=allow_demo_key)
+    result = clean_tables(tables, as_of, key, params)
+    attach_sources(result, sources)
+    if write:
+        out_dir = Path(out) if out is not None else paths.interim
+        private = Path(private_dir) if private_dir is not None else paths.private
+        for name, table in result.tables.items():
+            write_table(table, out_dir / f"{name}.parquet")
+        write_table(result.quarantine, out_dir / "quarantine.parquet")
+        write_json(result.report, out_dir / "quality_report.json")
+        if result.report["mode"] == "raw":
+            write_table(result.id_map, private / "id_map.parquet")
+            write_table(result.golden_customers, private / "customers_golden.parquet")
+            if len(result.dedup_pairs):
+                write_table(result.dedup_pairs, private / "dedup_pairs.parquet")
+    return result
+
+
+def read_clean(root: Path | str | None = None) -> dict[str, pd.DataFrame]:
+    """The clean tables of ``data/interim`` (customers and orders required)."""
+    return read_tables(project_paths(root).interim, RAW_REQUIRED, RAW_OPTIONAL)

@@ -1,0 +1,42 @@
+"""Step ``report``: the management report of a scores file -> ``reports/report_<as_of>.html``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from custml.io import atomic_write, read_json, read_table
+from custml.pipeline._wiring import project_paths
+
+__all__ = ["run_report"]
+
+
+def run_report(
+    scores: Path | str,
+    *,
+    out: Path | str | None = None,
+    previous: Path | str | None = None,
+    lang: str = "en",
+    root: Path | str | None = None,
+    health: Any = None,
+) -> Path:
+    """Render the management report of a scores file (and its ``.meta.json``) to ``reports/``; return the path.
+
+    ``health`` (a :class:`custml.monitoring.MonitoringResult` from :func:`run_monitor`) adds the Model health
+    section.
+    """
+    from custml.report import build_report_data, model_health, render_html
+
+    paths = project_paths(root)
+    scores = Path(scores)
+    frame = read_table(scores, "scores")
+    meta_path = scores.with_suffix(".meta.json")
+    meta = read_json(meta_path) if meta_path.is_file() else None
+    prev = read_table(previous, "previous scores") if previous is not None else None
+    section = model_health(health.health, health.verdict, health.reasons) if health is not None else None
+    data = build_report_data(frame, meta, prev, health=section)
+    html = render_html(data, lang=lang)
+    suffix = scores.stem.removeprefix("scores_")
+    target = Path(out) if out is not None else paths.reports / f"report_{suffix}.html"
+    atomic_write(target, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
+    return target

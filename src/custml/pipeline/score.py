@@ -1,0 +1,394 @@
+"""Step ``score``: every customer of a data folder scored as of a date -> ``data/scores/scores_<as_of>.parquet``.
+
+The logic is in :mod:`custml.scoring` (scores, drift, row accounting) and :mod:`custml.tracking` (models and
+their drift references); this module reads, calls and writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from custml.errors import CustmlError, DriftError
+from custml.io import write_json, write_table
+from custml.pipeline._wiring import (
+    Engine,
+    Progress,
+    as_day,
+    configure_tracking,
+    default_as_of,
+    n_rows,
+    pipeline_feature_params,
+    project_paths,
+    stamp,
+    tell,
+    timed,
+)
+from custml.pipeline.clean import attach_sources, read_inputs, run_clean
+from custml.pipeline.features import run_features
+from custml.pipeline.segment import load_segmentation, segments_and_clusters
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from custml.quality.pipeline import CleanResult
+    from custml.scoring.score import ScoreParams, ScoringModel
+    from custml.uplift.campaign import UpliftParams
+
+__all__ = [
+    "DEFAULT_CHURN_MODEL",
+    "DEFAULT_REPURCHASE_MODEL",
+    "DriftError",
+    "ScoreRun",
+    "load_scoring_model",
+    "run_score",
+    "scores_path_for",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CHURN_MODEL = "models:/custml-churn@champion"
+DEFAULT_REPURCHASE_MODEL = "models:/custml-repurchase@champion"
+_TASKS = ("churn", "repurchase")
+
+
+def load_scoring_model(uri: str) -> tuple[ScoringModel, Any, dict[str, Any]]:
+    """Load a model for scoring: the :class:`ScoringModel`, the underlying customer model, its registry info
+    (:func:`custml.tracking.load_model_with_info`)."""
+    from custml import tracking
+    from custml.models.explain import reason_codes
+    from custml.scoring.score import ScoringModel
+
+    model, info = tracking.load_model_with_info(uri)
+
+    def explain(frame: pd.DataFrame, direction: str, top_k: int) -> pd.DataFrame:
+        return reason_codes(model, frame, top_k=top_k, direction=direction)  # type: ignore[arg-type]
+
+    handle = ScoringModel(
+        name=str(info["name"]), version=str(info["version"]), predict=model.predict_proba, explain=explain
+    )
+    return handle, model, info
+
+
+@dataclass
+class ScoreRun:
+    """What :func:`run_score` produced."""
+
+    scores: pd.DataFrame
+    meta: dict[str, Any]
+    drift: pd.DataFrame
+    out: Path
+    meta_path: Path
+    csv_path: Path | None
+    not_scored: dict[str, int]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def drifted(self) -> pd.DataFrame:
+        """Rows of the drift table with status ``drift``."""
+        return self.drift[self.drift["status"] == "drift"] if len(self.drift) else self.drift
+
+
+def scores_path_for(as_of: Any, root: Path | str | None = None) -> Path:
+    """Default scores file for an as-of date: ``data/scores/scores_<as_of>.parquet``."""
+    return project_paths(root).scores / f"scores_{stamp(as_day(as_of))}.parquet"
+
+
+def _predict_spark(
+    features: pd.DataFrame, uris: Mapping[str, str], models: Mapping[str, Any]
+) -> pd.DataFrame:
+    """Probabilities computed by Spark over the feature table, through MLflow's ``spark_udf`` of each model."""
+    from pyspark.sql import functions as F
+
+    from custml import tracking
+    from custml.features import spark_session
+
+    spark = spark_session("custml-score")
+    sdf = _spark_frame(spark, features)
+
+    cols = {}
+    for task, uri in uris.items():
+        udf = tracking.spark_udf(spark, uri)
+        input_cols = list(models[task].input_columns)
+        cols[f"{task}_probability"] = udf(*[F.col(c) for c in input_cols if c in sdf.columns])
+    out = sdf.select("customer_id", *[v.alias(k) for k, v in cols.items()])
+    return out.toPandas()
+
+
+def _spark_frame(spark: Any, features: pd.DataFrame) -> Any:
+    frame = features.drop(columns=[c for c in ("cutoff",) if c in features.columns]).copy()
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(
+            frame[col].dtype
+        ):
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    return spark.createDataFrame(frame)
+
+
+def _model_meta(info: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("name", "version", "run_id", "metrics", "calibration", "top_drivers", "gate", "horizon_days")
+    return {k: info[k] for k in keys if k in info}
+
+
+def _uplift_and_alive(
+    scores: pd.DataFrame,
+    features: pd.DataFrame,
+    tables: Mapping[str, Any],
+    params: UpliftParams | None,
+    enabled: bool,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Scores with ``p_alive`` and the uplift columns; the model's summary (or why there is none) for meta."""
+    from custml.scoring.alive import probability_alive
+    from custml.uplift import UpliftParams, fit_from_tables
+    from custml.uplift.scoring import add_uplift_columns
+
+    params = params or UpliftParams()
+    model = None
+    summary: dict[str, Any] = {"status": "disabled"}
+    campaigns = tables.get("campaigns")
+    if enabled and (campaigns is None or n_rows(campaigns) == 0):
+        summary = {"status": "no campaign data: rule-based actions"}
+    elif enabled:
+        try:
+            frames = {k: (v.to_pandas() if hasattr(v, "to_pandas") else v) for k, v in tables.items()}
+            model = fit_from_tables(frames, params, feature_params=pipeline_feature_params())
+        except CustmlError as exc:  # documented fallback: the rule table, and meta says why
+            logger.warning("uplift model not fitted (%s): rule-based actions", exc)
+            summary = {"status": f"not fitted: {exc}"}
+    if model is not None:
+        summary = {"status": "fitted", **model.summary(), "budget": params.budget}
+    out = add_uplift_columns(scores, features, model, budget=params.budget)
+    alive = probability_alive(features).set_index(features["customer_id"].astype(str))["p_alive"]
+    out["p_alive"] = alive.reindex(out["customer_id"].astype(str)).to_numpy()
+    return out, summary
+
+
+def _drift(
+    models: Mapping[str, tuple[ScoringModel, Any, dict[str, Any]]],
+    uris: Mapping[str, str],
+    features: pd.DataFrame,
+    local_dir: Path,
+) -> pd.DataFrame:
+    """Drift of each model's input features against its training run's reference (worst first)."""
+    from custml import tracking
+    from custml.scoring.drift import model_drift_table
+
+    references = {
+        task: tracking.load_drift_reference(m[2].get("run_id"), uris[task], local_dir)
+        for task, m in models.items()
+    }
+    return model_drift_table(references, features, {t: m[1].input_columns for t, m in models.items()})
+
+
+def _accounting_and_meta(
+    scores: pd.DataFrame,
+    clean: CleanResult,
+    models: Mapping[str, tuple[ScoringModel, Any, dict[str, Any]]],
+    drift: pd.DataFrame,
+    params: ScoreParams,
+    *,
+    as_of: pd.Timestamp,
+    scored_at: pd.Timestamp,
+    rows_in: int,
+    engine: str,
+    data_end: pd.Timestamp | None,
+) -> tuple[dict[str, int], dict[str, Any]]:
+    """Why records got no score (rows in = scored + not scored) and the scores' ``.meta.json`` sidecar."""
+    from custml.scoring.accounting import quality_meta, rows_not_scored
+    from custml.scoring.score import scores_meta
+
+    report, n_clean = clean.report, n_rows(clean.tables["customers"])
+    not_scored = rows_not_scored(
+        report, clean.quarantine, rows_in=rows_in, n_clean=n_clean, n_scored=len(scores)
+    )
+    if "other" in not_scored:
+        logger.warning("scoring: %d input rows neither scored nor accounted for", not_scored["other"])
+    meta = scores_meta(
+        scores,
+        as_of=as_of,
+        scored_at=scored_at,
+        rows_in=rows_in,
+        rows_quarantined=rows_in - len(scores),
+        quality=quality_meta(report, clean.quarantine, data_end),
+        models={task: _model_meta(m[2]) for task, m in models.items()},
+        drift=drift,
+        extra={
+            "rows_not_scored": not_scored,
+            "engine": engine,
+            "reason_policy": params.reasons,
+            "actions": params.actions.model_dump(mode="json"),
+        },
+    )
+    return not_scored, meta
+
+
+def _cleaned(
+    data_dir: Path,
+    as_of: pd.Timestamp,
+    *,
+    root: Path | str | None,
+    raw_inputs: tuple[dict[str, pd.DataFrame], dict[str, Any] | None] | None,
+    mapping: Path | str | None,
+    allow_demo_key: bool,
+) -> tuple[CleanResult, dict[str, Any] | None, int | None, pd.Timestamp | None]:
+    """The raw tables of ``data_dir`` cleaned as of ``as_of`` (not written): result, sources report, raw rows
+    and the day after the data ends (``None`` if the orders tell no date)."""
+    raw, sources = raw_inputs if raw_inputs is not None else read_inputs(data_dir, mapping)
+    raw_rows = len(raw["customers"]) if "customers" in raw else None
+    clean = run_clean(data_dir, as_of=as_of, root=root, allow_demo_key=allow_demo_key, raw=raw, write=False)
+    attach_sources(clean, sources)
+    try:
+        data_end: pd.Timestamp | None = default_as_of(data_dir, raw.get("orders"))
+    except CustmlError:
+        data_end = None
+    return clean, sources, raw_rows, data_end
+
+
+def run_score(
+    data: Path | str | None = None,
+    as_of: Any = None,
+    out: Path | str | None = None,
+    *,
+    churn_model: str = DEFAULT_CHURN_MODEL,
+    repurchase_model: str = DEFAULT_REPURCHASE_MODEL,
+    engine: Engine = "duckdb",
+    csv: bool = False,
+    scored_at: Any = None,
+    params: ScoreParams | None = None,
+    fail_on_drift: bool = False,
+    root: Path | str | None = None,
+    clean: CleanResult | None = None,
+    raw_rows: int | None = None,
+    allow_demo_key: bool = False,
+    progress: bool = False,
+    say: Progress | None = None,
+    mapping: Path | str | None = None,
+    uplift: UpliftParams | None = None,
+    campaign_uplift: bool = True,
+) -> ScoreRun:
+    """Score every customer of a raw data folder as of a date (``custml score``).
+
+    Steps: read and clean the raw tables with the quality stage (or take ``clean``, already done), build the
+    features as of ``as_of`` (DuckDB or Spark), load both models (registry aliases by default), compute the
+    drift of the model features against the training reference, segments and cluster names, the expected
+    12-month value (BTYD fitted at ``as_of``), probabilities, actions and reasons; then write the scores
+    atomically (parquet, optional CSV) and the ``.meta.json`` sidecar. With a randomised campaign in the data
+    (and ``campaign_uplift``), an uplift model learnt from it adds ``uplift``, ``expected_profit`` and
+    ``chosen_action`` (:func:`custml.uplift.scoring.add_uplift_columns`; without one ``chosen_action`` is the
+    rule-based ``recommended_action``), and BG/NBD adds ``p_alive``.
+
+    Rows in = rows scored + rows not scored, where rows in are the raw customer records and rows not scored
+    are those quarantined by the quality stage, merged into another record as duplicates, not yet a customer
+    (signed up, or with orders only: first ordered, after the as-of date), or without features at the as-of
+    date; ``meta["rows_not_scored"]`` gives the split. ``mapping`` reads any export through a source mapping
+    (:mod:`custml.sources`); without a customers table, customers are derived from orders.
+
+    Raises
+    ------
+    DriftError
+        With ``fail_on_drift``, after writing the scores, if any model feature has PSI >= the drift threshold.
+    """
+    from custml.scoring.score import ScoreParams, expected_value_12m, score_customers
+
+    paths = project_paths(root)
+    timings: dict[str, float] = {}
+    params = params or ScoreParams()
+    data_dir = Path(data) if data is not None else paths.raw
+    raw_inputs = None
+    if as_of is None and clean is None:
+        raw_inputs = read_inputs(data_dir, mapping)
+        as_of = default_as_of(data_dir, raw_inputs[0].get("orders"))
+    as_of = as_day(as_of) if as_of is not None else default_as_of(data_dir)
+    out_path = Path(out) if out is not None else scores_path_for(as_of, root)
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
+    scored_at = as_day(scored_at) if scored_at is not None else now
+    uris = {"churn": churn_model, "repurchase": repurchase_model}
+
+    # Models first: a wrong URI should fail before minutes of cleaning.
+    tell(say, f"loading {churn_model} and {repurchase_model}")
+    with timed(timings, "load_models_s"):
+        configure_tracking(paths)
+        models = {task: load_scoring_model(uris[task]) for task in _TASKS}
+    tell(say, f"cleaning the input tables of {data_dir}" if clean is None else "using the cleaned tables")
+    with timed(timings, "clean_s"):
+        sources, data_end = None, None
+        if clean is None:
+            clean, sources, raw_rows, data_end = _cleaned(
+                data_dir,
+                as_of,
+                root=root,
+                raw_inputs=raw_inputs,
+                mapping=mapping,
+                allow_demo_key=allow_demo_key,
+            )
+        report = clean.report
+        rows_in = int(raw_rows if raw_rows is not None else report["tables"]["customers"]["rows_in"])  # type: ignore[index]
+    tell(say, f"features as of {as_of.date()} ({engine})")
+    with timed(timings, "features_s"):
+        features = run_features(as_of, root=root, tables=clean.tables, engine=engine, write=False)
+    tell(say, "drift, segments, clusters and expected value")
+    with timed(timings, "drift_s"):
+        drift = _drift(models, uris, features, paths.drift_references)
+    with timed(timings, "segments_s"):
+        segments, clusters = segments_and_clusters(features, load_segmentation(paths))
+    with timed(timings, "clv_s"):
+        clv = expected_value_12m(features)
+    probabilities = None
+    if engine == "spark":
+        with timed(timings, "spark_predict_s"):
+            probabilities = _predict_spark(features, uris, {t: m[1] for t, m in models.items()})
+    with timed(timings, "score_s"):
+        scores = score_customers(
+            features,
+            models["churn"][0],
+            models["repurchase"][0],
+            segments,
+            clv,
+            clusters,
+            as_of=as_of,
+            scored_at=scored_at,
+            params=params,
+            probabilities=probabilities,
+            progress=progress,
+        )
+    with timed(timings, "uplift_s"):
+        scores, uplift_meta = _uplift_and_alive(scores, features, clean.tables, uplift, campaign_uplift)
+
+    not_scored, meta = _accounting_and_meta(
+        scores,
+        clean,
+        models,
+        drift,
+        params,
+        as_of=as_of,
+        scored_at=scored_at,
+        rows_in=rows_in,
+        engine=engine,
+        data_end=data_end,
+    )
+    meta["currency"] = (sources or {}).get("currency") or params.currency
+    meta["uplift"] = uplift_meta
+    tell(say, f"writing {out_path}")
+    with timed(timings, "write_s"):
+        write_table(scores, out_path, csv_copy=csv)
+        meta_path = write_json(meta, out_path.with_suffix(".meta.json"))
+    run = ScoreRun(
+        scores,
+        meta,
+        drift,
+        out_path,
+        meta_path,
+        out_path.with_suffix(".csv") if csv else None,
+        not_scored,
+        timings,
+    )
+    if fail_on_drift and len(run.drifted):
+        raise DriftError(
+            f"{len(run.drifted)} model features drifted (PSI >= drift threshold): "
+            + ", ".join(f"{r.feature} ({r.psi:.2f})" for r in run.drifted.itertuples())
+        )
+    return run

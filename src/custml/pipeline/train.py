@@ -1,0 +1,220 @@
+"""Step ``train``: the stacked training set, training, MLflow run, registry and champion gate (and the snapshot path)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from custml.errors import ConfigError
+from custml.pipeline._wiring import (
+    Engine,
+    as_day,
+    configure_tracking,
+    feature_inputs,
+    pipeline_feature_params,
+    project_paths,
+)
+from custml.pipeline.clean import read_clean
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["SnapshotOutcome", "TrainOutcome", "run_train", "run_train_snapshot"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainOutcome:
+    """One training step: the run, the gate decision and the pure training result."""
+
+    task: str
+    run_id: str
+    decision: dict[str, Any]
+    result: Any
+    seconds: float
+
+
+def run_train(
+    task: Literal["churn", "repurchase"],
+    *,
+    root: Path | str | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    data_end: Any = None,
+    params: Any = None,
+    engine: Engine = "duckdb",
+    oracle: pd.DataFrame | None = None,
+    truth_customers: pd.DataFrame | None = None,
+    id_map: pd.DataFrame | None = None,
+    log: bool = True,
+    register: bool = True,
+    run_name: str | None = None,
+    experiment: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    config_path: Path | str | None = None,
+    extra_params: Mapping[str, Any] | None = None,
+) -> TrainOutcome:
+    """Build the stacked training set, train, log to MLflow, register and gate (champion/challenger).
+
+    This is the one training path: ``custml train``, the demo and the experiment runner all call it. The
+    cut-offs follow :meth:`custml.models.params.TrainParams.cutoff_plan`: the test cut-off is the last one
+    whose label window ends by ``data_end``, and none comes before the first order + ``min_history_days``
+    (a shrunk plan's note is in ``result.data_description["cutoff_plan_note"]``). The logged run carries the drift reference
+    (:func:`custml.scoring.drift.drift_reference` of the training rows' features) as ``drift_reference.json``.
+    The gate scores the new version and the current champion on the same holdout (the test cut-off).
+
+    Parameters
+    ----------
+    oracle, id_map : pandas.DataFrame, optional
+        Synthetic data only: true probabilities per raw customer and cut-off
+        (:func:`custml.synth.oracle_probabilities` with a ``cutoff`` column) and the cleaner's id map, to
+        evaluate the model against the truth.
+    truth_customers : pandas.DataFrame, optional
+        Synthetic data only, instead of ``oracle``: the world's ``truth/customers``; the oracle is computed at
+        the test cut-off.
+    log, register : bool
+        ``log=False`` only trains (no MLflow); ``register=False`` logs the run without registering or gating.
+    run_name, experiment, tags, config_path, extra_params : optional
+        Passed to :func:`custml.tracking.log_training_run`.
+    """
+    from custml import tracking
+    from custml.features import build_training_set, join_oracle
+    from custml.models.params import TrainParams
+    from custml.models.train import ORACLE_COLUMN, train_model
+    from custml.scoring.drift import drift_reference, training_drift_sample
+
+    t0 = time.perf_counter()
+    tables = tables if tables is not None else read_clean(root)
+    params = params or TrainParams(task=task)
+    if params.task != task:
+        raise ConfigError(f"run_train: task {task!r} but params.task is {params.task!r}")
+    orders = tables["orders"]
+    end = as_day(data_end) if data_end is not None else as_day(orders["order_ts"].max())
+    test_cutoff = (end - pd.Timedelta(days=params.horizon)).normalize()
+    # No cut-off before the data has min_history_days of history: the plan shrinks (and says so) or fails.
+    plan = params.cutoff_plan(test_cutoff, data_start=as_day(orders["order_ts"].min()))
+    training = build_training_set(
+        feature_inputs(tables),
+        plan.all,
+        task,
+        horizon_days=params.horizon,
+        data_end=end,
+        engine=engine,
+        params=pipeline_feature_params(),
+    )
+    if oracle is None and truth_customers is not None:
+        from custml.synth import oracle_probabilities
+
+        oracle = oracle_probabilities(truth_customers, test_cutoff).assign(cutoff=test_cutoff)
+    if oracle is not None:
+        column = "p_no_purchase_90d" if task == "churn" else "p_purchase_30d"
+        joined = join_oracle(training, oracle[["customer_id", "cutoff", column]], id_map)
+        training = joined.rename(columns={column: ORACLE_COLUMN})
+    result = train_model(training, task, params)
+    if plan.note:
+        result.data_description["cutoff_plan_note"] = plan.note
+    if not log:
+        return TrainOutcome(task, "", {}, result, round(time.perf_counter() - t0, 3))
+    paths = project_paths(root)
+    configure_tracking(paths)
+    run_id = tracking.log_training_run(
+        result,
+        {"data_end": end.isoformat(), **(extra_params or {})},
+        experiment=experiment,
+        run_name=run_name,
+        tags=tags,
+        config_path=config_path,
+    )
+    reference = drift_reference(training_drift_sample(training, params.seed))
+    if task == "churn":  # the score distribution at training, for custml.monitoring (run_monitor)
+        from custml.monitoring import score_reference
+
+        reference["score"] = score_reference(result.test_predictions["model"])
+    tracking.store_drift_reference(run_id, reference, paths.drift_references)
+    decision: dict[str, Any] = {}
+    if register:
+        decision = tracking.register_and_gate(
+            run_id,
+            metric=params.gate.metric,
+            margin=params.gate.margin,
+            holdout=result.test_features,
+            holdout_labels=result.test_predictions["label"],
+        )
+    return TrainOutcome(task, run_id, decision, result, round(time.perf_counter() - t0, 3))
+
+
+@dataclass
+class SnapshotOutcome:
+    """What :func:`run_train_snapshot` did: cross-validated figures, the fitted estimator, run and gate."""
+
+    task: str
+    run_id: str
+    decision: dict[str, Any]
+    cv: pd.DataFrame
+    summary: dict[str, float]
+    estimator: Any
+    seconds: float
+
+
+def run_train_snapshot(
+    table: pd.DataFrame,
+    label: str,
+    *,
+    task: str = "churn",
+    id_column: str | None = None,
+    root: Path | str | None = None,
+    n_splits: int = 5,
+    seed: int = 0,
+    log: bool = True,
+    register: bool = True,
+    source: str | None = None,
+    run_name: str | None = None,
+) -> SnapshotOutcome:
+    """Train on a labelled snapshot table (one row per customer): k-fold evaluation, fit, log, register, gate.
+
+    :class:`custml.models.CustomerClassifier` and a logistic baseline are compared by stratified ``n_splits``-fold
+    ROC AUC, PR AUC and ECE (:func:`custml.models.estimator.cross_validate_snapshot`); the classifier is then
+    fitted on every row, logged with :func:`custml.tracking.log_estimator_run` and registered as
+    ``custml-<task>-snapshot`` through the same champion gate as the transaction path (logged ROC AUC, compared
+    only with a champion evaluated on the same table).
+    """
+    from custml import tracking
+    from custml.models.estimator import (
+        CustomerClassifier,
+        cross_validate_snapshot,
+        prepare_snapshot,
+        summarise_cv,
+    )
+    from custml.models.train import table_digest
+
+    t0 = time.perf_counter()
+    X, y = prepare_snapshot(table, label, id_column)
+    cv = cross_validate_snapshot(
+        X, y, CustomerClassifier(random_state=seed), n_splits=n_splits, random_state=seed
+    )
+    summary = summarise_cv(cv)
+    estimator = CustomerClassifier(random_state=seed).fit(X, y)
+    if not log:
+        return SnapshotOutcome(task, "", {}, cv, summary, estimator, round(time.perf_counter() - t0, 3))
+    paths = project_paths(root)
+    configure_tracking(paths)
+    run_id = tracking.log_estimator_run(
+        estimator,
+        X,
+        {**summary, "champion_is_stack": float(estimator.champion_ == "stack")},
+        task=task,
+        holdout_digest=table_digest(pd.concat([X, y], axis=1)),
+        params={"label": label, "id_column": id_column or "", "rows": len(X), "source": source or ""},
+        tables={"cv_folds": cv},
+        run_name=run_name,
+        tags={"custml.champion_candidate": estimator.champion_},
+    )
+    decision: dict[str, Any] = {}
+    if register:
+        decision = tracking.register_and_gate(run_id, model_name=f"custml-{task}-snapshot", metric="roc_auc")
+    return SnapshotOutcome(task, run_id, decision, cv, summary, estimator, round(time.perf_counter() - t0, 3))
