@@ -22,6 +22,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from custml.plotting import figure_and_axes
+
 __all__ = [
     "CHART_FONTS",
     "PALETTE",
@@ -93,10 +95,8 @@ def chart_style() -> dict[str, object]:
 
 
 def _new_axes(ax: Axes | None, n_rows: int = 6, width: float = 7.0) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.figure, ax  # type: ignore[return-value]
-    fig = Figure(figsize=(width, max(2.6, 0.9 + 0.34 * n_rows)), layout="constrained")
-    return fig, fig.add_subplot()
+    # Report charts grow with their number of rows; the figure is not registered with pyplot.
+    return figure_and_axes(ax, (width, max(2.6, 0.9 + 0.34 * n_rows)), pyplot=False)
 
 
 def _set_title(ax: Axes, title: str) -> None:
