@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from custml.models.metrics import calibration_table, lift_table
-from custml.plotting import figure_and_axes
+from custml.plotting import figure_and_axes, plot_calibration_curves
 
 __all__ = ["plot_calibration", "plot_lift", "plot_pr", "plot_roc"]
 
@@ -49,17 +49,20 @@ def plot_pr(y_true: ArrayLike, scores: Mapping[str, ArrayLike], ax: Any = None) 
 
 
 def plot_calibration(
-    y_true: ArrayLike, scores: Mapping[str, ArrayLike], n_bins: int = 10, ax: Any = None
+    y_true: ArrayLike,
+    scores: Mapping[str, ArrayLike],
+    n_bins: int = 10,
+    *,
+    title: str | None = "Calibration (test cut-off)",
+    ax: Any = None,
 ) -> Any:
-    """Reliability diagram: observed rate against mean predicted probability per equal-mass bin."""
-    _, ax = figure_and_axes(ax, (6, 5))
-    for name, p in scores.items():
-        table = calibration_table(y_true, p, n_bins=n_bins)
-        ax.plot(table["mean_predicted"], table["observed_rate"], marker="o", label=name)
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="perfect")
-    ax.set(xlabel="mean predicted probability", ylabel="observed rate", title="Calibration (test cut-off)")
-    ax.legend(loc="upper left", fontsize=8)
-    return ax.figure
+    """Reliability diagram: observed rate against mean predicted probability per equal-mass bin.
+
+    Draws :func:`custml.models.metrics.calibration_table` of each scorer with
+    :func:`custml.plotting.plot_calibration_curves` (the same diagram the report draws).
+    """
+    curves = {name: calibration_table(y_true, p, n_bins=n_bins) for name, p in scores.items()}
+    return plot_calibration_curves(curves, title=title, ax=ax)
 
 
 def plot_lift(y_true: ArrayLike, scores: Mapping[str, ArrayLike], n_groups: int = 10, ax: Any = None) -> Any:
