@@ -1,6 +1,6 @@
 """Benchmark: training time (features excluded) and test metrics of the churn model on ~500k customer-cutoff rows.
 
-Builds the simulated training table of :func:`custml.models.synthetic.synthetic_training_table` (customers
+Builds the simulated training table of :func:`custml.testing.synthetic_training_table` (customers
 buying at Poisson rates until an exponential dropout; BTYD inputs, RFM, complaints, two categoricals), widened
 with uninformative numeric columns to the width of the real feature catalogue (~65 columns), then times
 :func:`custml.models.train.train_model` (hybrid BTYD features, LightGBM with early stopping, calibration, both
@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from custml.models.params import LightGBMParams, TrainParams
-from custml.models.synthetic import synthetic_training_table
 from custml.models.train import train_model
+from custml.testing import synthetic_training_table
 
 
 def widen(frame: pd.DataFrame, n_columns: int, seed: int = 0) -> pd.DataFrame:

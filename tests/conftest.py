@@ -2,9 +2,13 @@
 
 Tests that need Java/Spark, Chromium or an mlflow server call :func:`skip_or_fail`: locally they skip when the
 tool is missing; in CI (``CUSTML_REQUIRE_EXTERNAL=1``, set by ``.ci/run``) they fail instead.
+``$CUSTML_SHARED_DIR`` defaults to ``shared/`` beside the checkout when it exists (where CDNOW lives).
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -16,6 +20,12 @@ settings.register_profile(
     "custml", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=40
 )
 settings.load_profile("custml")
+
+# Public reference data (CDNOW) sits in shared/ beside the checkout, locally and in CI. Tests that move
+# CUSTML_HOME to a temporary folder (and notebooks they execute) find it through this setting.
+_SHARED = Path(__file__).resolve().parents[2] / "shared"
+if _SHARED.is_dir():
+    os.environ.setdefault("CUSTML_SHARED_DIR", str(_SHARED))
 
 
 def skip_or_fail(reason: str) -> None:

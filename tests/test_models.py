@@ -24,8 +24,8 @@ from custml.models.metrics import (
 from custml.models.params import TrainParams
 from custml.models.predictor import infer_feature_columns, prepare_features
 from custml.models.split import plan_cutoffs, time_split
-from custml.models.synthetic import synthetic_training_table
 from custml.models.train import table_digest, train_model
+from custml.testing import synthetic_training_table
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ from custml.models.explain import (
     top_drivers,
 )
 from custml.models.params import TrainParams
-from custml.models.synthetic import synthetic_training_table
 from custml.models.train import train_model
+from custml.testing import synthetic_training_table
 
 
 @dataclass(frozen=True)

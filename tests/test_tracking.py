@@ -16,8 +16,8 @@ import pytest
 from custml import tracking
 from custml.errors import ConfigError
 from custml.models.params import TrainParams
-from custml.models.synthetic import synthetic_training_table
 from custml.models.train import train_model
+from custml.testing import synthetic_training_table
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from conftest import skip_or_fail
 
 from custml import tracking
 from custml.models.params import TrainParams
-from custml.models.synthetic import synthetic_training_table
 from custml.models.train import train_model
+from custml.testing import synthetic_training_table
 
 pytestmark = pytest.mark.mlflow_server
 

@@ -7,6 +7,12 @@ Everything else asks this module where things live. The layout follows cookiecut
 
 The root is ``$CUSTML_HOME`` if set, otherwise the nearest folder above the working directory holding a
 ``pyproject.toml`` that names custml, otherwise the working directory.
+
+File names inside a data folder (``manifest.json``, ``truth/<name>.parquet``, ``id_map.parquet``) are spelled
+here too: :class:`ProjectPaths` has a property for each file of the project layout, and static methods
+(``manifest_in``, ``truth_in``, ``truth_table_in``) for the same names inside any folder a world was written to.
+Public reference data (CDNOW) is looked for in ``$CUSTML_SHARED_DIR``, then in ``shared/`` beside the project
+root (:attr:`ProjectPaths.shared`).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ __all__ = [
     "ENV_PSEUDONYM_KEY",
     "ENV_PSEUDONYM_KEY_FILE",
     "ENV_REQUIRE_EXTERNAL",
+    "ENV_SHARED_DIR",
     "ENV_TRACKING_URI",
     "ProjectPaths",
     "find_project_root",
@@ -43,6 +50,13 @@ ENV_PSEUDONYM_KEY = "CUSTML_PSEUDONYM_KEY"
 ENV_PSEUDONYM_KEY_FILE = "CUSTML_PSEUDONYM_KEY_FILE"
 # Set by CI so tests needing Java/Spark, Chromium or an mlflow server fail instead of skipping.
 ENV_REQUIRE_EXTERNAL = "CUSTML_REQUIRE_EXTERNAL"
+# Where public reference data (CDNOW) lives when not in shared/ beside the project root.
+ENV_SHARED_DIR = "CUSTML_SHARED_DIR"
+
+# File names inside a data folder (raw, interim, private); ProjectPaths joins them onto folders.
+MANIFEST_FILE = "manifest.json"
+TRUTH_DIR = "truth"
+ID_MAP_FILE = "id_map.parquet"
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -100,6 +114,51 @@ class ProjectPaths:
     def private(self) -> Path:
         """Files that link pseudonyms to people (id maps, local demo key); never read by modelling code."""
         return self.data / "private"
+
+    @property
+    def truth(self) -> Path:
+        """Ground truth of a synthetic world written to :attr:`raw` (read by evaluation code and tests only)."""
+        return self.truth_in(self.raw)
+
+    @property
+    def raw_manifest(self) -> Path:
+        """The manifest of the world (or export) in :attr:`raw`."""
+        return self.manifest_in(self.raw)
+
+    @property
+    def id_map(self) -> Path:
+        """Pseudonym -> raw id map written by ``custml clean`` (private)."""
+        return self.private / ID_MAP_FILE
+
+    @property
+    def scores_table(self) -> Path:
+        """The latest batch scores (``custml score`` writes it; ``custml report`` reads it)."""
+        return self.scores / "scores.parquet"
+
+    @property
+    def customer_report(self) -> Path:
+        """Default output of ``custml report``."""
+        return self.reports / "customer-report.html"
+
+    @property
+    def shared(self) -> Path:
+        """``shared/`` beside the project root: public reference data such as CDNOW (``shared/data/cdnow``)."""
+        return self.root.parent / "shared"
+
+    @staticmethod
+    def manifest_in(folder: Path | str) -> Path:
+        """The manifest file of a data folder (a written world or an export)."""
+        return Path(folder) / MANIFEST_FILE
+
+    @staticmethod
+    def truth_in(world_dir: Path | str) -> Path:
+        """The ground-truth folder of a world written to ``world_dir``."""
+        return Path(world_dir) / TRUTH_DIR
+
+    @staticmethod
+    def truth_table_in(world_dir: Path | str, name: str) -> Path:
+        """``truth/<name>.parquet`` of a world written to ``world_dir``."""
+        return Path(world_dir) / TRUTH_DIR / f"{name}.parquet"
 
     @property
     def models(self) -> Path:

@@ -2,8 +2,10 @@
 
 CDNOW (Fader, Hardie and Lee 2005) is the classic buy-till-you-die benchmark. The files are not shipped with the
 package; they are looked for in ``$CUSTML_SHARED_DIR`` (``data/cdnow``, ``cdnow`` or the folder itself), then in
-``shared/data/cdnow`` beside the project root, then beside the source checkout (the rule ``tests/test_btyd.py``
-uses). :func:`load_cdnow_transactions` returns a contract ``orders`` frame, so every custml stage that reads
+``data/cdnow`` of ``shared/`` beside the project root (``ProjectPaths.shared``; the project root is
+``$CUSTML_HOME`` or the checkout, see :mod:`custml.config`). The test suite sets ``$CUSTML_SHARED_DIR`` to
+``shared/`` beside the checkout when it exists, so tests with ``CUSTML_HOME`` in a temporary folder still find
+it. :func:`load_cdnow_transactions` returns a contract ``orders`` frame, so every custml stage that reads
 orders (``rfm_summary``, features, realism metrics) runs on it unchanged.
 """
 
@@ -16,6 +18,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from custml.config import ENV_SHARED_DIR, get_paths
 from custml.errors import DataFileError
 
 __all__ = [
@@ -27,7 +30,6 @@ __all__ = [
     "parse_cdnow_transactions",
 ]
 
-ENV_SHARED_DIR = "CUSTML_SHARED_DIR"
 CDNOW_FILES = {
     "sample": "CDNOW_sample.txt",
     "master": "CDNOW_master.txt",
@@ -37,17 +39,12 @@ CDNOW_FILES = {
 
 
 def _candidates() -> list[Path]:
-    from custml.config import get_paths
-
     out: list[Path] = []
     shared = os.environ.get(ENV_SHARED_DIR)
     if shared:
         base = Path(shared).expanduser()
         out += [base / "data" / "cdnow", base / "cdnow", base]
-    out.append(get_paths().root.parent / "shared" / "data" / "cdnow")
-    # The source checkout (src/custml/datasets.py -> repository root), as tests/test_btyd.py looks for it;
-    # this still finds the data when CUSTML_HOME points at a temporary project root.
-    out.append(Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cdnow")
+    out.append(get_paths().shared / "data" / "cdnow")
     return out
 
 

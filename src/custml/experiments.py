@@ -390,7 +390,7 @@ def _prepare_data(config: ExperimentConfig, root: Path | str | None) -> _Data:
         as_of = _day(src.as_of) if src.as_of else workflows.default_as_of(raw_dir)
         clean = workflows.run_clean(raw_dir, as_of=as_of, root=root, write=False)
         truth = None
-        if (raw_dir / "truth" / "customers.parquet").is_file():
+        if paths.truth_table_in(raw_dir, "customers").is_file():
             from custml.synth import read_truth
 
             truth = read_truth(raw_dir)["customers"]

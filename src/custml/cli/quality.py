@@ -73,7 +73,7 @@ def clean(
     out = out or paths.interim
     private_dir = private_dir or paths.private
     if as_of is None:
-        manifest = data / "manifest.json"
+        manifest = paths.manifest_in(data)
         as_of = read_json(manifest).get("end") if manifest.is_file() else None
         as_of = as_of or pd.Timestamp.now(tz="UTC").tz_localize(None).isoformat()
     try:

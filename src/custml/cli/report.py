@@ -51,8 +51,8 @@ def register(app: typer.Typer) -> None:
         if lang not in LANGUAGES:
             raise typer.BadParameter(f"choose one of {', '.join(LANGUAGES)}", param_hint="--lang")
         paths = get_paths()
-        scores = scores or paths.scores / "scores.parquet"
-        out = out or paths.reports / "customer-report.html"
+        scores = scores or paths.scores_table
+        out = out or paths.customer_report
         table = read_table(scores, "scores")
         meta_file = next((p for p in meta_path_for(scores) if p.is_file()), None)
         if meta_file is None:

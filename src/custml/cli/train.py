@@ -106,18 +106,18 @@ def register(app: typer.Typer) -> None:
         data = data or paths.interim
         params = load_train_params(task, config)
         tables = read_tables(data, required=("customers", "orders"), optional=("interactions", "campaigns"))
-        truth = truth or (paths.raw / "truth")
+        truth = truth or paths.truth
         truth_customers = id_map = None
         data_end = None
-        for manifest in (data / "manifest.json", truth.parent / "manifest.json"):
+        for manifest in (paths.manifest_in(data), paths.manifest_in(truth.parent)):
             if manifest.is_file():
                 data_end = read_json(manifest).get("end")
                 break
-        if (truth / "customers.parquet").is_file():
+        if paths.truth_table_in(truth.parent, "customers").is_file():
             from custml.synth import read_truth
 
             truth_customers = read_truth(truth.parent)["customers"]
-            id_file = paths.private / "id_map.parquet"
+            id_file = paths.id_map
             id_map = read_table(id_file) if id_file.is_file() else None
 
         with console.status(f"building the {task} training set and training"):

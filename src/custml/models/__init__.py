@@ -29,7 +29,6 @@ from custml.models.metrics import (
 from custml.models.params import TrainParams
 from custml.models.predictor import CANDIDATES, CustomerModel
 from custml.models.split import CutoffPlan, TimeSplit, plan_cutoffs, time_split
-from custml.models.synthetic import synthetic_snapshot_table, synthetic_training_table
 from custml.models.train import TrainResult, train_model
 
 __all__ = [
@@ -59,8 +58,6 @@ __all__ = [
     "plan_cutoffs",
     "prepare_snapshot",
     "rfm_summary",
-    "synthetic_snapshot_table",
-    "synthetic_training_table",
     "time_split",
     "train_model",
 ]

@@ -168,38 +168,8 @@ def rfm_summary(
     0           a          1      2.0  4.0            20.0
     1           b          0      0.0  3.0             0.0
     """
-    table = "transactions"
-    needed = [customer_col, ts_col] + ([amount_col] if amount_col is not None else [])
-    for col in needed:
-        if col not in transactions.columns:
-            raise SchemaError(table, col, "is missing")
-    if freq not in _UNIT_DAYS:
-        raise ConfigError(f"freq must be one of {sorted(_UNIT_DAYS)}, got {freq!r}")
-    if not freq_multiplier > 0:
-        raise ConfigError(f"freq_multiplier must be positive, got {freq_multiplier!r}")
-    unit_days = _UNIT_DAYS[freq] * float(freq_multiplier)
-
-    for col in needed:
-        n_null = int(transactions[col].isna().sum())
-        if n_null:
-            raise SchemaError(table, col, "has null values", n_rows=n_null)
-    try:
-        stamps = pd.to_datetime(transactions[ts_col])
-    except (ValueError, TypeError) as exc:
-        raise SchemaError(table, ts_col, f"cannot be parsed as timestamps ({exc})") from exc
-
-    frame = pd.DataFrame(
-        {
-            customer_col: transactions[customer_col].to_numpy(),
-            "_day": stamps.dt.normalize().array,  # .array keeps a time zone if there is one
-            "_amount": (
-                pd.to_numeric(transactions[amount_col]).to_numpy(dtype=float)
-                if amount_col is not None
-                else np.zeros(len(transactions))
-            ),
-        }
-    )
-    tz = stamps.dt.tz
+    unit_days = _validated_unit_days(transactions, customer_col, ts_col, amount_col, freq, freq_multiplier)
+    frame, tz = _purchases(transactions, customer_col, ts_col, amount_col)
     end = _to_day(observation_end, tz, "observation_end")
     cal_end = _to_day(calibration_end, tz, "calibration_end") if calibration_end is not None else None
     if cal_end is not None and not cal_end < end:
@@ -211,25 +181,84 @@ def rfm_summary(
     calibration = daily if cal_end is None else daily.loc[daily["_day"] <= cal_end]
     if calibration.empty:
         last = cal_end if cal_end is not None else end
-        raise SchemaError(table, ts_col, f"has no transaction on or before {last.date()}")
+        raise SchemaError("transactions", ts_col, f"has no transaction on or before {last.date()}")
 
     summary = _daily_summary(calibration, customer_col, cal_end if cal_end is not None else end, unit_days)
     summary["frequency"] = summary["frequency"].astype(np.int64)
     if cal_end is not None:
-        holdout = daily.loc[daily["_day"] > cal_end]
-        per = holdout.groupby(customer_col, sort=True)["_amount"].agg(["size", "sum"])
-        per = per.reindex(summary.index)
-        n_days = per["size"].fillna(0).to_numpy(dtype=np.int64)
-        summary["frequency_holdout"] = n_days
-        if amount_col is not None:
-            totals = per["sum"].fillna(0.0).to_numpy(dtype=float)
-            summary["monetary_value_holdout"] = np.where(n_days > 0, totals / np.maximum(n_days, 1), 0.0)
-        summary["duration_holdout"] = ((end - cal_end) / pd.Timedelta(days=1)) / unit_days
+        _add_holdout_columns(summary, daily, customer_col, cal_end, end, unit_days, amount_col is not None)
     if amount_col is None:
         summary = summary.drop(columns="monetary_value")
     summary.index.name = customer_col
     summary.columns.name = None
     return summary
+
+
+def _validated_unit_days(
+    transactions: pd.DataFrame,
+    customer_col: str,
+    ts_col: str,
+    amount_col: str | None,
+    freq: str,
+    freq_multiplier: float,
+) -> float:
+    """Check the columns and the time unit of :func:`rfm_summary`; return the unit's length in days."""
+    needed = [customer_col, ts_col] + ([amount_col] if amount_col is not None else [])
+    for col in needed:
+        if col not in transactions.columns:
+            raise SchemaError("transactions", col, "is missing")
+    if freq not in _UNIT_DAYS:
+        raise ConfigError(f"freq must be one of {sorted(_UNIT_DAYS)}, got {freq!r}")
+    if not freq_multiplier > 0:
+        raise ConfigError(f"freq_multiplier must be positive, got {freq_multiplier!r}")
+    for col in needed:
+        n_null = int(transactions[col].isna().sum())
+        if n_null:
+            raise SchemaError("transactions", col, "has null values", n_rows=n_null)
+    return _UNIT_DAYS[freq] * float(freq_multiplier)
+
+
+def _purchases(
+    transactions: pd.DataFrame, customer_col: str, ts_col: str, amount_col: str | None
+) -> tuple[pd.DataFrame, Any]:
+    """Customer, purchase day (``_day``) and amount (``_amount``, 0 without ``amount_col``); and the time zone."""
+    try:
+        stamps = pd.to_datetime(transactions[ts_col])
+    except (ValueError, TypeError) as exc:
+        raise SchemaError("transactions", ts_col, f"cannot be parsed as timestamps ({exc})") from exc
+    frame = pd.DataFrame(
+        {
+            customer_col: transactions[customer_col].to_numpy(),
+            "_day": stamps.dt.normalize().array,  # .array keeps a time zone if there is one
+            "_amount": (
+                pd.to_numeric(transactions[amount_col]).to_numpy(dtype=float)
+                if amount_col is not None
+                else np.zeros(len(transactions))
+            ),
+        }
+    )
+    return frame, stamps.dt.tz
+
+
+def _add_holdout_columns(
+    summary: pd.DataFrame,
+    daily: pd.DataFrame,
+    customer_col: str,
+    cal_end: pd.Timestamp,
+    end: pd.Timestamp,
+    unit_days: float,
+    with_amount: bool,
+) -> None:
+    """Add ``frequency_holdout`` (, ``monetary_value_holdout``) and ``duration_holdout`` to ``summary`` in place."""
+    holdout = daily.loc[daily["_day"] > cal_end]
+    per = holdout.groupby(customer_col, sort=True)["_amount"].agg(["size", "sum"])
+    per = per.reindex(summary.index)
+    n_days = per["size"].fillna(0).to_numpy(dtype=np.int64)
+    summary["frequency_holdout"] = n_days
+    if with_amount:
+        totals = per["sum"].fillna(0.0).to_numpy(dtype=float)
+        summary["monetary_value_holdout"] = np.where(n_days > 0, totals / np.maximum(n_days, 1), 0.0)
+    summary["duration_holdout"] = ((end - cal_end) / pd.Timedelta(days=1)) / unit_days
 
 
 # --------------------------------------------------------------------------------------------------------

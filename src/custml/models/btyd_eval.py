@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from custml.errors import SchemaError
+from custml.plotting import figure_and_axes
 
 __all__ = [
     "cumulative_repeat_purchases",
@@ -21,15 +22,6 @@ __all__ = [
     "plot_cumulative_repeat_purchases",
     "plot_holdout_by_frequency",
 ]
-
-
-def _axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
-        return fig, ax
-    return ax.figure, ax
 
 
 def holdout_by_frequency(model: Any, summary: pd.DataFrame, max_frequency: int = 7) -> pd.DataFrame:
@@ -96,7 +88,7 @@ def holdout_by_frequency(model: Any, summary: pd.DataFrame, max_frequency: int =
 
 def plot_holdout_by_frequency(table: pd.DataFrame, ax: Any = None, title: str | None = None) -> Any:
     """Actual vs predicted mean holdout purchases per calibration frequency (from :func:`holdout_by_frequency`)."""
-    fig, ax = _axes(ax, (6, 4))
+    fig, ax = figure_and_axes(ax, (6, 4))
     x = np.arange(len(table))
     ax.plot(x, table["actual"], "o-", label="actual", color="black")
     ax.plot(x, table["predicted"], "s--", label="predicted", color="tab:blue")
@@ -166,7 +158,7 @@ def plot_cumulative_repeat_purchases(
     table: pd.DataFrame, calibration_end: Any = None, ax: Any = None, title: str | None = None
 ) -> Any:
     """Tracking plot of :func:`cumulative_repeat_purchases`; a vertical line marks the calibration end."""
-    fig, ax = _axes(ax, (7, 4))
+    fig, ax = figure_and_axes(ax, (7, 4))
     ax.plot(table["period_end"], table["actual"], color="black", label="actual")
     ax.plot(table["period_end"], table["expected"], "--", color="tab:blue", label="model")
     if calibration_end is not None:

@@ -25,7 +25,7 @@ def model_card(result: TrainResult, model_name: str | None = None, run_id: str |
 
     Examples
     --------
-    >>> from custml.models.synthetic import synthetic_training_table
+    >>> from custml.testing import synthetic_training_table
     >>> from custml.models.train import train_model
     >>> card = model_card(train_model(synthetic_training_table(600, seed=2), "churn"))
     >>> card.splitlines()[0]

@@ -21,6 +21,7 @@ import pandas as pd
 
 from custml.models.hybrid import BTYD_OUTPUT_FEATURES, SEASON_SPECS
 from custml.models.predictor import SEASON_FEATURES, CustomerModel
+from custml.plotting import figure_and_axes
 
 __all__ = [
     "UNACTIONABLE_FEATURES",
@@ -276,11 +277,9 @@ def shap_explanation(model: CustomerModel, X: pd.DataFrame) -> Any:
 
 def plot_shap_beeswarm(model: CustomerModel, X: pd.DataFrame, max_display: int = 15, ax: Any = None) -> Any:
     """SHAP beeswarm (impact and direction of each feature) on a sample ``X``; returns the figure."""
-    import matplotlib.pyplot as plt
     import shap
 
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.4 * max_display + 1.5))
+    _, ax = figure_and_axes(ax, (8, 0.4 * max_display + 1.5))
     shap.plots.beeswarm(
         shap_explanation(model, X), max_display=max_display, ax=ax, show=False, plot_size=None
     )
@@ -290,11 +289,9 @@ def plot_shap_beeswarm(model: CustomerModel, X: pd.DataFrame, max_display: int =
 
 def plot_shap_bar(model: CustomerModel, X: pd.DataFrame, max_display: int = 15, ax: Any = None) -> Any:
     """Mean absolute SHAP value per feature on a sample ``X``; returns the figure."""
-    import matplotlib.pyplot as plt
     import shap
 
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.4 * max_display + 1.5))
+    _, ax = figure_and_axes(ax, (8, 0.4 * max_display + 1.5))
     shap.plots.bar(shap_explanation(model, X), max_display=max_display, ax=ax, show=False)
     ax.set_title(f"{model.task}: mean |SHAP|")
     return ax.figure

@@ -13,23 +13,16 @@ from numpy.typing import ArrayLike
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from custml.models.metrics import calibration_table, lift_table
+from custml.plotting import figure_and_axes, plot_calibration_curves
 
 __all__ = ["plot_calibration", "plot_lift", "plot_pr", "plot_roc"]
-
-
-def _axes(ax: Any, figsize: tuple[float, float] = (6, 5)) -> Any:
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def plot_roc(y_true: ArrayLike, scores: Mapping[str, ArrayLike], ax: Any = None) -> Any:
     """ROC curves of several scorers (``{"model": p, "logistic_rfm": p2, ...}``) on the same labels."""
     from sklearn.metrics import roc_auc_score
 
-    ax = _axes(ax)
+    _, ax = figure_and_axes(ax, (6, 5))
     y = np.asarray(y_true)
     for name, p in scores.items():
         fpr, tpr, _ = roc_curve(y, np.asarray(p))
@@ -44,7 +37,7 @@ def plot_pr(y_true: ArrayLike, scores: Mapping[str, ArrayLike], ax: Any = None) 
     """Precision-recall curves of several scorers, with the base rate as reference."""
     from sklearn.metrics import average_precision_score
 
-    ax = _axes(ax)
+    _, ax = figure_and_axes(ax, (6, 5))
     y = np.asarray(y_true)
     for name, p in scores.items():
         prec, rec, _ = precision_recall_curve(y, np.asarray(p))
@@ -56,22 +49,25 @@ def plot_pr(y_true: ArrayLike, scores: Mapping[str, ArrayLike], ax: Any = None) 
 
 
 def plot_calibration(
-    y_true: ArrayLike, scores: Mapping[str, ArrayLike], n_bins: int = 10, ax: Any = None
+    y_true: ArrayLike,
+    scores: Mapping[str, ArrayLike],
+    n_bins: int = 10,
+    *,
+    title: str | None = "Calibration (test cut-off)",
+    ax: Any = None,
 ) -> Any:
-    """Reliability diagram: observed rate against mean predicted probability per equal-mass bin."""
-    ax = _axes(ax)
-    for name, p in scores.items():
-        table = calibration_table(y_true, p, n_bins=n_bins)
-        ax.plot(table["mean_predicted"], table["observed_rate"], marker="o", label=name)
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="perfect")
-    ax.set(xlabel="mean predicted probability", ylabel="observed rate", title="Calibration (test cut-off)")
-    ax.legend(loc="upper left", fontsize=8)
-    return ax.figure
+    """Reliability diagram: observed rate against mean predicted probability per equal-mass bin.
+
+    Draws :func:`custml.models.metrics.calibration_table` of each scorer with
+    :func:`custml.plotting.plot_calibration_curves` (the same diagram the report draws).
+    """
+    curves = {name: calibration_table(y_true, p, n_bins=n_bins) for name, p in scores.items()}
+    return plot_calibration_curves(curves, title=title, ax=ax)
 
 
 def plot_lift(y_true: ArrayLike, scores: Mapping[str, ArrayLike], n_groups: int = 10, ax: Any = None) -> Any:
     """Cumulative lift by share of customers targeted (best-scored first)."""
-    ax = _axes(ax)
+    _, ax = figure_and_axes(ax, (6, 5))
     for name, p in scores.items():
         table = lift_table(y_true, p, n_groups=n_groups)
         ax.plot(table["fraction"] * 100, table["lift"], marker="o", label=name)

@@ -15,13 +15,13 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from custml.errors import ConfigError, SchemaError
-from custml.models.champion import choose_champion, fit_baselines
+from custml.models.champion import ChampionChoice, choose_champion, fit_baselines
 from custml.models.explain import top_drivers
 from custml.models.gbm import ProbabilityCalibrator, fit_booster
 from custml.models.hybrid import BTYD_INPUT_COLUMNS, BTYD_OUTPUT_FEATURES, BTYDFeatures
@@ -183,6 +183,126 @@ def tune_lightgbm(
     return dict(study.best_params), trials
 
 
+def _check_both_classes(y: np.ndarray, split: TimeSplit) -> None:
+    """Each of the training, validation and test cut-offs must hold both classes."""
+    tr, va, te = split.train_idx, split.validation_idx, split.test_idx
+    for role, idx in (("training", tr), ("validation", va), ("test", te)):
+        n_pos = int(y[idx].sum())
+        if n_pos == 0 or n_pos == len(idx):
+            raise SchemaError(
+                "training_set", "label", f"has a single class in the {role} cut-off(s)", n_rows=len(idx)
+            )
+
+
+def _design_matrix(
+    frame: pd.DataFrame, data: pd.DataFrame, tr: pd.Index, btyd: BTYDFeatures | None, params: TrainParams
+) -> tuple[pd.DataFrame, list[str], list[str], dict[str, list[str]]]:
+    """The model's feature matrix over all rows, its numeric and categorical columns and category levels.
+
+    ``data`` is ``frame`` with the BTYD hybrid features; category levels are learnt on the training rows ``tr``.
+    """
+    exclude = list(params.exclude_features)
+    numeric, categorical = infer_feature_columns(frame, exclude=exclude, include=params.include_features)
+    if btyd is not None:
+        numeric += [s.name for s in BTYD_OUTPUT_FEATURES if s.name not in exclude and s.name not in numeric]
+    if params.season_feature:
+        data = pd.concat(
+            [data.drop(columns=list(SEASON_FEATURES), errors="ignore"), season_features(frame)], axis=1
+        )
+        numeric = [c for c in numeric if c not in SEASON_FEATURES] + list(SEASON_FEATURES)
+    if not numeric and not categorical:
+        raise SchemaError("training_set", None, "has no feature columns", n_rows=len(frame))
+    levels = {c: category_levels(frame.loc[tr, c]) for c in categorical}
+    return prepare_features(data, numeric, levels), numeric, categorical, levels
+
+
+def _explanation_sample(test_frame: pd.DataFrame, params: TrainParams) -> tuple[pd.DataFrame, pd.Index]:
+    """The test cut-off's feature columns (no ids, label or oracle) and the rows drawn for SHAP."""
+    features_only = test_frame.drop(
+        columns=[c for c in ("customer_id", "person_id", "label") if c in test_frame]
+    )
+    features_only = features_only.drop(
+        columns=[c for c in features_only.columns if str(c).startswith("oracle")]
+    )
+    features_only = features_only.reset_index(drop=True)
+    rng = np.random.default_rng(params.seed)
+    n_shap = min(params.shap_sample, len(features_only))
+    shap_rows = pd.Index(np.sort(rng.choice(len(features_only), size=n_shap, replace=False)))
+    return features_only, shap_rows
+
+
+def _test_metrics(
+    preds: pd.DataFrame, test_scores: pd.DataFrame, test_frame: pd.DataFrame, ece_bins: int
+) -> dict[str, dict[str, float]]:
+    """Metrics of every scorer on the test cut-off; the oracle's when known; the model's gains over baselines.
+
+    Adds the ``oracle`` column to ``preds`` when ``test_frame`` carries oracle probabilities.
+    """
+    metrics: dict[str, dict[str, float]] = {}
+    for scorer in [c for c in preds.columns if c != "label"]:
+        metrics[scorer] = binary_metrics(preds["label"], preds[scorer], n_bins=ece_bins)
+    if ORACLE_COLUMN in test_frame.columns:
+        oracle = pd.to_numeric(test_frame[ORACLE_COLUMN], errors="coerce")
+        known = oracle.notna().to_numpy()
+        if known.sum() > 0:
+            preds["oracle"] = oracle.to_numpy()
+            metrics["oracle"] = binary_metrics(preds.loc[known, "label"], oracle[known], n_bins=ece_bins)
+            model_on_known = binary_metrics(preds.loc[known, "label"], preds.loc[known, "model"])
+            metrics["model"]["oracle_coverage"] = float(known.mean())
+            metrics["model"]["oracle_auc_ratio"] = model_on_known["roc_auc"] / metrics["oracle"]["roc_auc"]
+    for scorer in ("logistic_rfm", "bgnbd", "pareto_nbd"):
+        if scorer in metrics:
+            metrics["model"][f"auc_gain_vs_{scorer}"] = (
+                metrics["model"]["roc_auc"] - metrics[scorer]["roc_auc"]
+            )
+    singles = [c for c in test_scores.columns if c != "stack"]
+    metrics["model"]["auc_gap_to_best_single"] = metrics["model"]["roc_auc"] - max(
+        metrics[c]["roc_auc"] for c in singles
+    )
+    return metrics
+
+
+def _test_predictions(
+    model: CustomerModel,
+    booster: Any,
+    baselines: dict[str, Any],
+    choice: ChampionChoice,
+    test_frame: pd.DataFrame,
+    X_te: pd.DataFrame,
+    y_test: np.ndarray,
+    y_validation: np.ndarray,
+    calibration: Literal["isotonic", "platt"],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Calibrated test-cut-off probabilities of the model and every candidate, and the candidates' raw scores.
+
+    Each candidate but the printed baselines is calibrated on the validation cut-offs like the shipped model.
+    """
+    preds = pd.DataFrame({"label": y_test}, index=test_frame.index)
+    preds["model"] = model.predict_proba(test_frame)
+    raw_test = booster.predict(X_te, num_iteration=booster.best_iteration)
+    test_scores = pd.DataFrame({"lightgbm": raw_test}, index=test_frame.index)
+    for name, scorer in baselines.items():
+        test_scores[name] = scorer.predict_proba(test_frame)[:, 1]
+    if choice.stacker is not None:
+        test_scores["stack"] = choice.stacker.predict_proba(stack_inputs(test_scores, choice.stack_columns))[
+            :, 1
+        ]
+    for name in test_scores.columns:
+        if name == choice.champion:
+            preds[name] = preds["model"]
+        elif name in ("logistic_rfm", "bgnbd", "pareto_nbd"):
+            # Baselines as printed yardsticks: their own probabilities, as before candidates existed.
+            preds[name] = test_scores[name]
+        else:
+            val_raw = choice.validation_scores[name]
+            preds[name] = (
+                ProbabilityCalibrator(calibration)
+                .fit(val_raw.to_numpy().reshape(-1, 1), y_validation)
+                .predict(test_scores[[name]].to_numpy())
+            )
+    return preds, test_scores
+
+
 def train_model(
     training_set: pd.DataFrame, task: str | None = None, params: TrainParams | None = None
 ) -> TrainResult:
@@ -222,12 +342,7 @@ def train_model(
     )
     y = frame["label"].astype(int).to_numpy()
     tr, va, te = split.train_idx, split.validation_idx, split.test_idx
-    for role, idx in (("training", tr), ("validation", va), ("test", te)):
-        n_pos = int(y[idx].sum())
-        if n_pos == 0 or n_pos == len(idx):
-            raise SchemaError(
-                "training_set", "label", f"has a single class in the {role} cut-off(s)", n_rows=len(idx)
-            )
+    _check_both_classes(y, split)
 
     t0 = time.perf_counter()
     btyd: BTYDFeatures | None = None
@@ -241,19 +356,7 @@ def train_model(
     data = _with_btyd(frame, btyd)
     timings["btyd_features_s"] = time.perf_counter() - t0
 
-    exclude = list(params.exclude_features)
-    numeric, categorical = infer_feature_columns(frame, exclude=exclude, include=params.include_features)
-    if btyd is not None:
-        numeric += [s.name for s in BTYD_OUTPUT_FEATURES if s.name not in exclude and s.name not in numeric]
-    if params.season_feature:
-        data = pd.concat(
-            [data.drop(columns=list(SEASON_FEATURES), errors="ignore"), season_features(frame)], axis=1
-        )
-        numeric = [c for c in numeric if c not in SEASON_FEATURES] + list(SEASON_FEATURES)
-    if not numeric and not categorical:
-        raise SchemaError("training_set", None, "has no feature columns", n_rows=len(frame))
-    levels = {c: category_levels(frame.loc[tr, c]) for c in categorical}
-    X_all = prepare_features(data, numeric, levels)
+    X_all, numeric, categorical, levels = _design_matrix(frame, data, tr, btyd, params)
     X_tr, X_va, X_te = X_all.loc[tr], X_all.loc[va], X_all.loc[te]
 
     overrides: dict[str, Any] = {}
@@ -301,52 +404,10 @@ def train_model(
     # The one and only look at the test cut-off. Every candidate is scored, each calibrated on the validation
     # cut-offs like the shipped one, so their ECE compares like with like.
     test_frame = frame.loc[te]
-    preds = pd.DataFrame({"label": y[te]}, index=te)
-    preds["model"] = model.predict_proba(test_frame)
-    raw_test = booster.predict(X_te, num_iteration=booster.best_iteration)
-    test_scores = pd.DataFrame({"lightgbm": raw_test}, index=te)
-    for name, scorer in baselines.items():
-        test_scores[name] = scorer.predict_proba(test_frame)[:, 1]
-    if choice.stacker is not None:
-        test_scores["stack"] = choice.stacker.predict_proba(stack_inputs(test_scores, choice.stack_columns))[
-            :, 1
-        ]
-    for name in test_scores.columns:
-        if name == choice.champion:
-            preds[name] = preds["model"]
-        elif name in ("logistic_rfm", "bgnbd", "pareto_nbd"):
-            # Baselines as printed yardsticks: their own probabilities, as before candidates existed.
-            preds[name] = test_scores[name]
-        else:
-            val_raw = choice.validation_scores[name]
-            preds[name] = (
-                ProbabilityCalibrator(params.calibration)
-                .fit(val_raw.to_numpy().reshape(-1, 1), y[va])
-                .predict(test_scores[[name]].to_numpy())
-            )
-    metrics: dict[str, dict[str, float]] = {}
-    for scorer in [c for c in preds.columns if c != "label"]:
-        metrics[scorer] = binary_metrics(preds["label"], preds[scorer], n_bins=params.ece_bins)
-    if ORACLE_COLUMN in frame.columns:
-        oracle = pd.to_numeric(test_frame[ORACLE_COLUMN], errors="coerce")
-        known = oracle.notna().to_numpy()
-        if known.sum() > 0:
-            preds["oracle"] = oracle.to_numpy()
-            metrics["oracle"] = binary_metrics(
-                preds.loc[known, "label"], oracle[known], n_bins=params.ece_bins
-            )
-            model_on_known = binary_metrics(preds.loc[known, "label"], preds.loc[known, "model"])
-            metrics["model"]["oracle_coverage"] = float(known.mean())
-            metrics["model"]["oracle_auc_ratio"] = model_on_known["roc_auc"] / metrics["oracle"]["roc_auc"]
-    for scorer in ("logistic_rfm", "bgnbd", "pareto_nbd"):
-        if scorer in metrics:
-            metrics["model"][f"auc_gain_vs_{scorer}"] = (
-                metrics["model"]["roc_auc"] - metrics[scorer]["roc_auc"]
-            )
-    singles = [c for c in test_scores.columns if c != "stack"]
-    metrics["model"]["auc_gap_to_best_single"] = metrics["model"]["roc_auc"] - max(
-        metrics[c]["roc_auc"] for c in singles
+    preds, test_scores = _test_predictions(
+        model, booster, baselines, choice, test_frame, X_te, y[te], y[va], params.calibration
     )
+    metrics = _test_metrics(preds, test_scores, test_frame, params.ece_bins)
     metrics["model"]["best_iteration"] = float(booster.best_iteration)
     metrics["model"]["fit_seconds"] = timings["fit_total_s"]
 
@@ -357,16 +418,7 @@ def train_model(
     calib = calibration_table(preds["label"], preds["model"], n_bins=params.ece_bins)
 
     t0 = time.perf_counter()
-    features_only = test_frame.drop(
-        columns=[c for c in ("customer_id", "person_id", "label") if c in test_frame]
-    )
-    features_only = features_only.drop(
-        columns=[c for c in features_only.columns if str(c).startswith("oracle")]
-    )
-    features_only = features_only.reset_index(drop=True)
-    rng = np.random.default_rng(params.seed)
-    n_shap = min(params.shap_sample, len(features_only))
-    shap_rows = pd.Index(np.sort(rng.choice(len(features_only), size=n_shap, replace=False)))
+    features_only, shap_rows = _explanation_sample(test_frame, params)
     drivers = top_drivers(model, features_only.iloc[shap_rows], n=15)
     timings["explain_s"] = time.perf_counter() - t0
 

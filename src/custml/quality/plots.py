@@ -14,17 +14,9 @@ import numpy as np
 import pandas as pd
 
 from custml.errors import SchemaError
+from custml.plotting import figure_and_axes
 
 __all__ = ["label_pairs", "plot_match_probabilities", "plot_quarantine_by_reason", "quarantine_counts"]
-
-
-def _axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
-        return fig, ax
-    return ax.figure, ax
 
 
 def quarantine_counts(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -49,7 +41,7 @@ def plot_quarantine_by_reason(report: Mapping[str, Any], ax: Any = None, title: 
     """Horizontal bars of quarantined rows per reason, stacked by table."""
     counts = quarantine_counts(report)
     counts = counts.loc[counts.sum(axis=1).sort_values().index, counts.sum(axis=0) > 0]
-    fig, ax = _axes(ax, (7, 0.45 * max(len(counts), 2) + 1.2))
+    fig, ax = figure_and_axes(ax, (7, 0.45 * max(len(counts), 2) + 1.2))
     left = np.zeros(len(counts))
     for table in counts.columns:
         ax.barh(counts.index, counts[table], left=left, label=table)
@@ -94,7 +86,7 @@ def plot_match_probabilities(
     pairs: pd.DataFrame, same_person: pd.Series, threshold: float | None = None, ax: Any = None
 ) -> Any:
     """Histogram of the candidate pairs' match weights (log2 Bayes factor + prior), true vs false matches."""
-    fig, ax = _axes(ax, (7, 3.5))
+    fig, ax = figure_and_axes(ax, (7, 3.5))
     w = pairs["weight"].to_numpy(dtype=float)
     bins = np.linspace(np.nanmin(w), np.nanmax(w), 50) if len(w) else 10
     same = same_person.to_numpy(dtype=bool)

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -204,6 +205,155 @@ def _row_json(df: pd.DataFrame) -> list[str]:
     return [json.dumps(r, default=str, ensure_ascii=False, sort_keys=True) for r in records]
 
 
+def _prepare_column(
+    prepared: pd.DataFrame,
+    s: pd.Series,
+    schema: TableSchema,
+    col: str,
+    as_of: pd.Timestamp,
+    flag: Callable[..., None],
+) -> int:
+    """Parse raw column ``s`` into ``prepared[col]`` by its contract kind, flagging bad values with ``flag``.
+
+    Returns the number of timestamps that carried a UTC offset. Raises :class:`SchemaError` when most
+    timestamps of the column are unparseable (a wrong format, not dirty rows).
+    """
+    name = schema.name
+    spec = schema[col]
+    if spec.kind == "datetime":
+        parsed = parse_timestamps(s)
+        n_present = int(s.notna().sum())
+        n_bad = int(parsed.unparseable.sum())
+        if n_present and n_bad / n_present > MAX_UNPARSEABLE_SHARE and n_bad > 1:
+            example = s[parsed.unparseable].astype(str).iloc[0]
+            raise SchemaError(
+                name,
+                col,
+                f"is not an ISO-8601 timestamp in {n_bad:,} of {n_present:,} rows (e.g. {example!r}); "
+                "expected e.g. '2024-03-05 14:22:10' or '2024-03-05T22:22:10+08:00' (for another format, read "
+                "the file through a source mapping with `timestamp_format:` or `dayfirst: true`: --mapping)",
+                n_bad,
+            )
+        prepared[col] = parsed.values
+        flag("unparseable_timestamp", parsed.unparseable, col, "is not a valid timestamp", s)
+        future = (parsed.values > as_of).to_numpy(dtype=bool, na_value=False)
+        if n_present and future.sum() > 0.5 * n_present:
+            log.warning(
+                "%s: %d of %d %s values are later than as_of %s; is as_of right?",
+                name,
+                int(future.sum()),
+                n_present,
+                col,
+                as_of,
+            )
+        flag("future_timestamp", future, col, f"is later than as_of {as_of}", parsed.values)
+        return int(parsed.with_offset.sum())
+    elif spec.kind == "bool":
+        values, invalid = _coerce_bool(s)
+        prepared[col] = values
+        flag("not_allowed", invalid, col, "is not true/false", s)
+    elif spec.kind == "string":
+        text = _as_text(s)
+        if spec.allowed is not None:
+            text = text.str.lower()
+        if spec.pii in ("key", "none") and spec.allowed is None:
+            text = text.where(text != "", None)  # a blank id is a missing id
+        prepared[col] = text
+    elif spec.kind == "int":
+        v = pd.to_numeric(s, errors="coerce")
+        fractional = (v.notna() & (v != np.floor(v))).to_numpy()
+        flag("not_allowed", fractional, col, "is not a whole number", s)
+        prepared[col] = v.where(~fractional).round().astype("Int64")
+    else:
+        prepared[col] = pd.to_numeric(s, errors="coerce").astype("float64")
+    return 0
+
+
+def _flag_refund_rules(
+    prepared: pd.DataFrame, raw: pd.DataFrame, contract_cols: list[str], flag: Callable[..., None]
+) -> dict[str, object]:
+    """Orders: infer ``is_refund`` from a negative amount where unknown (adding the column, and appending it to
+    ``contract_cols``, when absent) and flag amounts whose sign contradicts the refund flag."""
+    net = prepared["net_amount"]
+    negative = (net < 0).to_numpy(dtype=bool, na_value=False)
+    if "is_refund" not in prepared:
+        prepared["is_refund"] = pd.Series(False, index=prepared.index, dtype="boolean")
+        prepared.loc[negative, "is_refund"] = True
+        contract_cols.append("is_refund")
+        inferred = int(negative.sum())
+    else:
+        unknown_flag = prepared["is_refund"].isna().to_numpy()
+        prepared.loc[negative & unknown_flag, "is_refund"] = True
+        inferred = int((negative & unknown_flag).sum())
+    refund = prepared["is_refund"].fillna(False).to_numpy(dtype=bool)
+    not_refund = (prepared["is_refund"] == False).to_numpy(dtype=bool, na_value=False)  # noqa: E712
+    flag(
+        "negative_amount_not_refund",
+        negative & not_refund,
+        "net_amount",
+        "is negative but the order is not a refund",
+        raw["net_amount"],
+    )
+    flag(
+        "refund_positive_amount",
+        (net > 0).to_numpy(dtype=bool, na_value=False) & refund,
+        "net_amount",
+        "is positive on a refund row",
+        raw["net_amount"],
+    )
+    return {"refunds_inferred_from_sign": inferred}
+
+
+def _exact_duplicate_rows(raw: pd.DataFrame, schema: TableSchema) -> np.ndarray:
+    """Rows that repeat an earlier row exactly (only rows whose key repeats or is null are compared)."""
+    n = len(raw)
+    key_present = [k for k in schema.primary_key if k in raw.columns]
+    exact = np.zeros(n, dtype=bool)
+    candidates = (
+        raw.duplicated(subset=key_present, keep=False).to_numpy()
+        | raw[key_present].isna().any(axis=1).to_numpy()
+        if key_present
+        else np.ones(n, dtype=bool)
+    )
+    if candidates.any():
+        exact[candidates] = raw[candidates].duplicated(keep="first").to_numpy()
+    return exact
+
+
+def _quarantine_rows(
+    raw: pd.DataFrame, schema: TableSchema, reasons: dict[str, np.ndarray], details: dict[str, pd.Series]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """One quarantine row per bad input row, with its first reason in ``REASONS`` order; and the bad-row mask."""
+    n = len(raw)
+    primary = np.full(n, None, dtype=object)
+    detail = np.full(n, None, dtype=object)
+    for r in REASONS:
+        m = reasons[r] & (primary == None)  # noqa: E711 - elementwise test on an object array
+        if m.any():
+            primary[m] = r
+            detail[m] = details[r].reindex(raw.index[m]).to_numpy(dtype=object)
+    bad = primary != None  # noqa: E711
+    bad_idx = np.flatnonzero(bad)
+    quarantine = empty_quarantine()
+    if len(bad_idx):
+        quarantine = pd.DataFrame(
+            {
+                "table": pd.Series([schema.name] * len(bad_idx), dtype="str"),
+                "row_number": bad_idx.astype("int64"),
+                "record_id": _record_ids(raw.iloc[bad_idx], schema).to_numpy(dtype=object),
+                "reason": pd.Series(primary[bad_idx], dtype="str"),
+                "detail": pd.Series(detail[bad_idx], dtype="str"),
+                # Customers: only the raw id and the reason, never personal values.
+                "values": pd.Series(
+                    [None] * len(bad_idx) if schema.name == CUSTOMERS.name else _row_json(raw.iloc[bad_idx]),
+                    dtype="str",
+                ),
+            }
+        )
+        quarantine["record_id"] = quarantine["record_id"].astype("str")
+    return quarantine, bad
+
+
 def validate_table(
     schema: TableSchema,
     df: pd.DataFrame,
@@ -280,54 +430,7 @@ def validate_table(
         details[reason] = shown if prior is None else prior.combine_first(shown)
 
     for col in contract_cols:
-        spec = schema[col]
-        s = raw[col]
-        if spec.kind == "datetime":
-            parsed = parse_timestamps(s)
-            n_present = int(s.notna().sum())
-            n_bad = int(parsed.unparseable.sum())
-            if n_present and n_bad / n_present > MAX_UNPARSEABLE_SHARE and n_bad > 1:
-                example = s[parsed.unparseable].astype(str).iloc[0]
-                raise SchemaError(
-                    name,
-                    col,
-                    f"is not an ISO-8601 timestamp in {n_bad:,} of {n_present:,} rows (e.g. {example!r}); "
-                    "expected e.g. '2024-03-05 14:22:10' or '2024-03-05T22:22:10+08:00' (for another format, read "
-                    "the file through a source mapping with `timestamp_format:` or `dayfirst: true`: --mapping)",
-                    n_bad,
-                )
-            prepared[col] = parsed.values
-            offsets += int(parsed.with_offset.sum())
-            flag("unparseable_timestamp", parsed.unparseable, col, "is not a valid timestamp", s)
-            future = (parsed.values > as_of).to_numpy(dtype=bool, na_value=False)
-            if n_present and future.sum() > 0.5 * n_present:
-                log.warning(
-                    "%s: %d of %d %s values are later than as_of %s; is as_of right?",
-                    name,
-                    int(future.sum()),
-                    n_present,
-                    col,
-                    as_of,
-                )
-            flag("future_timestamp", future, col, f"is later than as_of {as_of}", parsed.values)
-        elif spec.kind == "bool":
-            values, invalid = _coerce_bool(s)
-            prepared[col] = values
-            flag("not_allowed", invalid, col, "is not true/false", s)
-        elif spec.kind == "string":
-            text = _as_text(s)
-            if spec.allowed is not None:
-                text = text.str.lower()
-            if spec.pii in ("key", "none") and spec.allowed is None:
-                text = text.where(text != "", None)  # a blank id is a missing id
-            prepared[col] = text
-        elif spec.kind == "int":
-            v = pd.to_numeric(s, errors="coerce")
-            fractional = (v.notna() & (v != np.floor(v))).to_numpy()
-            flag("not_allowed", fractional, col, "is not a whole number", s)
-            prepared[col] = v.where(~fractional).round().astype("Int64")
-        else:
-            prepared[col] = pd.to_numeric(s, errors="coerce").astype("float64")
+        offsets += _prepare_column(prepared, raw[col], schema, col, as_of, flag)
 
     # Schema rules on the prepared values (nulls, allowed codes, ranges); duplicate keys are decided below,
     # among rows that survive every other rule, so that a broken first copy does not doom a good second one.
@@ -342,33 +445,7 @@ def validate_table(
 
     extra: dict[str, object] = {}
     if name == "orders":
-        net = prepared["net_amount"]
-        negative = (net < 0).to_numpy(dtype=bool, na_value=False)
-        if "is_refund" not in prepared:
-            prepared["is_refund"] = pd.Series(False, index=prepared.index, dtype="boolean")
-            prepared.loc[negative, "is_refund"] = True
-            contract_cols.append("is_refund")
-            extra["refunds_inferred_from_sign"] = int(negative.sum())
-        else:
-            unknown_flag = prepared["is_refund"].isna().to_numpy()
-            prepared.loc[negative & unknown_flag, "is_refund"] = True
-            extra["refunds_inferred_from_sign"] = int((negative & unknown_flag).sum())
-        refund = prepared["is_refund"].fillna(False).to_numpy(dtype=bool)
-        not_refund = (prepared["is_refund"] == False).to_numpy(dtype=bool, na_value=False)  # noqa: E712
-        flag(
-            "negative_amount_not_refund",
-            negative & not_refund,
-            "net_amount",
-            "is negative but the order is not a refund",
-            raw["net_amount"],
-        )
-        flag(
-            "refund_positive_amount",
-            (net > 0).to_numpy(dtype=bool, na_value=False) & refund,
-            "net_amount",
-            "is positive on a refund row",
-            raw["net_amount"],
-        )
+        extra.update(_flag_refund_rules(prepared, raw, contract_cols, flag))
     if known_customers is not None and "customer_id" in prepared and not is_customers:
         unknown = (
             prepared["customer_id"].notna().to_numpy()
@@ -379,16 +456,7 @@ def validate_table(
     # Exact duplicate rows (whole row repeated) are counted apart from key conflicts.
     # Two identical rows share their key, so only rows whose key repeats (or is null) need the full-row test,
     # which is slow on long text tables.
-    key_present = [k for k in schema.primary_key if k in raw.columns]
-    exact = np.zeros(n, dtype=bool)
-    candidates = (
-        raw.duplicated(subset=key_present, keep=False).to_numpy()
-        | raw[key_present].isna().any(axis=1).to_numpy()
-        if key_present
-        else np.ones(n, dtype=bool)
-    )
-    if candidates.any():
-        exact[candidates] = raw[candidates].duplicated(keep="first").to_numpy()
+    exact = _exact_duplicate_rows(raw, schema)
     reasons["exact_duplicate_row"] |= exact
     if exact.any():
         details["exact_duplicate_row"] = pd.Series(
@@ -411,31 +479,7 @@ def validate_table(
         )
 
     # One quarantine row per bad input row, with its first reason in REASONS order.
-    primary = np.full(n, None, dtype=object)
-    detail = np.full(n, None, dtype=object)
-    for r in REASONS:
-        m = reasons[r] & (primary == None)  # noqa: E711 - elementwise test on an object array
-        if m.any():
-            primary[m] = r
-            detail[m] = details[r].reindex(raw.index[m]).to_numpy(dtype=object)
-    bad = primary != None  # noqa: E711
-    bad_idx = np.flatnonzero(bad)
-    quarantine = empty_quarantine()
-    if len(bad_idx):
-        quarantine = pd.DataFrame(
-            {
-                "table": pd.Series([name] * len(bad_idx), dtype="str"),
-                "row_number": bad_idx.astype("int64"),
-                "record_id": _record_ids(raw.iloc[bad_idx], schema).to_numpy(dtype=object),
-                "reason": pd.Series(primary[bad_idx], dtype="str"),
-                "detail": pd.Series(detail[bad_idx], dtype="str"),
-                # Customers: only the raw id and the reason, never personal values.
-                "values": pd.Series(
-                    [None] * len(bad_idx) if is_customers else _row_json(raw.iloc[bad_idx]), dtype="str"
-                ),
-            }
-        )
-        quarantine["record_id"] = quarantine["record_id"].astype("str")
+    quarantine, bad = _quarantine_rows(raw, schema, reasons, details)
     kept = prepared.loc[~bad, contract_cols].reset_index(drop=True)
     for col in contract_cols:
         if schema[col].kind == "string":

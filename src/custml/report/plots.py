@@ -22,6 +22,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from custml.plotting import CalibrationStyle, figure_and_axes, plot_calibration_curves
+
 __all__ = [
     "CHART_FONTS",
     "PALETTE",
@@ -93,10 +95,8 @@ def chart_style() -> dict[str, object]:
 
 
 def _new_axes(ax: Axes | None, n_rows: int = 6, width: float = 7.0) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.figure, ax  # type: ignore[return-value]
-    fig = Figure(figsize=(width, max(2.6, 0.9 + 0.34 * n_rows)), layout="constrained")
-    return fig, fig.add_subplot()
+    # Report charts grow with their number of rows; the figure is not registered with pyplot.
+    return figure_and_axes(ax, (width, max(2.6, 0.9 + 0.34 * n_rows)), pyplot=False)
 
 
 def _set_title(ax: Axes, title: str) -> None:
@@ -368,25 +368,25 @@ def plot_calibration(
     >>> len(fig.axes[0].lines)
     2
     """
+    style = CalibrationStyle(
+        diagonal={"linestyle": "--", "color": PALETTE["muted"], "linewidth": 1.2},
+        curve={"color": PALETTE["primary"], "linewidth": 1.8, "marker": None},
+        points={"color": PALETTE["primary"], "alpha": 0.85, "zorder": 3, "edgecolor": "white"},
+        diagonal_first=True,
+        percent_axes=True,
+        grid={"color": PALETTE["grid"], "linewidth": 0.8},
+        legend={"loc": "upper left", "frameon": False, "fontsize": 9},
+    )
     fig, ax = _new_axes(ax, 9, width)
-    ax.plot([0, 1], [0, 1], linestyle="--", color=PALETTE["muted"], linewidth=1.2, label=perfect_label)
-    x = calibration["mean_predicted"].to_numpy(dtype=float)
-    y = calibration["observed_rate"].to_numpy(dtype=float)
-    w = calibration["n"].fillna(1).to_numpy(dtype=float)
-    ax.plot(x, y, color=PALETTE["primary"], linewidth=1.8, marker=None, label=model_label)
-    size = 30 + 220 * (w / w.max()) if len(w) and w.max() > 0 else 40
-    ax.scatter(x, y, s=size, color=PALETTE["primary"], alpha=0.85, zorder=3, edgecolor="white")
-    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
-    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_aspect("equal")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    plot_calibration_curves(
+        {model_label: calibration},
+        xlabel=xlabel,
+        ylabel=ylabel,
+        perfect_label=perfect_label,
+        style=style,
+        ax=ax,
+    )
     _set_title(ax, title)
-    ax.grid(color=PALETTE["grid"], linewidth=0.8)
-    ax.set_axisbelow(True)
-    ax.legend(loc="upper left", frameon=False, fontsize=9)
     return fig
 
 

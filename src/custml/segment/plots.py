@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from sklearn.decomposition import PCA
 
 from custml.errors import SchemaError
+from custml.plotting import figure_and_axes
 from custml.segment.cluster import CustomerClusterer
 from custml.segment.rules import RfmParams, rfm_grid_frame
 
@@ -24,13 +25,6 @@ __all__ = [
     "plot_rfm_grid",
     "plot_segment_sizes",
 ]
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.figure, ax  # type: ignore[return-value]
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig, fig.add_subplot()
 
 
 def plot_segment_sizes(
@@ -55,7 +49,7 @@ def plot_segment_sizes(
         raise SchemaError("segments", column, "column to plot is missing")
     labels = segments[column].astype(str)
     share = labels.value_counts(normalize=True)
-    fig, ax = _axes(ax, (7, 0.4 * len(share) + 1.5))
+    fig, ax = figure_and_axes(ax, (7, 0.4 * len(share) + 1.5), pyplot=False)
     y = np.arange(len(share))
     height = 0.4 if value is not None else 0.7
     ax.barh(y, share.to_numpy(), height=height, label="customers", color="#4C72B0")
@@ -100,7 +94,7 @@ def plot_rfm_grid(
         what = "mean value"
     mat = grid.unstack("FM").reindex(index=range(5, 0, -1), columns=range(1, 6))
     names = rfm_grid_frame(params)
-    fig, ax = _axes(ax, (8, 6))
+    fig, ax = figure_and_axes(ax, (8, 6), pyplot=False)
     data = mat.to_numpy(dtype=float)
     im = ax.imshow(np.nan_to_num(data, nan=0.0), cmap="YlGnBu", aspect="auto")
     vmax = np.nanmax(data) if np.isfinite(data).any() else 0.0
@@ -130,7 +124,7 @@ def plot_cluster_profiles(
     if not zcols:
         raise SchemaError("profiles", "z_*", "no standardised-median columns to plot")
     z = profiles[zcols].astype(float)
-    fig, ax = _axes(ax, (max(6, 0.55 * len(zcols) + 3), 0.55 * len(z) + 2))
+    fig, ax = figure_and_axes(ax, (max(6, 0.55 * len(zcols) + 3), 0.55 * len(z) + 2), pyplot=False)
     lim = max(1.0, float(np.nanmax(np.abs(z.to_numpy()))))
     im = ax.imshow(z.to_numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
     for i in range(z.shape[0]):
@@ -170,7 +164,7 @@ def plot_cluster_projection(
     lab = clusterer.predict(sample) if labels is None else np.asarray(labels)[rows]
     pca = PCA(n_components=2, random_state=random_state).fit(Z)
     P = pca.transform(Z)
-    fig, ax = _axes(ax, (7, 6))
+    fig, ax = figure_and_axes(ax, (7, 6), pyplot=False)
     cmap = _colours(len(np.unique(lab)))
     for i, cid in enumerate(np.unique(lab)):
         m = lab == cid

@@ -12,17 +12,9 @@ import numpy as np
 import pandas as pd
 
 from custml.errors import SchemaError
+from custml.plotting import figure_and_axes
 
 __all__ = ["dirt_summary", "order_counts", "plot_order_counts"]
-
-
-def _axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
-        return fig, ax
-    return ax.figure, ax
 
 
 def order_counts(orders: pd.DataFrame, freq: str = "W", *, purchases_only: bool = True) -> pd.Series:
@@ -64,7 +56,7 @@ def plot_order_counts(
     title: str | None = None,
 ) -> Any:
     """Line chart of :func:`order_counts`; ``marks`` maps a date to a text label drawn as a vertical line."""
-    fig, ax = _axes(ax, (9, 3.5))
+    fig, ax = figure_and_axes(ax, (9, 3.5))
     ax.plot(counts.index, counts.to_numpy(), label=label, linewidth=1.2)
     for when, text in (marks or {}).items():
         ax.axvline(pd.Timestamp(when), color="grey", linestyle=":", linewidth=1)

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from custml import __version__
+from custml.config import ProjectPaths
 from custml.io import read_json, read_table, write_json, write_table
 from custml.synth.calendar import promo_depth, window
 from custml.synth.dirt import build_records, interactions_frame, orders_frame
@@ -362,17 +363,17 @@ def write_world(world: World, out_dir: Path | str) -> dict[str, Path]:
     for name, df in world.tables.items():
         paths[name] = write_table(df, out / f"{name}.parquet")
     for name, df in world.truth.items():
-        paths[f"truth/{name}"] = write_table(df, out / "truth" / f"{name}.parquet")
-    paths["manifest"] = write_json(world.manifest, out / "manifest.json")
+        paths[f"truth/{name}"] = write_table(df, ProjectPaths.truth_table_in(out, name))
+    paths["manifest"] = write_json(world.manifest, ProjectPaths.manifest_in(out))
     return paths
 
 
 def read_truth(world_dir: Path | str) -> dict[str, pd.DataFrame]:
     """Read ``truth/*.parquet`` of a written world; ``customers.attrs['world_params']`` comes from the manifest."""
     folder = Path(world_dir)
-    manifest = read_json(folder / "manifest.json")
+    manifest = read_json(ProjectPaths.manifest_in(folder))
     truth = {
-        name: read_table(folder / "truth" / f"{name}.parquet", f"truth/{name}")
+        name: read_table(ProjectPaths.truth_table_in(folder, name), f"truth/{name}")
         for name in ("customers", "duplicates", "oracle_reference")
     }
     truth["customers"].attrs["world_params"] = manifest["parameters"]

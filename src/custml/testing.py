@@ -1,6 +1,9 @@
-"""A small simulated customer-x-cut-off training table with known true probabilities.
+"""Test data for the modelling code: a small simulated customer-x-cut-off training table with known probabilities.
 
-For tests and benchmarks of the modelling code without the full synthetic world: customers buy at a
+Like ``pandas._testing`` or ``sklearn.utils._testing``, a helper for tests, doctests and benchmarks, not a
+stage: it sits above ``custml.models`` (its cut-offs are those of ``custml.models.split.plan_cutoffs``), so it
+cannot live in ``custml.synth``, which imports no later stage, and ``custml.models`` never imports it.
+Without the full synthetic world: customers buy at a
 Poisson rate while alive and drop out at an exponential time (Pareto/NBD-like); complaints are more
 frequent among customers prone to drop out. Features are computed from purchases strictly before each
 cut-off, labels from the horizon after it, and ``oracle_probability`` from the latent state at the cut-off.
