@@ -73,6 +73,7 @@ def run_segment(
 
 
 def load_segmentation(paths: ProjectPaths) -> dict[str, Any] | None:
+    """The fitted segmentation saved by the segment step, or None when there is none (or it cannot be read)."""
     import joblib
 
     path = paths.models / SEGMENTATION_FILE
