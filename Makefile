@@ -29,10 +29,11 @@ test: venv ## Run the whole test suite (notebooks, Spark, browser and MLflow ser
 test-fast: venv ## Run the tests that need no Spark, browser, MLflow server or notebook kernel
 	$(BIN)/python -m pytest -m "not spark and not browser and not mlflow_server and not notebook and not slow" $(PYTEST_ARGS)
 
-lint: venv ## ruff check and format check (package, tests, benchmarks, notebooks), architecture contracts
+lint: venv ## ruff check and format check (package, tests, benchmarks, notebooks), architecture contracts, mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 format: venv ## Format and fix what ruff can
 	$(BIN)/ruff format .

@@ -22,9 +22,9 @@ from custml.models import (
     ProbabilityCalibrator,
     cross_validate_snapshot,
     prepare_snapshot,
-    synthetic_snapshot_table,
 )
 from custml.segment.cluster import CustomerClusterer
+from custml.testing import synthetic_snapshot_table
 
 # ---------------------------------------------------------------------------------------------- check_estimator
 

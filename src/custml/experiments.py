@@ -62,6 +62,17 @@ logger = logging.getLogger(__name__)
 
 ExperimentKind = Literal["train", "segmentation", "uplift"]
 ClusterMethod = Literal["kmeans", "gmm"]
+UpliftLearner = Literal["t", "x", "dr"]
+
+
+def _both_cluster_methods() -> list[ClusterMethod]:
+    return ["kmeans", "gmm"]
+
+
+def _all_uplift_learners() -> list[UpliftLearner]:
+    return ["t", "x", "dr"]
+
+
 _ORACLE_SOURCE = {"churn": "p_no_purchase_90d", "repurchase": "p_purchase_30d"}
 
 
@@ -101,7 +112,7 @@ class SegmentExperimentParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    methods: list[ClusterMethod] = Field(default_factory=lambda: ["kmeans", "gmm"], min_length=1)
+    methods: list[ClusterMethod] = Field(default_factory=_both_cluster_methods, min_length=1)
     rules: SegmentParams = SegmentParams()
     cluster: ClusterParams = ClusterParams()
 
@@ -121,7 +132,7 @@ class UpliftExperimentParams(BaseModel):
         "heterogeneous",
         description="the default world, or custml.uplift.experiment.heterogeneous_campaign_world",
     )
-    learners: list[Literal["t", "x", "dr"]] = Field(default_factory=lambda: ["t", "x", "dr"], min_length=1)
+    learners: list[UpliftLearner] = Field(default_factory=_all_uplift_learners, min_length=1)
     params: dict[str, Any] = Field(default_factory=dict, description="custml.uplift.UpliftParams fields")
     budget_share: float = Field(0.05, gt=0, le=1)
     test_share: float = Field(0.5, gt=0, lt=1)
@@ -671,7 +682,7 @@ def _run_uplift(
     wp = wp.model_copy(update={"locale": world_spec.locale})  # type: ignore[attr-defined]
     params = UpliftParams.model_validate(spec.params)
     t = time.perf_counter()
-    world = generate_world(wp)  # type: ignore[arg-type]
+    world = generate_world(wp)
     timings["data_s"] = time.perf_counter() - t
     t = time.perf_counter()
     result = campaign_experiment(world, learners=spec.learners, params=params, budget_share=spec.budget_share,

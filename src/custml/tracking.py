@@ -33,6 +33,7 @@ import yaml
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
+from mlflow.pyfunc import PythonModel
 from mlflow.types import ColSpec, Schema
 from mlflow.types.schema import AnyType
 
@@ -137,7 +138,7 @@ def _experiment_id(name: str) -> str:
     return client.create_experiment(name, artifact_location=location)
 
 
-class CustomerModelPyfunc(mlflow.pyfunc.PythonModel):
+class CustomerModelPyfunc(PythonModel):
     """MLflow pyfunc wrapper of :class:`custml.models.predictor.CustomerModel`.
 
     ``predict`` accepts the feature frame as the features stage produces it (categoricals as category or
@@ -397,7 +398,7 @@ def register_and_gate(
                 f"models:/{name}/{champion.version}", holdout, holdout_labels, metric
             )
         else:
-            champ_run = client.get_run(champion.run_id)
+            champ_run = client.get_run(str(champion.run_id))
             same = champ_run.data.tags.get("custml.holdout_sha256") == run.data.tags.get(
                 "custml.holdout_sha256"
             )
@@ -719,7 +720,7 @@ def log_monitoring_run(
     return run_id
 
 
-class EstimatorPyfunc(mlflow.pyfunc.PythonModel):
+class EstimatorPyfunc(PythonModel):
     """MLflow pyfunc wrapper of a fitted scikit-learn classifier (e.g. :class:`custml.models.CustomerClassifier`).
 
     ``predict`` returns the probability of the positive class (``classes_[1]``) per row (1-D array).

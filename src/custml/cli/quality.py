@@ -92,11 +92,12 @@ def clean(
         mapping=mapping,
     )
 
+    report = cast("dict[str, Any]", result.report)  # the quality report is JSON-like
     console = Console()
-    table = Table(title=f"custml clean (as of {result.report['as_of']})")
+    table = Table(title=f"custml clean (as of {report['as_of']})")
     for col in ("table", "rows in", "kept", "quarantined", "rows out"):
         table.add_column(col, justify="left" if col == "table" else "right")
-    for name, t in result.report["tables"].items():
+    for name, t in report["tables"].items():
         table.add_row(
             name,
             f"{t['rows_in']:,}",
@@ -105,32 +106,32 @@ def clean(
             f"{t['rows_out']:,}",
         )
     console.print(table)
-    if result.report["quarantined_by_reason"]:
+    if report["quarantined_by_reason"]:
         reasons = Table(title="quarantined rows by reason")
         reasons.add_column("reason")
         reasons.add_column("rows", justify="right")
         reasons.add_column("what it means")
-        explained = result.report.get("reasons_explained", {})
-        for reason, n in result.report["quarantined_by_reason"].items():
+        explained = report.get("reasons_explained", {})
+        for reason, n in report["quarantined_by_reason"].items():
             reasons.add_row(reason, f"{n:,}", explained.get(reason, ""))
         console.print(reasons)
-    orders_report = result.report["tables"].get("orders", {})
+    orders_report = report["tables"].get("orders", {})
     if "net_amount_in" in orders_report:
         console.print(
             f"orders revenue: {orders_report['net_amount_in']:,.2f} in = {orders_report['net_amount_kept']:,.2f} "
             f"kept + {orders_report['net_amount_quarantined']:,.2f} quarantined; refunds inferred from a negative "
             f"amount: {orders_report.get('refunds_inferred_from_sign', 0):,}"
         )
-    src = result.report.get("sources", {}).get("tables", {}).get("orders", {})
+    src = report.get("sources", {}).get("tables", {}).get("orders", {})
     if "lines_in" in src:
         console.print(
             f"line items: {src['lines_in']:,} lines -> {src['orders_built']:,} orders "
             f"({src['refund_orders']:,} refunds); lines kept {src.get('lines_kept', 0):,}, quarantined "
             f"{src.get('lines_quarantined', 0):,}; lines' net amount {src['net_amount_lines']:,.2f}"
         )
-    for hint in result.report.get("hints", []):
+    for hint in report.get("hints", []):
         console.print(f"[yellow]note:[/] {hint}", highlight=False)
-    sources_block = cast("dict[str, Any]", result.report.get("sources", {}))
+    sources_block = cast("dict[str, Any]", report.get("sources", {}))
     source_tables = cast("dict[str, dict[str, Any]]", sources_block.get("tables", {}))
     for table_name, info in source_tables.items():
         if info.get("numbers_unparseable"):
@@ -144,17 +145,17 @@ def clean(
             console.print(
                 f"[yellow]note:[/] {table_name}: empty files skipped: {info['files_empty']}", highlight=False
             )
-    norm = result.report["normalisation"]
+    norm = report["normalisation"]
     n_offsets = norm.get("timestamps_with_offset_converted", 0) + sum(
         sum(info.get("timestamps_with_offset", {}).values()) for info in source_tables.values()
     )
     console.print(
-        f"duplicates merged: {result.report['duplicates_merged']:,}; invalid e-mails nulled: "
+        f"duplicates merged: {report['duplicates_merged']:,}; invalid e-mails nulled: "
         f"{norm.get('emails_invalid', 0):,}; invalid phones nulled: {norm.get('phones_invalid', 0):,}; "
         f"timestamps converted from offsets: {n_offsets:,}"
     )
     console.print(f"clean tables, quarantine.parquet, quality_report.json -> {out}")
-    if result.report["mode"] == "raw":
+    if report["mode"] == "raw":
         console.print(f"id_map.parquet (private: links pseudonyms to raw ids) -> {private_dir}")
     else:
         console.print("input was already clean: re-validated only (no de-duplication, no new pseudonyms)")

@@ -107,7 +107,7 @@ class BGNBDBaseline(BaseEstimator):
             self.btyd_ = BTYDFeatures(horizon_days=self.horizon_days, time_unit_days=self.time_unit_days).fit(
                 X
             )
-        self.base_rate_ = float(np.mean(y)) if y is not None else 0.5
+        self.base_rate_ = float(np.mean(np.asarray(y, dtype=float))) if y is not None else 0.5
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
@@ -175,7 +175,7 @@ class ParetoNBDBaseline(BaseEstimator):
         self.pnbd_ = ParetoNBDFitter(penalizer_coef=self.penalizer_coef).fit(
             x[valid], t_x[valid], big_t[valid]
         )
-        self.base_rate_ = float(np.mean(y)) if y is not None else 0.5
+        self.base_rate_ = float(np.mean(np.asarray(y, dtype=float))) if y is not None else 0.5
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:

@@ -10,6 +10,7 @@ baseline that wins is shipped (calibrated) rather than a booster that loses to i
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,7 +107,7 @@ def choose_champion(
     validation_scores: pd.DataFrame,
     y: ArrayLike,
     seed: int = 0,
-    allowed: tuple[str, ...] | list[str] = CANDIDATES,
+    allowed: Sequence[str] = CANDIDATES,
     tolerance: float = 0.0005,
 ) -> ChampionChoice:
     """Pick the candidate with the best ROC AUC on the validation rows (see module docstring).

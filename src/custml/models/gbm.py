@@ -129,9 +129,10 @@ class ProbabilityCalibrator(BaseEstimator):
         return self
 
     def _combined(self, P: np.ndarray) -> np.ndarray:
-        if getattr(self, "combiner_", None) is None:
+        combiner = getattr(self, "combiner_", None)
+        if combiner is None:
             return P[:, 0]
-        return self.combiner_.predict_proba(self._inputs(P))[:, 1]
+        return combiner.predict_proba(self._inputs(P))[:, 1]
 
     def _platt_input(self, p: np.ndarray) -> np.ndarray:
         if getattr(self, "combiner_", None) is not None:

@@ -78,6 +78,13 @@ class TuneParams(BaseModel):
     timeout_s: float | None = Field(None, gt=0)
 
 
+Candidate = Literal["lightgbm", "logistic_rfm", "bgnbd", "pareto_nbd", "stack"]
+
+
+def _all_candidates() -> list[Candidate]:
+    return ["lightgbm", "logistic_rfm", "bgnbd", "pareto_nbd", "stack"]
+
+
 class TrainParams(BaseModel):
     """Everything that defines one training run; logged in full as the run's parameters.
 
@@ -123,8 +130,8 @@ class TrainParams(BaseModel):
     include_features: list[str] | None = None
     ece_bins: int = Field(10, ge=2)
     shap_sample: int = Field(2000, ge=10)
-    candidates: list[Literal["lightgbm", "logistic_rfm", "bgnbd", "pareto_nbd", "stack"]] = Field(
-        default_factory=lambda: ["lightgbm", "logistic_rfm", "bgnbd", "pareto_nbd", "stack"],
+    candidates: list[Candidate] = Field(
+        default_factory=_all_candidates,
         min_length=1,
         description=(
             "candidates that may become the run's champion (best validation ROC AUC); the logistic RFM and "

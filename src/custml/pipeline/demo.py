@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -95,7 +95,8 @@ def run_demo(
         run_segment(as_of, root=root, features=features, params=segment_params)
     gate: dict[str, dict[str, Any]] = {}
     oracle, id_map = _truth_oracle(raw_dir, clean, as_of)
-    for i, task in enumerate(("churn", "repurchase")):
+    tasks: tuple[Literal["churn", "repurchase"], ...] = ("churn", "repurchase")
+    for i, task in enumerate(tasks):
         tell(say, f"5/7 training the {task} model ({i + 1}/2) with registry and champion gate")
         with timed(timings, f"train_{task}_s"):
             params = TrainParams.model_validate(

@@ -11,7 +11,7 @@ import math
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -798,7 +798,7 @@ def render_html(data: ReportData, lang: str = "en") -> str:
         for m in (data.churn_model, data.repurchase_model)
         if m is not None and m.name
     )
-    with rc_context(plots.chart_style()):
+    with rc_context(cast(Any, plots.chart_style())):  # matplotlib types rc keys as literals
         context: dict[str, Any] = {
             "lang": lang,
             "L": lambda key, **kw: t(key, lang, **kw),

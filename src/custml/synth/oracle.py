@@ -167,7 +167,9 @@ def _latent_state(
         before = ed < c
         wk = np.floor(ed / 7.0).astype(np.int64)
         old = before & (wk < kc)
-        offset_now = np.bincount(parent[old], dl[old] * decay ** (kc - wk[old] - 1.0), minlength=n)
+        offset_now = np.asarray(
+            np.bincount(parent[old], dl[old] * decay ** (kc - wk[old] - 1.0), minlength=n), dtype=np.float64
+        )
         cur = before & (wk == kc)
         offset_next = offset_now * decay + np.bincount(parent[cur], dl[cur], minlength=n)
     return tc, float(c), persona, stage, offset_now, offset_next

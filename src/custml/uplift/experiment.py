@@ -124,8 +124,8 @@ def campaign_experiment(
     rng = np.random.default_rng(seed)
     test = np.zeros(len(true_uplift), dtype=bool)
     for arm in (0, 1):  # stratified by arm
-        rows = np.flatnonzero(data.treatment == arm)
-        test[rng.choice(rows, size=int(round(test_share * len(rows))), replace=False)] = True
+        arm_rows = np.flatnonzero(data.treatment == arm)
+        test[rng.choice(arm_rows, size=int(round(test_share * len(arm_rows))), replace=False)] = True
     train_rows, test_rows = np.flatnonzero(~test), np.flatnonzero(test)
     train, held = _subset(data, train_rows), _subset(data, test_rows)
     control = train.treatment == 0
