@@ -258,3 +258,31 @@ def test_an_excel_workbook_is_inferred_and_cleaned(
     assert (
         "orders.sheet" in err and "no sheet 'Line' (did you mean 'Lines'?)" in err and "Traceback" not in err
     )
+
+
+@pytest.mark.parametrize(("key", "price"), [("Rechnung", "Preis"), ("Belegnr", "Einzelpreis")])
+def test_infer_proposes_line_items_of_a_latin1_semicolon_day_first_export(
+    tmp_path: Path, key_env: None, capsys: pytest.CaptureFixture[str], key: str, price: str
+) -> None:
+    """The new-user path on a German invoice-line export: the proposal is used as it is."""
+    import yaml
+
+    data = tmp_path / "export"
+    data.mkdir()
+    text = _invoice_lines().replace("Rechnung;", f"{key};").replace(";Preis;", f";{price};")
+    (data / "rechnungen.csv").write_bytes(text.encode("latin-1"))
+    assert main(["sources", "infer", str(data / "rechnungen.csv")]) == 0
+    proposal = capsys.readouterr().out
+    orders = yaml.safe_load(proposal)["orders"]
+    assert orders["encoding"] in ("latin-1", "cp1252") and orders["delimiter"] == ";"
+    assert orders["decimal"] == "," and orders["timestamp_format"] == "%d/%m/%Y %H:%M"
+    assert (orders["line_items"], orders["order_key"], orders["refund_prefix"]) == (True, key, "C")
+    assert orders["columns"]["net_amount"] == f"Menge * {price}"
+    (tmp_path / "m.yaml").write_text(proposal, encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["clean", "--data", str(data), "--mapping", str(tmp_path / "m.yaml"), "--out", str(out)]
+    assert main([*args, "--private-dir", str(tmp_path / "p"), "--as-of", "2012-01-01"]) == 0
+    report = json.loads((out / "quality_report.json").read_text(encoding="utf-8"))
+    src = report["sources"]["tables"]["orders"]
+    assert src["lines_in"] == src["lines_kept"] + src["lines_quarantined"] == text.count("\n") - 1
+    assert src["refund_orders"] == 1 and report["rows_quarantined"] == 0

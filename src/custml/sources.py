@@ -933,7 +933,7 @@ _GUESSES: dict[str, tuple[str, ...]] = {
     ),
     "order_id": (
         r"^(invoice|order|transaction|receipt)[ _-]?(id|no|number|key)?$",
-        r"^(bestell|bestellung|rechnungs?|auftrags?|commande|facture|pedido|factura|bestelling)[ _-]?"
+        r"^(bestell|bestellung|rechnungs?|auftrags?|belegs?|commande|facture|pedido|factura|bestelling)[ _-]?"
         r"(id|nr|no|nummer|num|number)?$",
     ),
     "order_ts": (
@@ -957,7 +957,10 @@ _GUESSES: dict[str, tuple[str, ...]] = {
         r"^(kategorie|warengruppe|cat(é|e)gorie|categor(í|i)a|artikel(nr)?)$",
     ),
 }
-_UNIT_PRICE = r"^(unit[ _-]?price|price)$"
+_UNIT_PRICE = (
+    r"^(unit[ _-]?price|price|einzelpreis|st(ü|ue)ckpreis|preis|prix[ _-]?unitaire|prix|precio[ _-]?unitario|precio"
+    r"|stukprijs|prijs)$"
+)
 
 
 def _encoding_of(path: Path) -> str:

@@ -75,7 +75,7 @@ def clean(
     if as_of is None:
         manifest = paths.manifest_in(data)
         as_of = read_json(manifest).get("end") if manifest.is_file() else None
-        as_of = as_of or pd.Timestamp.now(tz="UTC").tz_localize(None).isoformat()
+        as_of = as_of or pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s").isoformat()
     try:
         as_of_ts = pd.Timestamp(as_of)
     except ValueError:

@@ -129,7 +129,7 @@ def infer_as_of(
         raise DataFileError(f"orders in {raw_dir}: no readable order_ts to infer the as-of date from")
     note = data_end.note("orders.order_ts")
     if note:
-        logger.warning(note)
+        logger.info(note)  # said once, in the quality report's hints (several steps infer the as-of date)
     return (data_end.end + pd.Timedelta(days=1)).normalize(), note
 
 
@@ -139,7 +139,7 @@ def default_as_of(raw_dir: Path | str, orders: pd.DataFrame | None = None, now: 
     ``orders`` (the raw orders, e.g. read through a source mapping) is used instead of ``raw_dir/orders.*``.
     Without a manifest the last order is the last plausible one (:func:`custml.quality.timeline.infer_data_end`):
     a date after ``now`` (default: the current time) or far beyond all others, such as a 2099 typo, is left
-    out (and logged), so it cannot move the as-of date.
+    out, so it cannot move the as-of date.
     """
     return infer_as_of(raw_dir, orders, now)[0]
 
