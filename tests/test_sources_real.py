@@ -115,6 +115,10 @@ def test_early_scoring_counts_later_rows_of_every_table_apart(tmp_path: Path, ke
     )
     q = result.quarantine
     assert set(q["reason"]) == {"future_timestamp"}  # the quality stage itself quarantines all later rows
+    # and its report says which of them are the data's later rows
+    assert result.report["after_as_of"]["data_end"] == "2011-12-10T00:00:00"
+    assert result.report["after_as_of"]["rows"] == {"orders": len(q) - 5, "interactions": 2, "campaigns": 2}
+    assert any("are the data's later rows" in h for h in result.report["hints"])
     meta = quality_meta(result.report, q, data_end)
     later_orders = int((raw["orders"]["order_ts"] > "2011-10-01").sum())
     assert meta["rows_after_as_of"] == {"orders": later_orders, "interactions": 2, "campaigns": 2}

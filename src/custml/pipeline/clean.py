@@ -83,6 +83,27 @@ def attach_sources(result: CleanResult, sources: dict[str, Any] | None) -> None:
             )
 
 
+def _count_after_as_of(result: CleanResult, data_end: pd.Timestamp) -> None:
+    """An as-of date before the data ends: say how many quarantined rows are only the data's later rows
+    (``report["after_as_of"]``, :func:`custml.scoring.accounting.rows_after_as_of`), which scoring counts apart."""
+    from custml.scoring.accounting import AFTER_AS_OF_EXPLAINED, rows_after_as_of
+
+    later = {t: n for t, n in rows_after_as_of(result.quarantine, data_end).items() if n}
+    if not later:
+        return
+    result.report["after_as_of"] = {
+        "data_end": data_end.isoformat(),
+        "rows": later,
+        "explained": AFTER_AS_OF_EXPLAINED,
+    }
+    counts = ", ".join(f"{t} {n:,}" for t, n in later.items())
+    result.report.setdefault("hints", []).append(  # type: ignore[attr-defined]
+        f"of the future_timestamp rows, {sum(later.values()):,} are the data's later rows (the data runs to "
+        f"{(data_end - pd.Timedelta(days=1)).date()}): {counts}; `custml score` counts them apart, not as quality "
+        "losses"
+    )
+
+
 def run_clean(
     raw_dir: Path | str | None = None,
     *,
@@ -128,6 +149,8 @@ def run_clean(
     result = clean_tables(tables, as_of, key, params, not_after=future_ceiling(raw_dir))
     if end_note:
         result.report.setdefault("hints", []).append(end_note)  # type: ignore[attr-defined]
+    if inferred is not None and as_of < inferred:
+        _count_after_as_of(result, inferred)
     attach_sources(result, sources)
     if write:
         out_dir = Path(out) if out is not None else paths.interim
