@@ -290,3 +290,11 @@ def test_infer_proposes_line_items_of_a_latin1_semicolon_day_first_export(
     src = report["sources"]["tables"]["orders"]
     assert src["lines_in"] == src["lines_kept"] + src["lines_quarantined"] == text.count("\n") - 1
     assert src["refund_orders"] == 1 and report["rows_quarantined"] == 0
+
+
+def test_without_the_current_date_only_the_outlier_rule_applies() -> None:
+    from custml.quality.timeline import infer_data_end
+
+    future_world = pd.Series(pd.date_range("2030-01-01", "2032-12-31", periods=500))
+    assert infer_data_end(future_world, now=None).end == future_world.max()
+    assert infer_data_end(future_world, now=NOW).end is None  # every value after the current date

@@ -99,7 +99,7 @@ def run_train(
     else:  # the last plausible order: a date typo far beyond the rest (2021 in 2011 data) is left out
         from custml.quality.timeline import infer_data_end
 
-        last = infer_data_end(orders["order_ts"], pd.Timestamp.now(tz="UTC")).end
+        last = infer_data_end(orders["order_ts"], now=None).end
         end = as_day(last if last is not None else orders["order_ts"].max())
     test_cutoff = (end - pd.Timedelta(days=params.horizon)).normalize()
     # No cut-off before the data has min_history_days of history: the plan shrinks (and says so) or fails.

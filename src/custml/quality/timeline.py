@@ -78,9 +78,11 @@ def wall_clock_ceiling(now: pd.Timestamp, tolerance: pd.Timedelta = FUTURE_TOLER
 
 
 def infer_data_end(
-    values: pd.Series, now: pd.Timestamp, tolerance: pd.Timedelta = FUTURE_TOLERANCE
+    values: pd.Series, now: pd.Timestamp | None, tolerance: pd.Timedelta = FUTURE_TOLERANCE
 ) -> DataEnd:
     """The last plausible timestamp of ``values`` (parsed timestamps; nulls ignored; aware ones read as UTC).
+
+    ``now`` None skips the current-date rule (clean tables, already checked; a generated world in the future).
 
     Examples
     --------
@@ -94,8 +96,7 @@ def infer_data_end(
     ('2011-12-09', 0, 1)
     """
     ts = pd.to_datetime(values, errors="coerce", utc=True).dropna().dt.tz_localize(None)
-    ceiling = wall_clock_ceiling(now, tolerance)
-    future = ts > ceiling
+    future = ts > wall_clock_ceiling(now, tolerance) if now is not None else pd.Series(False, index=ts.index)
     rest = ts[~future].sort_values(ignore_index=True)
     excluded = list(ts[future])
     n_outliers = 0
