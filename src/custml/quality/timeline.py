@@ -73,8 +73,8 @@ def _naive_utc(ts: pd.Timestamp) -> pd.Timestamp:
 
 
 def wall_clock_ceiling(now: pd.Timestamp, tolerance: pd.Timedelta = FUTURE_TOLERANCE) -> pd.Timestamp:
-    """The latest timestamp a real export can hold: ``now`` (naive UTC) plus ``tolerance``."""
-    return _naive_utc(now) + tolerance
+    """The latest timestamp a real export can hold: ``now`` (naive UTC, to the second) plus ``tolerance``."""
+    return _naive_utc(now).floor("s") + tolerance
 
 
 def infer_data_end(

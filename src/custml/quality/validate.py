@@ -246,7 +246,7 @@ def _prepare_column(
         flag("unparseable_timestamp", parsed.unparseable, col, "is not a valid timestamp", s)
         if not_after is not None:
             beyond = (parsed.values > not_after).to_numpy(dtype=bool, na_value=False)
-            if beyond.any() and after_now is not None:
+            if beyond.any() and after_now is not None and spec.required:  # optional ones: nulled, counted
                 after_now[col] = int(beyond.sum())
             # flagged first: these rows keep this detail (a typo, never later data of the export)
             flag("future_timestamp", beyond, col, f"{AFTER_NOW_DETAIL} {not_after}", parsed.values)
