@@ -225,3 +225,34 @@ def test_scores_carry_uplift_and_the_campaign_plan_writes_a_contact_list(project
     bare = tmp_path / "scores_bare.parquet"
     write_table(scores.assign(uplift=np.nan), bare)
     assert main(["campaign", "plan", "--scores", str(bare), "--budget", "100", "--cost", "10"]) == 2
+
+
+def test_early_scoring_counts_later_rows_of_every_table_apart(project, tmp_path: Path) -> None:
+    """As of before the world's campaign (July 2025; the world ends 2025-12-31): later sign-ups, orders, interactions and campaign sends are
+    counted apart (quality.rows_after_as_of), not as future_timestamp quality losses."""
+    from custml.quality.normalise import parse_timestamps
+
+    root, _ = project
+    early, out = "2025-06-01", tmp_path / "early.parquet"
+    args = ["score", "--data", str(root / "data" / "raw"), "--as-of", early, "--out", str(out)]
+    assert main([*args, "--allow-demo-key", "--quiet"]) == 0
+    meta = read_json(out.with_suffix(".meta.json"))
+    quality, later = meta["quality"], meta["quality"]["rows_after_as_of"]
+    raw = {t: read_table(root / "data" / "raw" / f"{t}.parquet") for t in ("interactions", "campaigns")}
+    assert later["interactions"] > 1000 and later["campaigns"] > 500
+    for table, column in (("interactions", "ts"), ("campaigns", "sent_ts")):
+        parsed = parse_timestamps(
+            raw[table][column]
+        ).values  # as the quality stage reads them (offsets, dirt)
+        n_later = int((parsed > pd.Timestamp(early)).sum())
+        if n_later:
+            assert 0.9 * n_later <= later.get(table, 0) <= n_later, table  # a few also fail another rule
+    assert later["orders"] == quality["orders_after_as_of"] > 0
+    assert (
+        later.get("customers", 0)
+        == quality["customers_not_yet"]
+        == meta["rows_not_scored"]["not_yet_a_customer"]
+    )
+    assert quality["rows_in"] == quality["rows_kept"] + quality["rows_quarantined"] + sum(later.values())
+    assert quality["rows_quarantined"] == sum(quality["quarantined_by_table"].values())
+    assert "interactions" in quality["after_as_of_explained"]

@@ -399,17 +399,20 @@ def test_compressed_exports_are_read_as_they_are(tmp_path: Path, suffix: str) ->
 
 
 def test_a_workbook_is_refused_with_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # .xlsx is read (tests/test_sources_real.py); an old .xls is refused, a broken .xlsx named as such
+    (tmp_path / "Online Retail.xls").write_bytes(b"\xd0\xcf\x11\xe0 not really a workbook")
     (tmp_path / "Online Retail.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
-    mapping = "orders:\n  file: Online Retail.xlsx\n  columns: {customer_id: CustomerID}\n"
+    mapping = "orders:\n  file: Online Retail.xls\n  columns: {customer_id: CustomerID}\n"
     (tmp_path / "m.yaml").write_text(mapping, encoding="utf-8")
     assert main(["sources", "check", str(tmp_path / "m.yaml"), "--data", str(tmp_path)]) == 2
     said = _one_line_error(capsys)
-    assert (
-        "mapping orders.file: Online Retail.xlsx is a spreadsheet workbook" in said
-        and "save the sheet as CSV" in said
-    )
-    assert main(["sources", "infer", str(tmp_path / "Online Retail.xlsx")]) == 2
-    assert "save the sheet as CSV" in _one_line_error(capsys)
+    assert "mapping orders.file: Online Retail.xls is a spreadsheet custml does not read" in said
+    assert "save it as .xlsx or the sheet as CSV" in said
+    assert main(["sources", "infer", str(tmp_path / "Online Retail.xls")]) == 2
+    assert "save it as .xlsx or the sheet as CSV" in _one_line_error(capsys)
+    (tmp_path / "m.yaml").write_text(mapping.replace(".xls", ".xlsx"), encoding="utf-8")
+    assert main(["sources", "check", str(tmp_path / "m.yaml"), "--data", str(tmp_path)]) == 2
+    assert "Online Retail.xlsx is not a readable .xlsx workbook" in _one_line_error(capsys)
 
 
 def test_utf16_tab_export_is_inferred_and_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

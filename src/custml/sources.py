@@ -1,6 +1,7 @@
 """Bring your own data: a source mapping (YAML) that turns any export into the raw contract tables.
 
-A mapping says, per contract table, which file holds it (CSV, parquet or a folder of either), how the file is
+A mapping says, per contract table, which file holds it (CSV, parquet, an Excel workbook ``.xlsx`` with
+``sheet:`` naming its sheet, or a folder of them), how the file is
 written (encoding, delimiter, decimal mark, timestamp format or day-first dates, time zone, currency) and where
 each contract column comes from: a source column (``customer_id: CustomerID``) or a simple arithmetic
 expression over source columns (``net_amount: Quantity * UnitPrice``; names that are not identifiers go in
@@ -69,7 +70,9 @@ _TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 _SUFFIXES = (".parquet", *_TEXT_SUFFIXES)
 # compressed text exports (export.csv.gz): read as they are
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zip")
-_WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
+# Excel workbooks read through openpyxl (a dependency); older or other spreadsheet formats are refused.
+_XLSX = (".xlsx", ".xlsm")
+_WORKBOOKS = (".xls", ".ods", ".numbers")
 # A column where more than this share of present values does not convert is a wrong option, not dirt.
 MAX_UNPARSEABLE_SHARE = 0.5
 _DAYFIRST_FORMATS = (
@@ -104,6 +107,10 @@ class TableSource(BaseModel):
         description="contract_column: source column, or an expression such as 'Quantity * UnitPrice'."
     )
     encoding: str = Field("utf-8", description="Text encoding of CSV files (e.g. latin-1, cp1252).")
+    sheet: str | int | None = Field(
+        None,
+        description="Excel workbook (.xlsx): the sheet, by name or 0-based position (default: the first).",
+    )
     delimiter: str | None = Field(None, description="',', ';', a tab, '|' or 'whitespace'; sniffed if unset.")
     header: bool = Field(True, description="The first line holds column names.")
     names: list[str] | None = Field(None, description="Column names of a file without a header row.")
@@ -211,6 +218,8 @@ def _readable(path: Path) -> bool:
     suffixes = [x.lower() for x in path.suffixes]
     if suffixes and suffixes[-1] in _COMPRESSED:
         suffixes = suffixes[:-1]
+    if len(suffixes) == 1 and suffixes[-1] in _XLSX:
+        return True
     return bool(suffixes) and suffixes[-1] in _SUFFIXES
 
 
@@ -218,9 +227,58 @@ def _refuse_workbook(key: str, path: Path) -> None:
     if path.suffix.lower() in _WORKBOOKS:
         raise MappingError(
             key,
-            f"{path.name} is a spreadsheet workbook, which custml does not read: save the sheet as CSV "
-            "(UTF-8) and map that file",
+            f"{path.name} is a spreadsheet custml does not read (it reads .xlsx): save it as .xlsx or the sheet "
+            "as CSV (UTF-8) and map that file",
         )
+
+
+def _read_workbook(table: str, source: TableSource, path: Path, nrows: int | None = None) -> pd.DataFrame:
+    """One sheet of an Excel workbook (``sheet:``, default the first). Real Excel dates come back as datetimes
+    and numbers as numbers; other cells as text (a column mixing numbers and text, such as invoice numbers with
+    a 'C' for cancellations, becomes text)."""
+    import zipfile
+
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - openpyxl is a dependency
+        raise MappingError(
+            f"{table}.file", f"{path.name}: reading .xlsx needs openpyxl (pip install openpyxl)"
+        ) from None
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise MappingError(f"{table}.file", f"{path.name} is not a readable .xlsx workbook ({exc})") from None
+    sheets = list(workbook.sheetnames)
+    workbook.close()
+    sheet = source.sheet if source.sheet is not None else 0
+    if isinstance(sheet, int) and not 0 <= sheet < len(sheets):
+        raise MappingError(
+            f"{table}.sheet", f"{path.name} has {len(sheets)} sheet(s), no position {sheet}; sheets: {sheets}"
+        )
+    if isinstance(sheet, str) and sheet not in sheets:
+        raise MappingError(
+            f"{table}.sheet",
+            f"{path.name} has no sheet {sheet!r}{_did_you_mean(sheet, sheets)}; sheets: {', '.join(sheets)}",
+        )
+    if source.names is None and not source.header:
+        raise MappingError(f"{table}.names", "a sheet without a header row needs `names: [...]`")
+    df = pd.read_excel(
+        path,
+        sheet_name=sheet,
+        header=0 if source.header else None,
+        names=source.names,
+        nrows=nrows,
+        engine="openpyxl",
+    )
+    df = df.dropna(how="all")  # rows Excel keeps formatted but empty
+    for col in df.columns:
+        s = df[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            df[col] = s.map(
+                lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+            )
+    df.columns = [str(c).strip() for c in df.columns]
+    return df.reset_index(drop=True)
 
 
 def _open_text(path: Path, encoding: str) -> Any:
@@ -259,7 +317,7 @@ def _files(table: str, source: TableSource, base: Path) -> list[Path]:
             workbooks = sorted(p for p in path.iterdir() if p.suffix.lower() in _WORKBOOKS)
             if workbooks:
                 _refuse_workbook(f"{table}.file", workbooks[0])
-            raise MappingError(f"{table}.file", f"folder {path} holds no CSV or parquet file")
+            raise MappingError(f"{table}.file", f"folder {path} holds no CSV, parquet or .xlsx file")
         return files
     if not path.is_file():
         raise MappingError(f"{table}.file", f"file not found: {path}")
@@ -333,12 +391,14 @@ def _read_file(table: str, source: TableSource, path: Path) -> pd.DataFrame:
         from custml.io import read_table
 
         return read_table(path, table)
+    if path.suffix.lower() in _XLSX:
+        return _read_workbook(table, source, path)
     return _read_text(table, source, path)
 
 
 def _is_blank(path: Path) -> bool:
     """A text file with nothing in it (0 bytes, or only a byte-order mark and blank lines)."""
-    if path.suffix.lower() in (".parquet", *_WORKBOOKS):
+    if path.suffix.lower() in (".parquet", *_XLSX, *_WORKBOOKS):
         return False
     with _open_text(path, "latin-1") as fh:  # through its compression; latin-1 reads any byte
         head = fh.read(4097)
@@ -873,7 +933,7 @@ _GUESSES: dict[str, tuple[str, ...]] = {
     ),
     "order_id": (
         r"^(invoice|order|transaction|receipt)[ _-]?(id|no|number|key)?$",
-        r"^(bestell|bestellung|rechnungs?|auftrags?|commande|facture|pedido|factura|bestelling)[ _-]?"
+        r"^(bestell|bestellung|rechnungs?|auftrags?|belegs?|commande|facture|pedido|factura|bestelling)[ _-]?"
         r"(id|nr|no|nummer|num|number)?$",
     ),
     "order_ts": (
@@ -897,7 +957,10 @@ _GUESSES: dict[str, tuple[str, ...]] = {
         r"^(kategorie|warengruppe|cat(é|e)gorie|categor(í|i)a|artikel(nr)?)$",
     ),
 }
-_UNIT_PRICE = r"^(unit[ _-]?price|price)$"
+_UNIT_PRICE = (
+    r"^(unit[ _-]?price|price|einzelpreis|st(ü|ue)ckpreis|preis|prix[ _-]?unitaire|prix|precio[ _-]?unitario|precio"
+    r"|stukprijs|prijs)$"
+)
 
 
 def _encoding_of(path: Path) -> str:
@@ -1062,12 +1125,15 @@ def _infer_customers(df: pd.DataFrame, source: dict[str, Any], notes: list[str],
     source["columns"] = columns
 
 
-def infer_mapping(path: Path | str, n_rows: int = 20_000, table: str = "orders") -> dict[str, Any]:
+def infer_mapping(
+    path: Path | str, n_rows: int = 20_000, table: str = "orders", sheet: str | int | None = None
+) -> dict[str, Any]:
     """Propose a mapping for one export file from its first rows: encoding, delimiter, decimal mark, date
     format and order, contract columns by name (or, failing names, by value), and for orders line-item mode
     when order keys repeat with one timestamp.
 
     ``table`` is ``"orders"`` or ``"customers"`` (an id and a sign-up date, personal columns when named).
+    ``sheet`` picks the sheet of an Excel workbook (``.xlsx``; default the first).
     Returns the mapping as a plain dict (``{table: {...}}``, plus a ``notes`` list saying what to check);
     :func:`mapping_yaml` prints it. The proposal is validated by :class:`SourceMapping` before it is returned.
     """
@@ -1078,8 +1144,8 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000, table: str = "orders")
         raise DataFileError(f"sources infer: file not found: {path}")
     if path.suffix.lower() in _WORKBOOKS:
         raise DataFileError(
-            f"sources infer: {path.name} is a spreadsheet workbook, which custml does not read: save the sheet "
-            "as CSV (UTF-8) and infer from that file"
+            f"sources infer: {path.name} is a spreadsheet custml does not read (it reads .xlsx): save it as "
+            ".xlsx or the sheet as CSV (UTF-8) and infer from that file"
         )
     if _is_blank(path):
         raise DataFileError(
@@ -1091,6 +1157,13 @@ def infer_mapping(path: Path | str, n_rows: int = 20_000, table: str = "orders")
         from custml.io import read_table
 
         df = read_table(path).head(n_rows).astype(str)
+        decimal = "."
+    elif path.suffix.lower() in _XLSX:
+        if sheet is not None:
+            source["sheet"] = sheet
+        book = _read_workbook(table, TableSource(file=path.name, columns={}, sheet=sheet), path, nrows=n_rows)
+        # as text, like a CSV: real Excel dates read as ISO text, numbers as numbers written out
+        df = book.astype(object).where(book.notna(), None).astype("str").where(book.notna(), None)
         decimal = "."
     else:
         encoding = _encoding_of(path)

@@ -75,7 +75,7 @@ def clean(
     if as_of is None:
         manifest = paths.manifest_in(data)
         as_of = read_json(manifest).get("end") if manifest.is_file() else None
-        as_of = as_of or pd.Timestamp.now(tz="UTC").tz_localize(None).isoformat()
+        as_of = as_of or pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s").isoformat()
     try:
         as_of_ts = pd.Timestamp(as_of)
     except ValueError:
@@ -206,18 +206,25 @@ def scan(
 @sources_app.command("infer")
 def infer(
     file: Annotated[
-        Path, typer.Argument(help="An export file (CSV, TSV, whitespace-separated text, parquet).")
+        Path, typer.Argument(help="An export file (CSV, TSV, whitespace-separated text, parquet, .xlsx).")
     ],
     rows: Annotated[int, typer.Option("--rows", min=10, help="Rows read to infer the mapping.")] = 20_000,
     table: Annotated[
         str, typer.Option("--table", help="The contract table FILE holds: orders or customers.")
     ] = "orders",
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            "--sheet", help="Excel workbook: the sheet, by name or 0-based position (default: first)."
+        ),
+    ] = None,
 ) -> None:
     """Propose a source mapping for FILE (orders, or --table customers) and print it as YAML: check it, save
     it, use --mapping (a customers section goes beside the orders one in the same file)."""
     from custml.sources import infer_mapping, mapping_yaml
 
-    typer.echo(mapping_yaml(infer_mapping(file, n_rows=rows, table=table)), nl=False)
+    which: str | int | None = int(sheet) if sheet is not None and sheet.isdigit() else sheet
+    typer.echo(mapping_yaml(infer_mapping(file, n_rows=rows, table=table, sheet=which)), nl=False)
 
 
 @sources_app.command("check")

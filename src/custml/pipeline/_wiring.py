@@ -23,6 +23,8 @@ __all__ = [
     "configure_tracking",
     "default_as_of",
     "feature_inputs",
+    "future_ceiling",
+    "infer_as_of",
     "n_rows",
     "pipeline_feature_params",
     "project_paths",
@@ -93,23 +95,53 @@ def timed(timings: dict[str, float], key: str) -> Iterator[None]:
         timings[key] = round(time.perf_counter() - t0, 3)
 
 
-def default_as_of(raw_dir: Path | str, orders: pd.DataFrame | None = None) -> pd.Timestamp:
+def _manifest_end(raw_dir: Path) -> pd.Timestamp | None:
+    manifest = raw_dir / "manifest.json"
+    end = read_json(manifest).get("end") if manifest.is_file() else None
+    return as_day(end) if end else None
+
+
+def future_ceiling(raw_dir: Path | str, now: Any = None) -> pd.Timestamp | None:
+    """The latest timestamp real data in ``raw_dir`` can hold (now plus a day), or None for a generated world
+    (a ``manifest.json`` with an ``end``: its dates may lie in the future)."""
+    from custml.quality.timeline import wall_clock_ceiling
+
+    if _manifest_end(Path(raw_dir)) is not None:
+        return None
+    return wall_clock_ceiling(as_day(now) if now is not None else pd.Timestamp.now(tz="UTC"))
+
+
+def infer_as_of(
+    raw_dir: Path | str, orders: pd.DataFrame | None = None, now: Any = None
+) -> tuple[pd.Timestamp, str | None]:
+    """:func:`default_as_of` and, when timestamps were left out to find the data's end, a line saying so."""
+    from custml.quality.timeline import infer_data_end
+
+    raw_dir = Path(raw_dir)
+    end = _manifest_end(raw_dir)
+    if end is not None:
+        return (end + pd.Timedelta(days=1)).normalize(), None
+    if orders is None:
+        orders = read_tables(raw_dir, ["orders"])["orders"]
+    parsed = pd.to_datetime(orders["order_ts"], errors="coerce", utc=True, format="mixed")
+    data_end = infer_data_end(parsed, as_day(now) if now is not None else pd.Timestamp.now(tz="UTC"))
+    if data_end.end is None:
+        raise DataFileError(f"orders in {raw_dir}: no readable order_ts to infer the as-of date from")
+    note = data_end.note("orders.order_ts")
+    if note:
+        logger.info(note)  # said once, in the quality report's hints (several steps infer the as-of date)
+    return (data_end.end + pd.Timedelta(days=1)).normalize(), note
+
+
+def default_as_of(raw_dir: Path | str, orders: pd.DataFrame | None = None, now: Any = None) -> pd.Timestamp:
     """The day after the data ends (``manifest.json`` ``end`` of a generated world), or the last order day + 1.
 
     ``orders`` (the raw orders, e.g. read through a source mapping) is used instead of ``raw_dir/orders.*``.
+    Without a manifest the last order is the last plausible one (:func:`custml.quality.timeline.infer_data_end`):
+    a date after ``now`` (default: the current time) or far beyond all others, such as a 2099 typo, is left
+    out, so it cannot move the as-of date.
     """
-    raw_dir = Path(raw_dir)
-    manifest = raw_dir / "manifest.json"
-    if manifest.is_file():
-        end = read_json(manifest).get("end")
-        if end:
-            return (as_day(end) + pd.Timedelta(days=1)).normalize()
-    if orders is None:
-        orders = read_tables(raw_dir, ["orders"])["orders"]
-    last = pd.to_datetime(orders["order_ts"], errors="coerce", utc=True, format="mixed").max()
-    if last is pd.NaT:
-        raise DataFileError(f"orders in {raw_dir}: no readable order_ts to infer the as-of date from")
-    return (last.tz_localize(None) + pd.Timedelta(days=1)).normalize()
+    return infer_as_of(raw_dir, orders, now)[0]
 
 
 def feature_inputs(tables: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from custml.errors import CustmlError
 from custml.io import read_tables, write_json, write_table
-from custml.pipeline._wiring import as_day, default_as_of, project_paths
+from custml.pipeline._wiring import as_day, future_ceiling, infer_as_of, project_paths
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -82,6 +83,27 @@ def attach_sources(result: CleanResult, sources: dict[str, Any] | None) -> None:
             )
 
 
+def _count_after_as_of(result: CleanResult, data_end: pd.Timestamp) -> None:
+    """An as-of date before the data ends: say how many quarantined rows are only the data's later rows
+    (``report["after_as_of"]``, :func:`custml.scoring.accounting.rows_after_as_of`), which scoring counts apart."""
+    from custml.scoring.accounting import AFTER_AS_OF_EXPLAINED, rows_after_as_of
+
+    later = {t: n for t, n in rows_after_as_of(result.quarantine, data_end).items() if n}
+    if not later:
+        return
+    result.report["after_as_of"] = {
+        "data_end": data_end.isoformat(),
+        "rows": later,
+        "explained": AFTER_AS_OF_EXPLAINED,
+    }
+    counts = ", ".join(f"{t} {n:,}" for t, n in later.items())
+    result.report.setdefault("hints", []).append(  # type: ignore[attr-defined]
+        f"of the future_timestamp rows, {sum(later.values()):,} are the data's later rows (the data runs to "
+        f"{(data_end - pd.Timedelta(days=1)).date()}): {counts}; `custml score` counts them apart, not as quality "
+        "losses"
+    )
+
+
 def run_clean(
     raw_dir: Path | str | None = None,
     *,
@@ -101,6 +123,10 @@ def run_clean(
     ``data/interim``), and the files that link pseudonyms to people (id map, dedup pairs, golden records) to
     ``private_dir`` (default ``data/private``). ``custml clean`` calls it. ``mapping`` (a source mapping YAML,
     :mod:`custml.sources`) reads any export in ``raw_dir`` instead of contract-named files.
+
+    Without a manifest (real data), timestamps after the current date (plus a day) are quarantined as
+    ``future_timestamp`` whatever ``as_of`` is, and the default ``as_of`` is inferred from the other orders
+    (:func:`custml.pipeline.default_as_of`).
     """
     from custml.privacy import load_pseudonym_key
     from custml.quality import clean_tables
@@ -112,9 +138,19 @@ def run_clean(
         tables = dict(raw)
     else:
         tables, sources = read_inputs(raw_dir, mapping)
-    as_of = as_day(as_of) if as_of is not None else default_as_of(raw_dir, tables.get("orders"))
+    try:
+        inferred, end_note = infer_as_of(raw_dir, tables.get("orders"))
+    except CustmlError:
+        if as_of is None:
+            raise
+        inferred, end_note = None, None
+    as_of = as_day(as_of) if as_of is not None else inferred
     key = load_pseudonym_key(paths, allow_demo_key=allow_demo_key)
-    result = clean_tables(tables, as_of, key, params)
+    result = clean_tables(tables, as_of, key, params, not_after=future_ceiling(raw_dir))
+    if end_note:
+        result.report.setdefault("hints", []).append(end_note)  # type: ignore[attr-defined]
+    if inferred is not None and as_of < inferred:
+        _count_after_as_of(result, inferred)
     attach_sources(result, sources)
     if write:
         out_dir = Path(out) if out is not None else paths.interim

@@ -94,7 +94,13 @@ def run_train(
     if params.task != task:
         raise ConfigError(f"run_train: task {task!r} but params.task is {params.task!r}")
     orders = tables["orders"]
-    end = as_day(data_end) if data_end is not None else as_day(orders["order_ts"].max())
+    if data_end is not None:
+        end = as_day(data_end)
+    else:  # the last plausible order: a date typo far beyond the rest (2021 in 2011 data) is left out
+        from custml.quality.timeline import infer_data_end
+
+        last = infer_data_end(orders["order_ts"], now=None).end
+        end = as_day(last if last is not None else orders["order_ts"].max())
     test_cutoff = (end - pd.Timedelta(days=params.horizon)).normalize()
     # No cut-off before the data has min_history_days of history: the plan shrinks (and says so) or fails.
     plan = params.cutoff_plan(test_cutoff, data_start=as_day(orders["order_ts"].min()))

@@ -344,14 +344,30 @@ def _empty_id_map() -> pd.DataFrame:
     )
 
 
-def _clean_again(raw: dict[str, pd.DataFrame], as_of: pd.Timestamp, t0: float) -> CleanResult:
+def _after_now_hints(per_table: Mapping[str, TableValidation]) -> list[str]:
+    """One line per column with timestamps after the current date (quarantined as future_timestamp)."""
+    hints = []
+    for name, v in per_table.items():
+        for col, n in cast(Mapping[str, int], v.extra.get("timestamps_after_now", {})).items():
+            hints.append(
+                f"{name}.{col}: {n:,} timestamp(s) later than the current date (typos such as 2099?) "
+                "quarantined as future_timestamp; the data end is inferred from the other rows"
+            )
+    return hints
+
+
+def _clean_again(
+    raw: dict[str, pd.DataFrame], as_of: pd.Timestamp, t0: float, not_after: pd.Timestamp | None = None
+) -> CleanResult:
     """Re-validate already clean tables (no de-duplication or pseudonymisation: ids already are pseudonyms)."""
-    customers = validate_table(CLEAN_CUSTOMERS, raw["customers"], as_of)
+    customers = validate_table(CLEAN_CUSTOMERS, raw["customers"], as_of, not_after=not_after)
     per: dict[str, TableValidation] = {"customers": customers}
     known = pd.Index(customers.kept["customer_id"].unique())
     for name in TABLE_ORDER[1:]:
         if name in raw:
-            per[name] = validate_table(CONTRACT[name], raw[name], as_of, known_customers=known)
+            per[name] = validate_table(
+                CONTRACT[name], raw[name], as_of, known_customers=known, not_after=not_after
+            )
     tables = {k: v.kept for k, v in per.items()}
     tables["customers"] = _finalise_customers(tables["customers"])
     quarantine = pd.concat([empty_quarantine(), *(v.quarantine for v in per.values())], ignore_index=True)
@@ -366,6 +382,7 @@ def _clean_again(raw: dict[str, pd.DataFrame], as_of: pd.Timestamp, t0: float) -
         {},
         time.perf_counter() - t0,
     )
+    report["hints"] = _after_now_hints(per)
     return CleanResult(tables, quarantine, _empty_id_map(), report)
 
 
@@ -374,6 +391,7 @@ def clean_tables(
     as_of: pd.Timestamp | str,
     key: bytes,
     params: QualityParams | None = None,
+    not_after: pd.Timestamp | str | None = None,
 ) -> CleanResult:
     """Validate, quarantine, normalise, de-duplicate and pseudonymise the raw contract tables.
 
@@ -388,6 +406,11 @@ def clean_tables(
     key : bytes
         Pseudonymisation key (see :func:`custml.privacy.load_pseudonym_key`).
     params : QualityParams, optional
+    not_after : Timestamp or str, optional
+        The current date plus a tolerance (:func:`custml.quality.timeline.wall_clock_ceiling`): later
+        timestamps are quarantined as ``future_timestamp`` even when ``as_of`` is later still (typos such as
+        2099), counted per column (``timestamps_after_now``) and named in the report's hints. None: no check
+        (a generated world may lie in the future).
 
     Returns
     -------
@@ -413,6 +436,7 @@ def clean_tables(
     t0 = time.perf_counter()
     params = params or QualityParams()
     as_of = _as_of(as_of)
+    ceiling = _as_of(not_after) if not_after is not None else None
     derived = False
     if "customers" not in raw:
         if "orders" not in raw:
@@ -420,9 +444,9 @@ def clean_tables(
         raw = {**raw, "customers": customers_from_orders(raw["orders"])}
         derived = True
     if is_clean_customers(raw["customers"]):
-        return _clean_again(raw, as_of, t0)
+        return _clean_again(raw, as_of, t0, ceiling)
 
-    validation = validate_tables(raw, as_of)
+    validation = validate_tables(raw, as_of, not_after=ceiling)
     customers, normalisation = _normalise_customers(validation.tables["customers"], params)
     normalisation["timestamps_with_offset_converted"] = sum(
         v.offsets_converted for v in validation.per_table.values()
@@ -489,6 +513,7 @@ def clean_tables(
             f"customers: no customers table given; {len(raw['customers']):,} customers derived from orders "
             "(first order as sign-up date)"
         )
+    hints.extend(_after_now_hints(validation.per_table))
     if "skipped" in dedup_stats:
         hints.append(f"de-duplication skipped: {dedup_stats['skipped']}")
     if "orders" in validation.per_table and (hint := line_item_hint(validation.per_table["orders"])):

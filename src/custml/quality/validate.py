@@ -11,7 +11,8 @@ Reason codes (first matching wins, in this order):
 ``exact_duplicate_row``        every column equals an earlier row (a double load, not a key conflict)
 ``null_required``              a required value is missing (ids, timestamps, amounts, ...)
 ``unparseable_timestamp``      a timestamp is present but not an ISO-8601 date/time ("2024-02-30", "n/a", "")
-``future_timestamp``           a timestamp is later than ``as_of``
+``future_timestamp``           a timestamp is later than ``as_of`` (or than the current date, when the quality
+                               stage is given it: a typo such as 2099)
 ``not_allowed``                a value outside the allowed codes, a boolean that is not true/false, a fraction
                                of an item
 ``below_min`` / ``above_max``  a number outside its range (negative discount, CSAT 7, ...)
@@ -55,6 +56,7 @@ from custml.quality.normalise import parse_timestamps
 from custml.schema import CONTRACT, CUSTOMERS, TableSchema
 
 __all__ = [
+    "AFTER_NOW_DETAIL",
     "QUARANTINE_COLUMNS",
     "REASONS",
     "REASON_EXPLANATIONS",
@@ -85,7 +87,8 @@ REASON_EXPLANATIONS: dict[str, str] = {
     "exact_duplicate_row": "every column repeats an earlier row: a double load; the first copy is kept",
     "null_required": "a required value (an id, a timestamp, an amount, a code) is missing",
     "unparseable_timestamp": "a required timestamp is present but is not a valid date/time in the expected format",
-    "future_timestamp": "a timestamp is later than the as-of date (for a customer: signed up after it)",
+    "future_timestamp": "a timestamp is later than the as-of date (for a customer: signed up after it) or than "
+    "the current date (a typo such as 2099)",
     "not_allowed": "a required value is outside its code list (e.g. an interaction kind custml does not know)",
     "below_min": "a required number is below its allowed range",
     "above_max": "a required number is above its allowed range",
@@ -95,6 +98,8 @@ REASON_EXPLANATIONS: dict[str, str] = {
     "duplicate_key": "the primary key repeats an earlier kept row with other values (in orders: a line-item file?)",
     "duplicate_key_after_merge": "two merged customer records were in the same campaign: one row is kept",
 }
+# Detail of a timestamp later than the current date (``not_after``): a typo, not later data.
+AFTER_NOW_DETAIL = "is later than the current date"
 QUARANTINE_COLUMNS = ("table", "row_number", "record_id", "reason", "detail", "values")
 TABLE_ORDER = ("customers", "orders", "interactions", "campaigns")
 # A timestamp column where more than this share of present values cannot be parsed is a wrong format, not dirt.
@@ -212,11 +217,14 @@ def _prepare_column(
     col: str,
     as_of: pd.Timestamp,
     flag: Callable[..., None],
+    not_after: pd.Timestamp | None = None,
+    after_now: dict[str, int] | None = None,
 ) -> int:
     """Parse raw column ``s`` into ``prepared[col]`` by its contract kind, flagging bad values with ``flag``.
 
     Returns the number of timestamps that carried a UTC offset. Raises :class:`SchemaError` when most
-    timestamps of the column are unparseable (a wrong format, not dirty rows).
+    timestamps of the column are unparseable (a wrong format, not dirty rows). Timestamps after ``not_after``
+    (the current date) are flagged ``future_timestamp`` with their own detail and counted in ``after_now``.
     """
     name = schema.name
     spec = schema[col]
@@ -236,6 +244,12 @@ def _prepare_column(
             )
         prepared[col] = parsed.values
         flag("unparseable_timestamp", parsed.unparseable, col, "is not a valid timestamp", s)
+        if not_after is not None:
+            beyond = (parsed.values > not_after).to_numpy(dtype=bool, na_value=False)
+            if beyond.any() and after_now is not None and spec.required:  # optional ones: nulled, counted
+                after_now[col] = int(beyond.sum())
+            # flagged first: these rows keep this detail (a typo, never later data of the export)
+            flag("future_timestamp", beyond, col, f"{AFTER_NOW_DETAIL} {not_after}", parsed.values)
         future = (parsed.values > as_of).to_numpy(dtype=bool, na_value=False)
         if n_present and future.sum() > 0.5 * n_present:
             log.warning(
@@ -359,6 +373,7 @@ def validate_table(
     df: pd.DataFrame,
     as_of: pd.Timestamp,
     known_customers: pd.Index | None = None,
+    not_after: pd.Timestamp | None = None,
 ) -> TableValidation:
     """Validate one raw table against ``schema``: typed kept rows plus quarantined rows with reasons.
 
@@ -372,6 +387,9 @@ def validate_table(
         Timestamps later than this are quarantined as ``future_timestamp``.
     known_customers : Index, optional
         Raw customer ids that exist (kept customers); rows of other customers are ``unknown_customer``.
+    not_after : Timestamp, optional
+        The current date (plus a tolerance): later timestamps are ``future_timestamp`` whatever ``as_of`` is,
+        with the detail :data:`AFTER_NOW_DETAIL`, and counted per column in ``extra["timestamps_after_now"]``.
 
     Raises
     ------
@@ -405,6 +423,11 @@ def validate_table(
     details: dict[str, pd.Series] = {}
     nulled: dict[str, int] = {}
     offsets = 0
+    after_now: dict[str, int] = {}
+    if not_after is not None:
+        not_after = pd.Timestamp(not_after)
+        if not_after.tzinfo is not None:
+            not_after = not_after.tz_convert("UTC").tz_localize(None)
 
     def flag(
         reason: str, mask: np.ndarray, column: str, message: str, values: pd.Series | None = None
@@ -430,7 +453,7 @@ def validate_table(
         details[reason] = shown if prior is None else prior.combine_first(shown)
 
     for col in contract_cols:
-        offsets += _prepare_column(prepared, raw[col], schema, col, as_of, flag)
+        offsets += _prepare_column(prepared, raw[col], schema, col, as_of, flag, not_after, after_now)
 
     # Schema rules on the prepared values (nulls, allowed codes, ranges); duplicate keys are decided below,
     # among rows that survive every other rule, so that a broken first copy does not doom a good second one.
@@ -443,7 +466,7 @@ def validate_table(
             continue
         flag(v.reason, v.mask, v.column, v.message, raw[v.column] if v.column in raw.columns else None)
 
-    extra: dict[str, object] = {}
+    extra: dict[str, object] = {"timestamps_after_now": after_now} if after_now else {}
     if name == "orders":
         extra.update(_flag_refund_rules(prepared, raw, contract_cols, flag))
     if known_customers is not None and "customer_id" in prepared and not is_customers:
@@ -499,11 +522,14 @@ def validate_table(
     return result
 
 
-def validate_tables(raw: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> ValidationResult:
+def validate_tables(
+    raw: dict[str, pd.DataFrame], as_of: pd.Timestamp, not_after: pd.Timestamp | None = None
+) -> ValidationResult:
     """Validate the contract tables in ``raw`` (customers and orders required) with referential integrity.
 
     Customers are validated first; rows of orders, interactions and campaigns whose customer is not among the
-    kept customers are quarantined as ``unknown_customer``.
+    kept customers are quarantined as ``unknown_customer``. ``not_after`` (the current date): see
+    :func:`validate_table`.
 
     Raises
     ------
@@ -523,7 +549,7 @@ def validate_tables(raw: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> Valida
     for name in TABLE_ORDER:
         if name not in raw:
             continue
-        v = validate_table(CONTRACT[name], raw[name], as_of, known_customers=known)
+        v = validate_table(CONTRACT[name], raw[name], as_of, known_customers=known, not_after=not_after)
         per_table[name] = v
         if name == "customers":
             known = pd.Index(v.kept["customer_id"].unique())

@@ -626,6 +626,16 @@ def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def _after_as_of(quality: Mapping[str, Any]) -> int | None:
+    """Rows dated after the scoring date, all tables (``rows_after_as_of``; older metas: sign-ups and orders)."""
+    per_table = quality.get("rows_after_as_of")
+    if per_table is not None:
+        n = sum(int(v) for v in per_table.values())
+    else:
+        n = int(quality.get("customers_not_yet", 0)) + int(quality.get("orders_after_as_of", 0))
+    return n or None
+
+
 def _data_quality(meta: Mapping[str, Any], n_scored: int) -> DataQuality:
     quality = meta.get("quality") or {}
     drift = pd.DataFrame(meta.get("drift") or [])
@@ -649,8 +659,7 @@ def _data_quality(meta: Mapping[str, Any], n_scored: int) -> DataQuality:
         not_scored=_count_frame(
             {k: v for k, v in (meta.get("rows_not_scored") or {}).items() if v}, "reason"
         ),
-        after_as_of=int(quality.get("customers_not_yet", 0)) + int(quality.get("orders_after_as_of", 0))
-        or None,
+        after_as_of=_after_as_of(quality),
     )
 
 
