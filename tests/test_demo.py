@@ -225,3 +225,47 @@ def test_scores_carry_uplift_and_the_campaign_plan_writes_a_contact_list(project
     bare = tmp_path / "scores_bare.parquet"
     write_table(scores.assign(uplift=np.nan), bare)
     assert main(["campaign", "plan", "--scores", str(bare), "--budget", "100", "--cost", "10"]) == 2
+
+
+def test_uplift_model_is_trained_and_registered_in_the_train_stage_and_loaded_by_scoring(project) -> None:
+    from custml import tracking
+    from custml.uplift import CampaignUplift
+
+    root, result = project
+    decision = result.gate["uplift"]
+    assert decision["name"] == "custml-uplift" and decision["promoted"] is True
+    with project_env(root):
+        model, info = tracking.load_uplift_model("models:/custml-uplift@champion")
+        features = read_table(root / "data" / "processed" / f"features_{AS_OF}.parquet")
+    assert isinstance(model, CampaignUplift) and info["version"] == decision["version"]
+    for metric in ("holdout_qini_auc", "holdout_uplift_auc", "holdout_uplift_at_30", "calibration_slope"):
+        assert np.isfinite(info["metrics"][metric]), metric
+    meta = read_json(result.scores_path.with_suffix(".meta.json"))["uplift"]
+    assert meta["model"] == {
+        "name": "custml-uplift",
+        "version": decision["version"],
+        "run_id": info["run_id"],
+    }
+    # the scores' uplift is the registered model's prediction on the scoring features (no refit at scoring)
+    scores = read_table(result.scores_path)
+    by_id = features.set_index("customer_id").loc[scores["customer_id"]].reset_index()
+    np.testing.assert_allclose(scores["uplift"], model.predict(by_id), atol=1e-9)
+
+
+def test_scoring_without_a_registered_uplift_model_falls_back_to_the_rule_actions(project, tmp_path) -> None:
+    from custml.workflows import run_score
+
+    root, result = project
+    with project_env(root):
+        run = run_score(
+            root / "data" / "raw",
+            AS_OF,
+            out=tmp_path / "scores_none.parquet",
+            root=root,
+            allow_demo_key=True,
+            uplift_model="models:/custml-uplift-never-trained@champion",
+        )
+    assert run.meta["uplift"]["status"].startswith("no uplift model")
+    assert run.scores["uplift"].isna().all() and run.scores["expected_profit"].isna().all()
+    assert (run.scores["chosen_action"] == run.scores["recommended_action"]).all()
+    assert run.scores["p_alive"].notna().mean() > 0.9
