@@ -257,6 +257,9 @@ def test_policy_table_and_profit_curve_by_hand() -> None:
     assert table.loc["value x risk", ["expected_profit", "true_profit"]].tolist() == [25.0, 20.0]
     assert table.loc["oracle", ["contacted", "true_profit"]].tolist() == [2, 45.0]
     assert table.loc["random", "contacted"] == 2
+    # the plan's ranking down to the whole budget (rows 0 and 3 here, as the plan), and value alone (rows 3, 0)
+    assert table.loc["expected profit, whole budget", ["contacted", "true_profit"]].tolist() == [2, 5.0]
+    assert table.loc["value", ["contacted", "expected_profit", "true_profit"]].tolist() == [2, 55.0, 5.0]
     curve = profit_curve(frame.assign(expected_profit=expected_profit(frame["uplift"].to_numpy(),
                          frame["expected_value_12m"].to_numpy(), 0.5, 10.0)), 10.0, margin=0.5,
                          profit_uplift_column="true_uplift", points=5)  # fmt: skip

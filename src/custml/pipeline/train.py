@@ -104,6 +104,7 @@ def run_train(
         raise ConfigError(f"run_train: task {task!r} but params.task is {params.task!r}")
     orders = tables["orders"]
     end = as_day(data_end) if data_end is not None else as_day(orders["order_ts"].max())
+    params = params.with_resolved_horizon(orders, end)  # horizon_days: auto -> the data's horizon rule
     test_cutoff = (end - pd.Timedelta(days=params.horizon)).normalize()
     # No cut-off before the data has min_history_days of history: the plan shrinks (and says so) or fails.
     plan = params.cutoff_plan(test_cutoff, data_start=as_day(orders["order_ts"].min()))

@@ -160,7 +160,11 @@ LABELS: dict[str, dict[str, str]] = {
         "legend_model": "Model",
         "legend_customers_n": "{n} customers",
         # glossary
-        "gl_churn": "Churn risk: the model's probability that a customer buys nothing in the next {days} days.",
+        "gl_churn": "Churn risk: the model's probability that a customer buys nothing in the next {days} days. "
+        "Churn means leaving: no purchase within {days} days of the scoring date, for a customer who bought in "
+        "the year before it. {days} days is the churn model's horizon, set when it was trained: 90 days unless "
+        "the training config says otherwise, or, with horizon_days: auto, the gap within which 90% of the "
+        "customers' repeat purchases happen, rounded to a month (a longer silence is leaving, not a pause).",
         "gl_value": "Expected 12-month value: what a customer is expected to spend in the next 12 months.",
         "gl_risk": "Revenue at risk: expected 12-month value multiplied by churn risk, summed over customers.",
         "gl_lift": "Lift: how many times more churners the model finds among its top-risk customers than a "
@@ -420,7 +424,9 @@ LABELS: dict[str, dict[str, str]] = {
         "legend_threshold": "高风险阈值 {threshold}",
         "legend_model": "模型",
         "legend_customers_n": "{n} 位客户",
-        "gl_churn": "流失风险：模型预测客户在未来 {days} 天内不再购买的概率。",
+        "gl_churn": "流失风险：模型预测客户在未来 {days} 天内不再购买的概率。流失指离开：过去一年有购买的客户在评分日后 "
+        "{days} 天内没有任何购买。{days} 天是流失模型训练时设定的期限：默认 90 天，或在训练配置中设为 horizon_days: auto，"
+        "即 90% 的复购间隔所在的天数（取整到月；比这更长的沉默意味着离开，而不是正常停顿）。",
         "gl_value": "预计 12 个月价值：客户在未来 12 个月预计的消费额。",
         "gl_risk": "风险收入：预计 12 个月价值乘以流失风险，对客户求和。",
         "gl_lift": "提升度：模型选出的最高风险客户中流失客户的数量，是随机挑选的多少倍。",
