@@ -269,3 +269,15 @@ def test_scoring_without_a_registered_uplift_model_falls_back_to_the_rule_action
     assert run.scores["uplift"].isna().all() and run.scores["expected_profit"].isna().all()
     assert (run.scores["chosen_action"] == run.scores["recommended_action"]).all()
     assert run.scores["p_alive"].notna().mean() > 0.9
+
+
+def test_cli_train_uplift_logs_a_run_and_rejects_a_bad_config(project, tmp_path: Path, capsys) -> None:
+    root, _ = project
+    with project_env(root):
+        assert main(["train", "uplift", "--no-register"]) == 0
+        out = capsys.readouterr().out
+        assert "uplift (t-learner) from campaign RET-2025-07" in out and "Qini AUC" in out
+        bad = tmp_path / "bad.yaml"
+        bad.write_text("uplift:\n  params:\n    horizon_days: 180\n    learnr: t\n", encoding="utf-8")
+        assert main(["train", "uplift", "--config", str(bad)]) == 2
+    assert "learnr" in capsys.readouterr().err
