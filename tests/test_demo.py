@@ -280,4 +280,11 @@ def test_cli_train_uplift_logs_a_run_and_rejects_a_bad_config(project, tmp_path:
         bad = tmp_path / "bad.yaml"
         bad.write_text("uplift:\n  params:\n    horizon_days: 180\n    learnr: t\n", encoding="utf-8")
         assert main(["train", "uplift", "--config", str(bad)]) == 2
-    assert "learnr" in capsys.readouterr().err
+        assert "learnr" in capsys.readouterr().err
+        # `train churn` fits the uplift model too when the data has campaigns (unless --no-uplift)
+        light = tmp_path / "light.yaml"
+        light.write_text(
+            "n_train_cutoffs: 2\nn_estimators: 60\nearly_stopping_rounds: 10\nshap_sample: 100\n"
+        )
+        assert main(["train", "churn", "--no-register", "--config", str(light)]) == 0
+        assert "uplift (t-learner) from campaign RET-2025-07" in capsys.readouterr().out

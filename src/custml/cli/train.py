@@ -1,6 +1,7 @@
 """CLI: ``custml train churn|repurchase`` builds the training set, trains, logs to MLflow, registers and gates.
 
-``custml train uplift`` fits the retention offer's uplift model from the latest randomised campaign in the clean
+``custml train uplift`` (and ``custml train churn`` when the data has campaigns, unless ``--no-uplift``) fits
+the retention offer's uplift model from the latest randomised campaign in the clean
 tables, logs it with its held-out Qini AUC, uplift AUC, uplift at 30 % and calibration, and registers it as
 ``custml-uplift`` (alias ``champion``), which ``custml score`` loads. ``--config`` takes
 :class:`custml.uplift.UpliftParams` (top level or an ``uplift:`` section, as in ``experiments/*.yaml``).
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from custml.models.params import TrainParams
     from custml.uplift import UpliftParams
 
@@ -110,6 +113,13 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--id", help="Customer id column of --table (dropped from the features)."),
         ] = None,
+        uplift: Annotated[
+            bool,
+            typer.Option(
+                "--uplift/--no-uplift",
+                help="With `train churn`: also fit and register the uplift model when the data has campaigns.",
+            ),
+        ] = True,
     ) -> None:
         """Train a churn or repurchase model, log it to MLflow, register it and apply the champion gate.
 
@@ -191,6 +201,9 @@ def register(app: typer.Typer) -> None:
                 "[green]promoted to champion[/]" if decision["promoted"] else "[yellow]kept as challenger[/]"
             )
             console.print(f"{decision['name']} v{decision['version']}: {verdict} ({decision['reason']})")
+        campaigns = tables.get("campaigns")
+        if task == "churn" and uplift and campaigns is not None and len(campaigns):
+            _train_uplift(console, data, None, register=not no_register, tables=tables)
 
 
 def _train_snapshot(
@@ -223,14 +236,22 @@ def _train_snapshot(
         console.print(f"{d['name']} v{d['version']}: {verdict} ({d['reason']})")  # type: ignore[attr-defined]
 
 
-def _train_uplift(console: object, data: Path | None, config: Path | None, *, register: bool) -> None:
+def _train_uplift(
+    console: object,
+    data: Path | None,
+    config: Path | None,
+    *,
+    register: bool,
+    tables: dict[str, pd.DataFrame] | None = None,
+) -> None:
     from custml import pipeline as workflows
     from custml.config import get_paths
     from custml.io import read_tables
 
     data = data or get_paths().interim
     params = load_uplift_params(config)
-    tables = read_tables(data, required=("customers", "orders"), optional=("interactions", "campaigns"))
+    if tables is None:
+        tables = read_tables(data, required=("customers", "orders"), optional=("interactions", "campaigns"))
     with console.status("fitting the uplift model from the randomised campaign"):  # type: ignore[attr-defined]
         outcome = workflows.run_train_uplift(
             tables=tables,
