@@ -429,7 +429,9 @@ def fit_from_tables(
     _, send_day = choose_campaign(campaigns, params.campaign_id)
     inputs = {k: v for k, v in tables.items() if k in ("customers", "orders", "interactions")}
     feats = build_features(inputs, send_day, params=feature_params)
-    data = with_value(campaign_table(campaigns, tables["orders"], feats, params), feats)
+    data = campaign_table(campaigns, tables["orders"], feats, params)
+    if params.calibrate and params.calibrate_on == "profit":  # the BTYD value fit only when it is used
+        data = with_value(data, feats)
     return fit_campaign_uplift(data, params)
 
 
