@@ -55,6 +55,23 @@ def test_horizon_is_the_gap_quantile_rounded_to_a_month() -> None:
         horizon_from_repeat_gaps(orders, quantile=1.0)
 
 
+def test_auto_horizon_is_reachable_from_the_train_params() -> None:
+    from custml.errors import ConfigError
+    from custml.models.params import TrainParams
+
+    gaps = {str(i): [20] for i in range(90)} | {f"x{i}": [200] for i in range(10)}
+    orders = _orders(gaps)
+    params = TrainParams(task="churn", horizon_days="auto")
+    with pytest.raises(ValueError, match="auto"):
+        _ = params.horizon  # must be resolved from the data first
+    end = orders["order_ts"].max() + pd.Timedelta(days=91)  # the rule reads purchases before end - 90 days
+    resolved = params.with_resolved_horizon(orders, end)
+    assert resolved.horizon == horizon_from_repeat_gaps(orders, min_gaps=10) == 30
+    assert TrainParams(task="churn", horizon_days=120).with_resolved_horizon(orders, end).horizon == 120
+    with pytest.raises((ValueError, ConfigError)):
+        TrainParams(task="churn", horizon_days=0)
+
+
 def test_horizon_rule_on_cdnow() -> None:
     from custml.datasets import cdnow_dir, load_cdnow_transactions
 

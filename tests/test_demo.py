@@ -256,3 +256,66 @@ def test_early_scoring_counts_later_rows_of_every_table_apart(project, tmp_path:
     assert quality["rows_in"] == quality["rows_kept"] + quality["rows_quarantined"] + sum(later.values())
     assert quality["rows_quarantined"] == sum(quality["quarantined_by_table"].values())
     assert "interactions" in quality["after_as_of_explained"]
+
+
+def test_uplift_model_is_trained_and_registered_in_the_train_stage_and_loaded_by_scoring(project) -> None:
+    from custml import tracking
+    from custml.uplift import CampaignUplift
+
+    root, result = project
+    decision = result.gate["uplift"]
+    assert decision["name"] == "custml-uplift" and decision["promoted"] is True
+    with project_env(root):
+        model, info = tracking.load_uplift_model("models:/custml-uplift@champion")
+        features = read_table(root / "data" / "processed" / f"features_{AS_OF}.parquet")
+    assert isinstance(model, CampaignUplift) and info["version"] == decision["version"]
+    for metric in ("holdout_qini_auc", "holdout_uplift_auc", "holdout_uplift_at_30", "calibration_slope"):
+        assert np.isfinite(info["metrics"][metric]), metric
+    meta = read_json(result.scores_path.with_suffix(".meta.json"))["uplift"]
+    assert meta["model"] == {
+        "name": "custml-uplift",
+        "version": decision["version"],
+        "run_id": info["run_id"],
+    }
+    # the scores' uplift is the registered model's prediction on the scoring features (no refit at scoring)
+    scores = read_table(result.scores_path)
+    by_id = features.set_index("customer_id").loc[scores["customer_id"]].reset_index()
+    np.testing.assert_allclose(scores["uplift"], model.predict(by_id), atol=1e-9)
+
+
+def test_scoring_without_a_registered_uplift_model_falls_back_to_the_rule_actions(project, tmp_path) -> None:
+    from custml.workflows import run_score
+
+    root, result = project
+    with project_env(root):
+        run = run_score(
+            root / "data" / "raw",
+            AS_OF,
+            out=tmp_path / "scores_none.parquet",
+            root=root,
+            allow_demo_key=True,
+            uplift_model="models:/custml-uplift-never-trained@champion",
+        )
+    assert run.meta["uplift"]["status"].startswith("no uplift model")
+    assert run.scores["uplift"].isna().all() and run.scores["expected_profit"].isna().all()
+    assert (run.scores["chosen_action"] == run.scores["recommended_action"]).all()
+    assert run.scores["p_alive"].notna().mean() > 0.9
+
+
+def test_cli_train_uplift_logs_a_run_and_rejects_a_bad_config(project, tmp_path: Path, capsys) -> None:
+    root, _ = project
+    with project_env(root):
+        assert main(["train", "uplift", "--no-register"]) == 0
+        out = capsys.readouterr().out
+        assert "uplift (t-learner) from campaign RET-2025-07" in out and "Qini AUC" in out
+        bad = tmp_path / "bad.yaml"
+        bad.write_text("uplift:\n  params:\n    horizon_days: 180\n    learnr: t\n", encoding="utf-8")
+        assert main(["train", "uplift", "--config", str(bad)]) == 2
+        assert "learnr" in capsys.readouterr().err
+        # `train churn` fits the uplift model too when the data has campaigns (unless --no-uplift)
+        light = tmp_path / "light.yaml"
+        light.write_text(
+            "n_train_cutoffs: 2\nn_estimators: 60\nearly_stopping_rounds: 10\nshap_sample: 100\n"
+        )
+        assert main(["train", "churn", "--no-register", "--config", str(light)]) == 0
+        assert "uplift (t-learner) from campaign RET-2025-07" in capsys.readouterr().out

@@ -177,18 +177,42 @@ def test_highlights_name_the_segment_with_most_revenue_at_risk() -> None:
     assert top.params["value"] == Money(460.0)
     keys = [m.key for m in data.highlights]
     assert keys == [
-        "msg_high_risk",
+        "msg_active_high_risk",
+        "msg_lapsed_high_risk",
         "msg_top_risk_segment",
         "msg_high_value_at_risk",
         "msg_actions",
         "msg_first_action",
     ]
-    hv = data.highlights[2]
+    hv = data.highlights[3]
     assert hv.params["n"] == Count(1) and hv.params["value"] == Money(
         300.0
     )  # only b2 is high value and >= 50%
     first = data.highlights[-1]
     assert first.params["action"] == Category("personal outreach") and first.params["value"] == Money(300.0)
+
+
+def test_headline_counts_active_customers_at_risk_and_the_lapsed_apart() -> None:
+    from custml.report.i18n import t
+
+    # high risk (>= 50 %): b2, c3 (lifecycle "at risk": still customers) and e5 (lifecycle "churned": lapsed)
+    data = build_report_data(tiny_scores(), tiny_meta())
+    head, lapsed = data.highlights[0], data.highlights[1]
+    assert head.key == "msg_active_high_risk" and lapsed.key == "msg_lapsed_high_risk"
+    assert head.params["n"] == Count(2) and head.params["value"] == Money(700.0)
+    assert head.params["share"] == Percent(2 / 3)  # of the 3 active customers (a1, b2, c3)
+    assert lapsed.params["n"] == Count(1)
+    assert (data.kpis.n_high_risk, data.kpis.n_active_high_risk, data.kpis.n_lapsed_high_risk) == (3, 2, 1)
+    # with P(still a customer), c3 (0.2) has most likely gone too: one active at risk, two lapsed
+    alive = tiny_scores().assign(p_alive=[0.9, 0.8, 0.2, np.nan, 0.7])
+    data = build_report_data(alive, tiny_meta())
+    assert data.highlights[0].params["n"] == Count(1) and data.highlights[0].params["value"] == Money(500.0)
+    assert data.highlights[1].params["n"] == Count(2)
+    assert data.who_to_save is None or data.who_to_save.n_active_at_risk == 1
+    # the definition is stated in plain words in both languages
+    assert "Active means still a customer" in t("msg_active_high_risk", "en", n="1", share="1", threshold="50%",
+                                                value="1")  # fmt: skip
+    assert "活跃指仍是客户" in t("msg_active_high_risk", "zh", n="1", share="1", threshold="50%", value="1")
 
 
 def test_missing_meta_sections_are_left_out_not_errors() -> None:

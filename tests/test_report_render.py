@@ -138,6 +138,12 @@ def test_english_report_shows_headline_numbers_and_plain_words(sample, html_en: 
     assert "Days since the last purchase" in text  # a driver, in plain words
 
 
+def test_report_states_what_churn_means_and_how_the_horizon_is_chosen(html_en: str, html_zh: str) -> None:
+    text_en, text_zh = " ".join(_parse(html_en).text), " ".join(_parse(html_zh).text)
+    assert "Churn means leaving: no purchase within" in text_en and "horizon_days: auto" in text_en
+    assert "流失指离开" in text_zh and "horizon_days: auto" in text_zh
+
+
 def test_chinese_report_translates_every_label(html_zh: str) -> None:
     parsed = _parse(html_zh)
     text = " ".join(parsed.text)

@@ -162,6 +162,25 @@ def test_calibrator_keeps_order_and_shrinks_noise_to_the_average() -> None:
     assert len(good.table_) == 10 and good.table_["n"].sum() == n
 
 
+def test_profit_calibration_weights_groups_by_value() -> None:
+    # the offer works only for high-value customers; a learner that predicts the same uplift for everybody with
+    # a signal: the value-weighted calibration sees the effect where the value is and keeps the slope
+    rng = np.random.default_rng(2)
+    n = 20_000
+    t = rng.integers(0, 2, n)
+    value = np.where(rng.random(n) < 0.3, 1000.0, 10.0)
+    signal = rng.random(n)
+    y = (rng.random(n) < 0.4 + 0.3 * t * signal * (value > 100)).astype(int)
+    raw = 0.3 * signal * (value > 100)
+    cal = UpliftCalibrator(10).fit(raw, y, t, value)
+    assert set(cal.table_.columns) >= {"mean_predicted", "observed_uplift", "n", "value"}
+    assert cal.table_["value"].sum() == pytest.approx(value.sum())
+    assert 0.6 < cal.slope_ <= 1.0
+    # zero value everywhere: falls back to the plain calibration
+    plain = UpliftCalibrator(10).fit(raw, y, t)
+    assert UpliftCalibrator(10).fit(raw, y, t, np.zeros(n)).slope_ == pytest.approx(plain.slope_)
+
+
 # --- the oracle's true uplift -------------------------------------------------------------------------------------
 def test_oracle_uplift_has_the_sign_of_the_uplift_type() -> None:
     from custml.synth import WorldParams, generate_world, oracle_campaign_uplift
@@ -257,6 +276,9 @@ def test_policy_table_and_profit_curve_by_hand() -> None:
     assert table.loc["value x risk", ["expected_profit", "true_profit"]].tolist() == [25.0, 20.0]
     assert table.loc["oracle", ["contacted", "true_profit"]].tolist() == [2, 45.0]
     assert table.loc["random", "contacted"] == 2
+    # the plan's ranking down to the whole budget (rows 0 and 3 here, as the plan), and value alone (rows 3, 0)
+    assert table.loc["expected profit, whole budget", ["contacted", "true_profit"]].tolist() == [2, 5.0]
+    assert table.loc["value", ["contacted", "expected_profit", "true_profit"]].tolist() == [2, 55.0, 5.0]
     curve = profit_curve(frame.assign(expected_profit=expected_profit(frame["uplift"].to_numpy(),
                          frame["expected_value_12m"].to_numpy(), 0.5, 10.0)), 10.0, margin=0.5,
                          profit_uplift_column="true_uplift", points=5)  # fmt: skip

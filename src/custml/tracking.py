@@ -12,6 +12,8 @@
 - :func:`log_segmentation_run` and :func:`log_experiment_config` serve the segmentation stage and notebooks.
 - :func:`log_comparison_run` logs a run that compares methods without logging a model (``custml.experiments``).
 - :func:`log_monitoring_run` logs model health over time against a model version (``custml monitor``).
+- :func:`log_uplift_run`, :func:`register_uplift` and :func:`load_uplift_model` keep the campaign uplift model
+  (``custml-uplift``) that the train stage fits and scoring loads.
 - :func:`store_drift_reference` and :func:`load_drift_reference` keep a training run's drift reference (with the run
   and as a local copy); :func:`load_model_with_info` loads a model for scoring with its registry information.
 """
@@ -49,8 +51,10 @@ __all__ = [
     "ALIAS_CHALLENGER",
     "ALIAS_CHAMPION",
     "DRIFT_REFERENCE_ARTIFACT",
+    "UPLIFT_MODEL_NAME",
     "CustomerModelPyfunc",
     "EstimatorPyfunc",
+    "UpliftPyfunc",
     "configure",
     "get_model_version_info",
     "load_customer_model",
@@ -58,6 +62,7 @@ __all__ = [
     "load_model",
     "load_model_with_info",
     "load_run_dict",
+    "load_uplift_model",
     "log_comparison_run",
     "log_estimator_run",
     "log_experiment_config",
@@ -65,8 +70,10 @@ __all__ = [
     "log_run_dict",
     "log_segmentation_run",
     "log_training_run",
+    "log_uplift_run",
     "model_name_for",
     "register_and_gate",
+    "register_uplift",
     "spark_udf",
     "store_drift_reference",
 ]
@@ -861,3 +868,161 @@ def load_drift_reference(run_id: str | None, uri: str, local_dir: Path) -> dict[
             return read_json(local)
     logger.warning("no drift reference for model %s: drift is not measured", uri)
     return None
+
+
+# --- uplift models (issue 14): the campaign model learnt in the train stage, loaded by scoring ----------------
+UPLIFT_MODEL_NAME = "custml-uplift"
+UPLIFT_EXPERIMENT = "custml-uplift"
+#: The uplift run's artefact with the model's summary (campaign, arms, costs, calibration table).
+UPLIFT_SUMMARY_ARTIFACT = "uplift_summary.json"
+
+
+class UpliftPyfunc(PythonModel):
+    """MLflow pyfunc wrapper of :class:`custml.uplift.CampaignUplift`.
+
+    ``predict`` takes the feature frame of any as-of date and returns the calibrated uplift per row (the
+    estimated reduction of the churn probability by the offer; 1-D array).
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    # No type hints on purpose: MLflow 3 would derive (and enforce) a schema from them.
+    def predict(self, context, model_input, params=None):
+        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        return np.asarray(self.model.predict(frame), dtype=float)
+
+
+def _uplift_metrics(model: Any) -> dict[str, float]:
+    summary = model.summary()
+    out = {f"holdout_{k}": float(v) for k, v in summary.get("holdout", {}).items()}
+    for key in ("average_uplift", "churn_rate_treated", "churn_rate_control", "offer_cost"):
+        out[key] = float(summary[key])
+    if summary.get("calibration_slope") is not None:
+        out["calibration_slope"] = float(summary["calibration_slope"])
+    out.update({"n_treated": float(model.n_treated), "n_control": float(model.n_control)})
+    return {k: v for k, v in out.items() if np.isfinite(v)}
+
+
+def log_uplift_run(
+    model: Any,
+    *,
+    experiment: str | None = None,
+    run_name: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    extra_params: Mapping[str, Any] | None = None,
+) -> str:
+    """Log a fitted :class:`custml.uplift.CampaignUplift` as one MLflow run with its model; return the run id.
+
+    Logged: the :class:`custml.uplift.UpliftParams` (``uplift.*``), the held-out quality of the out-of-fold
+    ranking (``holdout_qini_auc``, ``holdout_uplift_auc``, ``holdout_uplift_at_30``), the calibration slope,
+    arms and churn rates as metrics, the model's summary with its calibration table
+    (:data:`UPLIFT_SUMMARY_ARTIFACT`), and the model as a pyfunc returning the calibrated uplift.
+    """
+    _ensure_configured()
+    exp_id = _experiment_id(experiment or UPLIFT_EXPERIMENT)
+    summary = model.summary()
+    run_tags = {
+        "custml.task": "uplift",
+        "custml.version": __version__,
+        "custml.campaign_id": str(model.campaign_id),
+        "custml.send_day": summary["send_day"],
+        **(tags or {}),
+    }
+    with mlflow.start_run(experiment_id=exp_id, run_name=run_name or "uplift", tags=run_tags) as run:
+        mlflow.log_params({f"uplift.{k}": v for k, v in model.params.model_dump().items()})
+        if extra_params:
+            mlflow.log_params({f"extra.{k}": v for k, v in extra_params.items()})
+        mlflow.log_metrics(_uplift_metrics(model))
+        mlflow.log_dict(summary, UPLIFT_SUMMARY_ARTIFACT)
+        signature = ModelSignature(
+            inputs=Schema([ColSpec(AnyType(), str(c), required=False) for c in model.columns]),
+            outputs=Schema([ColSpec("double")]),
+        )
+        info = mlflow.pyfunc.log_model(
+            name=MODEL_ARTIFACT,
+            python_model=UpliftPyfunc(model),
+            signature=signature,
+            pip_requirements=_pip_requirements(),
+            metadata={"custml_task": "uplift", "output": "reduction of the churn probability by the offer"},
+        )
+        mlflow.set_tag("custml.model_uri", info.model_uri)
+        logger.info("logged uplift run %s (model %s)", run.info.run_id, info.model_uri)
+        return run.info.run_id
+
+
+def register_uplift(run_id: str, model_name: str = UPLIFT_MODEL_NAME) -> dict[str, Any]:
+    """Register an uplift run's model, alias it ``challenger``, and ``champion`` when it earns it.
+
+    Uplift models of different campaigns have no common holdout, so the gate is: no champion yet, or the
+    challenger learnt from a later campaign (the newest randomised evidence wins), or from the same campaign
+    with a held-out Qini AUC at least the champion's. The decision is written on the version (``gate.*``).
+    """
+    _ensure_configured()
+    client = MlflowClient()
+    run = client.get_run(run_id)
+    model_uri = run.data.tags.get("custml.model_uri", f"runs:/{run_id}/{MODEL_ARTIFACT}")
+    try:
+        client.get_registered_model(model_name)
+    except MlflowException:
+        client.create_registered_model(model_name, description="custml uplift model (reduction of churn)")
+    version = mlflow.register_model(model_uri, model_name, tags={"custml.task": "uplift"}).version
+    client.set_registered_model_alias(model_name, ALIAS_CHALLENGER, version)
+    try:
+        champion = client.get_model_version_by_alias(model_name, ALIAS_CHAMPION)
+    except MlflowException:
+        champion = None
+    qini = run.data.metrics.get("holdout_qini_auc")
+    send_day = run.data.tags.get("custml.send_day", "")
+    decision: dict[str, Any] = {"name": model_name, "version": str(version), "run_id": run_id,
+                                "metric": "holdout_qini_auc", "challenger_score": qini,
+                                "champion_version": None, "champion_score": None}  # fmt: skip
+    if champion is None:
+        promoted, reason = True, "no champion yet"
+    else:
+        champ_run = client.get_run(str(champion.run_id))
+        champ_day = champ_run.data.tags.get("custml.send_day", "")
+        champ_qini = champ_run.data.metrics.get("holdout_qini_auc")
+        decision.update(champion_version=str(champion.version), champion_score=champ_qini)
+        if send_day > champ_day:
+            promoted, reason = True, f"learnt from a later campaign ({send_day} after {champ_day})"
+        elif send_day < champ_day:
+            promoted, reason = False, f"learnt from an older campaign ({send_day} before {champ_day})"
+        elif qini is not None and (champ_qini is None or qini >= champ_qini):
+            promoted, reason = True, f"same campaign, held-out Qini AUC {qini:.4f} >= champion's"
+        else:
+            promoted, reason = False, "same campaign, lower held-out Qini AUC than the champion"
+    decision.update(promoted=promoted, reason=reason)
+    if promoted:
+        client.set_registered_model_alias(model_name, ALIAS_CHAMPION, version)
+    for key in ("metric", "challenger_score", "champion_version", "champion_score", "promoted", "reason"):
+        client.set_model_version_tag(model_name, version, f"gate.{key}", str(decision[key]))
+    logger.info("%s v%s: %s", model_name, version, reason)
+    return decision
+
+
+def load_uplift_model(
+    uri: str = f"models:/{UPLIFT_MODEL_NAME}@{ALIAS_CHAMPION}",
+) -> tuple[Any, dict[str, Any]]:
+    """The :class:`custml.uplift.CampaignUplift` behind a logged or registered uplift model, and its info.
+
+    ``info``: ``name``, ``version``, ``run_id``, ``metrics`` (the logged held-out quality).
+
+    Raises
+    ------
+    TrackingError
+        If the URI names no model (e.g. no uplift model registered yet) or not an uplift model.
+    """
+    wrapper = load_model(uri).unwrap_python_model()
+    if not isinstance(wrapper, UpliftPyfunc):
+        raise TrackingError(f"{uri!r} is not a custml uplift model")
+    if uri.startswith("models:/"):
+        client = MlflowClient()
+        mv = _resolve_version(client, uri)
+        run = client.get_run(mv.run_id)
+        info: dict[str, Any] = {"name": mv.name, "version": str(mv.version), "run_id": mv.run_id,
+                                "metrics": dict(run.data.metrics)}  # fmt: skip
+    else:
+        name, version = _uri_parts(uri)
+        info = {"name": name, "version": version, "run_id": None, "metrics": {}}
+    return wrapper.model, info

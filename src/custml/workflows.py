@@ -32,6 +32,7 @@ from custml.pipeline import (
     run_segment,
     run_train,
     run_train_snapshot,
+    run_train_uplift,
     scores_path_for,
 )
 
@@ -61,5 +62,6 @@ __all__ = [
     "run_segment",
     "run_train",
     "run_train_snapshot",
+    "run_train_uplift",
     "scores_path_for",
 ]

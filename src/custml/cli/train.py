@@ -1,5 +1,11 @@
 """CLI: ``custml train churn|repurchase`` builds the training set, trains, logs to MLflow, registers and gates.
 
+``custml train uplift`` (and ``custml train churn`` when the data has campaigns, unless ``--no-uplift``) fits
+the retention offer's uplift model from the latest randomised campaign in the clean
+tables, logs it with its held-out Qini AUC, uplift AUC, uplift at 30 % and calibration, and registers it as
+``custml-uplift`` (alias ``champion``), which ``custml score`` loads. ``--config`` takes
+:class:`custml.uplift.UpliftParams` (top level or an ``uplift:`` section, as in ``experiments/*.yaml``).
+
 With ``--table FILE --label COLUMN [--id COLUMN]`` it trains on a labelled snapshot table instead (one row per
 customer): 5-fold ROC AUC / PR AUC / ECE against a logistic baseline, then fit, log, register and gate.
 """
@@ -12,9 +18,36 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from custml.models.params import TrainParams
+    import pandas as pd
 
-__all__ = ["load_train_params", "register"]
+    from custml.models.params import TrainParams
+    from custml.uplift import UpliftParams
+
+__all__ = ["load_train_params", "load_uplift_params", "register"]
+
+
+def load_uplift_params(config: Path | None) -> UpliftParams:
+    """``UpliftParams`` from a YAML file (top level, its ``uplift:`` section, or that section's ``params:``).
+
+    Raises
+    ------
+    custml.errors.ConfigError
+        Missing or invalid file, or an unknown field (named).
+    """
+    from custml.config import read_yaml, validate_params
+    from custml.errors import ConfigError
+    from custml.uplift import UpliftParams
+
+    if config is None:
+        return UpliftParams()
+    path = Path(config)
+    raw = read_yaml(path)
+    section = raw.get("uplift", raw) if isinstance(raw, dict) else None
+    if isinstance(section, dict) and isinstance(section.get("params"), dict):
+        section = section["params"]
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: expected a mapping of UpliftParams fields (optionally under 'uplift:')")
+    return validate_params(section, UpliftParams, path)
 
 
 def load_train_params(task: str, config: Path | None) -> TrainParams:
@@ -49,7 +82,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def train(
-        task: Annotated[str, typer.Argument(help="churn or repurchase")],
+        task: Annotated[str, typer.Argument(help="churn, repurchase or uplift")],
         data: Annotated[
             Path | None, typer.Option("--data", help="Folder with the clean tables (default: data/interim).")
         ] = None,
@@ -80,6 +113,13 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--id", help="Customer id column of --table (dropped from the features)."),
         ] = None,
+        uplift: Annotated[
+            bool,
+            typer.Option(
+                "--uplift/--no-uplift",
+                help="With `train churn`: also fit and register the uplift model when the data has campaigns.",
+            ),
+        ] = True,
     ) -> None:
         """Train a churn or repurchase model, log it to MLflow, register it and apply the champion gate.
 
@@ -94,9 +134,12 @@ def register(app: typer.Typer) -> None:
         from custml.errors import ConfigError
         from custml.io import read_json, read_table, read_tables
 
-        if task not in ("churn", "repurchase"):
-            raise ConfigError(f"task must be churn or repurchase, got {task!r}")
+        if task not in ("churn", "repurchase", "uplift"):
+            raise ConfigError(f"task must be churn, repurchase or uplift, got {task!r}")
         console = Console()
+        if task == "uplift":
+            _train_uplift(console, data, config, register=not no_register)
+            return
         if table_file is not None or label is not None:
             if table_file is None or label is None:
                 raise ConfigError("--table and --label go together (a labelled snapshot table and its label)")
@@ -158,6 +201,9 @@ def register(app: typer.Typer) -> None:
                 "[green]promoted to champion[/]" if decision["promoted"] else "[yellow]kept as challenger[/]"
             )
             console.print(f"{decision['name']} v{decision['version']}: {verdict} ({decision['reason']})")
+        campaigns = tables.get("campaigns")
+        if task == "churn" and uplift and campaigns is not None and len(campaigns):
+            _train_uplift(console, data, None, register=not no_register, tables=tables)
 
 
 def _train_snapshot(
@@ -183,6 +229,46 @@ def _train_snapshot(
     console.print(  # type: ignore[attr-defined]
         f"ROC AUC gain vs logistic: {s['auc_gain_vs_logistic']:+.4f}; shipped candidate: "
         f"{outcome.estimator.champion_}; {outcome.seconds:.1f} s; MLflow run {outcome.run_id}"
+    )
+    if outcome.decision:
+        d = outcome.decision
+        verdict = "[green]promoted to champion[/]" if d["promoted"] else "[yellow]kept as challenger[/]"
+        console.print(f"{d['name']} v{d['version']}: {verdict} ({d['reason']})")  # type: ignore[attr-defined]
+
+
+def _train_uplift(
+    console: object,
+    data: Path | None,
+    config: Path | None,
+    *,
+    register: bool,
+    tables: dict[str, pd.DataFrame] | None = None,
+) -> None:
+    from custml import pipeline as workflows
+    from custml.config import get_paths
+    from custml.io import read_tables
+
+    data = data or get_paths().interim
+    params = load_uplift_params(config)
+    if tables is None:
+        tables = read_tables(data, required=("customers", "orders"), optional=("interactions", "campaigns"))
+    with console.status("fitting the uplift model from the randomised campaign"):  # type: ignore[attr-defined]
+        outcome = workflows.run_train_uplift(
+            tables=tables,
+            params=params,
+            register=register,
+            extra_params={"data_dir": str(data)},
+        )
+    if outcome.model is None:
+        console.print(f"[yellow]no uplift model: {outcome.reason}[/]")  # type: ignore[attr-defined]
+        return
+    s = outcome.model.summary()
+    h = s["holdout"]
+    console.print(  # type: ignore[attr-defined]
+        f"uplift ({s['learner']}-learner) from campaign {s['campaign_id']} sent {s['send_day']}: "
+        f"{s['n_treated']:,} treated, {s['n_control']:,} control; average uplift {s['average_uplift']:+.4f}; "
+        f"held-out Qini AUC {h.get('qini_auc', float('nan')):.4f}, uplift@30% {h.get('uplift_at_30', float('nan')):+.4f}, "
+        f"calibration slope {s['calibration_slope']}; {outcome.seconds:.1f} s; MLflow run {outcome.run_id}"
     )
     if outcome.decision:
         d = outcome.decision

@@ -101,8 +101,12 @@ class TrainParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     task: Task = "churn"
-    horizon_days: int | None = Field(
-        None, gt=0, description="label horizon; default 90 (churn) / 30 (repurchase)"
+    horizon_days: int | Literal["auto"] | None = Field(
+        None,
+        description=(
+            "label horizon in days; default 90 (churn) / 30 (repurchase); 'auto' (churn): chosen from the data "
+            "by custml.features.labels.horizon_from_repeat_gaps when training starts"
+        ),
     )
     n_train_cutoffs: int = Field(
         12, ge=1, description="training cut-offs (the CLI builds this many); 12 = a year"
@@ -162,14 +166,37 @@ class TrainParams(BaseModel):
     def _fill_task_defaults(self) -> TrainParams:
         if self.horizon_days is None:
             self.horizon_days = DEFAULT_HORIZON_DAYS[self.task]
+        if isinstance(self.horizon_days, int) and self.horizon_days <= 0:
+            raise ValueError(f"horizon_days must be positive, got {self.horizon_days}")
         if self.n_validation_cutoffs is None:
             self.n_validation_cutoffs = DEFAULT_VALIDATION_CUTOFFS[self.task]
         return self
 
     @property
     def horizon(self) -> int:
-        """Label horizon in days (never ``None`` after validation)."""
+        """Label horizon in days (never ``None`` after validation; ``"auto"`` must be resolved first, as
+        :func:`custml.pipeline.run_train` does with :meth:`with_resolved_horizon`)."""
+        if self.horizon_days == "auto":
+            raise ValueError(
+                "horizon_days is 'auto': resolve it from the orders first (with_resolved_horizon)"
+            )
         return int(self.horizon_days or DEFAULT_HORIZON_DAYS[self.task])
+
+    def with_resolved_horizon(self, orders: Any, data_end: Any) -> TrainParams:
+        """These params with ``horizon_days="auto"`` replaced by the data's horizon (itself otherwise).
+
+        The rule is :func:`custml.features.labels.horizon_from_repeat_gaps` (90 % of repeat-purchase gaps,
+        rounded to 30 days) on the purchases before ``data_end`` minus the task's default horizon, so the last
+        label window's own gaps do not choose the horizon that labels them.
+        """
+        if self.horizon_days != "auto":
+            return self
+        import pandas as pd
+
+        from custml.features.labels import horizon_from_repeat_gaps
+
+        cutoff = pd.Timestamp(data_end) - pd.Timedelta(days=DEFAULT_HORIZON_DAYS[self.task])
+        return self.model_copy(update={"horizon_days": horizon_from_repeat_gaps(orders, cutoff=cutoff)})
 
     @property
     def n_validation(self) -> int:

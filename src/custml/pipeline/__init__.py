@@ -10,6 +10,7 @@ same steps. Folders come from :func:`custml.config.get_paths` (``root`` override
     run_features  (features) -> data/processed/features_<as_of>.parquet
     run_segment   (segment)  -> data/processed/segments_<as_of>.parquet, models/segmentation.joblib (+ MLflow run)
     run_train     (train)    -> MLflow run + registered model version, champion gate, drift reference
+    run_train_uplift (train) -> MLflow run + registered custml-uplift version (when campaign data exists)
     run_score     (score)    -> data/scores/scores_<as_of>.parquet (+ .meta.json, optional .csv)
     run_report    (report)   -> reports/report_<as_of>.html
     run_monitor   (monitor)  -> data/monitoring/ health, groups and drift tables (+ MLflow run per model version)
@@ -37,7 +38,14 @@ from custml.pipeline.score import (
     scores_path_for,
 )
 from custml.pipeline.segment import run_segment
-from custml.pipeline.train import SnapshotOutcome, TrainOutcome, run_train, run_train_snapshot
+from custml.pipeline.train import (
+    SnapshotOutcome,
+    TrainOutcome,
+    UpliftOutcome,
+    run_train,
+    run_train_snapshot,
+    run_train_uplift,
+)
 
 __all__ = [
     "DEFAULT_CHURN_MODEL",
@@ -50,6 +58,7 @@ __all__ = [
     "ScoreRun",
     "SnapshotOutcome",
     "TrainOutcome",
+    "UpliftOutcome",
     "default_as_of",
     "load_scoring_model",
     "read_clean",
@@ -65,5 +74,6 @@ __all__ = [
     "run_segment",
     "run_train",
     "run_train_snapshot",
+    "run_train_uplift",
     "scores_path_for",
 ]

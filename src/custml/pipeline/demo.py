@@ -17,7 +17,7 @@ from custml.pipeline.generate import run_generate
 from custml.pipeline.report import run_report
 from custml.pipeline.score import run_score
 from custml.pipeline.segment import run_segment
-from custml.pipeline.train import run_train
+from custml.pipeline.train import run_train, run_train_uplift
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -112,6 +112,11 @@ def run_demo(
                 id_map=id_map,
             )
         gate[task] = outcome.decision
+    tell(say, "5/7 training the uplift model from the randomised campaign (when there is one)")
+    with timed(timings, "train_uplift_s"):
+        uplift = run_train_uplift(root=root, tables=clean.tables)
+    if uplift.decision:
+        gate["uplift"] = uplift.decision
     tell(say, "6/7 scoring every customer")
     with timed(timings, "score_s"):
         scored = run_score(

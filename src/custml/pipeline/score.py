@@ -22,7 +22,6 @@ from custml.pipeline._wiring import (
     configure_tracking,
     default_as_of,
     n_rows,
-    pipeline_feature_params,
     project_paths,
     stamp,
     tell,
@@ -37,11 +36,11 @@ if TYPE_CHECKING:
 
     from custml.quality.pipeline import CleanResult
     from custml.scoring.score import ScoreParams, ScoringModel
-    from custml.uplift.campaign import UpliftParams
 
 __all__ = [
     "DEFAULT_CHURN_MODEL",
     "DEFAULT_REPURCHASE_MODEL",
+    "DEFAULT_UPLIFT_MODEL",
     "DriftError",
     "ScoreRun",
     "load_scoring_model",
@@ -53,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_CHURN_MODEL = "models:/custml-churn@champion"
 DEFAULT_REPURCHASE_MODEL = "models:/custml-repurchase@champion"
+DEFAULT_UPLIFT_MODEL = "models:/custml-uplift@champion"
 _TASKS = ("churn", "repurchase")
 
 
@@ -134,37 +134,22 @@ def _model_meta(info: Mapping[str, Any]) -> dict[str, Any]:
     return {k: info[k] for k in keys if k in info}
 
 
-def _uplift_and_alive(
-    scores: pd.DataFrame,
-    features: pd.DataFrame,
-    tables: Mapping[str, Any],
-    params: UpliftParams | None,
-    enabled: bool,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Scores with ``p_alive`` and the uplift columns; the model's summary (or why there is none) for meta."""
-    from custml.scoring.alive import probability_alive
-    from custml.uplift import UpliftParams, fit_from_tables
-    from custml.uplift.scoring import add_uplift_columns
+def _uplift_model(uri: str | None, tables: Mapping[str, Any]) -> tuple[Any, dict[str, Any], str | None]:
+    """The registered uplift model (``None`` and why when there is none to use), and its registry info."""
+    from custml import tracking
 
-    params = params or UpliftParams()
-    model = None
-    summary: dict[str, Any] = {"status": "disabled"}
-    campaigns = tables.get("campaigns")
-    if enabled and (campaigns is None or n_rows(campaigns) == 0):
-        summary = {"status": "no campaign data: rule-based actions"}
-    elif enabled:
-        try:
-            frames = {k: (v.to_pandas() if hasattr(v, "to_pandas") else v) for k, v in tables.items()}
-            model = fit_from_tables(frames, params, feature_params=pipeline_feature_params())
-        except CustmlError as exc:  # documented fallback: the rule table, and meta says why
-            logger.warning("uplift model not fitted (%s): rule-based actions", exc)
-            summary = {"status": f"not fitted: {exc}"}
-    if model is not None:
-        summary = {"status": "fitted", **model.summary(), "budget": params.budget}
-    out = add_uplift_columns(scores, features, model, budget=params.budget)
-    alive = probability_alive(features).set_index(features["customer_id"].astype(str))["p_alive"]
-    out["p_alive"] = alive.reindex(out["customer_id"].astype(str)).to_numpy()
-    return out, summary
+    if uri is None:
+        return None, {}, "disabled"
+    try:
+        model, info = tracking.load_uplift_model(uri)
+    except CustmlError as exc:  # documented fallback: the rule table, and meta says why
+        campaigns = tables.get("campaigns")
+        why = (
+            "no campaign data" if campaigns is None or n_rows(campaigns) == 0 else f"no uplift model ({exc})"
+        )
+        logger.warning("uplift: %s: rule-based actions", why)
+        return None, {}, f"{why}: rule-based actions"
+    return model, info, None
 
 
 def _drift(
@@ -267,8 +252,8 @@ def run_score(
     progress: bool = False,
     say: Progress | None = None,
     mapping: Path | str | None = None,
-    uplift: UpliftParams | None = None,
-    campaign_uplift: bool = True,
+    uplift_model: str | None = DEFAULT_UPLIFT_MODEL,
+    uplift_budget: float | None = None,
 ) -> ScoreRun:
     """Score every customer of a raw data folder as of a date (``custml score``).
 
@@ -277,9 +262,12 @@ def run_score(
     drift of the model features against the training reference, segments and cluster names, the expected
     12-month value (BTYD fitted at ``as_of``), probabilities, actions and reasons; then write the scores
     atomically (parquet, optional CSV) and the ``.meta.json`` sidecar. With a randomised campaign in the data
-    (and ``campaign_uplift``), an uplift model learnt from it adds ``uplift``, ``expected_profit`` and
+    , the uplift model learnt from it adds ``uplift``, ``expected_profit`` and
     ``chosen_action`` (:func:`custml.uplift.scoring.add_uplift_columns`; without one ``chosen_action`` is the
-    rule-based ``recommended_action``), and BG/NBD adds ``p_alive``.
+    rule-based ``recommended_action``), and Pareto/NBD adds ``p_alive``. The uplift model is the one the train
+    stage registered (``uplift_model``, default ``models:/custml-uplift@champion``; ``None`` disables it); when
+    none is registered the rule-based actions stand and ``meta["uplift"]["status"]`` says why.
+    ``uplift_budget``: the spend ``chosen_action`` plans for (default: the model's own ``UpliftParams.budget``).
 
     Rows in = rows scored + rows not scored, where rows in are the raw customer records and rows not scored
     are those quarantined by the quality stage, merged into another record as duplicates, not yet a customer
@@ -356,7 +344,12 @@ def run_score(
             progress=progress,
         )
     with timed(timings, "uplift_s"):
-        scores, uplift_meta = _uplift_and_alive(scores, features, clean.tables, uplift, campaign_uplift)
+        from custml.uplift.scoring import uplift_and_alive
+
+        uplift, uplift_info, why = _uplift_model(uplift_model, clean.tables)
+        scores, uplift_meta = uplift_and_alive(
+            scores, features, uplift, budget=uplift_budget, reason=why, info=uplift_info
+        )
 
     not_scored, meta = _accounting_and_meta(
         scores,

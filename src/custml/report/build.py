@@ -204,6 +204,11 @@ class Kpis:
     revenue_at_risk: float
     expected_value_12m: float
     high_risk_value_12m: float
+    #: High-risk customers who are still customers (:func:`active_at_risk_mask`) and their 12-month value;
+    #: the other high-risk customers have most likely lapsed already.
+    n_active_high_risk: int = 0
+    active_high_risk_value_12m: float = 0.0
+    n_lapsed_high_risk: int = 0
 
 
 @dataclass(frozen=True)
@@ -439,6 +444,22 @@ def _active_mask(scores: pd.DataFrame) -> pd.Series:
     return ~_category(scores["lifecycle_stage"]).str.lower().isin(_NOT_ACTIVE)
 
 
+#: P(still a customer) at or above which a customer counts as active in the headline (with ``p_alive``).
+ALIVE_THRESHOLD = 0.5
+
+
+def still_customer_mask(scores: pd.DataFrame) -> pd.Series:
+    """Customers who are most likely still customers: lifecycle stage neither ``prospect`` nor ``churned``
+    (bought in the last year and not past their own buying rhythm, as the churn model's population) and, when
+    the scores carry ``p_alive`` (Pareto/NBD), a probability of still being a customer of at least
+    :data:`ALIVE_THRESHOLD`."""
+    active = _active_mask(scores)
+    if "p_alive" in scores.columns:
+        alive = pd.to_numeric(scores["p_alive"], errors="coerce")
+        active = active & (alive >= ALIVE_THRESHOLD).fillna(False)
+    return active
+
+
 def compute_kpis(scores: pd.DataFrame, high_risk_threshold: float = 0.5) -> Kpis:
     """Headline figures of a scores table.
 
@@ -453,11 +474,14 @@ def compute_kpis(scores: pd.DataFrame, high_risk_threshold: float = 0.5) -> Kpis
     >>> k = compute_kpis(s)
     >>> (k.n_customers, k.n_active, k.n_high_risk, round(k.churn_rate, 2), k.revenue_at_risk)
     (3, 2, 2, 0.35, 40.0)
+    >>> (k.n_active_high_risk, k.n_lapsed_high_risk)
+    (1, 1)
     """
     active = _active_mask(scores)
     p = scores["churn_probability"].astype(float)
     base = p[active] if active.any() else p
     high = p >= high_risk_threshold
+    still = still_customer_mask(scores)
     return Kpis(
         n_customers=len(scores),
         n_active=int(active.sum()),
@@ -466,6 +490,9 @@ def compute_kpis(scores: pd.DataFrame, high_risk_threshold: float = 0.5) -> Kpis
         revenue_at_risk=float(scores["revenue_at_risk"].sum()),
         expected_value_12m=float(scores["expected_value_12m"].sum()),
         high_risk_value_12m=float(scores.loc[high, "expected_value_12m"].sum()),
+        n_active_high_risk=int((high & still).sum()),
+        active_high_risk_value_12m=float(scores.loc[high & still, "expected_value_12m"].sum()),
+        n_lapsed_high_risk=int((high & ~still).sum()),
     )
 
 
@@ -708,17 +735,21 @@ def _highlights(
     scores: pd.DataFrame, kpis: Kpis, segments: pd.DataFrame, actions: pd.DataFrame, threshold: float
 ) -> list[Message]:
     out: list[Message] = []
+    # the headline counts the customers worth saving: still customers (see still_customer_mask) at high risk
+    n_still = int(still_customer_mask(scores).sum())
     out.append(
         Message(
-            "msg_high_risk",
+            "msg_active_high_risk",
             {
-                "n": Count(kpis.n_high_risk),
-                "share": Percent(kpis.n_high_risk / kpis.n_customers if kpis.n_customers else 0.0),
+                "n": Count(kpis.n_active_high_risk),
+                "share": Percent(kpis.n_active_high_risk / n_still if n_still else 0.0),
                 "threshold": Percent(threshold, 0),
-                "value": Money(kpis.high_risk_value_12m),
+                "value": Money(kpis.active_high_risk_value_12m),
             },
         )
     )
+    if kpis.n_lapsed_high_risk:
+        out.append(Message("msg_lapsed_high_risk", {"n": Count(kpis.n_lapsed_high_risk)}))
     seg = segments[segments["customers"] > 0]
     if len(seg) and seg["revenue_at_risk"].sum() > 0:
         top = seg.sort_values("revenue_at_risk", ascending=False).iloc[0]
@@ -917,9 +948,8 @@ def _alive_counts(scores: pd.DataFrame, threshold: float) -> tuple[int | None, i
     if "p_alive" not in scores.columns:
         return None, None
     high = scores["churn_probability"].to_numpy(dtype=float) >= threshold
-    alive = pd.to_numeric(scores["p_alive"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    active = _active_mask(scores).to_numpy()
-    return int((high & active & (alive >= 0.5)).sum()), int((high & (alive < 0.5)).sum())
+    still = still_customer_mask(scores).to_numpy()
+    return int((high & still).sum()), int((high & ~still).sum())
 
 
 def _who_to_save(

@@ -28,6 +28,7 @@ from custml.uplift.campaign import (
     campaign_table,
     choose_campaign,
     fit_campaign_uplift,
+    with_value,
 )
 from custml.uplift.evaluate import uplift_vs_truth
 from custml.uplift.learners import default_classifier
@@ -92,6 +93,7 @@ def _subset(data: CampaignData, rows: np.ndarray) -> CampaignData:
         treatment=data.treatment[rows],
         churned=data.churned[rows],
         offer_cost=data.offer_cost,
+        value=None if data.value is None else data.value[rows],
     )
 
 
@@ -117,7 +119,7 @@ def campaign_experiment(
     tables = {"customers": world.customers, "orders": world.orders, "interactions": world.interactions}  # type: ignore[attr-defined]
     _, send_day = choose_campaign(world.campaigns, params.campaign_id)  # type: ignore[attr-defined]
     feats = build_features(tables, send_day)
-    data = campaign_table(world.campaigns, world.orders, feats, params)  # type: ignore[attr-defined]
+    data = with_value(campaign_table(world.campaigns, world.orders, feats, params), feats)  # type: ignore[attr-defined]
     truth = oracle_campaign_uplift(world.truth["customers"], params.horizon_days).set_index("customer_id")  # type: ignore[attr-defined]
     true_uplift = truth["true_uplift"].reindex(data.customer_id).to_numpy(dtype=float)
     value = expected_value_12m(feats).set_index("customer_id")["expected_value_12m"]
@@ -166,6 +168,10 @@ def campaign_experiment(
                 "risk_true_profit": float(by.loc["churn risk", "true_profit"]),
                 "value_risk_true_profit": float(by.loc["value x risk", "true_profit"]),
                 "random_true_profit": float(by.loc["random", "true_profit"]),
+                "plan_whole_budget_true_profit": float(
+                    by.loc["expected profit, whole budget", "true_profit"]
+                ),
+                "value_true_profit": float(by.loc["value", "true_profit"]),
                 "oracle_true_profit": float(by.loc["oracle", "true_profit"]),
             }
         )

@@ -10,6 +10,9 @@ are null, so a scores table always has the same columns.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -17,7 +20,7 @@ from custml.errors import SchemaError
 from custml.uplift.campaign import CampaignUplift
 from custml.uplift.targeting import ActionOffer, plan_contacts
 
-__all__ = ["UPLIFT_SCORE_COLUMNS", "add_uplift_columns"]
+__all__ = ["UPLIFT_SCORE_COLUMNS", "add_uplift_columns", "uplift_and_alive"]
 
 #: Columns :func:`add_uplift_columns` adds to the scores table.
 UPLIFT_SCORE_COLUMNS: tuple[str, ...] = ("uplift", "expected_profit", "chosen_action")
@@ -79,3 +82,34 @@ def add_uplift_columns(
     out["expected_profit"] = plan["expected_profit"].to_numpy()
     out["chosen_action"] = plan["chosen_action"].to_numpy()
     return out
+
+
+def uplift_and_alive(
+    scores: pd.DataFrame,
+    features: pd.DataFrame,
+    model: CampaignUplift | None,
+    *,
+    budget: float | None = None,
+    reason: str | None = None,
+    info: Mapping[str, Any] | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Scores with the uplift columns and ``p_alive``, and the uplift summary for the scores' meta (pure).
+
+    ``model``: the registered uplift model the train stage fitted (loaded by the wiring), or ``None`` with
+    ``reason`` (why there is none: disabled, no campaign data, not registered); ``chosen_action`` then falls
+    back to the rule-based ``recommended_action``. ``info``: the registry's name, version and run of the
+    model, kept in the summary. ``p_alive`` is the Pareto/NBD probability of still being a customer
+    (:func:`custml.scoring.alive.probability_alive`) of the same features.
+    """
+    from custml.scoring.alive import probability_alive
+
+    if model is None:
+        summary: dict[str, Any] = {"status": reason or "no uplift model: rule-based actions"}
+    else:
+        budget = budget if budget is not None else model.params.budget
+        registry = {k: info[k] for k in ("name", "version", "run_id") if info and k in info}
+        summary = {"status": "fitted", **model.summary(), "budget": budget, "model": registry}
+    out = add_uplift_columns(scores, features, model, budget=budget)
+    alive = probability_alive(features).set_index(features["customer_id"].astype(str))["p_alive"]
+    out["p_alive"] = alive.reindex(out["customer_id"].astype(str)).to_numpy()
+    return out, summary

@@ -168,6 +168,10 @@ def policy_table(
 ) -> pd.DataFrame:
     """Profit of the expected-profit plan against churn-risk, value x risk and random targeting, same budget.
 
+    The plan stops where expected profit turns negative; the others contact as many customers as the budget
+    buys. For a like-for-like count, ``expected profit, whole budget`` takes the plan's ranking down to the
+    budget, and ``value`` ranks by 12-month value alone.
+
     Each row: ``policy``, ``contacted``, ``cost``, ``expected_profit`` (from the estimated uplift) and, with
     ``true_uplift_column`` (the synthetic truth), ``true_profit`` and an ``oracle`` row (targeting by the true
     expected profit: the best any plan could do).
@@ -197,6 +201,9 @@ def policy_table(
         "churn risk": _take_by(risk, n_budget, tiebreak),
         "value x risk": _take_by(risk * np.nan_to_num(value, nan=0.0), n_budget, tiebreak),
         "random": _take_by(rng.random(n), n_budget, tiebreak),
+        # the same ranking as the plan, but spending the whole budget (same contacts as the others)
+        "expected profit, whole budget": _take_by(est, n_budget, tiebreak),
+        "value": _take_by(np.nan_to_num(value, nan=0.0), n_budget, tiebreak),
     }
     true = None
     if true_uplift_column:
