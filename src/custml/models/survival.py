@@ -416,7 +416,7 @@ def compare_survival(
     -------
     dict
         ``"metrics"``: DataFrame ``score, target, metric, value``; ``"model"``; ``"test"``: the test table with
-        ``rmst`` and ``p_lapse_<t>`` columns; ``"n_train"``, ``"n_test"``.
+        ``rmst`` and ``p_lapse_<t>`` columns; ``"survival"``: its predicted ``S_k`` (rows x periods); ``"n_train"``, ``"n_test"``.
     """
     from custml.models.alive import btyd_probability_alive, feature_matrix
 
@@ -461,6 +461,7 @@ def compare_survival(
         "metrics": pd.DataFrame(rows, columns=["score", "target", "metric", "value"]),
         "model": model,
         "test": test,
+        "survival": surv,
         "n_train": len(train),
         "n_test": len(test),
     }
