@@ -17,6 +17,7 @@ __all__ = [
     "churn_labels",
     "model_population",
     "horizon_from_repeat_gaps",
+    "lapse_times",
     "order_events",
     "repeat_gaps",
     "repurchase_labels",
@@ -229,3 +230,63 @@ def model_population(
     else:
         mask = pd.to_numeric(features["frequency_orders"], errors="coerce") > 0
     return features.loc[mask.fillna(False).to_numpy()]
+
+
+def lapse_times(orders: pd.DataFrame, cutoff: object, data_end: object, gap_days: int = 90) -> pd.DataFrame:
+    """Observable time to lapse after ``cutoff``: when a customer first goes ``gap_days`` without a purchase.
+
+    The population is the customers not yet lapsed at the cutoff: a (non-refund) order in
+    ``[cutoff - gap_days, cutoff)``. From their last order before the cutoff onwards, the lapse happens at the
+    first order followed by a silence of more than ``gap_days`` (or by no order at all): at that order's time
+    plus ``gap_days``. It is observed when that moment is at or before ``data_end``; otherwise the time is
+    censored at ``data_end``. Durations are in days from the cutoff (a lapse can be seen as soon as
+    ``gap_days`` after the last order, so an observed lapse lies in ``(0, gap_days]`` for a customer who never
+    buys again). Orders after ``data_end`` are ignored, so a table of all orders gives the same answer as one
+    cut at ``data_end``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``cutoff``, ``duration_days`` (float), ``lapsed`` (bool: observed, not censored),
+        one row per customer of the population, sorted by id.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> orders = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "c"],
+    ...     "order_ts": pd.to_datetime(["2025-09-01", "2025-10-15", "2026-03-01", "2025-09-20", "2025-01-01"])})
+    >>> lapse_times(orders, "2025-10-01", "2026-06-30", gap_days=90)
+      customer_id     cutoff  duration_days  lapsed
+    0           a 2025-10-01          104.0    True
+    1           b 2025-10-01           79.0    True
+    """
+    if gap_days <= 0:
+        raise ValueError("gap_days must be positive")
+    cut, _ = cutoff_literal(cutoff)
+    end, _ = cutoff_literal(data_end)
+    if end <= cut:
+        raise ValueError(f"data_end {end} must be after the cutoff {cut}")
+    gap = pd.Timedelta(days=gap_days)
+    events = order_events(orders)
+    ts = events["order_ts"]
+    events = events.loc[(ts >= cut - gap) & (ts <= end)]
+    before = events.loc[events["order_ts"] < cut]
+    last = before.groupby("customer_id", sort=True)["order_ts"].max().rename("last_ts")
+    after = events.loc[events["order_ts"] >= cut]
+    after = after.loc[after["customer_id"].isin(last.index)]
+    seq = pd.concat([last.reset_index().rename(columns={"last_ts": "order_ts"}), after], ignore_index=True)
+    seq = seq.sort_values(["customer_id", "order_ts"], kind="stable")
+    nxt = seq.groupby("customer_id", sort=False)["order_ts"].shift(-1)
+    stop = seq.loc[nxt.isna().to_numpy() | ((nxt - seq["order_ts"]) > gap).to_numpy()]
+    first = stop.groupby("customer_id", sort=True)["order_ts"].min()
+    lapse_ts = first + gap
+    observed = lapse_ts <= end
+    duration = (lapse_ts.where(observed, end) - cut) / pd.Timedelta(days=1)
+    return pd.DataFrame(
+        {
+            "customer_id": first.index.astype(str).to_numpy(dtype=object),
+            "cutoff": pd.Series(cut, index=range(len(first)), dtype="datetime64[ns]"),
+            "duration_days": duration.to_numpy(dtype=float),
+            "lapsed": observed.to_numpy(dtype=bool),
+        }
+    ).astype({"customer_id": str})

@@ -4,11 +4,14 @@
   baselines and their stack as candidates; the best on the validation cut-offs is shipped as a
   :class:`CustomerModel`).
 - Any labelled table: :class:`CustomerClassifier` (scikit-learn), evaluated by :func:`cross_validate_snapshot`.
+- P(still a customer) and time to lapse: :func:`btyd_probability_alive`, :func:`evaluate_alive`
+  (:mod:`custml.models.alive`), :class:`DiscreteTimeSurvival` (:mod:`custml.models.survival`).
 - BTYD: :class:`BetaGeoFitter`, :class:`ParetoNBDFitter`, :class:`GammaGammaFitter`, :func:`rfm_summary`.
 
 Plot functions live in :mod:`custml.models.plots` and :mod:`custml.models.explain` (imported on demand).
 """
 
+from custml.models.alive import btyd_probability_alive, evaluate_alive
 from custml.models.baselines import BGNBDBaseline, ParetoNBDBaseline, fit_logistic_rfm
 from custml.models.btyd import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter, rfm_summary
 from custml.models.champion import ChampionChoice, choose_champion
@@ -29,6 +32,7 @@ from custml.models.metrics import (
 from custml.models.params import TrainParams
 from custml.models.predictor import CANDIDATES, CustomerModel
 from custml.models.split import CutoffPlan, TimeSplit, plan_cutoffs, time_split
+from custml.models.survival import DiscreteTimeSurvival, concordance_index, cumulative_dynamic_auc
 from custml.models.train import TrainResult, train_model
 
 __all__ = [
@@ -40,6 +44,7 @@ __all__ = [
     "CustomerClassifier",
     "CustomerModel",
     "CutoffPlan",
+    "DiscreteTimeSurvival",
     "GammaGammaFitter",
     "ParetoNBDBaseline",
     "ParetoNBDFitter",
@@ -48,9 +53,13 @@ __all__ = [
     "TrainParams",
     "TrainResult",
     "binary_metrics",
+    "btyd_probability_alive",
     "calibration_table",
     "choose_champion",
+    "concordance_index",
     "cross_validate_snapshot",
+    "cumulative_dynamic_auc",
+    "evaluate_alive",
     "expected_calibration_error",
     "fit_logistic_rfm",
     "lift_table",

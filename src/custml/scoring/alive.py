@@ -12,19 +12,15 @@ from 0.894 to 0.886 and ECE from 0.054 to 0.047.
 Pareto/NBD rather than BG/NBD: BG/NBD lets a customer drop out only just after a purchase, so everyone without
 a repeat purchase gets ``P(alive) = 1`` whatever their age. On a 20k synthetic world, scored against the
 truth's dropout at the cut-off: BG/NBD ROC AUC 0.48, ECE 0.31 (one-time buyers all at 1); Pareto/NBD ROC AUC
-0.89, ECE 0.05 (``tests/test_churn_horizon_alive.py`` checks the ranking on a smaller world).
+0.89, ECE 0.05 (``tests/test_churn_horizon_alive.py`` checks the ranking on a smaller world). The fit is
+:func:`custml.models.alive.btyd_probability_alive` (which also gives the BG/NBD posterior for comparison).
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from custml.errors import SchemaError
-
 __all__ = ["probability_alive"]
-
-_BTYD = ("btyd_frequency", "btyd_recency_days", "btyd_T_days")
 
 
 def probability_alive(
@@ -46,28 +42,8 @@ def probability_alive(
     >>> bool(p[0] > p[2])
     True
     """
-    from custml.models.btyd import ParetoNBDFitter
+    from custml.models.alive import btyd_probability_alive
 
-    missing = [c for c in ("customer_id", *_BTYD) if c not in features.columns]
-    if missing:
-        raise SchemaError("features", missing[0], f"is needed for P(alive) but missing (all: {missing})")
-    x, t_x, big_t = (
-        pd.to_numeric(features[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for c in _BTYD
-    )
-    buyer = np.isfinite(x) & np.isfinite(t_x) & np.isfinite(big_t) & (big_t > 0)
-    if int((buyer & (x > 0)).sum()) < 2:
-        raise SchemaError(
-            "features", "btyd_frequency", "fewer than two repeat buyers: cannot fit BG/NBD", int(buyer.sum())
-        )
-    xb = np.maximum(np.round(x[buyer]), 0)
-    tb = np.clip(t_x[buyer], 0, big_t[buyer]) / 7.0
-    Tb = big_t[buyer] / 7.0
-    fit = np.arange(len(xb))
-    if fit_sample_size is not None and len(xb) > fit_sample_size:
-        fit = np.sort(np.random.default_rng(seed).choice(len(xb), size=fit_sample_size, replace=False))
-    model = ParetoNBDFitter(penalizer_coef=penalizer_coef).fit(xb[fit], tb[fit], Tb[fit])
-    p = np.full(len(x), np.nan)
-    p[buyer] = np.clip(np.asarray(model.conditional_probability_alive(xb, tb, Tb), dtype=float), 0.0, 1.0)
-    return pd.DataFrame(
-        {"customer_id": features["customer_id"].to_numpy(), "p_alive": p}, index=features.index
+    return btyd_probability_alive(
+        features, "pareto_nbd", penalizer_coef=penalizer_coef, fit_sample_size=fit_sample_size, seed=seed
     )
