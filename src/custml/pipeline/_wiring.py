@@ -99,7 +99,7 @@ def default_as_of(raw_dir: Path | str, orders: pd.DataFrame | None = None) -> pd
     ``orders`` (the raw orders, e.g. read through a source mapping) is used instead of ``raw_dir/orders.*``.
     """
     raw_dir = Path(raw_dir)
-    manifest = raw_dir / "manifest.json"
+    manifest = ProjectPaths.manifest_in(raw_dir)
     if manifest.is_file():
         end = read_json(manifest).get("end")
         if end:
