@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from custml.errors import DataFileError
-from custml.monitoring.health import HealthThresholds, MonitoringResult
+from custml.monitoring.health import GROUP_COLUMNS, HealthThresholds, MonitoringResult
 
 __all__ = [
     "MONITOR_COLUMNS",
@@ -38,12 +38,7 @@ MONITOR_COLUMNS = (
     "churn_probability",
     "churn_model_name",
     "churn_model_version",
-    "rfm_segment",
-    "value_tier",
-    "activity_tier",
-    "lifecycle_stage",
-    "cluster_name",
-    "recommended_action",
+    *GROUP_COLUMNS,
 )
 
 # Label horizon assumed for scores whose sidecar does not record one (the churn model's default).
