@@ -161,7 +161,7 @@ def test_experiment_folders_are_the_setting_then_the_project_and_nothing_else(
     # Without the setting, a temporary project root has no configs: nothing is found beside the package.
     monkeypatch.delenv(ENV_EXPERIMENTS_DIR)
     assert experiment_dirs() == [project / "experiments"]
-    with pytest.raises(ConfigError, match="churn-lgbm-baseline"):
+    with pytest.raises(ConfigError, match=r"churn-lgbm-baseline.*CUSTML_EXPERIMENTS_DIR"):
         experiment_file("churn-lgbm-baseline")
     # The project's own folder is read when the setting is unset ...
     (project / "experiments").mkdir()

@@ -35,7 +35,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from custml.config import experiment_dirs, get_paths, load_params
+from custml.config import ENV_EXPERIMENTS_DIR, experiment_dirs, get_paths, load_params
 from custml.errors import ConfigError
 from custml.models.params import TrainParams
 from custml.segment.rules import SegmentParams
@@ -286,7 +286,11 @@ def experiment_file(name: str) -> Path:
             path = folder / f"{stem}{suffix}"
             if path.is_file():
                 return path
-    raise ConfigError(f"experiment {name!r} not found in " + ", ".join(str(d) for d in _experiment_dirs()))
+    raise ConfigError(
+        f"experiment {name!r} not found in "
+        + ", ".join(str(d) for d in _experiment_dirs())
+        + f" (set ${ENV_EXPERIMENTS_DIR} to a folder of experiment configs)"
+    )
 
 
 def list_experiments(folder: Path | str | None = None) -> pd.DataFrame:
