@@ -36,16 +36,15 @@ SEED = 0
 SMALL = False
 
 # %%
-import os
 import time
-import warnings
 
 import pandas as pd
 from IPython.display import IFrame, display
 
 import custml
-from custml.config import get_paths, tracking_uri
+from custml.config import tracking_uri
 from custml.models.params import TrainParams
+from custml.notebook import setup
 from custml.scoring import scores_summary
 from custml.segment.plots import plot_segment_sizes
 from custml.workflows import (
@@ -60,14 +59,7 @@ from custml.workflows import (
     run_train,
 )
 
-# MLflow's own notices (database set-up, pickling advice) are not part of the story.
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
-warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
-warnings.filterwarnings("ignore", message="IProgress not found")
-pd.set_option("display.precision", 3)
-pd.set_option("display.max_columns", 30)
-paths = get_paths().ensure()
+paths = setup()
 timings: dict[str, float] = {}
 print("custml", custml.__version__, "| MLflow store:", tracking_uri(paths).split("/")[-1])
 

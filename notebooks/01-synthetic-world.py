@@ -48,11 +48,12 @@ from custml.datasets import load_cdnow_transactions
 from custml.features import churn_labels
 from custml.models.metrics import calibration_table
 from custml.models.plots import plot_calibration
+from custml.notebook import setup
 from custml.synth import WorldParams, generate_world
 from custml.synth.plots import dirt_summary, order_counts, plot_order_counts
 from custml.synth.realism import realism_metrics, realism_table
 
-pd.set_option("display.precision", 3)
+setup(max_columns=None)
 print("custml", custml.__version__)
 
 t0 = time.perf_counter()

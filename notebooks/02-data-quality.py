@@ -43,7 +43,7 @@ import time
 import pandas as pd
 
 import custml
-from custml.config import get_paths
+from custml.notebook import setup
 from custml.privacy import load_pseudonym_key, pseudonymise, scan_for_pii
 from custml.quality import DedupParams, clean_tables, pairwise_precision_recall
 from custml.quality.masking import mask_frame
@@ -57,8 +57,7 @@ from custml.synth import read_truth
 from custml.workflows import read_raw, run_clean, run_generate
 
 DIRTY = 0.02
-pd.set_option("display.precision", 3)
-paths = get_paths().ensure()
+paths = setup(max_columns=None)
 print("custml", custml.__version__)
 
 t0 = time.perf_counter()

@@ -44,7 +44,6 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import custml
-from custml.config import get_paths
 from custml.features import (
     FeatureParams,
     SparkUnavailableError,
@@ -58,12 +57,11 @@ from custml.models.params import TrainParams
 from custml.models.plots import plot_roc
 from custml.models.split import plan_cutoffs
 from custml.models.train import train_model
+from custml.notebook import setup
 from custml.workflows import default_as_of, run_clean, run_generate
 
-pd.set_option("display.precision", 3)
-pd.set_option("display.max_colwidth", 80)
+paths = setup(max_columns=None, max_colwidth=80)
 warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")  # pandas 3 notice
-paths = get_paths().ensure()
 print("custml", custml.__version__)
 
 t0 = time.perf_counter()

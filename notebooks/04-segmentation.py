@@ -48,7 +48,7 @@ from IPython.display import display
 from sklearn.metrics import adjusted_rand_score
 
 import custml
-from custml.config import get_paths
+from custml.notebook import setup
 from custml.segment import (
     DEFAULT_CLUSTER_FEATURES,
     CustomerClusterer,
@@ -65,9 +65,7 @@ from custml.segment.plots import (
 from custml.synth import read_truth
 from custml.workflows import default_as_of, run_clean, run_features, run_generate
 
-pd.set_option("display.precision", 3)
-pd.set_option("display.max_columns", 30)
-paths = get_paths().ensure()
+paths = setup()
 print("custml", custml.__version__)
 
 t0 = time.perf_counter()

@@ -54,10 +54,10 @@ from custml.models.explain import plot_shap_bar, plot_shap_beeswarm, reason_code
 from custml.models.hybrid import BTYD_OUTPUT_FEATURES
 from custml.models.metrics import lift_table
 from custml.models.plots import plot_calibration, plot_lift, plot_roc
+from custml.notebook import setup
 from custml.workflows import run_features
 
-pd.set_option("display.precision", 4)
-pd.set_option("display.max_colwidth", 80)
+setup(precision=4, max_columns=None, max_colwidth=80)
 BTYD_OUTPUTS = {spec.name for spec in BTYD_OUTPUT_FEATURES}
 print("custml", custml.__version__)
 

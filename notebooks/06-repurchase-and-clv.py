@@ -62,10 +62,11 @@ from custml.models.btyd_eval import (
 from custml.models.params import LightGBMParams, TrainParams
 from custml.models.plots import plot_calibration, plot_roc
 from custml.models.train import ORACLE_COLUMN, train_model
+from custml.notebook import setup
 from custml.quality import clean_tables
 from custml.synth import WorldParams, generate_world, oracle_probabilities
 
-pd.set_option("display.precision", 4)
+setup(precision=4, max_columns=None)
 print("custml", custml.__version__)
 
 # %% [markdown]

@@ -40,30 +40,20 @@ SEED = 0
 SMALL = False
 
 # %%
-import os
 import time
-import warnings
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import IFrame, display
 
 import custml
-from custml.config import get_paths
 from custml.io import read_json, read_table, write_table
+from custml.notebook import setup
 from custml.report import build_report_data
 from custml.scoring import action_table_frame, scores_summary
 from custml.workflows import DriftError, read_raw, run_demo, run_report, run_score
 
-# MLflow's own notices (database set-up, pickling advice) are not part of the story.
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
-warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
-warnings.filterwarnings("ignore", message="IProgress not found")
-pd.set_option("display.precision", 3)
-pd.set_option("display.max_columns", 30)
-pd.set_option("display.max_colwidth", 60)
-paths = get_paths().ensure()
+paths = setup(max_colwidth=60)
 print("custml", custml.__version__)
 
 t0 = time.perf_counter()

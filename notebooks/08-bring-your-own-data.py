@@ -40,27 +40,19 @@ SMALL = False
 
 # %%
 import json
-import os
 import time
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
 import custml
-from custml.config import get_paths
 from custml.datasets import cdnow_dir
 from custml.models.params import TrainParams
+from custml.notebook import setup
 from custml.sources import infer_mapping, load_mapping, mapping_yaml, read_sources
 from custml.workflows import run_clean, run_features, run_report, run_score, run_train
 
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
-warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
-warnings.filterwarnings("ignore", message="IProgress not found")
-pd.set_option("display.precision", 3)
-pd.set_option("display.max_columns", 30)
-paths = get_paths().ensure()
+paths = setup()
 print("custml", custml.__version__)
 
 CDNOW = cdnow_dir()

@@ -39,29 +39,20 @@ SEED = 11
 SMALL = False
 
 # %%
-import os
 import time
-import warnings
 
 import pandas as pd
 from IPython.display import display
 
 import custml
-from custml.config import get_paths
 from custml.models.params import TrainParams
 from custml.monitoring import HealthThresholds
+from custml.notebook import setup
 from custml.report.plots import plot_health_history
 from custml.synth import ShockParams, WorldParams
 from custml.workflows import run_clean, run_generate, run_monitor, run_report, run_score, run_train
 
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
-warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
-warnings.filterwarnings("ignore", message="IProgress not found")
-pd.set_option("display.precision", 3)
-pd.set_option("display.max_columns", 40)
-pd.set_option("display.width", 200)
-paths = get_paths().ensure()
+paths = setup(max_columns=40, width=200)
 print("custml", custml.__version__)
 
 SHOCK = ShockParams(

@@ -26,6 +26,8 @@ settings.load_profile("custml")
 _SHARED = Path(__file__).resolve().parents[2] / "shared"
 if _SHARED.is_dir():
     os.environ.setdefault("CUSTML_SHARED_DIR", str(_SHARED))
+# Likewise the committed experiment configs of this checkout (custml.config.experiment_dirs).
+os.environ.setdefault("CUSTML_EXPERIMENTS_DIR", str(Path(__file__).resolve().parents[1] / "experiments"))
 
 
 def skip_or_fail(reason: str) -> None:

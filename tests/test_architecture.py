@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import itertools
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import grimp
@@ -49,3 +52,110 @@ def test_no_import_cycle_between_top_level_modules(graph: grimp.ImportGraph) -> 
         and graph.chain_exists(f"custml.{b}", f"custml.{a}", as_packages=True)
     ]
     assert not cycles, f"import cycles between custml modules: {cycles}"
+
+
+# --- file names of the project layout live in custml.config only ------------------------------------------
+
+_LAYOUT_EXTENSIONS = ("parquet", "json", "joblib", "html", "csv", "yaml", "yml", "db")
+# A file name ("scores_{}.parquet", "scores_*.parquet") or a compound suffix naming a sidecar (".meta.json"); a
+# plain suffix or format glob (".parquet", "*.yaml": a file's format, whatever its name) is not a file name.
+_FILE_NAME = re.compile(
+    r"^(?:[\w{}*\-./]*[\w{}][\w{}*\-]*|\.\w+)\.(?:" + "|".join(_LAYOUT_EXTENSIONS) + r")$"
+)
+
+# Literals that look like file names but are not files of the project layout, by module.
+_NOT_LAYOUT = {
+    # MLflow artefact paths inside a run, not files of the project.
+    "custml/tracking.py": {
+        "drift_reference.json",
+        "uplift_summary.json",
+        "data/description.json",
+        "config/train_params.json",
+        "config/train_params.yaml",
+        "evaluation/metrics.json",
+        "evaluation/calibration.json",
+        "explain/feature_importance.csv",
+        "explain/top_drivers.json",
+        "segmentation/k_curve.csv",
+        "segmentation/profiles.csv",
+        "monitoring/health.csv",
+        "evaluation/{}.csv",
+    },
+    "custml/pipeline/monitor.py": {"monitoring/groups.csv", "monitoring/drift.csv"},
+    "custml/experiments.py": {
+        "segmentation/k_curve.csv",
+        "segmentation/profiles.csv",
+        "uplift/learners.csv",
+        "uplift/profit_curves.csv",
+        "uplift/policies_{}.csv",
+        # the resolved config logged with a run, written to a temporary folder
+        "{}.resolved.yaml",
+    },
+    # the files of the public CDNOW download (reference data, not the project's layout)
+    "custml/datasets.py": {"cdnow_customers_summary.csv", "cdnow_customers_summary_with_transactions.csv"},
+}
+
+
+def _string_literals(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """Every string constant and f-string of a module (f-string fields as ``{}``), docstrings left out."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    in_fstring = {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+            yield node.lineno, str(text)
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings | in_fstring
+        ):
+            yield node.lineno, node.value
+
+
+def _layout_names_outside_config(src: Path) -> list[str]:
+    found = []
+    for path in sorted(src.rglob("*.py")):
+        module = path.relative_to(src.parent).as_posix()
+        if module == "custml/config.py":
+            continue
+        allowed = _NOT_LAYOUT.get(module, set())
+        for line, text in _string_literals(ast.parse(path.read_text(encoding="utf-8"))):
+            if _FILE_NAME.match(text) and text not in allowed:
+                found.append(f"{module}:{line}: {text!r}")
+    return found
+
+
+def test_file_names_of_the_layout_are_spelled_only_in_config() -> None:
+    found = _layout_names_outside_config(ROOT / "src" / "custml")
+    assert not found, "spell these in custml.config.ProjectPaths:\n" + "\n".join(found)
+
+
+def test_the_file_name_scan_finds_a_reintroduced_name(tmp_path: Path) -> None:
+    """Guard against a vacuous scan: names spelled the ways the pipeline used to spell them are found."""
+    package = tmp_path / "custml"
+    package.mkdir()
+    (package / "config.py").write_text('MANIFEST_FILE = "manifest.json"\n')
+    (package / "step.py").write_text(
+        '"""Writes ``quarantine.parquet``."""\n'
+        "def f(d, name, stamp):\n"
+        '    """Docstrings may name files: ``features_<as_of>.parquet``."""\n'
+        '    a = d / "quarantine.parquet"\n'
+        '    b = d / f"features_{stamp}.parquet"\n'
+        '    c = d.with_suffix(".meta.json")\n'
+        '    ok = d.suffix == ".parquet" or d.glob("*.parquet")\n'
+        '    g = d.glob("scores_*.parquet")\n'
+        "    return a, b, c, ok, g\n"
+    )
+    assert _layout_names_outside_config(package) == [
+        "custml/step.py:4: 'quarantine.parquet'",
+        "custml/step.py:5: 'features_{}.parquet'",
+        "custml/step.py:6: '.meta.json'",
+        "custml/step.py:8: 'scores_*.parquet'",
+    ]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from pydantic import BaseModel
 
-from custml.config import find_project_root, get_paths, load_params, tracking_uri
+from custml.config import ProjectPaths, find_project_root, get_paths, load_params, tracking_uri
 from custml.errors import ConfigError, DataFileError
 from custml.io import read_json, read_table, read_tables, write_json, write_table
 
@@ -23,6 +23,44 @@ def test_project_root_from_env(tmp_path, monkeypatch) -> None:
     assert find_project_root() == tmp_path.resolve()
     paths = get_paths().ensure()
     assert paths.raw == tmp_path / "data" / "raw" and paths.raw.is_dir()
+
+
+def test_layout_file_names_are_the_documented_ones(tmp_path) -> None:
+    """Users and scripts rely on these names: moving them into ProjectPaths must not change one."""
+    paths = get_paths(tmp_path)
+    root = paths.root
+    assert paths.features_table("2025-01-01") == root / "data/processed/features_2025-01-01.parquet"
+    assert paths.segments_table("2025-01-01") == root / "data/processed/segments_2025-01-01.parquet"
+    assert paths.scores_for("2025-01-01") == root / "data/scores/scores_2025-01-01.parquet"
+    assert paths.segmentation == root / "models/segmentation.joblib"
+    assert paths.report_for("2025-01-01") == root / "reports/report_2025-01-01.html"
+    assert paths.id_map == ProjectPaths.id_map_in(paths.private) == root / "data/private/id_map.parquet"
+    folder = tmp_path / "out"
+    names = {
+        ProjectPaths.table_in(folder, "orders"): "orders.parquet",
+        ProjectPaths.quarantine_in(folder): "quarantine.parquet",
+        ProjectPaths.quality_report_in(folder): "quality_report.json",
+        ProjectPaths.golden_customers_in(folder): "customers_golden.parquet",
+        ProjectPaths.dedup_pairs_in(folder): "dedup_pairs.parquet",
+        ProjectPaths.verdict_in(folder): "verdict.json",
+        ProjectPaths.manifest_in(folder): "manifest.json",
+        ProjectPaths.drift_reference_in(folder, "abc"): "abc.json",
+    }
+    assert all(path == folder / name for path, name in names.items())
+    scores = folder / "scores_2025-01-01.parquet"
+    assert ProjectPaths.sidecar(scores) == folder / "scores_2025-01-01.meta.json"
+    assert ProjectPaths.sidecar(folder / "seg.parquet", "profiles") == folder / "seg.profiles.csv"
+    assert ProjectPaths.sidecar(folder / "seg.parquet", "k_curve") == folder / "seg.k_curve.csv"
+    assert ProjectPaths.contacts_for(scores) == folder / "contacts_2025-01-01.csv"
+    assert ProjectPaths.truth_table_in(folder, "customers") == folder / "truth/customers.parquet"
+    folder.mkdir()
+    for name in ("scores_2025-02-01.parquet", "scores_2025-01-01.parquet", "other.parquet", "x.csv"):
+        (folder / name).write_bytes(b"")
+    assert [p.name for p in ProjectPaths.scores_files_in(folder)] == [
+        "scores_2025-01-01.parquet",
+        "scores_2025-02-01.parquet",
+    ]
+    assert [p.name for p in ProjectPaths.tables_in(folder)][0] == "other.parquet"
 
 
 def test_tracking_uri_defaults_to_sqlite_and_respects_env(tmp_path, monkeypatch) -> None:

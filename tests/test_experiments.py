@@ -7,6 +7,7 @@ Bad configs fail with a :class:`custml.errors.ConfigError` that names the field.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -150,6 +151,29 @@ def test_resized_changes_only_the_world() -> None:
 def test_experiment_file_finds_committed_configs_from_a_temporary_root(project: Path) -> None:
     path = experiment_file("churn-lgbm-baseline")
     assert path.is_file() and path.name == "churn-lgbm-baseline.yaml"
+
+
+def test_experiment_folders_are_the_setting_then_the_project_and_nothing_else(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from custml.config import ENV_EXPERIMENTS_DIR, experiment_dirs
+
+    # Without the setting, a temporary project root has no configs: nothing is found beside the package.
+    monkeypatch.delenv(ENV_EXPERIMENTS_DIR)
+    assert experiment_dirs() == [project / "experiments"]
+    with pytest.raises(ConfigError, match=r"churn-lgbm-baseline.*CUSTML_EXPERIMENTS_DIR"):
+        experiment_file("churn-lgbm-baseline")
+    # The project's own folder is read when the setting is unset ...
+    (project / "experiments").mkdir()
+    own = _write(project / "experiments", "kind: train\ntrain: {task: churn}\n", "mine.yaml")
+    assert experiment_file("mine") == own
+    # ... and the setting's folders (os.pathsep-separated) come first, in order.
+    extra_a, extra_b = tmp_path_factory.mktemp("a"), tmp_path_factory.mktemp("b")
+    shadow = _write(extra_b, "kind: train\ntrain: {task: repurchase}\n", "mine.yaml")
+    monkeypatch.setenv(ENV_EXPERIMENTS_DIR, f"{extra_a}{os.pathsep}{extra_b}")
+    assert experiment_dirs() == [extra_a.resolve(), extra_b.resolve(), project / "experiments"]
+    assert experiment_file("mine") == shadow
+    assert list(list_experiments()["name"]) == []  # the first existing folder of the setting: empty
 
 
 def test_uplift_config_rejects_sections_of_other_kinds() -> None:

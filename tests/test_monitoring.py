@@ -557,3 +557,31 @@ def test_shock_knob_changes_only_the_named_persona_from_its_start() -> None:
     assert after_shock < 0.4 * after_plain
     other = monthly(shocked, "bargain_hunter").loc["2025-08":"2025-12"].sum()
     assert other == pytest.approx(monthly(plain, "bargain_hunter").loc["2025-08":"2025-12"].sum(), rel=0.15)
+
+
+def test_scores_file_info_reads_columns_first_then_the_sidecar() -> None:
+    from custml.errors import DataFileError
+    from custml.monitoring import scores_file_info, sidecar_input_drift
+
+    frame = pd.DataFrame(
+        {"as_of": ["2025-03-01"] * 2, "churn_model_name": [None, "m"], "churn_model_version": ["3", "3"]}
+    )
+    meta = {"models": {"churn": {"name": "side", "version": "9", "horizon_days": 60, "run_id": "r"}}}
+    info = scores_file_info(frame, meta, "scores_x.parquet")
+    assert (info.as_of, info.model_name, info.model_version, info.horizon_days) == (
+        pd.Timestamp("2025-03-01"),
+        "m",
+        "3",
+        60,
+    )
+    assert info.churn_meta["run_id"] == "r"
+    bare = scores_file_info(frame[["as_of"]], {}, "s.parquet")
+    assert (bare.model_name, bare.model_version, bare.horizon_days) == ("unknown", "", 90)
+    with pytest.raises(DataFileError, match=r"scores s\.parquet: no as_of"):
+        scores_file_info(frame.drop(columns="as_of"), {}, "s.parquet")
+    assert sidecar_input_drift({}) is None
+    drift = sidecar_input_drift(
+        {"drift": [{"feature": "f", "psi": None, "status": "drift"}, {"model": "repurchase", "feature": "g"}]}
+    )
+    assert drift is not None and list(drift["feature"]) == ["f"]
+    assert drift["psi"].iloc[0] == float("inf") and bool(drift["drifted"].iloc[0])

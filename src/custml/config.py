@@ -8,9 +8,14 @@ Everything else asks this module where things live. The layout follows cookiecut
 The root is ``$CUSTML_HOME`` if set, otherwise the nearest folder above the working directory holding a
 ``pyproject.toml`` that names custml, otherwise the working directory.
 
-File names inside a data folder (``manifest.json``, ``truth/<name>.parquet``, ``id_map.parquet``) are spelled
-here too: :class:`ProjectPaths` has a property for each file of the project layout, and static methods
-(``manifest_in``, ``truth_in``, ``truth_table_in``) for the same names inside any folder a world was written to.
+Every file name of the layout is spelled here and nowhere else (``tests/test_architecture.py`` checks it):
+:class:`ProjectPaths` has a property or method for each file of the project layout (``features_table``,
+``segments_table``, ``scores_for``, ``segmentation``, ``report_for``...), and static methods (``table_in``,
+``manifest_in``, ``truth_in``, ``quarantine_in``, ``sidecar``...) for the same names inside any folder a world,
+an export or a step's output was written to.
+
+Experiment configs are looked for in ``$CUSTML_EXPERIMENTS_DIR`` (one folder, or several joined with
+``os.pathsep``), then in the project's ``experiments/`` (:func:`experiment_dirs`).
 Public reference data (CDNOW) is looked for in ``$CUSTML_SHARED_DIR``, then in ``shared/`` beside the project
 root (:attr:`ProjectPaths.shared`).
 """
@@ -28,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 from custml.errors import ConfigError
 
 __all__ = [
+    "ENV_EXPERIMENTS_DIR",
     "ENV_HOME",
     "ENV_PSEUDONYM_KEY",
     "ENV_PSEUDONYM_KEY_FILE",
@@ -35,6 +41,7 @@ __all__ = [
     "ENV_SHARED_DIR",
     "ENV_TRACKING_URI",
     "ProjectPaths",
+    "experiment_dirs",
     "find_project_root",
     "get_paths",
     "load_params",
@@ -52,11 +59,24 @@ ENV_PSEUDONYM_KEY_FILE = "CUSTML_PSEUDONYM_KEY_FILE"
 ENV_REQUIRE_EXTERNAL = "CUSTML_REQUIRE_EXTERNAL"
 # Where public reference data (CDNOW) lives when not in shared/ beside the project root.
 ENV_SHARED_DIR = "CUSTML_SHARED_DIR"
+# Folders of experiment configs read before the project's experiments/ (os.pathsep-separated), e.g. the
+# checkout's experiments/ when notebooks or tests run with CUSTML_HOME in a temporary folder.
+ENV_EXPERIMENTS_DIR = "CUSTML_EXPERIMENTS_DIR"
 
 # File names inside a data folder (raw, interim, private); ProjectPaths joins them onto folders.
 MANIFEST_FILE = "manifest.json"
 TRUTH_DIR = "truth"
 ID_MAP_FILE = "id_map.parquet"
+TABLE_SUFFIX = ".parquet"
+QUARANTINE_FILE = "quarantine.parquet"
+QUALITY_REPORT_FILE = "quality_report.json"
+GOLDEN_CUSTOMERS_FILE = "customers_golden.parquet"
+DEDUP_PAIRS_FILE = "dedup_pairs.parquet"
+VERDICT_FILE = "verdict.json"
+SEGMENTATION_FILE = "segmentation.joblib"
+SCORES_GLOB = "scores_*.parquet"
+# Files written beside a table, named after it: ``scores_<as_of>.meta.json``, ``segments.profiles.csv``...
+SIDECAR_SUFFIXES = {"meta": ".meta.json", "profiles": ".profiles.csv", "k_curve": ".k_curve.csv"}
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -135,6 +155,27 @@ class ProjectPaths:
         """The latest batch scores (``custml score`` writes it; ``custml report`` reads it)."""
         return self.scores / "scores.parquet"
 
+    def scores_for(self, stamp: str) -> Path:
+        """Batch scores as of a date: ``data/scores/scores_<stamp>.parquet``."""
+        return self.scores / f"scores_{stamp}.parquet"
+
+    def features_table(self, stamp: str) -> Path:
+        """Features as of a date: ``data/processed/features_<stamp>.parquet``."""
+        return self.processed / f"features_{stamp}.parquet"
+
+    def segments_table(self, stamp: str) -> Path:
+        """Segments as of a date: ``data/processed/segments_<stamp>.parquet``."""
+        return self.processed / f"segments_{stamp}.parquet"
+
+    @property
+    def segmentation(self) -> Path:
+        """The fitted clusterer saved by the segment step and read by scoring."""
+        return self.models / SEGMENTATION_FILE
+
+    def report_for(self, label: str) -> Path:
+        """Default output of ``custml report`` for a scores file: ``reports/report_<label>.html``."""
+        return self.reports / f"report_{label}.html"
+
     @property
     def customer_report(self) -> Path:
         """Default output of ``custml report``."""
@@ -144,6 +185,68 @@ class ProjectPaths:
     def shared(self) -> Path:
         """``shared/`` beside the project root: public reference data such as CDNOW (``shared/data/cdnow``)."""
         return self.root.parent / "shared"
+
+    @staticmethod
+    def table_in(folder: Path | str, name: str) -> Path:
+        """The parquet file of table ``name`` in a data folder: ``<folder>/<name>.parquet``."""
+        return Path(folder) / f"{name}{TABLE_SUFFIX}"
+
+    @staticmethod
+    def tables_in(folder: Path | str) -> list[Path]:
+        """Every parquet table of a folder, sorted by name."""
+        return sorted(Path(folder).glob(f"*{TABLE_SUFFIX}"))
+
+    @staticmethod
+    def scores_files_in(folder: Path | str) -> list[Path]:
+        """The dated scores files (``scores_*.parquet``) of a folder, sorted by name (so by date)."""
+        return sorted(Path(folder).glob(SCORES_GLOB))
+
+    @staticmethod
+    def quarantine_in(folder: Path | str) -> Path:
+        """Rows set aside by ``custml clean`` in its output folder."""
+        return Path(folder) / QUARANTINE_FILE
+
+    @staticmethod
+    def quality_report_in(folder: Path | str) -> Path:
+        """The quality report written by ``custml clean`` in its output folder."""
+        return Path(folder) / QUALITY_REPORT_FILE
+
+    @staticmethod
+    def id_map_in(folder: Path | str) -> Path:
+        """The pseudonym -> raw id map in a private folder."""
+        return Path(folder) / ID_MAP_FILE
+
+    @staticmethod
+    def golden_customers_in(folder: Path | str) -> Path:
+        """The de-duplicated customer records (with PII) in a private folder."""
+        return Path(folder) / GOLDEN_CUSTOMERS_FILE
+
+    @staticmethod
+    def dedup_pairs_in(folder: Path | str) -> Path:
+        """The pairs of raw records found to be one person, in a private folder."""
+        return Path(folder) / DEDUP_PAIRS_FILE
+
+    @staticmethod
+    def verdict_in(folder: Path | str) -> Path:
+        """The monitoring verdict written by ``custml monitor`` in its output folder."""
+        return Path(folder) / VERDICT_FILE
+
+    @staticmethod
+    def drift_reference_in(folder: Path | str, run_id: str) -> Path:
+        """Local copy of a training run's drift reference: ``<folder>/<run_id>.json``."""
+        return Path(folder) / f"{run_id}.json"
+
+    @staticmethod
+    def sidecar(table: Path | str, kind: str = "meta") -> Path:
+        """A file written beside ``table`` and named after it: ``kind`` is one of :data:`SIDECAR_SUFFIXES`
+        (``meta``: ``scores_<as_of>.meta.json``; ``profiles`` and ``k_curve``: segmentation side tables)."""
+        return Path(table).with_suffix(SIDECAR_SUFFIXES[kind])
+
+    @staticmethod
+    def contacts_for(scores: Path | str) -> Path:
+        """Default contact list of ``custml campaign`` for a scores file: ``contacts_<as_of>.csv`` beside it."""
+        scores = Path(scores)
+        return scores.with_name(f"contacts_{scores.stem.removeprefix('scores_')}.csv")
 
     @staticmethod
     def manifest_in(folder: Path | str) -> Path:
@@ -207,6 +310,19 @@ class ProjectPaths:
 def get_paths(root: Path | str | None = None) -> ProjectPaths:
     """Paths for ``root`` (default: :func:`find_project_root`)."""
     return ProjectPaths(Path(root).resolve() if root is not None else find_project_root())
+
+
+def experiment_dirs(paths: ProjectPaths | None = None) -> list[Path]:
+    """Folders searched for experiment configs, in order: each folder of ``$CUSTML_EXPERIMENTS_DIR``
+    (``os.pathsep``-separated), then the project's ``experiments/`` (:attr:`ProjectPaths.experiments`).
+
+    The setting lets notebooks and tests run with ``CUSTML_HOME`` in a temporary folder read the committed
+    configs of a checkout (``tests/conftest.py`` sets it); nothing is looked for outside these folders.
+    """
+    paths = paths or get_paths()
+    env = os.environ.get(ENV_EXPERIMENTS_DIR, "")
+    dirs = [Path(p).expanduser().resolve() for p in env.split(os.pathsep) if p.strip()]
+    return list(dict.fromkeys([*dirs, paths.experiments]))
 
 
 def tracking_uri(paths: ProjectPaths | None = None) -> str:

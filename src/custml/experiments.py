@@ -35,7 +35,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from custml.config import get_paths, load_params
+from custml.config import ENV_EXPERIMENTS_DIR, experiment_dirs, get_paths, load_params
 from custml.errors import ConfigError
 from custml.models.params import TrainParams
 from custml.segment.rules import SegmentParams
@@ -264,14 +264,13 @@ def load_experiment(path: Path | str) -> ExperimentConfig:
 
 
 def _experiment_dirs() -> list[Path]:
-    # The project's experiments/ first; then the source checkout's (src/custml/experiments.py -> repository
-    # root), so that notebooks run with CUSTML_HOME in a temporary folder still find the committed configs.
-    dirs = [get_paths().experiments, Path(__file__).resolve().parents[2] / "experiments"]
-    return list(dict.fromkeys(dirs))
+    # $CUSTML_EXPERIMENTS_DIR, then the project's experiments/ (custml.config.experiment_dirs).
+    return experiment_dirs(get_paths())
 
 
 def experiment_file(name: str) -> Path:
-    """Path of ``experiments/<name>.yaml`` (project root first, then the source checkout).
+    """Path of ``<folder>/<name>.yaml`` in the first folder of :func:`custml.config.experiment_dirs` holding it
+    (``$CUSTML_EXPERIMENTS_DIR``, then the project's ``experiments/``).
 
     Raises
     ------
@@ -287,11 +286,16 @@ def experiment_file(name: str) -> Path:
             path = folder / f"{stem}{suffix}"
             if path.is_file():
                 return path
-    raise ConfigError(f"experiment {name!r} not found in " + ", ".join(str(d) for d in _experiment_dirs()))
+    raise ConfigError(
+        f"experiment {name!r} not found in "
+        + ", ".join(str(d) for d in _experiment_dirs())
+        + f" (set ${ENV_EXPERIMENTS_DIR} to a folder of experiment configs)"
+    )
 
 
 def list_experiments(folder: Path | str | None = None) -> pd.DataFrame:
-    """The experiment configs of a folder (default: the project's ``experiments/``), validated.
+    """The experiment configs of a folder (default: the first folder of :func:`custml.config.experiment_dirs`
+    that exists), validated.
 
     Returns
     -------

@@ -40,7 +40,7 @@ from mlflow.types import ColSpec, Schema
 from mlflow.types.schema import AnyType
 
 from custml import __version__
-from custml.config import get_paths
+from custml.config import ProjectPaths, get_paths
 from custml.config import tracking_uri as default_tracking_uri
 from custml.errors import ConfigError, CustmlError
 from custml.io import read_json, write_json
@@ -851,7 +851,7 @@ def load_model_with_info(uri: str) -> tuple[CustomerModel, dict[str, Any]]:
 
 def store_drift_reference(run_id: str, reference: Mapping[str, Any], local_dir: Path) -> None:
     """Log a training run's drift reference with the run (artefact) and keep a local copy ``<run_id>.json``."""
-    write_json(dict(reference), Path(local_dir) / f"{run_id}.json")
+    write_json(dict(reference), ProjectPaths.drift_reference_in(local_dir, run_id))
     log_run_dict(run_id, reference, DRIFT_REFERENCE_ARTIFACT)
 
 
@@ -863,7 +863,7 @@ def load_drift_reference(run_id: str | None, uri: str, local_dir: Path) -> dict[
             return load_run_dict(run_id, DRIFT_REFERENCE_ARTIFACT)
         except CustmlError as exc:
             logger.info("no drift reference logged with run %s (%s)", run_id, exc)
-        local = Path(local_dir) / f"{run_id}.json"
+        local = ProjectPaths.drift_reference_in(local_dir, run_id)
         if local.is_file():
             return read_json(local)
     logger.warning("no drift reference for model %s: drift is not measured", uri)

@@ -41,19 +41,20 @@ def register(app: typer.Typer) -> None:
         """Choose who gets the offer: highest expected profit first, only where it is positive, within budget."""
         from rich.console import Console
 
+        from custml.config import ProjectPaths
         from custml.errors import ConfigError
         from custml.io import atomic_write, read_json, read_table
         from custml.uplift.targeting import contact_list
 
         table = read_table(scores, "scores")
-        meta_file = scores.with_suffix(".meta.json")
+        meta_file = ProjectPaths.sidecar(scores)
         uplift_meta = (read_json(meta_file).get("uplift") or {}) if meta_file.is_file() else {}
         cost = cost if cost is not None else uplift_meta.get("offer_cost")
         if cost is None:
             raise ConfigError(f"scores: no offer cost in {meta_file.name}; pass --cost")
         margin = margin if margin is not None else float(uplift_meta.get("margin", 0.3))
         contacts, totals = contact_list(table, budget, cost=float(cost), margin=margin)
-        target = out or scores.with_name(f"contacts_{scores.stem.removeprefix('scores_')}.csv")
+        target = out or ProjectPaths.contacts_for(scores)
         atomic_write(target, lambda tmp: contacts.to_csv(tmp, index=False))
         console = Console()
         ret = totals["expected_return"]

@@ -54,7 +54,7 @@ def features(
         tables[name] = path if path.suffix == ".parquet" else read_table(path, name)
     stamp = pd.Timestamp(cutoff)
     result = build_features(tables, stamp, engine=engine)  # type: ignore[arg-type]
-    target = out or get_paths().processed / f"features_{stamp:%Y%m%d}.parquet"
+    target = out or get_paths().features_table(f"{stamp:%Y%m%d}")
     write_table(result, target, csv_copy=csv)
     console = Console()
     console.print(

@@ -12,7 +12,9 @@ __all__ = ["meta_path_for", "register"]
 
 def meta_path_for(scores: Path) -> list[Path]:
     """Where the scores' sidecar meta may be: ``scores.meta.json`` then ``scores.parquet.meta.json``."""
-    return [scores.with_suffix(".meta.json"), scores.with_name(scores.name + ".meta.json")]
+    from custml.config import SIDECAR_SUFFIXES, ProjectPaths
+
+    return [ProjectPaths.sidecar(scores), scores.with_name(scores.name + SIDECAR_SUFFIXES["meta"])]
 
 
 def register(app: typer.Typer) -> None:

@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from custml.config import read_yaml, validate_params
+        from custml.config import ProjectPaths, read_yaml, validate_params
         from custml.errors import ConfigError, CustmlError, SchemaError
         from custml.io import atomic_write, read_table, write_table
         from custml.segment.workflow import ClusterParams, SegmentationRunParams, segment_customers
@@ -72,12 +72,11 @@ def register(app: typer.Typer) -> None:
             churn_values = table["customer_id"].map(lookup).astype(float).to_numpy()
         result = segment_customers(table, params, churn=churn_values)
         write_table(result.segments, out)
-        stem = out.with_suffix("")
         if result.profiles is not None:
             profiles, curve = result.profiles, result.k_curve
-            atomic_write(Path(f"{stem}.profiles.csv"), lambda tmp: profiles.to_csv(tmp, index=True))
+            atomic_write(ProjectPaths.sidecar(out, "profiles"), lambda tmp: profiles.to_csv(tmp, index=True))
             if curve is not None:
-                atomic_write(Path(f"{stem}.k_curve.csv"), lambda tmp: curve.to_csv(tmp, index=False))
+                atomic_write(ProjectPaths.sidecar(out, "k_curve"), lambda tmp: curve.to_csv(tmp, index=False))
         summary = Table(title=f"{len(result.segments):,} customers -> {out}")
         summary.add_column("RFM segment")
         summary.add_column("customers", justify="right")

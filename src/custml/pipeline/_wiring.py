@@ -96,7 +96,7 @@ def timed(timings: dict[str, float], key: str) -> Iterator[None]:
 
 
 def _manifest_end(raw_dir: Path) -> pd.Timestamp | None:
-    manifest = raw_dir / "manifest.json"
+    manifest = ProjectPaths.manifest_in(raw_dir)
     end = read_json(manifest).get("end") if manifest.is_file() else None
     return as_day(end) if end else None
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from custml.config import ProjectPaths
 from custml.errors import CustmlError
 from custml.io import read_tables, write_json, write_table
 from custml.pipeline._wiring import as_day, future_ceiling, infer_as_of, project_paths
@@ -156,14 +157,14 @@ def run_clean(
         out_dir = Path(out) if out is not None else paths.interim
         private = Path(private_dir) if private_dir is not None else paths.private
         for name, table in result.tables.items():
-            write_table(table, out_dir / f"{name}.parquet")
-        write_table(result.quarantine, out_dir / "quarantine.parquet")
-        write_json(result.report, out_dir / "quality_report.json")
+            write_table(table, ProjectPaths.table_in(out_dir, name))
+        write_table(result.quarantine, ProjectPaths.quarantine_in(out_dir))
+        write_json(result.report, ProjectPaths.quality_report_in(out_dir))
         if result.report["mode"] == "raw":
-            write_table(result.id_map, private / "id_map.parquet")
-            write_table(result.golden_customers, private / "customers_golden.parquet")
+            write_table(result.id_map, ProjectPaths.id_map_in(private))
+            write_table(result.golden_customers, ProjectPaths.golden_customers_in(private))
             if len(result.dedup_pairs):
-                write_table(result.dedup_pairs, private / "dedup_pairs.parquet")
+                write_table(result.dedup_pairs, ProjectPaths.dedup_pairs_in(private))
     return result
 
 

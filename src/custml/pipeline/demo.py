@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from custml.config import ProjectPaths
 from custml.errors import CustmlError
 from custml.pipeline._wiring import Progress, configure_tracking, default_as_of, project_paths, tell, timed
 from custml.pipeline.clean import read_raw, run_clean
@@ -150,7 +151,7 @@ def _truth_oracle(
     from custml.models.params import DEFAULT_HORIZON_DAYS
     from custml.synth import oracle_at_test_cutoffs, read_truth
 
-    if not (raw_dir / "truth").is_dir():
+    if not ProjectPaths.truth_in(raw_dir).is_dir():
         return None, None
     try:
         truth = read_truth(raw_dir)

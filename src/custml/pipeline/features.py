@@ -45,5 +45,5 @@ def run_features(
     as_of = as_day(as_of)
     features = build_features(feature_inputs(tables), as_of, engine=engine, params=pipeline_feature_params())
     if write:
-        write_table(features, paths.processed / f"features_{stamp(as_of)}.parquet")
+        write_table(features, paths.features_table(stamp(as_of)))
     return features

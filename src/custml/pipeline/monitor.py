@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
+from custml.config import ProjectPaths
 from custml.errors import CustmlError, DataFileError
 from custml.io import read_json, read_table, write_json, write_table
 from custml.pipeline._wiring import (
@@ -26,6 +26,9 @@ from custml.pipeline.features import run_features
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from custml.monitoring import HealthThresholds, MonitoringResult, OrderEvents, ScoresSnapshot
+    from custml.monitoring.files import ScoresFileInfo
 
 __all__ = ["MonitorRun", "run_monitor"]
 
@@ -44,20 +47,16 @@ class MonitorRun:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-# What monitoring reads of a scores file (other columns, e.g. of newer scoring versions, are not read).
-_MONITOR_COLUMNS = (
-    "customer_id",
-    "as_of",
-    "churn_probability",
-    "churn_model_name",
-    "churn_model_version",
-    "rfm_segment",
-    "value_tier",
-    "activity_tier",
-    "lifecycle_stage",
-    "cluster_name",
-    "recommended_action",
-)
+@dataclass(frozen=True)
+class _ScoresFile:
+    """One scores file as read: its table, sidecar, model identity, and what its model promised."""
+
+    path: Path
+    frame: pd.DataFrame
+    meta: dict[str, Any]
+    info: ScoresFileInfo
+    promised: dict[str, Any]
+    reference: dict[str, Any] | None
 
 
 def _scores_files(scores: Path) -> list[Path]:
@@ -65,17 +64,10 @@ def _scores_files(scores: Path) -> list[Path]:
         return [scores]
     if not scores.is_dir():
         raise DataFileError(f"scores: no such file or folder: {scores}")
-    files = sorted(scores.glob("scores_*.parquet")) or sorted(scores.glob("*.parquet"))
+    files = ProjectPaths.scores_files_in(scores) or ProjectPaths.tables_in(scores)
     if not files:
         raise DataFileError(f"scores: no scores_*.parquet file in {scores}")
     return files
-
-
-def _first(frame: pd.DataFrame, column: str) -> Any:
-    if column not in frame.columns or len(frame) == 0:
-        return None
-    values = frame[column].dropna()
-    return values.iloc[0] if len(values) else None
 
 
 def _promised(name: str, version: str, churn_meta: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
@@ -92,25 +84,130 @@ def _promised(name: str, version: str, churn_meta: Mapping[str, Any]) -> tuple[d
     return dict(churn_meta.get("metrics") or {}), churn_meta.get("run_id")
 
 
-def _meta_input_drift(meta: Mapping[str, Any]) -> pd.DataFrame | None:
-    """PSI-only input drift of the churn model from a scores sidecar (no test: no counts are kept there)."""
-    rows = [r for r in meta.get("drift") or [] if r.get("model", "churn") == "churn"]
-    if not rows:
-        return None
-    frame = pd.DataFrame(rows)
-    psi = pd.to_numeric(frame["psi"], errors="coerce").fillna(float("inf"))
-    return pd.DataFrame(
-        {
-            "feature": frame["feature"].astype(str),
-            "kind": None,
-            "psi": psi,
-            "status": frame["status"].astype(str),
-            "test": "none (scores sidecar)",
-            "statistic": np.nan,
-            "p_value": np.nan,
-            "drifted": (frame["status"] == "drift").to_numpy(),
-        }
+def _model_record(info: ScoresFileInfo, paths: ProjectPaths) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """What a churn model version promised (test metrics) and its training drift reference."""
+    from custml import tracking
+
+    name, version = info.model_name, info.model_version
+    promised, run_id = _promised(name, version, info.churn_meta)
+    if not run_id:
+        return promised, None
+    uri = f"models:/{name}/{version}"
+    return promised, tracking.load_drift_reference(run_id, uri, paths.drift_references)
+
+
+def _monitor_tables(
+    data: Path | str | None,
+    now: Any,
+    root: Path | str | None,
+    allow_demo_key: bool,
+    say: Progress | None,
+) -> Mapping[str, pd.DataFrame]:
+    """The clean tables to monitor against: ``data`` cleaned as of ``now``, else the project's interim tables."""
+    if data is None:
+        return read_clean(root)
+    data_dir = Path(data)
+    now_ts = as_day(now) if now is not None else default_as_of(data_dir)
+    tell(say, f"cleaning the tables of {data_dir} as of {now_ts.date()}")
+    return run_clean(data_dir, as_of=now_ts, root=root, allow_demo_key=allow_demo_key, write=False).tables
+
+
+def _read_scores_files(files: list[Path], now_ts: pd.Timestamp, paths: ProjectPaths) -> list[_ScoresFile]:
+    """Every scores file dated before ``now_ts`` with its sidecar and its model's promise and reference."""
+    from custml.monitoring.files import MONITOR_COLUMNS, scores_file_info
+
+    models: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any] | None]] = {}
+    read: list[_ScoresFile] = []
+    for path in files:
+        frame = read_table(path, f"scores {path.name}", columns=MONITOR_COLUMNS)
+        meta_path = ProjectPaths.sidecar(path)
+        meta = read_json(meta_path) if meta_path.is_file() else {}
+        info = scores_file_info(frame, meta, path.name)
+        if info.as_of >= now_ts:
+            logger.info("%s: as of %s, not before %s: skipped", path.name, info.as_of.date(), now_ts.date())
+            continue
+        key = (info.model_name, info.model_version)
+        if key not in models:
+            models[key] = _model_record(info, paths)
+        promised, reference = models[key]
+        read.append(_ScoresFile(path, frame, meta, info, promised, reference))
+    return read
+
+
+def _snapshot(
+    file: _ScoresFile,
+    *,
+    tables: Mapping[str, pd.DataFrame],
+    root: Path | str | None,
+    th: HealthThresholds,
+    input_drift: bool,
+    say: Progress | None,
+) -> ScoresSnapshot:
+    """One file as :func:`custml.monitoring.monitor_scores` takes it, with its input drift at its as-of date."""
+    from custml.features.labels import model_population
+    from custml.monitoring import ScoresSnapshot, distribution_drift
+    from custml.monitoring.files import sidecar_input_drift
+
+    info, reference = file.info, file.reference
+    drift = None
+    if input_drift and reference is not None and reference.get("features"):
+        tell(say, f"input drift as of {info.as_of.date()}")
+        features = run_features(info.as_of, root=root, tables=tables, write=False)
+        drift = distribution_drift(
+            reference["features"],
+            model_population(features, "churn"),
+            n_reference=int(reference.get("n_rows") or 1),
+            thresholds=th.drift,
+            alpha=th.alpha,
+        )
+    elif file.meta:
+        drift = sidecar_input_drift(file.meta)
+    return ScoresSnapshot(
+        scores=file.frame,
+        as_of=info.as_of,
+        model_name=info.model_name,
+        model_version=info.model_version,
+        horizon_days=info.horizon_days,
+        promised=file.promised,
+        score_reference=(reference or {}).get("score"),
+        input_drift=drift,
+        source=file.path.name,
     )
+
+
+def _write_monitoring(
+    result: MonitoringResult, folder: Path, now_ts: pd.Timestamp, th: HealthThresholds
+) -> dict[str, Path]:
+    """The health (with a CSV copy), groups and drift tables and the verdict, written to ``folder``."""
+    from custml.monitoring.files import drift_for_parquet, verdict_record
+
+    return {
+        "health": write_table(result.health, ProjectPaths.table_in(folder, "health"), csv_copy=True),
+        "groups": write_table(result.groups, ProjectPaths.table_in(folder, "groups")),
+        "drift": write_table(drift_for_parquet(result.drift), ProjectPaths.table_in(folder, "drift")),
+        "verdict": write_json(verdict_record(result, now_ts, th), ProjectPaths.verdict_in(folder)),
+    }
+
+
+def _log_monitoring(result: MonitoringResult) -> dict[str, str]:
+    """One MLflow monitoring run per churn model version (its health rows, groups and drift); run ids by model."""
+    from custml import tracking
+
+    run_ids: dict[str, str] = {}
+    for (name, version), part in result.health.groupby(["model_name", "model_version"], sort=False):
+        dates = set(part["as_of"])
+        run_ids[f"{name}/{version}"] = tracking.log_monitoring_run(
+            str(name),
+            str(version),
+            part,
+            verdict=result.verdict,
+            reasons=result.reasons,
+            tables={
+                "monitoring/groups.csv": result.groups[result.groups["as_of"].isin(dates)],
+                "monitoring/drift.csv": result.drift[result.drift["as_of"].isin(dates)],
+            },
+        )
+    return run_ids
 
 
 def run_monitor(
@@ -140,148 +237,41 @@ def run_monitor(
     ``verdict.json`` to ``out`` (default ``data/monitoring``) and logs the health history to MLflow against
     each model version (:func:`custml.tracking.log_monitoring_run`).
     """
-    from custml import tracking
-    from custml.features.labels import model_population
-    from custml.monitoring import (
-        HealthThresholds,
-        OrderEvents,
-        ScoresSnapshot,
-        distribution_drift,
-        monitor_scores,
-    )
+    from custml.monitoring import HealthThresholds, monitor_scores
 
     paths = project_paths(root)
     timings: dict[str, float] = {}
     th = thresholds or HealthThresholds()
     files = _scores_files(Path(scores) if scores is not None else paths.scores)
     with timed(timings, "data_s"):
-        if tables is None:
-            if data is not None:
-                data_dir = Path(data)
-                now_ts = as_day(now) if now is not None else default_as_of(data_dir)
-                tell(say, f"cleaning the tables of {data_dir} as of {now_ts.date()}")
-                tables = run_clean(
-                    data_dir, as_of=now_ts, root=root, allow_demo_key=allow_demo_key, write=False
-                ).tables
-            else:
-                tables = read_clean(root)
-        orders = tables["orders"]
-        events = OrderEvents.from_orders(orders, end=as_day(now) if now is not None else None)
+        tables = tables if tables is not None else _monitor_tables(data, now, root, allow_demo_key, say)
+        events = _order_events(tables, now)
     now_ts = events.end
     tell(say, f"{len(files)} scores files; orders known until {now_ts.date()}")
     configure_tracking(paths)  # promised metrics and references come from the registry
-    snapshots = []
-    models: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any] | None]] = {}
     with timed(timings, "read_s"):
-        for path in files:
-            frame = read_table(path, f"scores {path.name}", columns=_MONITOR_COLUMNS)
-            meta_path = path.with_suffix(".meta.json")
-            meta = read_json(meta_path) if meta_path.is_file() else {}
-            as_of_value = meta.get("as_of") or _first(frame, "as_of")
-            if as_of_value is None:
-                raise DataFileError(f"scores {path.name}: no as_of column and no .meta.json sidecar")
-            as_of = as_day(as_of_value)
-            if as_of >= now_ts:
-                logger.info("%s: as of %s, not before %s: skipped", path.name, as_of.date(), now_ts.date())
-                continue
-            churn_meta = (meta.get("models") or {}).get("churn") or {}
-            name = str(_first(frame, "churn_model_name") or churn_meta.get("name") or "unknown")
-            version = str(_first(frame, "churn_model_version") or churn_meta.get("version") or "")
-            if (name, version) not in models:
-                promised, run_id = _promised(name, version, churn_meta)
-                reference = (
-                    tracking.load_drift_reference(run_id, f"models:/{name}/{version}", paths.drift_references)
-                    if run_id
-                    else None
-                )
-                models[(name, version)] = (promised, reference)
-            promised, reference = models[(name, version)]
-            snapshots.append(
-                (
-                    path,
-                    frame,
-                    meta,
-                    as_of,
-                    name,
-                    version,
-                    int(churn_meta.get("horizon_days") or 90),
-                    promised,
-                    reference,
-                )
-            )
+        read = _read_scores_files(files, now_ts, paths)
     with timed(timings, "input_drift_s"):
-        prepared = []
-        for path, frame, meta, as_of, name, version, horizon, promised, reference in snapshots:
-            drift = None
-            if input_drift and reference is not None and reference.get("features"):
-                tell(say, f"input drift as of {as_of.date()}")
-                features = run_features(as_of, root=root, tables=tables, write=False)
-                drift = distribution_drift(
-                    reference["features"],
-                    model_population(features, "churn"),
-                    n_reference=int(reference.get("n_rows") or 1),
-                    thresholds=th.drift,
-                    alpha=th.alpha,
-                )
-            elif meta:
-                drift = _meta_input_drift(meta)
-            prepared.append(
-                ScoresSnapshot(
-                    scores=frame,
-                    as_of=as_of,
-                    model_name=name,
-                    model_version=version,
-                    horizon_days=horizon,
-                    promised=promised,
-                    score_reference=(reference or {}).get("score"),
-                    input_drift=drift,
-                    source=path.name,
-                )
-            )
+        snapshots = [
+            _snapshot(f, tables=tables, root=root, th=th, input_drift=input_drift, say=say) for f in read
+        ]
     with timed(timings, "monitor_s"):
-        result = monitor_scores(prepared, events, th)
+        result = monitor_scores(snapshots, events, th)
     written: dict[str, Path] = {}
     if write:
-        folder = Path(out) if out is not None else paths.monitoring
         with timed(timings, "write_s"):
-            written["health"] = write_table(result.health, folder / "health.parquet", csv_copy=True)
-            written["groups"] = write_table(result.groups, folder / "groups.parquet")
-            written["drift"] = write_table(_plain_drift(result.drift), folder / "drift.parquet")
-            written["verdict"] = write_json(
-                {
-                    "verdict": result.verdict,
-                    "reasons": list(result.reasons),
-                    "now": now_ts.isoformat(),
-                    "thresholds": th.model_dump(mode="json"),
-                },
-                folder / "verdict.json",
+            written = _write_monitoring(
+                result, Path(out) if out is not None else paths.monitoring, now_ts, th
             )
     run_ids: dict[str, str] = {}
     if log:
         with timed(timings, "log_s"):
-            for (name, version), part in result.health.groupby(["model_name", "model_version"], sort=False):
-                dates = set(part["as_of"])
-                run_ids[f"{name}/{version}"] = tracking.log_monitoring_run(
-                    str(name),
-                    str(version),
-                    part,
-                    verdict=result.verdict,
-                    reasons=result.reasons,
-                    tables={
-                        "monitoring/groups.csv": result.groups[result.groups["as_of"].isin(dates)],
-                        "monitoring/drift.csv": result.drift[result.drift["as_of"].isin(dates)],
-                    },
-                )
+            run_ids = _log_monitoring(result)
     return MonitorRun(result, files, written, run_ids, now_ts, timings)
 
 
-def _plain_drift(drift: pd.DataFrame) -> pd.DataFrame:
-    """The drift table with plain column types for parquet (PSI inf kept, objects as strings)."""
-    out = drift.copy()
-    for col in ("feature", "kind", "status", "test", "source"):
-        if col in out.columns:
-            out[col] = out[col].astype(object).where(out[col].notna(), None)
-    for col in ("psi", "statistic", "p_value"):
-        if col in out.columns:
-            out[col] = pd.to_numeric(out[col], errors="coerce")
-    return out
+def _order_events(tables: Mapping[str, pd.DataFrame], now: Any) -> OrderEvents:
+    """The orders known at ``now`` (default: all of them; "now" is then the day after the last order)."""
+    from custml.monitoring import OrderEvents
+
+    return OrderEvents.from_orders(tables["orders"], end=as_day(now) if now is not None else None)

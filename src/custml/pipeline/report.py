@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from custml.config import ProjectPaths
 from custml.io import atomic_write, read_json, read_table
 from custml.pipeline._wiring import project_paths
 
@@ -30,13 +31,13 @@ def run_report(
     paths = project_paths(root)
     scores = Path(scores)
     frame = read_table(scores, "scores")
-    meta_path = scores.with_suffix(".meta.json")
+    meta_path = ProjectPaths.sidecar(scores)
     meta = read_json(meta_path) if meta_path.is_file() else None
     prev = read_table(previous, "previous scores") if previous is not None else None
     section = model_health(health.health, health.verdict, health.reasons) if health is not None else None
     data = build_report_data(frame, meta, prev, health=section)
     html = render_html(data, lang=lang)
     suffix = scores.stem.removeprefix("scores_")
-    target = Path(out) if out is not None else paths.reports / f"report_{suffix}.html"
+    target = Path(out) if out is not None else paths.report_for(suffix)
     atomic_write(target, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
     return target

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from custml.config import ProjectPaths
 from custml.errors import CustmlError, DriftError
 from custml.io import write_json, write_table
 from custml.pipeline._wiring import (
@@ -95,38 +96,21 @@ class ScoreRun:
 
 def scores_path_for(as_of: Any, root: Path | str | None = None) -> Path:
     """Default scores file for an as-of date: ``data/scores/scores_<as_of>.parquet``."""
-    return project_paths(root).scores / f"scores_{stamp(as_day(as_of))}.parquet"
+    return project_paths(root).scores_for(stamp(as_day(as_of)))
 
 
 def _predict_spark(
     features: pd.DataFrame, uris: Mapping[str, str], models: Mapping[str, Any]
 ) -> pd.DataFrame:
     """Probabilities computed by Spark over the feature table, through MLflow's ``spark_udf`` of each model."""
-    from pyspark.sql import functions as F
-
     from custml import tracking
     from custml.features import spark_session
+    from custml.scoring.spark import predict_spark
 
     spark = spark_session("custml-score")
-    sdf = _spark_frame(spark, features)
-
-    cols = {}
-    for task, uri in uris.items():
-        udf = tracking.spark_udf(spark, uri)
-        input_cols = list(models[task].input_columns)
-        cols[f"{task}_probability"] = udf(*[F.col(c) for c in input_cols if c in sdf.columns])
-    out = sdf.select("customer_id", *[v.alias(k) for k, v in cols.items()])
-    return out.toPandas()
-
-
-def _spark_frame(spark: Any, features: pd.DataFrame) -> Any:
-    frame = features.drop(columns=[c for c in ("cutoff",) if c in features.columns]).copy()
-    for col in frame.columns:
-        if isinstance(frame[col].dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(
-            frame[col].dtype
-        ):
-            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
-    return spark.createDataFrame(frame)
+    udfs = {task: tracking.spark_udf(spark, uri) for task, uri in uris.items()}
+    columns = {task: list(models[task].input_columns) for task in uris}
+    return predict_spark(spark, features, udfs, columns)
 
 
 def _model_meta(info: Mapping[str, Any]) -> dict[str, Any]:
@@ -368,7 +352,7 @@ def run_score(
     tell(say, f"writing {out_path}")
     with timed(timings, "write_s"):
         write_table(scores, out_path, csv_copy=csv)
-        meta_path = write_json(meta, out_path.with_suffix(".meta.json"))
+        meta_path = write_json(meta, ProjectPaths.sidecar(out_path))
     run = ScoreRun(
         scores,
         meta,

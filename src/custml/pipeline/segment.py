@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from custml.config import ProjectPaths
+from custml.config import SEGMENTATION_FILE, ProjectPaths
 from custml.io import atomic_write, read_table, write_table
 from custml.pipeline._wiring import as_day, configure_tracking, project_paths, stamp
 from custml.pipeline.features import run_features
@@ -21,7 +21,7 @@ __all__ = ["SEGMENTATION_FILE", "load_segmentation", "run_segment", "segments_an
 
 logger = logging.getLogger(__name__)
 
-SEGMENTATION_FILE = "segmentation.joblib"
+# SEGMENTATION_FILE (``custml.config``) is re-exported here for code that imported it from this module.
 
 
 def run_segment(
@@ -46,10 +46,10 @@ def run_segment(
     as_of = as_day(as_of)
     params = params or SegmentationRunParams()
     if features is None:
-        path = paths.processed / f"features_{stamp(as_of)}.parquet"
+        path = paths.features_table(stamp(as_of))
         features = read_table(path) if path.is_file() else run_features(as_of, root=root)
     result = segment_customers(features, params)
-    write_table(result.segments, paths.processed / f"segments_{stamp(as_of)}.parquet")
+    write_table(result.segments, paths.segments_table(stamp(as_of)))
     if result.clusterer is not None:
         bundle = {
             "clusterer": result.clusterer,
@@ -57,7 +57,7 @@ def run_segment(
             "params": params.model_dump(mode="json"),
             "as_of": as_of.isoformat(),
         }
-        target = paths.models / SEGMENTATION_FILE
+        target = paths.segmentation
         atomic_write(target, lambda tmp: joblib.dump(bundle, tmp))
         if track and result.profiles is not None and result.k_curve is not None:
             from custml import tracking
@@ -76,7 +76,7 @@ def load_segmentation(paths: ProjectPaths) -> dict[str, Any] | None:
     """The fitted segmentation saved by the segment step, or None when there is none (or it cannot be read)."""
     import joblib
 
-    path = paths.models / SEGMENTATION_FILE
+    path = paths.segmentation
     if not path.is_file():
         return None
     try:

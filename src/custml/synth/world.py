@@ -361,7 +361,7 @@ def write_world(world: World, out_dir: Path | str) -> dict[str, Path]:
     out = Path(out_dir)
     paths: dict[str, Path] = {}
     for name, df in world.tables.items():
-        paths[name] = write_table(df, out / f"{name}.parquet")
+        paths[name] = write_table(df, ProjectPaths.table_in(out, name))
     for name, df in world.truth.items():
         paths[f"truth/{name}"] = write_table(df, ProjectPaths.truth_table_in(out, name))
     paths["manifest"] = write_json(world.manifest, ProjectPaths.manifest_in(out))
