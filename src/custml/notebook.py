@@ -1,6 +1,6 @@
 """One set-up call for the numbered notebooks: quiet MLflow notices, pandas display options, project paths.
 
-Every notebook used to open with the same eight lines (MLflow's progress bar and log level, two warning
+Every notebook used to open with the same eight lines (MLflow's progress bar and log level, warning
 filters, pandas display options, ``get_paths().ensure()``); :func:`setup` is those lines, once::
 
     from custml.notebook import setup
@@ -24,12 +24,9 @@ from custml.config import ProjectPaths, get_paths
 
 __all__ = ["QUIET_WARNINGS", "setup"]
 
-# Notices that are not part of any notebook's story: MLflow's advice to type-hint a custom pyfunc's predict,
-# and tqdm's note that ipywidgets is not installed.
-QUIET_WARNINGS: tuple[str, ...] = (
-    ".*Add type hints to the `predict` method",
-    "IProgress not found",
-)
+# Notices that are not part of any notebook's story: tqdm's note that ipywidgets is not installed. (MLflow's
+# advice to type-hint a custom pyfunc's predict is dropped where it is raised, in custml.tracking.)
+QUIET_WARNINGS: tuple[str, ...] = ("IProgress not found",)
 
 
 def setup(

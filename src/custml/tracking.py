@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -145,20 +146,25 @@ def _experiment_id(name: str) -> str:
     return client.create_experiment(name, artifact_location=location)
 
 
-class CustomerModelPyfunc(PythonModel):
-    """MLflow pyfunc wrapper of :class:`custml.models.predictor.CustomerModel`.
+# MLflow 3 advises, when a PythonModel subclass is *defined* (at import), to type-hint `predict`; it does so
+# under its own warning filter, so no caller's filter can silence it. Ours have no hints on purpose (MLflow
+# would derive and enforce a schema from them): the advice is recorded and dropped at each definition.
+with warnings.catch_warnings(record=True):  # MLflow's type-hint advice (see above)
 
-    ``predict`` accepts the feature frame as the features stage produces it (categoricals as category or
-    strings; extra columns ignored) and returns calibrated probabilities of the positive class (1-D array).
-    """
+    class CustomerModelPyfunc(PythonModel):
+        """MLflow pyfunc wrapper of :class:`custml.models.predictor.CustomerModel`.
 
-    def __init__(self, model: CustomerModel) -> None:
-        self.model = model
+        ``predict`` accepts the feature frame as the features stage produces it (categoricals as category or
+        strings; extra columns ignored) and returns calibrated probabilities of the positive class (1-D array).
+        """
 
-    # No type hints on purpose: MLflow 3 would derive (and enforce) a schema from them.
-    def predict(self, context, model_input, params=None):
-        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
-        return self.model.predict_proba(frame)
+        def __init__(self, model: CustomerModel) -> None:
+            self.model = model
+
+        # No type hints on purpose: MLflow 3 would derive (and enforce) a schema from them.
+        def predict(self, context, model_input, params=None):
+            frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+            return self.model.predict_proba(frame)
 
 
 def _input_schema(model: CustomerModel) -> Schema:
@@ -727,19 +733,21 @@ def log_monitoring_run(
     return run_id
 
 
-class EstimatorPyfunc(PythonModel):
-    """MLflow pyfunc wrapper of a fitted scikit-learn classifier (e.g. :class:`custml.models.CustomerClassifier`).
+with warnings.catch_warnings(record=True):  # MLflow's type-hint advice (see above)
 
-    ``predict`` returns the probability of the positive class (``classes_[1]``) per row (1-D array).
-    """
+    class EstimatorPyfunc(PythonModel):
+        """MLflow pyfunc wrapper of a fitted scikit-learn classifier (e.g. :class:`custml.models.CustomerClassifier`).
 
-    def __init__(self, estimator: Any) -> None:
-        self.estimator = estimator
+        ``predict`` returns the probability of the positive class (``classes_[1]``) per row (1-D array).
+        """
 
-    # No type hints on purpose: MLflow 3 would derive (and enforce) a schema from them.
-    def predict(self, context, model_input, params=None):
-        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
-        return np.asarray(self.estimator.predict_proba(frame)[:, 1], dtype=float)
+        def __init__(self, estimator: Any) -> None:
+            self.estimator = estimator
+
+        # No type hints on purpose: MLflow 3 would derive (and enforce) a schema from them.
+        def predict(self, context, model_input, params=None):
+            frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+            return np.asarray(self.estimator.predict_proba(frame)[:, 1], dtype=float)
 
 
 def _estimator_example(features: pd.DataFrame, n: int = 5) -> pd.DataFrame:
@@ -877,20 +885,22 @@ UPLIFT_EXPERIMENT = "custml-uplift"
 UPLIFT_SUMMARY_ARTIFACT = "uplift_summary.json"
 
 
-class UpliftPyfunc(PythonModel):
-    """MLflow pyfunc wrapper of :class:`custml.uplift.CampaignUplift`.
+with warnings.catch_warnings(record=True):  # MLflow's type-hint advice (see above)
 
-    ``predict`` takes the feature frame of any as-of date and returns the calibrated uplift per row (the
-    estimated reduction of the churn probability by the offer; 1-D array).
-    """
+    class UpliftPyfunc(PythonModel):
+        """MLflow pyfunc wrapper of :class:`custml.uplift.CampaignUplift`.
 
-    def __init__(self, model: Any) -> None:
-        self.model = model
+        ``predict`` takes the feature frame of any as-of date and returns the calibrated uplift per row (the
+        estimated reduction of the churn probability by the offer; 1-D array).
+        """
 
-    # No type hints on purpose: MLflow 3 would derive (and enforce) a schema from them.
-    def predict(self, context, model_input, params=None):
-        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
-        return np.asarray(self.model.predict(frame), dtype=float)
+        def __init__(self, model: Any) -> None:
+            self.model = model
+
+        # No type hints on purpose: MLflow 3 would derive (and enforce) a schema from them.
+        def predict(self, context, model_input, params=None):
+            frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+            return np.asarray(self.model.predict(frame), dtype=float)
 
 
 def _uplift_metrics(model: Any) -> dict[str, float]:
