@@ -27,5 +27,7 @@ def test_setup_sets_options_quietens_mlflow_and_creates_folders(tmp_path, monkey
 
 def test_setup_keeps_a_users_mlflow_level(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_LOGGING_LEVEL", "DEBUG")
-    setup(root=tmp_path)
+    # options restored afterwards: doctests elsewhere print frames at pandas' default precision
+    with pd.option_context("display.precision", 6, "display.max_columns", 20), warnings.catch_warnings():
+        setup(root=tmp_path)
     assert os.environ["MLFLOW_LOGGING_LEVEL"] == "DEBUG"
