@@ -22,7 +22,6 @@ import pandas as pd
 
 from custml.errors import ConfigError, SchemaError
 from custml.models.champion import ChampionChoice, choose_champion, fit_baselines
-from custml.models.compare import paired_bootstrap_auc
 from custml.models.explain import top_drivers
 from custml.models.gbm import ProbabilityCalibrator, fit_booster
 from custml.models.hybrid import BTYD_INPUT_COLUMNS, BTYD_OUTPUT_FEATURES, BTYDFeatures
@@ -250,7 +249,7 @@ def baseline_intervals(preds: pd.DataFrame, n_boot: int = 200, seed: int = 0) ->
 
     ``preds`` has ``label``, ``model`` and a probability column per baseline present (others are ignored).
     Customers are resampled once per replicate and both scorers scored on the same resample
-    (:func:`custml.models.compare.paired_bootstrap_auc`). ``baseline_beats_model`` is 1.0 when some baseline's
+    (as :func:`custml.models.compare.paired_bootstrap_auc`, vectorised). ``baseline_beats_model`` is 1.0 when some baseline's
     interval lies entirely below 0 (it beats the shipped model beyond the test set's noise), else 0.0; the
     promotion gate refuses such a model. With ``n_boot=0`` no interval is computed (flag 0.0).
 
@@ -270,17 +269,43 @@ def baseline_intervals(preds: pd.DataFrame, n_boot: int = 200, seed: int = 0) ->
     (True, 1.0)
     """
     out: dict[str, float] = {"baseline_beats_model": 0.0}
-    if n_boot <= 0:
+    present = [b for b in BASELINES if b in preds.columns]
+    if n_boot <= 0 or not present:
         return out
-    for scorer in BASELINES:
-        if scorer in preds.columns:
-            boot = paired_bootstrap_auc(
-                preds["label"], preds["model"], preds[scorer], n_boot=n_boot, seed=seed
-            )
-            out[f"auc_diff_lo_vs_{scorer}"] = boot["lo"]
-            out[f"auc_diff_hi_vs_{scorer}"] = boot["hi"]
-            if boot["hi"] < 0:
-                out["baseline_beats_model"] = 1.0
+    y = preds["label"].to_numpy(dtype=int)
+    if len(np.unique(y)) < 2:
+        raise SchemaError("predictions", "label", "has a single class: ROC AUC undefined", n_rows=len(y))
+    rng = np.random.default_rng(seed)
+    weights = np.stack(
+        [np.bincount(rng.integers(0, len(y), len(y)), minlength=len(y)) for _ in range(n_boot)]
+    )
+    keep = ((weights * y).sum(axis=1) > 0) & ((weights * (1 - y)).sum(axis=1) > 0)
+    model_auc = _resampled_auc(y, preds["model"].to_numpy(dtype=float), weights[keep])
+    for scorer in present:
+        diffs = model_auc - _resampled_auc(y, preds[scorer].to_numpy(dtype=float), weights[keep])
+        lo, hi = (float(v) for v in np.quantile(diffs, [0.025, 0.975]))
+        out[f"auc_diff_lo_vs_{scorer}"], out[f"auc_diff_hi_vs_{scorer}"] = lo, hi
+        if hi < 0:
+            out["baseline_beats_model"] = 1.0
+    return out
+
+
+def _resampled_auc(y: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """ROC AUC of ``score`` on each bootstrap resample given as row counts ``weights`` (replicates x rows).
+
+    The Mann-Whitney form with ties counted half, in O(rows) per replicate (the scores are sorted once); equal
+    to :func:`sklearn.metrics.roc_auc_score` on the resampled rows (paired: every scorer sees the same counts).
+    """
+    order = np.argsort(score, kind="stable")
+    _, group = np.unique(score[order], return_inverse=True)
+    y_s, w_s = y[order], weights[:, order].astype(float)
+    n_groups = int(group.max()) + 1
+    out = np.empty(len(weights))
+    for i, w in enumerate(w_s):
+        neg = np.bincount(group, w * (1 - y_s), minlength=n_groups)
+        pos = np.bincount(group, w * y_s, minlength=n_groups)
+        below = np.cumsum(neg) - neg
+        out[i] = float((pos * (below + 0.5 * neg)).sum() / (pos.sum() * neg.sum()))
     return out
 
 
