@@ -15,7 +15,7 @@ import pytest
 
 from custml import tracking
 from custml.errors import ConfigError
-from custml.models.params import TrainParams
+from custml.models.params import GateParams, TrainParams
 from custml.models.train import train_model
 from custml.testing import synthetic_training_table
 
@@ -113,8 +113,12 @@ def test_gate_on_holdout_rejects_worse_and_promotes_better(store: Path, table: p
     noisy = table["label"].to_numpy().copy()
     idx = np.flatnonzero(~test_mask.to_numpy())
     noisy[idx] = rng.permutation(noisy[idx])
+    # (without the baseline check: this test is about the champion comparison, the next one about that check)
     weak = train_model(
-        table.assign(label=noisy), params=TrainParams(task="churn", shap_sample=50, btyd_features=False)
+        table.assign(label=noisy),
+        params=TrainParams(
+            task="churn", shap_sample=50, btyd_features=False, gate=GateParams(baseline_bootstrap=0)
+        ),
     )
     weak_run = tracking.log_training_run(weak, run_name="weak")
     good_run = tracking.log_training_run(result, run_name="good")
@@ -125,6 +129,28 @@ def test_gate_on_holdout_rejects_worse_and_promotes_better(store: Path, table: p
     worse = tracking.register_and_gate(weak_run, name, holdout=holdout, holdout_labels=labels)
     assert not worse["promoted"]
     assert tracking.get_model_version_info(f"models:/{name}@champion")["version"] == better["version"]
+
+
+def test_gate_refuses_a_model_that_a_printed_baseline_beats_beyond_noise(
+    store: Path, table: pd.DataFrame
+) -> None:
+    # Labels of every cut-off but the test one shuffled: the booster learns noise, BG/NBD (fitted on the
+    # orders, not on the labels) still ranks the test customers, and the shipped model falls far below it.
+    rng = np.random.default_rng(1)
+    test_mask = (table["cutoff"] == table["cutoff"].max()).to_numpy()
+    noisy = table["label"].to_numpy().copy()
+    noisy[~test_mask] = rng.permutation(noisy[~test_mask])
+    weak = train_model(
+        table.assign(label=noisy),
+        params=TrainParams(task="churn", shap_sample=50, candidates=["lightgbm"]),
+    )
+    m = weak.metrics["model"]
+    assert m["baseline_beats_model"] == 1.0, m
+    assert weak.data_description["baselines_beating_model"]
+    run = tracking.log_training_run(weak, run_name="beaten")
+    decision = tracking.register_and_gate(run, "test-gate-baseline")
+    assert not decision["promoted"] and "beyond noise" in decision["reason"]
+    assert weak.data_description["baselines_beating_model"][0] in decision["reason"]
 
 
 def test_model_version_info_matches_scores_contract(store: Path, run_id: str) -> None:

@@ -358,6 +358,8 @@ def register_and_gate(
     ``holdout_labels`` both models are scored on it here; otherwise the logged test metrics are compared, but
     only when both runs logged the same holdout digest (tag ``custml.holdout_sha256``), else the champion is
     kept. Promotion needs an improvement of at least ``margin`` (lower is better for brier, log_loss, ece).
+    A run whose logged test metrics say a printed baseline beats it beyond noise (``auc_diff_hi_vs_<baseline>``
+    below 0, see :func:`custml.models.train.baseline_intervals`) is never promoted, champion or not.
     The decision is written on the new model version (tags ``gate.*`` and its description).
 
     Returns
@@ -402,7 +404,23 @@ def register_and_gate(
         "champion_version": None,
         "champion_score": None,
     }
-    if champion is None:
+    # A printed baseline that beats the new model on its own test cut-off beyond noise (paired bootstrap
+    # interval of the ROC AUC difference entirely below 0, custml.models.train.baseline_intervals) blocks it.
+    beaten_by = [
+        b
+        for b in ("logistic_rfm", "bgnbd", "pareto_nbd")
+        if run.data.metrics.get(f"auc_diff_hi_vs_{b}", 0.0) < 0
+    ]
+    if beaten_by or run.data.metrics.get("baseline_beats_model", 0.0) > 0:
+        promoted = False
+        reason = (
+            f"not promoted: the printed baseline(s) {', '.join(beaten_by) or '?'} beat this model's test ROC AUC "
+            "beyond noise (paired bootstrap 95 % interval of model minus baseline entirely below 0); ship the "
+            "baseline or fix the model"
+        )
+        if champion is not None:
+            decision["champion_version"] = str(champion.version)
+    elif champion is None:
         promoted, reason = True, "no champion yet"
     else:
         decision["champion_version"] = str(champion.version)

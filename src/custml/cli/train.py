@@ -186,6 +186,7 @@ def register(app: typer.Typer) -> None:
             table.add_row(scorer, *(f"{values.get(m, float('nan')):.4f}" for m in metric_names))
         console.print(table)
         console.print(f"champion candidate: {result.data_description.get('champion', 'lightgbm')}")
+        _print_baseline_intervals(console, result.metrics["model"])
         if result.data_description.get("cutoff_plan_note"):
             console.print(f"[yellow]{result.data_description['cutoff_plan_note']}[/]")
         if "oracle_auc_ratio" in result.metrics["model"]:
@@ -204,6 +205,20 @@ def register(app: typer.Typer) -> None:
         campaigns = tables.get("campaigns")
         if task == "churn" and uplift and campaigns is not None and len(campaigns):
             _train_uplift(console, data, None, register=not no_register, tables=tables)
+
+
+def _print_baseline_intervals(console: object, model_metrics: dict[str, float]) -> None:
+    """One line per printed baseline: shipped minus baseline test ROC AUC with its paired 95 % interval."""
+    parts = []
+    for b in ("logistic_rfm", "bgnbd", "pareto_nbd"):
+        if f"auc_diff_lo_vs_{b}" in model_metrics:
+            lo, hi = model_metrics[f"auc_diff_lo_vs_{b}"], model_metrics[f"auc_diff_hi_vs_{b}"]
+            mark = " [red](baseline better beyond noise)[/]" if hi < 0 else ""
+            parts.append(f"{b} {model_metrics[f'auc_gain_vs_{b}']:+.4f} [{lo:+.4f}, {hi:+.4f}]{mark}")
+    if parts:
+        console.print(  # type: ignore[attr-defined]
+            "test ROC AUC, model minus baseline (paired bootstrap 95 % interval): " + "; ".join(parts)
+        )
 
 
 def _train_snapshot(

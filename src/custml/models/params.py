@@ -61,12 +61,21 @@ class LightGBMParams(BaseModel):
 
 
 class GateParams(BaseModel):
-    """Promotion rule: a challenger becomes champion only if it beats the champion on the same holdout."""
+    """Promotion rule: a challenger becomes champion only if it beats the champion on the same holdout, and
+    no printed baseline beats it on the test cut-off beyond noise (paired bootstrap interval below 0)."""
 
     model_config = ConfigDict(extra="forbid")
 
     metric: Literal["roc_auc", "pr_auc", "brier", "log_loss", "ece"] = "roc_auc"
     margin: float = Field(0.002, ge=0, description="required improvement over the champion, in metric units")
+    baseline_bootstrap: int = Field(
+        200,
+        ge=0,
+        description=(
+            "paired bootstrap replicates of the shipped model's test ROC AUC minus each printed baseline's; a "
+            "model that a baseline beats with the whole 95 % interval below 0 is not promoted (0: no check)"
+        ),
+    )
 
 
 class TuneParams(BaseModel):
