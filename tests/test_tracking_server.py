@@ -16,7 +16,7 @@ import pytest
 from conftest import skip_or_fail
 
 from custml import tracking
-from custml.models.params import TrainParams
+from custml.models.params import GateParams, TrainParams
 from custml.models.train import train_model
 from custml.testing import synthetic_training_table
 
@@ -90,9 +90,12 @@ def results() -> tuple:
     test_mask = (table["cutoff"] == table["cutoff"].max()).to_numpy()
     labels = table["label"].to_numpy().copy()
     labels[~test_mask] = rng.permutation(labels[~test_mask])
-    weak = train_model(
-        table.assign(label=labels), params=TrainParams(task="churn", shap_sample=100, btyd_features=False)
+    # the weak model's labels are shuffled, so printed baselines beat it beyond noise; this test is about the
+    # comparison with the champion, so that gate (GateParams.baseline_bootstrap, tested in test_tracking) is off
+    weak_params = TrainParams(
+        task="churn", shap_sample=100, btyd_features=False, gate=GateParams(baseline_bootstrap=0)
     )
+    weak = train_model(table.assign(label=labels), params=weak_params)
     return good, weak, table
 
 
