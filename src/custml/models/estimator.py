@@ -169,20 +169,7 @@ class CustomerClassifier(ClassifierMixin, BaseEstimator):
 
     def _frame(self, X: Any, reset: bool) -> pd.DataFrame:
         """The input as a DataFrame with string column names (feature checks as scikit-learn does them)."""
-        if isinstance(X, pd.DataFrame):
-            validate_data(self, X, skip_check_array=True, reset=reset)
-            if len(X) == 0:
-                raise ValueError(
-                    f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
-                )
-            frame = X.copy(deep=False)
-            frame.columns = [str(c) for c in X.columns]
-            numbers = frame.select_dtypes("number")
-            if numbers.shape[1] and np.isinf(numbers.to_numpy(dtype=float)).any():
-                raise ValueError("Input contains infinity or a value too large for dtype('float64').")
-            return frame
-        arr = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan", dtype=np.float64)
-        return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+        return validated_frame(self, X, reset)
 
     def _matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         return prepare_features(frame, self.numeric_features_, self.categorical_levels_)
@@ -457,3 +444,27 @@ def summarise_cv(cv: pd.DataFrame) -> dict[str, float]:
     out["auc_gain_vs_logistic"] = out["roc_auc"] - out["logistic.roc_auc"]
     out["n_folds"] = float(cv["fold"].nunique())
     return out
+
+
+def validated_frame(estimator: BaseEstimator, X: Any, reset: bool) -> pd.DataFrame:
+    """``X`` as a DataFrame with string column names, checked as scikit-learn checks an estimator's input.
+
+    A DataFrame keeps its dtypes (categoricals and strings included; the column names and count are recorded
+    or compared through ``validate_data``); an array is validated (NaN allowed, infinity refused) and named
+    ``x0, x1, ...``. Shared by the frame-based estimators (:class:`CustomerClassifier`,
+    :class:`custml.models.survival.DiscreteTimeSurvival`).
+    """
+    if isinstance(X, pd.DataFrame):
+        validate_data(estimator, X, skip_check_array=True, reset=reset)
+        if len(X) == 0:
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
+            )
+        frame = X.copy(deep=False)
+        frame.columns = [str(c) for c in X.columns]
+        numbers = frame.select_dtypes("number")
+        if numbers.shape[1] and np.isinf(numbers.to_numpy(dtype=float)).any():
+            raise ValueError("Input contains infinity or a value too large for dtype('float64').")
+        return frame
+    arr = validate_data(estimator, X, reset=reset, ensure_all_finite="allow-nan", dtype=np.float64)
+    return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])

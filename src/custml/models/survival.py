@@ -32,12 +32,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from custml.errors import SchemaError
 from custml.features import build_features
 from custml.features.engines import TableInput
 from custml.features.labels import lapse_times, order_events
+from custml.models.estimator import validated_frame
 from custml.models.predictor import category_levels, prepare_features
 
 __all__ = [
@@ -224,20 +225,7 @@ class DiscreteTimeSurvival(RegressorMixin, BaseEstimator):
         return tags
 
     def _frame(self, X: Any, reset: bool) -> pd.DataFrame:
-        if isinstance(X, pd.DataFrame):
-            validate_data(self, X, skip_check_array=True, reset=reset)
-            if len(X) == 0:
-                raise ValueError(
-                    f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
-                )
-            frame = X.copy(deep=False)
-            frame.columns = [str(c) for c in X.columns]
-            numbers = frame.select_dtypes("number")
-            if numbers.shape[1] and np.isinf(numbers.to_numpy(dtype=float)).any():
-                raise ValueError("Input contains infinity or a value too large for dtype('float64').")
-            return frame
-        arr = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan", dtype=np.float64)
-        return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+        return validated_frame(self, X, reset)
 
     def fit(self, X: Any, y: ArrayLike | None = None, event: ArrayLike | None = None) -> DiscreteTimeSurvival:
         """Fit on features ``X``, durations ``y`` (periods, >= 0) and ``event`` (1 observed, 0 censored; default 1)."""
