@@ -16,7 +16,7 @@ __all__ = ["predict_spark", "spark_frame"]
 
 
 def spark_frame(spark: Any, features: pd.DataFrame) -> Any:
-    """A Spark DataFrame of ``features`` (without ``cutoff``), categorical and string columns as plain objects.
+    """A Spark DataFrame of ``features``, categorical and string columns as plain objects.
 
     Parameters
     ----------
@@ -27,10 +27,11 @@ def spark_frame(spark: Any, features: pd.DataFrame) -> Any:
     Returns
     -------
     pyspark.sql.DataFrame
-        Same rows and columns (less ``cutoff``); missing text values are ``None`` (Spark cannot take
-        pandas' ``NA`` or categoricals).
+        Same rows and columns; missing text values are ``None`` (Spark cannot take pandas' ``NA`` or
+        categoricals). ``cutoff`` stays: the models read its time of year (season features), and without it
+        they would score every row as of an unknown season.
     """
-    frame = features.drop(columns=[c for c in ("cutoff",) if c in features.columns]).copy()
+    frame = features.copy()
     for col in frame.columns:
         if isinstance(frame[col].dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(
             frame[col].dtype
