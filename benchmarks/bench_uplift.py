@@ -34,6 +34,7 @@ from custml.uplift import (
     fit_campaign_uplift,
     plan_contacts,
 )
+from custml.uplift.campaign import with_value
 
 
 def main() -> None:
@@ -61,13 +62,16 @@ def main() -> None:
     timings: dict[str, float] = {}
     t = time.perf_counter()
     data = campaign_table(world.campaigns, world.orders, feats, params)
+    if params.needs_value:  # the default (value) calibration reads each row's 12-month value (BTYD fit)
+        data = with_value(data, feats)
     timings["campaign_table_s"] = time.perf_counter() - t
     t = time.perf_counter()
     model = fit_campaign_uplift(data, params)
     timings["fit_s"] = time.perf_counter() - t
     t = time.perf_counter()
     scored = feats[["customer_id"]].assign(
-        uplift=model.predict(feats), expected_value_12m=value["expected_value_12m"].to_numpy()
+        uplift=model.predict(feats, value=value["expected_value_12m"].to_numpy()),
+        expected_value_12m=value["expected_value_12m"].to_numpy(),
     )
     timings["predict_s"] = time.perf_counter() - t
     t = time.perf_counter()

@@ -336,7 +336,9 @@ def _campaign_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 def test_campaign_table_joins_arms_features_and_the_churn_label() -> None:
     campaigns, orders, features = _campaign_tables()
     assert choose_campaign(campaigns) == ("C1", pd.Timestamp("2025-03-01"))
-    data = campaign_table(campaigns, orders, features, UpliftParams(horizon_days=90))
+    data = campaign_table(
+        campaigns, orders, features, UpliftParams(horizon_days=90, outcome_window_days=None)
+    )
     assert data.customer_id.tolist() == ["a", "b", "c", "d"]
     assert data.treatment.tolist() == [1, 0, 1, 0]
     # orders in [2025-03-01, 2025-05-30): a (04-10) and d (03-20) bought; b (08-01 is later) and c did not
@@ -365,8 +367,9 @@ def experiment() -> object:
 
 
 def test_learner_ranks_correlate_with_the_true_uplift(experiment: object) -> None:
+    """Measured (seed 7, split 0, lapsed-by-the-end outcome): Spearman 0.29 (0.15 on the whole-horizon label)."""
     m = experiment.metrics.set_index("learner").loc["t"]  # type: ignore[attr-defined]
-    assert m["spearman"] > 0.05
+    assert m["spearman"] > 0.2
     assert m["policy_value_at_0.1"] > m["random_at_0.1"]
 
 
@@ -376,3 +379,98 @@ def test_expected_profit_plan_beats_risk_based_targeting_in_true_profit(experime
     assert m["plan_true_profit"] > m["random_true_profit"]
     assert m["plan_true_profit"] >= 0  # never spends into a true loss here
     assert m["oracle_true_profit"] >= m["plan_true_profit"]
+
+
+def test_value_calibrated_plan_beats_revenue_at_risk_targeting(experiment: object) -> None:
+    """The default plan (value calibration, lapsed-by-the-end outcome) spends most of the budget and earns more
+    than value x risk; it stays just below ranking by value alone, the open miss of the LOGBOOK (issue 14 part
+    3). Measured at split 0: plan 953 contacts, +41,027; value x risk +38,575; value +42,971; churn risk
+    -10,163 (the whole-horizon label with the group calibration: 1 contact, +6)."""
+    m = experiment.metrics.set_index("learner").loc["t"]  # type: ignore[attr-defined]
+    budget_contacts = experiment.budget / experiment.offer_cost  # type: ignore[attr-defined]
+    assert m["plan_contacted"] > 0.5 * budget_contacts
+    assert m["plan_true_profit"] > m["value_risk_true_profit"]
+    assert m["plan_true_profit"] > 0.9 * m["value_true_profit"]
+
+
+# --- the value calibration and the lapsed-by-the-end outcome ------------------------------------------------------
+def _value_campaign(n: int = 40_000, seed: int = 0) -> tuple[np.ndarray, ...]:
+    """Randomised rows whose true uplift grows with log value and a trait the learner sees through noise."""
+    rng = np.random.default_rng(seed)
+    value = rng.lognormal(4.0, 1.5, n)
+    trait = rng.random(n) - 0.5
+    tau = np.clip(0.03 * (np.log1p(value) - 4.0) + 0.2 * trait, -0.3, 0.4)
+    t = rng.integers(0, 2, n)
+    retained = (rng.random(n) < 0.45 + t * tau).astype(int)
+    raw = 0.2 * trait + rng.normal(0, 0.1, n)
+    return raw, retained, t, value, tau
+
+
+def test_value_calibrator_finds_the_value_gradient_and_pays_on_its_lower_bound() -> None:
+    from custml.uplift import ValueUpliftCalibrator
+
+    raw, y, t, value, tau = _value_campaign()
+    cal = ValueUpliftCalibrator(z_score=1.0).fit(raw, y, t, value)
+    table = cal.table_.set_index("term")
+    assert table.loc["log1p_value", "estimate"] > 2 * table.loc["log1p_value", "std_error"] > 0
+    assert 0 < cal.slope_ < 1.5
+    point = ValueUpliftCalibrator(z_score=0.0).fit(raw, y, t, value).transform(raw, value)
+    lower = cal.transform(raw, value)
+    assert np.all(lower < point)
+    assert np.corrcoef(point, tau)[0, 1] > 0.5
+    with pytest.raises(ValueError, match="12-month value"):
+        cal.transform(raw)
+
+
+def test_value_calibrator_drops_a_learner_that_ranks_backwards() -> None:
+    from custml.uplift import ValueUpliftCalibrator
+
+    raw, y, t, value, _ = _value_campaign(seed=1)
+    cal = ValueUpliftCalibrator().fit(-raw, y, t, value)
+    assert cal.slope_ == 0.0
+    assert cal.table_.set_index("term").loc["log1p_value", "estimate"] > 0
+
+
+def test_value_calibration_needs_the_rows_value() -> None:
+    from custml.uplift.campaign import CampaignData, fit_campaign_uplift
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.random(400)})
+    data = CampaignData("C1", pd.Timestamp("2025-03-01"), np.arange(400).astype(str).astype(object), X,
+                        rng.integers(0, 2, 400), rng.random(400) < 0.5, 10.0)  # fmt: skip
+    with pytest.raises(ValueError, match="with_value"):
+        fit_campaign_uplift(data, UpliftParams(n_jobs=1))
+    with pytest.raises(ValueError, match="shorter than horizon_days"):
+        UpliftParams(horizon_days=90, outcome_window_days=90)
+
+
+def test_lapsed_by_the_end_label_ignores_early_orders() -> None:
+    from custml.features.labels import churn_labels
+
+    orders = pd.DataFrame({"customer_id": ["a", "a", "b", "b", "c"],
+                           "order_ts": pd.to_datetime(["2025-01-10", "2025-03-10", "2025-02-01", "2025-09-01",
+                                                       "2025-02-15"])})  # fmt: skip
+    whole = churn_labels(orders, "2025-03-01", 360).set_index("customer_id")["churned"]
+    late = churn_labels(orders, "2025-03-01", 360, window_start_days=270).set_index("customer_id")["churned"]
+    # a bought on 03-10 (early): retained over the whole horizon, lapsed by its last 90 days
+    assert whole.to_dict() == {"a": False, "b": False, "c": True}
+    assert late.to_dict() == {"a": True, "b": True, "c": True}
+    with pytest.raises(ValueError, match="window_start_days"):
+        churn_labels(orders, "2025-03-01", 90, window_start_days=90)
+
+
+def test_oracle_lapse_by_the_end_is_at_least_the_whole_horizon_churn() -> None:
+    from custml.synth import WorldParams, generate_world, oracle_campaign_uplift
+
+    world = generate_world(WorldParams(n_customers=1500, seed=3))
+    whole = oracle_campaign_uplift(world.truth["customers"], 180).set_index("customer_id")
+    late = oracle_campaign_uplift(world.truth["customers"], 180, window_start_days=90).set_index(
+        "customer_id"
+    )
+    same = oracle_campaign_uplift(world.truth["customers"], 180, window_start_days=0).set_index("customer_id")
+    pd.testing.assert_frame_equal(whole, same)
+    assert (late["p_churn_control"] >= whole["p_churn_control"] - 1e-12).all()
+    assert late["p_churn_control"].mean() > whole["p_churn_control"].mean() + 0.02
+    # persuadables: the offer keeps them, which shows more at the end of the horizon than over all of it
+    pers = whole["uplift_type"] == "persuadable"
+    assert late.loc[pers, "true_uplift"].mean() > whole.loc[pers, "true_uplift"].mean() > 0

@@ -45,8 +45,12 @@ def test_uplift_run_round_trip_and_held_out_metrics(store: Path, model) -> None:
     decision = tracking.register_uplift(run_id)
     assert decision["promoted"] is True and decision["reason"] == "no champion yet"
     loaded, info = tracking.load_uplift_model("models:/custml-uplift@champion")
-    X = pd.DataFrame({"x": [0.1, 0.9, 0.7], "noise": [0.5, 0.5, 0.2]})
+    # the default (value) calibration reads each row's 12-month value, here from the frame's column
+    X = pd.DataFrame(
+        {"x": [0.1, 0.9, 0.7], "noise": [0.5, 0.5, 0.2], "expected_value_12m": [90.0, 400.0, 2e3]}
+    )
     np.testing.assert_allclose(loaded.predict(X), model.predict(X))
+    assert model.predict(X)[1] > model.predict(X)[0]  # x > 0.5 is where the offer works
     assert loaded.summary() == model.summary()
     for key in ("holdout_qini_auc", "holdout_uplift_auc", "holdout_uplift_at_30", "calibration_slope"):
         assert info["metrics"][key] == pytest.approx(model.summary().get(key, model.holdout.get(key[8:])))

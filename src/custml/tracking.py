@@ -909,7 +909,8 @@ with warnings.catch_warnings(record=True):  # MLflow's type-hint advice (see abo
         """MLflow pyfunc wrapper of :class:`custml.uplift.CampaignUplift`.
 
         ``predict`` takes the feature frame of any as-of date and returns the calibrated uplift per row (the
-        estimated reduction of the churn probability by the offer; 1-D array).
+        estimated reduction of the churn probability by the offer; 1-D array). The value calibration reads
+        an ``expected_value_12m`` column when the frame has one, else computes it from the BTYD columns.
         """
 
         def __init__(self, model: Any) -> None:
@@ -919,6 +920,16 @@ with warnings.catch_warnings(record=True):  # MLflow's type-hint advice (see abo
         def predict(self, context, model_input, params=None):
             frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
             return np.asarray(self.model.predict(frame), dtype=float)
+
+
+_UPLIFT_VALUE_COLUMNS = (
+    "expected_value_12m",
+    "customer_id",
+    "btyd_frequency",
+    "btyd_recency_days",
+    "btyd_T_days",
+    "btyd_monetary",
+)
 
 
 def _uplift_metrics(model: Any) -> dict[str, float]:
@@ -963,8 +974,12 @@ def log_uplift_run(
             mlflow.log_params({f"extra.{k}": v for k, v in extra_params.items()})
         mlflow.log_metrics(_uplift_metrics(model))
         mlflow.log_dict(summary, UPLIFT_SUMMARY_ARTIFACT)
+        columns = [str(c) for c in model.columns]
+        if model.calibrator is not None and model.params.calibrate_on == "value":
+            # the value calibration reads expected_value_12m, or computes it from the BTYD columns
+            columns += [c for c in _UPLIFT_VALUE_COLUMNS if c not in columns]
         signature = ModelSignature(
-            inputs=Schema([ColSpec(AnyType(), str(c), required=False) for c in model.columns]),
+            inputs=Schema([ColSpec(AnyType(), c, required=False) for c in columns]),
             outputs=Schema([ColSpec("double")]),
         )
         info = mlflow.pyfunc.log_model(

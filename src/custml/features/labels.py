@@ -75,12 +75,19 @@ def _labels(population: pd.Index, positive: pd.Index, cutoff: pd.Timestamp, name
 
 
 def churn_labels(
-    orders: pd.DataFrame, cutoff: object, horizon_days: int = 90, active_days: int = DEFAULT_ACTIVE_DAYS
+    orders: pd.DataFrame,
+    cutoff: object,
+    horizon_days: int = 90,
+    active_days: int = DEFAULT_ACTIVE_DAYS,
+    *,
+    window_start_days: int = 0,
 ) -> pd.DataFrame:
     """Churn label: among customers active at the cutoff, no order in the next ``horizon_days``.
 
     Active means at least one (non-refund) order in ``[cutoff - active_days, cutoff)``; churned means no order
-    in ``[cutoff, cutoff + horizon_days)``.
+    in ``[cutoff + window_start_days, cutoff + horizon_days)``: with ``window_start_days`` > 0, "lapsed by the
+    end of the horizon" (orders early in the horizon do not count), the outcome an offer that delays leaving
+    moves most.
 
     Returns
     -------
@@ -99,10 +106,13 @@ def churn_labels(
     """
     if horizon_days <= 0 or active_days <= 0:
         raise ValueError("horizon_days and active_days must be positive")
+    if not 0 <= window_start_days < horizon_days:
+        raise ValueError(f"window_start_days must be in [0, horizon_days), got {window_start_days}")
     cut, _ = cutoff_literal(cutoff)
     events = order_events(orders)
     active = _window_customers(events, cut - pd.Timedelta(days=active_days), cut)
-    bought = _window_customers(events, cut, cut + pd.Timedelta(days=horizon_days))
+    start = cut + pd.Timedelta(days=window_start_days)
+    bought = _window_customers(events, start, cut + pd.Timedelta(days=horizon_days))
     out = _labels(active, bought, cut, "churned")
     out["churned"] = ~out["churned"]
     return out

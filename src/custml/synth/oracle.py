@@ -76,12 +76,18 @@ def oracle_from_state(
     offset_next: np.ndarray,
     camp_effect: np.ndarray,
     horizons: tuple[int, ...] = (30, 90),
+    window_start: int = 0,
 ) -> dict[int, np.ndarray]:
-    """P(no purchase in (c, c + H]) for each horizon, from the latent state (vectors over persons).
+    """P(no purchase in (c + window_start, c + H]) for each horizon, from the latent state (vectors over persons).
 
     ``stage`` 0 active, 1 disengaging, 2 dropped out. ``offset_now`` is the hazard offset of the week holding
-    the cutoff, ``offset_next`` the offset at the start of the next week (before decay continues).
+    the cutoff, ``offset_next`` the offset at the start of the next week (before decay continues). During the
+    first ``window_start`` days the states evolve without the no-purchase condition (purchases then do not
+    count), so the result is the probability of having lapsed by the window: no purchase in its last
+    ``H - window_start`` days.
     """
+    if not 0 <= window_start < min(horizons):
+        raise ValueError(f"window_start must be in [0, shortest horizon), got {window_start}")
     G = cumulative_intensity(params)
     decay = 0.5 ** (7.0 / params.service.half_life_days)
     nu = 1.0 / params.disengage_days_mean if params.disengage_days_mean > 0 else np.inf
@@ -103,7 +109,7 @@ def oracle_from_state(
         i0, i1 = int(np.floor(t0)), int(np.floor(t1))
         g = (G[:, i0] + (t0 - i0) * (G[:, i0 + 1] - G[:, i0])) * -1.0
         g = g + (G[:, i1] + (t1 - i1) * (G[:, min(i1 + 1, max_day)] - G[:, i1]))
-        rate_a = lam * g[persona]
+        rate_a = lam * g[persona] if m >= window_start else np.zeros(len(lam))
         k = int(np.floor((t0 + 0.5) / 7.0))
         off = offset_now if k == kc else offset_next * decay ** (k - kc - 1)
         eff = camp_effect if k0 <= k < k1 else 0.0
@@ -235,7 +241,11 @@ def oracle_probabilities(
 
 
 def oracle_campaign_uplift(
-    truth_customers: pd.DataFrame, horizon_days: int = 90, params: WorldParams | None = None
+    truth_customers: pd.DataFrame,
+    horizon_days: int = 90,
+    params: WorldParams | None = None,
+    *,
+    window_start_days: int = 0,
 ) -> pd.DataFrame:
     """The true effect of the retention offer on each eligible person's churn, from the latent state at sending.
 
@@ -243,7 +253,8 @@ def oracle_campaign_uplift(
     few hours earlier), for every eligible person the oracle gives P(no purchase in ``[s, s + horizon_days)``) twice: without the offer and
     with it (the offer's true log-hazard effect during its effect window). Their difference is the true uplift
     on churn: positive where the offer saves the customer (persuadable), negative for sleeping dogs, 0 for sure
-    things, lost causes and persons already gone.
+    things, lost causes and persons already gone. With ``window_start_days`` = a, churn is "lapsed by the end":
+    no purchase in ``[s + a, s + horizon_days)`` (the outcome of ``UpliftParams.outcome_window_days``).
 
     Returns
     -------
@@ -274,8 +285,9 @@ def oracle_campaign_uplift(
     args = (persona, tc["lambda_per_year"].to_numpy(dtype=float), tc["mu_per_year"].to_numpy(dtype=float), stage,
             offset_now, offset_next)  # fmt: skip
     effect = tc["campaign_log_hazard_effect"].to_numpy(dtype=float)
-    control = oracle_from_state(params, c, *args, np.zeros(len(tc)), horizons=(horizon_days,))[horizon_days]
-    treated = oracle_from_state(params, c, *args, effect, horizons=(horizon_days,))[horizon_days]
+    kw = {"horizons": (horizon_days,), "window_start": window_start_days}
+    control = oracle_from_state(params, c, *args, np.zeros(len(tc)), **kw)[horizon_days]  # type: ignore[arg-type]
+    treated = oracle_from_state(params, c, *args, effect, **kw)[horizon_days]  # type: ignore[arg-type]
     return pd.DataFrame(
         {
             "customer_id": tc["customer_id"].to_numpy(),

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from custml.errors import SchemaError
 from custml.features.labels import churn_labels
@@ -29,6 +29,7 @@ __all__ = [
     "FoldAverage",
     "UpliftCalibrator",
     "UpliftParams",
+    "ValueUpliftCalibrator",
     "campaign_table",
     "choose_campaign",
     "fit_campaign_uplift",
@@ -51,14 +52,19 @@ class UpliftParams(BaseModel):
     the 12-month value that is profit. ``offer_cost``: cost of one offer; ``None`` takes the campaign's own mean
     cost per treated customer. ``action``: the name written on the contact list. ``budget``: the spend the
     scores' ``chosen_action`` plans for (``None``: everyone whose expected profit is positive).
-    ``calibrate``: map the learner's raw uplift to the uplift observed on held-out rows (see
-    :class:`UpliftCalibrator`), so that expected profits are honest rather than the winner's curse of a noisy
-    difference of two models. ``calibrate_on``: ``uplift`` (default) fits that map on the plain churn outcome in
-    groups of predicted uplift; ``profit`` fits it on value-weighted outcomes in groups of predicted profit
-    (uplift x value), aiming to be right where the money is, when the campaign rows carry their 12-month value
-    (:attr:`CampaignData.value`). Not the default: value-weighted groups are noisier, and on the default
-    synthetic world they let the X- and DR-learner plans contact 9 and 11 customers at a small true loss
-    where the plain calibration contacts 0 and 2 (LOGBOOK, issue 14 part 2).
+    ``calibrate``: map the learner's raw uplift to the uplift the campaign's held-out rows confirm, so that
+    expected profits are honest rather than the winner's curse of a noisy difference of two models.
+    ``calibrate_on``: ``value`` (default) fits :class:`ValueUpliftCalibrator`, a regression of the campaign's
+    doubly robust per-row effect on the learner's out-of-fold uplift and the log of the 12-month value, whose
+    lower bound at ``calibration_z`` standard errors is the uplift the plan pays on; ``uplift`` fits
+    :class:`UpliftCalibrator` (a line through groups of predicted uplift, blind to value); ``profit`` the same
+    on value-weighted outcomes in groups of predicted profit (noisier). LOGBOOK, issue 14 part 3: on the
+    heterogeneous world the value calibration took the plan from 1 contact (+6 true profit) to the budget's
+    worth (+34k to +41k), and on the default world, where nothing pays, it still contacts nobody.
+    ``outcome_window_days``: churned = no order in the horizon's last ``w`` days ("lapsed by the end";
+    default 90, shorter than ``horizon_days``); ``None``: no order in the whole horizon. An offer that delays
+    leaving shows in who is still buying at the end, much less in whether someone bought at all during the
+    horizon (a customer who buys once in month 2 and then leaves counts as retained by the whole-horizon label).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -71,11 +77,32 @@ class UpliftParams(BaseModel):
     action: str = "retention offer"
     budget: float | None = Field(None, ge=0)
     calibrate: bool = True
-    calibrate_on: Literal["uplift", "profit"] = "uplift"
+    calibrate_on: Literal["uplift", "profit", "value"] = "value"
     calibration_folds: int = Field(2, ge=2)
     calibration_groups: int = Field(10, ge=1)
+    calibration_z: float = Field(1.0, ge=0)
+    outcome_window_days: int | None = Field(90, gt=0)
     random_state: int = 0
     n_jobs: int | None = None
+
+    @model_validator(mode="after")
+    def _window_inside_horizon(self) -> UpliftParams:
+        if self.outcome_window_days is not None and self.outcome_window_days >= self.horizon_days:
+            raise ValueError(
+                f"outcome_window_days ({self.outcome_window_days}) must be shorter than horizon_days "
+                f"({self.horizon_days}); leave it unset for the whole horizon"
+            )
+        return self
+
+    @property
+    def outcome_start_days(self) -> int:
+        """Days after the send day where the outcome window starts (0: the whole horizon)."""
+        return 0 if self.outcome_window_days is None else self.horizon_days - self.outcome_window_days
+
+    @property
+    def needs_value(self) -> bool:
+        """Whether the calibration reads each row's 12-month value."""
+        return self.calibrate and self.calibrate_on in ("profit", "value")
 
 
 @dataclass
@@ -189,6 +216,83 @@ class UpliftCalibrator:
         return np.clip(self.intercept_ + self.slope_ * np.asarray(raw, dtype=float), -1.0, 1.0)
 
 
+class ValueUpliftCalibrator:
+    """Uplift as a line in the learner's out-of-fold uplift and log 12-month value, fitted on per-row effects.
+
+    Each campaign row gets the doubly robust transformed outcome ``z = (retained - m(x)) (t - p) / (p (1 - p))``
+    (``p`` the treated share, ``m`` the out-of-fold outcome model of the learner, or the mean without one),
+    whose expectation given ``x`` is the uplift. Least squares of ``z`` on ``[1, raw, log1p(value)]`` (the best
+    linear predictor of the uplift, as in Chernozhukov et al.'s generic-ML calibration) says how much of the
+    learner's spread held-out rows confirm and how the effect changes with value, which the group calibration
+    cannot: where the persuadable customers are the valuable ones, the value term is what finds them. A negative
+    coefficient on ``raw`` (the learner ranks backwards) is dropped and the line refitted without it.
+    :meth:`transform` returns the line minus ``z_score`` standard errors of its prediction: the plan pays only
+    for an effect the campaign supports (``z_score`` 0: the plain estimate).
+    """
+
+    terms = ("intercept", "raw_uplift", "log1p_value")
+
+    def __init__(self, z_score: float = 1.0) -> None:
+        self.z_score = z_score
+
+    @staticmethod
+    def _design(raw: np.ndarray, value: np.ndarray) -> np.ndarray:
+        v = np.clip(np.nan_to_num(np.asarray(value, dtype=float)), 0.0, None)
+        return np.column_stack([np.ones(len(v)), np.asarray(raw, dtype=float), np.log1p(v)])
+
+    def fit(
+        self,
+        raw: np.ndarray,
+        retained: np.ndarray,
+        treatment: np.ndarray,
+        value: np.ndarray,
+        baseline: np.ndarray | None = None,
+    ) -> ValueUpliftCalibrator:
+        """Fit from out-of-fold ``raw`` uplift, outcomes, arms, values and (optionally) baseline outcomes."""
+        y = np.asarray(retained, dtype=float)
+        t = np.asarray(treatment, dtype=float)
+        p = float(t.mean())
+        if not 0 < p < 1:
+            raise ValueError("ValueUpliftCalibrator needs rows of both arms")
+        m = np.full(len(y), y.mean()) if baseline is None else np.asarray(baseline, dtype=float)
+        z = (y - m) * (t - p) / (p * (1 - p))
+        D = self._design(raw, value)
+        keep = np.array([True, True, True])
+        beta, cov = self._ols(D, z, keep)
+        if beta[1] < 0:
+            keep[1] = False
+            beta, cov = self._ols(D, z, keep)
+        self.coef_, self.cov_ = beta, cov
+        self.slope_ = float(beta[1])
+        self.intercept_ = float(beta[0])
+        se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+        self.table_ = pd.DataFrame({"term": list(self.terms), "estimate": beta, "std_error": se})
+        return self
+
+    @staticmethod
+    def _ols(D: np.ndarray, z: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Coefficients (0 where not kept) and their heteroskedasticity-robust (HC0) covariance."""
+        X = D[:, keep]
+        xtx_inv = np.linalg.pinv(X.T @ X)
+        b = xtx_inv @ X.T @ z
+        resid = z - X @ b
+        sandwich = xtx_inv @ (X.T * resid**2) @ X @ xtx_inv
+        beta = np.zeros(D.shape[1])
+        cov = np.zeros((D.shape[1], D.shape[1]))
+        beta[keep] = b
+        cov[np.ix_(keep, keep)] = sandwich
+        return beta, cov
+
+    def transform(self, raw: np.ndarray, value: np.ndarray | None = None) -> np.ndarray:
+        """Calibrated uplift (lower bound at ``z_score``), clipped to [-1, 1]; ``value`` is required."""
+        if value is None:
+            raise ValueError("ValueUpliftCalibrator.transform needs each customer's 12-month value")
+        D = self._design(raw, value)
+        estimate = D @ self.coef_
+        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", D, self.cov_, D), 0.0, None))
+        return np.clip(estimate - self.z_score * se, -1.0, 1.0)
+
+
 @dataclass
 class CampaignUplift:
     """A fitted uplift learner with what it was fitted on (not the data)."""
@@ -203,7 +307,7 @@ class CampaignUplift:
     churn_rate_treated: float
     churn_rate_control: float
     params: UpliftParams
-    calibrator: UpliftCalibrator | None = None
+    calibrator: UpliftCalibrator | ValueUpliftCalibrator | None = None
     holdout: dict[str, float] = field(default_factory=dict)
 
     def predict_raw(self, features: pd.DataFrame) -> np.ndarray:
@@ -215,10 +319,20 @@ class CampaignUplift:
             )
         return np.asarray(self.learner.predict(features[self.columns]), dtype=float)
 
-    def predict(self, features: pd.DataFrame) -> np.ndarray:
-        """Estimated reduction of each customer's churn probability by the offer (calibrated if fitted so)."""
+    def predict(self, features: pd.DataFrame, value: Any = None) -> np.ndarray:
+        """Estimated reduction of each customer's churn probability by the offer (calibrated if fitted so).
+
+        ``value``: each row's expected 12-month value, read by the ``value`` calibration; without it the
+        ``expected_value_12m`` column of ``features`` is used, else it is computed from ``features`` (BTYD).
+        """
         raw = self.predict_raw(features)
-        return self.calibrator.transform(raw) if self.calibrator is not None else raw
+        if self.calibrator is None:
+            return raw
+        if isinstance(self.calibrator, ValueUpliftCalibrator):
+            if value is None:
+                value = _value_of(features)
+            return self.calibrator.transform(raw, np.asarray(value, dtype=float))
+        return self.calibrator.transform(raw)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready description for the scores' meta and the report."""
@@ -236,10 +350,22 @@ class CampaignUplift:
             "average_uplift": self.churn_rate_control - self.churn_rate_treated,
             "holdout": dict(self.holdout),
             "calibration_slope": self.calibrator.slope_ if self.calibrator is not None else None,
+            "calibrate_on": self.params.calibrate_on if self.calibrator is not None else None,
+            "outcome_window_days": self.params.outcome_window_days,
             "calibration": self.calibrator.table_.to_dict(orient="records")
             if self.calibrator is not None
             else [],
         }
+
+
+def _value_of(features: pd.DataFrame) -> np.ndarray:
+    """Expected 12-month value per row: the frame's ``expected_value_12m``, else BTYD on the frame."""
+    if "expected_value_12m" in features.columns:
+        return features["expected_value_12m"].to_numpy(dtype=float, na_value=np.nan)
+    from custml.scoring.score import expected_value_12m
+
+    value = expected_value_12m(features).set_index("customer_id")["expected_value_12m"]
+    return value.reindex(features["customer_id"]).to_numpy(dtype=float)
 
 
 def model_columns(features: pd.DataFrame) -> list[str]:
@@ -312,7 +438,9 @@ def campaign_table(
         )
     ids = rows["customer_id"].astype(str).to_numpy(dtype=object)
     treated = (rows["arm"].astype(str) == "offer").to_numpy()
-    labels = churn_labels(orders, send_day, horizon_days=params.horizon_days)
+    labels = churn_labels(
+        orders, send_day, horizon_days=params.horizon_days, window_start_days=params.outcome_start_days
+    )
     wanted = pd.Index(ids)
     feat_pos = pd.Index(features_at_send["customer_id"].astype(str).to_numpy(dtype=object)).get_indexer(
         wanted
@@ -374,20 +502,37 @@ def fit_campaign_uplift(data: CampaignData, params: UpliftParams | None = None) 
         raise SchemaError(
             "campaigns", "offer_cost", "is missing for the offer arm: set UpliftParams.offer_cost"
         )
-    calibrator = None
+    calibrator: UpliftCalibrator | ValueUpliftCalibrator | None = None
     holdout: dict[str, float] = {}
     if params.calibrate:
         oof = np.zeros(len(retained))
+        baseline = np.full(len(retained), np.nan)
         strata = 2 * data.treatment + retained
         folds = StratifiedKFold(params.calibration_folds, shuffle=True, random_state=params.random_state)
         members = []
         for fit_rows, out_rows in folds.split(data.X, strata):
             part = make().fit(data.X.iloc[fit_rows], retained[fit_rows], data.treatment[fit_rows])
             oof[out_rows] = part.predict(data.X.iloc[out_rows])
+            if hasattr(part, "predict_outcomes"):  # out-of-fold P(retained) under each arm
+                share = float(data.treatment[fit_rows].mean())
+                p0, p1 = part.predict_outcomes(data.X.iloc[out_rows])
+                baseline[out_rows] = share * p1 + (1 - share) * p0
+            else:
+                baseline[out_rows] = retained[fit_rows].mean()
             members.append(part)
         learner: Any = FoldAverage(members)
-        value = data.value if params.calibrate_on == "profit" else None
-        calibrator = UpliftCalibrator(params.calibration_groups).fit(oof, retained, data.treatment, value)
+        if params.calibrate_on == "value" and data.value is None:
+            raise ValueError(
+                "calibrate_on='value' needs each campaign row's 12-month value: "
+                "pass the CampaignData through with_value()"
+            )
+        if params.calibrate_on == "value" and data.value is not None:
+            calibrator = ValueUpliftCalibrator(params.calibration_z).fit(
+                oof, retained, data.treatment, data.value, baseline
+            )
+        else:
+            value = data.value if params.calibrate_on == "profit" else None
+            calibrator = UpliftCalibrator(params.calibration_groups).fit(oof, retained, data.treatment, value)
         holdout = {
             "qini_auc": qini_auc_score(retained, oof, data.treatment),
             "uplift_auc": uplift_auc_score(retained, oof, data.treatment),
@@ -430,7 +575,7 @@ def fit_from_tables(
     inputs = {k: v for k, v in tables.items() if k in ("customers", "orders", "interactions")}
     feats = build_features(inputs, send_day, params=feature_params)
     data = campaign_table(campaigns, tables["orders"], feats, params)
-    if params.calibrate and params.calibrate_on == "profit":  # the BTYD value fit only when it is used
+    if params.needs_value:  # the BTYD value fit only when it is used
         data = with_value(data, feats)
     return fit_campaign_uplift(data, params)
 

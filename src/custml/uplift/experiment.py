@@ -120,7 +120,11 @@ def campaign_experiment(
     _, send_day = choose_campaign(world.campaigns, params.campaign_id)  # type: ignore[attr-defined]
     feats = build_features(tables, send_day)
     data = with_value(campaign_table(world.campaigns, world.orders, feats, params), feats)  # type: ignore[attr-defined]
-    truth = oracle_campaign_uplift(world.truth["customers"], params.horizon_days).set_index("customer_id")  # type: ignore[attr-defined]
+    truth = oracle_campaign_uplift(  # the same outcome as the learners': lapsed by the end with a window
+        world.truth["customers"],  # type: ignore[attr-defined]
+        params.horizon_days,
+        window_start_days=params.outcome_start_days,
+    ).set_index("customer_id")
     true_uplift = truth["true_uplift"].reindex(data.customer_id).to_numpy(dtype=float)
     value = expected_value_12m(feats).set_index("customer_id")["expected_value_12m"]
     rng = np.random.default_rng(seed)
@@ -149,7 +153,7 @@ def campaign_experiment(
         t0 = time.perf_counter()
         model = fit_campaign_uplift(train, p)
         seconds = time.perf_counter() - t0
-        u = model.predict(held.X)
+        u = model.predict(held.X, value=frame["expected_value_12m"].to_numpy())
         f = frame.assign(uplift=u)
         frames[learner] = f
         # ranks from the learner itself (calibration is a monotone rescaling that may flatten to a constant)

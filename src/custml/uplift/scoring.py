@@ -72,7 +72,9 @@ def add_uplift_columns(
                 "features", "customer_id", "has no row for some scored customers", int((pos < 0).sum())
             )
         aligned = features.iloc[pos].reset_index(drop=True)
-    out["uplift"] = model.predict(aligned)
+    out["uplift"] = model.predict(
+        aligned, value=out["expected_value_12m"].to_numpy(dtype=float, na_value=np.nan)
+    )
     plan = plan_contacts(
         out.reset_index(drop=True),
         np.inf if budget is None else budget,
