@@ -252,15 +252,15 @@ print(f"run time {time.perf_counter() - t0:.0f} s")
 #   money, is done; learning whom to save needs a campaign whose effect is measurable and depends on behaviour.
 # - **Heterogeneous world** (defaults since issue 14 part 3: outcome "lapsed by the end", no order in the last
 #   90 of the 360 days; `ValueUpliftCalibrator`, the campaign's doubly robust per-row effect regressed on the
-#   learner's uplift and log value, paid on its 1-SE lower bound): Spearman with the true uplift T 0.293, X
-#   0.308, DR 0.227 (0.146 / 0.148 / 0.127 on the whole-horizon label). The T-learner's plan contacts 953 of the
-#   1,016 the budget buys and earns **+41,027** true profit, against churn risk −10,163, random −7,197, value ×
-#   risk +38,575, and the oracle +57,591 (X: 691 / +36,276, DR: 648 / +34,658). **Miss:** ranking by 12-month
-#   value alone earns +42,971, 5 % more; at budgets of 20 % and more the plan, which stops where the expected
-#   profit turns negative, earns more than every ranking that spends the whole budget. Before part 3 the plan
-#   contacted one customer (+6). Splits 1 and 2 and the default-world check are in the LOGBOOK and docs/uplift.md.
+#   learner's uplift and log value, weighted by value, paid on its 1-SE lower bound): Spearman with the true
+#   uplift T 0.293, X 0.308, DR 0.227 (0.146 / 0.148 / 0.127 on the whole-horizon label). The T-learner's plan
+#   contacts the 1,016 customers the budget buys and earns **+42,872** true profit, against churn risk −10,163,
+#   random −7,197, value × risk +38,575, value alone +42,971 (0.2 % more) and the oracle +57,591 (X: 890 /
+#   +41,597, DR: 884 / +41,007). With budgets of 10 % and more the plan stops where expected profit turns
+#   negative (+43,867) and earns more than every ranking that spends the whole budget. Before part 3 the
+#   plan contacted one customer (+6). Other splits and worlds are in the LOGBOOK and docs/uplift.md.
 # - **Production flow (section 6):** `run_train_uplift` fits on the whole campaign, logs and registers
-#   `custml-uplift` (v1, "no champion yet"; uplift coefficient 0.165); scoring loads it back from the registry
+#   `custml-uplift` (v1, "no champion yet"; uplift coefficient 0.037); scoring loads it back from the registry
 #   and plans 1,000 offers within a 10,000 budget. No model is fitted at scoring time.
 # - **Horizon:** 90 % of repeat purchases in the default world happen within 159 days, so the rule picks 150
 #   days (CDNOW: 196 -> 210 with every purchase; `run_train` with `horizon_days: auto` reads purchases before

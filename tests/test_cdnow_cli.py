@@ -57,7 +57,10 @@ def test_clean_features_train_score_report_on_raw_cdnow(
         assert report["tables"]["orders"]["net_amount_kept"] == round(
             pd.read_csv(cdnow / "CDNOW_sample.txt", sep=r"\s+", header=None)[4].sum(), 2
         )
+        # no manifest: the as-of date is the day after the last order (1998-06-30), as the later steps take it
+        assert report["as_of"].startswith("1998-07-01")
         assert main(["features", "--data", str(interim), "--cutoff", "1998-01-01"]) == 0
+        assert (root / "data" / "processed" / "features_1998-01-01.parquet").is_file()  # run_features' name
         for task in ("churn", "repurchase"):
             assert (
                 main(["train", task, "--data", str(interim), "--config", str(tmp_path / "light.yaml")]) == 0

@@ -382,15 +382,15 @@ def test_expected_profit_plan_beats_risk_based_targeting_in_true_profit(experime
 
 
 def test_value_calibrated_plan_beats_revenue_at_risk_targeting(experiment: object) -> None:
-    """The default plan (value calibration, lapsed-by-the-end outcome) spends most of the budget and earns more
-    than value x risk; it stays just below ranking by value alone, the open miss of the LOGBOOK (issue 14 part
-    3). Measured at split 0: plan 953 contacts, +41,027; value x risk +38,575; value +42,971; churn risk
-    -10,163 (the whole-horizon label with the group calibration: 1 contact, +6)."""
+    """The default plan (value-weighted value calibration, lapsed-by-the-end outcome) spends the budget, earns
+    more than value x risk and about as much as ranking by value alone (LOGBOOK, issue 14 part 3). Measured at
+    split 0: plan 1,016 contacts, +42,872; value x risk +38,575; value +42,971; churn risk -10,163 (the
+    whole-horizon label with the group calibration: 1 contact, +6). Splits 1 and 2: 0.989 and 0.993 of value."""
     m = experiment.metrics.set_index("learner").loc["t"]  # type: ignore[attr-defined]
     budget_contacts = experiment.budget / experiment.offer_cost  # type: ignore[attr-defined]
-    assert m["plan_contacted"] > 0.5 * budget_contacts
+    assert m["plan_contacted"] > 0.9 * budget_contacts
     assert m["plan_true_profit"] > m["value_risk_true_profit"]
-    assert m["plan_true_profit"] > 0.9 * m["value_true_profit"]
+    assert m["plan_true_profit"] > 0.95 * m["value_true_profit"]
 
 
 # --- the value calibration and the lapsed-by-the-end outcome ------------------------------------------------------

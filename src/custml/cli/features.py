@@ -54,7 +54,10 @@ def features(
         tables[name] = path if path.suffix == ".parquet" else read_table(path, name)
     stamp = pd.Timestamp(cutoff)
     result = build_features(tables, stamp, engine=engine)  # type: ignore[arg-type]
-    target = out or get_paths().features_table(f"{stamp:%Y%m%d}")
+    # the pipeline's name for the same table (features_2025-01-01.parquet), so `custml features` and
+    # run_features write one file, not two
+    day = f"{stamp:%Y-%m-%d}" if stamp == stamp.normalize() else f"{stamp:%Y-%m-%dT%H%M%S}"
+    target = out or get_paths().features_table(day)
     write_table(result, target, csv_copy=csv)
     console = Console()
     console.print(

@@ -37,7 +37,10 @@ def clean(
         str | None,
         typer.Option(
             "--as-of",
-            help="Reference time: later timestamps are quarantined (default: manifest 'end', else now).",
+            help=(
+                "Reference time: later timestamps are quarantined (default: manifest 'end', else the day "
+                "after the last plausible order, as every other step takes it)."
+            ),
         ),
     ] = None,
     allow_demo_key: Annotated[
@@ -75,9 +78,10 @@ def clean(
     if as_of is None:
         manifest = paths.manifest_in(data)
         as_of = read_json(manifest).get("end") if manifest.is_file() else None
-        as_of = as_of or pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s").isoformat()
+    # None: run_clean infers it from the orders (the day after the last plausible one; later ones are
+    # counted apart), the as-of date features, training and scoring take for the same export
     try:
-        as_of_ts = pd.Timestamp(as_of)
+        as_of_ts = pd.Timestamp(as_of) if as_of is not None else None
     except ValueError:
         from custml.errors import ConfigError
 
