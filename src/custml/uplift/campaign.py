@@ -60,7 +60,8 @@ class UpliftParams(BaseModel):
     :class:`UpliftCalibrator` (a line through groups of predicted uplift, blind to value); ``profit`` the same
     on value-weighted outcomes in groups of predicted profit (noisier). LOGBOOK, issue 14 part 3: on the
     heterogeneous world the value calibration took the plan from 1 contact (+6 true profit) to the budget's
-    worth (+38.6k to +43.9k, within 1.1 % of ranking by value alone), and on the default world, where nothing pays, it still contacts nobody.
+    worth (+38.6k to +43.9k, within 1.1 % of ranking by value alone), and on the default world, where nothing
+    pays, it still contacts nobody.
     ``outcome_window_days``: churned = no order in the horizon's last ``w`` days ("lapsed by the end";
     default 90, shorter than ``horizon_days``); ``None``: no order in the whole horizon. An offer that delays
     leaving shows in who is still buying at the end, much less in whether someone bought at all during the
