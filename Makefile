@@ -4,9 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
-# `make test` runs the tests on 2 worker processes (pytest-xdist, --dist loadgroup: one file's tests share a
-# worker and its fixtures, the notebook executions spread one by one; tests/conftest.py sets the groups);
-# TEST_WORKERS=0 runs them in this process, one after another.
+# `make test` runs test files on 2 worker processes (pytest-xdist; one file's tests share a worker and its
+# fixtures); TEST_WORKERS=0 runs them in this process, one after another.
 TEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
@@ -28,7 +27,7 @@ demo: venv ## Run the main job on embedded defaults (DuckDB, MLflow on SQLite in
 	$(BIN)/custml demo
 
 test: venv ## Run the whole test suite (notebooks, Spark, browser and MLflow server tests included)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: venv ## Run the tests that need no Spark, browser, MLflow server or notebook kernel
 	$(BIN)/python -m pytest -m "not spark and not browser and not mlflow_server and not notebook and not slow" $(PYTEST_ARGS)

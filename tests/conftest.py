@@ -38,16 +38,3 @@ def skip_or_fail(reason: str) -> None:
         pytest.fail(f"required external tool unavailable in CI: {reason}")
     pytest.skip(reason)
 
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Groups for ``pytest -n N --dist loadgroup`` (``make test``): a test file's tests share one worker, so
-    its module fixtures are built once and its tests keep their order (as with ``--dist loadfile``), except
-    the notebook executions, the longest tests of the suite and all in one file, which spread over the
-    workers one by one. Without xdist the marks do nothing."""
-    for item in items:
-        if any(True for _ in item.iter_markers("xdist_group")):
-            continue
-        file = item.nodeid.split("::")[0]
-        group = item.nodeid if "::test_notebook_executes_at_small_size[" in item.nodeid else file
-        item.add_marker(pytest.mark.xdist_group("".join(ch if ch.isalnum() else "_" for ch in group)))

@@ -38,9 +38,10 @@ def test_spark_scores_equal_duckdb_scores(spark_project) -> None:
     spark = run_score(root / "data" / "raw", AS_OF, root / "spark.parquet", engine="spark", **kw)
     assert len(duck.scores) > 500
     # Expected value comes from BG/NBD and Gamma-Gamma fitted by L-BFGS on each engine's features; the engines'
-    # features agree to ~1e-12 (summation order) and the optimiser turns that into ~1e-8 relative. Everything
-    # else, the probabilities from MLflow's spark_udf included, must agree to 1e-9.
-    fitted = ["expected_value_12m", "revenue_at_risk"]
+    # features agree to ~1e-12 (summation order) and the optimiser turns that into ~1e-8 relative, which the
+    # uplift (its calibration reads log value) and expected profit inherit. Everything else, the probabilities
+    # from MLflow's spark_udf included, must agree to 1e-9.
+    fitted = ["expected_value_12m", "revenue_at_risk", "uplift", "expected_profit"]
     pd.testing.assert_frame_equal(
         duck.scores.drop(columns=fitted),
         spark.scores.drop(columns=fitted),
