@@ -37,4 +37,3 @@ def skip_or_fail(reason: str) -> None:
     if require_external_tools():
         pytest.fail(f"required external tool unavailable in CI: {reason}")
     pytest.skip(reason)
-
