@@ -518,12 +518,13 @@ def fit_campaign_uplift(data: CampaignData, params: UpliftParams | None = None) 
         members = []
         for fit_rows, out_rows in folds.split(data.X, strata):
             part = make().fit(data.X.iloc[fit_rows], retained[fit_rows], data.treatment[fit_rows])
-            oof[out_rows] = part.predict(data.X.iloc[out_rows])
-            if hasattr(part, "predict_outcomes"):  # out-of-fold P(retained) under each arm
+            if isinstance(part, TLearner):  # its outcome models give the uplift and the baseline in one pass
                 share = float(data.treatment[fit_rows].mean())
                 p0, p1 = part.predict_outcomes(data.X.iloc[out_rows])
+                oof[out_rows] = p1 - p0
                 baseline[out_rows] = share * p1 + (1 - share) * p0
             else:
+                oof[out_rows] = part.predict(data.X.iloc[out_rows])
                 baseline[out_rows] = retained[fit_rows].mean()
             members.append(part)
         learner: Any = FoldAverage(members)
