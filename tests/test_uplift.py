@@ -474,3 +474,22 @@ def test_oracle_lapse_by_the_end_is_at_least_the_whole_horizon_churn() -> None:
     # persuadables: the offer keeps them, which shows more at the end of the horizon than over all of it
     pers = whole["uplift_type"] == "persuadable"
     assert late.loc[pers, "true_uplift"].mean() > whole.loc[pers, "true_uplift"].mean() > 0
+
+
+def test_value_calibrator_is_least_squares_weighted_by_capped_value() -> None:
+    """The line is the weighted least-squares fit of the transformed outcome, each row weighted by its value
+    capped at the 99th percentile (so a few huge customers cannot carry the fit)."""
+    from custml.uplift import ValueUpliftCalibrator
+
+    raw, y, t, value, _ = _value_campaign(seed=2)
+    value[:3] = 1e7  # three extreme customers
+    cal = ValueUpliftCalibrator(z_score=0.0).fit(raw, y, t, value)
+    p = t.mean()
+    z = (y - y.mean()) * (t - p) / (p * (1 - p))
+    w = np.minimum(value, np.quantile(value, 0.99))
+    D = np.column_stack([np.ones(len(z)), raw, np.log1p(value)])
+    expected, *_ = np.linalg.lstsq(D * np.sqrt(w)[:, None], z * np.sqrt(w), rcond=None)
+    assert expected[1] > 0  # the learner's slope is kept, so all three terms are compared
+    np.testing.assert_allclose(cal.coef_, expected, rtol=1e-8, atol=1e-12)
+    unweighted, *_ = np.linalg.lstsq(D, z, rcond=None)
+    assert not np.allclose(cal.coef_, unweighted, rtol=1e-3)

@@ -45,6 +45,7 @@ from custml.config import ProjectPaths, get_paths
 from custml.config import tracking_uri as default_tracking_uri
 from custml.errors import ConfigError, CustmlError
 from custml.io import read_json, write_json
+from custml.models.hybrid import BTYD_INPUT_COLUMNS
 from custml.models.metrics import binary_metrics
 from custml.models.predictor import CustomerModel
 
@@ -922,14 +923,8 @@ with warnings.catch_warnings(record=True):  # MLflow's type-hint advice (see abo
             return np.asarray(self.model.predict(frame), dtype=float)
 
 
-_UPLIFT_VALUE_COLUMNS = (
-    "expected_value_12m",
-    "customer_id",
-    "btyd_frequency",
-    "btyd_recency_days",
-    "btyd_T_days",
-    "btyd_monetary",
-)
+# what the value calibration of an uplift model reads: expected_value_12m, or the BTYD inputs to compute it
+_UPLIFT_VALUE_COLUMNS = ("expected_value_12m", "customer_id", *BTYD_INPUT_COLUMNS)
 
 
 def _uplift_metrics(model: Any) -> dict[str, float]:
@@ -976,7 +971,6 @@ def log_uplift_run(
         mlflow.log_dict(summary, UPLIFT_SUMMARY_ARTIFACT)
         columns = [str(c) for c in model.columns]
         if model.calibrator is not None and model.params.calibrate_on == "value":
-            # the value calibration reads expected_value_12m, or computes it from the BTYD columns
             columns += [c for c in _UPLIFT_VALUE_COLUMNS if c not in columns]
         signature = ModelSignature(
             inputs=Schema([ColSpec(AnyType(), c, required=False) for c in columns]),

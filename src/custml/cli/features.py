@@ -34,10 +34,10 @@ def features(
     import pandas as pd
     from rich.console import Console
 
-    from custml.config import get_paths
     from custml.errors import DataFileError
     from custml.features import build_features
     from custml.io import find_table_file, read_table, write_table
+    from custml.pipeline import features_path_for
 
     if engine not in ("duckdb", "spark"):
         raise typer.BadParameter("engine must be 'duckdb' or 'spark'", param_hint="--engine")
@@ -54,10 +54,7 @@ def features(
         tables[name] = path if path.suffix == ".parquet" else read_table(path, name)
     stamp = pd.Timestamp(cutoff)
     result = build_features(tables, stamp, engine=engine)  # type: ignore[arg-type]
-    # the pipeline's name for the same table (features_2025-01-01.parquet), so `custml features` and
-    # run_features write one file, not two
-    day = f"{stamp:%Y-%m-%d}" if stamp == stamp.normalize() else f"{stamp:%Y-%m-%dT%H%M%S}"
-    target = out or get_paths().features_table(day)
+    target = out or features_path_for(stamp)  # the file run_features writes for the same date
     write_table(result, target, csv_copy=csv)
     console = Console()
     console.print(

@@ -25,7 +25,7 @@ from custml.errors import DriftError
 from custml.pipeline._wiring import default_as_of
 from custml.pipeline.clean import RAW_OPTIONAL, RAW_REQUIRED, read_clean, read_inputs, read_raw, run_clean
 from custml.pipeline.demo import DemoResult, run_demo
-from custml.pipeline.features import run_features
+from custml.pipeline.features import features_path_for, run_features
 from custml.pipeline.generate import run_generate
 from custml.pipeline.monitor import MonitorRun, run_monitor
 from custml.pipeline.report import run_report
@@ -60,6 +60,7 @@ __all__ = [
     "TrainOutcome",
     "UpliftOutcome",
     "default_as_of",
+    "features_path_for",
     "load_scoring_model",
     "read_clean",
     "read_inputs",

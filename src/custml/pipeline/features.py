@@ -21,7 +21,12 @@ from custml.pipeline.clean import read_clean
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["run_features"]
+__all__ = ["features_path_for", "run_features"]
+
+
+def features_path_for(as_of: Any, root: Path | str | None = None) -> Path:
+    """Default features file for an as-of date: ``data/processed/features_<as_of>.parquet``."""
+    return project_paths(root).features_table(stamp(as_day(as_of)))
 
 
 def run_features(
@@ -40,10 +45,9 @@ def run_features(
     """
     from custml.features import build_features
 
-    paths = project_paths(root)
     tables = tables if tables is not None else read_clean(root)
     as_of = as_day(as_of)
     features = build_features(feature_inputs(tables), as_of, engine=engine, params=pipeline_feature_params())
     if write:
-        write_table(features, paths.features_table(stamp(as_of)))
+        write_table(features, features_path_for(as_of, root))
     return features

@@ -285,9 +285,12 @@ def oracle_campaign_uplift(
     args = (persona, tc["lambda_per_year"].to_numpy(dtype=float), tc["mu_per_year"].to_numpy(dtype=float), stage,
             offset_now, offset_next)  # fmt: skip
     effect = tc["campaign_log_hazard_effect"].to_numpy(dtype=float)
-    kw = {"horizons": (horizon_days,), "window_start": window_start_days}
-    control = oracle_from_state(params, c, *args, np.zeros(len(tc)), **kw)[horizon_days]  # type: ignore[arg-type]
-    treated = oracle_from_state(params, c, *args, effect, **kw)[horizon_days]  # type: ignore[arg-type]
+    control, treated = (
+        oracle_from_state(
+            params, c, *args, arm_effect, horizons=(horizon_days,), window_start=window_start_days
+        )[horizon_days]
+        for arm_effect in (np.zeros(len(tc)), effect)
+    )
     return pd.DataFrame(
         {
             "customer_id": tc["customer_id"].to_numpy(),

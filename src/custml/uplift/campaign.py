@@ -35,6 +35,7 @@ __all__ = [
     "fit_campaign_uplift",
     "fit_from_tables",
     "model_columns",
+    "value_by_customer",
     "with_value",
 ]
 
@@ -239,8 +240,12 @@ class ValueUpliftCalibrator:
         self.z_score = z_score
 
     @staticmethod
-    def _design(raw: np.ndarray, value: np.ndarray) -> np.ndarray:
-        v = np.clip(np.nan_to_num(np.asarray(value, dtype=float)), 0.0, None)
+    def _value(value: np.ndarray) -> np.ndarray:
+        """Values as non-negative floats (missing: 0)."""
+        return np.clip(np.nan_to_num(np.asarray(value, dtype=float)), 0.0, None)
+
+    @staticmethod
+    def _design(raw: np.ndarray, v: np.ndarray) -> np.ndarray:
         return np.column_stack([np.ones(len(v)), np.asarray(raw, dtype=float), np.log1p(v)])
 
     def fit(
@@ -259,8 +264,8 @@ class ValueUpliftCalibrator:
             raise ValueError("ValueUpliftCalibrator needs rows of both arms")
         m = np.full(len(y), y.mean()) if baseline is None else np.asarray(baseline, dtype=float)
         z = (y - m) * (t - p) / (p * (1 - p))
-        D = self._design(raw, value)
-        v = np.clip(np.nan_to_num(np.asarray(value, dtype=float)), 0.0, None)
+        v = self._value(value)
+        D = self._design(raw, v)
         w = np.minimum(v, np.quantile(v, 0.99)) if len(v) else v
         w = w / w.mean() if w.size and w.mean() > 0 else np.ones(len(z))
         keep = np.array([True, True, True])
@@ -293,7 +298,7 @@ class ValueUpliftCalibrator:
         """Calibrated uplift (lower bound at ``z_score``), clipped to [-1, 1]; ``value`` is required."""
         if value is None:
             raise ValueError("ValueUpliftCalibrator.transform needs each customer's 12-month value")
-        D = self._design(raw, value)
+        D = self._design(raw, self._value(value))
         estimate = D @ self.coef_
         se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", D, self.cov_, D), 0.0, None))
         return np.clip(estimate - self.z_score * se, -1.0, 1.0)
@@ -364,14 +369,21 @@ class CampaignUplift:
         }
 
 
+def value_by_customer(features: pd.DataFrame) -> pd.Series:
+    """Expected 12-month value (BTYD, as scoring computes it) indexed by ``customer_id`` as text."""
+    from custml.scoring.score import expected_value_12m
+
+    value = expected_value_12m(features).set_index("customer_id")["expected_value_12m"]
+    value.index = value.index.astype(str)
+    return value
+
+
 def _value_of(features: pd.DataFrame) -> np.ndarray:
     """Expected 12-month value per row: the frame's ``expected_value_12m``, else BTYD on the frame."""
     if "expected_value_12m" in features.columns:
         return features["expected_value_12m"].to_numpy(dtype=float, na_value=np.nan)
-    from custml.scoring.score import expected_value_12m
-
-    value = expected_value_12m(features).set_index("customer_id")["expected_value_12m"]
-    return value.reindex(features["customer_id"]).to_numpy(dtype=float)
+    ids = features["customer_id"].astype(str)
+    return value_by_customer(features).reindex(ids).to_numpy(dtype=float)
 
 
 def model_columns(features: pd.DataFrame) -> list[str]:
@@ -528,12 +540,12 @@ def fit_campaign_uplift(data: CampaignData, params: UpliftParams | None = None) 
                 baseline[out_rows] = retained[fit_rows].mean()
             members.append(part)
         learner: Any = FoldAverage(members)
-        if params.calibrate_on == "value" and data.value is None:
-            raise ValueError(
-                "calibrate_on='value' needs each campaign row's 12-month value: "
-                "pass the CampaignData through with_value()"
-            )
-        if params.calibrate_on == "value" and data.value is not None:
+        if params.calibrate_on == "value":
+            if data.value is None:
+                raise ValueError(
+                    "calibrate_on='value' needs each campaign row's 12-month value: "
+                    "pass the CampaignData through with_value()"
+                )
             calibrator = ValueUpliftCalibrator(params.calibration_z).fit(
                 oof, retained, data.treatment, data.value, baseline
             )
@@ -587,12 +599,15 @@ def fit_from_tables(
     return fit_campaign_uplift(data, params)
 
 
-def with_value(data: CampaignData, features_at_send: pd.DataFrame) -> CampaignData:
-    """``data`` with each row's expected 12-month value at the send day (BTYD, as scoring computes it)."""
+def with_value(
+    data: CampaignData, features_at_send: pd.DataFrame, value: pd.Series | None = None
+) -> CampaignData:
+    """``data`` with each row's expected 12-month value at the send day (BTYD, as scoring computes it).
+
+    ``value``: :func:`value_by_customer` of ``features_at_send`` when the caller has it already (one BTYD
+    fit, not two).
+    """
     from dataclasses import replace
 
-    from custml.scoring.score import expected_value_12m
-
-    value = expected_value_12m(features_at_send).set_index("customer_id")["expected_value_12m"]
-    value.index = value.index.astype(str)
+    value = value if value is not None else value_by_customer(features_at_send)
     return replace(data, value=value.reindex(data.customer_id.astype(str)).to_numpy(dtype=float))

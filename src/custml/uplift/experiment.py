@@ -28,6 +28,7 @@ from custml.uplift.campaign import (
     campaign_table,
     choose_campaign,
     fit_campaign_uplift,
+    value_by_customer,
     with_value,
 )
 from custml.uplift.evaluate import uplift_vs_truth
@@ -112,21 +113,20 @@ def campaign_experiment(
     cost and calibration (``learner`` is overridden by each of ``learners``).
     """
     from custml.features import build_features
-    from custml.scoring.score import expected_value_12m
     from custml.synth import oracle_campaign_uplift
 
     params = params or UpliftParams()
     tables = {"customers": world.customers, "orders": world.orders, "interactions": world.interactions}  # type: ignore[attr-defined]
     _, send_day = choose_campaign(world.campaigns, params.campaign_id)  # type: ignore[attr-defined]
     feats = build_features(tables, send_day)
-    data = with_value(campaign_table(world.campaigns, world.orders, feats, params), feats)  # type: ignore[attr-defined]
+    value = value_by_customer(feats)
+    data = with_value(campaign_table(world.campaigns, world.orders, feats, params), feats, value)  # type: ignore[attr-defined]
     truth = oracle_campaign_uplift(  # the same outcome as the learners': lapsed by the end with a window
         world.truth["customers"],  # type: ignore[attr-defined]
         params.horizon_days,
         window_start_days=params.outcome_start_days,
     ).set_index("customer_id")
     true_uplift = truth["true_uplift"].reindex(data.customer_id).to_numpy(dtype=float)
-    value = expected_value_12m(feats).set_index("customer_id")["expected_value_12m"]
     rng = np.random.default_rng(seed)
     test = np.zeros(len(true_uplift), dtype=bool)
     for arm in (0, 1):  # stratified by arm
