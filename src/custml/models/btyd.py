@@ -564,14 +564,18 @@ class BetaGeoFitter(_BTYDBase):
     @staticmethod
     def _loglik(params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, grad: bool) -> Any:
         r, alpha, a, b = params
-        pos = x > 0
-        x1 = np.where(pos, x, 1.0)  # keeps the x > 0 branch finite where it is not used
+        # The special functions depend on x alone, which takes few values (repeat counts): evaluate them once
+        # per distinct x (BG/NBD at 774k customers: 294k distinct rows, under 100 distinct x).
+        ux, inv = np.unique(x, return_inverse=True)
+        pos_u = ux > 0
+        x1_u = np.where(pos_u, ux, 1.0)  # keeps the x > 0 branch finite where it is not used
+        rx = r + x
         log_at = np.log(alpha + T)
         log_atx = np.log(alpha + t_x)
         beta_ab = betaln(a, b)
-        a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-        a2 = betaln(a, b + x) - beta_ab - (r + x) * log_at
-        a3 = np.where(pos, betaln(a + 1.0, b + x1 - 1.0) - beta_ab - (r + x) * log_atx, -np.inf)
+        a1 = (gammaln(r + ux) - gammaln(r) + r * np.log(alpha))[inv]
+        a2 = (betaln(a, b + ux) - beta_ab)[inv] - rx * log_at
+        a3 = np.where(pos_u, betaln(a + 1.0, b + x1_u - 1.0) - beta_ab, -np.inf)[inv] - rx * log_atx
         mix = np.logaddexp(a2, a3)
         ll = a1 + mix
         if not grad:
@@ -579,11 +583,11 @@ class BetaGeoFitter(_BTYDBase):
         w3 = np.exp(a3 - mix)  # share of the "dropped out after the last purchase" branch
         w2 = 1.0 - w3
         psi_ab = digamma(a + b)
-        psi_abx = digamma(a + b + x)
-        d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w2 * log_at - w3 * log_atx
-        d_alpha = r / alpha - (r + x) * (w2 / (alpha + T) + w3 / (alpha + t_x))
+        psi_abx = digamma(a + b + ux)[inv]
+        d_r = (digamma(r + ux) - digamma(r) + np.log(alpha))[inv] - w2 * log_at - w3 * log_atx
+        d_alpha = r / alpha - rx * (w2 / (alpha + T) + w3 / (alpha + t_x))
         d_a = psi_ab - psi_abx + w3 / a
-        d_b = psi_ab - psi_abx - digamma(b) + digamma(b + x) - w3 / (b + x1 - 1.0)
+        d_b = psi_ab - psi_abx + (digamma(b + ux) - digamma(b))[inv] - w3 / (b + x1_u[inv] - 1.0)
         return ll, np.column_stack([d_r, d_alpha, d_a, d_b])
 
     def expected_number_of_purchases_up_to_time(self, t: ArrayLike) -> FloatArray | float:

@@ -79,7 +79,6 @@ SCORE_COLUMNS: tuple[str, ...] = (
 )
 # Weeks per month in the CLV sum (the lifetimes convention, as custml.models.btyd uses).
 _WEEKS_PER_MONTH = 4.345
-_BTYD = ("btyd_frequency", "btyd_recency_days", "btyd_T_days", "btyd_monetary")
 
 Direction = Literal["up", "down"]
 #: Explains why the probability is high ("up") or low ("down"): frame -> DataFrame[reason_1..top_k].
@@ -166,15 +165,17 @@ def expected_value_12m(features: pd.DataFrame, params: ClvParams | None = None) 
         If a ``btyd_*`` column is missing, or fewer than two customers have a repeat purchase.
     """
     from custml.models.btyd import BetaGeoFitter, GammaGammaFitter
+    from custml.models.hybrid import BTYD_INPUT_COLUMNS
 
     params = params or ClvParams()
-    missing = [c for c in ("customer_id", *_BTYD) if c not in features.columns]
+    missing = [c for c in ("customer_id", *BTYD_INPUT_COLUMNS) if c not in features.columns]
     if missing:
         raise SchemaError(
             "features", missing[0], f"is needed for the expected value but missing (all: {missing})"
         )
     x, t_x, big_t, m = (
-        pd.to_numeric(features[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for c in _BTYD
+        pd.to_numeric(features[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        for c in BTYD_INPUT_COLUMNS
     )
     buyer = np.isfinite(x) & np.isfinite(t_x) & np.isfinite(big_t) & (big_t > 0)
     # Clip small inconsistencies (recency beyond age) rather than fail the whole batch.
@@ -207,16 +208,22 @@ def expected_value_12m(features: pd.DataFrame, params: ClvParams | None = None) 
         spend = np.where(repeat, m, scale)
         spend_model = {"fallback": "own mean repeat spend"}
     # A repeat buyer whose mean repeat value is not positive (refunds) is valued at the population mean spend.
-    value = np.zeros(len(x))
-    previous = np.zeros(len(x))
+    # Discounted expected purchases depend on (x, t_x, T) alone: evaluate each distinct history once (774k
+    # customers have 294k distinct ones) and multiply by each customer's spend.
+    codes = pd.DataFrame({"x": x, "t_x": t_x, "T": big_t}).groupby(["x", "t_x", "T"], sort=False).ngroup()
+    codes_arr = codes.to_numpy()
+    first = np.unique(codes_arr, return_index=True)[1]
+    ux, ut_x, ubig_t = x[first], t_x[first], big_t[first]
+    purchases = np.zeros(len(first))
+    previous = np.zeros(len(first))
     for month in range(1, params.horizon_months + 1):
         cumulative = np.asarray(
-            bgf.conditional_expected_number_of_purchases_up_to_time(month * _WEEKS_PER_MONTH, x, t_x, big_t),
+            bgf.conditional_expected_number_of_purchases_up_to_time(month * _WEEKS_PER_MONTH, ux, ut_x, ubig_t),
             dtype=float,
         )
-        value += spend * (cumulative - previous) / (1.0 + params.monthly_discount_rate) ** month
+        purchases += (cumulative - previous) / (1.0 + params.monthly_discount_rate) ** month
         previous = cumulative
-    value = np.where(buyer, np.maximum(value, 0.0), 0.0)
+    value = np.where(buyer, np.maximum(spend * purchases[codes_arr], 0.0), 0.0)
     logger.info(
         "expected value: BG/NBD %s, Gamma-Gamma %s on %d buyers (%d repeat)",
         bgf.params_,
