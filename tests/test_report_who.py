@@ -72,3 +72,15 @@ def test_nobody_is_contacted_when_no_offer_pays() -> None:
     assert data.who_to_save.contacted == 0
     assert "msg_who_nobody" in [m.key for m in data.who_messages]
     render_html(data, "zh")
+
+
+def test_the_section_states_what_churn_means_for_the_offer() -> None:
+    scores, meta = _with_uplift()
+    meta["uplift"] = {**meta["uplift"], "outcome_window_days": 90, "horizon_days": 180}
+    data = build_report_data(scores, meta)
+    assert "msg_who_churn_window" in [m.key for m in data.who_messages]
+    assert "no order in the last 90 days of the 180 days after the offer" in render_html(data, "en")
+    assert "最后 90 天没有任何订单" in render_html(data, "zh")
+    # the whole-horizon label (no window) has no such sentence
+    meta["uplift"] = {**meta["uplift"], "outcome_window_days": None}
+    assert "msg_who_churn_window" not in [m.key for m in build_report_data(scores, meta).who_messages]

@@ -1043,6 +1043,11 @@ def _who_to_save(
                 "msg_who_campaign", {"uplift": Points(float(avg)), "n": Count(int(info.get("n_treated", 0)))}
             )
         )
+    window, horizon = info.get("outcome_window_days"), info.get("horizon_days")
+    if window is not None and horizon is not None:
+        msgs.append(
+            Message("msg_who_churn_window", {"window": Count(int(window)), "horizon": Count(int(horizon))})
+        )
     return (
         WhoToSave(n_active, n_lapsed, k, spend, expected, cost, None if margin is None else float(margin),
                   info.get("budget"), None if avg is None else float(avg), curve, policies, contacts, False),

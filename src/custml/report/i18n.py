@@ -272,6 +272,8 @@ LABELS: dict[str, dict[str, str]] = {
         "little for anyone whose value we know. Spend the budget elsewhere, or test a cheaper or stronger offer.",
         "msg_who_campaign": "In the last campaign the offer changed the churn rate by {uplift} on average, over {n} "
         "treated customers against a randomised control group.",
+        "msg_who_churn_window": "Churn in this section means no order in the last {window} days of the {horizon} "
+        "days after the offer (the customer has stopped buying by the end), not the churn model's definition.",
         "msg_who_fallback": "No randomised campaign in the data: the rule-based action list above stands. Run a "
         "campaign with a control group to learn whom an offer really changes.",
         "who_contacted": "Customers to contact",
@@ -517,6 +519,8 @@ LABELS: dict[str, dict[str, str]] = {
         "msg_who_nobody": "没有客户预计能收回一份成本为 {cost} 的优惠：上一次活动的效果太小。把预算用在别处，或测试更便宜"
         "或更有力的优惠。",
         "msg_who_campaign": "上一次活动中，与随机对照组相比，优惠使 {n} 位受优惠客户的流失率平均变化了 {uplift}。",
+        "msg_who_churn_window": "本节中的流失指：发出优惠后的 {horizon} 天里，最后 {window} 天没有任何订单（到期末已停止购买），"
+        "与流失模型的定义不同。",
         "msg_who_fallback": "数据中没有随机对照活动：沿用上面的规则行动清单。开展一次带对照组的活动，才能知道优惠真正改变了谁。",
         "who_contacted": "需联系客户",
         "who_spend": "花费",
