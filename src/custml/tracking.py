@@ -976,13 +976,22 @@ def log_uplift_run(
             inputs=Schema([ColSpec(AnyType(), c, required=False) for c in columns]),
             outputs=Schema([ColSpec("double")]),
         )
-        info = mlflow.pyfunc.log_model(
-            name=MODEL_ARTIFACT,
-            python_model=UpliftPyfunc(model),
-            signature=signature,
-            pip_requirements=_pip_requirements(),
-            metadata={"custml_task": "uplift", "output": "reduction of the churn probability by the offer"},
-        )
+        # The signature is explicit; an input example would be a customer's row (the uplift model keeps no
+        # feature quantiles to make synthetic ones from), so MLflow's advice to add one is dropped.
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message=".*input example was not provided", category=UserWarning
+            )
+            info = mlflow.pyfunc.log_model(
+                name=MODEL_ARTIFACT,
+                python_model=UpliftPyfunc(model),
+                signature=signature,
+                pip_requirements=_pip_requirements(),
+                metadata={
+                    "custml_task": "uplift",
+                    "output": "reduction of the churn probability by the offer",
+                },
+            )
         mlflow.set_tag("custml.model_uri", info.model_uri)
         logger.info("logged uplift run %s (model %s)", run.info.run_id, info.model_uri)
         return run.info.run_id
