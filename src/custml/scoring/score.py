@@ -218,7 +218,9 @@ def expected_value_12m(features: pd.DataFrame, params: ClvParams | None = None) 
     previous = np.zeros(len(first))
     for month in range(1, params.horizon_months + 1):
         cumulative = np.asarray(
-            bgf.conditional_expected_number_of_purchases_up_to_time(month * _WEEKS_PER_MONTH, ux, ut_x, ubig_t),
+            bgf.conditional_expected_number_of_purchases_up_to_time(
+                month * _WEEKS_PER_MONTH, ux, ut_x, ubig_t
+            ),
             dtype=float,
         )
         purchases += (cumulative - previous) / (1.0 + params.monthly_discount_rate) ** month
