@@ -11,6 +11,7 @@ import pandas as pd
 
 from custml.errors import SchemaError
 from custml.features.sql import cutoff_literal
+from custml.frames import isin
 
 __all__ = [
     "DEFAULT_ACTIVE_DAYS",
@@ -63,19 +64,13 @@ def _window_customers(events: pd.DataFrame, start: pd.Timestamp, end: pd.Timesta
     return pd.Index(events.loc[(ts >= start) & (ts < end), "customer_id"].unique())
 
 
-def _isin(values: pd.Index | pd.Series, keys: pd.Index | pd.Series) -> np.ndarray:
-    """``values.isin(keys)`` on object arrays: pandas 3's Arrow-string ``isin`` walks ``keys`` in Python (4.1 s
-    against 0.5 s for 700k ids in 300k, measured 2026-12-03)."""
-    return pd.Index(np.asarray(values, dtype=object), dtype=object).isin(np.asarray(keys, dtype=object))
-
-
 def _labels(population: pd.Index, positive: pd.Index, cutoff: pd.Timestamp, name: str) -> pd.DataFrame:
     ids = population.sort_values()
     return pd.DataFrame(
         {
             "customer_id": ids.astype(str).to_numpy(dtype=object),
             "cutoff": pd.Series(cutoff, index=range(len(ids)), dtype="datetime64[ns]"),
-            name: _isin(ids, positive),
+            name: isin(ids, positive),
         }
     ).astype({"customer_id": str})
 
@@ -289,7 +284,7 @@ def lapse_times(orders: pd.DataFrame, cutoff: object, data_end: object, gap_days
     before = events.loc[events["order_ts"] < cut]
     last = before.groupby("customer_id", sort=True)["order_ts"].max().rename("last_ts")
     after = events.loc[events["order_ts"] >= cut]
-    after = after.loc[_isin(after["customer_id"], last.index)]
+    after = after.loc[isin(after["customer_id"], last.index)]
     seq = pd.concat([last.reset_index().rename(columns={"last_ts": "order_ts"}), after], ignore_index=True)
     seq = seq.sort_values(["customer_id", "order_ts"], kind="stable")
     nxt = seq.groupby("customer_id", sort=False)["order_ts"].shift(-1)

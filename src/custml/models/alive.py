@@ -29,6 +29,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from custml.errors import SchemaError
 from custml.features import build_features, build_training_set, rolling_cutoffs
 from custml.features.engines import TableInput
+from custml.frames import isin
 from custml.models.btyd import BetaGeoFitter, ParetoNBDFitter
 from custml.models.estimator import CustomerClassifier
 from custml.models.metrics import expected_calibration_error
@@ -193,7 +194,7 @@ def evaluate_alive(
         raise SchemaError("scores", "customer_id", "required column is missing", len(scores))
     alive = true_alive(truth, as_of)
     ids = scores["customer_id"].astype(str)
-    unknown = int((~ids.isin(alive.index)).sum())
+    unknown = int((~isin(ids, alive.index)).sum())
     if unknown:
         raise SchemaError("scores", "customer_id", "has customers not in the truth table", n_rows=unknown)
     y_all = alive.reindex(ids.to_numpy()).to_numpy(dtype=float)

@@ -38,6 +38,7 @@ from custml.errors import SchemaError
 from custml.features import build_features
 from custml.features.engines import TableInput
 from custml.features.labels import lapse_times, order_events
+from custml.frames import isin
 from custml.models.estimator import validated_frame
 from custml.models.predictor import category_levels, prepare_features
 
@@ -358,7 +359,7 @@ def truth_dropout_times(truth: pd.DataFrame, customer_ids: ArrayLike, cutoff: ob
     cut = pd.Timestamp(cutoff)
     t = truth.assign(customer_id=truth["customer_id"].astype(str)).set_index("customer_id")
     ids = pd.Index(np.asarray(customer_ids).astype(str))
-    unknown = int((~ids.isin(t.index)).sum())
+    unknown = int((~isin(ids, t.index)).sum())
     if unknown:
         raise SchemaError(
             "truth customers", "customer_id", "lacks customers that were scored", n_rows=unknown

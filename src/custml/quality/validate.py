@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from custml.errors import CustmlError, SchemaError
+from custml.frames import isin
 from custml.quality.normalise import parse_timestamps
 from custml.schema import CONTRACT, CUSTOMERS, TableSchema
 
@@ -470,10 +471,7 @@ def validate_table(
     if name == "orders":
         extra.update(_flag_refund_rules(prepared, raw, contract_cols, flag))
     if known_customers is not None and "customer_id" in prepared and not is_customers:
-        unknown = (
-            prepared["customer_id"].notna().to_numpy()
-            & ~prepared["customer_id"].isin(known_customers).to_numpy()
-        )
+        unknown = prepared["customer_id"].notna().to_numpy() & ~isin(prepared["customer_id"], known_customers)
         flag("unknown_customer", unknown, "customer_id", "is not a (kept) customer", raw["customer_id"])
 
     # Exact duplicate rows (whole row repeated) are counted apart from key conflicts.

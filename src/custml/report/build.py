@@ -17,6 +17,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from custml.errors import SchemaError
+from custml.frames import isin
 
 __all__ = [
     "ACTION_ORDER",
@@ -721,8 +722,8 @@ def _movement(scores: pd.DataFrame, previous: pd.DataFrame, threshold: float, n_
     return Movement(
         previous_as_of=_first_timestamp(previous, {}, "as_of"),
         previous=prev_kpis,
-        n_new=int((~scores["customer_id"].isin(previous["customer_id"])).sum()),
-        n_gone=int((~previous["customer_id"].isin(scores["customer_id"])).sum()),
+        n_new=int((~isin(scores["customer_id"], previous["customer_id"])).sum()),
+        n_gone=int((~isin(previous["customer_id"], scores["customer_id"])).sum()),
         n_stayed=len(both),
         n_moved=len(moved),
         transitions=transitions,
