@@ -63,15 +63,23 @@ def test_uplift_run_round_trip_and_held_out_metrics(store: Path, model) -> None:
     assert tracking.load_model(f"runs:/{run_id}/model").predict(X).shape == (3,)
 
 
-def test_uplift_gate_prefers_the_latest_campaign(store: Path, model) -> None:
+def test_uplift_gate_prefers_the_latest_campaign(
+    store: Path, model, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = "custml-uplift-gate"  # its own registered model: the test does not depend on the others' order
+    first = tracking.register_uplift(tracking.log_uplift_run(model), model_name=name)
+    assert first["promoted"] is True and first["reason"] == "no champion yet"
+    err = capsys.readouterr().err
+    assert "already exists" not in err and f"Successfully registered model '{name}'" in err
+    assert tracking.MlflowClient().get_registered_model(name).description.startswith("custml uplift model")
     older = replace(model, send_day=pd.Timestamp("2024-01-01"))
-    d_old = tracking.register_uplift(tracking.log_uplift_run(older))
+    d_old = tracking.register_uplift(tracking.log_uplift_run(older), model_name=name)
     assert d_old["promoted"] is False and "older campaign" in d_old["reason"]
     newer = replace(model, send_day=pd.Timestamp("2025-09-01"))
-    d_new = tracking.register_uplift(tracking.log_uplift_run(newer))
+    d_new = tracking.register_uplift(tracking.log_uplift_run(newer), model_name=name)
     assert d_new["promoted"] is True and "later campaign" in d_new["reason"]
-    _, info = tracking.load_uplift_model("models:/custml-uplift@champion")
-    assert info["version"] == d_new["version"]
+    _, info = tracking.load_uplift_model(f"models:/{name}@champion")
+    assert info["version"] == d_new["version"] == "3"
 
 
 def test_loading_a_missing_uplift_model_is_a_tracking_error(store: Path) -> None:

@@ -345,6 +345,17 @@ def _score_on_holdout(model_uri: str, holdout: pd.DataFrame, labels: Any, metric
     return float(binary_metrics(labels, probs)[metric])
 
 
+def _register_version(client: MlflowClient, model_uri: str, name: str, task: str, description: str) -> str:
+    """A new version of registered model ``name`` from ``model_uri``; a model registered here for the first
+    time gets ``description``. ``mlflow.register_model`` creates the registered model itself (it says
+    "Successfully registered model"); creating it beforehand made it print "already exists" on the first run.
+    """
+    version = str(mlflow.register_model(model_uri, name, tags={"custml.task": task}).version)
+    if not client.get_registered_model(name).description:
+        client.update_registered_model(name, description=description)
+    return version
+
+
 def register_and_gate(
     run_id: str,
     model_name: str | None = None,
@@ -378,11 +389,9 @@ def register_and_gate(
     if metric not in run.data.metrics:
         raise TrackingError(f"run {run_id} has no metric {metric!r} to gate on")
 
-    try:
-        client.get_registered_model(name)
-    except MlflowException:
-        client.create_registered_model(name, description=f"custml {task} model (calibrated probability)")
-    version = mlflow.register_model(model_uri, name, tags={"custml.task": task}).version
+    version = _register_version(
+        client, model_uri, name, task, f"custml {task} model (calibrated probability)"
+    )
     client.set_registered_model_alias(name, ALIAS_CHALLENGER, version)
 
     try:
@@ -1008,11 +1017,9 @@ def register_uplift(run_id: str, model_name: str = UPLIFT_MODEL_NAME) -> dict[st
     client = MlflowClient()
     run = client.get_run(run_id)
     model_uri = run.data.tags.get("custml.model_uri", f"runs:/{run_id}/{MODEL_ARTIFACT}")
-    try:
-        client.get_registered_model(model_name)
-    except MlflowException:
-        client.create_registered_model(model_name, description="custml uplift model (reduction of churn)")
-    version = mlflow.register_model(model_uri, model_name, tags={"custml.task": "uplift"}).version
+    version = _register_version(
+        client, model_uri, model_name, "uplift", "custml uplift model (reduction of churn)"
+    )
     client.set_registered_model_alias(model_name, ALIAS_CHALLENGER, version)
     try:
         champion = client.get_model_version_by_alias(model_name, ALIAS_CHAMPION)
