@@ -203,8 +203,8 @@ pd.Series(timings, name="seconds").round(1).to_frame().T
 # %% [markdown]
 # ## Conclusion
 #
-# *(numbers from the committed run: 20,000 persons, seed 0, dirt 0.02; about 35 s end to end, 2-4 minutes when the
-# machine is busy; the timings table above gives each step)*
+# *(numbers from the committed run: 20,000 persons, seed 0, dirt 0.02; about 80 s end to end on 2 cores, more when
+# the machine is busy; the timings table above gives each step)*
 #
 # - **Generate**: 20,400 customer records (the 20,000 persons plus planted duplicates), 67,072 orders, 291,460
 #   interactions and 10,500 campaign contacts.
@@ -214,11 +214,11 @@ pd.Series(timings, name="seconds").round(1).to_frame().T
 # - **Segments**: 7,155 customers are churned (mostly low value), 5,635 active, 2,097 loyal and 1,629 new;
 #   2,422 are high value. The lifecycle × value table is the one managers read first.
 # - **Models** (test cut-off, the latest one whose 90/30-day outcome is known): churn ROC AUC 0.810 against 0.773
-#   for an RFM logistic regression and 0.778 for BG/NBD; repurchase 0.860 against 0.833 and 0.842 (PR AUC 0.476
+#   for an RFM logistic regression and 0.778 for BG/NBD; repurchase 0.860 against 0.833 and 0.842 (PR AUC 0.477
 #   against 0.439 and 0.465). Both models were registered and promoted to `@champion` (no champion yet).
 # - **Scoring** accounts for every raw record: 20,400 in = 20,000 scored + 400 merged duplicates. Actions:
-#   8,913 low-cost reactivations, 5,914 no action, 2,530 retention offers, 1,092 onboarding offers, 915
-#   personal outreach calls, 525 loyalty rewards and 111 win-back offers.
+#   8,915 low-cost reactivations, 5,916 no action, 2,474 retention offers, 1,077 onboarding offers, 831
+#   personal outreach calls, 670 loyalty rewards and 117 win-back offers.
 # - **Report**: one self-contained HTML page of about 190 kB, rendered in about 2 s.
 #
 # The next notebooks take each stage apart: 01 the world, 02 quality, 03 features and leakage, 04 segmentation,
