@@ -493,3 +493,26 @@ def test_value_calibrator_is_least_squares_weighted_by_capped_value() -> None:
     np.testing.assert_allclose(cal.coef_, expected, rtol=1e-8, atol=1e-12)
     unweighted, *_ = np.linalg.lstsq(D, z, rcond=None)
     assert not np.allclose(cal.coef_, unweighted, rtol=1e-3)
+
+
+@pytest.mark.parametrize("learner", ["t", "dr"])
+def test_folds_fitted_side_by_side_give_the_same_model(learner: str) -> None:
+    """``fold_workers`` only changes how many folds fit (and predict) at once, never the result."""
+    from custml.uplift.campaign import CampaignData, fit_campaign_uplift
+    from custml.uplift.learners import map_tasks, task_workers
+
+    X, y, t, _ = _simulated(4000, seed=3)
+    rng = np.random.default_rng(3)
+    data = CampaignData("C1", pd.Timestamp("2025-03-01"), np.arange(len(y)).astype(str).astype(object), X, t,
+                        y == 0, 10.0, value=rng.gamma(2.0, 200.0, len(y)))  # fmt: skip
+    fitted = {
+        w: fit_campaign_uplift(data, UpliftParams(learner=learner, n_jobs=1, fold_workers=w)) for w in (1, 2)
+    }
+    assert fitted[2].learner.n_workers == 2 and fitted[1].learner.n_workers == 1
+    assert fitted[1].holdout == fitted[2].holdout
+    assert fitted[1].calibrator.slope_ == fitted[2].calibrator.slope_
+    features = X.assign(expected_value_12m=data.value)
+    np.testing.assert_array_equal(fitted[1].predict(features), fitted[2].predict(features))
+    # the rule: explicit threads -> one task at a time; results keep the items' order
+    assert task_workers(4, 2) == 1 and 1 <= task_workers(None, 2) <= 2
+    assert map_tasks(lambda v: v * v, [3, 1, 2], 2) == [9, 1, 4]

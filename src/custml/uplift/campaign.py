@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from custml.errors import SchemaError
 from custml.features.labels import churn_labels
-from custml.uplift.learners import DRLearner, TLearner, XLearner
+from custml.uplift.learners import DRLearner, TLearner, XLearner, map_tasks, task_workers
 
 __all__ = [
     "CampaignData",
@@ -67,6 +67,10 @@ class UpliftParams(BaseModel):
     default 90, shorter than ``horizon_days``); ``None``: no order in the whole horizon. An offer that delays
     leaving shows in who is still buying at the end, much less in whether someone bought at all during the
     horizon (a customer who buys once in month 2 and then leaves counts as retained by the whole-horizon label).
+    ``n_jobs``: LightGBM threads per model (``None``: one on a machine of two cores or fewer, else LightGBM's
+    default). ``fold_workers``: how many calibration folds fit (and later predict) at once; ``None``: one per
+    core when each model has one thread by default (:func:`custml.uplift.learners.task_workers`), else one.
+    The result does not depend on it.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -86,6 +90,7 @@ class UpliftParams(BaseModel):
     outcome_window_days: int | None = Field(90, gt=0)
     random_state: int = 0
     n_jobs: int | None = None
+    fold_workers: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _window_inside_horizon(self) -> UpliftParams:
@@ -126,14 +131,19 @@ class CampaignData:
 class FoldAverage:
     """The average uplift of cross-fitted learners (one per fold), used like a single learner."""
 
-    def __init__(self, members: list[Any]) -> None:
+    def __init__(self, members: list[Any], n_workers: int = 1) -> None:
         if not members:
             raise ValueError("FoldAverage needs at least one learner")
         self.members = members
+        self.n_workers = n_workers
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """Mean of the members' uplift estimates."""
-        return np.mean([np.asarray(m.predict(X), dtype=float) for m in self.members], axis=0)
+        """Mean of the members' uplift estimates (``n_workers`` members predicting at once)."""
+        workers = getattr(
+            self, "n_workers", 1
+        )  # models pickled before the attribute existed predict serially
+        preds = map_tasks(lambda m: np.asarray(m.predict(X), dtype=float), self.members, workers)
+        return np.mean(preds, axis=0)
 
 
 class UpliftCalibrator:
@@ -527,19 +537,27 @@ def fit_campaign_uplift(data: CampaignData, params: UpliftParams | None = None) 
         baseline = np.full(len(retained), np.nan)
         strata = 2 * data.treatment + retained
         folds = StratifiedKFold(params.calibration_folds, shuffle=True, random_state=params.random_state)
-        members = []
-        for fit_rows, out_rows in folds.split(data.X, strata):
+        workers = params.fold_workers or task_workers(params.n_jobs, params.calibration_folds)
+
+        def fit_fold(rows: tuple[np.ndarray, np.ndarray]) -> tuple[Any, np.ndarray, np.ndarray]:
+            fit_rows, out_rows = rows
             part = make().fit(data.X.iloc[fit_rows], retained[fit_rows], data.treatment[fit_rows])
             if isinstance(part, TLearner):  # its outcome models give the uplift and the baseline in one pass
                 share = float(data.treatment[fit_rows].mean())
                 p0, p1 = part.predict_outcomes(data.X.iloc[out_rows])
-                oof[out_rows] = p1 - p0
-                baseline[out_rows] = share * p1 + (1 - share) * p0
-            else:
-                oof[out_rows] = part.predict(data.X.iloc[out_rows])
-                baseline[out_rows] = retained[fit_rows].mean()
+                return part, p1 - p0, share * p1 + (1 - share) * p0
+            base = np.full(len(out_rows), retained[fit_rows].mean())
+            return part, np.asarray(part.predict(data.X.iloc[out_rows]), dtype=float), base
+
+        splits = list(folds.split(data.X, strata))
+        members = []
+        for (_, out_rows), (part, raw, base) in zip(
+            splits, map_tasks(fit_fold, splits, workers), strict=True
+        ):
+            oof[out_rows] = raw
+            baseline[out_rows] = base
             members.append(part)
-        learner: Any = FoldAverage(members)
+        learner: Any = FoldAverage(members, n_workers=workers)
         if params.calibrate_on == "value":
             if data.value is None:
                 raise ValueError(

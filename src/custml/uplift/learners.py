@@ -19,7 +19,9 @@ The campaigns are randomised, so the propensity is the treated share (a constant
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -27,7 +29,15 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["DRLearner", "TLearner", "XLearner", "default_classifier", "default_regressor"]
+__all__ = [
+    "DRLearner",
+    "TLearner",
+    "XLearner",
+    "default_classifier",
+    "default_regressor",
+    "map_tasks",
+    "task_workers",
+]
 
 _LGBM_DEFAULTS: dict[str, Any] = {
     "n_estimators": 150,
@@ -50,6 +60,33 @@ def _threads(n_jobs: int | None) -> int | None:
     if n_jobs is not None:
         return n_jobs
     return 1 if (os.cpu_count() or 1) <= 2 else None
+
+
+def task_workers(n_jobs: int | None, n_tasks: int) -> int:
+    """How many of ``n_tasks`` independent model fits or predictions to run at once.
+
+    With the default threads (``n_jobs=None``) on a machine of two cores or fewer, each LightGBM model runs on
+    one thread, so the tasks run side by side, one per core (LightGBM releases the GIL). Two one-thread tasks
+    beat one two-thread task there: a T-learner's two fold fits and predictions at 200k customers took 6.9 s
+    so, 7.5 s on two threads each, 12.7 s on one thread one after another (2026-12-03). Otherwise one at a
+    time: each model uses the cores itself, or ``n_jobs`` says how many it may use.
+    """
+    if n_jobs is not None:
+        return 1
+    cores = os.cpu_count() or 1
+    return max(1, min(n_tasks, cores)) if cores <= 2 else 1
+
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def map_tasks(fn: Callable[[_T], _R], items: Sequence[_T], workers: int) -> list[_R]:
+    """``[fn(x) for x in items]``, on ``workers`` threads when more than one (results in the items' order)."""
+    if workers <= 1 or len(items) <= 1:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, items))
 
 
 def default_classifier(random_state: int = 0, n_jobs: int | None = None) -> Any:
