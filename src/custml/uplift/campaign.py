@@ -139,9 +139,8 @@ class FoldAverage:
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Mean of the members' uplift estimates (``n_workers`` members predicting at once)."""
-        workers = getattr(
-            self, "n_workers", 1
-        )  # models pickled before the attribute existed predict serially
+        # models pickled before the attribute existed predict one member at a time
+        workers = getattr(self, "n_workers", 1)
         preds = map_tasks(lambda m: np.asarray(m.predict(X), dtype=float), self.members, workers)
         return np.mean(preds, axis=0)
 

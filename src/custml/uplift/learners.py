@@ -71,10 +71,9 @@ def task_workers(n_jobs: int | None, n_tasks: int) -> int:
     so, 7.5 s on two threads each, 12.7 s on one thread one after another (2026-12-03). Otherwise one at a
     time: each model uses the cores itself, or ``n_jobs`` says how many it may use.
     """
-    if n_jobs is not None:
+    if n_jobs is not None or _threads(None) != 1:  # the same rule that gives each model one thread
         return 1
-    cores = os.cpu_count() or 1
-    return max(1, min(n_tasks, cores)) if cores <= 2 else 1
+    return max(1, min(n_tasks, os.cpu_count() or 1))
 
 
 _T = TypeVar("_T")
