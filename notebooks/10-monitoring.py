@@ -93,6 +93,7 @@ for w in worlds.values():
             scored_at="2025-12-31",
             raw_rows=N_CUSTOMERS,
             allow_demo_key=True,
+            uplift_model=None,  # this notebook monitors the churn and repurchase models; no uplift model here
         )
 print(f"worlds, models and {2 * len(DATES)} scorings in {time.perf_counter() - t0:.0f} s")
 

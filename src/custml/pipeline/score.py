@@ -245,10 +245,10 @@ def run_score(
     features as of ``as_of`` (DuckDB or Spark), load both models (registry aliases by default), compute the
     drift of the model features against the training reference, segments and cluster names, the expected
     12-month value (BTYD fitted at ``as_of``), probabilities, actions and reasons; then write the scores
-    atomically (parquet, optional CSV) and the ``.meta.json`` sidecar. With a randomised campaign in the data
-    , the uplift model learnt from it adds ``uplift``, ``expected_profit`` and
-    ``chosen_action`` (:func:`custml.uplift.scoring.add_uplift_columns`; without one ``chosen_action`` is the
-    rule-based ``recommended_action``), and Pareto/NBD adds ``p_alive``. The uplift model is the one the train
+    atomically (parquet, optional CSV) and the ``.meta.json`` sidecar. With a randomised campaign in the data,
+    the uplift model learnt from it adds ``uplift``, ``expected_profit`` and ``chosen_action``
+    (:func:`custml.uplift.scoring.add_uplift_columns`; without one ``chosen_action`` is the rule-based
+    ``recommended_action``), and Pareto/NBD adds ``p_alive``. The uplift model is the one the train
     stage registered (``uplift_model``, default ``models:/custml-uplift@champion``; ``None`` disables it); when
     none is registered the rule-based actions stand and ``meta["uplift"]["status"]`` says why.
     ``uplift_budget``: the spend ``chosen_action`` plans for (default: the model's own ``UpliftParams.budget``).
