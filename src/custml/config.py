@@ -181,6 +181,14 @@ class ProjectPaths:
         """Default output of ``custml report``."""
         return self.reports / "customer-report.html"
 
+    def backtest_table(self, task: str) -> Path:
+        """Per test month and scorer figures of ``custml backtest TASK``: ``reports/backtest_<task>.csv``."""
+        return self.reports / f"backtest_{task}.csv"
+
+    def backtest_figure(self, task: str) -> Path:
+        """The ECE and base-rate chart of ``custml backtest TASK``: ``reports/backtest_<task>.png``."""
+        return self.reports / f"backtest_{task}.png"
+
     @property
     def shared(self) -> Path:
         """``shared/`` beside the project root: public reference data such as CDNOW (``shared/data/cdnow``)."""

@@ -601,6 +601,7 @@ def log_comparison_run(
     tags: Mapping[str, str] | None = None,
     tables: Mapping[str, pd.DataFrame] | None = None,
     files: Mapping[str, str | Path] | None = None,
+    figures: Mapping[str, Any] | None = None,
 ) -> str:
     """Log a generic comparison run (e.g. several segmentation methods side by side); return the run id.
 
@@ -616,6 +617,8 @@ def log_comparison_run(
         Written as CSV at that artefact path (aggregates only: never customer rows).
     files : mapping artefact folder -> local file, optional
         Local files attached under that artefact folder.
+    figures : mapping artefact path -> matplotlib figure, optional
+        Saved at that artefact path.
     """
     _ensure_configured()
     exp_id = _experiment_id(experiment)
@@ -630,6 +633,8 @@ def log_comparison_run(
             mlflow.log_text(table.to_csv(index=False), path)
         for folder, local in (files or {}).items():
             mlflow.log_artifact(str(local), folder)
+        for path, fig in (figures or {}).items():
+            mlflow.log_figure(fig, path)
         return run.info.run_id
 
 

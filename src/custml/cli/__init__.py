@@ -33,6 +33,7 @@ _COMMAND_MODULES = (
     "features",
     "segment",
     "train",
+    "backtest",
     "score",
     "campaign",
     "report",

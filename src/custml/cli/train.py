@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from custml.models.params import TrainParams
     from custml.uplift import UpliftParams
 
-__all__ = ["load_train_params", "load_uplift_params", "register"]
+__all__ = ["clean_training_inputs", "load_train_params", "load_uplift_params", "register"]
 
 
 def load_uplift_params(config: Path | None) -> UpliftParams:
@@ -75,6 +75,34 @@ def load_train_params(task: str, config: Path | None) -> TrainParams:
     if section.get("task", task) != task:
         raise ConfigError(f"{path}: task is {section['task']!r} but the command asks for {task!r}")
     return validate_params({**section, "task": task}, TrainParams, path)
+
+
+def clean_training_inputs(
+    data: Path, truth: Path | None
+) -> tuple[dict[str, pd.DataFrame], str | None, pd.DataFrame | None, pd.DataFrame | None]:
+    """The clean tables of ``data``, the data end of a synthetic world's manifest, and its truth and id map.
+
+    Returns ``(tables, data_end, truth_customers, id_map)``; the last three are ``None`` for real data.
+    """
+    from custml.config import get_paths
+    from custml.io import read_json, read_table, read_tables
+
+    paths = get_paths()
+    tables = read_tables(data, required=("customers", "orders"), optional=("interactions", "campaigns"))
+    truth = truth or paths.truth
+    truth_customers = id_map = None
+    data_end = None
+    for manifest in (paths.manifest_in(data), paths.manifest_in(truth.parent)):
+        if manifest.is_file():
+            data_end = read_json(manifest).get("end")
+            break
+    if paths.truth_table_in(truth.parent, "customers").is_file():
+        from custml.synth import read_truth
+
+        truth_customers = read_truth(truth.parent)["customers"]
+        id_file = paths.id_map
+        id_map = read_table(id_file) if id_file.is_file() else None
+    return tables, data_end, truth_customers, id_map
 
 
 def register(app: typer.Typer) -> None:
@@ -132,7 +160,6 @@ def register(app: typer.Typer) -> None:
         from custml import pipeline as workflows
         from custml.config import get_paths
         from custml.errors import ConfigError
-        from custml.io import read_json, read_table, read_tables
 
         if task not in ("churn", "repurchase", "uplift"):
             raise ConfigError(f"task must be churn, repurchase or uplift, got {task!r}")
@@ -145,23 +172,9 @@ def register(app: typer.Typer) -> None:
                 raise ConfigError("--table and --label go together (a labelled snapshot table and its label)")
             _train_snapshot(console, task, table_file, label, id_column, register=not no_register)
             return
-        paths = get_paths()
-        data = data or paths.interim
+        data = data or get_paths().interim
         params = load_train_params(task, config)
-        tables = read_tables(data, required=("customers", "orders"), optional=("interactions", "campaigns"))
-        truth = truth or paths.truth
-        truth_customers = id_map = None
-        data_end = None
-        for manifest in (paths.manifest_in(data), paths.manifest_in(truth.parent)):
-            if manifest.is_file():
-                data_end = read_json(manifest).get("end")
-                break
-        if paths.truth_table_in(truth.parent, "customers").is_file():
-            from custml.synth import read_truth
-
-            truth_customers = read_truth(truth.parent)["customers"]
-            id_file = paths.id_map
-            id_map = read_table(id_file) if id_file.is_file() else None
+        tables, data_end, truth_customers, id_map = clean_training_inputs(data, truth)
 
         with console.status(f"building the {task} training set and training"):
             outcome = workflows.run_train(

@@ -19,7 +19,7 @@ import pandas as pd
 
 from custml.errors import ConfigError, SchemaError
 
-__all__ = ["CutoffPlan", "TimeSplit", "plan_cutoffs", "time_split"]
+__all__ = ["CutoffPlan", "TimeSplit", "minimum_history_days", "plan_cutoffs", "split_by_plan", "time_split"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ class CutoffPlan:
     test: pd.Timestamp
     note: str = ""
     """Empty, or how the plan was shrunk to fit the data (e.g. "3 of 12 training cut-offs ...")."""
+    train_gap_days: int | None = None
+    """Days between the last training and the first validation cut-off (``None``: not planned from data)."""
 
     @property
     def all(self) -> list[pd.Timestamp]:
@@ -84,12 +86,18 @@ def plan_cutoffs(
     n_validation_cutoffs: int = 1,
     data_start: object | None = None,
     min_history_days: int = 0,
+    min_train_cutoffs: int = 3,
 ) -> CutoffPlan:
     """Cut-off dates that :func:`time_split` will use without dropping any.
 
-    With ``data_start``, no cut-off comes before ``data_start + min_history_days``: training cut-offs that
-    would are left out (at least one must remain), then validation cut-offs (likewise), and the plan's
-    :attr:`CutoffPlan.note` says what was left out (also logged as a warning).
+    With ``data_start``, no cut-off comes before ``data_start + min_history_days``. On short data the plan
+    shrinks, in this order, and its :attr:`CutoffPlan.note` says in one line what it kept (also logged as a
+    warning): validation cut-offs are given up (oldest first, keeping one); then, when fewer than
+    ``min_train_cutoffs`` training cut-offs would remain with ``purge``, the gap between the last training and
+    the first validation cut-off shrinks from the horizon to ``step_days`` (training labels may then overlap
+    the validation window; the test cut-off stays purged, so the test figures stay honest); then training
+    cut-offs are left out (at least one must remain). With no plan possible the error names the dates and the
+    minimum history (:func:`minimum_history_days`).
 
     Parameters
     ----------
@@ -111,6 +119,8 @@ def plan_cutoffs(
         First day of the data (e.g. the earliest order).
     min_history_days : int
         Days of data a cut-off needs before it (the feature window the features must see).
+    min_train_cutoffs : int
+        Below this many training cut-offs the training/validation gap shrinks to ``step_days`` (short data).
 
     Raises
     ------
@@ -129,6 +139,13 @@ def plan_cutoffs(
     >>> plan = plan_cutoffs("2025-10-01", 90, n_train_cutoffs=6, data_start="2025-01-01", min_history_days=30)
     >>> len(plan.train), plan.note
     (3, 'the cut-off plan was shrunk to fit the data: 3 of 6 training cut-offs (none before 2025-01-31, the data start 2025-01-01 + 30 days of history)')
+
+    A 13-month export (churn, 90 days): one validation cut-off, and training labels that may overlap it.
+
+    >>> plan = plan_cutoffs("2010-09-09", 90, n_train_cutoffs=12, n_validation_cutoffs=3,
+    ...                     data_start="2009-12-01", min_history_days=90)
+    >>> [c.date().isoformat() for c in plan.train], plan.validation[0].date().isoformat(), plan.train_gap_days
+    (['2010-03-13', '2010-04-12', '2010-05-12'], '2010-06-11', 30)
     """
     if horizon_days <= 0 or step_days <= 0 or n_train_cutoffs < 1 or n_validation_cutoffs < 1:
         raise ConfigError(
@@ -156,27 +173,43 @@ def plan_cutoffs(
         raise ConfigError(
             f"plan_cutoffs: cannot build a plan: the latest validation cut-off would be {validation[-1].date()} "
             f"(test {test.date()} - {gap.days} days), before the earliest usable cut-off {earliest.date()} "
-            f"({history}); use a shorter horizon, min_history_days or purge_label_overlap=False"
+            f"({history}); the data needs at least "
+            f"{minimum_history_days(horizon_days, min_history_days, step_days)} days from its first order to "
+            "its end: use more data, a shorter horizon or a smaller min_history_days"
         )
     kept_validation = [c for c in validation if c >= earliest]
     # Give up validation cut-offs (oldest first, keeping one) before giving up the plan.
     while len(kept_validation) > 1 and kept_validation[0] - gap < earliest:
         kept_validation = kept_validation[1:]
-    last_train = kept_validation[0] - gap
-    train = [last_train - i * step for i in range(n_train_cutoffs)][::-1]
-    kept_train = [c for c in train if c >= earliest]
+
+    def training(train_gap: pd.Timedelta) -> list[pd.Timestamp]:
+        last = kept_validation[0] - train_gap
+        return [c for c in [last - i * step for i in range(n_train_cutoffs)][::-1] if c >= earliest]
+
+    train_gap = gap
+    kept_train = training(gap)
+    if purge and len(kept_train) < min(n_train_cutoffs, min_train_cutoffs) and step < gap:
+        # Short data: let training labels overlap the validation window rather than train on one month.
+        relaxed = training(step)
+        if len(relaxed) > len(kept_train):
+            train_gap, kept_train = step, relaxed
     if not kept_train:
         raise ConfigError(
-            f"plan_cutoffs: cannot build a plan: the latest training cut-off would be {last_train.date()} "
-            f"(validation {kept_validation[0].date()} - {gap.days} days), before the earliest usable cut-off "
-            f"{earliest.date()} ({history}); use a shorter horizon, fewer validation cut-offs, "
-            "min_history_days or purge_label_overlap=False"
+            f"plan_cutoffs: cannot build a plan: the latest training cut-off would be "
+            f"{(kept_validation[0] - step).date()} (validation {kept_validation[0].date()} - {step.days} days), "
+            f"before the earliest usable cut-off {earliest.date()} ({history}); the data needs at least "
+            f"{minimum_history_days(horizon_days, min_history_days, step_days)} days from its first order to "
+            "its end: use more data, a shorter horizon or a smaller min_history_days"
         )
     notes = []
     if len(kept_validation) < n_validation_cutoffs:
         notes.append(f"{len(kept_validation)} of {n_validation_cutoffs} validation cut-offs")
     if len(kept_train) < n_train_cutoffs:
         notes.append(f"{len(kept_train)} of {n_train_cutoffs} training cut-offs")
+    if train_gap != gap:
+        notes.append(
+            f"training labels overlapping the validation window (gap {step.days} days, not {gap.days})"
+        )
     note = ""
     if notes:
         note = (
@@ -184,7 +217,9 @@ def plan_cutoffs(
             f"{history})"
         )
         logger.warning(note)
-    return CutoffPlan(train=kept_train, validation=kept_validation, test=test, note=note)
+    return CutoffPlan(
+        train=kept_train, validation=kept_validation, test=test, note=note, train_gap_days=train_gap.days
+    )
 
 
 def time_split(
@@ -258,3 +293,67 @@ def time_split(
     assert not (set(train_idx) & set(val_idx)) and not (set(val_idx) & set(test_idx)), "split roles overlap"
     assert max(train) < first_val and validation[-1] < test
     return TimeSplit(train_idx, val_idx, test_idx, train, validation, test, dropped)
+
+
+def minimum_history_days(horizon_days: int, min_history_days: int, step_days: int = 30) -> int:
+    """Days from the first order to the data end that the shortest cut-off plan needs.
+
+    One training cut-off after ``min_history_days`` of history, one validation cut-off ``step_days`` later
+    (short-data plans let training labels overlap it), the test cut-off a horizon after that, and the test
+    labels' own horizon.
+
+    Examples
+    --------
+    >>> minimum_history_days(90, 90), minimum_history_days(30, 90)
+    (300, 180)
+    """
+    return min_history_days + step_days + 2 * horizon_days
+
+
+def split_by_plan(frame: pd.DataFrame, plan: CutoffPlan, cutoff_col: str = "cutoff") -> TimeSplit:
+    """Assign the rows of a stacked table to the roles of ``plan`` (rows of other cut-offs are dropped).
+
+    Unlike :func:`time_split`, which infers the roles from the cut-offs present, this keeps the plan's own
+    gaps (e.g. a short-data plan whose training labels overlap the validation window).
+
+    Raises
+    ------
+    custml.errors.SchemaError
+        If ``cutoff_col`` is missing or a role of the plan has no rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> plan = CutoffPlan(train=[pd.Timestamp("2025-01-01")], validation=[pd.Timestamp("2025-02-01")],
+    ...                   test=pd.Timestamp("2025-05-01"))
+    >>> df = pd.DataFrame({"cutoff": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01", "2025-05-01"])})
+    >>> s = split_by_plan(df, plan)
+    >>> list(s.train_idx), list(s.validation_idx), list(s.test_idx), [c.date().isoformat() for c in s.dropped_cutoffs]
+    ([0], [1], [3], ['2025-03-01'])
+    """
+    if cutoff_col not in frame.columns:
+        raise SchemaError("training_set", cutoff_col, "is missing")
+    cut = pd.to_datetime(frame[cutoff_col])
+    idx = {}
+    for role, dates in (("training", plan.train), ("validation", plan.validation), ("test", [plan.test])):
+        rows = frame.index[cut.isin(dates).to_numpy()]
+        if len(rows) == 0:
+            raise SchemaError(
+                "training_set",
+                cutoff_col,
+                f"has no rows at the {role} cut-off(s) {', '.join(str(d.date()) for d in dates)}",
+                n_rows=len(frame),
+            )
+        idx[role] = rows
+    planned = set(plan.all)
+    present = sorted(pd.Timestamp(c) for c in cut.dropna().unique())
+    dropped = [c for c in present if c not in planned]
+    return TimeSplit(
+        idx["training"],
+        idx["validation"],
+        idx["test"],
+        list(plan.train),
+        list(plan.validation),
+        plan.test,
+        dropped,
+    )

@@ -36,7 +36,7 @@ from custml.models.predictor import (
     season_features,
     stack_inputs,
 )
-from custml.models.split import TimeSplit, time_split
+from custml.models.split import CutoffPlan, TimeSplit, split_by_plan, time_split
 
 __all__ = [
     "BASELINES",
@@ -388,7 +388,10 @@ def _test_predictions(
 
 
 def train_model(
-    training_set: pd.DataFrame, task: str | None = None, params: TrainParams | None = None
+    training_set: pd.DataFrame,
+    task: str | None = None,
+    params: TrainParams | None = None,
+    plan: CutoffPlan | None = None,
 ) -> TrainResult:
     """Fit, calibrate and evaluate a churn or repurchase model (see module docstring).
 
@@ -401,6 +404,10 @@ def train_model(
         Must agree with ``params.task`` when both are given.
     params : TrainParams, optional
         Defaults to ``TrainParams(task=task)``.
+    plan : CutoffPlan, optional
+        The cut-off roles (:meth:`TrainParams.cutoff_plan`, which may have shrunk to fit short data); rows of
+        other cut-offs are left out. Without it the roles are inferred from the cut-offs present
+        (:func:`custml.models.split.time_split`).
 
     Returns
     -------
@@ -421,8 +428,12 @@ def train_model(
     timings: dict[str, float] = {}
     _check_training_set(training_set)
     frame = training_set.reset_index(drop=True)
-    split: TimeSplit = time_split(
-        frame, params.horizon, purge=params.purge_label_overlap, n_validation_cutoffs=params.n_validation
+    split: TimeSplit = (
+        time_split(
+            frame, params.horizon, purge=params.purge_label_overlap, n_validation_cutoffs=params.n_validation
+        )
+        if plan is None
+        else split_by_plan(frame, plan)
     )
     y = frame["label"].astype(int).to_numpy()
     tr, va, te = split.train_idx, split.validation_idx, split.test_idx

@@ -10,6 +10,7 @@ same steps. Folders come from :func:`custml.config.get_paths` (``root`` override
     run_features  (features) -> data/processed/features_<as_of>.parquet
     run_segment   (segment)  -> data/processed/segments_<as_of>.parquet, models/segmentation.joblib (+ MLflow run)
     run_train     (train)    -> MLflow run + registered model version, champion gate, drift reference
+    run_backtest  (backtest) -> reports/backtest_<task>.csv and .png + MLflow run (rolling-origin test months)
     run_train_uplift (train) -> MLflow run + registered custml-uplift version (when campaign data exists)
     run_score     (score)    -> data/scores/scores_<as_of>.parquet (+ .meta.json, optional .csv)
     run_report    (report)   -> reports/report_<as_of>.html
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from custml.errors import DriftError
 from custml.pipeline._wiring import default_as_of
+from custml.pipeline.backtest import BacktestRun, run_backtest
 from custml.pipeline.clean import RAW_OPTIONAL, RAW_REQUIRED, read_clean, read_inputs, read_raw, run_clean
 from custml.pipeline.demo import DemoResult, run_demo
 from custml.pipeline.features import features_path_for, run_features
@@ -48,6 +50,7 @@ from custml.pipeline.train import (
 )
 
 __all__ = [
+    "BacktestRun",
     "DEFAULT_CHURN_MODEL",
     "DEFAULT_REPURCHASE_MODEL",
     "RAW_OPTIONAL",
@@ -65,6 +68,7 @@ __all__ = [
     "read_clean",
     "read_inputs",
     "read_raw",
+    "run_backtest",
     "run_clean",
     "run_demo",
     "run_features",

@@ -38,6 +38,29 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
+def training_data_end(orders: pd.DataFrame, data_end: Any = None) -> pd.Timestamp:
+    """The day the training data ends: ``data_end``, else the last plausible order (a date typo far beyond the
+    rest, 2021 in 2011 data, is left out)."""
+    if data_end is not None:
+        return as_day(data_end)
+    from custml.quality.timeline import infer_data_end
+
+    last = infer_data_end(orders["order_ts"], now=None).end
+    return as_day(last if last is not None else orders["order_ts"].max())
+
+
+def with_oracle(
+    training: pd.DataFrame, oracle: pd.DataFrame, task: str, id_map: pd.DataFrame | None
+) -> pd.DataFrame:
+    """The training table with the synthetic oracle's true probability as ``oracle_probability``."""
+    from custml.features import join_oracle
+    from custml.models.train import ORACLE_COLUMN
+
+    column = "p_no_purchase_90d" if task == "churn" else "p_purchase_30d"
+    joined = join_oracle(training, oracle[["customer_id", "cutoff", column]], id_map)
+    return joined.rename(columns={column: ORACLE_COLUMN})
+
+
 @dataclass
 class TrainOutcome:
     """One training step: the run, the gate decision and the pure training result."""
@@ -92,9 +115,9 @@ def run_train(
         Passed to :func:`custml.tracking.log_training_run`.
     """
     from custml import tracking
-    from custml.features import build_training_set, join_oracle
+    from custml.features import build_training_set
     from custml.models.params import TrainParams
-    from custml.models.train import ORACLE_COLUMN, train_model
+    from custml.models.train import train_model
     from custml.scoring.drift import drift_reference, training_drift_sample
 
     t0 = time.perf_counter()
@@ -103,13 +126,7 @@ def run_train(
     if params.task != task:
         raise ConfigError(f"run_train: task {task!r} but params.task is {params.task!r}")
     orders = tables["orders"]
-    if data_end is not None:
-        end = as_day(data_end)
-    else:  # the last plausible order: a date typo far beyond the rest (2021 in 2011 data) is left out
-        from custml.quality.timeline import infer_data_end
-
-        last = infer_data_end(orders["order_ts"], now=None).end
-        end = as_day(last if last is not None else orders["order_ts"].max())
+    end = training_data_end(orders, data_end)
     params = params.with_resolved_horizon(orders, end)  # horizon_days: auto -> the data's horizon rule
     test_cutoff = (end - pd.Timedelta(days=params.horizon)).normalize()
     # No cut-off before the data has min_history_days of history: the plan shrinks (and says so) or fails.
@@ -128,10 +145,8 @@ def run_train(
 
         oracle = oracle_probabilities(truth_customers, test_cutoff).assign(cutoff=test_cutoff)
     if oracle is not None:
-        column = "p_no_purchase_90d" if task == "churn" else "p_purchase_30d"
-        joined = join_oracle(training, oracle[["customer_id", "cutoff", column]], id_map)
-        training = joined.rename(columns={column: ORACLE_COLUMN})
-    result = train_model(training, task, params)
+        training = with_oracle(training, oracle, task, id_map)
+    result = train_model(training, task, params, plan=plan)
     if plan.note:
         result.data_description["cutoff_plan_note"] = plan.note
     if not log:
