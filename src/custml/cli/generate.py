@@ -26,6 +26,14 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--params", help="YAML file with WorldParams (options given here override it)."),
         ] = None,
+        preset: Annotated[
+            str | None,
+            typer.Option(
+                "--preset",
+                help="A named world: 'retail' (Q4 peak, seasonal churn, waves, a price rise, a campaign "
+                "that differs by customer) or 'default'. Options given here override it.",
+            ),
+        ] = None,
     ) -> None:
         """Generate a synthetic customer world: customers, orders, interactions, campaigns, truth/, manifest."""
         import time
@@ -35,11 +43,18 @@ def register(app: typer.Typer) -> None:
 
         from custml.config import get_paths, load_params
         from custml.errors import ConfigError
-        from custml.synth import WorldParams, generate_world, write_world
+        from custml.synth import PRESETS, WorldParams, generate_world, world_preset, write_world
 
         if locale not in ("en_US", "zh_CN"):
             raise ConfigError(f"--locale must be en_US or zh_CN, got {locale!r}")
-        base = load_params(params_file, WorldParams) if params_file else WorldParams()
+        if preset is not None and params_file is not None:
+            raise ConfigError("give --preset or --params, not both")
+        if preset is not None and preset not in PRESETS:
+            raise ConfigError(f"--preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+        if params_file:
+            base = load_params(params_file, WorldParams)
+        else:
+            base = world_preset(preset) if preset is not None else WorldParams()
         params = base.model_copy(
             update={"n_customers": customers, "seed": seed, "locale": locale, "dirty": dirty}
         )
@@ -49,7 +64,8 @@ def register(app: typer.Typer) -> None:
         world = generate_world(params)
         write_world(world, folder)
         console = Console()
-        table = Table(title=f"Synthetic world ({locale}, seed {seed}, dirty {dirty}) -> {folder}")
+        name = f"{preset} preset, " if preset else ""
+        table = Table(title=f"Synthetic world ({name}{locale}, seed {seed}, dirty {dirty}) -> {folder}")
         table.add_column("table")
         table.add_column("rows", justify="right")
         for name, n in world.manifest["row_counts"].items():

@@ -2,6 +2,7 @@
 
 ``generate_world(WorldParams(...))`` returns the four contract tables, the truth (persona, latent parameters,
 dropout times, duplicates, oracle probabilities) and a manifest; ``write_world`` writes them as parquet/JSON.
+``world_preset("retail")`` (or ``WorldParams.preset("retail")``) is a world that moves like a real shop.
 """
 
 from custml.synth.oracle import (
@@ -11,6 +12,7 @@ from custml.synth.oracle import (
     oracle_probabilities,
 )
 from custml.synth.params import (
+    AcquisitionWave,
     CampaignParams,
     DirtParams,
     PersonaParams,
@@ -19,6 +21,7 @@ from custml.synth.params import (
     WorldParams,
     default_personas,
 )
+from custml.synth.presets import PRESETS, retail_personas, world_preset
 from custml.synth.world import (
     GENERATOR_VERSION,
     World,
@@ -30,6 +33,8 @@ from custml.synth.world import (
 
 __all__ = [
     "GENERATOR_VERSION",
+    "PRESETS",
+    "AcquisitionWave",
     "CampaignParams",
     "DirtParams",
     "PersonaParams",
@@ -44,6 +49,8 @@ __all__ = [
     "oracle_at_test_cutoffs",
     "oracle_probabilities",
     "read_truth",
+    "retail_personas",
     "truth_columns",
+    "world_preset",
     "write_world",
 ]

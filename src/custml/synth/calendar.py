@@ -2,7 +2,7 @@
 
 Time inside the simulator is measured in days since the world's start (float). The purchase intensity of a
 person ``i`` of persona ``p`` while active is ``lambda_i * g_p(t)`` orders per year with
-``g_p(t) = season(t) * (1 + kappa_p * promo(t) / 0.25)``, piecewise constant per day. :func:`cumulative_intensity`
+``g_p(t) = season_p(t) * (1 + kappa_p * promo(t) / 0.25)`` (``season_p = 1 + strength_p * (season - 1)``), piecewise constant per day. :func:`cumulative_intensity`
 returns ``G_p(t) = integral_0^t g_p(u) du / 365.25`` at the day boundaries, so the expected number of orders in
 ``[a, b]`` is ``lambda_i * (G_p(b) - G_p(a))`` and order times are drawn by inverting ``G_p``. The simulator and
 the oracle both use these functions, which makes the oracle exact for the simulated process.
@@ -71,8 +71,11 @@ def seasonality(params: WorldParams) -> np.ndarray:
     month, dom = days.month.to_numpy(), days.day.to_numpy()
     # gentle weekly rhythm: weekends busier
     s *= np.where(days.day_of_week.to_numpy() >= 5, 1.12, 0.95)
-    s *= np.where(month == 1, 0.85, 1.0) * np.where(month == 2, 0.9, 1.0)
-    if params.locale == "zh_CN":
+    if params.monthly_demand is None:
+        s *= np.where(month == 1, 0.85, 1.0) * np.where(month == 2, 0.9, 1.0)
+    if params.monthly_demand is not None:  # a month-by-month profile instead of the holiday shape
+        s *= np.asarray(params.monthly_demand, dtype=float)[month - 1]
+    elif params.locale == "zh_CN":
         s *= np.where((month == 6) & (dom <= 18), 1.25, 1.0)
         s *= np.where((month == 11) & (dom <= 11), 1.35, 1.0)
         s *= np.where(month == 12, 1.1, 1.0)
@@ -125,7 +128,12 @@ def intensity_multiplier(params: WorldParams) -> np.ndarray:
     s = seasonality(params)
     d = promo_depth(params)
     kappa = np.array([p.discount_sensitivity for p in params.personas.values()])
-    return s[None, :] * (1.0 + kappa[:, None] * d[None, :] / 0.25)
+    strength = [p.season_strength for p in params.personas.values()]
+    if all(a == 1.0 for a in strength):
+        season = s[None, :]
+    else:  # a persona's own swing around the calendar's mean of 1 (kept above a floor of 0.05)
+        season = np.stack([s if a == 1.0 else np.maximum(1.0 + a * (s - 1.0), 0.05) for a in strength])
+    return season * (1.0 + kappa[:, None] * d[None, :] / 0.25)
 
 
 def cumulative_intensity(params: WorldParams) -> np.ndarray:

@@ -8,7 +8,8 @@ Markov chain (active -> disengaging -> dropped out, with purchases as the compet
 with the exact matrix exponential of each day's constant rates. This uses the same intensity functions as the
 simulator (:mod:`custml.synth.calendar`), not Monte Carlo.
 
-Before the campaign is sent the oracle ignores it (the arm is not yet drawn); afterwards it knows the arm.
+Before the campaign is sent the oracle ignores it (the arm is not yet drawn); afterwards it knows the arm. A
+behaviour shock (:class:`custml.synth.params.ShockParams`) is known to the oracle only with ``in_oracle=True``.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ def oracle_from_state(
         offset_next = np.zeros_like(offset_next)
     out: dict[int, np.ndarray] = {}
     max_day = G.shape[1] - 1
+    shock_day, shock_log, shock_rate = _shock_terms(params, persona)
     for m in range(max(horizons)):
         t0, t1 = cutoff_days + m, cutoff_days + m + 1
         if t1 > max_day:
@@ -109,16 +111,35 @@ def oracle_from_state(
         i0, i1 = int(np.floor(t0)), int(np.floor(t1))
         g = (G[:, i0] + (t0 - i0) * (G[:, i0 + 1] - G[:, i0])) * -1.0
         g = g + (G[:, i1] + (t1 - i1) * (G[:, min(i1 + 1, max_day)] - G[:, i1]))
-        rate_a = lam * g[persona] if m >= window_start else np.zeros(len(lam))
         k = int(np.floor((t0 + 0.5) / 7.0))
+        shocked = 7.0 * k >= shock_day  # as the simulator: from the first week starting on or after the shock
+        rate_a = lam * g[persona] if m >= window_start else np.zeros(len(lam))
+        if shocked:
+            rate_a = rate_a * shock_rate
         off = offset_now if k == kc else offset_next * decay ** (k - kc - 1)
         eff = camp_effect if k0 <= k < k1 else 0.0
-        h = mu / 365.25 * np.exp(off + eff)
+        h = mu / 365.25 * np.exp(off + eff + (shock_log if shocked else 0.0))
         p_a, p_d, dead = _no_purchase_chain(p_a, p_d, rate_a, rho * rate_a, h, nu)
         p_x = p_x + dead
         if m + 1 in horizons:
             out[m + 1] = np.where(stage == 2, 1.0, np.clip(p_a + p_d + p_x, 0.0, 1.0))
     return out
+
+
+def _shock_terms(params: WorldParams, persona: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """(shock day, log-hazard and rate multipliers per person) when the oracle knows the shock, else inert."""
+    n = len(persona)
+    shock = params.shock
+    if shock is None or not shock.in_oracle:
+        return np.inf, np.zeros(n), np.ones(n)
+    start, _, _ = window(params)
+    day = (np.datetime64(shock.start) - np.datetime64(start)) / np.timedelta64(1, "D")
+    hit = np.isin(np.asarray(list(params.personas)), list(shock.personas))[persona]
+    return (
+        float(day),
+        np.where(hit, np.log(shock.hazard_multiplier), 0.0),
+        np.where(hit, shock.rate_multiplier, 1.0),
+    )
 
 
 def _to_days(values: pd.Series, start: pd.Timestamp) -> np.ndarray:

@@ -15,12 +15,13 @@ reduced rate, opens fewer e-mails and uses the app less, and drops out for good 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "CATEGORIES",
+    "AcquisitionWave",
     "CampaignParams",
     "DirtParams",
     "LocaleParams",
@@ -59,6 +60,8 @@ class PersonaParams(_Model):
     ``loyalty_rate``/``consent_rate``: share in the loyalty programme / consenting to marketing.
     ``acquisition_weights``: acquisition channel mix. ``uplift_weights``: probabilities of persuadable and
     sleeping-dog reactions to the retention offer (the rest are sure things or lost causes, split by base hazard).
+    ``season_strength``: how strongly the persona follows the world's seasonal calendar (1 = as the calendar,
+    0 = evenly over the year, 2 = twice the swing around the mean, e.g. gift shoppers who buy for Christmas).
     """
 
     share: float = Field(gt=0)
@@ -88,6 +91,9 @@ class PersonaParams(_Model):
     uplift_weights: dict[str, float] = Field(
         default_factory=lambda: {"persuadable": 0.3, "sleeping_dog": 0.08},
         description="probabilities of 'persuadable' and 'sleeping_dog'",
+    )
+    season_strength: float = Field(
+        default=1.0, ge=0, description="scales the seasonal swing (1: as the calendar)"
     )
 
     @model_validator(mode="after")
@@ -337,6 +343,11 @@ class CampaignParams(_Model):
     the ``offer`` arm. For treated persons the dropout hazard is multiplied by ``exp(effect)`` during
     ``effect_days`` from the first week boundary after ``sent``: persuadable ``effect_persuadable``, sleeping dog
     ``effect_sleeping_dog``, sure thing and lost cause 0.
+
+    ``uplift_truth``: also write ``truth/campaign_uplift``, each eligible person's true uplift on churn
+    (:func:`custml.synth.oracle_campaign_uplift` with ``uplift_horizon_days`` and ``uplift_window_start_days``:
+    by default the outcome of ``custml.uplift.UpliftParams``, no order in the last 90 of the 180 days after
+    sending).
     """
 
     campaign_id: str = "RET-2025-07"
@@ -348,6 +359,18 @@ class CampaignParams(_Model):
     effect_persuadable: float = -1.2
     effect_sleeping_dog: float = 0.7
     enabled: bool = True
+    uplift_truth: bool = False
+    uplift_horizon_days: int = Field(default=180, gt=0)
+    uplift_window_start_days: int = Field(default=90, ge=0)
+
+    @model_validator(mode="after")
+    def _window(self) -> CampaignParams:
+        if self.uplift_window_start_days >= self.uplift_horizon_days:
+            raise ValueError(
+                f"uplift_window_start_days ({self.uplift_window_start_days}) must be shorter than "
+                f"uplift_horizon_days ({self.uplift_horizon_days})"
+            )
+        return self
 
 
 class DirtParams(_Model):
@@ -407,14 +430,44 @@ class ShockParams(_Model):
     purchase rate by ``rate_multiplier`` (a price rise: fewer purchases at once, more dropout over time). Without a
     shock (``WorldParams.shock=None``, the default) the simulation is exactly what it was before this setting
     existed; with one, the random streams diverge once the hazard changes who drops out, so compare a shocked
-    world with itself before ``start`` rather than with an unshocked twin. The oracle (:mod:`custml.synth.oracle`) does not know about the shock: it describes the
-    world before the change, which is what a model trained before it has learnt.
+    world with itself before ``start`` rather than with an unshocked twin. By default the oracle
+    (:mod:`custml.synth.oracle`) does not know about the shock: it describes the world before the change, which
+    is what a model trained before it has learnt; ``in_oracle=True`` makes the oracle (and the truth's campaign
+    uplift) exact after the change too. ``name`` and ``description`` say what happened (the manifest's
+    ``shock`` entry records them with the date the change takes effect).
     """
 
     start: str
+    name: str = "shock"
+    description: str = ""
+    in_oracle: bool = False
     personas: tuple[str, ...] = Field(min_length=1)
     hazard_multiplier: float = Field(default=3.0, gt=0)
     rate_multiplier: float = Field(default=1.0, gt=0)
+
+
+class AcquisitionWave(_Model):
+    """A burst of sign-ups on top of the steady growth: ``share`` of all persons sign up evenly within
+    ``[start, start + days)`` (e.g. a paid-social push or a marketplace launch), drawn from ``persona_weights``
+    (persona name -> weight; empty = the personas' own shares), so the cohort mix changes over time. The truth
+    records each person's wave (``truth/customers.acquisition_wave``).
+    """
+
+    name: str
+    start: str
+    days: int = Field(gt=0)
+    share: float = Field(gt=0, lt=1)
+    persona_weights: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _weights(self) -> AcquisitionWave:
+        if any(v < 0 for v in self.persona_weights.values()) or (
+            self.persona_weights and sum(self.persona_weights.values()) <= 0
+        ):
+            raise ValueError(
+                f"acquisition wave {self.name!r}: persona_weights must be non-negative, not all 0"
+            )
+        return self
 
 
 class WorldParams(_Model):
@@ -429,6 +482,12 @@ class WorldParams(_Model):
     world for benchmarks: about 6 gives some 15 orders per person). Marketing e-mails stop when a person unsubscribes: at
     ``unsubscribe_per_year`` while buying, and an exponential time (mean ``unsubscribe_days_after_dropout``) after
     dropping out.
+
+    The calendar and the cohorts (all off by default): ``monthly_demand`` (12 values, January first) replaces
+    the built-in holiday shape of the demand calendar by a month-by-month profile (the weekly rhythm and the
+    promotion days stay); ``signup_seasonality`` makes sign-ups follow the demand calendar (0 = growth only,
+    1 = as much as purchases); ``acquisition_waves`` add bursts of sign-ups with their own persona mix.
+    :func:`world_preset` returns named worlds (``retail``: a shop whose churn base rate moves with the season).
     """
 
     n_customers: int = Field(default=50_000, gt=0, description="number of real persons")
@@ -458,11 +517,29 @@ class WorldParams(_Model):
     name_pool: int = Field(default=2000, gt=10)
     address_pool: int = Field(default=8000, gt=10)
     shock: ShockParams | None = Field(default=None, description="behaviour change from a date on (off: None)")
+    monthly_demand: tuple[float, ...] | None = Field(
+        default=None, description="12 monthly demand multipliers (Jan..Dec) replacing the holiday shape"
+    )
+    signup_seasonality: float = Field(default=0.0, ge=0, description="sign-ups follow the demand calendar")
+    acquisition_waves: tuple[AcquisitionWave, ...] = Field(default=(), description="bursts of sign-ups")
 
     @model_validator(mode="after")
     def _check(self) -> WorldParams:
         if not self.personas:
             raise ValueError("personas: at least one persona is required")
+        if self.monthly_demand is not None and (
+            len(self.monthly_demand) != 12 or min(self.monthly_demand) <= 0
+        ):
+            raise ValueError("monthly_demand: give 12 positive values (January to December)")
+        for wave in self.acquisition_waves:
+            unknown = [p for p in wave.persona_weights if p not in self.personas]
+            if unknown:
+                raise ValueError(
+                    f"acquisition_waves[{wave.name!r}].persona_weights: unknown persona(s) {unknown} "
+                    f"(known: {list(self.personas)})"
+                )
+        if sum(w.share for w in self.acquisition_waves) >= 1:
+            raise ValueError("acquisition_waves: the shares must sum to less than 1")
         if self.shock is not None:
             unknown = [p for p in self.shock.personas if p not in self.personas]
             if unknown:
@@ -470,6 +547,13 @@ class WorldParams(_Model):
                     f"shock.personas: unknown persona(s) {unknown} (known: {list(self.personas)})"
                 )
         return self
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> WorldParams:
+        """The parameters of a named world (:func:`custml.synth.presets.world_preset`), fields overridden."""
+        from custml.synth.presets import world_preset
+
+        return world_preset(name, **overrides)
 
     @property
     def locale_params(self) -> LocaleParams:

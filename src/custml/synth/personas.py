@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from custml.synth.calendar import window
+from custml.synth.calendar import seasonality, window
 from custml.synth.params import ACQ_NAMES, WorldParams
 
 __all__ = ["Latent", "categorical", "draw_latent", "weights_matrix"]
@@ -19,7 +19,7 @@ class Latent:
     ``lam`` purchases per year while active, ``mu`` base hazard of starting to drop out per year, ``t_signup``,
     ``first_order`` (orders at signup), ``item_price`` (USD), ``satisfaction`` (baseline CSAT level),
     ``email_open``/``email_click`` probabilities, ``app_user``, ``consent``, ``loyalty``, ``age``, ``gender``,
-    ``acquisition``, ``uplift`` (index into UPLIFT_TYPES).
+    ``acquisition``, ``uplift`` (index into UPLIFT_TYPES), ``wave`` (the acquisition wave, -1 for none).
     """
 
     persona: np.ndarray
@@ -38,6 +38,9 @@ class Latent:
     gender: np.ndarray
     acquisition: np.ndarray
     uplift: np.ndarray
+    wave: np.ndarray | None = (
+        None  # index into params.acquisition_waves, -1 = steady sign-ups (None: no waves)
+    )
 
 
 def weights_matrix(params: WorldParams, attr: str, names: tuple[str, ...]) -> np.ndarray:
@@ -88,7 +91,14 @@ def draw_latent(params: WorldParams, rng: np.random.Generator) -> Latent:
     n = params.n_customers
     ps = list(params.personas.values())
     share = np.array([p.share for p in ps])
-    persona = rng.choice(len(ps), n, p=share / share.sum())
+    start, end, _ = window(params)
+    span = (end - start) / np.timedelta64(1, "D") - 30.0
+    c = np.log(params.signup_growth_per_year) / 365.25
+    wave = None
+    if params.acquisition_waves or params.signup_seasonality > 0:
+        persona, t_signup, wave = _cohorts(params, rng, span, c)
+    else:  # the original draws, kept in this order so that a default world stays byte-identical
+        persona = rng.choice(len(ps), n, p=share / share.sum())
 
     def per(attr: str) -> np.ndarray:
         return np.array([getattr(p, attr) for p in ps])[persona]
@@ -97,13 +107,11 @@ def draw_latent(params: WorldParams, rng: np.random.Generator) -> Latent:
     lam = rng.gamma(rate_shape, per("rate_mean") / rate_shape) * params.purchase_rate_scale
     mu = rng.gamma(hazard_shape, per("hazard_mean") / hazard_shape)
 
-    start, end, _ = window(params)
-    span = (end - start) / np.timedelta64(1, "D") - 30.0
-    c = np.log(params.signup_growth_per_year) / 365.25
-    u = rng.random(n)
-    t_signup = np.log1p(u * np.expm1(c * span)) / c if abs(c) > 1e-12 else u * span
-    t_signup = np.sort(t_signup)
-    # sorting keeps persons in signup order; persona and the draws above are exchangeable across persons
+    if wave is None:
+        u = rng.random(n)
+        t_signup = np.log1p(u * np.expm1(c * span)) / c if abs(c) > 1e-12 else u * span
+        t_signup = np.sort(t_signup)
+        # sorting keeps persons in signup order; persona and the draws above are exchangeable across persons
     first_order = rng.random(n) < params.p_first_order
     item_price = np.exp(np.log(per("item_price_median")) + per("item_price_sigma") * rng.standard_normal(n))
     satisfaction = per("satisfaction_mean") + params.service.satisfaction_sigma * rng.standard_normal(n)
@@ -140,4 +148,44 @@ def draw_latent(params: WorldParams, rng: np.random.Generator) -> Latent:
         gender=gender,
         acquisition=acquisition,
         uplift=uplift,
+        wave=wave,
     )
+
+
+def _cohorts(
+    params: WorldParams, rng: np.random.Generator, span: float, c: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Persona, sign-up time and wave per person, in sign-up order, when the cohort mix changes over time.
+
+    Steady sign-ups have the density ``exp(c t) * (1 + signup_seasonality * (season(t) - 1))`` on
+    ``[0, span]`` (drawn by inverting its cumulative on a daily grid) and the personas' own shares; each
+    acquisition wave adds ``round(share * n)`` persons, evenly within its dates and drawn from its persona mix.
+    """
+    n = params.n_customers
+    names = list(params.personas)
+    base_share = np.array([p.share for p in params.personas.values()])
+    start, _, _ = window(params)
+    counts = [round(w.share * n) for w in params.acquisition_waves]
+    n_base = n - sum(counts)
+    grid = np.arange(int(np.ceil(span)) + 1, dtype=float)
+    grid[-1] = span
+    season = seasonality(params)[: len(grid)]
+    dens = np.exp(c * grid) * np.maximum(1.0 + params.signup_seasonality * (season - 1.0), 0.05)
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(grid))])
+    times = [np.interp(rng.random(n_base) * cum[-1], cum, grid)]
+    personas = [rng.choice(len(names), n_base, p=base_share / base_share.sum())]
+    waves = [np.full(n_base, -1)]
+    for k, (w, m) in enumerate(zip(params.acquisition_waves, counts, strict=True)):
+        a = (np.datetime64(w.start) - np.datetime64(start)) / np.timedelta64(1, "D")
+        lo, hi = np.clip([a, a + w.days], 0.0, span)
+        if hi <= lo:
+            raise ValueError(f"acquisition wave {w.name!r}: its dates fall outside the sign-up window")
+        weights = (
+            np.array([w.persona_weights.get(p, 0.0) for p in names]) if w.persona_weights else base_share
+        )
+        times.append(lo + rng.random(m) * (hi - lo))
+        personas.append(rng.choice(len(names), m, p=weights / weights.sum()))
+        waves.append(np.full(m, k))
+    t = np.concatenate(times)
+    order = np.argsort(t, kind="stable")
+    return np.concatenate(personas)[order], t[order], np.concatenate(waves)[order]

@@ -1,8 +1,15 @@
 """Realism statistics of a transactions table, to set a synthetic world next to real data such as CDNOW.
 
-Each customer is followed for ``window_weeks`` from their own first purchase (only customers whose window fits
-before the data end count), and purchases on the same day count as one purchase day, as in the BTYD
-literature.
+:func:`realism_metrics`: each customer is followed for ``window_weeks`` from their own first purchase (only
+customers whose window fits before the data end count), and purchases on the same day count as one purchase
+day, as in the BTYD literature.
+
+The calendar statistics work on plain order frames (one row per order: customer and time), so they measure a
+synthetic world, CDNOW and a real shop's invoices alike: :func:`monthly_order_index` (orders per complete month
+over their mean), :func:`churn_base_rates` (the 90-day churn base rate among active customers at each cut-off,
+the definition of ``custml.features.labels.churn_labels``; the synthetic world may not import features, and a
+test checks both agree), :func:`seasonal_swing` (its change from September to December) and
+:func:`repeat_gap_quantiles` (days between a customer's consecutive purchase days).
 """
 
 from __future__ import annotations
@@ -10,7 +17,193 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["load_cdnow", "realism_metrics", "realism_table"]
+__all__ = [
+    "churn_base_rates",
+    "load_cdnow",
+    "monthly_cutoffs",
+    "monthly_order_index",
+    "realism_metrics",
+    "realism_table",
+    "repeat_gap_quantiles",
+    "seasonal_swing",
+]
+
+
+def _order_events(transactions: pd.DataFrame, customer_col: str, ts_col: str) -> pd.DataFrame:
+    """``c`` and ``ts`` of each row (one row per order), with the columns checked."""
+    for col in (customer_col, ts_col):
+        if col not in transactions.columns:
+            raise ValueError(f"transactions: required column '{col}' is missing")
+    ts = pd.to_datetime(transactions[ts_col])
+    if getattr(ts.dtype, "tz", None) is not None:
+        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    keep = transactions[customer_col].notna().to_numpy() & ts.notna().to_numpy()
+    return pd.DataFrame({"c": transactions[customer_col].to_numpy()[keep], "ts": ts.to_numpy()[keep]}).astype(
+        {"ts": "datetime64[ns]"}
+    )
+
+
+def monthly_order_index(
+    transactions: pd.DataFrame,
+    *,
+    last_months: int | None = None,
+    customer_col: str = "customer_id",
+    ts_col: str = "order_ts",
+) -> pd.Series:
+    """Orders per calendar month over the mean of the complete months (1.0 = an average month).
+
+    One row per order. A month counts only when the data cover it whole (from the first to the last order's
+    day), so a file that starts on 1 December and ends on 9 December of the next year gives 12 months.
+    ``last_months=12`` keeps the last twelve complete months: the season of one year, with less of the
+    growth of a young shop in it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"customer_id": list("abcd"), "order_ts": pd.to_datetime(
+    ...     ["2020-01-01", "2020-01-20", "2020-02-10", "2020-03-31"])})
+    >>> monthly_order_index(tx).round(2).tolist()
+    [1.5, 0.75, 0.75]
+    """
+    ev = _order_events(transactions, customer_col, ts_col)
+    if ev.empty:
+        raise ValueError("transactions: no orders to count")
+    first, last = ev["ts"].min().normalize(), ev["ts"].max().normalize()
+    month = ev["ts"].dt.to_period("M")
+    counts = month.value_counts().sort_index()
+    months = pd.period_range(first.to_period("M"), last.to_period("M"), freq="M")
+    counts = counts.reindex(months, fill_value=0)
+    whole = [m for m in months if m.start_time >= first and m.end_time.normalize() <= last]
+    if not whole:
+        raise ValueError(f"transactions: no complete calendar month between {first.date()} and {last.date()}")
+    if last_months is not None:
+        if last_months <= 0:
+            raise ValueError(f"last_months must be positive, got {last_months}")
+        whole = whole[-last_months:]
+    counts = counts.loc[whole].astype(float)
+    out = counts / counts.mean()
+    out.index.name = "month"
+    return out.rename("order_index")
+
+
+def monthly_cutoffs(
+    data_start: object, data_end: object, *, horizon_days: int = 90, history_days: int = 0
+) -> list[pd.Timestamp]:
+    """First days of the months ``c`` with ``c - history_days >= data_start`` and ``c + horizon_days`` within
+    the data (``<= data_end`` + 1 day: the label window ``[c, c + horizon)`` is observed whole)."""
+    start, end = pd.Timestamp(data_start), pd.Timestamp(data_end)
+    first = (start + pd.Timedelta(days=history_days)).to_period("M").start_time
+    if first < start + pd.Timedelta(days=history_days):
+        first = (first.to_period("M") + 1).start_time
+    months = pd.date_range(first, end, freq="MS")
+    return [
+        c for c in months if c + pd.Timedelta(days=horizon_days) <= end.normalize() + pd.Timedelta(days=1)
+    ]
+
+
+def churn_base_rates(
+    transactions: pd.DataFrame,
+    cutoffs: list[pd.Timestamp] | list[str],
+    *,
+    horizon_days: int = 90,
+    active_days: int = 365,
+    customer_col: str = "customer_id",
+    ts_col: str = "order_ts",
+) -> pd.DataFrame:
+    """The churn base rate among active customers at each cut-off (the churn label's definition).
+
+    Active: an order in ``[c - active_days, c)``; churned: no order in ``[c, c + horizon_days)``, as in
+    ``custml.features.labels.churn_labels``. One row per order (refunds removed by the caller).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cutoff``, ``active`` (customers), ``churned`` (of them), ``base_rate`` (churned / active).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"customer_id": ["a", "a", "b", "c"], "order_ts": pd.to_datetime(
+    ...     ["2025-09-01", "2025-10-15", "2025-08-01", "2023-01-01"])})
+    >>> churn_base_rates(tx, ["2025-10-01"])
+          cutoff  active  churned  base_rate
+    0 2025-10-01       2        1        0.5
+    """
+    if horizon_days <= 0 or active_days <= 0:
+        raise ValueError("horizon_days and active_days must be positive")
+    ev = _order_events(transactions, customer_col, ts_col)
+    codes, uniques = pd.factorize(ev["c"])  # integer ids: set operations on strings are slow
+    ts = ev["ts"].to_numpy()
+    rows = []
+    for cut in cutoffs:
+        c = pd.Timestamp(cut)
+        lo, hi = np.datetime64(c - pd.Timedelta(days=active_days)), np.datetime64(c)
+        end = np.datetime64(c + pd.Timedelta(days=horizon_days))
+        is_active = np.zeros(len(uniques), dtype=bool)
+        is_active[codes[(ts >= lo) & (ts < hi)]] = True
+        bought = np.zeros(len(uniques), dtype=bool)
+        bought[codes[(ts >= hi) & (ts < end)]] = True
+        active = np.flatnonzero(is_active)
+        churned = int((~bought[active]).sum())
+        rows.append((c, len(active), churned, churned / len(active) if len(active) else float("nan")))
+    return pd.DataFrame(rows, columns=["cutoff", "active", "churned", "base_rate"]).astype(
+        {"cutoff": "datetime64[ns]", "active": "int64", "churned": "int64", "base_rate": "float64"}
+    )
+
+
+def seasonal_swing(base_rates: pd.DataFrame, *, from_month: int = 9, to_month: int = 12) -> float:
+    """Mean change of the base rate from the ``from_month`` cut-off to the next ``to_month`` cut-off.
+
+    Pairs the cut-off in ``from_month`` of a year with the one in ``to_month`` that follows it (within a year);
+    NaN when no pair is in ``base_rates`` (a frame of :func:`churn_base_rates`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"cutoff": pd.to_datetime(["2024-09-01", "2024-12-01"]), "base_rate": [0.5, 0.7]})
+    >>> round(seasonal_swing(r), 3)
+    0.2
+    """
+    for col in ("cutoff", "base_rate"):
+        if col not in base_rates.columns:
+            raise ValueError(f"base_rates: required column '{col}' is missing")
+    cut = pd.to_datetime(base_rates["cutoff"])
+    rate = dict(zip(cut, base_rates["base_rate"], strict=True))
+    diffs = []
+    for c in cut[cut.dt.month == from_month]:
+        later = [d for d in cut[cut.dt.month == to_month] if c < d <= c + pd.DateOffset(years=1)]
+        if later:
+            diffs.append(rate[min(later)] - rate[c])
+    return float(np.mean(diffs)) if diffs else float("nan")
+
+
+def repeat_gap_quantiles(
+    transactions: pd.DataFrame,
+    quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9),
+    *,
+    customer_col: str = "customer_id",
+    ts_col: str = "order_ts",
+) -> dict[str, float]:
+    """Quantiles of the days between a customer's consecutive purchase days (same-day orders count once).
+
+    Returns ``{"gap_p10": ..., "gap_p50": ..., "gaps": n}``; NaN quantiles when no customer bought twice.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "b"], "order_ts": pd.to_datetime(
+    ...     ["2020-01-01", "2020-01-01", "2020-01-11", "2020-01-01", "2020-01-31"])})
+    >>> repeat_gap_quantiles(tx, (0.5,))
+    {'gap_p50': 20.0, 'gaps': 2.0}
+    """
+    ev = _order_events(transactions, customer_col, ts_col)
+    days = ev.assign(day=ev["ts"].dt.floor("D")).drop_duplicates(["c", "day"]).sort_values(["c", "day"])
+    gaps = (days.groupby("c")["day"].diff().dropna() / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    out = {
+        f"gap_p{round(q * 100):02d}": float(np.quantile(gaps, q)) if len(gaps) else float("nan")
+        for q in quantiles
+    }
+    return out | {"gaps": float(len(gaps))}
 
 
 def realism_metrics(

@@ -22,7 +22,7 @@ from custml.io import read_json, read_table, write_json, write_table
 from custml.synth.calendar import promo_depth, window
 from custml.synth.dirt import build_records, interactions_frame, orders_frame
 from custml.synth.identities import build_pools, sample_identities
-from custml.synth.oracle import oracle_probabilities
+from custml.synth.oracle import oracle_campaign_uplift, oracle_probabilities
 from custml.synth.params import ACQ_NAMES, CATEGORIES, CHANNEL_NAMES, UPLIFT_TYPES, WorldParams
 from custml.synth.personas import Latent, categorical, draw_latent, weights_matrix
 from custml.synth.simulate import Engagement, Simulation, simulate_engagement, simulate_purchases
@@ -62,6 +62,8 @@ _TRUTH_DOC = {
     "campaign_log_hazard_effect": "true effect of the offer on the log dropout hazard if treated",
     "experience_days": "order times (days since start) of bad/good service experiences",
     "experience_delta": "their log-hazard deltas (effective from the next week, decaying)",
+    "acquisition_wave": "the acquisition wave the person signed up in (null: steady sign-ups)",
+    "shock_hit": "the person's persona is hit by the world's behaviour shock (manifest 'shock')",
 }
 
 
@@ -316,6 +318,10 @@ def generate_world(params: WorldParams) -> World:
             "campaign_log_hazard_effect": effects[lat.uplift],
             "experience_days": _list_column(sim.e_t[ev_order], sim.e_cust[ev_order], n),
             "experience_delta": _list_column(sim.e_delta[ev_order], sim.e_cust[ev_order], n),
+            "acquisition_wave": _wave_names(params, lat),
+            "shock_hit": np.isin(persona_names[lat.persona], list(params.shock.personas))
+            if params.shock is not None
+            else np.zeros(n, dtype=bool),
         }
     )
     truth_customers.attrs["world_params"] = params.model_dump(mode="json")
@@ -332,6 +338,10 @@ def generate_world(params: WorldParams) -> World:
     )
     oracle_ref = oracle_probabilities(truth_customers, params.reference_cutoff, params)
     truth = {"customers": truth_customers, "duplicates": duplicates, "oracle_reference": oracle_ref}
+    if cp.enabled and cp.uplift_truth:
+        truth["campaign_uplift"] = oracle_campaign_uplift(
+            truth_customers, cp.uplift_horizon_days, params, window_start_days=cp.uplift_window_start_days
+        )
     world = World(customers, orders_df, interactions_df, campaigns, truth, {})
     world.manifest = {
         "generator_version": GENERATOR_VERSION,
@@ -353,7 +363,47 @@ def generate_world(params: WorldParams) -> World:
         "truth_columns": truth_columns(),
         "parameters": params.model_dump(mode="json"),
     }
+    if params.shock is not None:
+        world.manifest["shock"] = _shock_record(params)
+    if params.acquisition_waves:
+        world.manifest["acquisition_waves"] = {
+            w.name: int(np.sum(np.asarray(lat.wave) == k)) for k, w in enumerate(params.acquisition_waves)
+        }
+    if "campaign_uplift" in truth:
+        world.manifest["campaign_uplift"] = (
+            "truth/campaign_uplift = oracle_campaign_uplift(truth/customers, "
+            f"{cp.uplift_horizon_days}, window_start_days={cp.uplift_window_start_days}): true_uplift = "
+            "P(churn | control) - P(churn | offer) per eligible person"
+        )
     return world
+
+
+def _wave_names(params: WorldParams, lat: Latent) -> pd.Series:
+    """Each person's acquisition wave name (null: steady sign-ups)."""
+    n = len(lat.lam)
+    if lat.wave is None or not params.acquisition_waves:
+        return pd.Series(np.full(n, None, dtype=object), dtype="str")
+    names = np.asarray([w.name for w in params.acquisition_waves] + [None], dtype=object)
+    return pd.Series(names[lat.wave], dtype="str")
+
+
+def _shock_record(params: WorldParams) -> dict[str, Any]:
+    """What the manifest says of the behaviour shock: what, for whom, and from when it takes effect."""
+    shock = params.shock
+    assert shock is not None
+    start, _, _ = window(params)
+    day = (pd.Timestamp(shock.start) - start) / pd.Timedelta(days=1)
+    effective = start + pd.Timedelta(days=7 * int(np.ceil(day / 7.0)))
+    return {
+        "name": shock.name,
+        "description": shock.description,
+        "start": str(pd.Timestamp(shock.start)),
+        "effective_from": str(effective),
+        "personas": list(shock.personas),
+        "hazard_multiplier": shock.hazard_multiplier,
+        "rate_multiplier": shock.rate_multiplier,
+        "in_oracle": shock.in_oracle,
+    }
 
 
 def write_world(world: World, out_dir: Path | str) -> dict[str, Path]:
@@ -369,12 +419,17 @@ def write_world(world: World, out_dir: Path | str) -> dict[str, Path]:
 
 
 def read_truth(world_dir: Path | str) -> dict[str, pd.DataFrame]:
-    """Read ``truth/*.parquet`` of a written world; ``customers.attrs['world_params']`` comes from the manifest."""
+    """Read ``truth/*.parquet`` of a written world (``campaign_uplift`` when the world has it);
+    ``customers.attrs['world_params']`` comes from the manifest."""
     folder = Path(world_dir)
     manifest = read_json(ProjectPaths.manifest_in(folder))
     truth = {
         name: read_table(ProjectPaths.truth_table_in(folder, name), f"truth/{name}")
         for name in ("customers", "duplicates", "oracle_reference")
     }
+    if ProjectPaths.truth_table_in(folder, "campaign_uplift").is_file():
+        truth["campaign_uplift"] = read_table(
+            ProjectPaths.truth_table_in(folder, "campaign_uplift"), "truth/campaign_uplift"
+        )
     truth["customers"].attrs["world_params"] = manifest["parameters"]
     return truth
