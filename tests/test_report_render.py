@@ -321,3 +321,29 @@ def test_pdf_without_chromium_raises_a_clear_error(tmp_path: Path, monkeypatch) 
     monkeypatch.setattr(pdf_module.shutil, "which", lambda name: None)
     with pytest.raises(ChromiumNotFoundError, match="no Chromium found on PATH"):
         print_pdf(html, tmp_path / "r.pdf")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_headline_churn_is_the_models_expectation_beside_the_same_season_a_year_earlier(sample, lang) -> None:
+    scores, meta, _ = sample
+    outlook = {
+        "population": 400,
+        "expected_rate": 0.4321,
+        "horizon_days": 90,
+        "history_days": 900,
+        "short_history": False,
+        "same_season_last_year": {"cutoff": "2024-09-30", "realised_rate": 0.5123, "population": 380},
+    }
+    data = build_report_data(scores, {**meta, "churn_outlook": outlook})
+    assert data.outlook is not None and data.outlook.last_year_rate == pytest.approx(0.5123)
+    assert data.model_messages[0].key == "msg_outlook_last_year"
+    html = render_html(data, lang=lang)
+    assert "43.2" in html and "51.2" in html
+    assert t("kpi_churn_rate_last_year", lang, rate="51.2%").split("51.2")[0].strip("；; ") in html
+    # a short history says so, and shows no year-earlier rate
+    short = {**outlook, "short_history": True, "same_season_last_year": None}
+    data = build_report_data(scores, {**meta, "churn_outlook": short})
+    assert data.model_messages[0].key == "msg_outlook_short_history"
+    assert t("msg_outlook_short_history", lang, days=90)[:20] in render_html(data, lang=lang)
+    # scores written before the outlook existed: the headline is the active customers' mean, as before
+    assert build_report_data(scores, meta).outlook is None

@@ -167,7 +167,9 @@ def _accounting_and_meta(
     data_end: pd.Timestamp | None,
 ) -> tuple[dict[str, int], dict[str, Any]]:
     """Why records got no score (rows in = scored + not scored) and the scores' ``.meta.json`` sidecar."""
+    from custml.models.params import DEFAULT_HORIZON_DAYS
     from custml.scoring.accounting import quality_meta, rows_not_scored
+    from custml.scoring.outlook import churn_outlook
     from custml.scoring.score import scores_meta
 
     report, n_clean = clean.report, n_rows(clean.tables["customers"])
@@ -190,6 +192,12 @@ def _accounting_and_meta(
             "engine": engine,
             "reason_policy": params.reasons,
             "actions": params.actions.model_dump(mode="json"),
+            "churn_outlook": churn_outlook(
+                scores,
+                clean.tables["orders"],
+                as_of,
+                int(models["churn"][2].get("horizon_days") or DEFAULT_HORIZON_DAYS["churn"]),
+            ),
         },
     )
     return not_scored, meta

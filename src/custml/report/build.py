@@ -20,6 +20,7 @@ from custml.errors import SchemaError
 from custml.frames import isin
 
 __all__ = [
+    "ChurnOutlook",
     "ACTION_ORDER",
     "HEALTH_HISTORY_COLUMNS",
     "LIFECYCLE_ORDER",
@@ -359,6 +360,51 @@ class WhoToSave:
 
 
 @dataclass(frozen=True)
+class ChurnOutlook:
+    """The headline churn rate as scoring computed it (``meta["churn_outlook"]``) and its season a year earlier."""
+
+    expected_rate: float
+    population: int
+    short_history: bool
+    last_year_rate: float | None = None
+    last_year_cutoff: str | None = None
+
+    @classmethod
+    def from_meta(cls, meta: Mapping[str, Any]) -> ChurnOutlook | None:
+        """The outlook of a scores sidecar, or ``None`` when scoring wrote none (or had no active customer)."""
+        raw = meta.get("churn_outlook")
+        if not isinstance(raw, Mapping) or raw.get("expected_rate") is None:
+            return None
+        last = raw.get("same_season_last_year") or {}
+        return cls(
+            expected_rate=float(raw["expected_rate"]),
+            population=int(raw.get("population", 0)),
+            short_history=bool(raw.get("short_history", False)),
+            last_year_rate=float(last["realised_rate"]) if "realised_rate" in last else None,
+            last_year_cutoff=str(last["cutoff"]) if "cutoff" in last else None,
+        )
+
+
+def _outlook_messages(outlook: ChurnOutlook | None, horizon: int) -> list[Message]:
+    if outlook is None:
+        return []
+    if outlook.last_year_rate is not None:
+        return [
+            Message(
+                "msg_outlook_last_year",
+                {
+                    "rate": Percent(outlook.expected_rate),
+                    "last": Percent(outlook.last_year_rate),
+                    "days": Count(horizon),
+                },
+            )
+        ]
+    if outlook.short_history:
+        return [Message("msg_outlook_short_history", {"days": Count(horizon)})]
+    return []
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything the management report shows, before translation and formatting."""
 
@@ -386,6 +432,7 @@ class ReportData:
     health: ModelHealth | None = None
     who_to_save: WhoToSave | None = None
     who_messages: tuple[Message, ...] = ()
+    outlook: ChurnOutlook | None = None
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
@@ -1120,6 +1167,8 @@ def build_report_data(
     repurchase = _model_quality("repurchase", models.get("repurchase"))
     dq = _data_quality(meta, len(scores))
     model_msgs, driver_msgs = _model_messages(churn)
+    outlook = ChurnOutlook.from_meta(meta)
+    model_msgs = _outlook_messages(outlook, horizon) + model_msgs
     movement = None
     if previous is not None:
         movement = _movement(scores, previous, threshold, params.top_transitions)
@@ -1149,4 +1198,5 @@ def build_report_data(
         health=health,
         who_to_save=who,
         who_messages=tuple(who_msgs),
+        outlook=outlook,
     )

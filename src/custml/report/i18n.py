@@ -41,6 +41,15 @@ LABELS: dict[str, dict[str, str]] = {
         "kpi_active_note": "{share} of all; excludes prospects and churned",
         "kpi_churn_rate": "Expected churn rate",
         "kpi_churn_rate_note": "of active customers, next {days} days",
+        "kpi_churn_rate_last_year": "; a year earlier {rate} churned",
+        "msg_outlook_last_year": (
+            "The model expects {rate} of active customers to place no order in the next {days} days; in the "
+            "same season a year earlier {last} did not. Churn moves with the calendar: compare like with like."
+        ),
+        "msg_outlook_short_history": (
+            "The data covers less than a year and a {days}-day horizon: the model has not seen this season "
+            "before, so its expected churn rate may be off by the season's swing. Read it as a ranking first."
+        ),
         "kpi_revenue_at_risk": "Revenue at risk",
         "kpi_revenue_at_risk_note": "expected 12-month value × churn risk",
         "kpi_expected_value": "Expected 12-month value",
@@ -316,6 +325,15 @@ LABELS: dict[str, dict[str, str]] = {
         "kpi_active_note": "占全部的 {share}；不含潜在客户和已流失客户",
         "kpi_churn_rate": "预计流失率",
         "kpi_churn_rate_note": "活跃客户，未来 {days} 天",
+        "kpi_churn_rate_last_year": "；一年前同期 {rate} 流失",
+        "msg_outlook_last_year": (
+            "模型预计 {rate} 的活跃客户在未来 {days} 天内不会下单；一年前同一季节，{last} 的客户没有下单。"
+            "流失率随日历变化：请与同期相比。"
+        ),
+        "msg_outlook_short_history": (
+            "数据不足一年加 {days} 天的预测期：模型没有见过这个季节，预计流失率可能偏离季节波动的幅度。"
+            "请先把它当作排序来看。"
+        ),
         "kpi_revenue_at_risk": "风险收入",
         "kpi_revenue_at_risk_note": "预计 12 个月价值 × 流失风险",
         "kpi_expected_value": "预计 12 个月价值",

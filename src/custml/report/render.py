@@ -212,8 +212,13 @@ def _kpi_cards(data: ReportData, fmt: _Fmt) -> list[dict[str, Any]]:
         },
         {
             "label": t("kpi_churn_rate", lang),
-            "value": format_percent(k.churn_rate),
-            "note": t("kpi_churn_rate_note", lang, days=data.churn_horizon_days),
+            "value": format_percent(data.outlook.expected_rate if data.outlook else k.churn_rate),
+            "note": t("kpi_churn_rate_note", lang, days=data.churn_horizon_days)
+            + (
+                t("kpi_churn_rate_last_year", lang, rate=format_percent(data.outlook.last_year_rate))
+                if data.outlook is not None and data.outlook.last_year_rate is not None
+                else ""
+            ),
             "delta": delta(k.churn_rate, prev.churn_rate if prev else None, "points", True),
             "cls": "risk",
         },
