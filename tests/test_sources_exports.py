@@ -19,7 +19,8 @@ import yaml
 from custml.cli import main
 from custml.errors import MappingError
 from custml.privacy import ENV_PSEUDONYM_KEY, ENV_PSEUDONYM_KEY_FILE
-from custml.sources import TableSource, _timestamps, infer_mapping, read_sources
+from custml.sources import TableSource, infer_mapping, read_sources
+from custml.sources.timestamps import _timestamps
 
 KEY = "k" * 32
 AS_OF = "2024-12-31"

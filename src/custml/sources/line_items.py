@@ -1,0 +1,73 @@
+"""Invoice-line exports: lines aggregated to orders."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+
+def _order_groups(order_id: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """(stripped order keys, group ids): a line without a key is its own order under a private group id."""
+    key = order_id.astype("str").where(order_id.notna(), None).str.strip()
+    key = key.where(key != "", None)
+    own = "\0line:" + pd.Series(np.arange(len(key)).astype(str), index=key.index)
+    return key, key.where(key.notna(), own).to_numpy(dtype=object)
+
+
+def aggregate_line_items(lines: pd.DataFrame, refund_prefix: str | None = None) -> pd.DataFrame:
+    """One order per ``order_id`` from order lines (contract column names, one row per line).
+
+    ``net_amount`` (and ``gross_amount``/``discount_amount`` when present) are summed, ``n_items`` is the total
+    quantity (as a count of items, so positive on refunds), ``order_ts`` is the earliest line's, ``customer_id``
+    the first non-null one, ``category`` the one with the most revenue (absolute) in the order. ``is_refund`` is
+    true when the order key starts with ``refund_prefix``, the net amount is negative, or (when mapped) any line
+    says so. Lines without an order key stay one order each (their null id is quarantined downstream). Returns
+    the orders with ``n_lines``.
+
+    Examples
+    --------
+    >>> lines = pd.DataFrame({"order_id": ["A1", "A1", "C2"], "customer_id": ["7", "7", "7"],
+    ...     "order_ts": pd.to_datetime(["2024-01-02 10:00", "2024-01-02 10:00", "2024-01-03 09:00"]),
+    ...     "n_items": [2.0, 1.0, -1.0], "net_amount": [5.0, 2.5, -2.5], "category": ["x", "y", "y"]})
+    >>> aggregate_line_items(lines, refund_prefix="C")[["order_id", "n_items", "net_amount", "category", "is_refund"]]
+      order_id  n_items  net_amount category  is_refund
+    0       A1        3         7.5        x      False
+    1       C2        1        -2.5        y       True
+    """
+    df = lines.reset_index(drop=True).copy()
+    key, df["_group"] = _order_groups(df["order_id"])
+    g = df.groupby("_group", sort=False)
+    out = pd.DataFrame(index=g.size().index)
+    out["order_id"] = key.groupby(df["_group"], sort=False).first()
+    out["customer_id"] = g["customer_id"].first() if "customer_id" in df else None
+    if "order_ts" in df:
+        out["order_ts"] = g["order_ts"].min()
+    for col in ("net_amount", "gross_amount", "discount_amount"):
+        if col in df:
+            out[col] = g[col].sum(min_count=1)
+    if "gross_amount" not in df and "net_amount" in df:
+        out["gross_amount"] = out["net_amount"]
+    if "n_items" in df:
+        out["n_items"] = g["n_items"].sum(min_count=1).abs().round().astype("Int64")
+    if "category" in df and "net_amount" in df:
+        rev = df.assign(_rev=df["net_amount"].abs()).groupby(["_group", "category"], sort=False)["_rev"].sum()
+        top = rev.reset_index().sort_values(["_group", "_rev"], ascending=[True, False], kind="stable")
+        out["category"] = top.drop_duplicates("_group").set_index("_group")["category"]
+    for col in ("channel",):
+        if col in df:
+            out[col] = g[col].first()
+    refund = (
+        (out["net_amount"] < 0).fillna(False) if "net_amount" in out else pd.Series(False, index=out.index)
+    )
+    if refund_prefix:
+        refund |= out["order_id"].fillna("").str.startswith(refund_prefix)
+    if "is_refund" in df:
+        flag = df["is_refund"].astype("str").str.strip().str.lower().isin(["true", "1", "yes", "y", "t"])
+        refund |= flag.groupby(df["_group"], sort=False).any()
+    out["is_refund"] = refund.astype(bool)
+    out["n_lines"] = g.size().astype("int64")
+    return out.reset_index(drop=True)
