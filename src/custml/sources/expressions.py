@@ -145,3 +145,157 @@ def _column(
         out = _evaluate(tree, values)
     out = pd.Series(out, index=df.index, dtype="float64").replace([np.inf, -np.inf], np.nan)
     return out, spec
+
+
+# --------------------------------------------------------------------------------------------------------
+# SQL expressions (text, case, filters): checked here, evaluated in DuckDB (custml.sources.relations)
+# --------------------------------------------------------------------------------------------------------
+
+# Functions an expression may call: text, null handling, rounding, casts. Nothing that reads files or settings.
+SQL_FUNCTIONS = frozenset(
+    {
+        "concat",
+        "concat_ws",
+        "trim",
+        "ltrim",
+        "rtrim",
+        "lower",
+        "upper",
+        "substring",
+        "substr",
+        "left",
+        "right",
+        "length",
+        "replace",
+        "split_part",
+        "lpad",
+        "rpad",
+        "regexp_replace",
+        "coalesce",
+        "nullif",
+        "round",
+        "abs",
+        "floor",
+        "ceil",
+        "greatest",
+        "least",
+        "cast",
+        "try_cast",
+    }
+)
+SQL_AGGREGATES = frozenset({"sum", "count", "min", "max", "avg"})
+_SQL_KEYWORDS = frozenset(
+    {
+        "case",
+        "when",
+        "then",
+        "else",
+        "end",
+        "and",
+        "or",
+        "not",
+        "in",
+        "is",
+        "null",
+        "like",
+        "ilike",
+        "between",
+        "true",
+        "false",
+        "as",
+        "distinct",
+    }
+)
+_SQL_TYPES = frozenset(
+    {"double", "integer", "bigint", "varchar", "text", "date", "timestamp", "decimal", "boolean", "float"}
+)
+_SQL_TOKEN = re.compile(
+    r"""(?P<space>\s+)
+    |(?P<string>'(?:[^']|'')*')
+    |(?P<quoted>`[^`]+`|"[^"]+")
+    |(?P<number>\d+(?:\.\d+)?)
+    |(?P<name>[^\W\d]\w*)
+    |(?P<op>\|\||<=|>=|<>|!=|=|<|>|\+|-|\*|/|%|\(|\)|,)""",
+    re.VERBOSE,
+)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_expression(
+    key: str, spec: str, columns: list[str], *, aggregates: bool = False
+) -> tuple[str, list[str]]:
+    """``spec`` checked and rewritten for DuckDB: column names quoted, only literals, operators, keywords and
+    the functions of :data:`SQL_FUNCTIONS` (and :data:`SQL_AGGREGATES` when ``aggregates``) admitted.
+
+    Returns the SQL text and the source columns it reads. Names that are not identifiers go in backticks (or
+    double quotes). A :class:`~custml.errors.MappingError` names ``key`` and the first thing not admitted.
+
+    Examples
+    --------
+    >>> sql_expression("customers.columns.name", "concat(first, ' ', `last name`)", ["first", "last name"])
+    ('concat ( "first" , \\' \\' , "last name" )', ['first', 'last name'])
+    """
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(spec):
+        m = _SQL_TOKEN.match(spec, pos)
+        if m is None:
+            raise MappingError(key, f"{spec!r}: {spec[pos : pos + 10]!r} is not allowed in an expression")
+        pos = m.end()
+        if m.lastgroup != "space":
+            tokens.append((str(m.lastgroup), m.group()))
+    if not tokens:
+        raise MappingError(key, "an empty expression")
+    allowed = SQL_FUNCTIONS | SQL_AGGREGATES if aggregates else SQL_FUNCTIONS
+    out: list[str] = []
+    used: list[str] = []
+    for i, (kind, text) in enumerate(tokens):
+        following = tokens[i + 1][1] if i + 1 < len(tokens) else ""
+        previous = tokens[i - 1][1].lower() if i else ""
+        if kind == "quoted":
+            name = text[1:-1]
+            if name not in columns:
+                raise MappingError(
+                    key,
+                    f"no column {name!r}{_did_you_mean(name, columns)} (columns: {', '.join(columns[:20])})",
+                )
+            out.append(_quote(name))
+            used.append(name)
+        elif kind == "name":
+            lower = text.lower()
+            type_name = previous == "as" and lower in _SQL_TYPES
+            if type_name or (lower in _SQL_KEYWORDS and lower not in allowed and text not in columns):
+                out.append(lower)
+            elif following == "(":
+                if lower not in allowed:
+                    raise MappingError(
+                        key,
+                        f"{spec!r}: function {text!r} is not allowed; functions: {', '.join(sorted(allowed))}",
+                    )
+                out.append(lower)
+            elif text in columns:
+                out.append(_quote(text))
+                used.append(text)
+            else:
+                raise MappingError(
+                    key,
+                    f"{spec!r}: no column {text!r}{_did_you_mean(text, columns)} (columns: "
+                    f"{', '.join(columns[:20])})",
+                    text,
+                )
+        else:
+            out.append(text)
+    sql = " ".join(out)
+    return sql, list(dict.fromkeys(used))
+
+
+def is_arithmetic(spec: str) -> bool:
+    """Whether ``spec`` is a column or an arithmetic expression (evaluated in pandas, as before DuckDB)."""
+    try:
+        _expression(spec, [])
+    except SyntaxError:
+        return False
+    return True

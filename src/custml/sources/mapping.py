@@ -17,8 +17,60 @@ from custml.errors import MappingError
 log = logging.getLogger(__name__)
 
 
+class FileOptions(BaseModel):
+    """How a related file (a lookup or a child file) is written, where it differs from its table's main file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str = Field(description="File or folder, relative to the data folder (or absolute).")
+    key: str = Field(description="Column of this file that the main file's `main_key` column matches.")
+    main_key: str | None = Field(
+        None,
+        description="Column of the main file (or of an earlier join) to match; default: the same as `key`.",
+    )
+    encoding: str | None = Field(None, description="Text encoding, if not the main file's.")
+    delimiter: str | None = Field(None, description="Delimiter, if not the main file's.")
+    decimal: str | None = Field(None, description="Decimal mark, if not the main file's.")
+
+    def left(self) -> str:
+        """The main-file column matched against :attr:`key`."""
+        return self.main_key or self.key
+
+
+class JoinSource(FileOptions):
+    """A lookup: one row of ``file`` per ``key``; its ``columns`` join the main file's rows (left join)."""
+
+    columns: list[str] | dict[str, str] = Field(
+        description="Columns taken from the file: a list, or {new_name: file_column} to rename."
+    )
+
+    def named_columns(self) -> dict[str, str]:
+        """``{name in the joined frame: column of the file}``."""
+        if isinstance(self.columns, dict):
+            return dict(self.columns)
+        return {c: c for c in self.columns}
+
+
+class AggregateSource(FileOptions):
+    """A child file summed, counted, or its minimum or maximum taken per ``key``, as new columns."""
+
+    columns: dict[str, str] = Field(
+        description="{new_name: 'sum(col)' | 'sum(price + freight)' | 'count(*)' | 'count(col)' | 'min(col)' | "
+        "'max(col)'}"
+    )
+    where: str | None = Field(None, description="Only the child rows where this holds (an SQL condition).")
+
+
 class TableSource(BaseModel):
-    """Where one contract table comes from and how its file is written."""
+    """Where one contract table comes from and how its file is written.
+
+    Beyond one file: ``join`` looks up columns in related files, ``aggregate`` adds sums, counts, minima and
+    maxima of child files, ``constants`` fill a contract column with one value, ``where`` keeps only the rows
+    that meet a condition (the others are counted as excluded), and a column may be an SQL expression
+    (``concat(first_name, ' ', last_name)``, ``lower(trim(email))``, ``case when ... then ... end``). All of it
+    is evaluated in DuckDB (:mod:`custml.sources.relations`), after a check that admits only column names,
+    literals, operators and a short list of functions.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -51,6 +103,22 @@ class TableSource(BaseModel):
     refund_prefix: str | None = Field(
         None, description="Line-item mode: order keys starting with this mark cancellations (e.g. 'C')."
     )
+    join: list[JoinSource] = Field(default_factory=list, description="Lookups in related files, in order.")
+    aggregate: list[AggregateSource] = Field(
+        default_factory=list, description="Sums, counts, minima, maxima of child files per key."
+    )
+    constants: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="contract_column: one value for every row (e.g. kind: survey)."
+    )
+    where: str | None = Field(
+        None,
+        description="Keep only the rows where this SQL condition holds (e.g. order_status not in "
+        "('canceled', 'unavailable')); the others are counted as excluded by the mapping.",
+    )
+
+    def is_relational(self) -> bool:
+        """Whether reading the table needs DuckDB (joins, aggregates, constants or a filter)."""
+        return bool(self.join or self.aggregate or self.constants or self.where)
 
 
 class SourceMapping(BaseModel):
@@ -116,6 +184,17 @@ def _check_keys(raw: Any) -> None:
                     f"{table}.{option}",
                     f"is not a mapping option{_did_you_mean(str(option), options)}; options: {', '.join(options)}",
                 )
+        for part, model in (("join", JoinSource), ("aggregate", AggregateSource)):
+            entries = section.get(part) if isinstance(section, dict) else None
+            for i, entry in enumerate(entries if isinstance(entries, list) else ()):
+                allowed = list(model.model_fields)
+                for option in entry if isinstance(entry, dict) else ():
+                    if option not in allowed:
+                        raise MappingError(
+                            f"{table}.{part}[{i}].{option}",
+                            f"is not an option of a {part}{_did_you_mean(str(option), allowed)}; options: "
+                            f"{', '.join(allowed)}",
+                        )
 
 
 def load_mapping(path: Path | str) -> SourceMapping:

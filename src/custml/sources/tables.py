@@ -12,8 +12,16 @@ from custml.errors import MappingError
 from custml.schema import CONTRACT
 from custml.sources.expressions import _check_share, _column, _to_number
 from custml.sources.line_items import _order_groups, aggregate_line_items
-from custml.sources.mapping import SourceMapping, Sources, TableSource, _did_you_mean, load_mapping
+from custml.sources.mapping import (
+    FileOptions,
+    SourceMapping,
+    Sources,
+    TableSource,
+    _did_you_mean,
+    load_mapping,
+)
 from custml.sources.readers import _read_all
+from custml.sources.relations import needs_relations, relate
 from custml.sources.timestamps import _timestamp_text, _timestamps
 
 log = logging.getLogger(__name__)
@@ -80,6 +88,15 @@ def _map_columns(
     return out, failed, info
 
 
+def _related(source: TableSource, entry: FileOptions) -> TableSource:
+    """How a related file is read: its own encoding, delimiter and decimal mark, else the main file's."""
+    update: dict[str, object] = {"file": entry.file, "sheet": None, "names": None, "header": True}
+    for option in ("encoding", "delimiter", "decimal"):
+        if getattr(entry, option) is not None:
+            update[option] = getattr(entry, option)
+    return source.model_copy(update=update)
+
+
 def read_source_table(
     name: str, source: TableSource, base: Path | str
 ) -> tuple[pd.DataFrame, dict[str, object]]:
@@ -93,6 +110,19 @@ def read_source_table(
     if source.currency:
         info["currency"] = source.currency
     cols = dict(source.columns)
+    if needs_relations(source, [str(c) for c in df.columns]):
+        lookups: list[pd.DataFrame] = []
+        children: list[pd.DataFrame] = []
+        for part, entries, out in (("join", source.join, lookups), ("aggregate", source.aggregate, children)):
+            for i, entry in enumerate(entries):
+                related, related_files, _ = _read_all(
+                    f"{name}.{part}[{i}]", _related(source, entry), Path(base)
+                )
+                out.append(related)
+                files.extend(f for f in related_files if f not in files)
+        df, renamed, relations = relate(name, source, df, lookups, children)
+        info.update(relations)
+        cols.update(renamed)
     if source.line_items:
         if name != "orders":
             raise MappingError(f"{name}.line_items", "only orders can be read as line items")
@@ -112,6 +142,7 @@ def read_source_table(
             cols["order_id"] = source.order_key
     mapped, failed, col_info = _map_columns(name, df, source.model_copy(update={"columns": cols}))
     info.update(col_info)
+    info["columns"] = {**source.columns, **{c: f"constant {v!r}" for c, v in source.constants.items()}}
     if name == "orders" and "order_id" not in mapped:
         # No order id in the source (CDNOW): each row is one order, numbered by its row.
         mapped.insert(
