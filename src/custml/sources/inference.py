@@ -220,20 +220,11 @@ def _infer_customers(df: pd.DataFrame, source: dict[str, Any], notes: list[str],
     source["columns"] = columns
 
 
-def infer_mapping(
-    path: Path | str, n_rows: int = 20_000, table: str = "orders", sheet: str | int | None = None
-) -> dict[str, Any]:
-    """Propose a mapping for one export file from its first rows: encoding, delimiter, decimal mark, date
-    format and order, contract columns by name (or, failing names, by value), and for orders line-item mode
-    when order keys repeat with one timestamp.
-
-    ``table`` is ``"orders"`` or ``"customers"`` (an id and a sign-up date, personal columns when named).
-    ``sheet`` picks the sheet of an Excel workbook (``.xlsx``; default the first).
-    Returns the mapping as a plain dict (``{table: {...}}``, plus a ``notes`` list saying what to check);
-    :func:`mapping_yaml` prints it. The proposal is validated by :class:`SourceMapping` before it is returned.
-    """
-    if table not in ("orders", "customers"):
-        raise MappingError(table, "sources infer proposes orders or customers mappings")
+def _read_sample(
+    path: Path | str, n_rows: int, table: str = "orders", sheet: str | int | None = None
+) -> tuple[pd.DataFrame, dict[str, Any], list[str], str, dict[str, Any]]:
+    """The first ``n_rows`` of an export as text, with the reading options found (encoding from the whole file,
+    delimiter, decimal mark, header): (rows, mapping options, notes, decimal mark, how to re-read a column)."""
     path = Path(path)
     if not path.is_file():
         raise DataFileError(f"sources infer: file not found: {path}")
@@ -248,6 +239,7 @@ def infer_mapping(
         )
     source: dict[str, Any] = {"file": path.name}
     notes: list[str] = []
+    reader: dict[str, Any] = {}
     if path.suffix.lower() == ".parquet":
         from custml.io import read_table
 
@@ -262,6 +254,7 @@ def infer_mapping(
         decimal = "."
     else:
         encoding = _encoding_of(path)
+        reader.update(sep=None, encoding=encoding)
         with _open_text(path, encoding) as fh:
             sample = fh.read(64_000)
         if not sample.lstrip("\ufeff").strip():
@@ -270,6 +263,7 @@ def infer_mapping(
             )
         delimiter = _sniff(sample.lstrip("\ufeff"))
         sep = r"\s+" if delimiter == "whitespace" else delimiter
+        reader["sep"] = sep
         df = pd.read_csv(
             path, sep=sep, encoding=encoding, dtype=str, keep_default_na=False, na_values=[""], nrows=n_rows
         )
@@ -280,6 +274,7 @@ def infer_mapping(
                 path, sep=sep, encoding=encoding, dtype=str, header=None, names=names, nrows=n_rows
             )
             source.update(header=False, names=names)
+            reader["header"] = False
             notes.append("no header row: columns are named col1, col2, ...; rename them in `names:`")
         if encoding != "utf-8":
             source["encoding"] = encoding
@@ -296,6 +291,57 @@ def infer_mapping(
             f"sources infer: {path.name} has a header but no data rows: nothing to infer from"
         )
     df.columns = [str(c).strip() for c in df.columns]
+    return df, source, notes, decimal, reader
+
+
+def _whole_column(path: Path, reader: dict[str, Any], column: str, sample: pd.Series) -> pd.Series:
+    """Every value of ``column`` in a text export (to decide the date order from all dates, not the first
+    rows'); the sample itself for parquet and workbooks."""
+    if not reader.get("sep") or reader.get("header") is False:
+        return sample
+    try:
+        return pd.read_csv(
+            path,
+            sep=reader["sep"],
+            encoding=reader["encoding"],
+            dtype=str,
+            usecols=[column],
+            keep_default_na=False,
+            na_values=[""],
+        )[column]
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        return sample
+
+
+def _date_setting(
+    path: Path, reader: dict[str, Any], column: str, sample: pd.Series, label: str
+) -> tuple[dict[str, object] | None, str | None]:
+    """The timestamp option of ``column`` and a note when its date order stays open. When every sampled date
+    reads day first and month first, the whole column decides (one day above 12 is enough)."""
+    option = _date_option(sample)
+    if option is None or _date_order_note(sample, label, option) is None:
+        return option, None
+    whole = _whole_column(path, reader, column, sample).dropna().drop_duplicates()
+    option = _date_option(whole) or option
+    return option, _date_order_note(whole, label, option)
+
+
+def infer_mapping(
+    path: Path | str, n_rows: int = 20_000, table: str = "orders", sheet: str | int | None = None
+) -> dict[str, Any]:
+    """Propose a mapping for one export file from its first rows: encoding, delimiter, decimal mark, date
+    format and order, contract columns by name (or, failing names, by value), and for orders line-item mode
+    when order keys repeat with one timestamp.
+
+    ``table`` is ``"orders"`` or ``"customers"`` (an id and a sign-up date, personal columns when named).
+    ``sheet`` picks the sheet of an Excel workbook (``.xlsx``; default the first).
+    Returns the mapping as a plain dict (``{table: {...}}``, plus a ``notes`` list saying what to check);
+    :func:`mapping_yaml` prints it. The proposal is validated by :class:`SourceMapping` before it is returned.
+    """
+    if table not in ("orders", "customers"):
+        raise MappingError(table, "sources infer proposes orders or customers mappings")
+    path = Path(path)
+    df, source, notes, decimal, reader = _read_sample(path, n_rows, table, sheet)
     if table == "customers":
         _infer_customers(df, source, notes, decimal)
         SourceMapping.model_validate({"orders": {"file": "-", "columns": {}}, "customers": source})
@@ -310,12 +356,11 @@ def infer_mapping(
         if date_col is not None:
             columns["order_ts"] = date_col
     if date_col is not None:
-        option = _date_option(df[date_col])
+        option, note = _date_setting(path, reader, date_col, df[date_col], f"order_ts ({date_col})")
         if option is None:
             notes.append(f"order_ts: could not tell the format of {date_col!r}: set `timestamp_format:`")
         else:
             source.update(option)
-            note = _date_order_note(df[date_col], f"order_ts ({date_col})", option)
             if note:
                 notes.append(note)
     price = next((c for c in df.columns if re.search(_UNIT_PRICE, c, re.IGNORECASE)), None)

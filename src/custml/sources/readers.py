@@ -245,18 +245,34 @@ def _read_all(table: str, source: TableSource, base: Path) -> tuple[pd.DataFrame
     return df, [str(p) for p in files], [str(p) for p in empty]
 
 
-def _encoding_of(path: Path) -> str:
+def _encoding_of(path: Path, limit: int = 1 << 30) -> str:
+    """The text encoding of a file, from all its bytes (up to ``limit``): UTF-16 by its byte-order mark, else
+    strict UTF-8, else cp1252 when the file uses its printable characters in 0x80-0x9f (the euro sign, curly
+    quotes), else latin-1 (it reads any byte; without those bytes both read the same). A latin-1 byte far down
+    a large export decides as much as one in the first lines."""
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    utf8_ok = cp1252_ok = True
+    windows = False
+    seen = 0
     with _open_text(path, "latin-1") as fh:  # latin-1 reads any byte: recover the raw bytes
-        raw = fh.read(200_000).encode("latin-1")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" and other UTF-16 exports
-        return "utf-16"
-    try:
-        # the sample may end inside a multi-byte character: that is still UTF-8
-        codecs.getincrementaldecoder("utf-8")().decode(raw, final=False)
+        while seen < limit:
+            raw = fh.read(1 << 20).encode("latin-1")
+            if not raw:
+                break
+            if seen == 0 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" exports
+                return "utf-16"
+            seen += len(raw)
+            if utf8_ok:
+                try:
+                    utf8.decode(raw, final=False)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+            if not utf8_ok and cp1252_ok:
+                # bytes cp1252 leaves undefined: only latin-1 reads them
+                cp1252_ok = not any(b in raw for b in (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d"))
+                windows = windows or any(0x80 <= b <= 0x9F for b in raw)
+            if not utf8_ok and not cp1252_ok:
+                break
+    if utf8_ok:
         return "utf-8"
-    except UnicodeDecodeError:
-        try:
-            raw.decode("cp1252")
-            return "cp1252"
-        except UnicodeDecodeError:
-            return "latin-1"
+    return "cp1252" if cp1252_ok and windows else "latin-1"
