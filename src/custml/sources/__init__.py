@@ -37,6 +37,7 @@ arithmetic), :mod:`~custml.sources.timestamps`, :mod:`~custml.sources.line_items
 :mod:`~custml.sources.tables` (the mapping applied) and :mod:`~custml.sources.inference` (``sources infer``).
 """
 
+from custml.sources.folder import infer_folder
 from custml.sources.inference import infer_mapping, mapping_yaml
 from custml.sources.line_items import aggregate_line_items
 from custml.sources.mapping import SourceMapping, Sources, TableSource, load_mapping
@@ -47,6 +48,7 @@ __all__ = [
     "Sources",
     "TableSource",
     "aggregate_line_items",
+    "infer_folder",
     "infer_mapping",
     "load_mapping",
     "mapping_yaml",

@@ -405,4 +405,11 @@ def mapping_yaml(proposal: dict[str, Any]) -> str:
     body = {k: v for k, v in proposal.items() if k != "notes"}
     head = "# custml source mapping proposed by `custml sources infer`: check every line before use\n"
     head += "".join(f"# - {n}\n" for n in notes)
-    return head + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+    return head + yaml.dump(body, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True)
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """YAML without anchors and aliases (``&id001``/``*id001``): a user edits one entry, not two."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True

@@ -71,3 +71,39 @@ def aggregate_line_items(lines: pd.DataFrame, refund_prefix: str | None = None) 
     out["is_refund"] = refund.astype(bool)
     out["n_lines"] = g.size().astype("int64")
     return out.reset_index(drop=True)
+
+
+def line_accounting(lines: pd.DataFrame, duplicate: np.ndarray, dropped: bool) -> dict[str, object]:
+    """What a line-item export holds, in its own lines (contract column names, one row per line).
+
+    ``duplicate`` marks the lines identical in every source column to an earlier line; ``dropped`` says they
+    were left out of the orders (``duplicate_lines: drop``) rather than summed in (``keep``). Returns lines in,
+    lines without a customer id and their net amount (they reach no customer's history), the exact duplicate
+    lines and their net amount, and the policy applied.
+
+    Examples
+    --------
+    >>> lines = pd.DataFrame({"customer_id": ["7", None, "7", " "], "net_amount": [5.0, 2.5, 5.0, 1.0]})
+    >>> line_accounting(lines, np.array([False, False, True, False]), dropped=False)["lines_without_customer"]
+    2
+    """
+    net = (
+        lines["net_amount"].astype("float64").fillna(0.0)
+        if "net_amount" in lines
+        else pd.Series(0.0, index=lines.index)
+    )
+    if "customer_id" in lines:
+        ids = lines["customer_id"].astype("str").where(lines["customer_id"].notna(), None).str.strip()
+        missing = (ids.isna() | (ids == "")).to_numpy()
+    else:
+        missing = np.ones(len(lines), dtype=bool)
+    duplicate = np.asarray(duplicate, dtype=bool)
+    return {
+        "lines_in": len(lines),
+        "lines_without_customer": int(missing.sum()),
+        "net_amount_lines_without_customer": round(float(net[missing].sum()), 2),
+        "lines_exact_duplicate": int(duplicate.sum()),
+        "net_amount_duplicate_lines": round(float(net[duplicate].sum()), 2),
+        "duplicate_lines_policy": "dropped" if dropped else "kept (summed into their orders)",
+        "net_amount_all_lines": round(float(net.sum()), 2),
+    }

@@ -6,7 +6,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -102,6 +102,11 @@ class TableSource(BaseModel):
     order_key: str | None = Field(None, description="Line-item mode: source column naming the order.")
     refund_prefix: str | None = Field(
         None, description="Line-item mode: order keys starting with this mark cancellations (e.g. 'C')."
+    )
+    duplicate_lines: Literal["keep", "drop"] = Field(
+        "keep",
+        description="Line-item mode: a line identical to an earlier one in every column is summed into its "
+        "order like any other (keep: the source system counted it) or left out (drop); counted either way.",
     )
     join: list[JoinSource] = Field(default_factory=list, description="Lookups in related files, in order.")
     aggregate: list[AggregateSource] = Field(

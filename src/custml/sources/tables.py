@@ -11,7 +11,7 @@ import pandas as pd
 from custml.errors import MappingError
 from custml.schema import CONTRACT
 from custml.sources.expressions import _check_share, _column, _to_number
-from custml.sources.line_items import _order_groups, aggregate_line_items
+from custml.sources.line_items import _order_groups, aggregate_line_items, line_accounting
 from custml.sources.mapping import (
     FileOptions,
     SourceMapping,
@@ -88,6 +88,9 @@ def _map_columns(
     return out, failed, info
 
 
+_DUPLICATE = "__exact_duplicate"
+
+
 def _related(source: TableSource, entry: FileOptions) -> TableSource:
     """How a related file is read: its own encoding, delimiter and decimal mark, else the main file's."""
     update: dict[str, object] = {"file": entry.file, "sheet": None, "names": None, "header": True}
@@ -110,6 +113,8 @@ def read_source_table(
     if source.currency:
         info["currency"] = source.currency
     cols = dict(source.columns)
+    # a line identical to an earlier one in every column of the file (an export repeating a row)
+    df = df.assign(**{_DUPLICATE: df.duplicated(keep="first").to_numpy()})
     if needs_relations(source, [str(c) for c in df.columns]):
         lookups: list[pd.DataFrame] = []
         children: list[pd.DataFrame] = []
@@ -149,7 +154,15 @@ def read_source_table(
             0, "order_id", pd.Series(np.arange(1, len(df) + 1).astype(str), index=df.index, dtype=object)
         )
         info["order_id"] = "not mapped: the row number (1-based) is the order id"
+    duplicate = df[_DUPLICATE].to_numpy(dtype=bool)
+    if not source.line_items and duplicate.any():
+        info["rows_exact_duplicate"] = int(duplicate.sum())  # quarantined as exact_duplicate_row downstream
     if source.line_items:
+        info.update(line_accounting(mapped, duplicate, dropped=source.duplicate_lines == "drop"))
+        info["lines_in"] = info["rows_read"]  # the file's lines (those a `where` left out are rows_excluded)
+        if source.duplicate_lines == "drop" and duplicate.any():
+            mapped = mapped[~duplicate]
+            failed = {col: fail[~duplicate] for col, fail in failed.items()}
         line_net = mapped["net_amount"].fillna(0.0)
         orders = aggregate_line_items(mapped, source.refund_prefix)
         if "order_ts" in failed:
@@ -158,7 +171,7 @@ def read_source_table(
             fail = failed["order_ts"].reset_index(drop=True).groupby(groups, sort=False).first()
             failed["order_ts"] = pd.Series(fail.to_numpy(dtype=object), index=orders.index)
         info.update(
-            lines_in=len(mapped),
+            lines_aggregated=len(mapped),
             orders_built=len(orders),
             lines_per_order=round(len(mapped) / max(len(orders), 1), 2),
             refund_orders=int(orders["is_refund"].sum()),

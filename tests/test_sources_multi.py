@@ -1,0 +1,302 @@
+"""Bring your own data, several files: a marketplace export in five related CSV files (the public Brazilian
+e-commerce schema) goes through `custml sources infer DIR` and `custml clean` with the proposal unchanged; the
+mapping's joins, child aggregates, constants, filters and SQL expressions, and their one-line errors.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from custml.cli import main
+from custml.errors import MappingError
+from custml.privacy import ENV_PSEUDONYM_KEY, ENV_PSEUDONYM_KEY_FILE
+from custml.sources import TableSource, infer_folder, infer_mapping, read_sources
+from custml.sources.expressions import sql_expression
+from custml.sources.relations import relate
+from custml.synth import WorldParams, generate_world
+from custml.synth.exports import MARKETPLACE_FILES, write_marketplace_export
+
+KEY = "m" * 32
+AS_OF = "2025-12-31"
+NOT_PAID = ("canceled", "unavailable")
+
+
+@pytest.fixture
+def key_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_PSEUDONYM_KEY, KEY)
+    monkeypatch.delenv(ENV_PSEUDONYM_KEY_FILE, raising=False)
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("marketplace")
+    write_marketplace_export(generate_world(WorldParams(n_customers=250, seed=7)), folder, seed=3)
+    return folder
+
+
+def _read(export: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(export / MARKETPLACE_FILES[name], dtype=str, keep_default_na=False)
+
+
+def test_the_export_is_consistent(export: Path) -> None:
+    orders, payments, items = _read(export, "orders"), _read(export, "payments"), _read(export, "items")
+    customers = _read(export, "customers")
+    assert customers["customer_id"].is_unique and len(customers) == len(orders)
+    assert customers["customer_unique_id"].nunique() < len(customers)  # persons with several orders
+    paid = payments.assign(v=payments["payment_value"].map(Decimal)).groupby("order_id")["v"].sum()
+    items_value = items.assign(v=items["price"].map(Decimal) + items["freight_value"].map(Decimal))
+    assert paid.to_dict() == items_value.groupby("order_id")["v"].sum().to_dict()  # to the cent
+    assert set(orders["order_status"]) >= {"delivered", "canceled"}
+    assert (payments["payment_type"] == "voucher").any()
+
+
+def test_infer_a_folder_then_clean_with_the_proposal_unchanged(
+    export: Path, tmp_path: Path, key_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sources", "infer", str(export)]) == 0
+    proposal = capsys.readouterr().out
+    mapping = tmp_path / "marketplace.yaml"
+    mapping.write_text(proposal, encoding="utf-8")
+    body = yaml.safe_load(proposal)
+    assert body["orders"]["columns"]["customer_id"] == "customer_unique_id"
+    assert body["interactions"]["constants"] == {"kind": "survey"}
+    assert "one per order" in proposal and "&id" not in proposal  # the person note; no YAML aliases
+    args = ["clean", "--data", str(export), "--mapping", str(mapping)]
+    args += ["--out", str(tmp_path / "out"), "--private-dir", str(tmp_path / "priv")]
+    assert main(args) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    report = json.loads((tmp_path / "out" / "quality_report.json").read_text(encoding="utf-8"))
+
+    orders_src, customers_src = _read(export, "orders"), _read(export, "customers")
+    payments = _read(export, "payments")
+    paid_out = orders_src[~orders_src["order_status"].isin(NOT_PAID)]
+    # orders in = kept + quarantined + excluded by the mapping's filter
+    orders_rep = report["tables"]["orders"]
+    excluded = report["sources"]["tables"]["orders"]["rows_excluded"]
+    assert excluded == int(orders_src["order_status"].isin(NOT_PAID).sum()) > 0
+    assert len(orders_src) == orders_rep["rows_kept"] + orders_rep["rows_quarantined"] + excluded
+    assert f"{excluded:,} rows excluded by the mapping's filter" in printed
+    # kept revenue = the payments of the orders not canceled or unavailable, to the cent
+    expected = payments[payments["order_id"].isin(paid_out["order_id"])]["payment_value"].map(Decimal).sum()
+    assert orders_rep["rows_quarantined"] == 0, report["quarantined_by_reason"]
+    assert Decimal(str(orders_rep["net_amount_kept"])) == expected
+    # customers = the distinct persons behind those orders (not the per-order customer ids)
+    persons = customers_src.set_index("customer_id").loc[paid_out["customer_id"], "customer_unique_id"]
+    customers = pd.read_parquet(tmp_path / "out" / "customers.parquet")
+    assert len(customers) == persons.nunique() < len(paid_out)
+    # reviews arrive as survey interactions with their scores (a review of a person whose only orders were
+    # canceled has no customer: quarantined as unknown_customer, counted)
+    reviews = _read(export, "reviews")
+    inter_rep = report["tables"]["interactions"]
+    assert inter_rep["rows_in"] == len(reviews) == inter_rep["rows_kept"] + inter_rep["rows_quarantined"]
+    interactions = pd.read_parquet(tmp_path / "out" / "interactions.parquet")
+    assert set(interactions["kind"]) == {"survey"}
+    quarantined = pd.read_parquet(tmp_path / "out" / "quarantine.parquet")
+    assert set(quarantined.loc[quarantined["table"] == "interactions", "reason"]) <= {"unknown_customer"}
+    kept_reviews = reviews[
+        ~reviews.index.isin(quarantined.loc[quarantined["table"] == "interactions", "row_number"])
+    ]
+    assert sorted(interactions["score"].astype(int)) == sorted(kept_reviews["review_score"].astype(int))
+
+
+def test_infer_a_folder_finds_joins_amount_filter_and_notes(export: Path) -> None:
+    proposal = infer_folder(export)
+    orders = proposal["orders"]
+    assert orders["file"] == MARKETPLACE_FILES["orders"]
+    assert orders["join"] == [
+        {"file": MARKETPLACE_FILES["customers"], "key": "customer_id", "columns": ["customer_unique_id"]}
+    ]
+    aggregates = {a["file"]: a["columns"] for a in orders["aggregate"]}
+    assert aggregates[MARKETPLACE_FILES["payments"]] == {"paid": "sum(payment_value)"}
+    assert aggregates[MARKETPLACE_FILES["items"]]["items_value"] == "sum(price + freight_value)"
+    assert orders["columns"]["net_amount"] == "paid" and orders["columns"]["n_items"] == "n_lines"
+    assert orders["where"] == "order_status not in ('canceled', 'unavailable')"
+    assert orders["columns"]["order_ts"] == "order_purchase_timestamp"
+    inter = proposal["interactions"]
+    assert inter["columns"]["score"] == "review_score" and inter["columns"]["interaction_id"] == "review_id"
+    assert [j["file"] for j in inter["join"]] == [MARKETPLACE_FILES["orders"], MARKETPLACE_FILES["customers"]]
+    notes = " ".join(proposal["notes"])
+    assert "the alternative is sum(price + freight_value)" in notes and "order_status" in notes
+
+
+def test_infer_on_a_missing_folder_or_file_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sources", "infer", str(tmp_path / "nothing")]) != 0
+    assert "file not found" in capsys.readouterr().err
+    (tmp_path / "notes.csv").write_text("a,b\nx,y\nz,w\n", encoding="utf-8")
+    with pytest.raises(Exception, match="no orders file"):
+        infer_folder(tmp_path)
+
+
+ORDERS = pd.DataFrame(
+    {
+        "order_id": ["o1", "o2", "o3", "o4"],
+        "buyer": ["b1", "b2", "b3", "b4"],
+        "status": ["delivered", "canceled", "delivered", None],
+        "first": ["Ann", "Bo", " Cy ", "Di"],
+        "last": ["Lee", "Chen", "Ray", "Fox"],
+    }
+)
+BUYERS = pd.DataFrame({"buyer_id": ["b1", "b2", "b3", "b4"], "person": ["p1", "p1", "p2", "p3"]})
+PAYMENTS = pd.DataFrame(
+    {
+        "order_id": ["o1", "o1", "o2", "o3"],
+        "value": ["10.10", "2.20", "5.00", "1.05"],
+        "kind": ["card", "voucher", "card", "card"],
+    }
+)
+
+
+def _source(**extra: object) -> TableSource:
+    base: dict[str, object] = {"file": "orders.csv", "columns": {"order_id": "order_id"}}
+    base.update(extra)
+    return TableSource.model_validate(base)
+
+
+def test_joins_aggregates_constants_filters_and_text_expressions() -> None:
+    source = _source(
+        join=[
+            {"file": "buyers.csv", "key": "buyer_id", "main_key": "buyer", "columns": {"customer": "person"}}
+        ],
+        aggregate=[
+            {
+                "file": "payments.csv",
+                "key": "order_id",
+                "columns": {"paid": "sum(value)", "n_pay": "count(*)"},
+            },
+            {
+                "file": "payments.csv",
+                "key": "order_id",
+                "columns": {"card": "sum(value)"},
+                "where": "kind = 'card'",
+            },
+        ],
+        constants={"channel": "marketplace"},
+        where="status <> 'canceled'",
+        columns={
+            "order_id": "order_id",
+            "customer_id": "customer",
+            "category": "case when paid > 10 then concat(lower(trim(first)), ' ', upper(last)) else 'small' end",
+        },
+    )
+    rows, renamed, info = relate("orders", source, ORDERS, [BUYERS], [PAYMENTS, PAYMENTS])
+    # o2 canceled, o4 with a null status: left out (a filter keeps the rows where it holds)
+    assert list(rows["order_id"]) == ["o1", "o3"] and info["rows_excluded"] == 2
+    assert list(rows["customer"]) == ["p1", "p2"]
+    assert list(rows["paid"].round(2)) == [12.3, 1.05] and list(rows["n_pay"]) == [2, 1]
+    assert list(rows["card"].round(2)) == [10.1, 1.05]
+    assert list(rows[renamed["category"]]) == ["ann LEE", "small"]
+    assert set(rows[renamed["channel"]]) == {"marketplace"}
+    assert info["aggregates"][0]["rows_without_match"] == 1  # o4 (before the filter)
+
+
+def test_a_child_without_rows_counts_zero_and_sums_nothing() -> None:
+    source = _source(
+        aggregate=[{"file": "p.csv", "key": "order_id", "columns": {"paid": "sum(value)", "n": "count(*)"}}]
+    )
+    rows, _, info = relate("orders", source, ORDERS, [], [PAYMENTS])
+    assert list(rows["n"]) == [2, 1, 1, 0] and pd.isna(rows["paid"].iloc[3])
+    assert info["aggregates"] == [{"file": "p.csv", "rows_without_match": 1}]
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "words"),
+    [
+        ({"where": "read_csv('/etc/passwd') is null"}, "orders.where", "function 'read_csv' is not allowed"),
+        ({"where": "status = 'x'; drop table t"}, "orders.where", "not allowed in an expression"),
+        ({"where": "stauts = 'x'"}, "orders.where", "did you mean 'status'"),
+        (
+            {"columns": {"order_id": "order_id", "category": "lower(frist)"}},
+            "orders.columns.category",
+            "'first'",
+        ),
+        (
+            {"join": [{"file": "p.csv", "key": "order_id", "columns": ["value"]}]},
+            "orders.join[0].key",
+            "repeated values of 'order_id'",
+        ),
+        (
+            {"join": [{"file": "b.csv", "key": "buyer", "columns": ["person"]}]},
+            "orders.join[0].key",
+            "no column 'buyer'",
+        ),
+        (
+            {"join": [{"file": "b.csv", "key": "buyer_id", "main_key": "buyr", "columns": ["person"]}]},
+            "orders.join[0].main_key",
+            "did you mean 'buyer'",
+        ),
+        (
+            {"aggregate": [{"file": "p.csv", "key": "order_id", "columns": {"x": "median(value)"}}]},
+            "orders.aggregate[0].columns.x",
+            "is not an aggregate",
+        ),
+        (
+            {"aggregate": [{"file": "p.csv", "key": "order_id", "columns": {"x": "sum(kind)"}}]},
+            "orders.aggregate[0].columns",
+            "is not a number",
+        ),
+        ({"constants": {"knid": "survey"}}, "orders.constants.knid", "not a column of the contract"),
+        (
+            {"columns": {"order_id": "order_id", "category": "first + 'x'"}},
+            "orders.columns.category",
+            "does not evaluate",
+        ),
+    ],
+)
+def test_mapping_errors_name_the_key(extra: dict[str, object], key: str, words: str) -> None:
+    source = _source(**extra)
+    lookups = [PAYMENTS if j.file == "p.csv" else BUYERS for j in source.join]
+    with pytest.raises(MappingError) as err:
+        relate("orders", source, ORDERS, lookups, [PAYMENTS] * len(source.aggregate))
+    assert err.value.key == key and words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_sql_expressions_admit_backticked_names_and_casts() -> None:
+    sql, used = sql_expression("k", "cast(`unit price` as double) * 2", ["unit price"])
+    assert sql == 'cast ( "unit price" as double ) * 2' and used == ["unit price"]
+
+
+def test_a_typo_in_a_join_option_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "m.yaml").write_text(
+        "orders:\n  file: o.csv\n  join:\n  - {file: b.csv, key: id, colums: [x]}\n  columns: {order_id: id}\n",
+        encoding="utf-8",
+    )
+    assert main(["sources", "check", str(tmp_path / "m.yaml"), "--data", str(tmp_path)]) != 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "orders.join[0].colums" in err and "did you mean 'columns'" in err
+
+
+def _month_first_export(path: Path, encoding: str) -> None:
+    """Invoice lines whose first 1,200 rows are all dated 1-12 (ambiguous) and month first; later ones are not."""
+    rows = ["Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country"]
+    for i in range(1_200):
+        rows.append(
+            f"{500000 + i // 3},A{i % 7},CAFÉ CRÈME,{1 + i % 4},12/{1 + i % 12}/2010 8:{i % 60:02d},2.50,{13000 + i % 40},France"
+        )
+    for i in range(60):
+        rows.append(f"{600000 + i},B{i % 5},THÉ,2,1/{13 + i % 15}/2011 9:00,1.25,{13000 + i % 40},España")
+    path.write_bytes(("\r\n".join(rows) + "\r\n").encode(encoding))
+
+
+def test_infer_reads_a_month_first_latin1_file_whose_first_rows_are_ambiguous(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _month_first_export(tmp_path / "retail.csv", "latin-1")
+    proposal = infer_mapping(tmp_path / "retail.csv", n_rows=1_000)
+    orders = proposal["orders"]
+    assert orders["encoding"] == "latin-1"
+    assert orders["timestamp_format"] == "%m/%d/%Y %H:%M"
+    assert not any("is a guess" in n for n in proposal["notes"])
+    assert main(["sources", "infer", str(tmp_path / "retail.csv"), "--rows", "1000"]) == 0
+    (tmp_path / "m.yaml").write_text(capsys.readouterr().out, encoding="utf-8")
+    assert main(["sources", "check", str(tmp_path / "m.yaml"), "--data", str(tmp_path)]) == 0
+    sources = read_sources(tmp_path, tmp_path / "m.yaml")
+    assert sources.report["orders"].get("numbers_unparseable") is None
+    assert pd.to_datetime(sources.tables["orders"]["order_ts"]).max() == pd.Timestamp("2011-01-27 09:00")
