@@ -300,3 +300,100 @@ def test_infer_reads_a_month_first_latin1_file_whose_first_rows_are_ambiguous(
     sources = read_sources(tmp_path, tmp_path / "m.yaml")
     assert sources.report["orders"].get("numbers_unparseable") is None
     assert pd.to_datetime(sources.tables["orders"]["order_ts"]).max() == pd.Timestamp("2011-01-27 09:00")
+
+
+LINES = [
+    "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID",
+    "1001,A,2,2024-01-05 10:00,2.50,17850",
+    "1001,B,1,2024-01-05 10:00,3.10,17850",
+    "1001,B,1,2024-01-05 10:00,3.10,17850",  # an exact duplicate line
+    "1002,C,4,2024-02-01 11:00,1.25,",
+    "1002,D,1,2024-02-01 11:00,9.99,",
+    "1003,A,3,2024-03-03 12:00,2.50,12583",
+    "1004,E,1,2024-03-04 09:30,7.00,",
+    "1004,E,1,2024-03-04 09:30,7.00,",  # a duplicate line without a customer
+    "C1005,A,-1,2024-03-05 09:00,2.50,12583",
+]
+LINE_MAPPING = """\
+orders:
+  file: lines.csv
+  currency: GBP
+  line_items: true
+  order_key: InvoiceNo
+  refund_prefix: C
+  {policy}
+  columns:
+    customer_id: CustomerID
+    order_ts: InvoiceDate
+    n_items: Quantity
+    net_amount: Quantity * UnitPrice
+"""
+
+
+def _clean_lines(tmp_path: Path, policy: str = "") -> dict:
+    data = tmp_path / "export"
+    data.mkdir(exist_ok=True)
+    (data / "lines.csv").write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(LINE_MAPPING.format(policy=policy), encoding="utf-8")
+    args = ["clean", "--data", str(data), "--mapping", str(tmp_path / "m.yaml"), "--as-of", "2024-12-31"]
+    assert main([*args, "--out", str(tmp_path / "out"), "--private-dir", str(tmp_path / "priv")]) == 0
+    return json.loads((tmp_path / "out" / "quality_report.json").read_text(encoding="utf-8"))
+
+
+def _recount() -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    from io import StringIO
+
+    lines = pd.read_csv(StringIO("\n".join(LINES)), dtype={"CustomerID": str})
+    net = lines["Quantity"].map(Decimal) * lines["UnitPrice"].astype(str).map(Decimal)
+    return lines, net, lines.duplicated()
+
+
+def test_line_figures_of_the_quality_report_equal_a_pandas_recount(
+    tmp_path: Path, key_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = _clean_lines(tmp_path)
+    printed = " ".join(capsys.readouterr().out.split())
+    lines, net, duplicate = _recount()
+    nobody = lines["CustomerID"].isna()
+    acc = report["source_accounting"]["orders"]
+    assert acc["unit"] == "lines" and acc["in"] == len(lines) == 9
+    assert acc["without_customer"] == int(nobody.sum()) == 4
+    assert Decimal(str(acc["net_amount_without_customer"])) == net[nobody].sum() == Decimal("28.99")
+    assert acc["exact_duplicates"] == int(duplicate.sum()) == 2
+    assert Decimal(str(acc["net_amount_exact_duplicates"])) == net[duplicate].sum()
+    assert acc["exact_duplicates_policy"].startswith("kept")
+    assert Decimal(str(acc["net_amount_in"])) == net.sum()
+    assert acc["kept"] + acc["quarantined"] == acc["in"]  # kept: duplicates are summed into their orders
+    assert acc["quarantined"] == 4  # the lines of the two orders without a customer
+    assert Decimal(str(report["tables"]["orders"]["net_amount_in"])) == net.sum()
+    assert "4 of 9 lines have no customer id (28.99 of" in printed
+    assert "2 lines repeat an earlier line in every column" in printed
+
+
+def test_duplicate_lines_dropped_are_still_counted(tmp_path: Path, key_env: None) -> None:
+    report = _clean_lines(tmp_path, policy="duplicate_lines: drop")
+    lines, net, duplicate = _recount()
+    acc = report["source_accounting"]["orders"]
+    assert acc["exact_duplicates"] == 2 and acc["exact_duplicates_policy"] == "dropped"
+    assert acc["kept"] + acc["quarantined"] + acc["exact_duplicates"] == acc["in"]
+    assert Decimal(str(report["tables"]["orders"]["net_amount_in"])) == net[~duplicate].sum()
+
+
+def test_the_html_report_names_the_lines_and_revenue_without_a_customer(
+    tmp_path: Path, key_env: None
+) -> None:
+    from custml.report import build_report_data, render_html, sample_scores
+    from custml.report.i18n import format_money
+    from custml.scoring.accounting import quality_meta
+
+    report = _clean_lines(tmp_path)
+    quarantine = pd.read_parquet(tmp_path / "out" / "quarantine.parquet")
+    scores, meta = sample_scores(120, seed=5)
+    meta["quality"] = quality_meta(report, quarantine)
+    html = " ".join(render_html(build_report_data(scores, meta), lang="en").split())
+    assert "Lines without a customer id" in html and "Lines in the export" in html
+    money = format_money(28.99, meta["currency"], "en")
+    assert f"4 of them (44.4%) had no customer id and carried {money}" in html
+    assert "2 lines repeated an earlier line in every column" in html
+    zh = render_html(build_report_data(scores, meta), lang="zh")
+    assert "无客户编号的明细行" in zh

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,3 +109,41 @@ def line_accounting(lines: pd.DataFrame, duplicate: np.ndarray, dropped: bool) -
         "duplicate_lines_policy": "dropped" if dropped else "kept (summed into their orders)",
         "net_amount_all_lines": round(float(net.sum()), 2),
     }
+
+
+def source_accounting(table_report: Mapping[str, Any]) -> dict[str, object]:
+    """The figures of one table in the source's own units (``lines`` of a line-item export, else ``rows``),
+    from its sources report (:func:`custml.sources.read_sources` and the clean step's lines kept/quarantined):
+    units in, left out by the mapping's filter, without a customer id (and their net amount), exact
+    duplicates (and the policy applied), kept and quarantined.
+
+    Examples
+    --------
+    >>> source_accounting({"rows_read": 10, "rows_excluded": 2, "currency": "BRL"})
+    {'unit': 'rows', 'in': 10, 'excluded_by_filter': 2, 'currency': 'BRL'}
+    """
+    lines = "lines_in" in table_report
+    out: dict[str, object] = {
+        "unit": "lines" if lines else "rows",
+        "in": int(table_report.get("lines_in", table_report.get("rows_read", 0))),
+        "excluded_by_filter": int(table_report.get("rows_excluded", 0)),
+    }
+    if lines:
+        for key, name in (
+            ("lines_without_customer", "without_customer"),
+            ("net_amount_lines_without_customer", "net_amount_without_customer"),
+            ("lines_exact_duplicate", "exact_duplicates"),
+            ("net_amount_duplicate_lines", "net_amount_exact_duplicates"),
+            ("duplicate_lines_policy", "exact_duplicates_policy"),
+            ("net_amount_all_lines", "net_amount_in"),
+            ("lines_kept", "kept"),
+            ("lines_quarantined", "quarantined"),
+        ):
+            if key in table_report:
+                out[name] = table_report[key]
+    elif "rows_exact_duplicate" in table_report:
+        out["exact_duplicates"] = table_report["rows_exact_duplicate"]
+        out["exact_duplicates_policy"] = "quarantined as exact_duplicate_row"
+    if table_report.get("currency"):
+        out["currency"] = table_report["currency"]
+    return out
