@@ -397,3 +397,18 @@ def test_the_html_report_names_the_lines_and_revenue_without_a_customer(
     assert "2 lines repeated an earlier line in every column" in html
     zh = render_html(build_report_data(scores, meta), lang="zh")
     assert "无客户编号的明细行" in zh
+
+
+def test_the_readme_multi_file_mapping_reads_the_export(export: Path, tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = (
+        readme.split("Several related files map the same way", 1)[1]
+        .split("```yaml\n", 1)[1]
+        .split("```", 1)[0]
+    )
+    (tmp_path / "m.yaml").write_text(block, encoding="utf-8")
+    sources = read_sources(export, tmp_path / "m.yaml")
+    orders = _read(export, "orders")
+    assert len(sources.tables["orders"]) + sources.report["orders"]["rows_excluded"] == len(orders)
+    assert set(sources.tables["interactions"]["kind"]) == {"survey"}
+    assert sources.tables["interactions"]["customer_id"].notna().all()
