@@ -335,7 +335,7 @@ def test_infer_falls_back_to_values_and_reads_offsets(tmp_path: Path) -> None:
     assert orders["timestamp_format"] == "%d/%m/%Y %H:%M %z"
     assert any("guessed from its values" in n for n in proposal["notes"])
     assert not any(n.startswith("timezone") for n in proposal["notes"])  # the offsets say it
-    with pytest.raises(MappingError, match="orders or customers"):
+    with pytest.raises(MappingError, match="orders, customers or interactions"):
         infer_mapping(tmp_path / "anon.csv", table="campaigns")
 
 

@@ -19,6 +19,7 @@ from custml.privacy import ENV_PSEUDONYM_KEY, ENV_PSEUDONYM_KEY_FILE
 from custml.sources import TableSource, infer_folder, infer_mapping, read_sources
 from custml.sources.expressions import sql_expression
 from custml.sources.relations import relate
+from custml.sources.tables import read_source_table
 from custml.synth import WorldParams, generate_world
 from custml.synth.exports import MARKETPLACE_FILES, write_marketplace_export
 
@@ -412,3 +413,41 @@ def test_the_readme_multi_file_mapping_reads_the_export(export: Path, tmp_path: 
     assert len(sources.tables["orders"]) + sources.report["orders"]["rows_excluded"] == len(orders)
     assert set(sources.tables["interactions"]["kind"]) == {"survey"}
     assert sources.tables["interactions"]["customer_id"].notna().all()
+
+
+def test_one_file_of_a_folder_says_what_it_cannot_know(export: Path) -> None:
+    reviews = infer_mapping(export / MARKETPLACE_FILES["reviews"])
+    notes = " ".join(reviews["notes"])
+    assert "looks like reviews" in notes and "--table interactions" in notes
+    assert reviews["orders"]["columns"].get("n_items") != "review_score"
+    orders = infer_mapping(export / MARKETPLACE_FILES["orders"])
+    assert "distinct value in every row" in " ".join(orders["notes"]) and "sources infer DIR" in " ".join(
+        orders["notes"]
+    )
+    proposal = infer_mapping(export / MARKETPLACE_FILES["reviews"], table="interactions")
+    inter = proposal["interactions"]
+    assert inter["constants"] == {"kind": "survey"} and inter["columns"]["score"] == "review_score"
+    assert "customer_id" not in inter["columns"] and "names no customer" in " ".join(proposal["notes"])
+
+
+def test_infer_interactions_of_a_ticket_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = ["ticket_id,customer_id,opened_at,channel,satisfaction"]
+    rows += [f"T{i},C{i % 7},2024-0{1 + i % 9}-1{i % 10} 10:00,mail,{1 + i % 5}" for i in range(40)]
+    (tmp_path / "tickets.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["sources", "infer", str(tmp_path / "tickets.csv"), "--table", "interactions"]) == 0
+    body = yaml.safe_load(capsys.readouterr().out)["interactions"]
+    assert body["constants"] == {"kind": "support_ticket"}
+    assert body["columns"] == {
+        "interaction_id": "ticket_id",
+        "customer_id": "customer_id",
+        "ts": "opened_at",
+        "score": "satisfaction",
+    }
+    table, info = read_source_table("interactions", TableSource.model_validate(body), tmp_path)
+    assert len(table) == info["rows_read"] == 40 and set(table["kind"]) == {"support_ticket"}
+
+
+def test_infer_customers_on_a_line_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "lines.csv").write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    with pytest.raises(Exception, match="several rows per customer"):
+        infer_mapping(tmp_path / "lines.csv", table="customers")

@@ -237,7 +237,7 @@ def infer(
     ],
     rows: Annotated[int, typer.Option("--rows", min=10, help="Rows read to infer the mapping.")] = 20_000,
     table: Annotated[
-        str, typer.Option("--table", help="The contract table FILE holds: orders or customers.")
+        str, typer.Option("--table", help="The contract table FILE holds: orders, customers or interactions.")
     ] = "orders",
     sheet: Annotated[
         str | None,
@@ -282,6 +282,19 @@ def check(
             line += (
                 f"; net amount {float(table['net_amount'].sum()):,.2f} {info.get('currency') or ''}".rstrip()
             )
+        if "rows_excluded" in info:
+            line += f"; {info['rows_excluded']:,} rows excluded by the filter (where: {info['where']})"
+        if info.get("lines_without_customer"):
+            line += (
+                f"; {info['lines_without_customer']:,} lines without a customer id "
+                f"({info['net_amount_lines_without_customer']:,.2f} net)"
+            )
+        if info.get("lines_exact_duplicate"):
+            line += f"; {info['lines_exact_duplicate']:,} exact duplicate lines ({info['duplicate_lines_policy']})"
+        for part in ("joins", "aggregates"):
+            for entry in info.get(part, []):  # type: ignore[attr-defined]
+                if entry["rows_without_match"]:
+                    line += f"; {entry['rows_without_match']:,} rows found nothing in {entry['file']}"
         if "numbers_unparseable" in info:
             line += f"; numbers that did not convert (null): {info['numbers_unparseable']}"
         if "timestamps_with_offset" in info:

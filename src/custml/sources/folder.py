@@ -31,7 +31,7 @@ from custml.sources.inference import (
 from custml.sources.mapping import SourceMapping
 from custml.sources.readers import _is_blank, _readable
 
-__all__ = ["infer_folder"]
+__all__ = ["infer_folder", "infer_interactions"]
 
 _ID = re.compile(r"(^|[ _-])(id|key|nr|no|number|code)$|id$|^id", re.IGNORECASE)
 _ORDER_FILE = re.compile(r"order|invoice|transaction|sale|purchase|bestell|commande|pedido", re.IGNORECASE)
@@ -510,3 +510,57 @@ def _used(proposal: dict[str, Any]) -> set[str]:
         for part in ("join", "aggregate"):
             names.update(e["file"] for e in table.get(part, []))
     return names
+
+
+def infer_interactions(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
+    """Propose an ``interactions`` mapping for one file of reviews, tickets or surveys: its id, the customer
+    column, the timestamp, the ``kind`` (a column of kinds, else a constant from the file's name and columns) and
+    a 1-5 ``score``. A file that names no customer (reviews of orders) is said: infer the folder instead."""
+    path = Path(path)
+    rows, options, notes, decimal, reader = _read_sample(path, n_rows, "interactions")
+    f = _File(path, rows, {k: v for k, v in options.items() if k != "file"}, reader, decimal, list(notes))
+    f.keys = [c for c in f.ids() if f.column(c).notna().all() and f.column(c).is_unique]
+    notes = list(f.notes)
+    source: dict[str, Any] = {"file": path.name, **f.options}
+    columns: dict[str, str] = {}
+    key = next(iter(f.keys), None)
+    if key is not None:
+        columns["interaction_id"] = key
+    else:
+        notes.append("interaction_id: no column with one distinct value per row: map it by hand")
+    customer = next(
+        (c for c in rows.columns if any(re.search(p, c, re.IGNORECASE) for p in _GUESSES["customer_id"])),
+        None,
+    ) or next((c for c in rows.columns if _CUSTOMER.search(c) and _ID.search(c) and c != key), None)
+    if customer is not None:
+        columns["customer_id"] = customer
+    else:
+        others = [c for c in f.ids() if c != key]
+        notes.append(
+            f"customer_id: {path.name} names no customer (ids: {', '.join(others) or 'none'}): the customer is in "
+            "another file; infer the folder (custml sources infer DIR), which joins it"
+        )
+    dates = f.dates()
+    if dates:
+        ts = next((c for c in dates if _EVENT_TS.search(c)), dates[0])
+        columns["ts"] = ts
+        option, note = _date_setting(path, reader, ts, rows[ts], f"interactions.ts ({ts})")
+        if option:
+            source.update(option)
+        if note:
+            notes.append(note)
+    else:
+        notes.append("ts: no timestamp column found: map it by hand")
+    own_kind = next((c for c in rows.columns if rows[c].dropna().isin(INTERACTION_KINDS).mean() > 0.9), None)
+    if own_kind:
+        columns["kind"] = own_kind
+    else:
+        kind = _kind(f) or "survey"
+        source["constants"] = {"kind": kind}
+        notes.append(f"kind: every row is a {kind} (from the file's name and columns); check")
+    score = _score(f)
+    if score:
+        columns["score"] = score
+    source["columns"] = columns
+    SourceMapping.model_validate({"orders": {"file": "-", "columns": {}}, "interactions": source})
+    return {"interactions": source, "notes": notes}

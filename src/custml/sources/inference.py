@@ -133,6 +133,7 @@ def _guess_unnamed(df: pd.DataFrame, columns: dict[str, str], decimal: str, note
         if c not in ids
         and pd.to_numeric(df[c]).max() < 1000
         and not re.search(r"(^|[ _-])(id|nr|no|number|key)$|^id", str(c), re.IGNORECASE)
+        and not _EVENT_COLUMNS.search(str(c))
         and not (len(df) >= 10 and df[c].is_unique)
     ]
     if "n_items" not in columns and counts:
@@ -184,6 +185,23 @@ def _date_order_note(text: pd.Series, column: str, option: dict[str, object]) ->
         f"{column}: every sampled date reads day first and month first (no day above 12): {fmt!r} is a guess; "
         f"if the export is month first, use {swapped!r}"
     )
+
+
+_EVENT_COLUMNS = re.compile(r"review|survey|ticket|rating|score|complaint|feedback|csat|nps", re.IGNORECASE)
+
+
+def _refuse_repeated_customers(path: Path, df: pd.DataFrame, column: str | None) -> None:
+    """A customers file holds one row per customer: a file where the id repeats is orders or order lines."""
+    if column is None:
+        return
+    ids = df[column].dropna()
+    repeated = int(ids.duplicated().sum())
+    if len(ids) and repeated / len(ids) > 0.05:
+        raise DataFileError(
+            f"sources infer --table customers: {column} repeats in {repeated:,} of {len(ids):,} rows of "
+            f"{path.name} ({repeated / len(ids):.0%}): the file has several rows per customer (orders or order "
+            "lines), not one per customer; map it as orders (customers are then derived from orders)"
+        )
 
 
 def _infer_customers(df: pd.DataFrame, source: dict[str, Any], notes: list[str], decimal: str) -> None:
@@ -338,14 +356,27 @@ def infer_mapping(
     Returns the mapping as a plain dict (``{table: {...}}``, plus a ``notes`` list saying what to check);
     :func:`mapping_yaml` prints it. The proposal is validated by :class:`SourceMapping` before it is returned.
     """
-    if table not in ("orders", "customers"):
-        raise MappingError(table, "sources infer proposes orders or customers mappings")
+    if table not in ("orders", "customers", "interactions"):
+        raise MappingError(table, "sources infer proposes orders, customers or interactions mappings")
     path = Path(path)
+    if table == "interactions":
+        from custml.sources.folder import infer_interactions
+
+        return infer_interactions(path, n_rows)
     df, source, notes, decimal, reader = _read_sample(path, n_rows, table, sheet)
     if table == "customers":
         _infer_customers(df, source, notes, decimal)
+        _refuse_repeated_customers(path, df, source["columns"].get("customer_id"))
         SourceMapping.model_validate({"orders": {"file": "-", "columns": {}}, "customers": source})
         return {"customers": source, "notes": notes}
+    if _EVENT_COLUMNS.search(" ".join(df.columns)) and not any(
+        re.search(p, c, re.IGNORECASE) for c in df.columns for p in _GUESSES["net_amount"][:2]
+    ):
+        notes.append(
+            f"{path.name} looks like reviews, tickets or surveys (no amount, columns such as "
+            f"{', '.join(c for c in df.columns if _EVENT_COLUMNS.search(c))[:60]}): propose it with "
+            "`--table interactions`, or infer the whole folder (custml sources infer DIR)"
+        )
     columns = _match_names(df, _GUESSES)
     date_col = columns.get("order_ts")
     if date_col is None:
@@ -385,6 +416,13 @@ def infer_mapping(
                 prefix = starts[starts.str.isalpha()].mode().iloc[0]
                 source["refund_prefix"] = prefix
                 notes.append(f"keys starting with {prefix!r} are taken as cancellations (refund_prefix)")
+    cust = columns.get("customer_id")
+    if cust is not None and len(df) >= 20 and df[cust].notna().all() and df[cust].is_unique:
+        notes.append(
+            f"customer_id: {cust} has a distinct value in every row ({len(df):,} rows): each order would be a "
+            "new customer; if the person is named in another file (a customers file with a person id), infer "
+            "the folder (custml sources infer DIR), which joins it"
+        )
     for required in ("customer_id", "order_ts", "net_amount"):
         if required not in columns:
             notes.append(f"{required}: no column found: map it by hand (`{required}: <source column>`)")
