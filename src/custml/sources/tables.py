@@ -114,7 +114,7 @@ def read_source_table(
         info["currency"] = source.currency
     cols = dict(source.columns)
     # a line identical to an earlier one in every column of the file (an export repeating a row)
-    df = df.assign(**{_DUPLICATE: df.duplicated(keep="first").to_numpy()})
+    duplicate = df.duplicated(keep="first").to_numpy()
     if needs_relations(source, [str(c) for c in df.columns]):
         lookups: list[pd.DataFrame] = []
         children: list[pd.DataFrame] = []
@@ -125,7 +125,9 @@ def read_source_table(
                 )
                 out.append(related)
                 files.extend(f for f in related_files if f not in files)
-        df, renamed, relations = relate(name, source, df, lookups, children)
+        # the duplicate mark rides along the rows through the joins and the filter
+        df, renamed, relations = relate(name, source, df.assign(**{_DUPLICATE: duplicate}), lookups, children)
+        duplicate = df.pop(_DUPLICATE).to_numpy(dtype=bool)
         info.update(relations)
         cols.update(renamed)
     if source.line_items:
@@ -154,7 +156,6 @@ def read_source_table(
             0, "order_id", pd.Series(np.arange(1, len(df) + 1).astype(str), index=df.index, dtype=object)
         )
         info["order_id"] = "not mapped: the row number (1-based) is the order id"
-    duplicate = df[_DUPLICATE].to_numpy(dtype=bool)
     if not source.line_items and duplicate.any():
         info["rows_exact_duplicate"] = int(duplicate.sum())  # quarantined as exact_duplicate_row downstream
     if source.line_items:
