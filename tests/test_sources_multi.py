@@ -451,3 +451,16 @@ def test_infer_customers_on_a_line_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "lines.csv").write_text("\n".join(LINES) + "\n", encoding="utf-8")
     with pytest.raises(Exception, match="several rows per customer"):
         infer_mapping(tmp_path / "lines.csv", table="customers")
+
+
+def test_the_encoding_is_decided_from_every_byte(tmp_path: Path) -> None:
+    from custml.sources.readers import _encoding_of
+
+    head = "id,name\n" + "".join(
+        f"{i},plain ascii text\n" for i in range(30_000)
+    )  # ~600 KB before the accent
+    cases = {"latin-1": ("Müller", "latin-1"), "cp1252": ("5 €", "cp1252"), "utf-8": ("Müller €", "utf-8")}
+    for expected, (text, encoding) in cases.items():
+        path = tmp_path / f"{expected}.csv"
+        path.write_bytes((head + f"30001,{text}\n").encode(encoding))
+        assert _encoding_of(path) == expected, expected
