@@ -132,8 +132,13 @@ def test_infer_on_a_missing_folder_or_file_says_so(
     assert main(["sources", "infer", str(tmp_path / "nothing")]) != 0
     assert "file not found" in capsys.readouterr().err
     (tmp_path / "notes.csv").write_text("a,b\nx,y\nz,w\n", encoding="utf-8")
+    (tmp_path / "more.csv").write_text("c,d\nx,y\nz,w\n", encoding="utf-8")
     with pytest.raises(Exception, match="no orders file"):
         infer_folder(tmp_path)
+    single = tmp_path / "single"
+    single.mkdir()
+    (single / "lines.csv").write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    assert infer_folder(single)["orders"]["line_items"] is True  # one file: the single-file proposal
 
 
 ORDERS = pd.DataFrame(

@@ -147,8 +147,7 @@ def _orders_file(files: dict[str, _File], links: list[_Link]) -> _File:
     """The file the others hang off, with a key and a timestamp."""
 
     def score(f: _File) -> float:
-        children = {lk.child for lk in links if lk.parent == f.name and not lk.unique}
-        children |= {lk.child for lk in links if lk.parent == f.name}
+        children = {lk.child for lk in links if lk.parent == f.name}
         return len(children) + 2 * bool(_ORDER_FILE.search(f.name)) + 0.5 * len(f.dates())
 
     candidates = [f for f in files.values() if f.keys and f.dates()]
@@ -359,7 +358,7 @@ def _interactions(
         return None
     source: dict[str, Any] = {"file": f.name, **f.options}
     columns: dict[str, str] = {}
-    key = next((c for c in f.keys), None)
+    key = next(iter(f.keys), None)
     if key is None:
         key = next((c for c in f.ids() if f.name.split("_")[0][:4].lower() in c.lower()), None) or next(
             iter(f.ids()), None
@@ -442,6 +441,10 @@ def infer_folder(folder: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
     if not folder.is_dir():
         raise DataFileError(f"sources infer: folder not found: {folder}")
     files = _files(folder, n_rows)
+    if len(files) == 1:  # one file: the single-file proposal (line items, names, values)
+        from custml.sources.inference import infer_mapping
+
+        return infer_mapping(next(iter(files.values())).path, n_rows=n_rows)
     links = _links(files)
     orders = _orders_file(files, links)
     notes: list[str] = [f"{f.name}: {n}" for f in files.values() for n in f.notes]
