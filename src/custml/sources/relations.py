@@ -246,7 +246,7 @@ def relate(
     children = children or []
     if table not in CONTRACT:
         raise MappingError(table, f"is not a contract table (expected some of {', '.join(CONTRACT)})")
-    con = duckdb.connect()
+    con = duckdb.connect(config={"enable_external_access": False})  # reads no file, whatever the SQL
     try:
         base = main.reset_index(drop=True).copy()
         base.columns = [str(c) for c in base.columns]
