@@ -277,6 +277,12 @@ def test_a_typo_in_a_join_option_names_it(tmp_path: Path, capsys: pytest.Capture
     assert main(["sources", "check", str(tmp_path / "m.yaml"), "--data", str(tmp_path)]) != 0
     err = " ".join(capsys.readouterr().err.split())
     assert "orders.join[0].colums" in err and "did you mean 'columns'" in err
+    (tmp_path / "m.yaml").write_text(
+        "orders:\n  file: o.csv\n  join:\n  - {file: b.csv, key: id, on: x, columns: [x]}\n  columns: {order_id: id}\n",
+        encoding="utf-8",
+    )
+    assert main(["sources", "check", str(tmp_path / "m.yaml"), "--data", str(tmp_path)]) != 0
+    assert "main_key" in capsys.readouterr().err
 
 
 def _month_first_export(path: Path, encoding: str) -> None:

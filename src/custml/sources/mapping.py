@@ -194,6 +194,11 @@ def _check_keys(raw: Any) -> None:
             for i, entry in enumerate(entries if isinstance(entries, list) else ()):
                 allowed = list(model.model_fields)
                 for option in entry if isinstance(entry, dict) else ():
+                    if option is True:  # YAML reads a key `on:` as true
+                        raise MappingError(
+                            f"{table}.{part}[{i}].on",
+                            "is not an option (YAML reads `on` as true): the main file's column is `main_key:`",
+                        )
                     if option not in allowed:
                         raise MappingError(
                             f"{table}.{part}[{i}].{option}",
