@@ -93,6 +93,14 @@ _NOT_LAYOUT = {
     },
     # the files of the public CDNOW download (reference data, not the project's layout)
     "custml/datasets.py": {"cdnow_customers_summary.csv", "cdnow_customers_summary_with_transactions.csv"},
+    # the files of the public Brazilian e-commerce (Olist) export that a world is written as (the schema's names)
+    "custml/synth/exports.py": {
+        "olist_customers_dataset.csv",
+        "olist_orders_dataset.csv",
+        "olist_order_items_dataset.csv",
+        "olist_order_payments_dataset.csv",
+        "olist_order_reviews_dataset.csv",
+    },
 }
 
 

@@ -19,7 +19,8 @@ import yaml
 from custml.cli import main
 from custml.errors import MappingError
 from custml.privacy import ENV_PSEUDONYM_KEY, ENV_PSEUDONYM_KEY_FILE
-from custml.sources import TableSource, _timestamps, infer_mapping, read_sources
+from custml.sources import TableSource, infer_mapping, read_sources
+from custml.sources.timestamps import _timestamps
 
 KEY = "k" * 32
 AS_OF = "2024-12-31"
@@ -334,7 +335,7 @@ def test_infer_falls_back_to_values_and_reads_offsets(tmp_path: Path) -> None:
     assert orders["timestamp_format"] == "%d/%m/%Y %H:%M %z"
     assert any("guessed from its values" in n for n in proposal["notes"])
     assert not any(n.startswith("timezone") for n in proposal["notes"])  # the offsets say it
-    with pytest.raises(MappingError, match="orders or customers"):
+    with pytest.raises(MappingError, match="orders, customers or interactions"):
         infer_mapping(tmp_path / "anon.csv", table="campaigns")
 
 

@@ -138,6 +138,26 @@ def clean(
     sources_block = cast("dict[str, Any]", report.get("sources", {}))
     source_tables = cast("dict[str, dict[str, Any]]", sources_block.get("tables", {}))
     for table_name, info in source_tables.items():
+        if "rows_excluded" in info:
+            console.print(
+                f"{table_name}: {info['rows_excluded']:,} rows excluded by the mapping's filter "
+                f"(where: {info['where']})",
+                highlight=False,
+            )
+        if info.get("lines_without_customer"):
+            console.print(
+                f"[yellow]note:[/] {table_name}: {info['lines_without_customer']:,} of {info['lines_in']:,} lines have "
+                f"no customer id ({info['net_amount_lines_without_customer']:,.2f} of "
+                f"{info['net_amount_all_lines']:,.2f} net): their orders are quarantined as null_required",
+                highlight=False,
+            )
+        if info.get("lines_exact_duplicate"):
+            console.print(
+                f"[yellow]note:[/] {table_name}: {info['lines_exact_duplicate']:,} lines repeat an earlier line in "
+                f"every column ({info['net_amount_duplicate_lines']:,.2f} net): "
+                f"{info['duplicate_lines_policy']} (mapping option `duplicate_lines: keep|drop`)",
+                highlight=False,
+            )
         if info.get("numbers_unparseable"):
             console.print(
                 f"[yellow]note:[/] {table_name}: source numbers that did not convert (nulled, so a required one is "
@@ -210,11 +230,14 @@ def scan(
 @sources_app.command("infer")
 def infer(
     file: Annotated[
-        Path, typer.Argument(help="An export file (CSV, TSV, whitespace-separated text, parquet, .xlsx).")
+        Path,
+        typer.Argument(
+            help="An export file (CSV, TSV, whitespace-separated text, parquet, .xlsx), or a folder of related files."
+        ),
     ],
     rows: Annotated[int, typer.Option("--rows", min=10, help="Rows read to infer the mapping.")] = 20_000,
     table: Annotated[
-        str, typer.Option("--table", help="The contract table FILE holds: orders or customers.")
+        str, typer.Option("--table", help="The contract table FILE holds: orders, customers or interactions.")
     ] = "orders",
     sheet: Annotated[
         str | None,
@@ -224,9 +247,13 @@ def infer(
     ] = None,
 ) -> None:
     """Propose a source mapping for FILE (orders, or --table customers) and print it as YAML: check it, save
-    it, use --mapping (a customers section goes beside the orders one in the same file)."""
-    from custml.sources import infer_mapping, mapping_yaml
+    it, use --mapping (a customers section goes beside the orders one in the same file). FILE may be a folder
+    of related files (orders, customers, payments, items, reviews): the proposal joins them."""
+    from custml.sources import infer_folder, infer_mapping, mapping_yaml
 
+    if file.is_dir():
+        typer.echo(mapping_yaml(infer_folder(file, n_rows=rows)), nl=False)
+        return
     which: str | int | None = int(sheet) if sheet is not None and sheet.isdigit() else sheet
     typer.echo(mapping_yaml(infer_mapping(file, n_rows=rows, table=table, sheet=which)), nl=False)
 
@@ -255,6 +282,19 @@ def check(
             line += (
                 f"; net amount {float(table['net_amount'].sum()):,.2f} {info.get('currency') or ''}".rstrip()
             )
+        if "rows_excluded" in info:
+            line += f"; {info['rows_excluded']:,} rows excluded by the filter (where: {info['where']})"
+        if info.get("lines_without_customer"):
+            line += (
+                f"; {info['lines_without_customer']:,} lines without a customer id "
+                f"({info['net_amount_lines_without_customer']:,.2f} net)"
+            )
+        if info.get("lines_exact_duplicate"):
+            line += f"; {info['lines_exact_duplicate']:,} exact duplicate lines ({info['duplicate_lines_policy']})"
+        for part in ("joins", "aggregates"):
+            for entry in info.get(part, []):  # type: ignore[attr-defined]
+                if entry["rows_without_match"]:
+                    line += f"; {entry['rows_without_match']:,} rows found nothing in {entry['file']}"
         if "numbers_unparseable" in info:
             line += f"; numbers that did not convert (null): {info['numbers_unparseable']}"
         if "timestamps_with_offset" in info:

@@ -72,6 +72,12 @@ def attach_sources(result: CleanResult, sources: dict[str, Any] | None) -> None:
         rows = q.loc[q["table"] == "orders", "row_number"].to_numpy(dtype="int64")
         orders_src["lines_quarantined"] = int(n_lines[rows].sum())
         orders_src["lines_kept"] = int(n_lines.sum()) - orders_src["lines_quarantined"]
+    from custml.sources.line_items import source_accounting
+
+    # the source's own units beside the contract rows (lines of a line-item export, rows excluded by a filter)
+    result.report["source_accounting"] = {
+        name: source_accounting(info) for name, info in sources["tables"].items()
+    }
     tables: dict[str, dict[str, Any]] = result.report["tables"]  # type: ignore[assignment]
     orders_rep = tables.get("orders", {})
     if "net_amount_lines" in orders_src and "net_amount_in" in orders_rep:

@@ -261,6 +261,10 @@ class DataQuality:
     # rows quarantined only because they are dated after the as-of date (later sign-ups and orders): not a
     # quality loss, so not in rows_quarantined; None when there are none (or the meta predates the count)
     after_as_of: int | None = None
+    # the orders' source in its own units (custml.sources.line_items.source_accounting): lines in, lines without
+    # a customer id and their revenue, exact duplicate lines, rows excluded by the mapping's filter; None
+    # without a source mapping
+    source: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -735,6 +739,7 @@ def _data_quality(meta: Mapping[str, Any], n_scored: int) -> DataQuality:
             {k: v for k, v in (meta.get("rows_not_scored") or {}).items() if v}, "reason"
         ),
         after_as_of=_after_as_of(quality),
+        source=(quality.get("source_accounting") or {}).get("orders"),
     )
 
 
@@ -931,6 +936,7 @@ def _quality_messages(dq: DataQuality) -> list[Message]:
                     "msg_top_reason", {"reason": Category(str(top["reason"])), "n": Count(int(top["rows"]))}
                 )
             )
+    out.extend(_source_messages(dq.source or {}))
     if dq.duplicates_merged is not None:
         out.append(Message("msg_duplicates", {"n": Count(dq.duplicates_merged)}))
     if len(dq.drift):
@@ -943,6 +949,45 @@ def _quality_messages(dq: DataQuality) -> list[Message]:
             )
         else:
             out.append(Message("msg_no_drift", {"n": Count(len(dq.drift))}))
+    return out
+
+
+def _source_messages(source: Mapping[str, Any]) -> list[Message]:
+    """The export in its own lines: those without a customer id (and their share of revenue), exact duplicate
+    lines and the policy applied, rows left out by the mapping's filter."""
+    out: list[Message] = []
+    if source.get("unit") == "lines" and "without_customer" in source:
+        n, none = int(source["in"]), int(source["without_customer"])
+        if none:
+            total = float(source.get("net_amount_in", 0.0))
+            money = float(source.get("net_amount_without_customer", 0.0))
+            out.append(
+                Message(
+                    "msg_source_lines",
+                    {
+                        "n": Count(n),
+                        "n_none": Count(none),
+                        "share": Percent(none / n if n else 0.0),
+                        "money": Money(money),
+                        "money_share": Percent(money / total if total else 0.0),
+                    },
+                )
+            )
+        else:
+            out.append(Message("msg_source_lines_all", {"n": Count(n)}))
+    if source.get("unit") == "lines" and source.get("exact_duplicates"):
+        dropped = str(source.get("exact_duplicates_policy", "")).startswith("dropped")
+        out.append(
+            Message(
+                "msg_source_duplicates_dropped" if dropped else "msg_source_duplicates_kept",
+                {
+                    "n": Count(int(source["exact_duplicates"])),
+                    "money": Money(float(source.get("net_amount_exact_duplicates", 0.0))),
+                },
+            )
+        )
+    if source.get("excluded_by_filter"):
+        out.append(Message("msg_source_excluded", {"n": Count(int(source["excluded_by_filter"]))}))
     return out
 
 

@@ -533,8 +533,37 @@ def _quality_section(data: ReportData, fmt: _Fmt) -> dict[str, Any]:
         (t("dq_after_as_of", lang), dq.after_as_of),
         (t("dq_duplicates", lang), dq.duplicates_merged),
     ]
+    facts_out = [{"label": label, "value": format_count(v)} for label, v in facts if v is not None]
+    source = dq.source or {}
+    if source.get("unit") == "lines":
+        facts_out.insert(
+            1, {"label": t("dq_source_lines_in", lang), "value": format_count(int(source.get("in", 0)))}
+        )
+        if "without_customer" in source:
+            facts_out.insert(
+                2,
+                {
+                    "label": t("dq_source_without_customer", lang),
+                    "value": format_count(source["without_customer"]),
+                },
+            )
+            facts_out.insert(
+                3,
+                {
+                    "label": t("dq_source_revenue_without_customer", lang),
+                    "value": fmt.money(float(source.get("net_amount_without_customer", 0.0))),
+                },
+            )
+        if source.get("exact_duplicates") is not None:
+            facts_out.append(
+                {"label": t("dq_source_duplicates", lang), "value": format_count(source["exact_duplicates"])}
+            )
+    if source.get("excluded_by_filter"):
+        facts_out.append(
+            {"label": t("dq_source_excluded", lang), "value": format_count(source["excluded_by_filter"])}
+        )
     return {
-        "facts": [{"label": label, "value": format_count(v)} for label, v in facts if v is not None],
+        "facts": facts_out,
         "by_table": _table(
             dq.by_table, [("table", "col_table", "category"), ("rows", "col_rows", "count")], fmt
         )

@@ -130,6 +130,9 @@ def quality_meta(report: Mapping[str, Any], quarantine: pd.DataFrame, data_end: 
     }
     if any(later.values()):
         meta["after_as_of_explained"] = AFTER_AS_OF_EXPLAINED
+    if report.get("source_accounting"):
+        # the export's own lines (without a customer, exact duplicates, excluded by a filter) for the report
+        meta["source_accounting"] = dict(report["source_accounting"])
     if rows_in != rows_kept + rows_quarantined + sum(later.values()):  # pragma: no cover - by construction
         raise ValueError(
             f"quality: {rows_in:,} rows in != {rows_kept:,} kept + {rows_quarantined:,} quarantined + "
