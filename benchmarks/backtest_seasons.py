@@ -11,7 +11,10 @@ The variants, all from the same trained models (no refit per variant):
   seasonal-naive estimate of the test month's base rate: the rate observed a year before the test cut-off,
   moved by how much the latest observed rate differs from its own year-earlier rate (all labels known by the
   test cut-off);
-- ``season_rate`` (oracle of the idea, for reference only): the same shift to the realised test rate.
+- ``season_rate`` (oracle of the idea, for reference only): the same shift to the realised test rate;
+- ``booster_raw``: the booster's own probabilities, uncalibrated;
+- ``booster_intercept``: the booster's log-odds moved by one intercept so that its mean on the validation
+  cut-offs equals their base rate (the season the booster learnt from a year of training cut-offs stays).
 
     .venv/bin/python benchmarks/backtest_seasons.py [--preset retail] [--customers 50000] [--months 12] [--seed 0]
     .venv/bin/python benchmarks/backtest_seasons.py --task repurchase
@@ -127,6 +130,14 @@ def main() -> None:
         if naive is not None:
             variants["prior_shift"] = shift(preds["model"].to_numpy(), naive, reference)
         variants["season_rate"] = shift(preds["model"].to_numpy(), float(y.mean()), reference)
+        # the booster alone: its raw probabilities, and with one intercept fitted on the validation cut-offs
+        # (the level moves, the season the booster learnt from a year of training cut-offs stays)
+        frame = table[cut.isin(plan.all).to_numpy()].reset_index(drop=True)
+        fcut = pd.to_datetime(frame["cutoff"])
+        raw_test = result.model.predict_raw(frame[fcut == plan.test])
+        raw_val = result.model.predict_raw(frame[fcut.isin(plan.validation)])
+        variants["booster_raw"] = raw_test
+        variants["booster_intercept"] = shift(raw_test, reference, float(np.mean(raw_val)))
         for name, p in variants.items():
             m = binary_metrics(y, p)
             rows.append(

@@ -476,7 +476,11 @@ def train_model(
     for name, scorer in baselines.items():
         val_scores[name] = scorer.predict_proba(val_frame)[:, 1]
     choice = choose_champion(
-        val_scores, y[va], seed=params.seed, allowed=params.candidates, tolerance=params.champion_tolerance
+        val_scores,
+        y[va],
+        seed=params.seed,
+        allowed=params.champion_candidates(split.train_cutoffs),
+        tolerance=params.champion_tolerance,
     )
     calibrator = ProbabilityCalibrator(params.calibration).fit(choice.validation_score.reshape(-1, 1), y[va])
     model = CustomerModel(
