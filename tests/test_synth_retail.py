@@ -333,3 +333,27 @@ def test_the_offer_brings_persuadables_purchases_forward(retail):
     no_rate = no_rate.set_index("customer_id")["true_uplift"]
     ids = pers["customer_id"]
     assert with_rate[ids].mean() > no_rate[ids].mean() + 0.02
+
+
+def test_run_generate_and_experiments_take_a_preset(tmp_path):
+    from custml.experiments import ExperimentConfig
+    from custml.pipeline import run_generate
+
+    out = run_generate(300, seed=1, dirty=0.0, root=tmp_path, out_dir=tmp_path / "raw", preset="retail")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["shock"]["name"] == "price-rise" and manifest["parameters"]["n_customers"] == 300
+    default = run_generate(300, seed=1, dirty=0.0, root=tmp_path, out_dir=tmp_path / "raw2")
+    assert "shock" not in json.loads((default / "manifest.json").read_text(encoding="utf-8"))
+    cfg = ExperimentConfig.model_validate(
+        {"kind": "train", "world": {"preset": "retail"}, "train": {"task": "churn"}}
+    )
+    assert cfg.source().preset == "retail" and cfg.resized(3000).source().preset == "retail"
+    with pytest.raises(ValueError, match="preset"):
+        ExperimentConfig.model_validate(
+            {"kind": "train", "world": {"preset": "shop"}, "train": {"task": "churn"}}
+        )
+
+
+def test_demo_rejects_an_unknown_preset(capsys):
+    assert main(["demo", "--preset", "shop", "-n", "100"]) == 2
+    assert "--preset must be one of default, retail" in capsys.readouterr().err
