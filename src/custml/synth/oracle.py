@@ -105,6 +105,7 @@ def oracle_from_state(
     out: dict[int, np.ndarray] = {}
     max_day = G.shape[1] - 1
     shock_day, shock_log, shock_rate = _shock_terms(params, persona)
+    camp_rate_on = not np.all(np.asarray(camp_rate) == 1.0)
     for m in range(max(horizons)):
         t0, t1 = cutoff_days + m, cutoff_days + m + 1
         if t1 > max_day:
@@ -117,7 +118,7 @@ def oracle_from_state(
         rate_a = lam * g[persona] if m >= window_start else np.zeros(len(lam))
         if shocked:
             rate_a = rate_a * shock_rate
-        if k0 <= k < k1 and not np.all(np.asarray(camp_rate) == 1.0):
+        if camp_rate_on and k0 <= k < k1:
             rate_a = rate_a * camp_rate
         off = offset_now if k == kc else offset_next * decay ** (k - kc - 1)
         eff = camp_effect if k0 <= k < k1 else 0.0
