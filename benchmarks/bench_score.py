@@ -37,7 +37,14 @@ def build_base(root: Path, n_base: int) -> None:
     from custml.workflows import run_demo
 
     t0 = time.perf_counter()
-    run_demo(n_base, seed=2024, root=root, progress=False, say=lambda m: print(f"  base: {m}", flush=True))
+    run_demo(
+        n_base,
+        seed=2024,
+        root=root,
+        progress=False,
+        preset="default",
+        say=lambda m: print(f"  base: {m}", flush=True),
+    )
     print(f"base project ({n_base:,} persons) built in {time.perf_counter() - t0:.0f} s")
 
 

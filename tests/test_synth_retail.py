@@ -20,7 +20,10 @@ from custml.synth import (
 )
 from custml.synth.calendar import intensity_multiplier
 from custml.synth.realism import (
+    calendar_profile,
+    calendar_table,
     churn_base_rates,
+    invoice_orders,
     monthly_cutoffs,
     monthly_order_index,
     repeat_gap_quantiles,
@@ -263,3 +266,94 @@ def test_read_truth_returns_the_campaign_uplift(tmp_path):
 def test_shock_params_are_checked():
     with pytest.raises(ValueError, match="shock.personas"):
         world_preset("retail", shock=ShockParams(start="2025-03-01", personas=("nobody",)))
+
+
+def test_invoice_orders_keep_one_order_per_invoice():
+    lines = pd.DataFrame(
+        {
+            "Invoice": ["10", "10", "C11", "12", "13"],
+            "Customer ID": ["1.0", "1.0", "1.0", None, "2.0"],
+            "InvoiceDate": pd.to_datetime(
+                [
+                    "2010-01-02 10:05",
+                    "2010-01-02 10:00",
+                    "2010-01-03 09:00",
+                    "2010-01-03 09:00",
+                    "2010-01-04 09:00",
+                ]
+            ),
+        }
+    )
+    out = invoice_orders(lines)
+    assert out["order_id"].tolist() == [
+        "10",
+        "13",
+    ]  # the cancellation and the line without a customer dropped
+    assert out["order_ts"].iloc[0] == pd.Timestamp("2010-01-02 10:00")
+    with pytest.raises(ValueError, match="'Customer ID'"):
+        invoice_orders(lines.drop(columns="Customer ID"))
+
+
+def test_calendar_table_sets_sources_side_by_side(retail):
+    prof = calendar_profile(_purchases(retail))
+    assert prof["swing"] == pytest.approx(seasonal_swing(prof["base_rates"]))
+    assert len(prof["base_rates"]) == 22  # 2024-01 .. 2025-10
+    other = calendar_profile(_purchases(retail).iloc[::2], history_days=0)
+    t = calendar_table({"retail": prof, "half": other})
+    assert list(t["order_index"].index) == ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                                            "Nov", "Dec"]  # fmt: skip
+    assert list(t["summary"].columns) == ["retail", "half"]
+    s = t["summary"]["retail"]
+    assert s["november_index"] == pytest.approx(prof["order_index"][11])
+    assert s["swing_sep_to_dec"] >= 0.15 and s["gap_p10"] <= s["gap_p50"] <= s["gap_p90"]
+    assert t["base_rate"].loc["Dec", "retail"] == pytest.approx(
+        prof["base_rates"].set_index("cutoff").loc[pd.Timestamp("2024-12-01"), "base_rate"]
+    )
+
+
+def test_the_offer_brings_persuadables_purchases_forward(retail):
+    """The retail campaign's rate effect: treated persuadables buy about twice as often while the offer acts,
+    and the truth's uplift counts it (without it the persuadables' uplift is smaller)."""
+    tc = retail.truth["customers"]
+    pers = tc[tc["campaign_eligible"] & (tc["uplift_type"] == "persuadable")]
+    assert set(pers["campaign_rate_effect"]) == {2.0}
+    orders = _purchases(retail)
+    sent = pd.Timestamp(retail.manifest["campaign_sent"])
+    window = orders[
+        (orders["order_ts"] > sent + pd.Timedelta(days=7))
+        & (orders["order_ts"] < sent + pd.Timedelta(days=150))
+    ]
+    per_person = window.groupby("customer_id").size().reindex(pers["customer_id"], fill_value=0)
+    offer = (pers["campaign_arm"] == "offer").to_numpy()
+    assert per_person[offer].mean() > 1.5 * per_person[~offer].mean()
+    from custml.synth import oracle_campaign_uplift
+
+    with_rate = retail.truth["campaign_uplift"].set_index("customer_id")["true_uplift"]
+    no_rate = oracle_campaign_uplift(tc.assign(campaign_rate_effect=1.0), 180, window_start_days=90)
+    no_rate = no_rate.set_index("customer_id")["true_uplift"]
+    ids = pers["customer_id"]
+    assert with_rate[ids].mean() > no_rate[ids].mean() + 0.02
+
+
+def test_run_generate_and_experiments_take_a_preset(tmp_path):
+    from custml.experiments import ExperimentConfig
+    from custml.pipeline import run_generate
+
+    out = run_generate(300, seed=1, dirty=0.0, root=tmp_path, out_dir=tmp_path / "raw", preset="retail")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["shock"]["name"] == "price-rise" and manifest["parameters"]["n_customers"] == 300
+    default = run_generate(300, seed=1, dirty=0.0, root=tmp_path, out_dir=tmp_path / "raw2")
+    assert "shock" not in json.loads((default / "manifest.json").read_text(encoding="utf-8"))
+    cfg = ExperimentConfig.model_validate(
+        {"kind": "train", "world": {"preset": "retail"}, "train": {"task": "churn"}}
+    )
+    assert cfg.source().preset == "retail" and cfg.resized(3000).source().preset == "retail"
+    with pytest.raises(ValueError, match="preset"):
+        ExperimentConfig.model_validate(
+            {"kind": "train", "world": {"preset": "shop"}, "train": {"task": "churn"}}
+        )
+
+
+def test_demo_rejects_an_unknown_preset(capsys):
+    assert main(["demo", "--preset", "shop", "-n", "100"]) == 2
+    assert "--preset must be one of default, retail" in capsys.readouterr().err

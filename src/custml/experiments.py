@@ -85,6 +85,10 @@ class WorldSpec(BaseModel):
     seed: int = 0
     locale: Literal["en_US", "zh_CN"] = "en_US"
     dirty: float = Field(0.02, ge=0.0, le=0.5, description="share of dirty records")
+    preset: Literal["default", "retail"] = Field(
+        "default",
+        description="custml.synth.world_preset: 'retail' is a world whose churn moves with the season",
+    )
 
 
 class DataSpec(BaseModel):
@@ -128,9 +132,10 @@ class UpliftExperimentParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    campaign_world: Literal["default", "heterogeneous"] = Field(
+    campaign_world: Literal["default", "heterogeneous", "retail"] = Field(
         "heterogeneous",
-        description="the default world, or custml.uplift.experiment.heterogeneous_campaign_world",
+        description="the default world, custml.uplift.experiment.heterogeneous_campaign_world, or the retail "
+        "preset (custml.synth.world_preset('retail'): the reaction to the offer follows the persona)",
     )
     learners: list[UpliftLearner] = Field(default_factory=_all_uplift_learners, min_length=1)
     params: dict[str, Any] = Field(default_factory=dict, description="custml.uplift.UpliftParams fields")
@@ -327,7 +332,8 @@ def list_experiments(folder: Path | str | None = None) -> pd.DataFrame:
                 kind=cfg.kind,
                 task=cfg.task,
                 data=(
-                    f"world n={src.n_customers:,} seed={src.seed} dirty={src.dirty} {src.locale}"
+                    f"world{'' if src.preset == 'default' else ' ' + src.preset} n={src.n_customers:,} "
+                    f"seed={src.seed} dirty={src.dirty} {src.locale}"
                     if isinstance(src, WorldSpec)
                     else str(src.raw or src.clean)
                 ),
@@ -388,10 +394,12 @@ def _prepare_data(config: ExperimentConfig, root: Path | str | None) -> _Data:
     paths = get_paths(root)
     src = config.source()
     if isinstance(src, WorldSpec):
-        from custml.synth import WorldParams, generate_world
+        from custml.synth import generate_world, world_preset
 
         world = generate_world(
-            WorldParams(n_customers=src.n_customers, seed=src.seed, locale=src.locale, dirty=src.dirty)
+            world_preset(
+                src.preset, n_customers=src.n_customers, seed=src.seed, locale=src.locale, dirty=src.dirty
+            )
         )
         raw = {"customers": world.customers, "orders": world.orders}
         raw.update({k: getattr(world, k) for k in ("interactions", "campaigns")})
@@ -673,7 +681,7 @@ def _run_uplift(
 ) -> ExperimentResult:
     """Generate the (clean) world, run the campaign experiment, log one comparison run."""
     from custml import tracking
-    from custml.synth import WorldParams, generate_world
+    from custml.synth import WorldParams, generate_world, world_preset
     from custml.uplift import UpliftParams
     from custml.uplift.experiment import campaign_experiment, heterogeneous_campaign_world
 
@@ -681,6 +689,8 @@ def _run_uplift(
     world_spec = config.world or WorldSpec()
     if spec.campaign_world == "heterogeneous":
         wp = heterogeneous_campaign_world(world_spec.n_customers, world_spec.seed)
+    elif spec.campaign_world == "retail":
+        wp = world_preset("retail", n_customers=world_spec.n_customers, seed=world_spec.seed)
     else:
         wp = WorldParams(n_customers=world_spec.n_customers, seed=world_spec.seed)
     wp = wp.model_copy(update={"locale": world_spec.locale})  # type: ignore[attr-defined]

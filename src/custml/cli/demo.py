@@ -24,6 +24,14 @@ def demo(
         float, typer.Option("--dirty", min=0.0, max=0.5, help="Dirt rate of the raw data (0: clean).")
     ] = 0.02,
     locale: Annotated[str, typer.Option("--locale", help="en_US or zh_CN.")] = "en_US",
+    preset: Annotated[
+        str,
+        typer.Option(
+            "--preset",
+            help="The synthetic world: 'retail' (seasonal churn, a retention offer that works for some "
+            "customers) or 'default' (the nearly stationary world).",
+        ),
+    ] = "retail",
     root: Annotated[
         Path | None, typer.Option("--root", help="Project folder to write into (default: this project).")
     ] = None,
@@ -37,7 +45,12 @@ def demo(
     from rich.table import Table
 
     from custml.config import get_paths
+    from custml.errors import ConfigError
     from custml.pipeline import run_demo
+    from custml.synth import PRESETS
+
+    if preset not in PRESETS:
+        raise ConfigError(f"--preset must be one of {', '.join(PRESETS)}, got {preset!r}")
 
     # MLflow's artefact download bars would interleave with ours.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -49,7 +62,14 @@ def demo(
 
     with console.status("working...", spinner="dots") if quiet else nullcontext():
         result = run_demo(
-            customers, seed=seed, root=root, progress=not quiet, dirty=dirty, locale=locale, say=say
+            customers,
+            seed=seed,
+            root=root,
+            progress=not quiet,
+            dirty=dirty,
+            locale=locale,
+            preset=preset,
+            say=say,
         )
 
     steps = Table(title="custml demo", show_header=True)

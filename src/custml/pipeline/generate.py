@@ -22,17 +22,19 @@ def run_generate(
     root: Path | str | None = None,
     out_dir: Path | str | None = None,
     params: Any = None,
+    preset: str = "default",
 ) -> Path:
     """Generate a synthetic world and write it to ``out_dir`` (default ``data/raw``); return the folder.
 
-    ``params`` (a :class:`custml.synth.WorldParams`) overrides ``n_customers``, ``seed``, ``dirty`` and
-    ``locale``.
+    ``preset`` names the world (:func:`custml.synth.world_preset`: ``default`` or ``retail``) that
+    ``n_customers``, ``seed``, ``dirty`` and ``locale`` are set on; ``params`` (a
+    :class:`custml.synth.WorldParams`) overrides all of them.
     """
-    from custml.synth import WorldParams, generate_world, write_world
+    from custml.synth import generate_world, world_preset, write_world
 
     paths = project_paths(root)
     out = Path(out_dir) if out_dir is not None else paths.raw
-    params = params or WorldParams(n_customers=n_customers, seed=seed, dirty=dirty, locale=locale)
+    params = params or world_preset(preset, n_customers=n_customers, seed=seed, dirty=dirty, locale=locale)
     world = generate_world(params)
     write_world(world, out)
     logger.info(

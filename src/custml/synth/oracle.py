@@ -78,6 +78,7 @@ def oracle_from_state(
     camp_effect: np.ndarray,
     horizons: tuple[int, ...] = (30, 90),
     window_start: int = 0,
+    camp_rate: np.ndarray | float = 1.0,
 ) -> dict[int, np.ndarray]:
     """P(no purchase in (c + window_start, c + H]) for each horizon, from the latent state (vectors over persons).
 
@@ -85,7 +86,7 @@ def oracle_from_state(
     the cutoff, ``offset_next`` the offset at the start of the next week (before decay continues). During the
     first ``window_start`` days the states evolve without the no-purchase condition (purchases then do not
     count), so the result is the probability of having lapsed by the window: no purchase in its last
-    ``H - window_start`` days.
+    ``H - window_start`` days. ``camp_rate`` multiplies the purchase rate during the campaign's effect weeks.
     """
     if not 0 <= window_start < min(horizons):
         raise ValueError(f"window_start must be in [0, shortest horizon), got {window_start}")
@@ -104,6 +105,7 @@ def oracle_from_state(
     out: dict[int, np.ndarray] = {}
     max_day = G.shape[1] - 1
     shock_day, shock_log, shock_rate = _shock_terms(params, persona)
+    camp_rate_on = not np.all(np.asarray(camp_rate) == 1.0)
     for m in range(max(horizons)):
         t0, t1 = cutoff_days + m, cutoff_days + m + 1
         if t1 > max_day:
@@ -116,6 +118,8 @@ def oracle_from_state(
         rate_a = lam * g[persona] if m >= window_start else np.zeros(len(lam))
         if shocked:
             rate_a = rate_a * shock_rate
+        if camp_rate_on and k0 <= k < k1:
+            rate_a = rate_a * camp_rate
         off = offset_now if k == kc else offset_next * decay ** (k - kc - 1)
         eff = camp_effect if k0 <= k < k1 else 0.0
         h = mu / 365.25 * np.exp(off + eff + (shock_log if shocked else 0.0))
@@ -236,10 +240,13 @@ def oracle_probabilities(
     )
     n = len(tc)
     camp_effect = np.zeros(n)
+    camp_rate: np.ndarray | float = 1.0
     sent, _, _ = campaign_weeks(params)
     if "campaign_arm" in tc.columns and c > sent:
-        camp_effect = np.where(tc["campaign_arm"].to_numpy(dtype=object) == "offer",
-                               tc["campaign_log_hazard_effect"].to_numpy(dtype=float), 0.0)  # fmt: skip
+        offer = tc["campaign_arm"].to_numpy(dtype=object) == "offer"
+        camp_effect = np.where(offer, tc["campaign_log_hazard_effect"].to_numpy(dtype=float), 0.0)
+        if "campaign_rate_effect" in tc.columns:
+            camp_rate = np.where(offer, tc["campaign_rate_effect"].to_numpy(dtype=float), 1.0)
     probs = oracle_from_state(
         params,
         c,
@@ -250,6 +257,7 @@ def oracle_probabilities(
         offset_now,
         offset_next,
         camp_effect,
+        camp_rate=camp_rate,
     )
     return pd.DataFrame(
         {
@@ -272,7 +280,7 @@ def oracle_campaign_uplift(
 
     At the campaign's send time ``s`` (the latent state then; features see the state at 00:00 of that day, a
     few hours earlier), for every eligible person the oracle gives P(no purchase in ``[s, s + horizon_days)``) twice: without the offer and
-    with it (the offer's true log-hazard effect during its effect window). Their difference is the true uplift
+    with it (the offer's true log-hazard and purchase-rate effects during its effect window). Their difference is the true uplift
     on churn: positive where the offer saves the customer (persuadable), negative for sleeping dogs, 0 for sure
     things, lost causes and persons already gone. With ``window_start_days`` = a, churn is "lapsed by the end":
     no purchase in ``[s + a, s + horizon_days)`` (the outcome of ``UpliftParams.outcome_window_days``).
@@ -306,11 +314,22 @@ def oracle_campaign_uplift(
     args = (persona, tc["lambda_per_year"].to_numpy(dtype=float), tc["mu_per_year"].to_numpy(dtype=float), stage,
             offset_now, offset_next)  # fmt: skip
     effect = tc["campaign_log_hazard_effect"].to_numpy(dtype=float)
+    rate = (
+        tc["campaign_rate_effect"].to_numpy(dtype=float)
+        if "campaign_rate_effect" in tc.columns
+        else np.ones(len(tc))
+    )
     control, treated = (
         oracle_from_state(
-            params, c, *args, arm_effect, horizons=(horizon_days,), window_start=window_start_days
+            params,
+            c,
+            *args,
+            arm_effect,
+            horizons=(horizon_days,),
+            window_start=window_start_days,
+            camp_rate=arm_rate,
         )[horizon_days]
-        for arm_effect in (np.zeros(len(tc)), effect)
+        for arm_effect, arm_rate in ((np.zeros(len(tc)), 1.0), (effect, rate))
     )
     return pd.DataFrame(
         {

@@ -342,7 +342,9 @@ class CampaignParams(_Model):
     rule: some eligible persons have already dropped out, as in a real campaign). Half of them are drawn into
     the ``offer`` arm. For treated persons the dropout hazard is multiplied by ``exp(effect)`` during
     ``effect_days`` from the first week boundary after ``sent``: persuadable ``effect_persuadable``, sleeping dog
-    ``effect_sleeping_dog``, sure thing and lost cause 0.
+    ``effect_sleeping_dog``, sure thing and lost cause 0. During the same weeks a treated person's purchase rate
+    is multiplied by ``rate_effect_persuadable`` / ``rate_effect_sleeping_dog`` (1 = the offer changes only
+    the dropout hazard; 1.5 = a voucher that brings persuadables' purchases forward).
 
     ``uplift_truth``: also write ``truth/campaign_uplift``, each eligible person's true uplift on churn
     (:func:`custml.synth.oracle_campaign_uplift` with ``uplift_horizon_days`` and ``uplift_window_start_days``:
@@ -358,6 +360,8 @@ class CampaignParams(_Model):
     effect_days: int = Field(default=180, gt=0)
     effect_persuadable: float = -1.2
     effect_sleeping_dog: float = 0.7
+    rate_effect_persuadable: float = Field(default=1.0, gt=0)
+    rate_effect_sleeping_dog: float = Field(default=1.0, gt=0)
     enabled: bool = True
     uplift_truth: bool = False
     uplift_horizon_days: int = Field(default=180, gt=0)

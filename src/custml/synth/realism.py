@@ -14,11 +14,16 @@ test checks both agree), :func:`seasonal_swing` (its change from September to De
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 __all__ = [
+    "calendar_profile",
+    "calendar_table",
     "churn_base_rates",
+    "invoice_orders",
     "load_cdnow",
     "monthly_cutoffs",
     "monthly_order_index",
@@ -288,3 +293,117 @@ def load_cdnow(text: str) -> pd.DataFrame:
 def realism_table(metrics: dict[str, dict[str, float]]) -> pd.DataFrame:
     """Side-by-side table of several :func:`realism_metrics` results (columns = sources)."""
     return pd.DataFrame(metrics)
+
+
+def invoice_orders(
+    lines: pd.DataFrame,
+    *,
+    invoice_col: str = "Invoice",
+    customer_col: str = "Customer ID",
+    ts_col: str = "InvoiceDate",
+) -> pd.DataFrame:
+    """Invoice lines of a shop's export (such as ``online_retail_II``) -> one order per invoice.
+
+    Cancellations (invoices starting with ``C``) and lines without a customer are dropped; an order's time is
+    its invoice's first line time. Returns ``customer_id`` (str), ``order_id``, ``order_ts``, sorted by time.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> lines = pd.DataFrame({"Invoice": ["1", "1", "C2", "3", "4"], "Customer ID": ["7.0", "7.0", "7.0", None, "8.0"],
+    ...     "InvoiceDate": pd.to_datetime(["2010-01-02 10:00"] * 2 + ["2010-01-03 10:00"] * 3)})
+    >>> invoice_orders(lines)
+      customer_id order_id            order_ts
+    0         7.0        1 2010-01-02 10:00:00
+    1         8.0        4 2010-01-03 10:00:00
+    """
+    for col in (invoice_col, customer_col, ts_col):
+        if col not in lines.columns:
+            raise ValueError(f"invoice lines: required column '{col}' is missing")
+    invoice = lines[invoice_col].astype(str)
+    keep = lines[customer_col].notna() & ~invoice.str.startswith("C")
+    kept = pd.DataFrame(
+        {
+            "order_id": invoice[keep].to_numpy(),
+            "customer_id": lines.loc[keep, customer_col].astype(str).to_numpy(),
+            "order_ts": pd.to_datetime(lines.loc[keep, ts_col]).to_numpy(),
+        }
+    )
+    orders = kept.groupby("order_id", as_index=False, sort=False).agg(
+        customer_id=("customer_id", "first"), order_ts=("order_ts", "min")
+    )
+    orders = orders.sort_values(["order_ts", "order_id"], kind="stable").reset_index(drop=True)
+    return orders[["customer_id", "order_id", "order_ts"]]
+
+
+def calendar_profile(
+    transactions: pd.DataFrame,
+    *,
+    history_days: int = 365,
+    horizon_days: int = 90,
+    last_months: int = 12,
+    customer_col: str = "customer_id",
+    ts_col: str = "order_ts",
+) -> dict[str, Any]:
+    """The calendar statistics of one source (one row per order): what :func:`calendar_table` sets side by side.
+
+    ``order_index``: :func:`monthly_order_index` of the last ``last_months`` complete months, indexed by
+    calendar month (1-12); ``base_rates``: :func:`churn_base_rates` at the first of every month with
+    ``history_days`` of data before it and the horizon inside the data (``history_days=0`` for a short
+    export: the active window is then cut by the data start); ``swing``: :func:`seasonal_swing`;
+    ``gaps``: :func:`repeat_gap_quantiles`.
+    """
+    ev = _order_events(transactions, customer_col, ts_col)
+    tx = pd.DataFrame({"customer_id": ev["c"], "order_ts": ev["ts"]})
+    idx = monthly_order_index(tx, last_months=last_months)
+    cuts = monthly_cutoffs(
+        ev["ts"].min().normalize(), ev["ts"].max(), horizon_days=horizon_days, history_days=history_days
+    )
+    rates = churn_base_rates(tx, cuts, horizon_days=horizon_days)
+    return {
+        "order_index": pd.Series(idx.to_numpy(), index=[m.month for m in idx.index], name="order_index"),
+        "base_rates": rates,
+        "swing": seasonal_swing(rates),
+        "gaps": repeat_gap_quantiles(tx),
+    }
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def calendar_table(profiles: dict[str, dict[str, Any]]) -> dict[str, pd.DataFrame]:
+    """Side-by-side tables of several :func:`calendar_profile` results (columns = sources).
+
+    ``order_index``: rows Jan..Dec; ``base_rate``: the 90-day churn base rate by the calendar month of the
+    cut-off (the mean when a source has that month in several years; blank when none); ``summary``: the
+    November index, the September-to-December swing, the base rate's range over the cut-offs, the number of
+    cut-offs, and the repeat-gap quantiles in days.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"customer_id": ["a", "b", "a", "b"] * 6, "order_ts": pd.date_range(
+    ...     "2020-01-01", periods=24, freq="20D")})
+    >>> t = calendar_table({"toy": calendar_profile(tx, history_days=0)})
+    >>> sorted(t), t["order_index"].shape
+    (['base_rate', 'order_index', 'summary'], (12, 1))
+    """
+    index, rates, summary = {}, {}, {}
+    for name, prof in profiles.items():
+        index[name] = prof["order_index"].reindex(range(1, 13))
+        br = prof["base_rates"]
+        by_month = br.groupby(pd.to_datetime(br["cutoff"]).dt.month)["base_rate"].mean()
+        rates[name] = by_month.reindex(range(1, 13))
+        summary[name] = {
+            "november_index": float(prof["order_index"].get(11, np.nan)),
+            "swing_sep_to_dec": prof["swing"],
+            "base_rate_min": float(br["base_rate"].min()),
+            "base_rate_max": float(br["base_rate"].max()),
+            "cutoffs": float(len(br)),
+        } | {k: v for k, v in prof["gaps"].items() if k != "gaps"}
+    months = list(_MONTHS)
+    return {
+        "order_index": pd.DataFrame(index).set_axis(months, axis=0),
+        "base_rate": pd.DataFrame(rates).set_axis(months, axis=0),
+        "summary": pd.DataFrame(summary),
+    }

@@ -48,6 +48,7 @@ class Simulation:
     eligible: np.ndarray
     treated: np.ndarray
     camp_effect: np.ndarray  # log-hazard effect for treated persons (0 otherwise)
+    camp_rate: np.ndarray  # purchase-rate multiplier for treated persons during the effect (1 otherwise)
     end_days: float
     extras: dict = field(default_factory=dict)
 
@@ -103,6 +104,8 @@ def simulate_purchases(params: WorldParams, lat: Latent, rng: np.random.Generato
     dmean = params.disengage_days_mean
     sent, k_camp0, k_camp1 = campaign_weeks(params)
     effects = np.array([camp.effect_persuadable, 0.0, 0.0, camp.effect_sleeping_dog])
+    rate_effects = np.array([camp.rate_effect_persuadable, 1.0, 1.0, camp.rate_effect_sleeping_dog])
+    rate_effect_on = bool((rate_effects != 1.0).any())
     shock_day, shock_log, shock_rate = np.inf, np.zeros(len(params.personas)), np.ones(len(params.personas))
     if params.shock is not None:
         shock_day = (np.datetime64(params.shock.start) - np.datetime64(start)) / np.timedelta64(1, "D")
@@ -118,6 +121,7 @@ def simulate_purchases(params: WorldParams, lat: Latent, rng: np.random.Generato
     eligible = np.zeros(n, dtype=bool)
     treated = np.zeros(n, dtype=bool)
     camp_effect = np.zeros(n)
+    camp_rate = np.ones(n)
     out: dict[str, list[np.ndarray]] = {k: [] for k in ("oc", "ot", "ost", "och", "ol", "od", "ec", "et", "ed",
                                                          "kc", "kt", "kk", "kr", "kh", "sc", "st", "ss")}  # fmt: skip
 
@@ -154,6 +158,8 @@ def simulate_purchases(params: WorldParams, lat: Latent, rng: np.random.Generato
         ed = np.maximum(np.minimum(we, tdead), sd)
         gd0, gd1 = inten.value(p, sd), inten.value(p, ed)
         lam = lat.lam[idx] * shock_rate[p] if ws >= shock_day else lat.lam[idx]
+        if rate_effect_on and camp.enabled and k_camp0 <= k < k_camp1:
+            lam = lam * camp_rate[idx]
         na = rng.poisson(lam * (ga1 - ga0))
         nd = rng.poisson(rho * lam * (gd1 - gd0))
         ca, ta = _draw_times(rng, inten, idx, p, ga0, ga1, na)
@@ -222,6 +228,7 @@ def simulate_purchases(params: WorldParams, lat: Latent, rng: np.random.Generato
                 eligible = (last_before_sent >= sent - camp.eligible_active_days) & (lat.t_signup < sent)
                 treated = eligible & (rng.random(n) < camp.treat_share)
                 camp_effect = np.where(treated, effects[lat.uplift], 0.0)
+                camp_rate = np.where(treated, rate_effects[lat.uplift], 1.0)
 
     def cat(key: str, dtype: type) -> np.ndarray:
         return np.concatenate(out[key]) if out[key] else np.zeros(0, dtype)
@@ -249,6 +256,7 @@ def simulate_purchases(params: WorldParams, lat: Latent, rng: np.random.Generato
         eligible=eligible,
         treated=treated,
         camp_effect=camp_effect,
+        camp_rate=camp_rate,
         end_days=float(end_days),
     )
 

@@ -60,6 +60,7 @@ _TRUTH_DOC = {
     "campaign_eligible": "eligible for the retention campaign",
     "campaign_arm": "offer / control / null (not eligible)",
     "campaign_log_hazard_effect": "true effect of the offer on the log dropout hazard if treated",
+    "campaign_rate_effect": "true purchase-rate multiplier of the offer during its effect if treated",
     "experience_days": "order times (days since start) of bad/good service experiences",
     "experience_delta": "their log-hazard deltas (effective from the next week, decaying)",
     "acquisition_wave": "the acquisition wave the person signed up in (null: steady sign-ups)",
@@ -290,6 +291,7 @@ def generate_world(params: WorldParams) -> World:
     person_ids = _ids("P", np.arange(1, n + 1), 7)
     persona_names = np.asarray(list(params.personas), dtype=object)
     effects = np.array([cp.effect_persuadable, 0.0, 0.0, cp.effect_sleeping_dog])
+    rate_effects = np.array([cp.rate_effect_persuadable, 1.0, 1.0, cp.rate_effect_sleeping_dog])
     ev_order = np.argsort(sim.e_cust, kind="stable")
     truth_customers = pd.DataFrame(
         {
@@ -316,6 +318,7 @@ def generate_world(params: WorldParams) -> World:
                 dtype="str",
             ),
             "campaign_log_hazard_effect": effects[lat.uplift],
+            "campaign_rate_effect": rate_effects[lat.uplift],
             "experience_days": _list_column(sim.e_t[ev_order], sim.e_cust[ev_order], n),
             "experience_delta": _list_column(sim.e_delta[ev_order], sim.e_cust[ev_order], n),
             "acquisition_wave": _wave_names(params, lat),
