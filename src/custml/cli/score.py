@@ -197,7 +197,7 @@ def _print_drift(show: Console, run: ScoreRun) -> None:
         colours = {"drift": "red", "warn": "yellow", "left out": "dim"}
         for r in shown.itertuples(index=False):
             colour = colours.get(str(r.status), "")
-            psi = f"{r.psi:.3f}" if pd.notna(r.psi) else ""
+            psi = f"{r.psi:.3f}" if r.psi == r.psi else ""  # NaN: left out
             dt.add_row(
                 str(r.model),
                 str(r.feature),

@@ -213,8 +213,8 @@ def _time_features() -> tuple[str, ...]:
 
 
 def _history_days(cutoff: Any, data_start: Any) -> float:
-    """Days of history at ``cutoff``: from the first day of the data (``data_start``) to the cut-off."""
-    return float((pd.Timestamp(cutoff) - pd.Timestamp(data_start)) / pd.Timedelta(days=1))
+    """Days of history at ``cutoff``: from the first day of the data (``data_start``, its day) to the cut-off."""
+    return float((pd.Timestamp(cutoff) - pd.Timestamp(data_start).normalize()) / pd.Timedelta(days=1))
 
 
 def training_drift_reference(
@@ -385,18 +385,19 @@ def _verdict_of(table: pd.DataFrame, thresholds: DriftThresholds) -> tuple[str, 
     drifted = table[table["drifted"]] if len(table) else table
     left_out = int((table["status"] == "left out").sum()) if len(table) else 0
     compared = len(table) - left_out
+    what = "model features" if "model" in table.columns else "features"
     aside = f"; {left_out} left out (see the table)" if left_out else ""
     if len(drifted):
         names = ", ".join(_label(r) for r in drifted.head(5).itertuples(index=False))
         more = f" and {len(drifted) - 5} more" if len(drifted) > 5 else ""
         return "drift", (
-            f"{len(drifted)} of {compared} features drifted ({thresholds.rule()}): {names}{more}{aside}"
+            f"{len(drifted)} of {compared} {what} drifted ({thresholds.rule()}): {names}{more}{aside}"
         )
     if compared == 0:
         return "ok", f"no feature compared{aside}"
     top = table[table["status"] != "left out"].iloc[0]
-    largest = f"largest PSI {top['psi']:.2f} ({top['feature']})" if np.isfinite(top["psi"]) else ""
-    return "ok", f"none of {compared} features drifted ({thresholds.rule()}); {largest}{aside}"
+    largest = f"; largest PSI {top['psi']:.2f} ({top['feature']})" if np.isfinite(top["psi"]) else ""
+    return "ok", f"none of {compared} {what} drifted ({thresholds.rule()}){largest}{aside}"
 
 
 def drift_verdict(
@@ -463,7 +464,10 @@ def drift_verdict(
             values = current[name]
             if aligned:
                 values = pd.to_numeric(values, errors="coerce") / history
-                row.update(compared="relative to history", note=f"days / {history:.0f} days since {start}")
+                row.update(
+                    compared="relative to history",
+                    note=f"days / {history:.0f} days since {pd.Timestamp(start).date()}",
+                )
             row.update(_compare(spec, values, n_ref))
         if row["compared"] == "left out":
             row.update(
