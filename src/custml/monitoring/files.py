@@ -126,7 +126,9 @@ def sidecar_input_drift(meta: Mapping[str, Any]) -> pd.DataFrame | None:
             "status": status,
             "test": "none (scores sidecar)",
             "statistic": np.nan,
-            "p_value": pd.to_numeric(frame["p_value"], errors="coerce") if "p_value" in frame.columns else np.nan,
+            "p_value": pd.to_numeric(frame["p_value"], errors="coerce")
+            if "p_value" in frame.columns
+            else np.nan,
             "drifted": drifted,
             "compared": frame["compared"] if "compared" in frame.columns else "as is",
             "note": frame["note"] if "note" in frame.columns else "",
