@@ -118,7 +118,7 @@ class HealthThresholds(BaseModel):
     again so far falls short of what the model's probabilities and the return timing of earlier, matured
     scorings expect, beyond the 95 % noise band. ``score_psi_*``: PSI of the churn probabilities against training. ``inputs_drifted_watch``:
     number of drifted model inputs (``drift``: the one definition scoring uses too,
-    :class:`custml.scoring.drift.DriftThresholds`: PSI >= ``drift.drift`` and the test rejecting at
+    :class:`custml.config.DriftThresholds`: PSI >= ``drift.drift`` and the test rejecting at
     ``drift.alpha``; a top-level ``alpha`` of older settings files is read as ``drift.alpha``);
     ``inputs_drifted_share_retrain``: share of the inputs checked.
     """
