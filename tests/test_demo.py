@@ -319,3 +319,68 @@ def test_cli_train_uplift_logs_a_run_and_rejects_a_bad_config(project, tmp_path:
         )
         assert main(["train", "churn", "--no-register", "--config", str(light)]) == 0
         assert "uplift (t-learner) from campaign RET-2025-07" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------------------------------------
+# Drift that knows time (issue 27): no alarm right after training, one verdict for scoring and monitoring
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_score_right_after_training_on_the_same_data_flags_no_drift(project) -> None:
+    root, result = project
+    meta = read_json(result.scores_path.with_suffix(".meta.json"))
+    verdict = meta["drift_verdict"]
+    drifted = [(d["model"], d["feature"], d["psi"]) for d in meta["drift"] if d["drifted"]]
+    assert verdict["verdict"] == "ok" and verdict["drifted"] == 0 and not drifted, (verdict, drifted)
+    assert verdict["compared"] > 40 and verdict["left_out"] == 0
+    # Features that grow with time are compared relative to the days of history, not as raw days.
+    aligned = {d["feature"] for d in meta["drift"] if d["compared"] == "relative to history"}
+    assert {"tenure_days", "btyd_T_days"} <= aligned
+    html = result.report_path.read_text(encoding="utf-8")
+    assert "consider retraining" not in html and "monitored inputs has shifted strongly" in html
+
+
+def _amounts_times(raw: Path, factor: float, out: Path) -> Path:
+    out.mkdir()
+    for f in raw.glob("*.parquet"):
+        table = read_table(f)
+        if f.stem == "orders":
+            for col in ("net_amount", "gross_amount", "discount_amount"):
+                if col in table.columns:
+                    table[col] = pd.to_numeric(table[col], errors="coerce") * factor
+        write_table(table, out / f.name)
+    return out
+
+
+def test_scoring_and_monitoring_give_the_same_drift_verdict(project, tmp_path: Path) -> None:
+    from custml.pipeline import DriftError, run_monitor, run_score
+
+    root, _ = project
+    day = "2025-11-01"  # after the models' test cut-off, before the data end: monitoring can read it
+    worlds = {
+        "same": root / "data" / "raw",
+        "doubled": _amounts_times(root / "data" / "raw", 2.0, tmp_path / "x2"),
+    }
+    verdicts = {}
+    for name, raw in worlds.items():
+        out = tmp_path / name / f"scores_{day}.parquet"
+        kwargs = {"root": root, "allow_demo_key": True, "scored_at": FIXED}
+        if name == "doubled":  # a real shift: --fail-on-drift stops after writing the scores
+            with pytest.raises(DriftError, match=r"drift: \d+ of \d+ model features drifted"):
+                run_score(raw, day, out, fail_on_drift=True, **kwargs)
+        scored = run_score(raw, day, out, **kwargs)
+        churn = scored.drift[scored.drift["model"] == "churn"]
+        monitored = run_monitor(out.parent, raw, root=root, allow_demo_key=True, write=False, log=False)
+        inputs = monitored.result.drift[monitored.result.drift["source"] == "input"]
+        health = monitored.result.health.iloc[0]
+        verdicts[name] = scored.drift_result.verdict
+        # The same rows, the same definition: the same features drifted, with the same PSI (up to age_band:
+        # scoring cleans as of its date, monitoring as of now, and a birthday in between moves a band).
+        assert set(churn.loc[churn["drifted"], "feature"]) == set(inputs.loc[inputs["drifted"], "feature"])
+        assert int(health["inputs_drifted"]) == int(churn["drifted"].sum())
+        pd.testing.assert_series_equal(
+            churn.set_index("feature")["psi"].drop("age_band").sort_index(),
+            inputs.set_index("feature")["psi"].drop("age_band").sort_index(),
+            check_names=False,
+        )
+    assert verdicts == {"same": "ok", "doubled": "drift"}

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from custml.config import DriftThresholds
 from custml.errors import SchemaError
 from custml.features import churn_labels
 from custml.models.metrics import binary_metrics
@@ -168,6 +169,10 @@ def test_assess_thresholds_are_data() -> None:
     assert assess(row, HealthThresholds(auc_drop_watch=0.05, auc_drop_retrain=0.1))[0] == "healthy"
     verdict, reasons = assess({"matured": False, "inputs_drifted": 3, "inputs_checked": 10})
     assert verdict == "retrain" and reasons == ["inputs_drifted=3/10 (retrain)"]
+    # The drift tests' level is a setting of the one drift definition; older files set it at the top level.
+    old = HealthThresholds.model_validate({"alpha": 0.05, "drift": {"drift": 0.3}})
+    assert (old.drift.alpha, old.drift.drift, old.alpha) == (0.05, 0.3, 0.05)
+    assert HealthThresholds().drift == DriftThresholds()
     assert assess({"matured": False})[0] == "healthy"
 
 
@@ -585,3 +590,12 @@ def test_scores_file_info_reads_columns_first_then_the_sidecar() -> None:
     )
     assert drift is not None and list(drift["feature"]) == ["f"]
     assert drift["psi"].iloc[0] == float("inf") and bool(drift["drifted"].iloc[0])
+    # A sidecar with the scoring run's verdict: its drifted flag counts (a PSI in the band whose test did not
+    # reject is not drifted), and a left-out time feature has no PSI rather than an infinite one.
+    rows = [
+        {"feature": "f", "psi": 0.4, "status": "drift", "drifted": False, "p_value": 0.2},
+        {"feature": "t", "psi": None, "status": "left out", "drifted": False, "compared": "left out"},
+    ]
+    verdict = sidecar_input_drift({"drift": rows}).set_index("feature")
+    assert not verdict["drifted"].any() and np.isnan(verdict.loc["t", "psi"])
+    assert verdict.loc["f", "p_value"] == 0.2 and verdict.loc["t", "compared"] == "left out"

@@ -170,6 +170,28 @@ def test_data_quality_prefers_all_table_counts_and_explains_unscored_customers()
     assert dq.drift.loc[0, "psi"] == 0.3 and dq.drift.loc[0, "status"] == "drift"
 
 
+def test_consider_retraining_follows_the_scoring_runs_drift_verdict() -> None:
+    """The sidecar's ``drifted`` flags (PSI and its test) decide, not the PSI band; older metas: the band."""
+    meta = tiny_meta()
+    meta["drift"] = [
+        {"feature": "recency_days", "psi": 0.3, "status": "drift", "drifted": False, "model": "churn"},
+        {"feature": "tenure_days", "psi": None, "status": "left out", "drifted": False, "model": "churn"},
+        {"feature": "orders_90d", "psi": 0.02, "status": "ok", "drifted": False, "model": "churn"},
+    ]
+    keys = {m.key: m for m in build_report_data(tiny_scores(), meta).quality_messages}
+    assert "msg_drift" not in keys and keys["msg_no_drift"].params["n"].value == 2  # the left-out one is not
+    meta["drift"][0]["drifted"] = True
+    keys = {m.key for m in build_report_data(tiny_scores(), meta).quality_messages}
+    assert "msg_drift" in keys and "msg_no_drift" not in keys
+    for row in meta["drift"]:
+        del row["drifted"]
+    meta["drift"][0]["psi"], meta["drift"][0]["status"] = 0.2, "warn"  # older meta: the PSI band decides
+    keys = {m.key for m in build_report_data(tiny_scores(), meta).quality_messages}
+    assert "msg_no_drift" in keys
+    meta["drift"][0]["status"] = "drift"
+    assert "msg_drift" in {m.key for m in build_report_data(tiny_scores(), meta).quality_messages}
+
+
 def test_highlights_name_the_segment_with_most_revenue_at_risk() -> None:
     data = build_report_data(tiny_scores(), tiny_meta())
     top = next(m for m in data.highlights if m.key == "msg_top_risk_segment")

@@ -14,6 +14,7 @@ from custml.config import load_params
 from custml.errors import SchemaError
 from custml.scoring import (
     DEFAULT_ACTION_TABLE,
+    DRIFT_COLUMNS,
     NO_ACTION,
     SCORE_COLUMNS,
     ActionTable,
@@ -23,12 +24,15 @@ from custml.scoring import (
     action_table_frame,
     assign_actions,
     drift_reference,
+    drift_verdict,
     expected_value_12m,
     feature_drift,
     match_action_rules,
+    model_drift,
     population_stability_index,
     score_customers,
     scores_meta,
+    training_drift_reference,
 )
 
 # ------------------------------------------------------------------------------------------------
@@ -171,8 +175,8 @@ def test_drift_reference_is_json_and_same_population_is_ok() -> None:
     assert len(ref["features"]["orders_30d"]["edges"]) < 9  # ties collapsed
     same = _training_sample(seed=2)
     table = feature_drift(ref, same)
-    assert table.columns.tolist() == ["feature", "psi", "status"]
-    assert (table["status"] == "ok").all()
+    assert table.columns.tolist() == list(DRIFT_COLUMNS)
+    assert (table["status"] == "ok").all() and not table["drifted"].any()
 
 
 def test_shifted_input_triggers_drift_and_warn() -> None:
@@ -205,6 +209,77 @@ def test_drift_thresholds_are_validated_and_used() -> None:
     psi = feature_drift(ref, shifted).set_index("feature").loc["recency_days", "psi"]
     strict = feature_drift(ref, shifted, DriftThresholds(warn=psi / 2, drift=psi * 0.9))
     assert strict.set_index("feature").loc["recency_days", "status"] == "drift"
+
+
+def test_verdict_needs_psi_and_the_test_and_says_why() -> None:
+    ref = drift_reference(_training_sample())
+    same = drift_verdict(ref, _training_sample(seed=2))
+    assert same.verdict == "ok" and same.drifted.empty
+    assert same.reason.startswith("none of 3 features drifted (PSI >= 0.25 and its test")
+    moved = _training_sample(seed=3)
+    moved["recency_days"] *= 3
+    result = drift_verdict(ref, moved)
+    row = result.table.set_index("feature").loc["recency_days"]
+    assert row["status"] == "drift" and row["test"] == "ks" and row["p_value"] < 1e-6 and row["drifted"]
+    assert result.verdict == "drift" and "recency_days (PSI" in result.reason
+    assert result.to_meta()["drifted"] == 1 and result.to_meta()["thresholds"]["alpha"] == 0.01
+    # A large PSI on a handful of rows is noise: in the drift band, but not drifted, and no alarm.
+    few = drift_verdict(ref, moved.head(8))
+    assert few.table.set_index("feature").loc["recency_days", "status"] == "drift"
+    assert few.verdict == "ok"
+    # Thresholds are data: a stricter alpha on the same rows, or a wider band, changes the verdict.
+    assert drift_verdict(ref, moved, thresholds=DriftThresholds(warn=5, drift=10)).verdict == "ok"
+    with pytest.raises(SchemaError, match="n_rows"):
+        drift_verdict({**ref, "n_rows": 0}, moved)
+
+
+def _cohort(cutoff: str, start: str, n: int, seed: int) -> pd.DataFrame:
+    """Customers whose first order falls uniformly between ``start`` and ``cutoff``: tenure grows with time."""
+    rng = np.random.default_rng(seed)
+    history = (pd.Timestamp(cutoff) - pd.Timestamp(start)).days
+    tenure = rng.uniform(0, history, n)
+    return pd.DataFrame({"tenure_days": tenure, "orders_90d": rng.poisson(1.0, n).astype(float)})
+
+
+def test_time_features_are_compared_relative_to_history() -> None:
+    start, trained, scored = "2024-01-01", "2025-01-01", "2025-07-01"
+    ref = training_drift_reference(_cohort(trained, start, 5000, 1), cutoff=trained, data_start=start)
+    assert (
+        ref["features"]["tenure_days"]["align"] == "history" and "align" not in ref["features"]["orders_90d"]
+    )
+    now = _cohort(scored, start, 5000, 2)  # the same business, six months older: tenure up by half
+    result = drift_verdict(ref, now, as_of=scored, data_start=start)
+    row = result.table.set_index("feature").loc["tenure_days"]
+    assert row["compared"] == "relative to history" and row["status"] == "ok" and result.verdict == "ok"
+    assert "days since 2024-01-01" in row["note"]
+    # Compared as raw days (a reference without alignment), the same rows drift by construction.
+    raw = drift_verdict(drift_reference(_cohort(trained, start, 5000, 1)), now)
+    assert raw.table.set_index("feature").loc["tenure_days", "drifted"] and raw.verdict == "drift"
+    # A real change of the cohort mix (a quarter of the customers brand new) still drifts after alignment.
+    surge = now.copy()
+    surge.loc[: len(surge) // 4, "tenure_days"] = 5.0
+    assert drift_verdict(ref, surge, as_of=scored).verdict == "drift"  # data start from the reference
+    # Without an as-of date there is nothing to align on: left out, with the reason, never an alarm.
+    blind = drift_verdict(ref, now).table.set_index("feature").loc["tenure_days"]
+    assert blind["status"] == "left out" and not blind["drifted"] and "align" in blind["note"]
+    assert np.isnan(blind["psi"])
+
+
+def test_old_reference_leaves_time_features_out_and_scoring_and_models_share_one_verdict() -> None:
+    train = _cohort("2025-01-01", "2024-01-01", 4000, 3).assign(recency_days=50.0)
+    old = {**drift_reference(train), "version": 1}  # written before alignment: raw days
+    table = drift_verdict(old, _cohort("2025-07-01", "2024-01-01", 4000, 4)).table.set_index("feature")
+    assert (
+        table.loc["tenure_days", "status"] == "left out" and "no history" in table.loc["tenure_days", "note"]
+    )
+    assert table.loc["recency_days", "drifted"]  # missing from the rows: the model would see it empty
+    both = model_drift(
+        {"churn": old, "repurchase": None},
+        _cohort("2025-07-01", "2024-01-01", 4000, 4).assign(recency_days=50.0, orders_365d=1.0),
+        {"churn": ["tenure_days", "orders_90d"]},
+    )
+    assert both.table.columns[0] == "model" and set(both.table["feature"]) == {"tenure_days", "orders_90d"}
+    assert both.verdict == "ok" and "1 left out" in both.reason
 
 
 def test_drift_reference_rejects_empty_and_unknown_format() -> None:

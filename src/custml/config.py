@@ -28,11 +28,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from custml.errors import ConfigError
 
 __all__ = [
+    "DriftThresholds",
     "ENV_EXPERIMENTS_DIR",
     "ENV_HOME",
     "ENV_PSEUDONYM_KEY",
@@ -385,3 +386,39 @@ def load_params(path: Path | str, model: type[P], section: str | None = None) ->
     if section is not None:
         raw = raw.get(section, {}) or {}
     return validate_params(raw, model, path)
+
+
+class DriftThresholds(BaseModel):
+    """The one definition of drift (scoring and monitoring): PSI bands and the test's significance level.
+
+    Here, with the settings, so that the command line can state the rule without importing the stages;
+    :func:`custml.scoring.drift.drift_verdict` applies it.
+
+    PSI at or above ``warn`` is a warning, at or above ``drift`` is drift; a feature is *drifted* when its PSI
+    reaches ``drift`` and its test rejects at ``alpha``.
+
+    Examples
+    --------
+    >>> DriftThresholds().rule()
+    'PSI >= 0.25 and its test (KS or chi-square) rejecting at 1%'
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    warn: float = Field(0.1, gt=0)
+    drift: float = Field(0.25, gt=0)
+    alpha: float = Field(0.01, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DriftThresholds:
+        if self.drift <= self.warn:
+            raise ValueError("drift threshold must be larger than the warn threshold")
+        return self
+
+    def status(self, psi: float) -> str:
+        """The PSI band: ``ok``, ``warn`` or ``drift``."""
+        return "drift" if psi >= self.drift else "warn" if psi >= self.warn else "ok"
+
+    def rule(self) -> str:
+        """When a feature counts as drifted, in words (CLI help, messages)."""
+        return f"PSI >= {self.drift:g} and its test (KS or chi-square) rejecting at {self.alpha:.0%}"

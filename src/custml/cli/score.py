@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from custml.config import DriftThresholds
+
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
@@ -49,7 +51,8 @@ def score(
     fail_on_drift: Annotated[
         bool,
         typer.Option(
-            "--fail-on-drift", help=f"Exit with status {EXIT_DRIFT} if a model feature drifted (PSI >= 0.25)."
+            "--fail-on-drift",
+            help=f"Exit with status {EXIT_DRIFT} if a model feature drifted ({DriftThresholds().rule()}).",
         ),
     ] = False,
     reasons: Annotated[
@@ -112,10 +115,9 @@ def score(
         mapping=mapping,
     )
     _print_summary(run)
-    if fail_on_drift and len(run.drifted):
-        console.print(
-            f"[bold red]drift:[/] {len(run.drifted)} model features have PSI >= 0.25 (--fail-on-drift)"
-        )
+    verdict = run.drift_result
+    if fail_on_drift and verdict is not None and verdict.verdict == "drift":
+        console.print(f"[bold red]drift:[/] {verdict.reason} (--fail-on-drift)", highlight=False)
         raise typer.Exit(code=EXIT_DRIFT)
 
 
@@ -142,7 +144,7 @@ def _print_summary(run: ScoreRun) -> None:
     show = Console()
     show.print(_counts_table(run))
     show.print(_actions_table(run.scores))
-    _print_drift(show, run.drift)
+    _print_drift(show, run)
     models = run.meta["models"]
     show.print(
         f"models: {models['churn'].get('name')} v{models['churn'].get('version')}, "
@@ -180,22 +182,34 @@ def _actions_table(scores: pd.DataFrame) -> Table:
     return acts
 
 
-def _print_drift(show: Console, drift: pd.DataFrame) -> None:
+def _print_drift(show: Console, run: ScoreRun) -> None:
     from rich.table import Table
 
-    flagged = drift[drift["status"] != "ok"] if len(drift) else drift
-    if len(drift) == 0:
-        show.print("[yellow]no drift reference stored with the churn model: drift not measured[/]")
-    elif len(flagged):
-        dt = Table(title="feature drift against the training reference (PSI)")
-        for col in ("model", "feature", "psi", "status"):
+    drift, verdict = run.drift, run.drift_result
+    if len(drift) == 0 or verdict is None:
+        show.print("[yellow]no drift reference stored with the models: drift not measured[/]")
+        return
+    shown = drift[drift["status"] != "ok"]
+    if len(shown):
+        dt = Table(title="feature drift against the training reference")
+        for col in ("model", "feature", "psi", "status", "drifted", "compared", "note"):
             dt.add_column(col, justify="right" if col == "psi" else "left")
-        for r in flagged.itertuples(index=False):
-            colour = "red" if r.status == "drift" else "yellow"
-            dt.add_row(str(r.model), str(r.feature), f"{r.psi:.3f}", f"[{colour}]{r.status}[/]")
+        colours = {"drift": "red", "warn": "yellow", "left out": "dim"}
+        for r in shown.itertuples(index=False):
+            colour = colours.get(str(r.status), "")
+            psi = f"{r.psi:.3f}" if r.psi == r.psi else ""  # NaN: left out
+            dt.add_row(
+                str(r.model),
+                str(r.feature),
+                psi,
+                f"[{colour}]{r.status}[/]",
+                "yes" if r.drifted else "",
+                str(r.compared),
+                str(r.note),
+            )
         show.print(dt)
-    else:
-        show.print(f"drift: all {len(drift)} model features within PSI < 0.1")
+    colour = "red" if verdict.verdict == "drift" else "green"
+    show.print(f"drift verdict: [{colour}]{verdict.verdict}[/]: {verdict.reason}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -14,6 +14,7 @@ from custml.features.catalogue import (
     feature_catalogue_frame,
     get_feature,
     reason_text,
+    time_growing_features,
 )
 from custml.features.engines import (
     FeatureParams,
@@ -50,6 +51,7 @@ __all__ = [
     "get_feature",
     "join_oracle",
     "reason_text",
+    "time_growing_features",
     "repurchase_labels",
     "rolling_cutoffs",
     "spark_session",

@@ -30,6 +30,7 @@ __all__ = [
     "feature_catalogue_frame",
     "get_feature",
     "reason_text",
+    "time_growing_features",
 ]
 
 #: Windows (days) of the window features.
@@ -119,6 +120,10 @@ class FeatureSpec:
         ``"table.column"`` inputs; when one is absent the feature is left out of the output (never an error).
     fill : float or None
         Value for customers with no rows in ``source`` (0 for counts and sums, None otherwise).
+    grows_with_time : bool
+        The feature is the time from a one-off event (first order, sign-up) to the cutoff: it grows with the
+        age of the data by construction, so drift checks compare it relative to the days of history at the
+        cutoff (:mod:`custml.scoring.drift`). "Days since the last X" features are not: each new X resets them.
     """
 
     name: str
@@ -132,6 +137,7 @@ class FeatureSpec:
     source: Source
     requires: tuple[str, ...] = ()
     fill: float | None = None
+    grows_with_time: bool = False
 
 
 def _num(
@@ -146,8 +152,11 @@ def _num(
     window: int | None = None,
     requires: tuple[str, ...] = (),
     fill: float | None = None,
+    grows_with_time: bool = False,
 ) -> FeatureSpec:
-    return FeatureSpec(name, group, description, window, "numeric", high, low, sql, source, requires, fill)
+    return FeatureSpec(
+        name, group, description, window, "numeric", high, low, sql, source, requires, fill, grows_with_time
+    )
 
 
 def _cat(name: str, description: str, sql: str, requires: tuple[str, ...]) -> FeatureSpec:
@@ -319,6 +328,7 @@ def _build_catalogue() -> tuple[FeatureSpec, ...]:
             "orders",
             high="customer for {value:.0f} days",
             low="new customer (first order {value:.0f} days ago)",
+            grows_with_time=True,
         ),
         _num(
             "days_since_signup",
@@ -329,6 +339,7 @@ def _build_catalogue() -> tuple[FeatureSpec, ...]:
             high="signed up {value:.0f} days ago",
             low="signed up only {value:.0f} days ago",
             requires=("customers.signup_date",),
+            grows_with_time=True,
         ),
     ]
     trend = [
@@ -593,6 +604,7 @@ def _build_catalogue() -> tuple[FeatureSpec, ...]:
             "purchase_days",
             high="first purchase {value:.0f} days ago",
             low="first purchase only {value:.0f} days ago",
+            grows_with_time=True,
         ),
         _num(
             "btyd_monetary",
@@ -627,6 +639,17 @@ def get_feature(name: str) -> FeatureSpec:
         return _BY_NAME[name]
     except KeyError:
         raise KeyError(f"no feature '{name}' in the catalogue") from None
+
+
+def time_growing_features() -> tuple[str, ...]:
+    """Features that grow with the age of the data by construction (``FeatureSpec.grows_with_time``).
+
+    Examples
+    --------
+    >>> time_growing_features()
+    ('tenure_days', 'days_since_signup', 'btyd_T_days')
+    """
+    return tuple(s.name for s in FEATURE_CATALOGUE if s.grows_with_time)
 
 
 def reason_text(name: str, value: Any, direction: Literal["high", "low"] = "high") -> str:
@@ -670,7 +693,8 @@ def _shown_as_nothing(template: str, value: float) -> bool:
 
 
 def feature_catalogue_frame() -> pd.DataFrame:
-    """The catalogue as a table: name, group, description, window_days, dtype, source, requires, reasons."""
+    """The catalogue as a table: name, group, description, window_days, dtype, source, requires, reasons,
+    grows_with_time."""
     return pd.DataFrame(
         {
             "name": [s.name for s in FEATURE_CATALOGUE],
@@ -682,6 +706,7 @@ def feature_catalogue_frame() -> pd.DataFrame:
             "requires": [", ".join(s.requires) for s in FEATURE_CATALOGUE],
             "reason_high": [s.reason_high for s in FEATURE_CATALOGUE],
             "reason_low": [s.reason_low for s in FEATURE_CATALOGUE],
+            "grows_with_time": [s.grows_with_time for s in FEATURE_CATALOGUE],
         }
     )
 

@@ -99,7 +99,8 @@ def scores_file_info(frame: pd.DataFrame, meta: Mapping[str, Any], source: str) 
 
 
 def sidecar_input_drift(meta: Mapping[str, Any]) -> pd.DataFrame | None:
-    """PSI-only input drift of the churn model from a scores sidecar (no test: no counts are kept there).
+    """The churn model's input drift as the scores sidecar recorded it at scoring time (the scoring run's
+    verdict per feature; sidecars written before the shared verdict have PSI only, and their band decides).
 
     Returns ``None`` when the sidecar records no churn drift rows.
     """
@@ -107,17 +108,30 @@ def sidecar_input_drift(meta: Mapping[str, Any]) -> pd.DataFrame | None:
     if not rows:
         return None
     frame = pd.DataFrame(rows)
-    psi = pd.to_numeric(frame["psi"], errors="coerce").fillna(float("inf"))
+    status = frame["status"].astype(str)
+    left_out = (status == "left out").to_numpy()
+    # A missing PSI is a feature missing from the scored rows (inf, as JSON cannot say it), unless left out.
+    psi = pd.to_numeric(frame["psi"], errors="coerce").fillna(float("inf")).mask(left_out)
+    # The scoring run's verdict per feature when the sidecar has it (PSI and its test); older: the PSI band.
+    drifted = (
+        frame["drifted"].fillna(False).astype(bool).to_numpy()
+        if "drifted" in frame.columns
+        else (status == "drift").to_numpy()
+    )
     return pd.DataFrame(
         {
             "feature": frame["feature"].astype(str),
-            "kind": None,
+            "kind": frame["kind"] if "kind" in frame.columns else None,
             "psi": psi,
-            "status": frame["status"].astype(str),
+            "status": status,
             "test": "none (scores sidecar)",
             "statistic": np.nan,
-            "p_value": np.nan,
-            "drifted": (frame["status"] == "drift").to_numpy(),
+            "p_value": pd.to_numeric(frame["p_value"], errors="coerce")
+            if "p_value" in frame.columns
+            else np.nan,
+            "drifted": drifted,
+            "compared": frame["compared"] if "compared" in frame.columns else "as is",
+            "note": frame["note"] if "note" in frame.columns else "",
         }
     )
 

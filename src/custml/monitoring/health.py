@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from custml.errors import SchemaError
 from custml.monitoring.drift import DRIFT_COLUMNS, distribution_drift
@@ -117,7 +117,9 @@ class HealthThresholds(BaseModel):
     noise band. ``early_return_*``: before the horizon has passed, how far the share of customers who ordered
     again so far falls short of what the model's probabilities and the return timing of earlier, matured
     scorings expect, beyond the 95 % noise band. ``score_psi_*``: PSI of the churn probabilities against training. ``inputs_drifted_watch``:
-    number of drifted model inputs (PSI >= ``drift.drift`` and the test rejecting at ``alpha``);
+    number of drifted model inputs (``drift``: the one definition scoring uses too,
+    :class:`custml.config.DriftThresholds`: PSI >= ``drift.drift`` and the test rejecting at
+    ``drift.alpha``; a top-level ``alpha`` of older settings files is read as ``drift.alpha``);
     ``inputs_drifted_share_retrain``: share of the inputs checked.
     """
 
@@ -135,9 +137,23 @@ class HealthThresholds(BaseModel):
     score_psi_retrain: float = Field(0.25, ge=0)
     inputs_drifted_watch: int = Field(1, ge=1)
     inputs_drifted_share_retrain: float = Field(0.2, gt=0, le=1)
-    alpha: float = Field(0.01, gt=0, lt=1)
     min_group: int = Field(50, ge=1, description="smallest segment reported in the breakdown")
     drift: DriftThresholds = Field(default_factory=DriftThresholds)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _alpha_is_a_drift_setting(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "alpha" in data:
+            data = dict(data)
+            drift = data.get("drift")
+            drift = drift.model_dump() if isinstance(drift, DriftThresholds) else dict(drift or {})
+            data["drift"] = {**drift, "alpha": data.pop("alpha")}
+        return data
+
+    @property
+    def alpha(self) -> float:
+        """Significance level of the drift tests (``drift.alpha``)."""
+        return self.drift.alpha
 
 
 @dataclass(frozen=True)
@@ -347,7 +363,6 @@ def _one_file(
             frame,
             n_reference=int(snap.score_reference.get("n_rows") or len(p)),
             thresholds=th.drift,
-            alpha=th.alpha,
         )
         row.update(
             {

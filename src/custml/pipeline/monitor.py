@@ -145,21 +145,24 @@ def _snapshot(
 ) -> ScoresSnapshot:
     """One file as :func:`custml.monitoring.monitor_scores` takes it, with its input drift at its as-of date."""
     from custml.features.labels import model_population
-    from custml.monitoring import ScoresSnapshot, distribution_drift
+    from custml.monitoring import ScoresSnapshot
     from custml.monitoring.files import sidecar_input_drift
+    from custml.pipeline.score import data_start_of
+    from custml.scoring.drift import drift_verdict
 
     info, reference = file.info, file.reference
     drift = None
     if input_drift and reference is not None and reference.get("features"):
         tell(say, f"input drift as of {info.as_of.date()}")
         features = run_features(info.as_of, root=root, tables=tables, write=False)
-        drift = distribution_drift(
-            reference["features"],
+        # The verdict scoring gives (custml.scoring.drift), on the churn model's population at this date.
+        drift = drift_verdict(
+            {**reference, "n_rows": int(reference.get("n_rows") or 1)},
             model_population(features, "churn"),
-            n_reference=int(reference.get("n_rows") or 1),
+            as_of=info.as_of,
+            data_start=data_start_of(tables),
             thresholds=th.drift,
-            alpha=th.alpha,
-        )
+        ).table
     elif file.meta:
         drift = sidecar_input_drift(file.meta)
     return ScoresSnapshot(

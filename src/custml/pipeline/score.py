@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from custml.quality.pipeline import CleanResult
+    from custml.scoring.drift import DriftResult
     from custml.scoring.score import ScoreParams, ScoringModel
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "DEFAULT_UPLIFT_MODEL",
     "DriftError",
     "ScoreRun",
+    "data_start_of",
     "load_scoring_model",
     "run_score",
     "scores_path_for",
@@ -77,7 +79,7 @@ def load_scoring_model(uri: str) -> tuple[ScoringModel, Any, dict[str, Any]]:
 
 @dataclass
 class ScoreRun:
-    """What :func:`run_score` produced."""
+    """What :func:`run_score` produced; ``drift_result`` is the drift verdict (``drift`` is its table)."""
 
     scores: pd.DataFrame
     meta: dict[str, Any]
@@ -87,11 +89,14 @@ class ScoreRun:
     csv_path: Path | None
     not_scored: dict[str, int]
     timings: dict[str, float] = field(default_factory=dict)
+    drift_result: DriftResult | None = None
 
     @property
     def drifted(self) -> pd.DataFrame:
-        """Rows of the drift table with status ``drift``."""
-        return self.drift[self.drift["status"] == "drift"] if len(self.drift) else self.drift
+        """Rows of the drift table that count as drifted (:func:`custml.scoring.drift.drift_verdict`)."""
+        if len(self.drift) == 0 or "drifted" not in self.drift.columns:
+            return self.drift.iloc[0:0]
+        return self.drift[self.drift["drifted"].astype(bool)]
 
 
 def scores_path_for(as_of: Any, root: Path | str | None = None) -> Path:
@@ -136,28 +141,47 @@ def _uplift_model(uri: str | None, tables: Mapping[str, Any]) -> tuple[Any, dict
     return model, info, None
 
 
+def data_start_of(tables: Mapping[str, Any]) -> pd.Timestamp | None:
+    """The first day of the data (the first order), as training measures it: time features are compared
+    relative to the days of history since then (:mod:`custml.scoring.drift`); ``None`` without orders."""
+    orders = tables.get("orders")
+    if orders is None or n_rows(orders) == 0:
+        return None
+    first = pd.Series(orders["order_ts"]).min()
+    return None if pd.isna(first) else as_day(first)
+
+
 def _drift(
     models: Mapping[str, tuple[ScoringModel, Any, dict[str, Any]]],
     uris: Mapping[str, str],
     features: pd.DataFrame,
     local_dir: Path,
-) -> pd.DataFrame:
-    """Drift of each model's input features against its training run's reference (worst first)."""
+    *,
+    as_of: pd.Timestamp,
+    data_start: pd.Timestamp | None,
+) -> DriftResult:
+    """The drift verdict of each model's input features against its training run's reference."""
     from custml import tracking
-    from custml.scoring.drift import model_drift_table
+    from custml.scoring.drift import model_drift
 
     references = {
         task: tracking.load_drift_reference(m[2].get("run_id"), uris[task], local_dir)
         for task, m in models.items()
     }
-    return model_drift_table(references, features, {t: m[1].input_columns for t, m in models.items()})
+    return model_drift(
+        references,
+        features,
+        {t: m[1].input_columns for t, m in models.items()},
+        as_of=as_of,
+        data_start=data_start,
+    )
 
 
 def _accounting_and_meta(
     scores: pd.DataFrame,
     clean: CleanResult,
     models: Mapping[str, tuple[ScoringModel, Any, dict[str, Any]]],
-    drift: pd.DataFrame,
+    drift: DriftResult,
     params: ScoreParams,
     *,
     as_of: pd.Timestamp,
@@ -186,8 +210,9 @@ def _accounting_and_meta(
         rows_quarantined=rows_in - len(scores),
         quality=quality_meta(report, clean.quarantine, data_end),
         models={task: _model_meta(m[2]) for task, m in models.items()},
-        drift=drift,
+        drift=drift.table,
         extra={
+            "drift_verdict": drift.to_meta(),
             "rows_not_scored": not_scored,
             "engine": engine,
             "reason_policy": params.reasons,
@@ -270,7 +295,8 @@ def run_score(
     Raises
     ------
     DriftError
-        With ``fail_on_drift``, after writing the scores, if any model feature has PSI >= the drift threshold.
+        With ``fail_on_drift``, after writing the scores, if the drift verdict
+        (:func:`custml.scoring.drift.drift_verdict`, the one monitoring uses) is ``drift``.
     """
     from custml.scoring.score import ScoreParams, expected_value_12m, score_customers
 
@@ -312,7 +338,14 @@ def run_score(
         features = run_features(as_of, root=root, tables=clean.tables, engine=engine, write=False)
     tell(say, "drift, segments, clusters and expected value")
     with timed(timings, "drift_s"):
-        drift = _drift(models, uris, features, paths.drift_references)
+        drift = _drift(
+            models,
+            uris,
+            features,
+            paths.drift_references,
+            as_of=as_of,
+            data_start=data_start_of(clean.tables),
+        )
     with timed(timings, "segments_s"):
         segments, clusters = segments_and_clusters(features, load_segmentation(paths))
     with timed(timings, "clv_s"):
@@ -364,16 +397,14 @@ def run_score(
     run = ScoreRun(
         scores,
         meta,
-        drift,
+        drift.table,
         out_path,
         meta_path,
         out_path.with_suffix(".csv") if csv else None,
         not_scored,
         timings,
+        drift,
     )
-    if fail_on_drift and len(run.drifted):
-        raise DriftError(
-            f"{len(run.drifted)} model features drifted (PSI >= drift threshold): "
-            + ", ".join(f"{r.feature} ({r.psi:.2f})" for r in run.drifted.itertuples())
-        )
+    if fail_on_drift and drift.verdict == "drift":
+        raise DriftError(f"drift: {drift.reason}")
     return run

@@ -97,7 +97,7 @@ def run_train(
     cut-offs follow :meth:`custml.models.params.TrainParams.cutoff_plan`: the test cut-off is the last one
     whose label window ends by ``data_end``, and none comes before the first order + ``min_history_days``
     (a shrunk plan's note is in ``result.data_description["cutoff_plan_note"]``). The logged run carries the drift reference
-    (:func:`custml.scoring.drift.drift_reference` of the training rows' features) as ``drift_reference.json``.
+    (:func:`custml.scoring.drift.training_drift_reference` of the test cut-off's rows) as ``drift_reference.json``.
     The gate scores the new version and the current champion on the same holdout (the test cut-off).
 
     Parameters
@@ -118,7 +118,7 @@ def run_train(
     from custml.features import build_training_set
     from custml.models.params import TrainParams
     from custml.models.train import train_model
-    from custml.scoring.drift import drift_reference, training_drift_sample
+    from custml.scoring.drift import training_drift_reference
 
     t0 = time.perf_counter()
     tables = tables if tables is not None else read_clean(root)
@@ -161,7 +161,16 @@ def run_train(
         tags=tags,
         config_path=config_path,
     )
-    reference = drift_reference(training_drift_sample(training, params.seed))
+    # The drift reference: the test cut-off's rows (the population the promised metrics describe, the
+    # closest in time to scoring), time-growing features relative to the days of history at that cut-off.
+    latest = training["cutoff"].max()
+    reference = training_drift_reference(
+        training[training["cutoff"] == latest],
+        cutoff=latest,
+        data_start=as_day(orders["order_ts"].min()),
+        columns=result.model.input_columns,
+        seed=params.seed,
+    )
     if task == "churn":  # the score distribution at training, for custml.monitoring (run_monitor)
         from custml.monitoring import score_reference
 

@@ -256,7 +256,9 @@ class DataQuality:
     duplicates_merged: int | None
     by_table: pd.DataFrame  # table, rows
     by_reason: pd.DataFrame  # reason, rows
-    drift: pd.DataFrame  # feature, psi, status (one row per feature: the largest shift over models)
+    # feature, psi, status, drifted (one row per feature: the largest shift over models); drifted is the scoring
+    # run's drift verdict per feature (PSI and its test, custml.scoring.drift), or status "drift" in older metas
+    drift: pd.DataFrame
     not_scored: pd.DataFrame  # reason, rows
     # rows quarantined only because they are dated after the as-of date (later sign-ups and orders): not a
     # quality loss, so not in rows_quarantined; None when there are none (or the meta predates the count)
@@ -717,9 +719,12 @@ def _after_as_of(quality: Mapping[str, Any]) -> int | None:
 
 def _data_quality(meta: Mapping[str, Any], n_scored: int) -> DataQuality:
     quality = meta.get("quality") or {}
-    drift = pd.DataFrame(meta.get("drift") or [])
-    drift = drift.reindex(columns=["feature", "psi", "status"])
+    rows = meta.get("drift") or []
+    drift = pd.DataFrame(rows).reindex(columns=["feature", "psi", "status", "drifted"])
     if len(drift):
+        # Metas written before the shared verdict have no ``drifted``: their status band decided.
+        drifted = drift["drifted"] if all("drifted" in r for r in rows) else drift["status"] == "drift"
+        drift["drifted"] = drifted.fillna(False).astype(bool)
         # The scorer may list a feature once per model: keep its largest shift. A missing psi sorts last.
         drift["psi"] = pd.to_numeric(drift["psi"], errors="coerce")
         drift = (
@@ -940,7 +945,8 @@ def _quality_messages(dq: DataQuality) -> list[Message]:
     if dq.duplicates_merged is not None:
         out.append(Message("msg_duplicates", {"n": Count(dq.duplicates_merged)}))
     if len(dq.drift):
-        drifted = dq.drift[dq.drift["status"] == "drift"]
+        drifted = dq.drift[dq.drift["drifted"]] if "drifted" in dq.drift else dq.drift.iloc[0:0]
+        compared = dq.drift[dq.drift["status"] != "left out"]
         if len(drifted):
             out.append(
                 Message(
@@ -948,7 +954,7 @@ def _quality_messages(dq: DataQuality) -> list[Message]:
                 )
             )
         else:
-            out.append(Message("msg_no_drift", {"n": Count(len(dq.drift))}))
+            out.append(Message("msg_no_drift", {"n": Count(len(compared))}))
     return out
 
 

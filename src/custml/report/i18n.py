@@ -601,6 +601,7 @@ VALUES: dict[str, dict[str, str]] = {
         "ok": "OK",
         "warn": "Watch",
         "drift": "Shifted",
+        "left out": "Not compared",
         # quarantine reasons of custml.quality
         "exact_duplicate_row": "Exact duplicate row",
         "null_required": "Required value missing",
@@ -659,6 +660,7 @@ VALUES: dict[str, dict[str, str]] = {
         "ok": "正常",
         "warn": "关注",
         "drift": "已偏移",
+        "left out": "未比较",
         "orders": "订单",
         "customers": "客户",
         "interactions": "互动",

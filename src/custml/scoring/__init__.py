@@ -15,11 +15,16 @@ from custml.scoring.actions import (
     match_action_rules,
 )
 from custml.scoring.drift import (
+    DRIFT_COLUMNS,
+    DriftResult,
     DriftThresholds,
     drift_reference,
+    drift_verdict,
     feature_drift,
+    model_drift,
     model_drift_table,
     population_stability_index,
+    training_drift_reference,
     training_drift_sample,
 )
 from custml.scoring.score import (
@@ -35,25 +40,30 @@ from custml.scoring.score import (
 
 __all__ = [
     "DEFAULT_ACTION_TABLE",
+    "DRIFT_COLUMNS",
     "NO_ACTION",
     "SCORE_COLUMNS",
     "ActionCondition",
     "ActionRule",
     "ActionTable",
     "ClvParams",
+    "DriftResult",
     "DriftThresholds",
     "ScoreParams",
     "ScoringModel",
     "action_table_frame",
     "assign_actions",
     "drift_reference",
+    "drift_verdict",
     "expected_value_12m",
     "feature_drift",
     "match_action_rules",
+    "model_drift",
     "model_drift_table",
     "population_stability_index",
     "score_customers",
     "scores_meta",
     "scores_summary",
+    "training_drift_reference",
     "training_drift_sample",
 ]

@@ -1,63 +1,87 @@
-"""Feature drift: population stability index (PSI) of each feature against the model's training reference.
+"""Feature drift: one verdict, shared by scoring and monitoring, of the scored rows against the training reference.
 
-The reference is built once, at training time, from the training sample (:func:`drift_reference`) and stored
-with the model as JSON: for a numeric feature the inner edges of its deciles (ties collapse, so a feature
-that is mostly zero gets fewer bins) and the share of training rows in each bin; for a categorical feature the
-share of each category. Missing values are a bin of their own, so a feature that starts arriving empty
-drifts too. A numeric feature also keeps ``fine``: the same description on percentile edges (up to 100 bins),
-from which :mod:`custml.monitoring` reads the training distribution function for its Kolmogorov-Smirnov test
-(references written before ``fine`` existed still work: the decile bins are used instead). At scoring time :func:`feature_drift` puts the scored rows in the same bins and computes
+**The reference** is built once, at training time, from the rows of the run's latest cut-off (the test cut-off,
+on which the model's promised metrics were measured: :func:`training_drift_reference`) and stored with the model
+as JSON: for a numeric feature the inner edges of its deciles (ties collapse, so a feature that is mostly zero
+gets fewer bins) and the share of rows in each bin, plus ``fine``, the same on percentile edges (up to 100 bins)
+for the test; for a categorical feature the share of each category. Missing values are a bin of their own, so
+a feature that starts arriving empty drifts too. Why the latest cut-off and not every training cut-off pooled:
+pooled rows mix seasons and ages of the data that one scoring date never matches (measured in the logbook,
+issue 27).
+
+**Time.** Features that grow with the age of the data by construction (``tenure_days``, ``days_since_signup``,
+``btyd_T_days``: :func:`custml.features.catalogue.time_growing_features`) are compared *relative to the days of
+history at their cut-off*: ``value / (cutoff - data_start)``, i.e. where in the data's history the customer's
+first order or sign-up falls (the cohort mix). Their raw days would drift by construction with every day
+between training and scoring. Without a data start (or with a reference written before alignment existed) they
+are left out, and the table says why.
+
+**The verdict** (:func:`drift_verdict`): per feature the population stability index
 
     PSI = sum over bins of (actual - expected) * ln(actual / expected)
 
-with both shares floored at ``1e-4`` so that an empty bin gives a large but finite value. The usual reading
-(and our default thresholds): below 0.1 no shift (``ok``), 0.1 to 0.25 a moderate shift (``warn``), 0.25 or
-more a shift that needs a look before the scores are trusted (``drift``).
+(both shares floored at ``1e-4``) with its band (``ok`` below 0.1, ``warn`` to 0.25, ``drift`` above: the
+usual reading) and a test suited to its type, which says whether the shift is larger than sampling noise: the
+two-sample Kolmogorov-Smirnov statistic at the reference's percentile edges for a numeric feature (a lower
+bound of the full statistic, so its p-value is conservative), chi-square of the 2 x K table of category counts
+for a categorical one. A feature is **drifted** when its PSI reaches the drift threshold **and** its test
+rejects at ``alpha``: with a million rows any test rejects trivial shifts, and with a few hundred a large PSI
+can be noise. The run's verdict is ``drift`` when any feature drifted, else ``ok``. The thresholds are data
+(:class:`DriftThresholds`); ``custml score --fail-on-drift``, the scores' sidecar, the report's "consider
+retraining" line and ``custml monitor`` all read this one verdict.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy import stats
 
+from custml.config import DriftThresholds
 from custml.errors import SchemaError
 
 __all__ = [
+    "DRIFT_COLUMNS",
     "DRIFT_SAMPLE_ROWS",
     "DRIFT_STATUSES",
+    "DriftResult",
     "DriftThresholds",
     "drift_reference",
+    "drift_verdict",
     "feature_drift",
+    "model_drift",
     "model_drift_table",
     "population_stability_index",
+    "training_drift_reference",
     "training_drift_sample",
 ]
 
-DRIFT_STATUSES = ("ok", "warn", "drift")
+#: PSI bands of a compared feature, and the status of a feature left out of the comparison.
+DRIFT_STATUSES = ("ok", "warn", "drift", "left out")
+#: Columns of a drift table (:attr:`DriftResult.table`; scoring adds ``model`` first).
+DRIFT_COLUMNS = (
+    "feature",
+    "kind",
+    "psi",
+    "status",
+    "test",
+    "statistic",
+    "p_value",
+    "drifted",
+    "compared",
+    "note",
+)
 _FLOOR = 1e-4
 #: Training rows kept for the drift reference (a seeded sample above this).
 DRIFT_SAMPLE_ROWS = 200_000
-_REFERENCE_VERSION = 1
-
-
-class DriftThresholds(BaseModel):
-    """PSI at or above ``warn`` is a warning, at or above ``drift`` is drift."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    warn: float = Field(0.1, gt=0)
-    drift: float = Field(0.25, gt=0)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> DriftThresholds:
-        if self.drift <= self.warn:
-            raise ValueError("drift threshold must be larger than the warn threshold")
-        return self
+_REFERENCE_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
+_ALIGN_HISTORY = "history"
 
 
 def population_stability_index(expected: ArrayLike, actual: ArrayLike) -> float:
@@ -113,12 +137,15 @@ def _category_counts(s: pd.Series, categories: list[str]) -> np.ndarray:
 def drift_reference(
     features: pd.DataFrame, columns: Sequence[str] | None = None, *, n_bins: int = 10
 ) -> dict[str, Any]:
-    """The training reference of every feature: bins and the share of training rows in each (JSON-ready).
+    """The reference of every feature: bins and the share of rows in each (JSON-ready), compared as they are.
+
+    Training stores :func:`training_drift_reference` (latest cut-off, time features aligned); this is its
+    building block, and a plain reference for any other table.
 
     Parameters
     ----------
     features : pandas.DataFrame
-        The training sample (features only, or with id/label columns listed out of ``columns``).
+        The reference rows (features only, or with id/label columns listed out of ``columns``).
     columns : sequence of str, optional
         Features to cover (default: every column except ``customer_id``, ``cutoff`` and ``label``).
     n_bins : int
@@ -179,21 +206,290 @@ def drift_reference(
     return {"version": _REFERENCE_VERSION, "n_rows": len(features), "features": out}
 
 
+def _time_features() -> tuple[str, ...]:
+    from custml.features.catalogue import time_growing_features
+
+    return time_growing_features()
+
+
+def _history_days(cutoff: Any, data_start: Any) -> float:
+    """Days of history at ``cutoff``: from the first day of the data (``data_start``, its day) to the cut-off."""
+    return float((pd.Timestamp(cutoff) - pd.Timestamp(data_start).normalize()) / pd.Timedelta(days=1))
+
+
+def training_drift_reference(
+    rows: pd.DataFrame,
+    *,
+    cutoff: Any,
+    data_start: Any,
+    columns: Sequence[str] | None = None,
+    seed: int = 0,
+    max_rows: int = DRIFT_SAMPLE_ROWS,
+    time_features: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """The drift reference a training run stores: its latest cut-off's rows, time features relative to history.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        The feature rows of one cut-off (the run's test cut-off: the population its metrics were measured on).
+    cutoff : date-like
+        That cut-off.
+    data_start : date-like
+        The first day of the data (the first order): a time feature is stored as ``days / (cutoff -
+        data_start)``.
+    columns : sequence of str, optional
+        Features to describe (default: :func:`training_drift_sample`'s model-input columns; columns absent from
+        ``rows`` are skipped, e.g. season features the model derives from the cut-off).
+    seed, max_rows : int
+        A seeded sample of ``max_rows`` rows above that size.
+    time_features : sequence of str, optional
+        Default: the catalogue's (:func:`custml.features.catalogue.time_growing_features`).
+
+    Returns
+    -------
+    dict
+        :func:`drift_reference`'s dict with ``cutoffs``, ``data_start`` and ``align: "history"`` on each time
+        feature.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"tenure_days": [10.0, 50.0, 90.0], "orders_30d": [0.0, 1.0, 2.0]})
+    >>> ref = training_drift_reference(rows, cutoff="2025-04-11", data_start="2025-01-01")
+    >>> ref["features"]["tenure_days"]["align"], ref["cutoffs"], ref["data_start"]
+    ('history', ['2025-04-11'], '2025-01-01')
+    >>> round(ref["features"]["tenure_days"]["edges"][-1], 2)  # 90 days of 100 days of history, and below
+    0.82
+    """
+    history = _history_days(cutoff, data_start)
+    if history <= 0:
+        raise SchemaError(
+            "drift_reference", "cutoff", f"cut-off {cutoff} is not after the data start {data_start}"
+        )
+    sample = training_drift_sample(rows, seed, max_rows)
+    cols = [c for c in (columns if columns is not None else sample.columns) if c in sample.columns]
+    aligned = set(time_features if time_features is not None else _time_features()) & set(cols)
+    frame = sample[cols].assign(
+        **{name: pd.to_numeric(sample[name], errors="coerce") / history for name in sorted(aligned)}
+    )
+    reference = drift_reference(frame, cols)
+    for name in aligned & set(reference["features"]):
+        reference["features"][name]["align"] = _ALIGN_HISTORY
+    reference["cutoffs"] = [pd.Timestamp(cutoff).date().isoformat()]
+    reference["data_start"] = pd.Timestamp(data_start).date().isoformat()
+    return reference
+
+
+def _ks(ref_shares: np.ndarray, counts: np.ndarray, n_ref: int) -> tuple[float, float]:
+    """KS statistic over the value bins (missing bin excluded) and its asymptotic p-value."""
+    ref = np.asarray(ref_shares, dtype=float)[:-1]
+    act = np.asarray(counts, dtype=float)[:-1]
+    n_act = act.sum()
+    if ref.sum() <= 0 or n_act <= 0:
+        return float("nan"), float("nan")
+    d = float(np.max(np.abs(np.cumsum(ref / ref.sum()) - np.cumsum(act / n_act))))
+    n_eff = n_ref * n_act / (n_ref + n_act)
+    return d, float(stats.kstwobign.sf(np.sqrt(n_eff) * d))
+
+
+def _chi2(ref_shares: np.ndarray, counts: np.ndarray, n_ref: int) -> tuple[float, float]:
+    ref = np.asarray(ref_shares, dtype=float) * n_ref
+    act = np.asarray(counts, dtype=float)
+    keep = (ref + act) > 0
+    if keep.sum() < 2 or act.sum() == 0:
+        return 0.0, 1.0
+    table = np.vstack([ref[keep], act[keep]])
+    statistic, p_value, _, _ = stats.chi2_contingency(table, correction=False)
+    return float(statistic), float(p_value)
+
+
+def _compare(spec: Mapping[str, Any], values: pd.Series, n_ref: int) -> dict[str, Any]:
+    """PSI and the type-suited test of one feature's values against its reference ``spec``."""
+    if spec["kind"] == "categorical":
+        counts = _category_counts(values, list(spec["categories"]))
+        statistic, p_value = _chi2(np.asarray(spec["shares"]), counts, n_ref)
+        psi = population_stability_index(spec["shares"], counts)
+        return {"kind": "categorical", "psi": psi, "test": "chi2", "statistic": statistic, "p_value": p_value}
+    x = _numeric_values(values)
+    psi = population_stability_index(
+        spec["shares"], _numeric_counts(x, np.asarray(spec["edges"], dtype=float))
+    )
+    fine = spec.get("fine") or {"edges": spec["edges"], "shares": spec["shares"]}
+    counts = _numeric_counts(x, np.asarray(fine["edges"], dtype=float))
+    statistic, p_value = _ks(np.asarray(fine["shares"]), counts, n_ref)
+    return {"kind": "numeric", "psi": psi, "test": "ks", "statistic": statistic, "p_value": p_value}
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    """The drift verdict: the per-feature table, ``ok`` or ``drift``, and why.
+
+    ``table`` has :data:`DRIFT_COLUMNS` (and ``model`` first when several models were checked), worst PSI
+    first; ``drifted`` marks the features that count (PSI >= ``thresholds.drift`` and the test rejecting at
+    ``thresholds.alpha``); ``compared`` says how (``as is``, ``relative to history``, ``left out``) and
+    ``note`` why, where there is something to say.
+    """
+
+    table: pd.DataFrame
+    verdict: str
+    reason: str
+    thresholds: DriftThresholds
+
+    @property
+    def drifted(self) -> pd.DataFrame:
+        """The rows that count as drifted."""
+        return self.table[self.table["drifted"]] if len(self.table) else self.table
+
+    @property
+    def n_compared(self) -> int:
+        """Features compared (not left out)."""
+        return int((self.table["status"] != "left out").sum()) if len(self.table) else 0
+
+    def to_meta(self) -> dict[str, Any]:
+        """JSON-ready summary for the scores' sidecar (``meta["drift_verdict"]``)."""
+        left_out = self.table[self.table["status"] == "left out"] if len(self.table) else self.table
+        return {
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "drifted": len(self.drifted),
+            "compared": self.n_compared,
+            "left_out": len(left_out),
+            "rule": self.thresholds.rule(),
+            "thresholds": self.thresholds.model_dump(mode="json"),
+        }
+
+
+def _empty_table(with_model: bool = False) -> pd.DataFrame:
+    cols = (["model"] if with_model else []) + list(DRIFT_COLUMNS)
+    out = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    for c in ("psi", "statistic", "p_value"):
+        out[c] = out[c].astype(float)
+    out["drifted"] = out["drifted"].astype(bool)
+    return out
+
+
+def _sorted(table: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    return table.sort_values(
+        ["psi", *keys], ascending=[False] + [True] * len(keys), kind="stable", na_position="last"
+    ).reset_index(drop=True)
+
+
+def _label(row: Any) -> str:
+    model = f"{row.model}: " if "model" in row._fields else ""
+    psi = "missing" if not np.isfinite(row.psi) else f"PSI {row.psi:.2f}"
+    return f"{model}{row.feature} ({psi})"
+
+
+def _verdict_of(table: pd.DataFrame, thresholds: DriftThresholds) -> tuple[str, str]:
+    drifted = table[table["drifted"]] if len(table) else table
+    left_out = int((table["status"] == "left out").sum()) if len(table) else 0
+    compared = len(table) - left_out
+    what = "model features" if "model" in table.columns else "features"
+    aside = f"; {left_out} left out (see the table)" if left_out else ""
+    if len(drifted):
+        names = ", ".join(_label(r) for r in drifted.head(5).itertuples(index=False))
+        more = f" and {len(drifted) - 5} more" if len(drifted) > 5 else ""
+        return "drift", (
+            f"{len(drifted)} of {compared} {what} drifted ({thresholds.rule()}): {names}{more}{aside}"
+        )
+    if compared == 0:
+        return "ok", f"no feature compared{aside}"
+    top = table[table["status"] != "left out"].iloc[0]
+    largest = f"; largest PSI {top['psi']:.2f} ({top['feature']})" if np.isfinite(top["psi"]) else ""
+    return "ok", f"none of {compared} {what} drifted ({thresholds.rule()}){largest}{aside}"
+
+
+def drift_verdict(
+    reference: Mapping[str, Any],
+    current: pd.DataFrame,
+    *,
+    as_of: Any = None,
+    data_start: Any = None,
+    thresholds: DriftThresholds | None = None,
+) -> DriftResult:
+    """The drift verdict of ``current`` against a reference: per-feature PSI and test, drifted or not, and why.
+
+    Pure: the one definition :func:`custml.pipeline.run_score` (``--fail-on-drift``, the sidecar, the report)
+    and :func:`custml.pipeline.run_monitor` share.
+
+    Parameters
+    ----------
+    reference : mapping
+        A drift reference (:func:`training_drift_reference` or :func:`drift_reference`): ``version``, ``n_rows``
+        (the rows it describes, for the tests) and ``features``; optional ``data_start``.
+    current : pandas.DataFrame
+        The rows now (extra columns are ignored). A reference feature missing from it has PSI inf and is
+        drifted: the model would see it all-missing.
+    as_of : date-like, optional
+        The date ``current`` describes; needed to compare time features relative to history.
+    data_start : date-like, optional
+        The first day of ``current``'s data (default: the reference's ``data_start``).
+    thresholds : DriftThresholds, optional
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ref = drift_reference(pd.DataFrame({"x": range(1000), "c": ["a", "b"] * 500}))
+    >>> now = pd.DataFrame({"x": range(500, 1500), "c": ["a", "b"] * 500})
+    >>> result = drift_verdict(ref, now)
+    >>> result.verdict, result.table[["feature", "status", "drifted"]].values.tolist()
+    ('drift', [['x', 'drift', True], ['c', 'ok', False]])
+    """
+    th = thresholds or DriftThresholds()
+    version = reference.get("version")
+    if version not in _READABLE_VERSIONS or not isinstance(reference.get("features"), Mapping):
+        raise SchemaError("drift_reference", None, f"unknown drift reference format (version {version!r})")
+    n_ref = int(reference.get("n_rows") or 0)
+    if n_ref <= 0:
+        raise SchemaError("drift_reference", "n_rows", f"must be positive, got {reference.get('n_rows')!r}")
+    start = data_start if data_start is not None else reference.get("data_start")
+    history = _history_days(as_of, start) if as_of is not None and start is not None else float("nan")
+    legacy_time = set(_time_features()) if version == 1 else set()
+    rows = []
+    for name, spec in reference["features"].items():
+        if spec.get("kind") not in {"numeric", "categorical"}:
+            raise SchemaError("drift_reference", name, f"unknown kind {spec.get('kind')!r}")
+        row: dict[str, Any] = {"feature": name, "kind": spec["kind"], "compared": "as is", "note": ""}
+        aligned = spec.get("align") == _ALIGN_HISTORY
+        if name in legacy_time:
+            row.update(compared="left out", note="grows with time; this reference has no history to align on")
+        elif aligned and not history > 0:
+            row.update(compared="left out", note="grows with time; no as-of date and data start to align on")
+        elif name not in current.columns:
+            row.update(
+                psi=float("inf"), test=None, statistic=np.nan, p_value=0.0, note="missing from the rows"
+            )
+        else:
+            values = current[name]
+            if aligned:
+                values = pd.to_numeric(values, errors="coerce") / history
+                row.update(
+                    compared="relative to history",
+                    note=f"days / {history:.0f} days since {pd.Timestamp(start).date()}",
+                )
+            row.update(_compare(spec, values, n_ref))
+        if row["compared"] == "left out":
+            row.update(
+                psi=np.nan, status="left out", test=None, statistic=np.nan, p_value=np.nan, drifted=False
+            )
+        else:
+            row["status"] = th.status(row["psi"])
+            row["drifted"] = bool(row["status"] == "drift" and row["p_value"] < th.alpha)
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=list(DRIFT_COLUMNS)) if rows else _empty_table()
+    table["drifted"] = table["drifted"].astype(bool)
+    table = _sorted(table, ["feature"])
+    verdict, reason = _verdict_of(table, th)
+    return DriftResult(table, verdict, reason, th)
+
+
 def feature_drift(
     reference: dict[str, Any],
     features: pd.DataFrame,
     thresholds: DriftThresholds | None = None,
 ) -> pd.DataFrame:
-    """PSI of each reference feature in ``features``, with its status, worst first.
-
-    A reference feature missing from ``features`` is reported with ``psi`` = inf and status ``drift`` (the
-    model would see it as all-missing).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``feature``, ``psi``, ``status`` (``ok``/``warn``/``drift``), sorted by ``psi`` descending then
-        feature name.
+    """The table of :func:`drift_verdict` (no as-of date: time features with ``align`` are left out).
 
     Examples
     --------
@@ -204,28 +500,7 @@ def feature_drift(
     >>> feature_drift(ref, pd.DataFrame({"x": range(500, 1500)}))["status"].tolist()
     ['drift']
     """
-    thresholds = thresholds or DriftThresholds()
-    if reference.get("version") != _REFERENCE_VERSION or "features" not in reference:
-        raise SchemaError(
-            "drift_reference", None, f"unknown drift reference format (version {reference.get('version')!r})"
-        )
-    rows = []
-    for name, spec in reference["features"].items():
-        if name not in features.columns:
-            psi = float("inf")
-        elif spec["kind"] == "categorical":
-            psi = population_stability_index(
-                spec["shares"], _category_counts(features[name], list(spec["categories"]))
-            )
-        else:
-            counts = _numeric_counts(_numeric_values(features[name]), np.asarray(spec["edges"], dtype=float))
-            psi = population_stability_index(spec["shares"], counts)
-        status = "drift" if psi >= thresholds.drift else "warn" if psi >= thresholds.warn else "ok"
-        rows.append({"feature": name, "psi": psi, "status": status})
-    frame = pd.DataFrame(rows, columns=["feature", "psi", "status"])
-    return frame.sort_values(["psi", "feature"], ascending=[False, True], kind="stable").reset_index(
-        drop=True
-    )
+    return drift_verdict(reference, features, thresholds=thresholds).table
 
 
 def training_drift_sample(
@@ -242,16 +517,20 @@ def training_drift_sample(
     return frame
 
 
-def model_drift_table(
-    references: Mapping[str, dict[str, Any] | None],
+def model_drift(
+    references: Mapping[str, Mapping[str, Any] | None],
     features: pd.DataFrame,
     input_columns: Mapping[str, Sequence[str]],
-) -> pd.DataFrame:
-    """PSI of each model's input features, on the population that model was trained on, worst first.
+    *,
+    as_of: Any = None,
+    data_start: Any = None,
+    thresholds: DriftThresholds | None = None,
+) -> DriftResult:
+    """One verdict over each model's input features, each on the population that model was trained on.
 
     Comparing like with like matters: the churn model is trained on active customers only
     (:func:`custml.features.labels.model_population`), so the scored population as a whole (churned customers
-    included) would always look drifted.
+    included) would always look drifted. The verdict is ``drift`` when any model has a drifted feature.
 
     Parameters
     ----------
@@ -261,27 +540,44 @@ def model_drift_table(
         The scored feature table.
     input_columns : mapping of str to sequence of str
         Each task's model input columns: only these features are compared.
+    as_of, data_start, thresholds
+        As :func:`drift_verdict`.
 
     Returns
     -------
-    pandas.DataFrame
-        ``model``, ``feature``, ``psi``, ``status`` and the :func:`feature_drift` columns; empty with the first
-        four columns when no task has a reference.
+    DriftResult
+        Its table has ``model`` first, then :data:`DRIFT_COLUMNS`; empty when no task has a reference.
     """
     from custml.features.labels import model_population
 
+    th = thresholds or DriftThresholds()
     parts = []
     for task, reference in references.items():
         if reference is None:
             continue
         columns = set(input_columns[task])
         ref = {**reference, "features": {k: v for k, v in reference["features"].items() if k in columns}}
-        table = feature_drift(ref, model_population(features, task))
-        table.insert(0, "model", task)
-        parts.append(table)
+        result = drift_verdict(
+            ref, model_population(features, task), as_of=as_of, data_start=data_start, thresholds=th
+        )
+        parts.append(result.table.assign(model=task)[["model", *DRIFT_COLUMNS]])
     if not parts:
-        return pd.DataFrame({"model": [], "feature": [], "psi": [], "status": []})
-    out = pd.concat(parts, ignore_index=True)
-    return out.sort_values(
-        ["psi", "model", "feature"], ascending=[False, True, True], kind="stable"
-    ).reset_index(drop=True)
+        return DriftResult(_empty_table(with_model=True), "ok", "no drift reference: drift not measured", th)
+    table = _sorted(pd.concat(parts, ignore_index=True), ["model", "feature"])
+    verdict, reason = _verdict_of(table, th)
+    return DriftResult(table, verdict, reason, th)
+
+
+def model_drift_table(
+    references: Mapping[str, Mapping[str, Any] | None],
+    features: pd.DataFrame,
+    input_columns: Mapping[str, Sequence[str]],
+    *,
+    as_of: Any = None,
+    data_start: Any = None,
+    thresholds: DriftThresholds | None = None,
+) -> pd.DataFrame:
+    """The table of :func:`model_drift`: ``model`` then :data:`DRIFT_COLUMNS`, worst PSI first."""
+    return model_drift(
+        references, features, input_columns, as_of=as_of, data_start=data_start, thresholds=thresholds
+    ).table

@@ -517,6 +517,15 @@ def scores_summary(scores: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def _json_value(value: Any) -> Any:
+    """A table cell as plain JSON: numpy scalars as Python values, NaN and inf as None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
 def scores_meta(
     scores: pd.DataFrame,
     *,
@@ -542,7 +551,7 @@ def scores_meta(
                 "psi": psi if np.isfinite(psi) else None,
                 "status": str(row["status"]),
             }
-            entry.update({str(k): v for k, v in row.items() if k not in entry})
+            entry.update({str(k): _json_value(v) for k, v in row.items() if k not in entry})
             drift_rows.append(entry)
     meta: dict[str, Any] = {
         "as_of": pd.Timestamp(as_of).isoformat(),
