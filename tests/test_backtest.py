@@ -263,3 +263,58 @@ def test_same_data_and_config_give_the_same_model_and_scores_bit_for_bit(
     assert differing <= {
         (t, k) for t in ("churn", "repurchase") for k in ("run_id", "trained_at", "created_at")
     }, differing
+
+
+# --- review: the outlook's population, the champion rule, plan guards -----------------------------------
+
+
+def test_outlook_population_is_the_churn_labels_and_needs_a_years_history() -> None:
+    from custml.scoring.outlook import churn_outlook
+
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", None],
+            "order_ts": pd.to_datetime(["2025-06-01", "2025-07-01", "2024-09-30", "2025-08-01"]),
+            "is_refund": [False, True, False, False],
+        }
+    )
+    scores = pd.DataFrame({"customer_id": ["a", "b", "c"], "churn_probability": [0.1, 0.9, 0.5]})
+    out = churn_outlook(scores, orders, "2025-10-01", 90)
+    # b's only order is a refund and c's is a day older than a year: neither is in the churn label's population
+    assert out["population"] == 1 and out["expected_rate"] == pytest.approx(0.1)
+    # 366 days of history: no year-earlier population worth a rate, and the history is called short
+    assert out["same_season_last_year"] is None and out["short_history"]
+
+
+def test_a_year_of_training_cutoffs_ships_the_booster_and_says_why() -> None:
+    from custml.models.train import train_model
+
+    params = TrainParams(
+        task="churn", n_train_cutoffs=12, n_validation_cutoffs=1, n_estimators=40, shap_sample=20
+    )
+    table = synthetic_training_table(1200, task="churn", n_train_cutoffs=12, seed=3, n_validation_cutoffs=1)
+    result = train_model(table, params=params)
+    assert result.data_description["champion"] == "lightgbm"
+    assert result.data_description["champion_rule"] == "seasonal"
+    short = train_model(table[table["cutoff"] >= sorted(table["cutoff"].unique())[8]], params=params)
+    assert short.data_description["champion_rule"] == "validation_roc_auc"
+
+
+def test_split_by_plan_refuses_roles_out_of_order() -> None:
+    plan = CutoffPlan(
+        train=[pd.Timestamp("2025-03-01")],
+        validation=[pd.Timestamp("2025-02-01")],
+        test=pd.Timestamp("2025-05-01"),
+    )
+    frame = pd.DataFrame({"cutoff": pd.to_datetime(["2025-02-01", "2025-03-01", "2025-05-01"])})
+    with pytest.raises(ConfigError, match="roles out of order"):
+        split_by_plan(frame, plan)
+
+
+def test_backtest_cli_failure_paths_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with project_env(tmp_path):
+        assert main(["backtest", "uplift"]) == 2
+        assert main(["backtest", "churn", "--mapping", str(tmp_path / "m.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "task must be churn or repurchase" in err and "--mapping needs --data" in err
+    assert "Traceback" not in err

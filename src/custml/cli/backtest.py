@@ -30,7 +30,10 @@ def backtest(
         ),
     ] = None,
     months: Annotated[
-        int, typer.Option("--months", help="Test months: the latest and this many - 1 before.")
+        int,
+        typer.Option(
+            "--months", help="Test cut-offs, 30 days apart, ending at the data end minus the horizon."
+        ),
     ] = 12,
     config: Annotated[
         Path | None,
@@ -84,12 +87,12 @@ def backtest(
         wide = result.table.pivot(index="test_cutoff", columns="scorer", values=metric)
         scorers = [s for s in short if s in wide]
         tab = Table(title=f"custml backtest {task}: {metric} per test month")
-        tab.add_column("test cut-off")
+        tab.add_column("test cut-off", no_wrap=True, min_width=10)
         for name in scorers:
-            tab.add_column(short[name], justify="right")
+            tab.add_column(short[name], justify="right", no_wrap=True)
         if metric == "ece":
-            tab.add_column("predicted", justify="right")
-            tab.add_column("realised", justify="right")
+            tab.add_column("pred.", justify="right", no_wrap=True)
+            tab.add_column("real.", justify="right", no_wrap=True)
         for cutoff in model.index:
             cells = [f"{wide.loc[cutoff, name]:.3f}" for name in scorers]
             if metric == "ece":
@@ -107,9 +110,10 @@ def backtest(
             f"{s['auc_margin_vs_best_baseline_worst']:+.4f}"
         )
     console.print(line, highlight=False)
-    notes = sorted({n for n in result.runs["plan_note"] if n})
-    for note in notes:
-        console.print(f"[yellow]{note}[/]")
+    for run in result.runs.itertuples(index=False):
+        rule = " (seasonal rule: only the booster may win)" if run.champion_rule == "seasonal" else ""
+        line = f"test {pd_date(run.test_cutoff)}: champion {run.champion}{rule}"
+        console.print(line + (f"; [yellow]{run.plan_note}[/]" if run.plan_note else ""), highlight=False)
     if out.table_path is not None:
         console.print(
             f"table -> {out.table_path}; chart -> {out.figure_path}; {out.seconds:.0f} s", highlight=False

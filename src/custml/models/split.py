@@ -175,7 +175,9 @@ def plan_cutoffs(
             f"(test {test.date()} - {gap.days} days), before the earliest usable cut-off {earliest.date()} "
             f"({history}); the data needs at least "
             f"{minimum_history_days(horizon_days, min_history_days, step_days)} days from its first order to "
-            "its end: use more data, a shorter horizon or a smaller min_history_days"
+            f"its end (it has {(test + pd.Timedelta(days=horizon_days) - pd.Timestamp(data_start).normalize()).days})"
+            ": use more data, a shorter horizon or a smaller min_history_days (train: min_history_days in a "
+            "--config YAML)"
         )
     kept_validation = [c for c in validation if c >= earliest]
     # Give up validation cut-offs (oldest first, keeping one) before giving up the plan.
@@ -199,7 +201,9 @@ def plan_cutoffs(
             f"{(kept_validation[0] - step).date()} (validation {kept_validation[0].date()} - {step.days} days), "
             f"before the earliest usable cut-off {earliest.date()} ({history}); the data needs at least "
             f"{minimum_history_days(horizon_days, min_history_days, step_days)} days from its first order to "
-            "its end: use more data, a shorter horizon or a smaller min_history_days"
+            f"its end (it has {(test + pd.Timedelta(days=horizon_days) - pd.Timestamp(data_start).normalize()).days})"
+            ": use more data, a shorter horizon or a smaller min_history_days (train: min_history_days in a "
+            "--config YAML)"
         )
     notes = []
     if len(kept_validation) < n_validation_cutoffs:
@@ -345,6 +349,11 @@ def split_by_plan(frame: pd.DataFrame, plan: CutoffPlan, cutoff_col: str = "cuto
                 n_rows=len(frame),
             )
         idx[role] = rows
+    if not (max(plan.train) < min(plan.validation) and max(plan.validation) < plan.test):
+        raise ConfigError(
+            f"split_by_plan: roles out of order: training up to {max(plan.train).date()}, validation "
+            f"{min(plan.validation).date()}..{max(plan.validation).date()}, test {plan.test.date()}"
+        )
     planned = set(plan.all)
     present = sorted(pd.Timestamp(c) for c in cut.dropna().unique())
     dropped = [c for c in present if c not in planned]

@@ -475,12 +475,9 @@ def train_model(
     val_scores = pd.DataFrame({"lightgbm": raw_val}, index=va)
     for name, scorer in baselines.items():
         val_scores[name] = scorer.predict_proba(val_frame)[:, 1]
+    allowed = params.champion_candidates(split.train_cutoffs)
     choice = choose_champion(
-        val_scores,
-        y[va],
-        seed=params.seed,
-        allowed=params.champion_candidates(split.train_cutoffs),
-        tolerance=params.champion_tolerance,
+        val_scores, y[va], seed=params.seed, allowed=allowed, tolerance=params.champion_tolerance
     )
     calibrator = ProbabilityCalibrator(params.calibration).fit(choice.validation_score.reshape(-1, 1), y[va])
     model = CustomerModel(
@@ -541,6 +538,8 @@ def train_model(
         "categorical_features": list(levels),
         "btyd_features": btyd is not None,
         "champion": choice.champion,
+        # "seasonal": the training cut-offs span a year, so only the booster (which reads the season) could win
+        "champion_rule": "seasonal" if list(allowed) != list(params.candidates) else "validation_roc_auc",
         "baselines_beating_model": [
             b for b in BASELINES if metrics["model"].get(f"auc_diff_hi_vs_{b}", 0.0) < 0
         ],

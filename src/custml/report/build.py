@@ -394,8 +394,12 @@ class ChurnOutlook:
 def _outlook_messages(outlook: ChurnOutlook | None, horizon: int) -> list[Message]:
     if outlook is None:
         return []
+    out = []
+    if outlook.short_history:
+        out.append(Message("msg_outlook_short_history", {"days": Count(horizon)}))
     if outlook.last_year_rate is not None:
         return [
+            *out,
             Message(
                 "msg_outlook_last_year",
                 {
@@ -403,11 +407,9 @@ def _outlook_messages(outlook: ChurnOutlook | None, horizon: int) -> list[Messag
                     "last": Percent(outlook.last_year_rate),
                     "days": Count(horizon),
                 },
-            )
+            ),
         ]
-    if outlook.short_history:
-        return [Message("msg_outlook_short_history", {"days": Count(horizon)})]
-    return []
+    return out
 
 
 @dataclass(frozen=True)

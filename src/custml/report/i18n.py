@@ -42,6 +42,7 @@ LABELS: dict[str, dict[str, str]] = {
         "kpi_churn_rate": "Expected churn rate",
         "kpi_churn_rate_note": "of active customers, next {days} days",
         "kpi_churn_rate_last_year": "; a year earlier {rate} churned",
+        "kpi_churn_rate_note_outlook": "of customers with an order in the last year, next {days} days",
         "msg_outlook_last_year": (
             "The model expects {rate} of active customers to place no order in the next {days} days; in the "
             "same season a year earlier {last} did not. Churn moves with the calendar: compare like with like."
@@ -339,6 +340,7 @@ LABELS: dict[str, dict[str, str]] = {
         "kpi_churn_rate": "预计流失率",
         "kpi_churn_rate_note": "活跃客户，未来 {days} 天",
         "kpi_churn_rate_last_year": "；一年前同期 {rate} 流失",
+        "kpi_churn_rate_note_outlook": "过去一年有订单的客户，未来 {days} 天",
         "msg_outlook_last_year": (
             "模型预计 {rate} 的活跃客户在未来 {days} 天内不会下单；一年前同一季节，{last} 的客户没有下单。"
             "流失率随日历变化：请与同期相比。"

@@ -176,6 +176,17 @@ def _chart(fig: Figure, chart_id: str, title: str) -> dict[str, Any]:
     return {"id": chart_id, "title": title, "svg": Markup(svg)}
 
 
+def _churn_note(data: ReportData, lang: str) -> str:
+    """The headline churn card's note: its population and horizon, and the same season a year earlier."""
+    outlook = data.outlook
+    if outlook is None:
+        return t("kpi_churn_rate_note", lang, days=data.churn_horizon_days)
+    note = t("kpi_churn_rate_note_outlook", lang, days=data.churn_horizon_days)
+    if outlook.last_year_rate is not None:
+        note += t("kpi_churn_rate_last_year", lang, rate=format_percent(outlook.last_year_rate))
+    return note
+
+
 def _kpi_cards(data: ReportData, fmt: _Fmt) -> list[dict[str, Any]]:
     k, lang = data.kpis, fmt.lang
     prev: Kpis | None = data.movement.previous if data.movement else None
@@ -213,13 +224,12 @@ def _kpi_cards(data: ReportData, fmt: _Fmt) -> list[dict[str, Any]]:
         {
             "label": t("kpi_churn_rate", lang),
             "value": format_percent(data.outlook.expected_rate if data.outlook else k.churn_rate),
-            "note": t("kpi_churn_rate_note", lang, days=data.churn_horizon_days)
-            + (
-                t("kpi_churn_rate_last_year", lang, rate=format_percent(data.outlook.last_year_rate))
-                if data.outlook is not None and data.outlook.last_year_rate is not None
-                else ""
-            ),
-            "delta": delta(k.churn_rate, prev.churn_rate if prev else None, "points", True),
+            "note": _churn_note(data, lang),
+            # The outlook's population (an order in the last year) is not the previous scores' lifecycle
+            # population: no arrow rather than a change between two definitions.
+            "delta": None
+            if data.outlook is not None
+            else delta(k.churn_rate, prev.churn_rate if prev else None, "points", True),
             "cls": "risk",
         },
         {

@@ -2,9 +2,9 @@
 
 A churn rate moves with the season (a real gift shop's 90-day rate went from 0.42 in September to 0.67 in
 December), so a headline rate means little alone: :func:`churn_outlook` puts the model's expectation over its
-own population (active customers, the churn label's) beside the realised rate of the same season a year
-earlier, when the data reaches back that far, and says when the data is shorter than a year of training
-cut-offs (no season could be learnt).
+own population (customers with a non-refund order in the last ``active_days``, the churn label's) beside the
+realised rate of the same season a year earlier, when the data reaches back that far, and says when the
+history is shorter than a year plus a horizon (no season of the year before is in the data).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custml.features.labels import DEFAULT_ACTIVE_DAYS, churn_labels
+from custml.features.labels import DEFAULT_ACTIVE_DAYS, churn_labels, order_events
 from custml.frames import isin
 
 __all__ = ["YEAR_DAYS", "churn_outlook"]
@@ -57,17 +57,18 @@ def churn_outlook(
     --------
     >>> import pandas as pd
     >>> orders = pd.DataFrame({"customer_id": ["a", "b", "b", "c"],
-    ...     "order_ts": pd.to_datetime(["2024-09-01", "2024-08-01", "2024-10-20", "2025-09-25"])})
+    ...     "order_ts": pd.to_datetime(["2024-06-01", "2024-06-01", "2024-10-20", "2025-09-25"])})
     >>> scores = pd.DataFrame({"customer_id": ["a", "b", "c"], "churn_probability": [0.9, 0.2, 0.4]})
     >>> out = churn_outlook(scores, orders, "2025-10-01", 90)
     >>> out["population"], round(out["expected_rate"], 2), out["same_season_last_year"]["realised_rate"]
     (2, 0.3, 0.5)
     """
     cut = pd.Timestamp(as_of)
-    ts = pd.to_datetime(orders["order_ts"])
-    before = ts < cut
+    events = order_events(orders)  # non-refund orders with a customer, naive UTC: the churn label's events
+    ts = events["order_ts"]
+    before = (ts < cut).to_numpy()
     active_from = cut - pd.Timedelta(days=active_days)
-    recent = orders.loc[before & (ts >= active_from), "customer_id"].astype(str).unique()
+    recent = events.loc[before & (ts >= active_from).to_numpy(), "customer_id"].unique()
     ids = scores["customer_id"].astype(str).to_numpy(dtype=object)
     in_population = isin(ids, recent)
     p = pd.to_numeric(scores["churn_probability"], errors="coerce").to_numpy()[in_population]
@@ -83,7 +84,8 @@ def churn_outlook(
         "same_season_last_year": None,
     }
     earlier = cut - pd.Timedelta(days=YEAR_DAYS)
-    if pd.notna(first) and first < earlier:
+    # The year-earlier rate needs a population with history of its own: at least a horizon before that cut-off.
+    if pd.notna(first) and first <= earlier - pd.Timedelta(days=horizon_days):
         labels = churn_labels(orders[before], earlier, horizon_days, active_days)
         if len(labels):
             out["same_season_last_year"] = {
