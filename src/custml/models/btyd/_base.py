@@ -14,6 +14,14 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from custml.errors import ConfigError, SchemaError
+from custml.models.btyd._covariates import (
+    Link,
+    LinkedParameters,
+    RowValue,
+    covariate_matrix,
+    linked_objective,
+    standard_errors,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -128,33 +136,6 @@ def _minimise(
     return best, converged
 
 
-def _penalised_objective(
-    loglik: Callable[[FloatArray, bool], Any],
-    weights: FloatArray,
-    penalizer_coef: float,
-    with_gradient: bool,
-) -> Callable[[FloatArray], Any]:
-    """Negative mean log-likelihood plus ``penalizer_coef * sum(params**2)`` (lifetimes' objective)."""
-    total = weights.sum()
-
-    def objective(log_params: FloatArray) -> Any:
-        params = np.exp(log_params)
-        penalty = penalizer_coef * np.sum(params**2)
-        with np.errstate(all="ignore"):
-            if with_gradient:
-                ll, grad = loglik(params, True)
-                value = -(weights @ ll) / total + penalty
-                g = -(weights @ grad) / total * params + 2.0 * penalizer_coef * params**2
-                if not np.isfinite(value) or not np.all(np.isfinite(g)):
-                    return 1e10, np.zeros_like(log_params)
-                return value, g
-            ll = loglik(params, False)
-            value = -(weights @ ll) / total + penalty
-        return value if np.isfinite(value) else 1e10
-
-    return objective
-
-
 class _TransactionModel(Protocol):
     def conditional_expected_number_of_purchases_up_to_time(
         self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
@@ -168,21 +149,34 @@ def _log1mexp(u: FloatArray) -> FloatArray:
 
 
 class _BTYDBase(BaseEstimator):
-    """Shared fit plumbing of the purchase-count models (BG/NBD, Pareto/NBD)."""
+    """Shared fit and prediction plumbing of the purchase-count models (BG/NBD, Pareto/NBD).
+
+    A subclass names its parameters, says which of them the purchase and dropout covariates act on
+    (``_links``), and supplies the per-row log-likelihood with its derivatives with respect to the row values
+    of its parameters (``_loglik``).
+    """
 
     _param_names: tuple[str, ...] = ()
-    _analytic_gradient = False
+    # (linked parameter, coefficient prefix in params_, covariate source, sign of the exponent)
+    _links: tuple[tuple[str, str, str, float], ...] = ()
 
-    def __init__(self, penalizer_coef: float = 0.0) -> None:
+    def __init__(self, penalizer_coef: float = 0.0, standard_errors: bool = True) -> None:
         self.penalizer_coef = penalizer_coef
+        self.standard_errors = standard_errors
 
     def fit(
-        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None
+        self,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        weights: ArrayLike | None = None,
+        purchase_covariates: pd.DataFrame | None = None,
+        dropout_covariates: pd.DataFrame | None = None,
     ) -> _BTYDBase:
-        """Fit the model by maximum likelihood.
+        """Fit the model by maximum likelihood (analytic gradient, L-BFGS-B).
 
-        Identical ``(frequency, recency, T)`` rows are collapsed into one weighted row first, so large
-        customer bases with day-resolution durations fit in seconds.
+        Identical rows (the same ``(frequency, recency, T)`` and the same covariate values) are collapsed into
+        one weighted row first, so large customer bases with day-resolution durations fit in seconds.
 
         Parameters
         ----------
@@ -191,6 +185,11 @@ class _BTYDBase(BaseEstimator):
             as produced by :func:`rfm_summary`.
         weights : array-like, optional
             Number of customers each row stands for (default 1 each).
+        purchase_covariates, dropout_covariates : pandas.DataFrame, optional
+            Numeric static covariates, one row per customer in the order of ``frequency``. They act on the
+            purchase process (``alpha``) and on the dropout process (Pareto/NBD: ``beta``; BG/NBD: ``a`` and
+            ``b``); each column adds a coefficient ``purchase:<column>`` / ``dropout...:<column>`` to
+            ``params_``.
 
         Returns
         -------
@@ -198,24 +197,36 @@ class _BTYDBase(BaseEstimator):
         """
         if not self.penalizer_coef >= 0:
             raise ConfigError(f"penalizer_coef must be non-negative, got {self.penalizer_coef!r}")
-        x, t_x, big_t = _check_rft(frequency, recency, T)
-        data, w = _compress({"x": x.ravel(), "t_x": t_x.ravel(), "T": big_t.ravel()}, weights)
+        x, t_x, big_t = (a.ravel() for a in _check_rft(frequency, recency, T))
+        zp, p_names = covariate_matrix("purchase_covariates", purchase_covariates, x.size)
+        zd, d_names = covariate_matrix("dropout_covariates", dropout_covariates, x.size)
+        columns = {"x": x, "t_x": t_x, "T": big_t}
+        columns |= {f"_p{j}": zp[:, j] for j in range(zp.shape[1])}
+        columns |= {f"_d{j}": zd[:, j] for j in range(zd.shape[1])}
+        data, w = _compress(columns, weights)
         x, t_x, big_t = data["x"], data["t_x"], data["T"]
+        zp = np.column_stack([data[f"_p{j}"] for j in range(len(p_names))] or [np.zeros((len(w), 0))])
+        zd = np.column_stack([data[f"_d{j}"] for j in range(len(d_names))] or [np.zeros((len(w), 0))])
+        linked = self._linked(zp, p_names, zd, d_names)
 
-        def loglik(params: FloatArray, grad: bool) -> Any:
-            return self._loglik(params, x, t_x, big_t, grad)
+        def loglik(values: list[RowValue], grad: bool) -> Any:
+            return self._loglik(values, x, t_x, big_t, grad)
 
-        objective = _penalised_objective(loglik, w, float(self.penalizer_coef), self._analytic_gradient)
-        x0 = np.log(self._initial_params(x, t_x, big_t, w))
-        res, converged = _minimise(objective, x0, self._analytic_gradient)
-        params = np.exp(res.x)
+        objective = linked_objective(loglik, linked, w, float(self.penalizer_coef))
+        theta0 = np.zeros(linked.size)
+        theta0[: len(self._param_names)] = np.log(self._initial_params(x, t_x, big_t, w))
+        res, converged = _minimise(objective, theta0, True)
         with np.errstate(all="ignore"):
-            ll = self._loglik(params, x, t_x, big_t, False)
-        self.params_ = {name: float(v) for name, v in zip(self._param_names, params, strict=True)}
+            ll = self._loglik(linked.row_values(res.x), x, t_x, big_t, False)
+        self.params_ = linked.params(res.x)
+        self.purchase_covariate_names_ = p_names
+        self.dropout_covariate_names_ = d_names
         self.log_likelihood_ = float(w @ ll)
         self.n_customers_ = float(w.sum())
         self.n_unique_rows_ = len(w)
         self.converged_ = converged
+        if self.standard_errors:
+            self.standard_errors_ = standard_errors(loglik, linked, w, res.x, type(self).__name__)
         if not converged:
             logger.warning("%s: optimiser did not report convergence (%s)", type(self).__name__, res.message)
         logger.debug(
@@ -228,14 +239,56 @@ class _BTYDBase(BaseEstimator):
         )
         return self
 
+    def _linked(
+        self, zp: FloatArray, p_names: tuple[str, ...], zd: FloatArray, d_names: tuple[str, ...]
+    ) -> LinkedParameters:
+        sources = {"purchase": (zp, p_names), "dropout": (zd, d_names)}
+        links = [
+            Link(self._param_names.index(param), prefix, *sources[source], sign)
+            for param, prefix, source, sign in self._links
+        ]
+        return LinkedParameters(self._param_names, links)
+
     def _params(self) -> tuple[float, ...]:
         check_is_fitted(self, "params_")
         return tuple(self.params_[name] for name in self._param_names)
 
+    def _values(
+        self,
+        shape: tuple[int, ...],
+        purchase_covariates: pd.DataFrame | None,
+        dropout_covariates: pd.DataFrame | None,
+    ) -> tuple[Any, ...]:
+        """The parameters for ``shape``-shaped inputs: floats, or arrays of that shape where covariates act."""
+        params = self._params()
+        p_names = getattr(self, "purchase_covariate_names_", ())
+        d_names = getattr(self, "dropout_covariate_names_", ())
+        if not p_names and not d_names and purchase_covariates is None and dropout_covariates is None:
+            return params
+        n = int(np.prod(shape))
+        zp, _ = covariate_matrix("purchase_covariates", purchase_covariates, n, p_names)
+        zd, _ = covariate_matrix("dropout_covariates", dropout_covariates, n, d_names)
+        linked = self._linked(zp, p_names, zd, d_names)
+        theta = np.array(
+            [np.log(v) for v in params] + [self.params_[name] for name in linked.names[len(params) :]]
+        )
+        return tuple(np.reshape(v, shape) if np.ndim(v) else v for v in linked.row_values(theta))
+
+    @staticmethod
+    def _covariate_shape(t: FloatArray, *covariates: pd.DataFrame | None) -> tuple[int, ...]:
+        """Shape of an unconditional prediction: the horizons', or one row per covariate row."""
+        rows = [len(c) for c in covariates if c is not None]
+        return np.broadcast_shapes(t.shape, (rows[0],)) if rows else t.shape
+
     def conditional_probability_alive(
-        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+        self,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        purchase_covariates: pd.DataFrame | None = None,
+        dropout_covariates: pd.DataFrame | None = None,
     ) -> FloatArray | float:
-        """Probability that a customer is still alive at ``T`` given ``(x, t_x, T)``.
+        """Probability that a customer is still alive at ``T`` given ``(x, t_x, T)`` (and their covariates).
 
         BG/NBD gives 1 for customers without a repeat purchase (``x == 0``): in that model a customer can
         only drop out right after a purchase. Pareto/NBD has no such property.
@@ -245,16 +298,20 @@ class _BTYDBase(BaseEstimator):
         float or numpy.ndarray
         """
         x, t_x, big_t = _check_rft(frequency, recency, T)
-        return _out(self._p_alive(x, t_x, big_t))
+        values = self._values(x.shape, purchase_covariates, dropout_covariates)
+        return _out(self._p_alive(values, x, t_x, big_t))
 
-    def _p_alive(self, x: FloatArray, t_x: FloatArray, big_t: FloatArray) -> FloatArray:
-        raise NotImplementedError  # pragma: no cover - abstract
-
-    def _initial_params(self, x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) -> FloatArray:
+    def _p_alive(
+        self, values: tuple[Any, ...], x: FloatArray, t_x: FloatArray, big_t: FloatArray
+    ) -> FloatArray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _initial_params(self, x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) -> FloatArray:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    @staticmethod
     def _loglik(
-        self, params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, grad: bool
+        params: Any, x: FloatArray, t_x: FloatArray, T: FloatArray, grad: bool
     ) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 

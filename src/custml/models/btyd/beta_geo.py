@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
@@ -24,12 +25,21 @@ class BetaGeoFitter(_BTYDBase):
     ----------
     penalizer_coef : float
         L2 penalty on the parameters added to the negative mean log-likelihood, as in ``lifetimes``
-        (0 gives the maximum-likelihood estimate).
+        (0 gives the maximum-likelihood estimate); it also shrinks the covariate coefficients.
+    standard_errors : bool
+        Compute ``standard_errors_`` from the Hessian after the fit (a few more gradient evaluations).
+
+    Static covariates (``fit(..., purchase_covariates=Z, dropout_covariates=Z)``) act as in PyMC-Marketing's
+    ``BetaGeoModel``: ``alpha_i = alpha * exp(-Z_i . g_purchase)``, ``a_i = a * exp(Z_i . g_a)`` and
+    ``b_i = b * exp(Z_i . g_b)``; a positive purchase coefficient raises the purchase rate.
 
     Attributes
     ----------
     params_ : dict[str, float]
-        ``r``, ``alpha``, ``a``, ``b``.
+        ``r``, ``alpha``, ``a``, ``b``, then ``purchase:<column>``, ``dropout_a:<column>`` and
+        ``dropout_b:<column>`` per covariate.
+    standard_errors_ : dict[str, float]
+        Standard error of each entry of ``params_`` (inverse Hessian; delta method for the positive ones).
     log_likelihood_ : float
         Total (not mean) log-likelihood at the estimate, penalty excluded.
     n_customers_ : float
@@ -60,26 +70,37 @@ class BetaGeoFitter(_BTYDBase):
     """
 
     _param_names = ("r", "alpha", "a", "b")
-    _analytic_gradient = True
+    _links = (
+        ("alpha", "purchase", "purchase", -1.0),
+        ("a", "dropout_a", "dropout", 1.0),
+        ("b", "dropout_b", "dropout", 1.0),
+    )
 
     def _initial_params(self, x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) -> FloatArray:
         return np.array([1.0, _rate_scale(x, T, w), 1.0, 1.0])
 
     @staticmethod
-    def _loglik(params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, grad: bool) -> Any:
+    def _loglik(params: Any, x: FloatArray, t_x: FloatArray, T: FloatArray, grad: bool) -> Any:
         r, alpha, a, b = params
-        # The special functions depend on x alone, which takes few values (repeat counts): evaluate them once
-        # per distinct x (BG/NBD at 774k customers: 294k distinct rows, under 100 distinct x).
+        # The special functions depend on x (and on a, b, which covariates may make per-row): without dropout
+        # covariates evaluate them once per distinct x (BG/NBD at 774k customers: 294k distinct rows, under
+        # 100 distinct x).
         ux, inv = np.unique(x, return_inverse=True)
-        pos_u = ux > 0
-        x1_u = np.where(pos_u, ux, 1.0)  # keeps the x > 0 branch finite where it is not used
+        per_x = np.ndim(a) == 0 and np.ndim(b) == 0
+        xs = ux if per_x else x
+
+        def rows(values: Any) -> Any:
+            return values[inv] if per_x else values
+
+        pos = xs > 0
+        x1 = np.where(pos, xs, 1.0)  # keeps the x > 0 branch finite where it is not used
         rx = r + x
         log_at = np.log(alpha + T)
         log_atx = np.log(alpha + t_x)
         beta_ab = betaln(a, b)
-        a1 = (gammaln(r + ux) - gammaln(r) + r * np.log(alpha))[inv]
-        a2 = (betaln(a, b + ux) - beta_ab)[inv] - rx * log_at
-        a3 = np.where(pos_u, betaln(a + 1.0, b + x1_u - 1.0) - beta_ab, -np.inf)[inv] - rx * log_atx
+        a1 = (gammaln(r + ux) - gammaln(r))[inv] + r * np.log(alpha)
+        a2 = rows(betaln(a, b + xs) - beta_ab) - rx * log_at
+        a3 = rows(np.where(pos, betaln(a + 1.0, b + x1 - 1.0) - beta_ab, -np.inf)) - rx * log_atx
         mix = np.logaddexp(a2, a3)
         ll = a1 + mix
         if not grad:
@@ -87,33 +108,48 @@ class BetaGeoFitter(_BTYDBase):
         w3 = np.exp(a3 - mix)  # share of the "dropped out after the last purchase" branch
         w2 = 1.0 - w3
         psi_ab = digamma(a + b)
-        psi_abx = digamma(a + b + ux)[inv]
-        d_r = (digamma(r + ux) - digamma(r) + np.log(alpha))[inv] - w2 * log_at - w3 * log_atx
+        psi_abx = rows(digamma(a + b + xs))
+        d_r = (digamma(r + ux) - digamma(r))[inv] + np.log(alpha) - w2 * log_at - w3 * log_atx
         d_alpha = r / alpha - rx * (w2 / (alpha + T) + w3 / (alpha + t_x))
         d_a = psi_ab - psi_abx + w3 / a
-        d_b = psi_ab - psi_abx + (digamma(b + ux) - digamma(b))[inv] - w3 / (b + x1_u[inv] - 1.0)
-        return ll, np.column_stack([d_r, d_alpha, d_a, d_b])
+        d_b = psi_ab - psi_abx + rows(digamma(b + xs) - digamma(b)) - w3 / (b + rows(x1) - 1.0)
+        n = len(x)
+        return ll, np.column_stack([np.broadcast_to(d, (n,)) for d in (d_r, d_alpha, d_a, d_b)])
 
-    def expected_number_of_purchases_up_to_time(self, t: ArrayLike) -> FloatArray | float:
+    def expected_number_of_purchases_up_to_time(
+        self,
+        t: ArrayLike,
+        purchase_covariates: pd.DataFrame | None = None,
+        dropout_covariates: pd.DataFrame | None = None,
+    ) -> FloatArray | float:
         """Expected repeat purchases of a new customer in ``(0, t]``: E[X(t)].
 
         Parameters
         ----------
         t : array-like
             Horizon(s) in the model's time unit.
+        purchase_covariates, dropout_covariates : pandas.DataFrame, optional
+            The covariates the model was fitted with, one row per customer (``t`` broadcasts against them).
 
         Returns
         -------
         float or numpy.ndarray
         """
-        r, alpha, a, b = self._params()
         t = _check_horizon(t)
+        shape = self._covariate_shape(t, purchase_covariates, dropout_covariates)
+        r, alpha, a, b = self._values(shape, purchase_covariates, dropout_covariates)
         z = t / (alpha + t)
         value = (a + b - 1.0) / (a - 1.0) * (1.0 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1.0, z))
         return _out(value)
 
     def conditional_expected_number_of_purchases_up_to_time(
-        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        purchase_covariates: pd.DataFrame | None = None,
+        dropout_covariates: pd.DataFrame | None = None,
     ) -> FloatArray | float:
         """Expected purchases in the next ``t`` given a customer's history: E[Y(t) | x, t_x, T].
 
@@ -123,23 +159,28 @@ class BetaGeoFitter(_BTYDBase):
             Horizon(s) after ``T``, in the model's time unit (broadcast against the history).
         frequency, recency, T : array-like
             Each customer's ``x``, ``t_x`` and ``T``.
+        purchase_covariates, dropout_covariates : pandas.DataFrame, optional
+            The covariates the model was fitted with, one row per customer.
 
         Returns
         -------
         float or numpy.ndarray
         """
-        r, alpha, a, b = self._params()
         x, t_x, big_t = _check_rft(frequency, recency, T)
         t = _check_horizon(t)
+        values = self._values(x.shape, purchase_covariates, dropout_covariates)
+        r, alpha, a, b = values
         z = t / (alpha + big_t + t)
         growth = 1.0 - ((alpha + big_t) / (alpha + big_t + t)) ** (r + x) * hyp2f1(
             r + x, b + x, a + b + x - 1.0, z
         )
         numerator = (a + b + x - 1.0) / (a - 1.0) * growth
-        return _out(numerator * self._p_alive(x, t_x, big_t))
+        return _out(numerator * self._p_alive(values, x, t_x, big_t))
 
-    def _p_alive(self, x: FloatArray, t_x: FloatArray, big_t: FloatArray) -> FloatArray:
-        r, alpha, a, b = self._params()
+    def _p_alive(
+        self, values: tuple[Any, ...], x: FloatArray, t_x: FloatArray, big_t: FloatArray
+    ) -> FloatArray:
+        r, alpha, a, b = values
         x1 = np.maximum(x, 1.0)
         log_odds_dead = (
             np.log(a) - np.log(b + x1 - 1.0) + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x))
@@ -147,7 +188,13 @@ class BetaGeoFitter(_BTYDBase):
         return np.where(x > 0, expit(-log_odds_dead), 1.0)
 
     def conditional_probability_of_purchase_in(
-        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        purchase_covariates: pd.DataFrame | None = None,
+        dropout_covariates: pd.DataFrame | None = None,
     ) -> FloatArray | float:
         """Probability of at least one purchase in ``(T, T + t]`` given the history.
 
@@ -159,11 +206,12 @@ class BetaGeoFitter(_BTYDBase):
         -------
         float or numpy.ndarray
         """
-        r, alpha, _, _ = self._params()
         x, t_x, big_t = _check_rft(frequency, recency, T)
         t = _check_horizon(t)
+        values = self._values(x.shape, purchase_covariates, dropout_covariates)
+        r, alpha, _, _ = values
         no_event = ((alpha + big_t) / (alpha + big_t + t)) ** (r + x)
-        return _out(self._p_alive(x, t_x, big_t) * (1.0 - no_event))
+        return _out(self._p_alive(values, x, t_x, big_t) * (1.0 - no_event))
 
     def probability_of_n_purchases_up_to_time(self, t: ArrayLike, n: ArrayLike) -> FloatArray | float:
         """P(X(t) = n): probability that a new customer makes exactly ``n`` repeat purchases in ``(0, t]``.

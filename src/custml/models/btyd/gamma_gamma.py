@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln
 from sklearn.base import BaseEstimator
@@ -19,8 +20,14 @@ from custml.models.btyd._base import (
     _compress,
     _minimise,
     _out,
-    _penalised_objective,
     _TransactionModel,
+)
+from custml.models.btyd._covariates import (
+    Link,
+    LinkedParameters,
+    covariate_matrix,
+    linked_objective,
+    standard_errors,
 )
 
 __all__ = ["GammaGammaFitter"]
@@ -38,12 +45,21 @@ class GammaGammaFitter(BaseEstimator):
     Parameters
     ----------
     penalizer_coef : float
-        L2 penalty on the parameters added to the negative mean log-likelihood (0: maximum likelihood).
+        L2 penalty on the parameters added to the negative mean log-likelihood (0: maximum likelihood); it
+        also shrinks the covariate coefficients.
+    standard_errors : bool
+        Compute ``standard_errors_`` from the Hessian after the fit.
+
+    Static covariates (``fit(..., spend_covariates=Z)``) act on the spend level: ``gamma_i = gamma *
+    exp(Z_i . g_spend)``, so the expected mean spend ``p gamma_i / (q - 1)`` is multiplied by
+    ``exp(Z_i . g_spend)`` (a positive coefficient raises spend).
 
     Attributes
     ----------
     params_ : dict[str, float]
-        ``p``, ``q``, ``gamma``.
+        ``p``, ``q``, ``gamma``, then ``spend:<column>`` per covariate.
+    standard_errors_ : dict[str, float]
+        Standard error of each entry of ``params_`` (inverse Hessian; delta method for the positive ones).
     log_likelihood_ : float
         Total log-likelihood at the estimate, penalty excluded.
     n_customers_ : float
@@ -67,8 +83,9 @@ class GammaGammaFitter(BaseEstimator):
 
     _param_names = ("p", "q", "gamma")
 
-    def __init__(self, penalizer_coef: float = 0.0) -> None:
+    def __init__(self, penalizer_coef: float = 0.0, standard_errors: bool = True) -> None:
         self.penalizer_coef = penalizer_coef
+        self.standard_errors = standard_errors
 
     @staticmethod
     def _check(frequency: ArrayLike, monetary_value: ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -85,10 +102,40 @@ class GammaGammaFitter(BaseEstimator):
             raise SchemaError("rfm", "frequency", "must be a non-negative whole number", n_rows=n_bad)
         return x, m
 
+    @staticmethod
+    def _loglik(params: Any, x: FloatArray, m: FloatArray, grad: bool) -> Any:
+        p, q, gam = params
+        px = p * x
+        log_x, log_m = np.log(x), np.log(m)
+        log_total = np.log(x * m + gam)
+        ll = (
+            gammaln(px + q)
+            - gammaln(px)
+            - gammaln(q)
+            + q * np.log(gam)
+            + (px - 1.0) * log_m
+            + px * log_x
+            - (px + q) * log_total
+        )
+        if not grad:
+            return ll
+        psi = digamma(px + q)
+        d_p = x * (psi - digamma(px) + log_m + log_x - log_total)
+        d_q = psi - digamma(q) + np.log(gam) - log_total
+        d_gamma = q / gam - (px + q) / (x * m + gam)
+        return ll, np.column_stack([d_p, d_q, np.broadcast_to(d_gamma, d_p.shape)])
+
+    def _linked(self, z: FloatArray, names: tuple[str, ...]) -> LinkedParameters:
+        return LinkedParameters(self._param_names, [Link(2, "spend", z, names, 1.0)])
+
     def fit(
-        self, frequency: ArrayLike, monetary_value: ArrayLike, weights: ArrayLike | None = None
+        self,
+        frequency: ArrayLike,
+        monetary_value: ArrayLike,
+        weights: ArrayLike | None = None,
+        spend_covariates: pd.DataFrame | None = None,
     ) -> GammaGammaFitter:
-        """Fit ``p``, ``q`` and ``gamma`` by maximum likelihood on repeat buyers.
+        """Fit ``p``, ``q`` and ``gamma`` (and the spend coefficients) by maximum likelihood on repeat buyers.
 
         Parameters
         ----------
@@ -98,6 +145,8 @@ class GammaGammaFitter(BaseEstimator):
             Mean repeat-transaction value per customer; must be > 0.
         weights : array-like, optional
             Number of customers each row stands for (default 1 each).
+        spend_covariates : pandas.DataFrame, optional
+            Numeric static covariates, one row per customer, acting on the spend level.
 
         Returns
         -------
@@ -105,7 +154,7 @@ class GammaGammaFitter(BaseEstimator):
         """
         if not self.penalizer_coef >= 0:
             raise ConfigError(f"penalizer_coef must be non-negative, got {self.penalizer_coef!r}")
-        x, m = self._check(frequency, monetary_value)
+        x, m = (a.ravel() for a in self._check(frequency, monetary_value))
         n_zero = int(np.count_nonzero(x <= 0))
         if n_zero:
             raise SchemaError(
@@ -114,50 +163,42 @@ class GammaGammaFitter(BaseEstimator):
         n_nonpos = int(np.count_nonzero(m <= 0))
         if n_nonpos:
             raise SchemaError("rfm", "monetary_value", "must be > 0 to fit Gamma-Gamma", n_rows=n_nonpos)
-        data, w = _compress({"x": x.ravel(), "m": m.ravel()}, weights)
+        z, names = covariate_matrix("spend_covariates", spend_covariates, x.size)
+        columns = {"x": x, "m": m} | {f"_z{j}": z[:, j] for j in range(z.shape[1])}
+        data, w = _compress(columns, weights)
         x, m = data["x"], data["m"]
-        log_x, log_m = np.log(x), np.log(m)
+        z = np.column_stack([data[f"_z{j}"] for j in range(len(names))] or [np.zeros((len(w), 0))])
+        linked = self._linked(z, names)
 
-        def loglik(params: FloatArray, grad: bool) -> Any:
-            p, q, gam = params
-            px = p * x
-            log_total = np.log(x * m + gam)
-            ll = (
-                gammaln(px + q)
-                - gammaln(px)
-                - gammaln(q)
-                + q * np.log(gam)
-                + (px - 1.0) * log_m
-                + px * log_x
-                - (px + q) * log_total
-            )
-            if not grad:
-                return ll
-            psi = digamma(px + q)
-            d_p = x * (psi - digamma(px) + log_m + log_x - log_total)
-            d_q = psi - digamma(q) + np.log(gam) - log_total
-            d_gamma = q / gam - (px + q) / (x * m + gam)
-            return ll, np.column_stack([d_p, d_q, d_gamma])
+        def loglik(values: list[Any], grad: bool) -> Any:
+            return self._loglik(values, x, m, grad)
 
-        objective = _penalised_objective(loglik, w, float(self.penalizer_coef), True)
+        objective = linked_objective(loglik, linked, w, float(self.penalizer_coef))
         mean_m = float((w @ m) / w.sum())
-        res, converged = _minimise(objective, np.log([1.0, 2.0, mean_m]), True)
-        params = np.exp(res.x)
+        theta0 = np.zeros(linked.size)
+        theta0[:3] = np.log([1.0, 2.0, mean_m])
+        res, converged = _minimise(objective, theta0, True)
         with np.errstate(all="ignore"):
-            self.log_likelihood_ = float(w @ loglik(params, False))
-        self.params_ = {name: float(v) for name, v in zip(self._param_names, params, strict=True)}
+            self.log_likelihood_ = float(w @ self._loglik(linked.row_values(res.x), x, m, False))
+        self.params_ = linked.params(res.x)
+        self.spend_covariate_names_ = names
         self.n_customers_ = float(w.sum())
         self.converged_ = converged
+        if self.standard_errors:
+            self.standard_errors_ = standard_errors(loglik, linked, w, res.x, type(self).__name__)
         if not converged:
             logger.warning("GammaGammaFitter: optimiser did not report convergence (%s)", res.message)
         return self
 
     def conditional_expected_average_profit(
-        self, frequency: ArrayLike, monetary_value: ArrayLike
+        self,
+        frequency: ArrayLike,
+        monetary_value: ArrayLike,
+        spend_covariates: pd.DataFrame | None = None,
     ) -> FloatArray | float:
-        """Posterior mean spend per transaction: ``p (gamma + x m) / (p x + q - 1)``.
+        """Posterior mean spend per transaction: ``p (gamma_i + x m) / (p x + q - 1)``.
 
-        For ``frequency == 0`` this is the population mean ``p gamma / (q - 1)``. Requires ``q > 1``.
+        For ``frequency == 0`` this is the population mean ``p gamma_i / (q - 1)``. Requires ``q > 1``.
 
         Returns
         -------
@@ -168,6 +209,11 @@ class GammaGammaFitter(BaseEstimator):
         if q <= 1.0:
             raise ConfigError(f"Gamma-Gamma q = {q:.4g} <= 1: the expected spend is infinite")
         x, m = self._check(frequency, monetary_value)
+        names = getattr(self, "spend_covariate_names_", ())
+        if names or spend_covariates is not None:
+            z, _ = covariate_matrix("spend_covariates", spend_covariates, x.size, names)
+            coefs = np.array([self.params_[f"spend:{name}"] for name in names])
+            gam = gam * np.exp(z @ coefs).reshape(x.shape)
         m = np.where(x > 0, m, 0.0)
         return _out(p * (gam + x * m) / (p * x + q - 1.0))
 
@@ -181,6 +227,9 @@ class GammaGammaFitter(BaseEstimator):
         time: int = 12,
         discount_rate: float = 0.01,
         freq: str = "D",
+        purchase_covariates: pd.DataFrame | None = None,
+        dropout_covariates: pd.DataFrame | None = None,
+        spend_covariates: pd.DataFrame | None = None,
     ) -> FloatArray | float:
         """Discounted expected value of each customer's purchases over the next ``time`` months.
 
@@ -202,6 +251,10 @@ class GammaGammaFitter(BaseEstimator):
         freq : {"D", "W", "M", "H"}
             Time unit of ``recency``/``T`` and of the transaction model; one month counts 30 days, 4.345
             weeks or 720 hours (the ``lifetimes`` convention).
+        purchase_covariates, dropout_covariates : pandas.DataFrame, optional
+            Passed to ``transaction_model`` when given (a model fitted with static covariates).
+        spend_covariates : pandas.DataFrame, optional
+            The spend covariates this model was fitted with.
 
         Returns
         -------
@@ -214,16 +267,28 @@ class GammaGammaFitter(BaseEstimator):
             raise ConfigError(f"time must be a whole number of months, got {time!r}")
         if not discount_rate > -1:
             raise ConfigError(f"discount_rate must be > -1, got {discount_rate!r}")
-        spend = np.asarray(self.conditional_expected_average_profit(frequency, monetary_value))
+        spend = np.asarray(
+            self.conditional_expected_average_profit(frequency, monetary_value, spend_covariates)
+        )
+        covariates = {
+            name: frame
+            for name, frame in (
+                ("purchase_covariates", purchase_covariates),
+                ("dropout_covariates", dropout_covariates),
+            )
+            if frame is not None
+        }
         factor = _UNITS_PER_MONTH[freq]
         clv = np.zeros(np.broadcast_shapes(spend.shape, np.shape(recency), np.shape(T)))
         previous = np.asarray(
-            transaction_model.conditional_expected_number_of_purchases_up_to_time(0.0, frequency, recency, T)
+            transaction_model.conditional_expected_number_of_purchases_up_to_time(
+                0.0, frequency, recency, T, **covariates
+            )
         )
         for month in range(1, int(time) + 1):
             cumulative = np.asarray(
                 transaction_model.conditional_expected_number_of_purchases_up_to_time(
-                    month * factor, frequency, recency, T
+                    month * factor, frequency, recency, T, **covariates
                 )
             )
             clv = clv + spend * (cumulative - previous) / (1.0 + discount_rate) ** month
