@@ -14,7 +14,7 @@ from custml.models.btyd import (
     dynamic_covariates,
     static_as_dynamic,
 )
-from custml.models.btyd.pareto_nbd_dynamic import _loglik_block, _Rows
+from custml.models.btyd.pareto_nbd_dynamic import _loglik_block, _loglik_block_numpy, _Rows
 
 TRUE = {"r": 0.9, "alpha": 6.0, "s": 0.8, "beta": 14.0, "purchase:season": 0.8, "purchase:channel": 0.4}
 TRUE |= {"dropout:season": -0.4, "dropout:channel": 0.5}
@@ -267,3 +267,17 @@ def test_dynamic_covariates_errors_name_the_column() -> None:
         ParetoNBDDynamicFitter(quadrature_nodes=0).fit(
             dynamic_covariates(tx, cov, "Id", "Date", "Cov.Date", "2024-02-11", purchase=["High.Season"])
         )
+
+
+def test_compiled_loop_matches_the_numpy_reference(simulated: DynamicCovariates) -> None:
+    d = simulated
+    rows = _Rows(
+        d.frequency[:500], d.recency[:500], d.T[:500], d.birth[:500], d.purchase_path[:500], d.dropout_path[:500],
+        d.purchase_at_transactions[:500], d.period_length, d.purchase_paths, d.dropout_paths,
+    )  # fmt: skip
+    nodes = np.polynomial.legendre.leggauss(5)
+    args = ((0.8, 7.0, 0.7, 11.0), np.array([0.5, 0.2]), np.array([-0.3, 0.4]), rows)
+    ll, grad = _loglik_block(*args, True, nodes)
+    ll_ref, grad_ref = _loglik_block_numpy(*args, True, nodes)
+    np.testing.assert_allclose(ll, ll_ref, rtol=1e-12)
+    np.testing.assert_allclose(grad, grad_ref, rtol=1e-9, atol=1e-12)

@@ -37,6 +37,7 @@ from sklearn.utils.validation import check_is_fitted
 from custml.errors import ConfigError, SchemaError
 from custml.models.btyd._base import _check_horizon, _check_rft, _compress, _minimise, _rate_scale
 from custml.models.btyd._covariates import covariate_matrix
+from custml.models.btyd._dyncov_kernel import PARALLEL_MIN_NODES, dyncov_terms_parallel, dyncov_terms_serial
 from custml.models.btyd.pareto_nbd import _power_ratio_term
 from custml.models.btyd.rfm import _UNIT_DAYS, rfm_summary
 
@@ -355,7 +356,7 @@ class _Effects:
         )
 
 
-def _loglik_block(
+def _loglik_block_numpy(
     params: tuple[float, float, float, float],
     g_p: FloatArray,
     g_d: FloatArray,
@@ -363,7 +364,7 @@ def _loglik_block(
     grad: bool,
     nodes: tuple[FloatArray, FloatArray],
 ) -> Any:
-    """Log-likelihood per row (and its gradient in (r, alpha, s, beta, g_p, g_d), natural scale)."""
+    """Numpy reference of :func:`_loglik_block` (per-node arrays; a test checks the compiled loop against it)."""
     r, alpha, s, beta = params
     n_periods = rows.p_paths.shape[1]
     h = rows.period_length
@@ -444,6 +445,64 @@ def _loglik_block(
     d_gd = -(p_alive * s / (beta + b_t))[:, None] * gb_t + p_died[:, None] * mean_cols(
         rows.d_paths[dp_n, node_k] - (s + 1.0) * gb_u / b_u[:, None]
     )
+    return ll, np.column_stack([d_r, d_alpha, d_s, d_beta, d_gp, d_gd])
+
+
+def _loglik_block(
+    params: tuple[float, float, float, float],
+    g_p: FloatArray,
+    g_d: FloatArray,
+    rows: _Rows,
+    grad: bool,
+    nodes: tuple[FloatArray, FloatArray],
+) -> Any:
+    """Log-likelihood per row (and its gradient in (r, alpha, s, beta, g_p, g_d), natural scale).
+
+    Without ``grad``: ``(ll, log_alive, log_died)``; with it: ``(ll, gradient rows)``. The per-customer loop over
+    periods and quadrature nodes is compiled (:mod:`custml.models.btyd._dyncov_kernel`).
+    """
+    r, alpha, s, beta = params
+    fx, fd = _Effects(rows.p_paths, g_p, rows.period_length), _Effects(rows.d_paths, g_d, rows.period_length)
+    rx = r + rows.x
+    h = rows.period_length
+    n_nodes = float(np.sum(np.floor((rows.birth + rows.T) / h) - np.floor((rows.birth + rows.t_x) / h) + 1.0))
+    kernel = dyncov_terms_parallel if n_nodes * len(nodes[0]) >= PARALLEL_MIN_NODES else dyncov_terms_serial
+    log_alive, log_died, a_t, b_t, moments, m_p, m_d, ga_t, gb_t = kernel(
+        np.ascontiguousarray(rx, dtype=np.float64),
+        float(s),
+        float(alpha),
+        float(beta),
+        np.ascontiguousarray(rows.t_x, dtype=np.float64),
+        np.ascontiguousarray(rows.T, dtype=np.float64),
+        np.ascontiguousarray(rows.birth, dtype=np.float64),
+        np.ascontiguousarray(rows.pp, dtype=np.int64),
+        np.ascontiguousarray(rows.dp, dtype=np.int64),
+        np.ascontiguousarray(fx.rate),
+        np.ascontiguousarray(fx.cum),
+        np.ascontiguousarray(fx.cum_grad),
+        np.ascontiguousarray(rows.p_paths, dtype=np.float64),
+        np.ascontiguousarray(fd.rate),
+        np.ascontiguousarray(fd.cum),
+        np.ascontiguousarray(fd.cum_grad),
+        np.ascontiguousarray(rows.d_paths, dtype=np.float64),
+        float(rows.period_length),
+        np.ascontiguousarray(nodes[0]),
+        np.log(nodes[1]),
+        bool(grad),
+    )
+    log_const = gammaln(rx) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + rows.sums @ g_p
+    mix = np.logaddexp(log_alive, log_died)
+    ll = log_const + mix
+    if not grad:
+        return ll, log_alive, log_died
+    p_alive = np.exp(log_alive - mix)
+    p_died = np.exp(log_died - mix)
+    d_r = digamma(rx) - digamma(r) + np.log(alpha) - p_alive * np.log(alpha + a_t) - p_died * moments[:, 0]
+    d_alpha = r / alpha - rx * (p_alive / (alpha + a_t) + p_died * moments[:, 1])
+    d_s = np.log(beta) - p_alive * np.log(beta + b_t) + p_died * (1.0 / s - moments[:, 2])
+    d_beta = s / beta - p_alive * s / (beta + b_t) - p_died * (s + 1.0) * moments[:, 3]
+    d_gp = rows.sums - (p_alive * rx / (alpha + a_t))[:, None] * ga_t - (p_died * rx)[:, None] * m_p
+    d_gd = -(p_alive * s / (beta + b_t))[:, None] * gb_t + p_died[:, None] * m_d
     return ll, np.column_stack([d_r, d_alpha, d_s, d_beta, d_gp, d_gd])
 
 
