@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custml.errors import ConfigError, SchemaError
+from custml.errors import ConfigError, DataFileError, SchemaError
 from custml.models.btyd import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
 from custml.models.btyd._covariates import linked_objective
 
@@ -265,3 +265,28 @@ def test_covariate_errors_name_the_table_and_column() -> None:
         model.conditional_probability_alive(x, t_x, big_t, purchase_covariates=z[["score"]])
     with pytest.raises(ConfigError, match="fitted without these covariates"):
         model.conditional_probability_alive(x, t_x, big_t, purchase_covariates=z, dropout_covariates=z)
+
+
+def test_compiled_dropout_moments_match_the_numpy_reference() -> None:
+    from custml.models.btyd.pareto_nbd import _died_moments, _died_moments_numpy
+
+    x, t_x, big_t, z = simulate_pareto_nbd(500, seed=11)
+    alpha = 8.0 * np.exp(-0.5 * z["channel"].to_numpy())
+    beta = np.where(z["score"] > 0, 4.0, 20.0)  # both branches alpha >= beta and alpha < beta
+    got = _died_moments(0.7, alpha, 0.8, beta, x, t_x, big_t)
+    want = _died_moments_numpy(0.7, alpha, 0.8, beta, x, t_x, big_t)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+
+
+def test_cdnow_standard_errors_match_the_published_ones() -> None:
+    from custml.datasets import load_cdnow_summary
+
+    try:
+        cdnow = load_cdnow_summary()
+    except DataFileError:
+        pytest.skip("CDNOW data not found")
+    model = BetaGeoFitter().fit(cdnow["x"], cdnow["t_x"], cdnow["T"])
+    # Fader, Hardie and Lee (2005): r 0.243 (0.013), alpha 4.414 (0.378), a 0.793 (0.186), b 2.426 (0.705).
+    for name, se in {"r": 0.013, "alpha": 0.378, "a": 0.186, "b": 0.705}.items():
+        assert model.standard_errors_[name] == pytest.approx(se, abs=1.5e-3), name

@@ -71,7 +71,32 @@ _CHUNK_ROWS = 131_072
 def _died_moments(
     r: float, alpha: Any, s: float, beta: Any, x: FloatArray, t_x: FloatArray, big_t: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Means of ``1/(alpha+u)``, ``1/(beta+u)``, ``log(alpha+u)``, ``log(beta+u)`` under the dropout-time density.
+    """The means of :func:`_died_moments_numpy`, by the compiled per-customer loop."""
+    # Imported here: numba costs a second or more at import, and most users of custml.models never fit this.
+    from custml.models.btyd._pnbd_kernel import PARALLEL_MIN_ROWS, died_moments_parallel, died_moments_serial
+
+    x, alpha, beta, t_x, big_t = (
+        np.ascontiguousarray(a, dtype=np.float64) for a in np.broadcast_arrays(x, alpha, beta, t_x, big_t)
+    )
+    kernel = died_moments_parallel if x.size >= PARALLEL_MIN_ROWS else died_moments_serial
+    out = kernel(
+        (r + x).ravel(),
+        float(s),
+        alpha.ravel(),
+        beta.ravel(),
+        t_x.ravel(),
+        big_t.ravel(),
+        _GL_NODES,
+        np.log(_GL_WEIGHTS),
+    )
+    e_inv_a, e_inv_b, e_log_a, e_log_b = (o.reshape(x.shape) for o in out)
+    return e_inv_a, e_inv_b, e_log_a, e_log_b
+
+
+def _died_moments_numpy(
+    r: float, alpha: Any, s: float, beta: Any, x: FloatArray, t_x: FloatArray, big_t: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Numpy reference: means of ``1/(alpha+u)``, ``1/(beta+u)``, ``log(alpha+u)``, ``log(beta+u)`` under the dropout-time density.
 
     Given that a customer died in ``(t_x, T]``, their dropout time ``u`` has density proportional to
     ``f(u) = (alpha+u)^-(r+x) (beta+u)^-(s+1)``; the derivatives of the "died" term of the likelihood are these
@@ -189,7 +214,9 @@ class ParetoNBDFitter(_BTYDBase):
         return log_const, log_alive, log_died
 
     @classmethod
-    def _loglik(cls, params: Any, x: FloatArray, t_x: FloatArray, T: FloatArray, grad: bool) -> Any:
+    def _loglik(
+        cls, params: Any, x: FloatArray, t_x: FloatArray, T: FloatArray, grad: bool, groups: Any = None
+    ) -> Any:
         log_const, log_alive, log_died = cls._terms(params, x, t_x, T)
         mix = np.logaddexp(log_alive, log_died)
         ll = log_const + mix

@@ -37,7 +37,6 @@ from sklearn.utils.validation import check_is_fitted
 from custml.errors import ConfigError, SchemaError
 from custml.models.btyd._base import _check_horizon, _check_rft, _compress, _minimise, _rate_scale
 from custml.models.btyd._covariates import covariate_matrix
-from custml.models.btyd._dyncov_kernel import PARALLEL_MIN_NODES, dyncov_terms_parallel, dyncov_terms_serial
 from custml.models.btyd.pareto_nbd import _power_ratio_term
 from custml.models.btyd.rfm import _UNIT_DAYS, rfm_summary
 
@@ -461,6 +460,12 @@ def _loglik_block(
     Without ``grad``: ``(ll, log_alive, log_died)``; with it: ``(ll, gradient rows)``. The per-customer loop over
     periods and quadrature nodes is compiled (:mod:`custml.models.btyd._dyncov_kernel`).
     """
+    from custml.models.btyd._dyncov_kernel import (
+        PARALLEL_MIN_NODES,
+        dyncov_terms_parallel,
+        dyncov_terms_serial,
+    )
+
     r, alpha, s, beta = params
     fx, fd = _Effects(rows.p_paths, g_p, rows.period_length), _Effects(rows.d_paths, g_d, rows.period_length)
     rx = r + rows.x
@@ -682,15 +687,14 @@ class ParetoNBDDynamicFitter(BaseEstimator):
     ) -> dict[str, float]:
         k = theta.size
         hessian = np.empty((k, k))
-        for j in range(k):
-            step = 1e-5 * max(1.0, abs(theta[j]))
-            up, down = theta.copy(), theta.copy()
+        with np.errstate(all="ignore"):
+            at_theta = self._evaluate(theta, blocks, weights, n_p, True)[1]
+        for j in range(k):  # forward differences of the analytic gradient
+            step = 1e-6 * max(1.0, abs(theta[j]))
+            up = theta.copy()
             up[j] += step
-            down[j] -= step
             with np.errstate(all="ignore"):
-                g_up = self._evaluate(up, blocks, weights, n_p, True)[1]
-                g_down = self._evaluate(down, blocks, weights, n_p, True)[1]
-            hessian[:, j] = -(g_up - g_down) / (2.0 * step)
+                hessian[:, j] = -(self._evaluate(up, blocks, weights, n_p, True)[1] - at_theta) / step
         hessian = 0.5 * (hessian + hessian.T)
         try:
             np.linalg.cholesky(hessian)
