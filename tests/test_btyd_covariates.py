@@ -290,3 +290,37 @@ def test_cdnow_standard_errors_match_the_published_ones() -> None:
     # Fader, Hardie and Lee (2005): r 0.243 (0.013), alpha 4.414 (0.378), a 0.793 (0.186), b 2.426 (0.705).
     for name, se in {"r": 0.013, "alpha": 0.378, "a": 0.186, "b": 0.705}.items():
         assert model.standard_errors_[name] == pytest.approx(se, abs=1.5e-3), name
+
+
+def test_dropout_moments_are_accurate_for_heavy_buyers_with_long_silences() -> None:
+    from scipy import integrate
+
+    from custml.models.btyd.pareto_nbd import _died_moments
+
+    r, alpha, s, beta = 0.6, 3.0, 0.7, 9.0
+    for x, t_x, big_t in [
+        (60.0, 2.0, 80.0),
+        (100.0, 0.5, 300.0),
+        (0.0, 0.0, 52.0),
+        (3.0, 1.0, 60.0),
+        (5.0, 30.0, 30.5),
+    ]:
+
+        def f(u: float, g: object, x: float = x) -> float:
+            return (alpha + u) ** -(r + x) * (beta + u) ** -(s + 1.0) * g(u)  # type: ignore[operator]
+
+        norm = integrate.quad(f, t_x, big_t, args=(lambda u: 1.0,), epsabs=0, epsrel=1e-13, limit=200)[0]
+        want = [
+            integrate.quad(f, t_x, big_t, args=(g,), epsabs=0, epsrel=1e-13, limit=200)[0] / norm
+            for g in (
+                lambda u: 1 / (alpha + u),
+                lambda u: 1 / (beta + u),
+                lambda u: np.log(alpha + u),
+                lambda u: np.log(beta + u),
+            )
+        ]
+        got = [
+            float(m[0])
+            for m in _died_moments(r, alpha, s, beta, np.array([x]), np.array([t_x]), np.array([big_t]))
+        ]
+        np.testing.assert_allclose(got, want, rtol=1e-9)

@@ -1,5 +1,5 @@
-"""Compiled moments of the Pareto/NBD dropout time for the gradient (numba; the numpy reference is
-``custml.models.btyd.pareto_nbd._died_moments_numpy``, and a test checks they agree)."""
+"""Compiled moments of the Pareto/NBD dropout time for the gradient (numba; the numpy reference and the
+quadrature are described in ``custml.models.btyd.pareto_nbd._died_moments_numpy``; a test checks they agree)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,22 @@ from numba import njit, prange
 
 
 def _died_moments(
-    rx: Any, s: float, alpha: Any, beta: Any, t_x: Any, big_t: Any, nodes: Any, log_weights: Any
+    decay_span: float,
+    rx: Any,
+    s: float,
+    alpha: Any,
+    beta: Any,
+    t_x: Any,
+    big_t: Any,
+    nodes: Any,
+    log_weights: Any,
 ) -> Any:
     n = rx.shape[0]
     out = np.empty((4, n))
     g = nodes.shape[0]
     for i in prange(n):
         y0 = math.log(alpha[i] + t_x[i])
-        y1 = math.log(alpha[i] + big_t[i])
+        y1 = min(math.log(alpha[i] + big_t[i]), y0 + decay_span / max(rx[i] - 1.0, 1e-3))
         shift = beta[i] - alpha[i]
         peak = -np.inf
         log_w = np.empty(g)
