@@ -13,8 +13,10 @@ covariate effects since the first purchase (``A_i(t) = int_0^t exp(g_purchase . 
 
 With time-constant covariates this is exactly the static-covariate Pareto/NBD
 (``alpha_i = alpha * exp(-g . z_i)``), and with all covariates zero the plain Pareto/NBD. The integral is a
-sum over the periods between ``t_x`` and ``T``; on each period the integrand is smooth (a product of two powers
-of linear functions) and is taken by Gauss-Legendre quadrature, which also gives the analytic gradient.
+sum over the periods between ``t_x`` and ``T``; on each run of periods with unchanged covariates the integrand is
+smooth (a product of two powers of linear functions) and is taken by Gauss-Legendre quadrature on panels of
+bounded variation (a compiled loop, :mod:`custml.models.btyd._dyncov_kernel`), which also gives the analytic
+gradient.
 Customers with the same history, start and covariate path are fitted once, weighted.
 
 Predictions take future covariates: the same :class:`DynamicCovariates` built with periods past the end of
@@ -50,6 +52,20 @@ IntArray = NDArray[np.int64]
 _LOG_BOUND = 18.0
 # Rows evaluated per block: bounds the memory of the quadrature nodes (rows x periods x nodes).
 _BLOCK_NODES = 2_000_000
+# Quadrature panels of the compiled loop: the envelope of the dropout-time density falls by at most
+# exp(_MAX_VARIATION) on one panel; the integral stops when the rest is below exp(-_CUT) of it.
+_MAX_VARIATION = 1.5
+_MAX_RATIO = 1.5
+_CUT = 36.0
+
+
+def _changes(p_paths: FloatArray, d_paths: FloatArray) -> NDArray[np.bool_]:
+    """``[i, j, k]``: do purchase path ``i`` or dropout path ``j`` change covariates at the start of period ``k``?"""
+    change_p = np.zeros(p_paths.shape[:2], dtype=bool)
+    change_d = np.zeros(d_paths.shape[:2], dtype=bool)
+    change_p[:, 1:] = np.any(p_paths[:, 1:] != p_paths[:, :-1], axis=2)
+    change_d[:, 1:] = np.any(d_paths[:, 1:] != d_paths[:, :-1], axis=2)
+    return np.ascontiguousarray(change_p[:, None, :] | change_d[None, :, :])
 
 
 @dataclass(frozen=True)
@@ -494,6 +510,11 @@ def _loglik_block(
         np.ascontiguousarray(nodes[0]),
         np.log(nodes[1]),
         bool(grad),
+        _changes(rows.p_paths, rows.d_paths),
+        np.ascontiguousarray(np.log(fd.rate).max(axis=1)),
+        _MAX_VARIATION,
+        _MAX_RATIO,
+        _CUT,
     )
     log_const = gammaln(rx) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + rows.sums @ g_p
     mix = np.logaddexp(log_alive, log_died)
@@ -525,8 +546,9 @@ class ParetoNBDDynamicFitter(BaseEstimator):
     standard_errors : bool
         Compute ``standard_errors_`` from the Hessian after the fit.
     quadrature_nodes : int
-        Gauss-Legendre nodes per period of the dropout-time integral (5 is exact to about 1e-10 relative on
-        weekly periods with CDNOW-like parameters).
+        Gauss-Legendre nodes per quadrature panel of the dropout-time integral (panels: runs of periods with
+        unchanged covariates, cut where the integrand's envelope falls by a bounded factor). 6 nodes give the
+        per-customer log-likelihood to about 1e-10; 8 to 1e-13.
 
     Attributes
     ----------
@@ -541,7 +563,7 @@ class ParetoNBDDynamicFitter(BaseEstimator):
     _param_names = ("r", "alpha", "s", "beta")
 
     def __init__(
-        self, penalizer_coef: float = 0.0, standard_errors: bool = True, quadrature_nodes: int = 5
+        self, penalizer_coef: float = 0.0, standard_errors: bool = True, quadrature_nodes: int = 6
     ) -> None:
         self.penalizer_coef = penalizer_coef
         self.standard_errors = standard_errors
