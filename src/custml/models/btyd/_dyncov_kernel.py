@@ -101,6 +101,11 @@ def _dyncov_terms(
         acc = np.zeros(4)
         acc_p = np.zeros(n_p)
         acc_d = np.zeros(n_q)
+        ga0 = np.zeros(n_p)
+        ga1 = np.zeros(n_p)
+        gb0 = np.zeros(n_q)
+        gb1 = np.zeros(n_q)
+        dcov = np.zeros(n_q)
         # Panels: runs of periods with unchanged covariates, cut so that on each panel the log of the envelope
         # (alpha+A)^-(r+x) (beta+B)^-(s+1) falls by at most max_variation; a fixed Gauss-Legendre rule per panel.
         # ... and so that alpha + A and beta + B grow by at most max_ratio (the powers' singularities stay far
@@ -118,10 +123,22 @@ def _dyncov_terms(
             ra = rate_p[ip, k]
             rd = rate_d[idp, k]
             log_rd = math.log(rd)
+            # On this run A(t) - A(birth) = a0 + ra (t - k h), and its coefficient derivative is
+            # ga0 + ga1 (t - k h) (likewise for B): hoisted out of the node loop.
+            a0 = alpha + cum_p[ip, k] - a_b
+            b0 = beta + cum_d[idp, k] - b_b
+            if grad:
+                for j in range(n_p):
+                    ga0[j] = cgrad_p[ip, k, j] - ga_b[j]
+                    ga1[j] = paths_p[ip, k, j] * ra
+                for j in range(n_q):
+                    gb0[j] = cgrad_d[idp, k, j] - gb_b[j]
+                    gb1[j] = paths_d[idp, k, j] * rd
+                    dcov[j] = paths_d[idp, k, j]
             p_lo = lo
             while p_lo < hi:
-                a_lo = alpha + cum_p[ip, k] + ra * (p_lo - k * h) - a_b
-                b_lo = beta + cum_d[idp, k] + rd * (p_lo - k * h) - b_b
+                a_lo = a0 + ra * (p_lo - k * h)
+                b_lo = b0 + rd * (p_lo - k * h)
                 log_env = -rx[i] * math.log(a_lo) - (s + 1.0) * math.log(b_lo)
                 # The rest of the integral is at most exp(max log rate * envelope) * remaining time: stop once it
                 # is below exp(-cut) of what has been accumulated.
@@ -139,8 +156,8 @@ def _dyncov_terms(
                 for g in range(n_nodes):
                     t = p_lo + half * (xi[g] + 1.0)
                     offset = t - k * h
-                    au = alpha + cum_p[ip, k] + ra * offset - a_b
-                    bu = beta + cum_d[idp, k] + rd * offset - b_b
+                    au = a0 + ra * offset
+                    bu = b0 + rd * offset
                     la = math.log(au)
                     lb = math.log(bu)
                     lf = log_rd + log_half - rx[i] * la - (s + 1.0) * lb + log_wi[g]
@@ -157,16 +174,16 @@ def _dyncov_terms(
                     wgt = math.exp(lf - peak)
                     total += wgt
                     if grad:
+                        w_au = wgt / au
+                        w_bu = wgt / bu
                         acc[0] += wgt * la
-                        acc[1] += wgt / au
+                        acc[1] += w_au
                         acc[2] += wgt * lb
-                        acc[3] += wgt / bu
+                        acc[3] += w_bu
                         for j in range(n_p):
-                            gau = cgrad_p[ip, k, j] + paths_p[ip, k, j] * ra * offset - ga_b[j]
-                            acc_p[j] += wgt * gau / au
+                            acc_p[j] += w_au * (ga0[j] + ga1[j] * offset)
                         for j in range(n_q):
-                            gbu = cgrad_d[idp, k, j] + paths_d[idp, k, j] * rd * offset - gb_b[j]
-                            acc_d[j] += wgt * (paths_d[idp, k, j] - (s + 1.0) * gbu / bu)
+                            acc_d[j] += wgt * dcov[j] - (s + 1.0) * w_bu * (gb0[j] + gb1[j] * offset)
                 p_lo = p_hi
             k = k_last + 1
         if total > 0.0:
