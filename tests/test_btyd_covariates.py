@@ -324,3 +324,14 @@ def test_dropout_moments_are_accurate_for_heavy_buyers_with_long_silences() -> N
             for m in _died_moments(r, alpha, s, beta, np.array([x]), np.array([t_x]), np.array([big_t]))
         ]
         np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+def test_quadrature_likelihood_of_the_optimiser_matches_the_closed_form() -> None:
+    """The optimiser's Pareto/NBD value (quadrature, with the gradient) against the hypergeometric closed form."""
+    x, t_x, big_t, z = simulate_pareto_nbd(3000, seed=12)
+    for params in ([0.55, 10.6, 0.61, 11.7], [1.5, 3.0, 0.3, 40.0], [0.3, 30.0, 2.0, 2.0]):
+        alpha = params[1] * np.exp(-0.4 * z["channel"].to_numpy())
+        values = (params[0], alpha, params[2], params[3])
+        with_grad, _ = ParetoNBDFitter._loglik(values, x, t_x, big_t, True)
+        closed = ParetoNBDFitter._loglik(values, x, t_x, big_t, False)
+        np.testing.assert_allclose(with_grad, closed, rtol=1e-10, atol=1e-10)

@@ -70,10 +70,10 @@ _CHUNK_ROWS = 131_072
 _DECAY_SPAN = 30.0
 
 
-def _died_moments(
+def _died_terms(
     r: float, alpha: Any, s: float, beta: Any, x: FloatArray, t_x: FloatArray, big_t: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """The means of :func:`_died_moments_numpy`, by the compiled per-customer loop."""
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``log int_{t_x}^T f(u) du`` and the means of :func:`_died_moments_numpy`, by the compiled per-customer loop."""
     # Imported here: numba costs a second or more at import, and most users of custml.models never fit this.
     from custml.models.btyd._pnbd_kernel import PARALLEL_MIN_ROWS, died_moments_parallel, died_moments_serial
 
@@ -92,7 +92,15 @@ def _died_moments(
         _GL_NODES,
         np.log(_GL_WEIGHTS),
     )
-    e_inv_a, e_inv_b, e_log_a, e_log_b = (o.reshape(x.shape) for o in out)
+    e_inv_a, e_inv_b, e_log_a, e_log_b, log_integral = (o.reshape(x.shape) for o in out)
+    return log_integral, e_inv_a, e_inv_b, e_log_a, e_log_b
+
+
+def _died_moments(
+    r: float, alpha: Any, s: float, beta: Any, x: FloatArray, t_x: FloatArray, big_t: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The means of :func:`_died_moments_numpy`, by the compiled per-customer loop."""
+    _, e_inv_a, e_inv_b, e_log_a, e_log_b = _died_terms(r, alpha, s, beta, x, t_x, big_t)
     return e_inv_a, e_inv_b, e_log_a, e_log_b
 
 
@@ -104,9 +112,10 @@ def _died_moments_numpy(
     Given that a customer died in ``(t_x, T]``, their dropout time ``u`` has density proportional to
     ``f(u) = (alpha+u)^-(r+x) (beta+u)^-(s+1)``; the derivatives of the "died" term of the likelihood are these
     means (``d/dr log int f = -E[log(alpha+u)]``, ...). They are taken by a 16-point Gauss-Legendre rule in
-    ``y = log(alpha+u)``, where the density decays at least like ``exp(-(r+x-1) y)``; the range is cut where that
-    envelope has fallen by ``exp(-30)``, so heavy buyers with long silences (all mass just after ``t_x``) are as
-    accurate as the rest (1e-9 relative against adaptive quadrature, tested). The normalising constant
+    ``y = log(m + u)``, ``m = min(alpha, beta)``, where both factors of ``f`` are smooth and the density decays at
+    least like ``exp(-(r+x-1) y)`` (``alpha <= beta``) or ``exp(-s y)``; the range is cut where that envelope has
+    fallen by ``exp(-30)``, so heavy buyers with long silences (all mass just after ``t_x``) are as accurate as
+    the rest (1e-9 relative against adaptive quadrature, tested). The normalising constant
     cancels, so the rule stays exact in the limit ``T -> t_x`` (all mass at ``t_x``).
     """
     x, alpha, beta, t_x, big_t = np.broadcast_arrays(x, alpha, beta, t_x, big_t)
@@ -114,19 +123,21 @@ def _died_moments_numpy(
     flat = [a.ravel() for a in (x, alpha, beta, t_x, big_t)]
     for lo in range(0, x.size, _CHUNK_ROWS):
         xc, ac, bc, txc, tc = (a[lo : lo + _CHUNK_ROWS, None] for a in flat)
-        y0 = np.log(ac + txc)
-        y1 = np.minimum(np.log(ac + tc), y0 + _DECAY_SPAN / np.maximum(r + xc - 1.0, 1e-3))
+        m = np.minimum(ac, bc)
+        y0 = np.log(m + txc)
+        decay = np.where(ac <= bc, r + xc, s + 1.0) - 1.0
+        y1 = np.minimum(np.log(m + tc), y0 + _DECAY_SPAN / np.maximum(decay, 1e-3))
         y = y0 + (y1 - y0) * (_GL_NODES + 1.0) / 2.0
-        a_u = np.exp(y)  # alpha + u
-        b_u = bc - ac + a_u  # beta + u
+        a_u = ac - m + np.exp(y)  # alpha + u
+        b_u = bc - m + np.exp(y)  # beta + u
         log_b_u = np.log(b_u)
-        log_w = np.log(_GL_WEIGHTS) + (1.0 - r - xc) * y - (s + 1.0) * log_b_u
+        log_w = np.log(_GL_WEIGHTS) + y - (r + xc) * np.log(a_u) - (s + 1.0) * log_b_u
         log_w -= log_w.max(axis=1, keepdims=True)
         weight = np.exp(log_w)
         weight /= weight.sum(axis=1, keepdims=True)
         out[0, lo : lo + _CHUNK_ROWS] = (weight / a_u).sum(axis=1)
         out[1, lo : lo + _CHUNK_ROWS] = (weight / b_u).sum(axis=1)
-        out[2, lo : lo + _CHUNK_ROWS] = (weight * y).sum(axis=1)
+        out[2, lo : lo + _CHUNK_ROWS] = (weight * np.log(a_u)).sum(axis=1)
         out[3, lo : lo + _CHUNK_ROWS] = (weight * log_b_u).sum(axis=1)
     e_inv_a, e_inv_b, e_log_a, e_log_b = (o.reshape(x.shape) for o in out)
     return e_inv_a, e_inv_b, e_log_a, e_log_b
@@ -223,16 +234,22 @@ class ParetoNBDFitter(_BTYDBase):
     def _loglik(
         cls, params: Any, x: FloatArray, t_x: FloatArray, T: FloatArray, grad: bool, groups: Any = None
     ) -> Any:
-        log_const, log_alive, log_died = cls._terms(params, x, t_x, T)
-        mix = np.logaddexp(log_alive, log_died)
-        ll = log_const + mix
         if not grad:
-            return ll
+            log_const, log_alive, log_died = cls._terms(params, x, t_x, T)
+            return log_const + np.logaddexp(log_alive, log_died)
+        # With the gradient (the optimiser's calls) the "died" integral comes from the same quadrature as its
+        # derivatives, no hypergeometric function: consistent, and twice as fast; it agrees with the closed form
+        # to about 1e-10 (tested). The reported log-likelihood and the predictions use the closed form.
         r, alpha, s, beta = params
         rx = r + x
+        log_const = gammaln(rx) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        log_alive = -rx * np.log(alpha + T) - s * np.log(beta + T)
+        log_integral, e_inv_a, e_inv_b, e_log_a, e_log_b = _died_terms(r, alpha, s, beta, x, t_x, T)
+        log_died = np.log(s) + log_integral
+        mix = np.logaddexp(log_alive, log_died)
+        ll = log_const + mix
         p_alive = np.exp(log_alive - mix)
         p_died = np.exp(log_died - mix)
-        e_inv_a, e_inv_b, e_log_a, e_log_b = _died_moments(r, alpha, s, beta, x, t_x, T)
         d_r = digamma(rx) - digamma(r) + np.log(alpha) - p_alive * np.log(alpha + T) - p_died * e_log_a
         d_alpha = r / alpha - rx * (p_alive / (alpha + T) + p_died * e_inv_a)
         d_s = np.log(beta) - p_alive * np.log(beta + T) + p_died * (1.0 / s - e_log_b)
