@@ -162,6 +162,8 @@ class _BTYDBase(BaseEstimator):
     _param_names: tuple[str, ...] = ()
     # (linked parameter, coefficient prefix in params_, covariate source, sign of the exponent)
     _links: tuple[tuple[str, str, str, float], ...] = ()
+    # Class-level default: models pickled before the argument existed still print and clone.
+    standard_errors = True
 
     def __init__(self, penalizer_coef: float = 0.0, standard_errors: bool = True) -> None:
         self.penalizer_coef = penalizer_coef

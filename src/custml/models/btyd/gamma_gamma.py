@@ -82,6 +82,8 @@ class GammaGammaFitter(BaseEstimator):
     """
 
     _param_names = ("p", "q", "gamma")
+    # Class-level default: models pickled before the argument existed still print and clone.
+    standard_errors = True
 
     def __init__(self, penalizer_coef: float = 0.0, standard_errors: bool = True) -> None:
         self.penalizer_coef = penalizer_coef

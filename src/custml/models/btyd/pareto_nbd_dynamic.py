@@ -632,6 +632,14 @@ class ParetoNBDDynamicFitter(BaseEstimator):
     def fit(self, data: DynamicCovariates, weights: ArrayLike | None = None) -> ParetoNBDDynamicFitter:
         """Fit by maximum likelihood (analytic gradient, L-BFGS-B) on the customers of ``data``.
 
+        Parameters
+        ----------
+        data : DynamicCovariates
+            Histories and covariate paths (:func:`dynamic_covariates`); the covariates must cover every
+            customer's ``(0, T]``.
+        weights : array-like, optional
+            Number of customers each row stands for (default 1 each).
+
         Returns
         -------
         self
