@@ -335,3 +335,10 @@ def test_quadrature_likelihood_of_the_optimiser_matches_the_closed_form() -> Non
         with_grad, _ = ParetoNBDFitter._loglik(values, x, t_x, big_t, True)
         closed = ParetoNBDFitter._loglik(values, x, t_x, big_t, False)
         np.testing.assert_allclose(with_grad, closed, rtol=1e-10, atol=1e-10)
+
+
+def test_a_constant_covariate_is_flagged(caplog: pytest.LogCaptureFixture) -> None:
+    x, t_x, big_t, z = simulate_pareto_nbd(300, seed=13)
+    with caplog.at_level("WARNING"):
+        BetaGeoFitter(standard_errors=False).fit(x, t_x, big_t, purchase_covariates=z.assign(one=1.0))
+    assert "column 'one' is constant" in caplog.text

@@ -66,6 +66,14 @@ def covariate_matrix(
         if n_bad:
             raise SchemaError(table, name, "has missing or infinite values", n_rows=n_bad)
         values[:, j] = arr
+        if columns is None and n_rows and np.all(arr == arr[0]) and arr[0] != 0:
+            logger.warning(
+                "%s: column '%s' is constant (%g): its coefficient is confounded with the base parameter "
+                "(drop it; the model has its own scale)",
+                table,
+                name,
+                arr[0],
+            )
     return values, names
 
 

@@ -224,7 +224,8 @@ class BetaGeoFitter(_BTYDBase):
     def probability_of_n_purchases_up_to_time(self, t: ArrayLike, n: ArrayLike) -> FloatArray | float:
         """P(X(t) = n): probability that a new customer makes exactly ``n`` repeat purchases in ``(0, t]``.
 
-        Equation (8) of Fader, Hardie and Lee (2005), vectorised over ``t`` and ``n`` (broadcast).
+        Equation (8) of Fader, Hardie and Lee (2005), vectorised over ``t`` and ``n`` (broadcast). For a model
+        fitted with covariates this is a customer whose covariates are all zero.
 
         Returns
         -------
