@@ -342,3 +342,12 @@ def test_a_constant_covariate_is_flagged(caplog: pytest.LogCaptureFixture) -> No
     with caplog.at_level("WARNING"):
         BetaGeoFitter(standard_errors=False).fit(x, t_x, big_t, purchase_covariates=z.assign(one=1.0))
     assert "column 'one' is constant" in caplog.text
+
+
+@pytest.mark.parametrize("model_cls", [ParetoNBDFitter, BetaGeoFitter])
+def test_log_likelihood_per_customer_sums_to_the_fit(model_cls: type) -> None:
+    x, t_x, big_t, z = simulate_pareto_nbd(800, seed=14)
+    model = model_cls(standard_errors=False).fit(x, t_x, big_t, purchase_covariates=z, dropout_covariates=z)
+    per_customer = model.log_likelihood(x, t_x, big_t, z, z)
+    assert per_customer.shape == (800,)
+    assert per_customer.sum() == pytest.approx(model.log_likelihood_, rel=1e-12)

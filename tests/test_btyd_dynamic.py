@@ -279,3 +279,13 @@ def test_compiled_loop_matches_the_numpy_reference(simulated: DynamicCovariates)
     ll_ref, grad_ref = _loglik_block_numpy(*args, True, np.polynomial.legendre.leggauss(30))
     np.testing.assert_allclose(ll, ll_ref, rtol=1e-10)
     np.testing.assert_allclose(grad, grad_ref, rtol=1e-7, atol=1e-9)
+
+
+def test_dynamic_log_likelihood_per_customer_sums_to_the_fit(simulated: DynamicCovariates) -> None:
+    model = ParetoNBDDynamicFitter(standard_errors=False).fit(simulated)
+    per_customer = model.log_likelihood(simulated)
+    assert per_customer.shape == (len(simulated.customers),)
+    assert per_customer.sum() == pytest.approx(model.log_likelihood_, rel=1e-12)
+    other = DynamicCovariates(**{**simulated.__dict__, "purchase_names": ("season", "tier")})
+    with pytest.raises(SchemaError, match="differ from the fitted"):
+        model.log_likelihood(other)

@@ -311,6 +311,30 @@ class _BTYDBase(BaseEstimator):
         values = self._values(x.shape, purchase_covariates, dropout_covariates)
         return _out(self._p_alive(values, x, t_x, big_t))
 
+    def log_likelihood(
+        self,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        purchase_covariates: pd.DataFrame | None = None,
+        dropout_covariates: pd.DataFrame | None = None,
+    ) -> FloatArray | float:
+        """Log-likelihood of each customer's history at the fitted parameters (closed form).
+
+        On the fitted data its sum is ``log_likelihood_``. Evaluated on the full history (calibration and
+        holdout) minus on the calibration part, it is the predictive log-likelihood of the holdout purchases
+        given the calibration ones: these likelihoods are densities of the purchase times, so
+        ``L(full) = L(calibration) * p(holdout | calibration)``, and models can be compared on held-out periods.
+
+        Returns
+        -------
+        float or numpy.ndarray
+        """
+        x, t_x, big_t = _check_rft(frequency, recency, T)
+        values = self._values(x.shape, purchase_covariates, dropout_covariates)
+        with np.errstate(divide="ignore"):
+            return _out(self._loglik(values, x, t_x, big_t, False))
+
     def _p_alive(
         self, values: tuple[Any, ...], x: FloatArray, t_x: FloatArray, big_t: FloatArray
     ) -> FloatArray:  # pragma: no cover - abstract

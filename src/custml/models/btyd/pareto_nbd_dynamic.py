@@ -768,6 +768,20 @@ class ParetoNBDDynamicFitter(BaseEstimator):
             data.purchase_at_transactions, data.period_length, data.purchase_paths, data.dropout_paths,
         )  # fmt: skip
 
+    def log_likelihood(self, data: DynamicCovariates) -> FloatArray:
+        """Log-likelihood of each customer's history in ``data`` at the fitted parameters.
+
+        On the fitted data its sum is ``log_likelihood_``; on the full history minus on the calibration part it
+        is the predictive log-likelihood of the holdout purchases (see ``ParetoNBDFitter.log_likelihood``).
+        """
+        params, g_p, g_d = self._fitted(data)
+        data.check_covers()
+        out = []
+        for rows in self._blocks(self._rows(data)):
+            with np.errstate(all="ignore"):
+                out.append(_loglik_block(params, g_p, g_d, rows, False, self._nodes())[0])
+        return np.concatenate(out)
+
     def conditional_probability_alive(self, data: DynamicCovariates) -> FloatArray:
         """P(alive at T) per customer of ``data`` given their history and covariates."""
         params, g_p, g_d = self._fitted(data)
