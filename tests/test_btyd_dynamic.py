@@ -289,3 +289,13 @@ def test_dynamic_log_likelihood_per_customer_sums_to_the_fit(simulated: DynamicC
     other = DynamicCovariates(**{**simulated.__dict__, "purchase_names": ("season", "tier")})
     with pytest.raises(SchemaError, match="differ from the fitted"):
         model.log_likelihood(other)
+
+
+def test_dynamic_covariates_container_checks_its_shapes(simulated: DynamicCovariates) -> None:
+    fields = dict(simulated.__dict__)
+    with pytest.raises(SchemaError, match="purchase_path' points past the paths"):
+        DynamicCovariates(**{**fields, "purchase_path": fields["purchase_path"] + 5})
+    with pytest.raises(SchemaError, match="dropout_paths' must be"):
+        DynamicCovariates(**{**fields, "dropout_names": ("season",)})
+    with pytest.raises(SchemaError, match="'birth' starts before"):
+        DynamicCovariates(**{**fields, "birth": fields["birth"] - 100.0})

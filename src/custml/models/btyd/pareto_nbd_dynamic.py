@@ -122,6 +122,15 @@ class DynamicCovariates:
             raise SchemaError(
                 "dynamic_covariates", None, "purchase and dropout paths cover different periods"
             )
+        for kind in ("purchase", "dropout"):
+            paths, index = getattr(self, f"{kind}_paths"), getattr(self, f"{kind}_path")
+            if paths.ndim != 3 or paths.shape[2] != len(getattr(self, f"{kind}_names")):
+                raise SchemaError(
+                    "dynamic_covariates", f"{kind}_paths", "must be (paths, periods, covariates)"
+                )
+            n_bad = int(np.count_nonzero((index < 0) | (index >= paths.shape[0])))
+            if n_bad:
+                raise SchemaError("dynamic_covariates", f"{kind}_path", "points past the paths", n_bad)
         if self.purchase_at_transactions.shape != (n, len(self.purchase_names)):
             raise SchemaError("dynamic_covariates", "purchase_at_transactions", "has the wrong shape")
         if not self.period_length > 0:
