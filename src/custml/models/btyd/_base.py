@@ -214,10 +214,12 @@ class _BTYDBase(BaseEstimator):
         zd = np.column_stack([data[f"_d{j}"] for j in range(len(d_names))] or [np.zeros((len(w), 0))])
         linked = self._linked(zp, p_names, zd, d_names)
         # Rows sharing x and the dropout covariates share BG/NBD's special functions of (x, a_i, b_i).
-        _, first, inverse = np.unique(
-            np.column_stack([x, zd]), axis=0, return_index=True, return_inverse=True
-        )
-        groups = (first, inverse.ravel())
+        groups = None
+        if zd.shape[1]:
+            _, first, inverse = np.unique(
+                np.column_stack([x, zd]), axis=0, return_index=True, return_inverse=True
+            )
+            groups = (first, inverse.ravel())
 
         def loglik(values: list[RowValue], grad: bool) -> Any:
             return self._loglik(values, x, t_x, big_t, grad, groups)
