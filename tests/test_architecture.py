@@ -92,7 +92,15 @@ _NOT_LAYOUT = {
         "{}.resolved.yaml",
     },
     # the files of the public CDNOW download (reference data, not the project's layout)
-    "custml/datasets.py": {"cdnow_customers_summary.csv", "cdnow_customers_summary_with_transactions.csv"},
+    "custml/datasets.py": {
+        "cdnow_customers_summary.csv",
+        "cdnow_customers_summary_with_transactions.csv",
+        # CLVTools' apparel example data
+        "apparelTrans.csv",
+        "apparelStaticCov.csv",
+        "apparelDynCov.csv.gz",
+        "apparelDynCovFuture.csv.gz",
+    },
     # the files of the public Brazilian e-commerce (Olist) export that a world is written as (the schema's names)
     "custml/synth/exports.py": {
         "olist_customers_dataset.csv",

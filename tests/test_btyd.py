@@ -461,7 +461,7 @@ def test_unfitted_model_raises() -> None:
 
 def test_init_only_stores_arguments_and_penalizer_shrinks() -> None:
     model = BetaGeoFitter(penalizer_coef=0.1)
-    assert model.get_params() == {"penalizer_coef": 0.1}
+    assert model.get_params() == {"penalizer_coef": 0.1, "standard_errors": True}
     assert not hasattr(model, "params_")
     x, t_x, big_t = _simulate_bgnbd(3000, seed=5)
     plain = BetaGeoFitter().fit(x, t_x, big_t).params_

@@ -1,4 +1,4 @@
-"""Public reference data sets: where CDNOW lives and how to read it as contract tables.
+"""Public reference data sets: where CDNOW (and CLVTools' apparel data) live and how to read them.
 
 CDNOW (Fader, Hardie and Lee 2005) is the classic buy-till-you-die benchmark. The files are not shipped with the
 package; they are looked for in ``$CUSTML_SHARED_DIR`` (``data/cdnow``, ``cdnow`` or the folder itself), then in
@@ -7,6 +7,9 @@ package; they are looked for in ``$CUSTML_SHARED_DIR`` (``data/cdnow``, ``cdnow`
 ``shared/`` beside the checkout when it exists, so tests with ``CUSTML_HOME`` in a temporary folder still find
 it. :func:`load_cdnow_transactions` returns a contract ``orders`` frame, so every custml stage that reads
 orders (``rfm_summary``, features, realism metrics) runs on it unchanged.
+
+The apparel data of the R package CLVTools (600 customers, weekly static and time-varying covariates; see the
+folder's README) are looked for the same way in ``data/apparel``; :func:`load_apparel` reads them.
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ from custml.config import ENV_SHARED_DIR, get_paths
 from custml.errors import DataFileError
 
 __all__ = [
+    "APPAREL_FILES",
     "CDNOW_FILES",
     "ENV_SHARED_DIR",
+    "apparel_dir",
     "cdnow_dir",
+    "load_apparel",
     "load_cdnow_summary",
     "load_cdnow_transactions",
     "parse_cdnow_transactions",
@@ -38,13 +44,50 @@ CDNOW_FILES = {
 }
 
 
-def _candidates() -> list[Path]:
+APPAREL_FILES = {
+    "transactions": "apparelTrans.csv",
+    "static": "apparelStaticCov.csv",
+    "dynamic": "apparelDynCov.csv.gz",
+    "dynamic_future": "apparelDynCovFuture.csv.gz",
+}
+
+
+def _candidates(name: str = "cdnow") -> list[Path]:
     out: list[Path] = []
     shared = os.environ.get(ENV_SHARED_DIR)
     if shared:
         base = Path(shared).expanduser()
-        out += [base / "data" / "cdnow", base / "cdnow", base]
-    out.append(get_paths().shared / "data" / "cdnow")
+        out += [base / "data" / name, base / name, base]
+    out.append(get_paths().shared / "data" / name)
+    return out
+
+
+def apparel_dir() -> Path:
+    """The folder holding CLVTools' apparel files (searched like CDNOW's, in ``data/apparel``).
+
+    Raises
+    ------
+    DataFileError
+        If no candidate folder holds ``apparelTrans.csv``; the message lists the folders tried.
+    """
+    tried = _candidates("apparel")
+    for path in tried:
+        if (path / APPAREL_FILES["transactions"]).is_file():
+            return path
+    raise DataFileError(
+        "apparel data not found; tried " + ", ".join(str(p) for p in tried) + f" (set ${ENV_SHARED_DIR})"
+    )
+
+
+def load_apparel() -> dict[str, pd.DataFrame]:
+    """CLVTools' apparel data: ``transactions`` (``Id, Date, Price``), ``static`` (``Id, Gender, Channel``),
+    ``dynamic`` and ``dynamic_future`` (``Id, Cov.Date, High.Season, Gender, Channel``, one row per customer and
+    week), with the dates parsed."""
+    folder = apparel_dir()
+    out = {key: pd.read_csv(folder / name) for key, name in APPAREL_FILES.items()}
+    out["transactions"]["Date"] = pd.to_datetime(out["transactions"]["Date"])
+    for key in ("dynamic", "dynamic_future"):
+        out[key]["Cov.Date"] = pd.to_datetime(out[key]["Cov.Date"])
     return out
 
 

@@ -18,10 +18,52 @@ from custml.plotting import figure_and_axes
 
 __all__ = [
     "cumulative_repeat_purchases",
+    "holdout_accuracy",
     "holdout_by_frequency",
     "plot_cumulative_repeat_purchases",
     "plot_holdout_by_frequency",
 ]
+
+
+def holdout_accuracy(actual: Any, predicted: dict[str, Any]) -> pd.DataFrame:
+    """How well each model's expected holdout purchases match the actual ones, customer by customer.
+
+    Parameters
+    ----------
+    actual : array-like
+        Holdout purchases per customer.
+    predicted : dict of str to array-like
+        Expected holdout purchases per customer, by model name (same order as ``actual``).
+
+    Returns
+    -------
+    DataFrame
+        One row per model: ``mae`` and ``rmse`` per customer, ``total_expected`` vs ``total_actual`` and their
+        ratio, and the Pearson ``correlation`` across customers.
+
+    Examples
+    --------
+    >>> holdout_accuracy([0, 2, 4], {"a": [1.0, 2.0, 3.0]}).round(3).to_dict("records")
+    [{'model': 'a', 'mae': 0.667, 'rmse': 0.816, 'total_expected': 6.0, 'total_actual': 6.0, 'ratio': 1.0, 'correlation': 1.0}]
+    """
+    y = np.asarray(actual, dtype=float)
+    rows = []
+    for name, values in predicted.items():
+        p = np.asarray(values, dtype=float)
+        if p.shape != y.shape:
+            raise SchemaError("predictions", name, f"has shape {p.shape}, the actual purchases {y.shape}")
+        rows.append(
+            {
+                "model": name,
+                "mae": float(np.mean(np.abs(p - y))),
+                "rmse": float(np.sqrt(np.mean((p - y) ** 2))),
+                "total_expected": float(p.sum()),
+                "total_actual": float(y.sum()),
+                "ratio": float(p.sum() / y.sum()) if y.sum() else float("nan"),
+                "correlation": float(np.corrcoef(p, y)[0, 1]) if len(y) > 1 else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def holdout_by_frequency(model: Any, summary: pd.DataFrame, max_frequency: int = 7) -> pd.DataFrame:
