@@ -14,7 +14,9 @@ The variants, all from the same trained models (no refit per variant):
 - ``season_rate`` (oracle of the idea, for reference only): the same shift to the realised test rate;
 - ``booster_raw``: the booster's own probabilities, uncalibrated;
 - ``booster_intercept``: the booster's log-odds moved by one intercept so that its mean on the validation
-  cut-offs equals their base rate (the season the booster learnt from a year of training cut-offs stays).
+  cut-offs equals their base rate (the season the booster learnt from a year of training cut-offs stays);
+- ``self_season``: the shipped probabilities moved by the model's own miss (log-odds) at the same season a year
+  earlier (its training cut-off 360 days before the test).
 
     .venv/bin/python benchmarks/backtest_seasons.py [--preset retail] [--customers 50000] [--months 12] [--seed 0]
     .venv/bin/python benchmarks/backtest_seasons.py --task repurchase
@@ -138,6 +140,13 @@ def main() -> None:
         raw_val = result.model.predict_raw(frame[fcut.isin(plan.validation)])
         variants["booster_raw"] = raw_test
         variants["booster_intercept"] = shift(raw_test, reference, float(np.mean(raw_val)))
+        # the shipped model's own miss in the same season a year earlier (its training rows), carried forward
+        year_ago = plan.test - pd.Timedelta(days=YEAR)
+        if year_ago in rates.index and (fcut == year_ago).any():
+            p_year = result.model.predict_proba(frame[fcut == year_ago])
+            variants["self_season"] = shift(
+                preds["model"].to_numpy(), float(rates[year_ago]), float(np.mean(p_year))
+            )
         for name, p in variants.items():
             m = binary_metrics(y, p)
             rows.append(
