@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -46,7 +46,8 @@ import pandas as pd
 from IPython.display import display
 
 import custml
-from custml.datasets import cdnow_dir
+from custml.datasets import cdnow_dir, online_retail_dir
+from custml.errors import DataFileError
 from custml.models.backtest import plot_backtest
 from custml.models.params import TrainParams
 from custml.pipeline import run_backtest, run_clean
@@ -84,7 +85,7 @@ preset = run_backtest(
     "churn",
     months=MONTHS,
     tables=clean.tables,
-    data_end=end,
+    data_end=world.manifest["end"],  # as `custml backtest` reads a world's manifest
     params=TrainParams(task="churn", **PARAMS),
     truth_customers=world.truth["customers"],
     id_map=clean.id_map,
@@ -113,8 +114,12 @@ show(cdnow, f"CDNOW {kind}: churn per test month")
 # ## 3. The real retail year (Online Retail II, 13 months)
 
 # %%
-retail_dir = cdnow_dir().parent / "online_retail_ii"
-if retail_dir.is_dir():
+try:
+    retail_dir = online_retail_dir()
+except DataFileError as exc:
+    retail_dir = None
+    print(exc)
+if retail_dir is not None:
     r_clean = run_clean(
         retail_dir, mapping=MAPPINGS / "online-retail-ii.yaml", allow_demo_key=True, write=False
     )
@@ -128,8 +133,6 @@ if retail_dir.is_dir():
     )
     show(retail, "Online Retail II: churn per test month")
     print(sorted({n for n in retail.result.runs["plan_note"] if n}))
-else:
-    print(f"{retail_dir} not found: the shared retail year is not on this machine")
 
 # %% [markdown]
 # ## Conclusion

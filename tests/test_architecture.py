@@ -82,6 +82,7 @@ _NOT_LAYOUT = {
         "evaluation/{}.csv",
     },
     "custml/pipeline/monitor.py": {"monitoring/groups.csv", "monitoring/drift.csv"},
+    "custml/pipeline/backtest.py": {"backtest/months.csv", "backtest/runs.csv"},
     "custml/experiments.py": {
         "segmentation/k_curve.csv",
         "segmentation/profiles.csv",
@@ -100,6 +101,8 @@ _NOT_LAYOUT = {
         "apparelStaticCov.csv",
         "apparelDynCov.csv.gz",
         "apparelDynCovFuture.csv.gz",
+        # the Online Retail II year (UCI), as shared
+        "online_retail_II_2009-2010.csv.gz",
     },
     # the files of the public Brazilian e-commerce (Olist) export that a world is written as (the schema's names)
     "custml/synth/exports.py": {

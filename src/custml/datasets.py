@@ -33,6 +33,7 @@ __all__ = [
     "load_apparel",
     "load_cdnow_summary",
     "load_cdnow_transactions",
+    "online_retail_dir",
     "parse_cdnow_transactions",
 ]
 
@@ -76,6 +77,27 @@ def apparel_dir() -> Path:
             return path
     raise DataFileError(
         "apparel data not found; tried " + ", ".join(str(p) for p in tried) + f" (set ${ENV_SHARED_DIR})"
+    )
+
+
+ONLINE_RETAIL_FILE = "online_retail_II_2009-2010.csv.gz"
+
+
+def online_retail_dir() -> Path:
+    """The folder holding the Online Retail II year (``online_retail_II_2009-2010.csv.gz``, searched like CDNOW's,
+    in ``data/online_retail_ii``); read it through ``docs/mappings/online-retail-ii.yaml``.
+
+    Raises
+    ------
+    DataFileError
+        If no candidate folder holds the file; the message lists the folders tried.
+    """
+    tried = _candidates("online_retail_ii")
+    for path in tried:
+        if (path / ONLINE_RETAIL_FILE).is_file():
+            return path
+    raise DataFileError(
+        "Online Retail II not found; tried " + ", ".join(str(p) for p in tried) + f" (set ${ENV_SHARED_DIR})"
     )
 
 

@@ -128,7 +128,7 @@ def run_backtest(
             experiment=f"custml-{task}-backtest",
             params={"task": task, "months": len(plans), "data_end": end.date().isoformat(), **params.flat()},
             metrics=metrics,
-            tables={"backtest.csv": result.table, "runs.csv": result.runs},
-            figures={"backtest.png": fig},
+            tables={"backtest/months.csv": result.table, "backtest/runs.csv": result.runs},
+            figures={"backtest/chart.png": fig},
         )
     return BacktestRun(result, table_path, figure_path, run_id, round(time.perf_counter() - t0, 3))
