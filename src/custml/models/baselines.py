@@ -172,7 +172,7 @@ class ParetoNBDBaseline(BaseEstimator):
             valid[keep] = True
         if valid.sum() < 3:
             raise SchemaError("training_set", "btyd_frequency", "has fewer than 3 usable rows for Pareto/NBD")
-        self.pnbd_ = ParetoNBDFitter(penalizer_coef=self.penalizer_coef).fit(
+        self.pnbd_ = ParetoNBDFitter(penalizer_coef=self.penalizer_coef, standard_errors=False).fit(
             x[valid], t_x[valid], big_t[valid]
         )
         self.base_rate_ = float(np.mean(np.asarray(y, dtype=float))) if y is not None else 0.5

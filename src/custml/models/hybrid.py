@@ -147,7 +147,7 @@ class BTYDFeatures(TransformerMixin, BaseEstimator):
         valid, x, t_x, big_t, m = _clean_inputs(X, self.time_unit_days)
         if valid.sum() < 3:
             raise SchemaError("training_set", "btyd_frequency", "has fewer than 3 usable rows for BG/NBD")
-        self.bgnbd_ = BetaGeoFitter(penalizer_coef=self.penalizer_coef).fit(
+        self.bgnbd_ = BetaGeoFitter(penalizer_coef=self.penalizer_coef, standard_errors=False).fit(
             x[valid], t_x[valid], big_t[valid]
         )
         repeat = valid & (x > 0) & (m > 0)
@@ -155,7 +155,9 @@ class BTYDFeatures(TransformerMixin, BaseEstimator):
         self.gamma_gamma_: GammaGammaFitter | None = None
         if repeat.sum() >= 20:
             try:
-                gg = GammaGammaFitter(penalizer_coef=self.penalizer_coef).fit(x[repeat], m[repeat])
+                gg = GammaGammaFitter(penalizer_coef=self.penalizer_coef, standard_errors=False).fit(
+                    x[repeat], m[repeat]
+                )
                 if gg.params_["q"] > 1.0:
                     self.gamma_gamma_ = gg
             except (ValueError, FloatingPointError) as exc:  # pragma: no cover - depends on data

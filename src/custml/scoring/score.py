@@ -195,12 +195,16 @@ def expected_value_12m(features: pd.DataFrame, params: ClvParams | None = None) 
     t_x, big_t = t_x / 7.0, big_t / 7.0
     scale = float(np.median(m[repeat]))
     # BG/NBD collapses identical (x, t_x, T) rows, so it fits on everyone; spend values are continuous.
-    bgf = BetaGeoFitter(penalizer_coef=params.penalizer_coef).fit(x[buyer], t_x[buyer], big_t[buyer])
+    bgf = BetaGeoFitter(penalizer_coef=params.penalizer_coef, standard_errors=False).fit(
+        x[buyer], t_x[buyer], big_t[buyer]
+    )
     fit_repeat = _fit_sample(repeat, params)
     x_spend = np.where(repeat, x, 0.0)
     m_spend = np.where(repeat, m / scale, 0.0)
     try:
-        ggf = GammaGammaFitter(penalizer_coef=params.penalizer_coef).fit(x[fit_repeat], m_spend[fit_repeat])
+        ggf = GammaGammaFitter(penalizer_coef=params.penalizer_coef, standard_errors=False).fit(
+            x[fit_repeat], m_spend[fit_repeat]
+        )
         spend = np.asarray(ggf.conditional_expected_average_profit(x_spend, m_spend), dtype=float) * scale
         spend_model: dict[str, object] = dict(ggf.params_)
     except ConfigError as exc:  # q <= 1: the population mean spend is infinite under the model
