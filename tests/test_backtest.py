@@ -284,6 +284,23 @@ def test_outlook_population_is_the_churn_labels_and_needs_a_years_history() -> N
     assert out["population"] == 1 and out["expected_rate"] == pytest.approx(0.1)
     # 366 days of history: no year-earlier population worth a rate, and the history is called short
     assert out["same_season_last_year"] is None and out["short_history"]
+    # with two years of history (a refund among them) the year-earlier rate is the churn label's
+    longer = pd.concat(
+        [
+            orders,
+            pd.DataFrame(
+                {
+                    "customer_id": ["d", "d"],
+                    "order_ts": pd.to_datetime(["2023-09-01", "2024-09-15"]),
+                    "is_refund": [False, True],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    out = churn_outlook(scores, longer, "2025-10-01", 90)
+    last = out["same_season_last_year"]
+    assert last["population"] == 1 and last["realised_rate"] == 1.0 and not out["short_history"]
 
 
 def test_a_year_of_training_cutoffs_ships_the_booster_and_says_why() -> None:

@@ -32,7 +32,7 @@ def orders() -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(
-    ("data_end", "test_cutoff", "n_train"), [("1998-06-30", "1998-04-01", 7), ("1997-12-31", "1997-10-02", 1)]
+    ("data_end", "test_cutoff", "n_train"), [("1998-06-30", "1998-04-01", 7), ("1997-12-31", "1997-10-02", 3)]
 )
 def test_cdnow_shipped_model_is_never_below_the_best_candidate(
     orders: pd.DataFrame, data_end: str, test_cutoff: str, n_train: int

@@ -86,7 +86,7 @@ def churn_outlook(
     earlier = cut - pd.Timedelta(days=YEAR_DAYS)
     # The year-earlier rate needs a population with history of its own: at least a horizon before that cut-off.
     if pd.notna(first) and first <= earlier - pd.Timedelta(days=horizon_days):
-        labels = churn_labels(orders[before], earlier, horizon_days, active_days)
+        labels = churn_labels(events[before], earlier, horizon_days, active_days)
         if len(labels):
             out["same_season_last_year"] = {
                 "cutoff": earlier.date().isoformat(),
