@@ -16,13 +16,11 @@ from custml.pipeline._wiring import (
     Progress,
     as_day,
     configure_tracking,
-    feature_inputs,
-    pipeline_feature_params,
     project_paths,
     tell,
 )
 from custml.pipeline.clean import read_clean
-from custml.pipeline.train import training_data_end, with_oracle
+from custml.pipeline.train import stacked_table, training_data_end
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -69,7 +67,6 @@ def run_backtest(
     ``custml-<task>-backtest`` (``log``) with the table, the chart and the summary metrics. With
     ``truth_customers`` (synthetic worlds) the oracle's ROC AUC is tabulated too.
     """
-    from custml.features import build_training_set
     from custml.models.backtest import backtest_cutoffs, backtest_plans, plot_backtest, rolling_backtest
     from custml.models.params import TrainParams
 
@@ -84,15 +81,7 @@ def run_backtest(
     plans = backtest_plans(params, end, months, data_start=as_day(orders["order_ts"].min()))
     cutoffs = backtest_cutoffs(plans)
     tell(say, f"building the {task} table over {len(cutoffs)} cut-offs for {len(plans)} test months")
-    training = build_training_set(
-        feature_inputs(tables),
-        cutoffs,
-        task,
-        horizon_days=params.horizon,
-        data_end=end,
-        engine=engine,
-        params=pipeline_feature_params(),
-    )
+    oracle = None
     if truth_customers is not None:
         from custml.synth import oracle_probabilities
 
@@ -100,7 +89,7 @@ def run_backtest(
             [oracle_probabilities(truth_customers, p.test).assign(cutoff=p.test) for p in plans],
             ignore_index=True,
         )
-        training = with_oracle(training, oracle, task, id_map)
+    training = stacked_table(tables, task, params, cutoffs, end, engine, oracle, id_map)
     result = rolling_backtest(training, plans, params, progress=say)
     paths = project_paths(root)
     table_path = figure_path = None

@@ -49,6 +49,31 @@ def training_data_end(orders: pd.DataFrame, data_end: Any = None) -> pd.Timestam
     return as_day(last if last is not None else orders["order_ts"].max())
 
 
+def stacked_table(
+    tables: Mapping[str, pd.DataFrame],
+    task: Literal["churn", "repurchase"],
+    params: Any,
+    cutoffs: list[pd.Timestamp],
+    data_end: pd.Timestamp,
+    engine: Engine = "duckdb",
+    oracle: pd.DataFrame | None = None,
+    id_map: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The stacked features + labels at ``cutoffs`` (the pipeline's feature settings), with the oracle if given."""
+    from custml.features import build_training_set
+
+    training = build_training_set(
+        feature_inputs(tables),
+        cutoffs,
+        task,
+        horizon_days=params.horizon,
+        data_end=data_end,
+        engine=engine,
+        params=pipeline_feature_params(),
+    )
+    return training if oracle is None else with_oracle(training, oracle, task, id_map)
+
+
 def with_oracle(
     training: pd.DataFrame, oracle: pd.DataFrame, task: str, id_map: pd.DataFrame | None
 ) -> pd.DataFrame:
@@ -115,7 +140,6 @@ def run_train(
         Passed to :func:`custml.tracking.log_training_run`.
     """
     from custml import tracking
-    from custml.features import build_training_set
     from custml.models.params import TrainParams
     from custml.models.train import train_model
     from custml.scoring.drift import training_drift_reference
@@ -131,21 +155,11 @@ def run_train(
     test_cutoff = (end - pd.Timedelta(days=params.horizon)).normalize()
     # No cut-off before the data has min_history_days of history: the plan shrinks (and says so) or fails.
     plan = params.cutoff_plan(test_cutoff, data_start=as_day(orders["order_ts"].min()))
-    training = build_training_set(
-        feature_inputs(tables),
-        plan.all,
-        task,
-        horizon_days=params.horizon,
-        data_end=end,
-        engine=engine,
-        params=pipeline_feature_params(),
-    )
     if oracle is None and truth_customers is not None:
         from custml.synth import oracle_probabilities
 
         oracle = oracle_probabilities(truth_customers, test_cutoff).assign(cutoff=test_cutoff)
-    if oracle is not None:
-        training = with_oracle(training, oracle, task, id_map)
+    training = stacked_table(tables, task, params, plan.all, end, engine, oracle, id_map)
     result = train_model(training, task, params, plan=plan)
     if plan.note:
         result.data_description["cutoff_plan_note"] = plan.note
