@@ -152,7 +152,8 @@ def test_estimate_prior_is_the_em_fixed_point() -> None:
 
 def test_expected_f1_threshold_cuts_between_modes_and_keeps_floor() -> None:
     p = np.array([0.9999] * 100 + [0.95] * 5 + [0.3] * 10 + [0.01] * 1000)
-    assert expected_f1_threshold(p) == pytest.approx(0.95)
+    assert 0.3 < expected_f1_threshold(p) < 0.95  # half-way (in weight) between 0.95 (linked) and 0.3 (not)
+    assert expected_f1_threshold(p, floor=0.9) == 0.9
     assert expected_f1_threshold(np.array([0.1, 0.2]), floor=0.5) == 0.5
 
 

@@ -156,7 +156,9 @@ class DedupResult:
     pairs above ``keep_pairs_above`` (``id_a``, ``id_b``, a comparison level per field of
     :data:`COMPARISON_FIELDS` (-1: a value missing), ``weight``, ``probability``, ``match``); ``stats`` counts,
     the prior, the threshold and the fitted m/u probabilities; ``model`` is Splink's model (settings with
-    trained parameters, JSON-ready); ``charts`` Splink's charts as self-contained HTML.
+    trained parameters, JSON-ready); ``charts`` Splink's charts as self-contained HTML; ``uncertain`` the pairs
+    whose probability is in ``review_band``, with the compared values of both records and an empty ``is_match``
+    column for the steward's decision (fed back through ``labels``).
     """
 
     clusters: pd.Series
@@ -164,6 +166,7 @@ class DedupResult:
     stats: dict[str, object]
     model: dict[str, Any] = field(default_factory=dict)
     charts: dict[str, str] = field(default_factory=dict)
+    uncertain: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _col(customers: pd.DataFrame, name: str) -> pd.Series:
@@ -379,12 +382,15 @@ def expected_f1_threshold(probability: np.ndarray, floor: float = 0.5) -> float:
     """The match threshold that maximises the expected F1 when the probabilities are taken at their word.
 
     At a threshold ``t`` the expected true links are ``sum(p >= t)`` of ``p``, the links ``count(p >= t)`` and the
-    true pairs ``sum(p)``; F1 = 2 TP / (links + true pairs). Never below ``floor``.
+    true pairs ``sum(p)``; F1 = 2 TP / (links + true pairs). The cut is placed half-way (in match weight) between
+    the last pair linked and the first pair left out, and never below ``floor`` (nor when every pair is linked).
 
     Examples
     --------
-    >>> round(expected_f1_threshold(np.array([0.999, 0.98, 0.7, 0.4, 0.01])), 3)
-    0.7
+    >>> round(expected_f1_threshold(np.array([0.999, 0.98, 0.9, 0.4, 0.01])), 3)
+    0.71
+    >>> expected_f1_threshold(np.array([0.9999, 0.9998]))
+    0.5
     """
     p = np.sort(np.asarray(probability, dtype=float))[::-1]
     if len(p) == 0:
@@ -392,7 +398,11 @@ def expected_f1_threshold(probability: np.ndarray, floor: float = 0.5) -> float:
     tp = np.cumsum(p)
     f1 = 2 * tp / (np.arange(1, len(p) + 1) + p.sum())
     best = int(np.argmax(f1))
-    return float(max(floor, p[best]))
+    if best + 1 >= len(p):
+        return floor
+    lo, hi = np.clip([p[best + 1], p[best]], 1e-12, 1 - 1e-12)
+    mid = (np.log2(lo / (1 - lo)) + np.log2(hi / (1 - hi))) / 2
+    return float(max(floor, 1.0 / (1.0 + np.exp2(-mid))))
 
 
 def _connect(db_api: Any | None, work_dir: Path | None, seed: int) -> Any:
@@ -439,6 +449,7 @@ def find_duplicates(
     work_dir: Path | None = None,
     db_api: Any | None = None,
     charts: bool = False,
+    labels: pd.DataFrame | None = None,
 ) -> DedupResult:
     """Cluster customer records of one person with Splink; every record maps to a golden raw id.
 
@@ -456,6 +467,10 @@ def find_duplicates(
         Another Splink back end (``splink.SparkAPI(spark_session=...)``); default DuckDB in memory.
     charts : bool
         Also return Splink's match-weights chart as HTML (``result.charts["match_weights"]``).
+    labels : DataFrame, optional
+        The steward's decisions (``id_a``, ``id_b``, ``is_match``: true/false, yes/no, 1/0): a decided pair is
+        linked or kept apart whatever its probability (a "yes" links it even when blocking never paired it).
+        Pairs naming unknown ids are ignored.
 
     Returns
     -------
@@ -548,12 +563,31 @@ def find_duplicates(
         else expected_f1_threshold(prob, params.min_threshold)
     )
     match = prob >= threshold
+    pair_a = (
+        pred["unique_id_l"].astype("str").to_numpy(dtype=object) if len(pred) else np.array([], dtype=object)
+    )
+    pair_b = (
+        pred["unique_id_r"].astype("str").to_numpy(dtype=object) if len(pred) else np.array([], dtype=object)
+    )
+    decided = _decisions(labels, set(ids.tolist()))
+    forced_a, forced_b = np.array([], dtype=object), np.array([], dtype=object)
+    if len(decided):
+        key = pd.Series(np.minimum(pair_a, pair_b) + "\x1f" + np.maximum(pair_a, pair_b), dtype=object)
+        verdict = decided.set_index("key")["is_match"]
+        known = key.isin(verdict.index).to_numpy()
+        match = match.copy()
+        match[known] = verdict.reindex(key[known]).to_numpy(dtype=bool)
+        unseen = decided[decided["is_match"] & ~decided["key"].isin(key)]
+        forced_a, forced_b = unseen["id_a"].to_numpy(dtype=object), unseen["id_b"].to_numpy(dtype=object)
+        stats["labelled_pairs"] = len(decided)
     position = pd.Series(np.arange(n), index=pd.Index(ids))
-    ia = position.reindex(pred["unique_id_l"].astype("str")).to_numpy() if len(pred) else np.zeros(0, int)
-    ib = position.reindex(pred["unique_id_r"].astype("str")).to_numpy() if len(pred) else np.zeros(0, int)
-    graph = coo_matrix((np.ones(int(match.sum())), (ia[match], ib[match])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    clusters = _golden_of_clusters(customers, ids, labels)
+    ia = position.reindex(np.r_[pair_a[match], forced_a]).to_numpy()
+    ib = position.reindex(np.r_[pair_b[match], forced_b]).to_numpy()
+    graph = coo_matrix((np.ones(len(ia)), (ia, ib)), shape=(n, n))
+    _, components = connected_components(graph, directed=False)
+    clusters = _golden_of_clusters(customers, ids, components)
+    lo, hi = params.review_band
+    uncertain = _uncertain_pairs(pred, prob, bayes + _logit2(prior), (prob >= lo) & (prob < hi))
 
     pairs = pd.DataFrame(
         {
@@ -572,8 +606,7 @@ def find_duplicates(
     pairs = pairs.sort_values(["id_a", "id_b"], kind="stable").reset_index(drop=True)
     model = linker.misc.save_model_to_json(overwrite=True) if n >= 2 else {}
     m, u = _m_u(model)
-    sizes = pd.Series(labels).value_counts()
-    lo, hi = params.review_band
+    sizes = pd.Series(components).value_counts()
     stats.update(
         {
             "scored_pairs": len(pred),
@@ -596,7 +629,55 @@ def find_duplicates(
     if charts and n >= 2:
         chart_html["match_weights"] = linker.visualisations.match_weights_chart().to_html(inline=True)
     log.info("dedup: %s", {k: v for k, v in stats.items() if k not in ("m", "u")})
-    return DedupResult(clusters=clusters, pairs=pairs, stats=stats, model=model, charts=chart_html)
+    return DedupResult(
+        clusters=clusters, pairs=pairs, stats=stats, model=model, charts=chart_html, uncertain=uncertain
+    )
+
+
+def _decisions(labels: pd.DataFrame | None, known_ids: set[str]) -> pd.DataFrame:
+    """The steward's decisions as ``id_a``, ``id_b`` (ordered), ``is_match`` and a pair ``key``; unknown ids dropped."""
+    if labels is None or labels.empty:
+        return pd.DataFrame(columns=["id_a", "id_b", "is_match", "key"])
+    for col in ("id_a", "id_b", "is_match"):
+        if col not in labels.columns:
+            raise ValueError(f"dedup labels: required column '{col}' is missing")
+    a = labels["id_a"].astype("str").to_numpy(dtype=object)
+    b = labels["id_b"].astype("str").to_numpy(dtype=object)
+    truthy = labels["is_match"].astype("str").str.strip().str.lower().isin(["true", "1", "yes", "y"])
+    out = pd.DataFrame({"id_a": np.minimum(a, b), "id_b": np.maximum(a, b), "is_match": truthy.to_numpy()})
+    out = out[out["id_a"].isin(known_ids) & out["id_b"].isin(known_ids) & (out["id_a"] != out["id_b"])]
+    out = out.drop_duplicates(["id_a", "id_b"], keep="last").reset_index(drop=True)
+    out["key"] = out["id_a"] + "\x1f" + out["id_b"]
+    return out
+
+
+# Values shown side by side for each uncertain pair (Splink's *_l / *_r columns).
+_REVIEW_VALUES = ("first_name", "surname", "birth_date", "email", "phone", "address", "city", "region")
+
+
+def _uncertain_pairs(
+    pred: pd.DataFrame, prob: np.ndarray, weight: np.ndarray, mask: np.ndarray
+) -> pd.DataFrame:
+    """Pairs for the steward: ids, probability, weight, level per field and the compared values of both records."""
+    cols: dict[str, Any] = {
+        "id_a": pred["unique_id_l"].astype("str").to_numpy(dtype=object)[mask] if len(pred) else [],
+        "id_b": pred["unique_id_r"].astype("str").to_numpy(dtype=object)[mask] if len(pred) else [],
+        "probability": prob[mask],
+        "weight": weight[mask],
+    }
+    for f in COMPARISON_FIELDS:
+        cols[f"level_{f}"] = pred[f"gamma_{f}"].to_numpy()[mask] if len(pred) else np.array([], dtype="int8")
+    for v in _REVIEW_VALUES:
+        for side, suffix in (("a", "_l"), ("b", "_r")):
+            col = f"{v}{suffix}"
+            cols[f"{v}_{side}"] = (
+                pred[col].astype("object").to_numpy()[mask]
+                if col in pred.columns
+                else [None] * int(mask.sum())
+            )
+    out = pd.DataFrame(cols)
+    out["is_match"] = pd.Series([None] * len(out), dtype="object")  # for the steward to fill in
+    return out.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def _golden_of_clusters(customers: pd.DataFrame, ids: np.ndarray, labels: np.ndarray) -> pd.Series:
