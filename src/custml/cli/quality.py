@@ -80,6 +80,10 @@ def clean(
             help="Ignore the earlier id map in the private folder (default: keep its golden ids).",
         ),
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option("--engine", help="Where Splink runs: duckdb (default) or spark (local, needs Java)."),
+    ] = "duckdb",
 ) -> None:
     """Validate, quarantine, clean, de-duplicate and pseudonymise the raw tables.
 
@@ -119,7 +123,15 @@ def clean(
         raise ConfigError(f"--blocking must be one of {', '.join(BLOCKING_PRESETS)}, got {blocking!r}")
     if threshold is not None and not 0 < threshold < 1:
         raise ConfigError(f"--threshold must be between 0 and 1 (exclusive), got {threshold}")
+    if engine not in ("duckdb", "spark"):
+        raise ConfigError(f"--engine must be duckdb or spark, got {engine!r}")
     dedup_params = DedupParams(threshold=threshold, blocking=blocking)
+    backend = None
+    if engine == "spark" and not no_dedup:
+        from custml.features.engines import spark_session
+        from custml.quality.dedup import spark_backend, splink_spark_jar
+
+        backend = spark_backend(spark_session(jars=(splink_spark_jar(),)), paths.dedup_work_in(private_dir))
     result = run_clean(
         data,
         as_of=as_of_ts,
@@ -129,6 +141,7 @@ def clean(
         private_dir=private_dir,
         mapping=mapping,
         incremental=not fresh_ids,
+        dedup_backend=backend,
     )
 
     report = cast("dict[str, Any]", result.report)  # the quality report is JSON-like

@@ -57,6 +57,8 @@ __all__ = [
     "golden_records",
     "pairwise_precision_recall",
     "prepare_records",
+    "spark_backend",
+    "splink_spark_jar",
     "stable_golden_ids",
 ]
 
@@ -403,6 +405,29 @@ def expected_f1_threshold(probability: np.ndarray, floor: float = 0.5) -> float:
     lo, hi = np.clip([p[best + 1], p[best]], 1e-12, 1 - 1e-12)
     mid = (np.log2(lo / (1 - lo)) + np.log2(hi / (1 - hi))) / 2
     return float(max(floor, 1.0 / (1.0 + np.exp2(-mid))))
+
+
+def spark_backend(spark: Any, work_dir: Path | None = None) -> Any:
+    """Splink's Spark back end on a session started with :func:`splink_spark_jar` among its jars.
+
+    Splink breaks Spark's lineage between steps: with ``work_dir`` (inside the private folder: the tables hold
+    personal data) by checkpoints written there, else by persisting in memory.
+    """
+    from splink import SparkAPI
+
+    if work_dir is None:
+        return SparkAPI(spark_session=spark, break_lineage_method="persist")
+    checkpoints = work_dir / "spark_checkpoints"
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    spark.sparkContext.setCheckpointDir(str(checkpoints))
+    return SparkAPI(spark_session=spark, break_lineage_method="checkpoint")
+
+
+def splink_spark_jar() -> str:
+    """The jar of Splink's string-similarity functions (Jaro-Winkler, Damerau-Levenshtein) for Spark sessions."""
+    from splink.internals.spark.jar_location import similarity_jar_location
+
+    return str(similarity_jar_location())
 
 
 def _connect(db_api: Any | None, work_dir: Path | None, seed: int) -> Any:
