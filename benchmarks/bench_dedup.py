@@ -41,6 +41,12 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process so far (user + system): what a run costs when other jobs share the cores."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def load_world(args: argparse.Namespace) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, str, str]:
     """Raw tables, truth/duplicates, as_of and a description of the world."""
     if args.data:
@@ -152,13 +158,13 @@ def main() -> int:
     args = parser.parse_args()
 
     raw, truth, as_of, what = load_world(args)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), cpu_seconds()
     result = (
         DedupOnly(raw["customers"], as_of)
         if "orders" not in raw
         else clean_tables(raw, as_of, b"benchmark-key-0123456789")
     )
-    total = time.perf_counter() - t0
+    total, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
     dedup = result.report["dedup"]
     clusters = result.id_map.set_index("raw_customer_id")["golden_raw_id"]
     m = pairwise_precision_recall(clusters, truth)
@@ -188,7 +194,7 @@ def main() -> int:
         )
     print(
         f"de-duplication {dedup['seconds']:.1f} s {dedup.get('seconds_by_phase', {})}; whole clean_tables "
-        f"{total:.1f} s; peak RSS {rss_gib:.2f} GiB"
+        f"{total:.1f} s ({cpu:.1f} s CPU, {cpu / max(total, 1e-9):.2f} cores busy); peak RSS {rss_gib:.2f} GiB"
     )
     targets = TARGETS[args.dirt]
     ok = (

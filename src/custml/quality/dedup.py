@@ -77,12 +77,11 @@ BLOCKING_PRESETS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("email_user",),
         ("phone",),
         ("address",),
-        ("first_name", "surname"),
+        ("first_name", "surname", "city"),
         ("first_name", "birth_date"),
         ("surname", "birth_date"),
-        ("birth_date", "first_initial"),
-        ("birth_date", "surname_initial"),
-        ("birth_date", "swapped_initial"),
+        ("birth_date", "first_initial", "surname_initial"),
+        ("birth_date", "swapped_name"),
         ("surname", "house_number"),
         ("first_name", "house_number"),
     ),
@@ -138,6 +137,14 @@ class DedupParams(BaseModel):
     )
     u_max_pairs: int = Field(300_000, ge=1000, description="Random pairs used to estimate u probabilities.")
     em_iterations: int = Field(25, ge=1)
+    min_records_to_train: int = Field(
+        1000,
+        ge=2,
+        description=(
+            "Smaller tables are scored with the documented starting m and u (LEVEL_PRIORS): random pairs and EM "
+            "need thousands of pairs to say anything."
+        ),
+    )
     min_threshold: float = Field(
         0.5, gt=0, lt=1, description="The estimated threshold never goes below this probability."
     )
@@ -177,30 +184,23 @@ def _col(customers: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([None] * len(customers), index=customers.index, dtype="object")
 
 
-def _split_name(folded: str | None) -> tuple[str | None, str | None]:
-    """(given name, surname) of a folded name: Chinese names are surname first, others surname last."""
-    if not isinstance(folded, str) or not folded:
-        return None, None
-    if _CJK_NAME.search(folded):
-        s = folded.replace(" ", "")
-        return (s[1:] or None), s[:1]
-    tokens = folded.split()
-    if (
-        len(tokens) == 1
-    ):  # a single word is taken as the surname (the given name is the part people leave out)
-        return None, tokens[0]
-    return " ".join(tokens[:-1]), tokens[-1]
+def _fold(values: pd.Series) -> pd.Series:
+    """:func:`custml.quality.normalise.fold_text`, vectorised for ASCII text (the bulk), as Arrow strings."""
+    text = values.astype("str")
+    ascii_ = text.str.match(r"^[\x00-\x7f]*$").fillna(True).astype(bool)
+    fast = (
+        text.str.lower()
+        .str.replace(r"[^a-z0-9\s]", "", regex=True)
+        .str.replace(r"\s+", " ", regex=True)
+        .str.strip()
+    )
+    if (~ascii_).any():
+        fast = fast.where(ascii_, fold_text(text[~ascii_]).reindex(text.index).astype("str"))
+    return _blank_to_na(fast)
 
 
-def _address_key(folded: str | None) -> str | None:
-    if not isinstance(folded, str):
-        return None
-    words = [_ADDRESS_WORDS.get(w, w) for w in folded.split() if w not in ("apt", "unit", "no")]
-    return " ".join(words) or None
-
-
-def _str_or_none(s: pd.Series) -> pd.Series:
-    return s.astype("object").where(s.notna(), None)
+def _blank_to_na(text: pd.Series) -> pd.Series:
+    return text.mask(text == "")  # (replace("", None) would turn Arrow strings into slow objects)
 
 
 def prepare_records(customers: pd.DataFrame) -> pd.DataFrame:
@@ -218,42 +218,66 @@ def prepare_records(customers: pd.DataFrame) -> pd.DataFrame:
     [['william', 'oneil', 'boneil', '12 elm st 3', '12'], ['伟', '王', nan, nan, nan]]
     """
     c = customers
-    folded = fold_text(_col(c, "name"))
-    parts = [_split_name(v) for v in folded.to_numpy(dtype=object)]
-    first = canonical_given_name(pd.Series([p[0] for p in parts], index=c.index, dtype="object"))
-    surname = pd.Series([p[1] for p in parts], index=c.index, dtype="object")
-    email = _str_or_none(_col(c, "email"))
-    mailbox = _str_or_none(email_match_key(email))
-    user = mailbox.map(lambda s: s.split("@", 1)[0].replace(".", "") or None if isinstance(s, str) else None)
+    folded = _fold(_col(c, "name"))
+    # Chinese names: surname first, no spaces; others: the last word is the surname, the rest the given name
+    cjk = folded.str.contains(_CJK_NAME.pattern, regex=True).fillna(False).astype(bool)
+    compact = folded.str.replace(" ", "", regex=False)
+    surname = folded.str.replace(r"^.*\s", "", regex=True).where(~cjk, compact.str.slice(0, 1))
+    given = _blank_to_na(folded.str.replace(r"\s*\S+$", "", regex=True).where(~cjk, compact.str.slice(1)))
+    first = canonical_given_name(given)
+    email = _col(c, "email").astype("str")
+    mailbox = email_match_key(email).astype("str")
+    user = _blank_to_na(mailbox.str.replace(r"@.*$", "", regex=True).str.replace(".", "", regex=False))
     bd = pd.to_datetime(_col(c, "birth_date"), errors="coerce")
-    address = fold_text(_col(c, "address")).map(_address_key)
-    house = address.map(
-        lambda s: (m.group(0) if (m := re.search(r"\d+", s)) else None) if isinstance(s, str) else None
-    )
-
-    def initial(s: pd.Series) -> pd.Series:
-        return s.map(lambda v: v[:1] if isinstance(v, str) else None)
-
+    address = _fold(_col(c, "address")).str.replace(r"\b(?:apt|unit|no)\b", " ", regex=True)
+    for word, short in _ADDRESS_WORDS.items():
+        address = address.str.replace(rf"\b{word}\b", short, regex=True)
+    address = _blank_to_na(address.str.replace(r"\s+", " ", regex=True).str.strip())
+    house = address.str.replace(r"^\D*", "", regex=True).str.replace(r"\D.*$", "", regex=True)
     out = pd.DataFrame(
         {
-            "unique_id": c["customer_id"].astype("str").to_numpy(dtype=object),
-            "first_name": first.to_numpy(dtype=object),
-            "surname": surname.to_numpy(dtype=object),
-            "first_initial": initial(first).to_numpy(dtype=object),
-            "surname_initial": initial(surname).to_numpy(dtype=object),
-            "birth_date": _str_or_none(bd.dt.strftime("%Y-%m-%d")).to_numpy(dtype=object),
-            "email": email.to_numpy(dtype=object),
-            "mailbox": mailbox.to_numpy(dtype=object),
-            "email_user": user.to_numpy(dtype=object),
-            "phone": _str_or_none(_col(c, "phone")).to_numpy(dtype=object),
-            "address": _str_or_none(address).to_numpy(dtype=object),
-            "house_number": _str_or_none(house).to_numpy(dtype=object),
-            "city": _str_or_none(fold_text(_col(c, "city"))).to_numpy(dtype=object),
-            "region": _str_or_none(fold_text(_col(c, "region"))).to_numpy(dtype=object),
+            "unique_id": c["customer_id"].astype("str"),
+            "first_name": first,
+            "surname": surname,
+            "first_initial": first.str.slice(0, 1),
+            "surname_initial": surname.str.slice(0, 1),
+            "birth_date": bd.dt.strftime("%Y-%m-%d"),
+            "email": email,
+            "mailbox": mailbox,
+            "email_user": user,
+            "phone": _col(c, "phone").astype("str"),
+            "address": address,
+            "house_number": _blank_to_na(house),
+            "city": _fold(_col(c, "city")),
+            "region": _fold(_col(c, "region")),
         }
-    )
+    ).reset_index(drop=True)
     out = out.astype({col: "str" for col in out.columns})  # Arrow strings: DuckDB reads them without copies
     return out
+
+
+# Starting m and u probabilities of each comparison level (the null level excepted), most specific first: what
+# a table too small to train on uses (fewer than min_records_to_train records), and where EM or random sampling
+# leave a level unobserved. Rounded from models trained on 100k-record worlds.
+LEVEL_PRIORS: dict[str, tuple[tuple[float, float], ...]] = {
+    "name": ((0.55, 2e-5), (0.03, 1e-6), (0.12, 2e-5), (0.08, 3e-5), (0.08, 2e-5), (0.04, 2e-5), (0.04, 0.003),
+             (0.04, 0.005), (0.02, 0.99)),
+    "birth_date": ((0.85, 7e-5), (0.13, 0.002), (0.02, 0.998)),
+    "email": ((0.45, 1e-6), (0.25, 1e-6), (0.2, 1e-5), (0.1, 0.99998)),
+    "phone": ((0.85, 1e-6), (0.05, 1e-5), (0.1, 0.99999)),
+    "address": ((0.75, 2e-5), (0.2, 2e-5), (0.02, 1e-5), (0.03, 0.99995)),
+    "place": ((0.95, 0.0013), (0.03, 0.02), (0.02, 0.9787)),
+}  # fmt: skip
+
+
+def _with_priors(field: str, levels: list[Any]) -> list[Any]:
+    """The levels with their starting m and u (:data:`LEVEL_PRIORS`); the first level is the null level."""
+    priors = LEVEL_PRIORS[field]
+    if len(priors) != len(levels) - 1:  # pragma: no cover - a guard for whoever adds a level
+        raise ValueError(f"LEVEL_PRIORS[{field!r}]: {len(priors)} priors for {len(levels) - 1} levels")
+    return [levels[0]] + [
+        lv.configure(m_probability=m, u_probability=u) for lv, (m, u) in zip(levels[1:], priors, strict=True)
+    ]
 
 
 def comparisons() -> list[Any]:
@@ -265,74 +289,96 @@ def comparisons() -> list[Any]:
     name = cl.CustomComparison(
         output_column_name="name",
         comparison_description="given name and surname",
-        comparison_levels=[
-            cll.Or(cll.NullLevel("surname"), cll.And(cll.NullLevel("first_name"), cll.NullLevel("surname"))),
-            cll.And(cll.ExactMatchLevel("first_name"), cll.ExactMatchLevel("surname")),
-            cll.ColumnsReversedLevel("first_name", "surname", symmetrical=True),
-            cll.And(cll.ExactMatchLevel("surname"), cll.JaroWinklerLevel("first_name", 0.88)),
-            cll.And(cll.ExactMatchLevel("first_name"), cll.DamerauLevenshteinLevel("surname", 2)),
-            cll.And(cll.JaroWinklerLevel("first_name", 0.88), cll.JaroWinklerLevel("surname", 0.88)),
-            cll.And(cll.ExactMatchLevel("surname"), cll.NullLevel("first_name")).configure(
-                label_for_charts="surname equal, a given name missing"
-            ),
-            cll.ExactMatchLevel("surname"),
-            cll.ExactMatchLevel("first_name"),
-            cll.ElseLevel(),
-        ],
+        comparison_levels=_with_priors(
+            "name",
+            [
+                cll.Or(
+                    cll.NullLevel("surname"), cll.And(cll.NullLevel("first_name"), cll.NullLevel("surname"))
+                ),
+                cll.And(cll.ExactMatchLevel("first_name"), cll.ExactMatchLevel("surname")),
+                cll.ColumnsReversedLevel("first_name", "surname", symmetrical=True),
+                cll.And(cll.ExactMatchLevel("surname"), cll.JaroWinklerLevel("first_name", 0.88)),
+                cll.And(cll.ExactMatchLevel("first_name"), cll.DamerauLevenshteinLevel("surname", 2)),
+                cll.And(cll.JaroWinklerLevel("first_name", 0.88), cll.JaroWinklerLevel("surname", 0.88)),
+                cll.And(cll.ExactMatchLevel("surname"), cll.NullLevel("first_name")).configure(
+                    label_for_charts="surname equal, a given name missing"
+                ),
+                cll.ExactMatchLevel("surname"),
+                cll.ExactMatchLevel("first_name"),
+                cll.ElseLevel(),
+            ],
+        ),
     )
     birth = cl.CustomComparison(
         output_column_name="birth_date",
-        comparison_levels=[
-            cll.NullLevel("birth_date"),
-            cll.ExactMatchLevel("birth_date"),
-            cll.Or(
-                cll.DamerauLevenshteinLevel("birth_date", 1),
-                cll.CustomLevel(
-                    "substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4) "
-                    "AND substr(birth_date_l, 6, 2) = substr(birth_date_r, 9, 2) "
-                    "AND substr(birth_date_l, 9, 2) = substr(birth_date_r, 6, 2)"
-                ),
-            ).configure(label_for_charts="one digit off or day and month swapped"),
-            cll.ElseLevel(),
-        ],
+        comparison_levels=_with_priors(
+            "birth_date",
+            [
+                cll.NullLevel("birth_date"),
+                cll.ExactMatchLevel("birth_date"),
+                cll.Or(
+                    cll.DamerauLevenshteinLevel("birth_date", 1),
+                    cll.CustomLevel(
+                        "substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4) "
+                        "AND substr(birth_date_l, 6, 2) = substr(birth_date_r, 9, 2) "
+                        "AND substr(birth_date_l, 9, 2) = substr(birth_date_r, 6, 2)"
+                    ),
+                ).configure(label_for_charts="one digit off or day and month swapped"),
+                cll.ElseLevel(),
+            ],
+        ),
     )
     email = cl.CustomComparison(
         output_column_name="email",
-        comparison_levels=[
-            cll.NullLevel("email"),
-            cll.ExactMatchLevel("email"),
-            cll.ExactMatchLevel("mailbox").configure(label_for_charts="same mailbox (alias, dots, case)"),
-            cll.ExactMatchLevel("email_user").configure(label_for_charts="same local part, another provider"),
-            cll.ElseLevel(),
-        ],
+        comparison_levels=_with_priors(
+            "email",
+            [
+                cll.NullLevel("email"),
+                cll.ExactMatchLevel("email"),
+                cll.ExactMatchLevel("mailbox").configure(label_for_charts="same mailbox (alias, dots, case)"),
+                cll.ExactMatchLevel("email_user").configure(
+                    label_for_charts="same local part, another provider"
+                ),
+                cll.ElseLevel(),
+            ],
+        ),
     )
     phone = cl.CustomComparison(
         output_column_name="phone",
-        comparison_levels=[
-            cll.NullLevel("phone"),
-            cll.ExactMatchLevel("phone"),
-            cll.DamerauLevenshteinLevel("phone", 1),
-            cll.ElseLevel(),
-        ],
+        comparison_levels=_with_priors(
+            "phone",
+            [
+                cll.NullLevel("phone"),
+                cll.ExactMatchLevel("phone"),
+                cll.DamerauLevenshteinLevel("phone", 1),
+                cll.ElseLevel(),
+            ],
+        ),
     )
     address = cl.CustomComparison(
         output_column_name="address",
-        comparison_levels=[
-            cll.NullLevel("address"),
-            cll.ExactMatchLevel("address"),
-            cll.DamerauLevenshteinLevel("address", 2),
-            cll.And(cll.ExactMatchLevel("house_number"), cll.JaroWinklerLevel("address", 0.9)),
-            cll.ElseLevel(),
-        ],
+        comparison_levels=_with_priors(
+            "address",
+            [
+                cll.NullLevel("address"),
+                cll.ExactMatchLevel("address"),
+                cll.DamerauLevenshteinLevel("address", 2),
+                cll.And(cll.ExactMatchLevel("house_number"), cll.JaroWinklerLevel("address", 0.9)),
+                cll.ElseLevel(),
+            ],
+        ),
     )
     place = cl.CustomComparison(
         output_column_name="place",
-        comparison_levels=[
-            cll.And(cll.NullLevel("city"), cll.NullLevel("region")),
-            cll.ExactMatchLevel("city"),
-            cll.ExactMatchLevel("region"),
-            cll.ElseLevel(),
-        ],
+        comparison_levels=_with_priors(
+            "place",
+            [
+                cll.And(cll.NullLevel("city"), cll.NullLevel("region")),
+                cll.ExactMatchLevel("city"),
+                cll.ExactMatchLevel("region"),
+                cll.ElseLevel(),
+            ],
+        ),
     )
     return [name, birth, email, phone, address, place]
 
@@ -342,8 +388,8 @@ def _blocking_rules(preset: str) -> list[Any]:
 
     rules: list[Any] = []
     for key in BLOCKING_PRESETS[preset]:
-        if key == ("birth_date", "swapped_initial"):
-            rules.append("l.birth_date = r.birth_date AND l.first_initial = r.surname_initial")
+        if key == ("birth_date", "swapped_name"):  # given name and surname swapped
+            rules.append("l.birth_date = r.birth_date AND l.first_name = r.surname")
         else:
             rules.append(block_on(*key))
     return rules
@@ -545,7 +591,9 @@ def find_duplicates(
     timing: dict[str, float] = {}
     t_phase = time.perf_counter()
     stats: dict[str, object] = {"records": n, "backend": type(api).__name__, "blocking": params.blocking}
-    if n >= 2:
+    trained = n >= params.min_records_to_train
+    stats["trained"] = trained
+    if trained:
         linker.training.estimate_u_using_random_sampling(
             max_pairs=min(params.u_max_pairs, n * (n - 1) // 2), seed=params.seed
         )
@@ -563,14 +611,16 @@ def find_duplicates(
         if em_skipped:
             stats["em_skipped"] = em_skipped
         timing["em"] = time.perf_counter() - t_phase - timing["u"]
-        if params.prior is None:
-            # a first guess from near-certain rules, refined below on the scored pairs
+    if params.prior is not None:
+        linker._settings_obj._probability_two_random_records_match = params.prior
+    else:
+        # a first guess from near-certain rules, refined below on the scored pairs
+        guess = 0.0
+        if trained:
             linker.training.estimate_probability_two_random_records_match(_DETERMINISTIC_RULES, recall=0.8)
             guess = float(linker._settings_obj._probability_two_random_records_match)
-            if not 0 < guess < 1:  # no pair meets the rules (tiny tables): one duplicate per 50 records
-                linker._settings_obj._probability_two_random_records_match = min(0.5, 0.04 / max(n - 1, 1))
-        else:
-            linker._settings_obj._probability_two_random_records_match = params.prior
+        if not 0 < guess < 1:  # small tables, or no pair meets the rules: one duplicate per 50 records
+            linker._settings_obj._probability_two_random_records_match = min(0.5, 0.04 / max(n - 1, 1))
     first_prior = float(linker._settings_obj._probability_two_random_records_match)
     t_phase = time.perf_counter()
     pred = linker.inference.predict(threshold_match_probability=_SCORE_FLOOR).as_pandas_dataframe()
@@ -629,7 +679,7 @@ def find_duplicates(
     pairs["probability"] = prob
     pairs["match"] = match
     pairs = pairs.sort_values(["id_a", "id_b"], kind="stable").reset_index(drop=True)
-    model = linker.misc.save_model_to_json(overwrite=True) if n >= 2 else {}
+    model = linker.misc.save_model_to_json(overwrite=True)
     m, u = _m_u(model)
     sizes = pd.Series(components).value_counts()
     stats.update(
@@ -651,7 +701,7 @@ def find_duplicates(
         }
     )
     chart_html: dict[str, str] = {}
-    if charts and n >= 2:
+    if charts:
         chart_html["match_weights"] = linker.visualisations.match_weights_chart().to_html(inline=True)
     log.info("dedup: %s", {k: v for k, v in stats.items() if k not in ("m", "u")})
     return DedupResult(

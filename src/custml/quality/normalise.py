@@ -298,4 +298,4 @@ def canonical_given_name(folded: pd.Series) -> pd.Series:
     >>> canonical_given_name(pd.Series(["bill", "anna", "jen"])).tolist()
     ['william', 'anna', 'jennifer']
     """
-    return folded.map(lambda s: NICKNAMES.get(s, s) if isinstance(s, str) else None)
+    return folded.replace(NICKNAMES)
