@@ -86,7 +86,7 @@ def test_heavy_dirt_precision_and_recall_and_the_scan_sees_splink_pairs(heavy_wo
     assert r.dedup is not None and len(r.dedup.uncertain) >= m["true_positive_pairs"]
     r.dedup.uncertain.to_parquet(tmp_path / "pairs.parquet")
     found = scan_for_pii(tmp_path, heavy_world.tables["customers"]).counts
-    assert found["name"] > 0 and found["email"] > 0 and found["phone"] > 0
+    assert found["name"] > 0 and found["email"] > 0 and found["phone"] > 0, found
 
 
 def test_incremental_batches_keep_golden_ids_and_record_merges(heavy_world) -> None:

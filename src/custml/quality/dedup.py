@@ -204,7 +204,7 @@ def _blank_to_na(text: pd.Series) -> pd.Series:
 
 
 def prepare_records(customers: pd.DataFrame) -> pd.DataFrame:
-    """The columns Splink compares, one row per record (``unique_id`` = the raw customer id).
+    """The columns Splink compares, one row per record (``unique_id`` = the raw customer id, ``name`` as written).
 
     ``first_name`` (folded, nicknames mapped), ``surname``, their initials, ``birth_date`` (``YYYY-MM-DD``), ``email``, ``mailbox``
     (:func:`custml.quality.normalise.email_match_key`), ``email_user`` (its local part without dots),
@@ -237,6 +237,7 @@ def prepare_records(customers: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "unique_id": c["customer_id"].astype("str"),
+            "name": _col(c, "name").astype("str"),  # as written (normalised): shown to the steward only
             "first_name": first,
             "surname": surname,
             "first_initial": first.str.slice(0, 1),
@@ -582,6 +583,7 @@ def find_duplicates(
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=True,  # the gamma (level) columns come with them
         max_iterations=params.em_iterations,
+        additional_columns_to_retain=["name"],
     )
     linker = Linker(frame, settings, log_level=None)
     splink_log = logging.getLogger("splink")
@@ -727,7 +729,7 @@ def _decisions(labels: pd.DataFrame | None, known_ids: set[str]) -> pd.DataFrame
 
 
 # Values shown side by side for each uncertain pair (Splink's *_l / *_r columns).
-_REVIEW_VALUES = ("first_name", "surname", "birth_date", "email", "phone", "address", "city", "region")
+_REVIEW_VALUES = ("name", "first_name", "surname", "birth_date", "email", "phone", "address", "city", "region")
 
 
 def _uncertain_pairs(
