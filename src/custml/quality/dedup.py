@@ -98,9 +98,11 @@ BLOCKING_PRESETS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("surname", "city"),
     ),
 }
-# EM training: each rule trains the comparisons whose columns it does not use (phone trains all but the phone,
-# the mailbox trains the phone).
-_EM_RULES: tuple[tuple[str, ...], ...] = (("phone",), ("mailbox",))
+# EM training: each rule trains the comparisons whose columns it does not use (the birth date trains all but the
+# birth date, the name trains the birth date). Blocks where nearly every pair matches (a phone, a mailbox) leave
+# EM nothing to separate (its prior runs to 1), so the rules mix matches and namesakes or birthday twins.
+_EM_RULES: tuple[tuple[str, ...], ...] = (("birth_date",), ("first_name", "surname"))
+_EM_MAX_PAIRS = 2_000_000
 # Near-certain rules for a first guess of the prior (Splink's direct estimate); refined by estimate_prior.
 _DETERMINISTIC_RULES: list[Any] = [
     "l.phone = r.phone AND l.birth_date = r.birth_date",
@@ -560,7 +562,7 @@ def find_duplicates(
     ['a', 'a', 'c']
     """
     from splink import Linker, SettingsCreator, block_on
-    from splink.internals.exceptions import EMTrainingException
+    from splink.internals.exceptions import EMTrainingException, SplinkException
 
     params = params or DedupParams()
     if "customer_id" not in customers.columns:
@@ -604,11 +606,13 @@ def find_duplicates(
         for key in _EM_RULES:
             saved = copy.deepcopy(linker._settings_obj)
             try:
-                linker.training.estimate_parameters_using_expectation_maximisation(block_on(*key))
-            except (EMTrainingException, ValueError):
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    block_on(*key), max_pairs=_EM_MAX_PAIRS
+                )
+            except (EMTrainingException, SplinkException, ValueError):
                 linker._settings_obj = saved  # a failed session may leave its blocked comparison out
-                # no pair agrees on the key (tiny tables), or an m underflowed to 0 (Splink refuses it): the
-                # comparisons this session would train keep the previous session's or Splink's default m
+                # no pair agrees on the key, an m underflowed to 0 (Splink refuses it) or the prior ran to 1: the
+                # comparisons this session would train keep the previous session's m or LEVEL_PRIORS
                 em_skipped.append("+".join(key))
         if em_skipped:
             stats["em_skipped"] = em_skipped
@@ -729,7 +733,17 @@ def _decisions(labels: pd.DataFrame | None, known_ids: set[str]) -> pd.DataFrame
 
 
 # Values shown side by side for each uncertain pair (Splink's *_l / *_r columns).
-_REVIEW_VALUES = ("name", "first_name", "surname", "birth_date", "email", "phone", "address", "city", "region")
+_REVIEW_VALUES = (
+    "name",
+    "first_name",
+    "surname",
+    "birth_date",
+    "email",
+    "phone",
+    "address",
+    "city",
+    "region",
+)
 
 
 def _uncertain_pairs(
