@@ -196,15 +196,15 @@ def main() -> int:
         f"de-duplication {dedup['seconds']:.1f} s {dedup.get('seconds_by_phase', {})}; whole clean_tables "
         f"{total:.1f} s ({cpu:.1f} s CPU, {cpu / max(total, 1e-9):.2f} cores busy); peak RSS {rss_gib:.2f} GiB"
     )
-    targets = TARGETS[args.dirt]
+    targets = dict(TARGETS[args.dirt])
+    if len(raw["customers"]) >= 900_000:  # the 1M targets replace the 100k time
+        targets.update(LARGE)
     ok = (
         m["precision"] >= targets["precision"]
         and m["recall"] >= targets["recall"]
         and float(dedup["seconds"]) < targets["dedup_seconds"]
+        and rss_gib < targets.get("peak_rss_gib", float("inf"))
     )
-    if len(raw["customers"]) >= 900_000:
-        ok = ok and float(dedup["seconds"]) < LARGE["dedup_seconds"] and rss_gib < LARGE["peak_rss_gib"]
-        print(f"1M targets {LARGE}")
     if args.spark_sample:
         agree = spark_agreement(normalised_customers(raw["customers"], as_of), args.spark_sample)
         print(

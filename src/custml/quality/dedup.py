@@ -102,7 +102,7 @@ BLOCKING_PRESETS: dict[str, tuple[tuple[str, ...], ...]] = {
 # birth date, the name trains the birth date). Blocks where nearly every pair matches (a phone, a mailbox) leave
 # EM nothing to separate (its prior runs to 1), so the rules mix matches and namesakes or birthday twins.
 _EM_RULES: tuple[tuple[str, ...], ...] = (("birth_date",), ("first_name", "surname"))
-_EM_MAX_PAIRS = 2_000_000
+_EM_MAX_PAIRS = 1_000_000
 # Near-certain rules for a first guess of the prior (Splink's direct estimate); refined by estimate_prior.
 _DETERMINISTIC_RULES: list[Any] = [
     "l.phone = r.phone AND l.birth_date = r.birth_date",
