@@ -70,6 +70,8 @@ def test_cli_clean_on_heavy_dirt_prints_truth_metrics_and_keeps_splink_private(
     printed = " ".join(capsys.readouterr().out.split())
     assert "narrow blocking" in printed and "threshold 0.990 (set)" in printed
     assert "golden ids kept from the earlier run" in printed
+    history = ProjectPaths.id_map_history_in(private)
+    assert ProjectPaths.id_map_version_in(history, 2).is_file()  # one version of the id map per run
     assert main([*args, "--blocking", "bogus"]) == 2
     assert "--blocking must be one of narrow, standard, wide" in capsys.readouterr().err
 
