@@ -12,9 +12,11 @@ other-provider e-mail, a new customer id) are found in four steps:
    swapped, fuzzy on either part, one part only), birth date (exact, one digit or day/month swapped), e-mail
    (exact, same mailbox, same local part at another provider), phone (exact, one digit off), address (exact, a
    typo, same house number and a similar street) and place (city, region). The ``u`` probabilities come from
-   random record pairs, the ``m`` probabilities from expectation maximisation on blocked pairs, the prior share of
-   matching pairs from the EM-trained model, and the match threshold is the one that maximises the expected F1
-   under the model's own probabilities (:func:`expected_f1_threshold`) unless one is set.
+   random record pairs, the ``m`` probabilities from expectation maximisation on blocked pairs (tables under
+   ``min_records_to_train`` records use :data:`LEVEL_PRIORS`), the prior share of matching pairs is the EM fixed
+   point over the scored pairs (:func:`estimate_prior`), and the match threshold is the one that maximises the
+   expected F1 under the model's own probabilities (:func:`expected_f1_threshold`) unless one is set. The
+   steward's decisions (``labels``) override the model on the pairs they name.
 4. **Clustering**: linked pairs form a graph whose connected components (scipy) are the persons.
 
 Survivorship (:func:`golden_records`): the golden id is the raw id of the record with the earliest
@@ -48,6 +50,7 @@ from custml.quality.normalise import canonical_given_name, email_match_key, fold
 __all__ = [
     "BLOCKING_PRESETS",
     "COMPARISON_FIELDS",
+    "LEVEL_PRIORS",
     "DedupParams",
     "DedupResult",
     "comparisons",
@@ -543,8 +546,9 @@ def find_duplicates(
         Also return Splink's match-weights chart as HTML (``result.charts["match_weights"]``).
     labels : DataFrame, optional
         The steward's decisions (``id_a``, ``id_b``, ``is_match``: true/false, yes/no, 1/0): a decided pair is
-        linked or kept apart whatever its probability (a "yes" links it even when blocking never paired it).
-        Pairs naming unknown ids are ignored.
+        linked or not linked whatever its probability (a "yes" links it even when blocking never paired it; a
+        "no" removes the pair's own link, though a third record linked to both still joins them). Pairs naming
+        unknown ids are ignored.
 
     Returns
     -------
