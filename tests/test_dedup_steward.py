@@ -74,6 +74,8 @@ def test_cli_clean_on_heavy_dirt_prints_truth_metrics_and_keeps_splink_private(
     assert ProjectPaths.id_map_version_in(history, 2).is_file()  # one version of the id map per run
     assert main([*args, "--blocking", "bogus"]) == 2
     assert "--blocking must be one of narrow, standard, wide" in capsys.readouterr().err
+    assert main([*args, "--engine", "polars"]) == 2
+    assert "--engine must be duckdb or spark, got 'polars'" in capsys.readouterr().err
 
 
 def test_heavy_dirt_precision_and_recall_and_the_scan_sees_splink_pairs(heavy_world, tmp_path: Path) -> None:
