@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -45,7 +45,7 @@ import pandas as pd
 import custml
 from custml.notebook import setup
 from custml.privacy import load_pseudonym_key, pseudonymise, scan_for_pii
-from custml.quality import DedupParams, clean_tables, pairwise_precision_recall
+from custml.quality import clean_tables, pairwise_precision_recall
 from custml.quality.masking import mask_frame
 from custml.quality.plots import (
     label_pairs,
@@ -146,11 +146,12 @@ pd.DataFrame({"raw orders (pandas)": expected, "quarantined": {k: found.get(k, 0
 #
 # ## 3. De-duplication against the truth
 #
-# Customer records are blocked (candidate pairs share a name, e-mail, phone or birth-date key), compared field
-# by field (name edit distance, mailbox after removing `+alias` and case, phone in E.164, birth date, address)
-# and scored with a Fellegi–Sunter model whose u-probabilities are measured on random pairs. Pairs above the
-# match probability threshold are linked and clusters formed by connected components. `truth/duplicates` says
-# which records really are one person.
+# Splink (Fellegi–Sunter) blocks customer records (candidate pairs share a mailbox, phone, address, name or
+# birth-date key), compares them field by field (given name and surname apart, swapped names, birth-date typos,
+# mailbox and other-provider e-mails, phone in E.164, address typos) and scores them with u-probabilities from
+# random pairs, m-probabilities from EM and a prior estimated from the data. Pairs above the estimated threshold
+# are linked and clusters formed by connected components. `truth/duplicates` says which records really are one
+# person.
 
 # %%
 clusters = result.id_map.set_index("raw_customer_id")["golden_raw_id"]
@@ -160,7 +161,7 @@ pd.Series(pr, name="pairwise").to_frame().T
 # %%
 pairs = result.dedup_pairs
 same = label_pairs(pairs, truth["duplicates"])
-fig = plot_match_probabilities(pairs, same, threshold=DedupParams().threshold)
+fig = plot_match_probabilities(pairs, same, threshold=result.report["dedup"]["threshold"])
 is_same = same.to_numpy(dtype=bool)
 weight = pairs["weight"].to_numpy(dtype=float)
 print(

@@ -7,14 +7,15 @@ import pandas as pd
 import pytest
 
 from custml.quality.dedup import (
+    COMPARISON_FIELDS,
     DedupParams,
-    _block_pairs,
-    candidate_pairs,
+    estimate_prior,
+    expected_f1_threshold,
     find_duplicates,
     golden_records,
     pairwise_precision_recall,
+    prepare_records,
 )
-from custml.quality.dedup import _prepare as prepare_for_dedup
 
 FIRST = [
     "Anna",
@@ -114,28 +115,46 @@ def synthetic_customers(n_persons: int, dup_share: float, seed: int, cn_share: f
     return df
 
 
-def test_block_pairs_within_blocks_and_cap() -> None:
-    key = pd.Series(["a", "b", "a", None, "a", "c", "c"])
-    pairs, skipped = _block_pairs(key, max_block_size=10)
-    assert sorted(map(tuple, pairs.tolist())) == [(0, 2), (0, 4), (2, 4), (5, 6)]
-    assert skipped == 0
-    pairs, skipped = _block_pairs(key, max_block_size=2)
-    assert sorted(map(tuple, pairs.tolist())) == [(5, 6)] and skipped == 1
-
-
-def test_candidate_pairs_cover_alias_email_and_reformatted_phone() -> None:
+def test_prepare_records_splits_names_maps_nicknames_and_keys_emails() -> None:
     df = pd.DataFrame(
         {
-            "customer_id": ["a", "b", "c"],
-            "name": ["Anna Smith", "Zed Q", "Other Person"],
-            "email": ["anna.smith@gmail.com", "annasmith+x@gmail.com", None],
-            "phone": [None, None, None],
-            "birth_date": pd.to_datetime([None, None, None]),
+            "customer_id": ["a", "b", "c", "d"],
+            "name": ["Bill Smith", "Smith", "王伟", None],
+            "email": ["Bill.Smith+x@gmail.com".lower(), "bill.smith@yahoo.com", None, None],
+            "birth_date": pd.to_datetime(["1980-02-03", None, "1990-01-01", None]),
+            "address": ["12 Elm Street Apt. 3", "12 Elm St # 3", None, None],
         }
     )
-    pairs, counts = candidate_pairs(prepare_for_dedup(df))
-    assert pairs.tolist() == [[0, 1]]
-    assert counts["pairs_mailbox"] == 1
+    r = prepare_records(df)
+
+    def vals(col: str) -> list[object]:
+        return [None if pd.isna(v) else v for v in r[col]]
+
+    assert vals("first_name")[:3] == ["william", None, "伟"]
+    assert vals("surname")[:3] == ["smith", "smith", "王"]
+    assert vals("email_user")[:2] == ["billsmith", "billsmith"]  # other provider: same local part
+    assert r.loc[0, "address"] == r.loc[1, "address"] == "12 elm st 3"
+    assert vals("birth_date")[:2] == ["1980-02-03", None]
+    assert r["unique_id"].tolist() == ["a", "b", "c", "d"]
+
+
+def test_prepare_records_fails_without_customer_id() -> None:
+    with pytest.raises(ValueError, match="customers: required column 'customer_id' is missing"):
+        find_duplicates(pd.DataFrame({"name": ["a", "b"]}))
+
+
+def test_estimate_prior_is_the_em_fixed_point() -> None:
+    weights = np.array([25.0] * 50 + [-8.0] * 5000)
+    lam = estimate_prior(weights, 1_000_000, start=1e-3)
+    assert lam == pytest.approx(50 / 1_000_000, rel=0.01)
+    assert estimate_prior(np.zeros(0), 10, start=0.2) == 0.2
+
+
+def test_expected_f1_threshold_cuts_between_modes_and_keeps_floor() -> None:
+    p = np.array([0.9999] * 100 + [0.95] * 5 + [0.3] * 10 + [0.01] * 1000)
+    assert 0.3 < expected_f1_threshold(p) < 0.95  # half-way (in weight) between 0.95 (linked) and 0.3 (not)
+    assert expected_f1_threshold(p, floor=0.9) == 0.9
+    assert expected_f1_threshold(np.array([0.1, 0.2]), floor=0.5) == 0.5
 
 
 def test_find_duplicates_links_typos_aliases_and_chinese_names() -> None:
@@ -171,16 +190,8 @@ def test_find_duplicates_links_typos_aliases_and_chinese_names() -> None:
     result = find_duplicates(df)
     assert result.clusters.to_dict() == {"a": "b", "b": "b", "c": "c", "d": "c", "e": "e", "f": "f"}
     assert result.stats["records_merged"] == 2
-    assert set(result.pairs.columns) >= {
-        "id_a",
-        "id_b",
-        "name",
-        "email",
-        "phone",
-        "weight",
-        "probability",
-        "match",
-    }
+    assert set(result.pairs.columns) >= {"id_a", "id_b", *COMPARISON_FIELDS, "weight", "probability", "match"}
+    assert result.stats["threshold_estimated"] and 0 < float(result.stats["match_prior"]) < 1  # type: ignore[arg-type]
 
 
 def test_same_name_different_people_are_not_merged() -> None:
@@ -233,10 +244,10 @@ def test_pairwise_precision_recall_counts_pairs() -> None:
     assert m["precision"] == pytest.approx(1 / 3) and m["recall"] == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("estimate_m", [False, True])
-def test_dedup_quality_on_synthetic_records(estimate_m: bool) -> None:
+@pytest.mark.parametrize("blocking", ["standard", "wide"])
+def test_dedup_quality_on_synthetic_records(blocking: str) -> None:
     df = synthetic_customers(3000, dup_share=0.1, seed=7)
-    result = find_duplicates(df.drop(columns=["person_id"]), DedupParams(seed=1, estimate_m=estimate_m))
+    result = find_duplicates(df.drop(columns=["person_id"]), DedupParams(seed=1, blocking=blocking))
     truth = df[df.duplicated("person_id", keep=False)][["customer_id", "person_id"]]
     m = pairwise_precision_recall(result.clusters, truth)
     assert m["true_pairs"] > 200

@@ -18,7 +18,7 @@ import pytest
 from custml.cli import main
 from custml.errors import MappingError
 from custml.privacy import ENV_PSEUDONYM_KEY, ENV_PSEUDONYM_KEY_FILE
-from custml.quality.dedup import _prepare, candidate_pairs
+from custml.quality.dedup import prepare_records
 from custml.quality.validate import REASON_EXPLANATIONS, REASONS
 from custml.sources import aggregate_line_items, infer_mapping, mapping_yaml, read_sources
 
@@ -280,10 +280,9 @@ def test_all_null_identity_columns_do_not_break_the_scoring_path() -> None:
     )
     result = clean_tables({"customers": customers, "orders": orders}, AS_OF, KEY.encode())
     assert len(result.tables["customers"]) == 3 and result.report["dedup"]["identity_columns"] == ["name"]
-    # the blocking keys of all-null columns are null, not a TypeError (object + str)
-    prepared = _prepare(customers.assign(name=[None, None, None], address=[None] * 3))
-    pairs, counts = candidate_pairs(prepared)
-    assert len(pairs) == 0 and counts["pairs_bd_first"] == 0
+    # all-null columns prepare to null keys, not a TypeError (object + str)
+    prepared = prepare_records(customers.assign(name=[None, None, None], address=[None] * 3))
+    assert prepared[["first_name", "surname", "address", "birth_date"]].isna().all().all()
 
 
 def test_line_item_file_mapped_as_orders_says_so(

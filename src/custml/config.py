@@ -73,6 +73,16 @@ QUARANTINE_FILE = "quarantine.parquet"
 QUALITY_REPORT_FILE = "quality_report.json"
 GOLDEN_CUSTOMERS_FILE = "customers_golden.parquet"
 DEDUP_PAIRS_FILE = "dedup_pairs.parquet"
+# The steward's view of de-duplication and the id map's history, all in the private folder (personal data).
+DEDUP_WORK_DIR = "dedup_work"  # DuckDB spill files of Splink's tables
+DEDUP_REPORT_DIR = "dedup_report"
+DEDUP_UNCERTAIN_FILE = "uncertain_pairs.parquet"
+DEDUP_CLUSTERS_FILE = "clusters.parquet"
+DEDUP_MODEL_FILE = "splink_model.json"
+DEDUP_CHART_FILE = "match_weights.html"
+DEDUP_LABELS_FILE = "dedup_labels.csv"
+ID_MAP_HISTORY_DIR = "id_map_history"
+GOLDEN_MERGES_FILE = "golden_merges.parquet"
 VERDICT_FILE = "verdict.json"
 SEGMENTATION_FILE = "segmentation.joblib"
 SCORES_GLOB = "scores_*.parquet"
@@ -234,6 +244,47 @@ class ProjectPaths:
     def dedup_pairs_in(folder: Path | str) -> Path:
         """The pairs of raw records found to be one person, in a private folder."""
         return Path(folder) / DEDUP_PAIRS_FILE
+
+    @staticmethod
+    def dedup_work_in(folder: Path | str) -> Path:
+        """The folder for Splink's intermediate tables (DuckDB spill files), in a private folder."""
+        return Path(folder) / DEDUP_WORK_DIR
+
+    @staticmethod
+    def dedup_report_in(folder: Path | str) -> Path:
+        """The steward's de-dup report folder (clusters, uncertain pairs, Splink model and chart), private."""
+        return Path(folder) / DEDUP_REPORT_DIR
+
+    @staticmethod
+    def dedup_report_file(folder: Path | str, kind: str) -> Path:
+        """One file of the de-dup report folder ``folder``: ``uncertain``, ``clusters``, ``model`` or ``chart``."""
+        names = {
+            "uncertain": DEDUP_UNCERTAIN_FILE,
+            "clusters": DEDUP_CLUSTERS_FILE,
+            "model": DEDUP_MODEL_FILE,
+            "chart": DEDUP_CHART_FILE,
+        }
+        return Path(folder) / names[kind]
+
+    @staticmethod
+    def dedup_labels_in(folder: Path | str) -> Path:
+        """The steward's decisions on pairs (``id_a``, ``id_b``, ``is_match``) in a private folder."""
+        return Path(folder) / DEDUP_LABELS_FILE
+
+    @staticmethod
+    def id_map_history_in(folder: Path | str) -> Path:
+        """Earlier versions of the id map (``id_map_<n>.parquet``), in a private folder."""
+        return Path(folder) / ID_MAP_HISTORY_DIR
+
+    @staticmethod
+    def id_map_version_in(folder: Path | str, version: int) -> Path:
+        """Version ``version`` of the id map in the history folder ``folder``."""
+        return Path(folder) / f"id_map_{version:04d}{TABLE_SUFFIX}"
+
+    @staticmethod
+    def golden_merges_in(folder: Path | str) -> Path:
+        """Every merge of two golden records across runs (both ids, when), in a private folder."""
+        return Path(folder) / GOLDEN_MERGES_FILE
 
     @staticmethod
     def verdict_in(folder: Path | str) -> Path:

@@ -19,6 +19,12 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", "-s", min=0, help="Random seed (same seed, identical files)."),
         locale: str = typer.Option("en_US", "--locale", help="en_US or zh_CN (names, phones, calendar)."),
         dirty: float = typer.Option(0.0, "--dirty", min=0.0, max=0.5, help="Dirt rate (0 = clean data)."),
+        dirt: str | None = typer.Option(
+            None,
+            "--dirt",
+            help="Dirt preset: light (the default) or heavy (swapped, missing and replaced names, nicknames, "
+            "birth-date, address and e-mail corruption of duplicate records, as real CRMs hold).",
+        ),
         out: Annotated[
             Path | None, typer.Option("--out", "-o", help="Output folder (default: data/raw).")
         ] = None,
@@ -55,9 +61,15 @@ def register(app: typer.Typer) -> None:
             base = load_params(params_file, WorldParams)
         else:
             base = world_preset(preset) if preset is not None else WorldParams()
-        params = base.model_copy(
-            update={"n_customers": customers, "seed": seed, "locale": locale, "dirty": dirty}
-        )
+        update: dict[str, object] = {"n_customers": customers, "seed": seed, "locale": locale, "dirty": dirty}
+        if dirt is not None:
+            from custml.synth import DirtParams
+            from custml.synth.params import DIRT_PRESETS
+
+            if dirt not in DIRT_PRESETS:
+                raise ConfigError(f"--dirt must be one of {', '.join(DIRT_PRESETS)}, got {dirt!r}")
+            update["dirt"] = DirtParams.preset(dirt)
+        params = base.model_copy(update=update)
         params = WorldParams.model_validate(params.model_dump())
         folder = out if out is not None else get_paths().raw
         t0 = time.perf_counter()

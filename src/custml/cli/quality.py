@@ -60,8 +60,37 @@ def clean(
             help="Source mapping (YAML) reading any export in --data (see `custml sources infer FILE`).",
         ),
     ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--threshold",
+            min=0.0,
+            max=1.0,
+            help="Match probability to link two records (default: estimated, the one maximising expected F1).",
+        ),
+    ] = None,
+    blocking: Annotated[
+        str,
+        typer.Option("--blocking", help="Blocking preset: narrow, standard (default) or wide."),
+    ] = "standard",
+    fresh_ids: Annotated[
+        bool,
+        typer.Option(
+            "--fresh-ids",
+            help="Ignore the earlier id map in the private folder (default: keep its golden ids).",
+        ),
+    ] = False,
+    engine: Annotated[
+        str,
+        typer.Option("--engine", help="Where Splink runs: duckdb (default) or spark (local, needs Java)."),
+    ] = "duckdb",
 ) -> None:
-    """Validate, quarantine, clean, de-duplicate and pseudonymise the raw tables."""
+    """Validate, quarantine, clean, de-duplicate and pseudonymise the raw tables.
+
+    De-duplication runs Splink on DuckDB. Its steward's report (clusters, uncertain pairs with their values,
+    Splink's model and match-weights chart) goes to the private folder's dedup_report/; decisions written to
+    dedup_labels.csv there (id_a, id_b, is_match) are applied on the next run.
+    """
     import pandas as pd
     from rich.console import Console
     from rich.table import Table
@@ -86,14 +115,33 @@ def clean(
         from custml.errors import ConfigError
 
         raise ConfigError(f"--as-of: not a date/time: {as_of!r}") from None
+    from custml.errors import ConfigError
+    from custml.quality import DedupParams
+    from custml.quality.dedup import BLOCKING_PRESETS
+
+    if blocking not in BLOCKING_PRESETS:
+        raise ConfigError(f"--blocking must be one of {', '.join(BLOCKING_PRESETS)}, got {blocking!r}")
+    if threshold is not None and not 0 < threshold < 1:
+        raise ConfigError(f"--threshold must be between 0 and 1 (exclusive), got {threshold}")
+    if engine not in ("duckdb", "spark"):
+        raise ConfigError(f"--engine must be duckdb or spark, got {engine!r}")
+    dedup_params = DedupParams(threshold=threshold, blocking=blocking)
+    backend = None
+    if engine == "spark" and not no_dedup:
+        from custml.features.engines import spark_session
+        from custml.quality.dedup import spark_backend, splink_spark_jar
+
+        backend = spark_backend(spark_session(jars=(splink_spark_jar(),)), paths.dedup_work_in(private_dir))
     result = run_clean(
         data,
         as_of=as_of_ts,
         allow_demo_key=allow_demo_key,
-        params=QualityParams(deduplicate=not no_dedup),
+        params=QualityParams(deduplicate=not no_dedup, dedup=dedup_params),
         out=out,
         private_dir=private_dir,
         mapping=mapping,
+        incremental=not fresh_ids,
+        dedup_backend=backend,
     )
 
     report = cast("dict[str, Any]", result.report)  # the quality report is JSON-like
@@ -178,9 +226,42 @@ def clean(
         f"{norm.get('emails_invalid', 0):,}; invalid phones nulled: {norm.get('phones_invalid', 0):,}; "
         f"timestamps converted from offsets: {n_offsets:,}"
     )
+    dedup = cast("dict[str, Any]", report.get("dedup", {}))
+    if "threshold" in dedup:
+        how = "estimated" if dedup.get("threshold_estimated") else "set"
+        console.print(
+            f"de-duplication (Splink, {dedup.get('blocking')} blocking): {dedup['scored_pairs']:,} pairs scored, "
+            f"{dedup['matched_pairs']:,} linked at threshold {dedup['threshold']:.3f} ({how}), prior "
+            f"{dedup['match_prior']:.3g}; {dedup['uncertain_pairs']:,} uncertain pairs for review; "
+            f"{dedup['seconds']:.1f} s",
+            highlight=False,
+        )
+    if "golden_ids_kept" in dedup:
+        console.print(
+            f"golden ids kept from the earlier run: {dedup['golden_ids_kept']:,}; merges of earlier golden "
+            f"records: {dedup['golden_merges']:,}",
+            highlight=False,
+        )
+    truth_file = paths.truth_table_in(data, "duplicates")
+    if report["mode"] == "raw" and truth_file.is_file() and len(result.id_map):
+        from custml.io import read_table
+        from custml.quality import pairwise_precision_recall
+
+        m = pairwise_precision_recall(
+            result.id_map.set_index("raw_customer_id")["golden_raw_id"],
+            read_table(truth_file, "truth/duplicates"),
+        )
+        console.print(
+            f"de-duplication against the world's truth: pairwise precision {m['precision']:.4f}, recall "
+            f"{m['recall']:.4f}, F1 {m['f1']:.4f} ({m['true_positive_pairs']:,} of {m['true_pairs']:,} true "
+            f"pairs found, {m['predicted_pairs']:,} linked)",
+            highlight=False,
+        )
     console.print(f"clean tables, quarantine.parquet, quality_report.json -> {out}")
     if report["mode"] == "raw":
-        console.print(f"id_map.parquet (private: links pseudonyms to raw ids) -> {private_dir}")
+        console.print(
+            f"id_map.parquet (private: links pseudonyms to raw ids), id map history, de-dup report -> {private_dir}"
+        )
     else:
         console.print("input was already clean: re-validated only (no de-duplication, no new pseudonyms)")
 

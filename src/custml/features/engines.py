@@ -166,9 +166,16 @@ def _run_duckdb(tables: Mapping[str, TableInput], cutoff: object, params: Featur
 
 
 def spark_session(
-    app_name: str = "custml", *, master: str = "local[2]", shuffle_partitions: int = 4
+    app_name: str = "custml",
+    *,
+    master: str = "local[2]",
+    shuffle_partitions: int = 4,
+    jars: tuple[str, ...] = (),
 ) -> SparkSession:
     """A local Spark session set up for custml (UTC, Arrow transfers, no UI), created or reused.
+
+    ``jars`` are added to the session's class path (Splink's similarity functions for de-duplication); they
+    take effect only when the session is created here, not when an existing one is reused.
 
     Raises
     ------
@@ -197,6 +204,7 @@ def spark_session(
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.sql.execution.arrow.pyspark.fallback.enabled", "true")
             .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.jars", ",".join(jars))
             .getOrCreate()
         )
     except Exception as exc:  # Java missing or failing to start surfaces as various exception types

@@ -9,7 +9,7 @@ import pandas as pd
 
 from custml.config import ProjectPaths
 from custml.errors import CustmlError
-from custml.io import read_tables, write_json, write_table
+from custml.io import atomic_write, read_tables, write_json, write_table
 from custml.pipeline._wiring import as_day, future_ceiling, infer_as_of, project_paths
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ __all__ = [
     "read_inputs",
     "read_raw",
     "run_clean",
+    "write_dedup_private",
 ]
 
 RAW_REQUIRED = ("customers", "orders")
@@ -123,6 +124,8 @@ def run_clean(
     out: Path | str | None = None,
     private_dir: Path | str | None = None,
     mapping: Path | str | None = None,
+    incremental: bool = True,
+    dedup_backend: Any = None,
 ) -> CleanResult:
     """Validate, clean, de-duplicate and pseudonymise the raw tables; write interim and private outputs.
 
@@ -134,6 +137,11 @@ def run_clean(
     Without a manifest (real data), timestamps after the current date (plus a day) are quarantined as
     ``future_timestamp`` whatever ``as_of`` is, and the default ``as_of`` is inferred from the other orders
     (:func:`custml.pipeline.default_as_of`).
+
+    De-duplication state lives in the private folder: an earlier ``id_map.parquet`` there keeps its golden ids
+    (``incremental=False`` starts afresh), the steward's labels CSV is applied, Splink's intermediate tables spill
+    to its ``dedup_work`` folder only, and :func:`write_dedup_private` writes the id map's history, the merges
+    and the steward's report. ``dedup_backend`` is another Splink back end (``splink.SparkAPI``).
     """
     from custml.privacy import load_pseudonym_key
     from custml.quality import clean_tables
@@ -153,7 +161,19 @@ def run_clean(
         inferred, end_note = None, None
     as_of = as_day(as_of) if as_of is not None else inferred
     key = load_pseudonym_key(paths, allow_demo_key=allow_demo_key)
-    result = clean_tables(tables, as_of, key, params, not_after=future_ceiling(raw_dir))
+    private = Path(private_dir) if private_dir is not None else paths.private
+    previous, labels = _read_dedup_state(private) if incremental else (None, None)
+    result = clean_tables(
+        tables,
+        as_of,
+        key,
+        params,
+        not_after=future_ceiling(raw_dir),
+        previous_id_map=previous,
+        dedup_labels=labels,
+        dedup_work_dir=ProjectPaths.dedup_work_in(private) if write else None,
+        dedup_backend=dedup_backend,
+    )
     if end_note:
         result.report.setdefault("hints", []).append(end_note)  # type: ignore[attr-defined]
     if inferred is not None and as_of < inferred:
@@ -161,7 +181,6 @@ def run_clean(
     attach_sources(result, sources)
     if write:
         out_dir = Path(out) if out is not None else paths.interim
-        private = Path(private_dir) if private_dir is not None else paths.private
         for name, table in result.tables.items():
             write_table(table, ProjectPaths.table_in(out_dir, name))
         write_table(result.quarantine, ProjectPaths.quarantine_in(out_dir))
@@ -171,7 +190,58 @@ def run_clean(
             write_table(result.golden_customers, ProjectPaths.golden_customers_in(private))
             if len(result.dedup_pairs):
                 write_table(result.dedup_pairs, ProjectPaths.dedup_pairs_in(private))
+            write_dedup_private(result, private, as_of)
     return result
+
+
+def _read_dedup_state(private: Path) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The previous run's id map and the steward's labels, when the private folder holds them."""
+    id_map = ProjectPaths.id_map_in(private)
+    labels = ProjectPaths.dedup_labels_in(private)
+    previous = pd.read_parquet(id_map) if id_map.is_file() else None
+    decisions = pd.read_csv(labels, dtype=str) if labels.is_file() else None
+    return previous, decisions
+
+
+def write_dedup_private(result: CleanResult, private: Path, as_of: Any) -> dict[str, Path]:
+    """Write the id map's new version, the merges and the steward's de-dup report into the private folder.
+
+    The id map history gets ``id_map_<n>.parquet`` (one more each run); merges of golden records are appended to
+    ``golden_merges.parquet`` with the run's as-of date; the report folder holds the clusters with more than one
+    record, the uncertain pairs (fill in ``is_match`` and save them as the labels CSV to feed decisions back),
+    Splink's model and its match-weights chart.
+    """
+    written: dict[str, Path] = {}
+    history = ProjectPaths.id_map_history_in(private)
+    history.mkdir(parents=True, exist_ok=True)
+    version = len(list(history.glob(f"*{ProjectPaths.id_map_version_in(history, 0).suffix}"))) + 1
+    written["id_map_version"] = write_table(result.id_map, ProjectPaths.id_map_version_in(history, version))
+    merges_path = ProjectPaths.golden_merges_in(private)
+    if len(result.golden_merges):
+        new = result.golden_merges.assign(as_of=str(as_of), id_map_version=version)
+        old = pd.read_parquet(merges_path) if merges_path.is_file() else None
+        written["merges"] = write_table(
+            pd.concat([old, new], ignore_index=True) if old is not None else new, merges_path
+        )
+    dedup = result.dedup
+    if dedup is None:
+        return written
+    report = ProjectPaths.dedup_report_in(private)
+    ids = result.id_map
+    multi = ids[ids.duplicated("golden_raw_id", keep=False)].sort_values(["golden_raw_id", "raw_customer_id"])
+    written["clusters"] = write_table(
+        multi.reset_index(drop=True), ProjectPaths.dedup_report_file(report, "clusters")
+    )
+    written["uncertain"] = write_table(
+        dedup.uncertain, ProjectPaths.dedup_report_file(report, "uncertain"), csv_copy=True
+    )
+    written["model"] = write_json(dedup.model, ProjectPaths.dedup_report_file(report, "model"))
+    if "match_weights" in dedup.charts:
+        chart = ProjectPaths.dedup_report_file(report, "chart")
+        written["chart"] = atomic_write(
+            chart, lambda tmp: Path(tmp).write_text(dedup.charts["match_weights"], encoding="utf-8")
+        )
+    return written
 
 
 def read_clean(root: Path | str | None = None) -> dict[str, pd.DataFrame]:

@@ -19,7 +19,9 @@ import phonenumbers
 
 __all__ = [
     "TimestampParse",
+    "NICKNAMES",
     "age_band",
+    "canonical_given_name",
     "email_match_key",
     "fold_text",
     "normalise_email",
@@ -267,3 +269,33 @@ def age_band(birth_date: pd.Series, as_of: pd.Timestamp) -> pd.Series:
         dtype="str",
         name="age_band",
     )
+
+
+# Common English nicknames and short forms -> the given name they stand for (folded, lower case). Used to compare
+# given names only; the stored name keeps what the customer wrote.
+NICKNAMES: dict[str, str] = {
+    "bill": "william", "will": "william", "billy": "william", "bob": "robert", "rob": "robert",
+    "bobby": "robert", "dick": "richard", "rick": "richard", "jim": "james", "jimmy": "james", "jack": "john",
+    "johnny": "john", "mike": "michael", "tom": "thomas", "tommy": "thomas", "chuck": "charles",
+    "charlie": "charles", "joe": "joseph", "dan": "daniel", "danny": "daniel", "matt": "matthew",
+    "tony": "anthony", "chris": "christopher", "steve": "steven", "ted": "edward", "ed": "edward",
+    "eddie": "edward", "peggy": "margaret", "maggie": "margaret", "liz": "elizabeth", "beth": "elizabeth",
+    "betty": "elizabeth", "kate": "katherine", "katie": "katherine", "cathy": "catherine", "jen": "jennifer",
+    "jenny": "jennifer", "patty": "patricia", "pat": "patricia", "sue": "susan", "debbie": "deborah",
+    "deb": "deborah", "becky": "rebecca", "kim": "kimberly", "sam": "samantha", "alex": "alexander",
+    "ben": "benjamin", "nick": "nicholas", "jon": "jonathan", "andy": "andrew", "drew": "andrew",
+    "tim": "timothy", "greg": "gregory", "jackie": "jacqueline", "vicky": "victoria", "abby": "abigail",
+    "dave": "david", "jeff": "jeffrey", "ken": "kenneth", "larry": "lawrence", "ron": "ronald",
+    "don": "donald", "gary": "gary", "josh": "joshua", "zach": "zachary", "nate": "nathan",
+}  # fmt: skip
+
+
+def canonical_given_name(folded: pd.Series) -> pd.Series:
+    """Folded given names with common nicknames replaced by the name they stand for (``bill`` -> ``william``).
+
+    Examples
+    --------
+    >>> canonical_given_name(pd.Series(["bill", "anna", "jen"])).tolist()
+    ['william', 'anna', 'jennifer']
+    """
+    return folded.replace(NICKNAMES)

@@ -19,7 +19,8 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import cast
+from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from custml.errors import SchemaError
 from custml.privacy import pseudonymise
-from custml.quality.dedup import DedupParams, find_duplicates, golden_records
+from custml.quality.dedup import DedupParams, DedupResult, find_duplicates, golden_records, stable_golden_ids
 from custml.quality.normalise import (
     AGE_BANDS,
     age_band,
@@ -121,6 +122,11 @@ class CleanResult:
         Scored candidate pairs (raw ids, per-field agreement levels, weight, probability, match). Private.
     golden_customers : DataFrame
         Golden records with normalised personal fields, keyed by pseudonym and golden raw id. Private.
+    golden_merges : DataFrame
+        Earlier golden ids absorbed into another in this run (``absorbed_golden_raw_id``,
+        ``surviving_golden_raw_id`` and their pseudonyms). Private.
+    dedup : DedupResult or None
+        The matcher's full result (uncertain pairs with their values, Splink's model and charts). Private.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -129,6 +135,8 @@ class CleanResult:
     report: dict[str, object]
     dedup_pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
     golden_customers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    golden_merges: pd.DataFrame = field(default_factory=pd.DataFrame)
+    dedup: DedupResult | None = None
 
 
 def is_clean_customers(customers: pd.DataFrame) -> bool:
@@ -392,6 +400,11 @@ def clean_tables(
     key: bytes,
     params: QualityParams | None = None,
     not_after: pd.Timestamp | str | None = None,
+    *,
+    previous_id_map: pd.DataFrame | None = None,
+    dedup_labels: pd.DataFrame | None = None,
+    dedup_work_dir: Path | None = None,
+    dedup_backend: Any | None = None,
 ) -> CleanResult:
     """Validate, quarantine, normalise, de-duplicate and pseudonymise the raw contract tables.
 
@@ -411,6 +424,16 @@ def clean_tables(
         timestamps are quarantined as ``future_timestamp`` even when ``as_of`` is later still (typos such as
         2099), counted per column (``timestamps_after_now``) and named in the report's hints. None: no check
         (a generated world may lie in the future).
+    previous_id_map : DataFrame, optional
+        The id map of an earlier run: its golden ids are kept (:func:`custml.quality.dedup.stable_golden_ids`),
+        so pseudonyms, features and scores keep their keys; merges of two earlier golden records are returned
+        in ``golden_merges``.
+    dedup_labels : DataFrame, optional
+        The steward's decisions on pairs (``id_a``, ``id_b``, ``is_match``), applied by the matcher.
+    dedup_work_dir : Path, optional
+        A private folder for Splink's intermediate tables (DuckDB spill files).
+    dedup_backend : splink DatabaseAPI, optional
+        Another Splink back end (Spark); default DuckDB.
 
     Returns
     -------
@@ -454,8 +477,16 @@ def clean_tables(
     normalisation["values_nulled"] = sum(sum(v.nulled.values()) for v in validation.per_table.values())
 
     identity = [c for c in IDENTITY_COLUMNS if c in customers.columns and customers[c].notna().any()]
+    dedup: DedupResult | None = None
     if params.deduplicate and len(customers) > 1 and identity:
-        dedup = find_duplicates(customers, params.dedup)
+        dedup = find_duplicates(
+            customers,
+            params.dedup,
+            work_dir=dedup_work_dir,
+            db_api=dedup_backend,
+            charts=dedup_work_dir is not None,
+            labels=dedup_labels,
+        )
         clusters, pairs, dedup_stats = dedup.clusters, dedup.pairs, dedup.stats
         dedup_stats["identity_columns"] = identity
     else:
@@ -472,6 +503,15 @@ def clean_tables(
                 "each customer id is one customer"
             )
 
+    signup = pd.Series(
+        pd.to_datetime(customers["signup_date"]).to_numpy(), index=customers["customer_id"].astype("str")
+    )
+    clusters, merges = stable_golden_ids(clusters, previous_id_map, signup)
+    if previous_id_map is not None:
+        dedup_stats["golden_ids_kept"] = int(
+            pd.Index(clusters.unique()).isin(previous_id_map["golden_raw_id"].astype(str)).sum()
+        )
+        dedup_stats["golden_merges"] = len(merges)
     golden = golden_records(customers, clusters)
     id_map = pd.DataFrame(
         {
@@ -520,6 +560,10 @@ def clean_tables(
         hints.append(hint)
     report["hints"] = hints
     log.info("clean_tables: %s rows in, %s quarantined", report["rows_in"], report["rows_quarantined"])
+    merges = merges.assign(
+        absorbed_customer_id=pseudonymise(merges["absorbed_golden_raw_id"], key),
+        surviving_customer_id=pseudonymise(merges["surviving_golden_raw_id"], key),
+    )
     return CleanResult(
         tables=tables,
         quarantine=quarantine,
@@ -527,4 +571,6 @@ def clean_tables(
         report=report,
         dedup_pairs=pairs,
         golden_customers=golden_private.sort_values("customer_id").reset_index(drop=True),
+        golden_merges=merges,
+        dedup=dedup,
     )

@@ -24,10 +24,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from custml.synth.identities import format_phones
-from custml.synth.params import WorldParams
+from custml.synth.identities import EMAIL_DOMAINS, format_phones
+from custml.synth.params import DirtParams, WorldParams
 
-__all__ = ["Records", "build_records", "interactions_frame", "orders_frame", "typo"]
+__all__ = [
+    "NICKNAMES",
+    "Records",
+    "build_records",
+    "heavy_corruption",
+    "interactions_frame",
+    "orders_frame",
+    "typo",
+]
 
 _US_ABBREV = (
     ("Street", "St"),
@@ -92,6 +100,101 @@ def _invalid_email(email: str, rng: np.random.Generator) -> str:
         f"{local} @{domain}",
         f"{local}@{domain}.",
     )[k]
+
+
+# Common English nicknames; other given names are shortened to their first 3-4 letters ("Jennifer" -> "Jenn").
+NICKNAMES = {
+    "William": "Bill", "Robert": "Bob", "Richard": "Dick", "James": "Jim", "John": "Jack", "Michael": "Mike",
+    "Thomas": "Tom", "Charles": "Chuck", "Joseph": "Joe", "Daniel": "Dan", "Matthew": "Matt",
+    "Anthony": "Tony", "Christopher": "Chris", "Steven": "Steve", "Edward": "Ted", "Margaret": "Peggy",
+    "Elizabeth": "Liz", "Katherine": "Kate", "Catherine": "Cathy", "Jennifer": "Jen", "Patricia": "Patty",
+    "Susan": "Sue", "Deborah": "Debbie", "Rebecca": "Becky", "Kimberly": "Kim", "Samantha": "Sam",
+    "Alexander": "Alex", "Benjamin": "Ben", "Nicholas": "Nick", "Jonathan": "Jon", "Andrew": "Andy",
+    "Timothy": "Tim", "Gregory": "Greg", "Jacqueline": "Jackie", "Victoria": "Vicky", "Abigail": "Abby",
+}  # fmt: skip
+
+
+def _nickname(first: str) -> str:
+    if first in NICKNAMES:
+        return NICKNAMES[first]
+    return first[:4] if len(first) > 5 else first[:3]
+
+
+def _birth_date_typo(day: Any, rng: np.random.Generator) -> Any:
+    """Day and month swapped (when both are valid months) or one digit of the date mistyped."""
+    text = str(pd.Timestamp(day).date())  # YYYY-MM-DD
+    y, m, d = text[:4], text[5:7], text[8:10]
+    if rng.random() < 0.4 and d != m and int(d) <= 12:
+        cand = f"{y}-{d}-{m}"
+    else:
+        pos = (2, 3, 6, 9)[
+            int(rng.integers(0, 4))
+        ]  # a year, month or day digit that keeps the date plausible
+        digits = list(text)
+        digits[pos] = str((int(digits[pos]) + int(rng.integers(1, 9))) % 10)
+        cand = "".join(digits)
+    try:
+        return pd.Timestamp(cand).to_datetime64().astype("datetime64[us]")
+    except ValueError:  # an impossible date (2001-02-30): fall back to a day off by one
+        return (pd.Timestamp(day) + pd.Timedelta(days=1)).to_datetime64().astype("datetime64[us]")
+
+
+def heavy_corruption(
+    first: list[str],
+    last: list[str],
+    other_last: list[str],
+    emails: list[str | None],
+    domains: tuple[str, ...],
+    rng: np.random.Generator,
+    d: DirtParams,
+    alphabet: list[str],
+    cjk: bool,
+) -> tuple[list[str | None], list[str | None], list[str]]:
+    """Names and e-mails of duplicate records under the heavier dirt kinds, and the kinds applied per record.
+
+    Returns new names (``None``: keep the record's light-dirt name), new e-mails (``None``: keep) and a
+    ``+``-joined list of kinds per record (``""`` when none). Name kinds are exclusive (``DirtParams`` order).
+    """
+    n = len(first)
+    u_name = rng.random(n)
+    u_mail = rng.random(n)
+    bounds = np.cumsum([d.name_swap, d.given_name_missing, d.name_typos_both, d.surname_replaced, d.nickname])
+    kind = np.searchsorted(bounds, u_name, side="right")  # 5 = no name kind
+    names: list[str | None] = []
+    mails: list[str | None] = []
+    kinds: list[str] = []
+    for j in range(n):
+        f, la = first[j], last[j]
+        k = int(kind[j])
+        applied = []
+        if k == 0:
+            names.append(f + la if cjk else f"{la} {f}")
+            applied.append("name_swap")
+        elif k == 1:
+            names.append(la)
+            applied.append("given_name_missing")
+        elif k == 2:
+            f2, l2 = typo(f, rng, alphabet), typo(la, rng, alphabet)
+            names.append(l2 + f2 if cjk else f"{f2} {l2}")
+            applied.append("name_typos_both")
+        elif k == 3:
+            names.append(other_last[j] + f if cjk else f"{f} {other_last[j]}")
+            applied.append("surname_replaced")
+        elif k == 4 and not cjk:
+            names.append(f"{_nickname(f)} {la}")
+            applied.append("nickname")
+        else:
+            names.append(None)
+        e = emails[j]
+        if e is not None and u_mail[j] < d.email_other_provider:
+            local, _, domain = e.partition("@")
+            others = [x for x in domains if x != domain.lower()]
+            mails.append(f"{local}@{others[int(rng.integers(0, len(others)))]}")
+            applied.append("email_other_provider")
+        else:
+            mails.append(None)
+        kinds.append("+".join(applied))
+    return names, mails, kinds
 
 
 _INVALID_PHONES = ("n/a", "000-000-0000", "12345", "none", "1234567890123456", "tel")
@@ -172,7 +275,8 @@ class Records:
 
     ``record_person``: person index of each record (the first ``n_persons`` records are the originals, in
     person order); ``ids``: the records' customer ids (same order); ``dup_record``/``dup_days``: per person, the
-    index of its duplicate record (-1 if none) and the day it was created (inf if none).
+    index of its duplicate record (-1 if none) and the day it was created (inf if none); ``dup_dirt``: per
+    duplicate record, the heavier dirt kinds applied to it.
     """
 
     customers: pd.DataFrame
@@ -180,6 +284,7 @@ class Records:
     ids: pa.Array
     dup_record: np.ndarray
     dup_days: np.ndarray
+    dup_dirt: np.ndarray | None = None  # per duplicate record: the heavier dirt kinds applied ("+"-joined)
 
     def split(self, person: np.ndarray, t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Record of each event: the duplicate record, at random half the time, once it exists."""
@@ -230,6 +335,8 @@ def build_records(
         return np.concatenate([v, v[dup_p]])
 
     name, email, phone, address = take("name"), take("email"), take("phone"), take("address")
+    birth = take("birth_date")
+    dup_dirt: list[str] = [""] * n_dup
     if n_dup:
         alphabet = [
             str(c) for c in people.get("name_chars", pa.array(list("abcdefghijklmnopqrstuvwxyz"))).to_pylist()
@@ -258,6 +365,30 @@ def build_records(
             people["phone_digits"].take(pa.array(dup_p)), locale, rng.integers(0, 4, n_dup)
         )
         dphone = pc.if_else(pa.array(u[3] < 0.1), pa.scalar(None, pa.string()), dphone)
+        if d.heavy_kinds:  # drawn only when switched on, so a light world's random stream is unchanged
+            names_h, emails_h, dup_dirt = heavy_corruption(
+                people["first"].take(pa.array(dup_p)).to_pylist(),
+                people["last"].take(pa.array(dup_p)).to_pylist(),
+                people["last"].take(pa.array(rng.integers(0, n, n_dup))).to_pylist(),
+                new_emails,
+                tuple(dom for dom, _ in EMAIL_DOMAINS[locale]),
+                rng,
+                d,
+                alphabet,
+                cjk,
+            )
+            new_names = [h if h is not None else x for h, x in zip(names_h, new_names, strict=True)]
+            new_emails = [h if h is not None else x for h, x in zip(emails_h, new_emails, strict=True)]
+            bd_typo = rng.random(n_dup) < d.birth_date_typo
+            addr_typo = rng.random(n_dup) < d.address_typo
+            for j in np.flatnonzero(bd_typo).tolist():
+                birth[n + j] = _birth_date_typo(birth[n + j], rng)
+            for j in np.flatnonzero(addr_typo).tolist():
+                new_addrs[j] = typo(new_addrs[j], rng, alphabet)
+            extra = np.where(bd_typo, "birth_date_typo", "")
+            extra = np.char.add(extra, np.where(bd_typo & addr_typo, "+", ""))
+            extra = np.char.add(extra, np.where(addr_typo, "address_typo", ""))
+            dup_dirt = ["+".join(k for k in (a, str(b)) if k) for a, b in zip(dup_dirt, extra, strict=True)]
         name = pa.concat_arrays([people["name"], pa.array(new_names, pa.string())])
         email = pa.concat_arrays([people["email"], pa.array(new_emails, pa.string())])
         address = pa.concat_arrays([people["address"], pa.array(new_addrs, pa.string())])
@@ -288,7 +419,7 @@ def build_records(
         "city": take("city"),
         "region": take("region"),
         "country": take("country"),
-        "birth_date": take("birth_date"),
+        "birth_date": birth,
         "gender": take("gender"),
         "acquisition_channel": take("acquisition_channel"),
         "loyalty_member": take("loyalty_member"),
@@ -308,7 +439,7 @@ def build_records(
     dup_rec[dup_p] = n + np.arange(n_dup)
     dup_t = np.full(n, np.inf)
     dup_t[dup_p] = dup_days
-    return Records(customers, record_person, rec_ids, dup_rec, dup_t)
+    return Records(customers, record_person, rec_ids, dup_rec, dup_t, np.asarray(dup_dirt, dtype=object))
 
 
 def orders_frame(

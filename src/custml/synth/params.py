@@ -385,6 +385,14 @@ class DirtParams(_Model):
     ``duplicate_order_rows`` share of order rows appear twice; ``negative_amount`` share of non-refund orders
     get a negative amount; ``malformed_ts``/``future_ts``/``offset_ts`` shares of timestamps are malformed,
     future-dated or written with a ``+08:00`` zone offset.
+
+    The heavier corruption of duplicate records (shares of duplicate records, not multiplied by ``dirty``; all 0 by
+    default, so a light world is what it always was): ``name_swap`` given name and surname swapped,
+    ``given_name_missing`` only the surname, ``name_typos_both`` a typo in each name, ``surname_replaced`` another
+    surname (marriage), ``nickname`` a nickname or short form for the given name (these five are exclusive, in that
+    order); independently ``birth_date_typo`` day and month swapped or one digit off, ``address_typo`` one
+    character off, ``email_other_provider`` the same local part at another provider. :meth:`preset` names the
+    ``light`` (default) and ``heavy`` settings.
     """
 
     duplicate_persons: float = 1.0
@@ -396,6 +404,73 @@ class DirtParams(_Model):
     malformed_ts: float = 0.02
     future_ts: float = 0.01
     offset_ts: float = 0.1
+    name_swap: float = Field(0.0, ge=0, le=1)
+    given_name_missing: float = Field(0.0, ge=0, le=1)
+    name_typos_both: float = Field(0.0, ge=0, le=1)
+    surname_replaced: float = Field(0.0, ge=0, le=1)
+    nickname: float = Field(0.0, ge=0, le=1)
+    birth_date_typo: float = Field(0.0, ge=0, le=1)
+    address_typo: float = Field(0.0, ge=0, le=1)
+    email_other_provider: float = Field(0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _check_name_kinds(self) -> DirtParams:
+        total = (
+            self.name_swap
+            + self.given_name_missing
+            + self.name_typos_both
+            + self.surname_replaced
+            + self.nickname
+        )
+        if total > 1:
+            raise ValueError(
+                f"dirt: the name corruption shares add up to {total:.3g} > 1 (they are exclusive)"
+            )
+        return self
+
+    @property
+    def heavy_kinds(self) -> bool:
+        """Whether any of the heavier duplicate-record corruptions is switched on."""
+        return any(getattr(self, k) > 0 for k in HEAVY_DIRT_KINDS)
+
+    @classmethod
+    def preset(cls, name: str) -> DirtParams:
+        """``light`` (the defaults) or ``heavy`` (what real CRMs hold: 5x the duplicates, and most duplicate
+        records carry one of the name corruptions plus birth-date, address and e-mail changes).
+
+        Examples
+        --------
+        >>> DirtParams.preset("heavy").name_swap, DirtParams.preset("light").name_swap
+        (0.1, 0.0)
+        """
+        if name == "light":
+            return cls()
+        if name == "heavy":
+            return cls(
+                duplicate_persons=5.0,
+                name_swap=0.1,
+                given_name_missing=0.08,
+                name_typos_both=0.15,
+                surname_replaced=0.08,
+                nickname=0.1,
+                birth_date_typo=0.15,
+                address_typo=0.2,
+                email_other_provider=0.25,
+            )
+        raise ValueError(f"dirt preset: unknown {name!r} (known: {', '.join(DIRT_PRESETS)})")
+
+
+DIRT_PRESETS = ("light", "heavy")
+HEAVY_DIRT_KINDS = (
+    "name_swap",
+    "given_name_missing",
+    "name_typos_both",
+    "surname_replaced",
+    "nickname",
+    "birth_date_typo",
+    "address_typo",
+    "email_other_provider",
+)
 
 
 class LocaleParams(_Model):

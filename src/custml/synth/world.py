@@ -339,6 +339,10 @@ def generate_world(params: WorldParams) -> World:
             "person_id": _str_col(person_ids.take(pa.array(record_person[dup_rows]))),
         }
     )
+    if params.dirt.heavy_kinds and records.dup_dirt is not None:
+        # the heavier dirt kinds each duplicate record carries ("" for originals and light dirt)
+        kinds = np.concatenate([np.full(n, "", dtype=object), records.dup_dirt])[dup_rows]
+        duplicates["dirt"] = pd.Series(kinds, dtype="str")
     oracle_ref = oracle_probabilities(truth_customers, params.reference_cutoff, params)
     truth = {"customers": truth_customers, "duplicates": duplicates, "oracle_reference": oracle_ref}
     if cp.enabled and cp.uplift_truth:
