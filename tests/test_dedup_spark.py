@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import skip_or_fail
+from spark_fixtures import spark  # noqa: F401  (fixture)
 
 from custml.quality import pairwise_precision_recall
 from custml.quality.dedup import find_duplicates, spark_backend, splink_spark_jar
@@ -18,19 +20,12 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def splink_spark():
-    """A local Spark session with Splink's similarity jar; skipped when another session without it runs."""
-    pytest.importorskip("pyspark")
-    from custml.features import SparkUnavailableError, spark_session
-
+def splink_spark(spark):  # noqa: F811  (the fixture)
+    """The tests' local Spark session (``spark_fixtures``), which carries Splink's similarity jar."""
     jar = splink_spark_jar()
-    try:
-        session = spark_session("custml-dedup-tests", master="local[2]", shuffle_partitions=2, jars=(jar,))
-    except SparkUnavailableError as exc:
-        pytest.skip(f"Spark unavailable: {exc}")
-    if jar not in session.conf.get("spark.jars", ""):
-        pytest.skip("a Spark session without Splink's jar is already running in this process")
-    return session
+    if jar not in spark.conf.get("spark.jars", ""):
+        skip_or_fail("the Spark session of this process was created without Splink's jar")
+    return spark
 
 
 def test_spark_clusters_agree_with_duckdb(splink_spark, tmp_path: Path) -> None:
@@ -39,10 +34,10 @@ def test_spark_clusters_agree_with_duckdb(splink_spark, tmp_path: Path) -> None:
     customers = _normalise_customers(kept, QualityParams())[0]
     duck = find_duplicates(customers)
     work = tmp_path / "private" / "dedup_work"
-    spark = find_duplicates(customers, db_api=spark_backend(splink_spark, work))
-    assert spark.stats["backend"] == "SparkAPI"
+    on_spark = find_duplicates(customers, db_api=spark_backend(splink_spark, work))
+    assert on_spark.stats["backend"] == "SparkAPI"
     as_truth = pd.DataFrame({"customer_id": duck.clusters.index, "person_id": duck.clusters.to_numpy()})
-    agreement = pairwise_precision_recall(spark.clusters, as_truth)
+    agreement = pairwise_precision_recall(on_spark.clusters, as_truth)
     assert agreement["true_pairs"] >= 60
     assert agreement["precision"] >= 0.999 and agreement["recall"] >= 0.999, agreement
     assert (work / "spark_checkpoints").is_dir()  # Splink's Spark tables live in the private work folder

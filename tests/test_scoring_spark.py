@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from conftest import skip_or_fail
 from scoring_project import project_env, small_project
+from spark_fixtures import test_spark_jars
 
 from custml.io import read_json
 from custml.workflows import run_score
@@ -22,7 +23,7 @@ def spark_project(tmp_path_factory: pytest.TempPathFactory):
     try:
         from custml.features import SparkUnavailableError, spark_session
 
-        spark_session("custml-test")
+        spark_session("custml-test", jars=test_spark_jars())
     except (ImportError, SparkUnavailableError) as exc:
         skip_or_fail(f"Spark unavailable: {exc}")
     root = tmp_path_factory.mktemp("custml-spark")
