@@ -95,6 +95,13 @@ def seasonal_naive_rate(rates: pd.Series, test: pd.Timestamp, horizon: int) -> f
     return float(expit(logit(rates[year_ago]) + drift))
 
 
+def level(p: np.ndarray) -> float:
+    """The base rate whose log-odds shift moves ``p``'s mean the most like a shift of that rate would (the
+    rate at the mean log-odds, so that shifting to ``target`` lands the mean near ``target``)."""
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    return float(expit(np.mean(logit(q))))
+
+
 def shift(p: np.ndarray, target: float, reference: float) -> np.ndarray:
     """Move calibrated probabilities from base rate ``reference`` to ``target`` (prior shift, log-odds)."""
     q = np.clip(p, 1e-6, 1 - 1e-6)
@@ -132,6 +139,10 @@ def main() -> None:
         if naive is not None:
             variants["prior_shift"] = shift(preds["model"].to_numpy(), naive, reference)
         variants["season_rate"] = shift(preds["model"].to_numpy(), float(y.mean()), reference)
+        if naive is not None:
+            # the population's mean moved to the seasonal-naive level (one shift per scoring date, from the mean)
+            p_model = preds["model"].to_numpy()
+            variants["naive_level"] = shift(p_model, naive, level(p_model))
         # the booster alone: its raw probabilities, and with one intercept fitted on the validation cut-offs
         # (the level moves, the season the booster learnt from a year of training cut-offs stays)
         frame = table[cut.isin(plan.all).to_numpy()].reset_index(drop=True)
