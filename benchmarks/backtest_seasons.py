@@ -95,11 +95,13 @@ def seasonal_naive_rate(rates: pd.Series, test: pd.Timestamp, horizon: int) -> f
     return float(expit(logit(rates[year_ago]) + drift))
 
 
-def level(p: np.ndarray) -> float:
-    """The base rate whose log-odds shift moves ``p``'s mean the most like a shift of that rate would (the
-    rate at the mean log-odds, so that shifting to ``target`` lands the mean near ``target``)."""
-    q = np.clip(p, 1e-6, 1 - 1e-6)
-    return float(expit(np.mean(logit(q))))
+def to_mean(p: np.ndarray, target: float) -> np.ndarray:
+    """``p`` with its log-odds moved by the one constant that makes its mean ``target``."""
+    from scipy.optimize import brentq
+
+    z = logit(np.clip(p, 1e-6, 1 - 1e-6))
+    delta = brentq(lambda d: float(expit(z + d).mean()) - target, -10, 10)
+    return expit(z + delta)
 
 
 def shift(p: np.ndarray, target: float, reference: float) -> np.ndarray:
@@ -141,8 +143,7 @@ def main() -> None:
         variants["season_rate"] = shift(preds["model"].to_numpy(), float(y.mean()), reference)
         if naive is not None:
             # the population's mean moved to the seasonal-naive level (one shift per scoring date, from the mean)
-            p_model = preds["model"].to_numpy()
-            variants["naive_level"] = shift(p_model, naive, level(p_model))
+            variants["naive_level"] = to_mean(preds["model"].to_numpy(), naive)
         # the booster alone: its raw probabilities, and with one intercept fitted on the validation cut-offs
         # (the level moves, the season the booster learnt from a year of training cut-offs stays)
         frame = table[cut.isin(plan.all).to_numpy()].reset_index(drop=True)
