@@ -71,7 +71,20 @@ def stacked_table(
         engine=engine,
         params=pipeline_feature_params(),
     )
-    return training if oracle is None else with_oracle(training, oracle, task, id_map)
+    if oracle is None:
+        return training
+    from custml.models.params import DEFAULT_HORIZON_DAYS
+
+    if params.horizon != DEFAULT_HORIZON_DAYS[task]:
+        # The oracle's probabilities are those of the contract's horizons (90-day churn, 30-day repurchase).
+        logger.warning(
+            "no oracle for a %d-day %s horizon (the truth's oracle is for %d days)",
+            params.horizon,
+            task,
+            DEFAULT_HORIZON_DAYS[task],
+        )
+        return training
+    return with_oracle(training, oracle, task, id_map)
 
 
 def with_oracle(
