@@ -335,32 +335,3 @@ def test_backtest_cli_failure_paths_are_one_line(tmp_path: Path, capsys: pytest.
     err = capsys.readouterr().err
     assert "task must be churn or repurchase" in err and "--mapping needs --data" in err
     assert "Traceback" not in err
-
-
-def test_a_short_plan_validates_on_customers_kept_out_of_training() -> None:
-    plan = plan_cutoffs(
-        "2010-09-09",
-        90,
-        n_train_cutoffs=12,
-        n_validation_cutoffs=3,
-        data_start="2009-12-01",
-        min_history_days=90,
-    )
-    assert plan.labels_overlap
-    ids = [f"c{i}" for i in range(400)]
-    frame = pd.DataFrame(
-        {
-            "customer_id": ids * len(plan.all),
-            "cutoff": [c for c in plan.all for _ in ids],
-        }
-    )
-    split = split_by_plan(frame, plan)
-    train_ids = set(frame.loc[split.train_idx, "customer_id"])
-    val_ids = set(frame.loc[split.validation_idx, "customer_id"])
-    assert not train_ids & val_ids and 0.2 < len(val_ids) / len(ids) < 0.4
-    assert len(split.test_idx) == len(ids)  # the test keeps every customer
-    # a purged plan validates on everyone
-    purged = plan_cutoffs(
-        "2010-09-09", 90, n_train_cutoffs=2, n_validation_cutoffs=1, data_start="2008-01-01"
-    )
-    assert not purged.labels_overlap

@@ -15,24 +15,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from custml.errors import ConfigError, SchemaError
 
-__all__ = [
-    "VALIDATION_CUSTOMER_SHARE",
-    "CutoffPlan",
-    "TimeSplit",
-    "minimum_history_days",
-    "plan_cutoffs",
-    "split_by_plan",
-    "time_split",
-    "validation_customers",
-]
-
-#: Share of customers that validate a short-data plan whose training labels overlap the validation window.
-VALIDATION_CUSTOMER_SHARE = 0.3
+__all__ = ["CutoffPlan", "TimeSplit", "minimum_history_days", "plan_cutoffs", "split_by_plan", "time_split"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +35,6 @@ class CutoffPlan:
     """Empty, or how the plan was shrunk to fit the data (e.g. "3 of 12 training cut-offs ...")."""
     train_gap_days: int | None = None
     """Days between the last training and the first validation cut-off (``None``: not planned from data)."""
-    labels_overlap: bool = False
-    """Training labels overlap the validation window (a short-data plan): :func:`split_by_plan` then keeps the
-    validation customers out of training."""
 
     @property
     def all(self) -> list[pd.Timestamp]:
@@ -228,8 +212,7 @@ def plan_cutoffs(
         notes.append(f"{len(kept_train)} of {n_train_cutoffs} training cut-offs")
     if train_gap != gap:
         notes.append(
-            f"training labels overlapping the validation window (gap {step.days} days, not {gap.days}; "
-            f"validation on {VALIDATION_CUSTOMER_SHARE:.0%} of the customers, kept out of training)"
+            f"training labels overlapping the validation window (gap {step.days} days, not {gap.days})"
         )
     note = ""
     if notes:
@@ -239,12 +222,7 @@ def plan_cutoffs(
         )
         logger.warning(note)
     return CutoffPlan(
-        train=kept_train,
-        validation=kept_validation,
-        test=test,
-        note=note,
-        train_gap_days=train_gap.days,
-        labels_overlap=train_gap < pd.Timedelta(days=horizon_days),
+        train=kept_train, validation=kept_validation, test=test, note=note, train_gap_days=train_gap.days
     )
 
 
@@ -336,31 +314,11 @@ def minimum_history_days(horizon_days: int, min_history_days: int, step_days: in
     return min_history_days + step_days + 2 * horizon_days
 
 
-def validation_customers(ids: pd.Series, share: float = 0.3) -> np.ndarray:
-    """A deterministic ``share`` of customers (by a hash of the id): ``True`` for the validation group.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> mask = validation_customers(pd.Series([f"c{i}" for i in range(1000)]))
-    >>> bool(0.25 < mask.mean() < 0.35), bool(validation_customers(pd.Series(["c1"]))[0]) == bool(mask[1])
-    (True, True)
-    """
-    h = pd.util.hash_pandas_object(ids.astype(str), index=False).to_numpy()
-    return (h % np.uint64(1000)) < np.uint64(round(share * 1000))
-
-
-def split_by_plan(
-    frame: pd.DataFrame, plan: CutoffPlan, cutoff_col: str = "cutoff", id_col: str = "customer_id"
-) -> TimeSplit:
+def split_by_plan(frame: pd.DataFrame, plan: CutoffPlan, cutoff_col: str = "cutoff") -> TimeSplit:
     """Assign the rows of a stacked table to the roles of ``plan`` (rows of other cut-offs are dropped).
 
     Unlike :func:`time_split`, which infers the roles from the cut-offs present, this keeps the plan's own
-    gaps (e.g. a short-data plan whose training labels overlap the validation window). When they overlap
-    (:attr:`CutoffPlan.labels_overlap`), the validation rows are those of a fixed share of the customers
-    (:data:`VALIDATION_CUSTOMER_SHARE`, :func:`validation_customers`) and their rows are left out of training:
-    a customer's training label would otherwise tell its validation label, and flatter the flexible candidates
-    on the rows that choose the champion and fit the calibrator. The test rows stay every customer's.
+    gaps (e.g. a short-data plan whose training labels overlap the validation window).
 
     Raises
     ------
@@ -396,15 +354,6 @@ def split_by_plan(
             f"split_by_plan: roles out of order: training up to {max(plan.train).date()}, validation "
             f"{min(plan.validation).date()}..{max(plan.validation).date()}, test {plan.test.date()}"
         )
-    if plan.labels_overlap and id_col in frame.columns:
-        held_out = validation_customers(frame[id_col], VALIDATION_CUSTOMER_SHARE)
-        idx["training"] = idx["training"][~held_out[frame.index.get_indexer(idx["training"])]]
-        idx["validation"] = idx["validation"][held_out[frame.index.get_indexer(idx["validation"])]]
-        for role in ("training", "validation"):
-            if len(idx[role]) == 0:
-                raise SchemaError(
-                    "training_set", id_col, f"leaves no {role} rows once validation customers are held out"
-                )
     planned = set(plan.all)
     present = sorted(pd.Timestamp(c) for c in cut.dropna().unique())
     dropped = [c for c in present if c not in planned]
