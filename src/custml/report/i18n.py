@@ -44,8 +44,8 @@ LABELS: dict[str, dict[str, str]] = {
         "kpi_churn_rate_last_year": "; a year earlier {rate} churned",
         "kpi_churn_rate_note_outlook": "of customers with an order in the last year, next {days} days",
         "msg_outlook_last_year": (
-            "The model expects {rate} of active customers to place no order in the next {days} days; in the "
-            "same season a year earlier {last} did not. Churn moves with the calendar: compare like with like."
+            "The model expects {rate} of the customers with an order in the last year to place no order in the "
+            "next {days} days; in the same season a year earlier {last} did not. Churn moves with the calendar: compare like with like."
         ),
         "msg_outlook_short_history": (
             "The data covers less than a year and a {days}-day horizon: the model has not seen this season "
@@ -342,7 +342,7 @@ LABELS: dict[str, dict[str, str]] = {
         "kpi_churn_rate_last_year": "；一年前同期 {rate} 流失",
         "kpi_churn_rate_note_outlook": "过去一年有订单的客户，未来 {days} 天",
         "msg_outlook_last_year": (
-            "模型预计 {rate} 的活跃客户在未来 {days} 天内不会下单；一年前同一季节，{last} 的客户没有下单。"
+            "模型预计过去一年有订单的客户中 {rate} 在未来 {days} 天内不会下单；一年前同一季节，{last} 的客户没有下单。"
             "流失率随日历变化：请与同期相比。"
         ),
         "msg_outlook_short_history": (
