@@ -36,20 +36,19 @@ import pandas as pd
 from scipy.special import expit, logit
 
 from custml import pipeline
-from custml.features import build_training_set
 from custml.io import read_tables
 from custml.models.backtest import backtest_cutoffs, backtest_plans
 from custml.models.metrics import binary_metrics
 from custml.models.params import TrainParams
 from custml.models.train import train_model
-from custml.pipeline.train import training_data_end
+from custml.pipeline.train import stacked_table, training_data_end
 from custml.synth import generate_world, world_preset
 
 OUT = Path(__file__).resolve().parent / "out"
 YEAR = 360  # twelve 30-day steps: the grid the plans share
 
 
-def stacked_table(args: argparse.Namespace, params: TrainParams) -> tuple[pd.DataFrame, list]:
+def cached_table(args: argparse.Namespace, params: TrainParams) -> tuple[pd.DataFrame, list]:
     """The stacked table over every cut-off the backtest needs, and the plans (cached as parquet)."""
     if args.project:
         tables = read_tables(Path(args.project), required=("customers", "orders"), optional=("interactions",))
@@ -68,15 +67,7 @@ def stacked_table(args: argparse.Namespace, params: TrainParams) -> tuple[pd.Dat
     cache = OUT / f"seasons_{key}.parquet"
     if cache.is_file():
         return pd.read_parquet(cache), plans
-    inputs = {k: v for k, v in tables.items() if k in ("customers", "orders", "interactions")}
-    table = build_training_set(
-        inputs,
-        backtest_cutoffs(plans),
-        args.task,
-        horizon_days=params.horizon,
-        data_end=end,
-        params=pipeline.pipeline_feature_params() if hasattr(pipeline, "pipeline_feature_params") else None,
-    )
+    table = stacked_table(tables, args.task, params, backtest_cutoffs(plans), end)
     OUT.mkdir(parents=True, exist_ok=True)
     table.to_parquet(cache)
     return table, plans
@@ -121,7 +112,7 @@ def main() -> None:
     args = ap.parse_args()
     params = TrainParams(task=args.task)
     t0 = time.perf_counter()
-    table, plans = stacked_table(args, params)
+    table, plans = cached_table(args, params)
     print(
         f"{len(table):,} rows over {table['cutoff'].nunique()} cut-offs, {len(plans)} test months "
         f"({time.perf_counter() - t0:.0f} s)",

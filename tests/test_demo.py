@@ -93,6 +93,12 @@ def test_meta_sidecar_counts_reconcile(project) -> None:
         assert {"name", "version", "metrics", "calibration", "top_drivers"} <= set(model)
         assert 0.5 < model["metrics"]["roc_auc"] <= 1
     assert meta["drift"] and {"feature", "psi", "status", "model"} <= set(meta["drift"][0])
+    # the report's headline: the model's expectation over the churn label's population, and the same season a
+    # year earlier (the demo's world has three years of history)
+    outlook = meta["churn_outlook"]
+    assert outlook["population"] > 0 and 0 < outlook["expected_rate"] < 1 and not outlook["short_history"]
+    last = outlook["same_season_last_year"]
+    assert last["population"] > 0 and 0 < last["realised_rate"] < 1
 
 
 def test_nothing_the_demo_writes_holds_personal_data(project) -> None:

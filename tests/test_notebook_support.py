@@ -71,7 +71,7 @@ def test_cdnow_dir_honours_the_environment_and_fails_with_the_places_tried(
     assert len(datasets.load_cdnow_transactions("sample")) == 3
     # nothing anywhere: a DataFileError naming the folders tried
     monkeypatch.setenv(datasets.ENV_SHARED_DIR, str(tmp_path / "nowhere"))
-    monkeypatch.setattr(datasets, "_candidates", lambda: [tmp_path / "nowhere"])
+    monkeypatch.setattr(datasets, "_candidates", lambda name="cdnow": [tmp_path / "nowhere"])
     with pytest.raises(DataFileError, match="nowhere"):
         datasets.cdnow_dir()
 

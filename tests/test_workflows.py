@@ -10,7 +10,7 @@ from custml.errors import DataFileError
 from custml.features.labels import model_population
 from custml.io import count_rows, write_json, write_table
 from custml.pipeline import default_as_of
-from custml.scoring import DRIFT_COLUMNS, drift_reference, model_drift_table
+from custml.scoring import DRIFT_COLUMNS, drift_reference, model_drift
 
 
 def test_default_as_of_is_the_day_after_the_data_ends(tmp_path) -> None:
@@ -45,10 +45,10 @@ def test_each_model_is_checked_for_drift_on_its_own_population() -> None:
     assert len(model_population(scored, "repurchase")) == 2 * n
 
     inputs = {"churn": ("orders_365d", "recency_days")}
-    table = model_drift_table({"churn": reference, "repurchase": None}, scored, inputs)
+    table = model_drift({"churn": reference, "repurchase": None}, scored, inputs).table
     assert set(table["model"]) == {"churn"} and set(table["feature"]) == {"orders_365d", "recency_days"}
     assert (table["status"] == "ok").all()  # the churned customers are outside the churn model's population
-    empty = model_drift_table({"churn": None}, scored, inputs)
+    empty = model_drift({"churn": None}, scored, inputs).table
     assert empty.empty and list(empty.columns) == ["model", *DRIFT_COLUMNS]
 
 

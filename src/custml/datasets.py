@@ -63,6 +63,17 @@ def _candidates(name: str = "cdnow") -> list[Path]:
     return out
 
 
+def _find(name: str, marker: str, label: str) -> Path:
+    """The first candidate folder for ``name`` holding ``marker``; else a one-line error listing the tries."""
+    tried = _candidates(name)
+    for path in tried:
+        if (path / marker).is_file():
+            return path
+    raise DataFileError(
+        f"{label} not found; tried " + ", ".join(str(p) for p in tried) + f" (set ${ENV_SHARED_DIR})"
+    )
+
+
 def apparel_dir() -> Path:
     """The folder holding CLVTools' apparel files (searched like CDNOW's, in ``data/apparel``).
 
@@ -71,13 +82,7 @@ def apparel_dir() -> Path:
     DataFileError
         If no candidate folder holds ``apparelTrans.csv``; the message lists the folders tried.
     """
-    tried = _candidates("apparel")
-    for path in tried:
-        if (path / APPAREL_FILES["transactions"]).is_file():
-            return path
-    raise DataFileError(
-        "apparel data not found; tried " + ", ".join(str(p) for p in tried) + f" (set ${ENV_SHARED_DIR})"
-    )
+    return _find("apparel", APPAREL_FILES["transactions"], "apparel data")
 
 
 ONLINE_RETAIL_FILE = "online_retail_II_2009-2010.csv.gz"
@@ -92,13 +97,7 @@ def online_retail_dir() -> Path:
     DataFileError
         If no candidate folder holds the file; the message lists the folders tried.
     """
-    tried = _candidates("online_retail_ii")
-    for path in tried:
-        if (path / ONLINE_RETAIL_FILE).is_file():
-            return path
-    raise DataFileError(
-        "Online Retail II not found; tried " + ", ".join(str(p) for p in tried) + f" (set ${ENV_SHARED_DIR})"
-    )
+    return _find("online_retail_ii", ONLINE_RETAIL_FILE, "Online Retail II")
 
 
 def load_apparel() -> dict[str, pd.DataFrame]:
@@ -121,13 +120,7 @@ def cdnow_dir() -> Path:
     DataFileError
         If no candidate folder holds ``CDNOW_sample.txt``; the message lists the folders tried.
     """
-    tried = _candidates()
-    for path in tried:
-        if (path / CDNOW_FILES["sample"]).is_file():
-            return path
-    raise DataFileError(
-        "CDNOW data not found; tried " + ", ".join(str(p) for p in tried) + f" (set ${ENV_SHARED_DIR})"
-    )
+    return _find("cdnow", CDNOW_FILES["sample"], "CDNOW data")
 
 
 def parse_cdnow_transactions(text: str, kind: Literal["sample", "master"]) -> pd.DataFrame:

@@ -10,17 +10,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from custml.errors import ConfigError
 from custml.pipeline._wiring import (
     Engine,
     Progress,
-    as_day,
     configure_tracking,
     project_paths,
     tell,
 )
-from custml.pipeline.clean import read_clean
-from custml.pipeline.train import stacked_table, training_data_end
+from custml.pipeline.train import stacked_table, training_setup
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -68,17 +65,10 @@ def run_backtest(
     ``truth_customers`` (synthetic worlds) the oracle's ROC AUC is tabulated too.
     """
     from custml.models.backtest import backtest_cutoffs, backtest_plans, plot_backtest, rolling_backtest
-    from custml.models.params import TrainParams
 
     t0 = time.perf_counter()
-    tables = tables if tables is not None else read_clean(root)
-    params = params or TrainParams(task=task)
-    if params.task != task:
-        raise ConfigError(f"run_backtest: task {task!r} but params.task is {params.task!r}")
-    orders = tables["orders"]
-    end = training_data_end(orders, data_end)
-    params = params.with_resolved_horizon(orders, end)
-    plans = backtest_plans(params, end, months, data_start=as_day(orders["order_ts"].min()))
+    tables, params, end, data_start = training_setup(task, "run_backtest", root, tables, data_end, params)
+    plans = backtest_plans(params, end, months, data_start=data_start)
     cutoffs = backtest_cutoffs(plans)
     tell(say, f"building the {task} table over {len(cutoffs)} cut-offs for {len(plans)} test months")
     oracle = None

@@ -49,6 +49,28 @@ def training_data_end(orders: pd.DataFrame, data_end: Any = None) -> pd.Timestam
     return as_day(last if last is not None else orders["order_ts"].max())
 
 
+def training_setup(
+    task: Literal["churn", "repurchase"],
+    step: str,
+    root: Path | str | None,
+    tables: Mapping[str, pd.DataFrame] | None,
+    data_end: Any,
+    params: Any,
+) -> tuple[Mapping[str, pd.DataFrame], Any, pd.Timestamp, pd.Timestamp]:
+    """What a training step starts from: the clean tables, the params (task checked, horizon resolved from the
+    data), the day the data ends and the day it starts (its first order)."""
+    from custml.models.params import TrainParams
+
+    tables = tables if tables is not None else read_clean(root)
+    params = params or TrainParams(task=task)
+    if params.task != task:
+        raise ConfigError(f"{step}: task {task!r} but params.task is {params.task!r}")
+    orders = tables["orders"]
+    end = training_data_end(orders, data_end)
+    params = params.with_resolved_horizon(orders, end)  # horizon_days: auto -> the data's horizon rule
+    return tables, params, end, as_day(orders["order_ts"].min())
+
+
 def stacked_table(
     tables: Mapping[str, pd.DataFrame],
     task: Literal["churn", "repurchase"],
@@ -153,21 +175,14 @@ def run_train(
         Passed to :func:`custml.tracking.log_training_run`.
     """
     from custml import tracking
-    from custml.models.params import TrainParams
     from custml.models.train import train_model
     from custml.scoring.drift import training_drift_reference
 
     t0 = time.perf_counter()
-    tables = tables if tables is not None else read_clean(root)
-    params = params or TrainParams(task=task)
-    if params.task != task:
-        raise ConfigError(f"run_train: task {task!r} but params.task is {params.task!r}")
-    orders = tables["orders"]
-    end = training_data_end(orders, data_end)
-    params = params.with_resolved_horizon(orders, end)  # horizon_days: auto -> the data's horizon rule
+    tables, params, end, data_start = training_setup(task, "run_train", root, tables, data_end, params)
     test_cutoff = (end - pd.Timedelta(days=params.horizon)).normalize()
     # No cut-off before the data has min_history_days of history: the plan shrinks (and says so) or fails.
-    plan = params.cutoff_plan(test_cutoff, data_start=as_day(orders["order_ts"].min()))
+    plan = params.cutoff_plan(test_cutoff, data_start=data_start)
     if oracle is None and truth_customers is not None:
         from custml.synth import oracle_probabilities
 
@@ -194,7 +209,7 @@ def run_train(
     reference = training_drift_reference(
         training[training["cutoff"] == latest],
         cutoff=latest,
-        data_start=as_day(orders["order_ts"].min()),
+        data_start=data_start,
         columns=result.model.input_columns,
         seed=params.seed,
     )

@@ -55,7 +55,6 @@ __all__ = [
     "drift_verdict",
     "feature_drift",
     "model_drift",
-    "model_drift_table",
     "population_stability_index",
     "training_drift_reference",
     "training_drift_sample",
@@ -566,18 +565,3 @@ def model_drift(
     table = _sorted(pd.concat(parts, ignore_index=True), ["model", "feature"])
     verdict, reason = _verdict_of(table, th)
     return DriftResult(table, verdict, reason, th)
-
-
-def model_drift_table(
-    references: Mapping[str, Mapping[str, Any] | None],
-    features: pd.DataFrame,
-    input_columns: Mapping[str, Sequence[str]],
-    *,
-    as_of: Any = None,
-    data_start: Any = None,
-    thresholds: DriftThresholds | None = None,
-) -> pd.DataFrame:
-    """The table of :func:`model_drift`: ``model`` then :data:`DRIFT_COLUMNS`, worst PSI first."""
-    return model_drift(
-        references, features, input_columns, as_of=as_of, data_start=data_start, thresholds=thresholds
-    ).table
