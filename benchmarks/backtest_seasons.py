@@ -6,7 +6,7 @@ The variants, all from the same trained models (no refit per variant):
 
 - ``shipped``: the run's champion as it ships (calibrated on the pooled validation cut-offs);
 - ``lightgbm``: the booster (season inputs) with its own validation calibration;
-- ``logistic_rfm``: the printed baseline's own probabilities;
+- ``logistic``: the printed baseline's own probabilities;
 - ``prior_shift``: the shipped probabilities with their log-odds moved from the validation base rate to a
   seasonal-naive estimate of the test month's base rate: the rate observed a year before the test cut-off,
   moved by how much the latest observed rate differs from its own year-earlier rate (all labels known by the
@@ -127,7 +127,7 @@ def main() -> None:
         preds = result.test_predictions
         y = preds["label"].to_numpy()
         reference = result.data_description["label_rate_validation"]
-        variants = {s: preds[s].to_numpy() for s in ("model", "lightgbm", "logistic_rfm") if s in preds}
+        variants = {s: preds[s].to_numpy() for s in ("model", "lightgbm", "logistic") if s in preds}
         naive = seasonal_naive_rate(rates[rates.index < plan.test], plan.test, params.horizon)
         if naive is not None:
             variants["prior_shift"] = shift(preds["model"].to_numpy(), naive, reference)

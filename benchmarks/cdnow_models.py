@@ -31,7 +31,7 @@ from custml.errors import ConfigError
 from custml.models.compare import compare_scorers
 from custml.models.params import TrainParams
 
-SINGLES = ("lightgbm", "logistic_rfm", "bgnbd", "pareto_nbd")
+SINGLES = ("lightgbm", "logistic", "bgnbd", "pareto_nbd")
 SETTINGS = (
     # name, data end, horizon days, purge
     ("90d, data to 1998-06-30", "1998-06-30", 90, True),

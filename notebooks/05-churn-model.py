@@ -105,13 +105,13 @@ pd.Series(
 # highest churn probability; with churn as common as it is here, the best possible lift is 1 / base rate.
 
 # %%
-scorers = ["model", "logistic_rfm", "bgnbd", "oracle"]
+scorers = ["model", "logistic", "bgnbd", "oracle"]
 cols = ["roc_auc", "pr_auc", "brier", "log_loss", "ece", "lift_top10", "capture_top10"]
 metrics = pd.DataFrame({s: train.metrics[s] for s in scorers if s in train.metrics}).T[cols]
 metrics.index = metrics.index.map(
     {
         "model": "LightGBM (default)",
-        "logistic_rfm": "logistic RFM",
+        "logistic": "logistic (all features)",
         "bgnbd": "BG/NBD",
         "oracle": "oracle (truth)",
     }
@@ -123,10 +123,10 @@ m = train.metrics["model"]
 targets = pd.DataFrame(
     [
         (
-            "ROC AUC gain over logistic RFM",
-            m["auc_gain_vs_logistic_rfm"],
+            "ROC AUC gain over logistic",
+            m["auc_gain_vs_logistic"],
             ">= 0.02",
-            m["auc_gain_vs_logistic_rfm"] >= 0.02,
+            m["auc_gain_vs_logistic"] >= 0.02,
         ),
         ("ROC AUC gain over BG/NBD", m["auc_gain_vs_bgnbd"], ">= 0.02", m["auc_gain_vs_bgnbd"] >= 0.02),
         ("ROC AUC / oracle ROC AUC", m["oracle_auc_ratio"], ">= 0.95", m["oracle_auc_ratio"] >= 0.95),

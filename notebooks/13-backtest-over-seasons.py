@@ -65,7 +65,7 @@ def show(run, title):
     wide = t.pivot(index="test_cutoff", columns="scorer", values="ece").add_prefix("ece_")
     auc = t.pivot(index="test_cutoff", columns="scorer", values="roc_auc").add_prefix("auc_")
     model = run.result.scorer("model")[["predicted_rate", "realised_rate"]]
-    cols = [c for c in ("model", "logistic_rfm", "bgnbd", "pareto_nbd", "oracle") if f"ece_{c}" in wide]
+    cols = [c for c in ("model", "logistic", "bgnbd", "pareto_nbd", "oracle") if f"ece_{c}" in wide]
     table = pd.concat([wide[[f"ece_{c}" for c in cols]], auc[[f"auc_{c}" for c in cols]], model], axis=1)
     print(title)
     display(table.round(3))

@@ -12,14 +12,12 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils.estimator_checks import check_estimator
 
 import custml.models
 from custml import tracking
 from custml.errors import SchemaError
 from custml.models import (
     CustomerClassifier,
-    ProbabilityCalibrator,
     cross_validate_snapshot,
     prepare_snapshot,
 )
@@ -29,26 +27,7 @@ from custml.testing import synthetic_snapshot_table
 # ---------------------------------------------------------------------------------------------- check_estimator
 
 
-@pytest.mark.parametrize(
-    "estimator",
-    [CustomerClassifier(n_estimators=60), ProbabilityCalibrator("isotonic"), ProbabilityCalibrator("platt")],
-    ids=["CustomerClassifier", "ProbabilityCalibrator-isotonic", "ProbabilityCalibrator-platt"],
-)
-def test_public_estimators_pass_check_estimator(estimator) -> None:
-    results = check_estimator(estimator, on_fail=None)
-    failed = [r["check_name"] for r in results if r["status"] == "failed"]
-    assert failed == []
-    assert sum(r["status"] == "passed" for r in results) >= 40
-
-
-def test_customer_clusterer_passes_check_estimator() -> None:
-    """No waivers: a plain array is clustered on all its columns (a customer table on its named features)."""
-    results = check_estimator(CustomerClusterer(k_range=(2, 3), n_init=1), on_fail=None)
-    failed = sorted({r["check_name"] for r in results if r["status"] == "failed"})
-    assert failed == []
-    assert sum(r["status"] == "passed" for r in results) >= 45
-    # The unfitted-estimator check used to fail with AttributeError.
-    assert any(r["check_name"] == "check_estimators_unfitted" and r["status"] == "passed" for r in results)
+# check_estimator over every exported estimator: tests/test_candidates.py (parametrize_with_checks).
 
 
 def test_customer_clusterer_on_arrays_and_on_customer_tables() -> None:

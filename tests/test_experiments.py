@@ -34,7 +34,7 @@ TRAIN_METRICS = (
     "ece",
     "lift_top10",
     "capture_top10",
-    "logistic_rfm.roc_auc",
+    "logistic.roc_auc",
     "bgnbd.roc_auc",
     "oracle.roc_auc",
     "oracle_auc_ratio",

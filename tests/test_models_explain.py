@@ -108,7 +108,7 @@ def test_top_drivers_and_shap_plots(result) -> None:
 
 def test_evaluation_plots_return_figures(result) -> None:
     preds = result.test_predictions
-    scores = {"model": preds["model"], "logistic_rfm": preds["logistic_rfm"]}
+    scores = {"model": preds["model"], "logistic": preds["logistic"]}
     for fn in (plots.plot_roc, plots.plot_pr, plots.plot_calibration, plots.plot_lift):
         fig = fn(preds["label"], scores)
         assert len(fig.axes[0].get_lines()) >= 2

@@ -192,6 +192,11 @@ class ProjectPaths:
         """Default output of ``custml report``."""
         return self.reports / "customer-report.html"
 
+    def snapshot_quarantine(self, source: str) -> Path:
+        """Rows of a snapshot table that ``custml train --table`` left out, with the reason:
+        ``data/interim/quarantine_snapshot_<source stem>.parquet`` (raw rows: kept beside the other quarantine)."""
+        return self.interim / f"quarantine_snapshot_{Path(source).stem}.parquet"
+
     def backtest_table(self, task: str) -> Path:
         """Per test month and scorer figures of ``custml backtest TASK``: ``reports/backtest_<task>.csv``."""
         return self.reports / f"backtest_{task}.csv"

@@ -68,11 +68,17 @@ def find_table_file(folder: Path | str, table: str) -> Path | None:
 
 
 def read_table(
-    path: Path | str, table: str | None = None, *, columns: Iterable[str] | None = None
+    path: Path | str,
+    table: str | None = None,
+    *,
+    columns: Iterable[str] | None = None,
+    bad_lines: list[list[str]] | None = None,
 ) -> pd.DataFrame:
     """Read one table from parquet or delimited text (the delimiter is sniffed).
 
     ``columns`` reads only those of a parquet file's columns that it has (all columns of a text file).
+    ``bad_lines``: a list that receives the fields of each text line with more fields than the header; those
+    lines are skipped instead of failing the read (the caller counts them in its quarantine).
 
     Raises
     ------
@@ -102,7 +108,20 @@ def read_table(
         header = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
         if not [h for h in header if h.strip()]:
             raise DataFileError(f"{name}: {path.name} has no header row")
-        df = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig", **_text_read_options(name, header))
+        options = _text_read_options(name, header)
+        try:
+            df = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig", **options)
+        except pd.errors.ParserError:
+            if bad_lines is None:
+                raise
+            df = pd.read_csv(
+                path,
+                sep=delimiter,
+                encoding="utf-8-sig",
+                engine="python",
+                on_bad_lines=lambda fields: bad_lines.append(fields),  # returns None: the line is skipped
+                **options,
+            )
         return df.rename(columns=lambda c: c.strip() if isinstance(c, str) else c)
     except UnicodeDecodeError:
         raise DataFileError(

@@ -81,7 +81,7 @@ def backtest(
     )
     result = out.result
     model = result.scorer("model")
-    short = {"model": "model", "lightgbm": "lgbm", "logistic_rfm": "logistic", "bgnbd": "bgnbd"}
+    short = {"model": "model", "lightgbm": "lgbm", "logistic": "logistic", "bgnbd": "bgnbd"}
     short |= {"pareto_nbd": "pnbd", "stack": "stack", "oracle": "oracle"}
     for metric in ("roc_auc", "ece"):
         wide = result.table.pivot(index="test_cutoff", columns="scorer", values=metric)

@@ -99,11 +99,11 @@ def _headline(metrics: dict[str, float], kind: str) -> dict[str, float]:
             "ece",
             "lift_top10",
             "capture_top10",
-            "logistic_rfm.roc_auc",
+            "logistic.roc_auc",
             "bgnbd.roc_auc",
             "oracle.roc_auc",
             "oracle_auc_ratio",
-            "auc_gain_vs_logistic_rfm",
+            "auc_gain_vs_logistic",
             "auc_gain_vs_bgnbd",
         ]
         return {k: metrics[k] for k in keys if k in metrics}

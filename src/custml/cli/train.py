@@ -222,8 +222,10 @@ def register(app: typer.Typer) -> None:
 
 def _print_baseline_intervals(console: object, model_metrics: dict[str, float]) -> None:
     """One line per printed baseline: shipped minus baseline test ROC AUC with its paired 95 % interval."""
+    from custml.models.candidates import baseline_names
+
     parts = []
-    for b in ("logistic_rfm", "bgnbd", "pareto_nbd"):
+    for b in baseline_names():
         if f"auc_diff_lo_vs_{b}" in model_metrics:
             lo, hi = model_metrics[f"auc_diff_lo_vs_{b}"], model_metrics[f"auc_diff_hi_vs_{b}"]
             mark = " [red](baseline better beyond noise)[/]" if hi < 0 else ""
@@ -242,13 +244,31 @@ def _train_snapshot(
     from custml import pipeline as workflows
     from custml.io import read_table
 
-    frame = read_table(table_file)
-    with console.status(f"5-fold evaluation and training on {table_file.name}"):  # type: ignore[attr-defined]
+    malformed: list[list[str]] = []
+    frame = read_table(table_file, bad_lines=malformed)
+    with console.status(f"5-fold evaluation and training on {table_file.name}") as status:  # type: ignore[attr-defined]
         outcome = workflows.run_train_snapshot(
-            frame, label, task=task, id_column=id_column, register=register, source=str(table_file)
+            frame,
+            label,
+            task=task,
+            id_column=id_column,
+            register=register,
+            source=str(table_file),
+            malformed_lines=malformed,
+            progress=lambda msg: status.update(f"{table_file.name}: {msg}"),
         )
     s = outcome.summary
-    table = Table(title=f"custml train {task} --table {table_file.name}: {len(frame):,} rows, 5-fold means")
+    q = outcome.quarantine
+    n_bad = 0 if q is None else len(q)
+    if n_bad:
+        reasons = ", ".join(f"{k} {v}" for k, v in q["reason"].value_counts().items())  # type: ignore[index]
+        console.print(  # type: ignore[attr-defined]
+            f"[yellow]{table_file.name}: {outcome.rows_in:,} rows in = {outcome.rows_in - n_bad:,} trained on + "
+            f"{n_bad:,} quarantined ({reasons})[/]"
+        )
+    table = Table(
+        title=f"custml train {task} --table {table_file.name}: {outcome.rows_in - n_bad:,} rows, 5-fold means"
+    )
     for col in ("scorer", "roc_auc", "pr_auc", "ece", "brier"):
         table.add_column(col, justify="left" if col == "scorer" else "right")
     table.add_row("model", *(f"{s[m]:.4f}" for m in ("roc_auc", "pr_auc", "ece", "brier")))

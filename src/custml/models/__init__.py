@@ -1,8 +1,10 @@
 """Predictive models of customer behaviour: buy-till-you-die (BTYD) and CLV models, churn and repurchase models.
 
-- Transaction path: :func:`train_model` on a stacked customer x cut-off table (LightGBM, the BTYD and logistic
-  baselines and their stack as candidates; the best on the validation cut-offs is shipped as a
-  :class:`CustomerModel`).
+- The candidates both training paths compare, in one registry (:mod:`custml.models.candidates`: LightGBM, the
+  logistic pipeline, BG/NBD, Pareto/NBD, their stack; :func:`register` adds one), and one champion choice with
+  its calibration (:func:`select_champion`).
+- Transaction path: :func:`train_model` on a stacked customer x cut-off table (the best candidate on the
+  validation cut-offs is shipped as a :class:`CustomerModel`).
 - Any labelled table: :class:`CustomerClassifier` (scikit-learn), evaluated by :func:`cross_validate_snapshot`.
 - P(still a customer) and time to lapse: :func:`btyd_probability_alive`, :func:`evaluate_alive`
   (:mod:`custml.models.alive`), :class:`DiscreteTimeSurvival` (:mod:`custml.models.survival`).
@@ -12,13 +14,22 @@ Plot functions live in :mod:`custml.models.plots` and :mod:`custml.models.explai
 """
 
 from custml.models.alive import btyd_probability_alive, evaluate_alive
-from custml.models.baselines import BGNBDBaseline, ParetoNBDBaseline, fit_logistic_rfm
+from custml.models.baselines import BGNBDBaseline, ParetoNBDBaseline
 from custml.models.btyd import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter, rfm_summary
-from custml.models.champion import ChampionChoice, choose_champion
+from custml.models.candidates import (
+    BoosterClassifier,
+    Candidate,
+    CandidateContext,
+    LogisticCandidate,
+    candidate_names,
+    logistic_pipeline,
+    register,
+    registered,
+)
+from custml.models.champion import ChampionChoice, choose_champion, select_champion
 from custml.models.estimator import (
     CustomerClassifier,
     cross_validate_snapshot,
-    logistic_baseline,
     prepare_snapshot,
 )
 from custml.models.gbm import ProbabilityCalibrator
@@ -30,22 +41,25 @@ from custml.models.metrics import (
     lift_table,
 )
 from custml.models.params import TrainParams
-from custml.models.predictor import CANDIDATES, CustomerModel
+from custml.models.predictor import CustomerModel
 from custml.models.split import CutoffPlan, TimeSplit, plan_cutoffs, time_split
 from custml.models.survival import DiscreteTimeSurvival, concordance_index, cumulative_dynamic_auc
 from custml.models.train import TrainResult, train_model
 
 __all__ = [
-    "CANDIDATES",
     "BGNBDBaseline",
     "BTYDFeatures",
     "BetaGeoFitter",
+    "BoosterClassifier",
+    "Candidate",
+    "CandidateContext",
     "ChampionChoice",
     "CustomerClassifier",
     "CustomerModel",
     "CutoffPlan",
     "DiscreteTimeSurvival",
     "GammaGammaFitter",
+    "LogisticCandidate",
     "ParetoNBDBaseline",
     "ParetoNBDFitter",
     "ProbabilityCalibrator",
@@ -55,18 +69,21 @@ __all__ = [
     "binary_metrics",
     "btyd_probability_alive",
     "calibration_table",
+    "candidate_names",
     "choose_champion",
     "concordance_index",
     "cross_validate_snapshot",
     "cumulative_dynamic_auc",
     "evaluate_alive",
     "expected_calibration_error",
-    "fit_logistic_rfm",
     "lift_table",
-    "logistic_baseline",
+    "logistic_pipeline",
     "plan_cutoffs",
     "prepare_snapshot",
+    "register",
+    "registered",
     "rfm_summary",
+    "select_champion",
     "time_split",
     "train_model",
 ]

@@ -23,9 +23,10 @@ import numpy as np
 import pandas as pd
 
 from custml.errors import ConfigError, SchemaError
+from custml.models.candidates import baseline_names
 from custml.models.params import TrainParams
 from custml.models.split import CutoffPlan
-from custml.models.train import BASELINES, train_model
+from custml.models.train import train_model
 
 __all__ = [
     "BacktestResult",
@@ -51,7 +52,7 @@ class BacktestResult:
     table : pandas.DataFrame
         ``test_cutoff, scorer, roc_auc, pr_auc, ece, brier, predicted_rate, realised_rate, rows`` for
         every scorer of every origin (``model`` is the shipped champion; the candidates and the printed
-        baselines ``logistic_rfm``, ``bgnbd``, ``pareto_nbd`` follow; ``oracle`` on synthetic data).
+        baselines ``logistic``, ``bgnbd``, ``pareto_nbd`` follow; ``oracle`` on synthetic data).
     runs : pandas.DataFrame
         One row per origin: ``test_cutoff, champion, n_train, n_validation, plan_note, seconds``.
     summary : dict[str, float]
@@ -143,7 +144,7 @@ def _scorer_rows(result: Any, test_cutoff: pd.Timestamp) -> list[dict[str, Any]]
 def _summary(table: pd.DataFrame, ece_threshold: float) -> dict[str, float]:
     wide = table.pivot(index="test_cutoff", columns="scorer", values="roc_auc")
     model = table[table["scorer"] == "model"].set_index("test_cutoff").sort_index()
-    present = [b for b in BASELINES if b in wide.columns]
+    present = [b for b in baseline_names() if b in wide.columns]
     out: dict[str, float] = {
         "months": float(len(model)),
         "ece_mean": float(model["ece"].mean()),
@@ -250,7 +251,7 @@ def plot_backtest(result: BacktestResult, scorers: list[str] | None = None, ax: 
         axes = ax
         fig = axes[0].figure
     present = list(result.table["scorer"].unique())
-    scorers = scorers or [s for s in ("model", *BASELINES) if s in present]
+    scorers = scorers or [s for s in ("model", *baseline_names()) if s in present]
     for name in scorers:
         rows = result.scorer(name)
         axes[0].plot(rows.index, rows["ece"], marker="o", label=name, lw=2 if name == "model" else 1)

@@ -1,82 +1,79 @@
-"""Baselines trained and evaluated on exactly the split of the main model.
+"""The BTYD candidates as classifiers: BG/NBD and Pareto/NBD probabilities for a churn or repurchase label.
 
-- :func:`fit_logistic_rfm`: logistic regression on the RFM features (log-transformed, imputed, scaled),
-  a scikit-learn :class:`~sklearn.pipeline.Pipeline`.
 - :class:`BGNBDBaseline`: BG/NBD fitted on the training rows' BTYD inputs; P(purchase within the horizon)
   for repurchase and ``1 -`` that for churn.
 - :class:`ParetoNBDBaseline`: the same with Pareto/NBD.
 
-They are candidates as well as yardsticks: :func:`custml.models.train.train_model` ships whichever candidate
-(or their stack) is best on the validation cut-offs.
+They are registered candidates (:mod:`custml.models.candidates`), printed as yardsticks beside the shipped
+model and shipped themselves when they win on the validation cut-offs. They read the BTYD columns of a frame
+(``btyd_frequency``, ``btyd_recency_days``, ``btyd_T_days``, ``btyd_monetary``) by name; an array (or a frame
+without those names) is read by position: frequency, recency and age in days, then spend if present.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from custml.errors import SchemaError
 from custml.models.btyd import ParetoNBDFitter
-from custml.models.hybrid import BTYDFeatures, _clean_inputs
+from custml.models.candidates import _FrameClassifier
+from custml.models.hybrid import BTYD_INPUT_COLUMNS, BTYDFeatures, _clean_inputs
 
-__all__ = ["RFM_FEATURES", "BGNBDBaseline", "ParetoNBDBaseline", "fit_logistic_rfm"]
-
-# Recency, frequency, monetary and tenure: the classic RFM model inputs.
-RFM_FEATURES = ("recency_days", "frequency_orders", "monetary_total", "monetary_mean", "tenure_days")
+__all__ = ["WAIVED_CHECKS", "BGNBDBaseline", "ParetoNBDBaseline"]
 
 
-def _signed_log1p(x: np.ndarray) -> np.ndarray:
-    return np.sign(x) * np.log1p(np.abs(x))
+_THREE_COLUMNS = (
+    "the BTYD inputs are three columns (frequency, recency, age in days): scikit-learn's generic data has "
+    "fewer, and no classifier of customer histories can read them"
+)
+_ONE_FEATURE = "one column cannot stand in for the three BTYD inputs (the error names the missing column)"
+# scikit-learn checks that cannot apply to the BTYD candidates, by name, with the reason.
+WAIVED_CHECKS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "check_estimators_overwrite_params",
+            "check_estimators_fit_returns_self",
+            "check_readonly_memmap_input",
+            "check_classifier_data_not_an_array",
+            "check_classifiers_classes",
+            "check_classifiers_train",
+            "check_fit_idempotent",
+            "check_fit_check_is_fitted",
+            "check_n_features_in",
+        ),
+        _THREE_COLUMNS,
+    ),
+    "check_fit2d_1feature": _ONE_FEATURE,
+}
 
 
-def fit_logistic_rfm(
-    X: pd.DataFrame, y: ArrayLike, columns: tuple[str, ...] = RFM_FEATURES, seed: int = 0
-) -> Pipeline:
-    """Fit logistic regression on the RFM columns present in ``X`` (at least recency and frequency).
-
-    Returns
-    -------
-    sklearn.pipeline.Pipeline
-        ``predict_proba(X)[:, 1]`` gives the positive-class probability; it selects its own columns.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(0)
-    >>> X = pd.DataFrame({"recency_days": rng.exponential(60, 300), "frequency_orders": rng.poisson(3, 300)})
-    >>> y = (X["recency_days"] > 60).astype(int)
-    >>> pipe = fit_logistic_rfm(X, y)
-    >>> pipe.predict_proba(X)[:, 1].shape
-    (300,)
-    """
-    present = [c for c in columns if c in X.columns]
-    for needed in ("recency_days", "frequency_orders"):
-        if needed not in present:
-            raise SchemaError("training_set", needed, "is missing (needed by the RFM logistic baseline)")
-    numeric = make_pipeline(
-        SimpleImputer(strategy="median"),
-        FunctionTransformer(_signed_log1p, feature_names_out="one-to-one"),
-        StandardScaler(),
+def _btyd_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The BTYD input columns of ``frame``: by name, else the first three (four) columns by position."""
+    if all(c in frame.columns for c in BTYD_INPUT_COLUMNS):
+        return frame
+    if frame.shape[1] < 3:
+        missing = next(c for c in BTYD_INPUT_COLUMNS if c not in frame.columns)
+        raise SchemaError(
+            "training_set",
+            missing,
+            f"is missing, and {frame.shape[1]} column(s) cannot stand in for the "
+            "frequency, recency and age (days) of the BTYD inputs",
+        )
+    out = pd.DataFrame(
+        {name: frame.iloc[:, i] for i, name in enumerate(BTYD_INPUT_COLUMNS[: min(4, frame.shape[1])])},
+        index=frame.index,
     )
-    pipe = Pipeline(
-        [
-            ("rfm", ColumnTransformer([("num", numeric, present)], remainder="drop")),
-            ("logit", LogisticRegression(max_iter=2000, random_state=seed)),
-        ]
-    )
-    Xp = X[present].apply(pd.to_numeric, errors="coerce").astype(float)
-    return pipe.fit(Xp, np.asarray(y, dtype=int))
+    if "btyd_monetary" not in out:
+        out["btyd_monetary"] = np.nan
+    return out
 
 
-class BGNBDBaseline(BaseEstimator):
+class BGNBDBaseline(_FrameClassifier):
     """BG/NBD as a classifier for the label of ``task`` (see module docstring).
 
     Rows without BTYD inputs (customers with no purchase before the cut-off) get the training base rate.
@@ -86,41 +83,49 @@ class BGNBDBaseline(BaseEstimator):
     task : {"churn", "repurchase"}
     horizon_days : int
     time_unit_days : float
+    btyd : BTYDFeatures, optional
+        An already fitted BTYD transformer with the same horizon on the same rows (the hybrid features' fit),
+        reused instead of fitting BG/NBD a second time.
     """
 
-    def __init__(self, task: str = "churn", horizon_days: int = 90, time_unit_days: float = 7.0) -> None:
+    _waived_checks = WAIVED_CHECKS
+
+    def __init__(
+        self,
+        task: str = "churn",
+        horizon_days: int = 90,
+        time_unit_days: float = 7.0,
+        btyd: BTYDFeatures | None = None,
+    ) -> None:
         self.task = task
         self.horizon_days = horizon_days
         self.time_unit_days = time_unit_days
+        self.btyd = btyd
 
-    def fit(
-        self, X: pd.DataFrame, y: ArrayLike | None = None, btyd: BTYDFeatures | None = None
-    ) -> BGNBDBaseline:
-        """Fit BG/NBD on the BTYD columns of ``X`` (labels are only used for the fallback base rate).
-
-        ``btyd``: an already fitted :class:`BTYDFeatures` with the same horizon on the same rows (the hybrid's
-        fit), reused instead of fitting BG/NBD a second time.
-        """
-        if btyd is not None and btyd.horizon_days == self.horizon_days:
-            self.btyd_ = btyd
+    def fit(self, X: Any, y: ArrayLike | None = None) -> BGNBDBaseline:
+        """Fit BG/NBD on the BTYD columns of ``X`` (labels are only used for the fallback base rate)."""
+        frame, target = self._fit_inputs(X, y)
+        if self.btyd is not None and self.btyd.horizon_days == self.horizon_days:
+            self.btyd_ = self.btyd
         else:
             self.btyd_ = BTYDFeatures(horizon_days=self.horizon_days, time_unit_days=self.time_unit_days).fit(
-                X
+                _btyd_frame(frame)
             )
-        self.base_rate_ = float(np.mean(np.asarray(y, dtype=float))) if y is not None else 0.5
+        self.base_rate_ = float(target.mean())
         return self
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+    def predict_proba(self, X: Any) -> np.ndarray:
         """Two columns (negative, positive) as scikit-learn classifiers return."""
+        frame = _btyd_frame(self._predict_inputs(X))
         check_is_fitted(self, "btyd_")
-        p_buy = self.btyd_.btyd_predictions(X)["btyd_p_purchase"].to_numpy(dtype=float)
+        p_buy = self.btyd_.btyd_predictions(frame)["btyd_p_purchase"].to_numpy(dtype=float)
         p_pos = 1.0 - p_buy if self.task == "churn" else p_buy
         p_pos = np.where(np.isfinite(p_pos), p_pos, self.base_rate_)
         p_pos = np.clip(p_pos, 0.0, 1.0)
         return np.column_stack([1.0 - p_pos, p_pos])
 
 
-class ParetoNBDBaseline(BaseEstimator):
+class ParetoNBDBaseline(_FrameClassifier):
     """Pareto/NBD as a classifier for the label of ``task`` (like :class:`BGNBDBaseline`).
 
     Parameters
@@ -146,6 +151,8 @@ class ParetoNBDBaseline(BaseEstimator):
     True
     """
 
+    _waived_checks = WAIVED_CHECKS
+
     def __init__(
         self,
         task: str = "churn",
@@ -162,9 +169,10 @@ class ParetoNBDBaseline(BaseEstimator):
         self.max_fit_rows = max_fit_rows
         self.random_state = random_state
 
-    def fit(self, X: pd.DataFrame, y: ArrayLike | None = None) -> ParetoNBDBaseline:
+    def fit(self, X: Any, y: ArrayLike | None = None) -> ParetoNBDBaseline:
         """Fit Pareto/NBD on the BTYD columns of ``X`` (labels only give the fallback base rate)."""
-        valid, x, t_x, big_t, _ = _clean_inputs(X, self.time_unit_days)
+        frame, target = self._fit_inputs(X, y)
+        valid, x, t_x, big_t, _ = _clean_inputs(_btyd_frame(frame), self.time_unit_days)
         if self.max_fit_rows is not None and valid.sum() > self.max_fit_rows:
             rng = np.random.default_rng(self.random_state)
             keep = rng.choice(np.flatnonzero(valid), size=self.max_fit_rows, replace=False)
@@ -175,14 +183,15 @@ class ParetoNBDBaseline(BaseEstimator):
         self.pnbd_ = ParetoNBDFitter(penalizer_coef=self.penalizer_coef, standard_errors=False).fit(
             x[valid], t_x[valid], big_t[valid]
         )
-        self.base_rate_ = float(np.mean(np.asarray(y, dtype=float))) if y is not None else 0.5
+        self.base_rate_ = float(target.mean())
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Two columns (negative, positive) as scikit-learn classifiers return."""
+        frame = _btyd_frame(self._predict_inputs(X))
         check_is_fitted(self, "pnbd_")
-        valid, x, t_x, big_t, _ = _clean_inputs(X, self.time_unit_days)
-        p_buy = np.full(len(X), np.nan)
+        valid, x, t_x, big_t, _ = _clean_inputs(frame, self.time_unit_days)
+        p_buy = np.full(len(frame), np.nan)
         if valid.any():
             h = self.horizon_days / self.time_unit_days
             p_buy[valid] = np.asarray(

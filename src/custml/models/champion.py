@@ -1,10 +1,13 @@
-"""Candidates of a training run and the choice of its champion on the pooled validation cut-offs.
+"""The champion of a training run, chosen among the registered candidates on validation rows: one
+implementation of selection, stacking and calibration for both training paths.
 
-Every run fits the LightGBM booster and the baselines (logistic regression on RFM features, BG/NBD,
-Pareto/NBD) on the same training cut-offs, and a logistic stack of their scores on the validation cut-offs
-(out of time: the booster and baselines never saw those rows' labels). The champion is the candidate with the
-best validation ROC AUC; the stack's validation score is out of fold, so it competes on equal terms. A
-baseline that wins is shipped (calibrated) rather than a booster that loses to it.
+:func:`custml.models.train.train_model` (validation = the pooled validation cut-offs, out of time) and
+:class:`custml.models.estimator.CustomerClassifier` (validation = an internal stratified split) both fit the
+candidates of :mod:`custml.models.candidates` on their training rows and call :func:`select_champion` with the
+candidates' validation scores. A logistic stack of those scores is fitted there (its validation score is out of
+fold, so it competes on equal terms); the candidate with the best validation ROC AUC wins (ties go to the first
+in registry order) and is calibrated on the same validation rows. A baseline that wins is shipped (calibrated)
+rather than a booster that loses to it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -21,13 +24,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from custml.errors import ConfigError, SchemaError
-from custml.models.baselines import BGNBDBaseline, ParetoNBDBaseline, fit_logistic_rfm
-from custml.models.hybrid import BTYD_INPUT_COLUMNS, BTYDFeatures
-from custml.models.params import TrainParams
-from custml.models.predictor import CANDIDATES, stack_inputs
+from custml.errors import ConfigError
+from custml.models.candidates import STACK, candidate_names
+from custml.models.gbm import ProbabilityCalibrator
+from custml.models.metrics import bootstrap_weights, resampled_auc
+from custml.models.predictor import stack_inputs
 
-__all__ = ["ChampionChoice", "choose_champion", "fit_baselines"]
+__all__ = ["ChampionChoice", "choose_champion", "select_champion"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +39,12 @@ _STACK_FOLDS = 5
 
 @dataclass
 class ChampionChoice:
-    """The outcome of :func:`choose_champion`.
+    """The outcome of :func:`choose_champion` (and, with its calibrator, of :func:`select_champion`).
 
     Attributes
     ----------
     champion : str
-        One of :data:`custml.models.predictor.CANDIDATES`.
+        A registered candidate name (:func:`custml.models.candidates.candidate_names`).
     validation_auc : dict[str, float]
         Validation ROC AUC of every candidate (the stack's out of fold).
     validation_scores : pandas.DataFrame
@@ -49,6 +52,8 @@ class ChampionChoice:
     stacker : LogisticRegression or None
         The stack fitted on all validation rows (``None`` with a single component).
     stack_columns : list[str]
+    calibrator : ProbabilityCalibrator or None
+        The champion's calibrator on the validation rows (:func:`select_champion`).
     """
 
     champion: str
@@ -56,47 +61,12 @@ class ChampionChoice:
     validation_scores: pd.DataFrame
     stacker: LogisticRegression | None = None
     stack_columns: list[str] = field(default_factory=list)
+    calibrator: ProbabilityCalibrator | None = None
 
     @property
     def validation_score(self) -> np.ndarray:
         """The champion's uncalibrated validation score (what its calibrator is fitted on)."""
         return self.validation_scores[self.champion].to_numpy(dtype=float)
-
-
-def fit_baselines(
-    train: pd.DataFrame, y: ArrayLike, params: TrainParams, btyd: BTYDFeatures | None = None
-) -> dict[str, Any]:
-    """Fit the baselines on the training rows: logistic RFM and BG/NBD always (they are printed yardsticks),
-    Pareto/NBD when ``params.candidates`` names it.
-
-    BG/NBD and Pareto/NBD need the BTYD input columns; without them they are left out (logged). A Pareto/NBD
-    fit that fails is left out too, with a warning: it is a candidate, not a requirement.
-
-    Returns
-    -------
-    dict
-        Candidate name -> fitted scorer with ``predict_proba(frame)[:, 1]``.
-    """
-    wanted = {"logistic_rfm", "bgnbd"} | set(params.candidates)
-    out: dict[str, Any] = {}
-    if "logistic_rfm" in wanted:
-        out["logistic_rfm"] = fit_logistic_rfm(train, y, seed=params.seed)
-    has_btyd = all(c in train.columns for c in BTYD_INPUT_COLUMNS)
-    if not has_btyd and wanted & {"bgnbd", "pareto_nbd"}:
-        logger.warning("BTYD input columns missing: BG/NBD and Pareto/NBD are not candidates")
-        return out
-    if "bgnbd" in wanted:
-        out["bgnbd"] = BGNBDBaseline(params.task, params.horizon, params.btyd_time_unit_days).fit(
-            train, y, btyd=btyd
-        )
-    if "pareto_nbd" in wanted:
-        try:
-            out["pareto_nbd"] = ParetoNBDBaseline(
-                params.task, params.horizon, params.btyd_time_unit_days
-            ).fit(train, y)
-        except (ValueError, FloatingPointError, SchemaError) as exc:  # pragma: no cover - depends on data
-            logger.warning("Pareto/NBD fit failed (%s): not a candidate", exc)
-    return out
 
 
 def _auc(y: np.ndarray, p: np.ndarray) -> float:
@@ -107,8 +77,9 @@ def choose_champion(
     validation_scores: pd.DataFrame,
     y: ArrayLike,
     seed: int = 0,
-    allowed: Sequence[str] = CANDIDATES,
+    allowed: Sequence[str] | None = None,
     tolerance: float = 0.0005,
+    n_boot: int = 100,
 ) -> ChampionChoice:
     """Pick the candidate with the best ROC AUC on the validation rows (see module docstring).
 
@@ -120,48 +91,97 @@ def choose_champion(
         Validation labels (both classes present).
     seed : int
         Seed of the stack's out-of-fold split.
-    allowed : sequence of str
+    allowed : sequence of str, optional
         Candidates that may win (``"stack"`` included: the stack is fitted when two or more components are
-        present).
+        present); default every registered one.
     tolerance : float
-        Candidates within ``tolerance`` ROC AUC of the best count as tied; the first of them in
-        :data:`~custml.models.predictor.CANDIDATES` order wins (the booster, then the baselines, then the
-        stack): validation cannot tell them apart, and the simpler model is explained by its own reason codes.
+        Candidates within ``tolerance`` ROC AUC of the best, or within one standard error of their paired
+        difference with the best (a bootstrap of the validation rows, ``n_boot`` replicates), count as tied:
+        validation cannot tell them apart. The stack wins a tie it is part of (it combines the tied scorers,
+        and a combination of equally good scorers is the least noisy out of sample); otherwise the first tied
+        candidate in registry order wins (the booster, which reads the season and is explained by its own
+        reason codes, then the baselines).
+    n_boot : int
+        Bootstrap replicates of the tie rule (0: the fixed ``tolerance`` alone).
 
     Examples
     --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
     >>> y = rng.integers(0, 2, 400)
-    >>> scores = pd.DataFrame({"lightgbm": 0.3 * y + rng.random(400) * 0.7, "logistic_rfm": rng.random(400)})
+    >>> scores = pd.DataFrame({"lightgbm": 0.3 * y + rng.random(400) * 0.7, "logistic": rng.random(400)})
     >>> choose_champion(scores, y).champion in ("lightgbm", "stack")
     True
     """
     y_arr = np.asarray(y, dtype=int)
-    unknown = [c for c in validation_scores.columns if c not in CANDIDATES]
+    order = candidate_names()
+    allowed = order if allowed is None else list(allowed)
+    unknown = [c for c in validation_scores.columns if c not in order]
     if unknown:
-        raise ConfigError(
-            f"choose_champion: unknown candidate(s) {unknown}; expected some of {list(CANDIDATES)}"
-        )
+        raise ConfigError(f"choose_champion: unknown candidate(s) {unknown}; registered: {order}")
     scores = validation_scores.copy()
     auc = {c: _auc(y_arr, scores[c].to_numpy(dtype=float)) for c in scores.columns}
     stacker: LogisticRegression | None = None
     columns = list(validation_scores.columns)
-    if len(columns) >= 2 and "stack" in allowed and min(np.bincount(y_arr, minlength=2)) >= _STACK_FOLDS:
+    n_minority = int(min(np.bincount(y_arr, minlength=2)))
+    if len(columns) >= 2 and STACK in allowed and n_minority >= 2 * _STACK_FOLDS:
         Z = stack_inputs(scores, columns)
         stacker = LogisticRegression(C=1.0, max_iter=1000)
         folds = StratifiedKFold(_STACK_FOLDS, shuffle=True, random_state=seed)
-        scores["stack"] = cross_val_predict(stacker, Z, y_arr, cv=folds, method="predict_proba")[:, 1]
+        scores[STACK] = cross_val_predict(stacker, Z, y_arr, cv=folds, method="predict_proba")[:, 1]
         stacker.fit(Z, y_arr)
-        auc["stack"] = _auc(y_arr, scores["stack"].to_numpy())
-    eligible = [c for c in CANDIDATES if c in auc and c in allowed]
+        auc[STACK] = _auc(y_arr, scores[STACK].to_numpy())
+    eligible = [c for c in order if c in auc and c in allowed]
     if not eligible:
         raise ConfigError(f"choose_champion: none of the allowed candidates {list(allowed)} was fitted")
-    best = max(auc[c] for c in eligible)
-    champion = next(c for c in eligible if auc[c] >= best - tolerance)
+    leader = max(eligible, key=lambda c: auc[c])
+    margin = dict.fromkeys(eligible, tolerance)
+    if n_boot > 0 and len(eligible) > 1:
+        weights = bootstrap_weights(y_arr, n_boot, seed)
+        lead = resampled_auc(y_arr, scores[leader].to_numpy(dtype=float), weights)
+        for c in eligible:
+            if c != leader:
+                diff = lead - resampled_auc(y_arr, scores[c].to_numpy(dtype=float), weights)
+                margin[c] = max(tolerance, float(np.std(diff)))
+    tied = [c for c in eligible if auc[c] >= auc[leader] - margin[c]]
+    # The stack combines the tied scorers: of equally good candidates their combination is the least noisy.
+    champion = STACK if STACK in tied else tied[0]
     logger.info(
         "champion %s on the validation cut-offs (ROC AUC %s)",
         champion,
         ", ".join(f"{c} {auc[c]:.4f}" for c in eligible),
     )
     return ChampionChoice(champion, auc, scores, stacker, columns if stacker is not None else [])
+
+
+def select_champion(
+    validation_scores: pd.DataFrame,
+    y: ArrayLike,
+    *,
+    calibration: Literal["isotonic", "platt"] | None = "isotonic",
+    seed: int = 0,
+    allowed: Sequence[str] | None = None,
+    tolerance: float = 0.0005,
+    n_boot: int = 100,
+) -> ChampionChoice:
+    """:func:`choose_champion`, then the champion's calibrator fitted on the same validation rows
+    (``calibration=None``: none; the choice's ``calibrator`` stays ``None``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> y = rng.integers(0, 2, 500)
+    >>> scores = pd.DataFrame({"lightgbm": rng.random(500), "logistic": 0.4 * y + 0.6 * rng.random(500)})
+    >>> choice = select_champion(scores, y, calibration="platt")
+    >>> choice.champion, choice.calibrator is not None
+    ('logistic', True)
+    """
+    choice = choose_champion(
+        validation_scores, y, seed=seed, allowed=allowed, tolerance=tolerance, n_boot=n_boot
+    )
+    if calibration is not None:
+        choice.calibrator = ProbabilityCalibrator(calibration).fit(
+            choice.validation_score.reshape(-1, 1), np.asarray(y, dtype=int)
+        )
+    return choice

@@ -3,16 +3,18 @@
 :class:`CustomerClassifier` is what a data scientist with a snapshot export (a subscription table with a
 churn column) uses: ``fit(X, y)`` / ``predict_proba(X)`` on a pandas frame or an array, categorical columns
 (``category``, ``object``, ``string``) and missing values handled. Inside ``fit`` a stratified internal split
-(``validation_fraction``) serves early stopping of the LightGBM booster, the choice between the booster, a
-logistic regression and their logistic stack (the best validation ROC AUC wins, as in
-:func:`custml.models.train.train_model`), and the probability calibration of the winner.
-:func:`logistic_baseline` is the printed yardstick and :func:`cross_validate_snapshot` the honest k-fold
-comparison of the two.
+(``validation_fraction``) serves early stopping of the LightGBM booster, the champion choice among the
+registered candidates whose columns the table has (:mod:`custml.models.candidates`: the booster, the logistic
+pipeline, their stack, any registered later) and the winner's calibration: the same
+:func:`custml.models.champion.select_champion` as :func:`custml.models.train.train_model`.
+:func:`cross_validate_snapshot` is the honest k-fold comparison with the registry's logistic pipeline, the
+printed yardstick.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Literal
 
 import lightgbm as lgb
@@ -20,26 +22,32 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from custml.errors import SchemaError
-from custml.models.gbm import ProbabilityCalibrator
+from custml.models.candidates import (
+    STACK,
+    CandidateContext,
+    candidate_names,
+    fit_candidates,
+    frame_columns,
+    get_candidate,
+    score_candidates,
+    validated_frame,
+)
+from custml.models.champion import select_champion
 from custml.models.metrics import binary_metrics
-from custml.models.predictor import category_levels, prepare_features, stack_inputs
+from custml.models.predictor import category_levels, stack_inputs
 
 __all__ = [
     "CustomerClassifier",
     "cross_validate_snapshot",
-    "logistic_baseline",
     "prepare_snapshot",
+    "quarantine_snapshot",
     "summarise_cv",
+    "validated_frame",
 ]
 
 logger = logging.getLogger(__name__)
@@ -48,48 +56,6 @@ logger = logging.getLogger(__name__)
 _MIN_MINORITY_FOR_SPLIT = 5
 _ISOTONIC_MIN_ROWS = 5000
 _TIE = 0.0005
-
-
-def _frame_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """(numeric, categorical) columns of a feature frame; datetimes are refused with the column named."""
-    numeric: list[str] = []
-    categorical: list[str] = []
-    for col in frame.columns:
-        dtype = frame[col].dtype
-        if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
-            raise SchemaError(
-                "snapshot", str(col), "is a date/time column: derive numbers from it (e.g. days since) first"
-            )
-        if (
-            isinstance(dtype, pd.CategoricalDtype)
-            or pd.api.types.is_object_dtype(dtype)
-            or pd.api.types.is_string_dtype(dtype)
-        ):
-            categorical.append(str(col))
-        else:
-            numeric.append(str(col))
-    return numeric, categorical
-
-
-def _dummies(X: pd.DataFrame, categorical: list[str]) -> pd.DataFrame:
-    """Numeric columns as they are, categoricals one-hot over their fixed levels (missing = all zeros)."""
-    if not categorical:
-        return X
-    numeric = X.drop(columns=categorical)
-    dummies = pd.get_dummies(X[categorical], prefix=categorical, dtype=float)
-    return pd.concat([numeric, dummies], axis=1)
-
-
-def logistic_baseline(random_state: int = 0) -> Pipeline:
-    """The logistic yardstick: median imputation with missing indicators, scaling, logistic regression.
-
-    It takes a numeric matrix (:class:`CustomerClassifier` one-hot encodes categoricals before it).
-    """
-    return make_pipeline(
-        SimpleImputer(strategy="median", add_indicator=True),
-        StandardScaler(),
-        LogisticRegression(max_iter=2000, random_state=random_state),
-    )
 
 
 class CustomerClassifier(ClassifierMixin, BaseEstimator):
@@ -107,8 +73,9 @@ class CustomerClassifier(ClassifierMixin, BaseEstimator):
         Calibration of the winning candidate on the internal split (``None``: none). ``"auto"``: isotonic
         with at least 5,000 internal validation rows, Platt below (isotonic steps are noisy on small splits:
         5-fold ECE 0.039 isotonic vs 0.036 Platt on a 4,000-row snapshot, 800 validation rows per fit).
-    candidates : tuple of str
-        Which of ``"lightgbm"``, ``"logistic"`` and ``"stack"`` may win.
+    candidates : tuple of str or None
+        Registered candidates that may win (``"stack"`` included); ``None``: every registered one whose columns
+        the table has.
     random_state : int
 
     Attributes
@@ -118,8 +85,9 @@ class CustomerClassifier(ClassifierMixin, BaseEstimator):
         The candidate that won on the internal validation split.
     validation_auc_ : dict[str, float]
         Internal-validation ROC AUC of each candidate (the stack's out of fold).
-    booster_ : lightgbm.Booster
-    logistic_ : sklearn.pipeline.Pipeline
+    candidates_ : dict
+        The fitted candidates by name (``booster_`` is the LightGBM booster).
+    stacker_ : LogisticRegression or None
     calibrator_ : ProbabilityCalibrator or None
     n_features_in_ : int
     feature_names_in_ : ndarray (with a DataFrame input)
@@ -144,7 +112,7 @@ class CustomerClassifier(ClassifierMixin, BaseEstimator):
         early_stopping_rounds: int = 50,
         validation_fraction: float = 0.25,
         calibration: Literal["auto", "isotonic", "platt"] | None = "auto",
-        candidates: tuple[str, ...] = ("lightgbm", "logistic", "stack"),
+        candidates: tuple[str, ...] | None = None,
         random_state: int = 0,
     ) -> None:
         self.n_estimators = n_estimators
@@ -171,9 +139,6 @@ class CustomerClassifier(ClassifierMixin, BaseEstimator):
         """The input as a DataFrame with string column names (feature checks as scikit-learn does them)."""
         return validated_frame(self, X, reset)
 
-    def _matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return prepare_features(frame, self.numeric_features_, self.categorical_levels_)
-
     # ------------------------------------------------------------------------------------------ fit
 
     def fit(self, X: Any, y: ArrayLike | None = None) -> CustomerClassifier:
@@ -193,17 +158,16 @@ class CustomerClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} needs two classes in y, found one class ({self.classes_[0]!r})"
             )
-        unknown = [c for c in self.candidates if c not in ("lightgbm", "logistic", "stack")]
-        if unknown or not self.candidates:
-            raise ValueError(
-                f"candidates must be some of 'lightgbm', 'logistic', 'stack'; got {self.candidates!r}"
-            )
+        registered = candidate_names()
+        allowed = registered if self.candidates is None else list(self.candidates)
+        unknown = [c for c in allowed if c not in registered]
+        if unknown or not allowed:
+            raise ValueError(f"candidates must be some of {registered}; got {self.candidates!r}")
         target = (y_arr == self.classes_[1]).astype(int)
 
-        numeric, categorical = _frame_columns(frame)
+        numeric, categorical = frame_columns(frame)
         self.numeric_features_ = numeric
         self.categorical_levels_ = {c: category_levels(frame[c]) for c in categorical}
-        M = self._matrix(frame)
 
         n_minority = int(min(target.sum(), len(target) - target.sum()))
         split = n_minority >= _MIN_MINORITY_FOR_SPLIT and 0 < self.validation_fraction < 1
@@ -221,103 +185,71 @@ class CustomerClassifier(ClassifierMixin, BaseEstimator):
                 n_minority,
             )
             tr = va = np.arange(len(target))
-        self.booster_ = self._fit_booster(M.iloc[tr], target[tr], M.iloc[va], target[va], early=split)
-        self.logistic_ = clone(logistic_baseline(self.random_state)).fit(
-            _dummies(M.iloc[tr], categorical), target[tr]
+        train, valid = frame.iloc[tr], frame.iloc[va]
+        self.candidates_ = fit_candidates(
+            [*allowed, "lightgbm"],
+            self._context(),
+            train,
+            target[tr],
+            valid if split else None,
+            target[va] if split else None,
         )
-
-        scores = pd.DataFrame(
-            {"lightgbm": self._booster_score(M.iloc[va]), "logistic": self._logistic_score(M.iloc[va])}
+        scores = score_candidates(self.candidates_, valid).reset_index(drop=True)
+        method = self.calibration
+        if method == "auto":
+            method = "isotonic" if len(va) >= _ISOTONIC_MIN_ROWS else "platt"
+        calibrate = split and method is not None and 0 < target[va].sum() < len(va)
+        choice = select_champion(
+            scores,
+            target[va],
+            calibration=method if calibrate else None,
+            seed=self.random_state,
+            allowed=allowed if split else [c for c in allowed if c != STACK],
+            tolerance=_TIE,
         )
-        auc: dict[str, float] = {}
-        both = 0 < target[va].sum() < len(va)
-        if both:
-            auc = {c: float(roc_auc_score(target[va], scores[c])) for c in scores.columns}
-        self.stacker_: LogisticRegression | None = None
-        if split and "stack" in self.candidates and n_minority >= 2 * _MIN_MINORITY_FOR_SPLIT:
-            Z = stack_inputs(scores, ["lightgbm", "logistic"])
-            folds = StratifiedKFold(
-                min(5, int(min(target[va].sum(), len(va) - target[va].sum()))),
-                shuffle=True,
-                random_state=self.random_state,
-            )
-            self.stacker_ = LogisticRegression(max_iter=1000)
-            scores["stack"] = cross_val_predict(
-                self.stacker_, Z, target[va], cv=folds, method="predict_proba"
-            )[:, 1]
-            self.stacker_.fit(Z, target[va])
-            auc["stack"] = float(roc_auc_score(target[va], scores["stack"]))
-        eligible = [c for c in ("lightgbm", "logistic", "stack") if c in self.candidates and c in scores]
-        self.validation_auc_ = auc
-        if not eligible:
-            raise ValueError(f"none of the candidates {self.candidates!r} could be fitted")
-        # As in train_model: within _TIE of the best counts as tied, and the simpler candidate wins.
-        best = max(auc.get(c, 0.0) for c in eligible)
-        self.champion_ = next(c for c in eligible if auc.get(c, 0.0) >= best - _TIE)
-        self.calibrator_: ProbabilityCalibrator | None = None
-        if split and self.calibration is not None and both:
-            method = self.calibration
-            if method == "auto":
-                method = "isotonic" if len(va) >= _ISOTONIC_MIN_ROWS else "platt"
-            self.calibrator_ = ProbabilityCalibrator(method).fit(
-                scores[[self.champion_]].to_numpy(), target[va]
-            )
+        self.champion_ = choice.champion
+        self.validation_auc_ = choice.validation_auc
+        self.stacker_ = choice.stacker
+        self.stack_columns_ = choice.stack_columns
+        self.calibrator_ = choice.calibrator
         logger.info(
             "CustomerClassifier: champion %s (internal validation ROC AUC %s)",
             self.champion_,
-            ", ".join(f"{k} {v:.4f}" for k, v in auc.items()),
+            ", ".join(f"{k} {v:.4f}" for k, v in self.validation_auc_.items()),
         )
         return self
 
-    def _fit_booster(
-        self, X_tr: pd.DataFrame, y_tr: np.ndarray, X_va: pd.DataFrame, y_va: np.ndarray, early: bool
-    ) -> lgb.Booster:
-        params = {
-            "objective": "binary",
-            "metric": "binary_logloss",
-            "learning_rate": self.learning_rate,
-            "num_leaves": self.num_leaves,
-            "min_child_samples": self.min_child_samples,
-            "min_data_in_bin": 1,
-            "verbosity": -1,
-            "seed": self.random_state,
-            "deterministic": True,
-            "force_col_wise": True,
-            "num_threads": 1,
-        }
-        categorical = list(self.categorical_levels_)
-        train_set = lgb.Dataset(X_tr, label=y_tr, categorical_feature=categorical or "auto")
-        if not early:
-            return lgb.train(params, train_set, num_boost_round=min(self.n_estimators, 100))
-        val_set = lgb.Dataset(
-            X_va, label=y_va, categorical_feature=categorical or "auto", reference=train_set
-        )
-        return lgb.train(
-            params,
-            train_set,
-            num_boost_round=self.n_estimators,
-            valid_sets=[val_set],
-            callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
-        )
-
-    def _booster_score(self, M: pd.DataFrame) -> np.ndarray:
-        best = self.booster_.best_iteration or None
-        return np.asarray(self.booster_.predict(M, num_iteration=best), dtype=float)
-
-    def _logistic_score(self, M: pd.DataFrame) -> np.ndarray:
-        return np.asarray(
-            self.logistic_.predict_proba(_dummies(M, list(self.categorical_levels_)))[:, 1], dtype=float
+    def _context(self) -> CandidateContext:
+        """What the registered candidates are built from (after the columns are known)."""
+        return CandidateContext(
+            numeric=tuple(self.numeric_features_),
+            categorical_levels=self.categorical_levels_,
+            seed=self.random_state,
+            lightgbm={
+                "learning_rate": self.learning_rate,
+                "num_leaves": self.num_leaves,
+                "min_child_samples": self.min_child_samples,
+                "min_data_in_bin": 1,
+                "num_threads": 1,
+            },
+            n_estimators=self.n_estimators,
+            early_stopping_rounds=self.early_stopping_rounds,
         )
 
     # ------------------------------------------------------------------------------------------ predict
 
+    @property
+    def booster_(self) -> lgb.Booster:
+        """The fitted LightGBM booster."""
+        check_is_fitted(self, "candidates_")
+        return self.candidates_["lightgbm"].booster_
+
     def candidate_scores(self, X: Any) -> pd.DataFrame:
-        """Uncalibrated score of every candidate (``lightgbm``, ``logistic`` and, if fitted, ``stack``)."""
+        """Uncalibrated score of every fitted candidate and, if fitted, of the stack."""
         check_is_fitted(self, "champion_")
-        M = self._matrix(self._frame(X, reset=False))
-        out = pd.DataFrame({"lightgbm": self._booster_score(M), "logistic": self._logistic_score(M)})
+        out = score_candidates(self.candidates_, self._frame(X, reset=False)).reset_index(drop=True)
         if self.stacker_ is not None:
-            out["stack"] = self.stacker_.predict_proba(stack_inputs(out, ["lightgbm", "logistic"]))[:, 1]
+            out[STACK] = self.stacker_.predict_proba(stack_inputs(out, self.stack_columns_))[:, 1]
         return out
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -343,11 +275,12 @@ def cross_validate_snapshot(
     n_splits: int = 5,
     random_state: int = 0,
     n_bins: int = 10,
+    progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Stratified k-fold ROC AUC, PR AUC and ECE of ``estimator`` and of the logistic baseline, per fold.
 
-    Both are fitted on the same training folds; the baseline sees the same one-hot encoding of the
-    categoricals (levels from the training fold).
+    Both are fitted on the same training folds; the baseline is the registry's logistic pipeline
+    (:func:`custml.models.candidates.logistic_pipeline`) on the same columns.
 
     Returns
     -------
@@ -359,17 +292,15 @@ def cross_validate_snapshot(
     folds = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
     rows = []
     for k, (tr, te) in enumerate(folds.split(np.zeros(len(y_arr)), y_arr)):
+        if progress is not None:
+            progress(f"fold {k + 1} of {n_splits}: fitting on {len(tr):,} rows")
         model = clone(est).fit(X.iloc[tr], y_arr[tr])
         positive = (y_arr[te] == model.classes_[1]).astype(int)
         p_model = model.predict_proba(X.iloc[te])[:, 1]
-        frame = model._frame(X.iloc[tr], reset=False)
-        categorical = list(model.categorical_levels_)
-        baseline = logistic_baseline(random_state).fit(
-            _dummies(model._matrix(frame), categorical), (y_arr[tr] == model.classes_[1]).astype(int)
-        )
-        p_logit = baseline.predict_proba(
-            _dummies(model._matrix(model._frame(X.iloc[te], reset=False)), categorical)
-        )[:, 1]
+        # The yardstick: the registry's logistic pipeline on the same columns, fitted on the whole fold.
+        baseline = get_candidate("logistic").build(model._context())
+        baseline.fit(model._frame(X.iloc[tr], reset=False), (y_arr[tr] == model.classes_[1]).astype(int))
+        p_logit = baseline.predict_proba(model._frame(X.iloc[te], reset=False))[:, 1]
         for scorer, p in (("model", p_model), ("logistic", p_logit)):
             m = binary_metrics(positive, p, n_bins=n_bins)
             rows.append(
@@ -430,9 +361,85 @@ def prepare_snapshot(
     if y.nunique() < 2:
         raise SchemaError(name, label, f"has a single class ({int(y.iloc[0])})", n_rows=len(y))
     X = table.drop(columns=[c for c in (label, id_column) if c is not None])
+    # A text column with a distinct value on (nearly) every row is an identifier, not a feature.
+    ids = [
+        c
+        for c in X.columns
+        if len(X) >= 50
+        and (pd.api.types.is_object_dtype(X[c]) or pd.api.types.is_string_dtype(X[c]))
+        and X[c].nunique(dropna=True) >= 0.9 * len(X)
+    ]
+    if ids:
+        logger.warning(
+            "%s: %s left out: a distinct text value on nearly every row (an identifier)", name, ids
+        )
+        X = X.drop(columns=ids)
     if X.shape[1] == 0:
         raise SchemaError(name, None, "has no feature columns besides the label and id", n_rows=len(table))
     return X, y
+
+
+# A text column is read as numbers when at least this share of its non-blank values parse as numbers.
+_NUMERIC_SHARE = 0.95
+
+
+def quarantine_snapshot(
+    table: pd.DataFrame, label: str, id_column: str | None = None, name: str = "snapshot"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split a labelled snapshot table into the rows a model can learn from and the malformed ones, counted.
+
+    Quarantined, each with its ``reason`` (one row once, under its first reason):
+
+    - ``missing_label`` / ``unrecognised_label``: the label is blank or not 0/1, true/false, yes/no;
+    - ``duplicate_id``: every row of an id that occurs more than once (which one is right is unknown);
+    - ``malformed_number``: a non-numeric value in a column whose other values are numbers (at least 95 % of
+      its non-blank values); such a column is returned as numbers, blanks as missing values (a spreadsheet's
+      ``" "`` in an amount column).
+
+    Rows in = rows returned + rows quarantined. A missing label or id column is a one-line error
+    (:func:`prepare_snapshot` checks the rest).
+
+    Returns
+    -------
+    (clean, quarantine)
+        ``quarantine`` holds the malformed rows as they were plus ``reason``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"id": [*range(21), 0], "fee": ["9.5"] * 19 + [" ", "x", "8"],
+    ...                   "churn": [1, 0] * 10 + [0, "?"]})
+    >>> clean, bad = quarantine_snapshot(t, "churn", "id")
+    >>> len(clean), clean["fee"].dtype.name, int(clean["fee"].isna().sum()), bad["reason"].tolist()
+    (19, 'float64', 1, ['duplicate_id', 'malformed_number', 'unrecognised_label'])
+    """
+    if label not in table.columns:
+        raise SchemaError(name, label, "is missing (the label column)", n_rows=len(table))
+    if id_column is not None and id_column not in table.columns:
+        raise SchemaError(name, id_column, "is missing (the id column)", n_rows=len(table))
+    reason = pd.Series(pd.NA, index=table.index, dtype="string")
+    text = table[label].astype("string").str.strip().str.lower()
+    reason = reason.mask(reason.isna() & (text.isna() | (text == "")), "missing_label")
+    reason = reason.mask(reason.isna() & ~text.isin(_POSITIVE | _NEGATIVE), "unrecognised_label")
+    if id_column is not None:
+        reason = reason.mask(reason.isna() & table[id_column].duplicated(keep=False), "duplicate_id")
+    clean = table.copy()
+    for col in table.columns:
+        if col in (label, id_column) or not (
+            pd.api.types.is_object_dtype(table[col]) or pd.api.types.is_string_dtype(table[col])
+        ):
+            continue
+        values = table[col].astype("string").str.strip()
+        filled = values.notna() & (values != "")
+        numbers = pd.to_numeric(values.where(filled), errors="coerce")
+        parsed = numbers.notna()
+        if filled.sum() == 0 or parsed.sum() < _NUMERIC_SHARE * filled.sum():
+            continue
+        reason = reason.mask(reason.isna() & filled & ~parsed, "malformed_number")
+        clean[col] = numbers.astype("float64")
+    bad = reason.notna()
+    quarantine = table[bad].assign(reason=reason[bad].astype(str))
+    return clean[~bad], quarantine
 
 
 def summarise_cv(cv: pd.DataFrame) -> dict[str, float]:
@@ -444,27 +451,3 @@ def summarise_cv(cv: pd.DataFrame) -> dict[str, float]:
     out["auc_gain_vs_logistic"] = out["roc_auc"] - out["logistic.roc_auc"]
     out["n_folds"] = float(cv["fold"].nunique())
     return out
-
-
-def validated_frame(estimator: BaseEstimator, X: Any, reset: bool) -> pd.DataFrame:
-    """``X`` as a DataFrame with string column names, checked as scikit-learn checks an estimator's input.
-
-    A DataFrame keeps its dtypes (categoricals and strings included; the column names and count are recorded
-    or compared through ``validate_data``); an array is validated (NaN allowed, infinity refused) and named
-    ``x0, x1, ...``. Shared by the frame-based estimators (:class:`CustomerClassifier`,
-    :class:`custml.models.survival.DiscreteTimeSurvival`).
-    """
-    if isinstance(X, pd.DataFrame):
-        validate_data(estimator, X, skip_check_array=True, reset=reset)
-        if len(X) == 0:
-            raise ValueError(
-                f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
-            )
-        frame = X.copy(deep=False)
-        frame.columns = [str(c) for c in X.columns]
-        numbers = frame.select_dtypes("number")
-        if numbers.shape[1] and np.isinf(numbers.to_numpy(dtype=float)).any():
-            raise ValueError("Input contains infinity or a value too large for dtype('float64').")
-        return frame
-    arr = validate_data(estimator, X, reset=reset, ensure_all_finite="allow-nan", dtype=np.float64)
-    return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])

@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from custml.errors import SchemaError
 from custml.models.params import TrainParams
 
-__all__ = ["ProbabilityCalibrator", "fit_booster"]
+__all__ = ["ProbabilityCalibrator", "fit_booster", "train_booster"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,8 @@ _EPS = 1e-6
 # Calibrated probabilities stay within [0.001, 0.999]: no customer is certain to churn or to stay.
 _PROB_FLOOR = 1e-3
 _SMALL_TABLE_ROWS = 50_000
+# Scale of the score's own order added to isotonic steps (keeps the ranking; far below any calibration error).
+_TIE_BREAK = 1e-6
 # With class_imbalance="auto", the minority class share below which positives/negatives are re-weighted.
 _IMBALANCE_SHARE = 0.05
 
@@ -46,7 +48,8 @@ class ProbabilityCalibrator(BaseEstimator):
     Parameters
     ----------
     method : {"isotonic", "platt"}
-        Isotonic regression (monotone step function, clipped outside the fitted range) or Platt scaling
+        Isotonic regression (monotone step function, clipped outside the fitted range; ties within a step are
+        broken by the score, by at most 5e-7, so the probabilities keep its ranking) or Platt scaling
         (logistic regression on the logit of the raw probability; on the score itself when the fitted scores
         are not all within [0, 1], e.g. margins).
 
@@ -152,7 +155,14 @@ class ProbabilityCalibrator(BaseEstimator):
         else:
             out = self.model_.predict_proba(self._platt_input(p))[:, 1]
         # Isotonic steps reach exactly 0 or 1 at the ends; one confident miss then costs ~35 nats of log loss.
-        return np.clip(np.asarray(out, dtype=float), _PROB_FLOOR, 1.0 - _PROB_FLOOR)
+        out = np.clip(np.asarray(out, dtype=float), _PROB_FLOOR, 1.0 - _PROB_FLOOR)
+        if self.method == "isotonic":
+            # Ties within a step (and at the floor) are broken by the score itself, by at most 5e-7: the
+            # probabilities keep the score's ranking. The steps alone had cost up to 0.006 ROC AUC (CDNOW
+            # repurchase stack: 0.8413 raw, 0.8349 stepped), for no gain in calibration.
+            rank = p if getattr(self, "score_scale_", "logit") == "logit" else 1.0 / (1.0 + np.exp(-p))
+            out = out + _TIE_BREAK * (np.clip(rank, 0.0, 1.0) - 0.5)
+        return out
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Probabilities of ``classes_[0]`` and ``classes_[1]``, shape ``(n, 2)``."""
@@ -169,7 +179,34 @@ def fit_booster(
     categorical: list[str],
     lightgbm_overrides: dict[str, Any] | None = None,
 ) -> lgb.Booster:
-    """Train a binary LightGBM booster with early stopping on the validation rows.
+    """:func:`train_booster` with a run's :class:`TrainParams` (and tuned ``lightgbm_overrides``)."""
+    return train_booster(
+        X_train,
+        y_train,
+        (X_val, y_val),
+        lightgbm={**params.lightgbm.to_lightgbm(), **(lightgbm_overrides or {})},
+        n_estimators=params.n_estimators,
+        early_stopping_rounds=params.early_stopping_rounds,
+        class_imbalance=params.class_imbalance,
+        seed=params.seed,
+        categorical=categorical,
+    )
+
+
+def train_booster(
+    X_train: pd.DataFrame,
+    y_train: ArrayLike,
+    validation: tuple[pd.DataFrame, ArrayLike] | None,
+    *,
+    lightgbm: dict[str, Any],
+    n_estimators: int,
+    early_stopping_rounds: int,
+    class_imbalance: str = "auto",
+    seed: int = 0,
+    categorical: list[str] | None = None,
+) -> lgb.Booster:
+    """Train a binary LightGBM booster, with early stopping on the ``validation`` rows when given (else
+    ``min(n_estimators, 100)`` rounds).
 
     Class imbalance: ``"balanced"`` re-weights positives by ``scale_pos_weight = negatives / positives``;
     ``"auto"`` (default) does so only when the minority class is under 5 % of the training rows, because on
@@ -181,14 +218,13 @@ def fit_booster(
     ``category`` dtype.
     """
     y_tr = np.asarray(y_train, dtype=float)
-    y_va = np.asarray(y_val, dtype=float)
     n_pos = float(y_tr.sum())
     if n_pos == 0 or n_pos == len(y_tr):
         raise SchemaError(
             "training_set", "label", "has a single class in the training cut-offs", n_rows=len(y_tr)
         )
-    weighted = params.class_imbalance == "balanced" or (
-        params.class_imbalance == "auto" and min(n_pos, len(y_tr) - n_pos) / len(y_tr) < _IMBALANCE_SHARE
+    weighted = class_imbalance == "balanced" or (
+        class_imbalance == "auto" and min(n_pos, len(y_tr) - n_pos) / len(y_tr) < _IMBALANCE_SHARE
     )
     lgb_params: dict[str, Any] = {
         "objective": "binary",
@@ -196,11 +232,11 @@ def fit_booster(
         "metric": ["auc", "binary_logloss"] if weighted else ["binary_logloss", "auc"],
         "first_metric_only": True,
         "verbosity": -1,
-        "seed": params.seed,
+        "seed": seed,
         "deterministic": True,
         "force_col_wise": True,
-        **params.lightgbm.to_lightgbm(),
-        **(lightgbm_overrides or {}),
+        "num_threads": 0,
+        **lightgbm,
     }
     if lgb_params.get("num_threads") == 0:
         # Auto: one thread for small tables and small machines, LightGBM's default (all cores) otherwise.
@@ -212,17 +248,20 @@ def fit_booster(
             lgb_params.pop("num_threads")
     if weighted:
         lgb_params["scale_pos_weight"] = (len(y_tr) - n_pos) / n_pos
-    train_set = lgb.Dataset(
-        X_train, label=y_tr, categorical_feature=categorical or "auto", free_raw_data=True
-    )
-    val_set = lgb.Dataset(X_val, label=y_va, categorical_feature=categorical or "auto", reference=train_set)
+    cats: Any = categorical or "auto"
+    train_set = lgb.Dataset(X_train, label=y_tr, categorical_feature=cats, free_raw_data=True)
+    if validation is None:
+        return lgb.train(lgb_params, train_set, num_boost_round=min(n_estimators, 100))
+    X_val, y_val = validation
+    y_va = np.asarray(y_val, dtype=float)
+    val_set = lgb.Dataset(X_val, label=y_va, categorical_feature=cats, reference=train_set)
     booster = lgb.train(
         lgb_params,
         train_set,
-        num_boost_round=params.n_estimators,
+        num_boost_round=n_estimators,
         valid_sets=[val_set],
         valid_names=["validation"],
-        callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
+        callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False)],
     )
     logger.info("LightGBM stopped at %d trees (best %d)", booster.current_iteration(), booster.best_iteration)
     return booster

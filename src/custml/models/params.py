@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from custml.models.split import CutoffPlan, plan_cutoffs
 
@@ -90,11 +90,10 @@ class TuneParams(BaseModel):
     timeout_s: float | None = Field(None, gt=0)
 
 
-Candidate = Literal["lightgbm", "logistic_rfm", "bgnbd", "pareto_nbd", "stack"]
+def _all_candidates() -> list[str]:
+    from custml.models.candidates import candidate_names
 
-
-def _all_candidates() -> list[Candidate]:
-    return ["lightgbm", "logistic_rfm", "bgnbd", "pareto_nbd", "stack"]
+    return candidate_names()
 
 
 class TrainParams(BaseModel):
@@ -146,12 +145,12 @@ class TrainParams(BaseModel):
     include_features: list[str] | None = None
     ece_bins: int = Field(10, ge=2)
     shap_sample: int = Field(2000, ge=10)
-    candidates: list[Candidate] = Field(
+    candidates: list[str] = Field(
         default_factory=_all_candidates,
         min_length=1,
         description=(
-            "candidates that may become the run's champion (best validation ROC AUC); the logistic RFM and "
-            "BG/NBD baselines are fitted, printed and stacked even when left out"
+            "registered candidates (custml.models.candidates) that may become the run's champion (best "
+            "validation ROC AUC); the printed baselines are fitted, printed and stacked even when left out"
         ),
     )
     champion_tolerance: float = Field(
@@ -183,6 +182,16 @@ class TrainParams(BaseModel):
     gate: GateParams = Field(default_factory=GateParams)
     tune: TuneParams = Field(default_factory=TuneParams)
     seed: int = 42
+
+    @field_validator("candidates")
+    @classmethod
+    def _registered(cls, names: list[str]) -> list[str]:
+        from custml.models.candidates import candidate_names
+
+        unknown = [n for n in names if n not in candidate_names()]
+        if unknown:
+            raise ValueError(f"unknown candidate(s) {unknown}; registered: {candidate_names()}")
+        return names
 
     @model_validator(mode="after")
     def _fill_task_defaults(self) -> TrainParams:
@@ -220,7 +229,7 @@ class TrainParams(BaseModel):
         cutoff = pd.Timestamp(data_end) - pd.Timedelta(days=DEFAULT_HORIZON_DAYS[self.task])
         return self.model_copy(update={"horizon_days": horizon_from_repeat_gaps(orders, cutoff=cutoff)})
 
-    def champion_candidates(self, train_cutoffs: list[Any]) -> list[Candidate]:
+    def champion_candidates(self, train_cutoffs: list[Any]) -> list[str]:
         """The candidates that may be champion with these training cut-offs (see ``seasonal_champion``).
 
         Examples

@@ -19,7 +19,7 @@ __all__ = ["plot_calibration", "plot_lift", "plot_pr", "plot_roc"]
 
 
 def plot_roc(y_true: ArrayLike, scores: Mapping[str, ArrayLike], ax: Any = None) -> Any:
-    """ROC curves of several scorers (``{"model": p, "logistic_rfm": p2, ...}``) on the same labels."""
+    """ROC curves of several scorers (``{"model": p, "logistic": p2, ...}``) on the same labels."""
     from sklearn.metrics import roc_auc_score
 
     _, ax = figure_and_axes(ax, (6, 5))

@@ -5,9 +5,9 @@ such as ``customer_id``, ``cutoff`` or ``label`` are ignored, missing optional c
 categorical columns may be ``category``, ``object`` or ``string``) and returns calibrated probabilities.
 The MLflow wrapper in :mod:`custml.tracking` delegates to it.
 
-The shipped probability comes from the run's champion candidate (:data:`CANDIDATES`): the calibrated booster,
-a calibrated baseline (logistic RFM, BG/NBD, Pareto/NBD) or a logistic stack of their scores. Reason codes
-and SHAP values always explain the booster, which every candidate but the pure baselines builds on.
+The shipped probability comes from the run's champion candidate (:mod:`custml.models.candidates`): the
+calibrated booster, another calibrated candidate (the logistic pipeline, BG/NBD, Pareto/NBD, any registered
+one) or a logistic stack of their scores. Reason codes and SHAP values always explain the booster.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from custml.models.gbm import ProbabilityCalibrator
 from custml.models.hybrid import BTYDFeatures
 
 __all__ = [
-    "CANDIDATES",
     "NON_FEATURE_COLUMNS",
     "SEASON_FEATURES",
     "CustomerModel",
@@ -51,8 +50,6 @@ NON_FEATURE_COLUMNS = frozenset(
 )
 
 
-# The candidates a training run compares on its validation cut-offs; the best one is shipped.
-CANDIDATES = ("lightgbm", "logistic_rfm", "bgnbd", "pareto_nbd", "stack")
 _SCORE_EPS = 1e-4
 
 
@@ -181,10 +178,11 @@ class CustomerModel:
     season_feature : bool
         Whether the model reads the time of year of the ``cutoff``/``as_of`` column (:data:`SEASON_FEATURES`).
     champion : str
-        The candidate whose score is shipped (one of :data:`CANDIDATES`); ``calibrator`` maps that score.
-    baselines : dict
-        Fitted baseline scorers by candidate name (``predict_proba(frame)[:, 1]``), used by a baseline or
-        stack champion.
+        The candidate whose score is shipped (a registered candidate name, or ``"stack"``); ``calibrator``
+        maps that score.
+    components : dict
+        Fitted candidates other than the booster by name (``predict_proba(design)[:, 1]`` on the frame with
+        the BTYD and season columns), used by a non-booster or stack champion.
     stacker : sklearn.linear_model.LogisticRegression or None
         The stack champion's combiner over the logits of ``stack_columns`` (``"lightgbm"`` = raw booster).
     stack_columns : list[str]
@@ -200,7 +198,7 @@ class CustomerModel:
     reference: dict[str, float] = field(default_factory=dict)
     season_feature: bool = False
     champion: str = "lightgbm"
-    baselines: dict[str, Any] = field(default_factory=dict)
+    components: dict[str, Any] = field(default_factory=dict)
     stacker: Any = None
     stack_columns: list[str] = field(default_factory=list)
 
@@ -211,76 +209,71 @@ class CustomerModel:
 
     @property
     def input_columns(self) -> list[str]:
-        """Columns read from the caller's frame (BTYD outputs are computed inside)."""
+        """Columns read from the caller's frame (BTYD outputs and season columns are computed inside)."""
+        from custml.models.candidates import candidate_names, get_candidate
+        from custml.models.hybrid import BTYD_INPUT_COLUMNS
+
         derived = set(self.btyd.get_feature_names_out()[-4:]) if self.btyd is not None else set()
         base = [c for c in self.feature_names if c not in derived]
         if self.btyd is not None:
-            from custml.models.hybrid import BTYD_INPUT_COLUMNS
-
             base += [c for c in BTYD_INPUT_COLUMNS if c not in base]
         if self.season_feature:
             base = [c for c in base if c not in SEASON_FEATURES] + ["cutoff"]
-        if self._champion != "lightgbm":
-            from custml.models.baselines import RFM_FEATURES
-            from custml.models.hybrid import BTYD_INPUT_COLUMNS
-
-            needed = [*RFM_FEATURES, *BTYD_INPUT_COLUMNS]
-            base += [c for c in needed if c not in base and self._reads(c)]
+        registered = set(candidate_names(include_stack=False))
+        for name in self.components:
+            if name in registered:
+                base += [c for c in get_candidate(name).needs if c not in base]
         return base
 
-    @property
-    def _champion(self) -> str:
-        # Models pickled before champions existed are LightGBM champions.
-        return getattr(self, "champion", "lightgbm")
-
-    def _reads(self, column: str) -> bool:
-        from custml.models.baselines import RFM_FEATURES
-
-        used = set(self.baselines)
-        if column in RFM_FEATURES:
-            return "logistic_rfm" in used
-        return bool(used & {"bgnbd", "pareto_nbd"})
-
-    def candidate_scores(self, frame: pd.DataFrame, names: list[str] | None = None) -> pd.DataFrame:
-        """Uncalibrated scores of the candidates' components (``lightgbm`` = raw booster), indexed like ``frame``."""
-        names = names if names is not None else ["lightgbm", *getattr(self, "baselines", {})]
-        out = pd.DataFrame(index=frame.index)
-        for name in names:
-            if name == "lightgbm":
-                out[name] = self.predict_raw(frame)
-            else:
-                out[name] = np.asarray(self.baselines[name].predict_proba(frame)[:, 1], dtype=float)
-        return out
-
-    def champion_score(self, frame: pd.DataFrame) -> np.ndarray:
-        """The champion's score before calibration."""
-        champion = self._champion
-        if champion == "lightgbm":
-            return self.predict_raw(frame)
-        if champion == "stack":
-            scores = self.candidate_scores(frame, list(self.stack_columns))
-            return np.asarray(
-                self.stacker.predict_proba(stack_inputs(scores, list(self.stack_columns)))[:, 1], dtype=float
-            )
-        return self.candidate_scores(frame, [champion])[champion].to_numpy()
-
-    def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The booster's input matrix for a feature frame (see module docstring)."""
+    def design(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with the model's BTYD and season columns added (what every candidate reads)."""
         if len(frame) == 0:
             raise SchemaError("features", None, "is empty: nothing to score")
         data = frame
         if self.btyd is not None:
             data = pd.concat([frame, self.btyd.btyd_predictions(frame)], axis=1)
         if self.season_feature:
-            data = pd.concat([data, season_features(frame)], axis=1)
-        return prepare_features(data, self.numeric_features, self.categorical_levels)
+            data = pd.concat(
+                [data.drop(columns=list(SEASON_FEATURES), errors="ignore"), season_features(frame)], axis=1
+            )
+        return data
 
-    def predict_raw(self, frame: pd.DataFrame) -> np.ndarray:
-        """Uncalibrated booster probabilities."""
-        X = self.prepare(frame)
+    def candidate_scores(self, frame: pd.DataFrame, names: list[str] | None = None) -> pd.DataFrame:
+        """Uncalibrated scores of the candidates' components (``lightgbm`` = raw booster), indexed like ``frame``."""
+        names = names if names is not None else ["lightgbm", *self.components]
+        data = self.design(frame)
+        out = pd.DataFrame(index=frame.index)
+        for name in names:
+            if name == "lightgbm":
+                out[name] = self._booster_predict(data)
+            else:
+                out[name] = np.asarray(self.components[name].predict_proba(data)[:, 1], dtype=float)
+        return out
+
+    def champion_score(self, frame: pd.DataFrame) -> np.ndarray:
+        """The champion's score before calibration."""
+        if self.champion == "lightgbm":
+            return self.predict_raw(frame)
+        if self.champion == "stack":
+            scores = self.candidate_scores(frame, list(self.stack_columns))
+            return np.asarray(
+                self.stacker.predict_proba(stack_inputs(scores, list(self.stack_columns)))[:, 1], dtype=float
+            )
+        return self.candidate_scores(frame, [self.champion])[self.champion].to_numpy()
+
+    def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The booster's input matrix for a feature frame (see module docstring)."""
+        return prepare_features(self.design(frame), self.numeric_features, self.categorical_levels)
+
+    def _booster_predict(self, data: pd.DataFrame) -> np.ndarray:
+        X = prepare_features(data, self.numeric_features, self.categorical_levels)
         return np.asarray(
             self.booster.predict(X, num_iteration=self.booster.best_iteration or None), dtype=float
         )
+
+    def predict_raw(self, frame: pd.DataFrame) -> np.ndarray:
+        """Uncalibrated booster probabilities."""
+        return self._booster_predict(self.design(frame))
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of the positive class (churn, or repurchase) per row, from the champion."""

@@ -39,7 +39,7 @@ from custml.features import build_features
 from custml.features.engines import TableInput
 from custml.features.labels import lapse_times, order_events
 from custml.frames import isin
-from custml.models.estimator import validated_frame
+from custml.models.candidates import validated_frame
 from custml.models.predictor import category_levels, prepare_features
 
 __all__ = [

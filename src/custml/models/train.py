@@ -1,10 +1,11 @@
 """Train a churn or repurchase model on a stacked customer x cut-off table and evaluate it honestly.
 
 :func:`train_model` is pure (no MLflow, no files): time-based split (train < validation < test = latest
-cut-off), optional BTYD hybrid features, LightGBM with early stopping on the validation cut-offs, and the
-baselines fitted on the same training rows (logistic regression on RFM features, BG/NBD, Pareto/NBD). All of
-them and their logistic stack are candidates (:mod:`custml.models.champion`): the best on the validation
-cut-offs is calibrated there and shipped. One final evaluation on the test cut-off scores every candidate
+cut-off), optional BTYD hybrid features, then every registered candidate (:mod:`custml.models.candidates`:
+LightGBM with early stopping on the validation cut-offs, the logistic pipeline on the same columns, BG/NBD,
+Pareto/NBD, any registered later) fitted on the same training rows. They and their logistic stack compete on
+the validation cut-offs (:func:`custml.models.champion.select_champion`): the best is calibrated there and
+shipped. One final evaluation on the test cut-off scores every candidate
 and, on synthetic data, the oracle.
 :mod:`custml.tracking` logs and registers the returned :class:`TrainResult`.
 """
@@ -14,18 +15,24 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from custml.errors import ConfigError, SchemaError
-from custml.models.champion import ChampionChoice, choose_champion, fit_baselines
+from custml.models.candidates import (
+    CandidateContext,
+    baseline_names,
+    fit_candidates,
+    score_candidates,
+)
+from custml.models.champion import ChampionChoice, select_champion
 from custml.models.explain import top_drivers
 from custml.models.gbm import ProbabilityCalibrator, fit_booster
 from custml.models.hybrid import BTYD_INPUT_COLUMNS, BTYD_OUTPUT_FEATURES, BTYDFeatures
-from custml.models.metrics import binary_metrics, calibration_table
+from custml.models.metrics import binary_metrics, bootstrap_weights, calibration_table, resampled_auc
 from custml.models.params import TrainParams
 from custml.models.predictor import (
     SEASON_FEATURES,
@@ -39,7 +46,6 @@ from custml.models.predictor import (
 from custml.models.split import CutoffPlan, TimeSplit, split_by_plan, time_split
 
 __all__ = [
-    "BASELINES",
     "ORACLE_COLUMN",
     "TrainResult",
     "baseline_intervals",
@@ -49,9 +55,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-# The printed baselines: the shipped model's test ROC AUC is compared with each, with a paired interval.
-BASELINES = ("logistic_rfm", "bgnbd", "pareto_nbd")
 
 # Optional column of a synthetic training table: the true probability of label = 1 (from truth/).
 ORACLE_COLUMN = "oracle_probability"
@@ -69,8 +72,9 @@ class TrainResult:
         The calibrated model to register.
     metrics : dict[str, dict[str, float]]
         Test-cut-off metrics per scorer: ``"model"`` (the shipped champion), every candidate (``"lightgbm"``,
-        ``"logistic_rfm"``, ``"bgnbd"``, ``"pareto_nbd"``, ``"stack"``; the booster and stack calibrated on the
-        validation cut-offs, the baselines as they predict) and, with an oracle column, ``"oracle"``;
+        ``"logistic"``, ``"bgnbd"``, ``"pareto_nbd"``, ``"stack"``, any registered later; the printed baselines
+        as they predict, the others calibrated on the validation cut-offs) and, with an oracle column,
+        ``"oracle"``;
         ``metrics["model"]`` also holds ``oracle_auc_ratio``, the AUC margins ``auc_gain_vs_<baseline>`` with their paired
         bootstrap 95 % interval ``auc_diff_lo_vs_<baseline>`` / ``auc_diff_hi_vs_<baseline>``, the flag
         ``baseline_beats_model`` (:func:`baseline_intervals`) and
@@ -207,15 +211,14 @@ def _check_both_classes(y: np.ndarray, split: TimeSplit) -> None:
             )
 
 
-def _design_matrix(
-    frame: pd.DataFrame, data: pd.DataFrame, tr: pd.Index, btyd: BTYDFeatures | None, params: TrainParams
-) -> tuple[pd.DataFrame, list[str], list[str], dict[str, list[str]]]:
-    """The model's feature matrix over all rows, its numeric and categorical columns and category levels.
-
-    ``data`` is ``frame`` with the BTYD hybrid features; category levels are learnt on the training rows ``tr``.
-    """
+def _model_columns(
+    frame: pd.DataFrame, tr: pd.Index, btyd: BTYDFeatures | None, params: TrainParams
+) -> tuple[pd.DataFrame, list[str], dict[str, list[str]]]:
+    """The candidate frame over all rows (``frame`` with the BTYD hybrid and season columns), the numeric
+    model columns and the categorical ones with their levels (learnt on the training rows ``tr``)."""
     exclude = list(params.exclude_features)
     numeric, categorical = infer_feature_columns(frame, exclude=exclude, include=params.include_features)
+    data = _with_btyd(frame, btyd)
     if btyd is not None:
         numeric += [s.name for s in BTYD_OUTPUT_FEATURES if s.name not in exclude and s.name not in numeric]
     if params.season_feature:
@@ -226,7 +229,7 @@ def _design_matrix(
     if not numeric and not categorical:
         raise SchemaError("training_set", None, "has no feature columns", n_rows=len(frame))
     levels = {c: category_levels(frame.loc[tr, c]) for c in categorical}
-    return prepare_features(data, numeric, levels), numeric, categorical, levels
+    return data, numeric, levels
 
 
 def _explanation_sample(test_frame: pd.DataFrame, params: TrainParams) -> tuple[pd.DataFrame, pd.Index]:
@@ -269,43 +272,20 @@ def baseline_intervals(preds: pd.DataFrame, n_boot: int = 200, seed: int = 0) ->
     (True, 1.0)
     """
     out: dict[str, float] = {"baseline_beats_model": 0.0}
-    present = [b for b in BASELINES if b in preds.columns]
+    present = [b for b in baseline_names() if b in preds.columns]
     if n_boot <= 0 or not present:
         return out
     y = preds["label"].to_numpy(dtype=int)
     if len(np.unique(y)) < 2:
         raise SchemaError("predictions", "label", "has a single class: ROC AUC undefined", n_rows=len(y))
-    rng = np.random.default_rng(seed)
-    weights = np.stack(
-        [np.bincount(rng.integers(0, len(y), len(y)), minlength=len(y)) for _ in range(n_boot)]
-    )
-    keep = ((weights * y).sum(axis=1) > 0) & ((weights * (1 - y)).sum(axis=1) > 0)
-    model_auc = _resampled_auc(y, preds["model"].to_numpy(dtype=float), weights[keep])
+    weights = bootstrap_weights(y, n_boot, seed)
+    model_auc = resampled_auc(y, preds["model"].to_numpy(dtype=float), weights)
     for scorer in present:
-        diffs = model_auc - _resampled_auc(y, preds[scorer].to_numpy(dtype=float), weights[keep])
+        diffs = model_auc - resampled_auc(y, preds[scorer].to_numpy(dtype=float), weights)
         lo, hi = (float(v) for v in np.quantile(diffs, [0.025, 0.975]))
         out[f"auc_diff_lo_vs_{scorer}"], out[f"auc_diff_hi_vs_{scorer}"] = lo, hi
         if hi < 0:
             out["baseline_beats_model"] = 1.0
-    return out
-
-
-def _resampled_auc(y: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """ROC AUC of ``score`` on each bootstrap resample given as row counts ``weights`` (replicates x rows).
-
-    The Mann-Whitney form with ties counted half, in O(rows) per replicate (the scores are sorted once); equal
-    to :func:`sklearn.metrics.roc_auc_score` on the resampled rows (paired: every scorer sees the same counts).
-    """
-    order = np.argsort(score, kind="stable")
-    _, group = np.unique(score[order], return_inverse=True)
-    y_s, w_s = y[order], weights[:, order].astype(float)
-    n_groups = int(group.max()) + 1
-    out = np.empty(len(weights))
-    for i, w in enumerate(w_s):
-        neg = np.bincount(group, w * (1 - y_s), minlength=n_groups)
-        pos = np.bincount(group, w * y_s, minlength=n_groups)
-        below = np.cumsum(neg) - neg
-        out[i] = float((pos * (below + 0.5 * neg)).sum() / (pos.sum() * neg.sum()))
     return out
 
 
@@ -333,7 +313,7 @@ def _test_metrics(
             model_on_known = binary_metrics(preds.loc[known, "label"], preds.loc[known, "model"])
             metrics["model"]["oracle_coverage"] = float(known.mean())
             metrics["model"]["oracle_auc_ratio"] = model_on_known["roc_auc"] / metrics["oracle"]["roc_auc"]
-    for scorer in BASELINES:
+    for scorer in baseline_names():
         if scorer in metrics:
             metrics["model"][f"auc_gain_vs_{scorer}"] = (
                 metrics["model"]["roc_auc"] - metrics[scorer]["roc_auc"]
@@ -347,35 +327,32 @@ def _test_metrics(
 
 
 def _test_predictions(
-    model: CustomerModel,
-    booster: Any,
-    baselines: dict[str, Any],
+    fitted: dict[str, Any],
     choice: ChampionChoice,
-    test_frame: pd.DataFrame,
-    X_te: pd.DataFrame,
+    test_data: pd.DataFrame,
     y_test: np.ndarray,
     y_validation: np.ndarray,
     calibration: Literal["isotonic", "platt"],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Calibrated test-cut-off probabilities of the model and every candidate, and the candidates' raw scores.
+    """Test-cut-off probabilities of the model and every candidate, and the candidates' raw scores.
 
-    Each candidate but the printed baselines is calibrated on the validation cut-offs like the shipped model.
+    The printed baselines are shown as they predict (yardsticks); every other candidate is calibrated on the
+    validation cut-offs like the shipped one, so their ECE compares like with like.
     """
-    preds = pd.DataFrame({"label": y_test}, index=test_frame.index)
-    preds["model"] = model.predict_proba(test_frame)
-    raw_test = booster.predict(X_te, num_iteration=booster.best_iteration)
-    test_scores = pd.DataFrame({"lightgbm": raw_test}, index=test_frame.index)
-    for name, scorer in baselines.items():
-        test_scores[name] = scorer.predict_proba(test_frame)[:, 1]
+    preds = pd.DataFrame({"label": y_test}, index=test_data.index)
+    test_scores = score_candidates(fitted, test_data)
     if choice.stacker is not None:
         test_scores["stack"] = choice.stacker.predict_proba(stack_inputs(test_scores, choice.stack_columns))[
             :, 1
         ]
+    champion = test_scores[[choice.champion]].to_numpy()
+    assert choice.calibrator is not None
+    preds["model"] = choice.calibrator.predict(champion)
+    printed = set(baseline_names())
     for name in test_scores.columns:
         if name == choice.champion:
             preds[name] = preds["model"]
-        elif name in ("logistic_rfm", "bgnbd", "pareto_nbd"):
-            # Baselines as printed yardsticks: their own probabilities, as before candidates existed.
+        elif name in printed:
             preds[name] = test_scores[name]
         else:
             val_raw = choice.validation_scores[name]
@@ -448,38 +425,55 @@ def train_model(
             )
         else:
             logger.warning("BTYD input columns missing: training without the BTYD hybrid features")
-    data = _with_btyd(frame, btyd)
     timings["btyd_features_s"] = time.perf_counter() - t0
 
-    X_all, numeric, categorical, levels = _design_matrix(frame, data, tr, btyd, params)
-    X_tr, X_va, X_te = X_all.loc[tr], X_all.loc[va], X_all.loc[te]
-
-    overrides: dict[str, Any] = {}
+    data, numeric, levels = _model_columns(frame, tr, btyd, params)
+    categorical = list(levels)
+    context = CandidateContext(
+        task=params.task,
+        horizon_days=params.horizon,
+        numeric=tuple(numeric),
+        categorical_levels=levels,
+        seed=params.seed,
+        time_unit_days=params.btyd_time_unit_days,
+        btyd=btyd,
+        lightgbm=params.lightgbm.to_lightgbm(),
+        n_estimators=params.n_estimators,
+        early_stopping_rounds=params.early_stopping_rounds,
+        class_imbalance=params.class_imbalance,
+        log_heavy_tails=True,
+    )
     trials: list[dict[str, Any]] = []
     if params.tune.n_trials > 0:
         t0 = time.perf_counter()
-        overrides, trials = tune_lightgbm(X_tr, y[tr], X_va, y[va], params, categorical)
+        X_all = prepare_features(data, numeric, levels)
+        overrides, trials = tune_lightgbm(X_all.loc[tr], y[tr], X_all.loc[va], y[va], params, categorical)
+        context = replace(context, lightgbm={**context.lightgbm, **overrides})
         timings["tuning_s"] = time.perf_counter() - t0
+
+    # Every registered candidate (the booster always: the reason codes explain it) on the training rows.
     t0 = time.perf_counter()
-    booster = fit_booster(X_tr, y[tr], X_va, y[va], params, categorical, overrides)
-    timings["lightgbm_fit_s"] = time.perf_counter() - t0
-    raw_val = booster.predict(X_va, num_iteration=booster.best_iteration)
+    fitted = fit_candidates(
+        [*params.candidates, "lightgbm"], context, data.loc[tr], y[tr], data.loc[va], y[va]
+    )
+    timings["candidates_fit_s"] = time.perf_counter() - t0
+    booster = fitted["lightgbm"].booster_
+    X_tr = prepare_features(data.loc[tr], numeric, levels)
     reference = {
         c: float(np.nanmedian(X_tr[c].to_numpy())) if X_tr[c].notna().any() else float("nan") for c in numeric
     }
-
-    t0 = time.perf_counter()
-    baselines = fit_baselines(frame.loc[tr], y[tr], params, btyd)
-    timings["baselines_fit_s"] = time.perf_counter() - t0
-    val_frame = frame.loc[va]
-    val_scores = pd.DataFrame({"lightgbm": raw_val}, index=va)
-    for name, scorer in baselines.items():
-        val_scores[name] = scorer.predict_proba(val_frame)[:, 1]
+    val_scores = score_candidates(fitted, data.loc[va])
     allowed = params.champion_candidates(split.train_cutoffs)
-    choice = choose_champion(
-        val_scores, y[va], seed=params.seed, allowed=allowed, tolerance=params.champion_tolerance
+    choice = select_champion(
+        val_scores,
+        y[va],
+        calibration=params.calibration,
+        seed=params.seed,
+        allowed=allowed,
+        tolerance=params.champion_tolerance,
     )
-    calibrator = ProbabilityCalibrator(params.calibration).fit(choice.validation_score.reshape(-1, 1), y[va])
+    calibrator = choice.calibrator
+    assert calibrator is not None
     model = CustomerModel(
         task=params.task,
         horizon_days=params.horizon,
@@ -491,7 +485,9 @@ def train_model(
         reference=reference,
         season_feature=params.season_feature,
         champion=choice.champion,
-        baselines=baselines if choice.champion != "lightgbm" else {},
+        components={k: v for k, v in fitted.items() if k != "lightgbm"}
+        if choice.champion != "lightgbm"
+        else {},
         stacker=choice.stacker,
         stack_columns=choice.stack_columns,
     )
@@ -500,9 +496,7 @@ def train_model(
     # The one and only look at the test cut-off. Every candidate is scored, each calibrated on the validation
     # cut-offs like the shipped one, so their ECE compares like with like.
     test_frame = frame.loc[te]
-    preds, test_scores = _test_predictions(
-        model, booster, baselines, choice, test_frame, X_te, y[te], y[va], params.calibration
-    )
+    preds, test_scores = _test_predictions(fitted, choice, data.loc[te], y[te], y[va], params.calibration)
     metrics = _test_metrics(
         preds,
         test_scores,
@@ -541,7 +535,7 @@ def train_model(
         # "seasonal": the training cut-offs span a year, so only the booster (which reads the season) could win
         "champion_rule": "seasonal" if list(allowed) != list(params.candidates) else "validation_roc_auc",
         "baselines_beating_model": [
-            b for b in BASELINES if metrics["model"].get(f"auc_diff_hi_vs_{b}", 0.0) < 0
+            b for b in baseline_names() if metrics["model"].get(f"auc_diff_hi_vs_{b}", 0.0) < 0
         ],
         "candidates_validation_roc_auc": dict(choice.validation_auc),
         "training_table_sha256": table_digest(
@@ -549,12 +543,11 @@ def train_model(
         ),
     }
     logger.info(
-        "%s: champion %s, test ROC AUC %.4f (logistic %.4f, BG/NBD %s) in %.1f s",
+        "%s: champion %s, test ROC AUC %.4f (%s) in %.1f s",
         params.task,
         choice.champion,
         metrics["model"]["roc_auc"],
-        metrics["logistic_rfm"]["roc_auc"],
-        f"{metrics['bgnbd']['roc_auc']:.4f}" if "bgnbd" in metrics else "n/a",
+        ", ".join(f"{b} {metrics[b]['roc_auc']:.4f}" for b in baseline_names() if b in metrics),
         timings["fit_total_s"],
     )
     return TrainResult(

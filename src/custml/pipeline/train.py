@@ -22,7 +22,7 @@ from custml.pipeline._wiring import (
 from custml.pipeline.clean import read_clean
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from custml.uplift.campaign import CampaignUplift, UpliftParams
 
@@ -241,6 +241,8 @@ class SnapshotOutcome:
     summary: dict[str, float]
     estimator: Any
     seconds: float
+    rows_in: int = 0
+    quarantine: pd.DataFrame | None = None
 
 
 def run_train_snapshot(
@@ -256,8 +258,16 @@ def run_train_snapshot(
     register: bool = True,
     source: str | None = None,
     run_name: str | None = None,
+    malformed_lines: list[list[str]] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> SnapshotOutcome:
     """Train on a labelled snapshot table (one row per customer): k-fold evaluation, fit, log, register, gate.
+
+    Malformed rows are quarantined and counted, never fatal (:func:`custml.models.estimator.quarantine_snapshot`:
+    a blank or unreadable label, a duplicated id, text in a number column), as are the text lines the reader
+    skipped (``malformed_lines``, ``reason="malformed_line"``): rows in = rows trained on + rows quarantined.
+    The quarantine is written to the project's interim folder with ``log``. ``progress`` receives one line per
+    step (fold k of n, the final fit, logging).
 
     :class:`custml.models.CustomerClassifier` and a logistic baseline are compared by stratified ``n_splits``-fold
     ROC AUC, PR AUC and ECE (:func:`custml.models.estimator.cross_validate_snapshot`); the classifier is then
@@ -270,20 +280,48 @@ def run_train_snapshot(
         CustomerClassifier,
         cross_validate_snapshot,
         prepare_snapshot,
+        quarantine_snapshot,
         summarise_cv,
     )
     from custml.models.train import table_digest
 
     t0 = time.perf_counter()
-    X, y = prepare_snapshot(table, label, id_column)
+    say = progress or (lambda _msg: None)
+    clean, quarantine = quarantine_snapshot(table, label, id_column)
+    if malformed_lines:
+        lines = pd.DataFrame({"line": [",".join(map(str, f)) for f in malformed_lines]})
+        quarantine = pd.concat([quarantine, lines.assign(reason="malformed_line")], ignore_index=True)
+    rows_in = len(table) + len(malformed_lines or [])
+    if len(quarantine):
+        counts = quarantine["reason"].value_counts().to_dict()
+        logger.warning(
+            "snapshot: %d of %d rows quarantined (%s); training on %d",
+            len(quarantine),
+            rows_in,
+            ", ".join(f"{k} {v}" for k, v in counts.items()),
+            len(clean),
+        )
+    X, y = prepare_snapshot(clean, label, id_column)
     cv = cross_validate_snapshot(
-        X, y, CustomerClassifier(random_state=seed), n_splits=n_splits, random_state=seed
+        X,
+        y,
+        CustomerClassifier(random_state=seed),
+        n_splits=n_splits,
+        random_state=seed,
+        progress=say,
     )
     summary = summarise_cv(cv)
+    say(f"fitting on all {len(X):,} rows")
     estimator = CustomerClassifier(random_state=seed).fit(X, y)
+    seconds = round(time.perf_counter() - t0, 3)
     if not log:
-        return SnapshotOutcome(task, "", {}, cv, summary, estimator, round(time.perf_counter() - t0, 3))
+        return SnapshotOutcome(task, "", {}, cv, summary, estimator, seconds, rows_in, quarantine)
     paths = project_paths(root)
+    if len(quarantine):
+        target = paths.snapshot_quarantine(source or "table")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        quarantine.astype({c: "string" for c in quarantine.columns}).to_parquet(target, index=False)
+    say("logging to MLflow")
     configure_tracking(paths)
     run_id = tracking.log_estimator_run(
         estimator,
@@ -291,7 +329,14 @@ def run_train_snapshot(
         {**summary, "champion_is_stack": float(estimator.champion_ == "stack")},
         task=task,
         holdout_digest=table_digest(pd.concat([X, y], axis=1)),
-        params={"label": label, "id_column": id_column or "", "rows": len(X), "source": source or ""},
+        params={
+            "label": label,
+            "id_column": id_column or "",
+            "rows": len(X),
+            "rows_in": rows_in,
+            "rows_quarantined": len(quarantine),
+            "source": source or "",
+        },
         tables={"cv_folds": cv},
         run_name=run_name,
         tags={"custml.champion_candidate": estimator.champion_},
@@ -299,7 +344,17 @@ def run_train_snapshot(
     decision: dict[str, Any] = {}
     if register:
         decision = tracking.register_and_gate(run_id, model_name=f"custml-{task}-snapshot", metric="roc_auc")
-    return SnapshotOutcome(task, run_id, decision, cv, summary, estimator, round(time.perf_counter() - t0, 3))
+    return SnapshotOutcome(
+        task,
+        run_id,
+        decision,
+        cv,
+        summary,
+        estimator,
+        round(time.perf_counter() - t0, 3),
+        rows_in,
+        quarantine,
+    )
 
 
 @dataclass

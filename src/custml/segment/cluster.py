@@ -91,6 +91,11 @@ class SkewTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def __init__(self, threshold: float = 1.0) -> None:
         self.threshold = threshold
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing values pass through (the clusterer imputes after)
+        return tags
+
     def fit(self, X: Any, y: Any = None) -> SkewTransformer:
         X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
         self.transforms_: list[str] = []
