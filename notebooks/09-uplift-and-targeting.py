@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -210,10 +210,12 @@ pd.DataFrame(
 # ## 6 · The production flow: trained and registered in the train stage, loaded by scoring
 #
 # `custml train uplift` (here `run_train_uplift`) fits the model from the campaign in the clean tables, logs it
-# to MLflow with its held-out Qini AUC, uplift AUC, uplift at 30 % and calibration, and registers it as
-# `custml-uplift` (alias `champion`). `custml score` loads that version and adds `uplift`, `expected_profit`
-# and `chosen_action` (`custml.uplift.scoring.uplift_and_alive`); without a registered model the rule-based
-# actions stand. A throw-away project folder keeps this synthetic model out of your project's registry.
+# to MLflow with its held-out Qini AUC (and its bootstrap 95 % interval), uplift AUC, uplift at 30 % and
+# calibration, and registers it as `custml-uplift` (alias `challenger`; `champion` only when the promotion rule,
+# `custml.models.promotion.decide`, finds the Qini interval above 0). `custml score` loads the champion and adds
+# `uplift`, `expected_profit` and `chosen_action` (`custml.uplift.scoring.uplift_and_alive`); without one the
+# rule-based actions stand and the scores' meta says why. Here the version just registered is loaded either way.
+# A throw-away project folder keeps this synthetic model out of your project's registry.
 
 # %%
 root = Path(
@@ -222,10 +224,13 @@ root = Path(
 het_tables = {"customers": het_world.customers, "orders": het_world.orders,
               "interactions": het_world.interactions, "campaigns": het_world.campaigns}  # fmt: skip
 trained = run_train_uplift(root=root, tables=het_tables, params=UpliftParams(horizon_days=360))
-print(trained.decision["name"], "v" + trained.decision["version"], "-", trained.decision["reason"])
-model, info = tracking.load_uplift_model("models:/custml-uplift@champion")
-pd.Series({k: info["metrics"][k] for k in ("holdout_qini_auc", "holdout_uplift_auc", "holdout_uplift_at_30",
-                                           "calibration_slope", "average_uplift")})  # fmt: skip
+gate = trained.decision
+print(gate["name"], "v" + gate["version"], "promoted" if gate["promoted"] else "kept as challenger", "-",
+      gate["reason"])  # fmt: skip
+model, info = tracking.load_uplift_model(f"models:/custml-uplift/{gate['version']}")
+pd.Series({k: info["metrics"][k] for k in ("holdout_qini_auc", "holdout_qini_auc_lo", "holdout_qini_auc_hi",
+                                           "holdout_uplift_auc", "holdout_uplift_at_30", "calibration_slope",
+                                           "average_uplift")})  # fmt: skip
 
 # %%
 as_of = pd.Timestamp("2026-01-01")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -63,6 +65,14 @@ def test_who_to_save_falls_back_without_campaign_and_is_absent_for_old_scores() 
     assert data.who_to_save is not None and data.who_to_save.fallback
     assert [m.key for m in data.who_messages] == ["msg_who_fallback"]
     assert "No randomised campaign" in render_html(data, "en")
+    # a campaign whose model the promotion gate kept: the section says why instead of "no campaign"
+    why = "the gate did not promote custml-uplift v1: held-out Qini AUC -0.0045 <= 0"
+    status = f"no uplift model ({why}): rule-based actions"
+    kept = build_report_data(bare, {**meta, "uplift": {"status": status}})
+    assert [m.key for m in kept.who_messages] == ["msg_who_no_model"]
+    en, zh = html.unescape(render_html(kept, "en")), html.unescape(render_html(kept, "zh"))
+    assert f"The campaign's uplift model is not used ({why})" in en and "No randomised campaign" not in en
+    assert why in zh
 
 
 def test_nobody_is_contacted_when_no_offer_pays() -> None:

@@ -90,7 +90,7 @@ def test_pyfunc_returns_calibrated_probabilities(run_id: str, result, table: pd.
 def test_gate_promotes_first_and_keeps_champion_without_margin(store: Path, run_id: str, result) -> None:
     name = "test-gate-margin"
     first = tracking.register_and_gate(run_id, name, metric="roc_auc", margin=0.002)
-    assert first["promoted"] and first["reason"] == "no champion yet"
+    assert first["promoted"] and first["reason"].startswith("no champion yet")
     # Same model again: equal score does not beat the champion by the margin.
     second = tracking.register_and_gate(run_id, name, metric="roc_auc", margin=0.002)
     assert not second["promoted"] and second["champion_version"] == first["version"]
@@ -151,6 +151,12 @@ def test_gate_refuses_a_model_that_a_printed_baseline_beats_beyond_noise(
     decision = tracking.register_and_gate(run, "test-gate-baseline")
     assert not decision["promoted"] and "beyond noise" in decision["reason"]
     assert weak.data_description["baselines_beating_model"][0] in decision["reason"]
+    # refused with no champion yet: the registry has a challenger and no champion, and says why on the version
+    assert decision["champion_version"] is None
+    gate = tracking.get_model_version_info("models:/test-gate-baseline@challenger")["gate"]
+    assert gate["promoted"] == "False" and gate["reason"] == decision["reason"]
+    with pytest.raises(tracking.TrackingError, match="test-gate-baseline"):
+        tracking.load_model("models:/test-gate-baseline@champion")
 
 
 def test_model_version_info_matches_scores_contract(store: Path, run_id: str) -> None:

@@ -6,8 +6,9 @@
   metrics of the model and baselines, plots, SHAP, importance, model card and the model as a pyfunc that
   returns calibrated probabilities.
 - :func:`register_and_gate` registers the run's model (``custml-churn`` / ``custml-repurchase``), gives the new
-  version the alias ``challenger`` and promotes it to ``champion`` only if it beats the current champion on
-  the same holdout by a margin; the decision is written on the model version.
+  version the alias ``challenger`` and promotes it to ``champion`` only if the promotion rule
+  (:func:`custml.models.promotion.decide`: no baseline beats it beyond noise, and it beats the current champion
+  on the same holdout by a margin) says so; the decision is written on the model version.
 - :func:`load_model`, :func:`load_customer_model`, :func:`get_model_version_info` read registered models.
 - :func:`log_segmentation_run` and :func:`log_experiment_config` serve the segmentation stage and notebooks.
 - :func:`log_comparison_run` logs a run that compares methods without logging a model (``custml.experiments``).
@@ -23,7 +24,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -48,6 +49,14 @@ from custml.io import read_json, write_json
 from custml.models.hybrid import BTYD_INPUT_COLUMNS
 from custml.models.metrics import binary_metrics
 from custml.models.predictor import CustomerModel
+from custml.models.promotion import (
+    Decision,
+    Evidence,
+    GateThresholds,
+    classifier_evidence,
+    decide,
+    uplift_evidence,
+)
 
 __all__ = [
     "ALIAS_CHALLENGER",
@@ -87,8 +96,8 @@ ALIAS_CHAMPION = "champion"
 MODEL_ARTIFACT = "model"
 #: The training run's artefact with the drift reference (:func:`custml.scoring.drift.drift_reference`).
 DRIFT_REFERENCE_ARTIFACT = "drift_reference.json"
-# Metrics where lower is better (the gate flips its comparison for these).
-_LOWER_IS_BETTER = frozenset({"brier", "log_loss", "ece"})
+# The digest of scores computed here on a holdout passed to register_and_gate (both models on the same rows).
+_GIVEN_HOLDOUT = "holdout passed to the gate"
 # The metrics the scores sidecar reports per model (contracts section 7).
 _SCORE_METRICS = ("roc_auc", "pr_auc", "brier", "ece", "lift_top10", "capture_top10", "base_rate")
 
@@ -334,12 +343,6 @@ def _pip_requirements() -> list[str]:
     return reqs
 
 
-def _metric_better(metric: str, new: float, old: float, margin: float) -> bool:
-    if metric in _LOWER_IS_BETTER:
-        return new <= old - margin
-    return new >= old + margin
-
-
 def _score_on_holdout(model_uri: str, holdout: pd.DataFrame, labels: Any, metric: str) -> float:
     probs = np.asarray(load_model(model_uri).predict(holdout), dtype=float)
     return float(binary_metrics(labels, probs)[metric])
@@ -356,6 +359,41 @@ def _register_version(client: MlflowClient, model_uri: str, name: str, task: str
     return version
 
 
+def _gate_version(
+    client: MlflowClient,
+    name: str,
+    model_uri: str,
+    task: str,
+    description: str,
+    challenger: Callable[[str], Evidence],
+    champion: Callable[[Any], Evidence],
+    thresholds: GateThresholds,
+) -> tuple[str, Decision]:
+    """Register ``model_uri`` as a new version of ``name``, alias it ``challenger``, and apply the promotion
+    rule (:func:`custml.models.promotion.decide`): ``champion`` alias when promoted, the decision written on
+    the version (tags ``gate.*`` and its description). ``challenger(version)`` and ``champion(model_version)``
+    gather the evidence from the registry; the rule itself reads nothing."""
+    version = _register_version(client, model_uri, name, task, description)
+    client.set_registered_model_alias(name, ALIAS_CHALLENGER, version)
+    try:
+        current = client.get_model_version_by_alias(name, ALIAS_CHAMPION)
+    except MlflowException:
+        current = None
+    decision = decide(challenger(version), champion(current) if current is not None else None, thresholds)
+    if decision.promote:
+        client.set_registered_model_alias(name, ALIAS_CHAMPION, version)
+    for key, value in decision.as_dict().items():
+        client.set_model_version_tag(name, version, f"gate.{key}", str(value))
+    verdict = "PROMOTED to champion" if decision.promote else "kept as challenger"
+    client.update_model_version(
+        name,
+        version,
+        description=f"Gate on {decision.metric} (margin {decision.margin:g}): {verdict}. {decision.reason}.",
+    )
+    logger.info("%s v%s: %s", name, version, decision.reason)
+    return version, decision
+
+
 def register_and_gate(
     run_id: str,
     model_name: str | None = None,
@@ -366,13 +404,14 @@ def register_and_gate(
 ) -> dict[str, Any]:
     """Register the run's model, alias it ``challenger`` and promote it to ``champion`` if it earns it.
 
-    The challenger is compared with the current champion on the same holdout: with ``holdout`` and
-    ``holdout_labels`` both models are scored on it here; otherwise the logged test metrics are compared, but
-    only when both runs logged the same holdout digest (tag ``custml.holdout_sha256``), else the champion is
-    kept. Promotion needs an improvement of at least ``margin`` (lower is better for brier, log_loss, ece).
-    A run whose logged test metrics say a printed baseline beats it beyond noise (``auc_diff_hi_vs_<baseline>``
-    below 0, see :func:`custml.models.train.baseline_intervals`) is never promoted, champion or not.
-    The decision is written on the new model version (tags ``gate.*`` and its description).
+    The rule is :func:`custml.models.promotion.decide`: a run whose logged test metrics say a printed
+    baseline beats it beyond noise (``auc_diff_hi_vs_<baseline>`` below 0, see
+    :func:`custml.models.train.baseline_intervals`) is never promoted, champion or not; otherwise the first
+    model is promoted, and a later one must beat the champion by ``margin`` on the same holdout (lower is
+    better for brier, log_loss, ece). With ``holdout`` and ``holdout_labels`` both models are scored on it
+    here; otherwise the logged test metrics are compared, but only when both runs logged the same holdout
+    digest (tag ``custml.holdout_sha256``), else the champion is kept. The decision is written on the new
+    model version (tags ``gate.*`` and its description).
 
     Returns
     -------
@@ -388,97 +427,31 @@ def register_and_gate(
     model_uri = run.data.tags.get("custml.model_uri", f"runs:/{run_id}/{MODEL_ARTIFACT}")
     if metric not in run.data.metrics:
         raise TrackingError(f"run {run_id} has no metric {metric!r} to gate on")
-
-    version = _register_version(
-        client, model_uri, name, task, f"custml {task} model (calibrated probability)"
-    )
-    client.set_registered_model_alias(name, ALIAS_CHALLENGER, version)
-
-    try:
-        champion = client.get_model_version_by_alias(name, ALIAS_CHAMPION)
-    except MlflowException:
-        champion = None
-
     use_holdout = holdout is not None and holdout_labels is not None
-    if use_holdout:
-        challenger_score = _score_on_holdout(f"models:/{name}/{version}", holdout, holdout_labels, metric)
-    else:
-        challenger_score = float(run.data.metrics[metric])
-    decision: dict[str, Any] = {
-        "name": name,
-        "version": str(version),
-        "run_id": run_id,
-        "metric": metric,
-        "margin": float(margin),
-        "challenger_score": challenger_score,
-        "champion_version": None,
-        "champion_score": None,
-    }
-    # A printed baseline that beats the new model on its own test cut-off beyond noise (paired bootstrap
-    # interval of the ROC AUC difference entirely below 0, custml.models.train.baseline_intervals) blocks it.
-    beaten_by = [
-        b
-        for b in ("logistic_rfm", "bgnbd", "pareto_nbd")
-        if run.data.metrics.get(f"auc_diff_hi_vs_{b}", 0.0) < 0
-    ]
-    if beaten_by or run.data.metrics.get("baseline_beats_model", 0.0) > 0:
-        promoted = False
-        reason = (
-            f"not promoted: the printed baseline(s) {', '.join(beaten_by) or '?'} beat this model's test ROC AUC "
-            "beyond noise (paired bootstrap 95 % interval of model minus baseline entirely below 0); ship the "
-            "baseline or fix the model"
-        )
-        if champion is not None:
-            decision["champion_version"] = str(champion.version)
-    elif champion is None:
-        promoted, reason = True, "no champion yet"
-    else:
-        decision["champion_version"] = str(champion.version)
+
+    def evidence(found: Any, version: str) -> Evidence:
         if use_holdout:
-            champ_score: float | None = _score_on_holdout(
-                f"models:/{name}/{champion.version}", holdout, holdout_labels, metric
+            score = _score_on_holdout(f"models:/{name}/{version}", holdout, holdout_labels, metric)
+            return classifier_evidence(
+                found.data.metrics, metric, holdout_digest=_GIVEN_HOLDOUT, score=score, version=version
             )
-        else:
-            champ_run = client.get_run(str(champion.run_id))
-            same = champ_run.data.tags.get("custml.holdout_sha256") == run.data.tags.get(
-                "custml.holdout_sha256"
-            )
-            champ_score = (
-                float(champ_run.data.metrics[metric]) if same and metric in champ_run.data.metrics else None
-            )
-        decision["champion_score"] = champ_score
-        if champ_score is None:
-            promoted, reason = False, "champion was evaluated on a different holdout; pass holdout to compare"
-        elif _metric_better(metric, challenger_score, champ_score, margin):
-            promoted = True
-            reason = f"{metric} {challenger_score:.4f} beats champion v{champion.version} {champ_score:.4f} by >= {margin}"
-        else:
-            promoted = False
-            reason = f"{metric} {challenger_score:.4f} does not beat champion v{champion.version} {champ_score:.4f} by {margin}"
-    decision["promoted"] = promoted
-    decision["reason"] = reason
-    if promoted:
-        client.set_registered_model_alias(name, ALIAS_CHAMPION, version)
-    for key in (
-        "metric",
-        "margin",
-        "challenger_score",
-        "champion_version",
-        "champion_score",
-        "promoted",
-        "reason",
-    ):
-        client.set_model_version_tag(name, version, f"gate.{key}", str(decision[key]))
+        digest = found.data.tags.get("custml.holdout_sha256")
+        return classifier_evidence(found.data.metrics, metric, holdout_digest=digest, version=version)
+
+    version, decision = _gate_version(
+        client,
+        name,
+        model_uri,
+        task,
+        f"custml {task} model (calibrated probability)",
+        challenger=lambda v: evidence(run, v),
+        champion=lambda mv: evidence(client.get_run(str(mv.run_id)), str(mv.version)),
+        thresholds=GateThresholds(margin=float(margin)),
+    )
     client.set_model_version_tag(
         name, version, "custml.test_cutoff", run.data.tags.get("custml.test_cutoff", "")
     )
-    client.update_model_version(
-        name,
-        version,
-        description=f"Gate on {metric} (margin {margin}): {'PROMOTED to champion' if promoted else 'kept as challenger'}. {reason}.",
-    )
-    logger.info("%s v%s: %s", name, version, reason)
-    return decision
+    return {"name": name, "version": version, "run_id": run_id, **decision.as_dict()}
 
 
 def load_model(uri: str) -> Any:
@@ -963,7 +936,8 @@ def log_uplift_run(
     """Log a fitted :class:`custml.uplift.CampaignUplift` as one MLflow run with its model; return the run id.
 
     Logged: the :class:`custml.uplift.UpliftParams` (``uplift.*``), the held-out quality of the out-of-fold
-    ranking (``holdout_qini_auc``, ``holdout_uplift_auc``, ``holdout_uplift_at_30``), the calibration slope,
+    ranking (``holdout_qini_auc`` with its bootstrap 95 % interval ``holdout_qini_auc_lo``/``_hi``, which the
+    gate reads, ``holdout_uplift_auc``, ``holdout_uplift_at_30``), the calibration slope,
     arms and churn rates as metrics, the model's summary with its calibration table
     (:data:`UPLIFT_SUMMARY_ARTIFACT`), and the model as a pyfunc returning the calibrated uplift.
     """
@@ -1014,49 +988,53 @@ def log_uplift_run(
 def register_uplift(run_id: str, model_name: str = UPLIFT_MODEL_NAME) -> dict[str, Any]:
     """Register an uplift run's model, alias it ``challenger``, and ``champion`` when it earns it.
 
-    Uplift models of different campaigns have no common holdout, so the gate is: no champion yet, or the
-    challenger learnt from a later campaign (the newest randomised evidence wins), or from the same campaign
-    with a held-out Qini AUC at least the champion's. The decision is written on the version (``gate.*``).
+    The rule is :func:`custml.models.promotion.decide`: the held-out Qini AUC and its bootstrap 95 % interval
+    must lie above 0 (else the model is not promoted, even with no champion, and scoring keeps the
+    rule-based actions); then, since uplift models of different campaigns have no common holdout: no champion
+    yet, or the challenger learnt from a later campaign (the newest randomised evidence wins), or from the
+    same campaign with a held-out Qini AUC at least the champion's. The decision is written on the version
+    (tags ``gate.*`` and its description).
+
+    Returns
+    -------
+    dict
+        ``name, version, run_id, metric, margin, challenger_score, champion_version, champion_score,
+        promoted, reason``.
     """
     _ensure_configured()
     client = MlflowClient()
     run = client.get_run(run_id)
     model_uri = run.data.tags.get("custml.model_uri", f"runs:/{run_id}/{MODEL_ARTIFACT}")
-    version = _register_version(
-        client, model_uri, model_name, "uplift", "custml uplift model (reduction of churn)"
+
+    def evidence(found: Any, version: str) -> Evidence:
+        return uplift_evidence(found.data.metrics, found.data.tags.get("custml.send_day"), version=version)
+
+    version, decision = _gate_version(
+        client,
+        model_name,
+        model_uri,
+        "uplift",
+        "custml uplift model (reduction of churn)",
+        challenger=lambda v: evidence(run, v),
+        champion=lambda mv: evidence(client.get_run(str(mv.run_id)), str(mv.version)),
+        thresholds=GateThresholds(margin=0.0),
     )
-    client.set_registered_model_alias(model_name, ALIAS_CHALLENGER, version)
+    return {"name": model_name, "version": version, "run_id": run_id, **decision.as_dict()}
+
+
+def _gate_refusal(uri: str) -> str | None:
+    """Why ``models:/NAME@champion`` names no version when the gate kept the latest one, else ``None``."""
+    m = re.fullmatch(r"models:/([^/@]+)@([^/]+)", uri)
+    if not m or m.group(2) != ALIAS_CHAMPION:
+        return None
     try:
-        champion = client.get_model_version_by_alias(model_name, ALIAS_CHAMPION)
+        latest = MlflowClient().get_model_version_by_alias(m.group(1), ALIAS_CHALLENGER)
     except MlflowException:
-        champion = None
-    qini = run.data.metrics.get("holdout_qini_auc")
-    send_day = run.data.tags.get("custml.send_day", "")
-    decision: dict[str, Any] = {"name": model_name, "version": str(version), "run_id": run_id,
-                                "metric": "holdout_qini_auc", "challenger_score": qini,
-                                "champion_version": None, "champion_score": None}  # fmt: skip
-    if champion is None:
-        promoted, reason = True, "no champion yet"
-    else:
-        champ_run = client.get_run(str(champion.run_id))
-        champ_day = champ_run.data.tags.get("custml.send_day", "")
-        champ_qini = champ_run.data.metrics.get("holdout_qini_auc")
-        decision.update(champion_version=str(champion.version), champion_score=champ_qini)
-        if send_day > champ_day:
-            promoted, reason = True, f"learnt from a later campaign ({send_day} after {champ_day})"
-        elif send_day < champ_day:
-            promoted, reason = False, f"learnt from an older campaign ({send_day} before {champ_day})"
-        elif qini is not None and (champ_qini is None or qini >= champ_qini):
-            promoted, reason = True, f"same campaign, held-out Qini AUC {qini:.4f} >= champion's"
-        else:
-            promoted, reason = False, "same campaign, lower held-out Qini AUC than the champion"
-    decision.update(promoted=promoted, reason=reason)
-    if promoted:
-        client.set_registered_model_alias(model_name, ALIAS_CHAMPION, version)
-    for key in ("metric", "challenger_score", "champion_version", "champion_score", "promoted", "reason"):
-        client.set_model_version_tag(model_name, version, f"gate.{key}", str(decision[key]))
-    logger.info("%s v%s: %s", model_name, version, reason)
-    return decision
+        return None
+    tags = latest.tags or {}
+    if tags.get("gate.promoted") != "False":
+        return None
+    return f"the gate did not promote {m.group(1)} v{latest.version}: {tags.get('gate.reason', '?')}"
 
 
 def load_uplift_model(
@@ -1069,9 +1047,16 @@ def load_uplift_model(
     Raises
     ------
     TrackingError
-        If the URI names no model (e.g. no uplift model registered yet) or not an uplift model.
+        If the URI names no model (e.g. no uplift model registered yet, or none promoted: the message then
+        says which version the gate kept and why) or not an uplift model.
     """
-    wrapper = load_model(uri).unwrap_python_model()
+    try:
+        wrapper = load_model(uri).unwrap_python_model()
+    except TrackingError:
+        refused = _gate_refusal(uri)
+        if refused is None:
+            raise
+        raise TrackingError(refused) from None
     if not isinstance(wrapper, UpliftPyfunc):
         raise TrackingError(f"{uri!r} is not a custml uplift model")
     if uri.startswith("models:/"):

@@ -86,7 +86,12 @@ def demo(
         f"{summary['expected_value_12m']:,.0f}, revenue at risk {summary['revenue_at_risk']:,.0f}"
     )
     for task, decision in result.gate.items():
-        verdict = "champion" if decision.get("promoted") else "challenger (champion kept)"
+        if decision.get("promoted"):
+            verdict = "champion"
+        elif decision.get("champion_version"):
+            verdict = f"challenger (champion kept: {decision.get('reason')})"
+        else:  # refused by the promotion rule with no champion yet: scoring goes without this model
+            verdict = f"not promoted ({decision.get('reason')})"
         console.print(
             f"{task} model: {decision.get('name')} v{decision.get('version')} -> {verdict}; "
             f"{decision.get('metric')} {float(decision.get('challenger_score') or float('nan')):.3f}"

@@ -312,10 +312,11 @@ def _train_uplift(
         return
     s = outcome.model.summary()
     h = s["holdout"]
+    interval = f" [{h['qini_auc_lo']:+.4f}, {h['qini_auc_hi']:+.4f}]" if "qini_auc_lo" in h else ""
     console.print(  # type: ignore[attr-defined]
         f"uplift ({s['learner']}-learner) from campaign {s['campaign_id']} sent {s['send_day']}: "
         f"{s['n_treated']:,} treated, {s['n_control']:,} control; average uplift {s['average_uplift']:+.4f}; "
-        f"held-out Qini AUC {h.get('qini_auc', float('nan')):.4f}, uplift@30% {h.get('uplift_at_30', float('nan')):+.4f}, "
+        f"held-out Qini AUC {h.get('qini_auc', float('nan')):.4f}{interval}, uplift@30% {h.get('uplift_at_30', float('nan')):+.4f}, "
         f"calibration slope {s['calibration_slope']}; {outcome.seconds:.1f} s; MLflow run {outcome.run_id}"
     )
     if outcome.decision:

@@ -1075,7 +1075,17 @@ def _who_to_save(
         )
     empty_curve = pd.DataFrame(columns=["share", "contacted", "cost", "profit"])
     if fallback or cost is None:
-        msgs.append(Message("msg_who_fallback"))
+        # a campaign whose model was not used (e.g. the promotion gate kept it): say why, not "no campaign"
+        status = str(info.get("status", ""))
+        if status.startswith("no uplift model ("):
+            why = (
+                status.removeprefix("no uplift model (")
+                .removesuffix(": rule-based actions")
+                .removesuffix(")")
+            )
+            msgs.append(Message("msg_who_no_model", {"why": Text(why)}))
+        else:
+            msgs.append(Message("msg_who_fallback"))
         return (
             WhoToSave(n_active, n_lapsed, 0, 0.0, 0.0, None, None, None, None, empty_curve,
                       pd.DataFrame(columns=["policy", "contacted", "cost", "expected_profit"]),

@@ -299,6 +299,8 @@ LABELS: dict[str, dict[str, str]] = {
         "days after the offer (the customer has stopped buying by the end), not the churn model's definition.",
         "msg_who_fallback": "No randomised campaign in the data: the rule-based action list above stands. Run a "
         "campaign with a control group to learn whom an offer really changes.",
+        "msg_who_no_model": "The campaign's uplift model is not used ({why}): the rule-based action list above "
+        "stands.",
         "who_contacted": "Customers to contact",
         "who_spend": "Spend",
         "who_expected_profit": "Expected profit",
@@ -566,6 +568,7 @@ LABELS: dict[str, dict[str, str]] = {
         "msg_who_churn_window": "本节中的流失指：发出优惠后的 {horizon} 天里，最后 {window} 天没有任何订单（到期末已停止购买），"
         "与流失模型的定义不同。",
         "msg_who_fallback": "数据中没有随机对照活动：沿用上面的规则行动清单。开展一次带对照组的活动，才能知道优惠真正改变了谁。",
+        "msg_who_no_model": "未使用活动的增益模型（{why}）：沿用上面的规则行动清单。",
         "who_contacted": "需联系客户",
         "who_spend": "花费",
         "who_expected_profit": "期望利润",

@@ -20,7 +20,14 @@ from custml.uplift.campaign import (
 )
 from custml.uplift.evaluate import uplift_vs_truth
 from custml.uplift.learners import DRLearner, TLearner, XLearner
-from custml.uplift.metrics import qini_auc_score, qini_curve, uplift_at_k, uplift_auc_score, uplift_curve
+from custml.uplift.metrics import (
+    qini_auc_interval,
+    qini_auc_score,
+    qini_curve,
+    uplift_at_k,
+    uplift_auc_score,
+    uplift_curve,
+)
 from custml.uplift.targeting import (
     NO_CONTACT,
     ActionOffer,
@@ -50,6 +57,7 @@ __all__ = [
     "plan_contacts",
     "policy_table",
     "profit_curve",
+    "qini_auc_interval",
     "qini_auc_score",
     "qini_curve",
     "uplift_at_k",

