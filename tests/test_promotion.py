@@ -52,13 +52,13 @@ def test_a_model_below_a_baseline_beyond_noise_is_refused_even_with_no_champion(
 
 def test_with_no_champion_a_model_no_baseline_beats_is_promoted_and_a_close_baseline_is_named() -> None:
     assert decide(_model(bgnbd=BEHIND), None, GATE).reason == "no champion yet"
-    d = decide(_model(logistic_rfm=CLOSE, bgnbd=BEHIND), None, GATE)
+    d = decide(_model(logistic=CLOSE, bgnbd=BEHIND), None, GATE)
     assert d.promote is True and d.reasons[0] == "no champion yet"
     assert d.reasons[1] == (
-        "0.0008 below logistic_rfm on the test set but within noise (95 % interval of model minus baseline "
+        "0.0008 below logistic on the test set but within noise (95 % interval of model minus baseline "
         "[-0.0040, +0.0021] holds 0)"
     )
-    strict = decide(_model(logistic_rfm=CLOSE), None, GateThresholds(refuse_within_noise=True))
+    strict = decide(_model(logistic=CLOSE), None, GateThresholds(refuse_within_noise=True))
     assert strict.promote is False and "within noise" in strict.reason and "refused" in strict.reason
 
 

@@ -275,7 +275,9 @@ def _train_snapshot(
     table.add_row("logistic", *(f"{s['logistic.' + m]:.4f}" for m in ("roc_auc", "pr_auc", "ece", "brier")))
     console.print(table)  # type: ignore[attr-defined]
     console.print(  # type: ignore[attr-defined]
-        f"ROC AUC gain vs logistic: {s['auc_gain_vs_logistic']:+.4f}; shipped candidate: "
+        f"ROC AUC gain vs logistic: {s['auc_gain_vs_logistic']:+.4f} (out-of-fold paired 95 % interval "
+        f"{s.get('auc_diff_lo_vs_logistic', float('nan')):+.4f}, {s.get('auc_diff_hi_vs_logistic', float('nan')):+.4f}); "
+        "shipped candidate: "
         f"{outcome.estimator.champion_}; {outcome.seconds:.1f} s; MLflow run {outcome.run_id}"
     )
     if outcome.decision:

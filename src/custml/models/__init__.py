@@ -42,6 +42,7 @@ from custml.models.metrics import (
 )
 from custml.models.params import TrainParams
 from custml.models.predictor import CustomerModel
+from custml.models.promotion import Decision, Evidence, GateThresholds, decide
 from custml.models.split import CutoffPlan, TimeSplit, plan_cutoffs, time_split
 from custml.models.survival import DiscreteTimeSurvival, concordance_index, cumulative_dynamic_auc
 from custml.models.train import TrainResult, train_model
@@ -57,8 +58,11 @@ __all__ = [
     "CustomerClassifier",
     "CustomerModel",
     "CutoffPlan",
+    "Decision",
     "DiscreteTimeSurvival",
+    "Evidence",
     "GammaGammaFitter",
+    "GateThresholds",
     "LogisticCandidate",
     "ParetoNBDBaseline",
     "ParetoNBDFitter",
@@ -74,6 +78,7 @@ __all__ = [
     "concordance_index",
     "cross_validate_snapshot",
     "cumulative_dynamic_auc",
+    "decide",
     "evaluate_alive",
     "expected_calibration_error",
     "lift_table",

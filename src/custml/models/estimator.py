@@ -276,11 +276,15 @@ def cross_validate_snapshot(
     random_state: int = 0,
     n_bins: int = 10,
     progress: Callable[[str], None] | None = None,
+    out_of_fold: list[pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Stratified k-fold ROC AUC, PR AUC and ECE of ``estimator`` and of the logistic baseline, per fold.
 
     Both are fitted on the same training folds; the baseline is the registry's logistic pipeline
     (:func:`custml.models.candidates.logistic_pipeline`) on the same columns.
+
+    ``out_of_fold``: a list that receives each fold's held-out rows (``label``, ``model``, ``logistic``
+    probabilities, indexed by row position), for paired intervals.
 
     Returns
     -------
@@ -301,6 +305,10 @@ def cross_validate_snapshot(
         baseline = get_candidate("logistic").build(model._context())
         baseline.fit(model._frame(X.iloc[tr], reset=False), (y_arr[tr] == model.classes_[1]).astype(int))
         p_logit = baseline.predict_proba(model._frame(X.iloc[te], reset=False))[:, 1]
+        if out_of_fold is not None:
+            out_of_fold.append(
+                pd.DataFrame({"label": positive, "model": p_model, "logistic": p_logit}, index=te)
+            )
         for scorer, p in (("model", p_model), ("logistic", p_logit)):
             m = binary_metrics(positive, p, n_bins=n_bins)
             rows.append(

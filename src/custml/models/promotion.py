@@ -26,9 +26,9 @@ The rule, in order:
 
 Examples
 --------
->>> weak = Evidence("roc_auc", 0.71, baselines={"logistic_rfm": BaselineComparison(-0.05, -0.01, -0.03)})
+>>> weak = Evidence("roc_auc", 0.71, baselines={"logistic": BaselineComparison(-0.05, -0.01, -0.03)})
 >>> d = decide(weak, None, GateThresholds())
->>> d.promote, d.reason.startswith("the printed baseline logistic_rfm beats this model beyond noise")
+>>> d.promote, d.reason.startswith("the printed baseline logistic beats this model beyond noise")
 (False, True)
 >>> decide(Evidence("roc_auc", 0.80), None, GateThresholds()).reason
 'no champion yet'

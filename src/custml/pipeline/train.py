@@ -283,7 +283,7 @@ def run_train_snapshot(
         quarantine_snapshot,
         summarise_cv,
     )
-    from custml.models.train import table_digest
+    from custml.models.train import baseline_intervals, table_digest
 
     t0 = time.perf_counter()
     say = progress or (lambda _msg: None)
@@ -302,6 +302,7 @@ def run_train_snapshot(
             len(clean),
         )
     X, y = prepare_snapshot(clean, label, id_column)
+    folds: list[pd.DataFrame] = []
     cv = cross_validate_snapshot(
         X,
         y,
@@ -309,8 +310,11 @@ def run_train_snapshot(
         n_splits=n_splits,
         random_state=seed,
         progress=say,
+        out_of_fold=folds,
     )
     summary = summarise_cv(cv)
+    # Paired bootstrap interval of model minus logistic on the out-of-fold rows: what the promotion rule reads.
+    summary.update(baseline_intervals(pd.concat(folds).sort_index(), seed=seed))
     say(f"fitting on all {len(X):,} rows")
     estimator = CustomerClassifier(random_state=seed).fit(X, y)
     seconds = round(time.perf_counter() - t0, 3)
