@@ -41,6 +41,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from threadpoolctl import threadpool_limits
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from custml.errors import ConfigError, SchemaError
@@ -433,7 +434,10 @@ class LogisticCandidate(_FrameClassifier):
         inputs = self._inputs(frame)
         self.log_columns_ = _heavy_tailed(inputs, self.numeric_) if self.log_heavy_tails else []
         self.pipeline_ = logistic_pipeline(self.numeric_, self.categorical_, self.log_columns_, self.seed)
-        self.pipeline_.fit(inputs, target)
+        # One BLAS thread: threads busy-wait for each other on a shared 2-core machine (a 7k-row snapshot fit
+        # took twice as long with the default threads under load; the solver's matrices are small).
+        with threadpool_limits(limits=1, user_api="blas"):
+            self.pipeline_.fit(inputs, target)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -447,7 +451,7 @@ class BoosterClassifier(_FrameClassifier):
     """The LightGBM booster on the model columns of a candidate frame, early-stopped on ``eval_set``.
 
     The fitted :class:`lightgbm.Booster` is ``booster_`` (SHAP reason codes explain it). Without ``eval_set``
-    it trains ``min(n_estimators, 100)`` rounds. No columns given: every column of the input (numbers as
+    it trains ``n_estimators`` rounds. No columns given: every column of the input (numbers as
     numeric, text as categorical with the training levels).
 
     Parameters

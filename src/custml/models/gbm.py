@@ -206,7 +206,7 @@ def train_booster(
     categorical: list[str] | None = None,
 ) -> lgb.Booster:
     """Train a binary LightGBM booster, with early stopping on the ``validation`` rows when given (else
-    ``min(n_estimators, 100)`` rounds).
+    ``n_estimators`` rounds).
 
     Class imbalance: ``"balanced"`` re-weights positives by ``scale_pos_weight = negatives / positives``;
     ``"auto"`` (default) does so only when the minority class is under 5 % of the training rows, because on
@@ -251,7 +251,7 @@ def train_booster(
     cats: Any = categorical or "auto"
     train_set = lgb.Dataset(X_train, label=y_tr, categorical_feature=cats, free_raw_data=True)
     if validation is None:
-        return lgb.train(lgb_params, train_set, num_boost_round=min(n_estimators, 100))
+        return lgb.train(lgb_params, train_set, num_boost_round=n_estimators)
     X_val, y_val = validation
     y_va = np.asarray(y_val, dtype=float)
     val_set = lgb.Dataset(X_val, label=y_va, categorical_feature=cats, reference=train_set)
