@@ -41,8 +41,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from threadpoolctl import threadpool_limits
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from threadpoolctl import threadpool_limits
 
 from custml.errors import ConfigError, SchemaError
 from custml.models.hybrid import BTYD_INPUT_COLUMNS, BTYDFeatures
@@ -237,6 +237,22 @@ def frame_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     return numeric, categorical
 
 
+def binary_target(owner: str, y: ArrayLike, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(classes_, 0/1 target)`` of a binary ``y`` with ``n_rows`` values, checked as scikit-learn checks a
+    classifier's target (no missing or infinite values, exactly two classes)."""
+    y_arr = column_or_1d(y, warn=True)
+    if len(y_arr) != n_rows:
+        raise ValueError(f"X has {n_rows} rows but y has {len(y_arr)}")
+    check_classification_targets(y_arr)
+    kind = type_of_target(y_arr, input_name="y", raise_unknown=True)
+    if kind != "binary":
+        raise ValueError(f"Only binary classification is supported. The type of the target is {kind}.")
+    classes = np.unique(y_arr)
+    if len(classes) < 2:
+        raise ValueError(f"{owner} needs two classes in y, found one class ({classes[0]!r})")
+    return classes, (y_arr == classes[1]).astype(int)
+
+
 def _named_frame(X: pd.DataFrame) -> pd.DataFrame:
     if len(X) == 0:
         raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
@@ -264,17 +280,8 @@ class _FrameClassifier(ClassifierMixin, BaseEstimator):
             self.n_features_in_ = X.shape[1]
         else:
             frame = validated_frame(self, X, reset=True)
-        y_arr = column_or_1d(y, warn=True)
-        if len(y_arr) != len(frame):
-            raise ValueError(f"X has {len(frame)} rows but y has {len(y_arr)}")
-        check_classification_targets(y_arr)
-        kind = type_of_target(y_arr, input_name="y", raise_unknown=True)
-        if kind != "binary":
-            raise ValueError(f"Only binary classification is supported. The type of the target is {kind}.")
-        self.classes_ = np.unique(y_arr)
-        if len(self.classes_) < 2:
-            raise ValueError(f"{type(self).__name__} needs two classes in y, found one class")
-        return frame, (y_arr == self.classes_[1]).astype(int)
+        self.classes_, target = binary_target(type(self).__name__, y, len(frame))
+        return frame, target
 
     def _predict_inputs(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "classes_")

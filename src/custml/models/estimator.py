@@ -24,13 +24,13 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import StratifiedKFold, train_test_split
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
 from custml.errors import SchemaError
 from custml.models.candidates import (
     STACK,
     CandidateContext,
+    binary_target,
     candidate_names,
     fit_candidates,
     frame_columns,
@@ -152,24 +152,12 @@ class CustomerClassifier(ClassifierMixin, BaseEstimator):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         frame = self._frame(X, reset=True)
-        y_arr = column_or_1d(y, warn=True)
-        if len(y_arr) != len(frame):
-            raise ValueError(f"X has {len(frame)} rows but y has {len(y_arr)}")
-        check_classification_targets(y_arr)
-        y_type = type_of_target(y_arr, input_name="y", raise_unknown=True)
-        if y_type != "binary":
-            raise ValueError(f"Only binary classification is supported. The type of the target is {y_type}.")
-        self.classes_ = np.unique(y_arr)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs two classes in y, found one class ({self.classes_[0]!r})"
-            )
+        self.classes_, target = binary_target(type(self).__name__, y, len(frame))
         registered = candidate_names()
         allowed = registered if self.candidates is None else list(self.candidates)
         unknown = [c for c in allowed if c not in registered]
         if unknown or not allowed:
             raise ValueError(f"candidates must be some of {registered}; got {self.candidates!r}")
-        target = (y_arr == self.classes_[1]).astype(int)
 
         numeric, categorical = frame_columns(frame)
         self.numeric_features_ = numeric
