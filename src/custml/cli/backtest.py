@@ -81,8 +81,13 @@ def backtest(
     )
     result = out.result
     model = result.scorer("model")
-    short = {"model": "model", "lightgbm": "lgbm", "logistic": "logistic", "bgnbd": "bgnbd"}
-    short |= {"pareto_nbd": "pnbd", "stack": "stack", "oracle": "oracle"}
+    from custml.models.candidates import candidate_names
+
+    # Column heads: the shipped model, every registered candidate (two abbreviated to fit), the oracle.
+    short = {
+        n: {"lightgbm": "lgbm", "pareto_nbd": "pnbd"}.get(n, n)
+        for n in ["model", *candidate_names(), "oracle"]
+    }
     for metric in ("roc_auc", "ece"):
         wide = result.table.pivot(index="test_cutoff", columns="scorer", values=metric)
         scorers = [s for s in short if s in wide]

@@ -93,19 +93,11 @@ def register(app: typer.Typer) -> None:
 def _headline(metrics: dict[str, float], kind: str) -> dict[str, float]:
     """The metrics worth a line in the terminal (the run holds them all)."""
     if kind == "train":
-        keys = [
-            "roc_auc",
-            "pr_auc",
-            "ece",
-            "lift_top10",
-            "capture_top10",
-            "logistic.roc_auc",
-            "bgnbd.roc_auc",
-            "oracle.roc_auc",
-            "oracle_auc_ratio",
-            "auc_gain_vs_logistic",
-            "auc_gain_vs_bgnbd",
-        ]
+        from custml.models.candidates import baseline_names
+
+        keys = ["roc_auc", "pr_auc", "ece", "lift_top10", "capture_top10"]
+        keys += [f"{b}.roc_auc" for b in baseline_names()] + ["oracle.roc_auc", "oracle_auc_ratio"]
+        keys += [f"auc_gain_vs_{b}" for b in baseline_names()]
         return {k: metrics[k] for k in keys if k in metrics}
     wanted = ("k", "silhouette", "persona_ari", "stability_ari_mean", "seconds")
     return {k: v for k, v in metrics.items() if k.split(".", 1)[-1] in wanted or k.startswith("best_is_")}
