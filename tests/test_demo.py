@@ -93,6 +93,10 @@ def test_meta_sidecar_counts_reconcile(project) -> None:
         assert {"name", "version", "metrics", "calibration", "top_drivers"} <= set(model)
         assert 0.5 < model["metrics"]["roc_auc"] <= 1
     assert meta["drift"] and {"feature", "psi", "status", "model"} <= set(meta["drift"][0])
+    # the 12-month value's purchase model, chosen on a held-out period, is named with its figures
+    value = meta["value_model"]
+    assert value["model"] in value["candidates"] and value["reason"].startswith(value["model"])
+    assert value["holdout_log_likelihood"] is not None and value["holdout_mae_purchases"] > 0
     # the report's headline: the model's expectation over the churn label's population, and the same season a
     # year earlier (the demo's world has three years of history)
     outlook = meta["churn_outlook"]

@@ -32,6 +32,8 @@ from custml.errors import ConfigError, SchemaError
 from custml.models.btyd import BetaGeoFitter, ParetoNBDFitter, rfm_summary
 
 __all__ = [
+    "CATEGORICAL_COVARIATES",
+    "MAX_GAMMA_SHAPE",
     "FittedValueModel",
     "ValueCandidate",
     "ValueChoice",
@@ -49,6 +51,8 @@ __all__ = [
 
 # Weeks: the time unit of every value model (rate parameters near 1, as the scoring value and the hybrid use).
 _UNIT_DAYS = 7.0
+#: A fitted gamma shape above this is a degenerate (homogeneous-rate) fit; the candidate is left out.
+MAX_GAMMA_SHAPE = 1_000.0
 #: Categorical customer columns that become static covariates when the data has them.
 CATEGORICAL_COVARIATES: tuple[str, ...] = ("acquisition_channel", "region")
 
@@ -343,12 +347,28 @@ class FittedValueModel:
         )
         return np.asarray(ll, dtype=float)
 
-    def expected_purchases(self, t: float, histories: ValueHistories) -> np.ndarray:
-        """Expected purchase days in the next ``t`` weeks per customer."""
+    def expected_purchases(self, t: float | np.ndarray, histories: ValueHistories) -> np.ndarray:
+        """Expected purchase days in the next ``t`` weeks per customer; with ``t`` an array of horizons, one
+        row per horizon (the probability of being alive, the costly part, is computed once)."""
+        horizons = np.asarray(t, dtype=float)
         out = self.model.conditional_expected_number_of_purchases_up_to_time(
-            t, histories.frequency, histories.recency, histories.T, **self._kw(histories)
+            horizons[:, None] if horizons.ndim else horizons,
+            histories.frequency,
+            histories.recency,
+            histories.T,
+            **self._kw(histories),
         )
         return np.asarray(out, dtype=float)
+
+    def degenerate(self) -> str | None:
+        """Why the fit cannot be used (None: it can): a gamma shape (``r``, ``s``) beyond
+        :data:`MAX_GAMMA_SHAPE` means the rates are all but homogeneous, where Pareto/NBD's closed-form
+        hypergeometric terms lose all precision (and take seconds)."""
+        params = getattr(self.model, "params_", {})
+        for name in ("r", "s"):
+            if params.get(name, 0.0) > MAX_GAMMA_SHAPE:
+                return f"degenerate fit: {name} = {params[name]:.3g} (homogeneous rates)"
+        return None
 
 
 def _sample(n: int, params: ValueChoiceParams) -> np.ndarray:
@@ -448,6 +468,10 @@ def choose_value_model(split: ValueSplit, params: ValueChoiceParams | None = Non
     for name in names:
         try:
             model = fit_value_model(name, split.calibration, params)
+            why = model.degenerate()
+            if why is not None:
+                skipped[name] = why
+                continue
             ll, mae = _evaluate(model, split)
         except (SchemaError, ConfigError, ValueError, FloatingPointError) as exc:
             skipped[name] = str(exc)

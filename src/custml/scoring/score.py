@@ -184,22 +184,21 @@ def _btyd_arrays(features: pd.DataFrame) -> tuple[np.ndarray, ...]:
 
 
 def _discounted(
-    cumulative: Callable[[float, np.ndarray], np.ndarray], keys: pd.DataFrame, params: ClvParams
+    cumulative: Callable[[np.ndarray, np.ndarray], np.ndarray], keys: pd.DataFrame, params: ClvParams
 ) -> np.ndarray:
     """Discounted expected purchases over ``params.horizon_months`` per row of ``keys``.
 
-    ``cumulative(t, rows)`` gives the expected purchases in the next ``t`` weeks of the distinct rows at
-    positions ``rows``; each distinct row of ``keys`` (history and covariates) is evaluated once (774k customers
-    have 294k distinct histories).
+    ``cumulative(t, rows)`` gives the expected purchases in the next ``t[k]`` weeks (one row per horizon) of
+    the rows at positions ``rows``; each distinct row of ``keys`` (history and covariates) is evaluated once
+    (774k customers have 294k distinct histories).
     """
     codes_arr = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
     first = np.unique(codes_arr, return_index=True)[1]
-    purchases = np.zeros(len(first))
-    previous = np.zeros(len(first))
-    for month in range(1, params.horizon_months + 1):
-        now = np.asarray(cumulative(month * _WEEKS_PER_MONTH, first), dtype=float)
-        purchases += (now - previous) / (1.0 + params.monthly_discount_rate) ** month
-        previous = now
+    months = np.arange(1, params.horizon_months + 1)
+    cumulative_by_month = np.asarray(cumulative(months * _WEEKS_PER_MONTH, first), dtype=float)
+    per_month = np.diff(cumulative_by_month, axis=0, prepend=0.0)
+    discount = (1.0 + params.monthly_discount_rate) ** months.astype(float)
+    purchases = (per_month / discount[:, None]).sum(axis=0)
     return purchases[codes_arr]
 
 
@@ -264,10 +263,17 @@ def expected_value_12m(
         )
         purchase_params: object = bgf.params_
 
-        def cumulative(t: float, rows: np.ndarray) -> np.ndarray:
-            return np.asarray(
-                bgf.conditional_expected_number_of_purchases_up_to_time(t, x[rows], t_x[rows], big_t[rows]),
-                dtype=float,
+        def cumulative(ts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            return np.stack(
+                [
+                    np.asarray(
+                        bgf.conditional_expected_number_of_purchases_up_to_time(
+                            t, x[rows], t_x[rows], big_t[rows]
+                        ),
+                        dtype=float,
+                    )
+                    for t in ts
+                ]
             )
 
     else:
@@ -279,9 +285,9 @@ def expected_value_12m(
         keys = pd.concat([keys, z.add_prefix("z:")], axis=1)
         purchase_params = {"model": purchase_model.name, **purchase_model.model.params_}
 
-        def cumulative(t: float, rows: np.ndarray) -> np.ndarray:
+        def cumulative(ts: np.ndarray, rows: np.ndarray) -> np.ndarray:
             hist = ValueHistories(pd.RangeIndex(len(rows)), x[rows], t_x[rows], big_t[rows], z.iloc[rows])
-            return purchase_model.expected_purchases(t, hist)
+            return purchase_model.expected_purchases(ts, hist)
 
     purchases = _discounted(cumulative, keys, params)
     value = np.where(buyer, np.maximum(spend * purchases, 0.0), 0.0)
