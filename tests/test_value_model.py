@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from custml.errors import ConfigError, SchemaError
-from custml.models.btyd import BetaGeoFitter
+from custml.models.btyd import BetaGeoFitter, ParetoNBDFitter
 from custml.models.value import (
     ValueCandidate,
     ValueChoiceParams,
@@ -227,3 +227,41 @@ def test_too_little_history_falls_back_to_bgnbd_and_says_why(signal_shop) -> Non
     )
     assert meta["model"] == "bgnbd" and meta["reason"].startswith("no held-out comparison")
     pd.testing.assert_frame_equal(value, expected_value_12m(features))
+
+
+class _FailsOnLongHistories(ParetoNBDFitter):
+    """Fits the calibration period (T up to ~78 weeks) but not the histories at the as-of date."""
+
+    def fit(self, frequency, recency, T, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        if np.max(T) > 90:
+            raise FloatingPointError("diverged")
+        return super().fit(frequency, recency, T, *args, **kwargs)
+
+
+def test_a_failed_refit_at_the_as_of_date_falls_back_to_bgnbd_and_the_meta_says_so(signal_shop) -> None:
+    features = _features(signal_shop)
+    failing = ValueCandidate(
+        "failing", lambda p: _FailsOnLongHistories(standard_errors=False), covariates=True
+    )
+    with registered_value_candidate(failing):
+        value, meta = chosen_expected_value_12m(
+            features,
+            signal_shop["orders"],
+            AS_OF,
+            customers=signal_shop["customers"],
+            params=ClvParams(value_candidates=("bgnbd", "failing")),
+        )
+    assert set(meta["candidates"]) == {"bgnbd", "failing"}
+    assert meta["model"] == "bgnbd" and meta["reason"].startswith("failing: held-out")
+    assert "refit at the as-of date failed (diverged)" in meta["reason"]
+    pd.testing.assert_frame_equal(value, expected_value_12m(features))
+
+
+def test_time_zone_aware_orders_count_utc_days(signal_shop) -> None:
+    orders = signal_shop["orders"]
+    aware = orders.assign(order_ts=orders["order_ts"].dt.tz_localize("UTC").dt.tz_convert("Asia/Shanghai"))
+    params = ValueChoiceParams()
+    naive_split = value_split(orders, AS_OF, params=params)
+    aware_split = value_split(aware, AS_OF, params=params)
+    np.testing.assert_array_equal(naive_split.calibration.frequency, aware_split.calibration.frequency)
+    np.testing.assert_array_equal(naive_split.holdout_purchases, aware_split.holdout_purchases)

@@ -193,6 +193,8 @@ def _purchase_days(orders: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
         if col not in orders.columns:
             raise SchemaError("orders", col, "is needed for the value model but missing")
     ts = pd.to_datetime(orders["order_ts"], errors="coerce")
+    if ts.dt.tz is not None:  # as the features and labels: UTC days
+        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
     keep = ts.notna() & orders["customer_id"].notna() & (ts < end)
     if "is_refund" in orders.columns:
         keep &= ~orders["is_refund"].astype("boolean").fillna(False).to_numpy(dtype=bool)

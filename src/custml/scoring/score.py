@@ -133,6 +133,7 @@ class ClvParams(_Params):
     choose_model: bool = True
     holdout_days: int = Field(180, ge=7)
     choice_sample_size: int | None = Field(10_000, ge=100)
+    value_candidates: tuple[str, ...] | None = None  # restrict the choice to these registered names
 
 
 class ScoreParams(_Params):
@@ -334,7 +335,10 @@ def chosen_expected_value_12m(
     if not params.choose_model:
         return expected_value_12m(features, params), {"model": "bgnbd", "reason": "choice disabled"}
     choice_params = ValueChoiceParams(
-        holdout_days=params.holdout_days, sample_size=params.choice_sample_size, seed=params.seed
+        holdout_days=params.holdout_days,
+        sample_size=params.choice_sample_size,
+        seed=params.seed,
+        candidates=params.value_candidates,
     )
     try:
         split = value_split(orders, as_of, customers=customers, campaigns=campaigns, params=choice_params)
@@ -357,7 +361,18 @@ def chosen_expected_value_12m(
         columns=choice.fitted[choice.chosen].columns,
         params=choice_params,
     )
-    fitted = fit_value_model(choice.chosen, histories, choice_params)
+    try:
+        fitted = fit_value_model(choice.chosen, histories, choice_params)
+        why = fitted.degenerate()
+    except (SchemaError, ConfigError, FloatingPointError) as exc:
+        why = str(exc)
+    if why is not None:
+        logger.warning(
+            "value model: %s could not be refitted at the as-of date (%s): BG/NBD", choice.chosen, why
+        )
+        meta["reason"] += f"; refit at the as-of date failed ({why}): BG/NBD used"
+        meta["model"] = "bgnbd"
+        return expected_value_12m(features, params), meta
     meta["params"] = {k: float(v) for k, v in fitted.model.params_.items()}
     return expected_value_12m(features, params, purchase_model=fitted, covariates=z), meta
 
