@@ -323,7 +323,10 @@ def test_uplift_model_is_trained_and_registered_and_the_gate_keeps_one_that_does
     }
     scores = challenger_scored.scores
     by_id = features.set_index("customer_id").loc[scores["customer_id"]].reset_index()
-    np.testing.assert_allclose(scores["uplift"], model.predict(by_id), atol=1e-9)
+    # (the value its calibration reads is the scores' 12-month value, from the value model scoring chose)
+    np.testing.assert_allclose(
+        scores["uplift"], model.predict(by_id, value=scores["expected_value_12m"].to_numpy()), atol=1e-9
+    )
 
 
 def test_scoring_without_a_registered_uplift_model_falls_back_to_the_rule_actions(project, tmp_path) -> None:
