@@ -162,6 +162,9 @@ def test_covariates_one_hot_frequent_levels_and_mark_offers_sent_before_the_end(
     assert z["acquisition_channel=y"].tolist() == [0.0, 0.0, 1.0, 0.0]
     assert z["acquired_q4"].tolist() == [1.0, 0.0, 1.0, 0.0]
     assert z["offer_received"].tolist() == [1.0, 0.0, 0.0, 0.0]  # c's offer comes after the end
+    aware = campaigns.assign(sent_ts=campaigns["sent_ts"].dt.tz_localize("UTC"))
+    z_aware = value_covariates(ids, first, pd.Timestamp("2025-01-01"), profile=profile, campaigns=aware)
+    pd.testing.assert_frame_equal(z_aware, z)
     fixed = value_covariates(ids, first, pd.Timestamp("2025-01-01"), columns=["acquired_q4", "missing"])
     assert list(fixed.columns) == ["acquired_q4", "missing"] and fixed["missing"].eq(0.0).all()
 

@@ -173,7 +173,10 @@ def value_covariates(
     first = pd.to_datetime(first_purchase).reindex(customer_ids)
     out["acquired_q4"] = first.dt.month.isin([10, 11, 12]).to_numpy(dtype=float)
     if campaigns is not None and {"customer_id", "sent_ts"} <= set(campaigns.columns):
-        sent = pd.to_datetime(campaigns["sent_ts"], errors="coerce") < end
+        sent_ts = pd.to_datetime(campaigns["sent_ts"], errors="coerce")
+        if sent_ts.dt.tz is not None:
+            sent_ts = sent_ts.dt.tz_convert("UTC").dt.tz_localize(None)
+        sent = sent_ts < end
         offered = (
             sent & (campaigns["arm"].astype("string") == "offer").fillna(False)
             if "arm" in campaigns
