@@ -122,6 +122,9 @@ def test_the_simpler_model_wins_a_tie_and_a_zero_margin_lets_any_gain_through(si
     assert "bgnbd_twin" not in value_candidate_names()
     # with an infinite margin nothing replaces the simplest candidate
     assert _choose(signal_shop, ll_margin_se=1e9).chosen == "bgnbd"
+    # the held-out figures over a seeded sample of the calibration customers
+    sampled = _choose(signal_shop, eval_sample_size=500)
+    assert sampled.n_customers == 500 and sampled.to_meta()["customers"] == 500
 
 
 def test_registration_errors_and_a_candidate_without_covariates_is_left_out(signal_shop) -> None:
