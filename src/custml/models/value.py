@@ -467,17 +467,17 @@ def choose_value_model(split: ValueSplit, params: ValueChoiceParams | None = Non
             n,
         )
     if params.eval_sample_size is not None and n > params.eval_sample_size:
-        rows = np.sort(
+        kept = np.sort(
             np.random.default_rng(params.seed + 1).choice(n, size=params.eval_sample_size, replace=False)
         )
         split = ValueSplit(
-            split.calibration.take(rows),
-            split.full.take(rows),
-            split.holdout_purchases[rows],
+            split.calibration.take(kept),
+            split.full.take(kept),
+            split.holdout_purchases[kept],
             split.holdout_weeks,
             split.calibration_end,
         )
-        n = len(rows)
+        n = len(kept)
     names = [c for c in value_candidate_names() if params.candidates is None or c in params.candidates]
     if not names:
         raise ConfigError(f"no registered value candidate among {params.candidates}")
