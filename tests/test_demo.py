@@ -93,6 +93,10 @@ def test_meta_sidecar_counts_reconcile(project) -> None:
         assert {"name", "version", "metrics", "calibration", "top_drivers"} <= set(model)
         assert 0.5 < model["metrics"]["roc_auc"] <= 1
     assert meta["drift"] and {"feature", "psi", "status", "model"} <= set(meta["drift"][0])
+    # the 12-month value's purchase model, chosen on a held-out period, is named with its figures
+    value = meta["value_model"]
+    assert value["model"] in value["candidates"] and value["reason"].startswith(value["model"])
+    assert value["holdout_log_likelihood"] is not None and value["holdout_mae_purchases"] > 0
     # the report's headline: the model's expectation over the churn label's population, and the same season a
     # year earlier (the demo's world has three years of history)
     outlook = meta["churn_outlook"]
@@ -319,7 +323,10 @@ def test_uplift_model_is_trained_and_registered_and_the_gate_keeps_one_that_does
     }
     scores = challenger_scored.scores
     by_id = features.set_index("customer_id").loc[scores["customer_id"]].reset_index()
-    np.testing.assert_allclose(scores["uplift"], model.predict(by_id), atol=1e-9)
+    # (the value its calibration reads is the scores' 12-month value, from the value model scoring chose)
+    np.testing.assert_allclose(
+        scores["uplift"], model.predict(by_id, value=scores["expected_value_12m"].to_numpy()), atol=1e-9
+    )
 
 
 def test_scoring_without_a_registered_uplift_model_falls_back_to_the_rule_actions(project, tmp_path) -> None:

@@ -46,6 +46,14 @@ from custml.models.promotion import Decision, Evidence, GateThresholds, decide
 from custml.models.split import CutoffPlan, TimeSplit, plan_cutoffs, time_split
 from custml.models.survival import DiscreteTimeSurvival, concordance_index, cumulative_dynamic_auc
 from custml.models.train import TrainResult, train_model
+from custml.models.value import (
+    ValueCandidate,
+    ValueChoice,
+    ValueChoiceParams,
+    choose_value_model,
+    register_value_candidate,
+    value_candidate_names,
+)
 
 __all__ = [
     "BGNBDBaseline",
@@ -70,11 +78,15 @@ __all__ = [
     "TimeSplit",
     "TrainParams",
     "TrainResult",
+    "ValueCandidate",
+    "ValueChoice",
+    "ValueChoiceParams",
     "binary_metrics",
     "btyd_probability_alive",
     "calibration_table",
     "candidate_names",
     "choose_champion",
+    "choose_value_model",
     "concordance_index",
     "cross_validate_snapshot",
     "cumulative_dynamic_auc",
@@ -86,9 +98,11 @@ __all__ = [
     "plan_cutoffs",
     "prepare_snapshot",
     "register",
+    "register_value_candidate",
     "registered",
     "rfm_summary",
     "select_champion",
     "time_split",
     "train_model",
+    "value_candidate_names",
 ]

@@ -277,7 +277,9 @@ def run_score(
     Steps: read and clean the raw tables with the quality stage (or take ``clean``, already done), build the
     features as of ``as_of`` (DuckDB or Spark), load both models (registry aliases by default), compute the
     drift of the model features against the training reference, segments and cluster names, the expected
-    12-month value (BTYD fitted at ``as_of``), probabilities, actions and reasons; then write the scores
+    12-month value (BTYD fitted at ``as_of``; its purchase model chosen on a held-out period,
+    :func:`custml.scoring.score.chosen_expected_value_12m`, named with its figures in ``meta["value_model"]``),
+    probabilities, actions and reasons; then write the scores
     atomically (parquet, optional CSV) and the ``.meta.json`` sidecar. With a randomised campaign in the data,
     the uplift model learnt from it adds ``uplift``, ``expected_profit`` and ``chosen_action``
     (:func:`custml.uplift.scoring.add_uplift_columns`; without one ``chosen_action`` is the rule-based
@@ -298,7 +300,7 @@ def run_score(
         With ``fail_on_drift``, after writing the scores, if the drift verdict
         (:func:`custml.scoring.drift.drift_verdict`, the one monitoring uses) is ``drift``.
     """
-    from custml.scoring.score import ScoreParams, expected_value_12m, score_customers
+    from custml.scoring.score import ScoreParams, chosen_expected_value_12m, score_customers
 
     paths = project_paths(root)
     timings: dict[str, float] = {}
@@ -349,7 +351,13 @@ def run_score(
     with timed(timings, "segments_s"):
         segments, clusters = segments_and_clusters(features, load_segmentation(paths))
     with timed(timings, "clv_s"):
-        clv = expected_value_12m(features)
+        clv, value_meta = chosen_expected_value_12m(
+            features,
+            clean.tables["orders"],
+            as_of,
+            customers=clean.tables.get("customers"),
+            campaigns=clean.tables.get("campaigns"),
+        )
     probabilities = None
     if engine == "spark":
         with timed(timings, "spark_predict_s"):
@@ -390,6 +398,7 @@ def run_score(
     )
     meta["currency"] = (sources or {}).get("currency") or params.currency
     meta["uplift"] = uplift_meta
+    meta["value_model"] = value_meta
     tell(say, f"writing {out_path}")
     with timed(timings, "write_s"):
         write_table(scores, out_path, csv_copy=csv)

@@ -12,6 +12,10 @@ training run's fit is deliberate: the BTYD models use no labels, so they can use
 the as-of date (the training fit stops a label horizon earlier), a fit on hundreds of thousands of customers
 takes seconds (identical histories are collapsed), and the same inputs always give the same fit. A customer
 without any order (prospect) has no purchase history for BTYD to extrapolate: their value is 0.
+:func:`chosen_expected_value_12m` (what ``custml score`` uses) first chooses the purchase model on a held-out
+period among the registered value candidates of :mod:`custml.models.value` (BG/NBD, Pareto/NBD, Pareto/NBD with
+static covariates: acquisition channel, region, Christmas cohort, retention offer received), and says which and
+why in the scores' metadata (``meta["value_model"]``).
 
 **Reason codes** (the policy). Reason codes are exact TreeSHAP attributions (LightGBM ``pred_contrib``) of the
 model that drives the customer's recommended action, turned into words with the feature catalogue's
@@ -31,7 +35,7 @@ every customer (churn model unless the rule says otherwise), ``"none"`` nobody.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -49,10 +53,12 @@ __all__ = [
     "ClvParams",
     "ScoreParams",
     "ScoringModel",
+    "chosen_expected_value_12m",
     "expected_value_12m",
     "score_customers",
     "scores_meta",
     "scores_summary",
+    "value_inputs_at",
 ]
 
 logger = logging.getLogger(__name__)
@@ -122,6 +128,12 @@ class ClvParams(_Params):
     # million continuous spend values would otherwise take half a minute to fit.
     fit_sample_size: int | None = Field(100_000, ge=100)
     seed: int = 0
+    # The purchase model is chosen on a held-out period (custml.models.value): BG/NBD, Pareto/NBD, Pareto/NBD
+    # with static covariates, fitted on a seeded sample of choice_sample_size customers.
+    choose_model: bool = True
+    holdout_days: int = Field(180, ge=7)
+    choice_sample_size: int | None = Field(10_000, ge=100)
+    value_candidates: tuple[str, ...] | None = None  # restrict the choice to these registered names
 
 
 class ScoreParams(_Params):
@@ -142,32 +154,10 @@ class ScoreParams(_Params):
 # --------------------------------------------------------------------------------------------------------
 
 
-def expected_value_12m(features: pd.DataFrame, params: ClvParams | None = None) -> pd.DataFrame:
-    """Expected discounted value of each customer's purchases over the next months (BG/NBD + Gamma-Gamma).
-
-    Both models are fitted on ``features`` itself (the scored population at the as-of date; Gamma-Gamma on a
-    seeded sample of ``params.fit_sample_size`` repeat buyers; see the module docstring). Durations are the features' ``btyd_*`` columns in days. Customers without an order get 0.
-
-    Parameters
-    ----------
-    features : pandas.DataFrame
-        ``customer_id`` and ``btyd_frequency``, ``btyd_recency_days``, ``btyd_T_days``, ``btyd_monetary``.
-    params : ClvParams, optional
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``customer_id``, ``expected_value_12m`` (same row order as ``features``).
-
-    Raises
-    ------
-    SchemaError
-        If a ``btyd_*`` column is missing, or fewer than two customers have a repeat purchase.
-    """
-    from custml.models.btyd import BetaGeoFitter, GammaGammaFitter
+def _btyd_arrays(features: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """(x, t_x, T in weeks, mean repeat spend, buyer mask, repeat-buyer mask) from the ``btyd_*`` columns."""
     from custml.models.hybrid import BTYD_INPUT_COLUMNS
 
-    params = params or ClvParams()
     missing = [c for c in ("customer_id", *BTYD_INPUT_COLUMNS) if c not in features.columns]
     if missing:
         raise SchemaError(
@@ -190,14 +180,67 @@ def expected_value_12m(features: pd.DataFrame, params: ClvParams | None = None) 
             "fewer than two customers with a repeat purchase: cannot fit the expected-value model",
             int(repeat.sum()),
         )
-    # Weeks keep the rate parameters near 1 (as the hybrid model features do); spend is fitted in units of
-    # the median repeat spend so that neither fit depends on the currency's scale.
-    t_x, big_t = t_x / 7.0, big_t / 7.0
+    # Weeks keep the rate parameters near 1 (as the hybrid model features do).
+    return x, t_x / 7.0, big_t / 7.0, m, buyer, repeat
+
+
+def _discounted(
+    cumulative: Callable[[np.ndarray, np.ndarray], np.ndarray], keys: pd.DataFrame, params: ClvParams
+) -> np.ndarray:
+    """Discounted expected purchases over ``params.horizon_months`` per row of ``keys``.
+
+    ``cumulative(t, rows)`` gives the expected purchases in the next ``t[k]`` weeks (one row per horizon) of
+    the rows at positions ``rows``; each distinct row of ``keys`` (history and covariates) is evaluated once
+    (774k customers have 294k distinct histories).
+    """
+    codes_arr = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
+    first = np.unique(codes_arr, return_index=True)[1]
+    months = np.arange(1, params.horizon_months + 1)
+    cumulative_by_month = np.asarray(cumulative(months * _WEEKS_PER_MONTH, first), dtype=float)
+    per_month = np.diff(cumulative_by_month, axis=0, prepend=0.0)
+    discount = (1.0 + params.monthly_discount_rate) ** months.astype(float)
+    purchases = (per_month / discount[:, None]).sum(axis=0)
+    return purchases[codes_arr]
+
+
+def expected_value_12m(
+    features: pd.DataFrame,
+    params: ClvParams | None = None,
+    *,
+    purchase_model: Any = None,
+    covariates: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Expected discounted value of each customer's purchases over the next months (BG/NBD + Gamma-Gamma).
+
+    Both models are fitted on ``features`` itself (the scored population at the as-of date; Gamma-Gamma on a
+    seeded sample of ``params.fit_sample_size`` repeat buyers; see the module docstring). Durations are the
+    features' ``btyd_*`` columns in days. Customers without an order get 0. With ``purchase_model`` (a fitted
+    :class:`custml.models.value.FittedValueModel`, the held-out choice of :func:`chosen_expected_value_12m`)
+    the expected purchases are that model's, given ``covariates`` (one row per row of ``features``), instead
+    of BG/NBD's.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        ``customer_id`` and ``btyd_frequency``, ``btyd_recency_days``, ``btyd_T_days``, ``btyd_monetary``.
+    params : ClvParams, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``expected_value_12m`` (same row order as ``features``).
+
+    Raises
+    ------
+    SchemaError
+        If a ``btyd_*`` column is missing, or fewer than two customers have a repeat purchase.
+    """
+    from custml.models.btyd import BetaGeoFitter, GammaGammaFitter
+
+    params = params or ClvParams()
+    x, t_x, big_t, m, buyer, repeat = _btyd_arrays(features)
+    # Spend is fitted in units of the median repeat spend so that the fit does not depend on the currency.
     scale = float(np.median(m[repeat]))
-    # BG/NBD collapses identical (x, t_x, T) rows, so it fits on everyone; spend values are continuous.
-    bgf = BetaGeoFitter(penalizer_coef=params.penalizer_coef, standard_errors=False).fit(
-        x[buyer], t_x[buyer], big_t[buyer]
-    )
     fit_repeat = _fit_sample(repeat, params)
     x_spend = np.where(repeat, x, 0.0)
     m_spend = np.where(repeat, m / scale, 0.0)
@@ -212,27 +255,46 @@ def expected_value_12m(features: pd.DataFrame, params: ClvParams | None = None) 
         spend = np.where(repeat, m, scale)
         spend_model = {"fallback": "own mean repeat spend"}
     # A repeat buyer whose mean repeat value is not positive (refunds) is valued at the population mean spend.
-    # Discounted expected purchases depend on (x, t_x, T) alone: evaluate each distinct history once (774k
-    # customers have 294k distinct ones) and multiply by each customer's spend.
-    codes = pd.DataFrame({"x": x, "t_x": t_x, "T": big_t}).groupby(["x", "t_x", "T"], sort=False).ngroup()
-    codes_arr = codes.to_numpy()
-    first = np.unique(codes_arr, return_index=True)[1]
-    ux, ut_x, ubig_t = x[first], t_x[first], big_t[first]
-    purchases = np.zeros(len(first))
-    previous = np.zeros(len(first))
-    for month in range(1, params.horizon_months + 1):
-        cumulative = np.asarray(
-            bgf.conditional_expected_number_of_purchases_up_to_time(
-                month * _WEEKS_PER_MONTH, ux, ut_x, ubig_t
-            ),
-            dtype=float,
+    # Discounted expected purchases depend on the history (and covariates) alone: each distinct one once.
+    keys = pd.DataFrame({"x": x, "t_x": t_x, "T": big_t})
+    if purchase_model is None:
+        # BG/NBD collapses identical (x, t_x, T) rows, so it fits on everyone; spend values are continuous.
+        bgf = BetaGeoFitter(penalizer_coef=params.penalizer_coef, standard_errors=False).fit(
+            x[buyer], t_x[buyer], big_t[buyer]
         )
-        purchases += (cumulative - previous) / (1.0 + params.monthly_discount_rate) ** month
-        previous = cumulative
-    value = np.where(buyer, np.maximum(spend * purchases[codes_arr], 0.0), 0.0)
+        purchase_params: object = bgf.params_
+
+        def cumulative(ts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            return np.stack(
+                [
+                    np.asarray(
+                        bgf.conditional_expected_number_of_purchases_up_to_time(
+                            t, x[rows], t_x[rows], big_t[rows]
+                        ),
+                        dtype=float,
+                    )
+                    for t in ts
+                ]
+            )
+
+    else:
+        from custml.models.value import ValueHistories
+
+        z = (covariates if covariates is not None else pd.DataFrame(index=features.index)).reset_index(
+            drop=True
+        )
+        keys = pd.concat([keys, z.add_prefix("z:")], axis=1)
+        purchase_params = {"model": purchase_model.name, **purchase_model.model.params_}
+
+        def cumulative(ts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            hist = ValueHistories(pd.RangeIndex(len(rows)), x[rows], t_x[rows], big_t[rows], z.iloc[rows])
+            return purchase_model.expected_purchases(ts, hist)
+
+    purchases = _discounted(cumulative, keys, params)
+    value = np.where(buyer, np.maximum(spend * purchases, 0.0), 0.0)
     logger.info(
-        "expected value: BG/NBD %s, Gamma-Gamma %s on %d buyers (%d repeat)",
-        bgf.params_,
+        "expected value: purchases %s, Gamma-Gamma %s on %d buyers (%d repeat)",
+        purchase_params,
         spend_model,
         int(buyer.sum()),
         int(repeat.sum()),
@@ -240,6 +302,107 @@ def expected_value_12m(features: pd.DataFrame, params: ClvParams | None = None) 
     return pd.DataFrame(
         {"customer_id": features["customer_id"].to_numpy(), "expected_value_12m": value}, index=features.index
     )
+
+
+def chosen_expected_value_12m(
+    features: pd.DataFrame,
+    orders: pd.DataFrame,
+    as_of: Any,
+    *,
+    customers: pd.DataFrame | None = None,
+    campaigns: pd.DataFrame | None = None,
+    params: ClvParams | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """:func:`expected_value_12m` with the purchase model chosen on a held-out period, and why.
+
+    The registered value candidates (:mod:`custml.models.value`: BG/NBD, Pareto/NBD, Pareto/NBD with static
+    covariates from ``customers`` and ``campaigns``) are fitted on ``orders`` up to ``params.holdout_days``
+    before ``as_of`` and compared on the days after (held-out log-likelihood and MAE of purchases; the simpler
+    model wins a tie). The chosen one is refitted on the histories at ``as_of`` and gives the expected
+    purchases; spend is Gamma-Gamma's as before. BG/NBD chosen gives exactly :func:`expected_value_12m`.
+    Without enough history for a held-out period (or ``params.choose_model`` off) BG/NBD is used and the
+    metadata says why.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        ``customer_id``, ``expected_value_12m`` (rows as ``features``); the choice for the scores' metadata
+        (``model``, ``reason``, held-out figures of each candidate).
+    """
+    from custml.models.value import ValueChoiceParams, choose_value_model, fit_value_model, value_split
+
+    params = params or ClvParams()
+    if not params.choose_model:
+        return expected_value_12m(features, params), {"model": "bgnbd", "reason": "choice disabled"}
+    choice_params = ValueChoiceParams(
+        holdout_days=params.holdout_days,
+        sample_size=params.choice_sample_size,
+        seed=params.seed,
+        candidates=params.value_candidates,
+    )
+    try:
+        split = value_split(orders, as_of, customers=customers, campaigns=campaigns, params=choice_params)
+        choice = choose_value_model(split, choice_params)
+    except (SchemaError, ConfigError) as exc:
+        logger.warning("value model: no held-out comparison (%s): BG/NBD", exc)
+        return expected_value_12m(features, params), {
+            "model": "bgnbd",
+            "reason": f"no held-out comparison ({exc})",
+        }
+    meta = choice.to_meta()
+    logger.info("value model: %s", choice.reason)
+    if choice.chosen == "bgnbd":
+        return expected_value_12m(features, params), meta
+    histories, z = value_inputs_at(
+        features,
+        as_of,
+        customers=customers,
+        campaigns=campaigns,
+        columns=choice.fitted[choice.chosen].columns,
+        params=choice_params,
+    )
+    try:
+        fitted = fit_value_model(choice.chosen, histories, choice_params)
+        why = fitted.degenerate()
+    except (SchemaError, ConfigError, FloatingPointError) as exc:
+        why = str(exc)
+    if why is not None:
+        logger.warning(
+            "value model: %s could not be refitted at the as-of date (%s): BG/NBD", choice.chosen, why
+        )
+        meta["reason"] += f"; refit at the as-of date failed ({why}): BG/NBD used"
+        meta["model"] = "bgnbd"
+        return expected_value_12m(features, params), meta
+    meta["params"] = {k: float(v) for k, v in fitted.model.params_.items()}
+    return expected_value_12m(features, params, purchase_model=fitted, covariates=z), meta
+
+
+def value_inputs_at(
+    features: pd.DataFrame,
+    as_of: Any,
+    *,
+    customers: pd.DataFrame | None = None,
+    campaigns: pd.DataFrame | None = None,
+    columns: Sequence[str] = (),
+    params: Any = None,
+) -> tuple[Any, pd.DataFrame]:
+    """The buyers' histories at ``as_of`` from the ``btyd_*`` features (weeks) with the static covariates
+    ``columns`` (:func:`custml.models.value.value_covariates`), and those covariates for every row of
+    ``features``: what a value candidate is refitted on and predicts from."""
+    from custml.models.value import ValueHistories, value_covariates
+
+    x, t_x, big_t, _, buyer, _ = _btyd_arrays(features)
+    ids = pd.Index(features["customer_id"].astype(str).to_numpy())
+    end = pd.Timestamp(as_of).normalize()
+    days = pd.to_numeric(features["btyd_T_days"], errors="coerce").to_numpy(dtype=float)
+    first = pd.Series(
+        end - pd.Timedelta(days=1) - pd.to_timedelta(np.nan_to_num(days), unit="D"), index=ids
+    ).where(np.isfinite(days))
+    z = value_covariates(
+        ids, first, end, profile=customers, campaigns=campaigns, params=params, columns=columns
+    ).reset_index(drop=True)
+    rows = np.flatnonzero(buyer)
+    return ValueHistories(ids[rows], x[rows], t_x[rows], big_t[rows], z.iloc[rows]), z
 
 
 def _fit_sample(mask: np.ndarray, params: ClvParams) -> np.ndarray:
