@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -18,8 +18,10 @@
 #
 # **Question.** Does the default churn model (LightGBM on the point-in-time feature table plus the BTYD hybrid
 # features, isotonic calibration) rank and calibrate customers well enough to act on? Issue 6 sets the bar at
-# 50,000 customers: test ROC AUC at least 0.02 above both baselines (logistic regression on RFM, BG/NBD), at
-# least 95 % of the oracle's ROC AUC, and an expected calibration error (ECE) of at most 0.02.
+# 50,000 customers: test ROC AUC at least 0.02 above both printed baselines, at least 95 % of the oracle's ROC
+# AUC, and an expected calibration error (ECE) of at most 0.02. Issue 6 named logistic regression on five RFM
+# columns; since issue 28 the printed logistic baseline is a standard pipeline on every model column
+# (imputation, scaling, one-hot), a stronger bar. The other baseline is BG/NBD.
 #
 # **Set-up.** The experiment `experiments/churn-lgbm-with-btyd-features.yaml` (the default `TrainParams`) run
 # through `custml.experiments.run_experiment`: a synthetic world of `N_CUSTOMERS` persons (seed `SEED`, 2 %
@@ -252,39 +254,45 @@ pd.concat(
 # %% [markdown]
 # ## Conclusion
 #
-# *Numbers of the committed run: 50,000 persons, seed 0, MLflow run `c84d1cfcbbf74dd49333fe0991d2e848`
-# (`experiments/LOGBOOK.md`), generator sim5, the current model defaults (three pooled validation cut-offs).
-# Test cut-off 2025-10-03, 29,938 active customers, churn rate 0.669.*
+# *Numbers of the committed run: 50,000 persons, seed 0, MLflow run `2ea9fd0fee7a4b04be02433a75dd13a8` (a
+# scratch project folder), generator sim5, the current model defaults (three pooled validation cut-offs, the
+# candidate registry of issue 28; the champion is LightGBM, the only candidate that reads the season when the
+# training cut-offs span a year). Test cut-off 2025-10-03, 29,938 active customers, churn rate 0.669.*
 #
-# - **Ranking: target met.** LightGBM reaches ROC AUC 0.825 against 0.776 for logistic regression on RFM
-#   (+0.049) and 0.784 for BG/NBD (+0.041), both above the +0.02 bar, and it beats both baselines in every
-#   order-count group (by 0.02 to 0.08).
-# - **Against the oracle: target not met.** The oracle reaches 0.905, so the model gets 0.911 of it, short of
+# - **Ranking: target met against BG/NBD, not against the logistic baseline.** LightGBM reaches ROC AUC 0.825
+#   against 0.784 for BG/NBD (+0.042, bar +0.02 met) and 0.821 for the logistic baseline on all model columns
+#   (+0.0047, paired bootstrap 95 % interval +0.0030 to +0.0063). The model beats the logistic pipeline beyond
+#   noise, so the promotion gate passes it, but by less than a quarter of issue 6's +0.02 bar, which was set
+#   against logistic regression on five RFM columns (0.776 in the previous run, +0.049). With every column a
+#   linear model already ranks almost as well; the booster's edge is small. It is ahead of both baselines in every
+#   order-count group: of logistic by 0.003 to 0.014, of BG/NBD by 0.02 to 0.08.
+# - **Against the oracle: target not met.** The oracle reaches 0.905, so the model gets 0.912 of it, short of
 #   0.95. The gap is widest where the history is thinnest: for the 13,180 one-order customers (44 % of the test
 #   set) the model's AUC is 0.768 against the oracle's 0.896; one purchase cannot tell whether a person has
-#   already dropped out, which the oracle knows. With 11+ orders the gap narrows to 0.816 against 0.887. The
+#   already dropped out, which the oracle knows. With 11+ orders the gap narrows to 0.814 against 0.887. The
 #   missing AUC is information the observable history does not carry at this horizon, not a fitting problem:
 #   a model cross-validated on the test cut-off itself does no better, and four times the data does not close
 #   it (both measured in the logbook).
-# - **Calibration: target met, with margin.** ECE 0.0153 against the 0.02 bar (0.0010 on the pooled validation
-#   rows, where isotonic calibration was fitted). With a single validation month, the previous default, the same
-#   data gave 0.0236. Almost all of what is left is one shift: the model predicts 0.684 on average and the test
-#   month's observed rate is 0.669; every decile over-predicts by 0.002 to 0.027. One test month is one draw, so
+# - **Calibration: target met, with margin.** ECE 0.0139 against the 0.02 bar (0.0010 on the pooled validation
+#   rows, where isotonic calibration was fitted; the logistic baseline, uncalibrated as printed, 0.0293). With a
+#   single validation month, the previous default, the same data gave 0.0236 (earlier code). Almost all of what
+#   is left is one shift: the model predicts 0.683 on average and the test month's observed rate is 0.669;
+#   every decile over-predicts, by 0.001 to 0.020. One test month is one draw, so
 #   `benchmarks/backtest_calibration.py` repeats the fit on three worlds (seeds 0, 1, 2) and four test
-#   months each. With one validation month ECE averages 0.0139, the worst run is at 0.0236, and 10 of 12 runs
-#   clear the bar. Pooling three gives a mean of 0.0110, a worst run of 0.0161, and all 12 clear it, at the same
-#   ROC AUC (0.8205 against 0.8210).
-# - **Lift.** The 10 % highest-risk customers churn at 1.45 times the base rate (capture 14.5 % of all churners)
-#   against 1.42 (logistic RFM), 1.39 (BG/NBD) and 1.50 for the oracle, which is also the ceiling 1 / 0.669:
-#   when two thirds of active customers churn, top-decile lift has little room; the model's edge shows deeper
-#   in the list (30 %: capture 0.418 against 0.402).
+#   months each (measured before issue 28, not re-run here). With one validation month ECE averages 0.0139, the
+#   worst run is at 0.0236, and 10 of 12 runs clear the bar. Pooling three gives a mean of 0.0110, a worst run of
+#   0.0161, and all 12 clear it, at the same ROC AUC (0.8205 against 0.8210).
+# - **Lift.** The 10 % highest-risk customers churn at 1.46 times the base rate (capture 14.6 % of all churners)
+#   against 1.44 (logistic), 1.39 (BG/NBD) and 1.50 for the oracle, which is also the ceiling 1 / 0.669:
+#   when two thirds of active customers churn, top-decile lift has little room. Deeper in the list the model
+#   stays just ahead of logistic (30 %: capture 0.418 against 0.415, BG/NBD 0.402).
 # - **Drivers.** BG/NBD's probability of a purchase within the horizon is the strongest input (mean |SHAP| 0.44
-#   log-odds), then items bought in 180 days and BG/NBD's expected purchases (0.22 and 0.17), app sessions in 30/90
-#   days (0.15, 0.12), the 30-day e-mail open rate (0.12), the mean order value, the 90-day open rate and the
-#   time of year (0.10, 0.09, 0.09) and loyalty-programme membership (0.07). The reasons shown to users are worded from the
-#   feature catalogue ("unlikely to buy again soon (BTYD chance 0.06)", "few purchases expected soon (0.09
+#   log-odds), then items bought in 180 days and BG/NBD's expected purchases (0.23 and 0.18), app sessions in 30/90
+#   days (0.15, 0.13), the 30-day e-mail open rate (0.13), the mean order value, the time of year and the 90-day
+#   open rate (0.10 each) and loyalty-programme membership (0.08). The reasons shown to users are worded from the
+#   feature catalogue ("unlikely to buy again soon (BTYD chance 0.05)", "few purchases expected soon (0.07
 #   expected)", "bought 0 items in the last 180 days").
-# - **Verdict on issue 6 at 50k.** Three of the four targets hold: both AUC margins and the ECE. The oracle
-#   ratio (0.911 for 0.95) does not, and the by-group table and the logbook say why. Whether the BTYD hybrid
-#   features help churn was measured on the earlier code (without them 0.826 against 0.825, see the logbook)
-#   and not re-run here.
+# - **Verdict on issue 6 at 50k.** Two of the four targets hold: the margin over BG/NBD and the ECE. The margin
+#   over the (now full-feature) logistic baseline is real but 0.005, not 0.02, and the oracle ratio (0.912 for
+#   0.95) does not hold; the by-group table and the logbook say why. Whether the BTYD hybrid features help churn
+#   was measured on the earlier code (without them 0.826 against 0.825, see the logbook) and not re-run here.

@@ -31,7 +31,7 @@
 # (`custml experiment run experiments/uplift-learners.yaml`). Section 6 runs the production flow: the train
 # stage fits and registers the uplift model (`custml train uplift`, `custml.pipeline.run_train_uplift`) and
 # scoring loads it from the registry. Default sizes: 50,000 (default world) and 100,000 persons (heterogeneous
-# world); about 3 minutes.
+# world); about a minute (64 s in the committed run).
 
 # %%
 # %load_ext autoreload
@@ -265,8 +265,10 @@ print(f"run time {time.perf_counter() - t0:.0f} s")
 #   negative (+43,867) and earns more than every ranking that spends the whole budget. Before part 3 the
 #   plan contacted one customer (+6). Other splits and worlds are in the LOGBOOK and docs/uplift.md.
 # - **Production flow (section 6):** `run_train_uplift` fits on the whole campaign, logs and registers
-#   `custml-uplift` (v1, "no champion yet"; uplift coefficient 0.037); scoring loads it back from the registry
-#   and plans 1,000 offers within a 10,000 budget. No model is fitted at scoring time.
+#   `custml-uplift` (v1; uplift coefficient 0.037) and promotes it to `@champion`: there is no champion yet, and
+#   the promotion rule's uplift condition holds, the held-out Qini AUC 0.0022 having a 95 % bootstrap interval of
+#   [+0.0008, +0.0035], above 0. Scoring loads it back from the registry and plans 1,000 offers within a 10,000
+#   budget. No model is fitted at scoring time.
 # - **Horizon:** 90 % of repeat purchases in the default world happen within 159 days, so the rule picks 150
 #   days (CDNOW: 196 -> 210 with every purchase; `run_train` with `horizon_days: auto` reads purchases before
 #   the data end − 90 days: 180 days for CDNOW, 150 for the 5k and 50k worlds); with it the churn base rate at 2025-07-01 falls from 70.8 % (90 days) to 63.2 %.
