@@ -31,6 +31,7 @@ def orders() -> pd.DataFrame:
         raise
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("data_end", "test_cutoff", "n_train"), [("1998-06-30", "1998-04-01", 7), ("1997-12-31", "1997-10-02", 3)]
 )

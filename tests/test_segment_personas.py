@@ -26,13 +26,12 @@ ARI_FLOOR_SILHOUETTE_MIN = 0.18  # k by silhouette: minimum over SEEDS (seed 0 p
 
 
 @pytest.fixture(scope="module")
-def small_worlds() -> list[tuple[pd.DataFrame, np.ndarray]]:
+def small_worlds(cached_world) -> list[tuple[pd.DataFrame, np.ndarray]]:
     from custml.features import build_features
-    from custml.synth import WorldParams, generate_world
 
     out = []
     for seed in SEEDS:
-        world = generate_world(WorldParams(n_customers=5000, seed=seed))
+        world = cached_world(n_customers=5000, seed=seed)
         tables = {"customers": world.customers, "orders": world.orders, "interactions": world.interactions}
         features = build_features(tables, world.manifest["reference_cutoff"])
         truth = world.truth["customers"][["customer_id", "persona"]]
