@@ -8,6 +8,8 @@ import pytest
 from custml.privacy import scan_for_pii
 from custml.quality import clean_tables, pairwise_precision_recall
 
+pytestmark = pytest.mark.slow  # cleans two 3,000-person dirty worlds
+
 KEY = b"integration-test-key-0123"
 
 

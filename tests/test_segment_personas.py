@@ -40,6 +40,7 @@ def small_worlds(cached_world) -> list[tuple[pd.DataFrame, np.ndarray]]:
     return out
 
 
+@pytest.mark.slow
 def test_default_pipeline_agrees_with_personas_above_floor(small_worlds) -> None:
     aris, naive_aris = [], []
     for features, persona in small_worlds:
@@ -56,6 +57,7 @@ def test_default_pipeline_agrees_with_personas_above_floor(small_worlds) -> None
     assert all(n < a for n, a in zip(naive_aris, aris, strict=True)), (naive_aris, aris)
 
 
+@pytest.mark.slow
 def test_segment_customers_on_the_synthetic_world(small_worlds) -> None:
     aris = []
     for features, persona in small_worlds:
