@@ -4,8 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
-# `make test` runs test files on 2 worker processes (pytest-xdist; one file's tests share a worker and its
-# fixtures); TEST_WORKERS=0 runs them in this process, one after another.
+# `make test` and `make test-fast` run test files on 2 worker processes (pytest-xdist; one file's tests share a
+# worker and its fixtures; tests/conftest.py spreads the notebooks); TEST_WORKERS=0 runs them in this process.
 TEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
@@ -29,8 +29,8 @@ demo: venv ## Run the main job on embedded defaults (DuckDB, MLflow on SQLite in
 test: venv ## Run the whole test suite (notebooks, Spark, browser and MLflow server tests included)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-test-fast: venv ## Run the tests that need no Spark, browser, MLflow server or notebook kernel
-	$(BIN)/python -m pytest -m "not spark and not browser and not mlflow_server and not notebook and not slow" $(PYTEST_ARGS)
+test-fast: venv ## Run the quick tests: no Spark, browser, MLflow server, notebook kernel or slow end-to-end test
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not spark and not browser and not mlflow_server and not notebook and not slow" $(PYTEST_ARGS)
 
 lint: venv ## ruff check and format check (package, tests, benchmarks, notebooks), architecture contracts, mypy
 	$(BIN)/ruff check .

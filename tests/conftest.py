@@ -3,18 +3,31 @@
 Tests that need Java/Spark, Chromium or an mlflow server call :func:`skip_or_fail`: locally they skip when the
 tool is missing; in CI (``CUSTML_REQUIRE_EXTERNAL=1``, set by ``.ci/run``) they fail instead.
 ``$CUSTML_SHARED_DIR`` defaults to ``shared/`` beside the checkout when it exists (where CDNOW lives).
+
+Built once per session and worker: :func:`cached_world` (synthetic worlds cached by their parameters) and
+:func:`trained_project` (one small trained project for the end-to-end tests). Under ``--dist loadfile`` the
+notebooks spread over the workers and the heaviest units of work start first (:func:`pytest_xdist_make_scheduler`).
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import pytest
 from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
+
+if TYPE_CHECKING:
+    from scoring_project import DemoResult
+
+    from custml.synth import World
 
 settings.register_profile(
     "custml", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=40
@@ -37,3 +50,103 @@ def skip_or_fail(reason: str) -> None:
     if require_external_tools():
         pytest.fail(f"required external tool unavailable in CI: {reason}")
     pytest.skip(reason)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Shared, built once per session and worker (pytest-xdist gives each worker its own session)
+# --------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def cached_world() -> Callable[..., World]:
+    """A factory of synthetic worlds cached by their parameters: ``cached_world(n_customers=3000, seed=5)``.
+
+    Takes a :class:`custml.synth.WorldParams` or the keywords of :func:`custml.synth.world_preset`
+    (``preset="retail"`` picks the preset). A world is generated once per worker and parameters; each call
+    hands out a copy of its tables, so a test may change what it gets without touching the next test's world.
+    """
+    from custml.synth import WorldParams, generate_world, world_preset
+
+    cache: dict[str, World] = {}
+
+    def get(params: WorldParams | None = None, /, *, preset: str = "default", **overrides: Any) -> World:
+        if params is None:
+            params = world_preset(preset, **overrides)
+        elif overrides or preset != "default":
+            raise TypeError("cached_world(): pass a WorldParams or keywords, not both")
+        key = params.model_dump_json()
+        if key not in cache:
+            cache[key] = generate_world(params)
+        return _copy_world(cache[key])
+
+    return get
+
+
+def _copy_world(w: World) -> World:
+    return dataclasses.replace(
+        w,
+        **{name: frame.copy() for name, frame in w.tables.items()},
+        truth={name: frame.copy() for name, frame in w.truth.items()},
+        manifest=copy.deepcopy(w.manifest),
+    )
+
+
+@pytest.fixture(scope="session")
+def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, DemoResult]]:
+    """One small trained project (the demo at 2,000 persons: raw, clean, features, segments, churn, repurchase
+    and uplift models registered as champions on a SQLite MLflow store, scores and report), shared by the
+    end-to-end tests of ``SHARED_PROJECT_FILES``. Tests write their own outputs to ``tmp_path``, never into it.
+    """
+    from scoring_project import project_env, small_project
+
+    root = tmp_path_factory.mktemp("trained-project")
+    with project_env(root):
+        yield root, small_project(root)
+
+
+#: Test files that read :func:`trained_project`: ``make test`` hands them to one worker together, so the project
+#: is trained once per run.
+SHARED_PROJECT_FILES = ("tests/test_demo.py", "tests/test_scoring_spark.py")
+#: Each of these tests is its own unit of work (a notebook takes 10-60 s), so they spread over the workers.
+ONE_TEST_PER_UNIT = ("tests/test_notebooks.py::test_notebook_executes_at_small_size",)
+#: A test with one of these marks counts as this many quick tests when the units of work are ordered.
+HEAVY_MARKS, HEAVY_WEIGHT = ("slow", "notebook", "spark", "mlflow_server", "browser"), 20
+
+
+def _unit_of_work(nodeid: str) -> str:
+    if nodeid.startswith(ONE_TEST_PER_UNIT):
+        return nodeid
+    file = nodeid.split("::", 1)[0]
+    return "trained-project" if file in SHARED_PROJECT_FILES else file
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker, order the tests by unit of work, heaviest unit first (by its marks), so that the
+    scheduler (which follows this order) does not leave a long unit to the end while the other worker idles."""
+    if not hasattr(config, "workerinput"):
+        return
+    weight: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for i, item in enumerate(items):
+        unit = _unit_of_work(item.nodeid)
+        heavy = any(item.get_closest_marker(m) for m in HEAVY_MARKS)
+        weight[unit] = weight.get(unit, 0) + (HEAVY_WEIGHT if heavy else 1)
+        first.setdefault(unit, i)
+    items.sort(key=lambda item: (-weight[_unit_of_work(item.nodeid)], first[_unit_of_work(item.nodeid)]))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` over :func:`_unit_of_work` (a file, one notebook, or the files sharing the trained
+    project), handed out in the order of :func:`pytest_collection_modifyitems` rather than by test count."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class _Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit_of_work(nodeid)
+
+    config.option.loadscopereorder = False
+    return _Scheduling(config, log)

@@ -155,10 +155,8 @@ def test_discrete_time_survival_recovers_a_known_hazard() -> None:
 
 
 @pytest.fixture(scope="module")
-def world():
-    from custml.synth import WorldParams, generate_world
-
-    return generate_world(WorldParams(n_customers=3000, seed=0))
+def world(cached_world):
+    return cached_world(n_customers=3000, seed=0)
 
 
 def test_alive_estimates_against_the_truth(world) -> None:

@@ -31,6 +31,7 @@ def orders() -> pd.DataFrame:
         raise
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["churn", "repurchase"])
 def test_cdnow_sample_no_printed_baseline_beats_the_shipped_model(orders: pd.DataFrame, task: str) -> None:
     outcome = workflows.run_train(task, tables={"orders": orders}, params=TrainParams(task=task), log=False)

@@ -100,14 +100,13 @@ def test_probability_alive_is_high_for_recent_regular_buyers_and_null_for_prospe
         probability_alive(f.drop(columns=["btyd_T_days"]))
 
 
-def test_probability_alive_ranks_the_truths_dropout_on_a_synthetic_world() -> None:
+def test_probability_alive_ranks_the_truths_dropout_on_a_synthetic_world(cached_world) -> None:
     from sklearn.metrics import roc_auc_score
 
     from custml.features import build_features
     from custml.models.metrics import expected_calibration_error
-    from custml.synth import WorldParams, generate_world
 
-    world = generate_world(WorldParams(n_customers=8000, seed=5))
+    world = cached_world(n_customers=8000, seed=5)
     cutoff = pd.Timestamp("2025-10-01")
     feats = build_features({"orders": world.orders, "customers": world.customers}, cutoff)
     p = probability_alive(feats).set_index("customer_id")["p_alive"].dropna()

@@ -244,6 +244,7 @@ def test_pairwise_precision_recall_counts_pairs() -> None:
     assert m["precision"] == pytest.approx(1 / 3) and m["recall"] == pytest.approx(0.5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("blocking", ["standard", "wide"])
 def test_dedup_quality_on_synthetic_records(blocking: str) -> None:
     df = synthetic_customers(3000, dup_share=0.1, seed=7)

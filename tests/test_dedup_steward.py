@@ -18,8 +18,8 @@ KEY = b"steward-test-key-0123456789"
 
 
 @pytest.fixture(scope="module")
-def heavy_world():
-    return generate_world(WorldParams(n_customers=2000, seed=4, dirty=0.02, dirt=DirtParams.preset("heavy")))
+def heavy_world(cached_world):
+    return cached_world(n_customers=2000, seed=4, dirty=0.02, dirt=DirtParams.preset("heavy"))
 
 
 def test_heavy_dirt_has_its_truth_and_a_light_world_is_unchanged() -> None:
@@ -37,6 +37,7 @@ def test_heavy_dirt_has_its_truth_and_a_light_world_is_unchanged() -> None:
         DirtParams(name_swap=0.6, nickname=0.6)
 
 
+@pytest.mark.slow
 def test_cli_clean_on_heavy_dirt_prints_truth_metrics_and_keeps_splink_private(
     heavy_world, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -78,6 +79,7 @@ def test_cli_clean_on_heavy_dirt_prints_truth_metrics_and_keeps_splink_private(
     assert "--engine must be duckdb or spark, got 'polars'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_heavy_dirt_precision_and_recall_and_the_scan_sees_splink_pairs(heavy_world, tmp_path: Path) -> None:
     every_pair = QualityParams(dedup=DedupParams(review_band=(0.0, 1.1)))  # every scored pair "uncertain"
     r = clean_tables(heavy_world.tables, heavy_world.manifest["end"], KEY, every_pair)
@@ -93,6 +95,7 @@ def test_heavy_dirt_precision_and_recall_and_the_scan_sees_splink_pairs(heavy_wo
     assert found["name"] > 0 and found["email"] > 0 and found["phone"] > 0, found
 
 
+@pytest.mark.slow
 def test_incremental_batches_keep_golden_ids_and_record_merges(heavy_world) -> None:
     customers = heavy_world.tables["customers"].sort_values("signup_date").reset_index(drop=True)
     cuts = [len(customers) // 3, 2 * len(customers) // 3, len(customers)]

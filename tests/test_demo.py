@@ -1,7 +1,8 @@
 """End to end at small scale: the demo pipeline, `custml score` (reproducible, crash-safe, drift) and a PII scan.
 
-One small project (2,000 persons, light training settings) is built per module in a temporary CUSTML_HOME with
-MLflow on a temporary SQLite store; the tests read its outputs and re-score it through the CLI.
+One small project (2,000 persons, light training settings; conftest's ``trained_project``, built once per session
+and worker) in a temporary CUSTML_HOME with MLflow on a temporary SQLite store; the tests read its outputs and
+re-score it through the CLI, writing only to their own temporary folders.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scoring_project import project_env, small_project
+from scoring_project import project_env
 
 from custml.cli import main
 from custml.cli.score import EXIT_DRIFT
@@ -32,10 +33,10 @@ FIXED = "2026-01-02T03:04:05"
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("custml-demo")
+def project(trained_project):
+    """The session's trained project (conftest), with its CUSTML_HOME and MLflow store set for this module."""
+    root, result = trained_project
     with project_env(root):
-        result = small_project(root)
         yield root, result
 
 

@@ -34,6 +34,7 @@ def orders() -> pd.DataFrame:
 # The short plan (3 training cut-offs, training labels overlapping the validation window) ships the stack at ECE
 # 0.034: the LightGBM it shipped before (ECE 0.019) was 0.013 ROC AUC below the full-feature logistic, beyond
 # noise, which the promotion rule refuses (LOGBOOK 2026-12-07).
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("data_end", "test_cutoff", "n_train", "max_ece"),
     [("1998-06-30", "1998-04-01", 7, 0.03), ("1997-12-31", "1997-10-02", 3, 0.035)],

@@ -374,6 +374,7 @@ def _checks(row: pd.Series) -> str:
     return str(row["reasons"])
 
 
+@pytest.mark.slow
 def test_label_free_estimate_tracks_realised_auc_when_nothing_changes(shocked_and_unchanged: dict) -> None:
     health = shocked_and_unchanged["unchanged"]["late"].result.health
     matured = health[health["matured"]]
@@ -385,6 +386,7 @@ def test_label_free_estimate_tracks_realised_auc_when_nothing_changes(shocked_an
         assert not any(c in row.reasons for c in ("auc_drop", "ece_excess", "rate_gap", "early_return")), row
 
 
+@pytest.mark.slow
 def test_monitoring_flags_the_price_rise_before_the_realised_labels(shocked_and_unchanged: dict) -> None:
     early = shocked_and_unchanged["shocked"]["early"].health.set_index("as_of")
     calm = shocked_and_unchanged["unchanged"]["early"].health.set_index("as_of")
@@ -407,6 +409,7 @@ def test_monitoring_flags_the_price_rise_before_the_realised_labels(shocked_and_
     assert shocked_and_unchanged["shocked"]["late"].result.verdict == "retrain"
 
 
+@pytest.mark.slow
 def test_run_monitor_writes_tables_and_logs_the_history(shocked_and_unchanged: dict) -> None:
     from mlflow import MlflowClient
     from scoring_project import project_env
@@ -437,6 +440,7 @@ def test_run_monitor_writes_tables_and_logs_the_history(shocked_and_unchanged: d
         assert mv.tags["monitoring.verdict"] == "retrain"
 
 
+@pytest.mark.slow
 def test_monitor_cli_prints_the_verdict_and_renders_the_report(shocked_and_unchanged: dict) -> None:
     from scoring_project import project_env
 

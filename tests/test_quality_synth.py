@@ -7,14 +7,15 @@ import pytest
 
 from custml.privacy import scan_for_pii
 from custml.quality import clean_tables, pairwise_precision_recall
-from custml.synth import WorldParams, generate_world
+
+pytestmark = pytest.mark.slow  # cleans two 3,000-person dirty worlds
 
 KEY = b"integration-test-key-0123"
 
 
 @pytest.fixture(scope="module", params=["en_US", "zh_CN"])
-def world_and_result(request: pytest.FixtureRequest):
-    world = generate_world(WorldParams(n_customers=3000, seed=5, locale=request.param, dirty=0.02))
+def world_and_result(request: pytest.FixtureRequest, cached_world):
+    world = cached_world(n_customers=3000, seed=5, locale=request.param, dirty=0.02)
     return world, clean_tables(world.tables, world.manifest["end"], KEY)
 
 

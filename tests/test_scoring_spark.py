@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import skip_or_fail
-from scoring_project import project_env, small_project
+from scoring_project import project_env
 from spark_fixtures import test_spark_jars
 
 from custml.io import read_json
@@ -19,24 +19,24 @@ FIXED = "2026-01-02 03:04:05"
 
 
 @pytest.fixture(scope="module")
-def spark_project(tmp_path_factory: pytest.TempPathFactory):
+def spark_project(trained_project):
+    """The session's trained project (conftest), shared with test_demo."""
     try:
         from custml.features import SparkUnavailableError, spark_session
 
         spark_session("custml-test", jars=test_spark_jars())
     except (ImportError, SparkUnavailableError) as exc:
         skip_or_fail(f"Spark unavailable: {exc}")
-    root = tmp_path_factory.mktemp("custml-spark")
+    root, _ = trained_project
     with project_env(root):
-        small_project(root, n_customers=1200, seed=11)
         yield root
 
 
-def test_spark_scores_equal_duckdb_scores(spark_project) -> None:
+def test_spark_scores_equal_duckdb_scores(spark_project, tmp_path) -> None:
     root = spark_project
     kw = {"root": root, "scored_at": FIXED, "allow_demo_key": True}
-    duck = run_score(root / "data" / "raw", AS_OF, root / "duck.parquet", engine="duckdb", **kw)
-    spark = run_score(root / "data" / "raw", AS_OF, root / "spark.parquet", engine="spark", **kw)
+    duck = run_score(root / "data" / "raw", AS_OF, tmp_path / "duck.parquet", engine="duckdb", **kw)
+    spark = run_score(root / "data" / "raw", AS_OF, tmp_path / "spark.parquet", engine="spark", **kw)
     assert len(duck.scores) > 500
     # Expected value comes from BG/NBD and Gamma-Gamma fitted by L-BFGS on each engine's features; the engines'
     # features agree to ~1e-12 (summation order) and the optimiser turns that into ~1e-8 relative, which the
@@ -51,7 +51,7 @@ def test_spark_scores_equal_duckdb_scores(spark_project) -> None:
         atol=1e-12,
     )
     pd.testing.assert_frame_equal(duck.scores[fitted], spark.scores[fitted], check_exact=False, rtol=1e-6)
-    assert read_json(root / "spark.meta.json")["engine"] == "spark"
+    assert read_json(tmp_path / "spark.meta.json")["engine"] == "spark"
     assert duck.meta["rows_in"] == spark.meta["rows_in"]
 
 

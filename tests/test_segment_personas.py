@@ -26,13 +26,12 @@ ARI_FLOOR_SILHOUETTE_MIN = 0.18  # k by silhouette: minimum over SEEDS (seed 0 p
 
 
 @pytest.fixture(scope="module")
-def small_worlds() -> list[tuple[pd.DataFrame, np.ndarray]]:
+def small_worlds(cached_world) -> list[tuple[pd.DataFrame, np.ndarray]]:
     from custml.features import build_features
-    from custml.synth import WorldParams, generate_world
 
     out = []
     for seed in SEEDS:
-        world = generate_world(WorldParams(n_customers=5000, seed=seed))
+        world = cached_world(n_customers=5000, seed=seed)
         tables = {"customers": world.customers, "orders": world.orders, "interactions": world.interactions}
         features = build_features(tables, world.manifest["reference_cutoff"])
         truth = world.truth["customers"][["customer_id", "persona"]]
@@ -41,6 +40,7 @@ def small_worlds() -> list[tuple[pd.DataFrame, np.ndarray]]:
     return out
 
 
+@pytest.mark.slow
 def test_default_pipeline_agrees_with_personas_above_floor(small_worlds) -> None:
     aris, naive_aris = [], []
     for features, persona in small_worlds:
@@ -57,6 +57,7 @@ def test_default_pipeline_agrees_with_personas_above_floor(small_worlds) -> None
     assert all(n < a for n, a in zip(naive_aris, aris, strict=True)), (naive_aris, aris)
 
 
+@pytest.mark.slow
 def test_segment_customers_on_the_synthetic_world(small_worlds) -> None:
     aris = []
     for features, persona in small_worlds:

@@ -14,13 +14,13 @@ from custml.synth import WorldParams, generate_world, oracle_probabilities, read
 
 
 @pytest.fixture(scope="module")
-def clean_world():
-    return generate_world(WorldParams(n_customers=3000, seed=11))
+def clean_world(cached_world):
+    return cached_world(n_customers=3000, seed=11)
 
 
 @pytest.fixture(scope="module")
-def dirty_world():
-    return generate_world(WorldParams(n_customers=3000, seed=11, dirty=0.1))
+def dirty_world(cached_world):
+    return cached_world(n_customers=3000, seed=11, dirty=0.1)
 
 
 def _digest(folder: Path) -> dict[str, str]:

@@ -32,9 +32,9 @@ from custml.synth.realism import (
 
 
 @pytest.fixture(scope="module")
-def retail():
+def retail(cached_world):
     """15,000 persons over three years (about 0.7 s): big enough for base rates within about a point."""
-    return generate_world(world_preset("retail", n_customers=15_000, seed=3))
+    return cached_world(preset="retail", n_customers=15_000, seed=3)
 
 
 def _purchases(world) -> pd.DataFrame:

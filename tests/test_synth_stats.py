@@ -20,17 +20,17 @@ REF = pd.Timestamp("2025-10-01")
 
 
 @pytest.fixture(scope="module")
-def world():
-    return generate_world(WorldParams(n_customers=6000, seed=21))
+def world(cached_world):
+    return cached_world(n_customers=6000, seed=21)
 
 
 @pytest.fixture(scope="module")
-def big_world():
-    return generate_world(WorldParams(n_customers=20_000, seed=7))
+def big_world(cached_world):
+    return cached_world(n_customers=20_000, seed=7)
 
 
 @pytest.fixture(scope="module")
-def btyd_world():
+def btyd_world(cached_world):
     base = default_personas()["occasional"]
     persona = base.model_copy(
         update={"share": 1.0, "rate_mean": 6.0, "rate_shape": 1e4, "hazard_mean": 0.5, "hazard_shape": 1e4}
@@ -46,7 +46,7 @@ def btyd_world():
         service=ServiceParams(enabled=False),
         campaign=CampaignParams(enabled=False),
     )
-    return generate_world(params)
+    return cached_world(params)
 
 
 def _purchases(w) -> pd.DataFrame:

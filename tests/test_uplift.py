@@ -358,14 +358,14 @@ def test_campaign_table_joins_arms_features_and_the_churn_label() -> None:
 
 # --- on a synthetic world: learners against the truth, the plan against risk-based targeting -------------------------
 @pytest.fixture(scope="module")
-def experiment() -> object:
-    from custml.synth import generate_world
+def experiment(cached_world) -> object:
     from custml.uplift.experiment import campaign_experiment, heterogeneous_campaign_world
 
-    world = generate_world(heterogeneous_campaign_world(100_000, seed=7))
+    world = cached_world(heterogeneous_campaign_world(100_000, seed=7))
     return campaign_experiment(world, learners=("t",), params=UpliftParams(horizon_days=360))
 
 
+@pytest.mark.slow
 def test_learner_ranks_correlate_with_the_true_uplift(experiment: object) -> None:
     """Measured (seed 7, split 0, lapsed-by-the-end outcome): Spearman 0.29 (0.15 on the whole-horizon label)."""
     m = experiment.metrics.set_index("learner").loc["t"]  # type: ignore[attr-defined]
@@ -373,6 +373,7 @@ def test_learner_ranks_correlate_with_the_true_uplift(experiment: object) -> Non
     assert m["policy_value_at_0.1"] > m["random_at_0.1"]
 
 
+@pytest.mark.slow
 def test_expected_profit_plan_beats_risk_based_targeting_in_true_profit(experiment: object) -> None:
     m = experiment.metrics.set_index("learner").loc["t"]  # type: ignore[attr-defined]
     assert m["plan_true_profit"] > m["risk_true_profit"]
@@ -381,6 +382,7 @@ def test_expected_profit_plan_beats_risk_based_targeting_in_true_profit(experime
     assert m["oracle_true_profit"] >= m["plan_true_profit"]
 
 
+@pytest.mark.slow
 def test_value_calibrated_plan_beats_revenue_at_risk_targeting(experiment: object) -> None:
     """The default plan (value-weighted value calibration, lapsed-by-the-end outcome) spends the budget, earns
     more than value x risk and about as much as ranking by value alone (LOGBOOK, issue 14 part 3). Measured at
