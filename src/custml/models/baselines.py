@@ -146,7 +146,7 @@ class ParetoNBDBaseline(_FrameClassifier):
     >>> import pandas as pd
     >>> df = pd.DataFrame({"btyd_frequency": [0, 2, 5, 1, 3, 0], "btyd_recency_days": [0, 60, 300, 10, 200, 0],
     ...                    "btyd_T_days": [100, 120, 310, 400, 210, 30], "btyd_monetary": [0, 20, 35, 15, 25, 0]})
-    >>> p = ParetoNBDBaseline("repurchase", 90).fit(df).predict_proba(df)[:, 1]
+    >>> p = ParetoNBDBaseline("repurchase", 90).fit(df, [0, 1, 1, 0, 1, 0]).predict_proba(df)[:, 1]
     >>> bool(((p > 0) & (p < 1)).all())
     True
     """

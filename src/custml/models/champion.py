@@ -173,9 +173,11 @@ def select_champion(
     >>> rng = np.random.default_rng(1)
     >>> y = rng.integers(0, 2, 500)
     >>> scores = pd.DataFrame({"lightgbm": rng.random(500), "logistic": 0.4 * y + 0.6 * rng.random(500)})
-    >>> choice = select_champion(scores, y, calibration="platt")
+    >>> choice = select_champion(scores, y, calibration="platt")  # the stack ties the logistic: it wins the tie
     >>> choice.champion, choice.calibrator is not None
-    ('logistic', True)
+    ('stack', True)
+    >>> select_champion(scores, y, allowed=["lightgbm", "logistic"]).champion
+    'logistic'
     """
     choice = choose_champion(
         validation_scores, y, seed=seed, allowed=allowed, tolerance=tolerance, n_boot=n_boot
