@@ -267,6 +267,7 @@ def write_telco_like_csv(path, n: int = 7043, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
+@pytest.mark.slow  # end to end: CLI, MLflow run, registry
 def test_train_table_on_a_telco_export_is_fast_honest_and_quarantines_malformed_rows(
     tmp_path, capsys
 ) -> None:

@@ -152,6 +152,7 @@ def project(tmp_path: Path) -> Iterator[Path]:
     tracking.configure()
 
 
+@pytest.mark.slow  # end to end: CLI, MLflow run, registry
 def test_cli_trains_a_snapshot_table_registers_and_gates(
     project: Path, snapshot: pd.DataFrame, capsys
 ) -> None:
