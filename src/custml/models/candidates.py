@@ -26,8 +26,8 @@ Registered (in tie-break order, the first of tied candidates wins):
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -44,8 +44,9 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from threadpoolctl import threadpool_limits
 
-from custml.errors import ConfigError, SchemaError
+from custml.errors import SchemaError
 from custml.models.hybrid import BTYD_INPUT_COLUMNS, BTYDFeatures
+from custml.models.registry import Registry
 
 __all__ = [
     "STACK",
@@ -138,32 +139,22 @@ class Candidate:
     description: str = ""
 
 
-_REGISTRY: dict[str, Candidate] = {}
+_REGISTRY: Registry[Candidate] = Registry("candidate", reserved=(STACK,))
 
 
 def register(candidate: Candidate) -> Candidate:
     """Add a candidate (before ``"stack"`` in the tie-break order); a registered name is refused."""
-    if candidate.name in _REGISTRY or candidate.name == STACK:
-        raise ConfigError(f"candidate {candidate.name!r} is already registered")
-    _REGISTRY[candidate.name] = candidate
-    return candidate
+    return _REGISTRY.register(candidate)
 
 
 def unregister(name: str) -> None:
     """Remove a registered candidate (the built-in ones included)."""
-    if name not in _REGISTRY:
-        raise ConfigError(f"no candidate {name!r} is registered; registered: {candidate_names()}")
-    del _REGISTRY[name]
+    _REGISTRY.unregister(name)
 
 
-@contextmanager
-def registered(candidate: Candidate) -> Iterator[Candidate]:
+def registered(candidate: Candidate) -> AbstractContextManager[Candidate]:
     """Register ``candidate`` for the duration of a ``with`` block (tests, experiments)."""
-    register(candidate)
-    try:
-        yield candidate
-    finally:
-        _REGISTRY.pop(candidate.name, None)
+    return _REGISTRY.registered(candidate)
 
 
 def candidate_names(include_stack: bool = True) -> list[str]:
@@ -174,19 +165,17 @@ def candidate_names(include_stack: bool = True) -> list[str]:
     >>> candidate_names()
     ['lightgbm', 'logistic', 'bgnbd', 'pareto_nbd', 'stack']
     """
-    return [*_REGISTRY, *([STACK] if include_stack else [])]
+    return [*_REGISTRY.names(), *([STACK] if include_stack else [])]
 
 
 def get_candidate(name: str) -> Candidate:
     """The registered candidate called ``name``."""
-    if name not in _REGISTRY:
-        raise ConfigError(f"unknown candidate {name!r}; registered: {candidate_names()}")
-    return _REGISTRY[name]
+    return _REGISTRY.get(name)
 
 
 def baseline_names() -> list[str]:
     """The registered candidates printed as baselines, in order."""
-    return [c.name for c in _REGISTRY.values() if c.baseline]
+    return [c.name for c in _REGISTRY.entries() if c.baseline]
 
 
 # ---------------------------------------------------------------------------------------------- input
@@ -567,7 +556,7 @@ def fit_candidates(
     """
     wanted = set(names) | set(baseline_names())
     out: dict[str, Any] = {}
-    for candidate in _REGISTRY.values():
+    for candidate in _REGISTRY.entries():
         if candidate.name not in wanted:
             continue
         missing = [c for c in candidate.needs if c not in train.columns]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, Literal
 
 import lightgbm as lgb
@@ -165,7 +164,6 @@ class CustomerClassifier(ClassifierMixin, BaseEstimator):
 
         n_minority = int(min(target.sum(), len(target) - target.sum()))
         split = n_minority >= _MIN_MINORITY_FOR_SPLIT and 0 < self.validation_fraction < 1
-        self._split_ = split
         if split:
             tr, va = train_test_split(
                 np.arange(len(target)),
@@ -183,7 +181,8 @@ class CustomerClassifier(ClassifierMixin, BaseEstimator):
         train, valid = frame.iloc[tr], frame.iloc[va]
         self.candidates_ = fit_candidates(
             [*allowed, "lightgbm"],
-            self._context(),
+            # Without a split there is no early stopping: a fixed, small number of rounds.
+            self._context(None if split else min(self.n_estimators, 100)),
             train,
             target[tr],
             valid if split else None,
@@ -223,14 +222,13 @@ class CustomerClassifier(ClassifierMixin, BaseEstimator):
         out: dict[str, Any] = {}
         for name, fitted in self.candidates_.items():
             candidate = get_candidate(name)
-            context = self._context()
+            rounds = None
             if candidate.early_stopping:
-                rounds = fitted.booster_.best_iteration or fitted.booster_.current_iteration()
-                context = replace(context, n_estimators=max(1, int(rounds)))
-            out[name] = candidate.build(context).fit(frame, target)
+                rounds = max(1, int(fitted.booster_.best_iteration or fitted.booster_.current_iteration()))
+            out[name] = candidate.build(self._context(rounds)).fit(frame, target)
         return out
 
-    def _context(self) -> CandidateContext:
+    def _context(self, n_estimators: int | None = None) -> CandidateContext:
         """What the registered candidates are built from (after the columns are known)."""
         return CandidateContext(
             numeric=tuple(self.numeric_features_),
@@ -243,7 +241,7 @@ class CustomerClassifier(ClassifierMixin, BaseEstimator):
                 "min_data_in_bin": 1,
                 "num_threads": 1,
             },
-            n_estimators=self.n_estimators if self._split_ else min(self.n_estimators, 100),
+            n_estimators=self.n_estimators if n_estimators is None else n_estimators,
             early_stopping_rounds=self.early_stopping_rounds,
         )
 
@@ -336,6 +334,11 @@ _POSITIVE = {"1", "1.0", "true", "yes", "y", "t"}
 _NEGATIVE = {"0", "0.0", "false", "no", "n", "f"}
 
 
+def _label_text(labels: pd.Series) -> pd.Series:
+    """Labels as trimmed lower-case text, to compare with the known positive and negative spellings."""
+    return labels.astype("string").str.strip().str.lower()
+
+
 def prepare_snapshot(
     table: pd.DataFrame, label: str, id_column: str | None = None, name: str = "snapshot"
 ) -> tuple[pd.DataFrame, pd.Series]:
@@ -369,7 +372,7 @@ def prepare_snapshot(
     missing = int(raw.isna().sum())
     if missing:
         raise SchemaError(name, label, "has missing labels", n_rows=missing)
-    text = raw.astype("string").str.strip().str.lower()
+    text = _label_text(raw)
     known = text.isin(_POSITIVE | _NEGATIVE)
     if not known.all():
         bad = sorted(text[~known].unique().tolist())[:5]
@@ -437,7 +440,7 @@ def quarantine_snapshot(
     if id_column is not None and id_column not in table.columns:
         raise SchemaError(name, id_column, "is missing (the id column)", n_rows=len(table))
     reason = pd.Series(pd.NA, index=table.index, dtype="string")
-    text = table[label].astype("string").str.strip().str.lower()
+    text = _label_text(table[label])
     reason = reason.mask(reason.isna() & (text.isna() | (text == "")), "missing_label")
     reason = reason.mask(reason.isna() & ~text.isin(_POSITIVE | _NEGATIVE), "unrecognised_label")
     if id_column is not None:

@@ -28,6 +28,7 @@ __all__ = [
     "SEASON_FEATURES",
     "CustomerModel",
     "category_levels",
+    "design_frame",
     "infer_feature_columns",
     "prepare_features",
     "season_features",
@@ -84,6 +85,18 @@ def season_features(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {SEASON_FEATURES[0]: np.sin(angle), SEASON_FEATURES[1]: np.cos(angle)}, index=frame.index
     )
+
+
+def design_frame(frame: pd.DataFrame, btyd: BTYDFeatures | None, season: bool) -> pd.DataFrame:
+    """``frame`` with the BTYD hybrid columns of a fitted ``btyd`` and, with ``season``, the cut-off's time of
+    year (:data:`SEASON_FEATURES`, replacing any already there): what every candidate reads, in training
+    (:func:`custml.models.train.train_model`) and in scoring (:meth:`CustomerModel.design`)."""
+    data = frame if btyd is None else pd.concat([frame, btyd.btyd_predictions(frame)], axis=1)
+    if season:
+        data = pd.concat(
+            [data.drop(columns=list(SEASON_FEATURES), errors="ignore"), season_features(frame)], axis=1
+        )
+    return data
 
 
 def infer_feature_columns(
@@ -229,14 +242,7 @@ class CustomerModel:
         """``frame`` with the model's BTYD and season columns added (what every candidate reads)."""
         if len(frame) == 0:
             raise SchemaError("features", None, "is empty: nothing to score")
-        data = frame
-        if self.btyd is not None:
-            data = pd.concat([frame, self.btyd.btyd_predictions(frame)], axis=1)
-        if self.season_feature:
-            data = pd.concat(
-                [data.drop(columns=list(SEASON_FEATURES), errors="ignore"), season_features(frame)], axis=1
-            )
-        return data
+        return design_frame(frame, self.btyd, self.season_feature)
 
     def candidate_scores(self, frame: pd.DataFrame, names: list[str] | None = None) -> pd.DataFrame:
         """Uncalibrated scores of the candidates' components (``lightgbm`` = raw booster), indexed like ``frame``."""

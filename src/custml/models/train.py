@@ -38,9 +38,9 @@ from custml.models.predictor import (
     SEASON_FEATURES,
     CustomerModel,
     category_levels,
+    design_frame,
     infer_feature_columns,
     prepare_features,
-    season_features,
     stack_inputs,
 )
 from custml.models.split import CutoffPlan, TimeSplit, split_by_plan, time_split
@@ -151,10 +151,6 @@ def _check_training_set(frame: pd.DataFrame) -> None:
         raise SchemaError("training_set", "label", "must be 0 or 1 (no missing values)", n_rows=bad)
 
 
-def _with_btyd(frame: pd.DataFrame, btyd: BTYDFeatures | None) -> pd.DataFrame:
-    return frame if btyd is None else pd.concat([frame, btyd.btyd_predictions(frame)], axis=1)
-
-
 def tune_lightgbm(
     X_train: pd.DataFrame,
     y_train: np.ndarray,
@@ -218,13 +214,10 @@ def _model_columns(
     model columns and the categorical ones with their levels (learnt on the training rows ``tr``)."""
     exclude = list(params.exclude_features)
     numeric, categorical = infer_feature_columns(frame, exclude=exclude, include=params.include_features)
-    data = _with_btyd(frame, btyd)
+    data = design_frame(frame, btyd, params.season_feature)
     if btyd is not None:
         numeric += [s.name for s in BTYD_OUTPUT_FEATURES if s.name not in exclude and s.name not in numeric]
     if params.season_feature:
-        data = pd.concat(
-            [data.drop(columns=list(SEASON_FEATURES), errors="ignore"), season_features(frame)], axis=1
-        )
         numeric = [c for c in numeric if c not in SEASON_FEATURES] + list(SEASON_FEATURES)
     if not numeric and not categorical:
         raise SchemaError("training_set", None, "has no feature columns", n_rows=len(frame))

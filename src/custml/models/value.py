@@ -19,8 +19,8 @@ the data has, :func:`value_covariates`). Adding a candidate is one registration:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from custml.errors import ConfigError, SchemaError
 from custml.models.btyd import BetaGeoFitter, ParetoNBDFitter, rfm_summary
+from custml.models.registry import Registry
 
 __all__ = [
     "CATEGORICAL_COVARIATES",
@@ -293,25 +294,17 @@ class ValueCandidate:
     description: str = ""
 
 
-_VALUE_REGISTRY: dict[str, ValueCandidate] = {}
+_VALUE_REGISTRY: Registry[ValueCandidate] = Registry("value candidate")
 
 
 def register_value_candidate(candidate: ValueCandidate) -> ValueCandidate:
     """Add a value candidate (after the registered ones: it wins only by beating them); a name is refused twice."""
-    if candidate.name in _VALUE_REGISTRY:
-        raise ConfigError(f"value candidate {candidate.name!r} is already registered")
-    _VALUE_REGISTRY[candidate.name] = candidate
-    return candidate
+    return _VALUE_REGISTRY.register(candidate)
 
 
-@contextmanager
-def registered_value_candidate(candidate: ValueCandidate) -> Iterator[ValueCandidate]:
+def registered_value_candidate(candidate: ValueCandidate) -> AbstractContextManager[ValueCandidate]:
     """Register ``candidate`` for the duration of a ``with`` block (tests, experiments)."""
-    register_value_candidate(candidate)
-    try:
-        yield candidate
-    finally:
-        _VALUE_REGISTRY.pop(candidate.name, None)
+    return _VALUE_REGISTRY.registered(candidate)
 
 
 def value_candidate_names() -> list[str]:
@@ -322,13 +315,7 @@ def value_candidate_names() -> list[str]:
     >>> value_candidate_names()
     ['bgnbd', 'pareto_nbd', 'pareto_nbd_covariates']
     """
-    return list(_VALUE_REGISTRY)
-
-
-def _get(name: str) -> ValueCandidate:
-    if name not in _VALUE_REGISTRY:
-        raise ConfigError(f"unknown value candidate {name!r}; registered: {value_candidate_names()}")
-    return _VALUE_REGISTRY[name]
+    return _VALUE_REGISTRY.names()
 
 
 # ---------------------------------------------------------------------------------------------- fit
@@ -390,7 +377,7 @@ def fit_value_model(
 ) -> FittedValueModel:
     """Fit the registered candidate ``name`` on (a seeded sample of) ``histories``."""
     params = params or ValueChoiceParams()
-    candidate = _get(name)
+    candidate = _VALUE_REGISTRY.get(name)
     fit_on = histories.take(_sample(len(histories), params))
     columns: tuple[str, ...] = ()
     if candidate.covariates:
