@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +50,9 @@ def _is_public(node: ast.FunctionDef | ast.AsyncFunctionDef, parents: list[str])
     return not node.name.startswith("_") and not any(p.startswith("_") for p in parents)
 
 
-def _walk(tree: ast.AST, parents: list[str]):  # type: ignore[no-untyped-def]
+def _walk(
+    tree: ast.AST, parents: list[str]
+) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef, list[str]]]:
     for child in ast.iter_child_nodes(tree):
         if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
             yield child, parents
