@@ -373,45 +373,16 @@ def _interactions(
         return None
     source: TableProposal = {"file": f.name, **f.options}
     columns: dict[str, str] = {}
-    key = next(iter(f.keys), None)
-    if key is None:
-        key = next((c for c in f.ids() if f.name.split("_")[0][:4].lower() in c.lower()), None) or next(
-            iter(f.ids()), None
-        )
-        if key is not None:
-            n_rep = int(f.column(key).duplicated().sum())
-            notes.append(
-                f"interactions ({f.name}): {key} repeats in {n_rep:,} rows: those rows are quarantined as duplicate keys; check"
-            )
+    key = _interaction_key(f, notes)
     if key is None:
         notes.append(f"interactions ({f.name}): no id column: skipped")
         return None
     columns["interaction_id"] = key
-    to_orders = next((lk for lk in links if lk.child == f.name and lk.parent == orders.name), None)
-    joins: list[JoinProposal] = []
-    if to_orders is not None and order_customer is not None:
-        carried = (
-            f"order_{order_customer}" if order_customer in f.rows.columns or person_joins else order_customer
-        )
-        join = JoinProposal(file=orders.name, key=to_orders.key, columns={carried: order_customer})
-        if to_orders.column != to_orders.key:
-            join["main_key"] = to_orders.column
-        joins.append(_relative(join, f, orders))
-        for pj in person_joins:
-            later = JoinProposal(file=pj["file"], key=pj["key"], columns=list(pj["columns"]))
-            if isinstance(pj["columns"], dict):
-                later["columns"] = dict(pj["columns"])
-            later["main_key"] = carried
-            joins.append(_relative(later, f, files[pj["file"]]))
-        columns["customer_id"] = person
-    else:
-        own = next((c for c in f.rows.columns if _CUSTOMER.search(c) and _ID.search(c)), None)
-        if own is None:
-            notes.append(
-                f"interactions ({f.name}): no way to a customer (no order or customer column): skipped"
-            )
-            return None
-        columns["customer_id"] = own
+    route = _customer_route(f, orders, files, links, person_joins, person, order_customer)
+    if route is None:
+        notes.append(f"interactions ({f.name}): no way to a customer (no order or customer column): skipped")
+        return None
+    joins, columns["customer_id"] = route
     dates = f.dates()
     if not dates:
         notes.append(f"interactions ({f.name}): no timestamp column: skipped")
@@ -442,6 +413,53 @@ def _interactions(
         source["join"] = joins
     source["columns"] = columns
     return source
+
+
+def _interaction_key(f: _File, notes: list[str]) -> str | None:
+    """The id of an interactions file: a key, else an id column named like the file (its repeats noted)."""
+    key = next(iter(f.keys), None)
+    if key is None:
+        key = next((c for c in f.ids() if f.name.split("_")[0][:4].lower() in c.lower()), None) or next(
+            iter(f.ids()), None
+        )
+        if key is not None:
+            n_rep = int(f.column(key).duplicated().sum())
+            notes.append(
+                f"interactions ({f.name}): {key} repeats in {n_rep:,} rows: those rows are quarantined as duplicate keys; check"
+            )
+    return key
+
+
+def _customer_route(
+    f: _File,
+    orders: _File,
+    files: dict[str, _File],
+    links: list[_Link],
+    person_joins: list[JoinProposal],
+    person: str,
+    order_customer: str | None,
+) -> tuple[list[JoinProposal], str] | None:
+    """How an interaction reaches its customer: through its order (joins to the orders file and on to the
+    person), else its own customer column; None when neither exists."""
+    to_orders = next((lk for lk in links if lk.child == f.name and lk.parent == orders.name), None)
+    if to_orders is None or order_customer is None:
+        own = next((c for c in f.rows.columns if _CUSTOMER.search(c) and _ID.search(c)), None)
+        return None if own is None else ([], own)
+    joins: list[JoinProposal] = []
+    carried = (
+        f"order_{order_customer}" if order_customer in f.rows.columns or person_joins else order_customer
+    )
+    join = JoinProposal(file=orders.name, key=to_orders.key, columns={carried: order_customer})
+    if to_orders.column != to_orders.key:
+        join["main_key"] = to_orders.column
+    joins.append(_relative(join, f, orders))
+    for pj in person_joins:
+        later = JoinProposal(file=pj["file"], key=pj["key"], columns=list(pj["columns"]))
+        if isinstance(pj["columns"], dict):
+            later["columns"] = dict(pj["columns"])
+        later["main_key"] = carried
+        joins.append(_relative(later, f, files[pj["file"]]))
+    return joins, person
 
 
 def infer_folder(folder: Path | str, n_rows: int = 20_000) -> MappingProposal:

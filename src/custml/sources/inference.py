@@ -387,6 +387,32 @@ def infer_mapping(
             "`--table interactions`, or infer the whole folder (custml sources infer DIR)"
         )
     columns = _match_names(df, _GUESSES)
+    date_col = _order_timestamp(path, df, columns, source, notes, decimal, reader)
+    price = next((c for c in df.columns if re.search(_UNIT_PRICE, c, re.IGNORECASE)), None)
+    if price is not None and "n_items" in columns and columns.get("net_amount") in (None, price):
+        columns["net_amount"] = f"{columns['n_items']} * {price}"
+    if source.get("header") is False or "customer_id" not in columns or "net_amount" not in columns:
+        # no names to go by (or names in no language known here): guess the columns from their values
+        _guess_unnamed(df, columns, decimal, notes)
+    key = columns.get("order_id")
+    if key is not None and date_col is not None:
+        _line_items(df, key, date_col, columns, source, notes)
+    _order_notes(df, columns, date_col, source, notes)
+    source["columns"] = columns
+    SourceMapping.model_validate({"orders": source})
+    return {"orders": source, "notes": notes}
+
+
+def _order_timestamp(
+    path: Path,
+    df: pd.DataFrame,
+    columns: dict[str, str],
+    source: TableProposal,
+    notes: list[str],
+    decimal: str,
+    reader: ReaderOptions,
+) -> str | None:
+    """The order timestamp column (by name, else the first date-like column) and its format on ``source``."""
     date_col = columns.get("order_ts")
     if date_col is None:
         date_col = next(
@@ -403,28 +429,39 @@ def infer_mapping(
             with_timestamp(source, option)
             if note:
                 notes.append(note)
-    price = next((c for c in df.columns if re.search(_UNIT_PRICE, c, re.IGNORECASE)), None)
-    if price is not None and "n_items" in columns and columns.get("net_amount") in (None, price):
-        columns["net_amount"] = f"{columns['n_items']} * {price}"
-    if source.get("header") is False or "customer_id" not in columns or "net_amount" not in columns:
-        # no names to go by (or names in no language known here): guess the columns from their values
-        _guess_unnamed(df, columns, decimal, notes)
-    key = columns.get("order_id")
-    if key is not None and date_col is not None:
-        repeats = df[key].duplicated(keep=False)
-        same_ts = df.groupby(key)[date_col].nunique() == 1
-        if repeats.mean() > 0.2 and same_ts.mean() > 0.9:
-            source["line_items"], source["order_key"] = True, key
-            del columns["order_id"]
-            notes.append(
-                f"line items: {repeats.mean():.0%} of rows repeat {key!r} with one timestamp per {key!r}: "
-                "lines are aggregated to orders"
-            )
-            starts = df[key].dropna().astype(str).str[:1]
-            if len(starts) and starts.str.isalpha().any() and (~starts.str.isalpha()).any():
-                prefix = starts[starts.str.isalpha()].mode().iloc[0]
-                source["refund_prefix"] = prefix
-                notes.append(f"keys starting with {prefix!r} are taken as cancellations (refund_prefix)")
+    return date_col
+
+
+def _line_items(
+    df: pd.DataFrame,
+    key: str,
+    date_col: str,
+    columns: dict[str, str],
+    source: TableProposal,
+    notes: list[str],
+) -> None:
+    """Line-item mode when order keys repeat with one timestamp each (and a refund prefix when keys start with
+    a letter on some rows only)."""
+    repeats = df[key].duplicated(keep=False)
+    same_ts = df.groupby(key)[date_col].nunique() == 1
+    if repeats.mean() > 0.2 and same_ts.mean() > 0.9:
+        source["line_items"], source["order_key"] = True, key
+        del columns["order_id"]
+        notes.append(
+            f"line items: {repeats.mean():.0%} of rows repeat {key!r} with one timestamp per {key!r}: "
+            "lines are aggregated to orders"
+        )
+        starts = df[key].dropna().astype(str).str[:1]
+        if len(starts) and starts.str.isalpha().any() and (~starts.str.isalpha()).any():
+            prefix = starts[starts.str.isalpha()].mode().iloc[0]
+            source["refund_prefix"] = prefix
+            notes.append(f"keys starting with {prefix!r} are taken as cancellations (refund_prefix)")
+
+
+def _order_notes(
+    df: pd.DataFrame, columns: dict[str, str], date_col: str | None, source: TableProposal, notes: list[str]
+) -> None:
+    """What the user should check in an orders proposal: ids, missing columns, time zone and currency."""
     cust = columns.get("customer_id")
     if cust is not None and len(df) >= 20 and df[cust].notna().all() and df[cust].is_unique:
         notes.append(
@@ -441,9 +478,6 @@ def infer_mapping(
     if date_col is not None and "%z" not in fmt and fmt not in _EPOCH_UNITS:
         notes.append("timezone: not in the file: set `timezone:` (e.g. Europe/London) if the times are local")
     notes.append("currency: set `currency:` (e.g. GBP) to have it named in the reports")
-    source["columns"] = columns
-    SourceMapping.model_validate({"orders": source})
-    return {"orders": source, "notes": notes}
 
 
 def mapping_yaml(proposal: MappingProposal) -> str:
