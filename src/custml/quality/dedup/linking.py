@@ -172,62 +172,37 @@ def find_duplicates(
     ['a', 'a', 'c']
     """
     params = params or DedupParams()
-    if "customer_id" not in customers.columns:
-        raise ValueError("customers: required column 'customer_id' is missing")
+    ids = _record_ids(customers)
     t0 = time.perf_counter()
-    ids = customers["customer_id"].astype("str").to_numpy(dtype=object)
     n = len(ids)
-    if pd.Series(ids).duplicated().any():
-        raise ValueError(
-            f"customers: customer_id has {int(pd.Series(ids).duplicated().sum()):,} repeated values"
-        )
-    records = prepare_records(customers.reset_index(drop=True))
     api = connect(db_api, work_dir, params.seed)
-    linker = _linker(api.register(records), params)
+    linker = _linker(api.register(prepare_records(customers.reset_index(drop=True))), params)
     timing: dict[str, float] = {}
     stats: dict[str, object] = {"records": n, "backend": type(api).__name__, "blocking": params.blocking}
     pred, first_prior = _trained_predictions(linker, params, n, stats, timing)
     scored = _rescored(pred, first_prior, n, params)
     pred, prob, weight = scored.pred, scored.probability, scored.weight
-    pair_a, pair_b = _column_ids(pred, "unique_id_l"), _column_ids(pred, "unique_id_r")
+    pair_a, pair_b = scored.ids("unique_id_l"), scored.ids("unique_id_r")
     match, forced_a, forced_b = _with_decisions(prob >= scored.threshold, pair_a, pair_b, labels, ids, stats)
-    position = pd.Series(np.arange(n), index=pd.Index(ids))
-    ia = position.reindex(np.r_[pair_a[match], forced_a]).to_numpy()
-    ib = position.reindex(np.r_[pair_b[match], forced_b]).to_numpy()
-    graph = coo_matrix((np.ones(len(ia)), (ia, ib)), shape=(n, n))
-    _, components = connected_components(graph, directed=False)
-    clusters = golden_of_clusters(customers, ids, components)
+    components = _components(ids, np.r_[pair_a[match], forced_a], np.r_[pair_b[match], forced_b])
     lo, hi = params.review_band
-    uncertain = _uncertain_pairs(pred, prob, weight, (prob >= lo) & (prob < hi))
-    pairs = _pairs_table(pred, weight, prob, match)
+    in_band = (prob >= lo) & (prob < hi)
     model: SplinkModel = linker.misc.save_model_to_json(overwrite=True)
-    m, u = _m_u(model)
-    sizes = pd.Series(components).value_counts()
     stats.update(
-        {
-            "scored_pairs": len(pred),
-            "matched_pairs": int(match.sum()),
-            "uncertain_pairs": int(((prob >= lo) & (prob < hi)).sum()),
-            "clusters_with_duplicates": int((sizes > 1).sum()),
-            "records_merged": int(n - len(sizes)),
-            "largest_cluster": int(sizes.max()) if len(sizes) else 0,
-            "match_prior": float(f"{scored.prior:.4g}"),
-            "match_prior_first_guess": float(f"{first_prior:.4g}"),
-            "threshold": round(float(scored.threshold), 4),
-            "threshold_estimated": params.threshold is None,
-            "m": m,
-            "u": u,
+        _link_stats(len(pred), match, in_band, components)
+        | _model_stats(scored, first_prior, params, model)
+        | {
             "seconds": round(time.perf_counter() - t0, 3),
             "seconds_by_phase": {k: round(v, 2) for k, v in timing.items()},
         }
     )
-    chart_html: dict[str, str] = {}
-    if charts:
-        chart_html["match_weights"] = linker.visualisations.match_weights_chart().to_html(inline=True)
-    log.info("dedup: %s", {k: v for k, v in stats.items() if k not in ("m", "u")})
-    return DedupResult(
-        clusters=clusters, pairs=pairs, stats=stats, model=model, charts=chart_html, uncertain=uncertain
+    chart_html = (
+        {"match_weights": linker.visualisations.match_weights_chart().to_html(inline=True)} if charts else {}
     )
+    log.info("dedup: %s", {k: v for k, v in stats.items() if k not in ("m", "u")})
+    clusters = golden_of_clusters(customers, ids, components)
+    pairs, uncertain = _pairs_table(pred, weight, prob, match), _uncertain_pairs(pred, prob, weight, in_band)
+    return DedupResult(clusters, pairs, stats, model, chart_html, uncertain)
 
 
 def _linker(frame: Any, params: DedupParams) -> Any:
@@ -322,6 +297,11 @@ class _Scored:
     prior: float
     threshold: float
 
+    def ids(self, column: str) -> np.ndarray:
+        """The record ids of one side of the pairs (``unique_id_l`` or ``unique_id_r``)."""
+        pred = self.pred
+        return pred[column].astype("str").to_numpy(dtype=object) if len(pred) else np.array([], dtype=object)
+
 
 def _rescored(pred: pd.DataFrame, first_prior: float, n: int, params: DedupParams) -> _Scored:
     """Re-weight Splink's pairs under the prior's EM fixed point (unless set), keep the likely ones and choose the
@@ -340,8 +320,57 @@ def _rescored(pred: pd.DataFrame, first_prior: float, n: int, params: DedupParam
     return _Scored(pred, bayes + logit2(prior), prob, prior, threshold)
 
 
-def _column_ids(pred: pd.DataFrame, column: str) -> np.ndarray:
-    return pred[column].astype("str").to_numpy(dtype=object) if len(pred) else np.array([], dtype=object)
+def _record_ids(customers: pd.DataFrame) -> np.ndarray:
+    """The raw customer ids as text; they must be present and unique."""
+    if "customer_id" not in customers.columns:
+        raise ValueError("customers: required column 'customer_id' is missing")
+    ids = customers["customer_id"].astype("str").to_numpy(dtype=object)
+    if pd.Series(ids).duplicated().any():
+        raise ValueError(
+            f"customers: customer_id has {int(pd.Series(ids).duplicated().sum()):,} repeated values"
+        )
+    return ids
+
+
+def _link_stats(
+    n_scored: int, match: np.ndarray, in_band: np.ndarray, components: np.ndarray
+) -> dict[str, object]:
+    """The pairs scored, linked and left to the steward, and the clusters they form."""
+    sizes = pd.Series(components).value_counts()
+    return {
+        "scored_pairs": n_scored,
+        "matched_pairs": int(match.sum()),
+        "uncertain_pairs": int(in_band.sum()),
+        "clusters_with_duplicates": int((sizes > 1).sum()),
+        "records_merged": int(len(components) - len(sizes)),
+        "largest_cluster": int(sizes.max()) if len(sizes) else 0,
+    }
+
+
+def _components(ids: np.ndarray, linked_a: np.ndarray, linked_b: np.ndarray) -> np.ndarray:
+    """The connected component of each record in the graph of linked pairs."""
+    n = len(ids)
+    position = pd.Series(np.arange(n), index=pd.Index(ids))
+    ia = position.reindex(linked_a).to_numpy()
+    ib = position.reindex(linked_b).to_numpy()
+    graph = coo_matrix((np.ones(len(ia)), (ia, ib)), shape=(n, n))
+    _, components = connected_components(graph, directed=False)
+    return np.asarray(components)
+
+
+def _model_stats(
+    scored: _Scored, first_prior: float, params: DedupParams, model: SplinkModel
+) -> dict[str, object]:
+    """The prior, the threshold and the fitted m and u probabilities, for the stats."""
+    m, u = _m_u(model)
+    return {
+        "match_prior": float(f"{scored.prior:.4g}"),
+        "match_prior_first_guess": float(f"{first_prior:.4g}"),
+        "threshold": round(float(scored.threshold), 4),
+        "threshold_estimated": params.threshold is None,
+        "m": m,
+        "u": u,
+    }
 
 
 def _with_decisions(
