@@ -436,17 +436,9 @@ def validate_table(
 
     # One quarantine row per bad input row, with its first reason in REASONS order.
     quarantine, bad = _quarantine_rows(raw, schema, flags.reasons, flags.details)
-    kept = prepared.loc[~bad, contract_cols].reset_index(drop=True)
-    for col in contract_cols:
-        if schema[col].kind == "string":
-            kept[col] = kept[col].astype("str")
+    kept = _kept_rows(prepared, bad, contract_cols, schema)
     if name == "orders":
-        amounts = prepared["net_amount"].fillna(0.0).to_numpy(dtype="float64")
-        extra.update(
-            net_amount_in=round(float(amounts.sum()), 2),
-            net_amount_kept=round(float(amounts[~bad].sum()), 2),
-            net_amount_quarantined=round(float(amounts[bad].sum()), 2),
-        )
+        extra.update(_net_amounts(prepared, bad))
     result = TableValidation(
         name, kept, quarantine, n, flags.nulled, offsets, dropped, np.flatnonzero(~bad), extra
     )
@@ -455,6 +447,27 @@ def validate_table(
             f"{name}: {n:,} rows in but {result.rows_kept:,} kept + {result.rows_quarantined:,} quarantined"
         )
     return result
+
+
+def _kept_rows(
+    prepared: pd.DataFrame, bad: np.ndarray, contract_cols: list[str], schema: TableSchema
+) -> pd.DataFrame:
+    """The rows kept, their contract columns typed (text as strings)."""
+    kept = prepared.loc[~bad, contract_cols].reset_index(drop=True)
+    for col in contract_cols:
+        if schema[col].kind == "string":
+            kept[col] = kept[col].astype("str")
+    return kept
+
+
+def _net_amounts(prepared: pd.DataFrame, bad: np.ndarray) -> dict[str, object]:
+    """Orders: the net amount in, kept and quarantined (they reconcile)."""
+    amounts = prepared["net_amount"].fillna(0.0).to_numpy(dtype="float64")
+    return {
+        "net_amount_in": round(float(amounts.sum()), 2),
+        "net_amount_kept": round(float(amounts[~bad].sum()), 2),
+        "net_amount_quarantined": round(float(amounts[bad].sum()), 2),
+    }
 
 
 def _naive_utc(ts: pd.Timestamp) -> pd.Timestamp:
