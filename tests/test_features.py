@@ -659,3 +659,13 @@ def test_cli_writes_the_feature_table(world, tmp_path) -> None:
     written = pd.read_parquet(out)
     assert len(written) == 4 and written.shape[1] == 2 + len(FEATURE_CATALOGUE)
     assert main(["features", "--data", str(tmp_path / "missing"), "--cutoff", "2025-10-01"]) == 2
+
+
+def test_each_family_module_holds_the_features_of_its_group_in_catalogue_order() -> None:
+    from custml.features.catalogue import FEATURE_GROUPS
+    from custml.features.families import FAMILIES
+
+    assert list(FAMILIES) == list(FEATURE_GROUPS)
+    for group, specs in FAMILIES.items():
+        assert specs and {s.group for s in specs} == {group}
+    assert [s.name for specs in FAMILIES.values() for s in specs] == [s.name for s in FEATURE_CATALOGUE]

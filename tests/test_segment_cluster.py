@@ -166,12 +166,24 @@ def test_errors_name_the_problem(skewed_blobs) -> None:
 
 def test_select_k_function(skewed_blobs) -> None:
     f, _ = skewed_blobs
-    curve = select_k(f, (2, 5), n_threads=1, features=["spend", "orders", "score"])
+    three = ["spend", "orders", "score"]
+    curve = select_k(f, CustomerClusterer(k_range=(2, 5), n_threads=1, features=three))
     assert int(curve.loc[curve["chosen"], "k"].iloc[0]) == 3
-    ch = select_k(f, (2, 5), n_threads=1, features=["spend", "orders", "score"], metric="calinski_harabasz")
+    ch = select_k(
+        f,
+        CustomerClusterer(k_range=(2, 5), n_threads=1, features=three, selection_metric="calinski_harabasz"),
+    )
     assert ch["calinski_harabasz"].idxmax() == ch.index[ch["chosen"]][0]
     with pytest.raises(ConfigError, match="bic"):
-        select_k(f, (2, 3), n_threads=1, features=["spend", "orders"], metric="bic")
+        select_k(
+            f,
+            CustomerClusterer(
+                k_range=(2, 3), n_threads=1, features=["spend", "orders"], selection_metric="bic"
+            ),
+        )
+    # the clusterer's own choice of k is the curve's
+    fitted = CustomerClusterer(k_range=(2, 5), n_threads=1, features=three, fit_sample_size=None).fit(f)
+    pd.testing.assert_frame_equal(fitted.k_curve_, curve)
 
 
 def test_bootstrap_stability_high_for_clear_groups_low_for_noise(skewed_blobs) -> None:

@@ -475,3 +475,18 @@ def test_the_encoding_is_decided_from_every_byte(tmp_path: Path) -> None:
         path = tmp_path / f"{expected}.csv"
         path.write_bytes((head + f"30001,{text}\n").encode(encoding))
         assert _encoding_of(path) == expected, expected
+
+
+def test_a_folder_proposal_has_the_shape_of_its_type(export: Path) -> None:
+    from custml.sources.proposal import AggregateProposal, JoinProposal, MappingProposal, TableProposal
+
+    proposal = infer_folder(export)
+    assert set(proposal) <= (MappingProposal.__required_keys__ | MappingProposal.__optional_keys__)
+    tables = [table for name, table in proposal.items() if name != "notes"]
+    table_keys = TableProposal.__required_keys__ | TableProposal.__optional_keys__
+    for table in tables:
+        assert set(table) <= table_keys, set(table) - table_keys
+        for join in table.get("join", []):
+            assert set(join) <= (JoinProposal.__required_keys__ | JoinProposal.__optional_keys__)
+        for agg in table.get("aggregate", []):
+            assert set(agg) <= (AggregateProposal.__required_keys__ | AggregateProposal.__optional_keys__)

@@ -137,3 +137,30 @@ def test_invalid_parameters_fail_with_the_field_named():
         )
     with pytest.raises(ValueError, match="cutoff"):
         oracle_probabilities(generate_world(WorldParams(n_customers=50)).truth["customers"], "2030-01-01")
+
+
+def test_the_manifest_has_the_shape_of_its_type():
+    from custml.synth import ShockParams, default_personas
+    from custml.synth.world import WorldManifest
+
+    params = WorldParams(
+        n_customers=150,
+        seed=4,
+        shock=ShockParams(start="2024-06-01", personas=(next(iter(default_personas())),)),
+    )
+    manifest = generate_world(params).manifest
+    keys = WorldManifest.__required_keys__ | WorldManifest.__optional_keys__
+    assert set(manifest) <= keys, set(manifest) - keys
+    assert set(manifest["shock"]) == {
+        "name", "description", "start", "effective_from", "personas", "hazard_multiplier", "rate_multiplier",
+        "in_oracle",
+    }  # fmt: skip
+
+
+def test_default_personas_are_fresh_copies():
+    from custml.synth import default_personas
+
+    first = default_personas()
+    first["one_timer"].category_weights["toys"] = 99.0
+    assert default_personas()["one_timer"].category_weights["toys"] == 2.0
+    assert abs(sum(p.share for p in default_personas().values()) - 1.0) < 1e-9

@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 import pyarrow as pa
@@ -149,7 +149,16 @@ def _sniff_delimiter(sample: str, suffix: str) -> str:
         return best if counts[best] > 0 else ","
 
 
-def _text_read_options(table: str, header: list[str]) -> dict[str, Any]:
+class _TextReadOptions(TypedDict, total=False):
+    """The ``pd.read_csv`` options of :func:`_text_read_options`."""
+
+    dtype: dict[str, type[str]]
+    keep_default_na: bool
+    na_values: dict[str, list[str]]
+    skipinitialspace: bool
+
+
+def _text_read_options(table: str, header: list[str]) -> _TextReadOptions:
     """``pd.read_csv`` options that keep text columns of the contract as text.
 
     Identifier, name and timestamp columns are read as strings (``"007"`` stays ``"007"``, a person called

@@ -11,6 +11,8 @@ cut-off, labels from the horizon after it, and ``oracle_probability`` from the l
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -54,18 +56,35 @@ def synthetic_training_table(
     )
     origin = pd.Timestamp("2023-01-01")
     cut_days = np.array([(c - origin).days for c in plan.all], dtype=float)
-    end_day = cut_days[-1] + horizon
+    people, events = _simulate_people(n_customers, cut_days[-1], cut_days[-1] + horizon, rng)
+    frames = [_cutoff_rows(people, events, c, origin, horizon, task, rng) for c in cut_days]
+    return pd.concat(frames, ignore_index=True)
 
+
+@dataclass(frozen=True)
+class _People:
+    """The simulated customers' latent parameters (one value per customer)."""
+
+    region: np.ndarray
+    channel: np.ndarray
+    lam: np.ndarray  # purchases per day while alive
+    mu: np.ndarray  # dropout hazard per day
+    death: np.ndarray  # day of dropout
+
+
+def _simulate_people(
+    n_customers: int, last_cut: float, end_day: float, rng: np.random.Generator
+) -> tuple[_People, pd.DataFrame]:
+    """Customers and their purchases (``cid``, ``day``, ``amount``): first at sign-up, then Poisson(lam) until
+    dropout or the end of the window."""
     region = rng.choice(_REGIONS, n_customers)
     channel = rng.choice(_CHANNELS, n_customers)
     region_effect = pd.Series({"north": 1.2, "south": 0.9, "east": 1.0, "west": 0.8})[region].to_numpy()
-    lam = rng.gamma(1.5, 1.0 / 45.0, n_customers) * region_effect  # purchases per day while alive
-    mu = rng.gamma(1.2, 1.0 / 500.0, n_customers)  # dropout hazard per day
+    lam = rng.gamma(1.5, 1.0 / 45.0, n_customers) * region_effect
+    mu = rng.gamma(1.2, 1.0 / 500.0, n_customers)
     spend_mean = rng.gamma(4.0, 12.0, n_customers)
-    start = rng.uniform(0, cut_days[-1] - 30, n_customers)
+    start = rng.uniform(0, last_cut - 30, n_customers)
     death = start + rng.exponential(1.0 / mu)
-
-    # Purchases: first at signup, then Poisson(lam) until death or the end of the window.
     stop = np.minimum(death, end_day)
     n_more = rng.poisson(lam * np.maximum(stop - start, 0))
     cid = np.repeat(np.arange(n_customers), n_more)
@@ -74,60 +93,69 @@ def synthetic_training_table(
     t = np.floor(np.concatenate([start, t]))
     amount = rng.gamma(3.0, spend_mean[cid] / 3.0)
     events = pd.DataFrame({"cid": cid, "day": t, "amount": amount}).sort_values(["cid", "day"], kind="stable")
+    return _People(region, channel, lam, mu, death), events
 
-    # Complaints: a Poisson count over each 90-day window, more likely for dropout-prone customers.
-    frames = []
-    for c in cut_days:
-        past = events[events["day"] < c]
-        g = past.groupby("cid")
-        per = g.agg(first=("day", "min"), last=("day", "max"), n=("day", "size"), total=("amount", "sum"))
-        per["n_days"] = g["day"].nunique()
-        per["first_amount"] = past.drop_duplicates("cid").set_index("cid")["amount"]
-        recent = past[past["day"] >= c - 90].groupby("cid")
-        per["orders_90d"] = recent.size()
-        per["revenue_90d"] = recent["amount"].sum()
-        per = per[(c - per["last"]) <= 365].fillna({"orders_90d": 0, "revenue_90d": 0.0})
-        ids = per.index.to_numpy()
-        alive = death[ids] > c
-        future = events[(events["day"] >= c) & (events["day"] < c + horizon)]
-        bought = np.isin(ids, future["cid"].unique())
-        # True probability of no purchase in (c, c + h] given the latent state (memoryless dropout).
-        rate = lam[ids] + mu[ids]
-        p_none_alive = mu[ids] / rate * (1 - np.exp(-rate * horizon)) + np.exp(-rate * horizon)
-        p_none = np.where(alive, p_none_alive, 1.0)
-        complaints = rng.poisson(mu[ids] * 90 * 10)
-        gaps = np.where(
-            per["n_days"] > 1, (per["last"] - per["first"]) / np.maximum(per["n_days"] - 1, 1), np.nan
-        )
-        frame = pd.DataFrame(
-            {
-                "customer_id": [f"c{i:06d}" for i in ids],
-                "cutoff": origin + pd.Timedelta(days=float(c)),
-                "recency_days": c - per["last"].to_numpy(),
-                "frequency_orders": per["n"].to_numpy(),
-                "monetary_total": per["total"].to_numpy(),
-                "monetary_mean": (per["total"] / per["n"]).to_numpy(),
-                "tenure_days": c - per["first"].to_numpy(),
-                "orders_90d": per["orders_90d"].to_numpy(),
-                "revenue_90d": per["revenue_90d"].to_numpy(),
-                "gap_mean_days": gaps,
-                "overdue_ratio": (c - per["last"].to_numpy()) / gaps,
-                "complaints_90d": complaints,
-                "noise_1": rng.normal(size=len(ids)),
-                "region": pd.Categorical(region[ids], categories=_REGIONS),
-                "acquisition_channel": pd.Categorical(channel[ids], categories=_CHANNELS),
-                "btyd_frequency": per["n_days"].to_numpy() - 1,
-                "btyd_recency_days": (per["last"] - per["first"]).to_numpy(),
-                "btyd_T_days": c - per["first"].to_numpy(),
-                "btyd_monetary": np.where(
-                    per["n"] > 1, (per["total"] - per["first_amount"]) / np.maximum(per["n"] - 1, 1), 0.0
-                ),
-                "label": (~bought).astype(int) if task == "churn" else bought.astype(int),
-                "oracle_probability": p_none if task == "churn" else 1.0 - p_none,
-            }
-        )
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+
+def _cutoff_rows(
+    people: _People,
+    events: pd.DataFrame,
+    c: float,
+    origin: pd.Timestamp,
+    horizon: int,
+    task: str,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Features, label and oracle probability at cut-off day ``c`` of the customers active in the year before
+    it; complaints are a Poisson count over the 90 days, more likely for dropout-prone customers."""
+    lam, mu = people.lam, people.mu
+    past = events[events["day"] < c]
+    g = past.groupby("cid")
+    per = g.agg(first=("day", "min"), last=("day", "max"), n=("day", "size"), total=("amount", "sum"))
+    per["n_days"] = g["day"].nunique()
+    per["first_amount"] = past.drop_duplicates("cid").set_index("cid")["amount"]
+    recent = past[past["day"] >= c - 90].groupby("cid")
+    per["orders_90d"] = recent.size()
+    per["revenue_90d"] = recent["amount"].sum()
+    per = per[(c - per["last"]) <= 365].fillna({"orders_90d": 0, "revenue_90d": 0.0})
+    ids = per.index.to_numpy()
+    alive = people.death[ids] > c
+    future = events[(events["day"] >= c) & (events["day"] < c + horizon)]
+    bought = np.isin(ids, future["cid"].unique())
+    # True probability of no purchase in (c, c + h] given the latent state (memoryless dropout).
+    rate = lam[ids] + mu[ids]
+    p_none_alive = mu[ids] / rate * (1 - np.exp(-rate * horizon)) + np.exp(-rate * horizon)
+    p_none = np.where(alive, p_none_alive, 1.0)
+    complaints = rng.poisson(mu[ids] * 90 * 10)
+    gaps = np.where(
+        per["n_days"] > 1, (per["last"] - per["first"]) / np.maximum(per["n_days"] - 1, 1), np.nan
+    )
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i:06d}" for i in ids],
+            "cutoff": origin + pd.Timedelta(days=float(c)),
+            "recency_days": c - per["last"].to_numpy(),
+            "frequency_orders": per["n"].to_numpy(),
+            "monetary_total": per["total"].to_numpy(),
+            "monetary_mean": (per["total"] / per["n"]).to_numpy(),
+            "tenure_days": c - per["first"].to_numpy(),
+            "orders_90d": per["orders_90d"].to_numpy(),
+            "revenue_90d": per["revenue_90d"].to_numpy(),
+            "gap_mean_days": gaps,
+            "overdue_ratio": (c - per["last"].to_numpy()) / gaps,
+            "complaints_90d": complaints,
+            "noise_1": rng.normal(size=len(ids)),
+            "region": pd.Categorical(people.region[ids], categories=_REGIONS),
+            "acquisition_channel": pd.Categorical(people.channel[ids], categories=_CHANNELS),
+            "btyd_frequency": per["n_days"].to_numpy() - 1,
+            "btyd_recency_days": (per["last"] - per["first"]).to_numpy(),
+            "btyd_T_days": c - per["first"].to_numpy(),
+            "btyd_monetary": np.where(
+                per["n"] > 1, (per["total"] - per["first_amount"]) / np.maximum(per["n"] - 1, 1), 0.0
+            ),
+            "label": (~bought).astype(int) if task == "churn" else bought.astype(int),
+            "oracle_probability": p_none if task == "churn" else 1.0 - p_none,
+        }
+    )
 
 
 def synthetic_snapshot_table(n_customers: int = 4000, seed: int = 0) -> pd.DataFrame:

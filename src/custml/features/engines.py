@@ -266,7 +266,7 @@ def _run_spark(
 def _finalise(raw: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     """Same dtypes whatever the engine: str ids, the cutoff, float64 numeric and category profile columns."""
     specs = {s.name: s for s in FEATURE_CATALOGUE}
-    out: dict[str, Any] = {
+    out: dict[str, np.ndarray | pd.Series] = {
         "customer_id": raw["customer_id"].astype(str).to_numpy(dtype=object),
         "cutoff": np.full(len(raw), cutoff.to_datetime64()).astype("datetime64[ns]"),
     }

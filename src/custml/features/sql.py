@@ -227,12 +227,28 @@ def feature_sql(
         ctes.append(f"i AS ({_stage_interactions(columns['interactions'], cut)})")
     if "customers" in columns:
         ctes.append(f"c AS ({_stage_customers(columns['customers'], cut)})")
+    by_source = _by_source(specs)
+    ctes += _aggregates(by_source, last_day)
+    base = "SELECT customer_id FROM f_orders"
+    if "customers" in columns:
+        base += " UNION SELECT customer_id FROM c"
+    ctes.append(f"base AS ({base})")
+    return to_dialect(_final_select(ctes, specs, by_source), dialect)
 
+
+def _by_source(specs: Collection[FeatureSpec]) -> dict[str, list[FeatureSpec]]:
+    """The features grouped by the staged rows they aggregate, in catalogue order of first appearance."""
     by_source: dict[str, list[FeatureSpec]] = {}
     for spec in specs:
         by_source.setdefault(spec.source, []).append(spec)
     # The orders aggregate always exists: it also defines who has order history.
     by_source.setdefault("orders", [])
+    return by_source
+
+
+def _aggregates(by_source: dict[str, list[FeatureSpec]], last_day: int) -> list[str]:
+    """One CTE ``f_<source>`` per source aggregating its features per customer (with its rows' CTE if needed)."""
+    ctes: list[str] = []
     for source, group in by_source.items():
         rows = _SOURCE_ROWS[source]
         if rows not in ("o", "i", "c"):
@@ -240,11 +256,13 @@ def feature_sql(
             rows = f"r_{source}"
         exprs = ["customer_id"] + [f"{s.sql.format(last_day=last_day)} AS {s.name}" for s in group]
         ctes.append(f"f_{source} AS (SELECT {', '.join(exprs)} FROM {rows} GROUP BY customer_id)")
-    base = "SELECT customer_id FROM f_orders"
-    if "customers" in columns:
-        base += " UNION SELECT customer_id FROM c"
-    ctes.append(f"base AS ({base})")
+    return ctes
 
+
+def _final_select(
+    ctes: list[str], specs: Collection[FeatureSpec], by_source: dict[str, list[FeatureSpec]]
+) -> str:
+    """The statement: the CTEs, then every customer of ``base`` with its features (fills for the missing)."""
     select = ["base.customer_id AS customer_id"]
     for spec in specs:
         ref = f"f_{spec.source}.{spec.name}"
@@ -252,14 +270,13 @@ def feature_sql(
     joins = " ".join(
         f"LEFT JOIN f_{source} ON f_{source}.customer_id = base.customer_id" for source in by_source
     )
-    sql = (
+    return (
         "WITH "
         + ",\n".join(ctes)
         + "\nSELECT "
         + ", ".join(select)
         + f"\nFROM base {joins}\nORDER BY base.customer_id"
     )
-    return to_dialect(sql, dialect)
 
 
 def to_dialect(sql: str, dialect: Literal["duckdb", "spark"]) -> str:

@@ -410,29 +410,90 @@ def validate_table(
     """
     name = schema.name
     schema.check_structure(df, raw=True)
-    as_of = pd.Timestamp(as_of)
-    if as_of.tzinfo is not None:
-        as_of = as_of.tz_convert("UTC").tz_localize(None)
+    as_of = _naive_utc(pd.Timestamp(as_of))
+    not_after = None if not_after is None else _naive_utc(pd.Timestamp(not_after))
     n = len(df)
     raw = df.reset_index(drop=True)
     contract_cols = [c for c in schema.column_names if c in raw.columns]
     dropped = [str(c) for c in raw.columns if c not in schema.column_names]
-    is_customers = name == CUSTOMERS.name
-
-    prepared = pd.DataFrame(index=raw.index)
-    reasons: dict[str, np.ndarray] = {r: np.zeros(n, dtype=bool) for r in REASONS}
-    details: dict[str, pd.Series] = {}
-    nulled: dict[str, int] = {}
+    flags = _Flags(schema, raw)
     offsets = 0
     after_now: dict[str, int] = {}
-    if not_after is not None:
-        not_after = pd.Timestamp(not_after)
-        if not_after.tzinfo is not None:
-            not_after = not_after.tz_convert("UTC").tz_localize(None)
+    for col in contract_cols:
+        offsets += _prepare_column(
+            flags.prepared, raw[col], schema, col, as_of, flags.flag, not_after, after_now
+        )
+    _flag_rule_violations(flags, contract_cols)
+    extra: dict[str, object] = {"timestamps_after_now": after_now} if after_now else {}
+    if name == "orders":
+        extra.update(_flag_refund_rules(flags.prepared, raw, contract_cols, flags.flag))
+    prepared = flags.prepared
+    if known_customers is not None and "customer_id" in prepared and name != CUSTOMERS.name:
+        unknown = prepared["customer_id"].notna().to_numpy() & ~isin(prepared["customer_id"], known_customers)
+        flags.flag("unknown_customer", unknown, "customer_id", "is not a (kept) customer", raw["customer_id"])
+    flags.exact_duplicates(_exact_duplicate_rows(raw, schema))
+    flags.duplicate_keys(list(schema.primary_key))
+
+    # One quarantine row per bad input row, with its first reason in REASONS order.
+    quarantine, bad = _quarantine_rows(raw, schema, flags.reasons, flags.details)
+    kept = _kept_rows(prepared, bad, contract_cols, schema)
+    if name == "orders":
+        extra.update(_net_amounts(prepared, bad))
+    result = TableValidation(
+        name, kept, quarantine, n, flags.nulled, offsets, dropped, np.flatnonzero(~bad), extra
+    )
+    if result.rows_kept + result.rows_quarantined != n:
+        raise ReconciliationError(
+            f"{name}: {n:,} rows in but {result.rows_kept:,} kept + {result.rows_quarantined:,} quarantined"
+        )
+    return result
+
+
+def _kept_rows(
+    prepared: pd.DataFrame, bad: np.ndarray, contract_cols: list[str], schema: TableSchema
+) -> pd.DataFrame:
+    """The rows kept, their contract columns typed (text as strings)."""
+    kept = prepared.loc[~bad, contract_cols].reset_index(drop=True)
+    for col in contract_cols:
+        if schema[col].kind == "string":
+            kept[col] = kept[col].astype("str")
+    return kept
+
+
+def _net_amounts(prepared: pd.DataFrame, bad: np.ndarray) -> dict[str, object]:
+    """Orders: the net amount in, kept and quarantined (they reconcile)."""
+    amounts = prepared["net_amount"].fillna(0.0).to_numpy(dtype="float64")
+    return {
+        "net_amount_in": round(float(amounts.sum()), 2),
+        "net_amount_kept": round(float(amounts[~bad].sum()), 2),
+        "net_amount_quarantined": round(float(amounts[bad].sum()), 2),
+    }
+
+
+def _naive_utc(ts: pd.Timestamp) -> pd.Timestamp:
+    """A time zone aware timestamp as naive UTC; a naive one as it is."""
+    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+
+
+class _Flags:
+    """The rows of one raw table found bad so far: reasons per row, their details, the prepared (typed) values
+    and the optional values nulled."""
+
+    def __init__(self, schema: TableSchema, raw: pd.DataFrame) -> None:
+        self.schema = schema
+        self.raw = raw
+        self.prepared = pd.DataFrame(index=raw.index)
+        self.reasons: dict[str, np.ndarray] = {r: np.zeros(len(raw), dtype=bool) for r in REASONS}
+        self.details: dict[str, pd.Series] = {}
+        self.nulled: dict[str, int] = {}
 
     def flag(
-        reason: str, mask: np.ndarray, column: str, message: str, values: pd.Series | None = None
+        self, reason: str, mask: np.ndarray, column: str, message: str, values: pd.Series | None = None
     ) -> None:
+        """Rows of ``mask`` break a rule on ``column``: an optional value is nulled (the row kept and counted),
+        otherwise the rows are quarantined for ``reason`` (their values shown, personal data excepted)."""
+        schema, raw = self.schema, self.raw
+        is_customers = schema.name == CUSTOMERS.name
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
@@ -441,83 +502,56 @@ def validate_table(
             optional = column not in _CUSTOMER_IDENTITY
         if optional and reason != "exact_duplicate_row":
             # An optional value is invalid: null the value, keep the row, count it (module docstring).
-            prepared.loc[mask, column] = None
-            nulled[column] = nulled.get(column, 0) + int(mask.sum())
+            self.prepared.loc[mask, column] = None
+            self.nulled[column] = self.nulled.get(column, 0) + int(mask.sum())
             return
-        reasons[reason] |= mask
+        self.reasons[reason] |= mask
         text = f"{column}: {message}"
         if values is not None and not (is_customers and schema[column].pii == "direct"):
             shown = values[mask].astype(object).map(lambda v: f"{text} ({v!r})")
         else:
             shown = pd.Series(text, index=raw.index[mask])
-        prior = details.get(reason)
-        details[reason] = shown if prior is None else prior.combine_first(shown)
+        prior = self.details.get(reason)
+        self.details[reason] = shown if prior is None else prior.combine_first(shown)
 
-    for col in contract_cols:
-        offsets += _prepare_column(prepared, raw[col], schema, col, as_of, flag, not_after, after_now)
+    def exact_duplicates(self, exact: np.ndarray) -> None:
+        """Exact duplicate rows (whole row repeated), counted apart from key conflicts."""
+        self.reasons["exact_duplicate_row"] |= exact
+        if exact.any():
+            self.details["exact_duplicate_row"] = pd.Series(
+                "row repeats an earlier row exactly", index=self.raw.index[exact]
+            )
 
-    # Schema rules on the prepared values (nulls, allowed codes, ranges); duplicate keys are decided below,
-    # among rows that survive every other rule, so that a broken first copy does not doom a good second one.
-    rule_frame = prepared.copy()
+    def duplicate_keys(self, key_cols: list[str]) -> None:
+        """Rows repeating the key of an earlier row, among the rows no other rule rejects."""
+        n = len(self.raw)
+        bad_before_key = np.zeros(n, dtype=bool)
+        for r in REASONS:
+            bad_before_key |= self.reasons[r]
+        ok_idx = np.flatnonzero(~bad_before_key)
+        dup = self.prepared.iloc[ok_idx].duplicated(subset=key_cols, keep="first").to_numpy()
+        dup_mask = np.zeros(n, dtype=bool)
+        dup_mask[ok_idx[dup]] = True
+        if dup_mask.any():
+            self.reasons["duplicate_key"] |= dup_mask
+            self.details["duplicate_key"] = pd.Series(
+                f"{'+'.join(key_cols)}: repeats the key of an earlier row with different values",
+                index=self.raw.index[dup_mask],
+            )
+
+
+def _flag_rule_violations(flags: _Flags, contract_cols: list[str]) -> None:
+    """Schema rules on the prepared values (nulls, allowed codes, ranges); duplicate keys are decided later,
+    among rows that survive every other rule, so that a broken first copy does not doom a good second one."""
+    schema, raw = flags.schema, flags.raw
+    rule_frame = flags.prepared.copy()
     for col in contract_cols:
         if schema[col].kind == "datetime":  # unparseable text is not "null": it has its own reason
             rule_frame[col] = raw[col].where(raw[col].notna(), None)
     for v in schema.row_violations(rule_frame):
         if v.reason == "duplicate_key":
             continue
-        flag(v.reason, v.mask, v.column, v.message, raw[v.column] if v.column in raw.columns else None)
-
-    extra: dict[str, object] = {"timestamps_after_now": after_now} if after_now else {}
-    if name == "orders":
-        extra.update(_flag_refund_rules(prepared, raw, contract_cols, flag))
-    if known_customers is not None and "customer_id" in prepared and not is_customers:
-        unknown = prepared["customer_id"].notna().to_numpy() & ~isin(prepared["customer_id"], known_customers)
-        flag("unknown_customer", unknown, "customer_id", "is not a (kept) customer", raw["customer_id"])
-
-    # Exact duplicate rows (whole row repeated) are counted apart from key conflicts.
-    # Two identical rows share their key, so only rows whose key repeats (or is null) need the full-row test,
-    # which is slow on long text tables.
-    exact = _exact_duplicate_rows(raw, schema)
-    reasons["exact_duplicate_row"] |= exact
-    if exact.any():
-        details["exact_duplicate_row"] = pd.Series(
-            "row repeats an earlier row exactly", index=raw.index[exact]
-        )
-
-    bad_before_key = np.zeros(n, dtype=bool)
-    for r in REASONS:
-        bad_before_key |= reasons[r]
-    key_cols = list(schema.primary_key)
-    ok_idx = np.flatnonzero(~bad_before_key)
-    dup = prepared.iloc[ok_idx].duplicated(subset=key_cols, keep="first").to_numpy()
-    dup_mask = np.zeros(n, dtype=bool)
-    dup_mask[ok_idx[dup]] = True
-    if dup_mask.any():
-        reasons["duplicate_key"] |= dup_mask
-        details["duplicate_key"] = pd.Series(
-            f"{'+'.join(key_cols)}: repeats the key of an earlier row with different values",
-            index=raw.index[dup_mask],
-        )
-
-    # One quarantine row per bad input row, with its first reason in REASONS order.
-    quarantine, bad = _quarantine_rows(raw, schema, reasons, details)
-    kept = prepared.loc[~bad, contract_cols].reset_index(drop=True)
-    for col in contract_cols:
-        if schema[col].kind == "string":
-            kept[col] = kept[col].astype("str")
-    if name == "orders":
-        amounts = prepared["net_amount"].fillna(0.0).to_numpy(dtype="float64")
-        extra.update(
-            net_amount_in=round(float(amounts.sum()), 2),
-            net_amount_kept=round(float(amounts[~bad].sum()), 2),
-            net_amount_quarantined=round(float(amounts[bad].sum()), 2),
-        )
-    result = TableValidation(name, kept, quarantine, n, nulled, offsets, dropped, np.flatnonzero(~bad), extra)
-    if result.rows_kept + result.rows_quarantined != n:
-        raise ReconciliationError(
-            f"{name}: {n:,} rows in but {result.rows_kept:,} kept + {result.rows_quarantined:,} quarantined"
-        )
-    return result
+        flags.flag(v.reason, v.mask, v.column, v.message, raw[v.column] if v.column in raw.columns else None)
 
 
 def validate_tables(

@@ -289,55 +289,47 @@ def _k_values(k_range: tuple[int, int]) -> list[int]:
     return list(range(lo, hi + 1))
 
 
-def select_k(
-    X: pd.DataFrame,
-    k_range: tuple[int, int] = (4, 8),
-    *,
-    method: Literal["kmeans", "gmm"] = "kmeans",
-    features: Sequence[str] | None = None,
-    sample_size: int | None = 20_000,
-    silhouette_sample_size: int = 5_000,
-    skew_threshold: float = 1.0,
-    metric: str | None = None,
-    random_state: int | None = 0,
-    n_init: int = 4,
-    n_threads: int | None = None,
-) -> pd.DataFrame:
-    """Fit the pipeline for each k in ``k_range`` (inclusive) on a sample and score each solution.
+def select_k(X: pd.DataFrame, clusterer: CustomerClusterer | None = None) -> pd.DataFrame:
+    """The k curve a clusterer's selection computes: the pipeline fitted for each k of its ``k_range``
+    (inclusive) on a sample of ``selection_sample_size`` rows, each solution scored.
 
-    ``n_threads`` caps OpenMP/BLAS threads (see :class:`CustomerClusterer`).
+    ``clusterer`` (unfitted; default ``CustomerClusterer()``) gives the settings: ``method``, ``features``,
+    ``k_range``, ``selection_metric``, ``skew_threshold``, ``selection_sample_size``,
+    ``silhouette_sample_size``, ``n_init``, ``random_state`` and ``n_threads`` (which caps OpenMP/BLAS threads).
 
     Returns
     -------
     DataFrame
         One row per k: ``k, silhouette, calinski_harabasz, davies_bouldin`` and ``inertia`` (kmeans) or
-        ``bic, aic`` (gmm), plus a boolean ``chosen`` marking the best k by ``metric`` (default: silhouette
-        for kmeans, BIC for gmm).
+        ``bic, aic`` (gmm), plus a boolean ``chosen`` marking the best k by the selection metric (default:
+        silhouette for kmeans, BIC for gmm).
 
     Examples
     --------
     >>> from sklearn.datasets import make_blobs
     >>> Xb, _ = make_blobs(600, centers=[[0, 0, 0], [8, 0, 0], [0, 8, 0]], random_state=0)
-    >>> curve = select_k(pd.DataFrame(Xb, columns=["a", "b", "c"]), (2, 5), features=["a", "b", "c"])
+    >>> settings = CustomerClusterer(features=["a", "b", "c"], k_range=(2, 5))
+    >>> curve = select_k(pd.DataFrame(Xb, columns=["a", "b", "c"]), settings)
     >>> int(curve.loc[curve["chosen"], "k"].iloc[0])
     3
     """
-    with threadpool_limits(limits=n_threads):
+    c = clusterer if clusterer is not None else CustomerClusterer()
+    with threadpool_limits(limits=c.n_threads):
         X = _as_frame(X)
-        cols = _select_columns(X, features)
-        rng = np.random.default_rng(random_state)
-        rows = _sample_rows(len(X), sample_size, rng)
+        cols = _select_columns(X, c.features)
+        rng = np.random.default_rng(c.random_state)
+        rows = _sample_rows(len(X), c.selection_sample_size, rng)
         block = _numeric_block(X.iloc[rows], cols)
-        Z = _preprocessor(skew_threshold).fit_transform(block)
+        Z = _preprocessor(c.skew_threshold).fit_transform(block)
         curve = _k_curve(
             Z,
-            _k_values(k_range),
-            method,
-            silhouette_sample_size=silhouette_sample_size,
-            random_state=random_state,
-            n_init=n_init,
+            _k_values(c.k_range),
+            c.method,
+            silhouette_sample_size=c.silhouette_sample_size,
+            random_state=c.random_state,
+            n_init=c.n_init,
         )
-    metric = metric or ("silhouette" if method == "kmeans" else "bic")
+    metric = c.selection_metric or ("silhouette" if c.method == "kmeans" else "bic")
     best = _choose_k(curve, metric)
     curve["chosen"] = curve["k"] == best
     return curve

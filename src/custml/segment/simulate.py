@@ -7,6 +7,8 @@ be tested and benchmarked at 1M customers in seconds with a known truth.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -61,20 +63,8 @@ def simulate_segment_features(
     idx = rng.choice(len(names), size=n_customers, p=table[:, 0] / table[:, 0].sum())
     p = table[idx]
     n = n_customers
-    horizon = 3.0 * 365
-    rate = rng.gamma(2.0, p[:, 1] / 2.0)  # orders per year
-    lifetime = rng.exponential(p[:, 2]) * 365  # days active
-    start = rng.uniform(0, horizon, size=n)  # days before cutoff of the first order
-    active_days = np.minimum(lifetime, start)
-    freq = 1 + rng.poisson(rate * active_days / 365)
-    last = start - active_days * rng.beta(5, 1, size=n)  # recency of the last order
-    recency = np.where(freq == 1, start, np.clip(last, 0, start))
-    gap = np.where(freq > 1, (start - recency) / np.maximum(freq - 1, 1), np.nan)
-    order_value = np.exp(np.log(p[:, 3]) + rng.normal(0, 0.35, size=n))
-    monetary_total = order_value * freq * np.exp(rng.normal(0, 0.15, size=n))
-    in_365 = np.clip((365 - recency) / np.maximum(start - recency, 1), 0, 1)
-    orders_365 = np.where(recency <= 365, np.maximum(1, np.round(freq * np.minimum(1, in_365 + 0.1))), 0)
-    revenue_365 = orders_365 * order_value
+    h = _order_history(p, rng)
+    recency, freq, start, orders_365 = h.recency, h.freq, h.start, h.orders_365
     disc = _beta(rng, p[:, 4], 12.0, n)
     app = _beta(rng, p[:, 5], 10.0, n)
     store = (1 - app) * _beta(rng, p[:, 6], 10.0, n)
@@ -90,12 +80,12 @@ def simulate_segment_features(
             "customer_id": [f"C{i:07d}" for i in range(n)],
             "recency_days": np.round(recency),
             "frequency_orders": freq.astype(float),
-            "monetary_total": monetary_total,
-            "monetary_mean": monetary_total / freq,
+            "monetary_total": h.monetary_total,
+            "monetary_mean": h.monetary_total / freq,
             "tenure_days": np.round(start),
             "orders_365d": orders_365,
-            "revenue_365d": revenue_365,
-            "gap_mean_days": gap,
+            "revenue_365d": orders_365 * h.order_value,
+            "gap_mean_days": h.gap,
             "discount_share_365d": np.where(orders_365 > 0, disc, np.nan),
             "category_entropy": entropy,
             "share_channel_app": app,
@@ -114,10 +104,44 @@ def simulate_segment_features(
     )
     persona = pd.Series(np.asarray(names, dtype=object)[idx], name="persona")
     if prospect_share > 0:
-        prospect = rng.random(n) < prospect_share
-        order_cols = [
-            c for c in features.columns if c != "customer_id" and not c.startswith("email_open_rate")
-        ]
-        features.loc[prospect, order_cols] = np.nan
-        persona[prospect] = "prospect"
+        _make_prospects(features, persona, rng.random(n) < prospect_share)
     return features, persona
+
+
+@dataclass(frozen=True)
+class _History:
+    """Each customer's order history at the cut-off (days before it; values in currency)."""
+
+    start: np.ndarray  # the first order
+    recency: np.ndarray  # the last order
+    freq: np.ndarray
+    gap: np.ndarray
+    order_value: np.ndarray
+    monetary_total: np.ndarray
+    orders_365: np.ndarray
+
+
+def _order_history(p: np.ndarray, rng: np.random.Generator) -> _History:
+    """Orders over three years from each persona's rate, lifetime and order value (rows of ``p``)."""
+    n = len(p)
+    horizon = 3.0 * 365
+    rate = rng.gamma(2.0, p[:, 1] / 2.0)  # orders per year
+    lifetime = rng.exponential(p[:, 2]) * 365  # days active
+    start = rng.uniform(0, horizon, size=n)  # days before cutoff of the first order
+    active_days = np.minimum(lifetime, start)
+    freq = 1 + rng.poisson(rate * active_days / 365)
+    last = start - active_days * rng.beta(5, 1, size=n)  # recency of the last order
+    recency = np.where(freq == 1, start, np.clip(last, 0, start))
+    gap = np.where(freq > 1, (start - recency) / np.maximum(freq - 1, 1), np.nan)
+    order_value = np.exp(np.log(p[:, 3]) + rng.normal(0, 0.35, size=n))
+    monetary_total = order_value * freq * np.exp(rng.normal(0, 0.15, size=n))
+    in_365 = np.clip((365 - recency) / np.maximum(start - recency, 1), 0, 1)
+    orders_365 = np.where(recency <= 365, np.maximum(1, np.round(freq * np.minimum(1, in_365 + 0.1))), 0)
+    return _History(start, recency, freq, gap, order_value, monetary_total, orders_365)
+
+
+def _make_prospects(features: pd.DataFrame, persona: pd.Series, prospect: np.ndarray) -> None:
+    """Customers without orders: order features missing (e-mail rates stay), persona ``"prospect"``."""
+    order_cols = [c for c in features.columns if c != "customer_id" and not c.startswith("email_open_rate")]
+    features.loc[prospect, order_cols] = np.nan
+    persona[prospect] = "prospect"

@@ -10,11 +10,10 @@ or whose rows count the items, files of reviews, tickets or surveys as interacti
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import pandas as pd
 
@@ -27,8 +26,17 @@ from custml.sources.inference import (
     _looks_numeric,
     _read_sample,
     _whole_column,
+    with_timestamp,
 )
 from custml.sources.mapping import SourceMapping
+from custml.sources.proposal import (
+    AggregateProposal,
+    JoinProposal,
+    MappingProposal,
+    ReaderOptions,
+    ReadOptions,
+    TableProposal,
+)
 from custml.sources.readers import _is_blank, _readable
 
 __all__ = ["infer_folder", "infer_interactions"]
@@ -62,8 +70,8 @@ class _File:
 
     path: Path
     rows: pd.DataFrame
-    options: dict[str, Any]
-    reader: dict[str, Any]
+    options: ReadOptions
+    reader: ReaderOptions
     decimal: str
     notes: list[str]
     keys: list[str] = field(default_factory=list)
@@ -110,7 +118,6 @@ def _files(folder: Path, n_rows: int) -> dict[str, _File]:
     files: dict[str, _File] = {}
     for path in found:
         rows, options, notes, decimal, reader = _read_sample(path, n_rows)
-        options = {k: v for k, v in options.items() if k != "file"}
         files[path.name] = _File(path, rows, options, reader, decimal, notes)
     for f in files.values():
         f.keys = [
@@ -165,19 +172,27 @@ def _placed(f: _File) -> str:
     return next((c for c in dates if _PLACED.search(c)), dates[0])
 
 
-def _relative(entry: dict[str, Any], main: _File, other: _File) -> dict[str, Any]:
+_Entry = TypeVar("_Entry", JoinProposal, AggregateProposal)
+
+
+def _relative(entry: _Entry, main: _File, other: _File) -> _Entry:
     """A join or aggregate entry with the related file's own encoding, delimiter and decimal mark when they
     differ from the main file's."""
-    for option, default in (("encoding", "utf-8"), ("delimiter", ","), ("decimal", ".")):
-        mine, theirs = main.options.get(option, default), other.options.get(option, default)
-        if mine != theirs:
-            entry[option] = theirs
+    theirs = other.options.get("encoding", "utf-8")
+    if main.options.get("encoding", "utf-8") != theirs:
+        entry["encoding"] = theirs
+    theirs = other.options.get("delimiter", ",")
+    if main.options.get("delimiter", ",") != theirs:
+        entry["delimiter"] = theirs
+    theirs = other.options.get("decimal", ".")
+    if main.options.get("decimal", ".") != theirs:
+        entry["decimal"] = theirs
     return entry
 
 
 def _person(
     orders: _File, files: dict[str, _File], links: list[_Link], notes: list[str]
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[JoinProposal], str | None]:
     """The joins and the column that name the person behind an order."""
     lookups = [
         lk
@@ -217,7 +232,7 @@ def _person(
                 f"distinct for {len(orders.column(lk.column)):,} orders); the person is {person} of {parent.name} "
                 f"({parent.column(person).nunique():,} distinct for {n_ids:,} {lk.key} values): joined by {lk.key}"
             )
-            join = _relative({"file": parent.name, "key": lk.key, "columns": [person]}, orders, parent)
+            join = _relative(JoinProposal(file=parent.name, key=lk.key, columns=[person]), orders, parent)
             if lk.column != lk.key:
                 join["main_key"] = lk.column
             return [join], person
@@ -234,14 +249,14 @@ def _person(
 
 def _amount(
     orders: _File, files: dict[str, _File], links: list[_Link], notes: list[str]
-) -> tuple[list[dict[str, Any]], dict[str, str]]:
+) -> tuple[list[AggregateProposal], dict[str, str]]:
     """Aggregates of the orders' child files for the amount (payments, else prices + freight) and item count."""
     children = [
         lk
         for lk in links
         if lk.parent == orders.name and lk.key in orders.keys and not _is_event(files[lk.child])
     ]
-    aggregates: list[dict[str, Any]] = []
+    aggregates: list[AggregateProposal] = []
     columns: dict[str, str] = {}
     payments = [lk for lk in children if _PAYMENT_FILE.search(lk.child) or _payment_column(files[lk.child])]
     items = [lk for lk in children if _ITEM_FILE.search(lk.child) or _price_column(files[lk.child])]
@@ -249,7 +264,7 @@ def _amount(
     alternative = None
     for lk in items[:1]:
         child = files[lk.child]
-        entry: dict[str, Any] = {"file": child.name, "key": lk.column, "columns": {"n_lines": "count(*)"}}
+        entry = AggregateProposal(file=child.name, key=lk.column, columns={"n_lines": "count(*)"})
         if lk.column != lk.key:
             entry["main_key"] = lk.key
         price, freight = _price_column(child), next((c for c in child.numbers() if _FREIGHT.search(c)), None)
@@ -266,7 +281,7 @@ def _amount(
     for lk in payments[:1]:
         child = files[lk.child]
         paid = _payment_column(child)
-        entry = {"file": child.name, "key": lk.column, "columns": {"paid": f"sum({paid})"}}
+        entry = AggregateProposal(file=child.name, key=lk.column, columns={"paid": f"sum({paid})"})
         if lk.column != lk.key:
             entry["main_key"] = lk.key
         aggregates.append(_relative(entry, orders, child))
@@ -347,56 +362,27 @@ def _interactions(
     orders: _File,
     files: dict[str, _File],
     links: list[_Link],
-    person_joins: list[dict[str, Any]],
+    person_joins: list[JoinProposal],
     person: str | None,
     order_customer: str | None,
     notes: list[str],
-) -> dict[str, Any] | None:
+) -> TableProposal | None:
     """One interactions mapping for a file of reviews, tickets or surveys."""
     kind = _kind(f)
     if kind is None or person is None:
         return None
-    source: dict[str, Any] = {"file": f.name, **f.options}
+    source: TableProposal = {"file": f.name, **f.options}
     columns: dict[str, str] = {}
-    key = next(iter(f.keys), None)
-    if key is None:
-        key = next((c for c in f.ids() if f.name.split("_")[0][:4].lower() in c.lower()), None) or next(
-            iter(f.ids()), None
-        )
-        if key is not None:
-            n_rep = int(f.column(key).duplicated().sum())
-            notes.append(
-                f"interactions ({f.name}): {key} repeats in {n_rep:,} rows: those rows are quarantined as duplicate keys; check"
-            )
+    key = _interaction_key(f, notes)
     if key is None:
         notes.append(f"interactions ({f.name}): no id column: skipped")
         return None
     columns["interaction_id"] = key
-    to_orders = next((lk for lk in links if lk.child == f.name and lk.parent == orders.name), None)
-    joins: list[dict[str, Any]] = []
-    if to_orders is not None and order_customer is not None:
-        carried = (
-            f"order_{order_customer}" if order_customer in f.rows.columns or person_joins else order_customer
-        )
-        join = {"file": orders.name, "key": to_orders.key, "columns": {carried: order_customer}}
-        if to_orders.column != to_orders.key:
-            join["main_key"] = to_orders.column
-        joins.append(_relative(join, f, orders))
-        for pj in person_joins:
-            later = copy.deepcopy(pj)
-            later["main_key"] = carried
-            for option in ("encoding", "delimiter", "decimal"):
-                later.pop(option, None)
-            joins.append(_relative(later, f, files[pj["file"]]))
-        columns["customer_id"] = person
-    else:
-        own = next((c for c in f.rows.columns if _CUSTOMER.search(c) and _ID.search(c)), None)
-        if own is None:
-            notes.append(
-                f"interactions ({f.name}): no way to a customer (no order or customer column): skipped"
-            )
-            return None
-        columns["customer_id"] = own
+    route = _customer_route(f, orders, files, links, person_joins, person, order_customer)
+    if route is None:
+        notes.append(f"interactions ({f.name}): no way to a customer (no order or customer column): skipped")
+        return None
+    joins, columns["customer_id"] = route
     dates = f.dates()
     if not dates:
         notes.append(f"interactions ({f.name}): no timestamp column: skipped")
@@ -405,7 +391,7 @@ def _interactions(
     columns["ts"] = ts
     ts_option, note = _date_setting(f.path, f.reader, ts, f.rows[ts], f"interactions.ts ({ts})")
     if ts_option:
-        source.update(ts_option)
+        with_timestamp(source, ts_option)
     if note:
         notes.append(note)
     own_kind = next(
@@ -429,7 +415,54 @@ def _interactions(
     return source
 
 
-def infer_folder(folder: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
+def _interaction_key(f: _File, notes: list[str]) -> str | None:
+    """The id of an interactions file: a key, else an id column named like the file (its repeats noted)."""
+    key = next(iter(f.keys), None)
+    if key is None:
+        key = next((c for c in f.ids() if f.name.split("_")[0][:4].lower() in c.lower()), None) or next(
+            iter(f.ids()), None
+        )
+        if key is not None:
+            n_rep = int(f.column(key).duplicated().sum())
+            notes.append(
+                f"interactions ({f.name}): {key} repeats in {n_rep:,} rows: those rows are quarantined as duplicate keys; check"
+            )
+    return key
+
+
+def _customer_route(
+    f: _File,
+    orders: _File,
+    files: dict[str, _File],
+    links: list[_Link],
+    person_joins: list[JoinProposal],
+    person: str,
+    order_customer: str | None,
+) -> tuple[list[JoinProposal], str] | None:
+    """How an interaction reaches its customer: through its order (joins to the orders file and on to the
+    person), else its own customer column; None when neither exists."""
+    to_orders = next((lk for lk in links if lk.child == f.name and lk.parent == orders.name), None)
+    if to_orders is None or order_customer is None:
+        own = next((c for c in f.rows.columns if _CUSTOMER.search(c) and _ID.search(c)), None)
+        return None if own is None else ([], own)
+    joins: list[JoinProposal] = []
+    carried = (
+        f"order_{order_customer}" if order_customer in f.rows.columns or person_joins else order_customer
+    )
+    join = JoinProposal(file=orders.name, key=to_orders.key, columns={carried: order_customer})
+    if to_orders.column != to_orders.key:
+        join["main_key"] = to_orders.column
+    joins.append(_relative(join, f, orders))
+    for pj in person_joins:
+        later = JoinProposal(file=pj["file"], key=pj["key"], columns=list(pj["columns"]))
+        if isinstance(pj["columns"], dict):
+            later["columns"] = dict(pj["columns"])
+        later["main_key"] = carried
+        joins.append(_relative(later, f, files[pj["file"]]))
+    return joins, person
+
+
+def infer_folder(folder: Path | str, n_rows: int = 20_000) -> MappingProposal:
     """Propose a mapping for a folder of related export files (orders, their customers, payments, items,
     reviews): which file is which table, how they join, the person behind an order, the amount, the
     interactions, the canceled orders to leave out.
@@ -448,7 +481,7 @@ def infer_folder(folder: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
     links = _links(files)
     orders = _orders_file(files, links)
     notes: list[str] = [f"{f.name}: {n}" for f in files.values() for n in f.notes]
-    source: dict[str, Any] = {"file": orders.name, **orders.options}
+    source: TableProposal = {"file": orders.name, **orders.options}
     person_joins, person = _person(orders, files, links, notes)
     order_customer = next(
         (lk.column for lk in links if lk.child == orders.name and _CUSTOMER.search(lk.column + lk.parent)),
@@ -473,7 +506,7 @@ def infer_folder(folder: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
     if option is None:
         notes.append(f"order_ts: could not tell the format of {placed!r}: set `timestamp_format:`")
     else:
-        source.update(option)
+        with_timestamp(source, option)
     if note:
         notes.append(note)
     others = [c for c in orders.dates() if c != placed]
@@ -481,7 +514,7 @@ def infer_folder(folder: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
         notes.append(f"order_ts: {placed} (the other timestamps: {', '.join(others)})")
     columns.update(amount_columns)
     source["columns"] = columns
-    proposal: dict[str, Any] = {"orders": source}
+    proposal: MappingProposal = {"orders": source}
     events = [
         m
         for f in files.values()
@@ -496,35 +529,36 @@ def infer_folder(folder: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
         )
     if events:
         proposal["interactions"] = events[0]
-    unused = [f.name for f in files.values() if f.name not in _used(proposal)]
+    tables = [source, *events[:1]]
+    unused = [f.name for f in files.values() if f.name not in _used(tables)]
     if unused:
         notes.append(f"files not used: {', '.join(unused)}")
     notes.append("timezone: not in the files: set `timezone:` if the times are local")
     notes.append("currency: set `currency:` (e.g. BRL) to have it named in the reports")
-    SourceMapping.model_validate({k: v for k, v in proposal.items()})
+    SourceMapping.model_validate(dict(proposal))
     proposal["notes"] = notes
     return proposal
 
 
-def _used(proposal: dict[str, Any]) -> set[str]:
+def _used(tables: list[TableProposal]) -> set[str]:
     names: set[str] = set()
-    for table in proposal.values():
+    for table in tables:
         names.add(table["file"])
-        for part in ("join", "aggregate"):
-            names.update(e["file"] for e in table.get(part, []))
+        names.update(e["file"] for e in table.get("join", []))
+        names.update(e["file"] for e in table.get("aggregate", []))
     return names
 
 
-def infer_interactions(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]:
+def infer_interactions(path: Path | str, n_rows: int = 20_000) -> MappingProposal:
     """Propose an ``interactions`` mapping for one file of reviews, tickets or surveys: its id, the customer
     column, the timestamp, the ``kind`` (a column of kinds, else a constant from the file's name and columns) and
     a 1-5 ``score``. A file that names no customer (reviews of orders) is said: infer the folder instead."""
     path = Path(path)
     rows, options, notes, decimal, reader = _read_sample(path, n_rows, "interactions")
-    f = _File(path, rows, {k: v for k, v in options.items() if k != "file"}, reader, decimal, list(notes))
+    f = _File(path, rows, options, reader, decimal, list(notes))
     f.keys = [c for c in f.ids() if f.column(c).notna().all() and f.column(c).is_unique]
     notes = list(f.notes)
-    source: dict[str, Any] = {"file": path.name, **f.options}
+    source: TableProposal = {"file": path.name, **f.options}
     columns: dict[str, str] = {}
     key = next(iter(f.keys), None)
     if key is not None:
@@ -549,7 +583,7 @@ def infer_interactions(path: Path | str, n_rows: int = 20_000) -> dict[str, Any]
         columns["ts"] = ts
         option, note = _date_setting(path, reader, ts, rows[ts], f"interactions.ts ({ts})")
         if option:
-            source.update(option)
+            with_timestamp(source, option)
         if note:
             notes.append(note)
     else:

@@ -12,6 +12,13 @@ import yaml
 
 from custml.errors import DataFileError, MappingError
 from custml.sources.mapping import SourceMapping, TableSource
+from custml.sources.proposal import (
+    MappingProposal,
+    ReaderOptions,
+    ReadOptions,
+    TableProposal,
+    TimestampOption,
+)
 from custml.sources.readers import (
     _WORKBOOKS,
     _XLSX,
@@ -84,7 +91,7 @@ def _looks_numeric(s: pd.Series, decimal: str) -> bool:
     return bool(pd.to_numeric(v, errors="coerce").notna().mean() > 0.95)
 
 
-def _date_option(s: pd.Series) -> dict[str, object] | None:
+def _date_option(s: pd.Series) -> TimestampOption | None:
     """The timestamp option that parses ``s`` best: a strftime format (day first when a day exceeds 12)."""
     text = s.dropna().astype(str).str.strip()
     epoch = _epoch_kind(text)
@@ -92,7 +99,7 @@ def _date_option(s: pd.Series) -> dict[str, object] | None:
         return {"timestamp_format": epoch}
     if not len(text) or not text.str.contains(r"\d").all():
         return None
-    best: tuple[int, dict[str, object]] | None = None
+    best: tuple[int, TimestampOption] | None = None
     # compact formats first: ISO-8601 also reads 19970101, but the explicit format says what the file holds
     day_month = _with_offsets(_DAYFIRST_FORMATS) + _with_offsets(_MONTHFIRST_FORMATS)
     for fmt in (*_OTHER_FORMATS, "ISO8601", *day_month):
@@ -171,7 +178,7 @@ def _match_names(df: pd.DataFrame, guesses: dict[str, tuple[str, ...]]) -> dict[
     return columns
 
 
-def _date_order_note(text: pd.Series, column: str, option: dict[str, object]) -> str | None:
+def _date_order_note(text: pd.Series, column: str, option: TimestampOption) -> str | None:
     """A note when every sampled date reads both day first and month first (no day above 12 to tell)."""
     fmt = str(option.get("timestamp_format", ""))
     if "%d" not in fmt or "%m" not in fmt:
@@ -204,7 +211,7 @@ def _refuse_repeated_customers(path: Path, df: pd.DataFrame, column: str | None)
         )
 
 
-def _infer_customers(df: pd.DataFrame, source: dict[str, Any], notes: list[str], decimal: str) -> None:
+def _infer_customers(df: pd.DataFrame, source: TableProposal, notes: list[str], decimal: str) -> None:
     """The ``customers`` proposal: an id and a sign-up date are enough; personal columns when named."""
     columns = _match_names(df, _CUSTOMER_GUESSES)
     date_col = columns.get("signup_date")
@@ -218,8 +225,8 @@ def _infer_customers(df: pd.DataFrame, source: dict[str, Any], notes: list[str],
         if date_col is not None:
             columns["signup_date"] = date_col
     if date_col is not None:
-        option = _date_option(df[date_col]) or {}
-        source.update(option)
+        option = _date_option(df[date_col]) or TimestampOption()
+        with_timestamp(source, option)
         note = _date_order_note(df[date_col], f"signup_date ({date_col})", option)
         if note:
             notes.append(note)
@@ -240,9 +247,10 @@ def _infer_customers(df: pd.DataFrame, source: dict[str, Any], notes: list[str],
 
 def _read_sample(
     path: Path | str, n_rows: int, table: str = "orders", sheet: str | int | None = None
-) -> tuple[pd.DataFrame, dict[str, Any], list[str], str, dict[str, Any]]:
+) -> tuple[pd.DataFrame, ReadOptions, list[str], str, ReaderOptions]:
     """The first ``n_rows`` of an export as text, with the reading options found (encoding from the whole file,
-    delimiter, decimal mark, header): (rows, mapping options, notes, decimal mark, how to re-read a column)."""
+    delimiter, decimal mark, header): (rows, reading options for the mapping, notes, decimal mark, how to re-read a
+    column)."""
     path = Path(path)
     if not path.is_file():
         raise DataFileError(f"sources infer: file not found: {path}")
@@ -255,9 +263,9 @@ def _read_sample(
         raise DataFileError(
             f"sources infer: {path.name} is empty (no header, no rows): nothing to infer from"
         )
-    source: dict[str, Any] = {"file": path.name}
+    options: ReadOptions = {}
     notes: list[str] = []
-    reader: dict[str, Any] = {}
+    reader: ReaderOptions = {}
     if path.suffix.lower() == ".parquet":
         from custml.io import read_table
 
@@ -265,14 +273,14 @@ def _read_sample(
         decimal = "."
     elif path.suffix.lower() in _XLSX:
         if sheet is not None:
-            source["sheet"] = sheet
+            options["sheet"] = sheet
         book = _read_workbook(table, TableSource(file=path.name, columns={}, sheet=sheet), path, nrows=n_rows)
         # as text, like a CSV: real Excel dates read as ISO text, numbers as numbers written out
         df = book.astype(object).where(book.notna(), None).astype("str").where(book.notna(), None)
         decimal = "."
     else:
         encoding = _encoding_of(path)
-        reader.update(sep=None, encoding=encoding)
+        reader["sep"], reader["encoding"] = None, encoding
         with _open_text(path, encoding) as fh:
             sample = fh.read(64_000)
         if not sample.lstrip("\ufeff").strip():
@@ -291,28 +299,28 @@ def _read_sample(
             df = pd.read_csv(
                 path, sep=sep, encoding=encoding, dtype=str, header=None, names=names, nrows=n_rows
             )
-            source.update(header=False, names=names)
+            options["header"], options["names"] = False, names
             reader["header"] = False
             notes.append("no header row: columns are named col1, col2, ...; rename them in `names:`")
         if encoding != "utf-8":
-            source["encoding"] = encoding
+            options["encoding"] = encoding
         if delimiter != ",":
-            source["delimiter"] = delimiter
+            options["delimiter"] = delimiter
         numbers = df.apply(
             lambda s: s.dropna().astype(str).str.fullmatch(r"-?\d{1,3}([.\s]\d{3})*,\d+|-?\d+,\d+").mean()
         )
         decimal = "," if delimiter != "," and len(numbers) and float(numbers.max()) > 0.5 else "."
         if decimal == ",":
-            source["decimal"] = ","
+            options["decimal"] = ","
     if len(df) == 0:
         raise DataFileError(
             f"sources infer: {path.name} has a header but no data rows: nothing to infer from"
         )
     df.columns = [str(c).strip() for c in df.columns]
-    return df, source, notes, decimal, reader
+    return df, options, notes, decimal, reader
 
 
-def _whole_column(path: Path, reader: dict[str, Any], column: str, sample: pd.Series) -> pd.Series:
+def _whole_column(path: Path, reader: ReaderOptions, column: str, sample: pd.Series) -> pd.Series:
     """Every value of ``column`` in a text export (to decide the date order from all dates, not the first
     rows'); the sample itself for parquet and workbooks."""
     if not reader.get("sep") or reader.get("header") is False:
@@ -332,8 +340,8 @@ def _whole_column(path: Path, reader: dict[str, Any], column: str, sample: pd.Se
 
 
 def _date_setting(
-    path: Path, reader: dict[str, Any], column: str, sample: pd.Series, label: str
-) -> tuple[dict[str, object] | None, str | None]:
+    path: Path, reader: ReaderOptions, column: str, sample: pd.Series, label: str
+) -> tuple[TimestampOption | None, str | None]:
     """The timestamp option of ``column`` and a note when its date order stays open. When every sampled date
     reads day first and month first, the whole column decides (one day above 12 is enough)."""
     option = _date_option(sample)
@@ -346,7 +354,7 @@ def _date_setting(
 
 def infer_mapping(
     path: Path | str, n_rows: int = 20_000, table: str = "orders", sheet: str | int | None = None
-) -> dict[str, Any]:
+) -> MappingProposal:
     """Propose a mapping for one export file from its first rows: encoding, delimiter, decimal mark, date
     format and order, contract columns by name (or, failing names, by value), and for orders line-item mode
     when order keys repeat with one timestamp.
@@ -363,7 +371,8 @@ def infer_mapping(
         from custml.sources.folder import infer_interactions
 
         return infer_interactions(path, n_rows)
-    df, source, notes, decimal, reader = _read_sample(path, n_rows, table, sheet)
+    df, options, notes, decimal, reader = _read_sample(path, n_rows, table, sheet)
+    source: TableProposal = {"file": path.name, **options}
     if table == "customers":
         _infer_customers(df, source, notes, decimal)
         _refuse_repeated_customers(path, df, source["columns"].get("customer_id"))
@@ -378,6 +387,32 @@ def infer_mapping(
             "`--table interactions`, or infer the whole folder (custml sources infer DIR)"
         )
     columns = _match_names(df, _GUESSES)
+    date_col = _order_timestamp(path, df, columns, source, notes, decimal, reader)
+    price = next((c for c in df.columns if re.search(_UNIT_PRICE, c, re.IGNORECASE)), None)
+    if price is not None and "n_items" in columns and columns.get("net_amount") in (None, price):
+        columns["net_amount"] = f"{columns['n_items']} * {price}"
+    if source.get("header") is False or "customer_id" not in columns or "net_amount" not in columns:
+        # no names to go by (or names in no language known here): guess the columns from their values
+        _guess_unnamed(df, columns, decimal, notes)
+    key = columns.get("order_id")
+    if key is not None and date_col is not None:
+        _line_items(df, key, date_col, columns, source, notes)
+    _order_notes(df, columns, date_col, source, notes)
+    source["columns"] = columns
+    SourceMapping.model_validate({"orders": source})
+    return {"orders": source, "notes": notes}
+
+
+def _order_timestamp(
+    path: Path,
+    df: pd.DataFrame,
+    columns: dict[str, str],
+    source: TableProposal,
+    notes: list[str],
+    decimal: str,
+    reader: ReaderOptions,
+) -> str | None:
+    """The order timestamp column (by name, else the first date-like column) and its format on ``source``."""
     date_col = columns.get("order_ts")
     if date_col is None:
         date_col = next(
@@ -391,31 +426,42 @@ def infer_mapping(
         if option is None:
             notes.append(f"order_ts: could not tell the format of {date_col!r}: set `timestamp_format:`")
         else:
-            source.update(option)
+            with_timestamp(source, option)
             if note:
                 notes.append(note)
-    price = next((c for c in df.columns if re.search(_UNIT_PRICE, c, re.IGNORECASE)), None)
-    if price is not None and "n_items" in columns and columns.get("net_amount") in (None, price):
-        columns["net_amount"] = f"{columns['n_items']} * {price}"
-    if source.get("header") is False or "customer_id" not in columns or "net_amount" not in columns:
-        # no names to go by (or names in no language known here): guess the columns from their values
-        _guess_unnamed(df, columns, decimal, notes)
-    key = columns.get("order_id")
-    if key is not None and date_col is not None:
-        repeats = df[key].duplicated(keep=False)
-        same_ts = df.groupby(key)[date_col].nunique() == 1
-        if repeats.mean() > 0.2 and same_ts.mean() > 0.9:
-            source.update(line_items=True, order_key=key)
-            del columns["order_id"]
-            notes.append(
-                f"line items: {repeats.mean():.0%} of rows repeat {key!r} with one timestamp per {key!r}: "
-                "lines are aggregated to orders"
-            )
-            starts = df[key].dropna().astype(str).str[:1]
-            if len(starts) and starts.str.isalpha().any() and (~starts.str.isalpha()).any():
-                prefix = starts[starts.str.isalpha()].mode().iloc[0]
-                source["refund_prefix"] = prefix
-                notes.append(f"keys starting with {prefix!r} are taken as cancellations (refund_prefix)")
+    return date_col
+
+
+def _line_items(
+    df: pd.DataFrame,
+    key: str,
+    date_col: str,
+    columns: dict[str, str],
+    source: TableProposal,
+    notes: list[str],
+) -> None:
+    """Line-item mode when order keys repeat with one timestamp each (and a refund prefix when keys start with
+    a letter on some rows only)."""
+    repeats = df[key].duplicated(keep=False)
+    same_ts = df.groupby(key)[date_col].nunique() == 1
+    if repeats.mean() > 0.2 and same_ts.mean() > 0.9:
+        source["line_items"], source["order_key"] = True, key
+        del columns["order_id"]
+        notes.append(
+            f"line items: {repeats.mean():.0%} of rows repeat {key!r} with one timestamp per {key!r}: "
+            "lines are aggregated to orders"
+        )
+        starts = df[key].dropna().astype(str).str[:1]
+        if len(starts) and starts.str.isalpha().any() and (~starts.str.isalpha()).any():
+            prefix = starts[starts.str.isalpha()].mode().iloc[0]
+            source["refund_prefix"] = prefix
+            notes.append(f"keys starting with {prefix!r} are taken as cancellations (refund_prefix)")
+
+
+def _order_notes(
+    df: pd.DataFrame, columns: dict[str, str], date_col: str | None, source: TableProposal, notes: list[str]
+) -> None:
+    """What the user should check in an orders proposal: ids, missing columns, time zone and currency."""
     cust = columns.get("customer_id")
     if cust is not None and len(df) >= 20 and df[cust].notna().all() and df[cust].is_unique:
         notes.append(
@@ -432,18 +478,21 @@ def infer_mapping(
     if date_col is not None and "%z" not in fmt and fmt not in _EPOCH_UNITS:
         notes.append("timezone: not in the file: set `timezone:` (e.g. Europe/London) if the times are local")
     notes.append("currency: set `currency:` (e.g. GBP) to have it named in the reports")
-    source["columns"] = columns
-    SourceMapping.model_validate({"orders": source})
-    return {"orders": source, "notes": notes}
 
 
-def mapping_yaml(proposal: dict[str, Any]) -> str:
+def mapping_yaml(proposal: MappingProposal) -> str:
     """A proposal of :func:`infer_mapping` as YAML, its notes as comments on top."""
     notes = proposal.get("notes", [])
     body = {k: v for k, v in proposal.items() if k != "notes"}
     head = "# custml source mapping proposed by `custml sources infer`: check every line before use\n"
     head += "".join(f"# - {n}\n" for n in notes)
     return head + yaml.dump(body, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True)
+
+
+def with_timestamp(source: TableProposal, option: TimestampOption) -> None:
+    """Set the timestamp option of ``option`` on ``source`` (none: ISO-8601, nothing to set)."""
+    if "timestamp_format" in option:
+        source["timestamp_format"] = option["timestamp_format"]
 
 
 class _PlainDumper(yaml.SafeDumper):

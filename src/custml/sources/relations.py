@@ -261,45 +261,10 @@ def relate(
         for i, (agg, child) in enumerate(zip(source.aggregate, children, strict=True)):
             current, columns, flag = _aggregate(con, table, i, agg, child, current, columns, source)
             flags.append(("aggregates", agg.file, flag))
-        renamed: dict[str, str] = {}
-        computed: list[str] = []
-        for contract_col, raw_spec in source.columns.items():
-            text = str(raw_spec).strip()
-            if text in columns or not looks_sql(text):
-                continue
-            key = f"{table}.columns.{contract_col}"
-            sql, _ = sql_expression(key, text, columns)
-            name = f"__expr_{contract_col}"
-            _bind(con, key, text, f"SELECT {sql} AS x FROM {current} LIMIT 0")
-            computed.append(f"{sql} AS {_quote(name)}")
-            renamed[contract_col] = name
-        schema = CONTRACT[table]
-        for contract_col in source.constants:
-            key = f"{table}.constants.{contract_col}"
-            if contract_col not in schema.column_names:
-                raise MappingError(
-                    key,
-                    f"is not a column of the contract table{_did_you_mean(contract_col, list(schema.column_names))}",
-                )
-            if contract_col in source.columns:
-                raise MappingError(key, "is mapped in `columns` too: keep one of them")
-        where = ""
-        if source.where:
-            cond, _ = sql_expression(f"{table}.where", source.where, columns)
-            _bind(con, f"{table}.where", source.where, f"SELECT * FROM {current} WHERE ({cond}) LIMIT 0")
-            where = f"WHERE coalesce(({cond}), false)"
-        select = ", ".join(["*", *computed])
-        try:
-            out = con.execute(f"SELECT {select} FROM {current} {where} ORDER BY {_ROW}").df()
-            n_all = int(con.execute(f"SELECT count(*) FROM {current}").fetchone()[0])  # type: ignore[index]
-            info: dict[str, object] = {}
-            for part, file, flag in flags:
-                n = int(con.execute(f"SELECT count(*) FROM {current} WHERE {flag}").fetchone()[0])  # type: ignore[index]
-                entry = info.setdefault(part, [])
-                assert isinstance(entry, list)
-                entry.append({"file": file, "rows_without_match": n})
-        except duckdb.Error as exc:
-            raise MappingError(table, f"the mapping does not evaluate: {str(exc).splitlines()[0]}") from None
+        computed, renamed = _computed_columns(con, table, source, columns, current)
+        _check_constants(table, source)
+        where = _where_clause(con, table, source, columns, current)
+        out, n_all, info = _evaluate(con, table, current, computed, where, flags)
     finally:
         con.close()
     out = out.drop(columns=[_ROW, *(f for _, _, f in flags)])
@@ -311,3 +276,73 @@ def relate(
         info["where"] = source.where
         info["rows_excluded"] = n_all - len(out)
     return out.reset_index(drop=True), renamed, info
+
+
+def _computed_columns(
+    con: duckdb.DuckDBPyConnection, table: str, source: TableSource, columns: list[str], current: str
+) -> tuple[list[str], dict[str, str]]:
+    """The SQL of the contract columns given as expressions (checked, bound against ``current``), and
+    ``{contract column: frame column}`` for them."""
+    renamed: dict[str, str] = {}
+    computed: list[str] = []
+    for contract_col, raw_spec in source.columns.items():
+        text = str(raw_spec).strip()
+        if text in columns or not looks_sql(text):
+            continue
+        key = f"{table}.columns.{contract_col}"
+        sql, _ = sql_expression(key, text, columns)
+        name = f"__expr_{contract_col}"
+        _bind(con, key, text, f"SELECT {sql} AS x FROM {current} LIMIT 0")
+        computed.append(f"{sql} AS {_quote(name)}")
+        renamed[contract_col] = name
+    return computed, renamed
+
+
+def _check_constants(table: str, source: TableSource) -> None:
+    """Constants fill contract columns that ``columns`` does not map."""
+    schema = CONTRACT[table]
+    for contract_col in source.constants:
+        key = f"{table}.constants.{contract_col}"
+        if contract_col not in schema.column_names:
+            raise MappingError(
+                key,
+                f"is not a column of the contract table{_did_you_mean(contract_col, list(schema.column_names))}",
+            )
+        if contract_col in source.columns:
+            raise MappingError(key, "is mapped in `columns` too: keep one of them")
+
+
+def _where_clause(
+    con: duckdb.DuckDBPyConnection, table: str, source: TableSource, columns: list[str], current: str
+) -> str:
+    """The ``WHERE`` clause of ``source.where`` (checked and bound; a null condition keeps no row), or ""."""
+    if not source.where:
+        return ""
+    cond, _ = sql_expression(f"{table}.where", source.where, columns)
+    _bind(con, f"{table}.where", source.where, f"SELECT * FROM {current} WHERE ({cond}) LIMIT 0")
+    return f"WHERE coalesce(({cond}), false)"
+
+
+def _evaluate(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    current: str,
+    computed: list[str],
+    where: str,
+    flags: list[tuple[str, str, str]],
+) -> tuple[pd.DataFrame, int, dict[str, object]]:
+    """The rows kept (in file order), the number of rows before ``where`` and the rows without a match per
+    related file."""
+    select = ", ".join(["*", *computed])
+    try:
+        out = con.execute(f"SELECT {select} FROM {current} {where} ORDER BY {_ROW}").df()
+        n_all = int(con.execute(f"SELECT count(*) FROM {current}").fetchone()[0])  # type: ignore[index]
+        info: dict[str, object] = {}
+        for part, file, flag in flags:
+            n = int(con.execute(f"SELECT count(*) FROM {current} WHERE {flag}").fetchone()[0])  # type: ignore[index]
+            entry = info.setdefault(part, [])
+            assert isinstance(entry, list)
+            entry.append({"file": file, "rows_without_match": n})
+    except duckdb.Error as exc:
+        raise MappingError(table, f"the mapping does not evaluate: {str(exc).splitlines()[0]}") from None
+    return out, n_all, info

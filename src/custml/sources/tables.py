@@ -116,36 +116,12 @@ def read_source_table(
     # a line identical to an earlier one in every column of the file (an export repeating a row)
     duplicate = df.duplicated(keep="first").to_numpy()
     if needs_relations(source, [str(c) for c in df.columns]):
-        lookups: list[pd.DataFrame] = []
-        children: list[pd.DataFrame] = []
-        for part, entries, out in (("join", source.join, lookups), ("aggregate", source.aggregate, children)):
-            for i, entry in enumerate(entries):
-                related, related_files, _ = _read_all(
-                    f"{name}.{part}[{i}]", _related(source, entry), Path(base)
-                )
-                out.append(related)
-                files.extend(f for f in related_files if f not in files)
-        # the duplicate mark rides along the rows through the joins and the filter
-        df, renamed, relations = relate(name, source, df.assign(**{_DUPLICATE: duplicate}), lookups, children)
-        duplicate = df.pop(_DUPLICATE).to_numpy(dtype=bool)
+        df, duplicate, renamed, relations = _with_relations(name, source, Path(base), df, duplicate, files)
         info.update(relations)
         cols.update(renamed)
     if source.line_items:
-        if name != "orders":
-            raise MappingError(f"{name}.line_items", "only orders can be read as line items")
-        if source.order_key is None and "order_id" not in cols:
-            raise MappingError(
-                "orders.order_key", "line-item mode needs `order_key:` (the invoice/order column)"
-            )
+        _check_line_items(name, source, df, cols)
         if source.order_key is not None:
-            if source.order_key not in df.columns:
-                cols_in_file = list(map(str, df.columns))
-                raise MappingError(
-                    "orders.order_key",
-                    f"no such column in the file{_did_you_mean(source.order_key, cols_in_file)} "
-                    f"(columns: {', '.join(cols_in_file[:20])})",
-                    source.order_key,
-                )
             cols["order_id"] = source.order_key
     mapped, failed, col_info = _map_columns(name, df, source.model_copy(update={"columns": cols}))
     info.update(col_info)
@@ -159,30 +135,76 @@ def read_source_table(
     if not source.line_items and duplicate.any():
         info["rows_exact_duplicate"] = int(duplicate.sum())  # quarantined as exact_duplicate_row downstream
     if source.line_items:
-        info.update(line_accounting(mapped, duplicate, dropped=source.duplicate_lines == "drop"))
-        info["lines_in"] = info["rows_read"]  # the file's lines (those a `where` left out are rows_excluded)
-        if source.duplicate_lines == "drop" and duplicate.any():
-            mapped = mapped[~duplicate]
-            failed = {col: fail[~duplicate] for col, fail in failed.items()}
-        line_net = mapped["net_amount"].fillna(0.0)
-        orders = aggregate_line_items(mapped, source.refund_prefix)
-        if "order_ts" in failed:
-            # an order whose every line failed to parse keeps a raw text (quarantined as unparseable)
-            _, groups = _order_groups(mapped["order_id"].reset_index(drop=True))
-            fail = failed["order_ts"].reset_index(drop=True).groupby(groups, sort=False).first()
-            failed["order_ts"] = pd.Series(fail.to_numpy(dtype=object), index=orders.index)
-        info.update(
-            lines_aggregated=len(mapped),
-            orders_built=len(orders),
-            lines_per_order=round(len(mapped) / max(len(orders), 1), 2),
-            refund_orders=int(orders["is_refund"].sum()),
-            net_amount_lines=round(float(line_net.sum()), 2),
-        )
-        info["_n_lines"] = orders["n_lines"].to_numpy()
-        mapped = orders.drop(columns=["n_lines"])
+        mapped, failed = _orders_of_lines(source, mapped, failed, duplicate, info)
     for col, fail in failed.items():
         mapped[col] = _timestamp_text(mapped[col], fail.reindex(mapped.index))
     return mapped.reset_index(drop=True), info
+
+
+def _with_relations(
+    name: str, source: TableSource, base: Path, df: pd.DataFrame, duplicate: np.ndarray, files: list[str]
+) -> tuple[pd.DataFrame, np.ndarray, dict[str, str], dict[str, object]]:
+    """The rows with the related files applied (:func:`relate`); the related files read are added to
+    ``files``. Returns the rows, their duplicate marks, the renamed contract columns and the report."""
+    lookups: list[pd.DataFrame] = []
+    children: list[pd.DataFrame] = []
+    for part, entries, out in (("join", source.join, lookups), ("aggregate", source.aggregate, children)):
+        for i, entry in enumerate(entries):
+            related, related_files, _ = _read_all(f"{name}.{part}[{i}]", _related(source, entry), base)
+            out.append(related)
+            files.extend(f for f in related_files if f not in files)
+    # the duplicate mark rides along the rows through the joins and the filter
+    df, renamed, relations = relate(name, source, df.assign(**{_DUPLICATE: duplicate}), lookups, children)
+    duplicate = df.pop(_DUPLICATE).to_numpy(dtype=bool)
+    return df, duplicate, renamed, relations
+
+
+def _check_line_items(name: str, source: TableSource, df: pd.DataFrame, cols: dict[str, str]) -> None:
+    """Line-item mode reads orders only, and needs an order key that the file has."""
+    if name != "orders":
+        raise MappingError(f"{name}.line_items", "only orders can be read as line items")
+    if source.order_key is None and "order_id" not in cols:
+        raise MappingError("orders.order_key", "line-item mode needs `order_key:` (the invoice/order column)")
+    if source.order_key is not None and source.order_key not in df.columns:
+        cols_in_file = list(map(str, df.columns))
+        raise MappingError(
+            "orders.order_key",
+            f"no such column in the file{_did_you_mean(source.order_key, cols_in_file)} "
+            f"(columns: {', '.join(cols_in_file[:20])})",
+            source.order_key,
+        )
+
+
+def _orders_of_lines(
+    source: TableSource,
+    mapped: pd.DataFrame,
+    failed: dict[str, pd.Series],
+    duplicate: np.ndarray,
+    info: dict[str, object],
+) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """Order lines aggregated to orders (their accounting added to ``info``); the unparsed timestamps follow
+    their orders."""
+    info.update(line_accounting(mapped, duplicate, dropped=source.duplicate_lines == "drop"))
+    info["lines_in"] = info["rows_read"]  # the file's lines (those a `where` left out are rows_excluded)
+    if source.duplicate_lines == "drop" and duplicate.any():
+        mapped = mapped[~duplicate]
+        failed = {col: fail[~duplicate] for col, fail in failed.items()}
+    line_net = mapped["net_amount"].fillna(0.0)
+    orders = aggregate_line_items(mapped, source.refund_prefix)
+    if "order_ts" in failed:
+        # an order whose every line failed to parse keeps a raw text (quarantined as unparseable)
+        _, groups = _order_groups(mapped["order_id"].reset_index(drop=True))
+        fail = failed["order_ts"].reset_index(drop=True).groupby(groups, sort=False).first()
+        failed["order_ts"] = pd.Series(fail.to_numpy(dtype=object), index=orders.index)
+    info.update(
+        lines_aggregated=len(mapped),
+        orders_built=len(orders),
+        lines_per_order=round(len(mapped) / max(len(orders), 1), 2),
+        refund_orders=int(orders["is_refund"].sum()),
+        net_amount_lines=round(float(line_net.sum()), 2),
+    )
+    info["_n_lines"] = orders["n_lines"].to_numpy()
+    return orders.drop(columns=["n_lines"]), failed
 
 
 def read_sources(data_dir: Path | str, mapping: SourceMapping | Path | str) -> Sources:

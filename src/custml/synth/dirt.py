@@ -17,7 +17,7 @@ With ``dirty = 0`` every person has one customer record and timestamps are ``dat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,8 @@ from custml.synth.params import DirtParams, WorldParams
 
 __all__ = [
     "NICKNAMES",
+    "Column",
+    "People",
     "Records",
     "build_records",
     "heavy_corruption",
@@ -261,12 +263,43 @@ def _as_series(values: Any, rows: np.ndarray | None = None) -> pd.Series:
     return s
 
 
-def _frame(cols: dict[str, Any], rows: np.ndarray | None = None) -> pd.DataFrame:
+def _frame(cols: dict[str, Column], rows: np.ndarray | None = None) -> pd.DataFrame:
     """Build a frame column by column, releasing each source column once converted (lower peak memory)."""
     out: dict[str, pd.Series] = {}
     for key in list(cols):
         out[key] = _as_series(cols.pop(key), rows)
     return pd.DataFrame(out, copy=False)
+
+
+#: A column as the generator builds it: an Arrow array (text) or a NumPy or pandas array (numbers, dates, flags).
+Column: TypeAlias = pa.Array | pa.ChunkedArray | np.ndarray | pd.api.extensions.ExtensionArray | pd.Series
+
+
+@dataclass
+class People:
+    """Person-level identity and profile columns, in person order (what :func:`build_records` turns into records).
+
+    The identity columns (:func:`custml.synth.identities.sample_identities`) and ``name_chars`` (the characters
+    a typo may use) are Arrow arrays; the profile columns NumPy arrays.
+    """
+
+    name: pa.Array
+    first: pa.Array
+    last: pa.Array
+    email: pa.Array
+    phone_digits: pa.Array
+    phone: pa.Array
+    address: pa.Array
+    city: pa.Array
+    region: pa.Array
+    name_chars: pa.Array
+    signup_date: np.ndarray
+    country: np.ndarray
+    birth_date: np.ndarray
+    gender: np.ndarray
+    acquisition_channel: np.ndarray
+    loyalty_member: np.ndarray
+    marketing_consent: np.ndarray
 
 
 @dataclass
@@ -301,7 +334,7 @@ class Records:
 
 def build_records(
     params: WorldParams,
-    people: dict[str, Any],
+    people: People,
     start: pd.Timestamp,
     end_days: float,
     rng: np.random.Generator,
@@ -309,10 +342,8 @@ def build_records(
     """The customers table (one record per person, plus duplicate and dirty records when ``dirty > 0``)."""
     dirty = params.dirty
     d = params.dirt
-    n = len(people["signup_date"])
-    locale = params.locale
-    cjk = locale == "zh_CN"
-    signup_days = (people["signup_date"] - np.datetime64(start, "us")) / np.timedelta64(1, "D")
+    n = len(people.signup_date)
+    signup_days = (people.signup_date - np.datetime64(start, "us")) / np.timedelta64(1, "D")
 
     # --- duplicate records -------------------------------------------------------------------------------
     n_dup = int(round(min(1.0, dirty * d.duplicate_persons) * n)) if dirty > 0 else 0
@@ -328,98 +359,30 @@ def build_records(
         "C", pc.utf8_lpad(pc.cast(pa.array(id_num), pa.string()), 8, "0"), ""
     )
 
-    def take(col: str) -> Any:
-        v = people[col]
+    def take(col: str) -> Column:
+        v = getattr(people, col)
         if isinstance(v, pa.Array):
             return pa.concat_arrays([v, v.take(pa.array(dup_p))])
         return np.concatenate([v, v[dup_p]])
 
-    name, email, phone, address = take("name"), take("email"), take("phone"), take("address")
-    birth = take("birth_date")
+    contact = {col: take(col) for col in ("name", "email", "phone", "address", "birth_date")}
     dup_dirt: list[str] = [""] * n_dup
     if n_dup:
-        alphabet = [
-            str(c) for c in people.get("name_chars", pa.array(list("abcdefghijklmnopqrstuvwxyz"))).to_pylist()
-        ]
-        names = people["name"].take(pa.array(dup_p)).to_pylist()
-        emails = people["email"].take(pa.array(dup_p)).to_pylist()
-        addrs = people["address"].take(pa.array(dup_p)).to_pylist()
-        u = rng.random((4, n_dup))
-        new_names = [
-            typo(x, rng, alphabet) if u[0, j] < 0.5 else (_case_change(x, rng) if u[0, j] < 0.75 else x)
-            for j, x in enumerate(names)
-        ]
-        new_emails = [
-            _alias(x, rng) if u[1, j] < 0.6 else (None if u[1, j] < 0.7 else x) for j, x in enumerate(emails)
-        ]
-        if cjk:
-            new_addrs = [x.replace("区", "区 ", 1) if u[2, j] < 0.3 else x for j, x in enumerate(addrs)]
-        else:
-            new_addrs = []
-            for j, x in enumerate(addrs):
-                if u[2, j] < 0.4:
-                    for long, short in _US_ABBREV:
-                        x = x.replace(long, short)
-                new_addrs.append(x)
-        dphone = format_phones(
-            people["phone_digits"].take(pa.array(dup_p)), locale, rng.integers(0, 4, n_dup)
-        )
-        dphone = pc.if_else(pa.array(u[3] < 0.1), pa.scalar(None, pa.string()), dphone)
-        if d.heavy_kinds:  # drawn only when switched on, so a light world's random stream is unchanged
-            names_h, emails_h, dup_dirt = heavy_corruption(
-                people["first"].take(pa.array(dup_p)).to_pylist(),
-                people["last"].take(pa.array(dup_p)).to_pylist(),
-                people["last"].take(pa.array(rng.integers(0, n, n_dup))).to_pylist(),
-                new_emails,
-                tuple(dom for dom, _ in EMAIL_DOMAINS[locale]),
-                rng,
-                d,
-                alphabet,
-                cjk,
-            )
-            new_names = [h if h is not None else x for h, x in zip(names_h, new_names, strict=True)]
-            new_emails = [h if h is not None else x for h, x in zip(emails_h, new_emails, strict=True)]
-            bd_typo = rng.random(n_dup) < d.birth_date_typo
-            addr_typo = rng.random(n_dup) < d.address_typo
-            for j in np.flatnonzero(bd_typo).tolist():
-                birth[n + j] = _birth_date_typo(birth[n + j], rng)
-            for j in np.flatnonzero(addr_typo).tolist():
-                new_addrs[j] = typo(new_addrs[j], rng, alphabet)
-            extra = np.where(bd_typo, "birth_date_typo", "")
-            extra = np.char.add(extra, np.where(bd_typo & addr_typo, "+", ""))
-            extra = np.char.add(extra, np.where(addr_typo, "address_typo", ""))
-            dup_dirt = ["+".join(k for k in (a, str(b)) if k) for a, b in zip(dup_dirt, extra, strict=True)]
-        name = pa.concat_arrays([people["name"], pa.array(new_names, pa.string())])
-        email = pa.concat_arrays([people["email"], pa.array(new_emails, pa.string())])
-        address = pa.concat_arrays([people["address"], pa.array(new_addrs, pa.string())])
-        phone = pa.concat_arrays([people["phone"], dphone.cast(pa.string())])
-
-    n_rec = n + n_dup
+        dup_dirt = _duplicate_contacts(params, people, dup_p, contact, rng)
     if dirty > 0:
-        # invalid e-mails and phones
-        bad_e = (rng.random(n_rec) < dirty * d.invalid_email) & pc.is_valid(email).to_numpy(
-            zero_copy_only=False
-        )
-        broken = [_invalid_email(x, rng) for x in email.filter(pa.array(bad_e)).to_pylist()]
-        email = pc.replace_with_mask(email, pa.array(bad_e), pa.array(broken, pa.string()))
-        bad_p = rng.random(n_rec) < dirty * d.invalid_phone
-        phone = pc.if_else(
-            pa.array(bad_p),
-            pa.array(np.asarray(_INVALID_PHONES, dtype=object)[rng.integers(0, len(_INVALID_PHONES), n_rec)]),
-            phone,
-        )
-    cols: dict[str, Any] = {
+        _invalid_contacts(contact, dirty, d, rng)
+    cols: dict[str, Column] = {
         "customer_id": rec_ids,
         "signup_date": np.datetime64(start, "us")
         + (rec_days * 86400).astype(np.int64).astype("timedelta64[s]"),
-        "name": name,
-        "email": email,
-        "phone": phone,
-        "address": address,
+        "name": contact["name"],
+        "email": contact["email"],
+        "phone": contact["phone"],
+        "address": contact["address"],
         "city": take("city"),
         "region": take("region"),
         "country": take("country"),
-        "birth_date": birth,
+        "birth_date": contact["birth_date"],
         "gender": take("gender"),
         "acquisition_channel": take("acquisition_channel"),
         "loyalty_member": take("loyalty_member"),
@@ -440,6 +403,117 @@ def build_records(
     dup_t = np.full(n, np.inf)
     dup_t[dup_p] = dup_days
     return Records(customers, record_person, rec_ids, dup_rec, dup_t, np.asarray(dup_dirt, dtype=object))
+
+
+def _duplicate_contacts(
+    params: WorldParams,
+    people: People,
+    dup_p: np.ndarray,
+    contact: dict[str, Column],
+    rng: np.random.Generator,
+) -> list[str]:
+    """Write the duplicate records' name, e-mail, address and phone (a typo, a case change, an alias, another
+    format...) into ``contact`` (the records' columns: originals first, then the duplicates); returns the heavier
+    dirt kinds each duplicate carries."""
+    n_dup = len(dup_p)
+    locale = params.locale
+    alphabet = [str(c) for c in people.name_chars.to_pylist()]
+    names = people.name.take(pa.array(dup_p)).to_pylist()
+    emails = people.email.take(pa.array(dup_p)).to_pylist()
+    addrs = people.address.take(pa.array(dup_p)).to_pylist()
+    u = rng.random((4, n_dup))
+    new_names = [
+        typo(x, rng, alphabet) if u[0, j] < 0.5 else (_case_change(x, rng) if u[0, j] < 0.75 else x)
+        for j, x in enumerate(names)
+    ]
+    new_emails = [
+        _alias(x, rng) if u[1, j] < 0.6 else (None if u[1, j] < 0.7 else x) for j, x in enumerate(emails)
+    ]
+    new_addrs = _abbreviated(addrs, u[2], locale == "zh_CN")
+    dphone = format_phones(people.phone_digits.take(pa.array(dup_p)), locale, rng.integers(0, 4, n_dup))
+    dphone = pc.if_else(pa.array(u[3] < 0.1), pa.scalar(None, pa.string()), dphone)
+    dup_dirt: list[str] = [""] * n_dup
+    if params.dirt.heavy_kinds:  # drawn only when switched on, so a light world's random stream is unchanged
+        new_names, new_emails, dup_dirt = _heavy_duplicates(
+            params, people, dup_p, contact["birth_date"], new_names, new_emails, new_addrs, alphabet, rng
+        )
+    contact["name"] = pa.concat_arrays([people.name, pa.array(new_names, pa.string())])
+    contact["email"] = pa.concat_arrays([people.email, pa.array(new_emails, pa.string())])
+    contact["address"] = pa.concat_arrays([people.address, pa.array(new_addrs, pa.string())])
+    contact["phone"] = pa.concat_arrays([people.phone, dphone.cast(pa.string())])
+    return dup_dirt
+
+
+def _abbreviated(addrs: list[str], u: np.ndarray, cjk: bool) -> list[str]:
+    """Addresses written another way: a space after the district (zh_CN) or US street words abbreviated."""
+    if cjk:
+        return [x.replace("区", "区 ", 1) if u[j] < 0.3 else x for j, x in enumerate(addrs)]
+    new_addrs = []
+    for j, x in enumerate(addrs):
+        if u[j] < 0.4:
+            for long, short in _US_ABBREV:
+                x = x.replace(long, short)
+        new_addrs.append(x)
+    return new_addrs
+
+
+def _heavy_duplicates(
+    params: WorldParams,
+    people: People,
+    dup_p: np.ndarray,
+    birth: Column,
+    new_names: list[str],
+    new_emails: list[str | None],
+    new_addrs: list[str],
+    alphabet: list[str],
+    rng: np.random.Generator,
+) -> tuple[list[str], list[str | None], list[str]]:
+    """The heavier corruptions of :class:`DirtParams` on the duplicate records: names and e-mails (returned),
+    birth dates (in ``birth``) and addresses (in ``new_addrs``); returns the kinds each record carries."""
+    n, n_dup = len(people.signup_date), len(dup_p)
+    d = params.dirt
+    names_h, emails_h, dup_dirt = heavy_corruption(
+        people.first.take(pa.array(dup_p)).to_pylist(),
+        people.last.take(pa.array(dup_p)).to_pylist(),
+        people.last.take(pa.array(rng.integers(0, n, n_dup))).to_pylist(),
+        new_emails,
+        tuple(dom for dom, _ in EMAIL_DOMAINS[params.locale]),
+        rng,
+        d,
+        alphabet,
+        params.locale == "zh_CN",
+    )
+    new_names = [h if h is not None else x for h, x in zip(names_h, new_names, strict=True)]
+    new_emails = [h if h is not None else x for h, x in zip(emails_h, new_emails, strict=True)]
+    bd_typo = rng.random(n_dup) < d.birth_date_typo
+    addr_typo = rng.random(n_dup) < d.address_typo
+    for j in np.flatnonzero(bd_typo).tolist():
+        birth[n + j] = _birth_date_typo(birth[n + j], rng)
+    for j in np.flatnonzero(addr_typo).tolist():
+        new_addrs[j] = typo(new_addrs[j], rng, alphabet)
+    extra = np.where(bd_typo, "birth_date_typo", "")
+    extra = np.char.add(extra, np.where(bd_typo & addr_typo, "+", ""))
+    extra = np.char.add(extra, np.where(addr_typo, "address_typo", ""))
+    dup_dirt = ["+".join(k for k in (a, str(b)) if k) for a, b in zip(dup_dirt, extra, strict=True)]
+    return new_names, new_emails, dup_dirt
+
+
+def _invalid_contacts(
+    contact: dict[str, Column], dirty: float, d: DirtParams, rng: np.random.Generator
+) -> None:
+    """Malformed e-mails and phones on a share of the records (in ``contact``)."""
+    email: pa.Array = contact["email"]  # Arrow text, like the phones
+    phone: pa.Array = contact["phone"]
+    n_rec = len(email)
+    bad_e = (rng.random(n_rec) < dirty * d.invalid_email) & pc.is_valid(email).to_numpy(zero_copy_only=False)
+    broken = [_invalid_email(x, rng) for x in email.filter(pa.array(bad_e)).to_pylist()]
+    contact["email"] = pc.replace_with_mask(email, pa.array(bad_e), pa.array(broken, pa.string()))
+    bad_p = rng.random(n_rec) < dirty * d.invalid_phone
+    contact["phone"] = pc.if_else(
+        pa.array(bad_p),
+        pa.array(np.asarray(_INVALID_PHONES, dtype=object)[rng.integers(0, len(_INVALID_PHONES), n_rec)]),
+        phone,
+    )
 
 
 def orders_frame(
@@ -466,7 +540,7 @@ def orders_frame(
         pa.scalar(None, pa.string()),
     )
     o_ts = np.datetime64(start, "s") + np.floor(orders["t"] * 86400).astype(np.int64).astype("timedelta64[s]")
-    ocols: dict[str, Any] = {
+    ocols: dict[str, Column] = {
         "order_id": order_ids,
         "customer_id": rec_ids.take(pa.array(o_rec)),
         "order_ts": o_ts.astype("datetime64[us]"),
@@ -514,7 +588,7 @@ def interactions_frame(
     i_ts = np.datetime64(start, "s") + np.floor(inter["t"] * 86400).astype(np.int64).astype("timedelta64[s]")
     resolved = pd.array(inter["resolved"], dtype="boolean")
     resolved[~inter["has_resolved"]] = pd.NA
-    icols: dict[str, Any] = {
+    icols: dict[str, Column] = {
         "interaction_id": pc.binary_join_element_wise(
             "I", pc.utf8_lpad(pc.cast(pa.array(np.arange(1, k + 1)), pa.string()), 10, "0"), ""
         ),

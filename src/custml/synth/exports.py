@@ -80,23 +80,50 @@ def write_marketplace_export(world: World, folder: Path | str, seed: int = 0) ->
     rng = np.random.default_rng(seed)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    o = world.orders
+    o = _exported_orders(world.orders)
+    ts = pd.to_datetime(o["order_ts"]).dt.floor("s")
+    order_id = _hex("order", o["order_id"])
+    per_order_customer = _hex("buyer", o["order_id"])
+    orders = _orders_table(ts, order_id, per_order_customer, rng)
+    customers = _customers_table(world, o, per_order_customer, rng, seed)
+    cents = np.round(o["net_amount"].to_numpy(dtype="float64") * 100).astype(np.int64)
+    items = _items_table(o, order_id, ts, cents, rng)
+    payments = _payments_table(order_id, cents, rng)
+    reviews = _reviews(world, o, order_id, ts, rng)
+    frames = {
+        "customers": customers,
+        "orders": orders,
+        "items": items,
+        "payments": payments,
+        "reviews": reviews,
+    }
+    paths = {}
+    for name, frame in frames.items():
+        paths[name] = out / MARKETPLACE_FILES[name]
+        frame.to_csv(paths[name], index=False)
+    return paths
+
+
+def _exported_orders(o: pd.DataFrame) -> pd.DataFrame:
+    """The purchases an export holds (no refunds; a customer, a timestamp and a positive amount), in time order."""
     ok = o["customer_id"].notna() & o["order_ts"].notna() & (o["net_amount"] > 0)
     if "is_refund" in o:
         ok &= ~o["is_refund"].fillna(False).astype(bool)
-    o = o[ok].drop_duplicates("order_id").sort_values("order_ts", kind="stable").reset_index(drop=True)
-    n = len(o)
-    ts = pd.to_datetime(o["order_ts"]).dt.floor("s")
+    return o[ok].drop_duplicates("order_id").sort_values("order_ts", kind="stable").reset_index(drop=True)
+
+
+def _orders_table(
+    ts: pd.Series, order_id: list[str], per_order_customer: list[str], rng: np.random.Generator
+) -> pd.DataFrame:
+    """``olist_orders_dataset``: a status per order and its five timestamps (none for orders never sent)."""
+    n = len(ts)
     statuses = rng.choice(list(MARKETPLACE_STATUSES), size=n, p=list(MARKETPLACE_STATUSES.values()))
-    order_id = _hex("order", o["order_id"])
-    per_order_customer = _hex("buyer", o["order_id"])
-    person = _hex("person", o["customer_id"])
     approved = ts + pd.to_timedelta(rng.integers(5, 600, n), unit="m")
     carrier = approved + pd.to_timedelta(rng.integers(1, 4, n), unit="D")
     delivered = carrier + pd.to_timedelta(rng.integers(2, 20, n), unit="D")
     estimated = (ts + pd.to_timedelta(rng.integers(15, 30, n), unit="D")).dt.normalize()
     not_sent = np.isin(statuses, ["canceled", "unavailable", "invoiced", "processing"])
-    orders = pd.DataFrame(
+    return pd.DataFrame(
         {
             "order_id": order_id,
             "customer_id": per_order_customer,
@@ -108,6 +135,14 @@ def write_marketplace_export(world: World, folder: Path | str, seed: int = 0) ->
             "order_estimated_delivery_date": _stamp(estimated),
         }
     )
+
+
+def _customers_table(
+    world: World, o: pd.DataFrame, per_order_customer: list[str], rng: np.random.Generator, seed: int
+) -> pd.DataFrame:
+    """``olist_customers_dataset``: one customer id per order, the person behind it, a zip code, city and state."""
+    n = len(o)
+    person = _hex("person", o["customer_id"])
     customers_src = world.customers.drop_duplicates("customer_id").set_index("customer_id")
     city = (
         o["customer_id"].map(customers_src["city"])
@@ -115,7 +150,7 @@ def write_marketplace_export(world: World, folder: Path | str, seed: int = 0) ->
         else pd.Series("", index=o.index)
     )
     state = o["customer_id"].map(customers_src["region"]) if "region" in customers_src else city
-    customers = pd.DataFrame(
+    return pd.DataFrame(
         {
             "customer_id": per_order_customer,
             "customer_unique_id": person,
@@ -124,7 +159,13 @@ def write_marketplace_export(world: World, folder: Path | str, seed: int = 0) ->
             "customer_state": state.fillna("").astype("str").to_numpy(),
         }
     ).sample(frac=1.0, random_state=seed)  # the export is not in order order
-    cents = np.round(o["net_amount"].to_numpy(dtype="float64") * 100).astype(np.int64)
+
+
+def _items_table(
+    o: pd.DataFrame, order_id: list[str], ts: pd.Series, cents: np.ndarray, rng: np.random.Generator
+) -> pd.DataFrame:
+    """``olist_order_items_dataset``: 1-4 items per order whose price and freight add up to its amount."""
+    n = len(o)
     n_items = (
         np.clip(o["n_items"].fillna(1).to_numpy(dtype="int64"), 1, 4) if "n_items" in o else np.ones(n, int)
     )
@@ -155,7 +196,7 @@ def write_marketplace_export(world: World, folder: Path | str, seed: int = 0) ->
     items["shipping_limit_date"] = _stamp(items["ts"] + pd.Timedelta(days=6))
     items["price"] = (items["price"] / 100).map("{:.2f}".format)
     items["freight_value"] = (items["freight_value"] / 100).map("{:.2f}".format)
-    items = items[
+    return items[
         [
             "order_id",
             "order_item_id",
@@ -166,7 +207,11 @@ def write_marketplace_export(world: World, folder: Path | str, seed: int = 0) ->
             "freight_value",
         ]
     ]
-    voucher = rng.random(n) < 0.12
+
+
+def _payments_table(order_id: list[str], cents: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    """``olist_order_payments_dataset``: one payment per order, or a voucher and the rest (12 % of orders)."""
+    voucher = rng.random(len(cents)) < 0.12
     pay_cents = _split_cents(cents, np.where(voucher, 2, 1), rng)
     pay_rows = []
     for i, pieces in enumerate(pay_cents):
@@ -178,23 +223,10 @@ def write_marketplace_export(world: World, folder: Path | str, seed: int = 0) ->
             )
             installments = int(rng.integers(1, 10)) if kind == "credit_card" else 1
             pay_rows.append((order_id[i], seq, kind, installments, f"{piece / 100:.2f}"))
-    payments = pd.DataFrame(
+    return pd.DataFrame(
         pay_rows,
         columns=["order_id", "payment_sequential", "payment_type", "payment_installments", "payment_value"],
     )
-    reviews = _reviews(world, o, order_id, ts, rng)
-    frames = {
-        "customers": customers,
-        "orders": orders,
-        "items": items,
-        "payments": payments,
-        "reviews": reviews,
-    }
-    paths = {}
-    for name, frame in frames.items():
-        paths[name] = out / MARKETPLACE_FILES[name]
-        frame.to_csv(paths[name], index=False)
-    return paths
 
 
 def _reviews(

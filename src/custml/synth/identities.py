@@ -172,7 +172,30 @@ def sample_identities(
     last = pools.last.take(pa.array(li))
     cjk = pools.locale == "zh_CN"
     name = _join(last, first) if cjk else _join(first, " ", last)
+    email = _emails(pools, first_pool, fi, li, rng)
+    digits = _phone_digits(pools.locale, n, rng)
+    phone = format_phones(digits, pools.locale, rng.integers(0, 4, n))
+    city_i = rng.integers(0, len(pools.city), n)
+    address = _addresses(pools, n, rng)
+    return {
+        "name": name,
+        "first": first,
+        "last": last,
+        "email": email,
+        "phone_digits": digits,
+        "phone": phone,
+        "address": address,
+        "city": pools.city.take(city_i),
+        "region": pools.region.take(city_i),
+    }
 
+
+def _emails(
+    pools: IdentityPools, first_pool: pa.Array, fi: np.ndarray, li: np.ndarray, rng: np.random.Generator
+) -> pa.Array:
+    """Unique e-mails: a local part from the name (or a user name, a QQ number in zh_CN) at a common provider."""
+    n = len(fi)
+    cjk = pools.locale == "zh_CN"
     # e-mails
     dom_names, dom_p = zip(*EMAIL_DOMAINS[pools.locale], strict=True)
     dom_i = rng.choice(len(dom_names), n, p=dom_p)
@@ -214,6 +237,12 @@ def sample_identities(
         fixed = _join(local.take(rows), "x", pc.cast(rows, pa.string()), "@", domain.take(rows))
         email = _per_choice(dup.astype(np.int8), 2, lambda k, r: email.take(r) if k == 0 else fixed)
 
+    return email
+
+
+def _phone_digits(locale: str, n: int, rng: np.random.Generator) -> pa.Array:
+    """National phone numbers as digits: a mobile prefix (zh_CN) or an area code and exchange (en_US)."""
+    cjk = locale == "zh_CN"
     # phones: national digits
     if cjk:
         prefix = pa.array(CN_MOBILE_PREFIXES).take(pa.array(rng.integers(0, len(CN_MOBILE_PREFIXES), n)))
@@ -224,9 +253,12 @@ def sample_identities(
         exch = np.where(exch % 100 == 11, exch + 1, exch)  # no N11 exchanges
         exch = np.where(exch == 555, 556, exch)
         digits = _join(area, _digits(exch, 3), _digits(rng.integers(0, 10_000, n), 4))
-    phone = format_phones(digits, pools.locale, rng.integers(0, 4, n))
+    return digits
 
-    city_i = rng.integers(0, len(pools.city), n)
+
+def _addresses(pools: IdentityPools, n: int, rng: np.random.Generator) -> pa.Array:
+    """A street and house number (and an apartment for some en_US addresses)."""
+    cjk = pools.locale == "zh_CN"
     address = pools.street.take(rng.integers(0, len(pools.street), n))
     number = pc.cast(pa.array(rng.integers(1, 300 if cjk else 20_000, n)), pa.string())
     if cjk:
@@ -235,14 +267,4 @@ def sample_identities(
         apt = _join(" Apt. ", pc.cast(pa.array(rng.integers(1, 999, n)), pa.string()))
         address = _join(number, " ", address)
         address = pc.if_else(pa.array(rng.random(n) < 0.3), _join(address, apt), address)
-    return {
-        "name": name,
-        "first": first,
-        "last": last,
-        "email": email,
-        "phone_digits": digits,
-        "phone": phone,
-        "address": address,
-        "city": pools.city.take(city_i),
-        "region": pools.region.take(city_i),
-    }
+    return address

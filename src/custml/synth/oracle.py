@@ -15,6 +15,7 @@ behaviour shock (:class:`custml.synth.params.ShockParams`) is known to the oracl
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ __all__ = [
     "oracle_at_cutoffs",
     "oracle_at_test_cutoffs",
     "oracle_campaign_uplift",
+    "PersonState",
     "oracle_from_state",
     "oracle_probabilities",
 ]
@@ -66,28 +68,42 @@ def _no_purchase_chain(
     return new_a, new_d, dead
 
 
+@dataclass(frozen=True)
+class PersonState:
+    """The latent state of persons at a cutoff (vectors over persons): what the oracle starts from.
+
+    ``stage`` 0 active, 1 disengaging, 2 dropped out. ``offset_now`` is the hazard offset of the week holding
+    the cutoff, ``offset_next`` the offset at the start of the next week (before decay continues).
+    ``camp_effect`` is the offer's log-hazard effect and ``camp_rate`` its purchase-rate multiplier during the
+    campaign's effect weeks.
+    """
+
+    persona: np.ndarray
+    lam: np.ndarray
+    mu: np.ndarray
+    stage: np.ndarray
+    offset_now: np.ndarray
+    offset_next: np.ndarray
+    camp_effect: np.ndarray
+    camp_rate: np.ndarray | float = 1.0
+
+
 def oracle_from_state(
     params: WorldParams,
     cutoff_days: float,
-    persona: np.ndarray,
-    lam: np.ndarray,
-    mu: np.ndarray,
-    stage: np.ndarray,
-    offset_now: np.ndarray,
-    offset_next: np.ndarray,
-    camp_effect: np.ndarray,
+    state: PersonState,
     horizons: tuple[int, ...] = (30, 90),
     window_start: int = 0,
-    camp_rate: np.ndarray | float = 1.0,
 ) -> dict[int, np.ndarray]:
-    """P(no purchase in (c + window_start, c + H]) for each horizon, from the latent state (vectors over persons).
+    """P(no purchase in (c + window_start, c + H]) for each horizon, from the latent state.
 
-    ``stage`` 0 active, 1 disengaging, 2 dropped out. ``offset_now`` is the hazard offset of the week holding
-    the cutoff, ``offset_next`` the offset at the start of the next week (before decay continues). During the
-    first ``window_start`` days the states evolve without the no-purchase condition (purchases then do not
-    count), so the result is the probability of having lapsed by the window: no purchase in its last
-    ``H - window_start`` days. ``camp_rate`` multiplies the purchase rate during the campaign's effect weeks.
+    During the first ``window_start`` days the states evolve without the no-purchase condition (purchases then
+    do not count), so the result is the probability of having lapsed by the window: no purchase in its last
+    ``H - window_start`` days.
     """
+    persona, lam, mu, stage = state.persona, state.lam, state.mu, state.stage
+    offset_now, offset_next = state.offset_now, state.offset_next
+    camp_effect, camp_rate = state.camp_effect, state.camp_rate
     if not 0 <= window_start < min(horizons):
         raise ValueError(f"window_start must be in [0, shortest horizon), got {window_start}")
     G = cumulative_intensity(params)
@@ -247,9 +263,7 @@ def oracle_probabilities(
         camp_effect = np.where(offer, tc["campaign_log_hazard_effect"].to_numpy(dtype=float), 0.0)
         if "campaign_rate_effect" in tc.columns:
             camp_rate = np.where(offer, tc["campaign_rate_effect"].to_numpy(dtype=float), 1.0)
-    probs = oracle_from_state(
-        params,
-        c,
+    state = PersonState(
         persona,
         tc["lambda_per_year"].to_numpy(dtype=float),
         tc["mu_per_year"].to_numpy(dtype=float),
@@ -257,8 +271,9 @@ def oracle_probabilities(
         offset_now,
         offset_next,
         camp_effect,
-        camp_rate=camp_rate,
+        camp_rate,
     )
+    probs = oracle_from_state(params, c, state)
     return pd.DataFrame(
         {
             "customer_id": tc["customer_id"].to_numpy(),
@@ -311,8 +326,15 @@ def oracle_campaign_uplift(
     eligible = tc["campaign_eligible"].fillna(False).to_numpy(dtype=bool)
     tc, persona, stage = tc.loc[eligible], persona[eligible], stage[eligible]
     offset_now, offset_next = offset_now[eligible], offset_next[eligible]
-    args = (persona, tc["lambda_per_year"].to_numpy(dtype=float), tc["mu_per_year"].to_numpy(dtype=float), stage,
-            offset_now, offset_next)  # fmt: skip
+    control_state = PersonState(
+        persona,
+        tc["lambda_per_year"].to_numpy(dtype=float),
+        tc["mu_per_year"].to_numpy(dtype=float),
+        stage,
+        offset_now,
+        offset_next,
+        camp_effect=np.zeros(len(tc)),
+    )
     effect = tc["campaign_log_hazard_effect"].to_numpy(dtype=float)
     rate = (
         tc["campaign_rate_effect"].to_numpy(dtype=float)
@@ -320,16 +342,10 @@ def oracle_campaign_uplift(
         else np.ones(len(tc))
     )
     control, treated = (
-        oracle_from_state(
-            params,
-            c,
-            *args,
-            arm_effect,
-            horizons=(horizon_days,),
-            window_start=window_start_days,
-            camp_rate=arm_rate,
-        )[horizon_days]
-        for arm_effect, arm_rate in ((np.zeros(len(tc)), 1.0), (effect, rate))
+        oracle_from_state(params, c, arm, horizons=(horizon_days,), window_start=window_start_days)[
+            horizon_days
+        ]
+        for arm in (control_state, replace(control_state, camp_effect=effect, camp_rate=rate))
     )
     return pd.DataFrame(
         {

@@ -14,12 +14,13 @@ test checks both agree), :func:`seasonal_swing` (its change from September to De
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
+    "CalendarProfile",
     "calendar_profile",
     "calendar_table",
     "churn_base_rates",
@@ -336,6 +337,15 @@ def invoice_orders(
     return orders[["customer_id", "order_id", "order_ts"]]
 
 
+class CalendarProfile(TypedDict):
+    """The calendar statistics of one source (:func:`calendar_profile`)."""
+
+    order_index: pd.Series
+    base_rates: pd.DataFrame
+    swing: float
+    gaps: dict[str, float]
+
+
 def calendar_profile(
     transactions: pd.DataFrame,
     *,
@@ -344,7 +354,7 @@ def calendar_profile(
     last_months: int = 12,
     customer_col: str = "customer_id",
     ts_col: str = "order_ts",
-) -> dict[str, Any]:
+) -> CalendarProfile:
     """The calendar statistics of one source (one row per order): what :func:`calendar_table` sets side by side.
 
     ``order_index``: :func:`monthly_order_index` of the last ``last_months`` complete months, indexed by
@@ -371,7 +381,7 @@ def calendar_profile(
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def calendar_table(profiles: dict[str, dict[str, Any]]) -> dict[str, pd.DataFrame]:
+def calendar_table(profiles: dict[str, CalendarProfile]) -> dict[str, pd.DataFrame]:
     """Side-by-side tables of several :func:`calendar_profile` results (columns = sources).
 
     ``order_index``: rows Jan..Dec; ``base_rate``: the 90-day churn base rate by the calendar month of the

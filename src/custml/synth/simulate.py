@@ -93,172 +93,321 @@ def _draw_times(
 
 def simulate_purchases(params: WorldParams, lat: Latent, rng: np.random.Generator) -> Simulation:
     """Run the weekly loop: purchases while active/disengaging, experiences, hazards, dropout and campaign."""
-    svc, camp = params.service, params.campaign
-    start, end, _ = window(params)
-    end_days = (end - start) / np.timedelta64(1, "D")
-    n = len(lat.lam)
-    inten = _Intensity(params)
-    chan_p = weights_matrix(params, "channel_weights", CHANNEL_NAMES)
-    decay = 0.5 ** (7.0 / svc.half_life_days)
-    rho = params.disengaged_rate_factor
-    dmean = params.disengage_days_mean
-    sent, k_camp0, k_camp1 = campaign_weeks(params)
-    effects = np.array([camp.effect_persuadable, 0.0, 0.0, camp.effect_sleeping_dog])
-    rate_effects = np.array([camp.rate_effect_persuadable, 1.0, 1.0, camp.rate_effect_sleeping_dog])
-    rate_effect_on = bool((rate_effects != 1.0).any())
-    shock_day, shock_log, shock_rate = np.inf, np.zeros(len(params.personas)), np.ones(len(params.personas))
-    if params.shock is not None:
-        shock_day = (np.datetime64(params.shock.start) - np.datetime64(start)) / np.timedelta64(1, "D")
-        hit = np.isin(list(params.personas), list(params.shock.personas))
-        shock_log = np.where(hit, np.log(params.shock.hazard_multiplier), 0.0)
-        shock_rate = np.where(hit, params.shock.rate_multiplier, 1.0)
-
-    t_dis = np.full(n, np.inf)
-    t_dead = np.full(n, np.inf)
-    offset = np.zeros(n)
-    pending = np.zeros(n)
-    last_before_sent = np.full(n, -np.inf)
-    eligible = np.zeros(n, dtype=bool)
-    treated = np.zeros(n, dtype=bool)
-    camp_effect = np.zeros(n)
-    camp_rate = np.ones(n)
-    out: dict[str, list[np.ndarray]] = {k: [] for k in ("oc", "ot", "ost", "och", "ol", "od", "ec", "et", "ed",
-                                                         "kc", "kt", "kk", "kr", "kh", "sc", "st", "ss")}  # fmt: skip
-
-    n_weeks = int(np.ceil(end_days / 7.0))
-    for k in range(n_weeks):
-        ws, we = 7.0 * k, min(7.0 * k + 7.0, end_days)
-        offset *= decay
-        offset += pending
-        pending[:] = 0.0
-        idx = np.flatnonzero((lat.t_signup < we) & (t_dead > ws))
+    run = _Run.of(params)
+    state = _State.start(len(lat.lam))
+    events = _Events()
+    for k in range(int(np.ceil(run.end_days / 7.0))):
+        ws, we = 7.0 * k, min(7.0 * k + 7.0, run.end_days)
+        state.offset *= run.decay
+        state.offset += state.pending
+        state.pending[:] = 0.0
+        idx = np.flatnonzero((lat.t_signup < we) & (state.t_dead > ws))
         if len(idx) == 0:
             continue
-        p = lat.persona[idx]
+        in_campaign = params.campaign.enabled and run.k_camp0 <= k < run.k_camp1
         a = np.maximum(ws, lat.t_signup[idx])
-        log_h = offset[idx] if svc.enabled else np.zeros(len(idx))
-        if camp.enabled and k_camp0 <= k < k_camp1:
-            log_h = log_h + camp_effect[idx]
-        if (
-            ws >= shock_day
-        ):  # the behaviour change (ShockParams): a persona's hazard is multiplied from then on
-            log_h = log_h + shock_log[p]
-        h = lat.mu[idx] / 365.25 * np.exp(log_h)
-        # dropout process: active persons start disengaging with hazard h (constant within the week)
-        e = rng.exponential(size=len(idx)) / h
-        d_extra = rng.exponential(dmean, size=len(idx)) if dmean > 0 else np.zeros(len(idx))
-        new = np.isinf(t_dis[idx]) & (a + e < we)
-        t_dis[idx[new]] = a[new] + e[new]
-        t_dead[idx[new]] = a[new] + e[new] + d_extra[new]
-        td, tdead = t_dis[idx], t_dead[idx]
-        # purchases: active part [a, min(we, t_dis)], disengaging part [max(a, t_dis), min(we, t_dead)]
-        ea = np.minimum(we, td)
-        ga0, ga1 = inten.value(p, a), inten.value(p, np.maximum(ea, a))
-        sd = np.maximum(a, td)
-        ed = np.maximum(np.minimum(we, tdead), sd)
-        gd0, gd1 = inten.value(p, sd), inten.value(p, ed)
-        lam = lat.lam[idx] * shock_rate[p] if ws >= shock_day else lat.lam[idx]
-        if rate_effect_on and camp.enabled and k_camp0 <= k < k_camp1:
-            lam = lam * camp_rate[idx]
-        na = rng.poisson(lam * (ga1 - ga0))
-        nd = rng.poisson(rho * lam * (gd1 - gd0))
-        ca, ta = _draw_times(rng, inten, idx, p, ga0, ga1, na)
-        cd, tdd = _draw_times(rng, inten, idx, p, gd0, gd1, nd)
-        su = idx[(lat.t_signup[idx] >= ws) & lat.first_order[idx]]
-        cust = np.concatenate([su, ca, cd])
-        t = np.concatenate([lat.t_signup[su], ta, tdd])
-        stage = np.concatenate([np.zeros(len(su) + len(ca), np.int8), np.ones(len(cd), np.int8)])
-        m = len(cust)
-        if m == 0:
+        _start_dropouts(params, run, lat, state, idx, a, (ws, we), in_campaign, rng)
+        cust, t, stage = _week_purchases(params, run, lat, state, idx, a, (ws, we), in_campaign, rng)
+        if len(cust) == 0:
             continue
-        pc_ = lat.persona[cust]
-        channel = categorical(rng, chan_p, pc_).astype(np.int8)
-        u = rng.random((6, m))
-        late = (channel != STORE) & (u[0] < svc.p_late) & svc.enabled
-        defect = (u[1] < svc.p_defect) & svc.enabled
-        contact = defect | (late & (u[2] < svc.p_ticket_late))
-        complaint = contact & (u[3] < svc.p_complaint)
-        resolved = contact & (u[4] < np.where(complaint, svc.p_resolve_complaint, svc.p_resolve_ticket))
-        hours = np.exp(
-            np.log(svc.resolution_hours_median) + svc.resolution_hours_sigma * rng.standard_normal(m)
+        _week_service(params, run, lat, state, events, cust, t, stage, rng)
+        if params.campaign.enabled and ws <= run.sent:
+            _campaign_week(params, run, lat, state, cust, t, we, rng)
+    return events.simulation(state, run.end_days)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """The constants of a run of the weekly loop."""
+
+    inten: _Intensity
+    chan_p: np.ndarray
+    decay: float
+    sent: float
+    k_camp0: int
+    k_camp1: int
+    effects: np.ndarray
+    rate_effects: np.ndarray
+    rate_effect_on: bool
+    shock_day: float
+    shock_log: np.ndarray
+    shock_rate: np.ndarray
+    end_days: float
+
+    @classmethod
+    def of(cls, params: WorldParams) -> _Run:
+        camp = params.campaign
+        start, end, _ = window(params)
+        sent, k_camp0, k_camp1 = campaign_weeks(params)
+        rate_effects = np.array([camp.rate_effect_persuadable, 1.0, 1.0, camp.rate_effect_sleeping_dog])
+        shock_day, shock_log, shock_rate = (
+            np.inf,
+            np.zeros(len(params.personas)),
+            np.ones(len(params.personas)),
         )
-        hours = np.where(complaint, hours * 2.5, hours)
-        delta = np.select(
-            [
-                late & ~contact,
-                contact & ~complaint & resolved & (hours <= svc.fast_resolution_hours),
-                contact & ~complaint & resolved,
-                contact & ~complaint,
-                complaint & resolved,
-                complaint,
-            ],
-            [
-                svc.delta_late_silent,
-                svc.delta_ticket_fast,
-                svc.delta_ticket_resolved,
-                svc.delta_ticket_unresolved,
-                svc.delta_complaint_resolved,
-                svc.delta_complaint_unresolved,
-            ],
-            0.0,
+        if params.shock is not None:
+            shock_day = (np.datetime64(params.shock.start) - np.datetime64(start)) / np.timedelta64(1, "D")
+            hit = np.isin(list(params.personas), list(params.shock.personas))
+            shock_log = np.where(hit, np.log(params.shock.hazard_multiplier), 0.0)
+            shock_rate = np.where(hit, params.shock.rate_multiplier, 1.0)
+        return cls(
+            inten=_Intensity(params),
+            chan_p=weights_matrix(params, "channel_weights", CHANNEL_NAMES),
+            decay=0.5 ** (7.0 / params.service.half_life_days),
+            sent=sent,
+            k_camp0=k_camp0,
+            k_camp1=k_camp1,
+            effects=np.array([camp.effect_persuadable, 0.0, 0.0, camp.effect_sleeping_dog]),
+            rate_effects=rate_effects,
+            rate_effect_on=bool((rate_effects != 1.0).any()),
+            shock_day=shock_day,
+            shock_log=shock_log,
+            shock_rate=shock_rate,
+            end_days=(end - start) / np.timedelta64(1, "D"),
         )
-        ev = delta != 0
-        if ev.any():
-            np.add.at(pending, cust[ev], delta[ev])
-        # satisfaction surveys read the latent satisfaction (baseline minus the current offset) with noise
-        sat_now = lat.satisfaction[cust] - svc.satisfaction_per_offset * offset[cust]
-        sv1 = u[5] < svc.survey_after_order
-        tk_t = t + np.where(defect, 1.0 + 7.0 * u[2], 4.0 + 6.0 * u[2])
-        sv2 = contact & (rng.random(m) < svc.survey_after_ticket)
-        sv_t = np.concatenate([t[sv1] + 1.0 + 3.0 * u[3][sv1], tk_t[sv2] + hours[sv2] / 24.0 + 1.0])
-        sv_base = np.concatenate([sat_now[sv1], sat_now[sv2] - svc.satisfaction_per_offset * delta[sv2]])
-        sv_score = np.clip(np.rint(sv_base + svc.survey_noise * rng.standard_normal(len(sv_base))), 1, 5)
 
-        for key, val in (("oc", cust), ("ot", t), ("ost", stage), ("och", channel), ("ol", late), ("od", defect),
-                         ("ec", cust[ev]), ("et", t[ev]), ("ed", delta[ev]),
-                         ("kc", cust[contact]), ("kt", tk_t[contact]), ("kk", complaint[contact]),
-                         ("kr", resolved[contact]), ("kh", hours[contact]),
-                         ("sc", np.concatenate([cust[sv1], cust[sv2]])), ("st", sv_t), ("ss", sv_score)):  # fmt: skip
-            out[key].append(val)
 
-        if camp.enabled and ws <= sent:
-            before = t < sent
-            np.maximum.at(last_before_sent, cust[before], t[before])
-            if sent < we:  # randomise the campaign among persons active in the year before sending
-                eligible = (last_before_sent >= sent - camp.eligible_active_days) & (lat.t_signup < sent)
-                treated = eligible & (rng.random(n) < camp.treat_share)
-                camp_effect = np.where(treated, effects[lat.uplift], 0.0)
-                camp_rate = np.where(treated, rate_effects[lat.uplift], 1.0)
+@dataclass
+class _State:
+    """What the loop carries per person from week to week."""
 
-    def cat(key: str, dtype: type) -> np.ndarray:
-        return np.concatenate(out[key]) if out[key] else np.zeros(0, dtype)
+    t_dis: np.ndarray
+    t_dead: np.ndarray
+    offset: np.ndarray  # the experiences' log-hazard offset (decaying)
+    pending: np.ndarray  # this week's experiences: in the offset from next week on
+    last_before_sent: np.ndarray
+    eligible: np.ndarray
+    treated: np.ndarray
+    camp_effect: np.ndarray
+    camp_rate: np.ndarray
 
-    return Simulation(
-        o_cust=cat("oc", np.int64),
-        o_t=cat("ot", float),
-        o_channel=cat("och", np.int8),
-        o_stage=cat("ost", np.int8),
-        o_late=cat("ol", bool),
-        o_defect=cat("od", bool),
-        e_cust=cat("ec", np.int64),
-        e_t=cat("et", float),
-        e_delta=cat("ed", float),
-        tk_cust=cat("kc", np.int64),
-        tk_t=cat("kt", float),
-        tk_complaint=cat("kk", bool),
-        tk_resolved=cat("kr", bool),
-        tk_hours=cat("kh", float),
-        sv_cust=cat("sc", np.int64),
-        sv_t=cat("st", float),
-        sv_score=cat("ss", float),
-        t_dis=t_dis,
-        t_dead=t_dead,
-        eligible=eligible,
-        treated=treated,
-        camp_effect=camp_effect,
-        camp_rate=camp_rate,
-        end_days=float(end_days),
+    @classmethod
+    def start(cls, n: int) -> _State:
+        return cls(
+            t_dis=np.full(n, np.inf),
+            t_dead=np.full(n, np.inf),
+            offset=np.zeros(n),
+            pending=np.zeros(n),
+            last_before_sent=np.full(n, -np.inf),
+            eligible=np.zeros(n, dtype=bool),
+            treated=np.zeros(n, dtype=bool),
+            camp_effect=np.zeros(n),
+            camp_rate=np.ones(n),
+        )
+
+
+class _Events:
+    """The rows of every week, concatenated at the end."""
+
+    _KEYS = (
+        "oc",
+        "ot",
+        "ost",
+        "och",
+        "ol",
+        "od",
+        "ec",
+        "et",
+        "ed",
+        "kc",
+        "kt",
+        "kk",
+        "kr",
+        "kh",
+        "sc",
+        "st",
+        "ss",
     )
+
+    def __init__(self) -> None:
+        self.out: dict[str, list[np.ndarray]] = {k: [] for k in self._KEYS}
+
+    def add(self, **week: np.ndarray) -> None:
+        for key, val in week.items():
+            self.out[key].append(val)
+
+    def _cat(self, key: str, dtype: type) -> np.ndarray:
+        return np.concatenate(self.out[key]) if self.out[key] else np.zeros(0, dtype)
+
+    def simulation(self, state: _State, end_days: float) -> Simulation:
+        cat = self._cat
+        return Simulation(
+            o_cust=cat("oc", np.int64),
+            o_t=cat("ot", float),
+            o_channel=cat("och", np.int8),
+            o_stage=cat("ost", np.int8),
+            o_late=cat("ol", bool),
+            o_defect=cat("od", bool),
+            e_cust=cat("ec", np.int64),
+            e_t=cat("et", float),
+            e_delta=cat("ed", float),
+            tk_cust=cat("kc", np.int64),
+            tk_t=cat("kt", float),
+            tk_complaint=cat("kk", bool),
+            tk_resolved=cat("kr", bool),
+            tk_hours=cat("kh", float),
+            sv_cust=cat("sc", np.int64),
+            sv_t=cat("st", float),
+            sv_score=cat("ss", float),
+            t_dis=state.t_dis,
+            t_dead=state.t_dead,
+            eligible=state.eligible,
+            treated=state.treated,
+            camp_effect=state.camp_effect,
+            camp_rate=state.camp_rate,
+            end_days=float(end_days),
+        )
+
+
+def _start_dropouts(
+    params: WorldParams,
+    run: _Run,
+    lat: Latent,
+    state: _State,
+    idx: np.ndarray,
+    a: np.ndarray,
+    week: tuple[float, float],
+    in_campaign: bool,
+    rng: np.random.Generator,
+) -> None:
+    """Active persons start disengaging with hazard h (constant within the week), and drop out after a delay."""
+    ws, we = week
+    dmean = params.disengage_days_mean
+    log_h = state.offset[idx] if params.service.enabled else np.zeros(len(idx))
+    if in_campaign:
+        log_h = log_h + state.camp_effect[idx]
+    if (
+        ws >= run.shock_day
+    ):  # the behaviour change (ShockParams): a persona's hazard is multiplied from then on
+        log_h = log_h + run.shock_log[lat.persona[idx]]
+    h = lat.mu[idx] / 365.25 * np.exp(log_h)
+    e = rng.exponential(size=len(idx)) / h
+    d_extra = rng.exponential(dmean, size=len(idx)) if dmean > 0 else np.zeros(len(idx))
+    new = np.isinf(state.t_dis[idx]) & (a + e < we)
+    state.t_dis[idx[new]] = a[new] + e[new]
+    state.t_dead[idx[new]] = a[new] + e[new] + d_extra[new]
+
+
+def _week_purchases(
+    params: WorldParams,
+    run: _Run,
+    lat: Latent,
+    state: _State,
+    idx: np.ndarray,
+    a: np.ndarray,
+    week: tuple[float, float],
+    in_campaign: bool,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """This week's orders (person, time, stage 0 active / 1 disengaging): first orders at sign-up, then the
+    active part ``[a, min(we, t_dis)]`` and the disengaging part ``[max(a, t_dis), min(we, t_dead)]``."""
+    ws, we = week
+    p = lat.persona[idx]
+    inten = run.inten
+    td, tdead = state.t_dis[idx], state.t_dead[idx]
+    ea = np.minimum(we, td)
+    ga0, ga1 = inten.value(p, a), inten.value(p, np.maximum(ea, a))
+    sd = np.maximum(a, td)
+    ed = np.maximum(np.minimum(we, tdead), sd)
+    gd0, gd1 = inten.value(p, sd), inten.value(p, ed)
+    lam = lat.lam[idx] * run.shock_rate[p] if ws >= run.shock_day else lat.lam[idx]
+    if run.rate_effect_on and in_campaign:
+        lam = lam * state.camp_rate[idx]
+    na = rng.poisson(lam * (ga1 - ga0))
+    nd = rng.poisson(params.disengaged_rate_factor * lam * (gd1 - gd0))
+    ca, ta = _draw_times(rng, inten, idx, p, ga0, ga1, na)
+    cd, tdd = _draw_times(rng, inten, idx, p, gd0, gd1, nd)
+    su = idx[(lat.t_signup[idx] >= ws) & lat.first_order[idx]]
+    cust = np.concatenate([su, ca, cd])
+    t = np.concatenate([lat.t_signup[su], ta, tdd])
+    stage = np.concatenate([np.zeros(len(su) + len(ca), np.int8), np.ones(len(cd), np.int8)])
+    return cust, t, stage
+
+
+def _week_service(
+    params: WorldParams,
+    run: _Run,
+    lat: Latent,
+    state: _State,
+    events: _Events,
+    cust: np.ndarray,
+    t: np.ndarray,
+    stage: np.ndarray,
+    rng: np.random.Generator,
+) -> None:
+    """Channels and service of this week's orders: late deliveries, defects, tickets and complaints, their
+    experiences (in ``state.pending``) and the satisfaction surveys; all rows go to ``events``."""
+    svc = params.service
+    m = len(cust)
+    channel = categorical(rng, run.chan_p, lat.persona[cust]).astype(np.int8)
+    u = rng.random((6, m))
+    late = (channel != STORE) & (u[0] < svc.p_late) & svc.enabled
+    defect = (u[1] < svc.p_defect) & svc.enabled
+    contact = defect | (late & (u[2] < svc.p_ticket_late))
+    complaint = contact & (u[3] < svc.p_complaint)
+    resolved = contact & (u[4] < np.where(complaint, svc.p_resolve_complaint, svc.p_resolve_ticket))
+    hours = np.exp(np.log(svc.resolution_hours_median) + svc.resolution_hours_sigma * rng.standard_normal(m))
+    hours = np.where(complaint, hours * 2.5, hours)
+    delta = np.select(
+        [
+            late & ~contact,
+            contact & ~complaint & resolved & (hours <= svc.fast_resolution_hours),
+            contact & ~complaint & resolved,
+            contact & ~complaint,
+            complaint & resolved,
+            complaint,
+        ],
+        [
+            svc.delta_late_silent,
+            svc.delta_ticket_fast,
+            svc.delta_ticket_resolved,
+            svc.delta_ticket_unresolved,
+            svc.delta_complaint_resolved,
+            svc.delta_complaint_unresolved,
+        ],
+        0.0,
+    )
+    ev = delta != 0
+    if ev.any():
+        np.add.at(state.pending, cust[ev], delta[ev])
+    # satisfaction surveys read the latent satisfaction (baseline minus the current offset) with noise
+    sat_now = lat.satisfaction[cust] - svc.satisfaction_per_offset * state.offset[cust]
+    sv1 = u[5] < svc.survey_after_order
+    tk_t = t + np.where(defect, 1.0 + 7.0 * u[2], 4.0 + 6.0 * u[2])
+    sv2 = contact & (rng.random(m) < svc.survey_after_ticket)
+    sv_t = np.concatenate([t[sv1] + 1.0 + 3.0 * u[3][sv1], tk_t[sv2] + hours[sv2] / 24.0 + 1.0])
+    sv_base = np.concatenate([sat_now[sv1], sat_now[sv2] - svc.satisfaction_per_offset * delta[sv2]])
+    sv_score = np.clip(np.rint(sv_base + svc.survey_noise * rng.standard_normal(len(sv_base))), 1, 5)
+    events.add(
+        oc=cust, ot=t, ost=stage, och=channel, ol=late, od=defect,
+        ec=cust[ev], et=t[ev], ed=delta[ev],
+        kc=cust[contact], kt=tk_t[contact], kk=complaint[contact], kr=resolved[contact], kh=hours[contact],
+        sc=np.concatenate([cust[sv1], cust[sv2]]), st=sv_t, ss=sv_score,
+    )  # fmt: skip
+
+
+def _campaign_week(
+    params: WorldParams,
+    run: _Run,
+    lat: Latent,
+    state: _State,
+    cust: np.ndarray,
+    t: np.ndarray,
+    we: float,
+    rng: np.random.Generator,
+) -> None:
+    """Track each person's last order before sending; in the week of sending, randomise the campaign among
+    persons active in the year before."""
+    camp = params.campaign
+    before = t < run.sent
+    np.maximum.at(state.last_before_sent, cust[before], t[before])
+    if run.sent < we:
+        state.eligible = (state.last_before_sent >= run.sent - camp.eligible_active_days) & (
+            lat.t_signup < run.sent
+        )
+        state.treated = state.eligible & (rng.random(len(lat.lam)) < camp.treat_share)
+        state.camp_effect = np.where(state.treated, run.effects[lat.uplift], 0.0)
+        state.camp_rate = np.where(state.treated, run.rate_effects[lat.uplift], 1.0)
 
 
 @dataclass

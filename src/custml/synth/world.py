@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -20,17 +20,20 @@ from custml import __version__
 from custml.config import ProjectPaths
 from custml.io import read_json, read_table, write_json, write_table
 from custml.synth.calendar import promo_depth, window
-from custml.synth.dirt import build_records, interactions_frame, orders_frame
+from custml.synth.dirt import Column, People, Records, build_records, interactions_frame, orders_frame
 from custml.synth.identities import build_pools, sample_identities
 from custml.synth.oracle import oracle_campaign_uplift, oracle_probabilities
 from custml.synth.params import ACQ_NAMES, CATEGORIES, CHANNEL_NAMES, UPLIFT_TYPES, WorldParams
 from custml.synth.personas import Latent, categorical, draw_latent, weights_matrix
 from custml.synth.simulate import Engagement, Simulation, simulate_engagement, simulate_purchases
+from custml.types import JSONObject
 
 __all__ = [
     "GENERATOR_VERSION",
     "TABLES",
+    "ShockRecord",
     "World",
+    "WorldManifest",
     "generate_world",
     "read_truth",
     "truth_columns",
@@ -73,6 +76,47 @@ def truth_columns() -> dict[str, str]:
     return dict(_TRUTH_DOC)
 
 
+class ShockRecord(TypedDict):
+    """What the manifest says of the behaviour shock: what, for whom, and from when it takes effect."""
+
+    name: str
+    description: str
+    start: str
+    effective_from: str
+    personas: list[str]
+    hazard_multiplier: float
+    rate_multiplier: float
+    in_oracle: bool
+
+
+class WorldManifest(TypedDict, total=False):
+    """``manifest.json`` of a world: how it was generated, its window, row counts and the truth's documentation.
+
+    ``shock``, ``acquisition_waves`` (persons per wave) and ``campaign_uplift`` are there when the world has them;
+    ``parameters`` is the :class:`WorldParams` as JSON (read back with ``WorldParams.model_validate``).
+    """
+
+    generator_version: str
+    seed: int
+    locale: str
+    dirty: float
+    currency: str
+    start: str
+    end: str
+    reference_cutoff: str
+    campaign_id: str
+    campaign_sent: str
+    n_persons: int
+    row_counts: dict[str, int]
+    timestamps_as_text: bool
+    oracle: str
+    truth_columns: dict[str, str]
+    parameters: JSONObject
+    shock: ShockRecord
+    acquisition_waves: dict[str, int]
+    campaign_uplift: str
+
+
 @dataclass
 class World:
     """A generated world: the four contract tables, the truth tables and the manifest."""
@@ -82,7 +126,7 @@ class World:
     interactions: pd.DataFrame
     campaigns: pd.DataFrame
     truth: dict[str, pd.DataFrame] = field(default_factory=dict)
-    manifest: dict[str, Any] = field(default_factory=dict)
+    manifest: WorldManifest = field(default_factory=lambda: WorldManifest())
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -114,7 +158,7 @@ def _str_col(values: pa.Array) -> pd.Series:
 
 def _person_customers(
     params: WorldParams, lat: Latent, start: pd.Timestamp, rng: np.random.Generator
-) -> dict[str, Any]:
+) -> People:
     """Person-level identity and profile columns (Arrow/NumPy), in person order."""
     pools = build_pools(params.locale, params.seed, params.name_pool, params.address_pool)
     ident = sample_identities(pools, lat.gender, rng)
@@ -122,17 +166,17 @@ def _person_customers(
     birth = np.asarray(
         np.datetime64(start, "D") - (lat.age * 365.25).astype(np.int64).astype("timedelta64[D]")
     )
-    return {
+    return People(
         **ident,
-        "name_chars": pools.name_chars,
-        "signup_date": _ts(np.floor(lat.t_signup), start).astype("datetime64[us]"),
-        "country": np.full(n, params.locale_params.country, dtype=object),
-        "birth_date": birth.astype("datetime64[us]"),
-        "gender": lat.gender,
-        "acquisition_channel": np.asarray(ACQ_NAMES, dtype=object)[lat.acquisition],
-        "loyalty_member": lat.loyalty,
-        "marketing_consent": lat.consent,
-    }
+        name_chars=pools.name_chars,
+        signup_date=_ts(np.floor(lat.t_signup), start).astype("datetime64[us]"),
+        country=np.full(n, params.locale_params.country, dtype=object),
+        birth_date=birth.astype("datetime64[us]"),
+        gender=lat.gender,
+        acquisition_channel=np.asarray(ACQ_NAMES, dtype=object)[lat.acquisition],
+        loyalty_member=lat.loyalty,
+        marketing_consent=lat.consent,
+    )
 
 
 def _orders(
@@ -192,7 +236,7 @@ def _orders(
     del order, r
     refund_of = np.where(is_ref, pos_of_purchase[src], -1)
     del pos_of_purchase
-    out: dict[str, Any] = {"person": person[src], "t": t, "is_refund": is_ref, "refund_of": refund_of}
+    out: dict[str, np.ndarray] = {"person": person[src], "t": t, "is_refund": is_ref, "refund_of": refund_of}
     out["channel"] = pa.array(CHANNEL_NAMES).take(pa.array(sim.o_channel[src]))
     out["category"] = pa.array(CATEGORIES).take(pa.array(category[src]))
     del category
@@ -268,14 +312,29 @@ def generate_world(params: WorldParams) -> World:
     sim.o_cust = sim.o_t = sim.o_channel = sim.o_stage = sim.o_late = sim.o_defect = np.zeros(0)
     interactions_df = interactions_frame(params, _interactions(sim, eng, r_int), records, start, r_dirt)
     del eng
-    customers, record_person, rec_customer_ids = records.customers, records.record_person, records.ids
     n = len(lat.lam)
-
-    # campaign (on the person's original record)
-    camp_people = np.flatnonzero(sim.eligible)
-    orig_ids = rec_customer_ids[:n]
+    orig_ids = records.ids[:n]
+    campaigns = _campaigns(params, sim, orig_ids)
+    person_ids = _ids("P", np.arange(1, n + 1), 7)
+    truth_customers = _truth_customers(params, lat, sim, orig_ids, person_ids, n_purch, start)
+    duplicates = _duplicates(params, records, person_ids, n)
+    oracle_ref = oracle_probabilities(truth_customers, params.reference_cutoff, params)
+    truth = {"customers": truth_customers, "duplicates": duplicates, "oracle_reference": oracle_ref}
     cp = params.campaign
-    campaigns = pd.DataFrame(
+    if cp.enabled and cp.uplift_truth:
+        truth["campaign_uplift"] = oracle_campaign_uplift(
+            truth_customers, cp.uplift_horizon_days, params, window_start_days=cp.uplift_window_start_days
+        )
+    world = World(records.customers, orders_df, interactions_df, campaigns, truth, {})
+    world.manifest = _manifest(params, world, lat, start, end)
+    return world
+
+
+def _campaigns(params: WorldParams, sim: Simulation, orig_ids: Column) -> pd.DataFrame:
+    """The campaigns table: one row per eligible person, on the person's original record."""
+    camp_people = np.flatnonzero(sim.eligible)
+    cp = params.campaign
+    return pd.DataFrame(
         {
             "campaign_id": _str_col(pa.array(np.full(len(camp_people), cp.campaign_id, dtype=object))),
             "customer_id": _str_col(orig_ids.take(pa.array(camp_people))),
@@ -287,8 +346,19 @@ def generate_world(params: WorldParams) -> World:
         }
     )
 
-    # truth
-    person_ids = _ids("P", np.arange(1, n + 1), 7)
+
+def _truth_customers(
+    params: WorldParams,
+    lat: Latent,
+    sim: Simulation,
+    orig_ids: Column,
+    person_ids: Column,
+    n_purch: np.ndarray,
+    start: pd.Timestamp,
+) -> pd.DataFrame:
+    """``truth/customers``: each person's persona, latent parameters, dropout and campaign (:func:`truth_columns`)."""
+    n = len(lat.lam)
+    cp = params.campaign
     persona_names = np.asarray(list(params.personas), dtype=object)
     effects = np.array([cp.effect_persuadable, 0.0, 0.0, cp.effect_sleeping_dog])
     rate_effects = np.array([cp.rate_effect_persuadable, 1.0, 1.0, cp.rate_effect_sleeping_dog])
@@ -328,14 +398,18 @@ def generate_world(params: WorldParams) -> World:
         }
     )
     truth_customers.attrs["world_params"] = params.model_dump(mode="json")
-    dup_persons = record_person[n:]
-    multi = np.unique(dup_persons)
-    is_multi = np.isin(record_person, multi)
-    dup_rows = np.flatnonzero(is_multi)
+    return truth_customers
+
+
+def _duplicates(params: WorldParams, records: Records, person_ids: Column, n: int) -> pd.DataFrame:
+    """``truth/duplicates``: every record of a person with several records (and the heavier dirt it carries)."""
+    record_person = records.record_person
+    multi = np.unique(record_person[n:])
+    dup_rows = np.flatnonzero(np.isin(record_person, multi))
     dup_rows = dup_rows[np.lexsort((dup_rows, record_person[dup_rows]))]
     duplicates = pd.DataFrame(
         {
-            "customer_id": _str_col(rec_customer_ids.take(pa.array(dup_rows))),
+            "customer_id": _str_col(records.ids.take(pa.array(dup_rows))),
             "person_id": _str_col(person_ids.take(pa.array(record_person[dup_rows]))),
         }
     )
@@ -343,14 +417,15 @@ def generate_world(params: WorldParams) -> World:
         # the heavier dirt kinds each duplicate record carries ("" for originals and light dirt)
         kinds = np.concatenate([np.full(n, "", dtype=object), records.dup_dirt])[dup_rows]
         duplicates["dirt"] = pd.Series(kinds, dtype="str")
-    oracle_ref = oracle_probabilities(truth_customers, params.reference_cutoff, params)
-    truth = {"customers": truth_customers, "duplicates": duplicates, "oracle_reference": oracle_ref}
-    if cp.enabled and cp.uplift_truth:
-        truth["campaign_uplift"] = oracle_campaign_uplift(
-            truth_customers, cp.uplift_horizon_days, params, window_start_days=cp.uplift_window_start_days
-        )
-    world = World(customers, orders_df, interactions_df, campaigns, truth, {})
-    world.manifest = {
+    return duplicates
+
+
+def _manifest(
+    params: WorldParams, world: World, lat: Latent, start: pd.Timestamp, end: pd.Timestamp
+) -> WorldManifest:
+    """The world's manifest (:class:`WorldManifest`)."""
+    cp = params.campaign
+    manifest: WorldManifest = {
         "generator_version": GENERATOR_VERSION,
         "seed": params.seed,
         "locale": params.locale,
@@ -361,9 +436,9 @@ def generate_world(params: WorldParams) -> World:
         "reference_cutoff": str(pd.Timestamp(params.reference_cutoff)),
         "campaign_id": cp.campaign_id,
         "campaign_sent": str(pd.Timestamp(cp.sent)),
-        "n_persons": n,
+        "n_persons": len(lat.lam),
         "row_counts": {name: len(df) for name, df in world.tables.items()}
-        | {f"truth/{k}": len(v) for k, v in truth.items()},
+        | {f"truth/{k}": len(v) for k, v in world.truth.items()},
         "timestamps_as_text": params.dirty > 0,
         "oracle": "truth/oracle_reference.parquet = oracle_probabilities(truth/customers, reference_cutoff): "
         "p_no_purchase_90d, p_purchase_30d given the latent state at the cutoff",
@@ -371,18 +446,18 @@ def generate_world(params: WorldParams) -> World:
         "parameters": params.model_dump(mode="json"),
     }
     if params.shock is not None:
-        world.manifest["shock"] = _shock_record(params)
+        manifest["shock"] = _shock_record(params)
     if params.acquisition_waves:
-        world.manifest["acquisition_waves"] = {
+        manifest["acquisition_waves"] = {
             w.name: int(np.sum(np.asarray(lat.wave) == k)) for k, w in enumerate(params.acquisition_waves)
         }
-    if "campaign_uplift" in truth:
-        world.manifest["campaign_uplift"] = (
+    if "campaign_uplift" in world.truth:
+        manifest["campaign_uplift"] = (
             "truth/campaign_uplift = oracle_campaign_uplift(truth/customers, "
             f"{cp.uplift_horizon_days}, window_start_days={cp.uplift_window_start_days}): true_uplift = "
             "P(churn | control) - P(churn | offer) per eligible person"
         )
-    return world
+    return manifest
 
 
 def _wave_names(params: WorldParams, lat: Latent) -> pd.Series:
@@ -394,7 +469,7 @@ def _wave_names(params: WorldParams, lat: Latent) -> pd.Series:
     return pd.Series(names[lat.wave], dtype="str")
 
 
-def _shock_record(params: WorldParams) -> dict[str, Any]:
+def _shock_record(params: WorldParams) -> ShockRecord:
     """What the manifest says of the behaviour shock: what, for whom, and from when it takes effect."""
     shock = params.shock
     assert shock is not None
