@@ -14,12 +14,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import pandas as pd
 
 from custml.errors import ConfigError, SchemaError
 
-__all__ = ["CutoffPlan", "TimeSplit", "minimum_history_days", "plan_cutoffs", "split_by_plan", "time_split"]
+__all__ = [
+    "CutoffPlan",
+    "SplitDescription",
+    "TimeSplit",
+    "minimum_history_days",
+    "plan_cutoffs",
+    "split_by_plan",
+    "time_split",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +56,18 @@ class CutoffPlan:
         return ["train"] * len(self.train) + ["validation"] * len(self.validation) + ["test"]
 
 
+class SplitDescription(TypedDict):
+    """Row counts and cut-off dates (ISO strings) of a :class:`TimeSplit`."""
+
+    rows_train: int
+    rows_validation: int
+    rows_test: int
+    train_cutoffs: list[str]
+    validation_cutoffs: list[str]
+    test_cutoff: str
+    dropped_cutoffs: list[str]
+
+
 @dataclass(frozen=True)
 class TimeSplit:
     """Row positions of each role in the stacked table, and the cut-offs they come from."""
@@ -64,7 +85,7 @@ class TimeSplit:
         """The latest validation cut-off."""
         return self.validation_cutoffs[-1]
 
-    def describe(self) -> dict[str, object]:
+    def describe(self) -> SplitDescription:
         """Row counts and cut-off dates (ISO strings) for logging."""
         return {
             "rows_train": len(self.train_idx),
