@@ -429,13 +429,7 @@ def train_model(
     timings: dict[str, float] = {}
     _check_training_set(training_set)
     frame = training_set.reset_index(drop=True)
-    split: TimeSplit = (
-        time_split(
-            frame, params.horizon, purge=params.purge_label_overlap, n_validation_cutoffs=params.n_validation
-        )
-        if plan is None
-        else split_by_plan(frame, plan)
-    )
+    split = _split(frame, params, plan)
     y = frame["label"].astype(int).to_numpy()
     _check_both_classes(y, split)
     t0 = time.perf_counter()
@@ -450,14 +444,14 @@ def train_model(
     drivers = top_drivers(fit.model, features_only.iloc[shap_rows], n=15)
     timings["explain_s"] = time.perf_counter() - t0
     evaluation.metrics["model"]["fit_seconds"] = timings["fit_total_s"]
+    metrics = evaluation.metrics
+    baselines = ", ".join(f"{b} {metrics[b]['roc_auc']:.4f}" for b in baseline_names() if b in metrics)
     logger.info(
         "%s: champion %s, test ROC AUC %.4f (%s) in %.1f s",
         params.task,
         fit.choice.champion,
-        evaluation.metrics["model"]["roc_auc"],
-        ", ".join(
-            f"{b} {evaluation.metrics[b]['roc_auc']:.4f}" for b in baseline_names() if b in evaluation.metrics
-        ),
+        metrics["model"]["roc_auc"],
+        baselines,
         timings["fit_total_s"],
     )
     return TrainResult(
@@ -475,6 +469,15 @@ def train_model(
         data_description=_describe(frame, y, split, fit, evaluation.metrics, params),
         timings=timings,
         tuning_trials=fit.trials,
+    )
+
+
+def _split(frame: pd.DataFrame, params: TrainParams, plan: CutoffPlan | None) -> TimeSplit:
+    """The rows of each role: by ``plan`` when given, else inferred from the cut-offs present."""
+    if plan is not None:
+        return split_by_plan(frame, plan)
+    return time_split(
+        frame, params.horizon, purge=params.purge_label_overlap, n_validation_cutoffs=params.n_validation
     )
 
 
