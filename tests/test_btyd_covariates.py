@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from custml.errors import ConfigError, DataFileError, SchemaError
-from custml.models.btyd import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
+from custml.models.btyd import BetaGeoFitter, CustomerCovariates, GammaGammaFitter, ParetoNBDFitter
 from custml.models.btyd._covariates import linked_objective
 
 # --------------------------------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ def test_clv_and_spend_take_the_covariates() -> None:
     assert mean_spend[1] / mean_spend[0] == pytest.approx(np.exp(spend.params_["spend:channel"]))
     clv = spend.customer_lifetime_value(
         purchases, [1, 1], [10.0, 10.0], [40.0, 40.0], [30.0, 30.0], freq="W",
-        purchase_covariates=probe, spend_covariates=probe,
+        covariates=CustomerCovariates(purchase=probe, spend=probe),
     )  # fmt: skip
     assert clv[1] > clv[0] > 0
 

@@ -14,7 +14,7 @@ from custml.models.btyd import (
     dynamic_covariates,
     static_as_dynamic,
 )
-from custml.models.btyd.pareto_nbd_dynamic import _loglik_block, _loglik_block_numpy, _Rows
+from custml.models.btyd._dyncov_likelihood import _loglik_block, _loglik_block_numpy, _Rows
 
 TRUE = {"r": 0.9, "alpha": 6.0, "s": 0.8, "beta": 14.0, "purchase:season": 0.8, "purchase:channel": 0.4}
 TRUE |= {"dropout:season": -0.4, "dropout:channel": 0.5}

@@ -26,7 +26,7 @@ from custml.errors import ConfigError, SchemaError
 from custml.models.candidates import baseline_names
 from custml.models.params import TrainParams
 from custml.models.split import CutoffPlan
-from custml.models.train import train_model
+from custml.models.train import TrainResult, train_model
 
 __all__ = [
     "BacktestResult",
@@ -120,7 +120,11 @@ def backtest_cutoffs(plans: list[CutoffPlan]) -> list[pd.Timestamp]:
     return sorted({c for plan in plans for c in plan.all})
 
 
-def _scorer_rows(result: Any, test_cutoff: pd.Timestamp) -> list[dict[str, Any]]:
+# One row of the backtest's tables (a test month's scorer, or a run).
+_Row = dict[str, float | str | pd.Timestamp]
+
+
+def _scorer_rows(result: TrainResult, test_cutoff: pd.Timestamp) -> list[_Row]:
     preds: pd.DataFrame = result.test_predictions
     rows = []
     for scorer, metrics in result.metrics.items():
@@ -196,8 +200,8 @@ def rolling_backtest(
     if not plans:
         raise ConfigError("backtest: no test months to run")
     cut = pd.to_datetime(table["cutoff"])
-    rows: list[dict[str, Any]] = []
-    runs: list[dict[str, Any]] = []
+    rows: list[_Row] = []
+    runs: list[_Row] = []
     # Nothing of a backtest reads the SHAP drivers or the baseline intervals: skip their cost per origin.
     params = params.model_copy(
         update={"shap_sample": 10, "gate": params.gate.model_copy(update={"baseline_bootstrap": 0})}

@@ -8,10 +8,12 @@ API of :mod:`custml.models.btyd`; the ``plot_*`` functions draw their tables.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from custml.errors import SchemaError
 from custml.plotting import figure_and_axes
@@ -25,7 +27,7 @@ __all__ = [
 ]
 
 
-def holdout_accuracy(actual: Any, predicted: dict[str, Any]) -> pd.DataFrame:
+def holdout_accuracy(actual: ArrayLike, predicted: Mapping[str, ArrayLike]) -> pd.DataFrame:
     """How well each model's expected holdout purchases match the actual ones, customer by customer.
 
     Parameters

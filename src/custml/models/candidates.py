@@ -29,7 +29,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -53,7 +53,9 @@ __all__ = [
     "BoosterClassifier",
     "Candidate",
     "CandidateContext",
+    "FittedCandidates",
     "LogisticCandidate",
+    "ScoringEstimator",
     "baseline_names",
     "candidate_names",
     "fit_candidates",
@@ -70,6 +72,16 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 STACK = "stack"
+
+
+class ScoringEstimator(Protocol):
+    """A fitted candidate: ``predict_proba(frame)[:, 1]`` is its (uncalibrated) score of a candidate frame."""
+
+    def predict_proba(self, X: Any, /) -> np.ndarray: ...
+
+
+#: Name -> fitted candidate, in registry order.
+FittedCandidates: TypeAlias = dict[str, ScoringEstimator]
 
 
 @dataclass(frozen=True)
@@ -407,7 +419,7 @@ class LogisticCandidate(_FrameClassifier):
         self.seed = seed
 
     def _inputs(self, X: pd.DataFrame) -> pd.DataFrame:
-        out: dict[str, Any] = {}
+        out: dict[str, pd.Series | float] = {}
         for c in self.numeric_:
             out[c] = pd.to_numeric(X[c], errors="coerce").astype(float) if c in X else np.nan
         for c in self.categorical_:
@@ -540,7 +552,7 @@ def fit_candidates(
     y_train: ArrayLike,
     validation: pd.DataFrame | None = None,
     y_validation: ArrayLike | None = None,
-) -> dict[str, Any]:
+) -> FittedCandidates:
     """Fit the registered candidates among ``names`` (and every printed baseline) on the training rows.
 
     Candidates that early-stop do so on ``validation`` (without it they train a fixed number of rounds).
@@ -555,7 +567,7 @@ def fit_candidates(
         Name -> fitted estimator, in registry order.
     """
     wanted = set(names) | set(baseline_names())
-    out: dict[str, Any] = {}
+    out: FittedCandidates = {}
     for candidate in _REGISTRY.entries():
         if candidate.name not in wanted:
             continue
@@ -578,7 +590,7 @@ def fit_candidates(
     return out
 
 
-def score_candidates(fitted: Mapping[str, Any], frame: pd.DataFrame) -> pd.DataFrame:
+def score_candidates(fitted: Mapping[str, ScoringEstimator], frame: pd.DataFrame) -> pd.DataFrame:
     """Each fitted candidate's positive-class score on ``frame`` (uncalibrated), indexed like ``frame``."""
     return pd.DataFrame(
         {name: np.asarray(est.predict_proba(frame)[:, 1], dtype=float) for name, est in fitted.items()},

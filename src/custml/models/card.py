@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from custml.models.train import TrainResult
+from custml.models.train import DataDescription, TrainResult
 
 __all__ = ["model_card"]
 
@@ -31,9 +31,7 @@ def model_card(result: TrainResult, model_name: str | None = None, run_id: str |
     >>> card.splitlines()[0]
     '# Model card: churn'
     """
-    d = result.data_description
     p = result.params
-    scorers = list(result.metrics)
     lines = [
         f"# Model card: {model_name or result.task}",
         "",
@@ -42,7 +40,14 @@ def model_card(result: TrainResult, model_name: str | None = None, run_id: str |
     ]
     if run_id:
         lines.append(f"**MLflow run:** `{run_id}`")
-    lines += [
+    lines += [*_data_section(result.data_description), *_metrics_section(result), *_drivers_section(result)]
+    lines += [*_training_section(result), *_LIMITATIONS]
+    return "\n".join(lines)
+
+
+def _data_section(d: DataDescription) -> list[str]:
+    """The cut-offs and rows of each role, the plan's note, the features and the table digest."""
+    return [
         "",
         "## Data",
         "",
@@ -57,6 +62,13 @@ def model_card(result: TrainResult, model_name: str | None = None, run_id: str |
         f"- Features: {d['n_features']} ({len(d['categorical_features'])} categorical); BTYD hybrid features: "
         f"{'yes' if d['btyd_features'] else 'no'}",
         f"- Training table digest (SHA-256): `{d['training_table_sha256'][:16]}...`",
+    ]
+
+
+def _metrics_section(result: TrainResult) -> list[str]:
+    """Every scorer's test metrics side by side, and the oracle ratio on synthetic data."""
+    scorers = list(result.metrics)
+    lines = [
         "",
         "## Test metrics (latest cut-off)",
         "",
@@ -73,36 +85,52 @@ def model_card(result: TrainResult, model_name: str | None = None, run_id: str |
             "",
             f"Model / oracle ROC AUC ratio: **{model_m['oracle_auc_ratio']:.3f}** (synthetic truth).",
         ]
-    lines += [
+    return [
+        *lines,
         "",
         "ECE uses equal-mass bins "
-        f"({p.ece_bins}); lift and capture are for the top 10 % of customers by predicted probability.",
+        f"({result.params.ece_bins}); lift and capture are for the top 10 % of customers by predicted probability.",
+    ]
+
+
+def _drivers_section(result: TrainResult) -> list[str]:
+    """The ten main drivers (mean |SHAP| on the test sample)."""
+    lines = [
         "",
         "## Main drivers (mean |SHAP|, test sample)",
         "",
         "| feature | description | mean abs SHAP |",
-        "|---|---|---|",
     ]
+    lines.append("|---|---|---|")
     for row in result.drivers.head(10).itertuples(index=False):
         lines.append(f"| {row.feature} | {row.description} | {row.mean_abs_shap:.4f} |")
-    lines += [
+    return lines
+
+
+def _training_section(result: TrainResult) -> list[str]:
+    """The booster's trees and settings, the shipped candidate and the fit time."""
+    d, p = result.data_description, result.params
+    return [
         "",
         "## Training",
         "",
-        f"- LightGBM, {int(model_m['best_iteration'])} trees (early stopping on validation), class imbalance: "
-        f"{p.class_imbalance}, seed {p.seed}",
+        f"- LightGBM, {int(result.metrics['model']['best_iteration'])} trees (early stopping on validation), "
+        f"class imbalance: {p.class_imbalance}, seed {p.seed}",
         f"- Shipped candidate: **{d.get('champion', 'lightgbm')}** (best validation ROC AUC of "
         + ", ".join(f"{k} {v:.4f}" for k, v in d.get("candidates_validation_roc_auc", {}).items())
         + "); reason codes always explain the LightGBM booster",
         f"- Fit time (features excluded): {result.timings.get('fit_total_s', float('nan')):.1f} s",
-        "",
-        "## Limitations",
-        "",
-        "- Trained on historical behaviour; scores drift when the customer base or the business changes.",
-        "- Probabilities are calibrated on a few recent validation cut-offs pooled; recalibrate after large "
-        "shifts in the base rate.",
-        "- Reason codes describe the model, not causes: they say which features moved a score, not why a customer acts.",
-        "- No direct personal data is used; profile fields enter only in coarse form (age band, region).",
-        "",
     ]
-    return "\n".join(lines)
+
+
+_LIMITATIONS = (
+    "",
+    "## Limitations",
+    "",
+    "- Trained on historical behaviour; scores drift when the customer base or the business changes.",
+    "- Probabilities are calibrated on a few recent validation cut-offs pooled; recalibrate after large "
+    "shifts in the base rate.",
+    "- Reason codes describe the model, not causes: they say which features moved a score, not why a customer acts.",
+    "- No direct personal data is used; profile fields enter only in coarse form (age band, region).",
+    "",
+)

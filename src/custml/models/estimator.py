@@ -28,7 +28,9 @@ from sklearn.utils.validation import check_is_fitted
 from custml.errors import SchemaError
 from custml.models.candidates import (
     STACK,
+    BoosterClassifier,
     CandidateContext,
+    FittedCandidates,
     binary_target,
     candidate_names,
     fit_candidates,
@@ -218,12 +220,12 @@ class CustomerClassifier(ClassifierMixin, BaseEstimator):
         )
         return self
 
-    def _refit(self, frame: pd.DataFrame, target: np.ndarray) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def _refit(self, frame: pd.DataFrame, target: np.ndarray) -> FittedCandidates:
+        out: FittedCandidates = {}
         for name, fitted in self.candidates_.items():
             candidate = get_candidate(name)
             rounds = None
-            if candidate.early_stopping:
+            if candidate.early_stopping and isinstance(fitted, BoosterClassifier):
                 rounds = max(1, int(fitted.booster_.best_iteration or fitted.booster_.current_iteration()))
             out[name] = candidate.build(self._context(rounds)).fit(frame, target)
         return out
@@ -251,7 +253,9 @@ class CustomerClassifier(ClassifierMixin, BaseEstimator):
     def booster_(self) -> lgb.Booster:
         """The fitted LightGBM booster."""
         check_is_fitted(self, "candidates_")
-        return self.candidates_["lightgbm"].booster_
+        booster = self.candidates_["lightgbm"]
+        assert isinstance(booster, BoosterClassifier)
+        return booster.booster_
 
     def candidate_scores(self, X: Any) -> pd.DataFrame:
         """Uncalibrated score of every fitted candidate and, if fitted, of the stack."""

@@ -14,7 +14,7 @@ import logging
 import re
 import string
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -43,15 +43,26 @@ UNACTIONABLE_FEATURES = frozenset({"age_band", "region", "acquisition_channel", 
 class ReasonSpec(Protocol):
     """What a catalogue entry must offer (``custml.features.FeatureSpec`` does)."""
 
-    name: str
-    description: str
-    reason_high: str
-    reason_low: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def reason_high(self) -> str: ...
+
+    @property
+    def reason_low(self) -> str: ...
 
 
-def default_catalogue() -> dict[str, Any]:
+#: Feature name -> its reason wording.
+Catalogue = dict[str, ReasonSpec]
+
+
+def default_catalogue() -> Catalogue:
     """The features catalogue (when the features package provides one) plus the BTYD hybrid features."""
-    specs: dict[str, Any] = {}
+    specs: Catalogue = {}
     try:
         from custml.features import FEATURE_CATALOGUE
 
@@ -62,12 +73,12 @@ def default_catalogue() -> dict[str, Any]:
     return specs
 
 
-def _as_mapping(catalogue: Iterable[Any] | Mapping[str, Any] | None) -> dict[str, Any]:
+def _as_mapping(catalogue: Iterable[ReasonSpec] | Mapping[str, ReasonSpec] | None) -> Catalogue:
     if catalogue is None:
         return default_catalogue()
     if isinstance(catalogue, Mapping):
         return dict(catalogue)
-    out = {s.name: s for s in cast(Iterable[Any], catalogue)}
+    out: Catalogue = {s.name: s for s in catalogue}
     for s in (*BTYD_OUTPUT_FEATURES, *SEASON_SPECS):
         out.setdefault(s.name, s)
     return out
@@ -116,7 +127,7 @@ def format_reason(template: str | None, value: Any, name: str, high: bool) -> st
     return template.replace("{value}", str(value)) if not has_spec else template.format(value=value)
 
 
-def _reason_text(spec: Any, name: str, value: Any, high: bool) -> str:
+def _reason_text(spec: ReasonSpec | None, name: str, value: Any, high: bool) -> str:
     """Catalogue features use the features stage's own wording function; others :func:`format_reason`."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         # A missing value can drive a score (no e-mails sent, no ticket ever): say so briefly.
@@ -138,7 +149,7 @@ def _reason_text(spec: Any, name: str, value: Any, high: bool) -> str:
 def reason_codes(
     model: CustomerModel,
     X: pd.DataFrame,
-    catalogue: Iterable[Any] | Mapping[str, Any] | None = None,
+    catalogue: Iterable[ReasonSpec] | Mapping[str, ReasonSpec] | None = None,
     top_k: int = 3,
     direction: Literal["up", "down", "both", "increase", "decrease"] = "up",
     with_details: bool = False,
@@ -173,65 +184,71 @@ def reason_codes(
         ``reason_1 .. reason_k`` (str or None), indexed like ``X``.
     """
     specs = _as_mapping(catalogue)
-    contrib = model.contributions(X)
     names = model.feature_names
-    C = contrib[names].to_numpy(dtype=float)
+    C = model.contributions(X)[names].to_numpy(dtype=float)
     prepared = model.prepare(X)
-    if direction in ("up", "increase"):
-        score = np.where(C > 0, C, -np.inf)
-    elif direction in ("down", "decrease"):
-        score = np.where(C < 0, -C, -np.inf)
-    elif direction == "both":
-        score = np.abs(C)
-    else:
-        raise ValueError(f"direction must be 'up', 'down' or 'both', got {direction!r}")
+    score = _driver_scores(C, direction)
     skip = UNACTIONABLE_FEATURES if exclude is None else frozenset(exclude)
     score[:, [j for j, name in enumerate(names) if name in skip]] = -np.inf
     k = min(top_k, C.shape[1])
     order = np.argsort(-score, axis=1, kind="stable")[:, :k]
-    cols: dict[str, list[Any]] = {f"reason_{i + 1}": [] for i in range(top_k)}
-    details: dict[str, list[Any]] = {}
-    if with_details:
-        for i in range(top_k):
-            details[f"feature_{i + 1}"] = []
-            details[f"contribution_{i + 1}"] = []
     values = {c: prepared[c].to_numpy() for c in names}
+    cols: dict[str, list[str | None]] = {f"reason_{i + 1}": [] for i in range(top_k)}
+    features: dict[str, list[str | None]] = {f"feature_{i + 1}": [] for i in range(top_k)}
+    contributions: dict[str, list[float]] = {f"contribution_{i + 1}": [] for i in range(top_k)}
     for row in range(C.shape[0]):
         for i in range(top_k):
             j = order[row, i] if i < k else -1
-            ok = j >= 0 and np.isfinite(score[row, j]) and C[row, j] != 0
-            if not ok:
-                cols[f"reason_{i + 1}"].append(None)
-                if with_details:
-                    details[f"feature_{i + 1}"].append(None)
-                    details[f"contribution_{i + 1}"].append(np.nan)
-                continue
-            name = names[j]
-            value = values[name][row]
-            spec = specs.get(name)
-            ref = model.reference.get(name)
-            if isinstance(value, str) or name in model.categorical_levels:
-                high = True
-                value = (
-                    None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-                )
-            else:
-                value = float(value)
-                high = bool(ref is None or np.isnan(value) or value > ref)
-            text = _reason_text(spec, name, value, high)
-            if direction == "both":
-                text += " (raises)" if C[row, j] > 0 else " (lowers)"
+            name = names[j] if j >= 0 and np.isfinite(score[row, j]) and C[row, j] != 0 else None
+            text = None
+            if name is not None:
+                text = _reason(model, specs.get(name), name, values[name][row], float(C[row, j]), direction)
             cols[f"reason_{i + 1}"].append(text)
-            if with_details:
-                details[f"feature_{i + 1}"].append(name)
-                details[f"contribution_{i + 1}"].append(float(C[row, j]))
+            features[f"feature_{i + 1}"].append(name)
+            contributions[f"contribution_{i + 1}"].append(np.nan if name is None else float(C[row, j]))
+    if not with_details:
+        return pd.DataFrame(cols, index=X.index)
+    details: dict[str, list[str | None] | list[float]] = {}
+    for i in range(1, top_k + 1):
+        details[f"feature_{i}"], details[f"contribution_{i}"] = (
+            features[f"feature_{i}"],
+            contributions[f"contribution_{i}"],
+        )
     return pd.DataFrame({**cols, **details}, index=X.index)
+
+
+def _driver_scores(C: np.ndarray, direction: str) -> np.ndarray:
+    """How strongly each contribution counts as a reason in ``direction`` (``-inf``: not a reason)."""
+    if direction in ("up", "increase"):
+        return np.where(C > 0, C, -np.inf)
+    if direction in ("down", "decrease"):
+        return np.where(C < 0, -C, -np.inf)
+    if direction == "both":
+        return np.abs(C)
+    raise ValueError(f"direction must be 'up', 'down' or 'both', got {direction!r}")
+
+
+def _reason(
+    model: CustomerModel, spec: ReasonSpec | None, name: str, value: Any, contribution: float, direction: str
+) -> str:
+    """One reason: the customer's ``value`` of feature ``name``, "high" against the training median."""
+    if isinstance(value, str) or name in model.categorical_levels:
+        high = True
+        value = None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+    else:
+        ref = model.reference.get(name)
+        value = float(value)
+        high = bool(ref is None or np.isnan(value) or value > ref)
+    text = _reason_text(spec, name, value, high)
+    if direction == "both":
+        text += " (raises)" if contribution > 0 else " (lowers)"
+    return text
 
 
 def top_drivers(
     model: CustomerModel,
     X: pd.DataFrame,
-    catalogue: Iterable[Any] | Mapping[str, Any] | None = None,
+    catalogue: Iterable[ReasonSpec] | Mapping[str, ReasonSpec] | None = None,
     n: int = 10,
 ) -> pd.DataFrame:
     """Global drivers: mean absolute SHAP value per feature over ``X``, largest first.

@@ -21,7 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from custml.errors import SchemaError
-from custml.models.params import TrainParams
+from custml.models.params import LightGBMConfig, TrainParams
 
 __all__ = ["ProbabilityCalibrator", "fit_booster", "train_booster"]
 
@@ -177,7 +177,7 @@ def fit_booster(
     y_val: ArrayLike,
     params: TrainParams,
     categorical: list[str],
-    lightgbm_overrides: dict[str, Any] | None = None,
+    lightgbm_overrides: LightGBMConfig | None = None,
 ) -> lgb.Booster:
     """:func:`train_booster` with a run's :class:`TrainParams` (and tuned ``lightgbm_overrides``)."""
     return train_booster(
@@ -198,7 +198,7 @@ def train_booster(
     y_train: ArrayLike,
     validation: tuple[pd.DataFrame, ArrayLike] | None,
     *,
-    lightgbm: dict[str, Any],
+    lightgbm: LightGBMConfig,
     n_estimators: int,
     early_stopping_rounds: int,
     class_imbalance: str = "auto",
@@ -226,7 +226,7 @@ def train_booster(
     weighted = class_imbalance == "balanced" or (
         class_imbalance == "auto" and min(n_pos, len(y_tr) - n_pos) / len(y_tr) < _IMBALANCE_SHARE
     )
-    lgb_params: dict[str, Any] = {
+    lgb_params: LightGBMConfig = {
         "objective": "binary",
         # Weighted training distorts the validation log loss, so weighted runs stop on AUC instead.
         "metric": ["auc", "binary_logloss"] if weighted else ["binary_logloss", "auc"],

@@ -13,7 +13,7 @@ one) or a logistic stack of their scores. Reason codes and SHAP values always ex
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lightgbm as lgb
 import numpy as np
@@ -22,6 +22,9 @@ import pandas as pd
 from custml.errors import SchemaError
 from custml.models.gbm import ProbabilityCalibrator
 from custml.models.hybrid import BTYDFeatures
+
+if TYPE_CHECKING:
+    from custml.models.candidates import FittedCandidates
 
 __all__ = [
     "NON_FEATURE_COLUMNS",
@@ -153,7 +156,7 @@ def prepare_features(
     Columns absent from ``frame`` are filled with missing values (an absent optional table is not an error).
     ``frame`` is not modified.
     """
-    out: dict[str, Any] = {}
+    out: dict[str, np.ndarray | pd.Categorical] = {}
     n = len(frame)
     for col in numeric:
         if col in frame.columns:
@@ -211,7 +214,7 @@ class CustomerModel:
     reference: dict[str, float] = field(default_factory=dict)
     season_feature: bool = False
     champion: str = "lightgbm"
-    components: dict[str, Any] = field(default_factory=dict)
+    components: FittedCandidates = field(default_factory=dict)
     stacker: Any = None
     stack_columns: list[str] = field(default_factory=list)
 

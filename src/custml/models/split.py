@@ -14,12 +14,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import pandas as pd
 
 from custml.errors import ConfigError, SchemaError
 
-__all__ = ["CutoffPlan", "TimeSplit", "minimum_history_days", "plan_cutoffs", "split_by_plan", "time_split"]
+__all__ = [
+    "CutoffPlan",
+    "SplitDescription",
+    "TimeSplit",
+    "minimum_history_days",
+    "plan_cutoffs",
+    "split_by_plan",
+    "time_split",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +56,18 @@ class CutoffPlan:
         return ["train"] * len(self.train) + ["validation"] * len(self.validation) + ["test"]
 
 
+class SplitDescription(TypedDict):
+    """Row counts and cut-off dates (ISO strings) of a :class:`TimeSplit`."""
+
+    rows_train: int
+    rows_validation: int
+    rows_test: int
+    train_cutoffs: list[str]
+    validation_cutoffs: list[str]
+    test_cutoff: str
+    dropped_cutoffs: list[str]
+
+
 @dataclass(frozen=True)
 class TimeSplit:
     """Row positions of each role in the stacked table, and the cut-offs they come from."""
@@ -64,7 +85,7 @@ class TimeSplit:
         """The latest validation cut-off."""
         return self.validation_cutoffs[-1]
 
-    def describe(self) -> dict[str, object]:
+    def describe(self) -> SplitDescription:
         """Row counts and cut-off dates (ISO strings) for logging."""
         return {
             "rows_train": len(self.train_idx),
@@ -91,13 +112,10 @@ def plan_cutoffs(
     """Cut-off dates that :func:`time_split` will use without dropping any.
 
     With ``data_start``, no cut-off comes before ``data_start + min_history_days``. On short data the plan
-    shrinks, in this order, and its :attr:`CutoffPlan.note` says in one line what it kept (also logged as a
-    warning): validation cut-offs are given up (oldest first, keeping one); then, when fewer than
-    ``min_train_cutoffs`` training cut-offs would remain with ``purge``, the gap between the last training and
-    the first validation cut-off shrinks from the horizon to ``step_days`` (training labels may then overlap
-    the validation window; the test cut-off stays purged, so the test figures stay honest); then training
-    cut-offs are left out (at least one must remain). With no plan possible the error names the dates and the
-    minimum history (:func:`minimum_history_days`).
+    shrinks (fewer validation cut-offs, then training labels overlapping the validation window, then fewer
+    training cut-offs; the test cut-off stays purged) and its :attr:`CutoffPlan.note` says in one line what
+    it kept (also logged as a warning). With no plan possible the error names the dates and the minimum
+    history (:func:`minimum_history_days`).
 
     Parameters
     ----------
@@ -105,16 +123,15 @@ def plan_cutoffs(
         The latest cut-off whose label window is fully observed (``data_end - horizon``).
     horizon_days : int
         Label horizon.
-    n_train_cutoffs : int
-        Number of training cut-offs, ``step_days`` apart.
+    n_train_cutoffs, n_validation_cutoffs : int
+        Numbers of training and validation cut-offs, each ``step_days`` apart; the validation ones are pooled
+        for early stopping and calibration.
     step_days : int
         Spacing of the training cut-offs and of the validation cut-offs (and of validation/test when
         ``purge`` is off).
     purge : bool
         Space the latest validation cut-off from the test cut-off, and the last training cut-off from the
         earliest validation cut-off, by the horizon.
-    n_validation_cutoffs : int
-        Number of validation cut-offs, ``step_days`` apart, pooled for early stopping and calibration.
     data_start : date-like, optional
         First day of the data (e.g. the earliest order).
     min_history_days : int
@@ -136,9 +153,6 @@ def plan_cutoffs(
     >>> plan = plan_cutoffs("2025-10-01", horizon_days=90, n_train_cutoffs=1, n_validation_cutoffs=2)
     >>> list(zip(plan.roles, [c.date().isoformat() for c in plan.all]))
     [('train', '2025-03-05'), ('validation', '2025-06-03'), ('validation', '2025-07-03'), ('test', '2025-10-01')]
-    >>> plan = plan_cutoffs("2025-10-01", 90, n_train_cutoffs=6, data_start="2025-01-01", min_history_days=30)
-    >>> len(plan.train), plan.note
-    (3, 'the cut-off plan was shrunk to fit the data: 3 of 6 training cut-offs (none before 2025-01-31, the data start 2025-01-01 + 30 days of history)')
 
     A 13-month export (churn, 90 days): one validation cut-off, and training labels that may overlap it.
 
@@ -154,76 +168,126 @@ def plan_cutoffs(
     test = pd.Timestamp(test_cutoff).normalize()
     gap = pd.Timedelta(days=horizon_days if purge else step_days)
     step = pd.Timedelta(days=step_days)
-    last_validation = test - gap
-    validation = [last_validation - i * step for i in range(n_validation_cutoffs)][::-1]
-    last_train = validation[0] - gap
-    train = [last_train - i * step for i in range(n_train_cutoffs)][::-1]
+    validation = _spaced(test - gap, step, n_validation_cutoffs)
     if data_start is None:
-        return CutoffPlan(train=train, validation=validation, test=test)
+        return CutoffPlan(
+            train=_spaced(validation[0] - gap, step, n_train_cutoffs), validation=validation, test=test
+        )
     if min_history_days < 0:
         raise ConfigError(f"plan_cutoffs: min_history_days must be non-negative, got {min_history_days}")
-    earliest = pd.Timestamp(data_start).normalize() + pd.Timedelta(days=min_history_days)
-    history = f"the data start {pd.Timestamp(data_start).date()} + {min_history_days} days of history"
-    if test < earliest:
-        raise ConfigError(
-            f"plan_cutoffs: the test cut-off {test.date()} is before the earliest usable cut-off "
-            f"{earliest.date()} ({history})"
-        )
-    if validation[-1] < earliest:
-        raise ConfigError(
-            f"plan_cutoffs: cannot build a plan: the latest validation cut-off would be {validation[-1].date()} "
-            f"(test {test.date()} - {gap.days} days), before the earliest usable cut-off {earliest.date()} "
-            f"({history}); the data needs at least "
-            f"{minimum_history_days(horizon_days, min_history_days, step_days)} days from its first order to "
-            f"its end (it has {(test + pd.Timedelta(days=horizon_days) - pd.Timestamp(data_start).normalize()).days})"
-            ": use more data, a shorter horizon or a smaller min_history_days (train: min_history_days in a "
-            "--config YAML)"
-        )
-    kept_validation = [c for c in validation if c >= earliest]
+    limit = _DataLimit(pd.Timestamp(data_start).normalize(), min_history_days, horizon_days, step_days, test)
+    limit.check(validation, gap)
+    return _fit_to_data(validation, gap, step, n_train_cutoffs, min_train_cutoffs if purge else 0, limit)
+
+
+def _fit_to_data(
+    validation: list[pd.Timestamp],
+    gap: pd.Timedelta,
+    step: pd.Timedelta,
+    n_train_cutoffs: int,
+    min_train_cutoffs: int,
+    limit: _DataLimit,
+) -> CutoffPlan:
+    """The plan of :func:`plan_cutoffs` within the data: no cut-off before ``limit.earliest``.
+
+    It shrinks in this order: validation cut-offs are given up (oldest first, keeping one); then, when fewer
+    than ``min_train_cutoffs`` training cut-offs would remain (0 without purge), the gap between the last
+    training and the first validation cut-off shrinks from ``gap`` to ``step`` (training labels may then
+    overlap the validation window; the test cut-off stays purged, so the test figures stay honest); then
+    training cut-offs are left out (at least one must remain).
+
+    Examples
+    --------
+    >>> plan = plan_cutoffs("2025-10-01", 90, n_train_cutoffs=6, data_start="2025-01-01", min_history_days=30)
+    >>> len(plan.train), plan.note
+    (3, 'the cut-off plan was shrunk to fit the data: 3 of 6 training cut-offs (none before 2025-01-31, the data start 2025-01-01 + 30 days of history)')
+    """
+    kept_validation = [c for c in validation if c >= limit.earliest]
     # Give up validation cut-offs (oldest first, keeping one) before giving up the plan.
-    while len(kept_validation) > 1 and kept_validation[0] - gap < earliest:
+    while len(kept_validation) > 1 and kept_validation[0] - gap < limit.earliest:
         kept_validation = kept_validation[1:]
-
-    def training(train_gap: pd.Timedelta) -> list[pd.Timestamp]:
-        last = kept_validation[0] - train_gap
-        return [c for c in [last - i * step for i in range(n_train_cutoffs)][::-1] if c >= earliest]
-
-    train_gap = gap
-    kept_train = training(gap)
-    if purge and len(kept_train) < min(n_train_cutoffs, min_train_cutoffs) and step < gap:
+    train_gap, kept_train = gap, _spaced(kept_validation[0] - gap, step, n_train_cutoffs, limit.earliest)
+    if len(kept_train) < min(n_train_cutoffs, min_train_cutoffs) and step < gap:
         # Short data: let training labels overlap the validation window rather than train on one month.
-        relaxed = training(step)
+        relaxed = _spaced(kept_validation[0] - step, step, n_train_cutoffs, limit.earliest)
         if len(relaxed) > len(kept_train):
             train_gap, kept_train = step, relaxed
     if not kept_train:
-        raise ConfigError(
-            f"plan_cutoffs: cannot build a plan: the latest training cut-off would be "
-            f"{(kept_validation[0] - step).date()} (validation {kept_validation[0].date()} - {step.days} days), "
-            f"before the earliest usable cut-off {earliest.date()} ({history}); the data needs at least "
-            f"{minimum_history_days(horizon_days, min_history_days, step_days)} days from its first order to "
-            f"its end (it has {(test + pd.Timedelta(days=horizon_days) - pd.Timestamp(data_start).normalize()).days})"
-            ": use more data, a shorter horizon or a smaller min_history_days (train: min_history_days in a "
-            "--config YAML)"
+        raise limit.too_short(
+            f"the latest training cut-off would be {(kept_validation[0] - step).date()} "
+            f"(validation {kept_validation[0].date()} - {step.days} days)"
         )
-    notes = []
-    if len(kept_validation) < n_validation_cutoffs:
-        notes.append(f"{len(kept_validation)} of {n_validation_cutoffs} validation cut-offs")
-    if len(kept_train) < n_train_cutoffs:
-        notes.append(f"{len(kept_train)} of {n_train_cutoffs} training cut-offs")
+    shrunk = [
+        (len(kept_validation), len(validation), "validation cut-offs"),
+        (len(kept_train), n_train_cutoffs, "training cut-offs"),
+    ]
+    notes = [f"{kept} of {wanted} {what}" for kept, wanted, what in shrunk if kept < wanted]
     if train_gap != gap:
         notes.append(
             f"training labels overlapping the validation window (gap {step.days} days, not {gap.days})"
         )
     note = ""
     if notes:
-        note = (
-            f"the cut-off plan was shrunk to fit the data: {' and '.join(notes)} (none before {earliest.date()}, "
-            f"{history})"
-        )
+        note = f"the cut-off plan was shrunk to fit the data: {' and '.join(notes)} (none before {limit.earliest.date()}, {limit.history})"
         logger.warning(note)
     return CutoffPlan(
-        train=kept_train, validation=kept_validation, test=test, note=note, train_gap_days=train_gap.days
+        train=kept_train,
+        validation=kept_validation,
+        test=limit.test,
+        note=note,
+        train_gap_days=train_gap.days,
     )
+
+
+def _spaced(
+    last: pd.Timestamp, step: pd.Timedelta, n: int, earliest: pd.Timestamp | None = None
+) -> list[pd.Timestamp]:
+    """``n`` cut-offs ``step`` apart ending at ``last``, oldest first (those before ``earliest`` left out)."""
+    dates = [last - i * step for i in range(n)][::-1]
+    return dates if earliest is None else [c for c in dates if c >= earliest]
+
+
+@dataclass(frozen=True)
+class _DataLimit:
+    """The earliest cut-off the data allows (``data_start + min_history_days``) and the words for it."""
+
+    data_start: pd.Timestamp
+    min_history_days: int
+    horizon_days: int
+    step_days: int
+    test: pd.Timestamp
+
+    @property
+    def earliest(self) -> pd.Timestamp:
+        return self.data_start + pd.Timedelta(days=self.min_history_days)
+
+    @property
+    def history(self) -> str:
+        return f"the data start {self.data_start.date()} + {self.min_history_days} days of history"
+
+    def check(self, validation: list[pd.Timestamp], gap: pd.Timedelta) -> None:
+        """Fail unless the test cut-off and the latest ``validation`` cut-off (``gap`` before it) fit the data."""
+        test = self.test
+        if test < self.earliest:
+            raise ConfigError(
+                f"plan_cutoffs: the test cut-off {test.date()} is before the earliest usable cut-off "
+                f"{self.earliest.date()} ({self.history})"
+            )
+        if validation[-1] < self.earliest:
+            raise self.too_short(
+                f"the latest validation cut-off would be {validation[-1].date()} (test {test.date()} - {gap.days} days)"
+            )
+
+    def too_short(self, what: str) -> ConfigError:
+        """The error of a plan that does not fit: ``what`` would fall before the earliest usable cut-off."""
+        needed = minimum_history_days(self.horizon_days, self.min_history_days, self.step_days)
+        has = (self.test + pd.Timedelta(days=self.horizon_days) - self.data_start).days
+        return ConfigError(
+            f"plan_cutoffs: cannot build a plan: {what}, before the earliest usable cut-off "
+            f"{self.earliest.date()} ({self.history}); the data needs at least {needed} days from its first "
+            f"order to its end (it has {has}): use more data, a shorter horizon or a smaller min_history_days "
+            "(train: min_history_days in a --config YAML)"
+        )
 
 
 def time_split(

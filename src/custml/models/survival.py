@@ -25,7 +25,7 @@ Metrics (no survival library is installed; both are checked against hand-compute
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import lightgbm as lgb
 import numpy as np
@@ -378,6 +378,17 @@ def truth_dropout_times(truth: pd.DataFrame, customer_ids: ArrayLike, cutoff: ob
 _OUTCOME = ("duration_days", "lapsed", "duration")
 
 
+class SurvivalComparison(TypedDict):
+    """What :func:`compare_survival` returns (a dict, read by key)."""
+
+    metrics: pd.DataFrame
+    model: DiscreteTimeSurvival
+    test: pd.DataFrame
+    survival: np.ndarray
+    n_train: int
+    n_test: int
+
+
 def compare_survival(
     tables: Mapping[str, pd.DataFrame],
     test_cutoff: object,
@@ -390,7 +401,7 @@ def compare_survival(
     n_periods: int = 12,
     at_periods: tuple[int, ...] = (3, 6, 12),
     **params: Any,
-) -> dict[str, Any]:
+) -> SurvivalComparison:
     """Fit :class:`DiscreteTimeSurvival` before ``test_cutoff`` and score it on the lapse after it.
 
     Training: ``n_train_cutoffs`` cut-offs ``step_days`` apart, the latest ``step_days`` before
@@ -403,7 +414,7 @@ def compare_survival(
 
     Returns
     -------
-    dict
+    SurvivalComparison
         ``"metrics"``: DataFrame ``score, target, metric, value``; ``"model"``; ``"test"``: the test table with
         ``rmst`` and ``p_lapse_<t>`` columns; ``"survival"``: its predicted ``S_k`` (rows x periods); ``"n_train"``, ``"n_test"``.
     """
@@ -446,11 +457,11 @@ def compare_survival(
             for k in at_periods:
                 r = test[f"p_lapse_{k}"].to_numpy() if name == "survival_model" else risk
                 rows.append((name, target, f"auc_{k}", cumulative_dynamic_auc(t, e, r, k)))
-    return {
-        "metrics": pd.DataFrame(rows, columns=["score", "target", "metric", "value"]),
-        "model": model,
-        "test": test,
-        "survival": surv,
-        "n_train": len(train),
-        "n_test": len(test),
-    }
+    return SurvivalComparison(
+        metrics=pd.DataFrame(rows, columns=["score", "target", "metric", "value"]),
+        model=model,
+        test=test,
+        survival=surv,
+        n_train=len(train),
+        n_test=len(test),
+    )

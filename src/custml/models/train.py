@@ -16,14 +16,16 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired, TypedDict
 
 import numpy as np
 import pandas as pd
 
 from custml.errors import ConfigError, SchemaError
 from custml.models.candidates import (
+    BoosterClassifier,
     CandidateContext,
+    FittedCandidates,
     baseline_names,
     fit_candidates,
     score_candidates,
@@ -33,7 +35,7 @@ from custml.models.explain import top_drivers
 from custml.models.gbm import ProbabilityCalibrator, fit_booster
 from custml.models.hybrid import BTYD_INPUT_COLUMNS, BTYD_OUTPUT_FEATURES, BTYDFeatures
 from custml.models.metrics import binary_metrics, bootstrap_weights, calibration_table, resampled_auc
-from custml.models.params import TrainParams
+from custml.models.params import LightGBMConfig, TrainParams
 from custml.models.predictor import (
     SEASON_FEATURES,
     CustomerModel,
@@ -43,11 +45,13 @@ from custml.models.predictor import (
     prepare_features,
     stack_inputs,
 )
-from custml.models.split import CutoffPlan, TimeSplit, split_by_plan, time_split
+from custml.models.split import CutoffPlan, SplitDescription, TimeSplit, split_by_plan, time_split
 
 __all__ = [
     "ORACLE_COLUMN",
+    "DataDescription",
     "TrainResult",
+    "TuningTrial",
     "baseline_intervals",
     "table_digest",
     "train_model",
@@ -58,6 +62,36 @@ logger = logging.getLogger(__name__)
 
 # Optional column of a synthetic training table: the true probability of label = 1 (from truth/).
 ORACLE_COLUMN = "oracle_probability"
+
+
+class TuningTrial(TypedDict):
+    """One Optuna trial of :func:`tune_lightgbm`."""
+
+    number: int
+    params: LightGBMConfig
+    val_roc_auc: float
+    trees: int
+
+
+class DataDescription(SplitDescription):
+    """What a training run was fitted on and what it chose (``data/description.json`` of the run)."""
+
+    task: str
+    horizon_days: int
+    rows_total: int
+    label_rate_train: float
+    label_rate_validation: float
+    label_rate_test: float
+    n_features: int
+    features: list[str]
+    categorical_features: list[str]
+    btyd_features: bool
+    champion: str
+    champion_rule: str
+    baselines_beating_model: list[str]
+    candidates_validation_roc_auc: dict[str, float]
+    training_table_sha256: str
+    cutoff_plan_note: NotRequired[str]
 
 
 @dataclass
@@ -94,11 +128,11 @@ class TrainResult:
         Global drivers (mean |SHAP|) on a test sample.
     shap_rows : pandas.Index
         Positions in ``test_features`` of the SHAP sample.
-    data_description : dict
+    data_description : DataDescription
         Row counts, cut-offs, label rates and a digest of the training table.
     timings : dict[str, float]
         Seconds per step.
-    tuning_trials : list[dict]
+    tuning_trials : list of TuningTrial
         Optuna trials (empty without a search).
     """
 
@@ -113,9 +147,9 @@ class TrainResult:
     importance: pd.DataFrame
     drivers: pd.DataFrame
     shap_rows: pd.Index
-    data_description: dict[str, Any]
+    data_description: DataDescription
     timings: dict[str, float] = field(default_factory=dict)
-    tuning_trials: list[dict[str, Any]] = field(default_factory=list)
+    tuning_trials: list[TuningTrial] = field(default_factory=list)
 
     def summary_metrics(self) -> dict[str, float]:
         """Flat ``scorer.metric`` dict (model metrics also unprefixed) for logging."""
@@ -158,7 +192,7 @@ def tune_lightgbm(
     y_val: np.ndarray,
     params: TrainParams,
     categorical: list[str],
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[LightGBMConfig, list[TuningTrial]]:
     """Optuna search of LightGBM settings maximising validation ROC AUC (the test cut-off is never seen).
 
     Returns
@@ -172,10 +206,10 @@ def tune_lightgbm(
         raise ConfigError("tune.n_trials > 0 needs optuna: pip install optuna") from exc
     from sklearn.metrics import roc_auc_score
 
-    trials: list[dict[str, Any]] = []
+    trials: list[TuningTrial] = []
 
     def objective(trial: Any) -> float:
-        overrides = {
+        overrides: LightGBMConfig = {
             "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.2, log=True),
             "num_leaves": trial.suggest_int("num_leaves", 8, 128, log=True),
             "min_child_samples": trial.suggest_int("min_child_samples", 20, 1000, log=True),
@@ -185,7 +219,7 @@ def tune_lightgbm(
         booster = fit_booster(X_train, y_train, X_val, y_val, params, categorical, overrides)
         auc = float(roc_auc_score(y_val, booster.predict(X_val, num_iteration=booster.best_iteration)))
         trials.append(
-            {"number": trial.number, "params": overrides, "val_roc_auc": auc, "trees": booster.best_iteration}
+            TuningTrial(number=trial.number, params=overrides, val_roc_auc=auc, trees=booster.best_iteration)
         )
         return auc
 
@@ -320,7 +354,7 @@ def _test_metrics(
 
 
 def _test_predictions(
-    fitted: dict[str, Any],
+    fitted: FittedCandidates,
     choice: ChampionChoice,
     test_data: pd.DataFrame,
     y_test: np.ndarray,
@@ -390,39 +424,98 @@ def train_model(
     custml.errors.ConfigError
         ``task`` disagrees with ``params.task``.
     """
-    if params is None:
-        params = TrainParams(task=task or "churn")
-    elif task is not None and task != params.task:
-        raise ConfigError(f"train_model: task {task!r} disagrees with params.task {params.task!r}")
+    params = _resolved_params(task, params)
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
     _check_training_set(training_set)
     frame = training_set.reset_index(drop=True)
-    split: TimeSplit = (
-        time_split(
-            frame, params.horizon, purge=params.purge_label_overlap, n_validation_cutoffs=params.n_validation
-        )
-        if plan is None
-        else split_by_plan(frame, plan)
-    )
+    split = _split(frame, params, plan)
     y = frame["label"].astype(int).to_numpy()
-    tr, va, te = split.train_idx, split.validation_idx, split.test_idx
     _check_both_classes(y, split)
-
     t0 = time.perf_counter()
-    btyd: BTYDFeatures | None = None
-    if params.btyd_features:
-        if all(c in frame.columns for c in BTYD_INPUT_COLUMNS):
-            btyd = BTYDFeatures(params.horizon, params.clv_months, params.btyd_time_unit_days).fit(
-                frame.loc[tr]
-            )
-        else:
-            logger.warning("BTYD input columns missing: training without the BTYD hybrid features")
+    btyd = _btyd_features(frame.loc[split.train_idx], params)
     timings["btyd_features_s"] = time.perf_counter() - t0
+    fit = _fit_champion(frame, y, split, btyd, params, timings)
+    timings["fit_total_s"] = time.perf_counter() - t_start
+    # The one and only look at the test cut-off.
+    evaluation = _evaluate(frame, y, split, fit, params)
+    t0 = time.perf_counter()
+    features_only, shap_rows = _explanation_sample(frame.loc[split.test_idx], params)
+    drivers = top_drivers(fit.model, features_only.iloc[shap_rows], n=15)
+    timings["explain_s"] = time.perf_counter() - t0
+    evaluation.metrics["model"]["fit_seconds"] = timings["fit_total_s"]
+    metrics = evaluation.metrics
+    baselines = ", ".join(f"{b} {metrics[b]['roc_auc']:.4f}" for b in baseline_names() if b in metrics)
+    logger.info(
+        "%s: champion %s, test ROC AUC %.4f (%s) in %.1f s",
+        params.task,
+        fit.choice.champion,
+        metrics["model"]["roc_auc"],
+        baselines,
+        timings["fit_total_s"],
+    )
+    return TrainResult(
+        task=params.task,
+        params=params,
+        model=fit.model,
+        metrics=evaluation.metrics,
+        validation_metrics=evaluation.validation_metrics,
+        calibration=evaluation.calibration,
+        test_predictions=evaluation.predictions.reset_index(drop=True),
+        test_features=features_only,
+        importance=fit.model.feature_importance(),
+        drivers=drivers,
+        shap_rows=shap_rows,
+        data_description=_describe(frame, y, split, fit, evaluation.metrics, params),
+        timings=timings,
+        tuning_trials=fit.trials,
+    )
 
-    data, numeric, levels = _model_columns(frame, tr, btyd, params)
-    categorical = list(levels)
-    context = CandidateContext(
+
+def _split(frame: pd.DataFrame, params: TrainParams, plan: CutoffPlan | None) -> TimeSplit:
+    """The rows of each role: by ``plan`` when given, else inferred from the cut-offs present."""
+    if plan is not None:
+        return split_by_plan(frame, plan)
+    return time_split(
+        frame, params.horizon, purge=params.purge_label_overlap, n_validation_cutoffs=params.n_validation
+    )
+
+
+def _resolved_params(task: str | None, params: TrainParams | None) -> TrainParams:
+    """``params``, or the defaults of ``task``; fail when both are given and disagree."""
+    if params is None:
+        return TrainParams(task=task or "churn")
+    if task is not None and task != params.task:
+        raise ConfigError(f"train_model: task {task!r} disagrees with params.task {params.task!r}")
+    return params
+
+
+def _btyd_features(train_rows: pd.DataFrame, params: TrainParams) -> BTYDFeatures | None:
+    """The BTYD hybrid features fitted on the training rows, when asked for and their inputs are present."""
+    if not params.btyd_features:
+        return None
+    if not all(c in train_rows.columns for c in BTYD_INPUT_COLUMNS):
+        logger.warning("BTYD input columns missing: training without the BTYD hybrid features")
+        return None
+    return BTYDFeatures(params.horizon, params.clv_months, params.btyd_time_unit_days).fit(train_rows)
+
+
+@dataclass(frozen=True)
+class _ChampionFit:
+    """The fitted side of a run: the candidate frame, the candidates, the champion choice and the model."""
+
+    data: pd.DataFrame
+    fitted: FittedCandidates
+    choice: ChampionChoice
+    allowed: list[str]
+    model: CustomerModel
+    trials: list[TuningTrial]
+
+
+def _candidate_context(
+    params: TrainParams, numeric: list[str], levels: dict[str, list[str]], btyd: BTYDFeatures | None
+) -> CandidateContext:
+    return CandidateContext(
         task=params.task,
         horizon_days=params.horizon,
         numeric=tuple(numeric),
@@ -436,44 +529,56 @@ def train_model(
         class_imbalance=params.class_imbalance,
         log_heavy_tails=True,
     )
-    trials: list[dict[str, Any]] = []
+
+
+def _fit_champion(
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    split: TimeSplit,
+    btyd: BTYDFeatures | None,
+    params: TrainParams,
+    timings: dict[str, float],
+) -> _ChampionFit:
+    """Tune (optionally), fit every candidate on the training rows and choose the champion on validation."""
+    tr, va = split.train_idx, split.validation_idx
+    data, numeric, levels = _model_columns(frame, tr, btyd, params)
+    context = _candidate_context(params, numeric, levels, btyd)
+    trials: list[TuningTrial] = []
     if params.tune.n_trials > 0:
         t0 = time.perf_counter()
         X_all = prepare_features(data, numeric, levels)
-        overrides, trials = tune_lightgbm(X_all.loc[tr], y[tr], X_all.loc[va], y[va], params, categorical)
+        overrides, trials = tune_lightgbm(X_all.loc[tr], y[tr], X_all.loc[va], y[va], params, list(levels))
         context = replace(context, lightgbm={**context.lightgbm, **overrides})
         timings["tuning_s"] = time.perf_counter() - t0
-
     # Every registered candidate (the booster always: the reason codes explain it) on the training rows.
     t0 = time.perf_counter()
     fitted = fit_candidates(
         [*params.candidates, "lightgbm"], context, data.loc[tr], y[tr], data.loc[va], y[va]
     )
     timings["candidates_fit_s"] = time.perf_counter() - t0
-    booster = fitted["lightgbm"].booster_
+    booster = fitted["lightgbm"]
+    assert isinstance(booster, BoosterClassifier)
     X_tr = prepare_features(data.loc[tr], numeric, levels)
     reference = {
         c: float(np.nanmedian(X_tr[c].to_numpy())) if X_tr[c].notna().any() else float("nan") for c in numeric
     }
-    val_scores = score_candidates(fitted, data.loc[va])
     allowed = params.champion_candidates(split.train_cutoffs)
     choice = select_champion(
-        val_scores,
+        score_candidates(fitted, data.loc[va]),
         y[va],
         calibration=params.calibration,
         seed=params.seed,
         allowed=allowed,
         tolerance=params.champion_tolerance,
     )
-    calibrator = choice.calibrator
-    assert calibrator is not None
+    assert choice.calibrator is not None
     model = CustomerModel(
         task=params.task,
         horizon_days=params.horizon,
         numeric_features=numeric,
         categorical_levels=levels,
-        booster=booster,
-        calibrator=calibrator,
+        booster=booster.booster_,
+        calibrator=choice.calibrator,
         btyd=btyd,
         reference=reference,
         season_feature=params.season_feature,
@@ -484,78 +589,77 @@ def train_model(
         stacker=choice.stacker,
         stack_columns=choice.stack_columns,
     )
-    timings["fit_total_s"] = time.perf_counter() - t_start
+    return _ChampionFit(data, fitted, choice, list(allowed), model, trials)
 
-    # The one and only look at the test cut-off. Every candidate is scored, each calibrated on the validation
-    # cut-offs like the shipped one, so their ECE compares like with like.
-    test_frame = frame.loc[te]
-    preds, test_scores = _test_predictions(fitted, choice, data.loc[te], y[te], y[va], params.calibration)
+
+@dataclass(frozen=True)
+class _Evaluation:
+    """The test cut-off's predictions and metrics, the validation metrics and the calibration table."""
+
+    predictions: pd.DataFrame
+    metrics: dict[str, dict[str, float]]
+    validation_metrics: dict[str, float]
+    calibration: pd.DataFrame
+
+
+def _evaluate(
+    frame: pd.DataFrame, y: np.ndarray, split: TimeSplit, fit: _ChampionFit, params: TrainParams
+) -> _Evaluation:
+    """Score every candidate on the test cut-off, each calibrated on the validation cut-offs like the
+    shipped one (so their ECE compares like with like), and the shipped model on the validation cut-offs."""
+    va, te = split.validation_idx, split.test_idx
+    choice = fit.choice
+    preds, test_scores = _test_predictions(
+        fit.fitted, choice, fit.data.loc[te], y[te], y[va], params.calibration
+    )
     metrics = _test_metrics(
         preds,
         test_scores,
-        test_frame,
+        frame.loc[te],
         params.ece_bins,
         n_boot=params.gate.baseline_bootstrap,
         seed=params.seed,
     )
-    metrics["model"]["best_iteration"] = float(booster.best_iteration)
-    metrics["model"]["fit_seconds"] = timings["fit_total_s"]
-
+    metrics["model"]["best_iteration"] = float(fit.model.booster.best_iteration)
+    assert choice.calibrator is not None
     val_metrics = binary_metrics(
-        y[va], calibrator.predict(choice.validation_score.reshape(-1, 1)), n_bins=params.ece_bins
+        y[va], choice.calibrator.predict(choice.validation_score.reshape(-1, 1)), n_bins=params.ece_bins
     )
     val_metrics.update({f"{k}.roc_auc": v for k, v in choice.validation_auc.items()})
     calib = calibration_table(preds["label"], preds["model"], n_bins=params.ece_bins)
+    return _Evaluation(preds, metrics, val_metrics, calib)
 
-    t0 = time.perf_counter()
-    features_only, shap_rows = _explanation_sample(test_frame, params)
-    drivers = top_drivers(model, features_only.iloc[shap_rows], n=15)
-    timings["explain_s"] = time.perf_counter() - t0
 
-    description = {
-        "task": params.task,
-        "horizon_days": params.horizon,
-        "rows_total": len(frame),
+def _describe(
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    split: TimeSplit,
+    fit: _ChampionFit,
+    metrics: dict[str, dict[str, float]],
+    params: TrainParams,
+) -> DataDescription:
+    """The run's :class:`DataDescription`."""
+    tr, va, te = split.train_idx, split.validation_idx, split.test_idx
+    return DataDescription(
+        task=params.task,
+        horizon_days=params.horizon,
+        rows_total=len(frame),
         **split.describe(),
-        "label_rate_train": float(y[tr].mean()),
-        "label_rate_validation": float(y[va].mean()),
-        "label_rate_test": float(y[te].mean()),
-        "n_features": len(model.feature_names),
-        "features": model.feature_names,
-        "categorical_features": list(levels),
-        "btyd_features": btyd is not None,
-        "champion": choice.champion,
+        label_rate_train=float(y[tr].mean()),
+        label_rate_validation=float(y[va].mean()),
+        label_rate_test=float(y[te].mean()),
+        n_features=len(fit.model.feature_names),
+        features=fit.model.feature_names,
+        categorical_features=list(fit.model.categorical_levels),
+        btyd_features=fit.model.btyd is not None,
+        champion=fit.choice.champion,
         # "seasonal": the training cut-offs span a year, so only the booster (which reads the season) could win
-        "champion_rule": "seasonal" if list(allowed) != list(params.candidates) else "validation_roc_auc",
-        "baselines_beating_model": [
+        champion_rule="seasonal" if fit.allowed != list(params.candidates) else "validation_roc_auc",
+        baselines_beating_model=[
             b for b in baseline_names() if metrics["model"].get(f"auc_diff_hi_vs_{b}", 0.0) < 0
         ],
-        "candidates_validation_roc_auc": dict(choice.validation_auc),
-        "training_table_sha256": table_digest(
+        candidates_validation_roc_auc=dict(fit.choice.validation_auc),
+        training_table_sha256=table_digest(
             frame.drop(columns=[c for c in frame.columns if str(c).startswith("oracle")])
         ),
-    }
-    logger.info(
-        "%s: champion %s, test ROC AUC %.4f (%s) in %.1f s",
-        params.task,
-        choice.champion,
-        metrics["model"]["roc_auc"],
-        ", ".join(f"{b} {metrics[b]['roc_auc']:.4f}" for b in baseline_names() if b in metrics),
-        timings["fit_total_s"],
-    )
-    return TrainResult(
-        task=params.task,
-        params=params,
-        model=model,
-        metrics=metrics,
-        validation_metrics=val_metrics,
-        calibration=calib,
-        test_predictions=preds.reset_index(drop=True),
-        test_features=features_only,
-        importance=model.feature_importance(),
-        drivers=drivers,
-        shap_rows=shap_rows,
-        data_description=description,
-        timings=timings,
-        tuning_trials=trials,
     )

@@ -329,7 +329,7 @@ class FittedValueModel:
     model: Any
     columns: tuple[str, ...] = ()
 
-    def _kw(self, histories: ValueHistories) -> dict[str, Any]:
+    def _kw(self, histories: ValueHistories) -> dict[str, pd.DataFrame]:
         if not self.columns:
             return {}
         z = histories.covariates.reindex(columns=list(self.columns), fill_value=0.0).reset_index(drop=True)
@@ -406,7 +406,8 @@ class ValueChoice:
     fitted: dict[str, FittedValueModel] = field(default_factory=dict, repr=False)
 
     def to_meta(self) -> dict[str, Any]:
-        """JSON-ready summary for the scores' metadata."""
+        """JSON-ready summary for the scores' metadata (``scoring.score`` adds to it and the report reads it:
+        typed there, with the score meta's contract)."""
         rows = {
             str(name): {k: (None if pd.isna(v) else float(v)) for k, v in row.items()}
             for name, row in self.table.iterrows()
@@ -453,48 +454,82 @@ def choose_value_model(split: ValueSplit, params: ValueChoiceParams | None = Non
             f"too few customers in the calibration period (need {params.min_customers})",
             n,
         )
-    if params.eval_sample_size is not None and n > params.eval_sample_size:
-        kept = np.sort(
-            np.random.default_rng(params.seed + 1).choice(n, size=params.eval_sample_size, replace=False)
-        )
-        split = ValueSplit(
-            split.calibration.take(kept),
-            split.full.take(kept),
-            split.holdout_purchases[kept],
-            split.holdout_weeks,
-            split.calibration_end,
-        )
-        n = len(kept)
+    split = _evaluation_sample(split, params)
+    n = len(split.calibration)
     names = [c for c in value_candidate_names() if params.candidates is None or c in params.candidates]
     if not names:
         raise ConfigError(f"no registered value candidate among {params.candidates}")
-    rows: dict[str, dict[str, float]] = {}
-    lls: dict[str, np.ndarray] = {}
-    fitted: dict[str, FittedValueModel] = {}
-    skipped: dict[str, str] = {}
+    scored = _score_candidates(names, split, params)
+    if not scored.rows:
+        raise SchemaError("orders", None, f"no value candidate could be fitted: {scored.skipped}", n)
+    pick, reason = _pick(scored, names, params)
+    table = pd.DataFrame.from_dict(scored.rows, orient="index")
+    for name, why in scored.skipped.items():
+        table.loc[name, "holdout_log_likelihood"] = np.nan
+        reason += f"; {name} left out ({why})"
+    return ValueChoice(pick, reason, table, params.holdout_days, split.calibration_end, n, scored.fitted)
+
+
+def _evaluation_sample(split: ValueSplit, params: ValueChoiceParams) -> ValueSplit:
+    """``split`` on a seeded sample of ``params.eval_sample_size`` customers (all when fewer)."""
+    n = len(split.calibration)
+    if params.eval_sample_size is None or n <= params.eval_sample_size:
+        return split
+    kept = np.sort(
+        np.random.default_rng(params.seed + 1).choice(n, size=params.eval_sample_size, replace=False)
+    )
+    return ValueSplit(
+        split.calibration.take(kept),
+        split.full.take(kept),
+        split.holdout_purchases[kept],
+        split.holdout_weeks,
+        split.calibration_end,
+    )
+
+
+@dataclass
+class _Scored:
+    """The candidates' held-out figures (``rows``), per-customer log-likelihoods, fits and reasons left out."""
+
+    rows: dict[str, dict[str, float]] = field(default_factory=dict)
+    lls: dict[str, np.ndarray] = field(default_factory=dict)
+    fitted: dict[str, FittedValueModel] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def _score_candidates(names: list[str], split: ValueSplit, params: ValueChoiceParams) -> _Scored:
+    """Fit each candidate on the calibration period and score it on the held-out one; note who is left out."""
+    out = _Scored()
     for name in names:
         try:
             model = fit_value_model(name, split.calibration, params)
             why = model.degenerate()
             if why is not None:
-                skipped[name] = why
+                out.skipped[name] = why
                 continue
             ll, mae = _evaluate(model, split)
         except (SchemaError, ConfigError, ValueError, FloatingPointError) as exc:
-            skipped[name] = str(exc)
+            out.skipped[name] = str(exc)
             continue
         if not np.all(np.isfinite(ll)):
-            skipped[name] = "non-finite held-out log-likelihood"
+            out.skipped[name] = "non-finite held-out log-likelihood"
             continue
-        fitted[name], lls[name] = model, ll
-        rows[name] = {
+        out.fitted[name], out.lls[name] = model, ll
+        out.rows[name] = {
             "holdout_log_likelihood": float(ll.sum()),
             "holdout_ll_per_customer": float(ll.mean()),
             "mae_purchases": mae,
             "n_covariates": float(len(model.columns)),
         }
-    if not rows:
-        raise SchemaError("orders", None, f"no value candidate could be fitted: {skipped}", n)
+    return out
+
+
+def _pick(scored: _Scored, names: list[str], params: ValueChoiceParams) -> tuple[str, str]:
+    """The rule of :func:`choose_value_model` over the scored candidates: the pick and why.
+
+    Adds each later candidate's ``ll_gain_vs_previous_pick`` and ``ll_gain_se`` to its row.
+    """
+    rows, lls = scored.rows, scored.lls
     pick = next(iter(rows))
     reason = f"{pick}: the simplest candidate"
     for name in list(rows)[1:]:
@@ -512,11 +547,7 @@ def choose_value_model(split: ValueSplit, params: ValueChoiceParams | None = Non
             pick = name
     if pick == names[0] and len(rows) > 1:
         reason = f"{pick}: no other candidate beat it on held-out log-likelihood by {params.ll_margin_se:g} SE with MAE no worse"
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    for name, why in skipped.items():
-        table.loc[name, "holdout_log_likelihood"] = np.nan
-        reason += f"; {name} left out ({why})"
-    return ValueChoice(pick, reason, table, params.holdout_days, split.calibration_end, n, fitted)
+    return pick, reason
 
 
 # ---------------------------------------------------------------------------------------------- built-ins

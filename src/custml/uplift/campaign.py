@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ __all__ = [
     "FoldAverage",
     "UpliftCalibrator",
     "UpliftParams",
+    "UpliftSummary",
     "ValueUpliftCalibrator",
     "campaign_table",
     "choose_campaign",
@@ -114,6 +115,27 @@ class UpliftParams(BaseModel):
     def needs_value(self) -> bool:
         """Whether the calibration reads each row's 12-month value."""
         return self.calibrate and self.calibrate_on in ("profit", "value")
+
+
+class UpliftSummary(TypedDict):
+    """JSON-ready description of a fitted :class:`CampaignUplift` (:meth:`CampaignUplift.summary`)."""
+
+    campaign_id: str
+    send_day: str
+    learner: str
+    horizon_days: int
+    margin: float
+    offer_cost: float
+    n_treated: int
+    n_control: int
+    churn_rate_treated: float
+    churn_rate_control: float
+    average_uplift: float
+    holdout: dict[str, float]
+    calibration_slope: float | None
+    calibrate_on: str | None
+    outcome_window_days: int | None
+    calibration: list[dict[str, float | str]]
 
 
 @dataclass
@@ -358,7 +380,7 @@ class CampaignUplift:
             return self.calibrator.transform(raw, np.asarray(value, dtype=float))
         return self.calibrator.transform(raw)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> UpliftSummary:
         """JSON-ready description for the scores' meta and the report."""
         return {
             "campaign_id": self.campaign_id,
@@ -518,15 +540,7 @@ def fit_campaign_uplift(data: CampaignData, params: UpliftParams | None = None) 
     calibration fitted on single-learner predictions shrinks it slightly more than needed). Without
     calibration one learner is fitted on all rows.
     """
-    from sklearn.model_selection import StratifiedKFold
-
-    from custml.uplift.metrics import qini_auc_interval, qini_auc_score, uplift_at_k, uplift_auc_score
-
     params = params or UpliftParams()
-
-    def make() -> Any:
-        return _LEARNERS[params.learner](random_state=params.random_state, n_jobs=params.n_jobs)
-
     retained = (~data.churned).astype(int)
     t = data.treatment == 1
     cost = params.offer_cost if params.offer_cost is not None else data.offer_cost
@@ -537,55 +551,11 @@ def fit_campaign_uplift(data: CampaignData, params: UpliftParams | None = None) 
     calibrator: UpliftCalibrator | ValueUpliftCalibrator | None = None
     holdout: dict[str, float] = {}
     if params.calibrate:
-        oof = np.zeros(len(retained))
-        baseline = np.full(len(retained), np.nan)
-        strata = 2 * data.treatment + retained
-        folds = StratifiedKFold(params.calibration_folds, shuffle=True, random_state=params.random_state)
-        workers = params.fold_workers or task_workers(params.n_jobs, params.calibration_folds)
-
-        def fit_fold(rows: tuple[np.ndarray, np.ndarray]) -> tuple[Any, np.ndarray, np.ndarray]:
-            fit_rows, out_rows = rows
-            part = make().fit(data.X.iloc[fit_rows], retained[fit_rows], data.treatment[fit_rows])
-            if isinstance(part, TLearner):  # its outcome models give the uplift and the baseline in one pass
-                share = float(data.treatment[fit_rows].mean())
-                p0, p1 = part.predict_outcomes(data.X.iloc[out_rows])
-                return part, p1 - p0, share * p1 + (1 - share) * p0
-            base = np.full(len(out_rows), retained[fit_rows].mean())
-            return part, np.asarray(part.predict(data.X.iloc[out_rows]), dtype=float), base
-
-        splits = list(folds.split(data.X, strata))
-        members = []
-        for (_, out_rows), (part, raw, base) in zip(
-            splits, map_tasks(fit_fold, splits, workers), strict=True
-        ):
-            oof[out_rows] = raw
-            baseline[out_rows] = base
-            members.append(part)
-        learner: Any = FoldAverage(members, n_workers=workers)
-        if params.calibrate_on == "value":
-            if data.value is None:
-                raise ValueError(
-                    "calibrate_on='value' needs each campaign row's 12-month value: "
-                    "pass the CampaignData through with_value()"
-                )
-            calibrator = ValueUpliftCalibrator(params.calibration_z).fit(
-                oof, retained, data.treatment, data.value, baseline
-            )
-        else:
-            value = data.value if params.calibrate_on == "profit" else None
-            calibrator = UpliftCalibrator(params.calibration_groups).fit(oof, retained, data.treatment, value)
-        holdout = {
-            "qini_auc": qini_auc_score(retained, oof, data.treatment),
-            "uplift_auc": uplift_auc_score(retained, oof, data.treatment),
-            "uplift_at_30": uplift_at_k(retained, oof, data.treatment, 0.3),
-        }
-        if params.qini_bootstrap > 0:
-            lo, hi = qini_auc_interval(
-                retained, oof, data.treatment, n_boot=params.qini_bootstrap, seed=params.random_state
-            )
-            holdout.update(qini_auc_lo=lo, qini_auc_hi=hi)
+        learner, oof, baseline = _cross_fit(data, retained, params)
+        calibrator = _fit_calibrator(data, retained, oof, baseline, params)
+        holdout = _holdout_quality(retained, oof, data.treatment, params)
     else:
-        learner = make().fit(data.X, retained, data.treatment)
+        learner = _new_learner(params).fit(data.X, retained, data.treatment)
     logger.info("uplift (%s-learner) fitted on campaign %s: %d treated, %d control", params.learner,
                 data.campaign_id, int(t.sum()), int((~t).sum()))  # fmt: skip
     return CampaignUplift(
@@ -602,6 +572,82 @@ def fit_campaign_uplift(data: CampaignData, params: UpliftParams | None = None) 
         calibrator=calibrator,
         holdout=holdout,
     )
+
+
+def _new_learner(params: UpliftParams) -> Any:
+    """An unfitted learner of ``params.learner``."""
+    return _LEARNERS[params.learner](random_state=params.random_state, n_jobs=params.n_jobs)
+
+
+def _cross_fit(
+    data: CampaignData, retained: np.ndarray, params: UpliftParams
+) -> tuple[FoldAverage, np.ndarray, np.ndarray]:
+    """One learner per fold (stratified by arm and outcome) fitted on the other folds.
+
+    Returns their average, the out-of-fold uplift of every row and its baseline retention probability (the
+    T-learner's outcome models; the training folds' retention rate for the other learners).
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    oof = np.zeros(len(retained))
+    baseline = np.full(len(retained), np.nan)
+    strata = 2 * data.treatment + retained
+    folds = StratifiedKFold(params.calibration_folds, shuffle=True, random_state=params.random_state)
+    workers = params.fold_workers or task_workers(params.n_jobs, params.calibration_folds)
+
+    def fit_fold(rows: tuple[np.ndarray, np.ndarray]) -> tuple[Any, np.ndarray, np.ndarray]:
+        fit_rows, out_rows = rows
+        part = _new_learner(params).fit(data.X.iloc[fit_rows], retained[fit_rows], data.treatment[fit_rows])
+        if isinstance(part, TLearner):  # its outcome models give the uplift and the baseline in one pass
+            share = float(data.treatment[fit_rows].mean())
+            p0, p1 = part.predict_outcomes(data.X.iloc[out_rows])
+            return part, p1 - p0, share * p1 + (1 - share) * p0
+        base = np.full(len(out_rows), retained[fit_rows].mean())
+        return part, np.asarray(part.predict(data.X.iloc[out_rows]), dtype=float), base
+
+    splits = list(folds.split(data.X, strata))
+    members = []
+    for (_, out_rows), (part, raw, base) in zip(splits, map_tasks(fit_fold, splits, workers), strict=True):
+        oof[out_rows] = raw
+        baseline[out_rows] = base
+        members.append(part)
+    return FoldAverage(members, n_workers=workers), oof, baseline
+
+
+def _fit_calibrator(
+    data: CampaignData, retained: np.ndarray, oof: np.ndarray, baseline: np.ndarray, params: UpliftParams
+) -> UpliftCalibrator | ValueUpliftCalibrator:
+    """The calibration of ``params.calibrate_on`` fitted on the out-of-fold uplift."""
+    if params.calibrate_on == "value":
+        if data.value is None:
+            raise ValueError(
+                "calibrate_on='value' needs each campaign row's 12-month value: "
+                "pass the CampaignData through with_value()"
+            )
+        return ValueUpliftCalibrator(params.calibration_z).fit(
+            oof, retained, data.treatment, data.value, baseline
+        )
+    value = data.value if params.calibrate_on == "profit" else None
+    return UpliftCalibrator(params.calibration_groups).fit(oof, retained, data.treatment, value)
+
+
+def _holdout_quality(
+    retained: np.ndarray, oof: np.ndarray, treatment: np.ndarray, params: UpliftParams
+) -> dict[str, float]:
+    """Qini AUC (with its bootstrap 95 % interval), uplift AUC and uplift at 30 % of the out-of-fold ranking."""
+    from custml.uplift.metrics import qini_auc_interval, qini_auc_score, uplift_at_k, uplift_auc_score
+
+    holdout = {
+        "qini_auc": qini_auc_score(retained, oof, treatment),
+        "uplift_auc": uplift_auc_score(retained, oof, treatment),
+        "uplift_at_30": uplift_at_k(retained, oof, treatment, 0.3),
+    }
+    if params.qini_bootstrap > 0:
+        lo, hi = qini_auc_interval(
+            retained, oof, treatment, n_boot=params.qini_bootstrap, seed=params.random_state
+        )
+        holdout.update(qini_auc_lo=lo, qini_auc_hi=hi)
+    return holdout
 
 
 def fit_from_tables(

@@ -127,11 +127,7 @@ def campaign_experiment(
         window_start_days=params.outcome_start_days,
     ).set_index("customer_id")
     true_uplift = truth["true_uplift"].reindex(data.customer_id).to_numpy(dtype=float)
-    rng = np.random.default_rng(seed)
-    test = np.zeros(len(true_uplift), dtype=bool)
-    for arm in (0, 1):  # stratified by arm
-        arm_rows = np.flatnonzero(data.treatment == arm)
-        test[rng.choice(arm_rows, size=int(round(test_share * len(arm_rows))), replace=False)] = True
+    test = _stratified_test(data.treatment, test_share, np.random.default_rng(seed))
     train_rows, test_rows = np.flatnonzero(~test), np.flatnonzero(test)
     train, held = _subset(data, train_rows), _subset(data, test_rows)
     control = train.treatment == 0
@@ -147,47 +143,15 @@ def campaign_experiment(
     )
     cost = params.offer_cost if params.offer_cost is not None else data.offer_cost
     budget = float(np.floor(budget_share * len(held.customer_id)) * cost)
-    rows, policies, curves, frames = [], {}, [], {}
-    for learner in learners:
-        p = params.model_copy(update={"learner": learner})
-        t0 = time.perf_counter()
-        model = fit_campaign_uplift(train, p)
-        seconds = time.perf_counter() - t0
-        u = model.predict(held.X, value=frame["expected_value_12m"].to_numpy())
-        f = frame.assign(uplift=u)
-        frames[learner] = f
-        # ranks from the learner itself (calibration is a monotone rescaling that may flatten to a constant)
-        m = uplift_vs_truth(model.predict_raw(held.X), f["true_uplift"].to_numpy())
-        m.update({f"holdout_{k}": v for k, v in model.holdout.items()})
-        m["calibration_slope"] = model.calibrator.slope_ if model.calibrator is not None else float("nan")
-        table = policy_table(f, budget, cost, margin=p.margin, true_uplift_column="true_uplift", seed=seed)
-        policies[learner] = table
-        by = table.set_index("policy")
-        m.update(
-            {
-                "fit_seconds": seconds,
-                "plan_contacted": float(by.loc["expected profit", "contacted"]),
-                "plan_true_profit": float(by.loc["expected profit", "true_profit"]),
-                "plan_expected_profit": float(by.loc["expected profit", "expected_profit"]),
-                "risk_true_profit": float(by.loc["churn risk", "true_profit"]),
-                "value_risk_true_profit": float(by.loc["value x risk", "true_profit"]),
-                "random_true_profit": float(by.loc["random", "true_profit"]),
-                "plan_whole_budget_true_profit": float(
-                    by.loc["expected profit, whole budget", "true_profit"]
-                ),
-                "value_true_profit": float(by.loc["value", "true_profit"]),
-                "oracle_true_profit": float(by.loc["oracle", "true_profit"]),
-            }
-        )
-        rows.append({"learner": learner, **m})
-        curve = profit_curve(f.assign(expected_profit=u * f["expected_value_12m"] * p.margin - cost), cost,
-                             margin=p.margin, profit_uplift_column="true_uplift")  # fmt: skip
-        curves.append(curve.assign(learner=learner))
+    results = [
+        _score_learner(train, held, frame, params.model_copy(update={"learner": learner}), budget, cost, seed)
+        for learner in learners
+    ]
     return CampaignExperiment(
-        metrics=pd.DataFrame(rows),
-        policies=policies,
-        curves=pd.concat(curves, ignore_index=True),
-        frames=frames,
+        metrics=pd.DataFrame([r.metrics for r in results]),
+        policies={r.learner: r.policy for r in results},
+        curves=pd.concat([r.curve for r in results], ignore_index=True),
+        frames={r.learner: r.frame for r in results},
         offer_cost=float(cost),
         margin=float(params.margin),
         budget=budget,
@@ -195,3 +159,66 @@ def campaign_experiment(
         n_test=len(test_rows),
         true_average_uplift=float(np.nanmean(true_uplift)),
     )
+
+
+def _stratified_test(treatment: np.ndarray, test_share: float, rng: np.random.Generator) -> np.ndarray:
+    """Mask of the held-out rows: ``test_share`` of each arm."""
+    test = np.zeros(len(treatment), dtype=bool)
+    for arm in (0, 1):
+        arm_rows = np.flatnonzero(treatment == arm)
+        test[rng.choice(arm_rows, size=int(round(test_share * len(arm_rows))), replace=False)] = True
+    return test
+
+
+@dataclass(frozen=True)
+class _LearnerResult:
+    """One learner's row of metrics, policy table, true-profit curve and held-out frame."""
+
+    learner: str
+    metrics: dict[str, float | str]
+    policy: pd.DataFrame
+    curve: pd.DataFrame
+    frame: pd.DataFrame
+
+
+# Policies of the policy table whose true profit is reported, and the metric each becomes.
+_POLICY_METRICS = {
+    "churn risk": "risk_true_profit",
+    "value x risk": "value_risk_true_profit",
+    "random": "random_true_profit",
+    "expected profit, whole budget": "plan_whole_budget_true_profit",
+    "value": "value_true_profit",
+    "oracle": "oracle_true_profit",
+}
+
+
+def _score_learner(
+    train: CampaignData,
+    held: CampaignData,
+    frame: pd.DataFrame,
+    params: UpliftParams,
+    budget: float,
+    cost: float,
+    seed: int,
+) -> _LearnerResult:
+    """Fit ``params.learner`` on ``train``; score the held-out customers against the truth and the policies."""
+    t0 = time.perf_counter()
+    model = fit_campaign_uplift(train, params)
+    seconds = time.perf_counter() - t0
+    u = model.predict(held.X, value=frame["expected_value_12m"].to_numpy())
+    f = frame.assign(uplift=u)
+    # ranks from the learner itself (calibration is a monotone rescaling that may flatten to a constant)
+    m: dict[str, float | str] = {"learner": params.learner}
+    m |= uplift_vs_truth(model.predict_raw(held.X), f["true_uplift"].to_numpy())
+    m.update({f"holdout_{k}": v for k, v in model.holdout.items()})
+    m["calibration_slope"] = model.calibrator.slope_ if model.calibrator is not None else float("nan")
+    table = policy_table(f, budget, cost, margin=params.margin, true_uplift_column="true_uplift", seed=seed)
+    by = table.set_index("policy")
+    m["fit_seconds"] = seconds
+    m["plan_contacted"] = float(by.loc["expected profit", "contacted"])
+    m["plan_true_profit"] = float(by.loc["expected profit", "true_profit"])
+    m["plan_expected_profit"] = float(by.loc["expected profit", "expected_profit"])
+    m |= {name: float(by.loc[policy, "true_profit"]) for policy, name in _POLICY_METRICS.items()}
+    curve = profit_curve(f.assign(expected_profit=u * f["expected_value_12m"] * params.margin - cost), cost,
+                         margin=params.margin, profit_uplift_column="true_uplift")  # fmt: skip
+    return _LearnerResult(params.learner, m, table, curve.assign(learner=params.learner), f)

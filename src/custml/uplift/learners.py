@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,24 @@ __all__ = [
     "task_workers",
 ]
 
-_LGBM_DEFAULTS: dict[str, Any] = {
+
+class _LightGBMDefaults(TypedDict):
+    """The base models' LightGBM settings (scikit-learn API names)."""
+
+    n_estimators: int
+    learning_rate: float
+    num_leaves: int
+    min_child_samples: int
+    subsample: float
+    subsample_freq: int
+    colsample_bytree: float
+    reg_lambda: float
+    verbose: int
+    deterministic: bool
+    force_col_wise: bool
+
+
+_LGBM_DEFAULTS: _LightGBMDefaults = {
     "n_estimators": 150,
     "learning_rate": 0.05,
     "num_leaves": 15,

@@ -16,12 +16,14 @@ The API follows ``lifetimes`` and scikit-learn: ``__init__`` only stores its arg
 accepted). No training data is kept on a fitted model. BG/NBD, Pareto/NBD and Gamma-Gamma take static
 covariates (``purchase_covariates``, ``dropout_covariates``, ``spend_covariates``: frames of numeric columns)
 in the parameterisation CLVTools and PyMC-Marketing share, with Hessian standard errors
-(``standard_errors_``).
+(``standard_errors_``); ``GammaGammaFitter.customer_lifetime_value`` takes them together as
+:class:`~custml.models.btyd.CustomerCovariates`.
 
 Time is measured in whatever unit the RFM summary uses (weeks by default); the fitted rate parameters
 (``alpha``, ``beta``) are in that unit and prediction horizons ``t`` must use it too.
 """
 
+from custml.models.btyd._covariates import CustomerCovariates
 from custml.models.btyd.beta_geo import BetaGeoFitter
 from custml.models.btyd.gamma_gamma import GammaGammaFitter
 from custml.models.btyd.pareto_nbd import ParetoNBDFitter
@@ -35,6 +37,7 @@ from custml.models.btyd.rfm import rfm_summary
 
 __all__ = [
     "BetaGeoFitter",
+    "CustomerCovariates",
     "DynamicCovariates",
     "GammaGammaFitter",
     "ParetoNBDDynamicFitter",

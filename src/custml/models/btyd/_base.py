@@ -151,6 +151,24 @@ def _log1mexp(u: FloatArray) -> FloatArray:
         return np.where(u > -np.log(2.0), np.log(-np.expm1(u)), np.log1p(-np.exp(u)))
 
 
+def _compress_with_covariates(
+    x: FloatArray,
+    t_x: FloatArray,
+    big_t: FloatArray,
+    zp: FloatArray,
+    zd: FloatArray,
+    weights: ArrayLike | None,
+) -> tuple[tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray], FloatArray]:
+    """:func:`_compress` of histories with their purchase (``zp``) and dropout (``zd``) covariate matrices."""
+    columns = {"x": x, "t_x": t_x, "T": big_t}
+    columns |= {f"_p{j}": zp[:, j] for j in range(zp.shape[1])}
+    columns |= {f"_d{j}": zd[:, j] for j in range(zd.shape[1])}
+    data, w = _compress(columns, weights)
+    zp = np.column_stack([data[f"_p{j}"] for j in range(zp.shape[1])] or [np.zeros((len(w), 0))])
+    zd = np.column_stack([data[f"_d{j}"] for j in range(zd.shape[1])] or [np.zeros((len(w), 0))])
+    return (data["x"], data["t_x"], data["T"], zp, zd), w
+
+
 class _BTYDBase(BaseEstimator):
     """Shared fit and prediction plumbing of the purchase-count models (BG/NBD, Pareto/NBD).
 
@@ -205,13 +223,7 @@ class _BTYDBase(BaseEstimator):
         x, t_x, big_t = (a.ravel() for a in _check_rft(frequency, recency, T))
         zp, p_names = covariate_matrix("purchase_covariates", purchase_covariates, x.size)
         zd, d_names = covariate_matrix("dropout_covariates", dropout_covariates, x.size)
-        columns = {"x": x, "t_x": t_x, "T": big_t}
-        columns |= {f"_p{j}": zp[:, j] for j in range(zp.shape[1])}
-        columns |= {f"_d{j}": zd[:, j] for j in range(zd.shape[1])}
-        data, w = _compress(columns, weights)
-        x, t_x, big_t = data["x"], data["t_x"], data["T"]
-        zp = np.column_stack([data[f"_p{j}"] for j in range(len(p_names))] or [np.zeros((len(w), 0))])
-        zd = np.column_stack([data[f"_d{j}"] for j in range(len(d_names))] or [np.zeros((len(w), 0))])
+        (x, t_x, big_t, zp, zd), w = _compress_with_covariates(x, t_x, big_t, zp, zd, weights)
         linked = self._linked(zp, p_names, zd, d_names)
         # Rows sharing x and the dropout covariates share BG/NBD's special functions of (x, a_i, b_i).
         groups = None

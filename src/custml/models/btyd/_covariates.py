@@ -26,6 +26,29 @@ FloatArray = NDArray[np.float64]
 RowValue = float | FloatArray
 
 
+@dataclass(frozen=True)
+class CustomerCovariates:
+    """The static covariate frames of a set of customers, one row per customer in the order of their histories.
+
+    Attributes
+    ----------
+    purchase, dropout : pandas.DataFrame or None
+        Covariates of the purchase and the dropout process (``purchase_covariates``/``dropout_covariates`` of
+        :class:`~custml.models.btyd.ParetoNBDFitter` and :class:`~custml.models.btyd.BetaGeoFitter`).
+    spend : pandas.DataFrame or None
+        Covariates of the spend process (``spend_covariates`` of :class:`~custml.models.btyd.GammaGammaFitter`).
+    """
+
+    purchase: pd.DataFrame | None = None
+    dropout: pd.DataFrame | None = None
+    spend: pd.DataFrame | None = None
+
+    def transaction_kwargs(self) -> dict[str, pd.DataFrame]:
+        """The purchase and dropout frames given, as keyword arguments of a transaction model's predictions."""
+        given = {"purchase_covariates": self.purchase, "dropout_covariates": self.dropout}
+        return {name: frame for name, frame in given.items() if frame is not None}
+
+
 def covariate_matrix(
     table: str, covariates: pd.DataFrame | None, n_rows: int, columns: Sequence[str] | None = None
 ) -> tuple[FloatArray, tuple[str, ...]]:

@@ -23,6 +23,7 @@ from custml.models.btyd._base import (
     _TransactionModel,
 )
 from custml.models.btyd._covariates import (
+    CustomerCovariates,
     Link,
     LinkedParameters,
     covariate_matrix,
@@ -229,9 +230,7 @@ class GammaGammaFitter(BaseEstimator):
         time: int = 12,
         discount_rate: float = 0.01,
         freq: str = "D",
-        purchase_covariates: pd.DataFrame | None = None,
-        dropout_covariates: pd.DataFrame | None = None,
-        spend_covariates: pd.DataFrame | None = None,
+        covariates: CustomerCovariates | None = None,
     ) -> FloatArray | float:
         """Discounted expected value of each customer's purchases over the next ``time`` months.
 
@@ -253,10 +252,9 @@ class GammaGammaFitter(BaseEstimator):
         freq : {"D", "W", "M", "H"}
             Time unit of ``recency``/``T`` and of the transaction model; one month counts 30 days, 4.345
             weeks or 720 hours (the ``lifetimes`` convention).
-        purchase_covariates, dropout_covariates : pandas.DataFrame, optional
-            Passed to ``transaction_model`` when given (a model fitted with static covariates).
-        spend_covariates : pandas.DataFrame, optional
-            The spend covariates this model was fitted with.
+        covariates : CustomerCovariates, optional
+            The customers' static covariates: ``purchase`` and ``dropout`` are passed to ``transaction_model``
+            when given (a model fitted with them), ``spend`` are those this model was fitted with.
 
         Returns
         -------
@@ -269,28 +267,20 @@ class GammaGammaFitter(BaseEstimator):
             raise ConfigError(f"time must be a whole number of months, got {time!r}")
         if not discount_rate > -1:
             raise ConfigError(f"discount_rate must be > -1, got {discount_rate!r}")
-        spend = np.asarray(
-            self.conditional_expected_average_profit(frequency, monetary_value, spend_covariates)
-        )
-        covariates = {
-            name: frame
-            for name, frame in (
-                ("purchase_covariates", purchase_covariates),
-                ("dropout_covariates", dropout_covariates),
-            )
-            if frame is not None
-        }
+        given = covariates or CustomerCovariates()
+        spend = np.asarray(self.conditional_expected_average_profit(frequency, monetary_value, given.spend))
+        transaction_covariates = given.transaction_kwargs()
         factor = _UNITS_PER_MONTH[freq]
         clv = np.zeros(np.broadcast_shapes(spend.shape, np.shape(recency), np.shape(T)))
         previous = np.asarray(
             transaction_model.conditional_expected_number_of_purchases_up_to_time(
-                0.0, frequency, recency, T, **covariates
+                0.0, frequency, recency, T, **transaction_covariates
             )
         )
         for month in range(1, int(time) + 1):
             cumulative = np.asarray(
                 transaction_model.conditional_expected_number_of_purchases_up_to_time(
-                    month * factor, frequency, recency, T, **covariates
+                    month * factor, frequency, recency, T, **transaction_covariates
                 )
             )
             clv = clv + spend * (cumulative - previous) / (1.0 + discount_rate) ** month

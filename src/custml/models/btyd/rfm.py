@@ -1,4 +1,21 @@
-"""Transactions -> the per-customer RFM summary ``(frequency, recency, T, monetary_value)`` the BTYD models take."""
+"""Transactions -> the per-customer RFM summary ``(frequency, recency, T, monetary_value)`` the BTYD models take.
+
+Purchases are first collapsed to calendar days (several purchases by one customer on one day count as one
+transaction day, their amounts are summed), the convention of the published CDNOW summaries. Then, per
+customer:
+
+- ``frequency``: number of repeat transaction days (transaction days minus one);
+- ``recency``: time between the first and the last transaction day (``t_x``; 0 without repeats);
+- ``T``: time between the first transaction day and the end of the (calibration) period;
+- ``monetary_value``: mean value of the repeat transaction days, the first excluded (0 without repeats;
+  only when an amount column is given).
+
+With a calibration end the summary above describes the calibration period (transactions up to and including
+that day) and three holdout columns describe the days after it up to the observation end:
+``frequency_holdout`` (transaction days), ``monetary_value_holdout`` (mean value per transaction day, only with
+an amount column) and ``duration_holdout`` (length of the holdout period). Only customers whose first
+purchase falls in the calibration period are kept, as in ``lifetimes.utils.calibration_and_holdout_data``.
+"""
 
 from __future__ import annotations
 
@@ -70,21 +87,8 @@ def rfm_summary(
 ) -> pd.DataFrame:
     """Summarise a transaction log into the per-customer RFM table the BTYD models take.
 
-    Purchases are first collapsed to calendar days (several purchases by one customer on one day count as one
-    transaction day, their amounts are summed), the convention of the published CDNOW summaries. Then, per
-    customer:
-
-    - ``frequency``: number of repeat transaction days (transaction days minus one);
-    - ``recency``: time between the first and the last transaction day (``t_x``; 0 without repeats);
-    - ``T``: time between the first transaction day and the end of the (calibration) period;
-    - ``monetary_value``: mean value of the repeat transaction days, the first excluded (0 without repeats;
-      only when ``amount_col`` is given).
-
-    With ``calibration_end`` the summary above describes the calibration period (transactions up to and
-    including that day) and three holdout columns describe the days after it up to ``observation_end``:
-    ``frequency_holdout`` (transaction days), ``monetary_value_holdout`` (mean value per transaction day, only
-    with ``amount_col``) and ``duration_holdout`` (length of the holdout period). Only customers whose first
-    purchase falls in the calibration period are kept, as in ``lifetimes.utils.calibration_and_holdout_data``.
+    The columns, and the holdout columns added with ``calibration_end``, are described in the module
+    docstring (:mod:`custml.models.btyd.rfm`).
 
     Parameters
     ----------
@@ -99,9 +103,8 @@ def rfm_summary(
     calibration_end : date-like, optional
         Last day of the calibration period, inclusive; must be before ``observation_end``.
     freq : {"W", "D", "M"}
-        Time unit of ``recency``, ``T`` and ``duration_holdout``: weeks (7 days), days or mean months
-        (365.25/12 days). Unlike ``lifetimes``, timestamps are never truncated to weeks or months, so
-        durations are exact fractions of the unit (CDNOW customer 1: recency 30.43 weeks, T 38.86 weeks).
+        Time unit of the durations: weeks, days or mean months (365.25/12 days). Timestamps are never truncated
+        to the unit (unlike ``lifetimes``): CDNOW customer 1 has recency 30.43 weeks, T 38.86 weeks.
     freq_multiplier : float
         Further divides durations (``freq="D", freq_multiplier=7`` equals ``freq="W"``), for lifetimes parity.
 
@@ -134,11 +137,7 @@ def rfm_summary(
     """
     unit_days = _validated_unit_days(transactions, customer_col, ts_col, amount_col, freq, freq_multiplier)
     frame, tz = _purchases(transactions, customer_col, ts_col, amount_col)
-    end = _to_day(observation_end, tz, "observation_end")
-    cal_end = _to_day(calibration_end, tz, "calibration_end") if calibration_end is not None else None
-    if cal_end is not None and not cal_end < end:
-        raise ConfigError(f"calibration_end ({cal_end.date()}) must be before observation_end ({end.date()})")
-
+    end, cal_end = _period_ends(observation_end, calibration_end, tz)
     frame = frame.loc[frame["_day"] <= end]
     # One row per customer and day: same-day purchases are one transaction day.
     daily = frame.groupby([customer_col, "_day"], sort=True, as_index=False)["_amount"].sum()
@@ -156,6 +155,17 @@ def rfm_summary(
     summary.index.name = customer_col
     summary.columns.name = None
     return summary
+
+
+def _period_ends(
+    observation_end: Any, calibration_end: Any, tz: Any
+) -> tuple[pd.Timestamp, pd.Timestamp | None]:
+    """The observation end and the calibration end (or ``None``) as days in the timestamps' time zone."""
+    end = _to_day(observation_end, tz, "observation_end")
+    cal_end = _to_day(calibration_end, tz, "calibration_end") if calibration_end is not None else None
+    if cal_end is not None and not cal_end < end:
+        raise ConfigError(f"calibration_end ({cal_end.date()}) must be before observation_end ({end.date()})")
+    return end, cal_end
 
 
 def _validated_unit_days(
