@@ -8,7 +8,8 @@ import pytest
 
 from custml.errors import SchemaError
 from custml.report import ReportParams, build_report_data, compute_kpis, sample_previous_scores, sample_scores
-from custml.report.build import SCORES_REQUIRED_COLUMNS, Category, Count, Message, Money, Percent
+from custml.report.format import Category, Count, Message, Money, Percent
+from custml.report.scores_table import SCORES_REQUIRED_COLUMNS
 
 
 def tiny_scores() -> pd.DataFrame:
@@ -71,7 +72,7 @@ def tiny_meta() -> dict:
                 ],
             }
         },
-        "drift": [{"feature": "recency_days", "psi": 0.3, "status": "drift"}],
+        "drift": [{"feature": "recency_days", "psi": 0.3, "status": "drift", "drifted": True}],
     }
 
 
@@ -156,9 +157,9 @@ def test_data_quality_prefers_all_table_counts_and_explains_unscored_customers()
     )
     meta["quality"].update(rows_in=5000, rows_quarantined=6)
     meta["drift"] = [
-        {"feature": "recency_days", "psi": 0.1, "status": "ok", "model": "churn"},
-        {"feature": "recency_days", "psi": 0.3, "status": "drift", "model": "repurchase"},
-        {"feature": "tickets_90d", "psi": None, "status": "ok", "model": "churn"},
+        {"feature": "recency_days", "psi": 0.1, "status": "ok", "drifted": False, "model": "churn"},
+        {"feature": "recency_days", "psi": 0.3, "status": "drift", "drifted": True, "model": "repurchase"},
+        {"feature": "tickets_90d", "psi": None, "status": "ok", "drifted": False, "model": "churn"},
     ]
     dq = build_report_data(tiny_scores(), meta).data_quality
     assert (dq.rows_in, dq.rows_quarantined) == (5000, 6)
@@ -171,7 +172,8 @@ def test_data_quality_prefers_all_table_counts_and_explains_unscored_customers()
 
 
 def test_consider_retraining_follows_the_scoring_runs_drift_verdict() -> None:
-    """The sidecar's ``drifted`` flags (PSI and its test) decide, not the PSI band; older metas: the band."""
+    """The sidecar's ``drifted`` flags (PSI and its test) decide, not the PSI band; a sidecar without them is
+    older than the shared verdict and is refused in one line, not guessed from its band."""
     meta = tiny_meta()
     meta["drift"] = [
         {"feature": "recency_days", "psi": 0.3, "status": "drift", "drifted": False, "model": "churn"},
@@ -183,13 +185,11 @@ def test_consider_retraining_follows_the_scoring_runs_drift_verdict() -> None:
     meta["drift"][0]["drifted"] = True
     keys = {m.key for m in build_report_data(tiny_scores(), meta).quality_messages}
     assert "msg_drift" in keys and "msg_no_drift" not in keys
-    for row in meta["drift"]:
-        del row["drifted"]
-    meta["drift"][0]["psi"], meta["drift"][0]["status"] = 0.2, "warn"  # older meta: the PSI band decides
-    keys = {m.key for m in build_report_data(tiny_scores(), meta).quality_messages}
-    assert "msg_no_drift" in keys
-    meta["drift"][0]["status"] = "drift"
-    assert "msg_drift" in {m.key for m in build_report_data(tiny_scores(), meta).quality_messages}
+    del meta["drift"][1]["drifted"]
+    with pytest.raises(
+        SchemaError, match=r"scores meta: column 'drift\[1\]\.drifted' is missing.*score again"
+    ):
+        build_report_data(tiny_scores(), meta)
 
 
 def test_highlights_name_the_segment_with_most_revenue_at_risk() -> None:
@@ -332,8 +332,21 @@ def test_rows_after_the_as_of_date_are_reported_apart_from_quarantine() -> None:
     meta = tiny_meta()
     assert build_report_data(tiny_scores(), meta).data_quality.after_as_of is None
     assert "after the scoring date" not in render_html(build_report_data(tiny_scores(), meta), lang="en")
-    meta["quality"] = {**meta["quality"], "customers_not_yet": 2, "orders_after_as_of": 5}
+    meta["quality"] = {**meta["quality"], "rows_after_as_of": {"customers": 2, "orders": 5}}
     data = build_report_data(tiny_scores(), meta)
     assert data.data_quality.after_as_of == 7 and data.data_quality.rows_quarantined == 6
     assert "Rows dated after the scoring date" in render_html(data, lang="en")
     assert "评分日之后的行" in render_html(data, lang="zh")
+
+
+def test_every_section_has_its_words_in_both_languages_and_no_key_twice() -> None:
+    """Each section owns its words; gathered, they are the report's labels, and a clash is an error."""
+    from custml.report.i18n import LABELS, SHARED_WORDS, gather_words
+    from custml.report.sections import ROOMS
+
+    for room in ROOMS:
+        assert set(room.words["en"]) == set(room.words["zh"]), room.name
+    total = len(SHARED_WORDS["en"]) + sum(len(room.words["en"]) for room in ROOMS)
+    assert len(LABELS["en"]) == total  # no key is defined in two places
+    with pytest.raises(ValueError, match="'title' .* defined twice"):
+        gather_words([SHARED_WORDS, {"en": {"title": "Other"}, "zh": {"title": "别的"}}])

@@ -265,10 +265,10 @@ def sample_scores(
             ),
         },
         "drift": [
-            {"feature": "recency_days", "psi": 0.04, "status": "ok"},
-            {"feature": "revenue_90d", "psi": 0.13, "status": "warn"},
-            {"feature": "email_open_rate_90d", "psi": 0.27, "status": "drift"},
-            {"feature": "tickets_90d", "psi": 0.02, "status": "ok"},
+            {"feature": "recency_days", "psi": 0.04, "status": "ok", "drifted": False},
+            {"feature": "revenue_90d", "psi": 0.13, "status": "warn", "drifted": False},
+            {"feature": "email_open_rate_90d", "psi": 0.27, "status": "drift", "drifted": True},
+            {"feature": "tickets_90d", "psi": 0.02, "status": "ok", "drifted": False},
         ],
     }
     return scores, meta
