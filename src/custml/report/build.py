@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from custml.contracts import ChurnOutlook, ScoreMeta
 from custml.report.format import Message
-from custml.report.meta import ChurnOutlook, ReportMeta, read_meta
-from custml.report.scores_table import Kpis, check_scores, compute_kpis, first_timestamp
+from custml.report.meta import read_meta
+from custml.report.scores_table import Kpis, check_scores, compute_kpis, first_timestamp, timestamp
 from custml.report.sections import (
     actions,
     drivers,
@@ -97,15 +98,21 @@ class ReportData:
     outlook: ChurnOutlook | None = None
 
 
-def _data_quality(meta: Mapping[str, object] | ReportMeta | None, n_scored: int) -> DataQuality:
-    m = meta if isinstance(meta, ReportMeta) else read_meta(meta)
-    rows = m.rows_scored if m.rows_scored is not None else n_scored
-    return quality.data_quality(m.quality, m.drift, m.rows_not_scored, rows)
+def _data_quality(meta: ScoreMeta | None, n_scored: int) -> DataQuality:
+    if meta is None:
+        return quality.data_quality(None, [], {}, n_scored)
+    return quality.data_quality(meta.quality, meta.drift, meta.rows_not_scored, meta.rows_scored)
+
+
+def _outlook(meta: ScoreMeta | None) -> ChurnOutlook | None:
+    """The scorer's churn outlook, when it wrote one with an expected rate (it had active customers)."""
+    outlook = meta.churn_outlook if meta is not None else None
+    return outlook if outlook is not None and outlook.expected_rate is not None else None
 
 
 def build_report_data(
     scores: pd.DataFrame,
-    meta: Mapping[str, object] | None = None,
+    meta: ScoreMeta | Mapping[str, object] | None = None,
     previous: pd.DataFrame | None = None,
     *,
     params: ReportParams | None = None,
@@ -118,9 +125,9 @@ def build_report_data(
     scores : DataFrame
         One row per customer, columns of contracts section 7 (at least the scores table's required columns,
         :data:`custml.report.scores_table.SCORES_REQUIRED_COLUMNS`).
-    meta : mapping, optional
-        The scores' sidecar meta (as_of, quality counts, model metrics, calibration, drivers, drift). Sections
-        missing from it are left out of the report rather than failing.
+    meta : ScoreMeta or its JSON object, optional
+        The scores' sidecar (:class:`custml.contracts.ScoreMeta`: as_of, quality counts, model metrics,
+        calibration, drivers, drift, campaign). Without it the sections that need it are left out.
     previous : DataFrame, optional
         The previous scoring, for the movement section.
     params : ReportParams, optional
@@ -131,8 +138,10 @@ def build_report_data(
     Raises
     ------
     SchemaError
-        If a required column is missing, the table is empty, probabilities leave [0, 1] or ids repeat; or if
-        the meta is older than the shared drift verdict.
+        If a required column is missing, the table is empty, probabilities leave [0, 1] or ids repeat, or a
+        drift row of the meta has no verdict.
+    DataFileError
+        If the meta is of another schema version or does not match the contract (one line, no fallback).
 
     Examples
     --------
@@ -146,22 +155,27 @@ def build_report_data(
     check_scores(scores, "scores")
     m = read_meta(meta)
     threshold = params.high_risk_threshold
-    horizon = params.churn_horizon_days or (m.churn.horizon_days if m.churn else None) or 90
+    models = m.models if m is not None else {}
+    churn_info = models.get("churn")
+    horizon = params.churn_horizon_days or (churn_info.horizon_days if churn_info else None) or 90
     kpis = compute_kpis(scores, threshold)
     seg = segments.segment_table(scores, threshold)
     acts = actions.action_table(scores)
-    churn = model.model_quality("churn", m.churn)
+    churn = model.model_quality("churn", churn_info)
     dq = _data_quality(m, len(scores))
     mv = (
         movement.movement(scores, previous, threshold, params.top_transitions)
         if previous is not None
         else None
     )
-    who_to_save, who_messages = who.who_to_save(scores, m.uplift, threshold, params.top_customers)
+    who_to_save, who_messages = who.who_to_save(
+        scores, m.uplift if m else None, threshold, params.top_customers
+    )
+    outlook = _outlook(m)
     return ReportData(
-        as_of=first_timestamp(scores, m.as_of, "as_of"),
-        scored_at=first_timestamp(scores, m.scored_at, "scored_at"),
-        currency=(params.currency or m.currency or "EUR").upper(),
+        as_of=first_timestamp(scores, timestamp(m.as_of) if m else None, "as_of"),
+        scored_at=first_timestamp(scores, timestamp(m.scored_at) if m else None, "scored_at"),
+        currency=(params.currency or (m.currency if m else None) or "EUR").upper(),
         churn_horizon_days=horizon,
         high_risk_threshold=threshold,
         kpis=kpis,
@@ -173,8 +187,8 @@ def build_report_data(
         actions=acts,
         top_customers=actions.top_customers(scores, threshold, params.top_customers),
         churn_model=churn,
-        repurchase_model=model.model_quality("repurchase", m.repurchase),
-        model_messages=tuple(model.outlook_messages(m.outlook, horizon) + model.model_messages(churn)),
+        repurchase_model=model.model_quality("repurchase", models.get("repurchase")),
+        model_messages=tuple(model.outlook_messages(outlook, horizon) + model.model_messages(churn)),
         driver_messages=tuple(drivers.driver_messages(churn.top_drivers) if churn else ()),
         data_quality=dq,
         quality_messages=tuple(quality.quality_messages(dq)),
@@ -183,5 +197,5 @@ def build_report_data(
         health=health,
         who_to_save=who_to_save,
         who_messages=tuple(who_messages),
-        outlook=m.outlook,
+        outlook=outlook,
     )

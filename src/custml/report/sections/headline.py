@@ -59,15 +59,17 @@ def _churn_card(data: ReportData, fmt: Fmt) -> Card:
     else the mean churn probability of the active customers."""
     k, outlook, days = data.kpis, data.outlook, data.churn_horizon_days
     prev = data.movement.previous if data.movement else None
-    if outlook is None:
+    if outlook is None or outlook.expected_rate is None:
         note = fmt.t("kpi_churn_rate_note", days=days)
         # The outlook's population (an order in the last year) is not the previous scores' lifecycle
         # population: an arrow only without an outlook, rather than a change between two definitions.
         delta = _delta(fmt, k.churn_rate, prev.churn_rate if prev else None, "points", True)
         return Card(fmt.t("kpi_churn_rate"), format_percent(k.churn_rate), note, delta, "risk")
     note = fmt.t("kpi_churn_rate_note_outlook", days=days)
-    if outlook.last_year_rate is not None:
-        note += fmt.t("kpi_churn_rate_last_year", rate=format_percent(outlook.last_year_rate))
+    if outlook.same_season_last_year is not None:
+        note += fmt.t(
+            "kpi_churn_rate_last_year", rate=format_percent(outlook.same_season_last_year.realised_rate)
+        )
     return Card(fmt.t("kpi_churn_rate"), format_percent(outlook.expected_rate), note, None, "risk")
 
 

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
+from custml.contracts import ChurnOutlook, ModelVersionInfo
 from custml.report import plots
 from custml.report.format import (
     Chart,
@@ -23,7 +25,7 @@ from custml.report.format import (
     Words,
     format_percent,
 )
-from custml.report.meta import ChurnOutlook, ModelMeta
+from custml.report.scores_table import timestamp
 from custml.report.sections.drivers import driver_table
 
 if TYPE_CHECKING:
@@ -57,40 +59,51 @@ class ModelQuality:
     top_drivers: pd.DataFrame  # feature, description, mean_abs_shap, share
 
 
-def model_quality(task: str, meta: ModelMeta | None) -> ModelQuality | None:
+def _metrics(info: ModelVersionInfo) -> dict[str, float]:
+    raw = info.metrics.model_dump(exclude={"test_cutoff"}, exclude_none=True)
+    return {k: float(v) for k, v in raw.items() if np.isfinite(v)}
+
+
+def model_quality(task: str, info: ModelVersionInfo | None) -> ModelQuality | None:
     """One model's quality (calibration sorted, its weighted gap, drivers with shares); None without meta."""
-    if meta is None:
+    if info is None:
         return None
-    cal = meta.calibration.dropna(subset=["mean_predicted", "observed_rate"]).astype(float)
+    cal = pd.DataFrame(
+        [b.model_dump() for b in info.calibration], columns=["mean_predicted", "observed_rate", "n"]
+    )
+    cal = cal.dropna(subset=["mean_predicted", "observed_rate"]).astype(float)
     cal = cal.sort_values("mean_predicted").reset_index(drop=True)
     gap = None
     if len(cal):
         w = cal["n"].fillna(1.0).clip(lower=0)
         diff = (cal["mean_predicted"] - cal["observed_rate"]).abs()
         gap = float((diff * w).sum() / w.sum()) if w.sum() > 0 else float(diff.mean())
+    drivers = pd.DataFrame(
+        [d.model_dump() for d in info.top_drivers], columns=["feature", "description", "mean_abs_shap"]
+    )
     return ModelQuality(
         task,
-        meta.name,
-        meta.version,
-        meta.metrics,
-        meta.test_cutoff,
+        info.name,
+        info.version,
+        _metrics(info),
+        timestamp(info.metrics.test_cutoff),
         cal,
         gap,
-        driver_table(meta.top_drivers),
+        driver_table(drivers),
     )
 
 
 def outlook_messages(outlook: ChurnOutlook | None, horizon: int) -> list[Message]:
     """The outlook's caveats: a history shorter than a year, and the same season a year earlier."""
-    if outlook is None:
+    if outlook is None or outlook.expected_rate is None:
         return []
     out = []
     if outlook.short_history:
         out.append(Message("msg_outlook_short_history", {"days": Count(horizon)}))
-    if outlook.last_year_rate is not None:
+    if outlook.same_season_last_year is not None:
         last: dict[str, MessageValue] = {
             "rate": Percent(outlook.expected_rate),
-            "last": Percent(outlook.last_year_rate),
+            "last": Percent(outlook.same_season_last_year.realised_rate),
             "days": Count(horizon),
         }
         out.append(Message("msg_outlook_last_year", last))

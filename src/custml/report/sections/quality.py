@@ -3,12 +3,13 @@ scored, and the scoring run's drift verdict per input."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from custml.contracts import DriftRow, QualityBlock, SourceAccounting
 from custml.report.format import (
     Category,
     Count,
@@ -24,7 +25,7 @@ from custml.report.format import (
     Words,
     format_count,
 )
-from custml.report.meta import QualityMeta, SourceLines
+from custml.report.meta import drift_table
 
 if TYPE_CHECKING:
     from custml.report.build import ReportData
@@ -56,7 +57,7 @@ class DataQuality:
     after_as_of: int | None = None
     # the orders' source in its own lines (custml.sources.line_items.source_accounting); None without a source
     # mapping
-    source: SourceLines | None = None
+    source: SourceAccounting | None = None
 
 
 def _count_frame(counts: Mapping[str, int], key: str) -> pd.DataFrame:
@@ -76,42 +77,46 @@ def _drift_by_feature(drift: pd.DataFrame) -> pd.DataFrame:
 
 
 def data_quality(
-    quality: QualityMeta, drift: pd.DataFrame, not_scored: Mapping[str, int], rows_scored: int
+    quality: QualityBlock | None, drift: Sequence[DriftRow], not_scored: Mapping[str, int], rows_scored: int
 ) -> DataQuality:
-    """The section's figures from the sidecar's quality counts, drift rows and customers not scored."""
+    """The section's figures from the sidecar's quality block, drift rows and customers not scored (``quality``
+    None: the report has no meta; the counts are then unknown)."""
+    q = quality
+    after = sum(q.rows_after_as_of.values()) if q is not None else 0
     return DataQuality(
-        rows_in=quality.rows_in,
+        rows_in=q.rows_in if q is not None else None,
         rows_scored=rows_scored,
-        rows_quarantined=quality.rows_quarantined,
-        duplicates_merged=quality.duplicates_merged,
-        by_table=_count_frame(quality.by_table, "table"),
-        by_reason=_count_frame(quality.by_reason, "reason"),
-        drift=_drift_by_feature(drift),
-        not_scored=_count_frame(not_scored, "reason"),
-        after_as_of=quality.after_as_of,
-        source=quality.source,
+        rows_quarantined=q.rows_quarantined if q is not None else None,
+        duplicates_merged=q.duplicates_merged if q is not None else None,
+        by_table=_count_frame(q.quarantined_by_table if q is not None else {}, "table"),
+        by_reason=_count_frame(q.quarantined_by_reason if q is not None else {}, "reason"),
+        drift=_drift_by_feature(drift_table(drift)),
+        not_scored=_count_frame({k: v for k, v in not_scored.items() if v}, "reason"),
+        after_as_of=after or None,
+        source=q.source_accounting.get("orders") if q is not None else None,
     )
 
 
-def _source_messages(source: SourceLines | None) -> list[Message]:
+def _source_messages(source: SourceAccounting | None) -> list[Message]:
     """The export in its own lines: those without a customer id (and their share of revenue), exact duplicate
     lines and the policy applied, rows left out by the mapping's filter."""
     if source is None:
         return []
     out: list[Message] = []
-    n, none = source.lines_in, source.without_customer if source.unit == "lines" else None
+    n, none = source.units_in, source.without_customer if source.unit == "lines" else None
     if none:
-        total, money = source.net_amount_in, source.net_amount_without_customer
+        total, money = source.net_amount_in or 0.0, source.net_amount_without_customer or 0.0
         out.append(Message("msg_source_lines", {
             "n": Count(n), "n_none": Count(none), "share": Percent(none / n if n else 0.0),
             "money": Money(money), "money_share": Percent(money / total if total else 0.0)}))  # fmt: skip
     elif none is not None:
         out.append(Message("msg_source_lines_all", {"n": Count(n)}))
     if source.unit == "lines" and source.exact_duplicates:
-        key = "msg_source_duplicates_dropped" if source.duplicates_dropped else "msg_source_duplicates_kept"
+        dropped = (source.exact_duplicates_policy or "").startswith("dropped")
+        key = "msg_source_duplicates_dropped" if dropped else "msg_source_duplicates_kept"
         dup: dict[str, MessageValue] = {
             "n": Count(source.exact_duplicates),
-            "money": Money(source.net_amount_exact_duplicates),
+            "money": Money(source.net_amount_exact_duplicates or 0.0),
         }
         out.append(Message(key, dup))
     if source.excluded_by_filter:
@@ -173,10 +178,10 @@ def _facts(dq: DataQuality, fmt: Fmt) -> tuple[Fact, ...]:
     facts = [Fact(fmt.t(key), format_count(v)) for key, v in counts if v is not None]
     source = dq.source
     if source is not None and source.unit == "lines":
-        facts.insert(1, Fact(fmt.t("dq_source_lines_in"), format_count(source.lines_in)))
+        facts.insert(1, Fact(fmt.t("dq_source_lines_in"), format_count(source.units_in)))
         if source.without_customer is not None:
             facts.insert(2, Fact(fmt.t("dq_source_without_customer"), format_count(source.without_customer)))
-            money = fmt.money(source.net_amount_without_customer)
+            money = fmt.money(source.net_amount_without_customer or 0.0)
             facts.insert(3, Fact(fmt.t("dq_source_revenue_without_customer"), money))
         if source.exact_duplicates is not None:
             facts.append(Fact(fmt.t("dq_source_duplicates"), format_count(source.exact_duplicates)))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from custml.contracts import UpliftSummary
 from custml.report import plots
 from custml.report.format import (
     Chart,
@@ -25,7 +26,6 @@ from custml.report.format import (
     Words,
     format_count,
 )
-from custml.report.meta import UpliftMeta
 from custml.report.scores_table import NO_ACTION, still_customer_mask
 from custml.uplift.targeting import policy_table, profit_curve
 
@@ -109,7 +109,7 @@ def _fallback_message(status: str) -> Message:
     return Message("msg_who_fallback")
 
 
-def _plan_messages(k: int, spend: float, expected: float, cost: float, info: UpliftMeta) -> list[Message]:
+def _plan_messages(k: int, spend: float, expected: float, cost: float, info: UpliftSummary) -> list[Message]:
     if k:
         ret = Ratio(expected / spend if spend > 0 else 0.0)
         out = [
@@ -121,7 +121,9 @@ def _plan_messages(k: int, spend: float, expected: float, cost: float, info: Upl
         out = [Message("msg_who_nobody", {"cost": Money(cost)})]
     if info.average_uplift is not None:
         out.append(
-            Message("msg_who_campaign", {"uplift": Points(info.average_uplift), "n": Count(info.n_treated)})
+            Message(
+                "msg_who_campaign", {"uplift": Points(info.average_uplift), "n": Count(info.n_treated or 0)}
+            )
         )
     if info.outcome_window_days is not None and info.horizon_days is not None:
         window = {"window": Count(info.outcome_window_days), "horizon": Count(info.horizon_days)}
@@ -130,9 +132,11 @@ def _plan_messages(k: int, spend: float, expected: float, cost: float, info: Upl
 
 
 def who_to_save(
-    scores: pd.DataFrame, info: UpliftMeta, threshold: float, top_n: int
+    scores: pd.DataFrame, info: UpliftSummary | None, threshold: float, top_n: int
 ) -> tuple[WhoToSave | None, list[Message]]:
-    """The plan's figures and sentences, or ``None`` when the scores carry no uplift columns (older scores)."""
+    """The plan's figures and sentences, or ``None`` when the scores carry no uplift columns (older scores).
+
+    ``info`` is the scores meta's uplift summary (``None``: the meta has none, as without a campaign)."""
     if any(c not in scores.columns for c in UPLIFT_COLUMNS):
         return None, []
     n_active, n_lapsed = _alive_counts(scores, threshold)
@@ -141,6 +145,7 @@ def who_to_save(
         msgs.append(Message("msg_active_at_risk", {"n": Count(n_active), "threshold": Percent(threshold, 0),
                                                    "lapsed": Count(n_lapsed or 0)}))  # fmt: skip
     profit = pd.to_numeric(scores["expected_profit"], errors="coerce")
+    info = info or UpliftSummary(status="no uplift model: rule-based actions")
     cost, margin = info.offer_cost, info.margin
     if bool(profit.isna().all()) or cost is None or margin is None:
         empty = WhoToSave(n_active, n_lapsed, 0, 0.0, 0.0, None, None, None, None,
