@@ -335,7 +335,9 @@ def test_headline_churn_is_the_models_expectation_beside_the_same_season_a_year_
         "same_season_last_year": {"cutoff": "2024-09-30", "realised_rate": 0.5123, "population": 380},
     }
     data = build_report_data(scores, {**meta, "churn_outlook": outlook})
-    assert data.outlook is not None and data.outlook.same_season_last_year.realised_rate == pytest.approx(0.5123)
+    assert data.outlook is not None and data.outlook.same_season_last_year.realised_rate == pytest.approx(
+        0.5123
+    )
     assert data.model_messages[0].key == "msg_outlook_last_year"
     html = render_html(data, lang=lang)
     assert "43.2" in html and "51.2" in html
