@@ -352,3 +352,16 @@ def test_every_section_has_its_words_in_both_languages_and_no_key_twice() -> Non
     assert len(LABELS["en"]) == total  # no key is defined in two places
     with pytest.raises(ValueError, match="'title' .* defined twice"):
         gather_words([SHARED_WORDS, {"en": {"title": "Other"}, "zh": {"title": "别的"}}])
+
+
+def test_a_meta_of_another_schema_version_is_refused_in_one_line() -> None:
+    """No fallback for older sidecars: the contract's version check speaks, in one line."""
+    from custml.errors import DataFileError
+
+    with pytest.raises(DataFileError, match=r"scores meta of schema version 0, expected 1") as err:
+        build_report_data(tiny_scores(), {**tiny_meta(), "schema_version": 0})
+    assert "\n" not in str(err.value)
+    broken = tiny_meta()
+    del broken["quality"]["rows_kept"]
+    with pytest.raises(DataFileError, match=r"not a valid scores meta: quality\.rows_kept"):
+        build_report_data(tiny_scores(), broken)
