@@ -110,6 +110,20 @@ def _outlook(meta: ScoreMeta | None) -> ChurnOutlook | None:
     return outlook if outlook is not None and outlook.expected_rate is not None else None
 
 
+def _movement(
+    scores: pd.DataFrame, previous: pd.DataFrame | None, kpis: Kpis, params: ReportParams
+) -> tuple[Movement | None, tuple[Message, ...]]:
+    if previous is None:
+        return None, ()
+    mv = movement.movement(scores, previous, params.high_risk_threshold, params.top_transitions)
+    return mv, tuple(movement.movement_messages(kpis, mv))
+
+
+def _horizon(params: ReportParams, meta: ScoreMeta | None) -> int:
+    churn = meta.models.get("churn") if meta is not None else None
+    return params.churn_horizon_days or (churn.horizon_days if churn else None) or 90
+
+
 def build_report_data(
     scores: pd.DataFrame,
     meta: ScoreMeta | Mapping[str, object] | None = None,
@@ -123,11 +137,9 @@ def build_report_data(
     Parameters
     ----------
     scores : DataFrame
-        One row per customer, columns of contracts section 7 (at least the scores table's required columns,
-        :data:`custml.report.scores_table.SCORES_REQUIRED_COLUMNS`).
+        One row per customer, contracts section 7 (:data:`~custml.report.scores_table.SCORES_REQUIRED_COLUMNS`).
     meta : ScoreMeta or its JSON object, optional
-        The scores' sidecar (:class:`custml.contracts.ScoreMeta`: as_of, quality counts, model metrics,
-        calibration, drivers, drift, campaign). Without it the sections that need it are left out.
+        The scores' sidecar (:class:`custml.contracts.ScoreMeta`); without it its sections are left out.
     previous : DataFrame, optional
         The previous scoring, for the movement section.
     params : ReportParams, optional
@@ -138,10 +150,9 @@ def build_report_data(
     Raises
     ------
     SchemaError
-        If a required column is missing, the table is empty, probabilities leave [0, 1] or ids repeat, or a
-        drift row of the meta has no verdict.
+        A required column is missing, the table is empty, probabilities leave [0, 1] or ids repeat.
     DataFileError
-        If the meta is of another schema version or does not match the contract (one line, no fallback).
+        The meta is of another schema version or does not match the contract (one line, no fallback).
 
     Examples
     --------
@@ -154,20 +165,13 @@ def build_report_data(
     params = params or ReportParams()
     check_scores(scores, "scores")
     m = read_meta(meta)
-    threshold = params.high_risk_threshold
+    threshold, horizon = params.high_risk_threshold, _horizon(params, m)
     models = m.models if m is not None else {}
-    churn_info = models.get("churn")
-    horizon = params.churn_horizon_days or (churn_info.horizon_days if churn_info else None) or 90
     kpis = compute_kpis(scores, threshold)
-    seg = segments.segment_table(scores, threshold)
-    acts = actions.action_table(scores)
-    churn = model.model_quality("churn", churn_info)
+    seg, acts = segments.segment_table(scores, threshold), actions.action_table(scores)
+    churn = model.model_quality("churn", models.get("churn"))
     dq = _data_quality(m, len(scores))
-    mv = (
-        movement.movement(scores, previous, threshold, params.top_transitions)
-        if previous is not None
-        else None
-    )
+    mv, mv_messages = _movement(scores, previous, kpis, params)
     who_to_save, who_messages = who.who_to_save(
         scores, m.uplift if m else None, threshold, params.top_customers
     )
@@ -193,7 +197,7 @@ def build_report_data(
         data_quality=dq,
         quality_messages=tuple(quality.quality_messages(dq)),
         movement=mv,
-        movement_messages=tuple(movement.movement_messages(kpis, mv)) if mv is not None else (),
+        movement_messages=mv_messages,
         health=health,
         who_to_save=who_to_save,
         who_messages=tuple(who_messages),
