@@ -365,3 +365,26 @@ def test_a_meta_of_another_schema_version_is_refused_in_one_line() -> None:
     del broken["quality"]["rows_kept"]
     with pytest.raises(DataFileError, match=r"not a valid scores meta: quality\.rows_kept"):
         build_report_data(tiny_scores(), broken)
+
+
+def test_each_section_speaks_only_its_own_words_and_the_shells() -> None:
+    """A room owns its words: its template and its module use its own labels and the shared ones only."""
+    import inspect
+    import re
+    from importlib import import_module
+    from importlib.resources import files
+
+    from custml.report.i18n import SHARED_WORDS
+    from custml.report.sections import ROOMS
+
+    templates = files("custml") / "templates"
+    for room in ROOMS:
+        own = set(room.words["en"]) | set(SHARED_WORDS["en"])
+        template = (templates / room.template).read_text(encoding="utf-8")
+        source = inspect.getsource(import_module(f"custml.report.sections.{room.name}"))
+        used = set(re.findall(r"L\('(\w+)'", template)) | set(re.findall(r"\bt\(\s*\"(\w+)\"", source))
+        used |= set(re.findall(r"Message\(\s*\"(\w+)\"", source)) | set(
+            re.findall(r"\"((?:col|dq)_\w+)\"", source)
+        )
+        assert used, room.name
+        assert used <= own, (room.name, sorted(used - own))
