@@ -151,15 +151,17 @@ def test_segmentation_bundle_keys_are_cluster_labels() -> None:
     assert b.cluster_names == {2: "x"} and b.params == {}
 
 
-def test_the_quality_stage_report_validates() -> None:
+def test_the_quality_stage_writes_the_contract(tmp_path: Path) -> None:
     from custml.quality import clean_tables
 
-    report = QualityReport.model_validate(
-        {**clean_tables(raw_world(), AS_OF, KEY).report, "schema_version": 1}
-    )
+    report = clean_tables(raw_world(), AS_OF, KEY).report
+    assert isinstance(report, QualityReport) and report.mode == "raw" and report.dedup is not None
     orders = report.tables["orders"]
-    assert orders.rows_in == orders.rows_kept + orders.rows_quarantined and report.dedup is not None
-    assert QualityReport.read_json(report.to_json()) == report
+    assert orders.rows_in == orders.rows_kept + orders.rows_quarantined
+    assert orders.net_amount_in is not None and report.reconciliation["orders"].net_amount_after_merge is not None
+    assert QualityReport.read_json(report.write_json(tmp_path / "quality_report.json")) == report
+    again = clean_tables(clean_tables(raw_world(), AS_OF, KEY).tables, AS_OF, KEY).report
+    assert again.mode == "already_clean" and again.dedup is None and again.duplicates_merged == 0
 
 
 def test_the_scoring_meta_validates() -> None:
