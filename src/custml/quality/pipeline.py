@@ -392,6 +392,15 @@ def _clean_again(
     return CleanResult(tables, quarantine, _empty_id_map(), report)
 
 
+def _validation_counts(validation: ValidationResult) -> dict[str, int]:
+    """Timestamps converted from an offset and values nulled, over every table."""
+    per = validation.per_table.values()
+    return {
+        "timestamps_with_offset_converted": sum(v.offsets_converted for v in per),
+        "values_nulled": sum(sum(v.nulled.values()) for v in per),
+    }
+
+
 def _with_customers(raw: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], bool]:
     """``raw`` with a customers table (derived from the orders when absent) and whether it was derived."""
     if "customers" in raw:
@@ -539,8 +548,7 @@ def clean_tables(
     params : QualityParams, optional
     not_after : Timestamp or str, optional
         The current date plus a tolerance (:func:`custml.quality.timeline.wall_clock_ceiling`): later
-        timestamps are quarantined as ``future_timestamp`` even when ``as_of`` is later still (typos such as
-        2099) and named in the report's hints. None: no check (a generated world may lie in the future).
+        timestamps are ``future_timestamp`` even before ``as_of`` (typos such as 2099). None: no check.
     previous_id_map : DataFrame, optional
         The id map of an earlier run: its golden ids are kept (:func:`custml.quality.dedup.stable_golden_ids`);
         merges of two earlier golden records are returned in ``golden_merges``.
@@ -580,27 +588,17 @@ def clean_tables(
 
     validation = validate_tables(raw, as_of, not_after=ceiling)
     customers, normalisation = _normalise_customers(validation.tables["customers"], params)
-    normalisation["timestamps_with_offset_converted"] = sum(
-        v.offsets_converted for v in validation.per_table.values()
-    )
-    normalisation["values_nulled"] = sum(sum(v.nulled.values()) for v in validation.per_table.values())
+    normalisation.update(_validation_counts(validation))
     clusters, dedup, stats = _deduplicate(customers, params, dedup_labels, dedup_work_dir, dedup_backend)
     id_map, golden, merges = _golden(customers, clusters, previous_id_map, key, stats)
-    raw_to_pseudonym = id_map.set_index("raw_customer_id")["customer_id"]
+    pseudonyms = id_map.set_index("raw_customer_id")["customer_id"]
     tables, quarantine, per_table, reconciliation = _rekey_tables(
-        validation, raw_to_pseudonym, _clean_customers(golden, as_of)
+        validation, pseudonyms, _clean_customers(golden, as_of)
     )
     per_table["customers"].derived_from_orders = derived
     report = _report(as_of, "raw", per_table, normalisation, stats, reconciliation, time.perf_counter() - t0)
     report.hints = _hints(raw, derived, validation, stats)
     log.info("clean_tables: %s rows in, %s quarantined", report.rows_in, report.rows_quarantined)
-    return CleanResult(
-        tables=tables,
-        quarantine=quarantine,
-        id_map=id_map,
-        report=report,
-        dedup_pairs=dedup.pairs if dedup is not None else pd.DataFrame(),
-        golden_customers=golden.sort_values("customer_id").reset_index(drop=True),
-        golden_merges=merges,
-        dedup=dedup,
-    )
+    pairs = dedup.pairs if dedup is not None else pd.DataFrame()
+    golden = golden.sort_values("customer_id").reset_index(drop=True)
+    return CleanResult(tables, quarantine, id_map, report, pairs, golden, merges, dedup)
