@@ -151,19 +151,24 @@ def test_segmentation_bundle_keys_are_cluster_labels() -> None:
     assert b.cluster_names == {2: "x"} and b.params == {}
 
 
-def test_the_quality_stage_report_validates() -> None:
+def test_the_quality_stage_writes_the_contract(tmp_path: Path) -> None:
     from custml.quality import clean_tables
 
-    report = QualityReport.model_validate(
-        {**clean_tables(raw_world(), AS_OF, KEY).report, "schema_version": 1}
-    )
+    report = clean_tables(raw_world(), AS_OF, KEY).report
+    assert isinstance(report, QualityReport) and report.mode == "raw" and report.dedup is not None
     orders = report.tables["orders"]
-    assert orders.rows_in == orders.rows_kept + orders.rows_quarantined and report.dedup is not None
-    assert QualityReport.read_json(report.to_json()) == report
+    assert orders.rows_in == orders.rows_kept + orders.rows_quarantined
+    assert (
+        orders.net_amount_in is not None
+        and report.reconciliation["orders"].net_amount_after_merge is not None
+    )
+    assert QualityReport.read_json(report.write_json(tmp_path / "quality_report.json")) == report
+    again = clean_tables(clean_tables(raw_world(), AS_OF, KEY).tables, AS_OF, KEY).report
+    assert again.mode == "already_clean" and again.dedup is None and again.duplicates_merged == 0
 
 
-def test_the_scoring_meta_validates() -> None:
-    from custml.scoring.score import scores_meta
+def test_the_scoring_writes_the_contract(tmp_path: Path) -> None:
+    from custml.scoring.accounting import scores_meta
 
     scores = pd.DataFrame({"customer_id": ["a", "b"]})
     drift = pd.DataFrame({"feature": ["x"], "psi": [float("inf")], "status": ["drift"], "model": ["churn"]})
@@ -174,22 +179,26 @@ def test_the_scoring_meta_validates() -> None:
         scored_at="2025-10-02",
         rows_in=3,
         rows_quarantined=1,
-        quality=example.quality.model_dump(by_alias=True),
-        models={k: v.model_dump() for k, v in example.models.items()},
+        quality=example.quality,
+        models=example.models,
         drift=drift,
+        extra={"churn_outlook": example.churn_outlook, "uplift": {"status": "disabled"}},
     )
-    record = ScoreMeta.model_validate({**meta, "schema_version": 1})
-    assert record.drift[0].psi is None and record.rows_scored == 2
-    assert record.models["churn"].gate is not None and record.models["churn"].gate.promoted
+    assert (
+        meta.drift[0].psi is None
+        and meta.rows_scored == 2
+        and meta.uplift == UpliftSummary(status="disabled")
+    )
+    assert ScoreMeta.read_json(meta.write_json(tmp_path / "scores.meta.json")) == meta
 
 
-def test_the_monitoring_verdict_validates() -> None:
+def test_the_monitoring_verdict_is_the_contract(tmp_path: Path) -> None:
     from custml.monitoring import HealthThresholds
     from custml.monitoring.files import verdict_record
     from custml.monitoring.health import MonitoringResult as Frames
 
     empty = pd.DataFrame()
     result = Frames(empty, empty, empty, "retrain", ("AUC dropped",), HealthThresholds())
-    record = verdict_record(result, pd.Timestamp("2025-12-01"), HealthThresholds())
-    verdict = MonitoringResult.model_validate({**record, "schema_version": 1})
-    assert verdict.verdict == "retrain" and verdict.thresholds["auc_drop_watch"] == 0.02
+    verdict = verdict_record(result, pd.Timestamp("2025-12-01"), HealthThresholds())
+    assert isinstance(verdict, MonitoringResult) and verdict.thresholds["auc_drop_watch"] == 0.02
+    assert MonitoringResult.read_json(verdict.write_json(tmp_path / "verdict.json")) == verdict
