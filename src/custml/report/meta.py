@@ -8,10 +8,10 @@ contract, is refused in one line (:class:`custml.errors.DataFileError`) — scor
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
+from pydantic_core import to_json
 
 from custml.contracts import DriftRow, ScoreMeta
 from custml.errors import SchemaError
@@ -42,8 +42,8 @@ def read_meta(meta: ScoreMeta | Mapping[str, object] | None) -> ScoreMeta | None
     """
     if meta is None or isinstance(meta, ScoreMeta):
         return meta
-    # the contract's own reader: its version check and its one-line message
-    return ScoreMeta.read_json(json.dumps(dict(meta), default=str))
+    # the contract's own reader: its version check and its one-line message (parts may already be models)
+    return ScoreMeta.read_json(to_json(dict(meta), by_alias=True, fallback=str).decode())
 
 
 def drift_table(rows: Sequence[DriftRow]) -> pd.DataFrame:
