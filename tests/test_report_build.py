@@ -388,3 +388,12 @@ def test_each_section_speaks_only_its_own_words_and_the_shells() -> None:
         )
         assert used, room.name
         assert used <= own, (room.name, sorted(used - own))
+
+
+def test_the_meta_may_be_the_contract_itself_or_its_json() -> None:
+    from custml.contracts import ScoreMeta
+    from custml.report import render_html
+
+    scores, meta = sample_scores(150, seed=4)
+    typed = ScoreMeta.model_validate(meta)
+    assert render_html(build_report_data(scores, typed)) == render_html(build_report_data(scores, meta))
