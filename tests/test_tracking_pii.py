@@ -82,12 +82,12 @@ def test_custml_train_cli_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert info.version == "1" and info.metrics.roc_auc > 0.6
     # The truth/ beside the raw tables gave the oracle: logged as the oracle scorer's metrics.
     run_metrics = tracking.get_model_version_info("models:/custml-repurchase/1")
-    assert run_metrics["run_id"]
+    assert run_metrics.run_id
     # The CLI trains through workflows.run_train, so the run carries the drift reference scoring needs.
-    reference = tracking.load_run_dict(run_metrics["run_id"], "drift_reference.json")
+    reference = tracking.load_run_dict(run_metrics.run_id, "drift_reference.json")
     assert "recency_days" in reference["features"]
     with pytest.raises(tracking.TrackingError, match="cannot read artefact"):
-        tracking.load_run_dict(run_metrics["run_id"], "no-such.json")
+        tracking.load_run_dict(run_metrics.run_id, "no-such.json")
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text("train:\n  task: repurchase\n")
     assert (

@@ -2,15 +2,16 @@
 
 Five records cross a stage boundary as files (or registry tags) and are read back by another stage or the report:
 
-==========================  ==============================================  ==========================================
-model                       written by                                      file
-==========================  ==============================================  ==========================================
-:class:`QualityReport`      the quality stage (:func:`custml.quality.clean_tables`)  ``data/interim/quality_report.json``
-:class:`ScoreMeta`          scoring (:func:`custml.scoring.score.scores_meta`)        ``scores_<as_of>.meta.json``
-:class:`SegmentationBundle` the segment step (metadata of the saved clusterer)        ``models/segmentation.joblib``
-:class:`MonitoringResult`   monitoring (:func:`custml.monitoring.files.verdict_record`)  ``data/monitoring/verdict.json``
-:class:`GateDecision`       the promotion rule (:func:`custml.models.promotion.decide`)  model version tags ``gate.*``
-==========================  ==============================================  ==========================================
+- :class:`QualityReport`: the quality stage's report (:func:`custml.quality.clean_tables`),
+  ``data/interim/quality_report.json``;
+- :class:`ScoreMeta`: the scores' sidecar (:func:`custml.scoring.accounting.scores_meta`),
+  ``scores_<as_of>.meta.json``;
+- :class:`SegmentationBundle`: the metadata of the saved clusterer (the segment step), beside it in
+  ``models/segmentation.joblib``;
+- :class:`MonitoringResult`: the overall monitoring verdict (:func:`custml.monitoring.files.verdict_record`),
+  ``data/monitoring/verdict.json``;
+- :class:`GateDecision`: the promotion gate's verdict (:func:`custml.models.promotion.decide`), written on the
+  model version as tags ``gate.*`` (:meth:`GateDecision.as_tags`, :meth:`GateDecision.from_tags`).
 
 Each carries ``schema_version`` (a ``Literal`` of the current version). :meth:`Contract.read_json` refuses a file of
 another version with a one-line :class:`custml.errors.DataFileError` naming the file, the version found and the one
@@ -567,7 +568,7 @@ class ValueModelChoice(Part):
 
 class ScoreMeta(Contract):
     """The scores' sidecar ``scores_<as_of>.meta.json`` (contract section 7), built by
-    :func:`custml.scoring.score.scores_meta`.
+    :func:`custml.scoring.accounting.scores_meta`.
 
     ``models`` is keyed by task (``churn``, ``repurchase``); ``actions`` is the action table used, as given
     (:class:`custml.scoring.actions.ActionTable` reads it back).
