@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from custml.config import DriftThresholds
+from custml.contracts import DriftRow, ModelMetrics, ModelVersionInfo, QualityBlock, ScoreMeta
 from custml.errors import SchemaError
 from custml.features import churn_labels
 from custml.models.metrics import binary_metrics
@@ -228,7 +229,7 @@ def test_monitor_scores_realised_and_estimated() -> None:
     rng = np.random.default_rng(5)
     bought = np.isin(ids, buyers)
     p = np.clip(np.where(bought, 0.35, 0.65) + rng.normal(0, 0.1, len(ids)), 0.01, 0.99)
-    promised = {"roc_auc": 0.9, "lift_top10": 2.0, "ece": 0.02, "base_rate": 0.5}
+    promised = ModelMetrics(roc_auc=0.9, lift_top10=2.0, ece=0.02, base_rate=0.5)
     snaps = [
         ScoresSnapshot(
             _scores(ids, p, "2025-03-01"), pd.Timestamp("2025-03-01"), "m", "1", 90, promised, source="a"
@@ -259,7 +260,13 @@ def test_monitor_scores_flags_score_drift_without_labels() -> None:
     ref = score_reference(train_p)
     now_p = np.clip(rng.beta(2, 2, len(ids)) + 0.25, 0, 1)
     snap = ScoresSnapshot(
-        _scores(ids, now_p, "2025-06-01"), pd.Timestamp("2025-06-01"), "m", "1", 90, {"roc_auc": 0.8}, ref
+        _scores(ids, now_p, "2025-06-01"),
+        pd.Timestamp("2025-06-01"),
+        "m",
+        "1",
+        90,
+        ModelMetrics(roc_auc=0.8),
+        ref,
     )
     res = monitor_scores([snap], OrderEvents.from_orders(orders, end="2025-07-01"))
     assert res.health["score_psi"].iloc[0] > 0.25
@@ -282,7 +289,9 @@ def test_report_shows_model_health_in_both_languages() -> None:
     ids = sorted(orders["customer_id"].unique())
     p = np.where(np.isin(ids, buyers), 0.3, 0.7)
     snaps = [
-        ScoresSnapshot(_scores(ids, p, d), pd.Timestamp(d), "m", "1", 90, {"roc_auc": 0.99, "base_rate": 0.5})
+        ScoresSnapshot(
+            _scores(ids, p, d), pd.Timestamp(d), "m", "1", 90, ModelMetrics(roc_auc=0.99, base_rate=0.5)
+        )
         for d in ("2025-03-01", "2025-06-01")
     ]
     res = monitor_scores(snaps, OrderEvents.from_orders(orders, end="2025-07-01"))
@@ -517,7 +526,7 @@ def test_monitoring_on_cdnow() -> None:
                 "cdnow-logit",
                 "1",
                 90,
-                {"roc_auc": promised["roc_auc"], "base_rate": promised["realised_rate"]},
+                ModelMetrics(roc_auc=promised["roc_auc"], base_rate=promised["realised_rate"]),
                 score_reference(p_train),
                 drift,
                 as_of,
@@ -568,6 +577,16 @@ def test_shock_knob_changes_only_the_named_persona_from_its_start() -> None:
     assert other == pytest.approx(monthly(plain, "bargain_hunter").loc["2025-08":"2025-12"].sum(), rel=0.15)
 
 
+def _meta(**fields: object) -> ScoreMeta:
+    quality = QualityBlock(
+        quarantined_by_table={}, quarantined_by_reason={}, duplicates_merged=0, rows_in=1, rows_kept=1,
+        rows_quarantined=0,
+    )  # fmt: skip
+    base: dict[str, object] = {"as_of": "2025-03-01T00:00:00", "scored_at": "2025-03-02T00:00:00", "rows_in": 1,
+                               "rows_scored": 1, "rows_quarantined": 0, "quality": quality, "models": {}}  # fmt: skip
+    return ScoreMeta.model_validate({**base, **fields})
+
+
 def test_scores_file_info_reads_columns_first_then_the_sidecar() -> None:
     from custml.errors import DataFileError
     from custml.monitoring import scores_file_info, sidecar_input_drift
@@ -575,7 +594,7 @@ def test_scores_file_info_reads_columns_first_then_the_sidecar() -> None:
     frame = pd.DataFrame(
         {"as_of": ["2025-03-01"] * 2, "churn_model_name": [None, "m"], "churn_model_version": ["3", "3"]}
     )
-    meta = {"models": {"churn": {"name": "side", "version": "9", "horizon_days": 60, "run_id": "r"}}}
+    meta = _meta(models={"churn": ModelVersionInfo(name="side", version="9", horizon_days=60, run_id="r")})
     info = scores_file_info(frame, meta, "scores_x.parquet")
     assert (info.as_of, info.model_name, info.model_version, info.horizon_days) == (
         pd.Timestamp("2025-03-01"),
@@ -583,23 +602,30 @@ def test_scores_file_info_reads_columns_first_then_the_sidecar() -> None:
         "3",
         60,
     )
-    assert info.churn_meta["run_id"] == "r"
-    bare = scores_file_info(frame[["as_of"]], {}, "s.parquet")
+    assert info.churn is not None and info.churn.run_id == "r"
+    bare = scores_file_info(frame[["as_of"]], None, "s.parquet")
     assert (bare.model_name, bare.model_version, bare.horizon_days) == ("unknown", "", 90)
     with pytest.raises(DataFileError, match=r"scores s\.parquet: no as_of"):
-        scores_file_info(frame.drop(columns="as_of"), {}, "s.parquet")
-    assert sidecar_input_drift({}) is None
+        scores_file_info(frame.drop(columns="as_of"), None, "s.parquet")
+    assert sidecar_input_drift(_meta()) is None
     drift = sidecar_input_drift(
-        {"drift": [{"feature": "f", "psi": None, "status": "drift"}, {"model": "repurchase", "feature": "g"}]}
+        _meta(
+            drift=[
+                DriftRow(feature="f", psi=None, status="drift"),
+                DriftRow(model="repurchase", feature="g", psi=0.0, status="ok"),
+            ]
+        )
     )
     assert drift is not None and list(drift["feature"]) == ["f"]
     assert drift["psi"].iloc[0] == float("inf") and bool(drift["drifted"].iloc[0])
     # A sidecar with the scoring run's verdict: its drifted flag counts (a PSI in the band whose test did not
     # reject is not drifted), and a left-out time feature has no PSI rather than an infinite one.
     rows = [
-        {"feature": "f", "psi": 0.4, "status": "drift", "drifted": False, "p_value": 0.2},
-        {"feature": "t", "psi": None, "status": "left out", "drifted": False, "compared": "left out"},
+        DriftRow(feature="f", psi=0.4, status="drift", drifted=False, p_value=0.2),
+        DriftRow(feature="t", psi=None, status="left out", drifted=False, compared="left out"),
     ]
-    verdict = sidecar_input_drift({"drift": rows}).set_index("feature")
+    found = sidecar_input_drift(_meta(drift=rows))
+    assert found is not None
+    verdict = found.set_index("feature")
     assert not verdict["drifted"].any() and np.isnan(verdict.loc["t", "psi"])
     assert verdict.loc["f", "p_value"] == 0.2 and verdict.loc["t", "compared"] == "left out"

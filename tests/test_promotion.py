@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from custml.contracts import GateDecision
 from custml.models.promotion import (
     BaselineComparison,
     Evidence,
@@ -41,25 +42,25 @@ def _uplift(qini: float | None, lo: float | None, hi: float | None, day: str = "
 # --- baselines: beyond noise refuses, champion or not; within noise is said -----------------------------------
 def test_a_model_below_a_baseline_beyond_noise_is_refused_even_with_no_champion() -> None:
     d = decide(_model(my_rfm_model=BEATEN, bgnbd=BEHIND), None, GATE)
-    assert d.promote is False
+    assert d.promoted is False
     assert "my_rfm_model beats this model beyond noise" in d.reason and "bgnbd" not in d.reason
     assert "[-0.0300, -0.0100]" in d.reason and d.champion_version is None
     # a champion it would beat by far changes nothing
     champion = _model(0.50, version="4")
     d = decide(_model(0.90, my_rfm_model=BEATEN), champion, GATE)
-    assert d.promote is False and d.champion_version == "4" and d.champion_score == 0.50
+    assert d.promoted is False and d.champion_version == "4" and d.champion_score == 0.50
 
 
 def test_with_no_champion_a_model_no_baseline_beats_is_promoted_and_a_close_baseline_is_named() -> None:
     assert decide(_model(bgnbd=BEHIND), None, GATE).reason == "no champion yet"
     d = decide(_model(logistic=CLOSE, bgnbd=BEHIND), None, GATE)
-    assert d.promote is True and d.reasons[0] == "no champion yet"
+    assert d.promoted is True and d.reasons[0] == "no champion yet"
     assert d.reasons[1] == (
         "0.0008 below logistic on the test set but within noise (95 % interval of model minus baseline "
         "[-0.0040, +0.0021] holds 0)"
     )
     strict = decide(_model(logistic=CLOSE), None, GateThresholds(refuse_within_noise=True))
-    assert strict.promote is False and "within noise" in strict.reason and "refused" in strict.reason
+    assert strict.promoted is False and "within noise" in strict.reason and "refused" in strict.reason
 
 
 def test_a_baseline_interval_without_a_point_difference_uses_its_middle() -> None:
@@ -85,35 +86,35 @@ def test_an_uplift_model_not_shown_to_beat_random_targeting_is_refused_with_no_c
     qini, lo, hi, words
 ) -> None:
     d = decide(_uplift(qini, lo, hi), None, GATE)
-    assert d.promote is False and words in d.reason
+    assert d.promoted is False and words in d.reason
     assert d.metric == "holdout_qini_auc" and d.challenger_score == qini
 
 
 def test_an_uplift_model_beating_random_targeting_beyond_noise_is_promoted_with_no_champion() -> None:
     d = decide(_uplift(0.004, 0.001, 0.008), None, GATE)
-    assert d.promote is True and d.reasons == (
+    assert d.promoted is True and d.reasons == [
         "no champion yet",
         "held-out Qini AUC 0.0040, 95 % interval [+0.0010, +0.0080]",
-    )
+    ]
 
 
 def test_uplift_champions_give_way_to_a_later_campaign_or_a_better_qini_on_the_same_one() -> None:
     champion = _uplift(0.006, 0.002, 0.010, "2025-07-01", version="2")
     later = decide(_uplift(0.003, 0.001, 0.005, "2025-10-01"), champion, GateThresholds(margin=0.0))
-    assert later.promote and "later campaign (2025-10-01 after 2025-07-01)" in later.reason
+    assert later.promoted and "later campaign (2025-10-01 after 2025-07-01)" in later.reason
     older = decide(_uplift(0.009, 0.004, 0.012, "2025-01-01"), champion, GateThresholds(margin=0.0))
-    assert not older.promote and "older campaign" in older.reason
+    assert not older.promoted and "older campaign" in older.reason
     same = decide(_uplift(0.006, 0.002, 0.010), champion, GateThresholds(margin=0.0))
-    assert same.promote and same.reasons[0].startswith(
+    assert same.promoted and same.reasons[0].startswith(
         "same campaign, holdout_qini_auc 0.0060 beats champion v2"
     )
     worse = decide(_uplift(0.005, 0.002, 0.010), champion, GateThresholds(margin=0.0))
-    assert not worse.promote and "does not beat champion v2" in worse.reason
+    assert not worse.promoted and "does not beat champion v2" in worse.reason
     # a later campaign whose model does not beat random targeting does not replace a working champion
     noisy_later = decide(_uplift(0.003, -0.001, 0.007, "2025-10-01"), champion, GateThresholds(margin=0.0))
-    assert not noisy_later.promote and "does not lie above 0" in noisy_later.reason
+    assert not noisy_later.promoted and "does not lie above 0" in noisy_later.reason
     unknown = decide(_uplift(0.006, 0.002, 0.010, ""), champion, GateThresholds(margin=0.0))
-    assert not unknown.promote and "unknown" in unknown.reason
+    assert not unknown.promoted and "unknown" in unknown.reason
 
 
 # --- against the champion: margin, lower is better, same holdout ----------------------------------------------
@@ -123,29 +124,29 @@ def test_champion_comparison_needs_the_margin() -> None:
         decide(_model(0.8025), champion, GATE).reason == "roc_auc 0.8025 beats champion v1 0.8000 by >= 0.002"
     )
     kept = decide(_model(0.8015), champion, GATE)
-    assert not kept.promote and kept.reason == "roc_auc 0.8015 does not beat champion v1 0.8000 by 0.002"
+    assert not kept.promoted and kept.reason == "roc_auc 0.8015 does not beat champion v1 0.8000 by 0.002"
     assert kept.challenger_score == 0.8015 and kept.champion_score == 0.800 and kept.champion_version == "1"
-    assert decide(_model(0.800), champion, GateThresholds(margin=0.0)).promote  # equal is enough at 0
+    assert decide(_model(0.800), champion, GateThresholds(margin=0.0)).promoted  # equal is enough at 0
 
 
 def test_champion_comparison_on_a_lower_is_better_metric() -> None:
     champion = Evidence("brier", 0.150, holdout_digest="h1", version="7")
     better = decide(Evidence("brier", 0.147, holdout_digest="h1"), champion, GATE)
-    assert better.promote and better.reason.endswith("(lower is better)")
+    assert better.promoted and better.reason.endswith("(lower is better)")
     worse = decide(Evidence("brier", 0.151, holdout_digest="h1"), champion, GATE)
-    assert not worse.promote and "does not beat" in worse.reason
-    assert not decide(Evidence("brier", 0.149, holdout_digest="h1"), champion, GATE).promote  # < margin
+    assert not worse.promoted and "does not beat" in worse.reason
+    assert not decide(Evidence("brier", 0.149, holdout_digest="h1"), champion, GATE).promoted  # < margin
 
 
 @pytest.mark.parametrize(("mine", "theirs"), [("h2", "h1"), (None, None), ("h1", None)])
 def test_a_champion_measured_on_a_different_holdout_is_kept(mine, theirs) -> None:
     d = decide(_model(0.95, digest=mine), _model(0.60, digest=theirs, version="3"), GATE)
-    assert not d.promote and "different holdout" in d.reason and d.champion_version == "3"
+    assert not d.promoted and "different holdout" in d.reason and d.champion_version == "3"
 
 
 def test_a_champion_without_the_metric_is_kept() -> None:
     d = decide(_model(0.9), Evidence("roc_auc", None, holdout_digest="h1", version="2"), GATE)
-    assert not d.promote and "no roc_auc to compare" in d.reason
+    assert not d.promoted and "no roc_auc to compare" in d.reason
 
 
 # --- evidence from logged metrics -----------------------------------------------------------------------------
@@ -173,7 +174,7 @@ def test_baselines_are_named_by_the_logged_metric_keys() -> None:
     assert classifier_evidence({}, "ece", holdout_digest="x").score is None
     assert classifier_evidence({}, "ece", holdout_digest="x").lower_is_better
     d = decide(ev, None, GATE)
-    assert not d.promote and "baseline logistic beats" in d.reason
+    assert not d.promoted and "baseline logistic beats" in d.reason
 
 
 def test_uplift_evidence_reads_the_logged_interval_and_send_day() -> None:
@@ -192,11 +193,11 @@ def test_bad_thresholds_and_intervals_fail_with_the_value_named() -> None:
         BaselineComparison(float("nan"), 0.1)
 
 
-def test_decision_dict_has_the_keys_tracking_writes() -> None:
+def test_the_decision_is_the_gate_contract_and_its_tags_read_back() -> None:
     d = decide(_model(), None, GATE)
-    assert list(d.as_dict()) == [
-        "metric", "margin", "challenger_score", "champion_version", "champion_score", "promoted", "reason",
-    ]  # fmt: skip
+    assert isinstance(d, GateDecision) and d.name is None and d.version is None
+    assert {"gate.metric", "gate.promoted", "gate.reason", "gate.reasons"} <= set(d.as_tags())
+    assert GateDecision.from_tags(d.as_tags(), "models:/m/1") == d
 
 
 def test_the_rule_imports_no_mlflow() -> None:
@@ -264,11 +265,11 @@ def test_the_uplift_fit_reports_its_qini_interval_and_the_gate_reads_it() -> Non
     h = model.holdout
     assert h["qini_auc_lo"] < h["qini_auc"] < h["qini_auc_hi"] and h["qini_auc_lo"] > 0
     logged = {f"holdout_{k}": v for k, v in h.items()}  # as tracking logs them
-    assert decide(uplift_evidence(logged, "2025-03-01"), None, GATE).promote
+    assert decide(uplift_evidence(logged, "2025-03-01"), None, GATE).promoted
     # no effect in the campaign: the interval holds 0 and the gate refuses the model
     null = fit_campaign_uplift(_campaign(3000, 0.0), UpliftParams(n_jobs=1)).holdout
     assert null["qini_auc_lo"] < 0
     refused = decide(uplift_evidence({f"holdout_{k}": v for k, v in null.items()}, "2025-03-01"), None, GATE)
-    assert not refused.promote
+    assert not refused.promoted
     off = fit_campaign_uplift(_campaign(600, 0.3), UpliftParams(n_jobs=1, qini_bootstrap=0)).holdout
     assert "qini_auc" in off and "qini_auc_lo" not in off

@@ -14,6 +14,7 @@ from quality_world import AS_OF, KEY, raw_world
 
 from custml.cli import main
 from custml.config import ENV_PSEUDONYM_KEY, ENV_PSEUDONYM_KEY_FILE
+from custml.contracts import QualityReport
 from custml.privacy import pseudonymise, scan_for_pii
 from custml.quality import CLEAN_CUSTOMERS, QualityParams, clean_tables
 from custml.quality.normalise import normalise_email, normalise_name, normalise_phone, parse_timestamps
@@ -35,7 +36,7 @@ def test_clean_tables_contract_and_id_map() -> None:
         assert r.tables[name]["customer_id"].isin(customers["customer_id"]).all()
         assert pd.api.types.is_datetime64_dtype(r.tables[name].iloc[:, 2])
     assert r.tables["customers"]["age_band"].tolist().count("35-44") == 2
-    assert r.report["duplicates_merged"] == 2
+    assert r.report.duplicates_merged == 2
     assert r.golden_customers["email"].notna().all() and "golden_raw_id" in r.golden_customers
 
 
@@ -50,8 +51,8 @@ def test_orders_and_revenue_identical_before_and_after_dedup() -> None:
     # every order of c1 and c4 now belongs to the one golden customer
     golden = merged.id_map.set_index("raw_customer_id").loc["c1", "customer_id"]
     assert (a["customer_id"] == golden).sum() == (raw["orders"]["customer_id"].isin(["c1", "c4"])).sum()
-    rec = merged.report["reconciliation"]["orders"]
-    assert rec["net_amount_before_merge"] == rec["net_amount_after_merge"]
+    rec = merged.report.reconciliation["orders"]
+    assert rec.net_amount_before_merge == rec.net_amount_after_merge
     assert unmerged.tables["customers"]["n_source_records"].eq(1).all()
 
 
@@ -64,8 +65,8 @@ def test_campaign_rows_of_merged_records_are_quarantined_not_lost() -> None:
     assert q[["table", "row_number", "reason"]].values.tolist() == [
         ["campaigns", 3, "duplicate_key_after_merge"]
     ]
-    t = r.report["tables"]["campaigns"]
-    assert t["rows_in"] == 4 == t["rows_kept"] + t["rows_quarantined"]
+    t = r.report.tables["campaigns"]
+    assert t.rows_in == 4 == t.rows_kept + t.rows_quarantined
 
 
 def test_no_personal_data_in_clean_outputs(tmp_path: Path) -> None:
@@ -78,7 +79,7 @@ def test_no_personal_data_in_clean_outputs(tmp_path: Path) -> None:
     for name, df in r.tables.items():
         df.to_parquet(out / f"{name}.parquet")
     r.quarantine.to_parquet(out / "quarantine.parquet")
-    (out / "quality_report.json").write_text(json.dumps(r.report, default=str))
+    r.report.write_json(out / "quality_report.json")
     result = scan_for_pii(out, raw["customers"])
     assert not result.found, result.findings
     # ... while the private golden records do contain them (the scanner works)
@@ -142,11 +143,11 @@ def test_cleaning_twice_equals_cleaning_once(world: dict[str, pd.DataFrame]) -> 
     once = clean_tables(world, AS_OF, KEY)
     twice = clean_tables(once.tables, AS_OF, KEY)
     _assert_same_tables(once.tables, twice.tables)
-    assert twice.report["mode"] == "already_clean"
+    assert twice.report.mode == "already_clean"
     assert len(twice.quarantine) == 0
     # and every raw row is accounted for
-    for name, t in once.report["tables"].items():
-        assert t["rows_in"] == len(world[name]) == t["rows_kept"] + t["rows_quarantined"]
+    for name, t in once.report.tables.items():
+        assert t.rows_in == len(world[name]) == t.rows_kept + t.rows_quarantined
 
 
 @given(st.lists(st.text(min_size=0, max_size=12), min_size=1, max_size=8))
@@ -215,8 +216,8 @@ def test_cli_clean_writes_outputs_and_summary(
         "quality_report.json",
     }
     assert (private / "id_map.parquet").is_file() and not (out / "id_map.parquet").exists()
-    report = json.loads((out / "quality_report.json").read_text())
-    assert report["as_of"] == "2025-12-31T23:59:59"  # from manifest.json
+    report = QualityReport.read_json(out / "quality_report.json")
+    assert report.as_of == "2025-12-31T23:59:59"  # from manifest.json
     printed = capsys.readouterr().out
     assert "duplicates merged: 2" in printed and "orders" in printed
     id_map = pd.read_parquet(private / "id_map.parquet")
@@ -274,9 +275,9 @@ def test_report_counts_match_quarantine() -> None:
     raw["orders"].loc[1, "order_ts"] = "n/a"
     raw["orders"] = pd.concat([raw["orders"], raw["orders"].iloc[[0]]], ignore_index=True)
     r = clean_tables(raw, AS_OF, KEY)
-    assert r.report["quarantined_by_reason"] == {"exact_duplicate_row": 1, "unparseable_timestamp": 1}
-    assert r.report["quarantined_by_table"]["orders"] == 2
-    assert r.report["rows_in"] == sum(len(df) for df in raw.values())
+    assert r.report.quarantined_by_reason == {"exact_duplicate_row": 1, "unparseable_timestamp": 1}
+    assert r.report.quarantined_by_table["orders"] == 2
+    assert r.report.rows_in == sum(len(df) for df in raw.values())
     assert np.isclose(
-        r.report["reconciliation"]["orders"]["net_amount_after_merge"], r.tables["orders"]["net_amount"].sum()
+        r.report.reconciliation["orders"].net_amount_after_merge, r.tables["orders"]["net_amount"].sum()
     )

@@ -8,7 +8,8 @@ import pytest
 
 from custml.errors import SchemaError
 from custml.report import ReportParams, build_report_data, compute_kpis, sample_previous_scores, sample_scores
-from custml.report.build import SCORES_REQUIRED_COLUMNS, Category, Count, Message, Money, Percent
+from custml.report.format import Category, Count, Message, Money, Percent
+from custml.report.scores_table import SCORES_REQUIRED_COLUMNS
 
 
 def tiny_scores() -> pd.DataFrame:
@@ -37,13 +38,19 @@ def tiny_scores() -> pd.DataFrame:
 
 
 def tiny_meta() -> dict:
+    """The sidecar of :func:`tiny_scores` as ``custml score`` writes it (a :class:`custml.contracts.ScoreMeta`)."""
     return {
+        "schema_version": 1,
         "as_of": "2025-10-01T00:00:00",
         "scored_at": "2025-10-02T06:00:00",
-        "rows_in": 120,
+        "currency": "EUR",
+        "rows_in": 9,
         "rows_scored": 5,
-        "rows_quarantined": 6,
+        "rows_quarantined": 4,
         "quality": {
+            "rows_in": 120,
+            "rows_kept": 114,
+            "rows_quarantined": 6,
             "quarantined_by_table": {"orders": 4, "customers": 2},
             "quarantined_by_reason": {"future_timestamp": 1, "malformed_timestamp": 5},
             "duplicates_merged": 3,
@@ -51,7 +58,7 @@ def tiny_meta() -> dict:
         "models": {
             "churn": {
                 "name": "custml-churn",
-                "version": 4,
+                "version": "4",
                 "metrics": {"roc_auc": 0.83, "lift_top10": 3.2, "capture_top10": 0.32, "base_rate": 0.25},
                 "calibration": [
                     {"mean_predicted": 0.1, "observed_rate": 0.12, "n": 80},
@@ -71,7 +78,7 @@ def tiny_meta() -> dict:
                 ],
             }
         },
-        "drift": [{"feature": "recency_days", "psi": 0.3, "status": "drift"}],
+        "drift": [{"feature": "recency_days", "psi": 0.3, "status": "drift", "drifted": True}],
     }
 
 
@@ -151,14 +158,12 @@ def test_data_quality_section() -> None:
 def test_data_quality_prefers_all_table_counts_and_explains_unscored_customers() -> None:
     """As ``custml score`` writes it: top-level counts are customer records, ``quality`` counts every table."""
     meta = tiny_meta()
-    meta.update(
-        rows_in=9, rows_quarantined=4, rows_not_scored={"merged_duplicates": 3, "quarantined_by_quality": 1}
-    )
-    meta["quality"].update(rows_in=5000, rows_quarantined=6)
+    meta.update(rows_not_scored={"merged_duplicates": 3, "quarantined_by_quality": 1})
+    meta["quality"].update(rows_in=5000, rows_kept=4994, rows_quarantined=6)
     meta["drift"] = [
-        {"feature": "recency_days", "psi": 0.1, "status": "ok", "model": "churn"},
-        {"feature": "recency_days", "psi": 0.3, "status": "drift", "model": "repurchase"},
-        {"feature": "tickets_90d", "psi": None, "status": "ok", "model": "churn"},
+        {"feature": "recency_days", "psi": 0.1, "status": "ok", "drifted": False, "model": "churn"},
+        {"feature": "recency_days", "psi": 0.3, "status": "drift", "drifted": True, "model": "repurchase"},
+        {"feature": "tickets_90d", "psi": None, "status": "ok", "drifted": False, "model": "churn"},
     ]
     dq = build_report_data(tiny_scores(), meta).data_quality
     assert (dq.rows_in, dq.rows_quarantined) == (5000, 6)
@@ -171,7 +176,8 @@ def test_data_quality_prefers_all_table_counts_and_explains_unscored_customers()
 
 
 def test_consider_retraining_follows_the_scoring_runs_drift_verdict() -> None:
-    """The sidecar's ``drifted`` flags (PSI and its test) decide, not the PSI band; older metas: the band."""
+    """The sidecar's ``drifted`` flags (PSI and its test) decide, not the PSI band; a sidecar without them is
+    older than the shared verdict and is refused in one line, not guessed from its band."""
     meta = tiny_meta()
     meta["drift"] = [
         {"feature": "recency_days", "psi": 0.3, "status": "drift", "drifted": False, "model": "churn"},
@@ -183,13 +189,9 @@ def test_consider_retraining_follows_the_scoring_runs_drift_verdict() -> None:
     meta["drift"][0]["drifted"] = True
     keys = {m.key for m in build_report_data(tiny_scores(), meta).quality_messages}
     assert "msg_drift" in keys and "msg_no_drift" not in keys
-    for row in meta["drift"]:
-        del row["drifted"]
-    meta["drift"][0]["psi"], meta["drift"][0]["status"] = 0.2, "warn"  # older meta: the PSI band decides
-    keys = {m.key for m in build_report_data(tiny_scores(), meta).quality_messages}
-    assert "msg_no_drift" in keys
-    meta["drift"][0]["status"] = "drift"
-    assert "msg_drift" in {m.key for m in build_report_data(tiny_scores(), meta).quality_messages}
+    del meta["drift"][1]["drifted"]
+    with pytest.raises(SchemaError, match=r"scores meta: column 'drift\[1\]\.drifted' is missing"):
+        build_report_data(tiny_scores(), meta)
 
 
 def test_highlights_name_the_segment_with_most_revenue_at_risk() -> None:
@@ -238,7 +240,7 @@ def test_headline_counts_active_customers_at_risk_and_the_lapsed_apart() -> None
 
 
 def test_missing_meta_sections_are_left_out_not_errors() -> None:
-    data = build_report_data(tiny_scores(), {})
+    data = build_report_data(tiny_scores(), None)
     assert data.churn_model is None
     assert data.model_messages == (Message("msg_no_model_meta"),)
     assert data.data_quality.rows_quarantined is None
@@ -332,8 +334,66 @@ def test_rows_after_the_as_of_date_are_reported_apart_from_quarantine() -> None:
     meta = tiny_meta()
     assert build_report_data(tiny_scores(), meta).data_quality.after_as_of is None
     assert "after the scoring date" not in render_html(build_report_data(tiny_scores(), meta), lang="en")
-    meta["quality"] = {**meta["quality"], "customers_not_yet": 2, "orders_after_as_of": 5}
+    meta["quality"] = {**meta["quality"], "rows_after_as_of": {"customers": 2, "orders": 5}}
     data = build_report_data(tiny_scores(), meta)
     assert data.data_quality.after_as_of == 7 and data.data_quality.rows_quarantined == 6
     assert "Rows dated after the scoring date" in render_html(data, lang="en")
     assert "评分日之后的行" in render_html(data, lang="zh")
+
+
+def test_every_section_has_its_words_in_both_languages_and_no_key_twice() -> None:
+    """Each section owns its words; gathered, they are the report's labels, and a clash is an error."""
+    from custml.report.i18n import LABELS, SHARED_WORDS, gather_words
+    from custml.report.sections import ROOMS
+
+    for room in ROOMS:
+        assert set(room.words["en"]) == set(room.words["zh"]), room.name
+    total = len(SHARED_WORDS["en"]) + sum(len(room.words["en"]) for room in ROOMS)
+    assert len(LABELS["en"]) == total  # no key is defined in two places
+    with pytest.raises(ValueError, match="'title' .* defined twice"):
+        gather_words([SHARED_WORDS, {"en": {"title": "Other"}, "zh": {"title": "别的"}}])
+
+
+def test_a_meta_of_another_schema_version_is_refused_in_one_line() -> None:
+    """No fallback for older sidecars: the contract's version check speaks, in one line."""
+    from custml.errors import DataFileError
+
+    with pytest.raises(DataFileError, match=r"scores meta of schema version 0, expected 1") as err:
+        build_report_data(tiny_scores(), {**tiny_meta(), "schema_version": 0})
+    assert "\n" not in str(err.value)
+    broken = tiny_meta()
+    del broken["quality"]["rows_kept"]
+    with pytest.raises(DataFileError, match=r"not a valid scores meta: quality\.rows_kept"):
+        build_report_data(tiny_scores(), broken)
+
+
+def test_each_section_speaks_only_its_own_words_and_the_shells() -> None:
+    """A room owns its words: its template and its module use its own labels and the shared ones only."""
+    import inspect
+    import re
+    from importlib import import_module
+    from importlib.resources import files
+
+    from custml.report.i18n import SHARED_WORDS
+    from custml.report.sections import ROOMS
+
+    templates = files("custml") / "templates"
+    for room in ROOMS:
+        own = set(room.words["en"]) | set(SHARED_WORDS["en"])
+        template = (templates / room.template).read_text(encoding="utf-8")
+        source = inspect.getsource(import_module(f"custml.report.sections.{room.name}"))
+        used = set(re.findall(r"L\('(\w+)'", template)) | set(re.findall(r"\bt\(\s*\"(\w+)\"", source))
+        used |= set(re.findall(r"Message\(\s*\"(\w+)\"", source)) | set(
+            re.findall(r"\"((?:col|dq)_\w+)\"", source)
+        )
+        assert used, room.name
+        assert used <= own, (room.name, sorted(used - own))
+
+
+def test_the_meta_may_be_the_contract_itself_or_its_json() -> None:
+    from custml.contracts import ScoreMeta
+    from custml.report import render_html
+
+    scores, meta = sample_scores(150, seed=4)
+    typed = ScoreMeta.model_validate(meta)
+    assert render_html(build_report_data(scores, typed)) == render_html(build_report_data(scores, meta))

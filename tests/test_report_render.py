@@ -190,7 +190,7 @@ def test_render_is_deterministic_and_rejects_unknown_language(sample) -> None:
 
 def test_report_without_previous_or_meta_still_renders(sample) -> None:
     scores, _, _ = sample
-    html = render_html(build_report_data(scores, {}), lang="en")
+    html = render_html(build_report_data(scores, None), lang="en")
     parsed = _parse(html)
     assert "movement" not in parsed.charts and "calibration" not in parsed.charts
     assert "The scoring run did not record model quality." in html
@@ -335,7 +335,9 @@ def test_headline_churn_is_the_models_expectation_beside_the_same_season_a_year_
         "same_season_last_year": {"cutoff": "2024-09-30", "realised_rate": 0.5123, "population": 380},
     }
     data = build_report_data(scores, {**meta, "churn_outlook": outlook})
-    assert data.outlook is not None and data.outlook.last_year_rate == pytest.approx(0.5123)
+    assert data.outlook is not None and data.outlook.same_season_last_year.realised_rate == pytest.approx(
+        0.5123
+    )
     assert data.model_messages[0].key == "msg_outlook_last_year"
     html = render_html(data, lang=lang)
     assert "43.2" in html and "51.2" in html

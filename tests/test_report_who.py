@@ -94,3 +94,25 @@ def test_the_section_states_what_churn_means_for_the_offer() -> None:
     # the whole-horizon label (no window) has no such sentence
     meta["uplift"] = {**meta["uplift"], "outcome_window_days": None}
     assert "msg_who_churn_window" not in [m.key for m in build_report_data(scores, meta).who_messages]
+
+
+def test_the_plan_comparison_and_profit_curve_are_the_targeting_modules() -> None:
+    """One definition: the section's policy rows and curve are custml.uplift.targeting's, at the plan's spend."""
+    from custml.uplift.targeting import policy_table, profit_curve
+
+    scores, meta = _with_uplift()
+    who = build_report_data(scores, meta).who_to_save
+    assert who is not None and who.contacted > 0
+    table = policy_table(scores, who.contacted * 10.0, 10.0, margin=0.3).set_index("policy")
+    shown = who.policies.set_index("policy")
+    for name, key in [("expected profit", "policy_plan"), ("churn risk", "policy_risk"),
+                      ("value x risk", "policy_value_risk"), ("random", "policy_random")]:  # fmt: skip
+        assert shown.loc[key].tolist() == pytest.approx(
+            table.loc[name, ["contacted", "cost", "expected_profit"]].tolist()
+        )
+    # the plan row of the comparison is the scored plan itself
+    assert shown.loc["policy_plan", "expected_profit"] == pytest.approx(who.expected_profit)
+    # random targeting is valued at its expectation: contacts x the mean expected profit over all customers
+    mean = (scores["uplift"] * scores["expected_value_12m"] * 0.3 - 10.0).mean()
+    assert shown.loc["policy_random", "expected_profit"] == pytest.approx(mean * who.contacted)
+    pd.testing.assert_frame_equal(who.curve, profit_curve(scores, 10.0, margin=0.3))

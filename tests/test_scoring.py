@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from custml.config import load_params
+from custml.contracts import ModelVersionInfo, QualityBlock, ScoreMeta
 from custml.errors import SchemaError
 from custml.scoring import (
     DEFAULT_ACTION_TABLE,
@@ -506,23 +507,28 @@ def test_scores_meta_has_contract_keys_and_json_safe_drift() -> None:
         scored_at="2025-10-02",
         rows_in=8,
         rows_quarantined=2,
-        quality={"quarantined_by_table": {}, "quarantined_by_reason": {}, "duplicates_merged": 0},
-        models={"churn": {"name": "custml-churn", "version": "3"}},
+        quality=QualityBlock(
+            quarantined_by_table={},
+            quarantined_by_reason={},
+            duplicates_merged=0,
+            rows_in=8,
+            rows_kept=8,
+            rows_quarantined=0,
+        ),  # fmt: skip
+        models={"churn": ModelVersionInfo(name="custml-churn", version="3")},
         drift=drift,
+        extra={"engine": "spark", "rows_not_scored": {"no_features_at_as_of": 2}},
     )
-    assert {
-        "as_of",
-        "scored_at",
-        "rows_in",
-        "rows_scored",
-        "rows_quarantined",
-        "quality",
-        "models",
-        "drift",
-    } <= set(meta)
-    assert meta["rows_in"] == meta["rows_scored"] + meta["rows_quarantined"]
-    assert meta["drift"][0] == {"feature": "x", "psi": None, "status": "drift"}
-    json.dumps(meta, allow_nan=False)
+    assert isinstance(meta, ScoreMeta) and meta.engine == "spark"
+    assert meta.rows_in == meta.rows_scored + meta.rows_quarantined
+    assert meta.drift[0].feature == "x" and meta.drift[0].psi is None and meta.drift[0].status == "drift"
+    json.loads(meta.to_json())  # JSON-safe: inf became null
+    assert ScoreMeta.read_json(meta.to_json()) == meta
+    with pytest.raises(ValueError, match="colour"):
+        scores_meta(
+            out, as_of="2025-10-01", scored_at="2025-10-02", rows_in=8, rows_quarantined=2,
+            quality=meta.quality, models={}, drift=None, extra={"colour": "red"},
+        )  # fmt: skip
 
 
 def test_expected_value_scales_with_the_currency() -> None:

@@ -52,7 +52,7 @@ def test_spark_scores_equal_duckdb_scores(spark_project, tmp_path) -> None:
     )
     pd.testing.assert_frame_equal(duck.scores[fitted], spark.scores[fitted], check_exact=False, rtol=1e-6)
     assert read_json(tmp_path / "spark.meta.json")["engine"] == "spark"
-    assert duck.meta["rows_in"] == spark.meta["rows_in"]
+    assert duck.meta.rows_in == spark.meta.rows_in
 
 
 def test_spark_frame_carries_every_model_input(spark_project) -> None:

@@ -98,9 +98,10 @@ campaigns:
 def test_early_scoring_counts_later_rows_of_every_table_apart(tmp_path: Path, key_env: None) -> None:
     """Scoring as of 2011-10-01 on data to 2011-12-09: later orders, tickets and campaign sends are not quality
     losses; the ticket dated 2099 (after the current date) is."""
+    from custml.contracts import QualityBlock
     from custml.pipeline import default_as_of, run_clean
     from custml.pipeline.clean import read_inputs
-    from custml.report.build import _data_quality
+    from custml.report.sections.quality import data_quality
     from custml.scoring.accounting import quality_meta
 
     data = tmp_path / "export"
@@ -134,7 +135,7 @@ def test_early_scoring_counts_later_rows_of_every_table_apart(tmp_path: Path, ke
     assert meta["rows_kept"] == kept
     assert meta["rows_in"] == kept + meta["rows_quarantined"] + sum(meta["rows_after_as_of"].values())
     # the report shows them as rows after the scoring date, not as quarantined
-    dq = _data_quality({"quality": meta}, 0)
+    dq = data_quality(QualityBlock.model_validate(meta), [], {}, 0)
     assert dq.after_as_of == sum(meta["rows_after_as_of"].values()) and dq.rows_quarantined == 1
 
 

@@ -90,19 +90,21 @@ def test_pyfunc_returns_calibrated_probabilities(run_id: str, result, table: pd.
 def test_gate_promotes_first_and_keeps_champion_without_margin(store: Path, run_id: str, result) -> None:
     name = "test-gate-margin"
     first = tracking.register_and_gate(run_id, name, metric="roc_auc", margin=0.002)
-    assert first["promoted"] and first["reason"].startswith("no champion yet")
+    assert first.promoted and first.reason.startswith("no champion yet")
     # Same model again: equal score does not beat the champion by the margin.
     second = tracking.register_and_gate(run_id, name, metric="roc_auc", margin=0.002)
-    assert not second["promoted"] and second["champion_version"] == first["version"]
-    assert second["champion_score"] == pytest.approx(second["challenger_score"])
+    assert not second.promoted and second.champion_version == first.version
+    assert second.champion_score == pytest.approx(second.challenger_score)
     info = tracking.get_model_version_info(f"models:/{name}@champion")
-    assert info["version"] == first["version"] and "champion" in info["aliases"]
+    assert info.version == first.version and "champion" in info.aliases
     challenger = tracking.get_model_version_info(f"models:/{name}@challenger")
-    assert challenger["version"] == second["version"]
-    assert challenger["gate"]["promoted"] == "False" and "does not beat" in challenger["gate"]["reason"]
+    assert challenger.version == second.version
+    assert challenger.gate is not None
+    assert not challenger.gate.promoted and "does not beat" in challenger.gate.reason
+    assert challenger.gate.version is None  # the tags hold the decision; the version is the record's own
     # With no margin an equal score is enough.
     third = tracking.register_and_gate(run_id, name, metric="brier", margin=0.0)
-    assert third["promoted"]
+    assert third.promoted
 
 
 def test_gate_on_holdout_rejects_worse_and_promotes_better(store: Path, table: pd.DataFrame, result) -> None:
@@ -123,12 +125,12 @@ def test_gate_on_holdout_rejects_worse_and_promotes_better(store: Path, table: p
     weak_run = tracking.log_training_run(weak, run_name="weak")
     good_run = tracking.log_training_run(result, run_name="good")
     holdout, labels = result.test_features, result.test_predictions["label"]
-    assert tracking.register_and_gate(weak_run, name, holdout=holdout, holdout_labels=labels)["promoted"]
+    assert tracking.register_and_gate(weak_run, name, holdout=holdout, holdout_labels=labels).promoted
     better = tracking.register_and_gate(good_run, name, holdout=holdout, holdout_labels=labels)
-    assert better["promoted"] and better["challenger_score"] > better["champion_score"] + 0.002
+    assert better.promoted and better.challenger_score > better.champion_score + 0.002
     worse = tracking.register_and_gate(weak_run, name, holdout=holdout, holdout_labels=labels)
-    assert not worse["promoted"]
-    assert tracking.get_model_version_info(f"models:/{name}@champion")["version"] == better["version"]
+    assert not worse.promoted
+    assert tracking.get_model_version_info(f"models:/{name}@champion").version == better.version
 
 
 def test_gate_refuses_a_model_that_a_printed_baseline_beats_beyond_noise(
@@ -149,12 +151,12 @@ def test_gate_refuses_a_model_that_a_printed_baseline_beats_beyond_noise(
     assert weak.data_description["baselines_beating_model"]
     run = tracking.log_training_run(weak, run_name="beaten")
     decision = tracking.register_and_gate(run, "test-gate-baseline")
-    assert not decision["promoted"] and "beyond noise" in decision["reason"]
-    assert weak.data_description["baselines_beating_model"][0] in decision["reason"]
+    assert not decision.promoted and "beyond noise" in decision.reason
+    assert weak.data_description["baselines_beating_model"][0] in decision.reason
     # refused with no champion yet: the registry has a challenger and no champion, and says why on the version
-    assert decision["champion_version"] is None
-    gate = tracking.get_model_version_info("models:/test-gate-baseline@challenger")["gate"]
-    assert gate["promoted"] == "False" and gate["reason"] == decision["reason"]
+    assert decision.champion_version is None
+    gate = tracking.get_model_version_info("models:/test-gate-baseline@challenger").gate
+    assert gate is not None and not gate.promoted and gate.reasons == decision.reasons
     with pytest.raises(tracking.TrackingError, match="test-gate-baseline"):
         tracking.load_model("models:/test-gate-baseline@champion")
 
@@ -162,20 +164,12 @@ def test_gate_refuses_a_model_that_a_printed_baseline_beats_beyond_noise(
 def test_model_version_info_matches_scores_contract(store: Path, run_id: str) -> None:
     tracking.register_and_gate(run_id, "test-info")
     info = tracking.get_model_version_info("models:/test-info@champion")
-    assert set(info["metrics"]) == {
-        "roc_auc",
-        "pr_auc",
-        "brier",
-        "ece",
-        "lift_top10",
-        "capture_top10",
-        "base_rate",
-        "test_cutoff",
-    }
-    assert info["metrics"]["test_cutoff"] == "2025-10-01"
-    assert info["calibration"] and set(info["calibration"][0]) == {"mean_predicted", "observed_rate", "n"}
-    assert info["top_drivers"] and set(info["top_drivers"][0]) == {"feature", "description", "mean_abs_shap"}
-    assert tracking.get_model_version_info("models:/test-info/1")["run_id"] == run_id
+    assert all(v is not None for v in info.metrics.model_dump().values())
+    assert info.metrics.test_cutoff == "2025-10-01"
+    assert info.calibration and info.calibration[0].n > 0
+    assert info.top_drivers and info.top_drivers[0].mean_abs_shap > 0
+    assert info.gate is not None and info.gate.promoted
+    assert tracking.get_model_version_info("models:/test-info/1").run_id == run_id
 
 
 def test_errors_name_the_problem(store: Path) -> None:

@@ -41,7 +41,7 @@ def test_mlartifacts_hold_no_personal_data_after_training(
     result = outcome.result
     assert "oracle" in result.metrics  # the truth gave the oracle scorer
     assert result.metrics["model"]["roc_auc"] > 0.6  # a floor that catches a broken pipeline, not a target
-    assert outcome.decision["promoted"]
+    assert outcome.decision.promoted
 
     artefacts = tmp_path / "mlartifacts"
     assert any(artefacts.rglob("model_card.md"))
@@ -79,15 +79,15 @@ def test_custml_train_cli_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyP
     cfg.write_text("train:\n  n_train_cutoffs: 3\n  shap_sample: 200\n")
     assert main(["train", "repurchase", "--data", str(interim), "--config", str(cfg)]) == 0
     info = tracking.get_model_version_info("models:/custml-repurchase@champion")
-    assert info["version"] == "1" and info["metrics"]["roc_auc"] > 0.6
+    assert info.version == "1" and info.metrics.roc_auc > 0.6
     # The truth/ beside the raw tables gave the oracle: logged as the oracle scorer's metrics.
     run_metrics = tracking.get_model_version_info("models:/custml-repurchase/1")
-    assert run_metrics["run_id"]
+    assert run_metrics.run_id
     # The CLI trains through workflows.run_train, so the run carries the drift reference scoring needs.
-    reference = tracking.load_run_dict(run_metrics["run_id"], "drift_reference.json")
+    reference = tracking.load_run_dict(run_metrics.run_id, "drift_reference.json")
     assert "recency_days" in reference["features"]
     with pytest.raises(tracking.TrackingError, match="cannot read artefact"):
-        tracking.load_run_dict(run_metrics["run_id"], "no-such.json")
+        tracking.load_run_dict(run_metrics.run_id, "no-such.json")
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text("train:\n  task: repurchase\n")
     assert (

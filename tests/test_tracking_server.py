@@ -110,22 +110,22 @@ def test_alias_gate_on_real_server(
 
     weak_run = tracking.log_training_run(weak, run_name="weak")
     first = tracking.register_and_gate(weak_run, name, holdout=holdout, holdout_labels=labels)
-    assert first["promoted"] and first["reason"] == "no champion yet"
+    assert first.promoted and first.reason == "no champion yet"
 
     good_run = tracking.log_training_run(good, run_name="good")
     better = tracking.register_and_gate(
         good_run, name, metric="roc_auc", margin=0.01, holdout=holdout, holdout_labels=labels
     )
-    assert better["promoted"] and better["champion_version"] == first["version"]
+    assert better.promoted and better.champion_version == first.version
 
     again = tracking.register_and_gate(weak_run, name, holdout=holdout, holdout_labels=labels)
-    assert not again["promoted"]
+    assert not again.promoted
 
     champion = tracking.get_model_version_info(f"models:/{name}@champion")
     challenger = tracking.get_model_version_info(f"models:/{name}@challenger")
-    assert champion["version"] == better["version"] and challenger["version"] == again["version"]
-    assert champion["gate"]["promoted"] == "True" and challenger["gate"]["promoted"] == "False"
-    assert champion["calibration"] and champion["top_drivers"]
+    assert champion.version == better.version and challenger.version == again.version
+    assert champion.gate.promoted and challenger.gate.promoted is False
+    assert champion.calibration and champion.top_drivers
 
     # The champion served through the server's artefact proxy scores the feature frame as the features stage gives it.
     test_rows = table[table["cutoff"] == table["cutoff"].max()]
@@ -133,4 +133,4 @@ def test_alias_gate_on_real_server(
     np.testing.assert_allclose(probs, good.test_predictions["model"].to_numpy())
     assert not (tmp_path / "mlartifacts").exists()  # artefacts went to the server, not to a local folder
     # The registry records the test cut-off the gate was decided on: the last cut-off of the table.
-    assert pd.Timestamp(champion["metrics"]["test_cutoff"]) == pd.Timestamp(table["cutoff"].max())
+    assert pd.Timestamp(champion.metrics.test_cutoff) == pd.Timestamp(table["cutoff"].max())

@@ -42,7 +42,7 @@ from custml.models.metrics import (
 )
 from custml.models.params import TrainParams
 from custml.models.predictor import CustomerModel
-from custml.models.promotion import Decision, Evidence, GateThresholds, decide
+from custml.models.promotion import Evidence, GateThresholds, decide
 from custml.models.split import CutoffPlan, TimeSplit, plan_cutoffs, time_split
 from custml.models.survival import DiscreteTimeSurvival, concordance_index, cumulative_dynamic_auc
 from custml.models.train import TrainResult, train_model
@@ -66,7 +66,6 @@ __all__ = [
     "CustomerClassifier",
     "CustomerModel",
     "CutoffPlan",
-    "Decision",
     "DiscreteTimeSurvival",
     "Evidence",
     "GammaGammaFitter",

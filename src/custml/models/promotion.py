@@ -2,7 +2,7 @@
 
 One pure rule for every registered model (churn, repurchase, the snapshot classifier, the campaign uplift
 model): :func:`decide` takes the challenger's :class:`Evidence`, the champion's (or ``None``) and the
-:class:`GateThresholds`, and returns a :class:`Decision` with its reasons as sentences. It reads no registry;
+:class:`GateThresholds`, and returns a :class:`custml.contracts.GateDecision` with its reasons as sentences. It reads no registry;
 :mod:`custml.tracking` gathers the evidence from the logged runs and applies the decision (aliases, tags).
 
 The rule, in order:
@@ -28,7 +28,7 @@ Examples
 --------
 >>> weak = Evidence("roc_auc", 0.71, baselines={"logistic": BaselineComparison(-0.05, -0.01, -0.03)})
 >>> d = decide(weak, None, GateThresholds())
->>> d.promote, d.reason.startswith("the printed baseline logistic beats this model beyond noise")
+>>> d.promoted, d.reason.startswith("the printed baseline logistic beats this model beyond noise")
 (False, True)
 >>> decide(Evidence("roc_auc", 0.80), None, GateThresholds()).reason
 'no champion yet'
@@ -43,11 +43,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from custml.contracts import GateDecision
+
 __all__ = [
     "LOWER_IS_BETTER",
     "QINI_METRIC",
     "BaselineComparison",
-    "Decision",
     "Evidence",
     "GateThresholds",
     "Interval",
@@ -151,36 +152,6 @@ class GateThresholds:
     def __post_init__(self) -> None:
         if not (math.isfinite(self.margin) and self.margin >= 0):
             raise ValueError(f"margin must be finite and >= 0, got {self.margin}")
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The gate's verdict: ``promote`` and why (``reasons``: the deciding sentence first, then notes)."""
-
-    promote: bool
-    reasons: tuple[str, ...]
-    metric: str
-    margin: float
-    challenger_score: float | None
-    champion_score: float | None = None
-    champion_version: str | None = None
-
-    @property
-    def reason(self) -> str:
-        """All reasons in one line (model version description, CLI)."""
-        return "; ".join(self.reasons)
-
-    def as_dict(self) -> dict[str, object]:
-        """``metric, margin, challenger_score, champion_version, champion_score, promoted, reason``."""
-        return {
-            "metric": self.metric,
-            "margin": self.margin,
-            "challenger_score": self.challenger_score,
-            "champion_version": self.champion_version,
-            "champion_score": self.champion_score,
-            "promoted": self.promote,
-            "reason": self.reason,
-        }
 
 
 def baseline_comparisons(metrics: Mapping[str, float]) -> dict[str, BaselineComparison]:
@@ -308,7 +279,7 @@ def _better(challenger: float, champion: float, margin: float, lower_is_better: 
     return challenger <= champion - margin if lower_is_better else challenger >= champion + margin
 
 
-def decide(challenger: Evidence, champion: Evidence | None, thresholds: GateThresholds) -> Decision:
+def decide(challenger: Evidence, champion: Evidence | None, thresholds: GateThresholds) -> GateDecision:
     """Whether ``challenger`` replaces ``champion`` (``None``: none yet), and why; see the module docstring.
 
     Examples
@@ -316,21 +287,21 @@ def decide(challenger: Evidence, champion: Evidence | None, thresholds: GateThre
     >>> champ = Evidence("brier", 0.150, holdout_digest="h1", version="3")
     >>> decide(Evidence("brier", 0.140, holdout_digest="h1"), champ, GateThresholds(margin=0.005)).reason
     'brier 0.1400 beats champion v3 0.1500 by >= 0.005 (lower is better)'
-    >>> decide(Evidence("brier", 0.140, holdout_digest="h2"), champ, GateThresholds()).promote
+    >>> decide(Evidence("brier", 0.140, holdout_digest="h2"), champ, GateThresholds()).promoted
     False
     """
     champion_version = champion.version if champion is not None else None
     champion_score = champion.score if champion is not None else None
 
-    def verdict(promote: bool, *reasons: str) -> Decision:
-        return Decision(
-            promote,
-            tuple(r for r in reasons if r),
-            challenger.metric,
-            thresholds.margin,
-            challenger.score,
-            champion_score,
-            champion_version,
+    def verdict(promote: bool, *reasons: str) -> GateDecision:
+        return GateDecision(
+            metric=challenger.metric,
+            margin=thresholds.margin,
+            challenger_score=challenger.score,
+            champion_version=champion_version,
+            champion_score=champion_score,
+            promoted=promote,
+            reasons=[r for r in reasons if r],
         )
 
     refusal, notes = _baseline_verdict(challenger, thresholds)

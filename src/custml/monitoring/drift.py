@@ -20,12 +20,15 @@ import numpy as np
 import pandas as pd
 
 from custml.errors import SchemaError
-from custml.scoring.drift import DRIFT_COLUMNS, DriftThresholds, drift_reference, drift_verdict
+from custml.scoring.drift import DRIFT_COLUMNS, DriftThresholds, drift_verdict, reference_specs
+from custml.types import JSONObject
 
 __all__ = ["DRIFT_COLUMNS", "distribution_drift", "score_reference"]
 
 
-def score_reference(probabilities: Sequence[float] | np.ndarray, n_rows_name: str = "probability") -> dict:
+def score_reference(
+    probabilities: Sequence[float] | np.ndarray, n_rows_name: str = "probability"
+) -> JSONObject:
     """Reference of a score distribution (bins and shares, as :func:`custml.scoring.drift.drift_reference`).
 
     Examples
@@ -37,7 +40,7 @@ def score_reference(probabilities: Sequence[float] | np.ndarray, n_rows_name: st
     p = np.asarray(probabilities, dtype=float)
     if len(p) == 0:
         raise SchemaError("predictions", n_rows_name, "is empty: no score reference can be built")
-    spec = drift_reference(pd.DataFrame({n_rows_name: p}))["features"][n_rows_name]
+    spec = reference_specs(pd.DataFrame({n_rows_name: p}))[n_rows_name]
     return {**spec, "n_rows": len(p)}
 
 

@@ -4,20 +4,22 @@
 the inputs of :func:`custml.monitoring.monitor_scores` and its result into plain records:
 
 - :func:`scores_file_info`: the as-of date and the churn model (name, version, horizon) of one scores file,
-  from its columns, else its ``.meta.json`` sidecar;
-- :func:`sidecar_input_drift`: the PSI-only input drift the sidecar recorded at scoring time;
-- :func:`drift_for_parquet` and :func:`verdict_record`: the drift table and the verdict as written to disk.
+  from its columns, else its ``.meta.json`` sidecar (:class:`custml.contracts.ScoreMeta`);
+- :func:`sidecar_input_drift`: the input drift the sidecar recorded at scoring time;
+- :func:`drift_for_parquet` and :func:`verdict_record`: the drift table and the verdict
+  (:class:`custml.contracts.MonitoringResult`) as written to disk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from custml.contracts import ModelVersionInfo, ScoreMeta
+from custml.contracts import MonitoringResult as MonitoringVerdict
 from custml.errors import DataFileError
 from custml.monitoring.health import GROUP_COLUMNS, HealthThresholds, MonitoringResult
 
@@ -49,15 +51,15 @@ DEFAULT_HORIZON_DAYS = 90
 class ScoresFileInfo:
     """Which model made a scores file, and as of when.
 
-    ``churn_meta`` is the sidecar's ``models.churn`` entry (empty when there is no sidecar): the registry
-    lookups of the wiring fall back to its ``metrics`` and ``run_id``.
+    ``churn`` is the sidecar's ``models["churn"]`` entry (``None`` without a sidecar): the registry lookups of
+    the wiring fall back to its ``metrics`` and ``run_id``.
     """
 
     as_of: pd.Timestamp
     model_name: str
     model_version: str
     horizon_days: int
-    churn_meta: Mapping[str, Any] = field(default_factory=dict)
+    churn: ModelVersionInfo | None = None
 
 
 def first_value(frame: pd.DataFrame, column: str) -> Any:
@@ -74,64 +76,58 @@ def first_value(frame: pd.DataFrame, column: str) -> Any:
     return values.iloc[0] if len(values) else None
 
 
-def scores_file_info(frame: pd.DataFrame, meta: Mapping[str, Any], source: str) -> ScoresFileInfo:
-    """The as-of date and churn model of one scores table (columns first, then its sidecar ``meta``).
+def scores_file_info(frame: pd.DataFrame, meta: ScoreMeta | None, source: str) -> ScoresFileInfo:
+    """The as-of date and churn model of one scores table (its sidecar ``meta`` first for the date, the
+    table's columns first for the model).
 
     Raises
     ------
     DataFileError
         If neither the table's ``as_of`` column nor the sidecar gives a date (the message names ``source``).
     """
-    as_of_value = meta.get("as_of") or first_value(frame, "as_of")
+    as_of_value = meta.as_of if meta is not None else first_value(frame, "as_of")
     if as_of_value is None:
         raise DataFileError(f"scores {source}: no as_of column and no .meta.json sidecar")
     as_of = pd.Timestamp(as_of_value)
     if as_of.tzinfo is not None:
         as_of = as_of.tz_convert("UTC").tz_localize(None)
-    churn_meta = (meta.get("models") or {}).get("churn") or {}
+    churn = meta.models.get("churn") if meta is not None else None
     return ScoresFileInfo(
         as_of=as_of,
-        model_name=str(first_value(frame, "churn_model_name") or churn_meta.get("name") or "unknown"),
-        model_version=str(first_value(frame, "churn_model_version") or churn_meta.get("version") or ""),
-        horizon_days=int(churn_meta.get("horizon_days") or DEFAULT_HORIZON_DAYS),
-        churn_meta=dict(churn_meta),
+        model_name=str(first_value(frame, "churn_model_name") or (churn.name if churn else "unknown")),
+        model_version=str(first_value(frame, "churn_model_version") or (churn.version if churn else "")),
+        horizon_days=int((churn.horizon_days if churn else None) or DEFAULT_HORIZON_DAYS),
+        churn=churn,
     )
 
 
-def sidecar_input_drift(meta: Mapping[str, Any]) -> pd.DataFrame | None:
+def sidecar_input_drift(meta: ScoreMeta) -> pd.DataFrame | None:
     """The churn model's input drift as the scores sidecar recorded it at scoring time (the scoring run's
-    verdict per feature; sidecars written before the shared verdict have PSI only, and their band decides).
-
-    Returns ``None`` when the sidecar records no churn drift rows.
-    """
-    rows = [r for r in meta.get("drift") or [] if r.get("model", "churn") == "churn"]
+    verdict per feature). Returns ``None`` when the sidecar records no churn drift rows."""
+    rows = [r for r in meta.drift if (r.model or "churn") == "churn"]
     if not rows:
         return None
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame([r.model_dump() for r in rows])
     status = frame["status"].astype(str)
     left_out = (status == "left out").to_numpy()
     # A missing PSI is a feature missing from the scored rows (inf, as JSON cannot say it), unless left out.
     psi = pd.to_numeric(frame["psi"], errors="coerce").fillna(float("inf")).mask(left_out)
-    # The scoring run's verdict per feature when the sidecar has it (PSI and its test); older: the PSI band.
-    drifted = (
-        frame["drifted"].fillna(False).astype(bool).to_numpy()
-        if "drifted" in frame.columns
-        else (status == "drift").to_numpy()
-    )
     return pd.DataFrame(
         {
             "feature": frame["feature"].astype(str),
-            "kind": frame["kind"] if "kind" in frame.columns else None,
+            "kind": frame["kind"],
             "psi": psi,
             "status": status,
             "test": "none (scores sidecar)",
             "statistic": np.nan,
-            "p_value": pd.to_numeric(frame["p_value"], errors="coerce")
-            if "p_value" in frame.columns
-            else np.nan,
-            "drifted": drifted,
-            "compared": frame["compared"] if "compared" in frame.columns else "as is",
-            "note": frame["note"] if "note" in frame.columns else "",
+            "p_value": pd.to_numeric(frame["p_value"], errors="coerce"),
+            # the scoring run's verdict per feature; a row without one: its PSI band decides
+            "drifted": frame["drifted"]
+            .where(frame["drifted"].notna(), status == "drift")
+            .astype(bool)
+            .to_numpy(),
+            "compared": frame["compared"].fillna("as is"),
+            "note": frame["note"].fillna(""),
         }
     )
 
@@ -150,11 +146,13 @@ def drift_for_parquet(drift: pd.DataFrame) -> pd.DataFrame:
 
 def verdict_record(
     result: MonitoringResult, now: pd.Timestamp, thresholds: HealthThresholds
-) -> dict[str, Any]:
-    """The overall verdict as a JSON-ready record: verdict, reasons, "now" and the thresholds used."""
-    return {
-        "verdict": result.verdict,
-        "reasons": list(result.reasons),
-        "now": now.isoformat(),
-        "thresholds": thresholds.model_dump(mode="json"),
-    }
+) -> MonitoringVerdict:
+    """The overall verdict as written to ``verdict.json``: verdict, reasons, "now" and the thresholds used."""
+    return MonitoringVerdict.model_validate(
+        {
+            "verdict": result.verdict,
+            "reasons": list(result.reasons),
+            "now": now.isoformat(),
+            "thresholds": thresholds.model_dump(mode="json"),
+        }
+    )

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from custml.contracts import ModelMetrics
 from custml.errors import SchemaError
 from custml.monitoring.drift import DRIFT_COLUMNS, distribution_drift
 from custml.monitoring.performance import (
@@ -170,9 +171,9 @@ class ScoresSnapshot:
         The churn model that made the scores.
     horizon_days : int
         The model's label horizon.
-    promised : mapping
+    promised : ModelMetrics
         Test-cut-off metrics of the model logged at training (``roc_auc``, ``lift_top10``, ``ece``,
-        ``base_rate``); missing keys are NaN.
+        ``base_rate``); missing ones are NaN.
     score_reference : mapping, optional
         :func:`custml.monitoring.score_reference` of the training test predictions.
     input_drift : pandas.DataFrame, optional
@@ -187,7 +188,7 @@ class ScoresSnapshot:
     model_name: str
     model_version: str
     horizon_days: int
-    promised: Mapping[str, Any] = field(default_factory=dict)
+    promised: ModelMetrics = field(default_factory=ModelMetrics)
     score_reference: Mapping[str, Any] | None = None
     input_drift: pd.DataFrame | None = None
     source: str = ""
@@ -299,20 +300,79 @@ def _check_snapshot(snap: ScoresSnapshot) -> None:
         )
 
 
+#: One health row (:data:`HEALTH_COLUMNS`): a record of mixed cells (dates, names, counts, measures).
+HealthRow = dict[str, object]
+
+
+def _realised(frame: pd.DataFrame, p: np.ndarray, churned: np.ndarray | None) -> dict[str, float]:
+    """Realised measures (NaN before the horizon has passed: ``churned`` is None) and the mean prediction."""
+    realised = dict.fromkeys(("roc_auc", "roc_auc_se", "lift_top10", "ece", "realised_rate"), np.nan)
+    if churned is not None:
+        realised = performance_metrics(churned.astype(float), p)
+    return {
+        "realised_roc_auc": realised["roc_auc"],
+        "realised_roc_auc_se": realised["roc_auc_se"],
+        "realised_lift_top10": realised["lift_top10"],
+        "realised_ece": realised["ece"],
+        "realised_rate": realised["realised_rate"],
+        "mean_predicted": float(p.mean()) if len(p) else float("nan"),
+    }
+
+
+def _score_drift(
+    snap: ScoresSnapshot, frame: pd.DataFrame, th: HealthThresholds
+) -> tuple[dict[str, float], pd.DataFrame | None]:
+    """PSI, KS statistic and p-value of the churn probabilities against training, and its drift row."""
+    if snap.score_reference is None or not len(frame):
+        return {"score_psi": np.nan, "score_ks": np.nan, "score_p_value": np.nan}, None
+    sd = distribution_drift(
+        {"churn_probability": snap.score_reference},
+        frame,
+        n_reference=int(snap.score_reference.get("n_rows") or len(frame)),
+        thresholds=th.drift,
+    )
+    measures = {
+        "score_psi": sd["psi"].iloc[0],
+        "score_ks": sd["statistic"].iloc[0],
+        "score_p_value": sd["p_value"].iloc[0],
+    }
+    return measures, sd.assign(source="score")
+
+
+def _input_drift(snap: ScoresSnapshot) -> tuple[dict[str, float | int], pd.DataFrame | None]:
+    """Model inputs checked and drifted at the file's date, and their drift rows."""
+    if snap.input_drift is None or not len(snap.input_drift):
+        return {"inputs_checked": np.nan, "inputs_drifted": np.nan}, None
+    inputs = snap.input_drift.copy()
+    for col in DRIFT_COLUMNS:
+        if col not in inputs.columns:
+            inputs[col] = np.nan if col not in {"drifted"} else False
+    inputs["drifted"] = inputs["drifted"].fillna(False).astype(bool)
+    counts: dict[str, float | int] = {
+        "inputs_checked": len(inputs),
+        "inputs_drifted": int(inputs["drifted"].sum()),
+    }
+    return counts, inputs[list(DRIFT_COLUMNS)].assign(source="input")
+
+
 def _one_file(
     snap: ScoresSnapshot, events: OrderEvents, th: HealthThresholds
-) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame, np.ndarray]:
+) -> tuple[HealthRow, pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """One file's health row (before the outcome-so-far expectation and the verdict), groups, drift rows, and
+    the days to each active customer's next order."""
     _check_snapshot(snap)
     as_of = pd.Timestamp(snap.as_of)
     where = events.positions(snap.scores["customer_id"])
-    active = events.active(as_of)
-    in_population = (where >= 0) & active[np.maximum(where, 0)]
+    in_population = (where >= 0) & events.active(as_of)[np.maximum(where, 0)]
     keep = ["customer_id", *(c for c in GROUP_COLUMNS if c in snap.scores.columns)]
-    population = snap.scores.loc[in_population, keep]
     positions = where[in_population]
     p = snap.scores["churn_probability"].to_numpy(dtype=float)[in_population]
+    frame = snap.scores.loc[in_population, keep].assign(churn_probability=p)
     matured = events.matured(as_of, snap.horizon_days)
-    row: dict[str, Any] = {
+    days_next = events.days_to_next_order(as_of, snap.horizon_days)[positions]
+    elapsed = min(int((events.end - as_of) / pd.Timedelta(days=1)), int(snap.horizon_days))
+    promised = snap.promised
+    row: HealthRow = {
         "as_of": as_of,
         "source": snap.source,
         "model_name": snap.model_name,
@@ -320,75 +380,29 @@ def _one_file(
         "horizon_days": int(snap.horizon_days),
         "matured": bool(matured),
         "n_scored": len(snap.scores),
-        "n_population": len(population),
-        "promised_roc_auc": _num(snap.promised.get("roc_auc")),
-        "promised_lift_top10": _num(snap.promised.get("lift_top10")),
-        "promised_ece": _num(snap.promised.get("ece")),
-        "promised_rate": _num(snap.promised.get("base_rate")),
+        "n_population": len(frame),
+        "promised_roc_auc": _num(promised.roc_auc),
+        "promised_lift_top10": _num(promised.lift_top10),
+        "promised_ece": _num(promised.ece),
+        "promised_rate": _num(promised.base_rate),
+        **{k: v for k, v in estimate_performance(p).items() if k != "n"},
+        "elapsed_days": elapsed,
+        "returned_so_far": float(np.mean(days_next < elapsed)) if len(p) else np.nan,
+        "expected_returned": np.nan,
+        "early_return_gap": np.nan,
     }
-    est = estimate_performance(p)
-    row.update({k: v for k, v in est.items() if k != "n"})
-    days_next = events.days_to_next_order(as_of, snap.horizon_days)[positions]
-    elapsed = min(int((events.end - as_of) / pd.Timedelta(days=1)), int(snap.horizon_days))
-    row["elapsed_days"] = elapsed
-    row["returned_so_far"] = float(np.mean(days_next < elapsed)) if len(p) else np.nan
-    row["expected_returned"] = np.nan
-    row["early_return_gap"] = np.nan
-    frame = population.assign(churn_probability=p)
     label: str | None = None
-    realised = dict.fromkeys(
-        ("roc_auc", "roc_auc_se", "lift_top10", "ece", "realised_rate", "mean_predicted"), np.nan
-    )
-    if matured:
-        # Same outcome as realised_churn(events, as_of, horizon) for these active customers.
+    if matured:  # the same outcome as realised_churn(events, as_of, horizon) for these active customers
         frame = frame.assign(churned=~events.bought(as_of, snap.horizon_days)[positions])
-        realised = performance_metrics(frame["churned"].to_numpy(dtype=float), p)
         label = "churned"
-    realised["mean_predicted"] = float(p.mean()) if len(p) else float("nan")
-    row.update(
-        {
-            "realised_roc_auc": realised["roc_auc"],
-            "realised_roc_auc_se": realised["roc_auc_se"],
-            "realised_lift_top10": realised["lift_top10"],
-            "realised_ece": realised["ece"],
-            "realised_rate": realised["realised_rate"],
-            "mean_predicted": realised["mean_predicted"],
-        }
-    )
-    drift_parts = []
-    row.update({"score_psi": np.nan, "score_ks": np.nan, "score_p_value": np.nan})
-    if snap.score_reference is not None and len(p):
-        sd = distribution_drift(
-            {"churn_probability": snap.score_reference},
-            frame,
-            n_reference=int(snap.score_reference.get("n_rows") or len(p)),
-            thresholds=th.drift,
-        )
-        row.update(
-            {
-                "score_psi": sd["psi"].iloc[0],
-                "score_ks": sd["statistic"].iloc[0],
-                "score_p_value": sd["p_value"].iloc[0],
-            }
-        )
-        drift_parts.append(sd.assign(source="score"))
-    row.update({"inputs_checked": np.nan, "inputs_drifted": np.nan})
-    if snap.input_drift is not None and len(snap.input_drift):
-        inputs = snap.input_drift.copy()
-        for col in DRIFT_COLUMNS:
-            if col not in inputs.columns:
-                inputs[col] = np.nan if col not in {"drifted"} else False
-        inputs["drifted"] = inputs["drifted"].fillna(False).astype(bool)
-        row["inputs_checked"] = len(inputs)
-        row["inputs_drifted"] = int(inputs["drifted"].sum())
-        drift_parts.append(inputs[list(DRIFT_COLUMNS)].assign(source="input"))
+    row.update(_realised(frame, p, frame["churned"].to_numpy() if label else None))
+    score_measures, score_rows = _score_drift(snap, frame, th)
+    input_counts, input_rows = _input_drift(snap)
+    row.update({**score_measures, **input_counts})
     groups = grouped_performance(frame, GROUP_COLUMNS, label=label, min_group=th.min_group)
     groups.insert(0, "as_of", as_of)
-    drift = (
-        pd.concat(drift_parts, ignore_index=True)
-        if drift_parts
-        else pd.DataFrame(columns=[*DRIFT_COLUMNS, "source"])
-    )
+    parts = [d for d in (score_rows, input_rows) if d is not None]
+    drift = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*DRIFT_COLUMNS, "source"])
     drift.insert(0, "as_of", as_of)
     return row, groups, drift, days_next
 
@@ -435,9 +449,10 @@ def monitor_scores(
     timing = np.sort(np.concatenate(returns)) if returns else np.array([])
     for row in rows:
         if not row["matured"] and len(timing):
-            share_by_now = np.searchsorted(timing, row["elapsed_days"], side="left") / len(timing)
-            row["expected_returned"] = float(share_by_now * (1.0 - row["mean_predicted"]))
-            row["early_return_gap"] = row["expected_returned"] - row["returned_so_far"]
+            share_by_now = np.searchsorted(timing, _num(row["elapsed_days"]), side="left") / len(timing)
+            expected = float(share_by_now * (1.0 - _num(row["mean_predicted"])))
+            row["expected_returned"] = expected
+            row["early_return_gap"] = expected - _num(row["returned_so_far"])
         verdict, reasons = assess(row, th)
         row["verdict"] = verdict
         row["reasons"] = "; ".join(reasons)

@@ -366,7 +366,7 @@ def grouped_performance(
         raise SchemaError("scores", probability, "required column is missing")
     if label is not None and label not in frame.columns:
         raise SchemaError("scores", label, "required column is missing")
-    rows: list[dict[str, Any]] = []
+    rows: list[dict[str, object]] = []  # one record per group: its name, size and measures
     p_all = frame[probability].to_numpy(dtype=float)
     _check_probabilities(p_all, "scores")
     y_all = frame[label].to_numpy(dtype=float) if label is not None else None
@@ -387,7 +387,7 @@ def grouped_performance(
             if len(idx) < min_group or len(idx) == 0:
                 continue
             m = _sorted_metrics(p_all[idx], y_all[idx] if y_all is not None else None, 10, 0.1)
-            row: dict[str, Any] = {"by": col, "group": str(level), "n": len(idx)}
+            row: dict[str, object] = {"by": col, "group": str(level), "n": len(idx)}
             if y_all is not None:
                 row.update({key: m[key] for key in _REALISED_KEYS if key != "n"})
             row["estimated_roc_auc"] = m["estimated_roc_auc"]

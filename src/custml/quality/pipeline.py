@@ -20,12 +20,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from custml.contracts import DedupStats, QualityReport, Reconciliation, TableQuality
 from custml.errors import SchemaError
 from custml.privacy import pseudonymise
 from custml.quality.dedup import DedupParams, DedupResult, find_duplicates, golden_records, stable_golden_ids
@@ -43,6 +44,7 @@ from custml.quality.validate import (
     TABLE_ORDER,
     ReconciliationError,
     TableValidation,
+    ValidationResult,
     empty_quarantine,
     validate_table,
     validate_tables,
@@ -116,8 +118,9 @@ class CleanResult:
         data here).
     id_map : DataFrame
         raw_customer_id, golden_raw_id, customer_id (pseudonym). Private: links pseudonyms to raw ids.
-    report : dict
-        Counts per table and reason, before/after, normalisation counts, dedup statistics, reconciliation.
+    report : QualityReport
+        Counts per table and reason, before/after, normalisation counts, dedup statistics, reconciliation
+        (:class:`custml.contracts.QualityReport`, written as ``quality_report.json``).
     dedup_pairs : DataFrame
         Scored candidate pairs (raw ids, per-field agreement levels, weight, probability, match). Private.
     golden_customers : DataFrame
@@ -132,7 +135,7 @@ class CleanResult:
     tables: dict[str, pd.DataFrame]
     quarantine: pd.DataFrame
     id_map: pd.DataFrame
-    report: dict[str, object]
+    report: QualityReport
     dedup_pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
     golden_customers: pd.DataFrame = field(default_factory=pd.DataFrame)
     golden_merges: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -248,7 +251,7 @@ def _finalise_customers(df: pd.DataFrame) -> pd.DataFrame:
 
 def _rekey(
     name: str, df: pd.DataFrame, raw_to_pseudonym: pd.Series, raw_rows: np.ndarray
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, object]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, Reconciliation]:
     """Replace raw customer ids by the golden record's pseudonym; check nothing was lost."""
     out = df.copy()
     mapped = raw_to_pseudonym.reindex(out["customer_id"].astype("str")).to_numpy(dtype=object)
@@ -279,10 +282,10 @@ def _rekey(
                 }
             )
             out = out[~dup].reset_index(drop=True)
-    recon: dict[str, object] = {"rows_before_merge": len(df), "rows_after_merge": len(out)}
+    recon = Reconciliation(rows_before_merge=len(df), rows_after_merge=len(out))
     if name == "orders":
         before, after = float(df["net_amount"].sum()), float(out["net_amount"].sum())
-        recon.update(net_amount_before_merge=round(before, 2), net_amount_after_merge=round(after, 2))
+        recon.net_amount_before_merge, recon.net_amount_after_merge = round(before, 2), round(after, 2)
         if len(out) != len(df) or not np.isclose(before, after, rtol=0, atol=1e-6 * max(1.0, abs(before))):
             raise ReconciliationError(
                 f"orders: re-keying changed the totals ({len(df):,} -> {len(out):,} orders, "
@@ -295,55 +298,57 @@ def _rekey(
     return out, quarantine, recon
 
 
-def _table_report(v: TableValidation, rows_out: int, extra_quarantine: pd.DataFrame) -> dict[str, object]:
+def _table_report(v: TableValidation, rows_out: int, extra_quarantine: pd.DataFrame) -> TableQuality:
     counts = v.counts()
     by_reason = dict(cast(Mapping[str, int], counts["quarantined_by_reason"]))
     for reason, n in extra_quarantine["reason"].value_counts().items():
         by_reason[str(reason)] = by_reason.get(str(reason), 0) + int(n)
     n_q = v.rows_quarantined + len(extra_quarantine)
     rows_kept = v.rows_in - n_q
-    counts.update(
-        rows_quarantined=n_q,
-        rows_kept=rows_kept,
-        rows_out=rows_out,
-        quarantined_by_reason=dict(sorted(by_reason.items())),
-    )
     if rows_kept + n_q != v.rows_in:  # pragma: no cover - guarded above, kept as the stated invariant
         raise ReconciliationError(f"{v.table}: rows in != kept + quarantined")
-    return counts
+    return TableQuality.model_validate(
+        {
+            **counts,
+            "rows_quarantined": n_q,
+            "rows_kept": rows_kept,
+            "rows_out": rows_out,
+            "quarantined_by_reason": dict(sorted(by_reason.items())),
+        }
+    )
 
 
 def _report(
     as_of: pd.Timestamp,
-    mode: str,
-    per_table: dict[str, dict[str, object]],
+    mode: Literal["raw", "already_clean"],
+    per_table: dict[str, TableQuality],
     normalisation: dict[str, int],
-    dedup_stats: dict[str, object],
-    reconciliation: dict[str, dict[str, object]],
+    dedup: DedupStats | None,
+    reconciliation: dict[str, Reconciliation],
     seconds: float,
-) -> dict[str, object]:
+) -> QualityReport:
     by_reason: dict[str, int] = {}
     for t in per_table.values():
-        for r, n in cast(Mapping[str, int], t["quarantined_by_reason"]).items():
-            by_reason[r] = by_reason.get(r, 0) + int(n)
-    rows_in = sum(int(t["rows_in"]) for t in per_table.values())  # type: ignore[call-overload]
-    rows_q = sum(int(t["rows_quarantined"]) for t in per_table.values())  # type: ignore[call-overload]
-    return {
-        "as_of": as_of.isoformat(),
-        "mode": mode,
-        "rows_in": rows_in,
-        "rows_kept": rows_in - rows_q,
-        "rows_quarantined": rows_q,
-        "tables": per_table,
-        "quarantined_by_table": {k: int(v["rows_quarantined"]) for k, v in per_table.items()},  # type: ignore[call-overload]
-        "quarantined_by_reason": {r: by_reason[r] for r in REASONS if r in by_reason},
-        "reasons_explained": {r: REASON_EXPLANATIONS[r] for r in REASONS if r in by_reason},
-        "duplicates_merged": int(dedup_stats.get("records_merged", 0)),  # type: ignore[call-overload]
-        "normalisation": normalisation,
-        "dedup": dedup_stats,
-        "reconciliation": reconciliation,
-        "seconds": round(seconds, 3),
-    }
+        for r, n in t.quarantined_by_reason.items():
+            by_reason[r] = by_reason.get(r, 0) + n
+    rows_in = sum(t.rows_in for t in per_table.values())
+    rows_q = sum(t.rows_quarantined for t in per_table.values())
+    return QualityReport(
+        as_of=as_of.isoformat(),
+        mode=mode,
+        rows_in=rows_in,
+        rows_kept=rows_in - rows_q,
+        rows_quarantined=rows_q,
+        tables=per_table,
+        quarantined_by_table={k: v.rows_quarantined for k, v in per_table.items()},
+        quarantined_by_reason={r: by_reason[r] for r in REASONS if r in by_reason},
+        reasons_explained={r: REASON_EXPLANATIONS[r] for r in REASONS if r in by_reason},
+        duplicates_merged=dedup.records_merged if dedup is not None else 0,
+        normalisation=normalisation,
+        dedup=dedup,
+        reconciliation=reconciliation,
+        seconds=round(seconds, 3),
+    )
 
 
 def _empty_id_map() -> pd.DataFrame:
@@ -381,17 +386,140 @@ def _clean_again(
     quarantine = pd.concat([empty_quarantine(), *(v.quarantine for v in per.values())], ignore_index=True)
     per_table = {k: _table_report(v, len(tables[k]), empty_quarantine()) for k, v in per.items()}
     offsets = sum(v.offsets_converted for v in per.values())
-    report = _report(
-        as_of,
-        "already_clean",
-        per_table,
-        {"timestamps_with_offset_converted": offsets},
-        {},
-        {},
-        time.perf_counter() - t0,
-    )
-    report["hints"] = _after_now_hints(per)
+    normalisation = {"timestamps_with_offset_converted": offsets}
+    report = _report(as_of, "already_clean", per_table, normalisation, None, {}, time.perf_counter() - t0)
+    report.hints = _after_now_hints(per)
     return CleanResult(tables, quarantine, _empty_id_map(), report)
+
+
+def _validation_counts(validation: ValidationResult) -> dict[str, int]:
+    """Timestamps converted from an offset and values nulled, over every table."""
+    per = validation.per_table.values()
+    return {
+        "timestamps_with_offset_converted": sum(v.offsets_converted for v in per),
+        "values_nulled": sum(sum(v.nulled.values()) for v in per),
+    }
+
+
+def _with_customers(raw: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], bool]:
+    """``raw`` with a customers table (derived from the orders when absent) and whether it was derived."""
+    if "customers" in raw:
+        return raw, False
+    if "orders" not in raw:
+        raise SchemaError("orders", None, "table is missing (orders is required)")
+    return {**raw, "customers": customers_from_orders(raw["orders"])}, True
+
+
+def _deduplicate(
+    customers: pd.DataFrame,
+    params: QualityParams,
+    labels: pd.DataFrame | None,
+    work_dir: Path | None,
+    backend: Any | None,
+) -> tuple[pd.Series, DedupResult | None, DedupStats]:
+    """Golden id per customer id (``clusters``), the matcher's result (``None`` when skipped) and its statistics."""
+    identity = [c for c in IDENTITY_COLUMNS if c in customers.columns and customers[c].notna().any()]
+    if params.deduplicate and len(customers) > 1 and identity:
+        dedup = find_duplicates(
+            customers,
+            params.dedup,
+            work_dir=work_dir,
+            db_api=backend,
+            charts=work_dir is not None,
+            labels=labels,
+        )
+        return dedup.clusters, dedup, DedupStats.model_validate({**dedup.stats, "identity_columns": identity})
+    ids = customers["customer_id"].astype("str")
+    clusters = pd.Series(ids.to_numpy(), index=pd.Index(ids.to_numpy(), name="customer_id"), name="golden_id")
+    skipped = (
+        "de-duplication switched off (--no-dedup)"
+        if not params.deduplicate
+        else "no identity columns with values (name, e-mail, phone, birth date, address): "
+        "each customer id is one customer"
+        if not identity
+        else None
+    )
+    return clusters, None, DedupStats(records=len(customers), records_merged=0, skipped=skipped)
+
+
+def _golden(
+    customers: pd.DataFrame,
+    clusters: pd.Series,
+    previous_id_map: pd.DataFrame | None,
+    key: bytes,
+    stats: DedupStats,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The id map (raw id, golden raw id, pseudonym), the golden records keyed by pseudonym and golden raw id,
+    and the merges of earlier golden ids (pseudonymised); ``stats`` gets the kept golden ids and merges."""
+    signup = pd.Series(
+        pd.to_datetime(customers["signup_date"]).to_numpy(), index=customers["customer_id"].astype("str")
+    )
+    clusters, merges = stable_golden_ids(clusters, previous_id_map, signup)
+    if previous_id_map is not None:
+        kept = pd.Index(clusters.unique()).isin(previous_id_map["golden_raw_id"].astype(str))
+        stats.golden_ids_kept, stats.golden_merges = int(kept.sum()), len(merges)
+    id_map = pd.DataFrame(
+        {
+            "raw_customer_id": pd.Series(clusters.index.to_numpy(), dtype="str"),
+            "golden_raw_id": pd.Series(clusters.to_numpy(), dtype="str"),
+        }
+    )
+    id_map["customer_id"] = pseudonymise(id_map["golden_raw_id"], key)
+    golden = golden_records(customers, clusters).rename(columns={"customer_id": "golden_raw_id"})
+    golden.insert(0, "customer_id", pseudonymise(golden["golden_raw_id"], key))
+    merges = merges.assign(
+        absorbed_customer_id=pseudonymise(merges["absorbed_golden_raw_id"], key),
+        surviving_customer_id=pseudonymise(merges["surviving_golden_raw_id"], key),
+    )
+    return id_map, golden, merges
+
+
+def _clean_customers(golden: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The clean customers table from the golden records: no raw id, an age band instead of the birth date."""
+    out = golden.drop(columns=["golden_raw_id"])
+    if "birth_date" in out:
+        out["age_band"] = age_band(out["birth_date"], as_of)
+    return _finalise_customers(out)
+
+
+def _rekey_tables(
+    validation: ValidationResult, raw_to_pseudonym: pd.Series, customers: pd.DataFrame
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict[str, TableQuality], dict[str, Reconciliation]]:
+    """The clean tables (``customers`` as given, the others keyed by pseudonym), the quarantine with the rows
+    merging lost, the per-table counts and the reconciliation of the re-keying."""
+    tables: dict[str, pd.DataFrame] = {"customers": customers}
+    extra_q: dict[str, pd.DataFrame] = {}
+    reconciliation: dict[str, Reconciliation] = {}
+    for name in TABLE_ORDER[1:]:
+        if name in validation.tables:
+            tables[name], extra_q[name], reconciliation[name] = _rekey(
+                name, validation.tables[name], raw_to_pseudonym, validation.per_table[name].kept_rows
+            )
+    quarantine = pd.concat(
+        [validation.quarantine, *(q for q in extra_q.values() if len(q))], ignore_index=True
+    ).astype({"row_number": "int64"})
+    per_table = {
+        name: _table_report(v, len(tables[name]), extra_q.get(name, empty_quarantine()))
+        for name, v in validation.per_table.items()
+    }
+    return tables, quarantine, per_table, reconciliation
+
+
+def _hints(
+    raw: dict[str, pd.DataFrame], derived: bool, validation: ValidationResult, dedup: DedupStats
+) -> list[str]:
+    hints = []
+    if derived:
+        hints.append(
+            f"customers: no customers table given; {len(raw['customers']):,} customers derived from orders "
+            "(first order as sign-up date)"
+        )
+    hints.extend(_after_now_hints(validation.per_table))
+    if dedup.skipped is not None:
+        hints.append(f"de-duplication skipped: {dedup.skipped}")
+    if "orders" in validation.per_table and (hint := line_item_hint(validation.per_table["orders"])):
+        hints.append(hint)
+    return hints
 
 
 def clean_tables(
@@ -412,8 +540,7 @@ def clean_tables(
     ----------
     raw : dict[str, DataFrame]
         ``orders`` (required), ``customers`` (optional: derived from orders, first order as sign-up, when
-        absent), ``interactions`` and ``campaigns`` (optional), as read from files or built by
-        :func:`custml.sources.read_sources`.
+        absent), ``interactions`` and ``campaigns`` (optional), as read from files or by :mod:`custml.sources`.
     as_of : Timestamp or str
         Timestamps after this moment are quarantined as ``future_timestamp``; age bands are computed at it.
     key : bytes
@@ -421,23 +548,18 @@ def clean_tables(
     params : QualityParams, optional
     not_after : Timestamp or str, optional
         The current date plus a tolerance (:func:`custml.quality.timeline.wall_clock_ceiling`): later
-        timestamps are quarantined as ``future_timestamp`` even when ``as_of`` is later still (typos such as
-        2099), counted per column (``timestamps_after_now``) and named in the report's hints. None: no check
-        (a generated world may lie in the future).
+        timestamps are ``future_timestamp`` even before ``as_of`` (typos such as 2099). None: no check.
     previous_id_map : DataFrame, optional
-        The id map of an earlier run: its golden ids are kept (:func:`custml.quality.dedup.stable_golden_ids`),
-        so pseudonyms, features and scores keep their keys; merges of two earlier golden records are returned
-        in ``golden_merges``.
-    dedup_labels : DataFrame, optional
-        The steward's decisions on pairs (``id_a``, ``id_b``, ``is_match``), applied by the matcher.
-    dedup_work_dir : Path, optional
-        A private folder for Splink's intermediate tables (DuckDB spill files).
-    dedup_backend : splink DatabaseAPI, optional
-        Another Splink back end (Spark); default DuckDB.
+        The id map of an earlier run: its golden ids are kept (:func:`custml.quality.dedup.stable_golden_ids`);
+        merges of two earlier golden records are returned in ``golden_merges``.
+    dedup_labels, dedup_work_dir, dedup_backend : optional
+        The steward's decisions on pairs (``id_a``, ``id_b``, ``is_match``); a private folder for Splink's
+        intermediate tables; another Splink back end (Spark; default DuckDB).
 
     Returns
     -------
     CleanResult
+        Its ``report`` is a :class:`custml.contracts.QualityReport`.
 
     Raises
     ------
@@ -453,124 +575,30 @@ def clean_tables(
     >>> orders = pd.DataFrame({"order_id": ["o1", "o2"], "customer_id": ["c1", "c9"],
     ...     "order_ts": ["2024-03-01 10:00:00", "2024-03-02 10:00:00"], "net_amount": [20.0, 5.0]})
     >>> r = clean_tables({"customers": customers, "orders": orders}, "2025-01-01", b"k" * 16)
-    >>> len(r.tables["orders"]), r.quarantine["reason"].tolist(), r.report["normalisation"]["emails_invalid"]
+    >>> len(r.tables["orders"]), r.quarantine["reason"].tolist(), r.report.normalisation["emails_invalid"]
     (1, ['unknown_customer'], 1)
     """
     t0 = time.perf_counter()
     params = params or QualityParams()
     as_of = _as_of(as_of)
     ceiling = _as_of(not_after) if not_after is not None else None
-    derived = False
-    if "customers" not in raw:
-        if "orders" not in raw:
-            raise SchemaError("orders", None, "table is missing (orders is required)")
-        raw = {**raw, "customers": customers_from_orders(raw["orders"])}
-        derived = True
+    raw, derived = _with_customers(raw)
     if is_clean_customers(raw["customers"]):
         return _clean_again(raw, as_of, t0, ceiling)
 
     validation = validate_tables(raw, as_of, not_after=ceiling)
     customers, normalisation = _normalise_customers(validation.tables["customers"], params)
-    normalisation["timestamps_with_offset_converted"] = sum(
-        v.offsets_converted for v in validation.per_table.values()
+    normalisation.update(_validation_counts(validation))
+    clusters, dedup, stats = _deduplicate(customers, params, dedup_labels, dedup_work_dir, dedup_backend)
+    id_map, golden, merges = _golden(customers, clusters, previous_id_map, key, stats)
+    pseudonyms = id_map.set_index("raw_customer_id")["customer_id"]
+    tables, quarantine, per_table, reconciliation = _rekey_tables(
+        validation, pseudonyms, _clean_customers(golden, as_of)
     )
-    normalisation["values_nulled"] = sum(sum(v.nulled.values()) for v in validation.per_table.values())
-
-    identity = [c for c in IDENTITY_COLUMNS if c in customers.columns and customers[c].notna().any()]
-    dedup: DedupResult | None = None
-    if params.deduplicate and len(customers) > 1 and identity:
-        dedup = find_duplicates(
-            customers,
-            params.dedup,
-            work_dir=dedup_work_dir,
-            db_api=dedup_backend,
-            charts=dedup_work_dir is not None,
-            labels=dedup_labels,
-        )
-        clusters, pairs, dedup_stats = dedup.clusters, dedup.pairs, dedup.stats
-        dedup_stats["identity_columns"] = identity
-    else:
-        ids = customers["customer_id"].astype("str")
-        clusters = pd.Series(
-            ids.to_numpy(), index=pd.Index(ids.to_numpy(), name="customer_id"), name="golden_id"
-        )
-        pairs, dedup_stats = pd.DataFrame(), {"records": len(customers), "records_merged": 0}
-        if not params.deduplicate:
-            dedup_stats["skipped"] = "de-duplication switched off (--no-dedup)"
-        elif not identity:
-            dedup_stats["skipped"] = (
-                "no identity columns with values (name, e-mail, phone, birth date, address): "
-                "each customer id is one customer"
-            )
-
-    signup = pd.Series(
-        pd.to_datetime(customers["signup_date"]).to_numpy(), index=customers["customer_id"].astype("str")
-    )
-    clusters, merges = stable_golden_ids(clusters, previous_id_map, signup)
-    if previous_id_map is not None:
-        dedup_stats["golden_ids_kept"] = int(
-            pd.Index(clusters.unique()).isin(previous_id_map["golden_raw_id"].astype(str)).sum()
-        )
-        dedup_stats["golden_merges"] = len(merges)
-    golden = golden_records(customers, clusters)
-    id_map = pd.DataFrame(
-        {
-            "raw_customer_id": pd.Series(clusters.index.to_numpy(), dtype="str"),
-            "golden_raw_id": pd.Series(clusters.to_numpy(), dtype="str"),
-        }
-    )
-    id_map["customer_id"] = pseudonymise(id_map["golden_raw_id"], key)
-    raw_to_pseudonym = id_map.set_index("raw_customer_id")["customer_id"]
-
-    golden_private = golden.rename(columns={"customer_id": "golden_raw_id"})
-    golden_private.insert(0, "customer_id", pseudonymise(golden_private["golden_raw_id"], key))
-    clean_customers = golden_private.drop(columns=["golden_raw_id"])
-    if "birth_date" in clean_customers:
-        clean_customers["age_band"] = age_band(clean_customers["birth_date"], as_of)
-    tables = {"customers": _finalise_customers(clean_customers)}
-
-    extra_q: dict[str, pd.DataFrame] = {}
-    reconciliation: dict[str, dict[str, object]] = {}
-    for name in TABLE_ORDER[1:]:
-        if name in validation.tables:
-            tables[name], extra_q[name], reconciliation[name] = _rekey(
-                name, validation.tables[name], raw_to_pseudonym, validation.per_table[name].kept_rows
-            )
-    quarantine = pd.concat(
-        [validation.quarantine, *(q for q in extra_q.values() if len(q))], ignore_index=True
-    ).astype({"row_number": "int64"})
-    per_table = {
-        name: _table_report(v, len(tables[name]), extra_q.get(name, empty_quarantine()))
-        for name, v in validation.per_table.items()
-    }
-    report = _report(
-        as_of, "raw", per_table, normalisation, dedup_stats, reconciliation, time.perf_counter() - t0
-    )
-    hints = []
-    if derived:
-        per_table["customers"]["derived_from_orders"] = True
-        hints.append(
-            f"customers: no customers table given; {len(raw['customers']):,} customers derived from orders "
-            "(first order as sign-up date)"
-        )
-    hints.extend(_after_now_hints(validation.per_table))
-    if "skipped" in dedup_stats:
-        hints.append(f"de-duplication skipped: {dedup_stats['skipped']}")
-    if "orders" in validation.per_table and (hint := line_item_hint(validation.per_table["orders"])):
-        hints.append(hint)
-    report["hints"] = hints
-    log.info("clean_tables: %s rows in, %s quarantined", report["rows_in"], report["rows_quarantined"])
-    merges = merges.assign(
-        absorbed_customer_id=pseudonymise(merges["absorbed_golden_raw_id"], key),
-        surviving_customer_id=pseudonymise(merges["surviving_golden_raw_id"], key),
-    )
-    return CleanResult(
-        tables=tables,
-        quarantine=quarantine,
-        id_map=id_map,
-        report=report,
-        dedup_pairs=pairs,
-        golden_customers=golden_private.sort_values("customer_id").reset_index(drop=True),
-        golden_merges=merges,
-        dedup=dedup,
-    )
+    per_table["customers"].derived_from_orders = derived
+    report = _report(as_of, "raw", per_table, normalisation, stats, reconciliation, time.perf_counter() - t0)
+    report.hints = _hints(raw, derived, validation, stats)
+    log.info("clean_tables: %s rows in, %s quarantined", report.rows_in, report.rows_quarantined)
+    pairs = dedup.pairs if dedup is not None else pd.DataFrame()
+    golden = golden.sort_values("customer_id").reset_index(drop=True)
+    return CleanResult(tables, quarantine, id_map, report, pairs, golden, merges, dedup)

@@ -182,20 +182,25 @@ def plot_bars(
             color=PALETTE["text"],
         )
     if reference is not None:
-        ax.axvline(reference, color=PALETTE["subtle"], linestyle="--", linewidth=1.2)
-        if reference_label:
-            # Label the line in a free band above the first bar rather than in a legend over the bars.
-            ax.set_ylim(len(values) - 0.5, -1.3)
-            ax.annotate(
-                reference_label,
-                (reference, -0.95),
-                xytext=(4, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=9,
-                color=PALETTE["subtle"],
-            )
+        _reference_line(ax, reference, reference_label, len(values))
     return fig
+
+
+def _reference_line(ax: Axes, reference: float, label: str | None, n_bars: int) -> None:
+    """A dashed vertical line at ``reference``, labelled in a free band above the first bar (not in a legend
+    over the bars)."""
+    ax.axvline(reference, color=PALETTE["subtle"], linestyle="--", linewidth=1.2)
+    if label:
+        ax.set_ylim(n_bars - 0.5, -1.3)
+        ax.annotate(
+            label,
+            (reference, -0.95),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=9,
+            color=PALETTE["subtle"],
+        )
 
 
 def plot_change(

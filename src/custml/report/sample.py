@@ -6,10 +6,19 @@ tests can render the management report quickly.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
+
+from custml.contracts import (
+    CalibrationBin,
+    DriftRow,
+    Driver,
+    ModelMetrics,
+    ModelVersionInfo,
+    QualityBlock,
+    ScoreMeta,
+)
+from custml.types import JSONObject
 
 __all__ = ["sample_previous_scores", "sample_scores"]
 
@@ -67,7 +76,7 @@ def _reason(rng: np.random.Generator, templates: tuple[str, ...]) -> str:
     )
 
 
-def _calibration(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
+def _calibration(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[CalibrationBin]:
     edges = np.linspace(0, 1, bins + 1)
     idx = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
     out = []
@@ -75,7 +84,9 @@ def _calibration(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict[str,
         m = idx == b
         if m.sum() >= 5:
             out.append(
-                {"mean_predicted": float(p[m].mean()), "observed_rate": float(y[m].mean()), "n": int(m.sum())}
+                CalibrationBin(
+                    mean_predicted=float(p[m].mean()), observed_rate=float(y[m].mean()), n=int(m.sum())
+                )
             )
     return out
 
@@ -89,67 +100,38 @@ def _auc(p: np.ndarray, y: np.ndarray) -> float:
 
 def _model_meta(
     name: str, version: str, p: np.ndarray, rng: np.random.Generator, drivers: bool = True
-) -> dict[str, Any]:
+) -> ModelVersionInfo:
     # Simulated outcomes of a slightly over-confident model: the metrics are computed from them, not typed in.
     y = (rng.random(len(p)) < np.clip(0.03 + 0.9 * p, 0, 1)).astype(int)
     order = np.argsort(-p, kind="stable")
     top = order[: max(1, len(p) // 10)]
     capture = float(y[top].sum() / max(1, y.sum()))
     base = float(y.mean())
-    meta: dict[str, Any] = {
-        "name": name,
-        "version": version,
-        "metrics": {
-            "roc_auc": round(_auc(p, y), 4),
-            "pr_auc": round(float(np.mean(y[order][: len(p) // 2])), 4),
-            "brier": round(float(np.mean((p - y) ** 2)), 4),
-            "ece": round(float(np.mean(np.abs(p - y))) / 5, 4),
-            "lift_top10": round(float(y[top].mean() / base) if base > 0 else 0.0, 3),
-            "capture_top10": round(capture, 4),
-            "test_cutoff": "2025-07-03",
-            "base_rate": round(base, 4),
-        },
-        "calibration": _calibration(p, y),
-        "top_drivers": [],
-    }
-    if drivers:
-        meta["top_drivers"] = [
-            {"feature": f, "description": d, "mean_abs_shap": round(s * float(rng.uniform(0.9, 1.1)), 4)}
+    metrics = ModelMetrics(
+        roc_auc=round(_auc(p, y), 4),
+        pr_auc=round(float(np.mean(y[order][: len(p) // 2])), 4),
+        brier=round(float(np.mean((p - y) ** 2)), 4),
+        ece=round(float(np.mean(np.abs(p - y))) / 5, 4),
+        lift_top10=round(float(y[top].mean() / base) if base > 0 else 0.0, 3),
+        capture_top10=round(capture, 4),
+        test_cutoff="2025-07-03",
+        base_rate=round(base, 4),
+    )
+    top_drivers = (
+        [
+            Driver(feature=f, description=d, mean_abs_shap=round(s * float(rng.uniform(0.9, 1.1)), 4))
             for f, d, s in _DRIVERS
         ]
-    return meta
+        if drivers
+        else []
+    )
+    return ModelVersionInfo(
+        name=name, version=version, metrics=metrics, calibration=_calibration(p, y), top_drivers=top_drivers
+    )
 
 
-def sample_scores(
-    n: int = 2000, seed: int = 0, as_of: str = "2025-10-01"
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """A seeded scores table of ``n`` customers and its meta dict, shaped like ``custml score`` output.
-
-    Parameters
-    ----------
-    n : int
-        Number of customers (about 3% are prospects without a segment).
-    seed : int
-        Random seed; the same seed gives the same frames.
-    as_of : str
-        Scoring date.
-
-    Returns
-    -------
-    scores : DataFrame
-        Columns of contracts section 7.
-    meta : dict
-        The sidecar meta: quality counts, model metrics, calibration, drivers and drift.
-
-    Examples
-    --------
-    >>> scores, meta = sample_scores(100, seed=3)
-    >>> len(scores), scores["customer_id"].is_unique, meta["rows_scored"]
-    (100, True, 100)
-    """
-    if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
-    rng = np.random.default_rng(seed)
+def _draw_customers(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Segment, churn probability, 12-month value, activity and lifecycle stage of ``n`` customers."""
     names = list(_SEGMENTS)
     weights = np.array([_SEGMENTS[s][0] for s in names])
     seg = rng.choice(names, size=n, p=weights / weights.sum()).astype(object)
@@ -176,101 +158,149 @@ def sample_scores(
     lifecycle[prospect] = "prospect"
     churn = np.clip(churn, 0.001, 0.999).round(4)
     value = value.round(2)
-    risk = (churn * value).round(2)
     q80, q50 = np.quantile(value, [0.8, 0.5])
     tier = np.where(value >= q80, "high", np.where(value >= q50, "medium", "low")).astype(object)
+    return pd.DataFrame({"rfm_segment": seg, "churn_probability": churn, "expected_value_12m": value,
+                         "value_tier": tier, "activity_tier": activity, "lifecycle_stage": lifecycle})  # fmt: skip
 
-    action = np.full(n, "no action", dtype=object)
+
+def _actions(c: pd.DataFrame) -> np.ndarray:
+    churn = c["churn_probability"].to_numpy()
+    tier, lifecycle = c["value_tier"].to_numpy(), c["lifecycle_stage"].to_numpy()
+    action = np.full(len(c), "no action", dtype=object)
     action[(churn >= 0.3) & (tier != "high")] = "low-cost reactivation"
     action[(lifecycle == "new") | (lifecycle == "prospect")] = "onboarding offer"
     action[(lifecycle == "loyal") & (churn < 0.3)] = "loyalty reward"
     action[(churn >= 0.4) & (tier == "high")] = "personal outreach"
     action[(lifecycle == "churned") & (tier == "low")] = "no action"
+    return action
 
-    reasons = np.empty((n, 3), dtype=object)
-    for i in range(n):
+
+def _reasons(churn: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    reasons = np.empty((len(churn), 3), dtype=object)
+    for i in range(len(churn)):
         pool = _RISK_REASONS if churn[i] >= 0.3 else _SAFE_REASONS
         picked = list(dict.fromkeys(_reason(rng, pool) for _ in range(4)))[:3]
         reasons[i, : len(picked)] = picked
+    return reasons
+
+
+def _scores_frame(n: int, ts: pd.Timestamp, rng: np.random.Generator) -> pd.DataFrame:
+    c = _draw_customers(n, rng)
+    churn = c["churn_probability"].to_numpy()
+    reasons = _reasons(churn, rng)
     ids = [f"{x:016x}" for x in rng.integers(0, 2**63, size=n, dtype=np.int64)]
-    ts = pd.Timestamp(as_of)
-    scored_at = ts + pd.Timedelta(hours=30, minutes=12)
-    scores = pd.DataFrame(
+    repurchase = np.clip(0.6 * (1 - churn) + rng.normal(0, 0.05, n), 0.001, 0.999).round(4)
+    return pd.DataFrame(
         {
             "customer_id": ids,
             "as_of": ts,
             "churn_probability": churn,
-            "repurchase_probability": np.clip(0.6 * (1 - churn) + rng.normal(0, 0.05, n), 0.001, 0.999).round(
-                4
-            ),
-            "expected_value_12m": value,
-            "revenue_at_risk": risk,
-            "rfm_segment": seg,
-            "value_tier": tier,
-            "activity_tier": activity,
-            "lifecycle_stage": lifecycle,
+            "repurchase_probability": repurchase,
+            "expected_value_12m": c["expected_value_12m"].to_numpy(),
+            "revenue_at_risk": (churn * c["expected_value_12m"].to_numpy()).round(2),
+            "rfm_segment": c["rfm_segment"].to_numpy(),
+            "value_tier": c["value_tier"].to_numpy(),
+            "activity_tier": c["activity_tier"].to_numpy(),
+            "lifecycle_stage": c["lifecycle_stage"].to_numpy(),
             "cluster_name": rng.choice(_CLUSTERS, size=n),
             "reason_1": reasons[:, 0],
             "reason_2": reasons[:, 1],
             "reason_3": reasons[:, 2],
-            "recommended_action": action,
+            "recommended_action": _actions(c),
             "churn_model_name": "custml-churn",
             "churn_model_version": "3",
             "repurchase_model_name": "custml-repurchase",
             "repurchase_model_version": "2",
-            "scored_at": scored_at,
+            "scored_at": ts + pd.Timedelta(hours=30, minutes=12),
         }
     )
+
+
+def _meta(scores: pd.DataFrame, rng: np.random.Generator) -> ScoreMeta:
+    n = len(scores)
     by_table = {
         "orders": int(rng.integers(60, 140)),
         "interactions": int(rng.integers(20, 80)),
         "customers": 7,
     }
     # reason codes of custml.quality
+    orders, interactions = by_table["orders"], by_table["interactions"]
     by_reason = {
-        "unparseable_timestamp": by_table["orders"] // 2 + by_table["interactions"] // 2,
-        "future_timestamp": by_table["orders"] // 4 + 3,
-        "exact_duplicate_row": by_table["orders"] - by_table["orders"] // 2 - by_table["orders"] // 4 - 3,
-        "unknown_customer": by_table["interactions"] - by_table["interactions"] // 2,
+        "unparseable_timestamp": orders // 2 + interactions // 2,
+        "future_timestamp": orders // 4 + 3,
+        "exact_duplicate_row": orders - orders // 2 - orders // 4 - 3,
+        "unknown_customer": interactions - interactions // 2,
         "null_required": by_table["customers"],
     }
     quarantined = sum(by_table.values())
     merged = int(rng.integers(10, 40))
     no_history = int(rng.integers(5, 30))
     customer_rows = n + by_table["customers"] + merged + no_history
-    meta: dict[str, Any] = {
-        "as_of": ts.isoformat(),
-        "scored_at": scored_at.isoformat(),
-        "currency": "EUR",
+    drift = [("recency_days", 0.04, "ok"), ("revenue_90d", 0.13, "warn"), ("email_open_rate_90d", 0.27, "drift"),
+             ("tickets_90d", 0.02, "ok")]  # fmt: skip
+    return ScoreMeta(
+        as_of=scores["as_of"].iloc[0].isoformat(),
+        scored_at=scores["scored_at"].iloc[0].isoformat(),
+        currency="EUR",
         # top level: customer records; "quality": rows of every input table (as custml score writes them)
-        "rows_in": customer_rows,
-        "rows_scored": n,
-        "rows_quarantined": customer_rows - n,
-        "rows_not_scored": {
+        rows_in=customer_rows,
+        rows_scored=n,
+        rows_quarantined=customer_rows - n,
+        rows_not_scored={
             "quarantined_by_quality": by_table["customers"],
             "merged_duplicates": merged,
             "no_features_at_as_of": no_history,
-        },
-        "quality": {
-            "rows_in": customer_rows + 30 * n,
-            "rows_quarantined": quarantined,
-            "quarantined_by_table": by_table,
-            "quarantined_by_reason": by_reason,
-            "duplicates_merged": merged,
-        },
-        "models": {
-            "churn": _model_meta("custml-churn", "3", churn, rng),
+        },  # fmt: skip
+        quality=QualityBlock(
+            rows_in=customer_rows + 30 * n,
+            rows_kept=customer_rows + 30 * n - quarantined,
+            rows_quarantined=quarantined,
+            quarantined_by_table=by_table,
+            quarantined_by_reason=by_reason,
+            duplicates_merged=merged,
+        ),
+        models={
+            "churn": _model_meta("custml-churn", "3", scores["churn_probability"].to_numpy(), rng),
             "repurchase": _model_meta(
                 "custml-repurchase", "2", scores["repurchase_probability"].to_numpy(), rng
             ),
         },
-        "drift": [
-            {"feature": "recency_days", "psi": 0.04, "status": "ok"},
-            {"feature": "revenue_90d", "psi": 0.13, "status": "warn"},
-            {"feature": "email_open_rate_90d", "psi": 0.27, "status": "drift"},
-            {"feature": "tickets_90d", "psi": 0.02, "status": "ok"},
-        ],
-    }
+        drift=[DriftRow(feature=f, psi=psi, status=st, drifted=st == "drift") for f, psi, st in drift],
+    )
+
+
+def sample_scores(n: int = 2000, seed: int = 0, as_of: str = "2025-10-01") -> tuple[pd.DataFrame, JSONObject]:
+    """A seeded scores table of ``n`` customers and its sidecar meta, shaped like ``custml score`` output.
+
+    Parameters
+    ----------
+    n : int
+        Number of customers (about 3% are prospects without a segment).
+    seed : int
+        Random seed; the same seed gives the same frames.
+    as_of : str
+        Scoring date.
+
+    Returns
+    -------
+    scores : DataFrame
+        Columns of contracts section 7.
+    meta : dict
+        The sidecar as JSON (a valid :class:`custml.contracts.ScoreMeta`): quality counts, model metrics,
+        calibration, drivers and drift.
+
+    Examples
+    --------
+    >>> scores, meta = sample_scores(100, seed=3)
+    >>> len(scores), scores["customer_id"].is_unique, meta["rows_scored"]
+    (100, True, 100)
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    rng = np.random.default_rng(seed)
+    scores = _scores_frame(n, pd.Timestamp(as_of), rng)
+    meta: JSONObject = _meta(scores, rng).model_dump(mode="json", by_alias=True)
     return scores, meta
 
 

@@ -4,6 +4,7 @@
 action table, :mod:`custml.scoring.drift` measures feature drift against the training reference.
 """
 
+from custml.scoring.accounting import scores_meta, scores_summary
 from custml.scoring.actions import (
     DEFAULT_ACTION_TABLE,
     NO_ACTION,
@@ -34,8 +35,6 @@ from custml.scoring.score import (
     chosen_expected_value_12m,
     expected_value_12m,
     score_customers,
-    scores_meta,
-    scores_summary,
 )
 
 __all__ = [

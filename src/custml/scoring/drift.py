@@ -34,7 +34,7 @@ retraining" line and ``custml monitor`` all read this one verdict.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -43,7 +43,9 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from custml.config import DriftThresholds
+from custml.contracts import DriftThresholdValues, DriftVerdict
 from custml.errors import SchemaError
+from custml.types import JSONObject, JSONValue
 
 __all__ = [
     "DRIFT_COLUMNS",
@@ -51,11 +53,14 @@ __all__ = [
     "DRIFT_STATUSES",
     "DriftResult",
     "DriftThresholds",
+    "FeatureDrift",
     "drift_reference",
     "drift_verdict",
     "feature_drift",
+    "feature_is_drifted",
     "model_drift",
     "population_stability_index",
+    "reference_specs",
     "training_drift_reference",
     "training_drift_sample",
 ]
@@ -135,7 +140,7 @@ def _category_counts(s: pd.Series, categories: list[str]) -> np.ndarray:
 
 def drift_reference(
     features: pd.DataFrame, columns: Sequence[str] | None = None, *, n_bins: int = 10
-) -> dict[str, Any]:
+) -> JSONObject:
     """The reference of every feature: bins and the share of rows in each (JSON-ready), compared as they are.
 
     Training stores :func:`training_drift_reference` (latest cut-off, time features aligned); this is its
@@ -162,6 +167,25 @@ def drift_reference(
     >>> ref["features"]["x"]["edges"]
     [24.75, 49.5, 74.25]
     """
+    return _reference(len(features), reference_specs(features, columns, n_bins))
+
+
+def _reference(n_rows: int, specs: Mapping[str, JSONObject]) -> JSONObject:
+    features: dict[str, JSONValue] = dict(specs)
+    return {"version": _REFERENCE_VERSION, "n_rows": n_rows, "features": features}
+
+
+def reference_specs(
+    features: pd.DataFrame, columns: Sequence[str] | None = None, n_bins: int = 10
+) -> dict[str, JSONObject]:
+    """The ``features`` part of :func:`drift_reference`: bins and shares of each of ``columns`` (default:
+    every column except ``customer_id``, ``cutoff`` and ``label``; datetime columns skipped).
+
+    Examples
+    --------
+    >>> reference_specs(pd.DataFrame({"c": ["a", "b", "b", None]}))["c"]
+    {'kind': 'categorical', 'categories': ['a', 'b'], 'shares': [0.25, 0.5, 0.0, 0.25]}
+    """
     if n_bins < 2:
         raise ValueError(f"n_bins must be at least 2, got {n_bins}")
     if len(features) == 0:
@@ -171,7 +195,7 @@ def drift_reference(
     missing = [c for c in columns if c not in features.columns]
     if missing:
         raise SchemaError("features", missing[0], f"is missing from the training sample (all: {missing})")
-    out: dict[str, Any] = {}
+    out: dict[str, JSONObject] = {}
     qs = np.linspace(0, 1, n_bins + 1)[1:-1]
     for name in columns:
         s = features[name]
@@ -185,24 +209,21 @@ def drift_reference(
                 "categories": categories,
                 "shares": (counts / counts.sum()).tolist(),
             }
-        else:
-            values = _numeric_values(s)
-            finite = values[np.isfinite(values)]
-            edges = np.unique(np.quantile(finite, qs)) if len(finite) else np.array([], dtype=float)
-            counts = _numeric_counts(values, edges)
-            fine_edges = (
-                np.unique(np.quantile(finite, np.linspace(0, 1, 101)[1:-1]))
-                if len(finite)
-                else np.array([], dtype=float)
-            )
-            fine_counts = _numeric_counts(values, fine_edges)
-            out[name] = {
-                "kind": "numeric",
-                "edges": edges.tolist(),
-                "shares": (counts / counts.sum()).tolist(),
-                "fine": {"edges": fine_edges.tolist(), "shares": (fine_counts / fine_counts.sum()).tolist()},
-            }
-    return {"version": _REFERENCE_VERSION, "n_rows": len(features), "features": out}
+            continue
+        values = _numeric_values(s)
+        finite = values[np.isfinite(values)]
+        edges = np.unique(np.quantile(finite, qs)) if len(finite) else np.array([], dtype=float)
+        counts = _numeric_counts(values, edges)
+        fine_qs = np.linspace(0, 1, 101)[1:-1]
+        fine_edges = np.unique(np.quantile(finite, fine_qs)) if len(finite) else np.array([], dtype=float)
+        fine_counts = _numeric_counts(values, fine_edges)
+        out[name] = {
+            "kind": "numeric",
+            "edges": edges.tolist(),
+            "shares": (counts / counts.sum()).tolist(),
+            "fine": {"edges": fine_edges.tolist(), "shares": (fine_counts / fine_counts.sum()).tolist()},
+        }
+    return out
 
 
 def _time_features() -> tuple[str, ...]:
@@ -225,7 +246,7 @@ def training_drift_reference(
     seed: int = 0,
     max_rows: int = DRIFT_SAMPLE_ROWS,
     time_features: Sequence[str] | None = None,
-) -> dict[str, Any]:
+) -> JSONObject:
     """The drift reference a training run stores: its latest cut-off's rows, time features relative to history.
 
     Parameters
@@ -272,12 +293,14 @@ def training_drift_reference(
     frame = sample[cols].assign(
         **{name: pd.to_numeric(sample[name], errors="coerce") / history for name in sorted(aligned)}
     )
-    reference = drift_reference(frame, cols)
-    for name in aligned & set(reference["features"]):
-        reference["features"][name]["align"] = _ALIGN_HISTORY
-    reference["cutoffs"] = [pd.Timestamp(cutoff).date().isoformat()]
-    reference["data_start"] = pd.Timestamp(data_start).date().isoformat()
-    return reference
+    specs = reference_specs(frame, cols, 10)
+    for name in aligned & set(specs):
+        specs[name]["align"] = _ALIGN_HISTORY
+    return {
+        **_reference(len(frame), specs),
+        "cutoffs": [pd.Timestamp(cutoff).date().isoformat()],
+        "data_start": pd.Timestamp(data_start).date().isoformat(),
+    }
 
 
 def _ks(ref_shares: np.ndarray, counts: np.ndarray, n_ref: int) -> tuple[float, float]:
@@ -303,13 +326,25 @@ def _chi2(ref_shares: np.ndarray, counts: np.ndarray, n_ref: int) -> tuple[float
     return float(statistic), float(p_value)
 
 
-def _compare(spec: Mapping[str, Any], values: pd.Series, n_ref: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Test:
+    """PSI and the type-suited test of one feature against its reference."""
+
+    kind: str
+    psi: float
+    test: str | None
+    statistic: float
+    p_value: float
+
+
+def _compare(spec: Mapping[str, Any], values: pd.Series, n_ref: int) -> _Test:
     """PSI and the type-suited test of one feature's values against its reference ``spec``."""
     if spec["kind"] == "categorical":
         counts = _category_counts(values, list(spec["categories"]))
         statistic, p_value = _chi2(np.asarray(spec["shares"]), counts, n_ref)
-        psi = population_stability_index(spec["shares"], counts)
-        return {"kind": "categorical", "psi": psi, "test": "chi2", "statistic": statistic, "p_value": p_value}
+        return _Test(
+            "categorical", population_stability_index(spec["shares"], counts), "chi2", statistic, p_value
+        )
     x = _numeric_values(values)
     psi = population_stability_index(
         spec["shares"], _numeric_counts(x, np.asarray(spec["edges"], dtype=float))
@@ -317,7 +352,50 @@ def _compare(spec: Mapping[str, Any], values: pd.Series, n_ref: int) -> dict[str
     fine = spec.get("fine") or {"edges": spec["edges"], "shares": spec["shares"]}
     counts = _numeric_counts(x, np.asarray(fine["edges"], dtype=float))
     statistic, p_value = _ks(np.asarray(fine["shares"]), counts, n_ref)
-    return {"kind": "numeric", "psi": psi, "test": "ks", "statistic": statistic, "p_value": p_value}
+    return _Test("numeric", psi, "ks", statistic, p_value)
+
+
+def feature_is_drifted(psi: float, p_value: float, thresholds: DriftThresholds) -> bool:
+    """The one rule of a drifted feature: its PSI in the ``drift`` band **and** its test rejecting at ``alpha``.
+
+    Examples
+    --------
+    >>> th = DriftThresholds()
+    >>> feature_is_drifted(0.3, 0.001, th), feature_is_drifted(0.3, 0.2, th), feature_is_drifted(0.2, 0.0, th)
+    (True, False, False)
+    """
+    return bool(thresholds.status(psi) == "drift" and p_value < thresholds.alpha)
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    """One row of a drift table (:data:`DRIFT_COLUMNS`): how one feature was compared and its verdict."""
+
+    feature: str
+    kind: str
+    psi: float = float("nan")
+    status: str = "left out"
+    test: str | None = None
+    statistic: float = float("nan")
+    p_value: float = float("nan")
+    drifted: bool = False
+    compared: str = "left out"
+    note: str = ""
+
+    @classmethod
+    def left_out(cls, feature: str, kind: str, note: str) -> FeatureDrift:
+        """A feature not compared, and why."""
+        return cls(feature, kind, note=note)
+
+    @classmethod
+    def judged(
+        cls, feature: str, test: _Test, thresholds: DriftThresholds, compared: str = "as is", note: str = ""
+    ) -> FeatureDrift:
+        """A compared feature with its PSI band and the verdict of :func:`feature_is_drifted`."""
+        return cls(
+            feature, test.kind, test.psi, thresholds.status(test.psi), test.test, test.statistic, test.p_value,
+            feature_is_drifted(test.psi, test.p_value, thresholds), compared, note,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -345,18 +423,22 @@ class DriftResult:
         """Features compared (not left out)."""
         return int((self.table["status"] != "left out").sum()) if len(self.table) else 0
 
-    def to_meta(self) -> dict[str, Any]:
-        """JSON-ready summary for the scores' sidecar (``meta["drift_verdict"]``)."""
+    def record(self) -> DriftVerdict:
+        """The verdict as the scores' sidecar records it (:class:`custml.contracts.DriftVerdict`)."""
         left_out = self.table[self.table["status"] == "left out"] if len(self.table) else self.table
-        return {
-            "verdict": self.verdict,
-            "reason": self.reason,
-            "drifted": len(self.drifted),
-            "compared": self.n_compared,
-            "left_out": len(left_out),
-            "rule": self.thresholds.rule(),
-            "thresholds": self.thresholds.model_dump(mode="json"),
-        }
+        return DriftVerdict(
+            verdict=self.verdict,
+            reason=self.reason,
+            drifted=len(self.drifted),
+            compared=self.n_compared,
+            left_out=len(left_out),
+            rule=self.thresholds.rule(),
+            thresholds=DriftThresholdValues.model_validate(self.thresholds.model_dump(mode="json")),
+        )
+
+    def to_meta(self) -> JSONObject:
+        """:meth:`record` as JSON, for the scores' sidecar (``meta["drift_verdict"]``)."""
+        return self.record().model_dump(mode="json")
 
 
 def _empty_table(with_model: bool = False) -> pd.DataFrame:
@@ -397,6 +479,37 @@ def _verdict_of(table: pd.DataFrame, thresholds: DriftThresholds) -> tuple[str, 
     top = table[table["status"] != "left out"].iloc[0]
     largest = f"; largest PSI {top['psi']:.2f} ({top['feature']})" if np.isfinite(top["psi"]) else ""
     return "ok", f"none of {compared} {what} drifted ({thresholds.rule()}){largest}{aside}"
+
+
+def _feature_drift(
+    name: str,
+    spec: Mapping[str, Any],
+    current: pd.DataFrame,
+    *,
+    n_ref: int,
+    history: float,
+    start: Any,
+    legacy: bool,
+    thresholds: DriftThresholds,
+) -> FeatureDrift:
+    """One feature of :func:`drift_verdict`: left out (and why), missing, or compared (as is or aligned)."""
+    kind = spec.get("kind")
+    if kind not in {"numeric", "categorical"}:
+        raise SchemaError("drift_reference", name, f"unknown kind {kind!r}")
+    aligned = spec.get("align") == _ALIGN_HISTORY
+    if legacy:
+        return FeatureDrift.left_out(name, kind, "grows with time; this reference has no history to align on")
+    if aligned and not history > 0:
+        return FeatureDrift.left_out(name, kind, "grows with time; no as-of date and data start to align on")
+    if name not in current.columns:
+        # the model would see it all-missing: drifted whatever its test
+        missing = _Test(kind, float("inf"), None, np.nan, 0.0)
+        return FeatureDrift.judged(name, missing, thresholds, note="missing from the rows")
+    if not aligned:
+        return FeatureDrift.judged(name, _compare(spec, current[name], n_ref), thresholds)
+    values = pd.to_numeric(current[name], errors="coerce") / history
+    note = f"days / {history:.0f} days since {pd.Timestamp(start).date()}"
+    return FeatureDrift.judged(name, _compare(spec, values, n_ref), thresholds, "relative to history", note)
 
 
 def drift_verdict(
@@ -445,38 +558,12 @@ def drift_verdict(
     start = data_start if data_start is not None else reference.get("data_start")
     history = _history_days(as_of, start) if as_of is not None and start is not None else float("nan")
     legacy_time = set(_time_features()) if version == 1 else set()
-    rows = []
-    for name, spec in reference["features"].items():
-        if spec.get("kind") not in {"numeric", "categorical"}:
-            raise SchemaError("drift_reference", name, f"unknown kind {spec.get('kind')!r}")
-        row: dict[str, Any] = {"feature": name, "kind": spec["kind"], "compared": "as is", "note": ""}
-        aligned = spec.get("align") == _ALIGN_HISTORY
-        if name in legacy_time:
-            row.update(compared="left out", note="grows with time; this reference has no history to align on")
-        elif aligned and not history > 0:
-            row.update(compared="left out", note="grows with time; no as-of date and data start to align on")
-        elif name not in current.columns:
-            row.update(
-                psi=float("inf"), test=None, statistic=np.nan, p_value=0.0, note="missing from the rows"
-            )
-        else:
-            values = current[name]
-            if aligned:
-                values = pd.to_numeric(values, errors="coerce") / history
-                row.update(
-                    compared="relative to history",
-                    note=f"days / {history:.0f} days since {pd.Timestamp(start).date()}",
-                )
-            row.update(_compare(spec, values, n_ref))
-        if row["compared"] == "left out":
-            row.update(
-                psi=np.nan, status="left out", test=None, statistic=np.nan, p_value=np.nan, drifted=False
-            )
-        else:
-            row["status"] = th.status(row["psi"])
-            row["drifted"] = bool(row["status"] == "drift" and row["p_value"] < th.alpha)
-        rows.append(row)
-    table = pd.DataFrame(rows, columns=list(DRIFT_COLUMNS)) if rows else _empty_table()
+    rows = [
+        _feature_drift(name, spec, current, n_ref=n_ref, history=history, start=start, legacy=name in legacy_time,
+                       thresholds=th)
+        for name, spec in reference["features"].items()
+    ]  # fmt: skip
+    table = pd.DataFrame([asdict(r) for r in rows], columns=list(DRIFT_COLUMNS)) if rows else _empty_table()
     table["drifted"] = table["drifted"].astype(bool)
     table = _sorted(table, ["feature"])
     verdict, reason = _verdict_of(table, th)
@@ -484,7 +571,7 @@ def drift_verdict(
 
 
 def feature_drift(
-    reference: dict[str, Any],
+    reference: Mapping[str, Any],
     features: pd.DataFrame,
     thresholds: DriftThresholds | None = None,
 ) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custml.contracts import ChurnOutlook, SeasonRate
 from custml.features.labels import DEFAULT_ACTIVE_DAYS, churn_labels, order_events
 from custml.frames import isin
 
@@ -30,8 +31,8 @@ def churn_outlook(
     horizon_days: int,
     *,
     active_days: int = DEFAULT_ACTIVE_DAYS,
-) -> dict[str, Any]:
-    """Expected churn over the coming horizon and the same season's realised rate a year earlier (JSON-ready).
+) -> ChurnOutlook:
+    """Expected churn over the coming horizon and the same season's realised rate a year earlier.
 
     Parameters
     ----------
@@ -46,11 +47,11 @@ def churn_outlook(
 
     Returns
     -------
-    dict
+    ChurnOutlook
         ``population`` (active customers scored), ``expected_rate`` (their mean churn probability, ``None``
         without any), ``horizon_days``, ``history_days`` (first order to ``as_of``), ``short_history``
         (less than a year plus a horizon of history: no season of the year before is observed), and
-        ``same_season_last_year``: ``{"cutoff", "realised_rate", "population"}`` at ``as_of`` minus 365 days,
+        ``same_season_last_year`` (``cutoff``, ``realised_rate``, ``population``) at ``as_of`` minus 365 days,
         or ``None`` when the data does not reach back that far.
 
     Examples
@@ -60,7 +61,7 @@ def churn_outlook(
     ...     "order_ts": pd.to_datetime(["2024-06-01", "2024-06-01", "2024-10-20", "2025-09-25"])})
     >>> scores = pd.DataFrame({"customer_id": ["a", "b", "c"], "churn_probability": [0.9, 0.2, 0.4]})
     >>> out = churn_outlook(scores, orders, "2025-10-01", 90)
-    >>> out["population"], round(out["expected_rate"], 2), out["same_season_last_year"]["realised_rate"]
+    >>> out.population, round(out.expected_rate, 2), out.same_season_last_year.realised_rate
     (2, 0.3, 0.5)
     """
     cut = pd.Timestamp(as_of)
@@ -75,22 +76,21 @@ def churn_outlook(
     p = p[~np.isnan(p)]
     first = ts[before].min() if before.any() else pd.NaT
     history = int((cut - first).days) if pd.notna(first) else 0
-    out: dict[str, Any] = {
-        "population": int(len(p)),
-        "expected_rate": float(p.mean()) if len(p) else None,
-        "horizon_days": int(horizon_days),
-        "history_days": history,
-        "short_history": history < YEAR_DAYS + horizon_days,
-        "same_season_last_year": None,
-    }
+    out = ChurnOutlook(
+        population=int(len(p)),
+        expected_rate=float(p.mean()) if len(p) else None,
+        horizon_days=int(horizon_days),
+        history_days=history,
+        short_history=history < YEAR_DAYS + horizon_days,
+    )
     earlier = cut - pd.Timedelta(days=YEAR_DAYS)
     # The year-earlier rate needs a population with history of its own: at least a horizon before that cut-off.
     if pd.notna(first) and first <= earlier - pd.Timedelta(days=horizon_days):
         labels = churn_labels(events[before], earlier, horizon_days, active_days)
         if len(labels):
-            out["same_season_last_year"] = {
-                "cutoff": earlier.date().isoformat(),
-                "realised_rate": float(labels["churned"].mean()),
-                "population": int(len(labels)),
-            }
+            out.same_season_last_year = SeasonRate(
+                cutoff=earlier.date().isoformat(),
+                realised_rate=float(labels["churned"].mean()),
+                population=int(len(labels)),
+            )
     return out

@@ -35,7 +35,7 @@ every customer (churn model unless the rule says otherwise), ``"none"`` nobody.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from custml.contracts import ValueModelChoice
 from custml.errors import ConfigError, SchemaError
 from custml.scoring.actions import DEFAULT_ACTION_TABLE, ActionTable, match_action_rules
 
@@ -56,8 +57,6 @@ __all__ = [
     "chosen_expected_value_12m",
     "expected_value_12m",
     "score_customers",
-    "scores_meta",
-    "scores_summary",
     "value_inputs_at",
 ]
 
@@ -89,6 +88,8 @@ _WEEKS_PER_MONTH = 4.345
 Direction = Literal["up", "down"]
 #: Explains why the probability is high ("up") or low ("down"): frame -> DataFrame[reason_1..top_k].
 Explainer = Callable[[pd.DataFrame, Direction, int], pd.DataFrame]
+# Expected purchases up to each horizon (weeks) of the rows at some positions: (horizons, positions) -> array.
+Cumulative = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -137,9 +138,9 @@ class ClvParams(_Params):
 
 
 class ScoreParams(_Params):
-    """Scoring settings: chunk size, reason-code policy (see module docstring), the action table, and the
+    """Scoring settings: chunk size, reason-code policy (see module docstring), the action table, the
     currency of the amounts written in the meta when the data does not say (a source mapping's ``currency``
-    wins)."""
+    wins), and whether to show a progress bar."""
 
     chunk_size: int = Field(100_000, ge=1)
     reasons: Literal["actioned", "all", "none"] = "actioned"
@@ -147,6 +148,7 @@ class ScoreParams(_Params):
     top_k: int = Field(3, ge=1, le=3)
     actions: ActionTable = DEFAULT_ACTION_TABLE
     currency: str = Field("USD", min_length=1)
+    progress: bool = Field(False, description="Show a progress bar while scoring (a terminal display only).")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -184,9 +186,7 @@ def _btyd_arrays(features: pd.DataFrame) -> tuple[np.ndarray, ...]:
     return x, t_x / 7.0, big_t / 7.0, m, buyer, repeat
 
 
-def _discounted(
-    cumulative: Callable[[np.ndarray, np.ndarray], np.ndarray], keys: pd.DataFrame, params: ClvParams
-) -> np.ndarray:
+def _discounted(cumulative: Cumulative, keys: pd.DataFrame, params: ClvParams) -> np.ndarray:
     """Discounted expected purchases over ``params.horizon_months`` per row of ``keys``.
 
     ``cumulative(t, rows)`` gives the expected purchases in the next ``t[k]`` weeks (one row per horizon) of
@@ -201,6 +201,58 @@ def _discounted(
     discount = (1.0 + params.monthly_discount_rate) ** months.astype(float)
     purchases = (per_month / discount[:, None]).sum(axis=0)
     return purchases[codes_arr]
+
+
+def _spend(x: np.ndarray, m: np.ndarray, repeat: np.ndarray, params: ClvParams) -> tuple[np.ndarray, object]:
+    """Expected spend per purchase day (Gamma-Gamma, fitted in units of the median repeat spend so that the fit
+    does not depend on the currency) and the fit's parameters; a repeat buyer whose mean repeat value is not
+    positive (refunds) is valued at the population mean spend."""
+    from custml.models.btyd import GammaGammaFitter
+
+    scale = float(np.median(m[repeat]))
+    fit_repeat = _fit_sample(repeat, params)
+    x_spend = np.where(repeat, x, 0.0)
+    m_spend = np.where(repeat, m / scale, 0.0)
+    try:
+        ggf = GammaGammaFitter(penalizer_coef=params.penalizer_coef, standard_errors=False).fit(
+            x[fit_repeat], m_spend[fit_repeat]
+        )
+    except ConfigError as exc:  # q <= 1: the population mean spend is infinite under the model
+        logger.warning("Gamma-Gamma unusable (%s): spend = own mean repeat spend, else the median", exc)
+        return np.where(repeat, m, scale), "fallback: own mean repeat spend"
+    spend = np.asarray(ggf.conditional_expected_average_profit(x_spend, m_spend), dtype=float) * scale
+    return spend, ggf.params_
+
+
+def _bgnbd_purchases(
+    x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, buyer: np.ndarray, params: ClvParams
+) -> tuple[Cumulative, object]:
+    """BG/NBD's expected purchases up to each horizon (it collapses identical histories, so it fits on every
+    buyer) and its parameters."""
+    from custml.models.btyd import BetaGeoFitter
+
+    bgf = BetaGeoFitter(penalizer_coef=params.penalizer_coef, standard_errors=False).fit(
+        x[buyer], t_x[buyer], big_t[buyer]
+    )
+
+    def cumulative(ts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        expected = bgf.conditional_expected_number_of_purchases_up_to_time
+        return np.stack([np.asarray(expected(t, x[rows], t_x[rows], big_t[rows]), dtype=float) for t in ts])
+
+    return cumulative, bgf.params_
+
+
+def _candidate_purchases(
+    purchase_model: Any, z: pd.DataFrame, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray
+) -> Cumulative:
+    """A chosen value candidate's expected purchases up to each horizon, given the covariates ``z``."""
+    from custml.models.value import ValueHistories
+
+    def cumulative(ts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        hist = ValueHistories(pd.RangeIndex(len(rows)), x[rows], t_x[rows], big_t[rows], z.iloc[rows])
+        return np.asarray(purchase_model.expected_purchases(ts, hist), dtype=float)
+
+    return cumulative
 
 
 def expected_value_12m(
@@ -235,61 +287,20 @@ def expected_value_12m(
     SchemaError
         If a ``btyd_*`` column is missing, or fewer than two customers have a repeat purchase.
     """
-    from custml.models.btyd import BetaGeoFitter, GammaGammaFitter
-
     params = params or ClvParams()
     x, t_x, big_t, m, buyer, repeat = _btyd_arrays(features)
-    # Spend is fitted in units of the median repeat spend so that the fit does not depend on the currency.
-    scale = float(np.median(m[repeat]))
-    fit_repeat = _fit_sample(repeat, params)
-    x_spend = np.where(repeat, x, 0.0)
-    m_spend = np.where(repeat, m / scale, 0.0)
-    try:
-        ggf = GammaGammaFitter(penalizer_coef=params.penalizer_coef, standard_errors=False).fit(
-            x[fit_repeat], m_spend[fit_repeat]
-        )
-        spend = np.asarray(ggf.conditional_expected_average_profit(x_spend, m_spend), dtype=float) * scale
-        spend_model: dict[str, object] = dict(ggf.params_)
-    except ConfigError as exc:  # q <= 1: the population mean spend is infinite under the model
-        logger.warning("Gamma-Gamma unusable (%s): spend = own mean repeat spend, else the median", exc)
-        spend = np.where(repeat, m, scale)
-        spend_model = {"fallback": "own mean repeat spend"}
-    # A repeat buyer whose mean repeat value is not positive (refunds) is valued at the population mean spend.
+    spend, spend_model = _spend(x, m, repeat, params)
     # Discounted expected purchases depend on the history (and covariates) alone: each distinct one once.
     keys = pd.DataFrame({"x": x, "t_x": t_x, "T": big_t})
     if purchase_model is None:
-        # BG/NBD collapses identical (x, t_x, T) rows, so it fits on everyone; spend values are continuous.
-        bgf = BetaGeoFitter(penalizer_coef=params.penalizer_coef, standard_errors=False).fit(
-            x[buyer], t_x[buyer], big_t[buyer]
-        )
-        purchase_params: object = bgf.params_
-
-        def cumulative(ts: np.ndarray, rows: np.ndarray) -> np.ndarray:
-            return np.stack(
-                [
-                    np.asarray(
-                        bgf.conditional_expected_number_of_purchases_up_to_time(
-                            t, x[rows], t_x[rows], big_t[rows]
-                        ),
-                        dtype=float,
-                    )
-                    for t in ts
-                ]
-            )
-
+        cumulative, purchase_params = _bgnbd_purchases(x, t_x, big_t, buyer, params)
     else:
-        from custml.models.value import ValueHistories
-
         z = (covariates if covariates is not None else pd.DataFrame(index=features.index)).reset_index(
             drop=True
         )
         keys = pd.concat([keys, z.add_prefix("z:")], axis=1)
+        cumulative = _candidate_purchases(purchase_model, z, x, t_x, big_t)
         purchase_params = {"model": purchase_model.name, **purchase_model.model.params_}
-
-        def cumulative(ts: np.ndarray, rows: np.ndarray) -> np.ndarray:
-            hist = ValueHistories(pd.RangeIndex(len(rows)), x[rows], t_x[rows], big_t[rows], z.iloc[rows])
-            return purchase_model.expected_purchases(ts, hist)
-
     purchases = _discounted(cumulative, keys, params)
     value = np.where(buyer, np.maximum(spend * purchases, 0.0), 0.0)
     logger.info(
@@ -312,7 +323,7 @@ def chosen_expected_value_12m(
     customers: pd.DataFrame | None = None,
     campaigns: pd.DataFrame | None = None,
     params: ClvParams | None = None,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+) -> tuple[pd.DataFrame, ValueModelChoice]:
     """:func:`expected_value_12m` with the purchase model chosen on a held-out period, and why.
 
     The registered value candidates (:mod:`custml.models.value`: BG/NBD, Pareto/NBD, Pareto/NBD with static
@@ -325,7 +336,7 @@ def chosen_expected_value_12m(
 
     Returns
     -------
-    (pandas.DataFrame, dict)
+    (pandas.DataFrame, ValueModelChoice)
         ``customer_id``, ``expected_value_12m`` (rows as ``features``); the choice for the scores' metadata
         (``model``, ``reason``, held-out figures of each candidate).
     """
@@ -333,7 +344,7 @@ def chosen_expected_value_12m(
 
     params = params or ClvParams()
     if not params.choose_model:
-        return expected_value_12m(features, params), {"model": "bgnbd", "reason": "choice disabled"}
+        return expected_value_12m(features, params), ValueModelChoice(model="bgnbd", reason="choice disabled")
     choice_params = ValueChoiceParams(
         holdout_days=params.holdout_days,
         sample_size=params.choice_sample_size,
@@ -345,11 +356,9 @@ def chosen_expected_value_12m(
         choice = choose_value_model(split, choice_params)
     except (SchemaError, ConfigError) as exc:
         logger.warning("value model: no held-out comparison (%s): BG/NBD", exc)
-        return expected_value_12m(features, params), {
-            "model": "bgnbd",
-            "reason": f"no held-out comparison ({exc})",
-        }
-    meta = choice.to_meta()
+        reason = f"no held-out comparison ({exc})"
+        return expected_value_12m(features, params), ValueModelChoice(model="bgnbd", reason=reason)
+    meta = ValueModelChoice.model_validate(choice.to_meta())
     logger.info("value model: %s", choice.reason)
     if choice.chosen == "bgnbd":
         return expected_value_12m(features, params), meta
@@ -370,10 +379,10 @@ def chosen_expected_value_12m(
         logger.warning(
             "value model: %s could not be refitted at the as-of date (%s): BG/NBD", choice.chosen, why
         )
-        meta["reason"] += f"; refit at the as-of date failed ({why}): BG/NBD used"
-        meta["model"] = "bgnbd"
+        meta.reason += f"; refit at the as-of date failed ({why}): BG/NBD used"
+        meta.model = "bgnbd"
         return expected_value_12m(features, params), meta
-    meta["params"] = {k: float(v) for k, v in fitted.model.params_.items()}
+    meta.params = {k: float(v) for k, v in fitted.model.params_.items()}
     return expected_value_12m(features, params, purchase_model=fitted, covariates=z), meta
 
 
@@ -484,6 +493,49 @@ def _plain(values: pd.Series) -> np.ndarray:
     return np.asarray(np.where(pd.isna(arr), np.array(None, dtype=object), arr), dtype=object)
 
 
+def _in_id_order(features: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The feature rows in customer-id order (so output order and bytes do not depend on input order) and the
+    ids; checks there is a row and no customer twice."""
+    if "customer_id" not in features.columns:
+        raise SchemaError("features", "customer_id", "is missing")
+    if len(features) == 0:
+        raise SchemaError("features", None, "is empty: nothing to score")
+    raw_ids = features["customer_id"].astype(str).to_numpy(dtype=object)
+    if not pd.Index(raw_ids).is_unique:
+        dup = int(pd.Index(raw_ids).duplicated().sum())
+        raise SchemaError("features", "customer_id", "has duplicated customers", dup)
+    # the feature table usually comes sorted already, which saves sorting and copying a million rows
+    if bool(np.all(raw_ids[1:] > raw_ids[:-1])):
+        return features.reset_index(drop=True), raw_ids
+    order = np.argsort(raw_ids, kind="stable")
+    return features.iloc[order].reset_index(drop=True), raw_ids[order]
+
+
+def _probabilities(
+    feats: pd.DataFrame,
+    ids: np.ndarray,
+    models: tuple[ScoringModel, ScoringModel],
+    probabilities: pd.DataFrame | None,
+    params: ScoreParams,
+    bar: _Progress,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Churn and repurchase probabilities per row: computed elsewhere (``probabilities``), else by the models
+    in chunks."""
+    if probabilities is not None:
+        probs = _lookup(probabilities, ids, ("churn_probability", "repurchase_probability"), "probabilities")
+        return probs["churn_probability"].to_numpy(dtype=float), probs["repurchase_probability"].to_numpy(
+            dtype=float
+        )
+    churn, repurchase = np.empty(len(feats)), np.empty(len(feats))
+    advance = bar.task("Scoring (both models)", len(feats))
+    for sl in _chunks(len(feats), params.chunk_size):
+        chunk = feats.iloc[sl]
+        churn[sl] = np.asarray(models[0].predict(chunk), dtype=float)
+        repurchase[sl] = np.asarray(models[1].predict(chunk), dtype=float)
+        advance(sl.stop - sl.start)
+    return churn, repurchase
+
+
 def score_customers(
     features: pd.DataFrame,
     churn_model: ScoringModel,
@@ -496,36 +548,16 @@ def score_customers(
     scored_at: Any,
     params: ScoreParams | None = None,
     probabilities: pd.DataFrame | None = None,
-    progress: bool = False,
 ) -> pd.DataFrame:
-    """The scores table: one row per customer of ``features`` (contract section 7, :data:`SCORE_COLUMNS`).
+    """The scores table: one row per customer of ``features`` (contract section 7, :data:`SCORE_COLUMNS`),
+    sorted by ``customer_id``.
 
-    Parameters
-    ----------
-    features : pandas.DataFrame
-        Feature table at the as-of date, one row per ``customer_id``.
-    churn_model, repurchase_model : ScoringModel
-        Models with name, version, probabilities and (optionally) reasons.
-    segments : pandas.DataFrame
-        ``customer_id`` and :data:`SEGMENT_COLUMNS` (from :func:`custml.segment.assign_segments`).
-    clv : pandas.DataFrame
-        ``customer_id``, ``expected_value_12m`` (from :func:`expected_value_12m`).
-    clusters : pandas.DataFrame, optional
-        ``customer_id``, ``cluster_name``; without it ``cluster_name`` is null.
-    as_of, scored_at : datetime-like
-        Written on every row (pass a fixed ``scored_at`` to reproduce a run byte for byte).
-    params : ScoreParams, optional
-        Chunk size, reason policy and action table.
-    probabilities : pandas.DataFrame, optional
-        ``customer_id``, ``churn_probability``, ``repurchase_probability`` computed elsewhere (the Spark
-        engine); the models' ``predict`` is then not called.
-    progress : bool
-        Show a progress bar.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Sorted by ``customer_id``.
+    ``segments`` has ``customer_id`` and :data:`SEGMENT_COLUMNS` (:func:`custml.segment.assign_segments`);
+    ``clv`` ``customer_id`` and ``expected_value_12m`` (:func:`expected_value_12m`); ``clusters`` (optional)
+    ``customer_id`` and ``cluster_name``. ``as_of`` and ``scored_at`` are written on every row (a fixed
+    ``scored_at`` reproduces a run byte for byte). ``params``: chunk size, reason policy, action table and the
+    progress bar. ``probabilities`` (``customer_id``, ``churn_probability``, ``repurchase_probability``,
+    computed elsewhere, e.g. by the Spark engine) replaces the models' ``predict``.
 
     Raises
     ------
@@ -546,42 +578,13 @@ def score_customers(
     [['a', 0.0, 'low-cost reactivation'], ['b', 90.0, 'personal outreach']]
     """
     params = params or ScoreParams()
-    if "customer_id" not in features.columns:
-        raise SchemaError("features", "customer_id", "is missing")
-    if len(features) == 0:
-        raise SchemaError("features", None, "is empty: nothing to score")
-    raw_ids = features["customer_id"].astype(str).to_numpy(dtype=object)
-    if not pd.Index(raw_ids).is_unique:
-        dup = int(pd.Index(raw_ids).duplicated().sum())
-        raise SchemaError("features", "customer_id", "has duplicated customers", dup)
-
-    # Rows in customer-id order, so that output order (and bytes) do not depend on input order; the feature
-    # table usually comes sorted already, which saves sorting and copying a million rows.
-    if bool(np.all(raw_ids[1:] > raw_ids[:-1])):
-        feats, ids = features.reset_index(drop=True), raw_ids
-    else:
-        order = np.argsort(raw_ids, kind="stable")
-        feats, ids = features.iloc[order].reset_index(drop=True), raw_ids[order]
-    n = len(feats)
-
+    feats, ids = _in_id_order(features)
     out = pd.DataFrame({"customer_id": ids})
     out["as_of"] = pd.Timestamp(as_of)
-    with _Progress(progress) as bar:
-        if probabilities is not None:
-            probs = _lookup(
-                probabilities, ids, ("churn_probability", "repurchase_probability"), "probabilities"
-            )
-            churn = probs["churn_probability"].to_numpy(dtype=float)
-            repurchase = probs["repurchase_probability"].to_numpy(dtype=float)
-        else:
-            churn = np.empty(n)
-            repurchase = np.empty(n)
-            advance = bar.task("Scoring (both models)", n)
-            for sl in _chunks(n, params.chunk_size):
-                chunk = feats.iloc[sl]
-                churn[sl] = np.asarray(churn_model.predict(chunk), dtype=float)
-                repurchase[sl] = np.asarray(repurchase_model.predict(chunk), dtype=float)
-                advance(sl.stop - sl.start)
+    with _Progress(params.progress) as bar:
+        churn, repurchase = _probabilities(
+            feats, ids, (churn_model, repurchase_model), probabilities, params, bar
+        )
         out["churn_probability"] = churn
         out["repurchase_probability"] = repurchase
         value = _lookup(clv, ids, ("expected_value_12m",), "clv")["expected_value_12m"].to_numpy(dtype=float)
@@ -590,26 +593,17 @@ def score_customers(
         seg = _lookup(segments, ids, SEGMENT_COLUMNS, "segments")
         for col in SEGMENT_COLUMNS:
             out[col] = _plain(seg[col])
-        if clusters is not None:
-            out["cluster_name"] = _plain(
-                _lookup(clusters, ids, ("cluster_name",), "clusters")["cluster_name"]
-            )
-        else:
-            out["cluster_name"] = None
-
+        named = _lookup(clusters, ids, ("cluster_name",), "clusters") if clusters is not None else None
+        out["cluster_name"] = _plain(named["cluster_name"]) if named is not None else None
         rule_index = match_action_rules(out, params.actions)
-        rules = params.actions.rules
-        names = np.array([r.action for r in rules] + [params.actions.default], dtype=object)
+        names = np.array([r.action for r in params.actions.rules] + [params.actions.default], dtype=object)
         out["recommended_action"] = names[rule_index]
-
         reasons = _reasons(feats, out, rule_index, churn_model, repurchase_model, params, bar)
         for col in REASON_COLUMNS:
             out[col] = reasons[col]
-
-    out["churn_model_name"] = churn_model.name
-    out["churn_model_version"] = str(churn_model.version)
-    out["repurchase_model_name"] = repurchase_model.name
-    out["repurchase_model_version"] = str(repurchase_model.version)
+    for task, model in (("churn", churn_model), ("repurchase", repurchase_model)):
+        out[f"{task}_model_name"] = model.name
+        out[f"{task}_model_version"] = str(model.version)
     out["scored_at"] = pd.Timestamp(scored_at)
     return out[list(SCORE_COLUMNS)]
 
@@ -663,73 +657,3 @@ def _reasons(
                     out[col][idx] = _plain(words.iloc[:, k])
             advance(len(idx))
     return out
-
-
-# --------------------------------------------------------------------------------------------------------
-# Summaries
-# --------------------------------------------------------------------------------------------------------
-
-
-def scores_summary(scores: pd.DataFrame) -> dict[str, Any]:
-    """Headline figures of a scores table (for the CLI and logs): counts, means, totals, actions."""
-    actions = scores["recommended_action"].value_counts()
-    return {
-        "customers": len(scores),
-        "mean_churn_probability": float(scores["churn_probability"].mean()),
-        "mean_repurchase_probability": float(scores["repurchase_probability"].mean()),
-        "expected_value_12m": float(scores["expected_value_12m"].sum()),
-        "revenue_at_risk": float(scores["revenue_at_risk"].sum()),
-        "with_reasons": int(scores["reason_1"].notna().sum()),
-        "actions": {str(k): int(v) for k, v in actions.items()},
-    }
-
-
-def _json_value(value: Any) -> Any:
-    """A table cell as plain JSON: numpy scalars as Python values, NaN and inf as None."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
-def scores_meta(
-    scores: pd.DataFrame,
-    *,
-    as_of: Any,
-    scored_at: Any,
-    rows_in: int,
-    rows_quarantined: int,
-    quality: Mapping[str, Any],
-    models: Mapping[str, Any],
-    drift: pd.DataFrame | None,
-    extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The ``<scores>.meta.json`` sidecar of contract section 7 (JSON-ready; ``psi`` inf becomes None).
-
-    ``drift`` has ``feature``, ``psi``, ``status`` and optionally more columns (e.g. ``model``), kept per row.
-    """
-    drift_rows: list[dict[str, Any]] = []
-    if drift is not None:
-        for row in drift.to_dict(orient="records"):
-            psi = float(row["psi"])
-            entry: dict[str, Any] = {
-                "feature": str(row["feature"]),
-                "psi": psi if np.isfinite(psi) else None,
-                "status": str(row["status"]),
-            }
-            entry.update({str(k): _json_value(v) for k, v in row.items() if k not in entry})
-            drift_rows.append(entry)
-    meta: dict[str, Any] = {
-        "as_of": pd.Timestamp(as_of).isoformat(),
-        "scored_at": pd.Timestamp(scored_at).isoformat(),
-        "rows_in": int(rows_in),
-        "rows_scored": len(scores),
-        "rows_quarantined": int(rows_quarantined),
-        "quality": dict(quality),
-        "models": dict(models),
-        "drift": drift_rows,
-    }
-    if extra:
-        meta.update(extra)
-    return meta

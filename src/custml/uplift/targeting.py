@@ -13,6 +13,12 @@ With one action of one cost this contacts the customers of highest expected prof
 or no contact is expected to pay. The other policies (:func:`policy_table`) contact, in their own order, as
 many customers as the budget buys, whatever the expected profit: churn risk, value x risk (revenue at risk)
 and random.
+
+**Random targeting** is valued at its expectation, not at one draw: ``k`` customers taken at random earn on
+average ``k`` times the mean profit over all customers (expected, and true when the truth is known). It is a
+baseline, and a drawn sample would add noise of its own to every comparison with it. This is the one
+definition: the management report's "Who to save" section shows this module's :func:`policy_table` and
+:func:`profit_curve` (:mod:`custml.report.sections.who`), and the uplift experiments compare with the same row.
 """
 
 from __future__ import annotations
@@ -170,7 +176,9 @@ def policy_table(
 
     The plan stops where expected profit turns negative; the others contact as many customers as the budget
     buys. For a like-for-like count, ``expected profit, whole budget`` takes the plan's ranking down to the
-    budget, and ``value`` ranks by 12-month value alone.
+    budget, and ``value`` ranks by 12-month value alone. ``random`` is the expectation of a random pick of as
+    many customers (their number times the mean profit; see the module docstring). Ties in a ranking are broken
+    in an order drawn with ``seed``. A missing uplift or value counts as no effect (the profit is ``-cost``).
 
     Each row: ``policy``, ``contacted``, ``cost``, ``expected_profit`` (from the estimated uplift) and, with
     ``true_uplift_column`` (the synthetic truth), ``true_profit`` and an ``oracle`` row (targeting by the true
@@ -200,7 +208,6 @@ def policy_table(
         "expected profit": plan,
         "churn risk": _take_by(risk, n_budget, tiebreak),
         "value x risk": _take_by(risk * np.nan_to_num(value, nan=0.0), n_budget, tiebreak),
-        "random": _take_by(rng.random(n), n_budget, tiebreak),
         # the same ranking as the plan, but spending the whole budget (same contacts as the others)
         "expected profit, whole budget": _take_by(est, n_budget, tiebreak),
         "value": _take_by(np.nan_to_num(value, nan=0.0), n_budget, tiebreak),
@@ -212,18 +219,38 @@ def policy_table(
         )
         oracle = _take_by(true, n_budget, tiebreak) & (true > 0)
         policies["oracle"] = oracle
-    rows = []
-    for name, mask in policies.items():
-        row = {
-            "policy": name,
-            "contacted": int(mask.sum()),
-            "cost": float(mask.sum() * cost),
-            "expected_profit": float(est[mask].sum()),
-        }
-        if true is not None:
-            row["true_profit"] = float(true[mask].sum())
-        rows.append(row)
+    rows = [_policy_row(name, mask, cost, est, true) for name, mask in policies.items()]
+    rows.insert(3, _random_row(n_budget, cost, est, true))
     return pd.DataFrame(rows)
+
+
+def _policy_row(
+    name: str, mask: np.ndarray, cost: float, est: np.ndarray, true: np.ndarray | None
+) -> dict[str, str | int | float]:
+    row: dict[str, str | int | float] = {
+        "policy": name,
+        "contacted": int(mask.sum()),
+        "cost": float(mask.sum() * cost),
+        "expected_profit": float(est[mask].sum()),
+    }
+    if true is not None:
+        row["true_profit"] = float(true[mask].sum())
+    return row
+
+
+def _random_row(
+    k: int, cost: float, est: np.ndarray, true: np.ndarray | None
+) -> dict[str, str | int | float]:
+    """Random targeting of ``k`` customers, at its expectation: ``k`` times the mean profit."""
+    row: dict[str, str | int | float] = {
+        "policy": "random",
+        "contacted": k,
+        "cost": float(k * cost),
+        "expected_profit": float(est.mean()) * k if k else 0.0,
+    }
+    if true is not None:
+        row["true_profit"] = float(true.mean()) * k if k else 0.0
+    return row
 
 
 def profit_curve(
