@@ -80,7 +80,9 @@ print(f"generated in {t_gen:.1f} s, cleaned in {t_clean:.1f} s (as of {report['a
 # (an invalid e-mail or phone) are nulled and counted instead, so the customer and their orders are kept.
 
 # %%
-per_table = pd.DataFrame(report["tables"]).T[["rows_in", "rows_kept", "rows_quarantined", "rows_out"]]
+per_table = pd.DataFrame({k: t.model_dump() for k, t in report.tables.items()}).T[
+    ["rows_in", "rows_kept", "rows_quarantined", "rows_out"]
+]
 per_table
 
 # %%
@@ -161,7 +163,7 @@ pd.Series(pr, name="pairwise").to_frame().T
 # %%
 pairs = result.dedup_pairs
 same = label_pairs(pairs, truth["duplicates"])
-fig = plot_match_probabilities(pairs, same, threshold=result.report["dedup"]["threshold"])
+fig = plot_match_probabilities(pairs, same, threshold=result.report.dedup.threshold)
 is_same = same.to_numpy(dtype=bool)
 weight = pairs["weight"].to_numpy(dtype=float)
 
@@ -254,8 +256,8 @@ determinism = pd.Series(
             result.tables["customers"]
         ),
         "different key: pseudonyms that coincide": int((other.to_numpy() == again.to_numpy()).sum()),
-        "re-cleaning clean tables: mode": idempotent.report["mode"],
-        "re-cleaning clean tables: rows quarantined": idempotent.report["rows_quarantined"],
+        "re-cleaning clean tables: mode": idempotent.report.mode,
+        "re-cleaning clean tables: rows quarantined": idempotent.report.rows_quarantined,
         "re-cleaning clean tables: orders unchanged": idempotent.tables["orders"].equals(
             result.tables["orders"]
         ),

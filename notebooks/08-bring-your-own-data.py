@@ -134,7 +134,7 @@ for task in ("churn", "repurchase"):
     t0 = time.perf_counter()
     outcomes[task] = run_train(task, tables=clean.tables, params=TrainParams(task=task, seed=SEED, **light))
     print(
-        f"{task}: trained in {time.perf_counter() - t0:.0f} s; gate: {outcomes[task].decision.get('reason')}"
+        f"{task}: trained in {time.perf_counter() - t0:.0f} s; gate: {outcomes[task].decision.reason if outcomes[task].decision else 'not registered'}"
     )
 pd.DataFrame(
     {
@@ -154,7 +154,7 @@ pd.DataFrame(
 # %%
 run = run_score(CDNOW, mapping=MAPPING, allow_demo_key=True)
 meta = run.meta
-print(f"{meta['rows_in']:,} customers in, {meta['rows_scored']:,} scored; currency {meta['currency']}")
+print(f"{meta.rows_in:,} customers in, {meta.rows_scored:,} scored; currency {meta.currency}")
 print("not scored:", run.not_scored)
 run.scores[
     [
