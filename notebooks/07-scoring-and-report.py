@@ -60,7 +60,9 @@ t0 = time.perf_counter()
 demo = run_demo(N_CUSTOMERS, SEED, progress=False, n_train_cutoffs=2 if SMALL else 3, preset="default")
 t_demo = time.perf_counter() - t0
 print(f"pipeline built in {t_demo:.0f} s; scoring date {demo.as_of.date()}")
-pd.DataFrame(demo.gate).T[["name", "version", "metric", "challenger_score", "promoted", "reason"]]
+pd.DataFrame({task: d.model_dump() | {"reason": d.reason} for task, d in demo.gate.items()}).T[
+    ["name", "version", "metric", "challenger_score", "promoted", "reason"]
+]
 
 # %% [markdown]
 # ## 1. The scoring job
