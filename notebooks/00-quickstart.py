@@ -89,11 +89,13 @@ pd.Series({name: len(table) for name, table in raw.items()}, name="raw rows").to
 t0 = time.perf_counter()
 clean = run_clean(raw_dir, as_of=as_of, allow_demo_key=True, raw=raw)
 timings["clean"] = time.perf_counter() - t0
-per_table = pd.DataFrame(clean.report["tables"]).T[["rows_in", "rows_kept", "rows_quarantined", "rows_out"]]
+per_table = pd.DataFrame({k: t.model_dump() for k, t in clean.report.tables.items()}).T[
+    ["rows_in", "rows_kept", "rows_quarantined", "rows_out"]
+]
 per_table
 
 # %%
-print(f"duplicate records merged: {clean.report['duplicates_merged']:,}")
+print(f"duplicate records merged: {clean.report.duplicates_merged:,}")
 clean.tables["customers"].head(3)
 
 # %% [markdown]
@@ -158,7 +160,7 @@ metrics = pd.concat(
 metrics
 
 # %%
-pd.DataFrame({task: o.decision for task, o in outcomes.items()}).T
+pd.DataFrame({task: o.decision.model_dump() for task, o in outcomes.items() if o.decision}).T
 
 # %% [markdown]
 # ## 6. Score every customer
@@ -182,9 +184,9 @@ scores[
 summary = scores_summary(scores)
 rows = scored.meta
 accounting = pd.Series(
-    {"rows in (raw customer records)": rows["rows_in"], "scored": rows["rows_scored"], **scored.not_scored}
+    {"rows in (raw customer records)": rows.rows_in, "scored": rows.rows_scored, **scored.not_scored}
 )
-assert rows["rows_in"] == rows["rows_scored"] + sum(scored.not_scored.values())
+assert rows.rows_in == rows.rows_scored + sum(scored.not_scored.values())
 display(accounting.to_frame("rows"))
 pd.Series(summary["actions"], name="customers").to_frame()
 

@@ -60,7 +60,9 @@ t0 = time.perf_counter()
 demo = run_demo(N_CUSTOMERS, SEED, progress=False, n_train_cutoffs=2 if SMALL else 3, preset="default")
 t_demo = time.perf_counter() - t0
 print(f"pipeline built in {t_demo:.0f} s; scoring date {demo.as_of.date()}")
-pd.DataFrame(demo.gate).T[["name", "version", "metric", "challenger_score", "promoted", "reason"]]
+pd.DataFrame({task: d.model_dump() | {"reason": d.reason} for task, d in demo.gate.items()}).T[
+    ["name", "version", "metric", "challenger_score", "promoted", "reason"]
+]
 
 # %% [markdown]
 # ## 1. The scoring job
@@ -73,7 +75,7 @@ t0 = time.perf_counter()
 scored = run_score(demo.raw_dir, demo.as_of, allow_demo_key=True)
 t_score = time.perf_counter() - t0
 meta = scored.meta
-print(f"scored {meta['rows_scored']:,} customers in {t_score:.0f} s -> {scored.out.relative_to(paths.root)}")
+print(f"scored {meta.rows_scored:,} customers in {t_score:.0f} s -> {scored.out.relative_to(paths.root)}")
 pd.Series(scored.timings, name="seconds").to_frame().T
 
 # %% [markdown]
@@ -84,23 +86,20 @@ pd.Series(scored.timings, name="seconds").to_frame().T
 # %%
 accounting = pd.Series(
     {
-        "rows in": meta["rows_in"],
-        "rows scored": meta["rows_scored"],
-        "rows not scored (meta: rows_quarantined)": meta["rows_quarantined"],
-        **{f"  of which {k.replace('_', ' ')}": v for k, v in meta["rows_not_scored"].items()},
+        "rows in": meta.rows_in,
+        "rows scored": meta.rows_scored,
+        "rows not scored (meta: rows_quarantined)": meta.rows_quarantined,
+        **{f"  of which {k.replace('_', ' ')}": v for k, v in meta.rows_not_scored.items()},
     },
     name="customer records",
 )
-assert meta["rows_in"] == meta["rows_scored"] + meta["rows_quarantined"]
-assert meta["rows_quarantined"] == sum(meta["rows_not_scored"].values())
+assert meta.rows_in == meta.rows_scored + meta.rows_quarantined
+assert meta.rows_quarantined == sum(meta.rows_not_scored.values())
 accounting.to_frame()
 
 # %%
 pd.DataFrame(
-    {
-        task: {k: m.get(k) for k in ("name", "version")} | m.get("metrics", {})
-        for task, m in meta["models"].items()
-    }
+    {task: {"name": m.name, "version": m.version} | m.metrics.model_dump() for task, m in meta.models.items()}
 ).loc[["name", "version", "roc_auc", "pr_auc", "brier", "ece", "lift_top10", "base_rate"]]
 
 # %% [markdown]

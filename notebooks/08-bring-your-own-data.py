@@ -95,23 +95,25 @@ sources.tables["orders"].drop(columns="customer_id").head()  # raw ids stay out 
 t0 = time.perf_counter()
 clean = run_clean(CDNOW, mapping=MAPPING, allow_demo_key=True)
 report = clean.report
-print(f"cleaned in {time.perf_counter() - t0:.1f} s, as of {report['as_of']}")
-for hint in report["hints"]:
+print(f"cleaned in {time.perf_counter() - t0:.1f} s, as of {report.as_of}")
+for hint in report.hints:
     print("note:", hint)
-pd.DataFrame(report["tables"]).T[["rows_in", "rows_kept", "rows_quarantined", "rows_out"]]
+pd.DataFrame({k: t.model_dump() for k, t in report.tables.items()}).T[
+    ["rows_in", "rows_kept", "rows_quarantined", "rows_out"]
+]
 
 # %%
-orders_report = report["tables"]["orders"]
+orders_report = report.tables["orders"]
 file_total = round(
     pd.read_csv(RAW_FILE, sep=r"\s+", header=0 if KIND == "master" else None).iloc[:, -1].sum(), 2
 )
 print(
-    f"revenue in the raw file {file_total:,.2f}; read {orders_report['net_amount_in']:,.2f} = kept "
-    f"{orders_report['net_amount_kept']:,.2f} + quarantined {orders_report['net_amount_quarantined']:,.2f}"
+    f"revenue in the raw file {file_total:,.2f}; read {orders_report.net_amount_in:,.2f} = kept "
+    f"{orders_report.net_amount_kept:,.2f} + quarantined {orders_report.net_amount_quarantined:,.2f}"
 )
-print("quarantined by reason:", report["quarantined_by_reason"] or "none")
-assert orders_report["net_amount_in"] == file_total
-assert report["rows_in"] == report["rows_kept"] + report["rows_quarantined"]
+print("quarantined by reason:", report.quarantined_by_reason or "none")
+assert orders_report.net_amount_in == file_total
+assert report.rows_in == report.rows_kept + report.rows_quarantined
 
 # %% [markdown]
 # ## 3. Features and the two models
@@ -121,7 +123,7 @@ assert report["rows_in"] == report["rows_kept"] + report["rows_quarantined"]
 # becomes `@champion`.
 
 # %%
-as_of = pd.Timestamp(report["as_of"]).normalize()
+as_of = pd.Timestamp(report.as_of).normalize()
 features = run_features(as_of, tables=clean.tables)
 print(f"{len(features):,} customers x {features.shape[1] - 2} features as of {as_of.date()}")
 light = (
@@ -134,7 +136,7 @@ for task in ("churn", "repurchase"):
     t0 = time.perf_counter()
     outcomes[task] = run_train(task, tables=clean.tables, params=TrainParams(task=task, seed=SEED, **light))
     print(
-        f"{task}: trained in {time.perf_counter() - t0:.0f} s; gate: {outcomes[task].decision.get('reason')}"
+        f"{task}: trained in {time.perf_counter() - t0:.0f} s; gate: {outcomes[task].decision.reason if outcomes[task].decision else 'not registered'}"
     )
 pd.DataFrame(
     {
@@ -154,7 +156,7 @@ pd.DataFrame(
 # %%
 run = run_score(CDNOW, mapping=MAPPING, allow_demo_key=True)
 meta = run.meta
-print(f"{meta['rows_in']:,} customers in, {meta['rows_scored']:,} scored; currency {meta['currency']}")
+print(f"{meta.rows_in:,} customers in, {meta.rows_scored:,} scored; currency {meta.currency}")
 print("not scored:", run.not_scored)
 run.scores[
     [
@@ -216,23 +218,23 @@ orders_file = pd.read_csv(MARKET / "olist_orders_dataset.csv")
 payments = pd.read_csv(MARKET / "olist_order_payments_dataset.csv")
 paid_out = orders_file[~orders_file["order_status"].isin(["canceled", "unavailable"])]
 expected = round(payments[payments["order_id"].isin(paid_out["order_id"])]["payment_value"].sum(), 2)
-m_orders = mreport["tables"]["orders"]
-excluded = mreport["source_accounting"]["orders"]["excluded_by_filter"]
+m_orders = mreport.tables["orders"]
+excluded = mreport.source_accounting["orders"].excluded_by_filter
 print(
-    f"orders in the file {len(orders_file):,} = kept {m_orders['rows_kept']:,} + quarantined "
-    f"{m_orders['rows_quarantined']:,} + excluded by the filter {excluded:,}"
+    f"orders in the file {len(orders_file):,} = kept {m_orders.rows_kept:,} + quarantined "
+    f"{m_orders.rows_quarantined:,} + excluded by the filter {excluded:,}"
 )
-print(f"kept revenue {m_orders['net_amount_kept']:,.2f}; payments of the orders paid out {expected:,.2f}")
+print(f"kept revenue {m_orders.net_amount_kept:,.2f}; payments of the orders paid out {expected:,.2f}")
 print(
-    f"customers {mreport['tables']['customers']['rows_kept']:,} (persons, not the {len(orders_file):,} per-order ids)"
+    f"customers {mreport.tables['customers'].rows_kept:,} (persons, not the {len(orders_file):,} per-order ids)"
 )
 print(
     pd.read_parquet(paths.data / "marketplace-clean" / "interactions.parquet")["score"]
     .value_counts()
     .sort_index()
 )
-assert len(orders_file) == m_orders["rows_kept"] + m_orders["rows_quarantined"] + excluded
-assert abs(m_orders["net_amount_kept"] - expected) < 0.005
+assert len(orders_file) == m_orders.rows_kept + m_orders.rows_quarantined + excluded
+assert abs((m_orders.net_amount_kept or 0) - expected) < 0.005
 
 # %% [markdown]
 # ## Conclusion

@@ -225,10 +225,10 @@ het_tables = {"customers": het_world.customers, "orders": het_world.orders,
               "interactions": het_world.interactions, "campaigns": het_world.campaigns}  # fmt: skip
 trained = run_train_uplift(root=root, tables=het_tables, params=UpliftParams(horizon_days=360))
 gate = trained.decision
-print(gate["name"], "v" + gate["version"], "promoted" if gate["promoted"] else "kept as challenger", "-",
-      gate["reason"])  # fmt: skip
-model, info = tracking.load_uplift_model(f"models:/custml-uplift/{gate['version']}")
-pd.Series({k: info["metrics"][k] for k in ("holdout_qini_auc", "holdout_qini_auc_lo", "holdout_qini_auc_hi",
+print(gate.name, f"v{gate.version}", "promoted" if gate.promoted else "kept as challenger", "-",
+      gate.reason)  # fmt: skip
+model, info = tracking.load_uplift_model(f"models:/custml-uplift/{gate.version}")
+pd.Series({k: info.metrics[k] for k in ("holdout_qini_auc", "holdout_qini_auc_lo", "holdout_qini_auc_hi",
                                            "holdout_uplift_auc", "holdout_uplift_at_30", "calibration_slope",
                                            "average_uplift")})  # fmt: skip
 

@@ -81,7 +81,7 @@ for task in ("churn", "repurchase"):
         params=TrainParams(task=task, n_train_cutoffs=2, **FAST),
     )
     print(
-        f"{task}: test ROC AUC {outcome.result.metrics['model']['roc_auc']:.3f}, {outcome.decision['reason']}"
+        f"{task}: test ROC AUC {outcome.result.metrics['model']['roc_auc']:.3f}, {outcome.decision.reason if outcome.decision else 'not registered'}"
     )
 for w in worlds.values():
     for day in DATES:

@@ -285,9 +285,9 @@ def test_outlook_population_is_the_churn_labels_and_needs_a_years_history() -> N
     scores = pd.DataFrame({"customer_id": ["a", "b", "c"], "churn_probability": [0.1, 0.9, 0.5]})
     out = churn_outlook(scores, orders, "2025-10-01", 90)
     # b's only order is a refund and c's is a day older than a year: neither is in the churn label's population
-    assert out["population"] == 1 and out["expected_rate"] == pytest.approx(0.1)
+    assert out.population == 1 and out.expected_rate == pytest.approx(0.1)
     # 366 days of history: no year-earlier population worth a rate, and the history is called short
-    assert out["same_season_last_year"] is None and out["short_history"]
+    assert out.same_season_last_year is None and out.short_history
     # with two years of history (a refund among them) the year-earlier rate is the churn label's
     longer = pd.concat(
         [
@@ -303,8 +303,8 @@ def test_outlook_population_is_the_churn_labels_and_needs_a_years_history() -> N
         ignore_index=True,
     )
     out = churn_outlook(scores, longer, "2025-10-01", 90)
-    last = out["same_season_last_year"]
-    assert last["population"] == 1 and last["realised_rate"] == 1.0 and not out["short_history"]
+    last = out.same_season_last_year
+    assert last is not None and last.population == 1 and last.realised_rate == 1.0 and not out.short_history
 
 
 def test_a_year_of_training_cutoffs_ships_the_booster_and_says_why() -> None:

@@ -144,6 +144,13 @@ def test_gate_decision_tags_round_trip_and_refuse_another_version() -> None:
         GateDecision.from_tags({"gate.promoted": "True", "gate.reason": "old"}, "models:/m/1")
 
 
+def test_json_text_is_named_in_the_error_by_its_holder() -> None:
+    with pytest.raises(
+        DataFileError, match=r"^models/segmentation\.joblib: segmentation bundle of schema version 2"
+    ):
+        SegmentationBundle.read_json('{"schema_version": 2}', name="models/segmentation.joblib")
+
+
 def test_segmentation_bundle_keys_are_cluster_labels() -> None:
     b = SegmentationBundle.read_json(
         '{"schema_version": 1, "as_of": "2025-01-01", "cluster_names": {"2": "x"}}'

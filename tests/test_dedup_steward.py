@@ -134,7 +134,7 @@ def test_incremental_batches_keep_golden_ids_and_record_merges(heavy_world) -> N
             if k == 2:
                 assert list(r.golden_merges["absorbed_golden_raw_id"]) == [golden[1]]
                 assert list(r.golden_merges["surviving_golden_raw_id"]) == [golden[0]]
-                assert r.report["dedup"]["golden_merges"] == 1
+                assert r.report.dedup.golden_merges == 1
                 assert set(r.golden_merges.columns) >= {"absorbed_customer_id", "surviving_customer_id"}
             else:
                 assert r.golden_merges.empty

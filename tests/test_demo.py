@@ -57,7 +57,7 @@ def test_demo_writes_every_stage(project) -> None:
     assert result.report_path.is_file() and result.report_path.suffix == ".html"
     assert "<html" in result.report_path.read_text(encoding="utf-8")[:2000].lower()
     for task in ("churn", "repurchase"):
-        assert result.gate[task]["promoted"] is True  # first model of a fresh registry becomes champion
+        assert result.gate[task].promoted is True  # first model of a fresh registry becomes champion
     assert set(result.timings) >= {"generate_s", "clean_s", "train_churn_s", "score_s", "report_s"}
 
 
@@ -193,7 +193,7 @@ def test_shifted_input_triggers_drift_and_the_exit_code(project, tmp_path: Path)
 
 def test_any_model_uri_can_be_used(project, tmp_path: Path) -> None:
     root, result = project
-    run_id = result.gate["churn"]["run_id"]
+    run_id = result.gate["churn"].run_id
     out = tmp_path / "runs.parquet"
     assert _score(root, out, "--churn-model", f"runs:/{run_id}/model", "--reasons", "none") == 0
     scores = read_table(out)
@@ -296,31 +296,32 @@ def test_uplift_model_is_trained_and_registered_and_the_gate_keeps_one_that_does
     decision = result.gate["uplift"]
     # the small demo's campaign (about 1,000 customers, an offer that barely works on the default world) gives a
     # held-out Qini AUC whose interval holds 0: the promotion rule keeps the model as challenger (issue 28)
-    assert decision["name"] == "custml-uplift" and decision["promoted"] is False
-    assert decision["champion_version"] is None and "random targeting" in decision["reason"]
+    assert decision.name == "custml-uplift" and decision.promoted is False
+    assert decision.champion_version is None and "random targeting" in decision.reason
     with project_env(root):
         model, info = tracking.load_uplift_model("models:/custml-uplift@challenger")
         features = read_table(root / "data" / "processed" / f"features_{AS_OF}.parquet")
-    assert isinstance(model, CampaignUplift) and info["version"] == decision["version"]
+    assert isinstance(model, CampaignUplift) and info.version == decision.version
     metrics = ("holdout_qini_auc", "holdout_qini_auc_lo", "holdout_qini_auc_hi", "holdout_uplift_auc",
                "holdout_uplift_at_30", "calibration_slope")  # fmt: skip
     for metric in metrics:
-        assert np.isfinite(info["metrics"][metric]), metric
-    assert info["metrics"]["holdout_qini_auc_lo"] <= 0
+        assert np.isfinite(info.metrics[metric]), metric
+    assert info.metrics["holdout_qini_auc_lo"] <= 0
     # the demo's own scores (the champion alias) keep the rule-based actions and say why
     demo = read_json(result.scores_path.with_suffix(".meta.json"))["uplift"]
     assert demo["status"].startswith("no uplift model (the gate did not promote custml-uplift v1: ")
-    assert demo["status"].endswith(": rule-based actions") and "model" not in demo
+    assert demo["status"].endswith(": rule-based actions") and demo["model"] is None
     demo_scores = read_table(result.scores_path)
     assert demo_scores["uplift"].isna().all()
     assert (demo_scores["chosen_action"] == demo_scores["recommended_action"]).all()
     # named explicitly, the challenger scores: its uplift is the registered model's prediction on the scoring
     # features (no refit at scoring)
-    meta = challenger_scored.meta["uplift"]
-    assert meta["model"] == {
+    uplift = challenger_scored.meta.uplift
+    assert uplift is not None and uplift.model is not None
+    assert uplift.model.model_dump() == {
         "name": "custml-uplift",
-        "version": decision["version"],
-        "run_id": info["run_id"],
+        "version": decision.version,
+        "run_id": info.run_id,
     }
     scores = challenger_scored.scores
     by_id = features.set_index("customer_id").loc[scores["customer_id"]].reset_index()
@@ -343,7 +344,7 @@ def test_scoring_without_a_registered_uplift_model_falls_back_to_the_rule_action
             allow_demo_key=True,
             uplift_model="models:/custml-uplift-never-trained@champion",
         )
-    assert run.meta["uplift"]["status"].startswith("no uplift model")
+    assert run.meta.uplift is not None and run.meta.uplift.status.startswith("no uplift model")
     assert run.scores["uplift"].isna().all() and run.scores["expected_profit"].isna().all()
     assert (run.scores["chosen_action"] == run.scores["recommended_action"]).all()
     assert run.scores["p_alive"].notna().mean() > 0.9

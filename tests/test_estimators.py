@@ -165,10 +165,10 @@ def test_cli_trains_a_snapshot_table_registers_and_gates(
     out = capsys.readouterr().out
     assert "logistic" in out and "custml-churn-snapshot v1: promoted to champion" in out
     info = tracking.get_model_version_info("models:/custml-churn-snapshot@champion")
-    assert str(info["version"]) == "1"
+    assert str(info.version) == "1"
     from mlflow import MlflowClient
 
-    logged = MlflowClient().get_run(info["run_id"]).data.metrics
+    logged = MlflowClient().get_run(info.run_id).data.metrics
     assert logged["n_folds"] == 5 and logged["roc_auc"] >= logged["logistic.roc_auc"]  # reaches the baseline
     model = tracking.load_model("models:/custml-churn-snapshot@champion")
     rows = snapshot.head(10).drop(columns=["customer_id", "churned"])

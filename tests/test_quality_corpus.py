@@ -92,12 +92,12 @@ def _offsets_checked(result: object) -> None:
     orders = result.tables["orders"]  # type: ignore[attr-defined]
     # 2024-01-05 18:00+08:00 and 2024-01-05T10:00:00Z are both 10:00 UTC
     assert (orders["order_ts"].iloc[:2] == pd.Timestamp("2024-01-05 10:00:00")).all()
-    assert result.report["normalisation"]["timestamps_with_offset_converted"] == 2  # type: ignore[attr-defined]
+    assert result.report.normalisation["timestamps_with_offset_converted"] == 2  # type: ignore[attr-defined]
 
 
 def _nulled(column: str, table: str = "customers") -> Callable[[object], None]:
     def check(result: object) -> None:
-        assert result.report["tables"][table]["values_nulled"] == {column: 1}  # type: ignore[attr-defined]
+        assert result.report.tables[table].values_nulled == {column: 1}  # type: ignore[attr-defined]
         assert len(result.quarantine) == 0  # type: ignore[attr-defined]
         if table == "orders":  # the order and its revenue stay
             assert len(result.tables["orders"]) == 7  # type: ignore[attr-defined]
@@ -108,7 +108,7 @@ def _nulled(column: str, table: str = "customers") -> Callable[[object], None]:
 def _refund_inferred(result: object) -> None:
     orders = result.tables["orders"]  # type: ignore[attr-defined]
     assert len(orders) == 7 and len(result.quarantine) == 0  # type: ignore[attr-defined]
-    assert result.report["tables"]["orders"]["refunds_inferred_from_sign"] == 1  # type: ignore[attr-defined]
+    assert result.report.tables["orders"].refunds_inferred_from_sign == 1  # type: ignore[attr-defined]
     assert bool(orders.loc[orders["net_amount"] == -25.0, "is_refund"].iloc[0])
 
 
@@ -118,7 +118,7 @@ def _unset_refund_flag(w: dict[str, pd.DataFrame]) -> None:
 
 
 def _emails_invalid(result: object) -> None:
-    assert result.report["normalisation"]["emails_invalid"] == 1  # type: ignore[attr-defined]
+    assert result.report.normalisation["emails_invalid"] == 1  # type: ignore[attr-defined]
     golden = result.golden_customers  # type: ignore[attr-defined]
     assert golden["email"].isna().sum() >= 1
 
@@ -208,15 +208,15 @@ def _reconciles(raw: dict[str, pd.DataFrame], result: object) -> None:
     report = result.report  # type: ignore[attr-defined]
     q = result.quarantine  # type: ignore[attr-defined]
     for name, df in raw.items():
-        t = report["tables"][name]
-        assert t["rows_in"] == len(df)
-        assert t["rows_in"] == t["rows_kept"] + t["rows_quarantined"], name
-        assert int((q["table"] == name).sum()) == t["rows_quarantined"]
+        t = report.tables[name]
+        assert t.rows_in == len(df)
+        assert t.rows_in == t.rows_kept + t.rows_quarantined, name
+        assert int((q["table"] == name).sum()) == t.rows_quarantined
         # each quarantined row appears once, and points at a real input row
         rows = q.loc[q["table"] == name, "row_number"]
         assert rows.is_unique and rows.between(0, len(df) - 1).all()
     assert set(q["reason"]) <= set(REASONS)
-    assert report["rows_in"] == report["rows_kept"] + report["rows_quarantined"]
+    assert report.rows_in == report.rows_kept + report.rows_quarantined
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -329,7 +329,7 @@ def test_several_problems_in_one_row_give_one_quarantine_row() -> None:
     raw["orders"].loc[0, "customer_id"] = "nobody"
     result = clean_tables(raw, AS_OF, KEY)
     assert result.quarantine["reason"].tolist() == ["future_timestamp"]
-    assert result.report["tables"]["orders"]["rows_kept"] == 6
+    assert result.report.tables["orders"].rows_kept == 6
 
 
 def test_first_valid_copy_of_a_key_survives() -> None:

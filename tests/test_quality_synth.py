@@ -22,23 +22,23 @@ def world_and_result(request: pytest.FixtureRequest, cached_world):
 def test_every_raw_row_is_kept_or_quarantined(world_and_result) -> None:
     world, r = world_and_result
     for name, raw in world.tables.items():
-        t = r.report["tables"][name]
-        assert t["rows_in"] == len(raw) == t["rows_kept"] + t["rows_quarantined"]
-        assert int((r.quarantine["table"] == name).sum()) == t["rows_quarantined"]
+        t = r.report.tables[name]
+        assert t.rows_in == len(raw) == t.rows_kept + t.rows_quarantined
+        assert int((r.quarantine["table"] == name).sum()) == t.rows_quarantined
     # the generator's dirt is found: malformed/future timestamps, duplicated rows, negative non-refunds
-    reasons = set(r.report["quarantined_by_reason"])
+    reasons = set(r.report.quarantined_by_reason)
     assert {"unparseable_timestamp", "future_timestamp", "exact_duplicate_row"} <= reasons
-    assert r.report["normalisation"]["timestamps_with_offset_converted"] > 0
-    assert r.report["normalisation"]["emails_invalid"] > 0 and r.report["normalisation"]["phones_invalid"] > 0
+    assert r.report.normalisation["timestamps_with_offset_converted"] > 0
+    assert r.report.normalisation["emails_invalid"] > 0 and r.report.normalisation["phones_invalid"] > 0
 
 
 def test_orders_and_revenue_survive_the_merge(world_and_result) -> None:
     world, r = world_and_result
-    rec = r.report["reconciliation"]["orders"]
-    kept = r.report["tables"]["orders"]["rows_kept"]
-    assert rec["rows_before_merge"] == rec["rows_after_merge"] == kept == len(r.tables["orders"])
-    assert rec["net_amount_before_merge"] == rec["net_amount_after_merge"]
-    assert r.tables["orders"]["net_amount"].sum() == pytest.approx(rec["net_amount_after_merge"], abs=0.01)
+    rec = r.report.reconciliation["orders"]
+    kept = r.report.tables["orders"].rows_kept
+    assert rec.rows_before_merge == rec.rows_after_merge == kept == len(r.tables["orders"])
+    assert rec.net_amount_before_merge == rec.net_amount_after_merge
+    assert r.tables["orders"]["net_amount"].sum() == pytest.approx(rec.net_amount_after_merge, abs=0.01)
     assert r.tables["orders"]["customer_id"].isin(r.tables["customers"]["customer_id"]).all()
 
 
@@ -49,7 +49,7 @@ def test_dedup_precision_and_recall_floors(world_and_result) -> None:
     assert m["true_pairs"] >= 40
     assert m["precision"] >= 0.98, m
     assert m["recall"] >= 0.95, m
-    assert r.tables["customers"]["n_source_records"].sum() == r.report["tables"]["customers"]["rows_kept"]
+    assert r.tables["customers"]["n_source_records"].sum() == r.report.tables["customers"].rows_kept
 
 
 def test_clean_outputs_carry_no_personal_data(world_and_result, tmp_path) -> None:
@@ -57,6 +57,8 @@ def test_clean_outputs_carry_no_personal_data(world_and_result, tmp_path) -> Non
     for name, df in r.tables.items():
         df.to_parquet(tmp_path / f"{name}.parquet")
     r.quarantine.to_parquet(tmp_path / "quarantine.parquet")
-    pd.Series(r.report, dtype=object).astype(str).to_frame("v").to_parquet(tmp_path / "report.parquet")
+    pd.Series(r.report.model_dump(), dtype=object).astype(str).to_frame("v").to_parquet(
+        tmp_path / "report.parquet"
+    )
     result = scan_for_pii(tmp_path, world.customers)
     assert not result.found, result.findings

@@ -279,7 +279,7 @@ def test_all_null_identity_columns_do_not_break_the_scoring_path() -> None:
         {"order_id": ["o1"], "customer_id": ["c1"], "order_ts": ["2024-02-01"], "net_amount": [1.0]}
     )
     result = clean_tables({"customers": customers, "orders": orders}, AS_OF, KEY.encode())
-    assert len(result.tables["customers"]) == 3 and result.report["dedup"]["identity_columns"] == ["name"]
+    assert len(result.tables["customers"]) == 3 and result.report.dedup.identity_columns == ["name"]
     # all-null columns prepare to null keys, not a TypeError (object + str)
     prepared = prepare_records(customers.assign(name=[None, None, None], address=[None] * 3))
     assert prepared[["first_name", "surname", "address", "birth_date"]].isna().all().all()
@@ -469,16 +469,16 @@ def test_orders_after_as_of_are_counted_apart_from_quality_losses() -> None:
     result = clean_tables({"customers": customers, "orders": orders}, AS_OF, KEY.encode())
     assert orders_after_as_of(result.quarantine, data_end) == 2
     meta = quality_meta(result.report, result.quarantine, data_end)
-    assert meta["orders_after_as_of"] == 2 and meta["customers_not_yet"] == 0
+    assert meta.orders_after_as_of == 2 and meta.customers_not_yet == 0
     # the unreadable timestamp and the year-2099 typo are the quality losses
-    assert meta["rows_quarantined"] == result.report["rows_quarantined"] - 2 == 2
-    assert meta["quarantined_by_table"]["orders"] == 2
-    assert meta["quarantined_by_reason"] == {"unparseable_timestamp": 1, "future_timestamp": 1}
+    assert meta.rows_quarantined == result.report.rows_quarantined - 2 == 2
+    assert meta.quarantined_by_table["orders"] == 2
+    assert meta.quarantined_by_reason == {"unparseable_timestamp": 1, "future_timestamp": 1}
     # rows in = rows kept + quality losses + orders after the as-of date
     kept = len(result.tables["orders"]) + len(result.tables["customers"])
-    assert meta["rows_in"] == kept + meta["rows_quarantined"] + meta["orders_after_as_of"]
+    assert meta.rows_in == kept + meta.rows_quarantined + meta.orders_after_as_of
     # scoring as of the data's end (or without knowing it): every future date stays a quality loss
-    assert quality_meta(result.report, result.quarantine)["orders_after_as_of"] == 0
+    assert quality_meta(result.report, result.quarantine).orders_after_as_of == 0
     assert orders_after_as_of(result.quarantine, AS_OF) == 0
 
 

@@ -394,6 +394,7 @@ def test_duplicate_lines_dropped_are_still_counted(tmp_path: Path, key_env: None
 def test_the_html_report_names_the_lines_and_revenue_without_a_customer(
     tmp_path: Path, key_env: None
 ) -> None:
+    from custml.contracts import QualityReport
     from custml.report import build_report_data, render_html, sample_scores
     from custml.report.i18n import format_money
     from custml.scoring.accounting import quality_meta
@@ -401,7 +402,7 @@ def test_the_html_report_names_the_lines_and_revenue_without_a_customer(
     report = _clean_lines(tmp_path)
     quarantine = pd.read_parquet(tmp_path / "out" / "quarantine.parquet")
     scores, meta = sample_scores(120, seed=5)
-    meta["quality"] = quality_meta(report, quarantine)
+    meta["quality"] = quality_meta(QualityReport.model_validate(report), quarantine).model_dump(by_alias=True)
     html = " ".join(render_html(build_report_data(scores, meta), lang="en").split())
     assert "Lines without a customer id" in html and "Lines in the export" in html
     money = format_money(28.99, meta["currency"], "en")

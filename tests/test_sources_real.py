@@ -98,7 +98,6 @@ campaigns:
 def test_early_scoring_counts_later_rows_of_every_table_apart(tmp_path: Path, key_env: None) -> None:
     """Scoring as of 2011-10-01 on data to 2011-12-09: later orders, tickets and campaign sends are not quality
     losses; the ticket dated 2099 (after the current date) is."""
-    from custml.contracts import QualityBlock
     from custml.pipeline import default_as_of, run_clean
     from custml.pipeline.clean import read_inputs
     from custml.report.sections.quality import data_quality
@@ -117,26 +116,27 @@ def test_early_scoring_counts_later_rows_of_every_table_apart(tmp_path: Path, ke
     q = result.quarantine
     assert set(q["reason"]) == {"future_timestamp"}  # the quality stage itself quarantines all later rows
     # and its report says which of them are the data's later rows
-    assert result.report["after_as_of"]["data_end"] == "2011-12-10T00:00:00"
-    assert result.report["after_as_of"]["rows"] == {"orders": len(q) - 5, "interactions": 2, "campaigns": 2}
-    assert any("are the data's later rows" in h for h in result.report["hints"])
+    after = result.report.after_as_of
+    assert after is not None and after.data_end == "2011-12-10T00:00:00"
+    assert after.rows == {"orders": len(q) - 5, "interactions": 2, "campaigns": 2}
+    assert any("are the data's later rows" in h for h in result.report.hints)
     meta = quality_meta(result.report, q, data_end)
     later_orders = int((raw["orders"]["order_ts"] > "2011-10-01").sum())
-    assert meta["rows_after_as_of"] == {"orders": later_orders, "interactions": 2, "campaigns": 2}
-    assert meta["orders_after_as_of"] == later_orders and meta["customers_not_yet"] == 0
+    assert meta.rows_after_as_of == {"orders": later_orders, "interactions": 2, "campaigns": 2}
+    assert meta.orders_after_as_of == later_orders and meta.customers_not_yet == 0
     # the 2099 ticket is the one quality loss, named as later than the current date
-    assert meta["rows_quarantined"] == 1
-    assert meta["quarantined_by_table"] == {"customers": 0, "orders": 0, "interactions": 1, "campaigns": 0}
-    assert meta["quarantined_by_reason"] == {"future_timestamp": 1}
+    assert meta.rows_quarantined == 1
+    assert meta.quarantined_by_table == {"customers": 0, "orders": 0, "interactions": 1, "campaigns": 0}
+    assert meta.quarantined_by_reason == {"future_timestamp": 1}
     assert q.loc[q["record_id"] == "T4", "detail"].str.contains("later than the current date").all()
-    assert "interactions" in meta["after_as_of_explained"]
+    assert "interactions" in (meta.after_as_of_explained or "")
     # reconciled: rows in = rows kept + quality losses + rows counted apart
     kept = sum(len(t) for t in result.tables.values())
-    assert meta["rows_kept"] == kept
-    assert meta["rows_in"] == kept + meta["rows_quarantined"] + sum(meta["rows_after_as_of"].values())
+    assert meta.rows_kept == kept
+    assert meta.rows_in == kept + meta.rows_quarantined + sum(meta.rows_after_as_of.values())
     # the report shows them as rows after the scoring date, not as quarantined
-    dq = data_quality(QualityBlock.model_validate(meta), [], {}, 0)
-    assert dq.after_as_of == sum(meta["rows_after_as_of"].values()) and dq.rows_quarantined == 1
+    dq = data_quality(meta, [], {}, 0)  # the report's section reads the typed quality block
+    assert dq.after_as_of == sum(meta.rows_after_as_of.values()) and dq.rows_quarantined == 1
 
 
 def test_a_far_future_typo_does_not_move_the_data_end(

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow import MlflowClient
 
 from custml import tracking
 from custml.uplift import CampaignData, UpliftParams, fit_campaign_uplift
@@ -49,9 +50,7 @@ def test_uplift_run_round_trip_and_held_out_metrics(store: Path, model) -> None:
         run_id = tracking.log_uplift_run(model, run_name="test-uplift")
     assert not [w for w in caught if "input example" in str(w.message)]  # the signature is explicit
     decision = tracking.register_uplift(run_id)
-    assert decision["promoted"] is True and decision["reason"].startswith(
-        "no champion yet; held-out Qini AUC"
-    )
+    assert decision.promoted is True and decision.reason.startswith("no champion yet; held-out Qini AUC")
     loaded, info = tracking.load_uplift_model("models:/custml-uplift@champion")
     # the default (value) calibration reads each row's 12-month value, here from the frame's column
     X = pd.DataFrame(
@@ -62,8 +61,8 @@ def test_uplift_run_round_trip_and_held_out_metrics(store: Path, model) -> None:
     assert loaded.summary() == model.summary()
     for key in ("holdout_qini_auc", "holdout_qini_auc_lo", "holdout_qini_auc_hi", "holdout_uplift_auc",
                 "holdout_uplift_at_30", "calibration_slope"):  # fmt: skip
-        assert info["metrics"][key] == pytest.approx(model.summary().get(key, model.holdout.get(key[8:])))
-    assert info["metrics"]["holdout_qini_auc_lo"] > 0  # the effect is real and the ranking finds it
+        assert info.metrics[key] == pytest.approx(model.summary().get(key, model.holdout.get(key[8:])))
+    assert info.metrics["holdout_qini_auc_lo"] > 0  # the effect is real and the ranking finds it
     assert tracking.load_model(f"runs:/{run_id}/model").predict(X).shape == (3,)
 
 
@@ -72,18 +71,18 @@ def test_uplift_gate_prefers_the_latest_campaign(
 ) -> None:
     name = "custml-uplift-gate"  # its own registered model: the test does not depend on the others' order
     first = tracking.register_uplift(tracking.log_uplift_run(model), model_name=name)
-    assert first["promoted"] is True and first["reason"].startswith("no champion yet")
+    assert first.promoted is True and first.reason.startswith("no champion yet")
     err = capsys.readouterr().err
     assert "already exists" not in err and f"Successfully registered model '{name}'" in err
-    assert tracking.MlflowClient().get_registered_model(name).description.startswith("custml uplift model")
+    assert MlflowClient().get_registered_model(name).description.startswith("custml uplift model")
     older = replace(model, send_day=pd.Timestamp("2024-01-01"))
     d_old = tracking.register_uplift(tracking.log_uplift_run(older), model_name=name)
-    assert d_old["promoted"] is False and "older campaign" in d_old["reason"]
+    assert d_old.promoted is False and "older campaign" in d_old.reason
     newer = replace(model, send_day=pd.Timestamp("2025-09-01"))
     d_new = tracking.register_uplift(tracking.log_uplift_run(newer), model_name=name)
-    assert d_new["promoted"] is True and "later campaign" in d_new["reason"]
+    assert d_new.promoted is True and "later campaign" in d_new.reason
     _, info = tracking.load_uplift_model(f"models:/{name}@champion")
-    assert info["version"] == d_new["version"] == "3"
+    assert info.version == d_new.version == "3"
 
 
 def test_loading_a_missing_uplift_model_is_a_tracking_error(store: Path) -> None:
@@ -98,9 +97,9 @@ def test_an_uplift_model_that_does_not_beat_random_targeting_is_kept_and_loading
     null = fit_campaign_uplift(_campaign("2025-03-01", effect=0.0, seed=1), UpliftParams(n_jobs=1))
     assert null.holdout["qini_auc_lo"] < 0 < null.holdout["qini_auc_hi"]
     decision = tracking.register_uplift(tracking.log_uplift_run(null), model_name=name)
-    assert decision["promoted"] is False and decision["champion_version"] is None
-    assert "does not lie above 0" in decision["reason"] or "<= 0" in decision["reason"]
-    version = tracking.MlflowClient().get_model_version(name, decision["version"])
+    assert decision.promoted is False and decision.champion_version is None
+    assert "does not lie above 0" in decision.reason or "<= 0" in decision.reason
+    version = MlflowClient().get_model_version(name, decision.version)
     assert version.tags["gate.promoted"] == "False" and "kept as challenger" in version.description
     # scoring's loader names the refusal (scoring then keeps the rule-based actions and says why)
     with pytest.raises(
@@ -108,4 +107,4 @@ def test_an_uplift_model_that_does_not_beat_random_targeting_is_kept_and_loading
     ):
         tracking.load_uplift_model(f"models:/{name}@champion")
     # the challenger alias still loads the refused model for analysis
-    assert tracking.load_uplift_model(f"models:/{name}@challenger")[1]["version"] == "1"
+    assert tracking.load_uplift_model(f"models:/{name}@challenger")[1].version == "1"

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from custml.contracts import ValueModelChoice
 from custml.errors import ConfigError, SchemaError
 from custml.models.btyd import BetaGeoFitter, ParetoNBDFitter
 from custml.models.value import (
@@ -96,10 +97,10 @@ def test_the_covariate_model_is_chosen_when_the_covariate_carries_signal(signal_
         table.loc["pareto_nbd_covariates", "mae_purchases"]
         < table.loc[["bgnbd", "pareto_nbd"], "mae_purchases"].min()
     )
-    meta = choice.to_meta()
-    assert meta["model"] == "pareto_nbd_covariates" and meta["reason"].startswith("pareto_nbd_covariates")
-    assert set(meta["candidates"]) == set(value_candidate_names())
-    assert meta["holdout_log_likelihood"] == pytest.approx(
+    meta = ValueModelChoice.model_validate(choice.to_meta())  # what the scores meta records
+    assert meta.model == "pareto_nbd_covariates" and meta.reason.startswith("pareto_nbd_covariates")
+    assert set(meta.candidates) == set(value_candidate_names())
+    assert meta.holdout_log_likelihood == pytest.approx(
         table.loc["pareto_nbd_covariates", "holdout_log_likelihood"]
     )
 
@@ -188,11 +189,14 @@ def test_the_chosen_model_feeds_the_value_rows_in_rows_out_and_the_meta_names_it
     assert len(value) == len(features)
     assert value["customer_id"].tolist() == features["customer_id"].tolist()
     assert value.index.equals(features.index)
-    assert meta["model"] == "pareto_nbd_covariates"
-    assert {"reason", "holdout_days", "holdout_log_likelihood", "holdout_mae_purchases", "candidates"} <= set(
-        meta
+    assert meta.model == "pareto_nbd_covariates"
+    assert (
+        meta.holdout_days
+        and meta.holdout_log_likelihood is not None
+        and meta.holdout_mae_purchases is not None
     )
-    assert "purchase:acquisition_channel=referral" in meta["params"]
+    assert meta.candidates and meta.reason
+    assert "purchase:acquisition_channel=referral" in meta.params
     assert (value["expected_value_12m"] >= 0).all() and value["expected_value_12m"].sum() > 0
     # the covariate model gives referral customers (who buy more) more value than the plain BG/NBD does
     plain = expected_value_12m(features)
@@ -214,7 +218,7 @@ def test_the_chosen_model_feeds_the_value_rows_in_rows_out_and_the_meta_names_it
     value, meta = chosen_expected_value_12m(
         null_features, null_shop["orders"], AS_OF, customers=null_shop["customers"], params=ClvParams()
     )
-    assert meta["model"] in {"bgnbd", "pareto_nbd"}
+    assert meta.model in {"bgnbd", "pareto_nbd"}
     bg, bg_meta = chosen_expected_value_12m(
         null_features,
         null_shop["orders"],
@@ -222,7 +226,7 @@ def test_the_chosen_model_feeds_the_value_rows_in_rows_out_and_the_meta_names_it
         customers=null_shop["customers"],
         params=ClvParams(choose_model=False),
     )
-    assert bg_meta == {"model": "bgnbd", "reason": "choice disabled"}
+    assert bg_meta == ValueModelChoice(model="bgnbd", reason="choice disabled")
     pd.testing.assert_frame_equal(bg, expected_value_12m(null_features))
 
 
@@ -231,7 +235,7 @@ def test_too_little_history_falls_back_to_bgnbd_and_says_why(signal_shop) -> Non
     value, meta = chosen_expected_value_12m(
         features, signal_shop["orders"], AS_OF, params=ClvParams(holdout_days=725)
     )
-    assert meta["model"] == "bgnbd" and meta["reason"].startswith("no held-out comparison")
+    assert meta.model == "bgnbd" and meta.reason.startswith("no held-out comparison")
     pd.testing.assert_frame_equal(value, expected_value_12m(features))
 
 
@@ -257,9 +261,9 @@ def test_a_failed_refit_at_the_as_of_date_falls_back_to_bgnbd_and_the_meta_says_
             customers=signal_shop["customers"],
             params=ClvParams(value_candidates=("bgnbd", "failing")),
         )
-    assert set(meta["candidates"]) == {"bgnbd", "failing"}
-    assert meta["model"] == "bgnbd" and meta["reason"].startswith("failing: held-out")
-    assert "refit at the as-of date failed (diverged)" in meta["reason"]
+    assert set(meta.candidates) == {"bgnbd", "failing"}
+    assert meta.model == "bgnbd" and meta.reason.startswith("failing: held-out")
+    assert "refit at the as-of date failed (diverged)" in meta.reason
     pd.testing.assert_frame_equal(value, expected_value_12m(features))
 
 

@@ -66,3 +66,29 @@ def test_row_counts_of_frames_and_parquet_files(tmp_path) -> None:
     frame = pd.DataFrame({"a": range(7)})
     path = write_table(frame, tmp_path / "t.parquet")
     assert count_rows(frame) == 7 and count_rows(path) == 7 and count_rows(str(path)) == 7
+
+
+def test_the_saved_segmentation_is_the_contract_beside_the_clusterer(tmp_path) -> None:
+    import joblib
+
+    from custml.contracts import SegmentationBundle
+    from custml.pipeline._wiring import project_paths
+    from custml.pipeline.segment import load_segmentation
+
+    paths = project_paths(tmp_path)
+    assert load_segmentation(paths) is None
+    meta = SegmentationBundle(as_of="2025-10-01T00:00:00", cluster_names={0: "Loyal"}, params={})
+    joblib.dump((meta.to_json(), "a fitted clusterer"), paths.segmentation)
+    assert load_segmentation(paths) == (meta, "a fitted clusterer")
+    joblib.dump(
+        (meta.to_json().replace('"schema_version": 1', '"schema_version": 0'), None), paths.segmentation
+    )
+    with pytest.raises(
+        DataFileError, match=r"segmentation\.joblib: segmentation bundle of schema version 0, expected 1"
+    ):
+        load_segmentation(paths)
+    joblib.dump(
+        {"clusterer": None, "cluster_names": {}}, paths.segmentation
+    )  # the bundle before the contract
+    with pytest.raises(DataFileError, match="schema version None, expected 1"):
+        load_segmentation(paths)

@@ -128,9 +128,9 @@ class Contract(Part):
         return target
 
     @classmethod
-    def read_json(cls, source: Path | str) -> Self:
+    def read_json(cls, source: Path | str, name: str | None = None) -> Self:
         """The record in a JSON file (a :class:`~pathlib.Path`, or a ``str`` path) or in JSON text (a ``str``
-        starting with ``{``).
+        starting with ``{``); ``name`` names JSON text in the errors (e.g. the file that held it).
 
         Raises
         ------
@@ -139,10 +139,10 @@ class Contract(Part):
             the version found and the one expected), or does not match the model (the first problem named).
         """
         if isinstance(source, str) and source.lstrip().startswith("{"):
-            text, name = source, "<json text>"
+            text, name = source, name or "<json text>"
         else:
             path = Path(source)
-            name = str(path)
+            name = name or str(path)
             try:
                 text = path.read_text(encoding="utf-8")
             except OSError as exc:

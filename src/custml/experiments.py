@@ -36,6 +36,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from custml.config import ENV_EXPERIMENTS_DIR, experiment_dirs, get_paths, load_params
+from custml.contracts import GateDecision
 from custml.errors import ConfigError
 from custml.models.params import TrainParams
 from custml.segment.rules import SegmentParams
@@ -233,7 +234,7 @@ class ExperimentResult:
     tracking_uri: str
     train: TrainResult | None = None
     segmentation: dict[str, SegmentationResult] = field(default_factory=dict)
-    decision: dict[str, Any] | None = None
+    decision: GateDecision | None = None
     timings: dict[str, float] = field(default_factory=dict)
     as_of: pd.Timestamp | None = None
     tables: dict[str, Any] = field(default_factory=dict)
@@ -248,7 +249,7 @@ class _Run:
     metrics: dict[str, float]
     train: TrainResult | None = None
     segmentation: dict[str, SegmentationResult] = field(default_factory=dict)
-    decision: dict[str, Any] | None = None
+    decision: GateDecision | None = None
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -585,7 +586,7 @@ def _run_train(
     timings["train_s"] = time.perf_counter() - t
     result = outcome.result
     metrics = {k: float(v) for k, v in result.summary_metrics().items() if v is not None and pd.notna(v)}
-    return _Run(outcome.run_id, metrics, train=result, decision=outcome.decision or None)
+    return _Run(outcome.run_id, metrics, train=result, decision=outcome.decision)
 
 
 def _personas(features: pd.DataFrame, data: _Data) -> pd.Series | None:

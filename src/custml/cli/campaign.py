@@ -42,17 +42,22 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from custml.config import ProjectPaths
+        from custml.contracts import ScoreMeta
         from custml.errors import ConfigError
-        from custml.io import atomic_write, read_json, read_table
+        from custml.io import atomic_write, read_table
         from custml.uplift.targeting import contact_list
 
         table = read_table(scores, "scores")
         meta_file = ProjectPaths.sidecar(scores)
-        uplift_meta = (read_json(meta_file).get("uplift") or {}) if meta_file.is_file() else {}
-        cost = cost if cost is not None else uplift_meta.get("offer_cost")
+        uplift = ScoreMeta.read_json(meta_file).uplift if meta_file.is_file() else None
+        cost = cost if cost is not None else (uplift.offer_cost if uplift else None)
         if cost is None:
             raise ConfigError(f"scores: no offer cost in {meta_file.name}; pass --cost")
-        margin = margin if margin is not None else float(uplift_meta.get("margin", 0.3))
+        margin = (
+            margin
+            if margin is not None
+            else float(uplift.margin if uplift and uplift.margin is not None else 0.3)
+        )
         contacts, totals = contact_list(table, budget, cost=float(cost), margin=margin)
         target = out or ProjectPaths.contacts_for(scores)
         atomic_write(target, lambda tmp: contacts.to_csv(tmp, index=False))

@@ -86,15 +86,15 @@ def demo(
         f"{summary['expected_value_12m']:,.0f}, revenue at risk {summary['revenue_at_risk']:,.0f}"
     )
     for task, decision in result.gate.items():
-        if decision.get("promoted"):
+        if decision.promoted:
             verdict = "champion"
-        elif decision.get("champion_version"):
-            verdict = f"challenger (champion kept: {decision.get('reason')})"
+        elif decision.champion_version:
+            verdict = f"challenger (champion kept: {decision.reason})"
         else:  # refused by the promotion rule with no champion yet: scoring goes without this model
-            verdict = f"not promoted ({decision.get('reason')})"
+            verdict = f"not promoted ({decision.reason})"
         console.print(
-            f"{task} model: {decision.get('name')} v{decision.get('version')} -> {verdict}; "
-            f"{decision.get('metric')} {float(decision.get('challenger_score') or float('nan')):.3f}"
+            f"{task} model: {decision.name} v{decision.version} -> {verdict}; "
+            f"{decision.metric} {float(decision.challenger_score or float('nan')):.3f}"
         )
     paths = get_paths(result.root)
     console.print()

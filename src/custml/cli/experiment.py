@@ -60,8 +60,8 @@ def register(app: typer.Typer) -> None:
         console.print(table)
         console.print(f"MLflow run [bold]{result.run_id}[/] in {result.tracking_uri}")
         if result.decision is not None:
-            verdict = "promoted to champion" if result.decision["promoted"] else "kept as challenger"
-            console.print(f"{result.decision['name']} v{result.decision['version']}: {verdict}")
+            verdict = "promoted to champion" if result.decision.promoted else "kept as challenger"
+            console.print(f"{result.decision.name} v{result.decision.version}: {verdict}")
 
     @group.command("list")
     def list_(

@@ -144,47 +144,41 @@ def clean(
         dedup_backend=backend,
     )
 
-    report = cast("dict[str, Any]", result.report)  # the quality report is JSON-like
+    report = result.report
     console = Console()
-    table = Table(title=f"custml clean (as of {report['as_of']})")
+    table = Table(title=f"custml clean (as of {report.as_of})")
     for col in ("table", "rows in", "kept", "quarantined", "rows out"):
         table.add_column(col, justify="left" if col == "table" else "right")
-    for name, t in report["tables"].items():
+    for name, t in report.tables.items():
         table.add_row(
-            name,
-            f"{t['rows_in']:,}",
-            f"{t['rows_kept']:,}",
-            f"{t['rows_quarantined']:,}",
-            f"{t['rows_out']:,}",
+            name, f"{t.rows_in:,}", f"{t.rows_kept:,}", f"{t.rows_quarantined:,}", f"{t.rows_out:,}"
         )
     console.print(table)
-    if report["quarantined_by_reason"]:
+    if report.quarantined_by_reason:
         reasons = Table(title="quarantined rows by reason")
         reasons.add_column("reason")
         reasons.add_column("rows", justify="right")
         reasons.add_column("what it means")
-        explained = report.get("reasons_explained", {})
-        for reason, n in report["quarantined_by_reason"].items():
-            reasons.add_row(reason, f"{n:,}", explained.get(reason, ""))
+        for reason, n in report.quarantined_by_reason.items():
+            reasons.add_row(reason, f"{n:,}", report.reasons_explained.get(reason, ""))
         console.print(reasons)
-    orders_report = report["tables"].get("orders", {})
-    if "net_amount_in" in orders_report:
+    orders_report = report.tables.get("orders")
+    if orders_report is not None and orders_report.net_amount_in is not None:
         console.print(
-            f"orders revenue: {orders_report['net_amount_in']:,.2f} in = {orders_report['net_amount_kept']:,.2f} "
-            f"kept + {orders_report['net_amount_quarantined']:,.2f} quarantined; refunds inferred from a negative "
-            f"amount: {orders_report.get('refunds_inferred_from_sign', 0):,}"
+            f"orders revenue: {orders_report.net_amount_in:,.2f} in = {orders_report.net_amount_kept or 0:,.2f} "
+            f"kept + {orders_report.net_amount_quarantined or 0:,.2f} quarantined; refunds inferred from a negative "
+            f"amount: {orders_report.refunds_inferred_from_sign or 0:,}"
         )
-    src = report.get("sources", {}).get("tables", {}).get("orders", {})
+    source_tables = cast("dict[str, dict[str, Any]]", report.sources.tables if report.sources else {})
+    src = source_tables.get("orders", {})
     if "lines_in" in src:
         console.print(
             f"line items: {src['lines_in']:,} lines -> {src['orders_built']:,} orders "
             f"({src['refund_orders']:,} refunds); lines kept {src.get('lines_kept', 0):,}, quarantined "
             f"{src.get('lines_quarantined', 0):,}; lines' net amount {src['net_amount_lines']:,.2f}"
         )
-    for hint in report.get("hints", []):
+    for hint in report.hints:
         console.print(f"[yellow]note:[/] {hint}", highlight=False)
-    sources_block = cast("dict[str, Any]", report.get("sources", {}))
-    source_tables = cast("dict[str, dict[str, Any]]", sources_block.get("tables", {}))
     for table_name, info in source_tables.items():
         if "rows_excluded" in info:
             console.print(
@@ -217,33 +211,33 @@ def clean(
             console.print(
                 f"[yellow]note:[/] {table_name}: empty files skipped: {info['files_empty']}", highlight=False
             )
-    norm = report["normalisation"]
+    norm = report.normalisation
     n_offsets = norm.get("timestamps_with_offset_converted", 0) + sum(
         sum(info.get("timestamps_with_offset", {}).values()) for info in source_tables.values()
     )
     console.print(
-        f"duplicates merged: {report['duplicates_merged']:,}; invalid e-mails nulled: "
+        f"duplicates merged: {report.duplicates_merged:,}; invalid e-mails nulled: "
         f"{norm.get('emails_invalid', 0):,}; invalid phones nulled: {norm.get('phones_invalid', 0):,}; "
         f"timestamps converted from offsets: {n_offsets:,}"
     )
-    dedup = cast("dict[str, Any]", report.get("dedup", {}))
-    if "threshold" in dedup:
-        how = "estimated" if dedup.get("threshold_estimated") else "set"
+    dedup = report.dedup
+    if dedup is not None and dedup.threshold is not None:
+        how = "estimated" if dedup.threshold_estimated else "set"
         console.print(
-            f"de-duplication (Splink, {dedup.get('blocking')} blocking): {dedup['scored_pairs']:,} pairs scored, "
-            f"{dedup['matched_pairs']:,} linked at threshold {dedup['threshold']:.3f} ({how}), prior "
-            f"{dedup['match_prior']:.3g}; {dedup['uncertain_pairs']:,} uncertain pairs for review; "
-            f"{dedup['seconds']:.1f} s",
+            f"de-duplication (Splink, {dedup.blocking} blocking): {dedup.scored_pairs or 0:,} pairs scored, "
+            f"{dedup.matched_pairs or 0:,} linked at threshold {dedup.threshold:.3f} ({how}), prior "
+            f"{dedup.match_prior or 0:.3g}; {dedup.uncertain_pairs or 0:,} uncertain pairs for review; "
+            f"{dedup.seconds or 0:.1f} s",
             highlight=False,
         )
-    if "golden_ids_kept" in dedup:
+    if dedup is not None and dedup.golden_ids_kept is not None:
         console.print(
-            f"golden ids kept from the earlier run: {dedup['golden_ids_kept']:,}; merges of earlier golden "
-            f"records: {dedup['golden_merges']:,}",
+            f"golden ids kept from the earlier run: {dedup.golden_ids_kept:,}; merges of earlier golden "
+            f"records: {dedup.golden_merges or 0:,}",
             highlight=False,
         )
     truth_file = paths.truth_table_in(data, "duplicates")
-    if report["mode"] == "raw" and truth_file.is_file() and len(result.id_map):
+    if report.mode == "raw" and truth_file.is_file() and len(result.id_map):
         from custml.io import read_table
         from custml.quality import pairwise_precision_recall
 
@@ -258,7 +252,7 @@ def clean(
             highlight=False,
         )
     console.print(f"clean tables, quarantine.parquet, quality_report.json -> {out}")
-    if report["mode"] == "raw":
+    if report.mode == "raw":
         console.print(
             f"id_map.parquet (private: links pseudonyms to raw ids), id map history, de-dup report -> {private_dir}"
         )

@@ -145,10 +145,10 @@ def _print_summary(run: ScoreRun) -> None:
     show.print(_counts_table(run))
     show.print(_actions_table(run.scores))
     _print_drift(show, run)
-    models = run.meta["models"]
+    models = run.meta.models
     show.print(
-        f"models: {models['churn'].get('name')} v{models['churn'].get('version')}, "
-        f"{models['repurchase'].get('name')} v{models['repurchase'].get('version')}"
+        f"models: {models['churn'].name} v{models['churn'].version}, "
+        f"{models['repurchase'].name} v{models['repurchase'].version}"
     )
     show.print(f"scores -> {run.out}" + (f" (and {run.csv_path.name})" if run.csv_path else ""))
     show.print(f"meta   -> {run.meta_path}")
@@ -158,11 +158,11 @@ def _counts_table(run: ScoreRun) -> Table:
     from rich.table import Table
 
     meta = run.meta
-    counts = Table(title=f"custml score as of {meta['as_of'][:10]}", show_header=False)
+    counts = Table(title=f"custml score as of {meta.as_of[:10]}", show_header=False)
     counts.add_column("what")
     counts.add_column("rows", justify="right")
-    counts.add_row("customer records in", f"{meta['rows_in']:,}")
-    counts.add_row("scored", f"{meta['rows_scored']:,}")
+    counts.add_row("customer records in", f"{meta.rows_in:,}")
+    counts.add_row("scored", f"{meta.rows_scored:,}")
     for reason, n in run.not_scored.items():
         counts.add_row(f"not scored: {reason.replace('_', ' ')}", f"{n:,}")
     counts.add_row("with reason codes", f"{int(run.scores['reason_1'].notna().sum()):,}")

@@ -212,9 +212,9 @@ def register(app: typer.Typer) -> None:
         if outcome.decision:
             decision = outcome.decision
             verdict = (
-                "[green]promoted to champion[/]" if decision["promoted"] else "[yellow]kept as challenger[/]"
+                "[green]promoted to champion[/]" if decision.promoted else "[yellow]kept as challenger[/]"
             )
-            console.print(f"{decision['name']} v{decision['version']}: {verdict} ({decision['reason']})")
+            console.print(f"{decision.name} v{decision.version}: {verdict} ({decision.reason})")
         campaigns = tables.get("campaigns")
         if task == "churn" and uplift and campaigns is not None and len(campaigns):
             _train_uplift(console, data, None, register=not no_register, tables=tables)
@@ -282,8 +282,8 @@ def _train_snapshot(
     )
     if outcome.decision:
         d = outcome.decision
-        verdict = "[green]promoted to champion[/]" if d["promoted"] else "[yellow]kept as challenger[/]"
-        console.print(f"{d['name']} v{d['version']}: {verdict} ({d['reason']})")  # type: ignore[attr-defined]
+        verdict = "[green]promoted to champion[/]" if d.promoted else "[yellow]kept as challenger[/]"
+        console.print(f"{d.name} v{d.version}: {verdict} ({d.reason})")  # type: ignore[attr-defined]
 
 
 def _train_uplift(
@@ -323,5 +323,5 @@ def _train_uplift(
     )
     if outcome.decision:
         d = outcome.decision
-        verdict = "[green]promoted to champion[/]" if d["promoted"] else "[yellow]kept as challenger[/]"
-        console.print(f"{d['name']} v{d['version']}: {verdict} ({d['reason']})")  # type: ignore[attr-defined]
+        verdict = "[green]promoted to champion[/]" if d.promoted else "[yellow]kept as challenger[/]"
+        console.print(f"{d.name} v{d.version}: {verdict} ({d.reason})")  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from custml.config import ProjectPaths
+from custml.contracts import AfterAsOf, SourceAccounting, SourcesBlock
 from custml.errors import CustmlError
 from custml.io import atomic_write, read_tables, write_json, write_table
 from custml.pipeline._wiring import as_day, future_ceiling, infer_as_of, project_paths
@@ -64,7 +65,6 @@ def attach_sources(result: CleanResult, sources: dict[str, Any] | None) -> None:
         return
     line_counts = sources.get("_line_counts", {})
     sources = {k: v for k, v in sources.items() if k != "_line_counts"}
-    result.report["sources"] = sources
     orders_src = sources["tables"].get("orders", {})
     if "orders" in line_counts:
         # lines of quarantined orders, so that lines in = lines kept + lines quarantined
@@ -73,16 +73,17 @@ def attach_sources(result: CleanResult, sources: dict[str, Any] | None) -> None:
         rows = q.loc[q["table"] == "orders", "row_number"].to_numpy(dtype="int64")
         orders_src["lines_quarantined"] = int(n_lines[rows].sum())
         orders_src["lines_kept"] = int(n_lines.sum()) - orders_src["lines_quarantined"]
+    result.report.sources = SourcesBlock.model_validate(sources)
     from custml.sources.line_items import source_accounting
 
     # the source's own units beside the contract rows (lines of a line-item export, rows excluded by a filter)
-    result.report["source_accounting"] = {
-        name: source_accounting(info) for name, info in sources["tables"].items()
+    result.report.source_accounting = {
+        name: SourceAccounting.model_validate(source_accounting(info))
+        for name, info in sources["tables"].items()
     }
-    tables: dict[str, dict[str, Any]] = result.report["tables"]  # type: ignore[assignment]
-    orders_rep = tables.get("orders", {})
-    if "net_amount_lines" in orders_src and "net_amount_in" in orders_rep:
-        lines, orders = float(orders_src["net_amount_lines"]), float(orders_rep["net_amount_in"])
+    orders_rep = result.report.tables.get("orders")
+    if "net_amount_lines" in orders_src and orders_rep is not None and orders_rep.net_amount_in is not None:
+        lines, orders = float(orders_src["net_amount_lines"]), orders_rep.net_amount_in
         if abs(lines - orders) > 0.01:
             from custml.quality.validate import ReconciliationError
 
@@ -99,13 +100,11 @@ def _count_after_as_of(result: CleanResult, data_end: pd.Timestamp) -> None:
     later = {t: n for t, n in rows_after_as_of(result.quarantine, data_end).items() if n}
     if not later:
         return
-    result.report["after_as_of"] = {
-        "data_end": data_end.isoformat(),
-        "rows": later,
-        "explained": AFTER_AS_OF_EXPLAINED,
-    }
+    result.report.after_as_of = AfterAsOf(
+        data_end=data_end.isoformat(), rows=later, explained=AFTER_AS_OF_EXPLAINED
+    )
     counts = ", ".join(f"{t} {n:,}" for t, n in later.items())
-    result.report.setdefault("hints", []).append(  # type: ignore[attr-defined]
+    result.report.hints.append(
         f"of the future_timestamp rows, {sum(later.values()):,} are the data's later rows (the data runs to "
         f"{(data_end - pd.Timedelta(days=1)).date()}): {counts}; `custml score` counts them apart, not as quality "
         "losses"
@@ -175,7 +174,7 @@ def run_clean(
         dedup_backend=dedup_backend,
     )
     if end_note:
-        result.report.setdefault("hints", []).append(end_note)  # type: ignore[attr-defined]
+        result.report.hints.append(end_note)
     if inferred is not None and as_of < inferred:
         _count_after_as_of(result, inferred)
     attach_sources(result, sources)
@@ -184,8 +183,8 @@ def run_clean(
         for name, table in result.tables.items():
             write_table(table, ProjectPaths.table_in(out_dir, name))
         write_table(result.quarantine, ProjectPaths.quarantine_in(out_dir))
-        write_json(result.report, ProjectPaths.quality_report_in(out_dir))
-        if result.report["mode"] == "raw":
+        result.report.write_json(ProjectPaths.quality_report_in(out_dir))
+        if result.report.mode == "raw":
             write_table(result.id_map, ProjectPaths.id_map_in(private))
             write_table(result.golden_customers, ProjectPaths.golden_customers_in(private))
             if len(result.dedup_pairs):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from custml.config import ProjectPaths
+from custml.contracts import GateDecision
 from custml.errors import CustmlError
 from custml.pipeline._wiring import Progress, configure_tracking, default_as_of, project_paths, tell, timed
 from custml.pipeline.clean import read_raw, run_clean
@@ -41,7 +42,7 @@ class DemoResult:
     scores_path: Path
     report_path: Path
     tracking_uri: str
-    gate: dict[str, dict[str, Any]]
+    gate: dict[str, GateDecision]
     summary: dict[str, Any]
     timings: dict[str, float]
 
@@ -76,7 +77,7 @@ def run_demo(
     ``segment_params`` replaces the segmentation defaults (tests use both to run small and fast).
     """
     from custml.models.params import TrainParams
-    from custml.scoring.score import scores_summary
+    from custml.scoring.accounting import scores_summary
 
     paths = project_paths(root)
     uri = configure_tracking(paths)
@@ -96,7 +97,7 @@ def run_demo(
     tell(say, "4/7 segments and clusters")
     with timed(timings, "segment_s"):
         run_segment(as_of, root=root, features=features, params=segment_params)
-    gate: dict[str, dict[str, Any]] = {}
+    gate: dict[str, GateDecision] = {}
     oracle, id_map = _truth_oracle(raw_dir, clean, as_of)
     tasks: tuple[Literal["churn", "repurchase"], ...] = ("churn", "repurchase")
     for i, task in enumerate(tasks):
@@ -114,7 +115,8 @@ def run_demo(
                 oracle=oracle,
                 id_map=id_map,
             )
-        gate[task] = outcome.decision
+        if outcome.decision is not None:
+            gate[task] = outcome.decision
     tell(say, "5/7 training the uplift model from the randomised campaign (when there is one)")
     with timed(timings, "train_uplift_s"):
         uplift = run_train_uplift(root=root, tables=clean.tables)

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from custml.config import ProjectPaths
+from custml.contracts import ModelMetrics, ModelVersionInfo, ScoreMeta
 from custml.errors import CustmlError, DataFileError
-from custml.io import read_json, read_table, write_json, write_table
+from custml.io import read_table, write_table
 from custml.pipeline._wiring import (
     Progress,
     as_day,
@@ -53,9 +54,9 @@ class _ScoresFile:
 
     path: Path
     frame: pd.DataFrame
-    meta: dict[str, Any]
+    meta: ScoreMeta | None
     info: ScoresFileInfo
-    promised: dict[str, Any]
+    promised: ModelMetrics
     reference: dict[str, Any] | None
 
 
@@ -70,26 +71,26 @@ def _scores_files(scores: Path) -> list[Path]:
     return files
 
 
-def _promised(name: str, version: str, churn_meta: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+def _promised(name: str, version: str, churn: ModelVersionInfo | None) -> tuple[ModelMetrics, str | None]:
     """Test metrics and run id of a model version from the registry, else from the scores' sidecar."""
     from custml import tracking
 
     try:
         info = tracking.get_model_version_info(f"models:/{name}/{version}")
-        return dict(info.get("metrics") or {}), info.get("run_id")
+        return info.metrics, info.run_id
     except CustmlError as exc:
         logger.info(
             "model %s v%s not in the registry (%s): promised metrics from the sidecar", name, version, exc
         )
-    return dict(churn_meta.get("metrics") or {}), churn_meta.get("run_id")
+    return (churn.metrics, churn.run_id) if churn is not None else (ModelMetrics(), None)
 
 
-def _model_record(info: ScoresFileInfo, paths: ProjectPaths) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _model_record(info: ScoresFileInfo, paths: ProjectPaths) -> tuple[ModelMetrics, dict[str, Any] | None]:
     """What a churn model version promised (test metrics) and its training drift reference."""
     from custml import tracking
 
     name, version = info.model_name, info.model_version
-    promised, run_id = _promised(name, version, info.churn_meta)
+    promised, run_id = _promised(name, version, info.churn)
     if not run_id:
         return promised, None
     uri = f"models:/{name}/{version}"
@@ -116,12 +117,12 @@ def _read_scores_files(files: list[Path], now_ts: pd.Timestamp, paths: ProjectPa
     """Every scores file dated before ``now_ts`` with its sidecar and its model's promise and reference."""
     from custml.monitoring.files import MONITOR_COLUMNS, scores_file_info
 
-    models: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any] | None]] = {}
+    models: dict[tuple[str, str], tuple[ModelMetrics, dict[str, Any] | None]] = {}
     read: list[_ScoresFile] = []
     for path in files:
         frame = read_table(path, f"scores {path.name}", columns=MONITOR_COLUMNS)
         meta_path = ProjectPaths.sidecar(path)
-        meta = read_json(meta_path) if meta_path.is_file() else {}
+        meta = ScoreMeta.read_json(meta_path) if meta_path.is_file() else None
         info = scores_file_info(frame, meta, path.name)
         if info.as_of >= now_ts:
             logger.info("%s: as of %s, not before %s: skipped", path.name, info.as_of.date(), now_ts.date())
@@ -163,7 +164,7 @@ def _snapshot(
             data_start=data_start_of(tables),
             thresholds=th.drift,
         ).table
-    elif file.meta:
+    elif file.meta is not None:
         drift = sidecar_input_drift(file.meta)
     return ScoresSnapshot(
         scores=file.frame,
@@ -188,7 +189,7 @@ def _write_monitoring(
         "health": write_table(result.health, ProjectPaths.table_in(folder, "health"), csv_copy=True),
         "groups": write_table(result.groups, ProjectPaths.table_in(folder, "groups")),
         "drift": write_table(drift_for_parquet(result.drift), ProjectPaths.table_in(folder, "drift")),
-        "verdict": write_json(verdict_record(result, now_ts, th), ProjectPaths.verdict_in(folder)),
+        "verdict": verdict_record(result, now_ts, th).write_json(ProjectPaths.verdict_in(folder)),
     }
 
 

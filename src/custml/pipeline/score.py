@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from custml.config import ProjectPaths
+from custml.contracts import ModelVersionInfo, ScoreMeta, UpliftModelInfo, UpliftSummary
 from custml.errors import CustmlError, DriftError
-from custml.io import write_json, write_table
+from custml.io import write_table
 from custml.pipeline._wiring import (
     Engine,
     Progress,
@@ -59,7 +60,7 @@ DEFAULT_UPLIFT_MODEL = "models:/custml-uplift@champion"
 _TASKS = ("churn", "repurchase")
 
 
-def load_scoring_model(uri: str) -> tuple[ScoringModel, Any, dict[str, Any]]:
+def load_scoring_model(uri: str) -> tuple[ScoringModel, Any, ModelVersionInfo]:
     """Load a model for scoring: the :class:`ScoringModel`, the underlying customer model, its registry info
     (:func:`custml.tracking.load_model_with_info`)."""
     from custml import tracking
@@ -71,9 +72,7 @@ def load_scoring_model(uri: str) -> tuple[ScoringModel, Any, dict[str, Any]]:
     def explain(frame: pd.DataFrame, direction: str, top_k: int) -> pd.DataFrame:
         return reason_codes(model, frame, top_k=top_k, direction=direction)  # type: ignore[arg-type]
 
-    handle = ScoringModel(
-        name=str(info["name"]), version=str(info["version"]), predict=model.predict_proba, explain=explain
-    )
+    handle = ScoringModel(name=info.name, version=info.version, predict=model.predict_proba, explain=explain)
     return handle, model, info
 
 
@@ -82,7 +81,7 @@ class ScoreRun:
     """What :func:`run_score` produced; ``drift_result`` is the drift verdict (``drift`` is its table)."""
 
     scores: pd.DataFrame
-    meta: dict[str, Any]
+    meta: ScoreMeta
     drift: pd.DataFrame
     out: Path
     meta_path: Path
@@ -118,17 +117,14 @@ def _predict_spark(
     return predict_spark(spark, features, udfs, columns)
 
 
-def _model_meta(info: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("name", "version", "run_id", "metrics", "calibration", "top_drivers", "gate", "horizon_days")
-    return {k: info[k] for k in keys if k in info}
-
-
-def _uplift_model(uri: str | None, tables: Mapping[str, Any]) -> tuple[Any, dict[str, Any], str | None]:
+def _uplift_model(
+    uri: str | None, tables: Mapping[str, Any]
+) -> tuple[Any, UpliftModelInfo | None, str | None]:
     """The registered uplift model (``None`` and why when there is none to use), and its registry info."""
     from custml import tracking
 
     if uri is None:
-        return None, {}, "disabled"
+        return None, None, "disabled"
     try:
         model, info = tracking.load_uplift_model(uri)
     except CustmlError as exc:  # documented fallback: the rule table, and meta says why
@@ -137,7 +133,7 @@ def _uplift_model(uri: str | None, tables: Mapping[str, Any]) -> tuple[Any, dict
             "no campaign data" if campaigns is None or n_rows(campaigns) == 0 else f"no uplift model ({exc})"
         )
         logger.warning("uplift: %s: rule-based actions", why)
-        return None, {}, f"{why}: rule-based actions"
+        return None, None, f"{why}: rule-based actions"
     return model, info, None
 
 
@@ -152,7 +148,7 @@ def data_start_of(tables: Mapping[str, Any]) -> pd.Timestamp | None:
 
 
 def _drift(
-    models: Mapping[str, tuple[ScoringModel, Any, dict[str, Any]]],
+    models: Mapping[str, tuple[ScoringModel, Any, ModelVersionInfo]],
     uris: Mapping[str, str],
     features: pd.DataFrame,
     local_dir: Path,
@@ -165,8 +161,7 @@ def _drift(
     from custml.scoring.drift import model_drift
 
     references = {
-        task: tracking.load_drift_reference(m[2].get("run_id"), uris[task], local_dir)
-        for task, m in models.items()
+        task: tracking.load_drift_reference(m[2].run_id, uris[task], local_dir) for task, m in models.items()
     }
     return model_drift(
         references,
@@ -180,7 +175,7 @@ def _drift(
 def _accounting_and_meta(
     scores: pd.DataFrame,
     clean: CleanResult,
-    models: Mapping[str, tuple[ScoringModel, Any, dict[str, Any]]],
+    models: Mapping[str, tuple[ScoringModel, Any, ModelVersionInfo]],
     drift: DriftResult,
     params: ScoreParams,
     *,
@@ -189,12 +184,11 @@ def _accounting_and_meta(
     rows_in: int,
     engine: str,
     data_end: pd.Timestamp | None,
-) -> tuple[dict[str, int], dict[str, Any]]:
+) -> tuple[dict[str, int], ScoreMeta]:
     """Why records got no score (rows in = scored + not scored) and the scores' ``.meta.json`` sidecar."""
     from custml.models.params import DEFAULT_HORIZON_DAYS
-    from custml.scoring.accounting import quality_meta, rows_not_scored
+    from custml.scoring.accounting import quality_meta, rows_not_scored, scores_meta
     from custml.scoring.outlook import churn_outlook
-    from custml.scoring.score import scores_meta
 
     report, n_clean = clean.report, n_rows(clean.tables["customers"])
     not_scored = rows_not_scored(
@@ -209,7 +203,7 @@ def _accounting_and_meta(
         rows_in=rows_in,
         rows_quarantined=rows_in - len(scores),
         quality=quality_meta(report, clean.quarantine, data_end),
-        models={task: _model_meta(m[2]) for task, m in models.items()},
+        models={task: m[2] for task, m in models.items()},
         drift=drift.table,
         extra={
             "drift_verdict": drift.to_meta(),
@@ -221,7 +215,7 @@ def _accounting_and_meta(
                 scores,
                 clean.tables["orders"],
                 as_of,
-                int(models["churn"][2].get("horizon_days") or DEFAULT_HORIZON_DAYS["churn"]),
+                models["churn"][2].horizon_days or DEFAULT_HORIZON_DAYS["churn"],
             ),
         },
     )
@@ -334,7 +328,7 @@ def run_score(
                 allow_demo_key=allow_demo_key,
             )
         report = clean.report
-        rows_in = int(raw_rows if raw_rows is not None else report["tables"]["customers"]["rows_in"])  # type: ignore[index]
+        rows_in = int(raw_rows if raw_rows is not None else report.tables["customers"].rows_in)
     tell(say, f"features as of {as_of.date()} ({engine})")
     with timed(timings, "features_s"):
         features = run_features(as_of, root=root, tables=clean.tables, engine=engine, write=False)
@@ -372,16 +366,20 @@ def run_score(
             clusters,
             as_of=as_of,
             scored_at=scored_at,
-            params=params,
+            params=params.model_copy(update={"progress": progress}),
             probabilities=probabilities,
-            progress=progress,
         )
     with timed(timings, "uplift_s"):
         from custml.uplift.scoring import uplift_and_alive
 
         uplift, uplift_info, why = _uplift_model(uplift_model, clean.tables)
         scores, uplift_meta = uplift_and_alive(
-            scores, features, uplift, budget=uplift_budget, reason=why, info=uplift_info
+            scores,
+            features,
+            uplift,
+            budget=uplift_budget,
+            reason=why,
+            info=uplift_info.model_dump(include={"name", "version", "run_id"}) if uplift_info else None,
         )
 
     not_scored, meta = _accounting_and_meta(
@@ -396,13 +394,13 @@ def run_score(
         engine=engine,
         data_end=data_end,
     )
-    meta["currency"] = (sources or {}).get("currency") or params.currency
-    meta["uplift"] = uplift_meta
-    meta["value_model"] = value_meta
+    meta.currency = (sources or {}).get("currency") or params.currency
+    meta.uplift = UpliftSummary.model_validate(uplift_meta)
+    meta.value_model = value_meta
     tell(say, f"writing {out_path}")
     with timed(timings, "write_s"):
         write_table(scores, out_path, csv_copy=csv)
-        meta_path = write_json(meta, ProjectPaths.sidecar(out_path))
+        meta_path = meta.write_json(ProjectPaths.sidecar(out_path))
     run = ScoreRun(
         scores,
         meta,

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from custml.config import SEGMENTATION_FILE, ProjectPaths
+from custml.contracts import SegmentationBundle
+from custml.errors import DataFileError
 from custml.io import atomic_write, read_table, write_table
 from custml.pipeline._wiring import as_day, configure_tracking, project_paths, stamp
 from custml.pipeline.features import run_features
@@ -51,14 +53,14 @@ def run_segment(
     result = segment_customers(features, params)
     write_table(result.segments, paths.segments_table(stamp(as_of)))
     if result.clusterer is not None:
-        bundle = {
-            "clusterer": result.clusterer,
-            "cluster_names": {int(k): str(v) for k, v in result.cluster_names.items()},
-            "params": params.model_dump(mode="json"),
-            "as_of": as_of.isoformat(),
-        }
-        target = paths.segmentation
-        atomic_write(target, lambda tmp: joblib.dump(bundle, tmp))
+        meta = SegmentationBundle(
+            as_of=as_of.isoformat(),
+            cluster_names={int(k): str(v) for k, v in result.cluster_names.items()},
+            params=params.model_dump(mode="json"),
+        )
+        # the metadata as the contract's JSON beside the fitted clusterer (the one object joblib must hold)
+        saved = (meta.to_json(), result.clusterer)
+        atomic_write(paths.segmentation, lambda tmp: joblib.dump(saved, tmp))
         if track and result.profiles is not None and result.k_curve is not None:
             from custml import tracking
 
@@ -72,29 +74,42 @@ def run_segment(
     return result
 
 
-def load_segmentation(paths: ProjectPaths) -> dict[str, Any] | None:
-    """The fitted segmentation saved by the segment step, or None when there is none (or it cannot be read)."""
+def load_segmentation(paths: ProjectPaths) -> tuple[SegmentationBundle, Any] | None:
+    """The segmentation saved by the segment step (its metadata and the fitted clusterer), or None when there
+    is none (or it cannot be read).
+
+    Raises
+    ------
+    DataFileError
+        If the saved metadata is of another schema version (the file, the version found and the one expected).
+    """
     import joblib
 
     path = paths.segmentation
     if not path.is_file():
         return None
     try:
-        return joblib.load(path)
-    except Exception as exc:  # a truncated or incompatible file must not stop scoring
+        saved = joblib.load(path)
+    except Exception as exc:  # a truncated or unreadable file must not stop scoring
         logger.warning("cannot load %s (%s): clusters are left empty", path, exc)
         return None
+    if not (isinstance(saved, tuple) and len(saved) == 2 and isinstance(saved[0], str)):
+        raise DataFileError(
+            f"{path}: segmentation bundle of schema version None, expected {SegmentationBundle.expected_version()} "
+            "(written by another custml version: re-run custml segment)"
+        )
+    return SegmentationBundle.read_json(saved[0], name=str(path)), saved[1]
 
 
 def segments_and_clusters(
-    features: pd.DataFrame, segmentation: dict[str, Any] | None
+    features: pd.DataFrame, segmentation: tuple[SegmentationBundle, Any] | None
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Rule-based segments of the scored population, and cluster names from the saved clusterer."""
     from custml.segment.rules import SegmentParams, assign_segments, has_orders
     from custml.segment.workflow import PROSPECT_CLUSTER_NAME, SegmentationRunParams
 
     run_params = (
-        SegmentationRunParams.model_validate(segmentation["params"])
+        SegmentationRunParams.model_validate(segmentation[0].params)
         if segmentation
         else SegmentationRunParams()
     )
@@ -105,8 +120,9 @@ def segments_and_clusters(
     buyers = has_orders(features.reset_index(drop=True), rules.rfm).to_numpy()
     names = np.full(len(features), PROSPECT_CLUSTER_NAME, dtype=object)
     if buyers.any():
-        labels = segmentation["clusterer"].predict(features.reset_index(drop=True).loc[buyers])
-        lookup = segmentation["cluster_names"]
+        meta, clusterer = segmentation
+        labels = clusterer.predict(features.reset_index(drop=True).loc[buyers])
+        lookup = meta.cluster_names
         names[buyers] = [lookup.get(int(c), f"cluster {int(c)}") for c in labels]
     clusters = pd.DataFrame({"customer_id": features["customer_id"].to_numpy(), "cluster_name": names})
     return segments, clusters

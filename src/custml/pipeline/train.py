@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from custml.contracts import GateDecision
 from custml.errors import ConfigError
 from custml.pipeline._wiring import (
     Engine,
@@ -127,7 +128,7 @@ class TrainOutcome:
 
     task: str
     run_id: str
-    decision: dict[str, Any]
+    decision: GateDecision | None
     result: Any
     seconds: float
 
@@ -192,7 +193,7 @@ def run_train(
     if plan.note:
         result.data_description["cutoff_plan_note"] = plan.note
     if not log:
-        return TrainOutcome(task, "", {}, result, round(time.perf_counter() - t0, 3))
+        return TrainOutcome(task, "", None, result, round(time.perf_counter() - t0, 3))
     paths = project_paths(root)
     configure_tracking(paths)
     run_id = tracking.log_training_run(
@@ -218,7 +219,7 @@ def run_train(
 
         reference["score"] = score_reference(result.test_predictions["model"])
     tracking.store_drift_reference(run_id, reference, paths.drift_references)
-    decision: dict[str, Any] = {}
+    decision: GateDecision | None = None
     if register:
         decision = tracking.register_and_gate(
             run_id,
@@ -236,7 +237,7 @@ class SnapshotOutcome:
 
     task: str
     run_id: str
-    decision: dict[str, Any]
+    decision: GateDecision | None
     cv: pd.DataFrame
     summary: dict[str, float]
     estimator: Any
@@ -319,7 +320,7 @@ def run_train_snapshot(
     estimator = CustomerClassifier(random_state=seed).fit(X, y)
     seconds = round(time.perf_counter() - t0, 3)
     if not log:
-        return SnapshotOutcome(task, "", {}, cv, summary, estimator, seconds, rows_in, quarantine)
+        return SnapshotOutcome(task, "", None, cv, summary, estimator, seconds, rows_in, quarantine)
     paths = project_paths(root)
     if len(quarantine):
         target = paths.snapshot_quarantine(source or "table")
@@ -345,7 +346,7 @@ def run_train_snapshot(
         run_name=run_name,
         tags={"custml.champion_candidate": estimator.champion_},
     )
-    decision: dict[str, Any] = {}
+    decision: GateDecision | None = None
     if register:
         decision = tracking.register_and_gate(run_id, model_name=f"custml-{task}-snapshot", metric="roc_auc")
     return SnapshotOutcome(
@@ -367,7 +368,7 @@ class UpliftOutcome:
 
     model: CampaignUplift | None
     run_id: str
-    decision: dict[str, Any]
+    decision: GateDecision | None
     reason: str
     seconds: float
 
@@ -403,19 +404,19 @@ def run_train_uplift(
     if campaigns is None or len(campaigns) == 0:
         reason = "no campaign data: rule-based actions"
         logger.info("uplift model not trained: %s", reason)
-        return UpliftOutcome(None, "", {}, reason, round(time.perf_counter() - t0, 3))
+        return UpliftOutcome(None, "", None, reason, round(time.perf_counter() - t0, 3))
     try:
         model = fit_from_tables(tables, params, feature_params=pipeline_feature_params())
     except CustmlError as exc:  # documented: scoring keeps the rule table, and says why
         reason = f"not fitted: {exc}"
         logger.warning("uplift model %s", reason)
-        return UpliftOutcome(None, "", {}, reason, round(time.perf_counter() - t0, 3))
+        return UpliftOutcome(None, "", None, reason, round(time.perf_counter() - t0, 3))
     assert model is not None  # campaigns are present
     if not log:
-        return UpliftOutcome(model, "", {}, "fitted", round(time.perf_counter() - t0, 3))
+        return UpliftOutcome(model, "", None, "fitted", round(time.perf_counter() - t0, 3))
     configure_tracking(project_paths(root))
     run_id = tracking.log_uplift_run(
         model, experiment=experiment, run_name=run_name, extra_params=extra_params
     )
-    decision = tracking.register_uplift(run_id) if register else {}
+    decision = tracking.register_uplift(run_id) if register else None
     return UpliftOutcome(model, run_id, decision, "fitted", round(time.perf_counter() - t0, 3))

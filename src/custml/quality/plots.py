@@ -7,37 +7,40 @@ sees the truth).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from custml.contracts import QualityReport
 from custml.errors import SchemaError
 from custml.plotting import figure_and_axes
 
 __all__ = ["label_pairs", "plot_match_probabilities", "plot_quarantine_by_reason", "quarantine_counts"]
 
 
-def quarantine_counts(report: Mapping[str, Any]) -> pd.DataFrame:
+def quarantine_counts(report: QualityReport) -> pd.DataFrame:
     """Quarantined rows per reason (rows) and table (columns) from a quality report (``CleanResult.report``).
 
     Examples
     --------
-    >>> rep = {"tables": {"orders": {"quarantined_by_reason": {"future_timestamp": 3}},
-    ...                   "customers": {"quarantined_by_reason": {}}}}
+    >>> rep = QualityReport.model_validate({"as_of": "2025-01-01", "mode": "raw", "rows_in": 8, "rows_kept": 5,
+    ...     "rows_quarantined": 3, "quarantined_by_table": {"orders": 3}, "quarantined_by_reason": {},
+    ...     "tables": {"orders": {"rows_in": 5, "rows_kept": 2, "rows_quarantined": 3, "rows_out": 2,
+    ...                           "quarantined_by_reason": {"future_timestamp": 3}},
+    ...                "customers": {"rows_in": 3, "rows_kept": 3, "rows_quarantined": 0, "rows_out": 3}}})
     >>> quarantine_counts(rep).to_dict()
     {'orders': {'future_timestamp': 3}, 'customers': {'future_timestamp': 0}}
     """
-    if "tables" not in report:
-        raise SchemaError("quality_report", "tables", "is missing (pass CleanResult.report)")
-    per = {t: dict(v.get("quarantined_by_reason", {})) for t, v in report["tables"].items()}
+    if not report.tables:
+        raise SchemaError("quality_report", "tables", "is empty (pass CleanResult.report)")
+    per = {t: dict(v.quarantined_by_reason) for t, v in report.tables.items()}
     out = pd.DataFrame(per).fillna(0).astype(np.int64)
     out.index.name = "reason"
     return out.sort_index()
 
 
-def plot_quarantine_by_reason(report: Mapping[str, Any], ax: Any = None, title: str | None = None) -> Any:
+def plot_quarantine_by_reason(report: QualityReport, ax: Any = None, title: str | None = None) -> Any:
     """Horizontal bars of quarantined rows per reason, stacked by table."""
     counts = quarantine_counts(report)
     counts = counts.loc[counts.sum(axis=1).sort_values().index, counts.sum(axis=0) > 0]
