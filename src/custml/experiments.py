@@ -33,17 +33,24 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from custml.config import ENV_EXPERIMENTS_DIR, experiment_dirs, get_paths, load_params
+from custml.config import ENV_EXPERIMENTS_DIR, ProjectPaths, experiment_dirs, get_paths, load_params
 from custml.errors import ConfigError
 from custml.models.params import TrainParams
 from custml.segment.rules import SegmentParams
-from custml.segment.workflow import ClusterParams
+from custml.segment.segmentation import ClusterParams
+from custml.settings import Settings
+from custml.types import JSONObject
+from custml.uplift import UpliftParams
 
 if TYPE_CHECKING:
-    from custml.models.train import TrainResult
-    from custml.segment.workflow import SegmentationResult
+    from collections.abc import Mapping
+
+    from custml.models import TrainResult
+    from custml.pipeline import StepContext
+    from custml.segment.segmentation import SegmentationResult
+    from custml.uplift.experiment import CampaignExperiment
 
 __all__ = [
     "DataSpec",
@@ -76,7 +83,7 @@ def _all_uplift_learners() -> list[UpliftLearner]:
 _ORACLE_SOURCE = {"churn": "p_no_purchase_90d", "repurchase": "p_purchase_30d"}
 
 
-class WorldSpec(BaseModel):
+class WorldSpec(Settings):
     """A synthetic world generated for the experiment (:class:`custml.synth.WorldParams` essentials)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -91,7 +98,7 @@ class WorldSpec(BaseModel):
     )
 
 
-class DataSpec(BaseModel):
+class DataSpec(Settings):
     """Existing data instead of a generated world: ``raw`` contract tables (cleaned here) or ``clean`` tables.
 
     Relative paths are read from the project root. A ``truth/`` folder beside raw tables (a synthetic world
@@ -111,7 +118,7 @@ class DataSpec(BaseModel):
         return self
 
 
-class SegmentExperimentParams(BaseModel):
+class SegmentExperimentParams(Settings):
     """Which clustering methods to compare, with the shared rule and clustering settings."""
 
     model_config = ConfigDict(extra="forbid")
@@ -127,7 +134,7 @@ class SegmentExperimentParams(BaseModel):
         return self
 
 
-class UpliftExperimentParams(BaseModel):
+class UpliftExperimentParams(Settings):
     """Which world and learners an uplift experiment uses, with the uplift and targeting settings."""
 
     model_config = ConfigDict(extra="forbid")
@@ -138,12 +145,14 @@ class UpliftExperimentParams(BaseModel):
         "preset (custml.synth.world_preset('retail'): the reaction to the offer follows the persona)",
     )
     learners: list[UpliftLearner] = Field(default_factory=_all_uplift_learners, min_length=1)
-    params: dict[str, Any] = Field(default_factory=dict, description="custml.uplift.UpliftParams fields")
+    params: UpliftParams = Field(
+        default_factory=UpliftParams, description="custml.uplift.UpliftParams fields"
+    )
     budget_share: float = Field(0.05, gt=0, le=1)
     test_share: float = Field(0.5, gt=0, lt=1)
 
 
-class ExperimentConfig(BaseModel):
+class ExperimentConfig(Settings):
     """One experiment (see module docstring). Unknown keys are errors, so a typo cannot pass silently.
 
     Examples
@@ -233,11 +242,11 @@ class ExperimentResult:
     tracking_uri: str
     train: TrainResult | None = None
     segmentation: dict[str, SegmentationResult] = field(default_factory=dict)
-    decision: dict[str, Any] | None = None
+    decision: Mapping[str, object] | None = None
     timings: dict[str, float] = field(default_factory=dict)
     as_of: pd.Timestamp | None = None
-    tables: dict[str, Any] = field(default_factory=dict)
-    uplift: Any = None  # custml.uplift.experiment.CampaignExperiment of an uplift experiment
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    uplift: CampaignExperiment | None = None
 
 
 @dataclass
@@ -248,7 +257,7 @@ class _Run:
     metrics: dict[str, float]
     train: TrainResult | None = None
     segmentation: dict[str, SegmentationResult] = field(default_factory=dict)
-    decision: dict[str, Any] | None = None
+    decision: Mapping[str, object] | None = None
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -314,7 +323,7 @@ def list_experiments(folder: Path | str | None = None) -> pd.DataFrame:
     )
     rows = []
     for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-        row: dict[str, Any] = {
+        row: dict[str, str] = {
             "name": path.stem,
             "kind": "",
             "task": "",
@@ -370,18 +379,18 @@ def _git_commit() -> str | None:
 
 @dataclass
 class _Data:
-    tables: dict[str, Any]
-    as_of: pd.Timestamp
-    truth: pd.DataFrame | None  # truth/customers of a synthetic world
-    id_map: pd.DataFrame | None
-    description: dict[str, Any]
+    """The experiment's clean tables and what the steps share (as-of date, truth), in a step context."""
 
+    context: StepContext
+    description: dict[str, str]
 
-def _day(value: str) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    if ts is pd.NaT:
-        raise ConfigError(f"data.as_of: not a date: {value!r}")
-    return ts.normalize()
+    @property
+    def tables(self) -> Mapping[str, pd.DataFrame]:
+        return self.context.clean_tables()
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return self.context.resolve_as_of()
 
 
 def _resolve(path: Path, root: Path) -> Path:
@@ -389,9 +398,14 @@ def _resolve(path: Path, root: Path) -> Path:
 
 
 def _prepare_data(config: ExperimentConfig, root: Path | str | None) -> _Data:
-    from custml import pipeline as workflows
+    """The experiment's data through the declared steps: a world generated in memory and cleaned, raw tables
+    cleaned, or clean tables read; the as-of date by the one rule (:func:`custml.pipeline.default_as_of`)."""
+    from custml.io import read_tables
+    from custml.pipeline import RAW_OPTIONAL, RAW_REQUIRED, CleanSettings, StepContext, TruthInputs, run_step
 
     paths = get_paths(root)
+    ctx = StepContext.for_paths(paths)
+    ctx.engine = config.engine
     src = config.source()
     if isinstance(src, WorldSpec):
         from custml.synth import generate_world, world_preset
@@ -401,35 +415,31 @@ def _prepare_data(config: ExperimentConfig, root: Path | str | None) -> _Data:
                 src.preset, n_customers=src.n_customers, seed=src.seed, locale=src.locale, dirty=src.dirty
             )
         )
-        raw = {"customers": world.customers, "orders": world.orders}
-        raw.update({k: getattr(world, k) for k in ("interactions", "campaigns")})
-        as_of = (pd.Timestamp(world.manifest["end"]) + pd.Timedelta(days=1)).normalize()
+        ctx.data["raw_tables"] = {
+            k: getattr(world, k) for k in ("customers", "orders", "interactions", "campaigns")
+        }
+        ctx.as_of = (pd.Timestamp(world.manifest["end"]) + pd.Timedelta(days=1)).normalize()
         # A generated world has no real people: the local demo key is the right one for its pseudonyms.
-        clean = workflows.run_clean(None, as_of=as_of, root=root, allow_demo_key=True, raw=raw, write=False)
-        desc = {"source": "world", **src.model_dump(), "as_of": as_of.isoformat()}
-        return _Data(clean.tables, as_of, world.truth["customers"], clean.id_map, desc)
-    if src.raw is not None:
+        clean: Any = run_step("clean", CleanSettings(allow_demo_key=True, write=False), ctx)
+        ctx.truth = TruthInputs(customers=world.truth["customers"], id_map=clean.id_map)
+        desc = {"source": "world", **{k: str(v) for k, v in src.model_dump().items()}}
+    elif src.raw is not None:
         raw_dir = _resolve(src.raw, paths.root)
-        as_of = _day(src.as_of) if src.as_of else workflows.default_as_of(raw_dir)
-        clean = workflows.run_clean(raw_dir, as_of=as_of, root=root, write=False)
-        truth = None
+        ctx.data["raw"] = raw_dir
+        ctx.as_of = ctx.resolve_as_of(src.as_of)
+        clean = run_step("clean", CleanSettings(data=raw_dir, write=False), ctx)
         if paths.truth_table_in(raw_dir, "customers").is_file():
             from custml.synth import read_truth
 
-            truth = read_truth(raw_dir)["customers"]
-        desc = {"source": "raw", "path": str(raw_dir), "as_of": as_of.isoformat()}
-        return _Data(clean.tables, as_of, truth, clean.id_map, desc)
-    from custml.io import read_tables
-
-    clean_dir = _resolve(src.clean, paths.root)  # type: ignore[arg-type]
-    tables = read_tables(clean_dir, workflows.RAW_REQUIRED, workflows.RAW_OPTIONAL)
-    if src.as_of:
-        as_of = _day(src.as_of)
+            ctx.truth = TruthInputs(customers=read_truth(raw_dir)["customers"], id_map=clean.id_map)
+        desc = {"source": "raw", "path": str(raw_dir)}
     else:
-        last = pd.to_datetime(tables["orders"]["order_ts"], errors="coerce").max()
-        as_of = (last + pd.Timedelta(days=1)).normalize()
-    desc = {"source": "clean", "path": str(clean_dir), "as_of": as_of.isoformat()}
-    return _Data(tables, as_of, None, None, desc)
+        clean_dir = _resolve(src.clean, paths.root)  # type: ignore[arg-type]
+        ctx.data["tables"] = read_tables(clean_dir, RAW_REQUIRED, RAW_OPTIONAL)
+        ctx.data["raw"] = clean_dir
+        ctx.as_of = ctx.resolve_as_of(src.as_of)
+        desc = {"source": "clean", "path": str(clean_dir)}
+    return _Data(ctx, {**desc, "as_of": ctx.resolve_as_of().isoformat()})
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -546,7 +556,7 @@ def _display_path(path: Path | str, root: Path) -> str:
     return str(path)
 
 
-def _tracking_uri(paths: Any) -> str:
+def _tracking_uri(paths: ProjectPaths) -> str:
     from custml.config import tracking_uri
 
     return tracking_uri(paths)
@@ -561,20 +571,13 @@ def _run_train(
     root: Path | str | None,
     timings: dict[str, float],
 ) -> _Run:
-    from custml import pipeline as workflows
+    from custml.pipeline import RunRecord, run_step
 
     params = config.train
     assert params is not None  # validated
     t = time.perf_counter()
-    outcome = workflows.run_train(
-        params.task,
-        root=root,
-        tables=data.tables,
-        data_end=data.as_of,
-        params=params,
-        engine=config.engine,
-        truth_customers=data.truth if data.id_map is not None else None,
-        id_map=data.id_map,
+    ctx = data.context
+    ctx.record = RunRecord(
         register=config.register_model,
         run_name=name,
         experiment=config.mlflow_experiment,
@@ -582,6 +585,7 @@ def _run_train(
         config_path=config_path,
         extra_params={"experiment": name, **{f"data.{k}": v for k, v in data.description.items()}},
     )
+    outcome: Any = run_step("train", params, ctx)
     timings["train_s"] = time.perf_counter() - t
     result = outcome.result
     metrics = {k: float(v) for k, v in result.summary_metrics().items() if v is not None and pd.notna(v)}
@@ -590,12 +594,13 @@ def _run_train(
 
 def _personas(features: pd.DataFrame, data: _Data) -> pd.Series | None:
     """True persona of each clustered customer (synthetic world only), aligned with ``features``."""
-    if data.truth is None or data.id_map is None or "persona" not in data.truth.columns:
+    truth = data.context.truth
+    if truth is None or truth.customers is None or truth.id_map is None or "persona" not in truth.customers:
         return None
-    ids = data.id_map.drop_duplicates("customer_id")
+    ids = truth.id_map.drop_duplicates("customer_id")
     raw_col = "golden_raw_id" if "golden_raw_id" in ids.columns else "raw_customer_id"
     lookup = ids.set_index("customer_id")[raw_col]
-    persona = data.truth.set_index("customer_id")["persona"]
+    persona = truth.customers.set_index("customer_id")["persona"]
     raw_ids = features["customer_id"].map(lookup)
     return raw_ids.map(persona).astype(object)
 
@@ -610,18 +615,18 @@ def _run_segmentation(
 ) -> _Run:
     from sklearn.metrics import adjusted_rand_score
 
-    from custml import pipeline as workflows
     from custml import tracking
-    from custml.segment.workflow import SegmentationRunParams, segment_customers
+    from custml.pipeline import FeaturesSettings, run_step
+    from custml.segment.segmentation import SegmentationRunParams, segment_customers
 
     seg = config.segment or SegmentExperimentParams()
     t = time.perf_counter()
-    features = workflows.run_features(data.as_of, tables=data.tables, engine=config.engine, write=False)
+    features: Any = run_step("features", FeaturesSettings(engine=config.engine, write=False), data.context)
     timings["features_s"] = time.perf_counter() - t
     persona = _personas(features, data)
     results: dict[str, SegmentationResult] = {}
     metrics: dict[str, float] = {}
-    params: dict[str, Any] = {"methods": ",".join(seg.methods)}
+    params: JSONObject = {"methods": ",".join(seg.methods)}
     curves, profiles = [], []
     for method in seg.methods:
         run_params = SegmentationRunParams(
@@ -673,7 +678,7 @@ def _run_uplift(
     config: ExperimentConfig,
     name: str,
     config_path: Path | str | None,
-    paths: Any,
+    paths: ProjectPaths,
     uri: str,
     t0: float,
     overridden: bool,
@@ -682,7 +687,6 @@ def _run_uplift(
     """Generate the (clean) world, run the campaign experiment, log one comparison run."""
     from custml import tracking
     from custml.synth import WorldParams, generate_world, world_preset
-    from custml.uplift import UpliftParams
     from custml.uplift.experiment import campaign_experiment, heterogeneous_campaign_world
 
     spec = config.uplift or UpliftExperimentParams()
@@ -694,7 +698,7 @@ def _run_uplift(
     else:
         wp = WorldParams(n_customers=world_spec.n_customers, seed=world_spec.seed)
     wp = wp.model_copy(update={"locale": world_spec.locale})  # type: ignore[attr-defined]
-    params = UpliftParams.model_validate(spec.params)
+    params = spec.params
     t = time.perf_counter()
     world = generate_world(wp)
     timings["data_s"] = time.perf_counter() - t

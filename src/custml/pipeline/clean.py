@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from custml.quality.pipeline import CleanResult
 
 __all__ = [
+    "CleanTargets",
     "RAW_OPTIONAL",
     "RAW_REQUIRED",
     "attach_sources",
@@ -112,6 +114,16 @@ def _count_after_as_of(result: CleanResult, data_end: pd.Timestamp) -> None:
     )
 
 
+@dataclass(frozen=True)
+class CleanTargets:
+    """Where the clean step writes: ``out`` (default ``data/interim``) and the private folder (default
+    ``data/private``), and whether an earlier id map there keeps its golden ids (``incremental``)."""
+
+    out: Path | None = None
+    private_dir: Path | None = None
+    incremental: bool = True
+
+
 def run_clean(
     raw_dir: Path | str | None = None,
     *,
@@ -121,17 +133,15 @@ def run_clean(
     params: Any = None,
     raw: Mapping[str, pd.DataFrame] | None = None,
     write: bool = True,
-    out: Path | str | None = None,
-    private_dir: Path | str | None = None,
     mapping: Path | str | None = None,
-    incremental: bool = True,
+    targets: CleanTargets | None = None,
     dedup_backend: Any = None,
 ) -> CleanResult:
     """Validate, clean, de-duplicate and pseudonymise the raw tables; write interim and private outputs.
 
-    Writes ``<table>.parquet``, ``quarantine.parquet`` and ``quality_report.json`` to ``out`` (default
+    Writes ``<table>.parquet``, ``quarantine.parquet`` and ``quality_report.json`` to ``targets.out`` (default
     ``data/interim``), and the files that link pseudonyms to people (id map, dedup pairs, golden records) to
-    ``private_dir`` (default ``data/private``). ``custml clean`` calls it. ``mapping`` (a source mapping YAML,
+    ``targets.private_dir`` (default ``data/private``). ``custml clean`` calls it. ``mapping`` (a source mapping YAML,
     :mod:`custml.sources`) reads any export in ``raw_dir`` instead of contract-named files.
 
     Without a manifest (real data), timestamps after the current date (plus a day) are quarantined as
@@ -139,7 +149,7 @@ def run_clean(
     (:func:`custml.pipeline.default_as_of`).
 
     De-duplication state lives in the private folder: an earlier ``id_map.parquet`` there keeps its golden ids
-    (``incremental=False`` starts afresh), the steward's labels CSV is applied, Splink's intermediate tables spill
+    (``targets.incremental=False`` starts afresh), the steward's labels CSV is applied, Splink's intermediate tables spill
     to its ``dedup_work`` folder only, and :func:`write_dedup_private` writes the id map's history, the merges
     and the steward's report. ``dedup_backend`` is another Splink back end (``splink.SparkAPI``).
     """
@@ -147,6 +157,7 @@ def run_clean(
     from custml.quality import clean_tables
 
     paths = project_paths(root)
+    targets = targets or CleanTargets()
     raw_dir = Path(raw_dir) if raw_dir is not None else paths.raw
     sources = None
     if raw is not None:
@@ -161,8 +172,8 @@ def run_clean(
         inferred, end_note = None, None
     as_of = as_day(as_of) if as_of is not None else inferred
     key = load_pseudonym_key(paths, allow_demo_key=allow_demo_key)
-    private = Path(private_dir) if private_dir is not None else paths.private
-    previous, labels = _read_dedup_state(private) if incremental else (None, None)
+    private = Path(targets.private_dir) if targets.private_dir is not None else paths.private
+    previous, labels = _read_dedup_state(private) if targets.incremental else (None, None)
     result = clean_tables(
         tables,
         as_of,
@@ -180,7 +191,7 @@ def run_clean(
         _count_after_as_of(result, inferred)
     attach_sources(result, sources)
     if write:
-        out_dir = Path(out) if out is not None else paths.interim
+        out_dir = Path(targets.out) if targets.out is not None else paths.interim
         for name, table in result.tables.items():
             write_table(table, ProjectPaths.table_in(out_dir, name))
         write_table(result.quarantine, ProjectPaths.quarantine_in(out_dir))

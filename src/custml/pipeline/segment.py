@@ -9,19 +9,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from custml.config import SEGMENTATION_FILE, ProjectPaths
+from custml.config import ProjectPaths
 from custml.io import atomic_write, read_table, write_table
 from custml.pipeline._wiring import as_day, configure_tracking, project_paths, stamp
 from custml.pipeline.features import run_features
 
 if TYPE_CHECKING:
-    from custml.segment.workflow import SegmentationResult, SegmentationRunParams
+    from custml.segment.segmentation import SegmentationResult, SegmentationRunParams
 
-__all__ = ["SEGMENTATION_FILE", "load_segmentation", "run_segment", "segments_and_clusters"]
+__all__ = ["load_segmentation", "run_segment", "segments_and_clusters"]
 
 logger = logging.getLogger(__name__)
-
-# SEGMENTATION_FILE (``custml.config``) is re-exported here for code that imported it from this module.
 
 
 def run_segment(
@@ -31,16 +29,17 @@ def run_segment(
     features: pd.DataFrame | None = None,
     params: SegmentationRunParams | None = None,
     track: bool = True,
+    out: Path | None = None,
+    churn: Any = None,
 ) -> SegmentationResult:
     """Rule-based segments and clusters as of ``as_of``; saves the fitted clusterer for scoring.
 
-    Writes ``data/processed/segments_<as_of>.parquet`` and ``models/segmentation.joblib`` (the fitted
-    :class:`custml.segment.CustomerClusterer`, the cluster names and the parameters), and logs the run to
-    MLflow when ``track``.
+    Writes ``out`` (default ``data/processed/segments_<as_of>.parquet``) with, when clustering, its
+    ``.profiles.csv`` and ``.k_curve.csv`` side tables, and ``models/segmentation.joblib`` (the fitted
+    :class:`custml.segment.CustomerClusterer`, the cluster names and the parameters); logs the run to MLflow
+    when ``track``. ``churn`` (row-aligned with ``features``) adds each cluster's churn rate to the profiles.
     """
-    import joblib
-
-    from custml.segment.workflow import SegmentationRunParams, segment_customers
+    from custml.segment.segmentation import SegmentationRunParams, segment_customers
 
     paths = project_paths(root)
     as_of = as_day(as_of)
@@ -48,28 +47,51 @@ def run_segment(
     if features is None:
         path = paths.features_table(stamp(as_of))
         features = read_table(path) if path.is_file() else run_features(as_of, root=root)
-    result = segment_customers(features, params)
-    write_table(result.segments, paths.segments_table(stamp(as_of)))
+    result = segment_customers(features, params, churn=churn)
+    target = out or paths.segments_table(stamp(as_of))
+    write_table(result.segments, target)
+    if result.profiles is not None:
+        profiles, curve = result.profiles, result.k_curve
+        atomic_write(ProjectPaths.sidecar(target, "profiles"), lambda tmp: profiles.to_csv(tmp, index=True))
+        if curve is not None:
+            atomic_write(ProjectPaths.sidecar(target, "k_curve"), lambda tmp: curve.to_csv(tmp, index=False))
     if result.clusterer is not None:
-        bundle = {
-            "clusterer": result.clusterer,
-            "cluster_names": {int(k): str(v) for k, v in result.cluster_names.items()},
-            "params": params.model_dump(mode="json"),
-            "as_of": as_of.isoformat(),
-        }
-        target = paths.segmentation
-        atomic_write(target, lambda tmp: joblib.dump(bundle, tmp))
+        _save_segmentation(result, params, as_of, paths)
         if track and result.profiles is not None and result.k_curve is not None:
-            from custml import tracking
-
-            configure_tracking(paths)
-            try:
-                tracking.log_segmentation_run(
-                    result.params(params), result.k_curve, result.profiles, result.clusterer, result.metrics
-                )
-            except Exception as exc:  # the run log is a record, not an input of later steps
-                logger.warning("segmentation run not logged to MLflow: %s", str(exc).splitlines()[0])
+            _log_segmentation(result, params, paths)
     return result
+
+
+def _save_segmentation(
+    result: SegmentationResult, params: SegmentationRunParams, as_of: pd.Timestamp, paths: ProjectPaths
+) -> None:
+    import joblib
+
+    bundle = {
+        "clusterer": result.clusterer,
+        "cluster_names": {int(k): str(v) for k, v in result.cluster_names.items()},
+        "params": params.model_dump(mode="json"),
+        "as_of": as_of.isoformat(),
+    }
+    atomic_write(paths.segmentation, lambda tmp: joblib.dump(bundle, tmp))
+
+
+def _log_segmentation(result: SegmentationResult, params: SegmentationRunParams, paths: ProjectPaths) -> str:
+    from custml import tracking
+    from custml.config import get_paths
+    from custml.errors import CustmlError
+
+    if paths.root != get_paths().root:  # another project's store; this project's is the default
+        configure_tracking(paths)
+    try:
+        return tracking.log_segmentation_run(
+            result.params(params), result.k_curve, result.profiles, result.clusterer, result.metrics
+        )
+    except CustmlError:
+        raise
+    except Exception as exc:  # MLflow's own errors: the tables are written, say what failed
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CustmlError(f"segments written, but the MLflow run was not logged: {first}") from None
 
 
 def load_segmentation(paths: ProjectPaths) -> dict[str, Any] | None:
@@ -91,7 +113,7 @@ def segments_and_clusters(
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Rule-based segments of the scored population, and cluster names from the saved clusterer."""
     from custml.segment.rules import SegmentParams, assign_segments, has_orders
-    from custml.segment.workflow import PROSPECT_CLUSTER_NAME, SegmentationRunParams
+    from custml.segment.segmentation import PROSPECT_CLUSTER_NAME, SegmentationRunParams
 
     run_params = (
         SegmentationRunParams.model_validate(segmentation["params"])

@@ -20,10 +20,13 @@ from custml.pipeline._wiring import (
     project_paths,
 )
 from custml.pipeline.clean import read_clean
+from custml.pipeline.runner import RunRecord, TruthInputs
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from custml.models.params import TrainParams
+    from custml.pipeline.settings import SnapshotSettings
     from custml.uplift.campaign import CampaignUplift, UpliftParams
 
 __all__ = [
@@ -138,18 +141,10 @@ def run_train(
     root: Path | str | None = None,
     tables: Mapping[str, pd.DataFrame] | None = None,
     data_end: Any = None,
-    params: Any = None,
+    params: TrainParams | None = None,
     engine: Engine = "duckdb",
-    oracle: pd.DataFrame | None = None,
-    truth_customers: pd.DataFrame | None = None,
-    id_map: pd.DataFrame | None = None,
-    log: bool = True,
-    register: bool = True,
-    run_name: str | None = None,
-    experiment: str | None = None,
-    tags: Mapping[str, str] | None = None,
-    config_path: Path | str | None = None,
-    extra_params: Mapping[str, Any] | None = None,
+    truth: TruthInputs | None = None,
+    record: RunRecord | None = None,
 ) -> TrainOutcome:
     """Build the stacked training set, train, log to MLflow, register and gate (champion/challenger).
 
@@ -162,17 +157,14 @@ def run_train(
 
     Parameters
     ----------
-    oracle, id_map : pandas.DataFrame, optional
-        Synthetic data only: true probabilities per raw customer and cut-off
-        (:func:`custml.synth.oracle_probabilities` with a ``cutoff`` column) and the cleaner's id map, to
-        evaluate the model against the truth.
-    truth_customers : pandas.DataFrame, optional
-        Synthetic data only, instead of ``oracle``: the world's ``truth/customers``; the oracle is computed at
-        the test cut-off.
-    log, register : bool
-        ``log=False`` only trains (no MLflow); ``register=False`` logs the run without registering or gating.
-    run_name, experiment, tags, config_path, extra_params : optional
-        Passed to :func:`custml.tracking.log_training_run`.
+    truth : TruthInputs, optional
+        Synthetic data only: true probabilities per raw customer and cut-off (``oracle``:
+        :func:`custml.synth.oracle_probabilities` with a ``cutoff`` column), or the world's ``truth/customers``
+        (the oracle is then computed at the test cut-off), and the cleaner's id map, to evaluate the model
+        against the truth.
+    record : RunRecord, optional
+        ``log=False`` only trains (no MLflow); ``register=False`` logs the run without registering or gating;
+        run name, experiment, tags, config file and extra params go to :func:`custml.tracking.log_training_run`.
     """
     from custml import tracking
     from custml.models.train import train_model
@@ -183,25 +175,28 @@ def run_train(
     test_cutoff = (end - pd.Timedelta(days=params.horizon)).normalize()
     # No cut-off before the data has min_history_days of history: the plan shrinks (and says so) or fails.
     plan = params.cutoff_plan(test_cutoff, data_start=data_start)
-    if oracle is None and truth_customers is not None:
+    truth = truth or TruthInputs()
+    record = record or RunRecord()
+    oracle = truth.oracle
+    if oracle is None and truth.customers is not None:
         from custml.synth import oracle_probabilities
 
-        oracle = oracle_probabilities(truth_customers, test_cutoff).assign(cutoff=test_cutoff)
-    training = stacked_table(tables, task, params, plan.all, end, engine, oracle, id_map)
+        oracle = oracle_probabilities(truth.customers, test_cutoff).assign(cutoff=test_cutoff)
+    training = stacked_table(tables, task, params, plan.all, end, engine, oracle, truth.id_map)
     result = train_model(training, task, params, plan=plan)
     if plan.note:
         result.data_description["cutoff_plan_note"] = plan.note
-    if not log:
+    if not record.log:
         return TrainOutcome(task, "", {}, result, round(time.perf_counter() - t0, 3))
     paths = project_paths(root)
     configure_tracking(paths)
     run_id = tracking.log_training_run(
         result,
-        {"data_end": end.isoformat(), **(extra_params or {})},
-        experiment=experiment,
-        run_name=run_name,
-        tags=tags,
-        config_path=config_path,
+        {"data_end": end.isoformat(), **(record.extra_params or {})},
+        experiment=record.experiment,
+        run_name=record.run_name,
+        tags=record.tags,
+        config_path=record.config_path,
     )
     # The drift reference: the test cut-off's rows (the population the promised metrics describe, the
     # closest in time to scoring), time-growing features relative to the days of history at that cut-off.
@@ -219,7 +214,7 @@ def run_train(
         reference["score"] = score_reference(result.test_predictions["model"])
     tracking.store_drift_reference(run_id, reference, paths.drift_references)
     decision: dict[str, Any] = {}
-    if register:
+    if record.register:
         decision = tracking.register_and_gate(
             run_id,
             metric=params.gate.metric,
@@ -248,16 +243,10 @@ class SnapshotOutcome:
 def run_train_snapshot(
     table: pd.DataFrame,
     label: str,
+    settings: SnapshotSettings | None = None,
     *,
-    task: str = "churn",
-    id_column: str | None = None,
     root: Path | str | None = None,
-    n_splits: int = 5,
-    seed: int = 0,
-    log: bool = True,
-    register: bool = True,
-    source: str | None = None,
-    run_name: str | None = None,
+    record: RunRecord | None = None,
     malformed_lines: list[list[str]] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> SnapshotOutcome:
@@ -284,8 +273,12 @@ def run_train_snapshot(
         summarise_cv,
     )
     from custml.models.train import baseline_intervals, table_digest
+    from custml.pipeline.settings import SnapshotSettings
 
     t0 = time.perf_counter()
+    s = settings or SnapshotSettings()
+    record = record or RunRecord()
+    task, id_column, seed, source = s.task, s.id_column, s.seed, s.source
     say = progress or (lambda _msg: None)
     clean, quarantine = quarantine_snapshot(table, label, id_column)
     if malformed_lines:
@@ -307,7 +300,7 @@ def run_train_snapshot(
         X,
         y,
         CustomerClassifier(random_state=seed),
-        n_splits=n_splits,
+        n_splits=s.n_splits,
         random_state=seed,
         progress=say,
         out_of_fold=folds,
@@ -318,7 +311,7 @@ def run_train_snapshot(
     say(f"fitting on all {len(X):,} rows")
     estimator = CustomerClassifier(random_state=seed).fit(X, y)
     seconds = round(time.perf_counter() - t0, 3)
-    if not log:
+    if not record.log:
         return SnapshotOutcome(task, "", {}, cv, summary, estimator, seconds, rows_in, quarantine)
     paths = project_paths(root)
     if len(quarantine):
@@ -342,11 +335,11 @@ def run_train_snapshot(
             "source": source or "",
         },
         tables={"cv_folds": cv},
-        run_name=run_name,
+        run_name=record.run_name,
         tags={"custml.champion_candidate": estimator.champion_},
     )
     decision: dict[str, Any] = {}
-    if register:
+    if record.register:
         decision = tracking.register_and_gate(run_id, model_name=f"custml-{task}-snapshot", metric="roc_auc")
     return SnapshotOutcome(
         task,
@@ -377,11 +370,7 @@ def run_train_uplift(
     root: Path | str | None = None,
     tables: Mapping[str, pd.DataFrame] | None = None,
     params: UpliftParams | None = None,
-    log: bool = True,
-    register: bool = True,
-    run_name: str | None = None,
-    experiment: str | None = None,
-    extra_params: Mapping[str, Any] | None = None,
+    record: RunRecord | None = None,
 ) -> UpliftOutcome:
     """Fit the campaign uplift model from the clean tables, log it to MLflow and register it (``custml-uplift``).
 
@@ -397,6 +386,7 @@ def run_train_uplift(
     from custml.uplift import UpliftParams, fit_from_tables
 
     t0 = time.perf_counter()
+    record = record or RunRecord()
     tables = tables if tables is not None else read_clean(root)
     params = params or UpliftParams()
     campaigns = tables.get("campaigns")
@@ -411,11 +401,11 @@ def run_train_uplift(
         logger.warning("uplift model %s", reason)
         return UpliftOutcome(None, "", {}, reason, round(time.perf_counter() - t0, 3))
     assert model is not None  # campaigns are present
-    if not log:
+    if not record.log:
         return UpliftOutcome(model, "", {}, "fitted", round(time.perf_counter() - t0, 3))
     configure_tracking(project_paths(root))
     run_id = tracking.log_uplift_run(
-        model, experiment=experiment, run_name=run_name, extra_params=extra_params
+        model, experiment=record.experiment, run_name=record.run_name, extra_params=record.extra_params
     )
-    decision = tracking.register_uplift(run_id) if register else {}
+    decision = tracking.register_uplift(run_id) if record.register else {}
     return UpliftOutcome(model, run_id, decision, "fitted", round(time.perf_counter() - t0, 3))

@@ -41,11 +41,12 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import Field
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from custml.quality.normalise import canonical_given_name, email_match_key, fold_text
+from custml.settings import Settings
 
 __all__ = [
     "BLOCKING_PRESETS",
@@ -122,7 +123,7 @@ _ADDRESS_WORDS = {
 _CJK_NAME = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
-class DedupParams(BaseModel):
+class DedupParams(Settings):
     """Settings of the de-duplication (defaults are what the benchmark measures)."""
 
     threshold: float | None = Field(

@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from custml.errors import SchemaError
 from custml.frames import isin
+from custml.settings import Settings
 
 __all__ = [
     "ChurnOutlook",
@@ -169,7 +170,7 @@ class Message:
     params: Mapping[str, MessageValue] = field(default_factory=dict)
 
 
-class ReportParams(BaseModel):
+class ReportParams(Settings):
     """Settings of the report's content.
 
     Parameters

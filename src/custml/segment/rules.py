@@ -56,10 +56,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from custml.conditions import Condition
 from custml.errors import SchemaError
+from custml.settings import Settings
 
 __all__ = [
     "DEFAULT_RFM_SEGMENTS",
@@ -100,7 +101,7 @@ VALUE_TIERS: tuple[str, ...] = ("high", "medium", "low")
 # --------------------------------------------------------------------------------------------------------
 
 
-class _Params(BaseModel):
+class _Params(Settings):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
