@@ -58,7 +58,14 @@ def test_demo_writes_every_stage(project) -> None:
     assert "<html" in result.report_path.read_text(encoding="utf-8")[:2000].lower()
     for task in ("churn", "repurchase"):
         assert result.gate[task]["promoted"] is True  # first model of a fresh registry becomes champion
-    assert set(result.timings) >= {"generate_s", "clean_s", "train_s", "train_uplift_s", "score_s", "report_s"}
+    assert set(result.timings) >= {
+        "generate_s",
+        "clean_s",
+        "train_s",
+        "train_uplift_s",
+        "score_s",
+        "report_s",
+    }
 
 
 def test_scores_follow_the_contract(project) -> None:

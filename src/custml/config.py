@@ -30,13 +30,14 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from custml.errors import ConfigError
 from custml.settings import Settings
+from custml.types import JSONObject, JSONValue
 
 __all__ = [
     "DriftThresholds",
@@ -475,7 +476,7 @@ def load_params(path: Path | str, model: type[P], section: str | None = None) ->
     return validate_params(_section(path, section), model, path, section)
 
 
-def _section(path: Path | str, section: str | None) -> dict[str, Any]:
+def _section(path: Path | str, section: str | None) -> JSONObject:
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
@@ -492,7 +493,7 @@ SECTION_KEYS = frozenset(
 )
 
 
-def _experiment_section(path: Path | str, section: str) -> dict[str, Any]:
+def _experiment_section(path: Path | str, section: str) -> JSONObject:
     """An experiment file's ``section``; a file without section keys holds one step's settings at the top."""
     raw = _section(path, None)
     if section in raw or SECTION_KEYS & set(raw):
@@ -500,13 +501,14 @@ def _experiment_section(path: Path | str, section: str) -> dict[str, Any]:
     return raw
 
 
-def _merge(base: dict[str, Any], layer: Mapping[str, Any]) -> dict[str, Any]:
+def _merge(base: JSONObject, layer: Mapping[str, object]) -> JSONObject:
     merged = dict(base)
     for key, value in layer.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+        below = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(below, dict):
+            merged[key] = _merge(below, value)
         else:
-            merged[key] = value
+            merged[key] = cast("JSONValue", value)  # YAML or command-line values, validated by the model
     return merged
 
 
@@ -533,7 +535,7 @@ def load_settings(
         layers.append((str(experiment), _experiment_section(experiment, section)))
     if overrides:
         layers.append(("command line", overrides))
-    merged: dict[str, Any] = {}
+    merged: JSONObject = {}
     for _, layer in layers:
         merged = _merge(merged, layer)
     try:
@@ -546,7 +548,7 @@ def load_settings(
         raise ConfigError(f"{source}: {problems}") from None
 
 
-def parse_overrides(items: Iterable[str], section: str | None = None) -> dict[str, dict[str, Any]]:
+def parse_overrides(items: Iterable[str], section: str | None = None) -> dict[str, JSONObject]:
     """``section.key=value`` strings (``--set``) as nested mappings by section; values are read as YAML.
 
     Examples
@@ -556,7 +558,7 @@ def parse_overrides(items: Iterable[str], section: str | None = None) -> dict[st
     >>> parse_overrides(["chunk_size=10"], section="score")
     {'score': {'chunk_size': 10}}
     """
-    result: dict[str, dict[str, Any]] = {}
+    result: dict[str, JSONObject] = {}
     for item in items:
         key, sep, text = item.partition("=")
         parts = key.strip().split(".")
@@ -568,9 +570,12 @@ def parse_overrides(items: Iterable[str], section: str | None = None) -> dict[st
             value = yaml.safe_load(text) if text.strip() else None
         except yaml.YAMLError:
             value = text
-        node: dict[str, Any] = result.setdefault(parts[0], {})
+        node: JSONObject = result.setdefault(parts[0], {})
         for part in parts[1:-1]:
-            node = node.setdefault(part, {})
+            below = node.setdefault(part, {})
+            if not isinstance(below, dict):
+                raise ConfigError(f"--set {item!r}: {part} is a value, not a section")
+            node = below
         node[parts[-1]] = value
     return result
 

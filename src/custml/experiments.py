@@ -14,11 +14,10 @@ An experiment config (``experiments/NAME.yaml``) is a typed :class:`ExperimentCo
   Gaussian mixture by default) and compares them on the same customers (internal indices, bootstrap stability
   and, on a synthetic world, agreement with the true personas).
 
-The data is either a synthetic ``world:`` (generated in memory: size, seed, locale, dirt) or an existing
-``data:`` folder (raw contract tables, cleaned here, or tables already clean). The run is named after the
-file (``churn-lgbm-baseline``), carries the config as an artefact (the file as written and the resolved
-config with any size override) and the tags ``custml.experiment*`` and ``custml.git_commit``.
-``custml experiment run experiments/NAME.yaml`` is the command-line entry.
+The data is a synthetic ``world:`` (generated in memory) or a ``data:`` folder (raw tables, cleaned here, or
+clean tables), run through the declared steps (:func:`custml.pipeline.run_step`: ``clean``, ``features``,
+``train``). The run is named after the file, carries the config as an artefact (as written and resolved) and
+the tags ``custml.experiment*`` and ``custml.git_commit``. ``custml experiment run FILE`` is the CLI entry.
 """
 
 from __future__ import annotations
@@ -33,9 +32,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import yaml
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from custml.config import ENV_EXPERIMENTS_DIR, ProjectPaths, experiment_dirs, get_paths, load_params
+from custml.config import (
+    ENV_EXPERIMENTS_DIR,
+    ProjectPaths,
+    experiment_dirs,
+    get_paths,
+    load_params,
+    tracking_uri,
+)
 from custml.errors import ConfigError
 from custml.models.params import TrainParams
 from custml.segment.rules import SegmentParams
@@ -72,21 +78,11 @@ ClusterMethod = Literal["kmeans", "gmm"]
 UpliftLearner = Literal["t", "x", "dr"]
 
 
-def _both_cluster_methods() -> list[ClusterMethod]:
-    return ["kmeans", "gmm"]
-
-
-def _all_uplift_learners() -> list[UpliftLearner]:
-    return ["t", "x", "dr"]
-
-
 _ORACLE_SOURCE = {"churn": "p_no_purchase_90d", "repurchase": "p_purchase_30d"}
 
 
 class WorldSpec(Settings):
     """A synthetic world generated for the experiment (:class:`custml.synth.WorldParams` essentials)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     n_customers: int = Field(50_000, ge=200, description="persons in the world")
     seed: int = 0
@@ -105,8 +101,6 @@ class DataSpec(Settings):
     written by ``custml generate``) adds the oracle and the personas to the evaluation.
     """
 
-    model_config = ConfigDict(extra="forbid")
-
     raw: Path | None = None
     clean: Path | None = None
     as_of: str | None = Field(None, description="default: the day after the data end")
@@ -121,9 +115,7 @@ class DataSpec(Settings):
 class SegmentExperimentParams(Settings):
     """Which clustering methods to compare, with the shared rule and clustering settings."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    methods: list[ClusterMethod] = Field(default_factory=_both_cluster_methods, min_length=1)
+    methods: list[ClusterMethod] = Field(["kmeans", "gmm"], min_length=1)
     rules: SegmentParams = SegmentParams()
     cluster: ClusterParams = ClusterParams()
 
@@ -137,14 +129,12 @@ class SegmentExperimentParams(Settings):
 class UpliftExperimentParams(Settings):
     """Which world and learners an uplift experiment uses, with the uplift and targeting settings."""
 
-    model_config = ConfigDict(extra="forbid")
-
     campaign_world: Literal["default", "heterogeneous", "retail"] = Field(
         "heterogeneous",
         description="the default world, custml.uplift.experiment.heterogeneous_campaign_world, or the retail "
         "preset (custml.synth.world_preset('retail'): the reaction to the offer follows the persona)",
     )
-    learners: list[UpliftLearner] = Field(default_factory=_all_uplift_learners, min_length=1)
+    learners: list[UpliftLearner] = Field(["t", "x", "dr"], min_length=1)
     params: UpliftParams = Field(
         default_factory=UpliftParams, description="custml.uplift.UpliftParams fields"
     )
@@ -163,8 +153,6 @@ class ExperimentConfig(Settings):
     >>> cfg.resized(3000, seed=7).source().n_customers
     3000
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: ExperimentKind
     description: str = ""
@@ -226,11 +214,8 @@ class ExperimentConfig(Settings):
 class ExperimentResult:
     """What :func:`run_experiment` did: the MLflow run, its metrics and the in-memory results for notebooks.
 
-    ``metrics`` is the flat dict logged to the run. ``train`` is the :class:`custml.models.train.TrainResult`
-    of a train experiment; ``segmentation`` maps each method to its
-    :class:`custml.segment.workflow.SegmentationResult`. ``tables`` are the clean (pseudonymised) tables the
-    run used and ``as_of`` the day after their data end, so that a notebook can score today's customers with
-    the trained model.
+    ``metrics`` is the flat dict logged to the run; ``train``, ``segmentation`` (by method) and ``uplift`` the
+    results of each kind; ``tables`` the clean (pseudonymised) tables and ``as_of`` the day after their end.
     """
 
     name: str
@@ -258,11 +243,7 @@ class _Run:
     train: TrainResult | None = None
     segmentation: dict[str, SegmentationResult] = field(default_factory=dict)
     decision: Mapping[str, object] | None = None
-
-
-# --------------------------------------------------------------------------------------------------------
-# config files
-# --------------------------------------------------------------------------------------------------------
+    uplift: CampaignExperiment | None = None
 
 
 def load_experiment(path: Path | str) -> ExperimentConfig:
@@ -323,14 +304,7 @@ def list_experiments(folder: Path | str | None = None) -> pd.DataFrame:
     )
     rows = []
     for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-        row: dict[str, str] = {
-            "name": path.stem,
-            "kind": "",
-            "task": "",
-            "data": "",
-            "description": "",
-            "error": "",
-        }
+        row = {"name": path.stem, **dict.fromkeys(("kind", "task", "data", "description", "error"), "")}
         try:
             cfg = load_experiment(path)
         except ConfigError as exc:
@@ -370,11 +344,6 @@ def _git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{sha}-dirty" if dirty else sha or None
-
-
-# --------------------------------------------------------------------------------------------------------
-# data
-# --------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -442,11 +411,6 @@ def _prepare_data(config: ExperimentConfig, root: Path | str | None) -> _Data:
     return _Data(ctx, {**desc, "as_of": ctx.resolve_as_of().isoformat()})
 
 
-# --------------------------------------------------------------------------------------------------------
-# running
-# --------------------------------------------------------------------------------------------------------
-
-
 def run_experiment(
     config: ExperimentConfig | Path | str,
     name: str | None = None,
@@ -468,14 +432,8 @@ def run_experiment(
     n_customers_override, seed_override : int, optional
         Run the synthetic world at another size / seed (tests and notebooks run small); recorded in the
         resolved config artefact and the ``custml.experiment.override`` tag.
-    root : path, optional
-        Project root (default :func:`custml.config.get_paths`).
-    config_path : path, optional
-        The YAML file ``config`` came from, logged as ``config/<file>``.
-
-    Returns
-    -------
-    ExperimentResult
+    root, config_path : path, optional
+        Project root (default :func:`custml.config.get_paths`); the YAML file ``config`` came from (logged).
 
     Raises
     ------
@@ -493,41 +451,25 @@ def run_experiment(
         raise ConfigError("run_experiment: name is required when the config is not given as a file")
     overridden = n_customers_override is not None or seed_override is not None
     config = config.resized(n_customers_override, seed_override) if overridden else config
+    override = f"n_customers={n_customers_override},seed={seed_override}" if overridden else ""
     paths = get_paths(root).ensure()
     # An explicit root pins its own store; otherwise follow $MLFLOW_TRACKING_URI / the project default.
-    uri = tracking.configure(_tracking_uri(paths) if root is not None else None)
+    uri = tracking.configure(tracking_uri(paths) if root is not None else None)
     timings: dict[str, float] = {}
+    data = None
     if config.kind == "uplift":
-        return _run_uplift(config, name, config_path, paths, uri, t0, overridden, timings)
-
-    t = time.perf_counter()
-    data = _prepare_data(config, root)
-    timings["data_s"] = time.perf_counter() - t
-    tags = {
-        "custml.experiment": name,
-        "custml.experiment_kind": config.kind,
-        "custml.experiment_file": _display_path(config_path, paths.root) if config_path is not None else "",
-        "custml.experiment.override": (
-            f"n_customers={n_customers_override},seed={seed_override}" if overridden else ""
-        ),
-        "custml.data": ",".join(f"{k}={v}" for k, v in data.description.items()),
-    }
-    commit = _git_commit()
-    if commit:
-        tags["custml.git_commit"] = commit
-    tags = {k: v for k, v in tags.items() if v}
-
-    with tempfile.TemporaryDirectory() as tmp:
-        resolved = Path(tmp) / f"{name}.resolved.yaml"
-        resolved.write_text(
-            yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
-            encoding="utf-8",
-        )
+        run = _run_uplift(config, name, config_path, paths, override, timings)
+    else:
+        t = time.perf_counter()
+        data = _prepare_data(config, root)
+        timings["data_s"] = time.perf_counter() - t
+        described = ",".join(f"{k}={v}" for k, v in data.description.items())
+        tags = _tags(name, config.kind, config_path, paths, override, described)
         if config.kind == "train":
             run = _run_train(config, name, data, tags, config_path, root, timings)
         else:
             run = _run_segmentation(config, name, data, tags, config_path, timings)
-        tracking.log_experiment_config(resolved, run.run_id)
+    _log_resolved(config, name, run.run_id)
     result = ExperimentResult(
         name=name,
         kind=config.kind,
@@ -540,11 +482,38 @@ def run_experiment(
         segmentation=run.segmentation,
         decision=run.decision,
         timings={k: round(v, 3) for k, v in timings.items()},
-        as_of=data.as_of,
-        tables=data.tables,
+        as_of=data.as_of if data is not None else None,
+        tables=data.tables if data is not None else {},
+        uplift=run.uplift,
     )
     logger.info("experiment %s: run %s in %.1f s", name, result.run_id, result.seconds)
     return result
+
+
+def _tags(
+    name: str, kind: str, config_path: Path | str | None, paths: ProjectPaths, override: str, data: str
+) -> dict[str, str]:
+    """The run's ``custml.experiment*`` tags, its data and the source commit (empty ones left out)."""
+    tags = {
+        "custml.experiment": name,
+        "custml.experiment_kind": kind,
+        "custml.experiment_file": _display_path(config_path, paths.root) if config_path is not None else "",
+        "custml.experiment.override": override,
+        "custml.data": data,
+        "custml.git_commit": _git_commit() or "",
+    }
+    return {k: v for k, v in tags.items() if v}
+
+
+def _log_resolved(config: ExperimentConfig, name: str, run_id: str) -> None:
+    """Log the resolved config (with any size override) as ``config/<name>.resolved.yaml`` of the run."""
+    from custml import tracking
+
+    with tempfile.TemporaryDirectory() as tmp:
+        resolved = Path(tmp) / f"{name}.resolved.yaml"
+        text = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+        resolved.write_text(text, encoding="utf-8")
+        tracking.log_experiment_config(resolved, run_id)
 
 
 def _display_path(path: Path | str, root: Path) -> str:
@@ -554,12 +523,6 @@ def _display_path(path: Path | str, root: Path) -> str:
         if path.is_relative_to(base):
             return str(path.relative_to(base))
     return str(path)
-
-
-def _tracking_uri(paths: ProjectPaths) -> str:
-    from custml.config import tracking_uri
-
-    return tracking_uri(paths)
 
 
 def _run_train(
@@ -679,78 +642,49 @@ def _run_uplift(
     name: str,
     config_path: Path | str | None,
     paths: ProjectPaths,
-    uri: str,
-    t0: float,
-    overridden: bool,
+    override: str,
     timings: dict[str, float],
-) -> ExperimentResult:
+) -> _Run:
     """Generate the (clean) world, run the campaign experiment, log one comparison run."""
     from custml import tracking
     from custml.synth import WorldParams, generate_world, world_preset
     from custml.uplift.experiment import campaign_experiment, heterogeneous_campaign_world
 
-    spec = config.uplift or UpliftExperimentParams()
-    world_spec = config.world or WorldSpec()
+    spec, ws = config.uplift or UpliftExperimentParams(), config.world or WorldSpec()
     if spec.campaign_world == "heterogeneous":
-        wp = heterogeneous_campaign_world(world_spec.n_customers, world_spec.seed)
+        wp = heterogeneous_campaign_world(ws.n_customers, ws.seed)
     elif spec.campaign_world == "retail":
-        wp = world_preset("retail", n_customers=world_spec.n_customers, seed=world_spec.seed)
+        wp = world_preset("retail", n_customers=ws.n_customers, seed=ws.seed)
     else:
-        wp = WorldParams(n_customers=world_spec.n_customers, seed=world_spec.seed)
-    wp = wp.model_copy(update={"locale": world_spec.locale})  # type: ignore[attr-defined]
-    params = spec.params
+        wp = WorldParams(n_customers=ws.n_customers, seed=ws.seed)
     t = time.perf_counter()
-    world = generate_world(wp)
+    world = generate_world(wp.model_copy(update={"locale": ws.locale}))  # type: ignore[attr-defined]
     timings["data_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    result = campaign_experiment(world, learners=spec.learners, params=params, budget_share=spec.budget_share,
-                                 test_share=spec.test_share, seed=world_spec.seed)  # fmt: skip
+    result = campaign_experiment(world, learners=spec.learners, params=spec.params, budget_share=spec.budget_share,
+                                 test_share=spec.test_share, seed=ws.seed)  # fmt: skip
     timings["uplift_s"] = time.perf_counter() - t
     metrics: dict[str, float] = {"n_train": result.n_train, "n_test": result.n_test, "budget": result.budget,
                                  "true_average_uplift": result.true_average_uplift}  # fmt: skip
     for row in result.metrics.to_dict(orient="records"):
         learner = row.pop("learner")
         metrics.update({f"{learner}.{k}": float(v) for k, v in row.items() if v is not None and pd.notna(v)})
-    tags = {
-        "custml.experiment": name,
-        "custml.experiment_kind": "uplift",
-        "custml.task": "uplift",
-        "custml.data": f"world={spec.campaign_world},n_customers={world_spec.n_customers},seed={world_spec.seed}",
-    }
-    if config_path is not None:
-        tags["custml.experiment_file"] = _display_path(config_path, paths.root)
-    if overridden:
-        tags["custml.experiment.override"] = f"n_customers={world_spec.n_customers},seed={world_spec.seed}"
-    commit = _git_commit()
-    if commit:
-        tags["custml.git_commit"] = commit
+    data = f"world={spec.campaign_world},n_customers={ws.n_customers},seed={ws.seed}"
+    override = f"n_customers={ws.n_customers},seed={ws.seed}" if override else ""
+    tags = {**_tags(name, "uplift", config_path, paths, override, data), "custml.task": "uplift"}
     tables = {"uplift/learners.csv": result.metrics, "uplift/profit_curves.csv": result.curves}
     tables.update({f"uplift/policies_{k}.csv": v for k, v in result.policies.items()})
     run_id = tracking.log_comparison_run(
         name,
         experiment=config.mlflow_experiment or "custml-uplift",
         params={"learners": spec.learners, "campaign_world": spec.campaign_world,
-                "budget_share": spec.budget_share, **params.model_dump(mode="json")},
+                "budget_share": spec.budget_share, **spec.params.model_dump(mode="json")},
         metrics=metrics,
         tags=tags,
         tables=tables,
         files={"config": config_path} if config_path is not None else None,
     )  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        resolved = Path(tmp) / f"{name}.resolved.yaml"
-        resolved.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
-        tracking.log_experiment_config(resolved, run_id)
-    return ExperimentResult(
-        name=name,
-        kind="uplift",
-        run_id=run_id,
-        metrics=metrics,
-        config=config,
-        seconds=round(time.perf_counter() - t0, 3),
-        tracking_uri=uri,
-        timings={k: round(v, 3) for k, v in timings.items()},
-        uplift=result,
-    )
+    return _Run(run_id, metrics, uplift=result)
 
 
 def _best_method(metrics: dict[str, float], methods: list[str]) -> str:

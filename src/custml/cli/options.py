@@ -22,6 +22,7 @@ import typer
 from pydantic.fields import FieldInfo
 
 from custml.settings import Settings, cli_flags
+from custml.types import JSONObject
 
 __all__ = ["Layers", "argument", "cli_fields", "extra_option", "settings_command", "step_context"]
 
@@ -35,9 +36,9 @@ class Layers:
     """The settings layers a command was given: its ``--config`` file and ``--set`` overrides by section."""
 
     config: Path | None = None
-    overrides: dict[str, dict[str, object]] = field(default_factory=dict)
+    overrides: dict[str, JSONObject] = field(default_factory=dict)
 
-    def section(self, name: str) -> dict[str, object]:
+    def section(self, name: str) -> JSONObject:
         return dict(self.overrides.get(name, {}))
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 
 from custml.cli.options import Layers, settings_command, step_context
+from custml.pipeline.reports import QualityReportView
 from custml.pipeline.settings import CleanSettings
 
 if TYPE_CHECKING:
@@ -42,19 +43,20 @@ def clean(s: CleanSettings, layers: Layers) -> None:
 
     ctx = step_context()
     result = run_step("clean", s, ctx)
-    report = cast("dict[str, Any]", result.report)  # type: ignore[attr-defined]  # the quality report is JSON-like
+    report = cast("QualityReportView", result.report)  # type: ignore[attr-defined]
     console = Console()
     _print_tables(console, report)
-    source_tables = cast("dict[str, dict[str, Any]]", report.get("sources", {}).get("tables", {}))
+    sources = report.get("sources", {}).get("tables", {})
+    source_tables = cast("dict[str, dict[str, object]]", sources if isinstance(sources, dict) else {})
     for table_name, info in source_tables.items():
         _print_source_notes(console, table_name, info)
     _print_dedup(console, report, source_tables)
     data = s.data or ctx.paths.raw
     truth_file = ctx.paths.truth_table_in(data, "duplicates")
-    if report["mode"] == "raw" and truth_file.is_file() and len(result.id_map):  # type: ignore[attr-defined]
+    if report.get("mode") == "raw" and truth_file.is_file() and len(result.id_map):  # type: ignore[attr-defined]
         _print_dedup_truth(console, result.id_map, truth_file)  # type: ignore[attr-defined]
     console.print(f"clean tables, quarantine.parquet, quality_report.json -> {s.out or ctx.paths.interim}")
-    if report["mode"] == "raw":
+    if report.get("mode") == "raw":
         console.print(
             "id_map.parquet (private: links pseudonyms to raw ids), id map history, de-dup report -> "
             f"{s.private_dir or ctx.paths.private}"
@@ -63,34 +65,35 @@ def clean(s: CleanSettings, layers: Layers) -> None:
         console.print("input was already clean: re-validated only (no de-duplication, no new pseudonyms)")
 
 
-def _print_tables(console: Console, report: dict[str, Any]) -> None:
+def _print_tables(console: Console, report: QualityReportView) -> None:
     """Rows in, kept, quarantined and out per table; quarantine reasons; revenue and line-item accounting."""
     from rich.table import Table
 
     table = Table(title=f"custml clean (as of {report['as_of']})")
     for col in ("table", "rows in", "kept", "quarantined", "rows out"):
         table.add_column(col, justify="left" if col == "table" else "right")
-    for name, t in report["tables"].items():
+    for name, t in report.get("tables", {}).items():
         cells = (t["rows_in"], t["rows_kept"], t["rows_quarantined"], t["rows_out"])
         table.add_row(name, *(f"{n:,}" for n in cells))
     console.print(table)
-    if report["quarantined_by_reason"]:
+    if report.get("quarantined_by_reason"):
         reasons = Table(title="quarantined rows by reason")
         reasons.add_column("reason")
         reasons.add_column("rows", justify="right")
         reasons.add_column("what it means")
         explained = report.get("reasons_explained", {})
-        for reason, n in report["quarantined_by_reason"].items():
+        for reason, n in report.get("quarantined_by_reason", {}).items():
             reasons.add_row(reason, f"{n:,}", explained.get(reason, ""))
         console.print(reasons)
-    orders_report = report["tables"].get("orders", {})
+    orders_report = report.get("tables", {}).get("orders", {})
     if "net_amount_in" in orders_report:
         console.print(
             f"orders revenue: {orders_report['net_amount_in']:,.2f} in = {orders_report['net_amount_kept']:,.2f} "
             f"kept + {orders_report['net_amount_quarantined']:,.2f} quarantined; refunds inferred from a negative "
             f"amount: {orders_report.get('refunds_inferred_from_sign', 0):,}"
         )
-    src = report.get("sources", {}).get("tables", {}).get("orders", {})
+    sources = report.get("sources", {}).get("tables", {})
+    src = cast("dict[str, object]", sources.get("orders", {}) if isinstance(sources, dict) else {})
     if "lines_in" in src:
         console.print(
             f"line items: {src['lines_in']:,} lines -> {src['orders_built']:,} orders "
@@ -101,7 +104,7 @@ def _print_tables(console: Console, report: dict[str, Any]) -> None:
         console.print(f"[yellow]note:[/] {hint}", highlight=False)
 
 
-def _print_source_notes(console: Console, table_name: str, info: dict[str, Any]) -> None:
+def _print_source_notes(console: Console, table_name: str, info: dict[str, object]) -> None:
     """What the source mapping left out or could not convert in one table."""
     if "rows_excluded" in info:
         console.print(
@@ -132,18 +135,21 @@ def _print_source_notes(console: Console, table_name: str, info: dict[str, Any])
         console.print(f"[yellow]note:[/] {table_name}: {note}", highlight=False)
 
 
-def _print_dedup(console: Console, report: dict[str, Any], source_tables: dict[str, dict[str, Any]]) -> None:
+def _print_dedup(
+    console: Console, report: QualityReportView, source_tables: dict[str, dict[str, object]]
+) -> None:
     """Duplicates merged, normalisation counts and the de-duplication's figures."""
-    norm = report["normalisation"]
+    norm = report.get("normalisation", {})
+    offsets = [info.get("timestamps_with_offset") for info in source_tables.values()]
     n_offsets = norm.get("timestamps_with_offset_converted", 0) + sum(
-        sum(info.get("timestamps_with_offset", {}).values()) for info in source_tables.values()
+        sum(o.values()) for o in offsets if isinstance(o, dict)
     )
     console.print(
-        f"duplicates merged: {report['duplicates_merged']:,}; invalid e-mails nulled: "
+        f"duplicates merged: {report.get('duplicates_merged', 0):,}; invalid e-mails nulled: "
         f"{norm.get('emails_invalid', 0):,}; invalid phones nulled: {norm.get('phones_invalid', 0):,}; "
         f"timestamps converted from offsets: {n_offsets:,}"
     )
-    dedup = cast("dict[str, Any]", report.get("dedup", {}))
+    dedup = report.get("dedup", {})
     if "threshold" in dedup:
         how = "estimated" if dedup.get("threshold_estimated") else "set"
         console.print(

@@ -68,10 +68,12 @@ def _print_summary(run: ScoreRun) -> None:
     show.print(_actions_table(run.scores))
     _print_drift(show, run)
     models = run.meta["models"]
-    show.print(
-        f"models: {models['churn'].get('name')} v{models['churn'].get('version')}, "
-        f"{models['repurchase'].get('name')} v{models['repurchase'].get('version')}"
-    )
+    names = [
+        f"{m.get('name')} v{m.get('version')}"
+        for task in ("churn", "repurchase")
+        if isinstance(models, dict) and isinstance(m := models.get(task), dict)
+    ]
+    show.print(f"models: {', '.join(names)}")
     show.print(f"scores -> {run.out}" + (f" (and {run.csv_path.name})" if run.csv_path else ""))
     show.print(f"meta   -> {run.meta_path}")
 
@@ -80,7 +82,7 @@ def _counts_table(run: ScoreRun) -> Table:
     from rich.table import Table
 
     meta = run.meta
-    counts = Table(title=f"custml score as of {meta['as_of'][:10]}", show_header=False)
+    counts = Table(title=f"custml score as of {str(meta['as_of'])[:10]}", show_header=False)
     counts.add_column("what")
     counts.add_column("rows", justify="right")
     counts.add_row("customer records in", f"{meta['rows_in']:,}")

@@ -25,6 +25,7 @@ def segment(s: SegmentSettings, layers: Layers) -> None:
     """
     from dataclasses import replace
 
+    import pandas as pd
     from rich.console import Console
 
     from custml.errors import ConfigError
@@ -41,8 +42,9 @@ def segment(s: SegmentSettings, layers: Layers) -> None:
     if s.features is not None:
         table = read_table(s.features, "features")
         ctx.data["features"] = table
-        if "cutoff" in table.columns and len(table):
-            ctx.as_of = ctx.resolve_as_of(table["cutoff"].max())
+        # the table's own date; a table without one is dated today (it only names the default output)
+        has_date = "cutoff" in table.columns and len(table)
+        ctx.resolve_as_of(table["cutoff"].max() if has_date else pd.Timestamp.now().normalize())
         if s.churn is not None:
             ctx.data["churn"] = _churn_values(table, s.churn)
     if s.out is not None:

@@ -20,6 +20,7 @@ import typer
 
 from custml.cli.options import Layers, argument, settings_command, step_context
 from custml.pipeline.settings import TrainSettings
+from custml.types import JSONObject
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,7 +33,7 @@ __all__ = ["clean_training_inputs", "load_train_params", "register"]
 
 
 def load_train_params(
-    task: str, config: Path | None, overrides: dict[str, dict[str, object]] | None = None
+    task: str, config: Path | None, overrides: Mapping[str, JSONObject] | None = None
 ) -> TrainParams:
     """``TrainParams`` of the ``train`` step (:func:`custml.pipeline.step_settings`: parameters file, ``config``
     and ``overrides``), with ``task`` from the command line; a config whose own ``task`` differs is an error.
@@ -51,7 +52,7 @@ def load_train_params(
         own = _experiment_section(config, "train").get("task", task)
         if own != task:
             raise ConfigError(f"{config}: task is {own!r} but the command asks for {task!r}")
-    train = {**(overrides or {}).get("train", {}), "task": task}
+    train: JSONObject = {**(overrides or {}).get("train", {}), "task": task}
     params = step_settings("train", experiment=config, overrides={**(overrides or {}), "train": train})
     assert isinstance(params, TrainParams)
     return params

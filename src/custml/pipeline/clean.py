@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -12,6 +12,7 @@ from custml.config import ProjectPaths
 from custml.errors import CustmlError
 from custml.io import atomic_write, read_tables, write_json, write_table
 from custml.pipeline._wiring import as_day, future_ceiling, infer_as_of, project_paths
+from custml.pipeline.reports import QualityReportView, SourcesInfo
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -42,49 +43,40 @@ def read_raw(raw_dir: Path | str) -> dict[str, pd.DataFrame]:
 
 def read_inputs(
     raw_dir: Path | str, mapping: Path | str | None = None
-) -> tuple[dict[str, pd.DataFrame], dict[str, Any] | None]:
+) -> tuple[dict[str, pd.DataFrame], SourcesInfo | None]:
     """The raw tables of ``raw_dir``: contract-named files, or any export read through a source mapping.
 
-    Returns the tables and, with a mapping, the sources report (:class:`custml.sources.Sources`).
+    Returns the tables and, with a mapping, what the sources stage reported (:class:`custml.sources.Sources`).
     """
     if mapping is None:
         return read_raw(raw_dir), None
     from custml.sources import read_sources
 
     sources = read_sources(raw_dir, mapping)
-    return sources.tables, {
-        "mapping": str(mapping),
-        "tables": sources.report,
-        "currency": sources.currency,
-        "_line_counts": sources.line_counts,
-    }
+    return sources.tables, SourcesInfo(str(mapping), sources.report, sources.currency, sources.line_counts)
 
 
-def attach_sources(result: CleanResult, sources: dict[str, Any] | None) -> None:
+def attach_sources(result: CleanResult, sources: SourcesInfo | None) -> None:
     """Put the sources report into the quality report; check the line items' revenue reached the orders."""
     if sources is None:
         return
-    line_counts = sources.get("_line_counts", {})
-    sources = {k: v for k, v in sources.items() if k != "_line_counts"}
-    result.report["sources"] = sources
-    orders_src = sources["tables"].get("orders", {})
-    if "orders" in line_counts:
-        # lines of quarantined orders, so that lines in = lines kept + lines quarantined
-        n_lines = line_counts["orders"]
-        q = result.quarantine
-        rows = q.loc[q["table"] == "orders", "row_number"].to_numpy(dtype="int64")
-        orders_src["lines_quarantined"] = int(n_lines[rows].sum())
-        orders_src["lines_kept"] = int(n_lines.sum()) - orders_src["lines_quarantined"]
     from custml.sources.line_items import source_accounting
 
+    tables = {name: dict(info) for name, info in sources.tables.items()}
+    orders_src = tables.get("orders", {})
+    if "orders" in sources.line_counts:
+        # lines of quarantined orders, so that lines in = lines kept + lines quarantined
+        n_lines = sources.line_counts["orders"]
+        q = result.quarantine
+        rows = q.loc[q["table"] == "orders", "row_number"].to_numpy(dtype="int64")
+        orders_src["lines_quarantined"] = quarantined = int(n_lines[rows].sum())
+        orders_src["lines_kept"] = int(n_lines.sum()) - quarantined
+    result.report["sources"] = {"mapping": sources.mapping, "tables": tables, "currency": sources.currency}
     # the source's own units beside the contract rows (lines of a line-item export, rows excluded by a filter)
-    result.report["source_accounting"] = {
-        name: source_accounting(info) for name, info in sources["tables"].items()
-    }
-    tables: dict[str, dict[str, Any]] = result.report["tables"]  # type: ignore[assignment]
-    orders_rep = tables.get("orders", {})
+    result.report["source_accounting"] = {name: source_accounting(info) for name, info in tables.items()}
+    orders_rep = cast("QualityReportView", result.report).get("tables", {}).get("orders", {})
     if "net_amount_lines" in orders_src and "net_amount_in" in orders_rep:
-        lines, orders = float(orders_src["net_amount_lines"]), float(orders_rep["net_amount_in"])
+        lines, orders = cast("float", orders_src["net_amount_lines"]), orders_rep["net_amount_in"]
         if abs(lines - orders) > 0.01:
             from custml.quality.validate import ReconciliationError
 

@@ -18,8 +18,10 @@ from custml.pipeline.runner import StepContext, TruthInputs, run_step, run_steps
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from custml.pipeline.reports import GateDecision
     from custml.pipeline.settings import DemoSettings
     from custml.segment.segmentation import SegmentationRunParams
+    from custml.types import JSONObject
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -36,8 +38,8 @@ class DemoResult:
     scores_path: Path
     report_path: Path
     tracking_uri: str
-    gate: dict[str, dict[str, Any]]
-    summary: dict[str, Any]
+    gate: dict[str, GateDecision]
+    summary: JSONObject
     timings: dict[str, float]
 
     @property
@@ -56,12 +58,11 @@ def run_demo(
     """The main job on embedded defaults: the steps :data:`custml.pipeline.steps.DEMO_STEPS`, generate -> clean
     -> features -> segment -> train (churn, repurchase, uplift) -> score -> report, through the step runner.
 
-    Writes everything under ``root`` (default: the project root): a synthetic world of
-    ``settings.n_customers`` in ``data/raw`` (``preset``: the ``retail`` world by default, whose churn moves
-    with the season and whose retention offer works for some customers and not others; ``default`` for the
-    nearly stationary world), clean tables, features, segments, both models in the MLflow registry (SQLite
-    store unless ``$MLFLOW_TRACKING_URI`` says otherwise) with the champion gate, the scores as of the day
-    after the data end, and the HTML report. ``say`` receives one line per step (the CLI prints them).
+    Writes everything under ``root`` (default: the project root): a synthetic world (``settings.preset``:
+    ``retail`` by default, seasonal churn and an offer that works for some customers; ``default`` the nearly
+    stationary world), clean tables, features, segments, the models in the MLflow registry (SQLite unless
+    ``$MLFLOW_TRACKING_URI`` says otherwise) with the champion gate, the scores as of the day after the data
+    end, and the HTML report. ``say`` receives one line per step (the CLI prints them).
 
     ``train_overrides`` are extra :class:`custml.models.params.TrainParams` fields for both models and
     ``segment_params`` replaces the segmentation defaults (tests use both to run small and fast).

@@ -23,6 +23,7 @@ from custml.pipeline._wiring import (
 )
 from custml.pipeline.clean import read_clean, run_clean
 from custml.pipeline.features import run_features
+from custml.types import JSONObject
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -54,10 +55,10 @@ class _ScoresFile:
 
     path: Path
     frame: pd.DataFrame
-    meta: dict[str, Any]
+    meta: JSONObject  # the scores' sidecar, read by custml.monitoring.files
     info: ScoresFileInfo
-    promised: dict[str, Any]
-    reference: dict[str, Any] | None
+    promised: dict[str, float]
+    reference: JSONObject | None  # the training run's drift reference, read by custml.scoring.drift
 
 
 def _scores_files(scores: Path) -> list[Path]:
@@ -71,7 +72,7 @@ def _scores_files(scores: Path) -> list[Path]:
     return files
 
 
-def _promised(name: str, version: str, churn_meta: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+def _promised(name: str, version: str, churn_meta: Mapping[str, Any]) -> tuple[dict[str, float], str | None]:
     """Test metrics and run id of a model version from the registry, else from the scores' sidecar."""
     from custml import tracking
 
@@ -85,7 +86,7 @@ def _promised(name: str, version: str, churn_meta: Mapping[str, Any]) -> tuple[d
     return dict(churn_meta.get("metrics") or {}), churn_meta.get("run_id")
 
 
-def _model_record(info: ScoresFileInfo, paths: ProjectPaths) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _model_record(info: ScoresFileInfo, paths: ProjectPaths) -> tuple[dict[str, float], JSONObject | None]:
     """What a churn model version promised (test metrics) and its training drift reference."""
     from custml import tracking
 
@@ -117,7 +118,7 @@ def _read_scores_files(files: list[Path], now_ts: pd.Timestamp, paths: ProjectPa
     """Every scores file dated before ``now_ts`` with its sidecar and its model's promise and reference."""
     from custml.monitoring.files import MONITOR_COLUMNS, scores_file_info
 
-    models: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any] | None]] = {}
+    models: dict[tuple[str, str], tuple[dict[str, float], JSONObject | None]] = {}
     read: list[_ScoresFile] = []
     for path in files:
         frame = read_table(path, f"scores {path.name}", columns=MONITOR_COLUMNS)
@@ -158,7 +159,7 @@ def _snapshot(
         features = run_features(info.as_of, root=root, tables=tables, write=False)
         # The verdict scoring gives (custml.scoring.drift), on the churn model's population at this date.
         drift = drift_verdict(
-            {**reference, "n_rows": int(reference.get("n_rows") or 1)},
+            {**reference, "n_rows": int(float(str(reference.get("n_rows") or 1)))},
             model_population(features, "churn"),
             as_of=info.as_of,
             data_start=data_start_of(tables),
@@ -173,7 +174,7 @@ def _snapshot(
         model_version=info.model_version,
         horizon_days=info.horizon_days,
         promised=file.promised,
-        score_reference=(reference or {}).get("score"),
+        score_reference=score if isinstance(score := (reference or {}).get("score"), dict) else None,
         input_drift=drift,
         source=file.path.name,
     )

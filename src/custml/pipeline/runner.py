@@ -106,7 +106,7 @@ class StepContext:
         """``value``, else the run's as-of date, else the one rule (:func:`custml.pipeline.default_as_of`) on
         the run's raw folder and orders; the result becomes the run's as-of date."""
         if value is not None:
-            return as_day(value)
+            self.as_of = as_day(value)
         if self.as_of is None:
             raw = Path(str(self.data.get("raw", self.paths.raw)))
             if self.paths.manifest_in(raw).is_file():

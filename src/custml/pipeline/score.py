@@ -29,7 +29,9 @@ from custml.pipeline._wiring import (
 )
 from custml.pipeline.clean import attach_sources, read_inputs, run_clean
 from custml.pipeline.features import run_features
+from custml.pipeline.reports import SourcesInfo
 from custml.pipeline.segment import load_segmentation, segments_and_clusters
+from custml.types import JSONObject
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -69,7 +71,16 @@ DEFAULT_UPLIFT_MODEL = _default("uplift_model")
 _TASKS = ("churn", "repurchase")
 
 
-def load_scoring_model(uri: str) -> tuple[ScoringModel, Any, dict[str, Any]]:
+#: A model loaded for scoring: its handle, the customer model, and its registry info (JSON, logged as is).
+LoadedModel = tuple["ScoringModel", Any, JSONObject]
+
+
+def _info(model: LoadedModel, key: str) -> str | None:
+    value = model[2].get(key)
+    return None if value is None else str(value)
+
+
+def load_scoring_model(uri: str) -> LoadedModel:
     """Load a model for scoring: the :class:`ScoringModel`, the underlying customer model, its registry info
     (:func:`custml.tracking.load_model_with_info`)."""
     from custml import tracking
@@ -92,7 +103,7 @@ class ScoreRun:
     """What :func:`run_score` produced; ``drift_result`` is the drift verdict (``drift`` is its table)."""
 
     scores: pd.DataFrame
-    meta: dict[str, Any]
+    meta: JSONObject
     drift: pd.DataFrame
     out: Path
     meta_path: Path
@@ -128,12 +139,12 @@ def _predict_spark(
     return predict_spark(spark, features, udfs, columns)
 
 
-def _model_meta(info: Mapping[str, Any]) -> dict[str, Any]:
+def _model_meta(info: JSONObject) -> JSONObject:
     keys = ("name", "version", "run_id", "metrics", "calibration", "top_drivers", "gate", "horizon_days")
     return {k: info[k] for k in keys if k in info}
 
 
-def _uplift_model(uri: str | None, tables: Mapping[str, Any]) -> tuple[Any, dict[str, Any], str | None]:
+def _uplift_model(uri: str | None, tables: Mapping[str, pd.DataFrame]) -> tuple[Any, JSONObject, str | None]:
     """The registered uplift model (``None`` and why when there is none to use), and its registry info."""
     from custml import tracking
 
@@ -162,7 +173,7 @@ def data_start_of(tables: Mapping[str, Any]) -> pd.Timestamp | None:
 
 
 def _drift(
-    models: Mapping[str, tuple[ScoringModel, Any, dict[str, Any]]],
+    models: Mapping[str, LoadedModel],
     uris: Mapping[str, str],
     features: pd.DataFrame,
     local_dir: Path,
@@ -175,7 +186,7 @@ def _drift(
     from custml.scoring.drift import model_drift
 
     references = {
-        task: tracking.load_drift_reference(m[2].get("run_id"), uris[task], local_dir)
+        task: tracking.load_drift_reference(_info(m, "run_id"), uris[task], local_dir)
         for task, m in models.items()
     }
     return model_drift(
@@ -190,7 +201,7 @@ def _drift(
 def _accounting_and_meta(
     scores: pd.DataFrame,
     clean: CleanResult,
-    models: Mapping[str, tuple[ScoringModel, Any, dict[str, Any]]],
+    models: Mapping[str, LoadedModel],
     drift: DriftResult,
     params: ScoreParams,
     *,
@@ -199,7 +210,7 @@ def _accounting_and_meta(
     rows_in: int,
     engine: str,
     data_end: pd.Timestamp | None,
-) -> tuple[dict[str, int], dict[str, Any]]:
+) -> tuple[dict[str, int], JSONObject]:
     """Why records got no score (rows in = scored + not scored) and the scores' ``.meta.json`` sidecar."""
     from custml.models.params import DEFAULT_HORIZON_DAYS
     from custml.scoring.accounting import quality_meta, rows_not_scored
@@ -231,7 +242,7 @@ def _accounting_and_meta(
                 scores,
                 clean.tables["orders"],
                 as_of,
-                int(models["churn"][2].get("horizon_days") or DEFAULT_HORIZON_DAYS["churn"]),
+                int(_info(models["churn"], "horizon_days") or DEFAULT_HORIZON_DAYS["churn"]),
             ),
         },
     )
@@ -243,10 +254,10 @@ def _cleaned(
     as_of: pd.Timestamp,
     *,
     root: Path | str | None,
-    raw_inputs: tuple[dict[str, pd.DataFrame], dict[str, Any] | None] | None,
+    raw_inputs: tuple[dict[str, pd.DataFrame], SourcesInfo | None] | None,
     mapping: Path | str | None,
     allow_demo_key: bool,
-) -> tuple[CleanResult, dict[str, Any] | None, int | None, pd.Timestamp | None]:
+) -> tuple[CleanResult, SourcesInfo | None, int | None, pd.Timestamp | None]:
     """The raw tables of ``data_dir`` cleaned as of ``as_of`` (not written): result, sources report, raw rows
     and the day after the data ends (``None`` if the orders tell no date)."""
     raw, sources = raw_inputs if raw_inputs is not None else read_inputs(data_dir, mapping)
@@ -284,7 +295,7 @@ class _Inputs:
     """The cleaned inputs of a scoring run and what they say about rows and dates."""
 
     clean: CleanResult
-    sources: dict[str, Any] | None
+    sources: SourcesInfo | None
     rows_in: int
     data_end: pd.Timestamp | None
 
@@ -293,7 +304,7 @@ def _inputs(
     s: ScoreSettings,
     data_dir: Path,
     as_of: pd.Timestamp,
-    raw: tuple[dict[str, pd.DataFrame], dict[str, Any] | None] | None,
+    raw: tuple[dict[str, pd.DataFrame], SourcesInfo | None] | None,
     given: tuple[CleanResult | None, int | None, Path | str | None],
 ) -> _Inputs:
     clean, raw_rows, root = given
@@ -372,7 +383,7 @@ def run_score(
 def _score_tables(
     s: ScoreSettings,
     inputs: _Inputs,
-    models: Mapping[str, tuple[ScoringModel, Any, dict[str, Any]]],
+    models: Mapping[str, LoadedModel],
     as_of: pd.Timestamp,
     paths: ProjectPaths,
     timings: dict[str, float],
@@ -427,7 +438,7 @@ def _score_tables(
         scores, clean, models, drift, params, as_of=as_of, scored_at=scored_at, rows_in=inputs.rows_in,
         engine=s.engine, data_end=inputs.data_end,
     )  # fmt: skip
-    meta["currency"] = (inputs.sources or {}).get("currency") or params.currency
+    meta["currency"] = (inputs.sources.currency if inputs.sources else None) or params.currency
     meta["uplift"] = uplift_meta
     meta["value_model"] = value_meta
     return ScoreRun(scores, meta, drift.table, Path(), Path(), None, not_scored, timings, drift)

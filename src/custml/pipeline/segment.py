@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +16,10 @@ from custml.pipeline._wiring import as_day, configure_tracking, project_paths, s
 from custml.pipeline.features import run_features
 
 if TYPE_CHECKING:
+    from custml.segment.cluster import CustomerClusterer
     from custml.segment.segmentation import SegmentationResult, SegmentationRunParams
 
-__all__ = ["load_segmentation", "run_segment", "segments_and_clusters"]
+__all__ = ["SavedSegmentation", "load_segmentation", "run_segment", "segments_and_clusters"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,32 +96,45 @@ def _log_segmentation(result: SegmentationResult, params: SegmentationRunParams,
         raise CustmlError(f"segments written, but the MLflow run was not logged: {first}") from None
 
 
-def load_segmentation(paths: ProjectPaths) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class SavedSegmentation:
+    """The segmentation the segment step saved (``models/segmentation.joblib``): the fitted clusterer, the cluster
+    names, the parameters it ran with and its as-of date."""
+
+    clusterer: CustomerClusterer
+    cluster_names: dict[int, str]
+    params: SegmentationRunParams
+    as_of: str
+
+
+def load_segmentation(paths: ProjectPaths) -> SavedSegmentation | None:
     """The fitted segmentation saved by the segment step, or None when there is none (or it cannot be read)."""
     import joblib
+
+    from custml.segment.segmentation import SegmentationRunParams
 
     path = paths.segmentation
     if not path.is_file():
         return None
     try:
-        return joblib.load(path)
+        bundle = joblib.load(path)
+        params = SegmentationRunParams.model_validate(bundle["params"])
+        return SavedSegmentation(
+            bundle["clusterer"], dict(bundle["cluster_names"]), params, str(bundle["as_of"])
+        )
     except Exception as exc:  # a truncated or incompatible file must not stop scoring
         logger.warning("cannot load %s (%s): clusters are left empty", path, exc)
         return None
 
 
 def segments_and_clusters(
-    features: pd.DataFrame, segmentation: dict[str, Any] | None
+    features: pd.DataFrame, segmentation: SavedSegmentation | None
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Rule-based segments of the scored population, and cluster names from the saved clusterer."""
     from custml.segment.rules import SegmentParams, assign_segments, has_orders
     from custml.segment.segmentation import PROSPECT_CLUSTER_NAME, SegmentationRunParams
 
-    run_params = (
-        SegmentationRunParams.model_validate(segmentation["params"])
-        if segmentation
-        else SegmentationRunParams()
-    )
+    run_params = segmentation.params if segmentation else SegmentationRunParams()
     rules: SegmentParams = run_params.rules
     segments = assign_segments(features, rules)
     if segmentation is None:
@@ -127,8 +142,8 @@ def segments_and_clusters(
     buyers = has_orders(features.reset_index(drop=True), rules.rfm).to_numpy()
     names = np.full(len(features), PROSPECT_CLUSTER_NAME, dtype=object)
     if buyers.any():
-        labels = segmentation["clusterer"].predict(features.reset_index(drop=True).loc[buyers])
-        lookup = segmentation["cluster_names"]
+        labels = segmentation.clusterer.predict(features.reset_index(drop=True).loc[buyers])
+        lookup = segmentation.cluster_names
         names[buyers] = [lookup.get(int(c), f"cluster {int(c)}") for c in labels]
     clusters = pd.DataFrame({"customer_id": features["customer_id"].to_numpy(), "cluster_name": names})
     return segments, clusters

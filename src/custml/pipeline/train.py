@@ -25,7 +25,10 @@ from custml.pipeline.runner import RunRecord, TruthInputs
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from custml.config import ProjectPaths
     from custml.models.params import TrainParams
+    from custml.models.train import TrainResult
+    from custml.pipeline.reports import GateDecision
     from custml.pipeline.settings import SnapshotSettings
     from custml.uplift.campaign import CampaignUplift, UpliftParams
 
@@ -130,7 +133,7 @@ class TrainOutcome:
 
     task: str
     run_id: str
-    decision: dict[str, Any]
+    decision: GateDecision
     result: Any
     seconds: float
 
@@ -168,7 +171,6 @@ def run_train(
     """
     from custml import tracking
     from custml.models.train import train_model
-    from custml.scoring.drift import training_drift_reference
 
     t0 = time.perf_counter()
     tables, params, end, data_start = training_setup(task, "run_train", root, tables, data_end, params)
@@ -198,24 +200,10 @@ def run_train(
         tags=record.tags,
         config_path=record.config_path,
     )
-    # The drift reference: the test cut-off's rows (the population the promised metrics describe, the
-    # closest in time to scoring), time-growing features relative to the days of history at that cut-off.
-    latest = training["cutoff"].max()
-    reference = training_drift_reference(
-        training[training["cutoff"] == latest],
-        cutoff=latest,
-        data_start=data_start,
-        columns=result.model.input_columns,
-        seed=params.seed,
-    )
-    if task == "churn":  # the score distribution at training, for custml.monitoring (run_monitor)
-        from custml.monitoring import score_reference
-
-        reference["score"] = score_reference(result.test_predictions["model"])
-    tracking.store_drift_reference(run_id, reference, paths.drift_references)
-    decision: dict[str, Any] = {}
+    _store_reference(run_id, training, result, data_start, paths)
+    decision: GateDecision = {}
     if record.register:
-        decision = tracking.register_and_gate(
+        decision = tracking.register_and_gate(  # type: ignore[assignment]
             run_id,
             metric=params.gate.metric,
             margin=params.gate.margin,
@@ -225,13 +213,37 @@ def run_train(
     return TrainOutcome(task, run_id, decision, result, round(time.perf_counter() - t0, 3))
 
 
+def _store_reference(
+    run_id: str, training: pd.DataFrame, result: TrainResult, data_start: pd.Timestamp, paths: ProjectPaths
+) -> None:
+    """Store the run's drift reference: the test cut-off's rows (the population the promised metrics describe,
+    the closest in time to scoring), time-growing features relative to the days of history at that cut-off;
+    for churn also the score distribution at training (:mod:`custml.monitoring`)."""
+    from custml import tracking
+    from custml.scoring.drift import training_drift_reference
+
+    latest = training["cutoff"].max()
+    reference = training_drift_reference(
+        training[training["cutoff"] == latest],
+        cutoff=latest,
+        data_start=data_start,
+        columns=result.model.input_columns,
+        seed=result.params.seed,
+    )
+    if result.task == "churn":
+        from custml.monitoring import score_reference
+
+        reference["score"] = score_reference(result.test_predictions["model"])
+    tracking.store_drift_reference(run_id, reference, paths.drift_references)
+
+
 @dataclass
 class SnapshotOutcome:
     """What :func:`run_train_snapshot` did: cross-validated figures, the fitted estimator, run and gate."""
 
     task: str
     run_id: str
-    decision: dict[str, Any]
+    decision: GateDecision
     cv: pd.DataFrame
     summary: dict[str, float]
     estimator: Any
@@ -264,94 +276,105 @@ def run_train_snapshot(
     ``custml-<task>-snapshot`` through the same champion gate as the transaction path (logged ROC AUC, compared
     only with a champion evaluated on the same table).
     """
-    from custml import tracking
     from custml.models.estimator import (
         CustomerClassifier,
         cross_validate_snapshot,
         prepare_snapshot,
-        quarantine_snapshot,
         summarise_cv,
     )
-    from custml.models.train import baseline_intervals, table_digest
+    from custml.models.train import baseline_intervals
     from custml.pipeline.settings import SnapshotSettings
 
     t0 = time.perf_counter()
     s = settings or SnapshotSettings()
     record = record or RunRecord()
-    task, id_column, seed, source = s.task, s.id_column, s.seed, s.source
     say = progress or (lambda _msg: None)
+    clean, quarantine, rows_in = _quarantined_snapshot(table, label, s.id_column, malformed_lines)
+    X, y = prepare_snapshot(clean, label, s.id_column)
+    folds: list[pd.DataFrame] = []
+    cv = cross_validate_snapshot(
+        X, y, CustomerClassifier(random_state=s.seed), n_splits=s.n_splits, random_state=s.seed, progress=say,
+        out_of_fold=folds,
+    )  # fmt: skip
+    summary = summarise_cv(cv)
+    # Paired bootstrap interval of model minus logistic on the out-of-fold rows: what the promotion rule reads.
+    summary.update(baseline_intervals(pd.concat(folds).sort_index(), seed=s.seed))
+    say(f"fitting on all {len(X):,} rows")
+    estimator = CustomerClassifier(random_state=s.seed).fit(X, y)
+    outcome = SnapshotOutcome(s.task, "", {}, cv, summary, estimator, 0.0, rows_in, quarantine)
+    if record.log:
+        say("logging to MLflow")
+        outcome.run_id, outcome.decision = _log_snapshot(outcome, X, y, label, s, record, project_paths(root))
+    outcome.seconds = round(time.perf_counter() - t0, 3)
+    return outcome
+
+
+def _quarantined_snapshot(
+    table: pd.DataFrame, label: str, id_column: str | None, malformed_lines: list[list[str]] | None
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The rows to train on, the rows quarantined (with the lines the reader skipped) and the rows in."""
+    from custml.models.estimator import quarantine_snapshot
+
     clean, quarantine = quarantine_snapshot(table, label, id_column)
     if malformed_lines:
         lines = pd.DataFrame({"line": [",".join(map(str, f)) for f in malformed_lines]})
         quarantine = pd.concat([quarantine, lines.assign(reason="malformed_line")], ignore_index=True)
     rows_in = len(table) + len(malformed_lines or [])
     if len(quarantine):
-        counts = quarantine["reason"].value_counts().to_dict()
+        counts = ", ".join(f"{k} {v}" for k, v in quarantine["reason"].value_counts().items())
         logger.warning(
             "snapshot: %d of %d rows quarantined (%s); training on %d",
             len(quarantine),
             rows_in,
-            ", ".join(f"{k} {v}" for k, v in counts.items()),
+            counts,
             len(clean),
         )
-    X, y = prepare_snapshot(clean, label, id_column)
-    folds: list[pd.DataFrame] = []
-    cv = cross_validate_snapshot(
-        X,
-        y,
-        CustomerClassifier(random_state=seed),
-        n_splits=s.n_splits,
-        random_state=seed,
-        progress=say,
-        out_of_fold=folds,
-    )
-    summary = summarise_cv(cv)
-    # Paired bootstrap interval of model minus logistic on the out-of-fold rows: what the promotion rule reads.
-    summary.update(baseline_intervals(pd.concat(folds).sort_index(), seed=seed))
-    say(f"fitting on all {len(X):,} rows")
-    estimator = CustomerClassifier(random_state=seed).fit(X, y)
-    seconds = round(time.perf_counter() - t0, 3)
-    if not record.log:
-        return SnapshotOutcome(task, "", {}, cv, summary, estimator, seconds, rows_in, quarantine)
-    paths = project_paths(root)
-    if len(quarantine):
-        target = paths.snapshot_quarantine(source or "table")
+    return clean, quarantine, rows_in
+
+
+def _log_snapshot(
+    outcome: SnapshotOutcome,
+    X: pd.DataFrame,
+    y: pd.Series,
+    label: str,
+    s: SnapshotSettings,
+    record: RunRecord,
+    paths: ProjectPaths,
+) -> tuple[str, GateDecision]:
+    """Write the quarantine, log the snapshot run and register it through the champion gate."""
+    from custml import tracking
+    from custml.models.train import table_digest
+
+    quarantine, estimator = outcome.quarantine, outcome.estimator
+    if quarantine is not None and len(quarantine):
+        target = paths.snapshot_quarantine(s.source or "table")
         target.parent.mkdir(parents=True, exist_ok=True)
         quarantine.astype({c: "string" for c in quarantine.columns}).to_parquet(target, index=False)
-    say("logging to MLflow")
     configure_tracking(paths)
     run_id = tracking.log_estimator_run(
         estimator,
         X,
-        {**summary, "champion_is_stack": float(estimator.champion_ == "stack")},
-        task=task,
+        {**outcome.summary, "champion_is_stack": float(estimator.champion_ == "stack")},
+        task=s.task,
         holdout_digest=table_digest(pd.concat([X, y], axis=1)),
         params={
             "label": label,
-            "id_column": id_column or "",
+            "id_column": s.id_column or "",
             "rows": len(X),
-            "rows_in": rows_in,
-            "rows_quarantined": len(quarantine),
-            "source": source or "",
+            "rows_in": outcome.rows_in,
+            "rows_quarantined": 0 if quarantine is None else len(quarantine),
+            "source": s.source or "",
         },
-        tables={"cv_folds": cv},
+        tables={"cv_folds": outcome.cv},
         run_name=record.run_name,
         tags={"custml.champion_candidate": estimator.champion_},
     )
-    decision: dict[str, Any] = {}
+    decision: GateDecision = {}
     if record.register:
-        decision = tracking.register_and_gate(run_id, model_name=f"custml-{task}-snapshot", metric="roc_auc")
-    return SnapshotOutcome(
-        task,
-        run_id,
-        decision,
-        cv,
-        summary,
-        estimator,
-        round(time.perf_counter() - t0, 3),
-        rows_in,
-        quarantine,
-    )
+        decision = tracking.register_and_gate(  # type: ignore[assignment]
+            run_id, model_name=f"custml-{s.task}-snapshot", metric="roc_auc"
+        )
+    return run_id, decision
 
 
 @dataclass
@@ -360,7 +383,7 @@ class UpliftOutcome:
 
     model: CampaignUplift | None
     run_id: str
-    decision: dict[str, Any]
+    decision: GateDecision
     reason: str
     seconds: float
 
@@ -407,5 +430,5 @@ def run_train_uplift(
     run_id = tracking.log_uplift_run(
         model, experiment=record.experiment, run_name=record.run_name, extra_params=record.extra_params
     )
-    decision = tracking.register_uplift(run_id) if record.register else {}
+    decision: GateDecision = tracking.register_uplift(run_id) if record.register else {}  # type: ignore[assignment]
     return UpliftOutcome(model, run_id, decision, "fitted", round(time.perf_counter() - t0, 3))
