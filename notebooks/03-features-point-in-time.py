@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -20,7 +20,7 @@
 # after it can change them), and how badly does a feature that peeks past the cut-off mislead us?
 #
 # **Set-up.** A clean synthetic world of `N_CUSTOMERS` persons (default 20,000, seed `SEED`), pseudonymised by
-# `custml.workflows.run_clean`. Features come from `custml.features.build_features` (DuckDB; Spark for the parity
+# the declared `clean` step (`custml.pipeline.run_step`). Features come from `custml.features.build_features` (DuckDB; Spark for the parity
 # check), stacked churn training sets from `build_training_set` over `rolling_cutoffs`, and models from
 # `custml.models.train_model` (the same calibrated LightGBM as `custml train`). Nothing is logged to MLflow:
 # this notebook compares feature sets, it does not ship a model. Default run time about 3 minutes.
@@ -58,16 +58,17 @@ from custml.models.plots import plot_roc
 from custml.models.split import plan_cutoffs
 from custml.models.train import train_model
 from custml.notebook import setup
-from custml.workflows import default_as_of, run_clean, run_generate
+from custml.pipeline import CleanSettings, GenerateSettings, StepContext, run_step
 
 paths = setup(max_columns=None, max_colwidth=80)
 warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")  # pandas 3 notice
 print("custml", custml.__version__)
 
 t0 = time.perf_counter()
-raw_dir = run_generate(N_CUSTOMERS, seed=SEED, dirty=0.0, out_dir=paths.raw / "nb03")
-data_end = default_as_of(raw_dir)  # midnight after the last recorded instant
-clean = run_clean(raw_dir, as_of=data_end, allow_demo_key=True, write=False)
+ctx = StepContext.for_paths(paths)
+run_step("generate", GenerateSettings(n_customers=N_CUSTOMERS, seed=SEED, out=paths.raw / "nb03"), ctx)
+data_end = ctx.resolve_as_of()  # the one as-of rule: midnight after the last recorded instant
+clean = run_step("clean", CleanSettings(allow_demo_key=True, write=False), ctx)
 tables = {k: v for k, v in clean.tables.items() if k in ("customers", "orders", "interactions")}
 print(
     f"{len(tables['customers']):,} customers, {len(tables['orders']):,} orders, "

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -22,7 +22,7 @@
 #
 # **Set-up.** A clean synthetic world of `N_CUSTOMERS` persons (default 50,000, seed `SEED`) with five latent
 # personas (one-timer, occasional, bargain hunter, loyal regular, big spender), cleaned and pseudonymised by
-# `custml.workflows.run_clean`; features as of the day after the data end (`run_features`); segments and
+# the declared `clean` step; features as of the day after the data end (the `features` step); segments and
 # clusters from `custml.segment.segment_customers` with the default `SegmentationRunParams` (what
 # `custml segment` runs). The personas come from `truth/customers`, mapped to pseudonyms through the cleaner's id
 # map; no modelling step ever reads them. Agreement is the adjusted Rand index (ARI: 0 = chance, 1 = identical
@@ -49,6 +49,7 @@ from sklearn.metrics import adjusted_rand_score
 
 import custml
 from custml.notebook import setup
+from custml.pipeline import CleanSettings, FeaturesSettings, GenerateSettings, StepContext, run_steps
 from custml.segment import (
     DEFAULT_CLUSTER_FEATURES,
     CustomerClusterer,
@@ -63,16 +64,19 @@ from custml.segment.plots import (
     plot_segment_sizes,
 )
 from custml.synth import read_truth
-from custml.workflows import default_as_of, run_clean, run_features, run_generate
 
 paths = setup()
 print("custml", custml.__version__)
 
 t0 = time.perf_counter()
-raw_dir = run_generate(N_CUSTOMERS, seed=SEED, dirty=0.0, out_dir=paths.raw / "nb04")
-as_of = default_as_of(raw_dir)
-clean = run_clean(raw_dir, as_of=as_of, allow_demo_key=True, write=False)
-features = run_features(as_of, tables=clean.tables, write=False)
+steps = {
+    "generate": GenerateSettings(n_customers=N_CUSTOMERS, seed=SEED, out=paths.raw / "nb04"),
+    "clean": CleanSettings(allow_demo_key=True, write=False),
+    "features": FeaturesSettings(write=False),
+}
+run = run_steps(list(steps), steps, context=StepContext.for_paths(paths))
+raw_dir, clean, features = run.results["generate"], run.results["clean"], run.results["features"]
+as_of = run.context.resolve_as_of()
 t_setup = time.perf_counter() - t0
 
 # The true persona of each pseudonymous customer (evaluation only).

@@ -57,7 +57,7 @@ from custml.models.hybrid import BTYD_OUTPUT_FEATURES
 from custml.models.metrics import lift_table
 from custml.models.plots import plot_calibration, plot_lift, plot_roc
 from custml.notebook import setup
-from custml.workflows import run_features
+from custml.pipeline import FeaturesSettings, StepContext, run_step
 
 setup(precision=4, max_columns=None, max_colwidth=80)
 BTYD_OUTPUTS = {spec.name for spec in BTYD_OUTPUT_FEATURES}
@@ -237,7 +237,9 @@ train.drivers.head(10)
 # personal data leaves the quality stage.
 
 # %%
-today = run_features(result.as_of, tables=result.tables, write=False)
+ctx = StepContext.for_paths()  # the features step on the experiment's clean tables, as of its date
+ctx.data["tables"], ctx.as_of = result.tables, result.as_of
+today = run_step("features", FeaturesSettings(write=False), ctx)
 active = today[pd.to_numeric(today["orders_365d"], errors="coerce").fillna(0) > 0].reset_index(drop=True)
 active["churn_probability"] = train.model.predict_proba(active)
 repeat = active[pd.to_numeric(active["frequency_orders"], errors="coerce") >= 3]

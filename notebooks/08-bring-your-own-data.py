@@ -24,7 +24,7 @@
 # first bought in the first quarter of 1997, their purchases to June 1998): whitespace-separated text, a `YYYYMMDD`
 # date, no order id, no customers table, no names or e-mails. `custml.sources.infer_mapping` proposes a mapping,
 # the worked one is `docs/mappings/cdnow-master.yaml`; then the same steps as `custml clean --mapping`,
-# `custml train`, `custml score --mapping` and `custml report`, through `custml.workflows`. `SMALL` (the test run)
+# `custml train`, `custml score --mapping` and `custml report`: the same declared steps (`custml.pipeline.run_step`). `SMALL` (the test run)
 # uses the 1/10 sample (`CDNOW_sample.txt`, 2,357 customers, its own mapping) and light training settings;
 # `N_CUSTOMERS` is not used (CDNOW has the size it has). Default run time about 1.5 minutes. Section 5 maps a
 # five-file marketplace export (written from a generated world) with `custml sources infer DIR`.
@@ -50,8 +50,15 @@ import custml
 from custml.datasets import cdnow_dir
 from custml.models.params import TrainParams
 from custml.notebook import setup
+from custml.pipeline import (
+    CleanSettings,
+    FeaturesSettings,
+    ReportSettings,
+    ScoreSettings,
+    StepContext,
+    run_step,
+)
 from custml.sources import infer_mapping, load_mapping, mapping_yaml, read_sources
-from custml.workflows import run_clean, run_features, run_report, run_score, run_train
 
 paths = setup()
 print("custml", custml.__version__)
@@ -87,13 +94,14 @@ sources.tables["orders"].drop(columns="customer_id").head()  # raw ids stay out 
 # %% [markdown]
 # ## 2. Clean: every row and every dollar accounted for
 #
-# `run_clean(..., mapping=...)` is `custml clean --data DIR --mapping FILE`. The as-of date defaults to the day
+# The `clean` step with `CleanSettings(data=..., mapping=...)` is `custml clean --data DIR --mapping FILE`. The as-of date defaults to the day
 # after the last purchase. The report's hints say what custml did on its own (customers derived, de-duplication
 # skipped for lack of names, e-mails or phones).
 
 # %%
 t0 = time.perf_counter()
-clean = run_clean(CDNOW, mapping=MAPPING, allow_demo_key=True)
+ctx = StepContext.for_paths(paths)
+clean = run_step("clean", CleanSettings(data=CDNOW, mapping=MAPPING, allow_demo_key=True), ctx)
 report = clean.report
 print(f"cleaned in {time.perf_counter() - t0:.1f} s, as of {report['as_of']}")
 for hint in report["hints"]:
@@ -121,8 +129,8 @@ assert report["rows_in"] == report["rows_kept"] + report["rows_quarantined"]
 # becomes `@champion`.
 
 # %%
-as_of = pd.Timestamp(report["as_of"]).normalize()
-features = run_features(as_of, tables=clean.tables)
+as_of = ctx.resolve_as_of()  # the one rule: the day after the last plausible order, as the clean step took it
+features = run_step("features", FeaturesSettings(), ctx)
 print(f"{len(features):,} customers x {features.shape[1] - 2} features as of {as_of.date()}")
 light = (
     {"n_estimators": 120, "early_stopping_rounds": 20, "shap_sample": 200, "n_train_cutoffs": 4}
@@ -132,7 +140,7 @@ light = (
 outcomes = {}
 for task in ("churn", "repurchase"):
     t0 = time.perf_counter()
-    outcomes[task] = run_train(task, tables=clean.tables, params=TrainParams(task=task, seed=SEED, **light))
+    outcomes[task] = run_step("train", TrainParams(task=task, seed=SEED, **light), ctx)
     print(
         f"{task}: trained in {time.perf_counter() - t0:.0f} s; gate: {outcomes[task].decision.get('reason')}"
     )
@@ -147,12 +155,13 @@ pd.DataFrame(
 # %% [markdown]
 # ## 4. Score the raw export, and the report
 #
-# `run_score(CDNOW, mapping=...)` is `custml score --data DIR --mapping FILE`: it re-reads and re-cleans the raw
+# The `score` step with `ScoreSettings(data=..., mapping=...)` is `custml score --data DIR --mapping FILE`: it re-reads and re-cleans the raw
 # file through the same mapping, so the scores follow the export, not an intermediate file. Every customer record
 # is scored or accounted for.
 
 # %%
-run = run_score(CDNOW, mapping=MAPPING, allow_demo_key=True)
+scoring = StepContext.for_paths(paths)  # a new run: the score step reads and cleans the export itself
+run = run_step("score", ScoreSettings(data=CDNOW, mapping=MAPPING, allow_demo_key=True), scoring)
 meta = run.meta
 print(f"{meta['rows_in']:,} customers in, {meta['rows_scored']:,} scored; currency {meta['currency']}")
 print("not scored:", run.not_scored)
@@ -172,14 +181,15 @@ run.scores[
 # customers**, not a quality loss:
 
 # %%
-early = run_score(
-    CDNOW, as_of="1997-02-15", mapping=MAPPING, allow_demo_key=True, out=paths.scores / "early.parquet"
+early_settings = ScoreSettings(
+    data=CDNOW, as_of="1997-02-15", mapping=MAPPING, allow_demo_key=True, out=paths.scores / "early.parquet"
 )
+early = run_step("score", early_settings, StepContext.for_paths(paths))
 print(early.not_scored)
 assert early.not_scored["quarantined_by_quality"] == 0 and early.not_scored["not_yet_a_customer"] > 0
 
 # %%
-html = run_report(run.out)
+html = run_step("report", ReportSettings(), scoring)  # the scoring run's scores
 print("report:", html, f"({Path(html).stat().st_size / 1e6:.1f} MB)")
 
 # %% [markdown]
@@ -204,13 +214,14 @@ proposal = infer_folder(MARKET)
 print(mapping_yaml(proposal))
 
 # %%
-market = run_clean(
-    MARKET,
+market_settings = CleanSettings(
+    data=MARKET,
     mapping=MARKET / "mapping.yaml",
     out=paths.data / "marketplace-clean",
     private_dir=paths.private / "marketplace",
     allow_demo_key=True,
 )
+market = run_step("clean", market_settings, StepContext.for_paths(paths))
 mreport = market.report
 orders_file = pd.read_csv(MARKET / "olist_orders_dataset.csv")
 payments = pd.read_csv(MARKET / "olist_order_payments_dataset.csv")

@@ -21,7 +21,7 @@
 # December. Is the shipped model calibrated (ECE ≤ 0.03) in *every* test month, and does it keep its ranking
 # margin over the printed baselines (the logistic pipeline on every model column, BG/NBD, Pareto/NBD)?
 #
-# **Set-up.** `custml.pipeline.run_backtest` (the `custml backtest` command): for each of `MONTHS` test cut-offs,
+# **Set-up.** The declared `backtest` step (`custml.pipeline.run_step`, what `custml backtest` runs): for each of `MONTHS` test cut-offs,
 # 30 days apart, ending at the data end minus the horizon, the whole training run is repeated on that origin's
 # cut-off plan and every scorer is measured on the next 90 days. Three shops:
 # 1. the synthetic **retail preset** (`custml generate --preset retail`: Q4 peak, trade buyers, acquisition
@@ -50,7 +50,7 @@ from custml.datasets import cdnow_dir, online_retail_dir
 from custml.errors import DataFileError
 from custml.models.backtest import plot_backtest
 from custml.models.params import TrainParams
-from custml.pipeline import run_backtest, run_clean
+from custml.pipeline import BacktestSettings, CleanSettings, StepContext, TruthInputs, run_step
 from custml.synth import generate_world, world_preset
 
 MONTHS = 3 if SMALL else 12
@@ -74,25 +74,25 @@ def show(run, title):
     return plot_backtest(run.result)
 
 
+def backtest(ctx, clean_settings, months):
+    """The clean and backtest steps on one shop's data (``ctx`` holds the raw tables or none)."""
+    clean = run_step("clean", clean_settings, ctx)
+    if ctx.truth is not None:
+        ctx.truth = TruthInputs(customers=ctx.truth.customers, id_map=clean.id_map)
+    ctx.data["train_params"] = TrainParams(task="churn", **PARAMS)
+    return run_step("backtest", BacktestSettings(months=months, log=False, write=False), ctx)
+
+
 # %% [markdown]
 # ## 1. The retail preset world
 
 # %%
 world = generate_world(world_preset("retail", n_customers=N_CUSTOMERS, seed=SEED, dirty=0.02))
-end = (pd.Timestamp(world.manifest["end"]) + pd.Timedelta(days=1)).normalize()
-raw = {k: getattr(world, k) for k in ("customers", "orders", "interactions", "campaigns")}
-clean = run_clean(None, as_of=end, allow_demo_key=True, raw=raw, write=False)
-preset = run_backtest(
-    "churn",
-    months=MONTHS,
-    tables=clean.tables,
-    data_end=world.manifest["end"],  # as `custml backtest` reads a world's manifest
-    params=TrainParams(task="churn", **PARAMS),
-    truth_customers=world.truth["customers"],
-    id_map=clean.id_map,
-    log=False,
-    write=False,
-)
+ctx = StepContext.for_paths()
+ctx.data["raw_tables"] = {k: getattr(world, k) for k in ("customers", "orders", "interactions", "campaigns")}
+ctx.resolve_as_of((pd.Timestamp(world.manifest["end"]) + pd.Timedelta(days=1)).normalize())  # the one rule
+ctx.truth = TruthInputs(customers=world.truth["customers"])
+preset = backtest(ctx, CleanSettings(allow_demo_key=True, write=False), MONTHS)
 show(preset, f"retail preset, {N_CUSTOMERS:,} persons: churn per test month")
 
 # %% [markdown]
@@ -100,15 +100,10 @@ show(preset, f"retail preset, {N_CUSTOMERS:,} persons: churn per test month")
 
 # %%
 kind = "sample" if SMALL else "master"
-cd_clean = run_clean(cdnow_dir(), mapping=MAPPINGS / f"cdnow-{kind}.yaml", allow_demo_key=True, write=False)
-cdnow = run_backtest(
-    "churn",
-    months=min(MONTHS, 6),
-    tables=cd_clean.tables,
-    params=TrainParams(task="churn", **PARAMS),
-    log=False,
-    write=False,
+cd_settings = CleanSettings(
+    data=cdnow_dir(), mapping=MAPPINGS / f"cdnow-{kind}.yaml", allow_demo_key=True, write=False
 )
+cdnow = backtest(StepContext.for_paths(), cd_settings, min(MONTHS, 6))
 show(cdnow, f"CDNOW {kind}: churn per test month")
 
 # %% [markdown]
@@ -121,17 +116,10 @@ except DataFileError as exc:
     retail_dir = None
     print(exc)
 if retail_dir is not None:
-    r_clean = run_clean(
-        retail_dir, mapping=MAPPINGS / "online-retail-ii.yaml", allow_demo_key=True, write=False
+    r_settings = CleanSettings(
+        data=retail_dir, mapping=MAPPINGS / "online-retail-ii.yaml", allow_demo_key=True, write=False
     )
-    retail = run_backtest(
-        "churn",
-        months=1 if SMALL else MONTHS,
-        tables=r_clean.tables,
-        params=TrainParams(task="churn", **PARAMS),
-        log=False,
-        write=False,
-    )
+    retail = backtest(StepContext.for_paths(), r_settings, 1 if SMALL else MONTHS)
     show(retail, "Online Retail II: churn per test month")
     print(sorted({n for n in retail.result.runs["plan_note"] if n}))
 

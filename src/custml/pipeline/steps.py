@@ -98,7 +98,8 @@ def _world_params(s: GenerateSettings) -> Any:
 def _generate(ctx: StepContext, s: GenerateSettings) -> Path:
     from custml.pipeline.generate import run_generate
 
-    folder = run_generate(params=_world_params(s), root=ctx.root, out_dir=s.out or ctx.targets.get("raw"))
+    world = ctx.data.get("world_params") or _world_params(s)  # a WorldParams built in a notebook, as it is
+    folder = run_generate(params=world, root=ctx.root, out_dir=s.out or ctx.targets.get("raw"))
     ctx.data["raw"] = folder
     return folder
 
@@ -139,6 +140,8 @@ def _clean(ctx: StepContext, s: CleanSettings) -> CleanResult:
         dedup_backend=backend,
     )
     ctx.data["clean"] = result
+    if s.data is not None:
+        ctx.data.setdefault("raw", s.data)
     return result
 
 
