@@ -518,7 +518,7 @@ def load_settings(
     *,
     paths: ProjectPaths | None = None,
     experiment: Path | str | None = None,
-    overrides: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, object] | None = None,
 ) -> P:
     """The settings of one step: ``model``'s defaults < the project parameters file's ``section`` < the
     experiment file's ``section`` < ``overrides`` (command-line values). Nested settings merge key by key.
@@ -528,7 +528,7 @@ def load_settings(
     naming the file (or ``command line``), the section and the key.
     """
     paths = paths or get_paths()
-    layers: list[tuple[str, Mapping[str, Any]]] = []
+    layers: list[tuple[str, Mapping[str, object]]] = []
     if paths.parameters.is_file():
         layers.append((str(paths.parameters), _section(paths.parameters, section)))
     if experiment is not None:

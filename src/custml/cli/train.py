@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from custml.models.params import TrainParams
     from custml.pipeline import RunRecord, StepContext, TruthInputs
+    from custml.pipeline.reports import GateDecision
 
 __all__ = ["clean_training_inputs", "load_train_params", "register"]
 
@@ -143,7 +144,7 @@ def _print_training(console: Console, outcome: Any) -> None:
     _print_decision(console, outcome.decision)
 
 
-def _print_decision(console: Console, decision: Mapping[str, Any] | None) -> None:
+def _print_decision(console: Console, decision: GateDecision | None) -> None:
     if decision:
         verdict = (
             "[green]promoted to champion[/]" if decision["promoted"] else "[yellow]kept as challenger[/]"
