@@ -133,6 +133,32 @@ def _score(root: Path, out: Path, *extra: str, data: Path | None = None) -> int:
     return main([*args, "--allow-demo-key", "--quiet", *extra])
 
 
+def test_cli_commands_on_a_trained_project_run_their_declared_steps(
+    project, challenger_scored, tmp_path: Path, caplog
+) -> None:
+    import logging
+
+    from custml.cli import COMMAND_STEPS
+    from custml.pipeline import DEMO_STEPS
+
+    root, result = project
+    assert set(result.timings) == {f"{name}_s" for name in DEMO_STEPS}  # the demo ran exactly its steps
+    caplog.set_level(logging.INFO, logger="custml.pipeline.runner")
+    scores = str(challenger_scored.out)  # scored with the uplift model: a campaign can be planned
+    commands = {
+        "score": lambda: _score(root, tmp_path / f"scores_{AS_OF}.parquet"),
+        "campaign": lambda: main(
+            ["campaign", "plan", "--scores", scores, "--budget", "50", "--out", str(tmp_path / "c.csv")]
+        ),
+        "report": lambda: main(["report", "--scores", scores, "--out", str(tmp_path / "r.html")]),
+    }
+    for command, run in commands.items():
+        caplog.clear()
+        assert run() == 0, command
+        ran = [r.getMessage() for r in caplog.records if r.name == "custml.pipeline.runner"]
+        assert ran == [f"step {step}" for step in COMMAND_STEPS[command]], command
+
+
 def test_rerun_with_same_inputs_gives_the_same_bytes(project, tmp_path: Path) -> None:
     root, _ = project
     a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
