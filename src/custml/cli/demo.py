@@ -58,7 +58,7 @@ def demo(s: DemoSettings, layers: Layers, root: Path | None) -> None:
     _print_demo(console, result, time.perf_counter() - t0)
 
 
-def _print_demo(console: Console, result: DemoResult, seconds: float) -> None:
+def _print_demo(console: Console, result: DemoResult, total: float) -> None:
     """Seconds per step, the scores' headline, the gate's decisions and where to look next."""
     from rich.table import Table
 
@@ -69,7 +69,7 @@ def _print_demo(console: Console, result: DemoResult, seconds: float) -> None:
     steps.add_column("seconds", justify="right")
     for key, seconds in result.timings.items():
         steps.add_row(key.removesuffix("_s").replace("_", " "), f"{seconds:.1f}")
-    steps.add_row("[bold]total[/]", f"[bold]{seconds:.1f}[/]")
+    steps.add_row("[bold]total[/]", f"[bold]{total:.1f}[/]")
     console.print(steps)
 
     summary = result.summary
