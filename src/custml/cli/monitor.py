@@ -57,7 +57,6 @@ def _print_health(show: Console, run: Any) -> None:
     from rich.table import Table
 
     res = run.result
-    show = Console()
     table = Table(title=f"custml monitor: model health as of {run.now.date()}")
     for col in ("as of", "labels", "promised AUC", "realised AUC", "estimated AUC", "churn rate", "expected"):
         table.add_column(col, justify="left" if col in {"as of", "labels"} else "right")
