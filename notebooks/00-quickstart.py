@@ -71,7 +71,7 @@ print("custml", custml.__version__, "| MLflow store:", tracking_uri(paths).split
 
 # %%
 raw_dir = run_step("generate", GenerateSettings(n_customers=N_CUSTOMERS, seed=SEED, dirty=0.02), ctx)
-raw = ctx.data["raw_tables"] = read_raw(raw_dir)
+raw = ctx.raw_tables = read_raw(raw_dir)
 as_of = ctx.resolve_as_of()  # the one as-of rule: the day after the data ends, we score "today"
 pd.Series({name: len(table) for name, table in raw.items()}, name="raw rows").to_frame().T
 

@@ -238,7 +238,7 @@ train.drivers.head(10)
 
 # %%
 ctx = StepContext.for_paths()  # the features step on the experiment's clean tables, as of its date
-ctx.data["tables"], ctx.as_of = result.tables, result.as_of
+ctx.tables, ctx.as_of = result.tables, result.as_of
 today = run_step("features", FeaturesSettings(write=False), ctx)
 active = today[pd.to_numeric(today["orders_365d"], errors="coerce").fillna(0) > 0].reset_index(drop=True)
 active["churn_probability"] = train.model.predict_proba(active)

@@ -225,7 +225,7 @@ root = Path(
 het_tables = {"customers": het_world.customers, "orders": het_world.orders,
               "interactions": het_world.interactions, "campaigns": het_world.campaigns}  # fmt: skip
 ctx = StepContext.for_paths(get_paths(root).ensure())
-ctx.data["tables"] = het_tables
+ctx.tables = het_tables
 trained = run_step("train_uplift", UpliftParams(horizon_days=360), ctx)  # the `train_uplift` step
 gate = trained.decision
 print(gate["name"], "v" + gate["version"], "promoted" if gate["promoted"] else "kept as challenger", "-",

@@ -74,7 +74,7 @@ worlds = {}
 for name, shock in (("unchanged", None), ("shocked", SHOCK)):
     folder = paths.data / "monitoring-demo" / name
     ctx = StepContext.for_paths(paths)  # one run of the declared steps per world
-    ctx.data["world_params"] = WorldParams(n_customers=N_CUSTOMERS, seed=SEED, shock=shock)
+    ctx.world = WorldParams(n_customers=N_CUSTOMERS, seed=SEED, shock=shock)
     raw = run_step("generate", GenerateSettings(out=folder / "raw"), ctx)
     run_step("clean", CleanSettings(allow_demo_key=True, write=False), ctx)
     worlds[name] = {"raw": raw, "scores": folder / "scores", "ctx": ctx}

@@ -79,7 +79,7 @@ def backtest(ctx, clean_settings, months):
     clean = run_step("clean", clean_settings, ctx)
     if ctx.truth is not None:
         ctx.truth = TruthInputs(customers=ctx.truth.customers, id_map=clean.id_map)
-    ctx.data["train_params"] = TrainParams(task="churn", **PARAMS)
+    ctx.train_params = TrainParams(task="churn", **PARAMS)
     return run_step("backtest", BacktestSettings(months=months, log=False, write=False), ctx)
 
 
@@ -89,7 +89,7 @@ def backtest(ctx, clean_settings, months):
 # %%
 world = generate_world(world_preset("retail", n_customers=N_CUSTOMERS, seed=SEED, dirty=0.02))
 ctx = StepContext.for_paths()
-ctx.data["raw_tables"] = {k: getattr(world, k) for k in ("customers", "orders", "interactions", "campaigns")}
+ctx.raw_tables = {k: getattr(world, k) for k in ("customers", "orders", "interactions", "campaigns")}
 ctx.resolve_as_of((pd.Timestamp(world.manifest["end"]) + pd.Timedelta(days=1)).normalize())  # the one rule
 ctx.truth = TruthInputs(customers=world.truth["customers"])
 preset = backtest(ctx, CleanSettings(allow_demo_key=True, write=False), MONTHS)

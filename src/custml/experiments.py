@@ -384,9 +384,7 @@ def _prepare_data(config: ExperimentConfig, root: Path | str | None) -> _Data:
                 src.preset, n_customers=src.n_customers, seed=src.seed, locale=src.locale, dirty=src.dirty
             )
         )
-        ctx.data["raw_tables"] = {
-            k: getattr(world, k) for k in ("customers", "orders", "interactions", "campaigns")
-        }
+        ctx.raw_tables = {k: getattr(world, k) for k in ("customers", "orders", "interactions", "campaigns")}
         ctx.as_of = (pd.Timestamp(world.manifest["end"]) + pd.Timedelta(days=1)).normalize()
         # A generated world has no real people: the local demo key is the right one for its pseudonyms.
         clean: Any = run_step("clean", CleanSettings(allow_demo_key=True, write=False), ctx)
@@ -404,7 +402,7 @@ def _prepare_data(config: ExperimentConfig, root: Path | str | None) -> _Data:
         desc = {"source": "raw", "path": str(raw_dir)}
     else:
         clean_dir = _resolve(src.clean, paths.root)  # type: ignore[arg-type]
-        ctx.data["tables"] = read_tables(clean_dir, RAW_REQUIRED, RAW_OPTIONAL)
+        ctx.tables = read_tables(clean_dir, RAW_REQUIRED, RAW_OPTIONAL)
         ctx.data["raw"] = clean_dir
         ctx.as_of = ctx.resolve_as_of(src.as_of)
         desc = {"source": "clean", "path": str(clean_dir)}

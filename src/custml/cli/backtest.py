@@ -33,13 +33,13 @@ def backtest(s: BacktestSettings, layers: Layers, task: str) -> None:
     console = Console()
     s = s.model_copy(update={"task": task})
     ctx = step_context(lambda line: console.print(line, highlight=False))
-    ctx.data["train_params"] = load_train_params(task, layers.config, layers.overrides)
+    ctx.train_params = load_train_params(task, layers.config, layers.overrides)
     if s.mapping is not None:
         if s.data is None:
             raise ConfigError("--mapping needs --data: the folder holding the export the mapping reads")
         run_step("clean", CleanSettings(data=s.data, mapping=s.mapping, write=False), ctx)
     else:
-        ctx.data["tables"], ctx.truth = clean_training_inputs(s.data or ctx.paths.interim, s.truth)
+        ctx.tables, ctx.truth = clean_training_inputs(s.data or ctx.paths.interim, s.truth)
     out: Any = run_step("backtest", s, ctx)
     _print_backtest(console, task, out)
 

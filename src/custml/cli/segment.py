@@ -46,7 +46,7 @@ def segment(s: SegmentSettings, layers: Layers) -> None:
         has_date = "cutoff" in table.columns and len(table)
         ctx.resolve_as_of(table["cutoff"].max() if has_date else pd.Timestamp.now().normalize())
         if s.churn is not None:
-            ctx.data["churn"] = _churn_values(table, s.churn)
+            ctx.churn = _churn_values(table, s.churn)
     if s.out is not None:
         ctx.targets["segments"] = s.out
     result = run_step("segment", params, ctx)

@@ -109,7 +109,7 @@ def train(s: TrainSettings, layers: Layers, task: str) -> None:
     params = load_train_params(task, layers.config, layers.overrides)
     tables, truth = clean_training_inputs(data, s.truth)
     ctx = step_context()
-    ctx.data["tables"], ctx.truth, ctx.record = tables, truth, record
+    ctx.tables, ctx.truth, ctx.record = tables, truth, record
     with console.status(f"building the {task} training set and training"):
         outcome = run_step("train", params, ctx)
     _print_training(console, outcome)
@@ -226,7 +226,7 @@ def _train_uplift(
     params = step_settings("train_uplift", experiment=layers.config, overrides=layers.overrides)
     if ctx is None:
         ctx = step_context()
-        ctx.data["tables"] = read_tables(data, required=RAW_REQUIRED, optional=RAW_OPTIONAL)
+        ctx.tables = read_tables(data, required=RAW_REQUIRED, optional=RAW_OPTIONAL)
         ctx.record = record
     with console.status("fitting the uplift model from the randomised campaign"):
         outcome: Any = run_step("train_uplift", params, ctx)

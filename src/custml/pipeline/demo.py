@@ -91,7 +91,7 @@ def run_demo(
     )
     run_step("generate", world, ctx)
     raw_dir = Path(str(ctx.data["raw"]))
-    ctx.data["raw_tables"] = read_raw(raw_dir)
+    ctx.raw_tables = read_raw(raw_dir)
     as_of = ctx.resolve_as_of()
     ctx.truth = _truth_oracle(raw_dir, as_of)
     train = [

@@ -30,7 +30,11 @@ from custml.pipeline.catalogue import Catalogue
 from custml.settings import Settings
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from custml.models.params import TrainParams
     from custml.pipeline.steps import Step
+    from custml.synth import WorldParams
 
 __all__ = ["RunRecord", "StepContext", "StepsRun", "TruthInputs", "run_step", "run_steps", "step_settings"]
 
@@ -66,7 +70,10 @@ class StepContext:
 
     ``data`` holds datasets by catalogue name (``clean``: a :class:`custml.quality.pipeline.CleanResult`,
     ``features``: a frame...); a step reads a dataset from here when an earlier step of the run produced it,
-    else from the catalogue. ``targets`` overrides where a step writes a dataset (a CLI ``--out``).
+    else from the catalogue. ``targets`` overrides where a step writes a dataset (a CLI ``--out``). Inputs a
+    caller hands the run instead of files: ``raw_tables`` (raw tables in memory, cleaned by the clean step),
+    ``tables`` (clean tables, not cleaned again), ``world`` (the world the generate step writes),
+    ``train_params`` (the backtest's training settings) and ``churn`` (outcomes for the segment profiles).
     """
 
     paths: ProjectPaths
@@ -76,6 +83,11 @@ class StepContext:
     engine: Engine = "duckdb"
     record: RunRecord = field(default_factory=RunRecord)
     truth: TruthInputs | None = None
+    raw_tables: Mapping[str, pd.DataFrame] | None = None
+    tables: Mapping[str, pd.DataFrame] | None = None
+    world: WorldParams | None = None
+    train_params: TrainParams | None = None
+    churn: ArrayLike | None = None
     data: dict[str, object] = field(default_factory=dict)
     targets: dict[str, Path] = field(default_factory=dict)
     ran: list[str] = field(default_factory=list)
@@ -97,9 +109,8 @@ class StepContext:
         clean = self.data.get("clean")
         if clean is not None:
             return clean.tables  # type: ignore[attr-defined]
-        tables = self.data.get("tables")
-        if tables is not None:
-            return tables  # type: ignore[return-value]
+        if self.tables is not None:
+            return self.tables
         return read_clean(self.root)
 
     def resolve_as_of(self, value: object = None) -> pd.Timestamp:
@@ -112,8 +123,8 @@ class StepContext:
             if self.paths.manifest_in(raw).is_file():
                 self.as_of = default_as_of(raw)
             else:
-                tables = self.data.get("raw_tables")
-                orders = tables.get("orders") if isinstance(tables, dict) else self.clean_tables()["orders"]
+                tables = self.raw_tables
+                orders = tables.get("orders") if tables is not None else self.clean_tables()["orders"]
                 self.as_of = default_as_of(raw, orders)
         return self.as_of
 

@@ -98,7 +98,7 @@ def _world_params(s: GenerateSettings) -> Any:
 def _generate(ctx: StepContext, s: GenerateSettings) -> Path:
     from custml.pipeline.generate import run_generate
 
-    world = ctx.data.get("world_params") or _world_params(s)  # a WorldParams built in a notebook, as it is
+    world = ctx.world or _world_params(s)  # a WorldParams built in a notebook is written as it is
     folder = run_generate(params=world, root=ctx.root, out_dir=s.out or ctx.targets.get("raw"))
     ctx.data["raw"] = folder
     return folder
@@ -133,7 +133,7 @@ def _clean(ctx: StepContext, s: CleanSettings) -> CleanResult:
         params=QualityParams(
             deduplicate=s.dedup, dedup=DedupParams(threshold=s.threshold, blocking=s.blocking)
         ),
-        raw=ctx.data.get("raw_tables"),  # type: ignore[arg-type]
+        raw=ctx.raw_tables,
         write=s.write,
         mapping=s.mapping,
         targets=CleanTargets(s.out, private, incremental=s.incremental and not s.fresh_ids),
@@ -190,7 +190,7 @@ def _segment(ctx: StepContext, s: SegmentationRunParams) -> SegmentationResult:
         params=s,
         track=ctx.record.log,
         out=out,
-        churn=ctx.data.get("churn"),
+        churn=ctx.churn,
     )
     ctx.data["segments"] = result
     return result
@@ -235,7 +235,7 @@ def _backtest(ctx: StepContext, s: BacktestSettings) -> object:
     from custml.models.params import TrainParams
     from custml.pipeline.backtest import run_backtest
 
-    params = ctx.data.get("train_params") or TrainParams(task=s.task)
+    params = ctx.train_params or TrainParams(task=s.task)
     run = run_backtest(
         s,
         root=ctx.root,
@@ -256,7 +256,7 @@ def _score(ctx: StepContext, s: ScoreSettings) -> object:
     from custml.pipeline.score import run_score
 
     clean = ctx.data.get("clean")
-    raw = ctx.data.get("raw_tables")
+    raw = ctx.raw_tables
     run = run_score(
         s.model_copy(update={"data": s.data or ctx.data.get("raw"), "as_of": s.as_of or _stamp(ctx.as_of)}),
         root=ctx.root,
@@ -316,7 +316,7 @@ def _report(ctx: StepContext, s: ReportSettings) -> Path:
 def _monitor(ctx: StepContext, s: MonitorSettings) -> object:
     from custml.pipeline.monitor import run_monitor
 
-    run = run_monitor(s, root=ctx.root, tables=ctx.data.get("tables"), say=ctx.say)  # type: ignore[arg-type]
+    run = run_monitor(s, root=ctx.root, tables=ctx.tables, say=ctx.say)
     ctx.data["monitoring"] = run
     return run
 
