@@ -311,21 +311,21 @@ else:
 # %% [markdown]
 # ## Conclusion
 #
-# *(numbers from the committed run: 20,000 persons, seed 0; 7 cut-offs (3 training, 3 validation, 1 test),
-# 66,667 rows)*
+# *(numbers from the committed run: 20,000 persons, seed 0, in a fresh project folder, where de-duplication
+# links 138 records of this clean world and leaves 19,862 customers (with an earlier id map in the folder, 20,000);
+# 7 cut-offs (3 training, 3 validation, 1 test), 66,487 rows)*
 #
 # - The catalogue has 66 features in 7 groups (rfm 7, window 20, trend 5, mix 7, service 19, profile 4, btyd 4),
 #   each with its SQL, description and reason wording in one place.
 # - **Point in time holds**: removing the 11,772 orders and 49,909 interactions at or after 1 October 2025 left
-#   the feature table of 18,049 customers *identical* (`assert_frame_equal`), while moving the cut-off 30 days
+#   the feature table of 17,935 customers *identical* (`assert_frame_equal`), while moving the cut-off 30 days
 #   later changed recency for 96% of customers and the 90-day revenue for 20%.
 # - **Leakage inflates the AUC, and production punishes it.** Honest features: churn test AUC 0.811 (PR AUC
-#   0.877). Adding a recency snapshot taken 30 days late: 0.877 as validated, and it becomes the top driver
-#   (mean |SHAP| 0.57 vs 0.19 for the next); scored the only way production can compute it, the same model
-#   falls to 0.771, *below* the honest model. The full-history order count is worse: 0.985 as validated,
-#   0.652 in production. A leaky model's validation AUC does not estimate its production AUC at all.
+#   0.884). Adding a recency snapshot taken 30 days late: 0.877 as validated, and it becomes the top driver;
+#   scored the only way production can compute it, the same model falls to 0.784, *below* the honest model. The
+#   full-history order count is worse: 0.988 as validated, 0.747 in production. A leaky model's validation AUC does not estimate its production AUC at all.
 # - Rolling cut-offs 30 days apart keep every 90-day label inside the data; the churn rate per cut-off is stable
 #   (0.66-0.73), so stacking cut-offs adds rows without mixing regimes.
-# - DuckDB and Spark agree on all 66 features of 1,797 sampled customers (max absolute difference 3.6e-12, same
-#   nulls and categories); Spark needed 16 s for them including start-up on the 2-core machine, while DuckDB
-#   computes the whole 18,049-customer table in about a second.
+# - DuckDB and Spark agree on all 66 features of 1,810 sampled customers (max absolute difference 5.5e-12, same
+#   nulls and categories); Spark needed 13 s for them including start-up on the 2-core machine, while DuckDB
+#   computes the whole 17,935-customer table in about a second.
