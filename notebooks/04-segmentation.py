@@ -297,19 +297,19 @@ mix.style.format("{:.0%}", subset=list(mix.columns[1:]))
 #   year's revenue. But they agree with the personas hardly at all (ARI 0.073; lifecycle stages 0.049, value
 #   tiers 0.157): they describe *where a customer is now* (recent, frequent, valuable), not *what kind of
 #   customer they are*. "Lost" and "Hibernating" are 68-70% one-timers, "Champions" 39% loyal regulars.
-# - **Clusters**: silhouette chose k = 8 (0.442; bootstrap stability ARI 0.98) and they recover the personas far
-#   better than any rule-based labelling (ARI 0.407). The auto names read like the personas they hold: the
+# - **Clusters**: silhouette chose k = 8 (0.434; bootstrap stability ARI 0.98) and they recover the personas far
+#   better than any rule-based labelling (ARI 0.408). The auto names read like the personas they hold: the
 #   "in-store high-value frequent buyers" are 92% big spenders, the "marketplace mid-value frequent buyers" 76%
 #   bargain hunters, the two "app-first, app-engaged ... high-value" clusters 75-86% loyal regulars, the
 #   "low-value occasional buyers" 77% occasional and the "discount-driven low-value occasional buyers" 73%
 #   one-timers.
 # - **The features that made the difference** (k = 5 for all, mean of three seeds): the four default traits give
-#   0.363 overall and 0.349 among customers with at least three orders. Spend per order matters most (0.244
-#   without it), then app engagement (0.344, and 0.275 among repeat buyers); e-mail engagement adds little at
+#   0.363 overall and 0.349 among customers with at least three orders. Spend per order matters most (0.242
+#   without it), then app engagement (0.342, and 0.273 among repeat buyers); e-mail engagement adds little at
 #   k = 5. The earlier six-trait default (frequency, spend per order, items, app share and sessions, e-mail) gives
 #   0.266, and RFM alone 0.106: frequency and basket volume mostly measure how many orders a customer happened to
-#   make, which splits personas. Adding lifecycle position (recency, tenure: 0.180) or discount and channel mix
-#   (0.201) lowers the overall agreement, though the channel mix helps among repeat buyers (0.347). A Gaussian
+#   make, which splits personas. Adding lifecycle position (recency, tenure: 0.197) or discount and channel mix
+#   (0.188) lowers the overall agreement, though the channel mix helps among repeat buyers (0.352). A Gaussian
 #   mixture does not help (0.260).
 # - **Why the ARI stays below the 0.6 the issue hoped for**: 47% of buyers (22,825) have exactly one order, and
 #   that group is 50% one-timers, 31% occasional buyers and 14% bargain hunters; one purchase says little about a
