@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from custml import workflows
+from custml import pipeline as workflows
 from custml.features import FeatureParams, build_training_set, join_oracle
 from custml.models.params import TrainParams
 from custml.models.train import ORACLE_COLUMN, train_model

@@ -32,7 +32,7 @@ import psutil
 from custml.io import read_table, write_table
 from custml.monitoring import GROUP_COLUMNS, OrderEvents, ScoresSnapshot, monitor_scores, score_reference
 
-# The columns custml.workflows.run_monitor reads of a scores file.
+# The columns custml.pipeline.run_monitor reads of a scores file.
 READ = (
     "customer_id",
     "as_of",

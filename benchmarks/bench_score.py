@@ -7,7 +7,7 @@ customers with DuckDB: every copy of a customer gets a new id, its timestamps sh
 its amounts scaled by 0.80-1.20 (a hash of id and copy), so the copies are distinct customers with realistic
 histories.
 
-Timed: :func:`custml.workflows.run_score` on the tiled clean tables (features on DuckDB from parquet, model
+Timed: :func:`custml.pipeline.run_score` on the tiled clean tables (features on DuckDB from parquet, model
 loading, drift, segments and clusters, BTYD expected value, both models, reason codes, actions, atomic parquet
 write). Prints the seconds of each step, the total against the 120 s target and the peak memory.
 
@@ -34,15 +34,12 @@ def peak_rss_gib() -> float:
 
 
 def build_base(root: Path, n_base: int) -> None:
-    from custml.workflows import run_demo
+    from custml.pipeline import DemoSettings, run_demo
 
     t0 = time.perf_counter()
     run_demo(
-        n_base,
-        seed=2024,
+        DemoSettings(n_customers=n_base, seed=2024, preset="default", quiet=True),
         root=root,
-        progress=False,
-        preset="default",
         say=lambda m: print(f"  base: {m}", flush=True),
     )
     print(f"base project ({n_base:,} persons) built in {time.perf_counter() - t0:.0f} s")
@@ -107,9 +104,8 @@ def main() -> None:
     if not (root / "data" / "interim" / "customers.parquet").is_file():
         build_base(root, args.base)
 
+    from custml.pipeline import ScoreSettings, default_as_of, run_score
     from custml.quality.pipeline import CleanResult
-    from custml.scoring import ScoreParams
-    from custml.workflows import default_as_of, run_score
 
     as_of = default_as_of(root / "data" / "raw")
     tiled = out / f"tiled_{args.n}"
@@ -140,16 +136,13 @@ def main() -> None:
         report=report,
     )
     t0, c0 = time.perf_counter(), time.process_time()
-    run = run_score(
-        root / "data" / "raw",
-        as_of,
-        out / "scores_1m.parquet",
-        root=root,
-        clean=clean,
-        raw_rows=n,
-        params=ScoreParams(max_explained=args.max_explained),
-        progress=True,
+    settings = ScoreSettings(
+        data=root / "data" / "raw",
+        as_of=str(as_of),
+        out=out / "scores_1m.parquet",
+        max_explained=args.max_explained,
     )
+    run = run_score(settings, root=root, clean=clean, raw_rows=n)
     total, cpu = time.perf_counter() - t0, time.process_time() - c0
     print()
     for step, seconds in run.timings.items():

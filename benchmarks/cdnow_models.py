@@ -2,7 +2,7 @@
 
 CDNOW's cohort of 23,570 customers first bought in Q1 1997 and is followed to 1998-06-30 (orders only: no
 customer table, no interactions). For each setting the orders are cut at a data end, ``custml``'s training
-path (``workflows.run_train``, ``log=False``) builds the stacked repurchase table with the default plan for the
+path (``custml.pipeline.run_train``, ``RunRecord(log=False)``) builds the stacked repurchase table with the default plan for the
 horizon (the plan shrinks to the data's history and says so), fits every candidate and ships the best on the
 validation cut-offs. Printed per setting: ROC AUC / PR AUC / ECE of every scorer on the test cut-off, the
 paired bootstrap interval of the shipped model's ROC AUC minus each other's, the champion and the plan note.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from custml import workflows
+from custml import pipeline as workflows
 from custml.datasets import load_cdnow_transactions
 from custml.errors import ConfigError
 from custml.models.compare import compare_scorers
@@ -49,7 +49,11 @@ def run_setting(
     cut = orders[orders["order_ts"] <= end]
     params = TrainParams(task="repurchase", horizon_days=horizon, purge_label_overlap=purge, seed=seed)
     outcome = workflows.run_train(
-        "repurchase", tables={"orders": cut}, data_end=end, params=params, log=False
+        "repurchase",
+        tables={"orders": cut},
+        data_end=end,
+        params=params,
+        record=workflows.RunRecord(log=False),
     )
     result = outcome.result
     table = compare_scorers(result.test_predictions, n_boot=n_boot, seed=seed)

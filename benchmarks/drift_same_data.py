@@ -36,7 +36,7 @@ def main() -> None:
     from custml.pipeline.clean import read_clean
 
     t0 = time.perf_counter()
-    demo = wf.run_demo(args.n, seed=args.seed, root=root, progress=False)
+    demo = wf.run_demo(wf.DemoSettings(n_customers=args.n, seed=args.seed, quiet=True), root=root)
     demo_meta = read_json(ProjectPaths.sidecar(demo.scores_path))
     print(f"demo (4 training cut-offs): {demo_meta.get('drift_verdict')}")
     tables = read_clean(root)
@@ -44,15 +44,13 @@ def main() -> None:
     for task in ("churn", "repurchase"):
         run_id = wf.run_train(task, root=root, tables=tables).run_id
         uris[task] = f"runs:/{run_id}/model"
-    run = wf.run_score(
-        root / "data" / "raw",
-        None,
-        root / "drift_same_data.parquet",
-        root=root,
+    settings = wf.ScoreSettings(
+        out=root / "drift_same_data.parquet",
         allow_demo_key=True,
         churn_model=uris["churn"],
         repurchase_model=uris["repurchase"],
     )
+    run = wf.run_score(settings, root=root)
     drift = run.drift
     print(f"default training, scored as of {run.meta['as_of'][:10]} ({time.perf_counter() - t0:.0f} s)")
     print(drift.groupby(["model", "status"]).size().unstack(fill_value=0).to_string())

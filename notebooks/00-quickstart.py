@@ -19,8 +19,9 @@
 # **Question.** What does custml do end to end, and what does each stage hand to the next?
 #
 # **Set-up.** A synthetic world of `N_CUSTOMERS` persons (default 20,000, seed `SEED`, dirt rate 0.02) goes
-# through the same steps as `make demo`, one `custml.workflows.run_*` call per cell:
-# generate → clean → features → segments → train churn and repurchase → score → report.
+# through the declared steps `make demo` runs (`custml.pipeline.STEPS`), one `run_step(name, settings, ctx)` call
+# per cell: generate → clean → features → segment → train churn and repurchase → score → report. The step
+# context `ctx` carries what one step hands to the next (and `ctx.timings` the seconds of each).
 # Everything is written under the project folders of `custml.config.get_paths()` (`data/`, `models/`,
 # `reports/`, git-ignored) and MLflow (`custml.config.tracking_uri()`, SQLite by default). Customers appear only
 # as pseudonyms. Default run time: 2-4 minutes on the 2-core development machine.
@@ -36,8 +37,6 @@ SEED = 0
 SMALL = False
 
 # %%
-import time
-
 import pandas as pd
 from IPython.display import IFrame, display
 
@@ -45,37 +44,35 @@ import custml
 from custml.config import tracking_uri
 from custml.models.params import TrainParams
 from custml.notebook import setup
-from custml.scoring import scores_summary
-from custml.segment.plots import plot_segment_sizes
-from custml.workflows import (
-    default_as_of,
+from custml.pipeline import (
+    CleanSettings,
+    FeaturesSettings,
+    GenerateSettings,
+    ReportSettings,
+    ScoreSettings,
+    StepContext,
     read_raw,
-    run_clean,
-    run_features,
-    run_generate,
-    run_report,
-    run_score,
-    run_segment,
-    run_train,
+    run_step,
 )
+from custml.scoring import scores_summary
+from custml.segment import SegmentationRunParams
+from custml.segment.plots import plot_segment_sizes
 
 paths = setup()
-timings: dict[str, float] = {}
+ctx = StepContext.for_paths(paths)
 print("custml", custml.__version__, "| MLflow store:", tracking_uri(paths).split("/")[-1])
 
 # %% [markdown]
 # ## 1. Generate a synthetic world
 #
-# `run_generate` writes the four contract tables (`customers`, `orders`, `interactions`, `campaigns`) to
+# The `generate` step writes the four contract tables (`customers`, `orders`, `interactions`, `campaigns`) to
 # `data/raw`, plus `truth/` (personas, dropout times, true probabilities) that no modelling step reads. The raw
 # tables hold personal data (names, e-mails), so only their sizes are shown here.
 
 # %%
-t0 = time.perf_counter()
-raw_dir = run_generate(N_CUSTOMERS, seed=SEED, dirty=0.02)
-raw = read_raw(raw_dir)
-as_of = default_as_of(raw_dir)  # the day after the data ends: we score "today"
-timings["generate"] = time.perf_counter() - t0
+raw_dir = run_step("generate", GenerateSettings(n_customers=N_CUSTOMERS, seed=SEED, dirty=0.02), ctx)
+raw = ctx.raw_tables = read_raw(raw_dir)
+as_of = ctx.resolve_as_of()  # the one as-of rule: the day after the data ends, we score "today"
 pd.Series({name: len(table) for name, table in raw.items()}, name="raw rows").to_frame().T
 
 # %% [markdown]
@@ -83,12 +80,11 @@ pd.Series({name: len(table) for name, table in raw.items()}, name="raw rows").to
 #
 # Rows that break the data contract go to a quarantine table with their reason; duplicate customer records are
 # merged; raw ids become keyed pseudonyms and direct personal data is dropped. (`allow_demo_key=True` creates a
-# local demo key; real data needs `CUSTML_PSEUDONYM_KEY`.)
+# local demo key; real data needs `CUSTML_PSEUDONYM_KEY`.) The settings are `CleanSettings`, the options of
+# `custml clean`.
 
 # %%
-t0 = time.perf_counter()
-clean = run_clean(raw_dir, as_of=as_of, allow_demo_key=True, raw=raw)
-timings["clean"] = time.perf_counter() - t0
+clean = run_step("clean", CleanSettings(allow_demo_key=True), ctx)
 per_table = pd.DataFrame({k: t.model_dump() for k, t in clean.report.tables.items()}).T[
     ["rows_in", "rows_kept", "rows_quarantined", "rows_out"]
 ]
@@ -105,9 +101,7 @@ clean.tables["customers"].head(3)
 # service experience, profile, BTYD inputs), computed by DuckDB from events strictly before the as-of date.
 
 # %%
-t0 = time.perf_counter()
-features = run_features(as_of, tables=clean.tables)
-timings["features"] = time.perf_counter() - t0
+features = run_step("features", FeaturesSettings(), ctx)
 print(f"{len(features):,} customers x {features.shape[1] - 2} features as of {as_of.date()}")
 features[
     ["customer_id", "recency_days", "frequency_orders", "monetary_total", "orders_365d", "tickets_365d"]
@@ -120,9 +114,7 @@ features[
 # (k chosen by silhouette) with automatic names for customers who have ordered.
 
 # %%
-t0 = time.perf_counter()
-seg = run_segment(as_of, features=features)
-timings["segment"] = time.perf_counter() - t0
+seg = run_step("segment", SegmentationRunParams(), ctx)
 segments = seg.segments
 display(
     segments[
@@ -137,7 +129,7 @@ pd.crosstab(segments["lifecycle_stage"], segments["value_tier"], margins=True)
 # %% [markdown]
 # ## 5. Train the churn and repurchase models
 #
-# `run_train` stacks features and labels over rolling cut-offs (the latest one is the test set), fits the
+# The `train` step (settings: `TrainParams`) stacks features and labels over rolling cut-offs (the latest one is the test set), fits the
 # registered candidates (`custml.models.candidates`: LightGBM, a logistic pipeline on every model column, BG/NBD,
 # Pareto/NBD and their stack), picks the champion on the validation cut-offs and calibrates it, prints every
 # candidate next to the shipped `model` (the logistic pipeline and BG/NBD are the printed baselines), logs the run
@@ -147,10 +139,7 @@ pd.crosstab(segments["lifecycle_stage"], segments["value_tier"], margins=True)
 # %%
 outcomes = {}
 for task in ("churn", "repurchase"):
-    t0 = time.perf_counter()
-    params = TrainParams(task=task, n_train_cutoffs=4, seed=SEED)
-    outcomes[task] = run_train(task, tables=clean.tables, data_end=as_of, params=params)
-    timings[f"train {task}"] = time.perf_counter() - t0
+    outcomes[task] = run_step("train", TrainParams(task=task, n_train_cutoffs=4, seed=SEED), ctx)
 metrics = pd.concat(
     {
         task: pd.DataFrame(o.result.metrics).T[["roc_auc", "pr_auc", "brier", "lift_top10"]]
@@ -165,15 +154,13 @@ pd.DataFrame({task: o.decision.model_dump() for task, o in outcomes.items() if o
 # %% [markdown]
 # ## 6. Score every customer
 #
-# `run_score` loads both `@champion` models from the registry, re-cleans the raw folder (here: reuses the
+# The `score` step loads both `@champion` models from the registry, re-cleans the raw folder (here: reuses the
 # cleaning above), builds features as of the scoring date, checks drift against the training reference, and
 # writes one row per customer with probabilities, 12-month expected value, segment, reasons in plain words and a
 # recommended action (plus a `.meta.json` sidecar).
 
 # %%
-t0 = time.perf_counter()
-scored = run_score(raw_dir, as_of, clean=clean, raw_rows=len(raw["customers"]))
-timings["score"] = time.perf_counter() - t0
+scored = run_step("score", ScoreSettings(), ctx)
 scores = scored.scores
 scores[
     ["customer_id", "churn_probability", "repurchase_probability", "expected_value_12m", "revenue_at_risk"]
@@ -193,17 +180,16 @@ pd.Series(summary["actions"], name="customers").to_frame()
 # %% [markdown]
 # ## 7. The management report
 #
-# `run_report` renders one self-contained HTML file from the scores and their sidecar (no model is loaded).
+# The `report` step renders one self-contained HTML file from the scores and their sidecar (no model is loaded).
 
 # %%
-t0 = time.perf_counter()
-report_path = run_report(scored.out)
-timings["report"] = time.perf_counter() - t0
+report_path = run_step("report", ReportSettings(), ctx)
 report_rel = report_path.relative_to(paths.root).as_posix()
 print(f"report: {report_rel} ({report_path.stat().st_size / 1e3:,.0f} kB)")
 # Notebooks live in <project>/notebooks, so the report is one folder up from here.
 display(IFrame(f"../{report_rel}", width="100%", height=500))
-pd.Series(timings, name="seconds").round(1).to_frame().T
+print("steps run:", " -> ".join(ctx.ran))
+pd.Series(ctx.timings, name="seconds").round(1).to_frame().T
 
 # %% [markdown]
 # ## Conclusion
@@ -222,12 +208,12 @@ pd.Series(timings, name="seconds").round(1).to_frame().T
 #   candidates is the champion, chosen on the validation cut-offs (ROC AUC there: churn 0.815 against LightGBM's
 #   0.812, repurchase 0.852 against 0.852, a tie the stack wins as it is part of it). On the test cut-off churn ROC AUC
 #   0.813 against 0.807 for the logistic baseline on all model columns (+0.006, paired 95 % interval +0.004 to
-#   +0.008) and 0.778 for BG/NBD; repurchase 0.860 against 0.858 (+0.003, interval +0.001 to +0.004) and 0.842
-#   (PR AUC 0.492 against 0.489 and 0.465). The margins over the logistic baseline are small but beyond noise.
+#   +0.008) and 0.778 for BG/NBD; repurchase 0.861 against 0.858 (+0.003, interval +0.001 to +0.004) and 0.842
+#   (PR AUC 0.494 against 0.489 and 0.465). The margins over the logistic baseline are small but beyond noise.
 #   Both models were registered and promoted to `@champion` (no champion yet).
 # - **Scoring** accounts for every raw record: 20,400 in = 20,000 scored + 400 merged duplicates. Actions:
-#   8,917 low-cost reactivations, 5,614 no action, 2,978 retention offers, 1,204 personal outreach calls, 1,057
-#   onboarding offers, 173 loyalty rewards and 57 win-back offers (no uplift model is registered here, so the
+#   8,915 low-cost reactivations, 5,624 no action, 2,990 retention offers, 1,242 personal outreach calls, 1,046
+#   onboarding offers, 132 loyalty rewards and 51 win-back offers (no uplift model is registered here, so the
 #   rule-based actions stand).
 # - **Report**: one self-contained HTML page of about 196 kB, rendered in under a second.
 #

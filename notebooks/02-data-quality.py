@@ -25,8 +25,8 @@
 # clean outputs at the end.
 #
 # **Set-up.** A world of `N_CUSTOMERS` persons (default 30,000, seed `SEED`) with dirt at rate 0.02, written to
-# `data/raw` and cleaned with `custml.workflows.run_clean` (the same wiring as `custml clean`; outputs in
-# `data/interim`, private id map in `data/private`). Default run time about a minute.
+# `data/raw` and cleaned by the declared `clean` step (`custml.pipeline.run_step`, what `custml clean` runs;
+# outputs in `data/interim`, private id map in `data/private`). Default run time about a minute.
 
 # %%
 # %load_ext autoreload
@@ -44,6 +44,7 @@ import pandas as pd
 
 import custml
 from custml.notebook import setup
+from custml.pipeline import CleanSettings, GenerateSettings, StepContext, read_raw, run_step
 from custml.privacy import load_pseudonym_key, pseudonymise, scan_for_pii
 from custml.quality import clean_tables, pairwise_precision_recall
 from custml.quality.masking import mask_frame
@@ -54,21 +55,18 @@ from custml.quality.plots import (
     quarantine_counts,
 )
 from custml.synth import read_truth
-from custml.workflows import read_raw, run_clean, run_generate
 
 DIRTY = 0.02
 paths = setup(max_columns=None)
 print("custml", custml.__version__)
 
-t0 = time.perf_counter()
-raw_dir = run_generate(N_CUSTOMERS, seed=SEED, dirty=DIRTY)
+ctx = StepContext.for_paths(paths)
+raw_dir = run_step("generate", GenerateSettings(n_customers=N_CUSTOMERS, seed=SEED, dirty=DIRTY), ctx)
 raw = read_raw(raw_dir)
 truth = read_truth(raw_dir)
-t_gen = time.perf_counter() - t0
-t0 = time.perf_counter()
-result = run_clean(raw_dir, allow_demo_key=True)
-t_clean = time.perf_counter() - t0
+result = run_step("clean", CleanSettings(allow_demo_key=True), ctx)
 report = result.report
+t_gen, t_clean = ctx.timings["generate_s"], ctx.timings["clean_s"]
 print(f"generated in {t_gen:.1f} s, cleaned in {t_clean:.1f} s (as of {report.as_of[:10]})")
 
 # %% [markdown]

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -20,7 +20,7 @@
 # after it can change them), and how badly does a feature that peeks past the cut-off mislead us?
 #
 # **Set-up.** A clean synthetic world of `N_CUSTOMERS` persons (default 20,000, seed `SEED`), pseudonymised by
-# `custml.workflows.run_clean`. Features come from `custml.features.build_features` (DuckDB; Spark for the parity
+# the declared `clean` step (`custml.pipeline.run_step`). Features come from `custml.features.build_features` (DuckDB; Spark for the parity
 # check), stacked churn training sets from `build_training_set` over `rolling_cutoffs`, and models from
 # `custml.models.train_model` (the same calibrated LightGBM as `custml train`). Nothing is logged to MLflow:
 # this notebook compares feature sets, it does not ship a model. Default run time about 3 minutes.
@@ -58,16 +58,17 @@ from custml.models.plots import plot_roc
 from custml.models.split import plan_cutoffs
 from custml.models.train import train_model
 from custml.notebook import setup
-from custml.workflows import default_as_of, run_clean, run_generate
+from custml.pipeline import CleanSettings, GenerateSettings, StepContext, run_step
 
 paths = setup(max_columns=None, max_colwidth=80)
 warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")  # pandas 3 notice
 print("custml", custml.__version__)
 
 t0 = time.perf_counter()
-raw_dir = run_generate(N_CUSTOMERS, seed=SEED, dirty=0.0, out_dir=paths.raw / "nb03")
-data_end = default_as_of(raw_dir)  # midnight after the last recorded instant
-clean = run_clean(raw_dir, as_of=data_end, allow_demo_key=True, write=False)
+ctx = StepContext.for_paths(paths)
+run_step("generate", GenerateSettings(n_customers=N_CUSTOMERS, seed=SEED, out=paths.raw / "nb03"), ctx)
+data_end = ctx.resolve_as_of()  # the one as-of rule: midnight after the last recorded instant
+clean = run_step("clean", CleanSettings(allow_demo_key=True, write=False), ctx)
 tables = {k: v for k, v in clean.tables.items() if k in ("customers", "orders", "interactions")}
 print(
     f"{len(tables['customers']):,} customers, {len(tables['orders']):,} orders, "
@@ -310,21 +311,21 @@ else:
 # %% [markdown]
 # ## Conclusion
 #
-# *(numbers from the committed run: 20,000 persons, seed 0; 7 cut-offs (3 training, 3 validation, 1 test),
-# 66,667 rows)*
+# *(numbers from the committed run: 20,000 persons, seed 0, in a fresh project folder, where de-duplication
+# links 138 records of this clean world and leaves 19,862 customers (with an earlier id map in the folder, 20,000);
+# 7 cut-offs (3 training, 3 validation, 1 test), 66,487 rows)*
 #
 # - The catalogue has 66 features in 7 groups (rfm 7, window 20, trend 5, mix 7, service 19, profile 4, btyd 4),
 #   each with its SQL, description and reason wording in one place.
 # - **Point in time holds**: removing the 11,772 orders and 49,909 interactions at or after 1 October 2025 left
-#   the feature table of 18,049 customers *identical* (`assert_frame_equal`), while moving the cut-off 30 days
+#   the feature table of 17,935 customers *identical* (`assert_frame_equal`), while moving the cut-off 30 days
 #   later changed recency for 96% of customers and the 90-day revenue for 20%.
 # - **Leakage inflates the AUC, and production punishes it.** Honest features: churn test AUC 0.811 (PR AUC
-#   0.877). Adding a recency snapshot taken 30 days late: 0.877 as validated, and it becomes the top driver
-#   (mean |SHAP| 0.57 vs 0.19 for the next); scored the only way production can compute it, the same model
-#   falls to 0.771, *below* the honest model. The full-history order count is worse: 0.985 as validated,
-#   0.652 in production. A leaky model's validation AUC does not estimate its production AUC at all.
+#   0.884). Adding a recency snapshot taken 30 days late: 0.877 as validated, and it becomes the top driver;
+#   scored the only way production can compute it, the same model falls to 0.784, *below* the honest model. The
+#   full-history order count is worse: 0.988 as validated, 0.747 in production. A leaky model's validation AUC does not estimate its production AUC at all.
 # - Rolling cut-offs 30 days apart keep every 90-day label inside the data; the churn rate per cut-off is stable
 #   (0.66-0.73), so stacking cut-offs adds rows without mixing regimes.
-# - DuckDB and Spark agree on all 66 features of 1,797 sampled customers (max absolute difference 3.6e-12, same
-#   nulls and categories); Spark needed 16 s for them including start-up on the 2-core machine, while DuckDB
-#   computes the whole 18,049-customer table in about a second.
+# - DuckDB and Spark agree on all 66 features of 1,810 sampled customers (max absolute difference 5.5e-12, same
+#   nulls and categories); Spark needed 13 s for them including start-up on the 2-core machine, while DuckDB
+#   computes the whole 17,935-customer table in about a second.

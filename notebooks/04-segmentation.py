@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -22,7 +22,7 @@
 #
 # **Set-up.** A clean synthetic world of `N_CUSTOMERS` persons (default 50,000, seed `SEED`) with five latent
 # personas (one-timer, occasional, bargain hunter, loyal regular, big spender), cleaned and pseudonymised by
-# `custml.workflows.run_clean`; features as of the day after the data end (`run_features`); segments and
+# the declared `clean` step; features as of the day after the data end (the `features` step); segments and
 # clusters from `custml.segment.segment_customers` with the default `SegmentationRunParams` (what
 # `custml segment` runs). The personas come from `truth/customers`, mapped to pseudonyms through the cleaner's id
 # map; no modelling step ever reads them. Agreement is the adjusted Rand index (ARI: 0 = chance, 1 = identical
@@ -49,6 +49,7 @@ from sklearn.metrics import adjusted_rand_score
 
 import custml
 from custml.notebook import setup
+from custml.pipeline import CleanSettings, FeaturesSettings, GenerateSettings, StepContext, run_steps
 from custml.segment import (
     DEFAULT_CLUSTER_FEATURES,
     CustomerClusterer,
@@ -63,16 +64,19 @@ from custml.segment.plots import (
     plot_segment_sizes,
 )
 from custml.synth import read_truth
-from custml.workflows import default_as_of, run_clean, run_features, run_generate
 
 paths = setup()
 print("custml", custml.__version__)
 
 t0 = time.perf_counter()
-raw_dir = run_generate(N_CUSTOMERS, seed=SEED, dirty=0.0, out_dir=paths.raw / "nb04")
-as_of = default_as_of(raw_dir)
-clean = run_clean(raw_dir, as_of=as_of, allow_demo_key=True, write=False)
-features = run_features(as_of, tables=clean.tables, write=False)
+steps = {
+    "generate": GenerateSettings(n_customers=N_CUSTOMERS, seed=SEED, out=paths.raw / "nb04"),
+    "clean": CleanSettings(allow_demo_key=True, write=False),
+    "features": FeaturesSettings(write=False),
+}
+run = run_steps(list(steps), steps, context=StepContext.for_paths(paths))
+raw_dir, clean, features = run.results["generate"], run.results["clean"], run.results["features"]
+as_of = run.context.resolve_as_of()
 t_setup = time.perf_counter() - t0
 
 # The true persona of each pseudonymous customer (evaluation only).
@@ -293,19 +297,19 @@ mix.style.format("{:.0%}", subset=list(mix.columns[1:]))
 #   year's revenue. But they agree with the personas hardly at all (ARI 0.073; lifecycle stages 0.049, value
 #   tiers 0.157): they describe *where a customer is now* (recent, frequent, valuable), not *what kind of
 #   customer they are*. "Lost" and "Hibernating" are 68-70% one-timers, "Champions" 39% loyal regulars.
-# - **Clusters**: silhouette chose k = 8 (0.442; bootstrap stability ARI 0.98) and they recover the personas far
-#   better than any rule-based labelling (ARI 0.407). The auto names read like the personas they hold: the
+# - **Clusters**: silhouette chose k = 8 (0.434; bootstrap stability ARI 0.98) and they recover the personas far
+#   better than any rule-based labelling (ARI 0.408). The auto names read like the personas they hold: the
 #   "in-store high-value frequent buyers" are 92% big spenders, the "marketplace mid-value frequent buyers" 76%
 #   bargain hunters, the two "app-first, app-engaged ... high-value" clusters 75-86% loyal regulars, the
 #   "low-value occasional buyers" 77% occasional and the "discount-driven low-value occasional buyers" 73%
 #   one-timers.
 # - **The features that made the difference** (k = 5 for all, mean of three seeds): the four default traits give
-#   0.363 overall and 0.349 among customers with at least three orders. Spend per order matters most (0.244
-#   without it), then app engagement (0.344, and 0.275 among repeat buyers); e-mail engagement adds little at
+#   0.363 overall and 0.349 among customers with at least three orders. Spend per order matters most (0.242
+#   without it), then app engagement (0.342, and 0.273 among repeat buyers); e-mail engagement adds little at
 #   k = 5. The earlier six-trait default (frequency, spend per order, items, app share and sessions, e-mail) gives
 #   0.266, and RFM alone 0.106: frequency and basket volume mostly measure how many orders a customer happened to
-#   make, which splits personas. Adding lifecycle position (recency, tenure: 0.180) or discount and channel mix
-#   (0.201) lowers the overall agreement, though the channel mix helps among repeat buyers (0.347). A Gaussian
+#   make, which splits personas. Adding lifecycle position (recency, tenure: 0.197) or discount and channel mix
+#   (0.188) lowers the overall agreement, though the channel mix helps among repeat buyers (0.352). A Gaussian
 #   mixture does not help (0.260).
 # - **Why the ARI stays below the 0.6 the issue hoped for**: 47% of buyers (22,825) have exactly one order, and
 #   that group is 50% one-timers, 31% occasional buyers and 14% bargain hunters; one purchase says little about a

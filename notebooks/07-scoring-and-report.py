@@ -19,12 +19,12 @@
 # **Question.** What does the monthly scoring job produce for every customer, does it account for every input
 # row, does it notice when the input no longer looks like the training data, and what does a manager get?
 #
-# **Set-up.** `custml.workflows.run_demo` first builds a small project of `N_CUSTOMERS` persons (default 10,000,
+# **Set-up.** `custml.pipeline.run_demo` (the demo's declared steps) first builds a small project of `N_CUSTOMERS` persons (default 10,000,
 # seed `SEED`, dirt 0.02): world → clean → features → segments → churn and repurchase models registered in MLflow
 # and promoted to `@champion`. Then the notebook runs the scoring job itself, as `custml score` does:
-# `run_score` loads `models:/custml-churn@champion` and `models:/custml-repurchase@champion`, cleans the raw
+# the `score` step loads `models:/custml-churn@champion` and `models:/custml-repurchase@champion`, cleans the raw
 # export, builds features, checks drift, and writes the scores and their `.meta.json`. A second export with a
-# deliberate shift shows the drift check at work; `run_report` renders the management report. Default run time
+# deliberate shift shows the drift check at work; the `report` step renders the management report. Default run time
 # about a minute (2.5 when the machine is busy). (In a project whose registry already has a champion trained on
 # another world, the gate keeps that champion, since the two were tested on different holdouts, and the job
 # scores with it: the registry, not the notebook, decides which model is in production.)
@@ -49,15 +49,27 @@ from IPython.display import IFrame, display
 import custml
 from custml.io import read_json, read_table, write_table
 from custml.notebook import setup
+from custml.pipeline import (
+    DemoSettings,
+    DriftError,
+    ReportSettings,
+    ScoreSettings,
+    StepContext,
+    read_raw,
+    run_demo,
+    run_step,
+)
 from custml.report import build_report_data
 from custml.scoring import action_table_frame, scores_summary
-from custml.workflows import DriftError, read_raw, run_demo, run_report, run_score
 
 paths = setup(max_colwidth=60)
 print("custml", custml.__version__)
 
 t0 = time.perf_counter()
-demo = run_demo(N_CUSTOMERS, SEED, progress=False, n_train_cutoffs=2 if SMALL else 3, preset="default")
+settings = DemoSettings(
+    n_customers=N_CUSTOMERS, seed=SEED, n_train_cutoffs=2 if SMALL else 3, preset="default", quiet=True
+)
+demo = run_demo(settings)
 t_demo = time.perf_counter() - t0
 print(f"pipeline built in {t_demo:.0f} s; scoring date {demo.as_of.date()}")
 pd.DataFrame({task: d.model_dump() | {"reason": d.reason} for task, d in demo.gate.items()}).T[
@@ -71,8 +83,9 @@ pd.DataFrame({task: d.model_dump() | {"reason": d.reason} for task, d in demo.ga
 # before minutes of cleaning), then the raw export is cleaned with the same quality rules as training data.
 
 # %%
+ctx = StepContext.for_paths(paths)
 t0 = time.perf_counter()
-scored = run_score(demo.raw_dir, demo.as_of, allow_demo_key=True)
+scored = run_step("score", ScoreSettings(data=demo.raw_dir, as_of=str(demo.as_of), allow_demo_key=True), ctx)
 t_score = time.perf_counter() - t0
 meta = scored.meta
 print(f"scored {meta.rows_scored:,} customers in {t_score:.0f} s -> {scored.out.relative_to(paths.root)}")
@@ -173,7 +186,8 @@ for name, table in {**raw, "orders": orders, "interactions": interactions}.items
     write_table(table, shifted_dir / f"{name}.parquet")
 shifted_out = paths.scores / "scores_shifted.parquet"
 try:
-    run_score(shifted_dir, demo.as_of, out=shifted_out, allow_demo_key=True, fail_on_drift=True)
+    shifted = ScoreSettings(data=shifted_dir, as_of=str(demo.as_of), out=shifted_out, allow_demo_key=True)
+    run_step("score", shifted.model_copy(update={"fail_on_drift": True}), StepContext.for_paths(paths))
     print("no drift detected")
 except DriftError as exc:
     print("DriftError:", str(exc)[:400], "...")
@@ -204,13 +218,13 @@ top[["model", "feature", "psi", "status"]]
 # %% [markdown]
 # ## 5. The management report
 #
-# `run_report` reads only the scores and their meta (never the models) and writes one self-contained HTML page:
+# The `report` step reads only the scores and their meta (never the models) and writes one self-contained HTML page:
 # headline figures, segments, lifecycle, risk, drivers, model quality, actions and data quality. The figures
 # behind it come from `custml.report.build_report_data`:
 
 # %%
 t0 = time.perf_counter()
-report_path = run_report(scored.out)
+report_path = run_step("report", ReportSettings(), ctx)  # this run's scores -> reports/report_<as-of>.html
 t_report = time.perf_counter() - t0
 report_rel = report_path.relative_to(paths.root).as_posix()
 print(f"report: {report_rel} ({report_path.stat().st_size / 1e3:,.0f} kB, {t_report:.1f} s)")
@@ -232,15 +246,15 @@ IFrame(f"../{report_rel}", width="100%", height=600)
 # *(numbers from the committed run: 10,000 persons, seed 0, dirt 0.02; building the pipeline took 22 s, the
 # scoring job itself 5 s)*
 #
-# - The scoring job loaded both `@champion` models (test ROC AUC 0.806 for churn, 0.852 for repurchase) and
+# - The scoring job loaded both `@champion` models (test ROC AUC 0.808 for churn, 0.853 for repurchase) and
 #   wrote one row per customer, 24 columns, with the model name and version on every row; the sidecar carries
 #   the test metrics, calibration, drivers, the drift table and its verdict.
 # - **Every input row is accounted for**: 10,200 raw customer records = 10,000 scored + 200 not scored, all 200
 #   being duplicate records merged into another customer (none quarantined, none without history).
-# - **Actions**: 44% of customers get an automated low-cost reactivation (low value and dormant or churned), 32%
-#   no action, 12% a retention offer (medium value, churn probability >= 0.5), 5% onboarding, and the 399
-#   high-value customers at risk get personal outreach: 4% of customers carrying 17% of the revenue at risk.
-#   The "no action" group still holds 45% of the revenue at risk, spread thinly over customers below the 0.5
+# - **Actions**: 44% of customers get an automated low-cost reactivation (low value and dormant or churned), 30%
+#   no action, 14% a retention offer (medium value, churn probability >= 0.5), 5% onboarding, and the 580
+#   high-value customers at risk get personal outreach: 6% of customers carrying 30% of the revenue at risk.
+#   The "no action" group still holds 38% of the revenue at risk, spread thinly over customers below the 0.5
 #   churn threshold: the first place to look if the budget allows a wider campaign.
 # - **Drift** (one verdict for scoring and monitoring: PSI >= 0.25 *and* its KS or chi-square test rejecting at
 #   1 %): on the month's own export nothing drifted; three feature-model pairs are in the warning band, led by
@@ -251,6 +265,6 @@ IFrame(f"../{report_rel}", width="100%", height=600)
 #   warn (PSI 0.12-0.13), because a 1.5× factor moves a customer by less than a decile of a long-tailed
 #   distribution.
 # - The management report is one offline HTML file (212 kB, rendered in 0.6 s from the scores and the meta
-#   alone): revenue at risk 593,996 of 1,319,150 expected 12-month value, with Champions (35%) and Loyal (30%)
-#   customers carrying 65% of the revenue at risk. Its headline churn rate is the model's expectation over the
+#   alone): revenue at risk 685,572 of 1,214,702 expected 12-month value, with Champions (42%) and Loyal (31%)
+#   customers carrying 73% of the revenue at risk. Its headline churn rate is the model's expectation over the
 #   customers with an order in the last year, with the same season's realised rate a year earlier beside it.

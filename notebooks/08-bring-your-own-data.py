@@ -24,7 +24,7 @@
 # first bought in the first quarter of 1997, their purchases to June 1998): whitespace-separated text, a `YYYYMMDD`
 # date, no order id, no customers table, no names or e-mails. `custml.sources.infer_mapping` proposes a mapping,
 # the worked one is `docs/mappings/cdnow-master.yaml`; then the same steps as `custml clean --mapping`,
-# `custml train`, `custml score --mapping` and `custml report`, through `custml.workflows`. `SMALL` (the test run)
+# `custml train`, `custml score --mapping` and `custml report`: the same declared steps (`custml.pipeline.run_step`). `SMALL` (the test run)
 # uses the 1/10 sample (`CDNOW_sample.txt`, 2,357 customers, its own mapping) and light training settings;
 # `N_CUSTOMERS` is not used (CDNOW has the size it has). Default run time about 1.5 minutes. Section 5 maps a
 # five-file marketplace export (written from a generated world) with `custml sources infer DIR`.
@@ -50,8 +50,15 @@ import custml
 from custml.datasets import cdnow_dir
 from custml.models.params import TrainParams
 from custml.notebook import setup
+from custml.pipeline import (
+    CleanSettings,
+    FeaturesSettings,
+    ReportSettings,
+    ScoreSettings,
+    StepContext,
+    run_step,
+)
 from custml.sources import infer_mapping, load_mapping, mapping_yaml, read_sources
-from custml.workflows import run_clean, run_features, run_report, run_score, run_train
 
 paths = setup()
 print("custml", custml.__version__)
@@ -87,13 +94,14 @@ sources.tables["orders"].drop(columns="customer_id").head()  # raw ids stay out 
 # %% [markdown]
 # ## 2. Clean: every row and every dollar accounted for
 #
-# `run_clean(..., mapping=...)` is `custml clean --data DIR --mapping FILE`. The as-of date defaults to the day
+# The `clean` step with `CleanSettings(data=..., mapping=...)` is `custml clean --data DIR --mapping FILE`. The as-of date defaults to the day
 # after the last purchase. The report's hints say what custml did on its own (customers derived, de-duplication
 # skipped for lack of names, e-mails or phones).
 
 # %%
 t0 = time.perf_counter()
-clean = run_clean(CDNOW, mapping=MAPPING, allow_demo_key=True)
+ctx = StepContext.for_paths(paths)
+clean = run_step("clean", CleanSettings(data=CDNOW, mapping=MAPPING, allow_demo_key=True), ctx)
 report = clean.report
 print(f"cleaned in {time.perf_counter() - t0:.1f} s, as of {report.as_of}")
 for hint in report.hints:
@@ -123,8 +131,8 @@ assert report.rows_in == report.rows_kept + report.rows_quarantined
 # becomes `@champion`.
 
 # %%
-as_of = pd.Timestamp(report.as_of).normalize()
-features = run_features(as_of, tables=clean.tables)
+as_of = ctx.resolve_as_of()  # the one rule: the day after the last plausible order, as the clean step took it
+features = run_step("features", FeaturesSettings(), ctx)
 print(f"{len(features):,} customers x {features.shape[1] - 2} features as of {as_of.date()}")
 light = (
     {"n_estimators": 120, "early_stopping_rounds": 20, "shap_sample": 200, "n_train_cutoffs": 4}
@@ -134,7 +142,7 @@ light = (
 outcomes = {}
 for task in ("churn", "repurchase"):
     t0 = time.perf_counter()
-    outcomes[task] = run_train(task, tables=clean.tables, params=TrainParams(task=task, seed=SEED, **light))
+    outcomes[task] = run_step("train", TrainParams(task=task, seed=SEED, **light), ctx)
     print(
         f"{task}: trained in {time.perf_counter() - t0:.0f} s; gate: {outcomes[task].decision.reason if outcomes[task].decision else 'not registered'}"
     )
@@ -149,12 +157,13 @@ pd.DataFrame(
 # %% [markdown]
 # ## 4. Score the raw export, and the report
 #
-# `run_score(CDNOW, mapping=...)` is `custml score --data DIR --mapping FILE`: it re-reads and re-cleans the raw
+# The `score` step with `ScoreSettings(data=..., mapping=...)` is `custml score --data DIR --mapping FILE`: it re-reads and re-cleans the raw
 # file through the same mapping, so the scores follow the export, not an intermediate file. Every customer record
 # is scored or accounted for.
 
 # %%
-run = run_score(CDNOW, mapping=MAPPING, allow_demo_key=True)
+scoring = StepContext.for_paths(paths)  # a new run: the score step reads and cleans the export itself
+run = run_step("score", ScoreSettings(data=CDNOW, mapping=MAPPING, allow_demo_key=True), scoring)
 meta = run.meta
 print(f"{meta.rows_in:,} customers in, {meta.rows_scored:,} scored; currency {meta.currency}")
 print("not scored:", run.not_scored)
@@ -174,14 +183,15 @@ run.scores[
 # customers**, not a quality loss:
 
 # %%
-early = run_score(
-    CDNOW, as_of="1997-02-15", mapping=MAPPING, allow_demo_key=True, out=paths.scores / "early.parquet"
+early_settings = ScoreSettings(
+    data=CDNOW, as_of="1997-02-15", mapping=MAPPING, allow_demo_key=True, out=paths.scores / "early.parquet"
 )
+early = run_step("score", early_settings, StepContext.for_paths(paths))
 print(early.not_scored)
 assert early.not_scored["quarantined_by_quality"] == 0 and early.not_scored["not_yet_a_customer"] > 0
 
 # %%
-html = run_report(run.out)
+html = run_step("report", ReportSettings(), scoring)  # the scoring run's scores
 print("report:", html, f"({Path(html).stat().st_size / 1e6:.1f} MB)")
 
 # %% [markdown]
@@ -206,13 +216,14 @@ proposal = infer_folder(MARKET)
 print(mapping_yaml(proposal))
 
 # %%
-market = run_clean(
-    MARKET,
+market_settings = CleanSettings(
+    data=MARKET,
     mapping=MARKET / "mapping.yaml",
     out=paths.data / "marketplace-clean",
     private_dir=paths.private / "marketplace",
     allow_demo_key=True,
 )
+market = run_step("clean", market_settings, StepContext.for_paths(paths))
 mreport = market.report
 orders_file = pd.read_csv(MARKET / "olist_orders_dataset.csv")
 payments = pd.read_csv(MARKET / "olist_order_payments_dataset.csv")
@@ -249,15 +260,16 @@ assert abs((m_orders.net_amount_kept or 0) - expected) < 0.005
 # quarantined (with no history before that date there is no held-out period to choose the value model on, so the
 # 12-month value uses BG/NBD, as the scoring says). On this cohort with nothing but purchases the models only
 # match their baselines. Churn: the stack is champion (tied with the logistic baseline on the validation cut-offs,
-# a tie the stack wins as it is part of it), test ROC AUC 0.744 against 0.743 for the logistic baseline on all
-# model columns (+0.001, paired 95 % interval +0.000 to +0.003) and 0.738 for BG/NBD and Pareto/NBD (+0.006,
-# beyond noise); PR AUC 0.849 against 0.848 and 0.844. Repurchase: LightGBM (the only candidate that reads the
-# season when the training cut-offs span a year) reaches 0.852 against 0.853 for the logistic baseline, 0.849
-# (Pareto/NBD) and 0.840 (BG/NBD), PR AUC 0.360 against 0.359, 0.348 and 0.349. It is 0.0011 below logistic,
-# inside the paired interval `custml train` prints ([-0.0036, +0.0014]), so the gate promotes it (no champion yet)
-# and says so in its reason (a baseline that beat the model beyond noise would stop its promotion). Each fresh pseudonymisation key reorders
-# the rows and moves the figures by about 0.003 (an earlier run gave 0.743 / 0.848). That is a finding about the
-# models on CDNOW (LOGBOOK 2026-12-02), not about reading the data.
+# a tie the stack wins as it is part of it), test ROC AUC 0.744, level with the logistic baseline on all model
+# columns and 0.005 above BG/NBD and Pareto/NBD (0.739); PR AUC 0.851 against 0.849, 0.845 and 0.846.
+# Repurchase: LightGBM (the only candidate that reads the season when the training cut-offs span a year) reaches
+# 0.852 against 0.853 for the logistic baseline, 0.849 (Pareto/NBD) and 0.840 (BG/NBD), PR AUC 0.358 against
+# 0.358, 0.347 and 0.348. It is 0.0009 below logistic, inside the paired interval `custml train` prints
+# ([-0.0042, +0.0021]), so the gate promotes it (no champion yet) and says so in its reason (a baseline that beat
+# the model beyond noise would stop its promotion). Each fresh pseudonymisation key reorders the rows and moves the
+# figures by about 0.003 (earlier runs gave 0.743 / 0.848 for the churn baselines); since issue 25 training takes
+# the one as-of rule (the day after the last order) as its data end, a day later than before. That is a finding
+# about the models on CDNOW (LOGBOOK 2026-12-02), not about reading the data.
 #
 # Several related files go in the same way (section 5): on a five-file marketplace export written from a
 # 3,000-customer world, `sources infer DIR` found the person behind the per-order customer ids, the amount as the

@@ -29,7 +29,7 @@
 # policy, and the **true** profit of each targeting rule at the same budget (offers for 5 % of the held-out
 # customers). The experiment config `experiments/uplift-learners.yaml` reproduces the second world's run
 # (`custml experiment run experiments/uplift-learners.yaml`). Section 6 runs the production flow: the train
-# stage fits and registers the uplift model (`custml train uplift`, `custml.pipeline.run_train_uplift`) and
+# stage fits and registers the uplift model (`custml train uplift`, the `train_uplift` step) and
 # scoring loads it from the registry. Default sizes: 50,000 (default world) and 100,000 persons (heterogeneous
 # world); about a minute (64 s in the committed run).
 
@@ -54,11 +54,12 @@ import pandas as pd
 
 import custml
 from custml import tracking
+from custml.config import get_paths
 from custml.datasets import cdnow_dir, load_cdnow_transactions
 from custml.features import build_features
 from custml.features.labels import churn_labels, horizon_from_repeat_gaps, repeat_gaps
 from custml.notebook import setup
-from custml.pipeline import run_train_uplift
+from custml.pipeline import StepContext, run_step
 from custml.scoring.alive import probability_alive
 from custml.scoring.score import expected_value_12m
 from custml.synth import WorldParams, generate_world, oracle_campaign_uplift
@@ -223,7 +224,9 @@ root = Path(
 )  # its own SQLite store (unless $MLFLOW_TRACKING_URI is set)
 het_tables = {"customers": het_world.customers, "orders": het_world.orders,
               "interactions": het_world.interactions, "campaigns": het_world.campaigns}  # fmt: skip
-trained = run_train_uplift(root=root, tables=het_tables, params=UpliftParams(horizon_days=360))
+ctx = StepContext.for_paths(get_paths(root).ensure())
+ctx.tables = het_tables
+trained = run_step("train_uplift", UpliftParams(horizon_days=360), ctx)  # the `train_uplift` step
 gate = trained.decision
 print(gate.name, f"v{gate.version}", "promoted" if gate.promoted else "kept as challenger", "-",
       gate.reason)  # fmt: skip

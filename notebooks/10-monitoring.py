@@ -48,9 +48,17 @@ import custml
 from custml.models.params import TrainParams
 from custml.monitoring import HealthThresholds
 from custml.notebook import setup
+from custml.pipeline import (
+    CleanSettings,
+    GenerateSettings,
+    MonitorSettings,
+    ReportSettings,
+    ScoreSettings,
+    StepContext,
+    run_step,
+)
 from custml.report.plots import plot_health_history
 from custml.synth import ShockParams, WorldParams
-from custml.workflows import run_clean, run_generate, run_monitor, run_report, run_score, run_train
 
 paths = setup(max_columns=40, width=200)
 print("custml", custml.__version__)
@@ -65,36 +73,29 @@ t0 = time.perf_counter()
 worlds = {}
 for name, shock in (("unchanged", None), ("shocked", SHOCK)):
     folder = paths.data / "monitoring-demo" / name
-    raw = run_generate(
-        params=WorldParams(n_customers=N_CUSTOMERS, seed=SEED, shock=shock), out_dir=folder / "raw"
-    )
-    worlds[name] = {
-        "raw": raw,
-        "scores": folder / "scores",
-        "clean": run_clean(raw, allow_demo_key=True, write=False),
-    }
+    ctx = StepContext.for_paths(paths)  # one run of the declared steps per world
+    ctx.world = WorldParams(n_customers=N_CUSTOMERS, seed=SEED, shock=shock)
+    raw = run_step("generate", GenerateSettings(out=folder / "raw"), ctx)
+    run_step("clean", CleanSettings(allow_demo_key=True, write=False), ctx)
+    worlds[name] = {"raw": raw, "scores": folder / "scores", "ctx": ctx}
+trained = worlds["unchanged"]["ctx"]
+trained.resolve_as_of("2025-04-01")  # the models are trained on the data known on 2025-04-01
 for task in ("churn", "repurchase"):
-    outcome = run_train(
-        task,
-        tables=worlds["unchanged"]["clean"].tables,
-        data_end="2025-04-01",
-        params=TrainParams(task=task, n_train_cutoffs=2, **FAST),
-    )
+    outcome = run_step("train", TrainParams(task=task, n_train_cutoffs=2, **FAST), trained)
     print(
         f"{task}: test ROC AUC {outcome.result.metrics['model']['roc_auc']:.3f}, {outcome.decision.reason if outcome.decision else 'not registered'}"
     )
 for w in worlds.values():
     for day in DATES:
-        run_score(
-            w["raw"],
-            day,
-            w["scores"] / f"scores_{day}.parquet",
-            clean=w["clean"],
+        settings = ScoreSettings(
+            data=w["raw"],
+            as_of=day,
+            out=w["scores"] / f"scores_{day}.parquet",
             scored_at="2025-12-31",
-            raw_rows=N_CUSTOMERS,
             allow_demo_key=True,
             uplift_model=None,  # this notebook monitors the churn and repurchase models; no uplift model here
         )
+        run_step("score", settings, w["ctx"])  # the world's cleaned tables, scored as of each day
 print(f"worlds, models and {2 * len(DATES)} scorings in {time.perf_counter() - t0:.0f} s")
 
 # %% [markdown]
@@ -127,9 +128,10 @@ COLS = [
 ]
 early = {}
 for name, w in worlds.items():
-    early[name] = run_monitor(
-        w["scores"], w["raw"], now="2025-08-15", allow_demo_key=True, log=False, write=False
+    watch = MonitorSettings(
+        scores=w["scores"], data=w["raw"], now="2025-08-15", allow_demo_key=True, log=False, write=False
     )
+    early[name] = run_step("monitor", watch, StepContext.for_paths(paths))
     print(f"{name}: verdict on 2025-08-15 = {early[name].result.verdict}")
     display(early[name].result.health[COLS])
 
@@ -142,9 +144,9 @@ for name, w in worlds.items():
 # %%
 late = {}
 for name, w in worlds.items():
-    late[name] = run_monitor(
-        w["scores"], w["raw"], allow_demo_key=True, out=paths.data / "monitoring-demo" / name / "monitoring"
-    )
+    out = paths.data / "monitoring-demo" / name / "monitoring"
+    watch = MonitorSettings(scores=w["scores"], data=w["raw"], allow_demo_key=True, out=out)
+    late[name] = run_step("monitor", watch, worlds[name]["ctx"])
     print(f"{name}: verdict = {late[name].result.verdict}; MLflow run {list(late[name].run_ids.values())}")
     display(late[name].result.health[COLS])
 
@@ -203,7 +205,9 @@ display(
     )
 )
 latest = worlds["shocked"]["scores"] / "scores_2025-08-01.parquet"
-report = run_report(latest, out=paths.reports / "monitoring-demo.html", health=late["shocked"].result)
+# the monitor step's result is in the shocked world's run: the report step adds its Model health section
+settings = ReportSettings(scores=latest, out=paths.reports / "monitoring-demo.html")
+report = run_step("report", settings, worlds["shocked"]["ctx"])
 print("report with Model health ->", report.relative_to(paths.root))
 
 # %% [markdown]

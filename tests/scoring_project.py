@@ -1,6 +1,6 @@
 """A small, fast end-to-end project for the scoring, demo and Spark-parity tests (not a test module).
 
-:func:`small_project` runs :func:`custml.workflows.run_demo` at small scale in a temporary ``CUSTML_HOME`` with
+:func:`small_project` runs :func:`custml.pipeline.run_demo` (the demo's declared steps) at small scale in a temporary ``CUSTML_HOME`` with
 MLflow on a temporary SQLite store, with lighter training and clustering settings so that it takes well under a
 minute on two cores.
 """
@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from custml.segment.workflow import ClusterParams, SegmentationRunParams
-from custml.workflows import DemoResult, run_demo
+from custml.pipeline import DemoResult, DemoSettings, run_demo
+from custml.segment import ClusterParams, SegmentationRunParams
 
 FAST_TRAIN = {"n_estimators": 120, "early_stopping_rounds": 20, "shap_sample": 200}
 FAST_SEGMENT = SegmentationRunParams(
@@ -39,14 +39,17 @@ def project_env(root: Path) -> Iterator[dict[str, str]]:
 
 def small_project(root: Path, n_customers: int = 2000, seed: int = 7) -> DemoResult:
     """Run the demo pipeline into ``root`` (call inside :func:`project_env`)."""
-    return run_demo(
-        n_customers,
+    settings = DemoSettings(
+        n_customers=n_customers,
         seed=seed,
-        root=root,
-        progress=False,
         dirty=0.02,
         preset="default",  # the tests' figures are pinned on the default world
         n_train_cutoffs=2,
+        quiet=True,
+    )
+    return run_demo(
+        settings,
+        root=root,
         train_overrides=FAST_TRAIN,
         segment_params=FAST_SEGMENT,
     )

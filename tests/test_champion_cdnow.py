@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from conftest import skip_or_fail
 
-from custml import workflows
+from custml import pipeline as workflows
 from custml.errors import DataFileError
 from custml.models.candidates import baseline_names
 from custml.models.params import TrainParams
@@ -34,7 +34,9 @@ def orders() -> pd.DataFrame:
 @pytest.mark.slow
 @pytest.mark.parametrize("task", ["churn", "repurchase"])
 def test_cdnow_sample_no_printed_baseline_beats_the_shipped_model(orders: pd.DataFrame, task: str) -> None:
-    outcome = workflows.run_train(task, tables={"orders": orders}, params=TrainParams(task=task), log=False)
+    outcome = workflows.run_train(
+        task, tables={"orders": orders}, params=TrainParams(task=task), record=workflows.RunRecord(log=False)
+    )
     result = outcome.result
     m = result.metrics["model"]
     assert result.data_description["test_cutoff"] == ("1998-04-01" if task == "churn" else "1998-05-31")

@@ -58,7 +58,14 @@ def test_demo_writes_every_stage(project) -> None:
     assert "<html" in result.report_path.read_text(encoding="utf-8")[:2000].lower()
     for task in ("churn", "repurchase"):
         assert result.gate[task].promoted is True  # first model of a fresh registry becomes champion
-    assert set(result.timings) >= {"generate_s", "clean_s", "train_churn_s", "score_s", "report_s"}
+    assert set(result.timings) >= {
+        "generate_s",
+        "clean_s",
+        "train_s",
+        "train_uplift_s",
+        "score_s",
+        "report_s",
+    }
 
 
 def test_scores_follow_the_contract(project) -> None:
@@ -124,6 +131,32 @@ def test_nothing_the_demo_writes_holds_personal_data(project) -> None:
 def _score(root: Path, out: Path, *extra: str, data: Path | None = None) -> int:
     args = ["score", "--data", str(data or root / "data" / "raw"), "--as-of", AS_OF, "--out", str(out)]
     return main([*args, "--allow-demo-key", "--quiet", *extra])
+
+
+def test_cli_commands_on_a_trained_project_run_their_declared_steps(
+    project, challenger_scored, tmp_path: Path, caplog
+) -> None:
+    import logging
+
+    from custml.cli import COMMAND_STEPS
+    from custml.pipeline import DEMO_STEPS
+
+    root, result = project
+    assert set(result.timings) == {f"{name}_s" for name in DEMO_STEPS}  # the demo ran exactly its steps
+    caplog.set_level(logging.INFO, logger="custml.pipeline.runner")
+    scores = str(challenger_scored.out)  # scored with the uplift model: a campaign can be planned
+    commands = {
+        "score": lambda: _score(root, tmp_path / f"scores_{AS_OF}.parquet"),
+        "campaign": lambda: main(
+            ["campaign", "plan", "--scores", scores, "--budget", "50", "--out", str(tmp_path / "c.csv")]
+        ),
+        "report": lambda: main(["report", "--scores", scores, "--out", str(tmp_path / "r.html")]),
+    }
+    for command, run in commands.items():
+        caplog.clear()
+        assert run() == 0, command
+        ran = [r.getMessage() for r in caplog.records if r.name == "custml.pipeline.runner"]
+        assert ran == [f"step {step}" for step in COMMAND_STEPS[command]], command
 
 
 def test_rerun_with_same_inputs_gives_the_same_bytes(project, tmp_path: Path) -> None:
@@ -206,17 +239,19 @@ def test_any_model_uri_can_be_used(project, tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def challenger_scored(project, tmp_path_factory: pytest.TempPathFactory):
     """The demo's customers scored with the uplift model the gate kept as challenger (named explicitly)."""
-    from custml.workflows import run_score
+    from custml.pipeline import ScoreSettings, run_score
 
     root, _ = project
     with project_env(root):
         return run_score(
-            root / "data" / "raw",
-            AS_OF,
-            out=tmp_path_factory.mktemp("challenger") / f"scores_{AS_OF}.parquet",
+            ScoreSettings(
+                data=root / "data" / "raw",
+                as_of=AS_OF,
+                out=tmp_path_factory.mktemp("challenger") / f"scores_{AS_OF}.parquet",
+                allow_demo_key=True,
+                uplift_model="models:/custml-uplift@challenger",
+            ),
             root=root,
-            allow_demo_key=True,
-            uplift_model="models:/custml-uplift@challenger",
         )
 
 
@@ -332,17 +367,19 @@ def test_uplift_model_is_trained_and_registered_and_the_gate_keeps_one_that_does
 
 
 def test_scoring_without_a_registered_uplift_model_falls_back_to_the_rule_actions(project, tmp_path) -> None:
-    from custml.workflows import run_score
+    from custml.pipeline import ScoreSettings, run_score
 
     root, result = project
     with project_env(root):
         run = run_score(
-            root / "data" / "raw",
-            AS_OF,
-            out=tmp_path / "scores_none.parquet",
+            ScoreSettings(
+                data=root / "data" / "raw",
+                as_of=AS_OF,
+                out=tmp_path / "scores_none.parquet",
+                allow_demo_key=True,
+                uplift_model="models:/custml-uplift-never-trained@champion",
+            ),
             root=root,
-            allow_demo_key=True,
-            uplift_model="models:/custml-uplift-never-trained@champion",
         )
     assert run.meta.uplift is not None and run.meta.uplift.status.startswith("no uplift model")
     assert run.scores["uplift"].isna().all() and run.scores["expected_profit"].isna().all()
@@ -357,7 +394,7 @@ def test_cli_train_uplift_logs_a_run_and_rejects_a_bad_config(project, tmp_path:
         out = capsys.readouterr().out
         assert "uplift (t-learner) from campaign RET-2025-07" in out and "Qini AUC" in out
         bad = tmp_path / "bad.yaml"
-        bad.write_text("uplift:\n  params:\n    horizon_days: 180\n    learnr: t\n", encoding="utf-8")
+        bad.write_text("uplift:\n  horizon_days: 180\n  learnr: t\n", encoding="utf-8")
         assert main(["train", "uplift", "--config", str(bad)]) == 2
         assert "learnr" in capsys.readouterr().err
         # `train churn` fits the uplift model too when the data has campaigns (unless --no-uplift)
@@ -401,7 +438,7 @@ def _amounts_times(raw: Path, factor: float, out: Path) -> Path:
 
 
 def test_scoring_and_monitoring_give_the_same_drift_verdict(project, tmp_path: Path) -> None:
-    from custml.pipeline import DriftError, run_monitor, run_score
+    from custml.pipeline import DriftError, MonitorSettings, ScoreSettings, run_monitor, run_score
 
     root, _ = project
     day = "2025-11-01"  # after the models' test cut-off, before the data end: monitoring can read it
@@ -412,13 +449,14 @@ def test_scoring_and_monitoring_give_the_same_drift_verdict(project, tmp_path: P
     verdicts = {}
     for name, raw in worlds.items():
         out = tmp_path / name / f"scores_{day}.parquet"
-        kwargs = {"root": root, "allow_demo_key": True, "scored_at": FIXED}
+        settings = ScoreSettings(data=raw, as_of=day, out=out, allow_demo_key=True, scored_at=FIXED)
         if name == "doubled":  # a real shift: --fail-on-drift stops after writing the scores
             with pytest.raises(DriftError, match=r"drift: \d+ of \d+ model features drifted"):
-                run_score(raw, day, out, fail_on_drift=True, **kwargs)
-        scored = run_score(raw, day, out, **kwargs)
+                run_score(settings.model_copy(update={"fail_on_drift": True}), root=root)
+        scored = run_score(settings, root=root)
         churn = scored.drift[scored.drift["model"] == "churn"]
-        monitored = run_monitor(out.parent, raw, root=root, allow_demo_key=True, write=False, log=False)
+        watch = MonitorSettings(scores=out.parent, data=raw, allow_demo_key=True, write=False, log=False)
+        monitored = run_monitor(watch, root=root)
         inputs = monitored.result.drift[monitored.result.drift["source"] == "input"]
         health = monitored.result.health.iloc[0]
         verdicts[name] = scored.drift_result.verdict

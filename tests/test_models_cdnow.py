@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import skip_or_fail
 
-from custml import workflows
+from custml import pipeline as workflows
 from custml.errors import ConfigError, DataFileError
 from custml.models.candidates import candidate_names
 from custml.models.compare import compare_scorers
@@ -49,7 +49,7 @@ def test_cdnow_shipped_model_is_never_below_the_best_candidate(
         tables={"orders": orders[orders["order_ts"] <= end]},
         data_end=end,
         params=params,
-        log=False,
+        record=workflows.RunRecord(log=False),
     )
     result = outcome.result
     d = result.data_description

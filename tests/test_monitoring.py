@@ -328,7 +328,7 @@ def shocked_and_unchanged(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     from scoring_project import FAST_TRAIN, project_env
 
-    from custml import workflows as wf
+    from custml import pipeline as wf
     from custml.models.params import TrainParams
     from custml.synth import ShockParams, WorldParams
 
@@ -348,32 +348,31 @@ def shocked_and_unchanged(tmp_path_factory: pytest.TempPathFactory) -> dict:
                     tp = TrainParams(task=task, n_train_cutoffs=2, **FAST_TRAIN)
                     wf.run_train(task, root=root, tables=clean.tables, data_end="2025-04-01", params=tp)
             for day in SCORE_DATES:
-                wf.run_score(
-                    raw,
-                    day,
-                    root / name / "scores" / f"scores_{day}.parquet",
-                    root=root,
-                    clean=clean,
-                    scored_at="2025-12-31",
-                    raw_rows=5000,
-                    allow_demo_key=True,
+                out_file = root / name / "scores" / f"scores_{day}.parquet"
+                score = wf.ScoreSettings(
+                    data=raw, as_of=day, out=out_file, scored_at="2025-12-31", allow_demo_key=True
                 )
+                wf.run_score(score, root=root, clean=clean, raw_rows=5000)
             out[name] = {
                 "early": wf.run_monitor(
-                    root / name / "scores",
-                    raw,
-                    now="2025-08-15",
+                    wf.MonitorSettings(
+                        scores=root / name / "scores",
+                        data=raw,
+                        now="2025-08-15",
+                        allow_demo_key=True,
+                        write=False,
+                        log=False,
+                    ),
                     root=root,
-                    allow_demo_key=True,
-                    write=False,
-                    log=False,
                 ).result,
                 "late": wf.run_monitor(
-                    root / name / "scores",
-                    raw,
+                    wf.MonitorSettings(
+                        scores=root / name / "scores",
+                        data=raw,
+                        allow_demo_key=True,
+                        out=root / name / "monitoring",
+                    ),
                     root=root,
-                    allow_demo_key=True,
-                    out=root / name / "monitoring",
                 ),
             }
     return out

@@ -217,7 +217,7 @@ def test_cli_clean_writes_outputs_and_summary(
     }
     assert (private / "id_map.parquet").is_file() and not (out / "id_map.parquet").exists()
     report = QualityReport.read_json(out / "quality_report.json")
-    assert report.as_of == "2025-12-31T23:59:59"  # from manifest.json
+    assert report.as_of == "2026-01-01T00:00:00"  # the one as-of rule: the day after the manifest end
     printed = capsys.readouterr().out
     assert "duplicates merged: 2" in printed and "orders" in printed
     id_map = pd.read_parquet(private / "id_map.parquet")

@@ -10,7 +10,7 @@ from scoring_project import project_env
 from spark_fixtures import test_spark_jars
 
 from custml.io import read_json
-from custml.workflows import run_score
+from custml.pipeline import ScoreSettings, run_score
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -34,9 +34,9 @@ def spark_project(trained_project):
 
 def test_spark_scores_equal_duckdb_scores(spark_project, tmp_path) -> None:
     root = spark_project
-    kw = {"root": root, "scored_at": FIXED, "allow_demo_key": True}
-    duck = run_score(root / "data" / "raw", AS_OF, tmp_path / "duck.parquet", engine="duckdb", **kw)
-    spark = run_score(root / "data" / "raw", AS_OF, tmp_path / "spark.parquet", engine="spark", **kw)
+    kw = {"data": root / "data" / "raw", "as_of": AS_OF, "scored_at": FIXED, "allow_demo_key": True}
+    duck = run_score(ScoreSettings(out=tmp_path / "duck.parquet", engine="duckdb", **kw), root=root)
+    spark = run_score(ScoreSettings(out=tmp_path / "spark.parquet", engine="spark", **kw), root=root)
     assert len(duck.scores) > 500
     # Expected value comes from BG/NBD and Gamma-Gamma fitted by L-BFGS on each engine's features; the engines'
     # features agree to ~1e-12 (summation order) and the optimiser turns that into ~1e-8 relative, which the

@@ -34,7 +34,7 @@ from custml.segment import (
     value_tiers,
 )
 from custml.segment.rules import quintile_scores
-from custml.segment.workflow import SegmentationRunParams
+from custml.segment.segmentation import SegmentationRunParams
 
 ALL_SEGMENTS = {r.segment for r in DEFAULT_RFM_SEGMENTS} | {"Prospect"}
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from custml import tracking, workflows
+from custml import pipeline as workflows
+from custml import tracking
 from custml.models.params import TrainParams
 from custml.privacy import scan_for_pii
 from custml.quality import clean_tables
@@ -35,8 +36,7 @@ def test_mlartifacts_hold_no_personal_data_after_training(
         tables=clean.tables,
         data_end=world.manifest["end"],
         params=params,
-        truth_customers=world.truth["customers"],
-        id_map=clean.id_map,
+        truth=workflows.TruthInputs(customers=world.truth["customers"], id_map=clean.id_map),
     )
     result = outcome.result
     assert "oracle" in result.metrics  # the truth gave the oracle scorer

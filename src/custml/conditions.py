@@ -13,7 +13,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import ConfigDict, model_validator
+
+from custml.settings import Settings
 
 __all__ = ["Condition"]
 
@@ -27,7 +29,7 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-class Condition(BaseModel):
+class Condition(Settings):
     """``column op value``, the condition of a tag rule and of an action rule (:mod:`custml.segment.rules`, :mod:`custml.scoring.actions`).
 
     ``op`` is one of ``>= > <= < == != in not_in``; ``in``/``not_in`` take a list. A missing value never

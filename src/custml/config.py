@@ -14,6 +14,10 @@ Every file name of the layout is spelled here and nowhere else (``tests/test_arc
 ``manifest_in``, ``truth_in``, ``quarantine_in``, ``sidecar``...) for the same names inside any folder a world,
 an export or a step's output was written to.
 
+Step settings are layered (:func:`load_settings`): the defaults of each settings class, then the step's section
+of the project parameters file (``conf/parameters.yaml``, :attr:`ProjectPaths.parameters`), then the same
+section of an experiment file, then command-line values (``--set section.key=value``).
+
 Experiment configs are looked for in ``$CUSTML_EXPERIMENTS_DIR`` (one folder, or several joined with
 ``os.pathsep``), then in the project's ``experiments/`` (:func:`experiment_dirs`).
 Public reference data (CDNOW) is looked for in ``$CUSTML_SHARED_DIR``, then in ``shared/`` beside the project
@@ -23,14 +27,17 @@ root (:attr:`ProjectPaths.shared`).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from custml.errors import ConfigError
+from custml.settings import Settings
+from custml.types import JSONObject, JSONValue
 
 __all__ = [
     "DriftThresholds",
@@ -46,6 +53,8 @@ __all__ = [
     "find_project_root",
     "get_paths",
     "load_params",
+    "load_settings",
+    "parse_overrides",
     "read_yaml",
     "require_external_tools",
     "tracking_uri",
@@ -86,6 +95,7 @@ GOLDEN_MERGES_FILE = "golden_merges.parquet"
 VERDICT_FILE = "verdict.json"
 SEGMENTATION_FILE = "segmentation.joblib"
 SCORES_GLOB = "scores_*.parquet"
+PARAMETERS_FILE = "conf/parameters.yaml"
 # Files written beside a table, named after it: ``scores_<as_of>.meta.json``, ``segments.profiles.csv``...
 SIDECAR_SUFFIXES = {"meta": ".meta.json", "profiles": ".profiles.csv", "k_curve": ".k_curve.csv"}
 
@@ -308,6 +318,13 @@ class ProjectPaths:
         return Path(table).with_suffix(SIDECAR_SUFFIXES[kind])
 
     @staticmethod
+    def meta_candidates(scores: Path | str) -> list[Path]:
+        """Where the ``.meta.json`` of a scores file may be: ``scores.meta.json``, then ``scores.parquet.meta.json``
+        (a sidecar named after the full file name, as other tools write it)."""
+        scores = Path(scores)
+        return [ProjectPaths.sidecar(scores), scores.with_name(scores.name + SIDECAR_SUFFIXES["meta"])]
+
+    @staticmethod
     def contacts_for(scores: Path | str) -> Path:
         """Default contact list of ``custml campaign`` for a scores file: ``contacts_<as_of>.csv`` beside it."""
         scores = Path(scores)
@@ -344,6 +361,11 @@ class ProjectPaths:
     @property
     def experiments(self) -> Path:
         return self.root / "experiments"
+
+    @property
+    def parameters(self) -> Path:
+        """The project parameters file: one section of settings per step (:func:`load_settings`)."""
+        return self.root / PARAMETERS_FILE
 
     @property
     def notebooks(self) -> Path:
@@ -421,30 +443,144 @@ def read_yaml(path: Path | str) -> Any:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from None
 
 
-def validate_params(raw: Any, model: type[P], source: Path | str) -> P:
-    """Validate ``raw`` into ``model``; a :class:`ConfigError` names ``source`` and every bad field."""
+def _problem(error: Mapping[str, Any], section: str | None) -> str:
+    loc = ".".join(str(part) for part in (section, *error["loc"]) if part is not None and part != "")
+    return f"{loc}: {error['msg']}" if loc else str(error["msg"])
+
+
+def validate_params(raw: Any, model: type[P], source: Path | str, section: str | None = None) -> P:
+    """Validate ``raw`` into ``model``; a one-line :class:`ConfigError` names ``source``, the section and the key.
+
+    Examples
+    --------
+    >>> validate_params({"warn": 0.1, "drfit": 1}, DriftThresholds, "p.yaml", "score")
+    Traceback (most recent call last):
+    ...
+    custml.errors.ConfigError: p.yaml: score.drfit: Extra inputs are not permitted
+    """
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(_problem(e, section) for e in exc.errors())
         raise ConfigError(f"{source}: {problems}") from None
 
 
 def load_params(path: Path | str, model: type[P], section: str | None = None) -> P:
-    """Load typed parameters from a YAML file (optionally one top-level ``section`` of it).
+    """Load typed parameters from one YAML file (optionally one top-level ``section`` of it).
 
     Raises
     ------
     ConfigError
         If the file is missing, is not YAML, or does not match ``model`` (the message names the field).
     """
+    return validate_params(_section(path, section), model, path, section)
+
+
+def _section(path: Path | str, section: str | None) -> JSONObject:
     raw = read_yaml(path)
-    if section is not None:
-        raw = raw.get(section, {}) or {}
-    return validate_params(raw, model, path)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
+    part = raw if section is None else (raw.get(section) or {})
+    if not isinstance(part, dict):
+        raise ConfigError(f"{path}: {section}: expected a mapping of settings, got {type(part).__name__}")
+    return part
 
 
-class DriftThresholds(BaseModel):
+#: Top-level keys that mark a sectioned file (a step's section, or an experiment config's fields).
+SECTION_KEYS = frozenset(
+    ("generate", "clean", "features", "segment", "train", "uplift", "backtest", "score", "campaign")
+    + ("report", "monitor", "demo", "kind", "world", "data")
+)
+
+
+def _experiment_section(path: Path | str, section: str) -> JSONObject:
+    """An experiment file's ``section``; a file without section keys holds one step's settings at the top."""
+    raw = _section(path, None)
+    if section in raw or SECTION_KEYS & set(raw):
+        return _section(path, section)
+    return raw
+
+
+def _merge(base: JSONObject, layer: Mapping[str, object]) -> JSONObject:
+    merged = dict(base)
+    for key, value in layer.items():
+        below = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(below, dict):
+            merged[key] = _merge(below, value)
+        else:
+            merged[key] = cast("JSONValue", value)  # YAML or command-line values, validated by the model
+    return merged
+
+
+def load_settings(
+    model: type[P],
+    section: str,
+    *,
+    paths: ProjectPaths | None = None,
+    experiment: Path | str | None = None,
+    overrides: Mapping[str, object] | None = None,
+) -> P:
+    """The settings of one step: ``model``'s defaults < the project parameters file's ``section`` < the
+    experiment file's ``section`` < ``overrides`` (command-line values). Nested settings merge key by key.
+    An experiment file without any section key (:data:`SECTION_KEYS`) is the step's settings themselves.
+
+    A missing project parameters file is no layer; a missing experiment file is an error. Errors are one line
+    naming the file (or ``command line``), the section and the key.
+    """
+    paths = paths or get_paths()
+    layers: list[tuple[str, Mapping[str, object]]] = []
+    if paths.parameters.is_file():
+        layers.append((str(paths.parameters), _section(paths.parameters, section)))
+    if experiment is not None:
+        layers.append((str(experiment), _experiment_section(experiment, section)))
+    if overrides:
+        layers.append(("command line", overrides))
+    merged: JSONObject = {}
+    for _, layer in layers:
+        merged = _merge(merged, layer)
+    try:
+        return model.model_validate(merged)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = str(error["loc"][0]) if error["loc"] else ""
+        source = next((name for name, layer in reversed(layers) if key in layer), "defaults")
+        problems = "; ".join(_problem(e, section) for e in exc.errors())
+        raise ConfigError(f"{source}: {problems}") from None
+
+
+def parse_overrides(items: Iterable[str], section: str | None = None) -> dict[str, JSONObject]:
+    """``section.key=value`` strings (``--set``) as nested mappings by section; values are read as YAML.
+
+    Examples
+    --------
+    >>> parse_overrides(["score.chunk_size=5000", "train.lightgbm.num_leaves=15"])
+    {'score': {'chunk_size': 5000}, 'train': {'lightgbm': {'num_leaves': 15}}}
+    >>> parse_overrides(["chunk_size=10"], section="score")
+    {'score': {'chunk_size': 10}}
+    """
+    result: dict[str, JSONObject] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        parts = key.strip().split(".")
+        if section is not None and parts[0] != section:
+            parts = [section, *parts]
+        if not sep or len(parts) < 2 or not all(parts):
+            raise ConfigError(f"--set {item!r}: expected section.key=value")
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            value = text
+        node: JSONObject = result.setdefault(parts[0], {})
+        for part in parts[1:-1]:
+            below = node.setdefault(part, {})
+            if not isinstance(below, dict):
+                raise ConfigError(f"--set {item!r}: {part} is a value, not a section")
+            node = below
+        node[parts[-1]] = value
+    return result
+
+
+class DriftThresholds(Settings):
     """The one definition of drift (scoring and monitoring): PSI bands and the test's significance level.
 
     Here, with the settings, so that the command line can state the rule without importing the stages;

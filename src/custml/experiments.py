@@ -14,11 +14,10 @@ An experiment config (``experiments/NAME.yaml``) is a typed :class:`ExperimentCo
   Gaussian mixture by default) and compares them on the same customers (internal indices, bootstrap stability
   and, on a synthetic world, agreement with the true personas).
 
-The data is either a synthetic ``world:`` (generated in memory: size, seed, locale, dirt) or an existing
-``data:`` folder (raw contract tables, cleaned here, or tables already clean). The run is named after the
-file (``churn-lgbm-baseline``), carries the config as an artefact (the file as written and the resolved
-config with any size override) and the tags ``custml.experiment*`` and ``custml.git_commit``.
-``custml experiment run experiments/NAME.yaml`` is the command-line entry.
+The data is a synthetic ``world:`` (generated in memory) or a ``data:`` folder (raw tables, cleaned here, or
+clean tables), run through the declared steps (:func:`custml.pipeline.run_step`: ``clean``, ``features``,
+``train``). The run is named after the file, carries the config as an artefact (as written and resolved) and
+the tags ``custml.experiment*`` and ``custml.git_commit``. ``custml experiment run FILE`` is the CLI entry.
 """
 
 from __future__ import annotations
@@ -33,18 +32,32 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from custml.config import ENV_EXPERIMENTS_DIR, experiment_dirs, get_paths, load_params
+from custml.config import (
+    ENV_EXPERIMENTS_DIR,
+    ProjectPaths,
+    experiment_dirs,
+    get_paths,
+    load_params,
+    tracking_uri,
+)
 from custml.contracts import GateDecision
 from custml.errors import ConfigError
 from custml.models.params import TrainParams
 from custml.segment.rules import SegmentParams
-from custml.segment.workflow import ClusterParams
+from custml.segment.segmentation import ClusterParams
+from custml.settings import Settings
+from custml.types import JSONObject
+from custml.uplift import UpliftParams
 
 if TYPE_CHECKING:
-    from custml.models.train import TrainResult
-    from custml.segment.workflow import SegmentationResult
+    from collections.abc import Mapping
+
+    from custml.models import TrainResult
+    from custml.pipeline import StepContext
+    from custml.segment.segmentation import SegmentationResult
+    from custml.uplift.experiment import CampaignExperiment
 
 __all__ = [
     "DataSpec",
@@ -66,21 +79,11 @@ ClusterMethod = Literal["kmeans", "gmm"]
 UpliftLearner = Literal["t", "x", "dr"]
 
 
-def _both_cluster_methods() -> list[ClusterMethod]:
-    return ["kmeans", "gmm"]
-
-
-def _all_uplift_learners() -> list[UpliftLearner]:
-    return ["t", "x", "dr"]
-
-
 _ORACLE_SOURCE = {"churn": "p_no_purchase_90d", "repurchase": "p_purchase_30d"}
 
 
-class WorldSpec(BaseModel):
+class WorldSpec(Settings):
     """A synthetic world generated for the experiment (:class:`custml.synth.WorldParams` essentials)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     n_customers: int = Field(50_000, ge=200, description="persons in the world")
     seed: int = 0
@@ -92,14 +95,12 @@ class WorldSpec(BaseModel):
     )
 
 
-class DataSpec(BaseModel):
+class DataSpec(Settings):
     """Existing data instead of a generated world: ``raw`` contract tables (cleaned here) or ``clean`` tables.
 
     Relative paths are read from the project root. A ``truth/`` folder beside raw tables (a synthetic world
     written by ``custml generate``) adds the oracle and the personas to the evaluation.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     raw: Path | None = None
     clean: Path | None = None
@@ -112,12 +113,10 @@ class DataSpec(BaseModel):
         return self
 
 
-class SegmentExperimentParams(BaseModel):
+class SegmentExperimentParams(Settings):
     """Which clustering methods to compare, with the shared rule and clustering settings."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    methods: list[ClusterMethod] = Field(default_factory=_both_cluster_methods, min_length=1)
+    methods: list[ClusterMethod] = Field(["kmeans", "gmm"], min_length=1)
     rules: SegmentParams = SegmentParams()
     cluster: ClusterParams = ClusterParams()
 
@@ -128,23 +127,23 @@ class SegmentExperimentParams(BaseModel):
         return self
 
 
-class UpliftExperimentParams(BaseModel):
+class UpliftExperimentParams(Settings):
     """Which world and learners an uplift experiment uses, with the uplift and targeting settings."""
-
-    model_config = ConfigDict(extra="forbid")
 
     campaign_world: Literal["default", "heterogeneous", "retail"] = Field(
         "heterogeneous",
         description="the default world, custml.uplift.experiment.heterogeneous_campaign_world, or the retail "
         "preset (custml.synth.world_preset('retail'): the reaction to the offer follows the persona)",
     )
-    learners: list[UpliftLearner] = Field(default_factory=_all_uplift_learners, min_length=1)
-    params: dict[str, Any] = Field(default_factory=dict, description="custml.uplift.UpliftParams fields")
+    learners: list[UpliftLearner] = Field(["t", "x", "dr"], min_length=1)
+    params: UpliftParams = Field(
+        default_factory=UpliftParams, description="custml.uplift.UpliftParams fields"
+    )
     budget_share: float = Field(0.05, gt=0, le=1)
     test_share: float = Field(0.5, gt=0, lt=1)
 
 
-class ExperimentConfig(BaseModel):
+class ExperimentConfig(Settings):
     """One experiment (see module docstring). Unknown keys are errors, so a typo cannot pass silently.
 
     Examples
@@ -155,8 +154,6 @@ class ExperimentConfig(BaseModel):
     >>> cfg.resized(3000, seed=7).source().n_customers
     3000
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: ExperimentKind
     description: str = ""
@@ -218,11 +215,8 @@ class ExperimentConfig(BaseModel):
 class ExperimentResult:
     """What :func:`run_experiment` did: the MLflow run, its metrics and the in-memory results for notebooks.
 
-    ``metrics`` is the flat dict logged to the run. ``train`` is the :class:`custml.models.train.TrainResult`
-    of a train experiment; ``segmentation`` maps each method to its
-    :class:`custml.segment.workflow.SegmentationResult`. ``tables`` are the clean (pseudonymised) tables the
-    run used and ``as_of`` the day after their data end, so that a notebook can score today's customers with
-    the trained model.
+    ``metrics`` is the flat dict logged to the run; ``train``, ``segmentation`` (by method) and ``uplift`` the
+    results of each kind; ``tables`` the clean (pseudonymised) tables and ``as_of`` the day after their end.
     """
 
     name: str
@@ -237,8 +231,8 @@ class ExperimentResult:
     decision: GateDecision | None = None
     timings: dict[str, float] = field(default_factory=dict)
     as_of: pd.Timestamp | None = None
-    tables: dict[str, Any] = field(default_factory=dict)
-    uplift: Any = None  # custml.uplift.experiment.CampaignExperiment of an uplift experiment
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    uplift: CampaignExperiment | None = None
 
 
 @dataclass
@@ -250,11 +244,7 @@ class _Run:
     train: TrainResult | None = None
     segmentation: dict[str, SegmentationResult] = field(default_factory=dict)
     decision: GateDecision | None = None
-
-
-# --------------------------------------------------------------------------------------------------------
-# config files
-# --------------------------------------------------------------------------------------------------------
+    uplift: CampaignExperiment | None = None
 
 
 def load_experiment(path: Path | str) -> ExperimentConfig:
@@ -315,14 +305,7 @@ def list_experiments(folder: Path | str | None = None) -> pd.DataFrame:
     )
     rows = []
     for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-        row: dict[str, Any] = {
-            "name": path.stem,
-            "kind": "",
-            "task": "",
-            "data": "",
-            "description": "",
-            "error": "",
-        }
+        row = {"name": path.stem, **dict.fromkeys(("kind", "task", "data", "description", "error"), "")}
         try:
             cfg = load_experiment(path)
         except ConfigError as exc:
@@ -364,25 +347,20 @@ def _git_commit() -> str | None:
     return f"{sha}-dirty" if dirty else sha or None
 
 
-# --------------------------------------------------------------------------------------------------------
-# data
-# --------------------------------------------------------------------------------------------------------
-
-
 @dataclass
 class _Data:
-    tables: dict[str, Any]
-    as_of: pd.Timestamp
-    truth: pd.DataFrame | None  # truth/customers of a synthetic world
-    id_map: pd.DataFrame | None
-    description: dict[str, Any]
+    """The experiment's clean tables and what the steps share (as-of date, truth), in a step context."""
 
+    context: StepContext
+    description: dict[str, str]
 
-def _day(value: str) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    if ts is pd.NaT:
-        raise ConfigError(f"data.as_of: not a date: {value!r}")
-    return ts.normalize()
+    @property
+    def tables(self) -> Mapping[str, pd.DataFrame]:
+        return self.context.clean_tables()
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return self.context.resolve_as_of()
 
 
 def _resolve(path: Path, root: Path) -> Path:
@@ -390,9 +368,14 @@ def _resolve(path: Path, root: Path) -> Path:
 
 
 def _prepare_data(config: ExperimentConfig, root: Path | str | None) -> _Data:
-    from custml import pipeline as workflows
+    """The experiment's data through the declared steps: a world generated in memory and cleaned, raw tables
+    cleaned, or clean tables read; the as-of date by the one rule (:func:`custml.pipeline.default_as_of`)."""
+    from custml.io import read_tables
+    from custml.pipeline import RAW_OPTIONAL, RAW_REQUIRED, CleanSettings, StepContext, TruthInputs, run_step
 
     paths = get_paths(root)
+    ctx = StepContext.for_paths(paths)
+    ctx.engine = config.engine
     src = config.source()
     if isinstance(src, WorldSpec):
         from custml.synth import generate_world, world_preset
@@ -402,40 +385,29 @@ def _prepare_data(config: ExperimentConfig, root: Path | str | None) -> _Data:
                 src.preset, n_customers=src.n_customers, seed=src.seed, locale=src.locale, dirty=src.dirty
             )
         )
-        raw = {"customers": world.customers, "orders": world.orders}
-        raw.update({k: getattr(world, k) for k in ("interactions", "campaigns")})
-        as_of = (pd.Timestamp(world.manifest["end"]) + pd.Timedelta(days=1)).normalize()
+        ctx.raw_tables = {k: getattr(world, k) for k in ("customers", "orders", "interactions", "campaigns")}
+        ctx.as_of = (pd.Timestamp(world.manifest["end"]) + pd.Timedelta(days=1)).normalize()
         # A generated world has no real people: the local demo key is the right one for its pseudonyms.
-        clean = workflows.run_clean(None, as_of=as_of, root=root, allow_demo_key=True, raw=raw, write=False)
-        desc = {"source": "world", **src.model_dump(), "as_of": as_of.isoformat()}
-        return _Data(clean.tables, as_of, world.truth["customers"], clean.id_map, desc)
-    if src.raw is not None:
+        clean: Any = run_step("clean", CleanSettings(allow_demo_key=True, write=False), ctx)
+        ctx.truth = TruthInputs(customers=world.truth["customers"], id_map=clean.id_map)
+        desc = {"source": "world", **{k: str(v) for k, v in src.model_dump().items()}}
+    elif src.raw is not None:
         raw_dir = _resolve(src.raw, paths.root)
-        as_of = _day(src.as_of) if src.as_of else workflows.default_as_of(raw_dir)
-        clean = workflows.run_clean(raw_dir, as_of=as_of, root=root, write=False)
-        truth = None
+        ctx.data["raw"] = raw_dir
+        ctx.as_of = ctx.resolve_as_of(src.as_of)
+        clean = run_step("clean", CleanSettings(data=raw_dir, write=False), ctx)
         if paths.truth_table_in(raw_dir, "customers").is_file():
             from custml.synth import read_truth
 
-            truth = read_truth(raw_dir)["customers"]
-        desc = {"source": "raw", "path": str(raw_dir), "as_of": as_of.isoformat()}
-        return _Data(clean.tables, as_of, truth, clean.id_map, desc)
-    from custml.io import read_tables
-
-    clean_dir = _resolve(src.clean, paths.root)  # type: ignore[arg-type]
-    tables = read_tables(clean_dir, workflows.RAW_REQUIRED, workflows.RAW_OPTIONAL)
-    if src.as_of:
-        as_of = _day(src.as_of)
+            ctx.truth = TruthInputs(customers=read_truth(raw_dir)["customers"], id_map=clean.id_map)
+        desc = {"source": "raw", "path": str(raw_dir)}
     else:
-        last = pd.to_datetime(tables["orders"]["order_ts"], errors="coerce").max()
-        as_of = (last + pd.Timedelta(days=1)).normalize()
-    desc = {"source": "clean", "path": str(clean_dir), "as_of": as_of.isoformat()}
-    return _Data(tables, as_of, None, None, desc)
-
-
-# --------------------------------------------------------------------------------------------------------
-# running
-# --------------------------------------------------------------------------------------------------------
+        clean_dir = _resolve(src.clean, paths.root)  # type: ignore[arg-type]
+        ctx.tables = read_tables(clean_dir, RAW_REQUIRED, RAW_OPTIONAL)
+        ctx.data["raw"] = clean_dir
+        ctx.as_of = ctx.resolve_as_of(src.as_of)
+        desc = {"source": "clean", "path": str(clean_dir)}
+    return _Data(ctx, {**desc, "as_of": ctx.resolve_as_of().isoformat()})
 
 
 def run_experiment(
@@ -459,14 +431,8 @@ def run_experiment(
     n_customers_override, seed_override : int, optional
         Run the synthetic world at another size / seed (tests and notebooks run small); recorded in the
         resolved config artefact and the ``custml.experiment.override`` tag.
-    root : path, optional
-        Project root (default :func:`custml.config.get_paths`).
-    config_path : path, optional
-        The YAML file ``config`` came from, logged as ``config/<file>``.
-
-    Returns
-    -------
-    ExperimentResult
+    root, config_path : path, optional
+        Project root (default :func:`custml.config.get_paths`); the YAML file ``config`` came from (logged).
 
     Raises
     ------
@@ -484,41 +450,25 @@ def run_experiment(
         raise ConfigError("run_experiment: name is required when the config is not given as a file")
     overridden = n_customers_override is not None or seed_override is not None
     config = config.resized(n_customers_override, seed_override) if overridden else config
+    override = f"n_customers={n_customers_override},seed={seed_override}" if overridden else ""
     paths = get_paths(root).ensure()
     # An explicit root pins its own store; otherwise follow $MLFLOW_TRACKING_URI / the project default.
-    uri = tracking.configure(_tracking_uri(paths) if root is not None else None)
+    uri = tracking.configure(tracking_uri(paths) if root is not None else None)
     timings: dict[str, float] = {}
+    data = None
     if config.kind == "uplift":
-        return _run_uplift(config, name, config_path, paths, uri, t0, overridden, timings)
-
-    t = time.perf_counter()
-    data = _prepare_data(config, root)
-    timings["data_s"] = time.perf_counter() - t
-    tags = {
-        "custml.experiment": name,
-        "custml.experiment_kind": config.kind,
-        "custml.experiment_file": _display_path(config_path, paths.root) if config_path is not None else "",
-        "custml.experiment.override": (
-            f"n_customers={n_customers_override},seed={seed_override}" if overridden else ""
-        ),
-        "custml.data": ",".join(f"{k}={v}" for k, v in data.description.items()),
-    }
-    commit = _git_commit()
-    if commit:
-        tags["custml.git_commit"] = commit
-    tags = {k: v for k, v in tags.items() if v}
-
-    with tempfile.TemporaryDirectory() as tmp:
-        resolved = Path(tmp) / f"{name}.resolved.yaml"
-        resolved.write_text(
-            yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
-            encoding="utf-8",
-        )
+        run = _run_uplift(config, name, config_path, paths, override, timings)
+    else:
+        t = time.perf_counter()
+        data = _prepare_data(config, root)
+        timings["data_s"] = time.perf_counter() - t
+        described = ",".join(f"{k}={v}" for k, v in data.description.items())
+        tags = _tags(name, config.kind, config_path, paths, override, described)
         if config.kind == "train":
             run = _run_train(config, name, data, tags, config_path, root, timings)
         else:
             run = _run_segmentation(config, name, data, tags, config_path, timings)
-        tracking.log_experiment_config(resolved, run.run_id)
+    _log_resolved(config, name, run.run_id)
     result = ExperimentResult(
         name=name,
         kind=config.kind,
@@ -531,11 +481,38 @@ def run_experiment(
         segmentation=run.segmentation,
         decision=run.decision,
         timings={k: round(v, 3) for k, v in timings.items()},
-        as_of=data.as_of,
-        tables=data.tables,
+        as_of=data.as_of if data is not None else None,
+        tables=data.tables if data is not None else {},
+        uplift=run.uplift,
     )
     logger.info("experiment %s: run %s in %.1f s", name, result.run_id, result.seconds)
     return result
+
+
+def _tags(
+    name: str, kind: str, config_path: Path | str | None, paths: ProjectPaths, override: str, data: str
+) -> dict[str, str]:
+    """The run's ``custml.experiment*`` tags, its data and the source commit (empty ones left out)."""
+    tags = {
+        "custml.experiment": name,
+        "custml.experiment_kind": kind,
+        "custml.experiment_file": _display_path(config_path, paths.root) if config_path is not None else "",
+        "custml.experiment.override": override,
+        "custml.data": data,
+        "custml.git_commit": _git_commit() or "",
+    }
+    return {k: v for k, v in tags.items() if v}
+
+
+def _log_resolved(config: ExperimentConfig, name: str, run_id: str) -> None:
+    """Log the resolved config (with any size override) as ``config/<name>.resolved.yaml`` of the run."""
+    from custml import tracking
+
+    with tempfile.TemporaryDirectory() as tmp:
+        resolved = Path(tmp) / f"{name}.resolved.yaml"
+        text = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+        resolved.write_text(text, encoding="utf-8")
+        tracking.log_experiment_config(resolved, run_id)
 
 
 def _display_path(path: Path | str, root: Path) -> str:
@@ -547,12 +524,6 @@ def _display_path(path: Path | str, root: Path) -> str:
     return str(path)
 
 
-def _tracking_uri(paths: Any) -> str:
-    from custml.config import tracking_uri
-
-    return tracking_uri(paths)
-
-
 def _run_train(
     config: ExperimentConfig,
     name: str,
@@ -562,20 +533,13 @@ def _run_train(
     root: Path | str | None,
     timings: dict[str, float],
 ) -> _Run:
-    from custml import pipeline as workflows
+    from custml.pipeline import RunRecord, run_step
 
     params = config.train
     assert params is not None  # validated
     t = time.perf_counter()
-    outcome = workflows.run_train(
-        params.task,
-        root=root,
-        tables=data.tables,
-        data_end=data.as_of,
-        params=params,
-        engine=config.engine,
-        truth_customers=data.truth if data.id_map is not None else None,
-        id_map=data.id_map,
+    ctx = data.context
+    ctx.record = RunRecord(
         register=config.register_model,
         run_name=name,
         experiment=config.mlflow_experiment,
@@ -583,20 +547,22 @@ def _run_train(
         config_path=config_path,
         extra_params={"experiment": name, **{f"data.{k}": v for k, v in data.description.items()}},
     )
+    outcome: Any = run_step("train", params, ctx)
     timings["train_s"] = time.perf_counter() - t
     result = outcome.result
     metrics = {k: float(v) for k, v in result.summary_metrics().items() if v is not None and pd.notna(v)}
-    return _Run(outcome.run_id, metrics, train=result, decision=outcome.decision)
+    return _Run(outcome.run_id, metrics, train=result, decision=outcome.decision or None)
 
 
 def _personas(features: pd.DataFrame, data: _Data) -> pd.Series | None:
     """True persona of each clustered customer (synthetic world only), aligned with ``features``."""
-    if data.truth is None or data.id_map is None or "persona" not in data.truth.columns:
+    truth = data.context.truth
+    if truth is None or truth.customers is None or truth.id_map is None or "persona" not in truth.customers:
         return None
-    ids = data.id_map.drop_duplicates("customer_id")
+    ids = truth.id_map.drop_duplicates("customer_id")
     raw_col = "golden_raw_id" if "golden_raw_id" in ids.columns else "raw_customer_id"
     lookup = ids.set_index("customer_id")[raw_col]
-    persona = data.truth.set_index("customer_id")["persona"]
+    persona = truth.customers.set_index("customer_id")["persona"]
     raw_ids = features["customer_id"].map(lookup)
     return raw_ids.map(persona).astype(object)
 
@@ -611,18 +577,18 @@ def _run_segmentation(
 ) -> _Run:
     from sklearn.metrics import adjusted_rand_score
 
-    from custml import pipeline as workflows
     from custml import tracking
-    from custml.segment.workflow import SegmentationRunParams, segment_customers
+    from custml.pipeline import FeaturesSettings, run_step
+    from custml.segment.segmentation import SegmentationRunParams, segment_customers
 
     seg = config.segment or SegmentExperimentParams()
     t = time.perf_counter()
-    features = workflows.run_features(data.as_of, tables=data.tables, engine=config.engine, write=False)
+    features: Any = run_step("features", FeaturesSettings(engine=config.engine, write=False), data.context)
     timings["features_s"] = time.perf_counter() - t
     persona = _personas(features, data)
     results: dict[str, SegmentationResult] = {}
     metrics: dict[str, float] = {}
-    params: dict[str, Any] = {"methods": ",".join(seg.methods)}
+    params: JSONObject = {"methods": ",".join(seg.methods)}
     curves, profiles = [], []
     for method in seg.methods:
         run_params = SegmentationRunParams(
@@ -674,80 +640,50 @@ def _run_uplift(
     config: ExperimentConfig,
     name: str,
     config_path: Path | str | None,
-    paths: Any,
-    uri: str,
-    t0: float,
-    overridden: bool,
+    paths: ProjectPaths,
+    override: str,
     timings: dict[str, float],
-) -> ExperimentResult:
+) -> _Run:
     """Generate the (clean) world, run the campaign experiment, log one comparison run."""
     from custml import tracking
     from custml.synth import WorldParams, generate_world, world_preset
-    from custml.uplift import UpliftParams
     from custml.uplift.experiment import campaign_experiment, heterogeneous_campaign_world
 
-    spec = config.uplift or UpliftExperimentParams()
-    world_spec = config.world or WorldSpec()
+    spec, ws = config.uplift or UpliftExperimentParams(), config.world or WorldSpec()
     if spec.campaign_world == "heterogeneous":
-        wp = heterogeneous_campaign_world(world_spec.n_customers, world_spec.seed)
+        wp = heterogeneous_campaign_world(ws.n_customers, ws.seed)
     elif spec.campaign_world == "retail":
-        wp = world_preset("retail", n_customers=world_spec.n_customers, seed=world_spec.seed)
+        wp = world_preset("retail", n_customers=ws.n_customers, seed=ws.seed)
     else:
-        wp = WorldParams(n_customers=world_spec.n_customers, seed=world_spec.seed)
-    wp = wp.model_copy(update={"locale": world_spec.locale})  # type: ignore[attr-defined]
-    params = UpliftParams.model_validate(spec.params)
+        wp = WorldParams(n_customers=ws.n_customers, seed=ws.seed)
     t = time.perf_counter()
-    world = generate_world(wp)
+    world = generate_world(wp.model_copy(update={"locale": ws.locale}))  # type: ignore[attr-defined]
     timings["data_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    result = campaign_experiment(world, learners=spec.learners, params=params, budget_share=spec.budget_share,
-                                 test_share=spec.test_share, seed=world_spec.seed)  # fmt: skip
+    result = campaign_experiment(world, learners=spec.learners, params=spec.params, budget_share=spec.budget_share,
+                                 test_share=spec.test_share, seed=ws.seed)  # fmt: skip
     timings["uplift_s"] = time.perf_counter() - t
     metrics: dict[str, float] = {"n_train": result.n_train, "n_test": result.n_test, "budget": result.budget,
                                  "true_average_uplift": result.true_average_uplift}  # fmt: skip
     for row in result.metrics.to_dict(orient="records"):
         learner = row.pop("learner")
         metrics.update({f"{learner}.{k}": float(v) for k, v in row.items() if v is not None and pd.notna(v)})
-    tags = {
-        "custml.experiment": name,
-        "custml.experiment_kind": "uplift",
-        "custml.task": "uplift",
-        "custml.data": f"world={spec.campaign_world},n_customers={world_spec.n_customers},seed={world_spec.seed}",
-    }
-    if config_path is not None:
-        tags["custml.experiment_file"] = _display_path(config_path, paths.root)
-    if overridden:
-        tags["custml.experiment.override"] = f"n_customers={world_spec.n_customers},seed={world_spec.seed}"
-    commit = _git_commit()
-    if commit:
-        tags["custml.git_commit"] = commit
+    data = f"world={spec.campaign_world},n_customers={ws.n_customers},seed={ws.seed}"
+    override = f"n_customers={ws.n_customers},seed={ws.seed}" if override else ""
+    tags = {**_tags(name, "uplift", config_path, paths, override, data), "custml.task": "uplift"}
     tables = {"uplift/learners.csv": result.metrics, "uplift/profit_curves.csv": result.curves}
     tables.update({f"uplift/policies_{k}.csv": v for k, v in result.policies.items()})
     run_id = tracking.log_comparison_run(
         name,
         experiment=config.mlflow_experiment or "custml-uplift",
         params={"learners": spec.learners, "campaign_world": spec.campaign_world,
-                "budget_share": spec.budget_share, **params.model_dump(mode="json")},
+                "budget_share": spec.budget_share, **spec.params.model_dump(mode="json")},
         metrics=metrics,
         tags=tags,
         tables=tables,
         files={"config": config_path} if config_path is not None else None,
     )  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        resolved = Path(tmp) / f"{name}.resolved.yaml"
-        resolved.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
-        tracking.log_experiment_config(resolved, run_id)
-    return ExperimentResult(
-        name=name,
-        kind="uplift",
-        run_id=run_id,
-        metrics=metrics,
-        config=config,
-        seconds=round(time.perf_counter() - t0, 3),
-        tracking_uri=uri,
-        timings={k: round(v, 3) for k, v in timings.items()},
-        uplift=result,
-    )
+    return _Run(run_id, metrics, uplift=result)
 
 
 def _best_method(metrics: dict[str, float], methods: list[str]) -> str:

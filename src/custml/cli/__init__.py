@@ -16,7 +16,7 @@ from rich.console import Console
 
 from custml.errors import CustmlError
 
-__all__ = ["app", "main", "run"]
+__all__ = ["COMMAND_STEPS", "UTILITY_COMMANDS", "app", "main", "run"]
 
 app = typer.Typer(
     name="custml",
@@ -41,6 +41,25 @@ _COMMAND_MODULES = (
     "experiment",
     "demo",
 )
+
+
+#: The declared steps (:data:`custml.pipeline.STEPS`) each command runs; every step is run by some command.
+COMMAND_STEPS: dict[str, tuple[str, ...]] = {
+    "generate": ("generate",),
+    "clean": ("clean",),
+    "features": ("features",),
+    "segment": ("segment",),
+    "train": ("train", "train_uplift"),
+    "backtest": ("clean", "backtest"),
+    "score": ("score",),
+    "campaign": ("campaign",),
+    "report": ("report",),
+    "monitor": ("monitor", "report"),
+    "experiment": ("clean", "features", "train"),
+    "demo": ("generate", "clean", "features", "segment", "train", "train_uplift", "score", "report"),
+}
+#: Commands that run no step of the pipeline: tools around it.
+UTILITY_COMMANDS = ("version", "sources", "privacy")
 
 
 @app.command()

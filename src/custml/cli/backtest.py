@@ -6,83 +6,52 @@ baseline; the table and chart go to ``reports/backtest_<task>.csv`` / ``.png`` a
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+from custml.cli.options import Layers, argument, settings_command, step_context
+from custml.pipeline.settings import BacktestSettings
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["register"]
 
 
-def backtest(
-    task: Annotated[str, typer.Argument(help="churn or repurchase")],
-    data: Annotated[
-        Path | None,
-        typer.Option(
-            "--data",
-            help="Clean tables (default: data/interim); with --mapping, the raw export, cleaned in memory.",
-        ),
-    ] = None,
-    mapping: Annotated[
-        Path | None,
-        typer.Option(
-            "--mapping", help="Source mapping (YAML) reading any export in --data (as `custml clean`)."
-        ),
-    ] = None,
-    months: Annotated[
-        int,
-        typer.Option(
-            "--months", help="Test cut-offs, 30 days apart, ending at the data end minus the horizon."
-        ),
-    ] = 12,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", help="Experiment YAML with TrainParams (e.g. experiments/NAME.yaml)."),
-    ] = None,
-    truth: Annotated[
-        Path | None,
-        typer.Option(
-            "--truth", help="Synthetic world's truth/ folder for the oracle (default: data/raw/truth)."
-        ),
-    ] = None,
-    no_log: Annotated[bool, typer.Option("--no-log", help="Do not log an MLflow run.")] = False,
-) -> None:
+@settings_command(BacktestSettings, "backtest", [argument("task", "churn or repurchase")])
+def backtest(s: BacktestSettings, layers: Layers, task: str) -> None:
     """Rolling-origin backtest: one training run per test month, every scorer measured on the next horizon."""
     from rich.console import Console
-    from rich.table import Table
 
-    from custml import pipeline
     from custml.cli.train import clean_training_inputs, load_train_params
-    from custml.config import get_paths
     from custml.errors import ConfigError
+    from custml.pipeline import CleanSettings, run_step
 
     if task not in ("churn", "repurchase"):
         raise ConfigError(f"task must be churn or repurchase, got {task!r}")
     console = Console()
-    params = load_train_params(task, config)
-    truth_customers = id_map = None
-    data_end = None
-    if mapping is not None:
-        if data is None:
+    s = s.model_copy(update={"task": task})
+    ctx = step_context(lambda line: console.print(line, highlight=False))
+    ctx.train_params = load_train_params(task, layers.config, layers.overrides)
+    if s.mapping is not None:
+        if s.data is None:
             raise ConfigError("--mapping needs --data: the folder holding the export the mapping reads")
-        tables = dict(pipeline.run_clean(data, mapping=mapping, write=False).tables)
+        run_step("clean", CleanSettings(data=s.data, mapping=s.mapping, write=False), ctx)
     else:
-        tables, data_end, truth_customers, id_map = clean_training_inputs(data or get_paths().interim, truth)
-    out = pipeline.run_backtest(
-        task,  # type: ignore[arg-type]
-        months=months,
-        tables=tables,
-        data_end=data_end,
-        params=params,
-        truth_customers=truth_customers,
-        id_map=id_map,
-        log=not no_log,
-        say=lambda line: console.print(line, highlight=False),
-    )
-    result = out.result
-    model = result.scorer("model")
+        ctx.tables, ctx.truth = clean_training_inputs(s.data or ctx.paths.interim, s.truth)
+    out: Any = run_step("backtest", s, ctx)
+    _print_backtest(console, task, out)
+
+
+def _print_backtest(console: Console, task: str, out: Any) -> None:
+    """The per-month ROC AUC and ECE tables of every scorer, the summary and each month's champion."""
+    from rich.table import Table
+
     from custml.models.candidates import candidate_names
 
+    result = out.result
+    model = result.scorer("model")
     # Column heads: the shipped model, every registered candidate (two abbreviated to fit), the oracle.
     short = {
         n: {"lightgbm": "lgbm", "pareto_nbd": "pnbd"}.get(n, n)

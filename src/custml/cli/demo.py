@@ -8,50 +8,43 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING
 
 import typer
+
+from custml.cli.options import Layers, extra_option, settings_command
+from custml.pipeline.settings import DemoSettings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from custml.pipeline import DemoResult
 
 __all__ = ["register"]
 
 
-def demo(
-    customers: Annotated[
-        int, typer.Option("--customers", "-n", min=100, help="Number of real persons.")
-    ] = 50_000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of the world and the models.")] = 42,
-    dirty: Annotated[
-        float, typer.Option("--dirty", min=0.0, max=0.5, help="Dirt rate of the raw data (0: clean).")
-    ] = 0.02,
-    locale: Annotated[str, typer.Option("--locale", help="en_US or zh_CN.")] = "en_US",
-    preset: Annotated[
-        str,
-        typer.Option(
-            "--preset",
-            help="The synthetic world: 'retail' (seasonal churn, a retention offer that works for some "
-            "customers) or 'default' (the nearly stationary world).",
-        ),
-    ] = "retail",
-    root: Annotated[
-        Path | None, typer.Option("--root", help="Project folder to write into (default: this project).")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
-) -> None:
+@settings_command(
+    DemoSettings,
+    "demo",
+    [
+        extra_option(
+            "root", None, Path | None, "--root", help="Project folder to write into (default: this project)."
+        )
+    ],
+)
+def demo(s: DemoSettings, layers: Layers, root: Path | None) -> None:
     """Run the whole pipeline on a generated world and print where the report is."""
     import time
     from contextlib import nullcontext
 
     from rich.console import Console
-    from rich.table import Table
 
-    from custml.config import get_paths
     from custml.errors import ConfigError
     from custml.pipeline import run_demo
     from custml.synth import PRESETS
 
-    if preset not in PRESETS:
-        raise ConfigError(f"--preset must be one of {', '.join(PRESETS)}, got {preset!r}")
-
+    if s.preset not in PRESETS:
+        raise ConfigError(f"--preset must be one of {', '.join(PRESETS)}, got {s.preset!r}")
     # MLflow's artefact download bars would interleave with ours.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     console = Console()
@@ -60,24 +53,23 @@ def demo(
     def say(message: str) -> None:
         console.print(f"[bold cyan]{message}[/]  [dim]({time.perf_counter() - t0:.0f} s)[/]", highlight=False)
 
-    with console.status("working...", spinner="dots") if quiet else nullcontext():
-        result = run_demo(
-            customers,
-            seed=seed,
-            root=root,
-            progress=not quiet,
-            dirty=dirty,
-            locale=locale,
-            preset=preset,
-            say=say,
-        )
+    with console.status("working...", spinner="dots") if s.quiet else nullcontext():
+        result = run_demo(s, root=root, say=say)
+    _print_demo(console, result, time.perf_counter() - t0)
+
+
+def _print_demo(console: Console, result: DemoResult, total: float) -> None:
+    """Seconds per step, the scores' headline, the gate's decisions and where to look next."""
+    from rich.table import Table
+
+    from custml.config import get_paths
 
     steps = Table(title="custml demo", show_header=True)
     steps.add_column("step")
     steps.add_column("seconds", justify="right")
     for key, seconds in result.timings.items():
         steps.add_row(key.removesuffix("_s").replace("_", " "), f"{seconds:.1f}")
-    steps.add_row("[bold]total[/]", f"[bold]{time.perf_counter() - t0:.1f}[/]")
+    steps.add_row("[bold]total[/]", f"[bold]{total:.1f}[/]")
     console.print(steps)
 
     summary = result.summary

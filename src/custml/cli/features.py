@@ -1,65 +1,33 @@
-"""CLI command of the features stage: ``custml features --data DIR --cutoff DATE [--engine duckdb|spark]``."""
+"""CLI: ``custml features`` runs the ``features`` step: the feature catalogue of every customer as of a date.
+
+Options, defaults and help are those of :class:`custml.pipeline.settings.FeaturesSettings`.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+from typing import Any
 
 import typer
 
+from custml.cli.options import Layers, settings_command, step_context
+from custml.pipeline.settings import FeaturesSettings
+
 __all__ = ["register"]
 
-_TABLES = ("orders", "customers", "interactions")
 
-
-def features(
-    data: Annotated[
-        Path, typer.Option("--data", help="Folder with cleaned orders (required), customers, interactions.")
-    ],
-    cutoff: Annotated[
-        str, typer.Option("--cutoff", help="Point in time (e.g. 2025-10-01): only earlier events are used.")
-    ],
-    engine: Annotated[str, typer.Option("--engine", help="duckdb (default) or spark.")] = "duckdb",
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", help="Output parquet file (default: data/processed/features_<cutoff>.parquet)."
-        ),
-    ] = None,
-    csv: Annotated[
-        bool, typer.Option("--csv", help="Also write a CSV copy beside the parquet file.")
-    ] = False,
-) -> None:
+@settings_command(FeaturesSettings, "features")
+def features(s: FeaturesSettings, layers: Layers) -> None:
     """Compute the feature catalogue as of CUTOFF: one row per customer (see docs/features.md)."""
-    import pandas as pd
     from rich.console import Console
 
-    from custml.errors import DataFileError
-    from custml.features import build_features
-    from custml.io import find_table_file, read_table, write_table
-    from custml.pipeline import features_path_for
+    from custml.pipeline import run_step
 
-    if engine not in ("duckdb", "spark"):
-        raise typer.BadParameter("engine must be 'duckdb' or 'spark'", param_hint="--engine")
-    if not data.is_dir():
-        raise DataFileError(f"data folder not found: {data}")
-    tables: dict[str, object] = {}
-    for name in _TABLES:
-        path = find_table_file(data, name)
-        if path is None:
-            if name == "orders":
-                raise DataFileError(f"orders: no orders.parquet or orders.csv in {data}")
-            continue
-        # Parquet goes to the engine as a path (never loaded whole into pandas); text files are parsed here.
-        tables[name] = path if path.suffix == ".parquet" else read_table(path, name)
-    stamp = pd.Timestamp(cutoff)
-    result = build_features(tables, stamp, engine=engine)  # type: ignore[arg-type]
-    target = out or features_path_for(stamp)  # the file run_features writes for the same date
-    write_table(result, target, csv_copy=csv)
+    ctx = step_context()
+    result: Any = run_step("features", s, ctx)
     console = Console()
     console.print(
-        f"[bold]features[/] as of {stamp}: {len(result):,} customers x {result.shape[1] - 2} features "
-        f"({engine}; tables: {', '.join(tables)}) -> {target}"
+        f"[bold]features[/] as of {ctx.as_of}: {len(result):,} customers x {result.shape[1] - 2} features "
+        f"({s.engine}) -> {ctx.targets['features']}"
     )
 
 

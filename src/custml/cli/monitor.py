@@ -1,12 +1,20 @@
-"""CLI: ``custml monitor`` checks earlier scores against what happened since (see :func:`custml.pipeline.run_monitor`)."""
+"""CLI: ``custml monitor`` runs the ``monitor`` step: earlier scores checked against what happened since.
+
+Options, defaults and help are those of :class:`custml.pipeline.settings.MonitorSettings`.
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+from custml.cli.options import Layers, settings_command, step_context
+from custml.pipeline.settings import MonitorSettings
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["EXIT_RETRAIN", "register"]
 
@@ -22,76 +30,33 @@ def _fmt(value: object, digits: int = 3) -> str:
     return "–" if v != v else f"{v:.{digits}f}"
 
 
-def monitor(
-    scores: Annotated[
-        Path | None,
-        typer.Option(
-            "--scores", help="Folder of scores_*.parquet files (or one file; default: data/scores)."
-        ),
-    ] = None,
-    data: Annotated[
-        Path | None,
-        typer.Option("--data", help="Folder with the tables (raw or clean; default: data/interim)."),
-    ] = None,
-    now: Annotated[
-        str | None,
-        typer.Option(
-            "--now", help="Monitor as of this date: only orders before it count (default: data end)."
-        ),
-    ] = None,
-    thresholds: Annotated[
-        Path | None,
-        typer.Option("--thresholds", help="YAML of HealthThresholds (default: the built-in thresholds)."),
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Folder for the health tables (default: data/monitoring).")
-    ] = None,
-    input_drift: Annotated[
-        bool,
-        typer.Option(
-            "--input-drift/--no-input-drift",
-            help="Rebuild the features at each as-of date for the input tests (else PSI from the sidecars).",
-        ),
-    ] = True,
-    log: Annotated[bool, typer.Option("--log/--no-log", help="Log the health history to MLflow.")] = True,
-    report: Annotated[
-        Path | None,
-        typer.Option("--report", help="Also render the latest scores' report with its Model health section."),
-    ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Report language: en or zh.")] = "en",
-    fail_on_retrain: Annotated[
-        bool,
-        typer.Option("--fail-on-retrain", help=f"Exit with status {EXIT_RETRAIN} if the verdict is retrain."),
-    ] = False,
-    allow_demo_key: Annotated[
-        bool,
-        typer.Option("--allow-demo-key", help="Demo run: use the local demo pseudonymisation key."),
-    ] = False,
-) -> None:
+@settings_command(MonitorSettings, "monitor")
+def monitor(s: MonitorSettings, layers: Layers) -> None:
     """Did the scores come true? Realised and estimated performance, drift, and a healthy/watch/retrain verdict."""
     from rich.console import Console
-    from rich.table import Table
 
-    from custml.config import load_params
-    from custml.monitoring import HealthThresholds
-    from custml.pipeline import run_monitor, run_report
+    from custml.pipeline import ReportSettings, run_step
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    th = load_params(thresholds, HealthThresholds) if thresholds is not None else HealthThresholds()
     console = Console(stderr=True)
-    run = run_monitor(
-        scores,
-        data,
-        now=now,
-        thresholds=th,
-        input_drift=input_drift,
-        log=log,
-        out=out,
-        allow_demo_key=allow_demo_key,
-        say=lambda m: console.print(f"[dim]-[/] {m}", highlight=False),
-    )
-    res = run.result
+    ctx = step_context(lambda m: console.print(f"[dim]-[/] {m}", highlight=False))
+    run: Any = run_step("monitor", s, ctx)
     show = Console()
+    _print_health(show, run)
+    res = run.result
+    if s.report is not None:
+        latest = [p for p in run.scores_files if p.name == res.latest["source"]]
+        target = run_step("report", ReportSettings(scores=latest[0], out=s.report, lang=s.lang), ctx)
+        show.print(f"report   -> {target}")
+    if s.fail_on_retrain and res.verdict == "retrain":
+        raise typer.Exit(code=EXIT_RETRAIN)
+
+
+def _print_health(show: Console, run: Any) -> None:
+    """The health table per scores file, the verdict and its reasons, the files written and the MLflow runs."""
+    from rich.table import Table
+
+    res = run.result
     table = Table(title=f"custml monitor: model health as of {run.now.date()}")
     for col in ("as of", "labels", "promised AUC", "realised AUC", "estimated AUC", "churn rate", "expected"):
         table.add_column(col, justify="left" if col in {"as of", "labels"} else "right")
@@ -125,12 +90,6 @@ def monitor(
         show.print(f"{name:8s} -> {path}")
     for model, run_id in run.run_ids.items():
         show.print(f"MLflow   -> run {run_id} ({model})")
-    if report is not None:
-        latest = [p for p in run.scores_files if p.name == res.latest["source"]]
-        target = run_report(latest[0], out=report, lang=lang, health=res)
-        show.print(f"report   -> {target}")
-    if fail_on_retrain and res.verdict == "retrain":
-        raise typer.Exit(code=EXIT_RETRAIN)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
+
+from custml.cli.options import Layers, settings_command, step_context
+from custml.pipeline.settings import CleanSettings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from custml.contracts import QualityReport
+    from custml.quality import CleanResult
 
 __all__ = ["register"]
 
@@ -22,137 +31,51 @@ privacy_app = typer.Typer(
 )
 
 
-def clean(
-    data: Annotated[
-        Path | None, typer.Option("--data", help="Folder with the raw tables (default: data/raw).")
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Folder for the clean tables (default: data/interim).")
-    ] = None,
-    private_dir: Annotated[
-        Path | None,
-        typer.Option("--private-dir", help="Folder for id_map and other files linking pseudonyms to people."),
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            help=(
-                "Reference time: later timestamps are quarantined (default: manifest 'end', else the day "
-                "after the last plausible order, as every other step takes it)."
-            ),
-        ),
-    ] = None,
-    allow_demo_key: Annotated[
-        bool,
-        typer.Option(
-            "--allow-demo-key",
-            help="Demo run: create/use a local pseudonymisation key if none is configured.",
-        ),
-    ] = False,
-    no_dedup: Annotated[
-        bool, typer.Option("--no-dedup", help="Skip the de-duplication of customer records.")
-    ] = False,
-    mapping: Annotated[
-        Path | None,
-        typer.Option(
-            "--mapping",
-            help="Source mapping (YAML) reading any export in --data (see `custml sources infer FILE`).",
-        ),
-    ] = None,
-    threshold: Annotated[
-        float | None,
-        typer.Option(
-            "--threshold",
-            min=0.0,
-            max=1.0,
-            help="Match probability to link two records (default: estimated, the one maximising expected F1).",
-        ),
-    ] = None,
-    blocking: Annotated[
-        str,
-        typer.Option("--blocking", help="Blocking preset: narrow, standard (default) or wide."),
-    ] = "standard",
-    fresh_ids: Annotated[
-        bool,
-        typer.Option(
-            "--fresh-ids",
-            help="Ignore the earlier id map in the private folder (default: keep its golden ids).",
-        ),
-    ] = False,
-    engine: Annotated[
-        str,
-        typer.Option("--engine", help="Where Splink runs: duckdb (default) or spark (local, needs Java)."),
-    ] = "duckdb",
-) -> None:
+@settings_command(CleanSettings, "clean")
+def clean(s: CleanSettings, layers: Layers) -> None:
     """Validate, quarantine, clean, de-duplicate and pseudonymise the raw tables.
 
     De-duplication runs Splink on DuckDB. Its steward's report (clusters, uncertain pairs with their values,
     Splink's model and match-weights chart) goes to the private folder's dedup_report/; decisions written to
     dedup_labels.csv there (id_a, id_b, is_match) are applied on the next run.
     """
-    import pandas as pd
     from rich.console import Console
-    from rich.table import Table
 
-    from custml.config import get_paths
-    from custml.io import read_json
-    from custml.pipeline import run_clean
-    from custml.quality import QualityParams
+    from custml.pipeline import run_step
 
-    paths = get_paths()
-    data = data or paths.raw
-    out = out or paths.interim
-    private_dir = private_dir or paths.private
-    if as_of is None:
-        manifest = paths.manifest_in(data)
-        as_of = read_json(manifest).get("end") if manifest.is_file() else None
-    # None: run_clean infers it from the orders (the day after the last plausible one; later ones are
-    # counted apart), the as-of date features, training and scoring take for the same export
-    try:
-        as_of_ts = pd.Timestamp(as_of) if as_of is not None else None
-    except ValueError:
-        from custml.errors import ConfigError
-
-        raise ConfigError(f"--as-of: not a date/time: {as_of!r}") from None
-    from custml.errors import ConfigError
-    from custml.quality import DedupParams
-    from custml.quality.dedup import BLOCKING_PRESETS
-
-    if blocking not in BLOCKING_PRESETS:
-        raise ConfigError(f"--blocking must be one of {', '.join(BLOCKING_PRESETS)}, got {blocking!r}")
-    if threshold is not None and not 0 < threshold < 1:
-        raise ConfigError(f"--threshold must be between 0 and 1 (exclusive), got {threshold}")
-    if engine not in ("duckdb", "spark"):
-        raise ConfigError(f"--engine must be duckdb or spark, got {engine!r}")
-    dedup_params = DedupParams(threshold=threshold, blocking=blocking)
-    backend = None
-    if engine == "spark" and not no_dedup:
-        from custml.features.engines import spark_session
-        from custml.quality.dedup import spark_backend, splink_spark_jar
-
-        backend = spark_backend(spark_session(jars=(splink_spark_jar(),)), paths.dedup_work_in(private_dir))
-    result = run_clean(
-        data,
-        as_of=as_of_ts,
-        allow_demo_key=allow_demo_key,
-        params=QualityParams(deduplicate=not no_dedup, dedup=dedup_params),
-        out=out,
-        private_dir=private_dir,
-        mapping=mapping,
-        incremental=not fresh_ids,
-        dedup_backend=backend,
-    )
-
+    ctx = step_context()
+    result = cast("CleanResult", run_step("clean", s, ctx))
     report = result.report
     console = Console()
+    _print_tables(console, report)
+    source_tables = cast("dict[str, dict[str, Any]]", report.sources.tables if report.sources else {})
+    for table_name, info in source_tables.items():
+        _print_source_notes(console, table_name, info)
+    _print_dedup(console, report, source_tables)
+    data = s.data or ctx.paths.raw
+    truth_file = ctx.paths.truth_table_in(data, "duplicates")
+    if report.mode == "raw" and truth_file.is_file() and len(result.id_map):
+        _print_dedup_truth(console, result.id_map, truth_file)
+    console.print(f"clean tables, quarantine.parquet, quality_report.json -> {s.out or ctx.paths.interim}")
+    if report.mode == "raw":
+        console.print(
+            "id_map.parquet (private: links pseudonyms to raw ids), id map history, de-dup report -> "
+            f"{s.private_dir or ctx.paths.private}"
+        )
+    else:
+        console.print("input was already clean: re-validated only (no de-duplication, no new pseudonyms)")
+
+
+def _print_tables(console: Console, report: QualityReport) -> None:
+    """Rows in, kept, quarantined and out per table; quarantine reasons; revenue and line-item accounting."""
+    from rich.table import Table
+
     table = Table(title=f"custml clean (as of {report.as_of})")
     for col in ("table", "rows in", "kept", "quarantined", "rows out"):
         table.add_column(col, justify="left" if col == "table" else "right")
     for name, t in report.tables.items():
-        table.add_row(
-            name, f"{t.rows_in:,}", f"{t.rows_kept:,}", f"{t.rows_quarantined:,}", f"{t.rows_out:,}"
-        )
+        cells = (t.rows_in, t.rows_kept, t.rows_quarantined, t.rows_out)
+        table.add_row(name, *(f"{n:,}" for n in cells))
     console.print(table)
     if report.quarantined_by_reason:
         reasons = Table(title="quarantined rows by reason")
@@ -169,8 +92,7 @@ def clean(
             f"kept + {orders_report.net_amount_quarantined or 0:,.2f} quarantined; refunds inferred from a negative "
             f"amount: {orders_report.refunds_inferred_from_sign or 0:,}"
         )
-    source_tables = cast("dict[str, dict[str, Any]]", report.sources.tables if report.sources else {})
-    src = source_tables.get("orders", {})
+    src = cast("dict[str, Any]", report.sources.tables.get("orders", {}) if report.sources else {})
     if "lines_in" in src:
         console.print(
             f"line items: {src['lines_in']:,} lines -> {src['orders_built']:,} orders "
@@ -179,41 +101,45 @@ def clean(
         )
     for hint in report.hints:
         console.print(f"[yellow]note:[/] {hint}", highlight=False)
-    for table_name, info in source_tables.items():
-        if "rows_excluded" in info:
-            console.print(
-                f"{table_name}: {info['rows_excluded']:,} rows excluded by the mapping's filter "
-                f"(where: {info['where']})",
-                highlight=False,
-            )
-        if info.get("lines_without_customer"):
-            console.print(
-                f"[yellow]note:[/] {table_name}: {info['lines_without_customer']:,} of {info['lines_in']:,} lines have "
-                f"no customer id ({info['net_amount_lines_without_customer']:,.2f} of "
-                f"{info['net_amount_all_lines']:,.2f} net): their orders are quarantined as null_required",
-                highlight=False,
-            )
-        if info.get("lines_exact_duplicate"):
-            console.print(
-                f"[yellow]note:[/] {table_name}: {info['lines_exact_duplicate']:,} lines repeat an earlier line in "
-                f"every column ({info['net_amount_duplicate_lines']:,.2f} net): "
-                f"{info['duplicate_lines_policy']} (mapping option `duplicate_lines: keep|drop`)",
-                highlight=False,
-            )
-        if info.get("numbers_unparseable"):
-            console.print(
-                f"[yellow]note:[/] {table_name}: source numbers that did not convert (nulled, so a required one is "
-                f"quarantined as null_required): {info['numbers_unparseable']}; check the mapping's `decimal:` "
-                "and `thousands:`",
-                highlight=False,
-            )
-        if info.get("files_empty"):
-            console.print(
-                f"[yellow]note:[/] {table_name}: empty files skipped: {info['files_empty']}", highlight=False
-            )
+
+
+def _print_source_notes(console: Console, table_name: str, info: dict[str, Any]) -> None:
+    """What the source mapping left out or could not convert in one table."""
+    if "rows_excluded" in info:
+        console.print(
+            f"{table_name}: {info['rows_excluded']:,} rows excluded by the mapping's filter (where: {info['where']})",
+            highlight=False,
+        )
+    notes = []
+    if info.get("lines_without_customer"):
+        notes.append(
+            f"{info['lines_without_customer']:,} of {info['lines_in']:,} lines have no customer id "
+            f"({info['net_amount_lines_without_customer']:,.2f} of {info['net_amount_all_lines']:,.2f} net): "
+            "their orders are quarantined as null_required"
+        )
+    if info.get("lines_exact_duplicate"):
+        notes.append(
+            f"{info['lines_exact_duplicate']:,} lines repeat an earlier line in every column "
+            f"({info['net_amount_duplicate_lines']:,.2f} net): {info['duplicate_lines_policy']} (mapping option "
+            "`duplicate_lines: keep|drop`)"
+        )
+    if info.get("numbers_unparseable"):
+        notes.append(
+            "source numbers that did not convert (nulled, so a required one is quarantined as null_required): "
+            f"{info['numbers_unparseable']}; check the mapping's `decimal:` and `thousands:`"
+        )
+    if info.get("files_empty"):
+        notes.append(f"empty files skipped: {info['files_empty']}")
+    for note in notes:
+        console.print(f"[yellow]note:[/] {table_name}: {note}", highlight=False)
+
+
+def _print_dedup(console: Console, report: QualityReport, source_tables: dict[str, dict[str, Any]]) -> None:
+    """Duplicates merged, normalisation counts and the de-duplication's figures."""
     norm = report.normalisation
+    offsets = [info.get("timestamps_with_offset") for info in source_tables.values()]
     n_offsets = norm.get("timestamps_with_offset_converted", 0) + sum(
-        sum(info.get("timestamps_with_offset", {}).values()) for info in source_tables.values()
+        sum(o.values()) for o in offsets if isinstance(o, dict)
     )
     console.print(
         f"duplicates merged: {report.duplicates_merged:,}; invalid e-mails nulled: "
@@ -236,28 +162,22 @@ def clean(
             f"records: {dedup.golden_merges or 0:,}",
             highlight=False,
         )
-    truth_file = paths.truth_table_in(data, "duplicates")
-    if report.mode == "raw" and truth_file.is_file() and len(result.id_map):
-        from custml.io import read_table
-        from custml.quality import pairwise_precision_recall
 
-        m = pairwise_precision_recall(
-            result.id_map.set_index("raw_customer_id")["golden_raw_id"],
-            read_table(truth_file, "truth/duplicates"),
-        )
-        console.print(
-            f"de-duplication against the world's truth: pairwise precision {m['precision']:.4f}, recall "
-            f"{m['recall']:.4f}, F1 {m['f1']:.4f} ({m['true_positive_pairs']:,} of {m['true_pairs']:,} true "
-            f"pairs found, {m['predicted_pairs']:,} linked)",
-            highlight=False,
-        )
-    console.print(f"clean tables, quarantine.parquet, quality_report.json -> {out}")
-    if report.mode == "raw":
-        console.print(
-            f"id_map.parquet (private: links pseudonyms to raw ids), id map history, de-dup report -> {private_dir}"
-        )
-    else:
-        console.print("input was already clean: re-validated only (no de-duplication, no new pseudonyms)")
+
+def _print_dedup_truth(console: Console, id_map: Any, truth_file: Path) -> None:
+    """Pairwise precision and recall of the de-duplication against a synthetic world's true duplicates."""
+    from custml.io import read_table
+    from custml.quality import pairwise_precision_recall
+
+    m = pairwise_precision_recall(
+        id_map.set_index("raw_customer_id")["golden_raw_id"], read_table(truth_file, "truth/duplicates")
+    )
+    console.print(
+        f"de-duplication against the world's truth: pairwise precision {m['precision']:.4f}, recall "
+        f"{m['recall']:.4f}, F1 {m['f1']:.4f} ({m['true_positive_pairs']:,} of {m['true_pairs']:,} true "
+        f"pairs found, {m['predicted_pairs']:,} linked)",
+        highlight=False,
+    )
 
 
 @privacy_app.command("scan")

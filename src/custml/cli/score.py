@@ -1,14 +1,19 @@
-"""CLI: ``custml score`` scores every customer of a data folder as of a date (see :func:`custml.pipeline.score.run_score`)."""
+"""CLI: ``custml score`` runs the ``score`` step: every customer of a data folder scored as of a date.
+
+Options, defaults and help are those of :class:`custml.pipeline.settings.ScoreSettings`
+(:func:`custml.pipeline.score.run_score` does the work).
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
+from custml.cli.options import Layers, settings_command, step_context
 from custml.config import DriftThresholds
+from custml.pipeline.settings import ScoreSettings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -16,7 +21,6 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from custml.pipeline import ScoreRun
-    from custml.scoring import ScoreParams
 
 __all__ = ["EXIT_DRIFT", "register"]
 
@@ -24,117 +28,35 @@ __all__ = ["EXIT_DRIFT", "register"]
 EXIT_DRIFT = 3
 
 
-def score(
-    data: Annotated[
-        Path | None, typer.Option("--data", help="Folder with the raw tables (default: data/raw).")
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Score as of this date (default: the day after the data ends)."),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Scores parquet file (default: data/scores/scores_<as-of>.parquet)."),
-    ] = None,
-    churn_model: Annotated[
-        str, typer.Option("--churn-model", help="Model URI of the churn model.")
-    ] = "models:/custml-churn@champion",
-    repurchase_model: Annotated[
-        str, typer.Option("--repurchase-model", help="Model URI of the repurchase model.")
-    ] = "models:/custml-repurchase@champion",
-    engine: Annotated[
-        str, typer.Option("--engine", help="duckdb (default) or spark (local mode, MLflow spark_udf).")
-    ] = "duckdb",
-    csv: Annotated[
-        bool, typer.Option("--csv", help="Also write a CSV copy beside the parquet file.")
-    ] = False,
-    fail_on_drift: Annotated[
-        bool,
-        typer.Option(
-            "--fail-on-drift",
-            help=f"Exit with status {EXIT_DRIFT} if a model feature drifted ({DriftThresholds().rule()}).",
-        ),
-    ] = False,
-    reasons: Annotated[
-        str,
-        typer.Option("--reasons", help="Reason codes for: actioned (default) customers, all, or none."),
-    ] = "actioned",
-    max_explained: Annotated[
-        int | None,
-        typer.Option(
-            "--max-explained", min=0, help="Explain at most this many customers (highest revenue at risk)."
-        ),
-    ] = None,
-    actions: Annotated[
-        Path | None, typer.Option("--actions", help="YAML action table (default: the built-in table).")
-    ] = None,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Rows per scoring chunk.")] = 100_000,
-    scored_at: Annotated[
-        str | None,
-        typer.Option("--scored-at", help="Fix the scoring timestamp (reproduce a run byte for byte)."),
-    ] = None,
-    allow_demo_key: Annotated[
-        bool,
-        typer.Option("--allow-demo-key", help="Demo run: use the local demo pseudonymisation key."),
-    ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
-    mapping: Annotated[
-        Path | None,
-        typer.Option(
-            "--mapping", help="Source mapping (YAML) reading any export in --data (as `custml clean`)."
-        ),
-    ] = None,
-) -> None:
+@settings_command(ScoreSettings, "score")
+def score(s: ScoreSettings, layers: Layers) -> None:
     """Score every customer: probabilities, expected value, segments, reasons and a recommended action."""
     from rich.console import Console
 
-    from custml.pipeline import run_score
+    from custml.errors import DriftError
+    from custml.pipeline import run_step
 
     # MLflow's artefact download bars would interleave with ours.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    params = _score_params(engine, reasons, max_explained, actions, chunk_size)
     console = Console(stderr=True)
 
     def say(message: str) -> None:
-        if not quiet:
+        if not s.quiet:
             console.print(f"[dim]-[/] {message}", highlight=False)
 
-    run = run_score(
-        data,
-        as_of,
-        out,
-        churn_model=churn_model,
-        repurchase_model=repurchase_model,
-        engine=engine,  # type: ignore[arg-type]
-        csv=csv,
-        scored_at=scored_at,
-        params=params,
-        allow_demo_key=allow_demo_key,
-        progress=not quiet,
-        say=say,
-        mapping=mapping,
-    )
-    _print_summary(run)
-    verdict = run.drift_result
-    if fail_on_drift and verdict is not None and verdict.verdict == "drift":
-        console.print(f"[bold red]drift:[/] {verdict.reason} (--fail-on-drift)", highlight=False)
+    ctx = step_context(say)
+    try:
+        run = run_step("score", s.model_copy(update={"fail_on_drift": False}), ctx)
+    except DriftError:  # pragma: no cover - fail_on_drift is applied below, after the summary
+        raise
+    _print_summary(run)  # type: ignore[arg-type]
+    verdict = run.drift_result  # type: ignore[attr-defined]
+    if s.fail_on_drift and verdict is not None and verdict.verdict == "drift":
+        console.print(
+            f"[bold red]drift:[/] {verdict.reason} (--fail-on-drift, {DriftThresholds().rule()})",
+            highlight=False,
+        )
         raise typer.Exit(code=EXIT_DRIFT)
-
-
-def _score_params(
-    engine: str, reasons: str, max_explained: int | None, actions: Path | None, chunk_size: int
-) -> ScoreParams:
-    """The scoring settings of the command line, checked (a one-line error names the bad option)."""
-    from custml.config import load_params
-    from custml.errors import ConfigError
-    from custml.scoring import DEFAULT_ACTION_TABLE, ActionTable, ScoreParams
-
-    if engine not in {"duckdb", "spark"}:
-        raise ConfigError(f"--engine must be duckdb or spark, got {engine!r}")
-    if reasons not in {"actioned", "all", "none"}:
-        raise ConfigError(f"--reasons must be actioned, all or none, got {reasons!r}")
-    table = load_params(actions, ActionTable) if actions is not None else DEFAULT_ACTION_TABLE
-    return ScoreParams(chunk_size=chunk_size, reasons=reasons, max_explained=max_explained, actions=table)
 
 
 def _print_summary(run: ScoreRun) -> None:
@@ -146,10 +68,10 @@ def _print_summary(run: ScoreRun) -> None:
     show.print(_actions_table(run.scores))
     _print_drift(show, run)
     models = run.meta.models
-    show.print(
-        f"models: {models['churn'].name} v{models['churn'].version}, "
-        f"{models['repurchase'].name} v{models['repurchase'].version}"
-    )
+    names = [
+        f"{m.name} v{m.version}" for task in ("churn", "repurchase") if (m := models.get(task)) is not None
+    ]
+    show.print(f"models: {', '.join(names)}")
     show.print(f"scores -> {run.out}" + (f" (and {run.csv_path.name})" if run.csv_path else ""))
     show.print(f"meta   -> {run.meta_path}")
 

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from custml.errors import CustmlError, SchemaError
 from custml.features.catalogue import FEATURE_CATALOGUE
 from custml.features.sql import SOURCE_VIEWS, available_features, cutoff_literal, feature_sql
+from custml.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -51,7 +52,7 @@ _TIMESTAMPS = {"orders": "order_ts", "interactions": "ts", "customers": "signup_
 _OTHER_REQUIRED = {"interactions": ("customer_id", "ts", "kind"), "customers": ("customer_id",)}
 
 
-class FeatureParams(BaseModel):
+class FeatureParams(Settings):
     """Settings of the feature computation (not of the definitions, which are fixed by the catalogue)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

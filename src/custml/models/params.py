@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from custml.models.split import CutoffPlan, plan_cutoffs
+from custml.settings import Settings
 
 __all__ = [
     "DEFAULT_HORIZON_DAYS",
@@ -45,7 +46,7 @@ FlatValue: TypeAlias = str | int | float | bool | None
 SEASON_SPAN_DAYS = 330
 
 
-class LightGBMParams(BaseModel):
+class LightGBMParams(Settings):
     """LightGBM booster settings (the defaults are the tuned-by-hand default config, good without a search)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -72,7 +73,7 @@ class LightGBMParams(BaseModel):
         return dict(self.model_dump())
 
 
-class GateParams(BaseModel):
+class GateParams(Settings):
     """Promotion rule: a challenger becomes champion only if it beats the champion on the same holdout, and
     no printed baseline beats it on the test cut-off beyond noise (paired bootstrap interval below 0)."""
 
@@ -90,7 +91,7 @@ class GateParams(BaseModel):
     )
 
 
-class TuneParams(BaseModel):
+class TuneParams(Settings):
     """Optional Optuna search over the LightGBM settings (validation cut-offs only; nested MLflow runs)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -105,7 +106,7 @@ def _all_candidates() -> list[str]:
     return candidate_names()
 
 
-class TrainParams(BaseModel):
+class TrainParams(Settings):
     """Everything that defines one training run; logged in full as the run's parameters.
 
     The split is by cut-off date: the latest cut-off is the test set; the validation cut-offs are the latest

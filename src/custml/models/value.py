@@ -26,11 +26,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from custml.errors import ConfigError, SchemaError
 from custml.models.btyd import BetaGeoFitter, ParetoNBDFitter, rfm_summary
 from custml.models.registry import Registry
+from custml.settings import Settings
 
 __all__ = [
     "CATEGORICAL_COVARIATES",
@@ -58,7 +59,7 @@ MAX_GAMMA_SHAPE = 1_000.0
 CATEGORICAL_COVARIATES: tuple[str, ...] = ("acquisition_channel", "region")
 
 
-class ValueChoiceParams(BaseModel):
+class ValueChoiceParams(Settings):
     """How the value model is chosen.
 
     ``holdout_days``: length of the held-out period before the as-of date. ``sample_size``: the candidates

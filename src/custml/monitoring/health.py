@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from custml.contracts import ModelMetrics
 from custml.errors import SchemaError
@@ -46,6 +46,7 @@ from custml.monitoring.performance import (
     performance_metrics,
 )
 from custml.scoring.drift import DriftThresholds
+from custml.settings import Settings
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -108,7 +109,7 @@ HEALTH_COLUMNS = (
 )
 
 
-class HealthThresholds(BaseModel):
+class HealthThresholds(Settings):
     """When a check says ``watch`` and when ``retrain`` (at or past the value).
 
     ``auc_drop_*``: promised minus realised ROC AUC (or minus the label-free estimate before the labels exist),

@@ -144,5 +144,5 @@ def default_as_of(raw_dir: Path | str, orders: pd.DataFrame | None = None, now: 
     return infer_as_of(raw_dir, orders, now)[0]
 
 
-def feature_inputs(tables: Mapping[str, Any]) -> dict[str, Any]:
+def feature_inputs(tables: Mapping[str, object]) -> dict[str, object]:
     return {k: v for k, v in tables.items() if k in {"customers", "orders", "interactions"}}

@@ -6,23 +6,24 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from custml.pipeline._wiring import (
-    Engine,
     Progress,
     configure_tracking,
     project_paths,
     tell,
 )
+from custml.pipeline.runner import TruthInputs
 from custml.pipeline.train import stacked_table, training_setup
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from custml.models.backtest import BacktestResult
+    from custml.pipeline.settings import BacktestSettings
 
 __all__ = ["BacktestRun", "run_backtest"]
 
@@ -41,18 +42,13 @@ class BacktestRun:
 
 
 def run_backtest(
-    task: Literal["churn", "repurchase"],
+    settings: BacktestSettings | None = None,
     *,
-    months: int = 12,
     root: Path | str | None = None,
     tables: Mapping[str, pd.DataFrame] | None = None,
     data_end: Any = None,
     params: Any = None,
-    engine: Engine = "duckdb",
-    truth_customers: pd.DataFrame | None = None,
-    id_map: pd.DataFrame | None = None,
-    log: bool = True,
-    write: bool = True,
+    truth: TruthInputs | None = None,
     say: Progress | None = None,
 ) -> BacktestRun:
     """Train as of each of ``months`` test cut-offs and score the next horizon (``custml backtest``).
@@ -65,26 +61,29 @@ def run_backtest(
     ``truth_customers`` (synthetic worlds) the oracle's ROC AUC is tabulated too.
     """
     from custml.models.backtest import backtest_cutoffs, backtest_plans, plot_backtest, rolling_backtest
+    from custml.pipeline.settings import BacktestSettings
 
     t0 = time.perf_counter()
+    s = settings or BacktestSettings()
+    task, truth = s.task, truth or TruthInputs()
     tables, params, end, data_start = training_setup(task, "run_backtest", root, tables, data_end, params)
-    plans = backtest_plans(params, end, months, data_start=data_start)
+    plans = backtest_plans(params, end, s.months, data_start=data_start)
     cutoffs = backtest_cutoffs(plans)
     tell(say, f"building the {task} table over {len(cutoffs)} cut-offs for {len(plans)} test months")
     oracle = None
-    if truth_customers is not None:
+    if truth.customers is not None:
         from custml.synth import oracle_probabilities
 
         oracle = pd.concat(
-            [oracle_probabilities(truth_customers, p.test).assign(cutoff=p.test) for p in plans],
+            [oracle_probabilities(truth.customers, p.test).assign(cutoff=p.test) for p in plans],
             ignore_index=True,
         )
-    training = stacked_table(tables, task, params, cutoffs, end, engine, oracle, id_map)
+    training = stacked_table(tables, task, params, cutoffs, end, s.engine, oracle, truth.id_map)
     result = rolling_backtest(training, plans, params, progress=say)
     paths = project_paths(root)
     table_path = figure_path = None
     fig = plot_backtest(result)
-    if write:
+    if s.write:
         from custml.io import atomic_write
 
         table_path, figure_path = paths.backtest_table(task), paths.backtest_figure(task)
@@ -92,7 +91,7 @@ def run_backtest(
         atomic_write(table_path, lambda tmp: out.to_csv(tmp, index=False))
         atomic_write(figure_path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     run_id = ""
-    if log:
+    if s.log:
         from custml import tracking
 
         configure_tracking(paths)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -12,6 +13,7 @@ from custml.contracts import AfterAsOf, SourceAccounting, SourcesBlock
 from custml.errors import CustmlError
 from custml.io import atomic_write, read_tables, write_json, write_table
 from custml.pipeline._wiring import as_day, future_ceiling, infer_as_of, project_paths
+from custml.pipeline.reports import SourcesInfo
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from custml.quality.pipeline import CleanResult
 
 __all__ = [
+    "CleanTargets",
     "RAW_OPTIONAL",
     "RAW_REQUIRED",
     "attach_sources",
@@ -41,49 +44,44 @@ def read_raw(raw_dir: Path | str) -> dict[str, pd.DataFrame]:
 
 def read_inputs(
     raw_dir: Path | str, mapping: Path | str | None = None
-) -> tuple[dict[str, pd.DataFrame], dict[str, Any] | None]:
+) -> tuple[dict[str, pd.DataFrame], SourcesInfo | None]:
     """The raw tables of ``raw_dir``: contract-named files, or any export read through a source mapping.
 
-    Returns the tables and, with a mapping, the sources report (:class:`custml.sources.Sources`).
+    Returns the tables and, with a mapping, what the sources stage reported (:class:`custml.sources.Sources`).
     """
     if mapping is None:
         return read_raw(raw_dir), None
     from custml.sources import read_sources
 
     sources = read_sources(raw_dir, mapping)
-    return sources.tables, {
-        "mapping": str(mapping),
-        "tables": sources.report,
-        "currency": sources.currency,
-        "_line_counts": sources.line_counts,
-    }
+    return sources.tables, SourcesInfo(str(mapping), sources.report, sources.currency, sources.line_counts)
 
 
-def attach_sources(result: CleanResult, sources: dict[str, Any] | None) -> None:
+def attach_sources(result: CleanResult, sources: SourcesInfo | None) -> None:
     """Put the sources report into the quality report; check the line items' revenue reached the orders."""
     if sources is None:
         return
-    line_counts = sources.get("_line_counts", {})
-    sources = {k: v for k, v in sources.items() if k != "_line_counts"}
-    orders_src = sources["tables"].get("orders", {})
-    if "orders" in line_counts:
-        # lines of quarantined orders, so that lines in = lines kept + lines quarantined
-        n_lines = line_counts["orders"]
-        q = result.quarantine
-        rows = q.loc[q["table"] == "orders", "row_number"].to_numpy(dtype="int64")
-        orders_src["lines_quarantined"] = int(n_lines[rows].sum())
-        orders_src["lines_kept"] = int(n_lines.sum()) - orders_src["lines_quarantined"]
-    result.report.sources = SourcesBlock.model_validate(sources)
     from custml.sources.line_items import source_accounting
 
+    tables = {name: dict(info) for name, info in sources.tables.items()}
+    orders_src = tables.get("orders", {})
+    if "orders" in sources.line_counts:
+        # lines of quarantined orders, so that lines in = lines kept + lines quarantined
+        n_lines = sources.line_counts["orders"]
+        q = result.quarantine
+        rows = q.loc[q["table"] == "orders", "row_number"].to_numpy(dtype="int64")
+        orders_src["lines_quarantined"] = quarantined = int(n_lines[rows].sum())
+        orders_src["lines_kept"] = int(n_lines.sum()) - quarantined
+    result.report.sources = SourcesBlock.model_validate(
+        {"mapping": sources.mapping, "tables": tables, "currency": sources.currency}
+    )
     # the source's own units beside the contract rows (lines of a line-item export, rows excluded by a filter)
     result.report.source_accounting = {
-        name: SourceAccounting.model_validate(source_accounting(info))
-        for name, info in sources["tables"].items()
+        name: SourceAccounting.model_validate(source_accounting(info)) for name, info in tables.items()
     }
     orders_rep = result.report.tables.get("orders")
     if "net_amount_lines" in orders_src and orders_rep is not None and orders_rep.net_amount_in is not None:
-        lines, orders = float(orders_src["net_amount_lines"]), orders_rep.net_amount_in
+        lines, orders = float(cast("float", orders_src["net_amount_lines"])), orders_rep.net_amount_in
         if abs(lines - orders) > 0.01:
             from custml.quality.validate import ReconciliationError
 
@@ -111,6 +109,16 @@ def _count_after_as_of(result: CleanResult, data_end: pd.Timestamp) -> None:
     )
 
 
+@dataclass(frozen=True)
+class CleanTargets:
+    """Where the clean step writes: ``out`` (default ``data/interim``) and the private folder (default
+    ``data/private``), and whether an earlier id map there keeps its golden ids (``incremental``)."""
+
+    out: Path | None = None
+    private_dir: Path | None = None
+    incremental: bool = True
+
+
 def run_clean(
     raw_dir: Path | str | None = None,
     *,
@@ -120,17 +128,15 @@ def run_clean(
     params: Any = None,
     raw: Mapping[str, pd.DataFrame] | None = None,
     write: bool = True,
-    out: Path | str | None = None,
-    private_dir: Path | str | None = None,
     mapping: Path | str | None = None,
-    incremental: bool = True,
+    targets: CleanTargets | None = None,
     dedup_backend: Any = None,
 ) -> CleanResult:
     """Validate, clean, de-duplicate and pseudonymise the raw tables; write interim and private outputs.
 
-    Writes ``<table>.parquet``, ``quarantine.parquet`` and ``quality_report.json`` to ``out`` (default
+    Writes ``<table>.parquet``, ``quarantine.parquet`` and ``quality_report.json`` to ``targets.out`` (default
     ``data/interim``), and the files that link pseudonyms to people (id map, dedup pairs, golden records) to
-    ``private_dir`` (default ``data/private``). ``custml clean`` calls it. ``mapping`` (a source mapping YAML,
+    ``targets.private_dir`` (default ``data/private``). ``custml clean`` calls it. ``mapping`` (a source mapping YAML,
     :mod:`custml.sources`) reads any export in ``raw_dir`` instead of contract-named files.
 
     Without a manifest (real data), timestamps after the current date (plus a day) are quarantined as
@@ -138,7 +144,7 @@ def run_clean(
     (:func:`custml.pipeline.default_as_of`).
 
     De-duplication state lives in the private folder: an earlier ``id_map.parquet`` there keeps its golden ids
-    (``incremental=False`` starts afresh), the steward's labels CSV is applied, Splink's intermediate tables spill
+    (``targets.incremental=False`` starts afresh), the steward's labels CSV is applied, Splink's intermediate tables spill
     to its ``dedup_work`` folder only, and :func:`write_dedup_private` writes the id map's history, the merges
     and the steward's report. ``dedup_backend`` is another Splink back end (``splink.SparkAPI``).
     """
@@ -146,6 +152,7 @@ def run_clean(
     from custml.quality import clean_tables
 
     paths = project_paths(root)
+    targets = targets or CleanTargets()
     raw_dir = Path(raw_dir) if raw_dir is not None else paths.raw
     sources = None
     if raw is not None:
@@ -160,8 +167,8 @@ def run_clean(
         inferred, end_note = None, None
     as_of = as_day(as_of) if as_of is not None else inferred
     key = load_pseudonym_key(paths, allow_demo_key=allow_demo_key)
-    private = Path(private_dir) if private_dir is not None else paths.private
-    previous, labels = _read_dedup_state(private) if incremental else (None, None)
+    private = Path(targets.private_dir) if targets.private_dir is not None else paths.private
+    previous, labels = _read_dedup_state(private) if targets.incremental else (None, None)
     result = clean_tables(
         tables,
         as_of,
@@ -179,7 +186,7 @@ def run_clean(
         _count_after_as_of(result, inferred)
     attach_sources(result, sources)
     if write:
-        out_dir = Path(out) if out is not None else paths.interim
+        out_dir = Path(targets.out) if targets.out is not None else paths.interim
         for name, table in result.tables.items():
             write_table(table, ProjectPaths.table_in(out_dir, name))
         write_table(result.quarantine, ProjectPaths.quarantine_in(out_dir))

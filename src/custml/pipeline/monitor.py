@@ -24,12 +24,14 @@ from custml.pipeline._wiring import (
 )
 from custml.pipeline.clean import read_clean, run_clean
 from custml.pipeline.features import run_features
+from custml.types import JSONObject
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from custml.monitoring import HealthThresholds, MonitoringResult, OrderEvents, ScoresSnapshot
     from custml.monitoring.files import ScoresFileInfo
+    from custml.pipeline.settings import MonitorSettings
 
 __all__ = ["MonitorRun", "run_monitor"]
 
@@ -57,7 +59,7 @@ class _ScoresFile:
     meta: ScoreMeta | None
     info: ScoresFileInfo
     promised: ModelMetrics
-    reference: dict[str, Any] | None
+    reference: JSONObject | None  # the training run's drift reference, read by custml.scoring.drift
 
 
 def _scores_files(scores: Path) -> list[Path]:
@@ -85,7 +87,7 @@ def _promised(name: str, version: str, churn: ModelVersionInfo | None) -> tuple[
     return (churn.metrics, churn.run_id) if churn is not None else (ModelMetrics(), None)
 
 
-def _model_record(info: ScoresFileInfo, paths: ProjectPaths) -> tuple[ModelMetrics, dict[str, Any] | None]:
+def _model_record(info: ScoresFileInfo, paths: ProjectPaths) -> tuple[ModelMetrics, JSONObject | None]:
     """What a churn model version promised (test metrics) and its training drift reference."""
     from custml import tracking
 
@@ -117,7 +119,7 @@ def _read_scores_files(files: list[Path], now_ts: pd.Timestamp, paths: ProjectPa
     """Every scores file dated before ``now_ts`` with its sidecar and its model's promise and reference."""
     from custml.monitoring.files import MONITOR_COLUMNS, scores_file_info
 
-    models: dict[tuple[str, str], tuple[ModelMetrics, dict[str, Any] | None]] = {}
+    models: dict[tuple[str, str], tuple[ModelMetrics, JSONObject | None]] = {}
     read: list[_ScoresFile] = []
     for path in files:
         frame = read_table(path, f"scores {path.name}", columns=MONITOR_COLUMNS)
@@ -158,7 +160,7 @@ def _snapshot(
         features = run_features(info.as_of, root=root, tables=tables, write=False)
         # The verdict scoring gives (custml.scoring.drift), on the churn model's population at this date.
         drift = drift_verdict(
-            {**reference, "n_rows": int(reference.get("n_rows") or 1)},
+            {**reference, "n_rows": int(float(str(reference.get("n_rows") or 1)))},
             model_population(features, "churn"),
             as_of=info.as_of,
             data_start=data_start_of(tables),
@@ -173,7 +175,7 @@ def _snapshot(
         model_version=info.model_version,
         horizon_days=info.horizon_days,
         promised=file.promised,
-        score_reference=(reference or {}).get("score"),
+        score_reference=score if isinstance(score := (reference or {}).get("score"), dict) else None,
         input_drift=drift,
         source=file.path.name,
     )
@@ -215,18 +217,10 @@ def _log_monitoring(result: MonitoringResult) -> dict[str, str]:
 
 
 def run_monitor(
-    scores: Path | str | None = None,
-    data: Path | str | None = None,
+    settings: MonitorSettings | None = None,
     *,
-    now: Any = None,
     root: Path | str | None = None,
-    thresholds: Any = None,
-    input_drift: bool = True,
-    log: bool = True,
-    write: bool = True,
-    out: Path | str | None = None,
     tables: Mapping[str, pd.DataFrame] | None = None,
-    allow_demo_key: bool = False,
     say: Progress | None = None,
 ) -> MonitorRun:
     """Monitor every scores file of a folder against the orders known now (``custml monitor``).
@@ -236,20 +230,24 @@ def run_monitor(
     ``now`` (default: the day after the data ends); for each churn model version, read what it promised (test
     metrics logged in MLflow) and its training reference (feature and score distributions); for each file
     dated before ``now``, the input drift at its as-of date (features rebuilt from the tables with
-    ``input_drift``, else the PSI its sidecar recorded at scoring time); then
+    ``settings.input_drift``, else the PSI its sidecar recorded at scoring time); then
     :func:`custml.monitoring.monitor_scores`. Writes ``health``, ``groups`` and ``drift`` tables and
-    ``verdict.json`` to ``out`` (default ``data/monitoring``) and logs the health history to MLflow against
+    ``verdict.json`` to ``settings.out`` (default ``data/monitoring``) and logs the health history to MLflow against
     each model version (:func:`custml.tracking.log_monitoring_run`).
     """
+    from custml.config import load_params
     from custml.monitoring import HealthThresholds, monitor_scores
+    from custml.pipeline.settings import MonitorSettings
 
+    s = settings or MonitorSettings()
     paths = project_paths(root)
     timings: dict[str, float] = {}
-    th = thresholds or HealthThresholds()
-    files = _scores_files(Path(scores) if scores is not None else paths.scores)
+    th = load_params(s.thresholds, HealthThresholds) if s.thresholds is not None else HealthThresholds()
+    files = _scores_files(Path(s.scores) if s.scores is not None else paths.scores)
     with timed(timings, "data_s"):
-        tables = tables if tables is not None else _monitor_tables(data, now, root, allow_demo_key, say)
-        events = _order_events(tables, now)
+        if tables is None:
+            tables = _monitor_tables(s.data, s.now, root, s.allow_demo_key, say)
+        events = _order_events(tables, s.now)
     now_ts = events.end
     tell(say, f"{len(files)} scores files; orders known until {now_ts.date()}")
     configure_tracking(paths)  # promised metrics and references come from the registry
@@ -257,18 +255,18 @@ def run_monitor(
         read = _read_scores_files(files, now_ts, paths)
     with timed(timings, "input_drift_s"):
         snapshots = [
-            _snapshot(f, tables=tables, root=root, th=th, input_drift=input_drift, say=say) for f in read
+            _snapshot(f, tables=tables, root=root, th=th, input_drift=s.input_drift, say=say) for f in read
         ]
     with timed(timings, "monitor_s"):
         result = monitor_scores(snapshots, events, th)
     written: dict[str, Path] = {}
-    if write:
+    if s.write:
         with timed(timings, "write_s"):
             written = _write_monitoring(
-                result, Path(out) if out is not None else paths.monitoring, now_ts, th
+                result, Path(s.out) if s.out is not None else paths.monitoring, now_ts, th
             )
     run_ids: dict[str, str] = {}
-    if log:
+    if s.log:
         with timed(timings, "log_s"):
             run_ids = _log_monitoring(result)
     return MonitorRun(result, files, written, run_ids, now_ts, timings)

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from custml.config import ProjectPaths
-from custml.io import atomic_write, read_json, read_table
+from custml.errors import DataFileError
+from custml.io import atomic_write, read_table
 from custml.pipeline._wiring import project_paths
 
 __all__ = ["run_report"]
@@ -21,18 +22,26 @@ def run_report(
     root: Path | str | None = None,
     health: Any = None,
 ) -> Path:
-    """Render the management report of a scores file (and its ``.meta.json``) to ``reports/``; return the path.
+    """Render the management report of a scores file and its ``.meta.json`` (required) to ``reports/``; return
+    the path.
 
     ``health`` (a :class:`custml.monitoring.MonitoringResult` from :func:`run_monitor`) adds the Model health
     section.
     """
+    from custml.contracts import ScoreMeta
     from custml.report import build_report_data, model_health, render_html
 
     paths = project_paths(root)
     scores = Path(scores)
     frame = read_table(scores, "scores")
-    meta_path = ProjectPaths.sidecar(scores)
-    meta = read_json(meta_path) if meta_path.is_file() else None
+    candidates = ProjectPaths.meta_candidates(scores)
+    meta_path = next((p for p in candidates if p.is_file()), None)
+    if meta_path is None:
+        raise DataFileError(
+            f"scores: no meta file beside {scores} (looked for {', '.join(p.name for p in candidates)}); it is "
+            "written by `custml score`"
+        )
+    meta = ScoreMeta.read_json(meta_path)
     prev = read_table(previous, "previous scores") if previous is not None else None
     section = model_health(health.health, health.verdict, health.reasons) if health is not None else None
     data = build_report_data(frame, meta, prev, health=section)

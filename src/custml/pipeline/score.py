@@ -18,7 +18,6 @@ from custml.contracts import ModelVersionInfo, ScoreMeta, UpliftModelInfo, Uplif
 from custml.errors import CustmlError, DriftError
 from custml.io import write_table
 from custml.pipeline._wiring import (
-    Engine,
     Progress,
     as_day,
     configure_tracking,
@@ -31,11 +30,13 @@ from custml.pipeline._wiring import (
 )
 from custml.pipeline.clean import attach_sources, read_inputs, run_clean
 from custml.pipeline.features import run_features
+from custml.pipeline.reports import SourcesInfo
 from custml.pipeline.segment import load_segmentation, segments_and_clusters
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from custml.pipeline.settings import ScoreSettings
     from custml.quality.pipeline import CleanResult
     from custml.scoring.drift import DriftResult
     from custml.scoring.score import ScoreParams, ScoringModel
@@ -49,18 +50,32 @@ __all__ = [
     "data_start_of",
     "load_scoring_model",
     "run_score",
+    "score_params",
     "scores_path_for",
 ]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CHURN_MODEL = "models:/custml-churn@champion"
-DEFAULT_REPURCHASE_MODEL = "models:/custml-repurchase@champion"
-DEFAULT_UPLIFT_MODEL = "models:/custml-uplift@champion"
+
+def _default(field: str) -> str:
+    from custml.pipeline.settings import ScoreSettings
+
+    return str(ScoreSettings.model_fields[field].default)
+
+
+#: The models ``custml score`` loads by default (the ``score`` settings' defaults).
+DEFAULT_CHURN_MODEL = _default("churn_model")
+DEFAULT_REPURCHASE_MODEL = _default("repurchase_model")
+DEFAULT_UPLIFT_MODEL = _default("uplift_model")
+
 _TASKS = ("churn", "repurchase")
 
 
-def load_scoring_model(uri: str) -> tuple[ScoringModel, Any, ModelVersionInfo]:
+#: A model loaded for scoring: its handle, the customer model, and its registry info.
+LoadedModel = tuple["ScoringModel", Any, ModelVersionInfo]
+
+
+def load_scoring_model(uri: str) -> LoadedModel:
     """Load a model for scoring: the :class:`ScoringModel`, the underlying customer model, its registry info
     (:func:`custml.tracking.load_model_with_info`)."""
     from custml import tracking
@@ -118,7 +133,7 @@ def _predict_spark(
 
 
 def _uplift_model(
-    uri: str | None, tables: Mapping[str, Any]
+    uri: str | None, tables: Mapping[str, pd.DataFrame]
 ) -> tuple[Any, UpliftModelInfo | None, str | None]:
     """The registered uplift model (``None`` and why when there is none to use), and its registry info."""
     from custml import tracking
@@ -148,7 +163,7 @@ def data_start_of(tables: Mapping[str, Any]) -> pd.Timestamp | None:
 
 
 def _drift(
-    models: Mapping[str, tuple[ScoringModel, Any, ModelVersionInfo]],
+    models: Mapping[str, LoadedModel],
     uris: Mapping[str, str],
     features: pd.DataFrame,
     local_dir: Path,
@@ -175,7 +190,7 @@ def _drift(
 def _accounting_and_meta(
     scores: pd.DataFrame,
     clean: CleanResult,
-    models: Mapping[str, tuple[ScoringModel, Any, ModelVersionInfo]],
+    models: Mapping[str, LoadedModel],
     drift: DriftResult,
     params: ScoreParams,
     *,
@@ -227,10 +242,10 @@ def _cleaned(
     as_of: pd.Timestamp,
     *,
     root: Path | str | None,
-    raw_inputs: tuple[dict[str, pd.DataFrame], dict[str, Any] | None] | None,
+    raw_inputs: tuple[dict[str, pd.DataFrame], SourcesInfo | None] | None,
     mapping: Path | str | None,
     allow_demo_key: bool,
-) -> tuple[CleanResult, dict[str, Any] | None, int | None, pd.Timestamp | None]:
+) -> tuple[CleanResult, SourcesInfo | None, int | None, pd.Timestamp | None]:
     """The raw tables of ``data_dir`` cleaned as of ``as_of`` (not written): result, sources report, raw rows
     and the day after the data ends (``None`` if the orders tell no date)."""
     raw, sources = raw_inputs if raw_inputs is not None else read_inputs(data_dir, mapping)
@@ -244,94 +259,135 @@ def _cleaned(
     return clean, sources, raw_rows, data_end
 
 
+def score_params(s: ScoreSettings) -> ScoreParams:
+    """The scoring settings of a score step: the built-in ones with the fields ``s`` sets (a YAML action table)."""
+    from custml.config import load_params
+    from custml.scoring import ActionTable, ScoreParams
+
+    update: dict[str, object] = {
+        k: v
+        for k, v in {
+            "chunk_size": s.chunk_size,
+            "reasons": s.reasons,
+            "max_explained": s.max_explained,
+        }.items()
+        if v is not None
+    }
+    if s.actions is not None:
+        update["actions"] = load_params(s.actions, ActionTable)
+    return ScoreParams.model_validate({**ScoreParams().model_dump(), **update})
+
+
+@dataclass
+class _Inputs:
+    """The cleaned inputs of a scoring run and what they say about rows and dates."""
+
+    clean: CleanResult
+    sources: SourcesInfo | None
+    rows_in: int
+    data_end: pd.Timestamp | None
+
+
+def _inputs(
+    s: ScoreSettings,
+    data_dir: Path,
+    as_of: pd.Timestamp,
+    raw: tuple[dict[str, pd.DataFrame], SourcesInfo | None] | None,
+    given: tuple[CleanResult | None, int | None, Path | str | None],
+) -> _Inputs:
+    clean, raw_rows, root = given
+    sources, data_end = None, None
+    if clean is None:
+        clean, sources, raw_rows, data_end = _cleaned(
+            data_dir, as_of, root=root, raw_inputs=raw, mapping=s.mapping, allow_demo_key=s.allow_demo_key
+        )
+    rows_in = int(raw_rows if raw_rows is not None else clean.report.tables["customers"].rows_in)
+    return _Inputs(clean, sources, rows_in, data_end)
+
+
 def run_score(
-    data: Path | str | None = None,
-    as_of: Any = None,
-    out: Path | str | None = None,
+    settings: ScoreSettings | None = None,
     *,
-    churn_model: str = DEFAULT_CHURN_MODEL,
-    repurchase_model: str = DEFAULT_REPURCHASE_MODEL,
-    engine: Engine = "duckdb",
-    csv: bool = False,
-    scored_at: Any = None,
-    params: ScoreParams | None = None,
-    fail_on_drift: bool = False,
     root: Path | str | None = None,
     clean: CleanResult | None = None,
     raw_rows: int | None = None,
-    allow_demo_key: bool = False,
-    progress: bool = False,
     say: Progress | None = None,
-    mapping: Path | str | None = None,
-    uplift_model: str | None = DEFAULT_UPLIFT_MODEL,
-    uplift_budget: float | None = None,
 ) -> ScoreRun:
-    """Score every customer of a raw data folder as of a date (``custml score``).
+    """Score every customer of a raw data folder as of a date (the ``score`` step, ``custml score``).
 
     Steps: read and clean the raw tables with the quality stage (or take ``clean``, already done), build the
-    features as of ``as_of`` (DuckDB or Spark), load both models (registry aliases by default), compute the
+    features as of the as-of date (DuckDB or Spark), load both models (registry aliases by default), compute the
     drift of the model features against the training reference, segments and cluster names, the expected
-    12-month value (BTYD fitted at ``as_of``; its purchase model chosen on a held-out period,
+    12-month value (BTYD fitted at the as-of date; its purchase model chosen on a held-out period,
     :func:`custml.scoring.score.chosen_expected_value_12m`, named with its figures in ``meta["value_model"]``),
-    probabilities, actions and reasons; then write the scores
-    atomically (parquet, optional CSV) and the ``.meta.json`` sidecar. With a randomised campaign in the data,
-    the uplift model learnt from it adds ``uplift``, ``expected_profit`` and ``chosen_action``
-    (:func:`custml.uplift.scoring.add_uplift_columns`; without one ``chosen_action`` is the rule-based
-    ``recommended_action``), and Pareto/NBD adds ``p_alive``. The uplift model is the one the train
-    stage registered (``uplift_model``, default ``models:/custml-uplift@champion``; ``None`` disables it); when
-    none is registered the rule-based actions stand and ``meta["uplift"]["status"]`` says why.
-    ``uplift_budget``: the spend ``chosen_action`` plans for (default: the model's own ``UpliftParams.budget``).
+    probabilities, actions and reasons; then write the scores atomically (parquet, optional CSV) and the
+    ``.meta.json`` sidecar. With a randomised campaign in the data, the uplift model learnt from it adds
+    ``uplift``, ``expected_profit`` and ``chosen_action`` (:func:`custml.uplift.scoring.add_uplift_columns`;
+    without one ``chosen_action`` is the rule-based ``recommended_action``), and Pareto/NBD adds ``p_alive``.
+    The uplift model is ``settings.uplift_model`` (``None`` disables it); when none is registered the
+    rule-based actions stand and ``meta["uplift"]["status"]`` says why.
 
     Rows in = rows scored + rows not scored, where rows in are the raw customer records and rows not scored
     are those quarantined by the quality stage, merged into another record as duplicates, not yet a customer
     (signed up, or with orders only: first ordered, after the as-of date), or without features at the as-of
-    date; ``meta["rows_not_scored"]`` gives the split. ``mapping`` reads any export through a source mapping
-    (:mod:`custml.sources`); without a customers table, customers are derived from orders.
+    date; ``meta["rows_not_scored"]`` gives the split. ``settings.mapping`` reads any export through a source
+    mapping (:mod:`custml.sources`); without a customers table, customers are derived from orders.
 
     Raises
     ------
     DriftError
-        With ``fail_on_drift``, after writing the scores, if the drift verdict
+        With ``settings.fail_on_drift``, after writing the scores, if the drift verdict
         (:func:`custml.scoring.drift.drift_verdict`, the one monitoring uses) is ``drift``.
     """
-    from custml.scoring.score import ScoreParams, chosen_expected_value_12m, score_customers
+    from custml.pipeline.settings import ScoreSettings
 
+    s = settings or ScoreSettings()
     paths = project_paths(root)
     timings: dict[str, float] = {}
-    params = params or ScoreParams()
-    data_dir = Path(data) if data is not None else paths.raw
-    raw_inputs = None
-    if as_of is None and clean is None:
-        raw_inputs = read_inputs(data_dir, mapping)
-        as_of = default_as_of(data_dir, raw_inputs[0].get("orders"))
-    as_of = as_day(as_of) if as_of is not None else default_as_of(data_dir)
-    out_path = Path(out) if out is not None else scores_path_for(as_of, root)
-    now = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
-    scored_at = as_day(scored_at) if scored_at is not None else now
-    uris = {"churn": churn_model, "repurchase": repurchase_model}
-
+    data_dir = Path(s.data) if s.data is not None else paths.raw
+    raw = None
+    if s.as_of is None and clean is None:
+        raw = read_inputs(data_dir, s.mapping)
+        as_of = default_as_of(data_dir, raw[0].get("orders"))
+    else:
+        as_of = as_day(s.as_of) if s.as_of is not None else default_as_of(data_dir)
+    uris = {"churn": s.churn_model, "repurchase": s.repurchase_model}
     # Models first: a wrong URI should fail before minutes of cleaning.
-    tell(say, f"loading {churn_model} and {repurchase_model}")
+    tell(say, f"loading {s.churn_model} and {s.repurchase_model}")
     with timed(timings, "load_models_s"):
         configure_tracking(paths)
         models = {task: load_scoring_model(uris[task]) for task in _TASKS}
     tell(say, f"cleaning the input tables of {data_dir}" if clean is None else "using the cleaned tables")
     with timed(timings, "clean_s"):
-        sources, data_end = None, None
-        if clean is None:
-            clean, sources, raw_rows, data_end = _cleaned(
-                data_dir,
-                as_of,
-                root=root,
-                raw_inputs=raw_inputs,
-                mapping=mapping,
-                allow_demo_key=allow_demo_key,
-            )
-        report = clean.report
-        rows_in = int(raw_rows if raw_rows is not None else report.tables["customers"].rows_in)
-    tell(say, f"features as of {as_of.date()} ({engine})")
+        inputs = _inputs(s, data_dir, as_of, raw, (clean, raw_rows, root))
+    run = _score_tables(s, inputs, models, as_of, paths, timings, say)
+    run.out = Path(s.out) if s.out is not None else scores_path_for(as_of, root)
+    _write(run, inputs, s, say)
+    if s.fail_on_drift and run.drift_result is not None and run.drift_result.verdict == "drift":
+        raise DriftError(f"drift: {run.drift_result.reason}")
+    return run
+
+
+def _score_tables(
+    s: ScoreSettings,
+    inputs: _Inputs,
+    models: Mapping[str, LoadedModel],
+    as_of: pd.Timestamp,
+    paths: ProjectPaths,
+    timings: dict[str, float],
+    say: Progress | None,
+) -> ScoreRun:
+    """Features, drift, segments, value, probabilities, actions and uplift of the cleaned tables (not written)."""
+    from custml.scoring.score import chosen_expected_value_12m, score_customers
+    from custml.uplift.scoring import uplift_and_alive
+
+    clean, params = inputs.clean, score_params(s)
+    uris = {"churn": s.churn_model, "repurchase": s.repurchase_model}
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
+    scored_at = as_day(s.scored_at) if s.scored_at is not None else now
+    tell(say, f"features as of {as_of.date()} ({s.engine})")
     with timed(timings, "features_s"):
-        features = run_features(as_of, root=root, tables=clean.tables, engine=engine, write=False)
+        features = run_features(as_of, root=paths.root, tables=clean.tables, engine=s.engine, write=False)
     tell(say, "drift, segments, clusters and expected value")
     with timed(timings, "drift_s"):
         drift = _drift(
@@ -353,65 +409,38 @@ def run_score(
             campaigns=clean.tables.get("campaigns"),
         )
     probabilities = None
-    if engine == "spark":
+    if s.engine == "spark":
         with timed(timings, "spark_predict_s"):
             probabilities = _predict_spark(features, uris, {t: m[1] for t, m in models.items()})
     with timed(timings, "score_s"):
         scores = score_customers(
-            features,
-            models["churn"][0],
-            models["repurchase"][0],
-            segments,
-            clv,
-            clusters,
-            as_of=as_of,
-            scored_at=scored_at,
-            params=params.model_copy(update={"progress": progress}),
+            features, models["churn"][0], models["repurchase"][0], segments, clv, clusters, as_of=as_of,
+            scored_at=scored_at, params=params.model_copy(update={"progress": not s.quiet}),
             probabilities=probabilities,
-        )
+        )  # fmt: skip
     with timed(timings, "uplift_s"):
-        from custml.uplift.scoring import uplift_and_alive
-
-        uplift, uplift_info, why = _uplift_model(uplift_model, clean.tables)
+        uplift, uplift_info, why = _uplift_model(s.uplift_model, clean.tables)
         scores, uplift_meta = uplift_and_alive(
             scores,
             features,
             uplift,
-            budget=uplift_budget,
+            budget=s.uplift_budget,
             reason=why,
             info=uplift_info.model_dump(include={"name", "version", "run_id"}) if uplift_info else None,
         )
-
     not_scored, meta = _accounting_and_meta(
-        scores,
-        clean,
-        models,
-        drift,
-        params,
-        as_of=as_of,
-        scored_at=scored_at,
-        rows_in=rows_in,
-        engine=engine,
-        data_end=data_end,
-    )
-    meta.currency = (sources or {}).get("currency") or params.currency
+        scores, clean, models, drift, params, as_of=as_of, scored_at=scored_at, rows_in=inputs.rows_in,
+        engine=s.engine, data_end=inputs.data_end,
+    )  # fmt: skip
+    meta.currency = (inputs.sources.currency if inputs.sources else None) or params.currency
     meta.uplift = UpliftSummary.model_validate(uplift_meta)
     meta.value_model = value_meta
-    tell(say, f"writing {out_path}")
-    with timed(timings, "write_s"):
-        write_table(scores, out_path, csv_copy=csv)
-        meta_path = meta.write_json(ProjectPaths.sidecar(out_path))
-    run = ScoreRun(
-        scores,
-        meta,
-        drift.table,
-        out_path,
-        meta_path,
-        out_path.with_suffix(".csv") if csv else None,
-        not_scored,
-        timings,
-        drift,
-    )
-    if fail_on_drift and drift.verdict == "drift":
-        raise DriftError(f"drift: {drift.reason}")
-    return run
+    return ScoreRun(scores, meta, drift.table, Path(), Path(), None, not_scored, timings, drift)
+
+
+def _write(run: ScoreRun, inputs: _Inputs, s: ScoreSettings, say: Progress | None) -> None:
+    tell(say, f"writing {run.out}")
+    with timed(run.timings, "write_s"):
+        write_table(run.scores, run.out, csv_copy=s.csv)
+        run.meta_path = run.meta.write_json(ProjectPaths.sidecar(run.out))
+    run.csv_path = run.out.with_suffix(".csv") if s.csv else None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from custml.config import SEGMENTATION_FILE, ProjectPaths
+from custml.config import ProjectPaths
 from custml.contracts import SegmentationBundle
 from custml.errors import DataFileError
 from custml.io import atomic_write, read_table, write_table
@@ -17,13 +18,12 @@ from custml.pipeline._wiring import as_day, configure_tracking, project_paths, s
 from custml.pipeline.features import run_features
 
 if TYPE_CHECKING:
-    from custml.segment.workflow import SegmentationResult, SegmentationRunParams
+    from custml.segment.cluster import CustomerClusterer
+    from custml.segment.segmentation import SegmentationResult, SegmentationRunParams
 
-__all__ = ["SEGMENTATION_FILE", "load_segmentation", "run_segment", "segments_and_clusters"]
+__all__ = ["SavedSegmentation", "load_segmentation", "run_segment", "segments_and_clusters"]
 
 logger = logging.getLogger(__name__)
-
-# SEGMENTATION_FILE (``custml.config``) is re-exported here for code that imported it from this module.
 
 
 def run_segment(
@@ -33,16 +33,17 @@ def run_segment(
     features: pd.DataFrame | None = None,
     params: SegmentationRunParams | None = None,
     track: bool = True,
+    out: Path | None = None,
+    churn: Any = None,
 ) -> SegmentationResult:
     """Rule-based segments and clusters as of ``as_of``; saves the fitted clusterer for scoring.
 
-    Writes ``data/processed/segments_<as_of>.parquet`` and ``models/segmentation.joblib`` (the fitted
-    :class:`custml.segment.CustomerClusterer`, the cluster names and the parameters), and logs the run to
-    MLflow when ``track``.
+    Writes ``out`` (default ``data/processed/segments_<as_of>.parquet``) with, when clustering, its
+    ``.profiles.csv`` and ``.k_curve.csv`` side tables, and ``models/segmentation.joblib`` (the fitted
+    :class:`custml.segment.CustomerClusterer`, the cluster names and the parameters); logs the run to MLflow
+    when ``track``. ``churn`` (row-aligned with ``features``) adds each cluster's churn rate to the profiles.
     """
-    import joblib
-
-    from custml.segment.workflow import SegmentationRunParams, segment_customers
+    from custml.segment.segmentation import SegmentationRunParams, segment_customers
 
     paths = project_paths(root)
     as_of = as_day(as_of)
@@ -50,33 +51,67 @@ def run_segment(
     if features is None:
         path = paths.features_table(stamp(as_of))
         features = read_table(path) if path.is_file() else run_features(as_of, root=root)
-    result = segment_customers(features, params)
-    write_table(result.segments, paths.segments_table(stamp(as_of)))
+    result = segment_customers(features, params, churn=churn)
+    target = out or paths.segments_table(stamp(as_of))
+    write_table(result.segments, target)
+    if result.profiles is not None:
+        profiles, curve = result.profiles, result.k_curve
+        atomic_write(ProjectPaths.sidecar(target, "profiles"), lambda tmp: profiles.to_csv(tmp, index=True))
+        if curve is not None:
+            atomic_write(ProjectPaths.sidecar(target, "k_curve"), lambda tmp: curve.to_csv(tmp, index=False))
     if result.clusterer is not None:
-        meta = SegmentationBundle(
-            as_of=as_of.isoformat(),
-            cluster_names={int(k): str(v) for k, v in result.cluster_names.items()},
-            params=params.model_dump(mode="json"),
-        )
-        # the metadata as the contract's JSON beside the fitted clusterer (the one object joblib must hold)
-        saved = (meta.to_json(), result.clusterer)
-        atomic_write(paths.segmentation, lambda tmp: joblib.dump(saved, tmp))
+        _save_segmentation(result, params, as_of, paths)
         if track and result.profiles is not None and result.k_curve is not None:
-            from custml import tracking
-
-            configure_tracking(paths)
-            try:
-                tracking.log_segmentation_run(
-                    result.params(params), result.k_curve, result.profiles, result.clusterer, result.metrics
-                )
-            except Exception as exc:  # the run log is a record, not an input of later steps
-                logger.warning("segmentation run not logged to MLflow: %s", str(exc).splitlines()[0])
+            _log_segmentation(result, params, paths)
     return result
 
 
-def load_segmentation(paths: ProjectPaths) -> tuple[SegmentationBundle, Any] | None:
-    """The segmentation saved by the segment step (its metadata and the fitted clusterer), or None when there
-    is none (or it cannot be read).
+def _save_segmentation(
+    result: SegmentationResult, params: SegmentationRunParams, as_of: pd.Timestamp, paths: ProjectPaths
+) -> None:
+    import joblib
+
+    meta = SegmentationBundle(
+        as_of=as_of.isoformat(),
+        cluster_names={int(k): str(v) for k, v in result.cluster_names.items()},
+        params=params.model_dump(mode="json"),
+    )
+    # the metadata as the contract's JSON beside the fitted clusterer (the one object joblib must hold)
+    saved = (meta.to_json(), result.clusterer)
+    atomic_write(paths.segmentation, lambda tmp: joblib.dump(saved, tmp))
+
+
+def _log_segmentation(result: SegmentationResult, params: SegmentationRunParams, paths: ProjectPaths) -> str:
+    from custml import tracking
+    from custml.config import get_paths
+    from custml.errors import CustmlError
+
+    if paths.root != get_paths().root:  # another project's store; this project's is the default
+        configure_tracking(paths)
+    try:
+        return tracking.log_segmentation_run(
+            result.params(params), result.k_curve, result.profiles, result.clusterer, result.metrics
+        )
+    except CustmlError:
+        raise
+    except Exception as exc:  # MLflow's own errors: the tables are written, say what failed
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CustmlError(f"segments written, but the MLflow run was not logged: {first}") from None
+
+
+@dataclass(frozen=True)
+class SavedSegmentation:
+    """The segmentation the segment step saved (``models/segmentation.joblib``): the fitted clusterer, the cluster
+    names, the parameters it ran with and its as-of date."""
+
+    clusterer: CustomerClusterer
+    cluster_names: dict[int, str]
+    params: SegmentationRunParams
+    as_of: str
+
+
+def load_segmentation(paths: ProjectPaths) -> SavedSegmentation | None:
+    """The fitted segmentation saved by the segment step, or None when there is none (or it cannot be read).
 
     Raises
     ------
@@ -84,6 +119,8 @@ def load_segmentation(paths: ProjectPaths) -> tuple[SegmentationBundle, Any] | N
         If the saved metadata is of another schema version (the file, the version found and the one expected).
     """
     import joblib
+
+    from custml.segment.segmentation import SegmentationRunParams
 
     path = paths.segmentation
     if not path.is_file():
@@ -98,21 +135,19 @@ def load_segmentation(paths: ProjectPaths) -> tuple[SegmentationBundle, Any] | N
             f"{path}: segmentation bundle of schema version None, expected {SegmentationBundle.expected_version()} "
             "(written by another custml version: re-run custml segment)"
         )
-    return SegmentationBundle.read_json(saved[0], name=str(path)), saved[1]
+    meta = SegmentationBundle.read_json(saved[0], name=str(path))
+    params = SegmentationRunParams.model_validate(meta.params)
+    return SavedSegmentation(saved[1], dict(meta.cluster_names), params, meta.as_of)
 
 
 def segments_and_clusters(
-    features: pd.DataFrame, segmentation: tuple[SegmentationBundle, Any] | None
+    features: pd.DataFrame, segmentation: SavedSegmentation | None
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Rule-based segments of the scored population, and cluster names from the saved clusterer."""
     from custml.segment.rules import SegmentParams, assign_segments, has_orders
-    from custml.segment.workflow import PROSPECT_CLUSTER_NAME, SegmentationRunParams
+    from custml.segment.segmentation import PROSPECT_CLUSTER_NAME, SegmentationRunParams
 
-    run_params = (
-        SegmentationRunParams.model_validate(segmentation[0].params)
-        if segmentation
-        else SegmentationRunParams()
-    )
+    run_params = segmentation.params if segmentation else SegmentationRunParams()
     rules: SegmentParams = run_params.rules
     segments = assign_segments(features, rules)
     if segmentation is None:
@@ -120,9 +155,8 @@ def segments_and_clusters(
     buyers = has_orders(features.reset_index(drop=True), rules.rfm).to_numpy()
     names = np.full(len(features), PROSPECT_CLUSTER_NAME, dtype=object)
     if buyers.any():
-        meta, clusterer = segmentation
-        labels = clusterer.predict(features.reset_index(drop=True).loc[buyers])
-        lookup = meta.cluster_names
+        labels = segmentation.clusterer.predict(features.reset_index(drop=True).loc[buyers])
+        lookup = segmentation.cluster_names
         names[buyers] = [lookup.get(int(c), f"cluster {int(c)}") for c in labels]
     clusters = pd.DataFrame({"customer_id": features["customer_id"].to_numpy(), "cluster_name": names})
     return segments, clusters

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from custml.contracts import GateDecision
 from custml.errors import ConfigError
 from custml.pipeline._wiring import (
     Engine,
@@ -21,10 +20,16 @@ from custml.pipeline._wiring import (
     project_paths,
 )
 from custml.pipeline.clean import read_clean
+from custml.pipeline.runner import RunRecord, TruthInputs
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from custml.config import ProjectPaths
+    from custml.contracts import GateDecision
+    from custml.models.params import TrainParams
+    from custml.models.train import TrainResult
+    from custml.pipeline.settings import SnapshotSettings
     from custml.uplift.campaign import CampaignUplift, UpliftParams
 
 __all__ = [
@@ -139,18 +144,10 @@ def run_train(
     root: Path | str | None = None,
     tables: Mapping[str, pd.DataFrame] | None = None,
     data_end: Any = None,
-    params: Any = None,
+    params: TrainParams | None = None,
     engine: Engine = "duckdb",
-    oracle: pd.DataFrame | None = None,
-    truth_customers: pd.DataFrame | None = None,
-    id_map: pd.DataFrame | None = None,
-    log: bool = True,
-    register: bool = True,
-    run_name: str | None = None,
-    experiment: str | None = None,
-    tags: Mapping[str, str] | None = None,
-    config_path: Path | str | None = None,
-    extra_params: Mapping[str, Any] | None = None,
+    truth: TruthInputs | None = None,
+    record: RunRecord | None = None,
 ) -> TrainOutcome:
     """Build the stacked training set, train, log to MLflow, register and gate (champion/challenger).
 
@@ -163,64 +160,49 @@ def run_train(
 
     Parameters
     ----------
-    oracle, id_map : pandas.DataFrame, optional
-        Synthetic data only: true probabilities per raw customer and cut-off
-        (:func:`custml.synth.oracle_probabilities` with a ``cutoff`` column) and the cleaner's id map, to
-        evaluate the model against the truth.
-    truth_customers : pandas.DataFrame, optional
-        Synthetic data only, instead of ``oracle``: the world's ``truth/customers``; the oracle is computed at
-        the test cut-off.
-    log, register : bool
-        ``log=False`` only trains (no MLflow); ``register=False`` logs the run without registering or gating.
-    run_name, experiment, tags, config_path, extra_params : optional
-        Passed to :func:`custml.tracking.log_training_run`.
+    truth : TruthInputs, optional
+        Synthetic data only: true probabilities per raw customer and cut-off (``oracle``:
+        :func:`custml.synth.oracle_probabilities` with a ``cutoff`` column), or the world's ``truth/customers``
+        (the oracle is then computed at the test cut-off), and the cleaner's id map, to evaluate the model
+        against the truth.
+    record : RunRecord, optional
+        ``log=False`` only trains (no MLflow); ``register=False`` logs the run without registering or gating;
+        run name, experiment, tags, config file and extra params go to :func:`custml.tracking.log_training_run`.
     """
     from custml import tracking
     from custml.models.train import train_model
-    from custml.scoring.drift import training_drift_reference
 
     t0 = time.perf_counter()
     tables, params, end, data_start = training_setup(task, "run_train", root, tables, data_end, params)
     test_cutoff = (end - pd.Timedelta(days=params.horizon)).normalize()
     # No cut-off before the data has min_history_days of history: the plan shrinks (and says so) or fails.
     plan = params.cutoff_plan(test_cutoff, data_start=data_start)
-    if oracle is None and truth_customers is not None:
+    truth = truth or TruthInputs()
+    record = record or RunRecord()
+    oracle = truth.oracle
+    if oracle is None and truth.customers is not None:
         from custml.synth import oracle_probabilities
 
-        oracle = oracle_probabilities(truth_customers, test_cutoff).assign(cutoff=test_cutoff)
-    training = stacked_table(tables, task, params, plan.all, end, engine, oracle, id_map)
+        oracle = oracle_probabilities(truth.customers, test_cutoff).assign(cutoff=test_cutoff)
+    training = stacked_table(tables, task, params, plan.all, end, engine, oracle, truth.id_map)
     result = train_model(training, task, params, plan=plan)
     if plan.note:
         result.data_description["cutoff_plan_note"] = plan.note
-    if not log:
+    if not record.log:
         return TrainOutcome(task, "", None, result, round(time.perf_counter() - t0, 3))
     paths = project_paths(root)
     configure_tracking(paths)
     run_id = tracking.log_training_run(
         result,
-        {"data_end": end.isoformat(), **(extra_params or {})},
-        experiment=experiment,
-        run_name=run_name,
-        tags=tags,
-        config_path=config_path,
+        {"data_end": end.isoformat(), **(record.extra_params or {})},
+        experiment=record.experiment,
+        run_name=record.run_name,
+        tags=record.tags,
+        config_path=record.config_path,
     )
-    # The drift reference: the test cut-off's rows (the population the promised metrics describe, the
-    # closest in time to scoring), time-growing features relative to the days of history at that cut-off.
-    latest = training["cutoff"].max()
-    reference = training_drift_reference(
-        training[training["cutoff"] == latest],
-        cutoff=latest,
-        data_start=data_start,
-        columns=result.model.input_columns,
-        seed=params.seed,
-    )
-    if task == "churn":  # the score distribution at training, for custml.monitoring (run_monitor)
-        from custml.monitoring import score_reference
-
-        reference["score"] = score_reference(result.test_predictions["model"])
-    tracking.store_drift_reference(run_id, reference, paths.drift_references)
+    _store_reference(run_id, training, result, data_start, paths)
     decision: GateDecision | None = None
-    if register:
+    if record.register:
         decision = tracking.register_and_gate(
             run_id,
             metric=params.gate.metric,
@@ -229,6 +211,30 @@ def run_train(
             holdout_labels=result.test_predictions["label"],
         )
     return TrainOutcome(task, run_id, decision, result, round(time.perf_counter() - t0, 3))
+
+
+def _store_reference(
+    run_id: str, training: pd.DataFrame, result: TrainResult, data_start: pd.Timestamp, paths: ProjectPaths
+) -> None:
+    """Store the run's drift reference: the test cut-off's rows (the population the promised metrics describe,
+    the closest in time to scoring), time-growing features relative to the days of history at that cut-off;
+    for churn also the score distribution at training (:mod:`custml.monitoring`)."""
+    from custml import tracking
+    from custml.scoring.drift import training_drift_reference
+
+    latest = training["cutoff"].max()
+    reference = training_drift_reference(
+        training[training["cutoff"] == latest],
+        cutoff=latest,
+        data_start=data_start,
+        columns=result.model.input_columns,
+        seed=result.params.seed,
+    )
+    if result.task == "churn":
+        from custml.monitoring import score_reference
+
+        reference["score"] = score_reference(result.test_predictions["model"])
+    tracking.store_drift_reference(run_id, reference, paths.drift_references)
 
 
 @dataclass
@@ -249,16 +255,10 @@ class SnapshotOutcome:
 def run_train_snapshot(
     table: pd.DataFrame,
     label: str,
+    settings: SnapshotSettings | None = None,
     *,
-    task: str = "churn",
-    id_column: str | None = None,
     root: Path | str | None = None,
-    n_splits: int = 5,
-    seed: int = 0,
-    log: bool = True,
-    register: bool = True,
-    source: str | None = None,
-    run_name: str | None = None,
+    record: RunRecord | None = None,
     malformed_lines: list[list[str]] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> SnapshotOutcome:
@@ -276,89 +276,103 @@ def run_train_snapshot(
     ``custml-<task>-snapshot`` through the same champion gate as the transaction path (logged ROC AUC, compared
     only with a champion evaluated on the same table).
     """
-    from custml import tracking
     from custml.models.estimator import (
         CustomerClassifier,
         cross_validate_snapshot,
         prepare_snapshot,
-        quarantine_snapshot,
         summarise_cv,
     )
-    from custml.models.train import baseline_intervals, table_digest
+    from custml.models.train import baseline_intervals
+    from custml.pipeline.settings import SnapshotSettings
 
     t0 = time.perf_counter()
+    s = settings or SnapshotSettings()
+    record = record or RunRecord()
     say = progress or (lambda _msg: None)
+    clean, quarantine, rows_in = _quarantined_snapshot(table, label, s.id_column, malformed_lines)
+    X, y = prepare_snapshot(clean, label, s.id_column)
+    folds: list[pd.DataFrame] = []
+    cv = cross_validate_snapshot(
+        X, y, CustomerClassifier(random_state=s.seed), n_splits=s.n_splits, random_state=s.seed, progress=say,
+        out_of_fold=folds,
+    )  # fmt: skip
+    summary = summarise_cv(cv)
+    # Paired bootstrap interval of model minus logistic on the out-of-fold rows: what the promotion rule reads.
+    summary.update(baseline_intervals(pd.concat(folds).sort_index(), seed=s.seed))
+    say(f"fitting on all {len(X):,} rows")
+    estimator = CustomerClassifier(random_state=s.seed).fit(X, y)
+    outcome = SnapshotOutcome(s.task, "", None, cv, summary, estimator, 0.0, rows_in, quarantine)
+    if record.log:
+        say("logging to MLflow")
+        outcome.run_id, outcome.decision = _log_snapshot(outcome, X, y, label, s, record, project_paths(root))
+    outcome.seconds = round(time.perf_counter() - t0, 3)
+    return outcome
+
+
+def _quarantined_snapshot(
+    table: pd.DataFrame, label: str, id_column: str | None, malformed_lines: list[list[str]] | None
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The rows to train on, the rows quarantined (with the lines the reader skipped) and the rows in."""
+    from custml.models.estimator import quarantine_snapshot
+
     clean, quarantine = quarantine_snapshot(table, label, id_column)
     if malformed_lines:
         lines = pd.DataFrame({"line": [",".join(map(str, f)) for f in malformed_lines]})
         quarantine = pd.concat([quarantine, lines.assign(reason="malformed_line")], ignore_index=True)
     rows_in = len(table) + len(malformed_lines or [])
     if len(quarantine):
-        counts = quarantine["reason"].value_counts().to_dict()
+        counts = ", ".join(f"{k} {v}" for k, v in quarantine["reason"].value_counts().items())
         logger.warning(
             "snapshot: %d of %d rows quarantined (%s); training on %d",
             len(quarantine),
             rows_in,
-            ", ".join(f"{k} {v}" for k, v in counts.items()),
+            counts,
             len(clean),
         )
-    X, y = prepare_snapshot(clean, label, id_column)
-    folds: list[pd.DataFrame] = []
-    cv = cross_validate_snapshot(
-        X,
-        y,
-        CustomerClassifier(random_state=seed),
-        n_splits=n_splits,
-        random_state=seed,
-        progress=say,
-        out_of_fold=folds,
-    )
-    summary = summarise_cv(cv)
-    # Paired bootstrap interval of model minus logistic on the out-of-fold rows: what the promotion rule reads.
-    summary.update(baseline_intervals(pd.concat(folds).sort_index(), seed=seed))
-    say(f"fitting on all {len(X):,} rows")
-    estimator = CustomerClassifier(random_state=seed).fit(X, y)
-    seconds = round(time.perf_counter() - t0, 3)
-    if not log:
-        return SnapshotOutcome(task, "", None, cv, summary, estimator, seconds, rows_in, quarantine)
-    paths = project_paths(root)
-    if len(quarantine):
-        target = paths.snapshot_quarantine(source or "table")
+    return clean, quarantine, rows_in
+
+
+def _log_snapshot(
+    outcome: SnapshotOutcome,
+    X: pd.DataFrame,
+    y: pd.Series,
+    label: str,
+    s: SnapshotSettings,
+    record: RunRecord,
+    paths: ProjectPaths,
+) -> tuple[str, GateDecision | None]:
+    """Write the quarantine, log the snapshot run and register it through the champion gate."""
+    from custml import tracking
+    from custml.models.train import table_digest
+
+    quarantine, estimator = outcome.quarantine, outcome.estimator
+    if quarantine is not None and len(quarantine):
+        target = paths.snapshot_quarantine(s.source or "table")
         target.parent.mkdir(parents=True, exist_ok=True)
         quarantine.astype({c: "string" for c in quarantine.columns}).to_parquet(target, index=False)
-    say("logging to MLflow")
     configure_tracking(paths)
     run_id = tracking.log_estimator_run(
         estimator,
         X,
-        {**summary, "champion_is_stack": float(estimator.champion_ == "stack")},
-        task=task,
+        {**outcome.summary, "champion_is_stack": float(estimator.champion_ == "stack")},
+        task=s.task,
         holdout_digest=table_digest(pd.concat([X, y], axis=1)),
         params={
             "label": label,
-            "id_column": id_column or "",
+            "id_column": s.id_column or "",
             "rows": len(X),
-            "rows_in": rows_in,
-            "rows_quarantined": len(quarantine),
-            "source": source or "",
+            "rows_in": outcome.rows_in,
+            "rows_quarantined": 0 if quarantine is None else len(quarantine),
+            "source": s.source or "",
         },
-        tables={"cv_folds": cv},
-        run_name=run_name,
+        tables={"cv_folds": outcome.cv},
+        run_name=record.run_name,
         tags={"custml.champion_candidate": estimator.champion_},
     )
-    decision: GateDecision | None = None
-    if register:
-        decision = tracking.register_and_gate(run_id, model_name=f"custml-{task}-snapshot", metric="roc_auc")
-    return SnapshotOutcome(
-        task,
-        run_id,
-        decision,
-        cv,
-        summary,
-        estimator,
-        round(time.perf_counter() - t0, 3),
-        rows_in,
-        quarantine,
+    if not record.register:
+        return run_id, None
+    return run_id, tracking.register_and_gate(
+        run_id, model_name=f"custml-{s.task}-snapshot", metric="roc_auc"
     )
 
 
@@ -378,11 +392,7 @@ def run_train_uplift(
     root: Path | str | None = None,
     tables: Mapping[str, pd.DataFrame] | None = None,
     params: UpliftParams | None = None,
-    log: bool = True,
-    register: bool = True,
-    run_name: str | None = None,
-    experiment: str | None = None,
-    extra_params: Mapping[str, Any] | None = None,
+    record: RunRecord | None = None,
 ) -> UpliftOutcome:
     """Fit the campaign uplift model from the clean tables, log it to MLflow and register it (``custml-uplift``).
 
@@ -398,6 +408,7 @@ def run_train_uplift(
     from custml.uplift import UpliftParams, fit_from_tables
 
     t0 = time.perf_counter()
+    record = record or RunRecord()
     tables = tables if tables is not None else read_clean(root)
     params = params or UpliftParams()
     campaigns = tables.get("campaigns")
@@ -412,11 +423,11 @@ def run_train_uplift(
         logger.warning("uplift model %s", reason)
         return UpliftOutcome(None, "", None, reason, round(time.perf_counter() - t0, 3))
     assert model is not None  # campaigns are present
-    if not log:
+    if not record.log:
         return UpliftOutcome(model, "", None, "fitted", round(time.perf_counter() - t0, 3))
     configure_tracking(project_paths(root))
     run_id = tracking.log_uplift_run(
-        model, experiment=experiment, run_name=run_name, extra_params=extra_params
+        model, experiment=record.experiment, run_name=record.run_name, extra_params=record.extra_params
     )
-    decision = tracking.register_uplift(run_id) if register else None
+    decision = tracking.register_uplift(run_id) if record.register else None
     return UpliftOutcome(model, run_id, decision, "fitted", round(time.perf_counter() - t0, 3))

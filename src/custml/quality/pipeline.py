@@ -24,7 +24,7 @@ from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from custml.contracts import DedupStats, QualityReport, Reconciliation, TableQuality
 from custml.errors import SchemaError
@@ -50,6 +50,7 @@ from custml.quality.validate import (
     validate_tables,
 )
 from custml.schema import ACQUISITION_CHANNELS, CONTRACT, CUSTOMERS, GENDERS, Column, TableSchema
+from custml.settings import Settings
 
 __all__ = [
     "CLEAN_CUSTOMERS",
@@ -90,7 +91,7 @@ CLEAN_CUSTOMERS = TableSchema(
 _CLEAN_CUSTOMER_COLUMNS = CLEAN_CUSTOMERS.column_names
 
 
-class QualityParams(BaseModel):
+class QualityParams(Settings):
     """Settings of the quality stage."""
 
     default_region: str = Field(

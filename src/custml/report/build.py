@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from custml.contracts import ChurnOutlook, ScoreMeta
 from custml.report.format import Message
@@ -36,11 +36,12 @@ from custml.report.sections.model import ModelQuality
 from custml.report.sections.movement import Movement
 from custml.report.sections.quality import DataQuality
 from custml.report.sections.who import WhoToSave
+from custml.settings import Settings
 
 __all__ = ["ReportData", "ReportParams", "build_report_data"]
 
 
-class ReportParams(BaseModel):
+class ReportParams(Settings):
     """Settings of the report's content.
 
     Parameters

@@ -34,10 +34,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import ConfigDict, field_validator, model_validator
 
 from custml.conditions import Condition
 from custml.errors import SchemaError
+from custml.settings import Settings
 
 __all__ = [
     "DEFAULT_ACTION_TABLE",
@@ -53,7 +54,7 @@ __all__ = [
 NO_ACTION = "no action"
 
 
-class _Model(BaseModel):
+class _Model(Settings):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

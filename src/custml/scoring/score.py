@@ -41,11 +41,12 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from custml.contracts import ValueModelChoice
 from custml.errors import ConfigError, SchemaError
 from custml.scoring.actions import DEFAULT_ACTION_TABLE, ActionTable, match_action_rules
+from custml.settings import Settings
 
 __all__ = [
     "REASON_COLUMNS",
@@ -114,7 +115,7 @@ class ScoringModel:
     explain: Explainer | None = None
 
 
-class _Params(BaseModel):
+class _Params(Settings):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -36,7 +36,7 @@ from custml.segment.rules import (
     segment_rules_frame,
     value_tiers,
 )
-from custml.segment.workflow import (
+from custml.segment.segmentation import (
     ClusterParams,
     SegmentationResult,
     SegmentationRunParams,

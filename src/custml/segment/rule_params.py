@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from custml.conditions import Condition
+from custml.settings import Settings
 
 __all__ = [
     "DEFAULT_RFM_SEGMENTS",
@@ -23,7 +24,7 @@ __all__ = [
 ]
 
 
-class _Params(BaseModel):
+class _Params(Settings):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

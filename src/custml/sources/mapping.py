@@ -10,14 +10,15 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from custml.errors import MappingError
+from custml.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-class FileOptions(BaseModel):
+class FileOptions(Settings):
     """How a related file (a lookup or a child file) is written, where it differs from its table's main file."""
 
     model_config = ConfigDict(extra="forbid")
@@ -61,7 +62,7 @@ class AggregateSource(FileOptions):
     where: str | None = Field(None, description="Only the child rows where this holds (an SQL condition).")
 
 
-class TableSource(BaseModel):
+class TableSource(Settings):
     """Where one contract table comes from and how its file is written.
 
     Beyond one file: ``join`` looks up columns in related files, ``aggregate`` adds sums, counts, minima and
@@ -126,7 +127,7 @@ class TableSource(BaseModel):
         return bool(self.join or self.aggregate or self.constants or self.where)
 
 
-class SourceMapping(BaseModel):
+class SourceMapping(Settings):
     """A source mapping: one :class:`TableSource` per contract table present (``orders`` required)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
+
+from custml.settings import Settings
 
 __all__ = [
     "CATEGORIES",
@@ -38,7 +40,7 @@ ACQ_NAMES = ("organic", "paid_search", "social", "referral", "affiliate", "store
 UPLIFT_TYPES = ("persuadable", "sure_thing", "lost_cause", "sleeping_dog")
 
 
-class _Model(BaseModel):
+class _Model(Settings):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -17,10 +17,11 @@ from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from custml.errors import SchemaError
 from custml.features.labels import churn_labels
+from custml.settings import Settings
 from custml.uplift.learners import DRLearner, TLearner, XLearner, map_tasks, task_workers
 
 __all__ = [
@@ -46,7 +47,7 @@ Learner = Literal["t", "x", "dr"]
 _LEARNERS = {"t": TLearner, "x": XLearner, "dr": DRLearner}
 
 
-class UpliftParams(BaseModel):
+class UpliftParams(Settings):
     """Uplift model and targeting settings.
 
     ``horizon_days``: the outcome window after the send day (the world's offer acts for 180 days; a window

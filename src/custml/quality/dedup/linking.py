@@ -12,7 +12,7 @@ from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import Field
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -21,6 +21,7 @@ from custml.quality.dedup.comparisons import COMPARISON_FIELDS, blocking_rules, 
 from custml.quality.dedup.golden import golden_of_clusters
 from custml.quality.dedup.records import prepare_records
 from custml.quality.dedup.scoring import estimate_prior, expected_f1_threshold, logit2, probability
+from custml.settings import Settings
 
 __all__ = ["DedupParams", "DedupResult", "SplinkModel", "find_duplicates"]
 
@@ -41,7 +42,7 @@ _DETERMINISTIC_RULES: list[Any] = [
 _SCORE_FLOOR = 1e-4
 
 
-class DedupParams(BaseModel):
+class DedupParams(Settings):
     """Settings of the de-duplication (defaults are what the benchmark measures)."""
 
     threshold: float | None = Field(

@@ -1,20 +1,25 @@
 """One call that produces everything the segment stage delivers: rule-based labels, clusters and profiles.
 
-Used by ``custml segment`` and by scoring; pure (no files, no MLflow).
+The segment step (:mod:`custml.pipeline.steps`, ``custml segment``) and experiments call it; pure (no files,
+no MLflow).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
+import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from numpy.typing import ArrayLike
+from pydantic import ConfigDict, Field
 
 from custml.segment.cluster import CustomerClusterer, bootstrap_stability
 from custml.segment.profiles import cluster_profiles, name_clusters
 from custml.segment.rules import SegmentParams, assign_segments, has_orders
+from custml.settings import Settings
+from custml.types import JSONObject
 
 __all__ = ["ClusterParams", "SegmentationResult", "SegmentationRunParams", "segment_customers"]
 
@@ -24,7 +29,7 @@ PROSPECT_CLUSTER = -1
 PROSPECT_CLUSTER_NAME = "prospects (no orders)"
 
 
-class ClusterParams(BaseModel):
+class ClusterParams(Settings):
     """Parameters of the clustering step (the fields of :class:`CustomerClusterer` plus stability)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -65,7 +70,7 @@ class ClusterParams(BaseModel):
         )
 
 
-class SegmentationRunParams(BaseModel):
+class SegmentationRunParams(Settings):
     """The whole segment stage configuration: ``rules`` (see :class:`SegmentParams`) and ``cluster``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -85,9 +90,9 @@ class SegmentationResult:
     cluster_names: dict[int, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
 
-    def params(self, run_params: SegmentationRunParams) -> dict[str, Any]:
-        """Flat parameter dict for tracking."""
-        flat: dict[str, Any] = {}
+    def params(self, run_params: SegmentationRunParams) -> JSONObject:
+        """Flat parameters for tracking (logged to MLflow as they are)."""
+        flat: JSONObject = {}
         for k, v in run_params.cluster.model_dump().items():
             flat[f"cluster.{k}"] = v
         if self.clusterer is not None:
@@ -105,7 +110,7 @@ def segment_customers(
     features: pd.DataFrame,
     params: SegmentationRunParams | None = None,
     *,
-    churn: Any = None,
+    churn: ArrayLike | None = None,
 ) -> SegmentationResult:
     """Rule-based labels for every customer, plus clusters, profiles and names for customers with orders.
 
@@ -141,7 +146,7 @@ def segment_customers(
         return SegmentationResult(segments=segments, metrics=metrics)
     clusterer = params.cluster.clusterer().fit(X)
     labels = clusterer.labels_
-    churn_buyers = None if churn is None else pd.Series(list(churn)).to_numpy()[buyers]
+    churn_buyers = None if churn is None else np.asarray(churn, dtype=float)[buyers]
     profiles = cluster_profiles(X, labels, churn_buyers)
     names = name_clusters(profiles)
     profiles.insert(0, "name", [names[int(c)] for c in profiles.index])
