@@ -207,12 +207,22 @@ def test_dirt_summary_counts_each_anomaly() -> None:
 
 
 def test_quarantine_counts_and_plot() -> None:
-    report = {
-        "tables": {
-            "orders": {"quarantined_by_reason": {"future_timestamp": 3, "exact_duplicate_row": 2}},
-            "interactions": {"quarantined_by_reason": {"future_timestamp": 1}},
-        }
+    from custml.contracts import QualityReport
+
+    def table(n: int, reasons: dict[str, int]) -> dict[str, object]:
+        q = sum(reasons.values())
+        return {"rows_in": n, "rows_kept": n - q, "rows_quarantined": q, "rows_out": n - q,
+                "quarantined_by_reason": reasons}  # fmt: skip
+
+    tables = {
+        "orders": table(10, {"future_timestamp": 3, "exact_duplicate_row": 2}),
+        "interactions": table(4, {"future_timestamp": 1}),
     }
+    report = QualityReport.model_validate(
+        {"as_of": "2025-01-01", "mode": "raw", "rows_in": 14, "rows_kept": 8, "rows_quarantined": 6,
+         "quarantined_by_table": {"orders": 5, "interactions": 1},
+         "quarantined_by_reason": {"future_timestamp": 4, "exact_duplicate_row": 2}, "tables": tables}
+    )  # fmt: skip
     counts = quarantine_counts(report)
     assert counts.loc["future_timestamp"].tolist() == [3, 1]
     assert counts.loc["exact_duplicate_row", "interactions"] == 0
@@ -222,7 +232,7 @@ def test_quarantine_counts_and_plot() -> None:
     assert sorted(t.get_text().strip() for t in ax.texts) == ["2", "4"]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["orders", "interactions"]
     with pytest.raises(SchemaError, match="tables"):
-        quarantine_counts({})
+        quarantine_counts(report.model_copy(update={"tables": {}}))
 
 
 def test_label_pairs_and_match_plot() -> None:
