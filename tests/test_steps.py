@@ -69,7 +69,7 @@ def test_runner_runs_steps_in_declared_order_and_logs_them(tmp_path: Path, caplo
         "step features",
     ]
     assert len(run.results["features"]) > 100  # type: ignore[arg-type]
-    assert ctx.as_of == pd.Timestamp(run.results["clean"].report["as_of"]).normalize()  # type: ignore[attr-defined]
+    assert ctx.as_of == pd.Timestamp(run.results["clean"].report.as_of).normalize()  # type: ignore[attr-defined]
     with pytest.raises(ConfigError, match="no step 'nope'"):
         run_steps(["nope"], context=ctx)
     with pytest.raises(ConfigError, match="settings must be ScoreSettings"):

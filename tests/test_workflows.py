@@ -79,7 +79,9 @@ def test_the_saved_segmentation_is_the_contract_beside_the_clusterer(tmp_path) -
     assert load_segmentation(paths) is None
     meta = SegmentationBundle(as_of="2025-10-01T00:00:00", cluster_names={0: "Loyal"}, params={})
     joblib.dump((meta.to_json(), "a fitted clusterer"), paths.segmentation)
-    assert load_segmentation(paths) == (meta, "a fitted clusterer")
+    saved = load_segmentation(paths)
+    assert saved is not None and saved.clusterer == "a fitted clusterer"
+    assert (saved.as_of, saved.cluster_names) == (meta.as_of, meta.cluster_names)
     joblib.dump(
         (meta.to_json().replace('"schema_version": 1', '"schema_version": 0'), None), paths.segmentation
     )
