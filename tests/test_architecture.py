@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import grimp
 import pytest
@@ -179,3 +180,52 @@ def test_the_file_name_scan_finds_a_reintroduced_name(tmp_path: Path) -> None:
         "custml/step.py:6: '.meta.json'",
         "custml/step.py:8: 'scores_*.parquet'",
     ]
+
+
+# --- rooms of a size one can hold (issue 25; figures: benchmarks/code_shape.py) -----------------------------
+
+
+def _code_shape() -> Any:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import code_shape
+    finally:
+        sys.path.pop(0)
+    return code_shape
+
+
+def test_no_module_function_or_signature_too_large_to_hold() -> None:
+    cs = _code_shape()
+    shape = cs.measure(ROOT / "src" / "custml")
+    assert shape.modules > 150 and shape.functions > 1000  # the scan sees the package
+    assert not shape.long_modules, f"modules over {cs.MAX_MODULE_LINES} lines: {shape.long_modules}"
+    assert not shape.long_functions, f"functions over {cs.MAX_FUNCTION_LINES} lines: {shape.long_functions}"
+    assert not shape.wide_functions, (
+        f"public functions with over {cs.MAX_PUBLIC_PARAMETERS} parameters (take a settings object): "
+        f"{shape.wide_functions}"
+    )
+    assert shape.any_dict_count < cs.MAX_ANY_DICTS, f"{cs.ANY_DICT} by module: {shape.any_dicts}"
+
+
+def test_the_shape_scan_finds_each_kind_of_offender(tmp_path: Path) -> None:
+    """Guard against a vacuous scan: a long module, a long function, a wide public signature and an untyped
+    dict are each found; a wide private helper and ``self`` are not counted."""
+    cs = _code_shape()
+    package = tmp_path / "pkg"
+    package.mkdir()
+    params = ", ".join(f"a{i}" for i in range(11))
+    body = "\n".join(f"    x{i} = {i}" for i in range(81))
+    (package / "big.py").write_text(
+        "from typing import Any\n"
+        f"def wide({params}): pass\n"
+        f"def _private_wide({params}): pass\n"
+        "class C:\n"
+        f"    def method(self, {', '.join(f'a{i}' for i in range(10))}): pass\n"
+        f"def long():\n{body}\n"
+        "X: dict[str, Any] = {}\n" + "\n" * 700
+    )
+    shape = cs.measure(package)
+    assert [w for _, w in shape.long_modules] == ["pkg/big.py"]
+    assert [w for _, w in shape.long_functions] == ["pkg/big.py:6 long"]
+    assert [w for _, w in shape.wide_functions] == ["pkg/big.py:2 wide"]
+    assert shape.any_dict_count == 1
