@@ -7,6 +7,9 @@ PYTEST_ARGS ?=
 # `make test` and `make test-fast` run test files on 2 worker processes (pytest-xdist; one file's tests share a
 # worker and its fixtures; tests/conftest.py spreads the notebooks); TEST_WORKERS=0 runs them in this process.
 TEST_WORKERS ?= 2
+# Test runs write bytecode (and pytest's rewritten test modules) even where the shell sets
+# PYTHONDONTWRITEBYTECODE: each of the 2 workers would otherwise recompile ~270 modules on every run (~4 s each).
+test test-fast: export PYTHONDONTWRITEBYTECODE :=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test test-fast lint format lab mlflow-ui bench clean-data
