@@ -178,7 +178,9 @@ def test_the_scoring_writes_the_contract(tmp_path: Path) -> None:
     from custml.scoring.accounting import scores_meta
 
     scores = pd.DataFrame({"customer_id": ["a", "b"]})
-    drift = pd.DataFrame({"feature": ["x"], "psi": [float("inf")], "status": ["drift"], "model": ["churn"]})
+    drift = pd.DataFrame(
+        {"feature": ["x"], "psi": [float("inf")], "status": ["drift"], "model": ["churn"], "drifted": [True]}
+    )
     example = _score_meta()
     meta = scores_meta(
         scores,

@@ -610,8 +610,8 @@ def test_scores_file_info_reads_columns_first_then_the_sidecar() -> None:
     drift = sidecar_input_drift(
         _meta(
             drift=[
-                DriftRow(feature="f", psi=None, status="drift"),
-                DriftRow(model="repurchase", feature="g", psi=0.0, status="ok"),
+                DriftRow(feature="f", psi=None, status="drift", drifted=True),
+                DriftRow(model="repurchase", feature="g", psi=0.0, status="ok", drifted=False),
             ]
         )
     )

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custml.errors import SchemaError
+from custml.errors import DataFileError, SchemaError
 from custml.report import ReportParams, build_report_data, compute_kpis, sample_previous_scores, sample_scores
 from custml.report.format import Category, Count, Message, Money, Percent
 from custml.report.scores_table import SCORES_REQUIRED_COLUMNS
@@ -190,7 +190,7 @@ def test_consider_retraining_follows_the_scoring_runs_drift_verdict() -> None:
     keys = {m.key for m in build_report_data(tiny_scores(), meta).quality_messages}
     assert "msg_drift" in keys and "msg_no_drift" not in keys
     del meta["drift"][1]["drifted"]
-    with pytest.raises(SchemaError, match=r"scores meta: column 'drift\[1\]\.drifted' is missing"):
+    with pytest.raises(DataFileError, match=r"not a valid scores meta: drift\.1\.drifted: Field required"):
         build_report_data(tiny_scores(), meta)
 
 

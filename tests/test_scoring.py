@@ -500,7 +500,9 @@ def test_score_customers_failure_paths_name_the_table() -> None:
 def test_scores_meta_has_contract_keys_and_json_safe_drift() -> None:
     feats, seg, clv, _ = _inputs()
     out = score_customers(feats, *_models()[2:], seg, clv, as_of="2025-10-01", scored_at="2025-10-02")
-    drift = pd.DataFrame({"feature": ["x", "y"], "psi": [np.inf, 0.01], "status": ["drift", "ok"]})
+    drift = pd.DataFrame(
+        {"feature": ["x", "y"], "psi": [np.inf, 0.01], "status": ["drift", "ok"], "drifted": [True, False]}
+    )
     meta = scores_meta(
         out,
         as_of="2025-10-01",

@@ -466,17 +466,18 @@ class UpliftModelInfo(RegistryRef):
 
 class DriftRow(Part):
     """One model input's drift at scoring (:func:`custml.scoring.drift.model_drift`; ``psi`` null for a feature
-    missing from the scored rows)."""
+    missing from the scored rows). ``drifted`` is the scoring run's verdict
+    (:func:`custml.scoring.drift.feature_is_drifted`): readers state it, they never guess one from the PSI band."""
 
     feature: str
     psi: float | None
     status: str
+    drifted: bool
     model: str | None = None
     kind: str | None = None
     test: str | None = None
     statistic: float | None = None
     p_value: float | None = None
-    drifted: bool | None = None
     compared: str | None = None
     note: str | None = None
 

@@ -121,11 +121,7 @@ def sidecar_input_drift(meta: ScoreMeta) -> pd.DataFrame | None:
             "test": "none (scores sidecar)",
             "statistic": np.nan,
             "p_value": pd.to_numeric(frame["p_value"], errors="coerce"),
-            # the scoring run's verdict per feature; a row without one: its PSI band decides
-            "drifted": frame["drifted"]
-            .where(frame["drifted"].notna(), status == "drift")
-            .astype(bool)
-            .to_numpy(),
+            "drifted": frame["drifted"].astype(bool).to_numpy(),  # the scoring run's verdict per feature
             "compared": frame["compared"].fillna("as is"),
             "note": frame["note"].fillna(""),
         }
