@@ -31,7 +31,7 @@
 # (`custml experiment run experiments/uplift-learners.yaml`). Section 6 runs the production flow: the train
 # stage fits and registers the uplift model (`custml train uplift`, the `train_uplift` step) and
 # scoring loads it from the registry. Default sizes: 50,000 (default world) and 100,000 persons (heterogeneous
-# world); about a minute (64 s in the committed run).
+# world); about a minute (49 s in the committed run).
 
 # %%
 # %load_ext autoreload
@@ -253,17 +253,17 @@ print(f"run time {time.perf_counter() - t0:.0f} s")
 # *(Figures of the committed run at the default sizes, 50,000 and 100,000 persons; LOGBOOK entry of issue 14.)*
 #
 # - **Default world:** the offer moves the 180-day churn label by 0.4 points on average (persuadables +2.0,
-#   sleeping dogs −2.1 points, the others 0). No learner ranks customers (Spearman −0.02 to −0.01 against the
-#   true uplift); calibration shrinks their estimates to the average (slope 0.05–0.07) and the plan contacts
-#   nobody (DR: two customers, +37). Targeting the highest churn risks with the same budget (6,610) loses 6,602 of
-#   it, value × risk 6,411, random 6,496; the oracle could have earned +331. The plan's first job, not wasting
+#   sleeping dogs −2.1 points, the others 0). No learner ranks customers (Spearman −0.005 to +0.014 against
+#   the true uplift); calibration shrinks their estimates to the average (slope 0.00–0.09) and the plan of every
+#   learner contacts nobody. Targeting the highest churn risks with the same budget (6,610) loses 6,604 of it,
+#   value × risk 6,015, random 6,469; the oracle could have earned +1,615. The plan's first job, not wasting
 #   money, is done; learning whom to save needs a campaign whose effect is measurable and depends on behaviour.
 # - **Heterogeneous world** (defaults since issue 14 part 3: outcome "lapsed by the end", no order in the last
 #   90 of the 360 days; `ValueUpliftCalibrator`, the campaign's doubly robust per-row effect regressed on the
 #   learner's uplift and log value, weighted by value, paid on its 1-SE lower bound): Spearman with the true
 #   uplift T 0.293, X 0.308, DR 0.227 (0.146 / 0.148 / 0.127 on the whole-horizon label). The T-learner's plan
 #   contacts the 1,016 customers the budget buys and earns **+42,872** true profit, against churn risk −10,163,
-#   random −7,197, value × risk +38,575, value alone +42,971 (0.2 % more) and the oracle +57,591 (X: 890 /
+#   random −6,920, value × risk +38,575, value alone +42,971 (0.2 % more) and the oracle +57,591 (X: 890 /
 #   +41,597, DR: 884 / +41,007). With budgets of 10 % and more the plan stops where expected profit turns
 #   negative (+43,867) and earns more than every ranking that spends the whole budget. Before part 3 the
 #   plan contacted one customer (+6). Other splits and worlds are in the LOGBOOK and docs/uplift.md.

@@ -225,7 +225,7 @@ print("report with Model health ->", report.relative_to(paths.root))
 # - **After the labels.** At the end of the data the July and August scorings of the shocked world have a
 #   realised ROC AUC several points below the promise and a churn rate well above the prediction: *retrain*.
 # - **When nothing changes**, the label-free AUC stays within 0.03 of the realised AUC (it is a little
-#   optimistic out of time; 0.018 at most in this run), and no realised or outcome-so-far check fires on the
+#   optimistic out of time; 0.021 at most in this run), and no realised or outcome-so-far check fires on the
 #   unchanged world.
 # - Population-wide input drift (the verdict scoring uses too) shows the world's own changes in both twins: the
 #   tenure-like features are compared relative to the data's history and stay *ok*, but e-mail engagement in
