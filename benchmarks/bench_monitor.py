@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import psutil
 
+from custml.contracts import ModelMetrics
 from custml.io import read_table, write_table
 from custml.monitoring import GROUP_COLUMNS, OrderEvents, ScoresSnapshot, monitor_scores, score_reference
 
@@ -160,7 +161,7 @@ def main() -> None:
             paths.append(path)
         train_p = pd.read_parquet(paths[0], columns=["churn_probability"])["churn_probability"].to_numpy()
         reference = score_reference(train_p[:200_000])
-        promised = {"roc_auc": 0.80, "lift_top10": 2.0, "ece": 0.02, "base_rate": 0.6}
+        promised = ModelMetrics(roc_auc=0.80, lift_top10=2.0, ece=0.02, base_rate=0.6)
         print(
             f"set-up: {len(orders):,} orders of {args.customers:,} customers, {len(paths)} scores files "
             f"({sum(p.stat().st_size for p in paths) / 2**20:.0f} MiB) in {time.perf_counter() - t0:.0f} s"

@@ -32,13 +32,13 @@ def main() -> None:
 
     from custml import pipeline as wf
     from custml.config import ProjectPaths
-    from custml.io import read_json
+    from custml.contracts import ScoreMeta
     from custml.pipeline.clean import read_clean
 
     t0 = time.perf_counter()
     demo = wf.run_demo(wf.DemoSettings(n_customers=args.n, seed=args.seed, quiet=True), root=root)
-    demo_meta = read_json(ProjectPaths.sidecar(demo.scores_path))
-    print(f"demo (4 training cut-offs): {demo_meta.get('drift_verdict')}")
+    demo_meta = ScoreMeta.read_json(ProjectPaths.sidecar(demo.scores_path))
+    print(f"demo (4 training cut-offs): {demo_meta.drift_verdict}")
     tables = read_clean(root)
     uris = {}
     for task in ("churn", "repurchase"):
@@ -52,7 +52,7 @@ def main() -> None:
     )
     run = wf.run_score(settings, root=root)
     drift = run.drift
-    print(f"default training, scored as of {run.meta['as_of'][:10]} ({time.perf_counter() - t0:.0f} s)")
+    print(f"default training, scored as of {run.meta.as_of[:10]} ({time.perf_counter() - t0:.0f} s)")
     print(drift.groupby(["model", "status"]).size().unstack(fill_value=0).to_string())
     print(drift[drift["status"] != "ok"].to_string())
     if run.drift_result is not None:
