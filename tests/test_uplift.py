@@ -3,12 +3,15 @@ table and, on a synthetic world, learners and the expected-profit plan against t
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from custml.contracts import UpliftModelInfo
 from custml.errors import SchemaError
 from custml.uplift import (
     ActionOffer,
@@ -30,7 +33,7 @@ from custml.uplift import (
     uplift_vs_truth,
 )
 from custml.uplift.campaign import UpliftCalibrator
-from custml.uplift.scoring import add_uplift_columns
+from custml.uplift.scoring import add_uplift_columns, uplift_and_alive
 
 # --- metrics on a tiny table, every value computed by hand --------------------------------------------------
 # rank  score  treated  y     after k rows: N_t Y_t N_c Y_c   U(k) = (Y_t/N_t - Y_c/N_c) k   Q(k) = Y_t - Y_c N_t/N_c
@@ -298,6 +301,32 @@ def test_add_uplift_columns_falls_back_to_the_rule_table_without_campaign() -> N
     assert out["chosen_action"].tolist() == ["x", "no action"]
     assert out["uplift"].isna().all() and out["expected_profit"].isna().all()
     assert "chosen_action" not in scores.columns  # input untouched
+
+
+def test_uplift_and_alive_keeps_the_registry_entry_of_the_typed_model_info() -> None:
+    # the info load_uplift_model returns (a pydantic model): its name, version and run reach the summary
+    model = SimpleNamespace(
+        predict=lambda frame, value: np.array([0.2, 0.0, 0.1, 0.0]),
+        params=SimpleNamespace(action="retention offer", margin=0.5, budget=None),
+        offer_cost=1.0,
+        summary=lambda: {"campaign_id": "c1"},
+    )
+    scores = pd.DataFrame(
+        {"customer_id": list("abcd"), "expected_value_12m": 100.0, "recommended_action": "no action"}
+    )
+    features = pd.DataFrame(
+        {
+            "customer_id": list("abcd"),
+            "btyd_frequency": [3.0, 0.0, 5.0, 2.0],
+            "btyd_recency_days": [300.0, 0.0, 20.0, 100.0],
+            "btyd_T_days": [310.0, 200.0, 400.0, 300.0],
+        }
+    )
+    info = UpliftModelInfo(name="custml-uplift", version="3", run_id="r1", metrics={"holdout_qini_auc": 0.1})
+    _, summary = uplift_and_alive(scores, features, model, info=info)  # type: ignore[arg-type]
+    assert summary["model"] == {"name": "custml-uplift", "version": "3", "run_id": "r1"}  # type: ignore[typeddict-item]
+    _, without = uplift_and_alive(scores, features, model)  # type: ignore[arg-type]
+    assert without["model"] == {}  # type: ignore[typeddict-item]
 
 
 # --- the campaign table on tiny hand-built tables -------------------------------------------------------------------

@@ -426,7 +426,7 @@ def _score_tables(
             uplift,
             budget=s.uplift_budget,
             reason=why,
-            info=uplift_info.model_dump(include={"name", "version", "run_id"}) if uplift_info else None,
+            info=uplift_info,
         )
     not_scored, meta = _accounting_and_meta(
         scores, clean, models, drift, params, as_of=as_of, scored_at=scored_at, rows_in=inputs.rows_in,

@@ -10,12 +10,12 @@ are null, so a scores table always has the same columns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
 
+from custml.contracts import RegistryRef
 from custml.errors import SchemaError
 from custml.types import JSONObject
 from custml.uplift.campaign import CampaignUplift, UpliftSummary
@@ -114,14 +114,14 @@ def uplift_and_alive(
     *,
     budget: float | None = None,
     reason: str | None = None,
-    info: Mapping[str, Any] | None = None,
+    info: RegistryRef | None = None,
 ) -> tuple[pd.DataFrame, UpliftStatus | FittedUpliftMeta]:
     """Scores with the uplift columns and ``p_alive``, and the uplift summary for the scores' meta (pure).
 
     ``model``: the registered uplift model the train stage fitted (loaded by the wiring), or ``None`` with
     ``reason`` (why there is none: disabled, no campaign data, not registered); ``chosen_action`` then falls
     back to the rule-based ``recommended_action``. ``info``: the registry's name, version and run of the
-    model, kept in the summary. ``p_alive`` is the Pareto/NBD probability of still being a customer
+    model (:func:`custml.tracking.load_uplift_model`'s info), kept in the summary. ``p_alive`` is the Pareto/NBD probability of still being a customer
     (:func:`custml.scoring.alive.probability_alive`) of the same features.
     """
     from custml.scoring.alive import probability_alive
@@ -131,7 +131,9 @@ def uplift_and_alive(
         summary = UpliftStatus(status=reason or "no uplift model: rule-based actions")
     else:
         budget = budget if budget is not None else model.params.budget
-        registry: JSONObject = {k: info[k] for k in ("name", "version", "run_id") if info and k in info}
+        registry: JSONObject = (
+            dict(info.model_dump(include={"name", "version", "run_id"})) if info is not None else {}
+        )
         summary = FittedUpliftMeta(status="fitted", **model.summary(), budget=budget, model=registry)
     out = add_uplift_columns(scores, features, model, budget=budget)
     alive = probability_alive(features).set_index(features["customer_id"].astype(str))["p_alive"]
