@@ -47,7 +47,8 @@ import pandas as pd
 from IPython.display import IFrame, display
 
 import custml
-from custml.io import read_json, read_table, write_table
+from custml.contracts import ScoreMeta
+from custml.io import read_table, write_table
 from custml.notebook import setup
 from custml.pipeline import (
     DemoSettings,
@@ -191,7 +192,9 @@ try:
     print("no drift detected")
 except DriftError as exc:
     print("DriftError:", str(exc)[:400], "...")
-shifted_drift = pd.DataFrame(read_json(shifted_out.with_suffix(".meta.json"))["drift"])
+shifted_drift = pd.DataFrame(
+    [row.model_dump() for row in ScoreMeta.read_json(shifted_out.with_suffix(".meta.json")).drift]
+)
 shifted_drift.groupby(["model", "status"]).size().unstack(fill_value=0)
 
 # %%
