@@ -371,7 +371,15 @@ def _prepare_data(config: ExperimentConfig, root: Path | str | None) -> _Data:
     """The experiment's data through the declared steps: a world generated in memory and cleaned, raw tables
     cleaned, or clean tables read; the as-of date by the one rule (:func:`custml.pipeline.default_as_of`)."""
     from custml.io import read_tables
-    from custml.pipeline import RAW_OPTIONAL, RAW_REQUIRED, CleanSettings, StepContext, TruthInputs, run_step
+    from custml.pipeline import (
+        RAW_OPTIONAL,
+        RAW_REQUIRED,
+        CleanSettings,
+        StepContext,
+        TruthInputs,
+        as_of_after,
+        run_step,
+    )
 
     paths = get_paths(root)
     ctx = StepContext.for_paths(paths)
@@ -386,7 +394,7 @@ def _prepare_data(config: ExperimentConfig, root: Path | str | None) -> _Data:
             )
         )
         ctx.raw_tables = {k: getattr(world, k) for k in ("customers", "orders", "interactions", "campaigns")}
-        ctx.as_of = (pd.Timestamp(world.manifest["end"]) + pd.Timedelta(days=1)).normalize()
+        ctx.as_of = as_of_after(world.manifest["end"])
         # A generated world has no real people: the local demo key is the right one for its pseudonyms.
         clean: Any = run_step("clean", CleanSettings(allow_demo_key=True, write=False), ctx)
         ctx.truth = TruthInputs(customers=world.truth["customers"], id_map=clean.id_map)

@@ -26,7 +26,7 @@ its inputs, calls the pure functions of its stage and writes its outputs. The as
 from __future__ import annotations
 
 from custml.errors import DriftError
-from custml.pipeline._wiring import default_as_of
+from custml.pipeline._wiring import as_of_after, default_as_of
 from custml.pipeline.backtest import BacktestRun, run_backtest
 from custml.pipeline.catalogue import DATASETS, Catalogue
 from custml.pipeline.clean import (
@@ -118,6 +118,7 @@ __all__ = [
     "TrainOutcome",
     "TruthInputs",
     "UpliftOutcome",
+    "as_of_after",
     "default_as_of",
     "features_path_for",
     "load_scoring_model",

@@ -20,6 +20,7 @@ __all__ = [
     "Engine",
     "Progress",
     "as_day",
+    "as_of_after",
     "configure_tracking",
     "default_as_of",
     "feature_inputs",
@@ -95,6 +96,16 @@ def timed(timings: dict[str, float], key: str) -> Iterator[None]:
         timings[key] = round(time.perf_counter() - t0, 3)
 
 
+def as_of_after(end: Any) -> pd.Timestamp:
+    """The as-of date of data that ends on ``end``: the next day at midnight (the last step of the one as-of
+    rule, :func:`default_as_of`; a generated world's ``manifest["end"]`` goes straight here).
+
+    >>> as_of_after("2025-12-31T17:30:00")
+    Timestamp('2026-01-01 00:00:00')
+    """
+    return (as_day(end) + pd.Timedelta(days=1)).normalize()
+
+
 def _manifest_end(raw_dir: Path) -> pd.Timestamp | None:
     manifest = ProjectPaths.manifest_in(raw_dir)
     end = read_json(manifest).get("end") if manifest.is_file() else None
@@ -120,7 +131,7 @@ def infer_as_of(
     raw_dir = Path(raw_dir)
     end = _manifest_end(raw_dir)
     if end is not None:
-        return (end + pd.Timedelta(days=1)).normalize(), None
+        return as_of_after(end), None
     if orders is None:
         orders = read_tables(raw_dir, ["orders"])["orders"]
     parsed = pd.to_datetime(orders["order_ts"], errors="coerce", utc=True, format="mixed")
@@ -130,7 +141,7 @@ def infer_as_of(
     note = data_end.note("orders.order_ts")
     if note:
         logger.info(note)  # said once, in the quality report's hints (several steps infer the as-of date)
-    return (data_end.end + pd.Timedelta(days=1)).normalize(), note
+    return as_of_after(data_end.end), note
 
 
 def default_as_of(raw_dir: Path | str, orders: pd.DataFrame | None = None, now: Any = None) -> pd.Timestamp:
