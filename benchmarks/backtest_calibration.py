@@ -49,7 +49,7 @@ def world_table(n: int, seed: int, months: int, settings: list[TrainParams]) -> 
     """
     task, horizon = settings[0].task, settings[0].horizon
     world = generate_world(WorldParams(n_customers=n, seed=seed, dirty=0.02))
-    data_end = (pd.Timestamp(world.manifest["end"]) + pd.Timedelta(days=1)).normalize()
+    data_end = workflows.as_of_after(world.manifest["end"])
     latest_test = data_end - pd.Timedelta(days=horizon)
     tests = [latest_test - pd.Timedelta(days=STEP * i) for i in range(months)]
     runs = [(t, params, params.cutoff_plan(t)) for t in tests for params in settings]

@@ -58,7 +58,7 @@ def cached_table(args: argparse.Namespace, params: TrainParams) -> tuple[pd.Data
         world = generate_world(
             world_preset(args.preset, n_customers=args.customers, seed=args.seed, dirty=0.02)
         )
-        end = (pd.Timestamp(world.manifest["end"]) + pd.Timedelta(days=1)).normalize()
+        end = pipeline.as_of_after(world.manifest["end"])
         raw = {k: getattr(world, k) for k in ("customers", "orders", "interactions", "campaigns")}
         tables = pipeline.run_clean(None, as_of=end, allow_demo_key=True, raw=raw, write=False).tables
         key = f"{args.preset}_{args.customers}_{args.seed}_{args.task}_{args.months}"

@@ -51,7 +51,7 @@ def _tables(name: str, customers: int) -> tuple[dict[str, pd.DataFrame], pd.Time
     from custml.synth import generate_world, world_preset
 
     world = generate_world(world_preset("retail", n_customers=customers, seed=0, dirty=0.02))
-    end = (pd.Timestamp(world.manifest["end"]) + pd.Timedelta(days=1)).normalize()
+    end = pipeline.as_of_after(world.manifest["end"])
     raw = {k: getattr(world, k) for k in ("customers", "orders", "interactions", "campaigns")}
     return dict(pipeline.run_clean(None, as_of=end, allow_demo_key=True, raw=raw, write=False).tables), end
 

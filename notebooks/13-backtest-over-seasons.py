@@ -50,7 +50,7 @@ from custml.datasets import cdnow_dir, online_retail_dir
 from custml.errors import DataFileError
 from custml.models.backtest import plot_backtest
 from custml.models.params import TrainParams
-from custml.pipeline import BacktestSettings, CleanSettings, StepContext, TruthInputs, run_step
+from custml.pipeline import BacktestSettings, CleanSettings, StepContext, TruthInputs, as_of_after, run_step
 from custml.synth import generate_world, world_preset
 
 MONTHS = 3 if SMALL else 12
@@ -90,7 +90,7 @@ def backtest(ctx, clean_settings, months):
 world = generate_world(world_preset("retail", n_customers=N_CUSTOMERS, seed=SEED, dirty=0.02))
 ctx = StepContext.for_paths()
 ctx.raw_tables = {k: getattr(world, k) for k in ("customers", "orders", "interactions", "campaigns")}
-ctx.resolve_as_of((pd.Timestamp(world.manifest["end"]) + pd.Timedelta(days=1)).normalize())  # the one rule
+ctx.resolve_as_of(as_of_after(world.manifest["end"]))  # the one rule
 ctx.truth = TruthInputs(customers=world.truth["customers"])
 preset = backtest(ctx, CleanSettings(allow_demo_key=True, write=False), MONTHS)
 show(preset, f"retail preset, {N_CUSTOMERS:,} persons: churn per test month")
