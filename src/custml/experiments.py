@@ -79,9 +79,6 @@ ClusterMethod = Literal["kmeans", "gmm"]
 UpliftLearner = Literal["t", "x", "dr"]
 
 
-_ORACLE_SOURCE = {"churn": "p_no_purchase_90d", "repurchase": "p_purchase_30d"}
-
-
 class WorldSpec(Settings):
     """A synthetic world generated for the experiment (:class:`custml.synth.WorldParams` essentials)."""
 

@@ -22,7 +22,6 @@ __all__ = [
     "format_count",
     "format_money",
     "format_percent",
-    "format_points",
     "gather_words",
     "t",
     "tv",
@@ -241,8 +240,3 @@ def tv(value: object, lang: str = "en") -> str:
     ('有风险', 'Personal outreach', 'Some new segment')
     """
     return translate_value(value, lang, VALUES.get(lang, {}))
-
-
-def format_points(value: float, lang: str = "en", *, signed: bool = True) -> str:
-    """A difference of shares in percentage points, with its sign unless ``signed=False`` (``0.012 -> '+1.2 points'``)."""
-    return t("points", lang, value=f"{100 * value:+.1f}" if signed else f"{100 * value:.1f}")
