@@ -190,3 +190,32 @@ def test_experiments_on_clean_tables_leave_a_far_future_typo_out(tmp_path: Path)
     )
     data = _prepare_data(config, tmp_path)
     assert data.as_of == pd.Timestamp("2025-01-01")
+
+
+def test_campaign_reads_the_scores_meta_under_either_name_as_the_report_does(tmp_path: Path) -> None:
+    from custml.contracts import UpliftSummary
+    from custml.io import read_table
+    from custml.pipeline import CampaignSettings
+    from custml.report.meta import read_meta
+    from custml.report.sample import sample_scores
+
+    scores = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "uplift": [0.2, 0.1, -0.1],
+            "expected_value_12m": [100.0, 80.0, 50.0],
+        }
+    )
+    path = write_table(scores, tmp_path / "scores_x.parquet")
+    ctx = StepContext.for_paths(ProjectPaths(tmp_path))
+    settings = CampaignSettings(scores=path, budget=100.0)
+    with pytest.raises(ConfigError, match=r"no offer cost in scores_x\.parquet \(no meta file beside it\)"):
+        run_step("campaign", settings, ctx)
+    meta = read_meta(sample_scores(20, seed=0)[1])
+    assert meta is not None
+    meta.uplift = UpliftSummary(status="fitted", offer_cost=2.0, margin=0.5)
+    meta.write_json(tmp_path / "scores_x.parquet.meta.json")  # named after the full file name
+    totals = run_step("campaign", settings, ctx)
+    assert isinstance(totals, dict)
+    assert (totals["contacted"], totals["spend"]) == (2.0, 4.0)  # the meta's cost: a and b (c loses money)
+    assert read_table(ProjectPaths.contacts_for(path))["customer_id"].tolist() == ["a", "b"]

@@ -24,6 +24,7 @@ __all__ = [
     "configure_tracking",
     "default_as_of",
     "feature_inputs",
+    "find_scores_meta",
     "future_ceiling",
     "infer_as_of",
     "n_rows",
@@ -157,3 +158,9 @@ def default_as_of(raw_dir: Path | str, orders: pd.DataFrame | None = None, now: 
 
 def feature_inputs(tables: Mapping[str, object]) -> dict[str, object]:
     return {k: v for k, v in tables.items() if k in {"customers", "orders", "interactions"}}
+
+
+def find_scores_meta(scores: Path | str) -> Path | None:
+    """The sidecar meta of a scores file that exists (the first of :meth:`ProjectPaths.meta_candidates`), or
+    ``None``: the one place the report, campaign and monitor steps look for it."""
+    return next((p for p in ProjectPaths.meta_candidates(scores) if p.is_file()), None)

@@ -18,6 +18,7 @@ from custml.pipeline._wiring import (
     as_day,
     configure_tracking,
     default_as_of,
+    find_scores_meta,
     project_paths,
     tell,
     timed,
@@ -123,8 +124,8 @@ def _read_scores_files(files: list[Path], now_ts: pd.Timestamp, paths: ProjectPa
     read: list[_ScoresFile] = []
     for path in files:
         frame = read_table(path, f"scores {path.name}", columns=MONITOR_COLUMNS)
-        meta_path = ProjectPaths.sidecar(path)
-        meta = ScoreMeta.read_json(meta_path) if meta_path.is_file() else None
+        meta_path = find_scores_meta(path)
+        meta = ScoreMeta.read_json(meta_path) if meta_path is not None else None
         info = scores_file_info(frame, meta, path.name)
         if info.as_of >= now_ts:
             logger.info("%s: as of %s, not before %s: skipped", path.name, info.as_of.date(), now_ts.date())

@@ -8,7 +8,7 @@ from typing import Any
 from custml.config import ProjectPaths
 from custml.errors import DataFileError
 from custml.io import atomic_write, read_table
-from custml.pipeline._wiring import project_paths
+from custml.pipeline._wiring import find_scores_meta, project_paths
 
 __all__ = ["run_report"]
 
@@ -34,9 +34,9 @@ def run_report(
     paths = project_paths(root)
     scores = Path(scores)
     frame = read_table(scores, "scores")
-    candidates = ProjectPaths.meta_candidates(scores)
-    meta_path = next((p for p in candidates if p.is_file()), None)
+    meta_path = find_scores_meta(scores)
     if meta_path is None:
+        candidates = ProjectPaths.meta_candidates(scores)
         raise DataFileError(
             f"scores: no meta file beside {scores} (looked for {', '.join(p.name for p in candidates)}); it is "
             "written by `custml score`"

@@ -275,15 +275,17 @@ def _stamp(as_of: object) -> str | None:
 def _campaign(ctx: StepContext, s: CampaignSettings) -> object:
     from custml.contracts import ScoreMeta
     from custml.io import atomic_write, read_table
+    from custml.pipeline._wiring import find_scores_meta
     from custml.uplift.targeting import contact_list
 
     scores = s.scores or ctx.targets.get("scores") or ctx.catalogue.location("scores")
     table = read_table(scores, "scores")
-    meta_file = ProjectPaths.sidecar(scores)
-    uplift = ScoreMeta.read_json(meta_file).uplift if meta_file.is_file() else None
+    meta_file = find_scores_meta(scores)
+    uplift = ScoreMeta.read_json(meta_file).uplift if meta_file is not None else None
     cost = s.cost if s.cost is not None else (uplift.offer_cost if uplift else None)
     if cost is None:
-        raise ConfigError(f"scores: no offer cost in {meta_file.name}; pass --cost")
+        where = meta_file.name if meta_file is not None else f"{Path(scores).name} (no meta file beside it)"
+        raise ConfigError(f"scores: no offer cost in {where}; pass --cost")
     margin = (
         s.margin if s.margin is not None else (uplift.margin if uplift and uplift.margin is not None else 0.3)
     )
