@@ -92,7 +92,7 @@ def attach_sources(result: CleanResult, sources: SourcesInfo | None) -> None:
 
 def _count_after_as_of(result: CleanResult, data_end: pd.Timestamp) -> None:
     """An as-of date before the data ends: say how many quarantined rows are only the data's later rows
-    (``report["after_as_of"]``, :func:`custml.scoring.accounting.rows_after_as_of`), which scoring counts apart."""
+    (``report.after_as_of``, :func:`custml.scoring.accounting.rows_after_as_of`), which scoring counts apart."""
     from custml.scoring.accounting import AFTER_AS_OF_EXPLAINED, rows_after_as_of
 
     later = {t: n for t, n in rows_after_as_of(result.quarantine, data_end).items() if n}

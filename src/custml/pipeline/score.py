@@ -319,18 +319,18 @@ def run_score(
     features as of the as-of date (DuckDB or Spark), load both models (registry aliases by default), compute the
     drift of the model features against the training reference, segments and cluster names, the expected
     12-month value (BTYD fitted at the as-of date; its purchase model chosen on a held-out period,
-    :func:`custml.scoring.score.chosen_expected_value_12m`, named with its figures in ``meta["value_model"]``),
+    :func:`custml.scoring.score.chosen_expected_value_12m`, named with its figures in ``meta.value_model``),
     probabilities, actions and reasons; then write the scores atomically (parquet, optional CSV) and the
     ``.meta.json`` sidecar. With a randomised campaign in the data, the uplift model learnt from it adds
     ``uplift``, ``expected_profit`` and ``chosen_action`` (:func:`custml.uplift.scoring.add_uplift_columns`;
     without one ``chosen_action`` is the rule-based ``recommended_action``), and Pareto/NBD adds ``p_alive``.
     The uplift model is ``settings.uplift_model`` (``None`` disables it); when none is registered the
-    rule-based actions stand and ``meta["uplift"]["status"]`` says why.
+    rule-based actions stand and ``meta.uplift.status`` says why.
 
     Rows in = rows scored + rows not scored, where rows in are the raw customer records and rows not scored
     are those quarantined by the quality stage, merged into another record as duplicates, not yet a customer
     (signed up, or with orders only: first ordered, after the as-of date), or without features at the as-of
-    date; ``meta["rows_not_scored"]`` gives the split. ``settings.mapping`` reads any export through a source
+    date; ``meta.rows_not_scored`` gives the split. ``settings.mapping`` reads any export through a source
     mapping (:mod:`custml.sources`); without a customers table, customers are derived from orders.
 
     Raises

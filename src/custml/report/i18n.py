@@ -117,7 +117,7 @@ VALUES: dict[str, dict[str, str]] = {
         "unknown_customer": "Unknown customer",
         "duplicate_key": "Repeated id",
         "duplicate_key_after_merge": "Repeated id after merging duplicates",
-        # why a customer record has no score (meta["rows_not_scored"] of custml score)
+        # why a customer record has no score (meta.rows_not_scored of custml score)
         "quarantined_by_quality": "Failed validation",
         "merged_duplicates": "Merged into another record of the same person",
         "not_yet_a_customer": "Not yet a customer on the scoring date (signed up or first ordered later)",

@@ -37,9 +37,9 @@ __all__ = ["ROOM", "DataQuality", "QualityView", "data_quality", "quality_messag
 class DataQuality:
     """Rows in and quarantined (all input tables), customers scored, duplicates merged, drift.
 
-    ``rows_in``/``rows_quarantined`` count rows of every input table that the quality stage validated (from
-    ``meta["quality"]`` when it has them, else the top-level counts); ``not_scored`` explains customer records
-    that got no score (``meta["rows_not_scored"]``: quarantined, merged duplicates, no history yet).
+    ``rows_in``/``rows_quarantined`` count rows of every input table that the quality stage validated
+    (``meta.quality``; unknown without a meta); ``not_scored`` explains customer records that got no score
+    (``meta.rows_not_scored``: quarantined, merged duplicates, no history yet).
     """
 
     rows_in: int | None
