@@ -174,6 +174,21 @@ def test_cli_set_and_named_options_override_the_parameters_file(tmp_path: Path, 
     assert main(["generate", "--out", str(tmp_path / "d"), "--set", "generate.n_custmers=1"]) == 2
 
 
+def test_cli_set_reaches_every_section_a_command_reads_and_refuses_others(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv("CUSTML_HOME", str(tmp_path))
+    # train reads train: and uplift:; a misspelt section is an error, not silently ignored (a full training)
+    assert main(["train", "churn", "--set", "trian.n_estimators=5"]) == 2
+    assert "no section 'trian' here (this command reads train, uplift)" in capsys.readouterr().err.replace(
+        "\n", " "
+    )
+    # backtest reads its own section and train: (the training settings), which must not be read as backtest.train
+    assert main(["backtest", "churn", "--set", "train.n_estimators=-1"]) == 2
+    err = capsys.readouterr().err
+    assert "train.n_estimators" in err and "backtest.train" not in err
+
+
 # --- one as-of rule -------------------------------------------------------------------------------------------
 
 

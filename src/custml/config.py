@@ -27,7 +27,7 @@ root (:attr:`ProjectPaths.shared`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -548,24 +548,39 @@ def load_settings(
         raise ConfigError(f"{source}: {problems}") from None
 
 
-def parse_overrides(items: Iterable[str], section: str | None = None) -> dict[str, JSONObject]:
+def parse_overrides(
+    items: Iterable[str], section: str | None = None, *, others: Collection[str] | None = None
+) -> dict[str, JSONObject]:
     """``section.key=value`` strings (``--set``) as nested mappings by section; values are read as YAML.
+
+    ``section``: the command's own section (a key without a known section is one of its keys); ``others``: the
+    further sections the command reads. When ``others`` is given (``()`` for none), a section the command does
+    not read is an error rather than silently ignored.
 
     Examples
     --------
     >>> parse_overrides(["score.chunk_size=5000", "train.lightgbm.num_leaves=15"])
     {'score': {'chunk_size': 5000}, 'train': {'lightgbm': {'num_leaves': 15}}}
-    >>> parse_overrides(["chunk_size=10"], section="score")
-    {'score': {'chunk_size': 10}}
+    >>> parse_overrides(["chunk_size=10", "train.seed=1"], section="backtest", others=["train"])
+    {'backtest': {'chunk_size': 10}, 'train': {'seed': 1}}
+    >>> parse_overrides(["trian.seed=1"], others=["train", "uplift"])
+    Traceback (most recent call last):
+    ...
+    custml.errors.ConfigError: --set 'trian.seed=1': no section 'trian' here (this command reads train, uplift)
     """
+    known = [*([section] if section is not None else []), *(others or [])]
     result: dict[str, JSONObject] = {}
     for item in items:
         key, sep, text = item.partition("=")
         parts = key.strip().split(".")
-        if section is not None and parts[0] != section:
+        if section is not None and parts[0] not in known:
             parts = [section, *parts]
         if not sep or len(parts) < 2 or not all(parts):
             raise ConfigError(f"--set {item!r}: expected section.key=value")
+        if others is not None and parts[0] not in known:
+            raise ConfigError(
+                f"--set {item!r}: no section {parts[0]!r} here (this command reads {', '.join(known)})"
+            )
         try:
             value = yaml.safe_load(text) if text.strip() else None
         except yaml.YAMLError:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 
-@settings_command(BacktestSettings, "backtest", [argument("task", "churn or repurchase")])
+@settings_command(BacktestSettings, "backtest", [argument("task", "churn or repurchase")], others=["train"])
 def backtest(s: BacktestSettings, layers: Layers, task: str) -> None:
     """Rolling-origin backtest: one training run per test month, every scorer measured on the next horizon."""
     from rich.console import Console

@@ -105,12 +105,17 @@ def _layer_parameters(section: str | None) -> list[inspect.Parameter]:
 
 
 def settings_command(
-    model: type[S], section: str | None, extra: Sequence[inspect.Parameter] = ()
+    model: type[S],
+    section: str | None,
+    extra: Sequence[inspect.Parameter] = (),
+    *,
+    others: Sequence[str] = (),
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Decorate ``func(settings, layers, **extra)`` into a typer command with ``model``'s options.
 
     ``section`` is the parameters-file section ``model`` is loaded from (``None``: the command line only);
-    ``extra`` are further typer parameters (arguments such as a task) passed to ``func`` by name.
+    ``extra`` are further typer parameters (arguments such as a task) passed to ``func`` by name; ``others``
+    are the further sections the command reads from ``layers`` (a ``--set`` of any other section is an error).
     """
     from custml.config import load_settings, parse_overrides, validate_params
 
@@ -122,7 +127,9 @@ def settings_command(
             given = {
                 n: kwargs[n] for n in fields if getattr(ctx.get_parameter_source(n), "name", "") in _GIVEN
             }
-            layers = Layers(kwargs.get("config"), parse_overrides(kwargs.get("set_") or [], section))
+            layers = Layers(
+                kwargs.get("config"), parse_overrides(kwargs.get("set_") or [], section, others=others)
+            )
             own = {**layers.section(section), **given} if section else given
             if section:
                 settings = load_settings(model, section, experiment=layers.config, overrides=own)

@@ -15,7 +15,7 @@ from custml.pipeline.settings import SegmentSettings
 __all__ = ["register"]
 
 
-@settings_command(SegmentSettings, None)
+@settings_command(SegmentSettings, None, others=["segment"])
 def segment(s: SegmentSettings, layers: Layers) -> None:
     """Assign RFM segments, value/activity tiers, lifecycle stages, tags and clusters to every customer.
 

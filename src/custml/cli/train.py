@@ -78,7 +78,9 @@ def clean_training_inputs(
     return tables, TruthInputs(customers=read_truth(folder)["customers"], id_map=id_map)
 
 
-@settings_command(TrainSettings, None, [argument("task", "churn, repurchase or uplift")])
+@settings_command(
+    TrainSettings, None, [argument("task", "churn, repurchase or uplift")], others=["train", "uplift"]
+)
 def train(s: TrainSettings, layers: Layers, task: str) -> None:
     """Train a churn or repurchase model, log it to MLflow, register it and apply the champion gate.
 
