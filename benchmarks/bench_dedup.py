@@ -162,6 +162,7 @@ def main() -> int:
 
     raw, truth, as_of, what = load_world(args)
     t0, cpu0 = time.perf_counter(), cpu_seconds()
+    found: DedupStats | None
     if "orders" not in raw:
         only = DedupOnly(raw["customers"], as_of)
         found, rows_in, id_map = only.dedup, only.rows_in, only.id_map
