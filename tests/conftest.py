@@ -6,7 +6,7 @@ tool is missing; in CI (``CUSTML_REQUIRE_EXTERNAL=1``, set by ``.ci/run``) they 
 
 Built once per session and worker: :func:`cached_world` (synthetic worlds cached by their parameters) and
 :func:`trained_project` (one small trained project for the end-to-end tests). Under ``--dist loadfile`` the
-notebooks spread over the workers and the heaviest units of work start first (:func:`pytest_xdist_make_scheduler`).
+notebooks spread over the workers and the longest units of work (by their last measured time) start first (:func:`pytest_xdist_make_scheduler`).
 """
 
 from __future__ import annotations
@@ -109,8 +109,8 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
 SHARED_PROJECT_FILES = ("tests/test_demo.py", "tests/test_scoring_spark.py")
 #: Each of these tests is its own unit of work (a notebook takes 10-60 s), so they spread over the workers.
 ONE_TEST_PER_UNIT = ("tests/test_notebooks.py::test_notebook_executes_at_small_size",)
-#: A test with one of these marks counts as this many quick tests when the units of work are ordered.
-HEAVY_MARKS, HEAVY_WEIGHT = ("slow", "notebook", "spark", "mlflow_server", "browser"), 20
+#: Tests with one of these marks are heavy (see :data:`HEAVY_SECONDS`) when the units of work are ordered.
+HEAVY_MARKS = ("slow", "notebook", "spark", "mlflow_server", "browser")
 
 
 def _unit_of_work(nodeid: str) -> str:
@@ -120,20 +120,55 @@ def _unit_of_work(nodeid: str) -> str:
     return "trained-project" if file in SHARED_PROJECT_FILES else file
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On an xdist worker, order the tests by unit of work, heaviest unit first (by its marks), so that the
-    scheduler (which follows this order) does not leave a long unit to the end while the other worker idles."""
-    if not hasattr(config, "workerinput"):
-        return
-    weight: dict[str, int] = {}
-    first: dict[str, int] = {}
-    for i, item in enumerate(items):
+#: Where the last runs' seconds per unit of work are kept (pytest's cache, ``.pytest_cache``).
+DURATIONS_KEY = "custml/seconds_per_unit"
+#: Without a measured time, a unit is estimated at this many seconds per quick test and per heavy test.
+QUICK_SECONDS, HEAVY_SECONDS = 0.1, 2.0
+_measured: dict[str, float] = {}
+
+
+def _estimated_seconds(items: list[pytest.Item]) -> dict[str, float]:
+    estimate: dict[str, float] = {}
+    for item in items:
         unit = _unit_of_work(item.nodeid)
         heavy = any(item.get_closest_marker(m) for m in HEAVY_MARKS)
-        weight[unit] = weight.get(unit, 0) + (HEAVY_WEIGHT if heavy else 1)
-        first.setdefault(unit, i)
-    items.sort(key=lambda item: (-weight[_unit_of_work(item.nodeid)], first[_unit_of_work(item.nodeid)]))
+        estimate[unit] = estimate.get(unit, 0.0) + (HEAVY_SECONDS if heavy else QUICK_SECONDS)
+    return estimate
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker, order the tests by unit of work, longest unit first, so that the scheduler (which
+    follows this order) does not leave a long unit to the end while the other worker idles (longest processing
+    time first). A unit's time is its measured seconds in the last run that ran it (pytest's cache), else an
+    estimate from its tests and their marks; every worker reads the same cache, so all agree on the order."""
+    if not hasattr(config, "workerinput"):
+        return
+    seconds = _estimated_seconds(items)
+    cache = getattr(config, "cache", None)
+    measured = cache.get(DURATIONS_KEY, {}) if cache is not None else {}
+    seconds.update({u: float(t) for u, t in measured.items() if u in seconds})
+    first: dict[str, int] = {}
+    for i, item in enumerate(items):
+        first.setdefault(_unit_of_work(item.nodeid), i)
+    items.sort(key=lambda item: (-seconds[_unit_of_work(item.nodeid)], first[_unit_of_work(item.nodeid)]))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Add up each unit of work's seconds (setup, call and teardown), in the process that schedules."""
+    _measured[_unit_of_work(report.nodeid)] = (
+        _measured.get(_unit_of_work(report.nodeid), 0.0) + report.duration
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Keep the seconds of the units this run ran beside those of earlier runs (scheduler process only)."""
+    cache = getattr(session.config, "cache", None)
+    if cache is None or hasattr(session.config, "workerinput") or not _measured:
+        return
+    cache.set(
+        DURATIONS_KEY, {**cache.get(DURATIONS_KEY, {}), **{u: round(t, 2) for u, t in _measured.items()}}
+    )
 
 
 @pytest.hookimpl(optionalhook=True)

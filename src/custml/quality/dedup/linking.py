@@ -206,8 +206,13 @@ def find_duplicates(
     return DedupResult(clusters, pairs, stats, model, chart_html, uncertain)
 
 
-def _linker(frame: Any, params: DedupParams) -> Any:
-    """Splink's linker over the registered records, with our comparisons and the preset's blocking rules."""
+def _linker(frame: Any, params: DedupParams, validate: bool = False) -> Any:
+    """Splink's linker over the registered records, with our comparisons and the preset's blocking rules.
+
+    Splink's settings validation (``validate=True``) parses every comparison's SQL against the input's columns,
+    about 75 ms a run; our settings and records are fixed, so it is checked once by a test
+    (``tests/test_dedup.py``), not on every run.
+    """
     from splink import Linker, SettingsCreator
 
     settings = SettingsCreator(
@@ -220,7 +225,7 @@ def _linker(frame: Any, params: DedupParams) -> Any:
         max_iterations=params.em_iterations,
         additional_columns_to_retain=["name"],
     )
-    return Linker(frame, settings, log_level=None)
+    return Linker(frame, settings, log_level=None, validate_settings=validate)
 
 
 def _trained_predictions(
