@@ -159,3 +159,19 @@ def test_cli_config_errors_are_one_line_not_tracebacks(tmp_path, capsys) -> None
     assert main(["train", "churn", "--data", str(tmp_path), "--config", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("not valid YAML") == 2 and "Traceback" not in err
+
+
+def test_the_latest_scores_are_the_dated_file_with_the_latest_as_of(tmp_path) -> None:
+    """``custml report`` and ``custml campaign`` read the latest scores by default: the dated file ``custml score``
+    wrote last by as-of date, never a file named otherwise; ``scores.parquet`` (missing) before any scoring."""
+    from custml.pipeline.catalogue import Catalogue
+
+    paths = ProjectPaths(tmp_path)
+    assert paths.scores_table == tmp_path / "data/scores/scores.parquet"
+    paths.scores.mkdir(parents=True)
+    for name in ("scores_2025-01-01.parquet", "scores_2025-03-01.parquet", "scores_shifted.parquet"):
+        (paths.scores / name).write_bytes(b"")
+    assert paths.scores_table.name == "scores_2025-03-01.parquet"
+    (paths.scores / "scores_2025-03-01T120000.parquet").write_bytes(b"")  # a scoring run with a time of day
+    assert paths.scores_table.name == "scores_2025-03-01T120000.parquet"
+    assert Catalogue(paths).location("scores") == paths.scores_table

@@ -27,6 +27,7 @@ root (:attr:`ProjectPaths.shared`).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,8 @@ GOLDEN_MERGES_FILE = "golden_merges.parquet"
 VERDICT_FILE = "verdict.json"
 SEGMENTATION_FILE = "segmentation.joblib"
 SCORES_GLOB = "scores_*.parquet"
+# The as-of stamp of a dated scores file: a day, or a day and a time (sorted by name, the latest is last).
+_SCORES_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{6})?")
 PARAMETERS_FILE = "conf/parameters.yaml"
 # Files written beside a table, named after it: ``scores_<as_of>.meta.json``, ``segments.profiles.csv``...
 SIDECAR_SUFFIXES = {"meta": ".meta.json", "profiles": ".profiles.csv", "k_curve": ".k_curve.csv"}
@@ -173,8 +176,14 @@ class ProjectPaths:
 
     @property
     def scores_table(self) -> Path:
-        """The latest batch scores (``custml score`` writes it; ``custml report`` reads it)."""
-        return self.scores / "scores.parquet"
+        """The latest batch scores, what ``custml report`` and ``custml campaign`` read by default: the dated
+        ``scores_<as_of>.parquet`` (as ``custml score`` writes them) with the latest as-of date, ignoring files
+        named otherwise (``scores_shifted.parquet``); ``scores.parquet`` when nothing is scored yet (a missing file
+        is then an error that names it)."""
+        dated = [
+            p for p in self.scores_files_in(self.scores) if _SCORES_STAMP.fullmatch(p.stem[len("scores_") :])
+        ]
+        return dated[-1] if dated else self.scores / "scores.parquet"
 
     def scores_for(self, stamp: str) -> Path:
         """Batch scores as of a date: ``data/scores/scores_<stamp>.parquet``."""

@@ -147,7 +147,9 @@ class ScoreSettings(Settings):
 class CampaignSettings(Settings):
     """Step ``campaign``: the contact list of a retention campaign under a budget."""
 
-    scores: Path | None = option(None, "Scores table written by `custml score` (default: this run's).")
+    scores: Path | None = option(
+        None, "Scores table written by `custml score` (default: this run's, else the latest in data/scores)."
+    )
     budget: float = option(0.0, "Most to spend on offers.", ge=0)
     out: Path | None = option(
         None, "Contact list CSV (default: contacts_<scores name>.csv beside the scores)."
@@ -160,7 +162,8 @@ class ReportSettings(Settings):
     """Step ``report``: the management report of a scores file (one offline HTML file)."""
 
     scores: Path | None = option(
-        None, "Scores table (parquet or CSV) (default: this run's, else data/scores/scores.parquet)."
+        None,
+        "Scores table (parquet or CSV) (default: this run's, else the latest scores_<as-of> in data/scores).",
     )
     out: Path | None = option(
         None, "HTML file to write (default: reports/report_<as-of>.html, or customer-report.html)."
