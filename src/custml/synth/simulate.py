@@ -276,9 +276,8 @@ def _start_dropouts(
     log_h = state.offset[idx] if params.service.enabled else np.zeros(len(idx))
     if in_campaign:
         log_h = log_h + state.camp_effect[idx]
-    if (
-        ws >= run.shock_day
-    ):  # the behaviour change (ShockParams): a persona's hazard is multiplied from then on
+    # the behaviour change (ShockParams): a persona's hazard is multiplied from then on
+    if ws >= run.shock_day:
         log_h = log_h + run.shock_log[lat.persona[idx]]
     h = lat.mu[idx] / 365.25 * np.exp(log_h)
     e = rng.exponential(size=len(idx)) / h
