@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import gc
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -118,6 +119,22 @@ def _unit_of_work(nodeid: str) -> str:
         return nodeid
     file = nodeid.split("::", 1)[0]
     return "trained-project" if file in SHARED_PROJECT_FILES else file
+
+
+#: The cyclic garbage collector's thresholds during a run (Python's default is (700, 10, 10)). A worker holds about
+#: 700k long-lived objects (the imported libraries, the cached worlds); at the defaults every full collection
+#: scans them all (0.3-0.4 s, about 20 times a run: 7 s of a worker's 80). :func:`pytest_collection_finish` freezes
+#: what collection imported and collects less often: about 2 s. Reference counting still frees at once every
+#: object outside a cycle; only cycles wait longer.
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Move the objects alive after collection (modules, test functions) out of the collector's reach, and
+    collect less often (:data:`GC_THRESHOLDS`)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 #: Where the last runs' seconds per unit of work are kept (pytest's cache, ``.pytest_cache``).

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jupytext
-import nbformat
 import pytest
-from nbclient import NotebookClient
+
+if TYPE_CHECKING:
+    import nbformat
+
+# nbformat, nbclient and jupytext are imported inside the tests: importing nbformat costs ~1 s (its JSON-schema
+# formats), which a worker that runs none of these tests should not pay at collection.
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
@@ -34,6 +38,9 @@ def _parameters_index(nb: nbformat.NotebookNode) -> int:
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes_at_small_size(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
     nb = nbformat.read(path, as_version=4)
     idx = _parameters_index(nb)
     defaults: dict[str, object] = {}
@@ -61,6 +68,8 @@ def test_notebook_executes_at_small_size(path: Path, tmp_path: Path, monkeypatch
 def test_notebook_is_paired_with_py_percent_source(path: Path) -> None:
     paired = path.with_suffix(".py")
     assert paired.is_file(), f"{path.name} has no paired {paired.name} (run `jupytext --sync {path}`)"
+    import jupytext
+
     from_ipynb = jupytext.writes(jupytext.read(path), fmt="py:percent")
     from_py = jupytext.writes(jupytext.read(paired), fmt="py:percent")
     assert from_ipynb == from_py, f"{path.name} and {paired.name} differ (run `jupytext --sync {path}`)"
@@ -68,6 +77,8 @@ def test_notebook_is_paired_with_py_percent_source(path: Path) -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_is_committed_executed_and_imports_custml(path: Path) -> None:
+    import nbformat
+
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert any("import custml" in c.source or "from custml" in c.source for c in code)
