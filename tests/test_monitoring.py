@@ -298,12 +298,12 @@ def test_report_shows_model_health_in_both_languages() -> None:
     section = model_health(res.health, res.verdict, res.reasons)
     scores, meta = sample_scores(200, seed=0)
     data = build_report_data(scores, meta, health=section)
-    en = render_html(data, "en")
-    zh = render_html(data, "zh")
+    en = render_html(data, "en", sections={"health"})
+    zh = render_html(data, "zh", sections={"health"})
     assert 'id="health"' in en and "Model health" in en and 'id="chart-health-auc"' in en
     assert f'data-verdict="{res.verdict}"' in en
     assert "模型健康" in zh
-    assert 'id="health"' not in render_html(build_report_data(scores, meta), "en")
+    assert 'id="health"' not in render_html(build_report_data(scores, meta), "en", sections={"health"})
     with pytest.raises(SchemaError, match="realised_roc_auc"):
         model_health(res.health.drop(columns=["realised_roc_auc"]), "healthy")
 

@@ -333,12 +333,14 @@ def test_rows_after_the_as_of_date_are_reported_apart_from_quarantine() -> None:
 
     meta = tiny_meta()
     assert build_report_data(tiny_scores(), meta).data_quality.after_as_of is None
-    assert "after the scoring date" not in render_html(build_report_data(tiny_scores(), meta), lang="en")
+    assert "after the scoring date" not in render_html(
+        build_report_data(tiny_scores(), meta), "en", sections={"quality"}
+    )
     meta["quality"] = {**meta["quality"], "rows_after_as_of": {"customers": 2, "orders": 5}}
     data = build_report_data(tiny_scores(), meta)
     assert data.data_quality.after_as_of == 7 and data.data_quality.rows_quarantined == 6
-    assert "Rows dated after the scoring date" in render_html(data, lang="en")
-    assert "评分日之后的行" in render_html(data, lang="zh")
+    assert "Rows dated after the scoring date" in render_html(data, "en", sections={"quality"})
+    assert "评分日之后的行" in render_html(data, "zh", sections={"quality"})
 
 
 def test_every_section_has_its_words_in_both_languages_and_no_key_twice() -> None:

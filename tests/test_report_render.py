@@ -188,6 +188,25 @@ def test_render_is_deterministic_and_rejects_unknown_language(sample) -> None:
         render_html(data, lang="fr")
 
 
+def test_named_sections_render_alone_in_page_order_under_the_same_header(sample, html_en: str) -> None:
+    from custml.report import SECTION_NAMES
+
+    scores, meta, prev = sample
+    data = build_report_data(scores, meta, prev)
+    some = render_html(data, "en", sections={"segments", "headline"})
+    assert 'id="kpis"' in some and 'id="segments"' in some and 'id="risk"' not in some
+    assert some.index('id="kpis"') < some.index('id="segments"')
+    # the same header, and the same section to the byte, as in the whole report; the contents list only it
+    assert some.split('<nav class="toc"', 1)[0] == html_en.split('<nav class="toc"', 1)[0]
+    toc = some.split('<nav class="toc"', 1)[1].split("</nav>", 1)[0]
+    assert toc.count("<a href=") == 1 and 'href="#segments"' in toc
+    segments = some.split('id="segments"', 1)[1].split("</section>", 1)[0]
+    assert segments in html_en
+    assert len(SECTION_NAMES) == len(set(SECTION_NAMES)) >= 13
+    with pytest.raises(ValueError, match="unknown report section 'kpi'; choose among headline, summary"):
+        render_html(data, sections={"kpi"})
+
+
 def test_report_without_previous_or_meta_still_renders(sample) -> None:
     scores, _, _ = sample
     html = render_html(build_report_data(scores, None), lang="en")
@@ -339,13 +358,15 @@ def test_headline_churn_is_the_models_expectation_beside_the_same_season_a_year_
         0.5123
     )
     assert data.model_messages[0].key == "msg_outlook_last_year"
-    html = render_html(data, lang=lang)
+    html = render_html(data, lang=lang, sections={"headline", "summary", "model"})
     assert "43.2" in html and "51.2" in html
     assert t("kpi_churn_rate_last_year", lang, rate="51.2%").split("51.2")[0].strip("；; ") in html
     # a short history says so, and shows no year-earlier rate
     short = {**outlook, "short_history": True, "same_season_last_year": None}
     data = build_report_data(scores, {**meta, "churn_outlook": short})
     assert data.model_messages[0].key == "msg_outlook_short_history"
-    assert t("msg_outlook_short_history", lang, days=90)[:20] in render_html(data, lang=lang)
+    assert t("msg_outlook_short_history", lang, days=90)[:20] in render_html(
+        data, lang=lang, sections={"headline", "summary", "model"}
+    )
     # scores written before the outlook existed: the headline is the active customers' mean, as before
     assert build_report_data(scores, meta).outlook is None

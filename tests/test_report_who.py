@@ -47,7 +47,7 @@ def test_who_to_save_figures_come_from_the_scores() -> None:
 def test_who_to_save_renders_in_both_languages_and_every_label_exists_in_both() -> None:
     scores, meta = _with_uplift()
     data = build_report_data(scores, meta)
-    en, zh = render_html(data, "en"), render_html(data, "zh")
+    en, zh = render_html(data, "en", sections={"who"}), render_html(data, "zh", sections={"who"})
     assert 'id="who-to-save"' in en and "Who to save" in en and "chart-profit-curve" in en
     assert 'id="who-to-save"' in zh and "挽留谁" in zh
     who_keys = {
@@ -59,18 +59,18 @@ def test_who_to_save_renders_in_both_languages_and_every_label_exists_in_both() 
 def test_who_to_save_falls_back_without_campaign_and_is_absent_for_old_scores() -> None:
     scores, meta = sample_scores(200, seed=1)
     assert build_report_data(scores, meta).who_to_save is None
-    assert 'id="who-to-save"' not in render_html(build_report_data(scores, meta), "en")
+    assert 'id="who-to-save"' not in render_html(build_report_data(scores, meta), "en", sections={"who"})
     bare = scores.assign(uplift=np.nan, expected_profit=np.nan, chosen_action=scores["recommended_action"])
     data = build_report_data(bare, {**meta, "uplift": {"status": "no campaign data: rule-based actions"}})
     assert data.who_to_save is not None and data.who_to_save.fallback
     assert [m.key for m in data.who_messages] == ["msg_who_fallback"]
-    assert "No randomised campaign" in render_html(data, "en")
+    assert "No randomised campaign" in render_html(data, "en", sections={"who"})
     # a campaign whose model the promotion gate kept: the section says why instead of "no campaign"
     why = "the gate did not promote custml-uplift v1: held-out Qini AUC -0.0045 <= 0"
     status = f"no uplift model ({why}): rule-based actions"
     kept = build_report_data(bare, {**meta, "uplift": {"status": status}})
     assert [m.key for m in kept.who_messages] == ["msg_who_no_model"]
-    en, zh = html.unescape(render_html(kept, "en")), html.unescape(render_html(kept, "zh"))
+    en, zh = (html.unescape(render_html(kept, lang, sections={"who"})) for lang in ("en", "zh"))
     assert f"The campaign's uplift model is not used ({why})" in en and "No randomised campaign" not in en
     assert why in zh
 
@@ -81,7 +81,7 @@ def test_nobody_is_contacted_when_no_offer_pays() -> None:
     data = build_report_data(scores, meta)
     assert data.who_to_save.contacted == 0
     assert "msg_who_nobody" in [m.key for m in data.who_messages]
-    render_html(data, "zh")
+    assert 'id="who-to-save"' in render_html(data, "zh", sections={"who"})
 
 
 def test_the_section_states_what_churn_means_for_the_offer() -> None:
@@ -89,8 +89,10 @@ def test_the_section_states_what_churn_means_for_the_offer() -> None:
     meta["uplift"] = {**meta["uplift"], "outcome_window_days": 90, "horizon_days": 180}
     data = build_report_data(scores, meta)
     assert "msg_who_churn_window" in [m.key for m in data.who_messages]
-    assert "no order in the last 90 days of the 180 days after the offer" in render_html(data, "en")
-    assert "最后 90 天没有任何订单" in render_html(data, "zh")
+    assert "no order in the last 90 days of the 180 days after the offer" in render_html(
+        data, "en", sections={"who"}
+    )
+    assert "最后 90 天没有任何订单" in render_html(data, "zh", sections={"who"})
     # the whole-horizon label (no window) has no such sentence
     meta["uplift"] = {**meta["uplift"], "outcome_window_days": None}
     assert "msg_who_churn_window" not in [m.key for m in build_report_data(scores, meta).who_messages]

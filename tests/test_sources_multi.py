@@ -403,12 +403,12 @@ def test_the_html_report_names_the_lines_and_revenue_without_a_customer(
     quarantine = pd.read_parquet(tmp_path / "out" / "quarantine.parquet")
     scores, meta = sample_scores(120, seed=5)
     meta["quality"] = quality_meta(QualityReport.model_validate(report), quarantine).model_dump(by_alias=True)
-    html = " ".join(render_html(build_report_data(scores, meta), lang="en").split())
+    html = " ".join(render_html(build_report_data(scores, meta), "en", sections={"quality"}).split())
     assert "Lines without a customer id" in html and "Lines in the export" in html
     money = format_money(28.99, meta["currency"], "en")
     assert f"4 of them (44.4%) had no customer id and carried {money}" in html
     assert "2 lines repeated an earlier line in every column" in html
-    zh = render_html(build_report_data(scores, meta), lang="zh")
+    zh = render_html(build_report_data(scores, meta), "zh", sections={"quality"})
     assert "无客户编号的明细行" in zh
 
 

@@ -8,7 +8,9 @@ nothing from the network and runs no script: styles are inline, charts are inlin
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -22,14 +24,18 @@ from custml.report.format import Fmt
 from custml.report.i18n import LABELS, LANGUAGES, VALUES
 from custml.report.sections import ROOMS
 
-__all__ = ["TEMPLATE_NAME", "PlacedRoom", "render_html"]
+__all__ = ["SECTION_NAMES", "TEMPLATE_NAME", "PlacedRoom", "render_html"]
 
 logger = logging.getLogger(__name__)
 
 TEMPLATE_NAME = "report.html.j2"
+#: The names of the report's sections in page order (``render_html(..., sections=...)`` picks among them).
+SECTION_NAMES: tuple[str, ...] = tuple(room.name for room in ROOMS)
 
 
+@functools.cache
 def _env() -> Environment:
+    """The report's template environment, made once per process (it caches the compiled templates)."""
     return Environment(
         loader=PackageLoader("custml", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -57,7 +63,7 @@ def _models_used(data: ReportData) -> str:
     )
 
 
-def render_html(data: ReportData, lang: str = "en") -> str:
+def render_html(data: ReportData, lang: str = "en", sections: Collection[str] | None = None) -> str:
     """The management report as one self-contained HTML document.
 
     Parameters
@@ -66,6 +72,9 @@ def render_html(data: ReportData, lang: str = "en") -> str:
         From :func:`custml.report.build_report_data`.
     lang : {"en", "zh"}
         Language of every label, sentence and chart text.
+    sections : collection of str, optional
+        Only these sections (names of :data:`SECTION_NAMES`, e.g. ``{"headline", "who"}``), in page order,
+        under the same header; None: the whole report. A section without data is left out either way.
 
     Returns
     -------
@@ -78,9 +87,15 @@ def render_html(data: ReportData, lang: str = "en") -> str:
     >>> html = render_html(build_report_data(*sample_scores(200, seed=0)), lang="zh")
     >>> "客户报告" in html and "<script" not in html
     True
+    >>> one = render_html(build_report_data(*sample_scores(200, seed=0)), sections={"headline"})
+    >>> 'id="kpis"' in one and 'id="segments"' not in one
+    True
     """
     if lang not in LANGUAGES:
         raise ValueError(f"unknown report language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+    unknown = sorted(set(sections or ()) - set(SECTION_NAMES))
+    if unknown:
+        raise ValueError(f"unknown report section {unknown[0]!r}; choose among {', '.join(SECTION_NAMES)}")
     fmt = Fmt(lang, data.currency, LABELS[lang], VALUES[lang])
     if lang == "zh" and not plots.cjk_font_available():
         logger.warning(
@@ -91,7 +106,7 @@ def render_html(data: ReportData, lang: str = "en") -> str:
         placed = [
             PlacedRoom(room.anchor or room.name, room.toc, room.template, view)
             for room in ROOMS
-            if (view := room.view(data, fmt)) is not None
+            if (sections is None or room.name in sections) and (view := room.view(data, fmt)) is not None
         ]
     return (
         _env()
