@@ -53,3 +53,15 @@ def test_generate_reads_params_from_yaml(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["parameters"]["promotions"] is False
     assert manifest["parameters"]["n_customers"] == 200
+
+
+def test_python_dash_m_custml_cli_runs_the_command() -> None:
+    """``python -m custml.cli`` is the ``custml`` command (for an interpreter without the console script)."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "custml.cli", "generate", "--help"], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Usage: custml generate" in " ".join(run.stdout.split())
