@@ -204,10 +204,10 @@ def test_the_scoring_writes_the_contract(tmp_path: Path) -> None:
 def test_the_monitoring_verdict_is_the_contract(tmp_path: Path) -> None:
     from custml.monitoring import HealthThresholds
     from custml.monitoring.files import verdict_record
-    from custml.monitoring.health import MonitoringResult as Frames
+    from custml.monitoring.health import MonitoringTables
 
     empty = pd.DataFrame()
-    result = Frames(empty, empty, empty, "retrain", ("AUC dropped",), HealthThresholds())
+    result = MonitoringTables(empty, empty, empty, "retrain", ("AUC dropped",), HealthThresholds())
     verdict = verdict_record(result, pd.Timestamp("2025-12-01"), HealthThresholds())
     assert isinstance(verdict, MonitoringResult) and verdict.thresholds["auc_drop_watch"] == 0.02
     assert MonitoringResult.read_json(verdict.write_json(tmp_path / "verdict.json")) == verdict

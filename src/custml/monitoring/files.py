@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custml.contracts import ModelVersionInfo, ScoreMeta
-from custml.contracts import MonitoringResult as MonitoringVerdict
+from custml.contracts import ModelVersionInfo, MonitoringResult, ScoreMeta
 from custml.errors import DataFileError
-from custml.monitoring.health import GROUP_COLUMNS, HealthThresholds, MonitoringResult
+from custml.monitoring.health import GROUP_COLUMNS, HealthThresholds, MonitoringTables
 
 __all__ = [
     "MONITOR_COLUMNS",
@@ -141,10 +140,10 @@ def drift_for_parquet(drift: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdict_record(
-    result: MonitoringResult, now: pd.Timestamp, thresholds: HealthThresholds
-) -> MonitoringVerdict:
+    result: MonitoringTables, now: pd.Timestamp, thresholds: HealthThresholds
+) -> MonitoringResult:
     """The overall verdict as written to ``verdict.json``: verdict, reasons, "now" and the thresholds used."""
-    return MonitoringVerdict.model_validate(
+    return MonitoringResult.model_validate(
         {
             "verdict": result.verdict,
             "reasons": list(result.reasons),

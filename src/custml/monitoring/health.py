@@ -2,7 +2,7 @@
 
 :func:`monitor_scores` is pure: it takes the scores files as :class:`ScoresSnapshot` (the scores table, its as-of
 date, the model that made it, what that model promised at training, its score reference and the input drift at
-that date) and the indexed orders, and returns a :class:`MonitoringResult` with
+that date) and the indexed orders, and returns a :class:`MonitoringTables` with
 
 - ``health``: one row per scores file (:data:`HEALTH_COLUMNS`): promised, realised (when the horizon has passed)
   and estimated (always) ROC AUC, lift at 10 %, ECE and churn rate, the outcome so far (share of customers who
@@ -53,7 +53,7 @@ __all__ = [
     "HEALTH_COLUMNS",
     "VERDICTS",
     "HealthThresholds",
-    "MonitoringResult",
+    "MonitoringTables",
     "ScoresSnapshot",
     "assess",
     "monitor_scores",
@@ -196,8 +196,9 @@ class ScoresSnapshot:
 
 
 @dataclass(frozen=True)
-class MonitoringResult:
-    """What :func:`monitor_scores` found (see the module docstring)."""
+class MonitoringTables:
+    """What :func:`monitor_scores` found: its tables, verdict and reasons (see the module docstring); the verdict
+    as written to disk is :class:`custml.contracts.MonitoringResult`."""
 
     health: pd.DataFrame
     groups: pd.DataFrame
@@ -410,7 +411,7 @@ def _one_file(
 
 def monitor_scores(
     snapshots: Sequence[ScoresSnapshot], events: OrderEvents, thresholds: HealthThresholds | None = None
-) -> MonitoringResult:
+) -> MonitoringTables:
     """Health of every scores file, the breakdown per segment and action, drift, and the overall verdict.
 
     Parameters
@@ -465,7 +466,7 @@ def monitor_scores(
     window_reasons = tuple(
         f"{r.as_of.date()}: {r.reasons}" for r in window.itertuples() if r.verdict != "healthy" and r.reasons
     )
-    return MonitoringResult(
+    return MonitoringTables(
         health=health,
         groups=pd.concat(groups, ignore_index=True),
         drift=pd.concat([d for d in drifts if len(d)], ignore_index=True)

@@ -30,7 +30,7 @@ from custml.types import JSONObject
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from custml.monitoring import HealthThresholds, MonitoringResult, OrderEvents, ScoresSnapshot
+    from custml.monitoring import HealthThresholds, MonitoringTables, OrderEvents, ScoresSnapshot
     from custml.monitoring.files import ScoresFileInfo
     from custml.pipeline.settings import MonitorSettings
 
@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 class MonitorRun:
     """What :func:`run_monitor` produced: the result, the files it read and wrote, the MLflow runs."""
 
-    result: Any  # custml.monitoring.MonitoringResult
+    result: Any  # custml.monitoring.MonitoringTables
     scores_files: list[Path]
     written: dict[str, Path]
     run_ids: dict[str, str]
@@ -183,7 +183,7 @@ def _snapshot(
 
 
 def _write_monitoring(
-    result: MonitoringResult, folder: Path, now_ts: pd.Timestamp, th: HealthThresholds
+    result: MonitoringTables, folder: Path, now_ts: pd.Timestamp, th: HealthThresholds
 ) -> dict[str, Path]:
     """The health (with a CSV copy), groups and drift tables and the verdict, written to ``folder``."""
     from custml.monitoring.files import drift_for_parquet, verdict_record
@@ -196,7 +196,7 @@ def _write_monitoring(
     }
 
 
-def _log_monitoring(result: MonitoringResult) -> dict[str, str]:
+def _log_monitoring(result: MonitoringTables) -> dict[str, str]:
     """One MLflow monitoring run per churn model version (its health rows, groups and drift); run ids by model."""
     from custml import tracking
 

@@ -25,7 +25,7 @@ def run_report(
     """Render the management report of a scores file and its ``.meta.json`` (required) to ``reports/``; return
     the path.
 
-    ``health`` (a :class:`custml.monitoring.MonitoringResult` from :func:`run_monitor`) adds the Model health
+    ``health`` (a :class:`custml.monitoring.MonitoringTables` from :func:`run_monitor`) adds the Model health
     section.
     """
     from custml.contracts import ScoreMeta
