@@ -240,7 +240,7 @@ as_of = pd.Timestamp("2026-01-01")
 now = build_features({k: het_tables[k] for k in ("customers", "orders", "interactions")}, as_of)
 scores = expected_value_12m(now).assign(recommended_action="no action")
 scored, summary = uplift_and_alive(scores, now, model, budget=10_000, info=info)
-print(f"scored {len(scored):,} customers as of {as_of.date()} with {summary['model']}: "
+print(f"scored {len(scored):,} customers as of {as_of.date()} with {summary.model.name} v{summary.model.version}: "
       f"{(scored['chosen_action'] != 'no action').sum():,} offers planned, "
       f"mean uplift {scored['uplift'].mean():+.4f}, mean P(alive) {scored['p_alive'].mean():.2f}")  # fmt: skip
 

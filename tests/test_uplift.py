@@ -11,7 +11,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from custml.contracts import UpliftModelInfo
+from custml.contracts import RegistryRef, UpliftModelInfo, UpliftSummary
 from custml.errors import SchemaError
 from custml.uplift import (
     ActionOffer,
@@ -309,7 +309,7 @@ def test_uplift_and_alive_keeps_the_registry_entry_of_the_typed_model_info() -> 
         predict=lambda frame, value: np.array([0.2, 0.0, 0.1, 0.0]),
         params=SimpleNamespace(action="retention offer", margin=0.5, budget=None),
         offer_cost=1.0,
-        summary=lambda: {"campaign_id": "c1"},
+        summary=lambda: UpliftSummary(status="fitted", campaign_id="c1"),
     )
     scores = pd.DataFrame(
         {"customer_id": list("abcd"), "expected_value_12m": 100.0, "recommended_action": "no action"}
@@ -324,9 +324,12 @@ def test_uplift_and_alive_keeps_the_registry_entry_of_the_typed_model_info() -> 
     )
     info = UpliftModelInfo(name="custml-uplift", version="3", run_id="r1", metrics={"holdout_qini_auc": 0.1})
     _, summary = uplift_and_alive(scores, features, model, info=info)  # type: ignore[arg-type]
-    assert summary["model"] == {"name": "custml-uplift", "version": "3", "run_id": "r1"}  # type: ignore[typeddict-item]
+    assert summary.model == RegistryRef(name="custml-uplift", version="3", run_id="r1")
+    assert summary.campaign_id == "c1" and summary.status == "fitted"
     _, without = uplift_and_alive(scores, features, model)  # type: ignore[arg-type]
-    assert without["model"] == {}  # type: ignore[typeddict-item]
+    assert without.model is None
+    _, none = uplift_and_alive(scores, features, None, reason="no campaign data: rule-based actions")
+    assert none == UpliftSummary(status="no campaign data: rule-based actions")
 
 
 # --- the campaign table on tiny hand-built tables -------------------------------------------------------------------

@@ -234,12 +234,12 @@ def _train_uplift(
         console.print(f"[yellow]no uplift model: {outcome.reason}[/]")
         return
     s = outcome.model.summary()
-    h = s["holdout"]
+    h = s.holdout
     interval = f" [{h['qini_auc_lo']:+.4f}, {h['qini_auc_hi']:+.4f}]" if "qini_auc_lo" in h else ""
-    slope = "not fitted" if s["calibration_slope"] is None else f"{s['calibration_slope']:.3f}"
+    slope = "not fitted" if s.calibration_slope is None else f"{s.calibration_slope:.3f}"
     console.print(
-        f"uplift ({s['learner']}-learner) from campaign {s['campaign_id']} sent {s['send_day']}: "
-        f"{s['n_treated']:,} treated, {s['n_control']:,} control; average uplift {s['average_uplift']:+.4f}; "
+        f"uplift ({s.learner}-learner) from campaign {s.campaign_id} sent {s.send_day}: "
+        f"{s.n_treated:,} treated, {s.n_control:,} control; average uplift {s.average_uplift:+.4f}; "
         f"held-out Qini AUC {h.get('qini_auc', float('nan')):.4f}{interval}, uplift@30% "
         f"{h.get('uplift_at_30', float('nan')):+.4f}, calibration slope {slope}; "
         f"{outcome.seconds:.1f} s; MLflow run {outcome.run_id}"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from custml.config import ProjectPaths
-from custml.contracts import ModelVersionInfo, ScoreMeta, UpliftModelInfo, UpliftSummary
+from custml.contracts import ModelVersionInfo, ScoreMeta, UpliftModelInfo
 from custml.errors import CustmlError, DriftError
 from custml.io import write_table
 from custml.pipeline._wiring import (
@@ -433,7 +433,7 @@ def _score_tables(
         engine=s.engine, data_end=inputs.data_end,
     )  # fmt: skip
     meta.currency = (inputs.sources.currency if inputs.sources else None) or params.currency
-    meta.uplift = UpliftSummary.model_validate(uplift_meta)
+    meta.uplift = uplift_meta
     meta.value_model = value_meta
     return ScoreRun(scores, meta, drift.table, Path(), Path(), None, not_scored, timings, drift)
 

@@ -23,6 +23,7 @@ from mlflow.exceptions import MlflowException
 
 from custml import __version__
 from custml.config import ProjectPaths
+from custml.contracts import UpliftSummary
 from custml.errors import ConfigError, CustmlError
 from custml.io import read_json, write_json
 from custml.models.hybrid import BTYD_INPUT_COLUMNS
@@ -311,17 +312,17 @@ _UPLIFT_VALUE_COLUMNS = ("expected_value_12m", "customer_id", *BTYD_INPUT_COLUMN
 
 
 def _uplift_metrics(model: Any) -> dict[str, float]:
-    summary = model.summary()
-    out = {f"holdout_{k}": v for k, v in summary.get("holdout", {}).items()}
-    for key in (
-        "average_uplift",
-        "churn_rate_treated",
-        "churn_rate_control",
-        "offer_cost",
-        "calibration_slope",
-    ):
-        out[key] = summary.get(key)
-    out.update({"n_treated": model.n_treated, "n_control": model.n_control})
+    s: UpliftSummary = model.summary()
+    out: dict[str, float | None] = {f"holdout_{k}": v for k, v in s.holdout.items()}
+    out |= {
+        "average_uplift": s.average_uplift,
+        "churn_rate_treated": s.churn_rate_treated,
+        "churn_rate_control": s.churn_rate_control,
+        "offer_cost": s.offer_cost,
+        "calibration_slope": s.calibration_slope,
+        "n_treated": model.n_treated,
+        "n_control": model.n_control,
+    }
     return _finite(out)
 
 
@@ -343,12 +344,12 @@ def log_uplift_run(
     """
     ensure_configured()
     exp_id = experiment_id(experiment or UPLIFT_EXPERIMENT)
-    summary = model.summary()
+    summary: UpliftSummary = model.summary()
     run_tags = {
         "custml.task": "uplift",
         "custml.version": __version__,
         "custml.campaign_id": str(model.campaign_id),
-        "custml.send_day": summary["send_day"],
+        "custml.send_day": str(summary.send_day),
         **(tags or {}),
     }
     with mlflow.start_run(experiment_id=exp_id, run_name=run_name or "uplift", tags=run_tags) as run:
@@ -356,7 +357,7 @@ def log_uplift_run(
         if extra_params:
             mlflow.log_params({f"extra.{k}": v for k, v in extra_params.items()})
         mlflow.log_metrics(_uplift_metrics(model))
-        mlflow.log_dict(summary, UPLIFT_SUMMARY_ARTIFACT)
+        mlflow.log_dict(summary.model_dump(mode="json"), UPLIFT_SUMMARY_ARTIFACT)
         columns = [str(c) for c in model.columns]
         if model.calibrator is not None and model.params.calibrate_on == "value":
             columns += [c for c in _UPLIFT_VALUE_COLUMNS if c not in columns]

@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import ConfigDict, Field, model_validator
 
+from custml.contracts import CalibrationTerm, UpliftSummary
 from custml.errors import SchemaError
 from custml.features.labels import churn_labels
 from custml.settings import Settings
@@ -30,7 +31,6 @@ __all__ = [
     "FoldAverage",
     "UpliftCalibrator",
     "UpliftParams",
-    "UpliftSummary",
     "ValueUpliftCalibrator",
     "campaign_table",
     "choose_campaign",
@@ -116,27 +116,6 @@ class UpliftParams(Settings):
     def needs_value(self) -> bool:
         """Whether the calibration reads each row's 12-month value."""
         return self.calibrate and self.calibrate_on in ("profit", "value")
-
-
-class UpliftSummary(TypedDict):
-    """JSON-ready description of a fitted :class:`CampaignUplift` (:meth:`CampaignUplift.summary`)."""
-
-    campaign_id: str
-    send_day: str
-    learner: str
-    horizon_days: int
-    margin: float
-    offer_cost: float
-    n_treated: int
-    n_control: int
-    churn_rate_treated: float
-    churn_rate_control: float
-    average_uplift: float
-    holdout: dict[str, float]
-    calibration_slope: float | None
-    calibrate_on: str | None
-    outcome_window_days: int | None
-    calibration: list[dict[str, float | str]]
 
 
 @dataclass
@@ -382,27 +361,31 @@ class CampaignUplift:
         return self.calibrator.transform(raw)
 
     def summary(self) -> UpliftSummary:
-        """JSON-ready description for the scores' meta and the report."""
-        return {
-            "campaign_id": self.campaign_id,
-            "send_day": self.send_day.date().isoformat(),
-            "learner": self.params.learner,
-            "horizon_days": self.params.horizon_days,
-            "margin": self.params.margin,
-            "offer_cost": self.offer_cost,
-            "n_treated": self.n_treated,
-            "n_control": self.n_control,
-            "churn_rate_treated": self.churn_rate_treated,
-            "churn_rate_control": self.churn_rate_control,
-            "average_uplift": self.churn_rate_control - self.churn_rate_treated,
-            "holdout": dict(self.holdout),
-            "calibration_slope": self.calibrator.slope_ if self.calibrator is not None else None,
-            "calibrate_on": self.params.calibrate_on if self.calibrator is not None else None,
-            "outcome_window_days": self.params.outcome_window_days,
-            "calibration": self.calibrator.table_.to_dict(orient="records")
-            if self.calibrator is not None
+        """What the scores' meta, the report and the MLflow run say of this model (status ``fitted``)."""
+        calibrator = self.calibrator
+        return UpliftSummary(
+            status="fitted",
+            campaign_id=self.campaign_id,
+            send_day=self.send_day.date().isoformat(),
+            learner=self.params.learner,
+            horizon_days=self.params.horizon_days,
+            margin=self.params.margin,
+            offer_cost=self.offer_cost,
+            n_treated=self.n_treated,
+            n_control=self.n_control,
+            churn_rate_treated=self.churn_rate_treated,
+            churn_rate_control=self.churn_rate_control,
+            average_uplift=self.churn_rate_control - self.churn_rate_treated,
+            holdout=dict(self.holdout),
+            calibration_slope=calibrator.slope_ if calibrator is not None else None,
+            calibrate_on=self.params.calibrate_on if calibrator is not None else None,
+            outcome_window_days=self.params.outcome_window_days,
+            calibration=[
+                CalibrationTerm.model_validate(row) for row in calibrator.table_.to_dict(orient="records")
+            ]
+            if calibrator is not None
             else [],
-        }
+        )
 
 
 def value_by_customer(features: pd.DataFrame) -> pd.Series:

@@ -10,41 +10,22 @@ are null, so a scores table always has the same columns.
 
 from __future__ import annotations
 
-from typing import TypedDict
-
 import numpy as np
 import pandas as pd
 
-from custml.contracts import RegistryRef
+from custml.contracts import RegistryRef, UpliftSummary
 from custml.errors import SchemaError
-from custml.types import JSONObject
-from custml.uplift.campaign import CampaignUplift, UpliftSummary
+from custml.uplift.campaign import CampaignUplift
 from custml.uplift.targeting import ActionOffer, plan_contacts
 
 __all__ = [
     "UPLIFT_SCORE_COLUMNS",
-    "FittedUpliftMeta",
-    "UpliftStatus",
     "add_uplift_columns",
     "uplift_and_alive",
 ]
 
 #: Columns :func:`add_uplift_columns` adds to the scores table.
 UPLIFT_SCORE_COLUMNS: tuple[str, ...] = ("uplift", "expected_profit", "chosen_action")
-
-
-class UpliftStatus(TypedDict):
-    """The scores' uplift meta without a model: why the rule-based actions stand."""
-
-    status: str
-
-
-class FittedUpliftMeta(UpliftSummary):
-    """The scores' uplift meta with a model: its summary, the budget and the model's registry entry."""
-
-    status: str
-    budget: float | None
-    model: JSONObject
 
 
 def add_uplift_columns(
@@ -115,7 +96,7 @@ def uplift_and_alive(
     budget: float | None = None,
     reason: str | None = None,
     info: RegistryRef | None = None,
-) -> tuple[pd.DataFrame, UpliftStatus | FittedUpliftMeta]:
+) -> tuple[pd.DataFrame, UpliftSummary]:
     """Scores with the uplift columns and ``p_alive``, and the uplift summary for the scores' meta (pure).
 
     ``model``: the registered uplift model the train stage fitted (loaded by the wiring), or ``None`` with
@@ -126,15 +107,16 @@ def uplift_and_alive(
     """
     from custml.scoring.alive import probability_alive
 
-    summary: UpliftStatus | FittedUpliftMeta
     if model is None:
-        summary = UpliftStatus(status=reason or "no uplift model: rule-based actions")
+        summary = UpliftSummary(status=reason or "no uplift model: rule-based actions")
     else:
         budget = budget if budget is not None else model.params.budget
-        registry: JSONObject = (
-            dict(info.model_dump(include={"name", "version", "run_id"})) if info is not None else {}
+        ref = (
+            RegistryRef.model_validate(info.model_dump(include={"name", "version", "run_id"}))
+            if info
+            else None
         )
-        summary = FittedUpliftMeta(status="fitted", **model.summary(), budget=budget, model=registry)
+        summary = model.summary().model_copy(update={"budget": budget, "model": ref})
     out = add_uplift_columns(scores, features, model, budget=budget)
     alive = probability_alive(features).set_index(features["customer_id"].astype(str))["p_alive"]
     out["p_alive"] = alive.reindex(out["customer_id"].astype(str)).to_numpy()
