@@ -314,12 +314,11 @@ syn_checks.to_frame("value")
 # The repurchase task (any order in the 30 days after a cut-off) on point-in-time features of the cleaned world:
 # the declared `clean` step (`custml.pipeline.run_step`, what `custml clean` runs; the world's raw tables handed
 # to it in memory, the world object kept for its truth) -> `custml.features.build_training_set` over rolling
-# monthly cut-offs. Two
-# `train_model` runs differ only in `btyd_features`. Each ships the champion chosen on the validation cut-offs
-# among the registered candidates (`custml.models.candidates`: LightGBM, a logistic pipeline on every model
-# column, BG/NBD, Pareto/NBD and their stack); the table shows the shipped model and, separately, the LightGBM
-# candidate (calibrated on the validation cut-offs), next to the logistic and BG/NBD baselines and the oracle's
-# true probability, all on the latest cut-off.
+# monthly cut-offs. Two `train_model` runs differ only in `btyd_features`. Each ships the champion chosen on the
+# validation cut-offs among the registered candidates (`custml.models.candidates`: LightGBM, a logistic pipeline
+# on every model column, BG/NBD, Pareto/NBD and their stack); the table shows the shipped model and, separately,
+# the LightGBM candidate (calibrated on the validation cut-offs), next to the logistic and BG/NBD baselines and
+# the oracle's true probability, all on the latest cut-off.
 
 # %%
 t0 = time.perf_counter()
