@@ -42,6 +42,7 @@ SEED = 0
 SMALL = False
 
 # %%
+import os
 import time
 
 import matplotlib.pyplot as plt
@@ -50,6 +51,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 import custml
+from custml.config import ENV_PSEUDONYM_KEY
 from custml.datasets import load_cdnow_summary, load_cdnow_transactions
 from custml.features import build_training_set, join_oracle, rolling_cutoffs
 from custml.models.btyd import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter, rfm_summary
@@ -63,10 +65,10 @@ from custml.models.params import LightGBMParams, TrainParams
 from custml.models.plots import plot_calibration, plot_roc
 from custml.models.train import ORACLE_COLUMN, train_model
 from custml.notebook import setup
-from custml.quality import clean_tables
+from custml.pipeline import CleanSettings, StepContext, run_step
 from custml.synth import WorldParams, generate_world, oracle_probabilities
 
-setup(precision=4, max_columns=None)
+paths = setup(precision=4, max_columns=None)
 print("custml", custml.__version__)
 
 # %% [markdown]
@@ -309,17 +311,24 @@ syn_checks.to_frame("value")
 # %% [markdown]
 # ## Part C · The hybrid: LightGBM with and without BTYD features
 #
-# The repurchase task (any order in the 30 days after a cut-off) on point-in-time features of the cleaned world
-# (`custml.quality.clean_tables` -> `custml.features.build_training_set` over rolling monthly cut-offs). Two
-# `train_model` runs differ only in `btyd_features`. Each ships the champion chosen on the validation cut-offs
-# among the registered candidates (`custml.models.candidates`: LightGBM, a logistic pipeline on every model
-# column, BG/NBD, Pareto/NBD and their stack); the table shows the shipped model and, separately, the LightGBM
-# candidate (calibrated on the validation cut-offs), next to the logistic and BG/NBD baselines and the oracle's
-# true probability, all on the latest cut-off.
+# The repurchase task (any order in the 30 days after a cut-off) on point-in-time features of the cleaned world:
+# the declared `clean` step (`custml.pipeline.run_step`, what `custml clean` runs; the world's raw tables handed
+# to it in memory, the world object kept for its truth) -> `custml.features.build_training_set` over rolling
+# monthly cut-offs. Two `train_model` runs differ only in `btyd_features`. Each ships the champion chosen on the
+# validation cut-offs among the registered candidates (`custml.models.candidates`: LightGBM, a logistic pipeline
+# on every model column, BG/NBD, Pareto/NBD and their stack); the table shows the shipped model and, separately,
+# the LightGBM candidate (calibrated on the validation cut-offs), next to the logistic and BG/NBD baselines and
+# the oracle's true probability, all on the latest cut-off.
 
 # %%
 t0 = time.perf_counter()
-clean = clean_tables(world.tables, pd.Timestamp(world.manifest["end"]).ceil("D"), b"notebook-06-demo-key")
+# A fixed pseudonymisation key, configured as a deployment configures it: the pseudonyms order the rows of the
+# training table, so a random demo key per project would move the figures below a little from run to run.
+os.environ.setdefault(ENV_PSEUDONYM_KEY, "notebook-06-demo-key")
+ctx = StepContext.for_paths(paths)
+ctx.raw_tables = world.tables  # the clean step cleans these instead of reading data/raw
+as_of = pd.Timestamp(world.manifest["end"]).ceil("D")
+clean = run_step("clean", CleanSettings(as_of=str(as_of), write=False), ctx)
 tables = {k: v for k, v in clean.tables.items() if k in ("customers", "orders", "interactions")}
 n_cutoffs = 4 if SMALL else 6
 cutoffs = rolling_cutoffs(world.manifest["end"], n_cutoffs, step_days=30, horizon_days=30)

@@ -23,10 +23,11 @@
 # discrete-time survival model (monthly hazard, LightGBM on the person-period table) rank the observable lapse
 # and the true dropout better than recency or Pareto/NBD, here and on CDNOW?
 #
-# **Set-up.** A synthetic world of `N_CUSTOMERS` persons (seed `SEED`). *P(alive)* at 2025-10-01 from the history
-# before it (`custml.models.alive.compare_alive`): the LightGBM estimate is a `CustomerClassifier` of "any
-# purchase in the next 180 days" at six monthly cut-offs whose window ends by 2025-10-01; everything is scored
-# by ROC AUC, ECE and Brier score against the truth's "not dropped out at 2025-10-01"
+# **Set-up.** A synthetic world of `N_CUSTOMERS` persons (seed `SEED`), written by the declared `generate` step
+# (`custml.pipeline.run_step`, what `custml generate` runs) and read back with its truth. *P(alive)* at
+# 2025-10-01 from the history before it (`custml.models.alive.compare_alive`): the LightGBM estimate is a
+# `CustomerClassifier` of "any purchase in the next 180 days" at six monthly cut-offs whose window ends by
+# 2025-10-01; everything is scored by ROC AUC, ECE and Brier score against the truth's "not dropped out at 2025-10-01"
 # (`custml.models.alive.evaluate_alive`). *Lapse* = 90 days without a purchase
 # (`custml.features.labels.lapse_times`); `custml.models.survival.compare_survival` trains
 # `DiscreteTimeSurvival` (12 monthly periods) at twelve monthly cut-offs before 2024-12-31 on orders before it
@@ -59,18 +60,25 @@ from custml.models.alive import compare_alive, true_alive
 from custml.models.metrics import calibration_table
 from custml.models.survival import compare_survival
 from custml.notebook import setup
+from custml.pipeline import GenerateSettings, StepContext, read_raw, run_step
 from custml.plotting import plot_calibration_curves
-from custml.synth import WorldParams, generate_world
+from custml.synth import read_truth
 
 paths = setup(max_columns=40, width=200)
 print("custml", custml.__version__)
 
-t0 = time.perf_counter()
-world = generate_world(WorldParams(n_customers=N_CUSTOMERS, seed=SEED))
-tables = {"orders": world.orders, "customers": world.customers}
-truth = world.truth["customers"]
+# The world as `custml generate` writes it: the declared generate step writes the tables to data/raw and the
+# truth beside them; the study reads both back.
+ctx = StepContext.for_paths(paths)
+raw_dir = run_step("generate", GenerateSettings(n_customers=N_CUSTOMERS, seed=SEED), ctx)
+raw = read_raw(raw_dir)
+tables = {"orders": raw["orders"], "customers": raw["customers"]}
+truth = read_truth(raw_dir)["customers"]
 AS_OF = pd.Timestamp("2025-10-01")
-print(f"{len(world.customers):,} customers, {len(world.orders):,} orders in {time.perf_counter() - t0:.1f} s")
+print(
+    f"{len(tables['customers']):,} customers, {len(tables['orders']):,} orders written to "
+    f"{raw_dir.relative_to(paths.root)} in {ctx.timings['generate_s']:.1f} s"
+)
 
 # %% [markdown]
 # ## 1 · P(alive) against the truth's alive state

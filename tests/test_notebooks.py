@@ -8,6 +8,7 @@ a temporary project root and a temporary MLflow store. A notebook that raises fa
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 # whose default is smaller keeps its default (the test never runs a notebook bigger than committed).
 NOTEBOOK_TEST_PARAMETERS = {"N_CUSTOMERS": 2_000, "SEED": 7, "SMALL": True}
 CAPPED_AT_DEFAULT = ("N_CUSTOMERS",)
+# A call of the declared step runner in a notebook's code: run_step("name", ...) or run_steps([...], ...).
+STEP_RUNNER_CALL = re.compile(r"\brun_steps?\(")
 
 
 def _parameters_index(nb: nbformat.NotebookNode) -> int:
@@ -86,3 +89,16 @@ def test_notebook_is_committed_executed_and_imports_custml(path: Path) -> None:
     assert all(c.get("execution_count") for c in code), f"{path.name} is not committed executed"
     errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, f"{path.name} was committed with an error output"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_imports_and_calls_the_step_runner(path: Path) -> None:
+    """Every notebook prepares its data through the declared steps (custml.pipeline), not removed stage paths."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert re.search(r"^from custml\.pipeline import", code, re.MULTILINE), (
+        f"{path.name} does not import the step runner (from custml.pipeline import run_step...)"
+    )
+    assert STEP_RUNNER_CALL.search(code), f"{path.name} never calls run_step or run_steps"
