@@ -159,12 +159,14 @@ season
 # invalid e-mails and phones, missing optional values, and duplicate customer records of one person (typo'd
 # name, reformatted phone, `+alias` e-mail, orders split across the records). `notebooks/02` measures how the
 # quality stage deals with each. This world is the one `custml generate --dirty 0.02` writes: the declared
-# `generate` step writes it to `data/raw` (truth and manifest beside the tables), and the tables below are read
+# `generate` step writes it to `data/raw/nb01` (truth and manifest beside the tables), and the tables below are read
 # back from those files, as a user of the command sees them.
 
 # %%
 ctx = StepContext.for_paths(paths)
-raw_dir = run_step("generate", GenerateSettings(n_customers=N_CUSTOMERS, seed=SEED, dirty=0.02), ctx)
+raw_dir = run_step(  # into its own folder: the project's data/raw (the demo's world, or yours) stays as it is
+    "generate", GenerateSettings(n_customers=N_CUSTOMERS, seed=SEED, dirty=0.02, out=paths.raw / "nb01"), ctx
+)
 dirty = read_raw(raw_dir)
 dirty_truth, dirty_manifest = read_truth(raw_dir), read_json(paths.manifest_in(raw_dir))
 print(

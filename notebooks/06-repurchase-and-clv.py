@@ -322,13 +322,21 @@ syn_checks.to_frame("value")
 
 # %%
 t0 = time.perf_counter()
-# A fixed pseudonymisation key, configured as a deployment configures it: the pseudonyms order the rows of the
-# training table, so a random demo key per project would move the figures below a little from run to run.
-os.environ.setdefault(ENV_PSEUDONYM_KEY, "notebook-06-demo-key")
+# A fixed pseudonymisation key for this one step, configured as a deployment configures it (the environment),
+# then the earlier setting restored: the pseudonyms order the rows of the training table, so a random demo key
+# per project would move the figures below a little from run to run. fresh_ids: no id map of an earlier run.
 ctx = StepContext.for_paths(paths)
 ctx.raw_tables = world.tables  # the clean step cleans these instead of reading data/raw
 as_of = pd.Timestamp(world.manifest["end"]).ceil("D")
-clean = run_step("clean", CleanSettings(as_of=str(as_of), write=False), ctx)
+key_before = os.environ.get(ENV_PSEUDONYM_KEY)
+os.environ[ENV_PSEUDONYM_KEY] = "notebook-06-demo-key"
+try:
+    clean = run_step("clean", CleanSettings(as_of=str(as_of), write=False, fresh_ids=True), ctx)
+finally:
+    if key_before is None:
+        del os.environ[ENV_PSEUDONYM_KEY]
+    else:
+        os.environ[ENV_PSEUDONYM_KEY] = key_before
 tables = {k: v for k, v in clean.tables.items() if k in ("customers", "orders", "interactions")}
 n_cutoffs = 4 if SMALL else 6
 cutoffs = rolling_cutoffs(world.manifest["end"], n_cutoffs, step_days=30, horizon_days=30)

@@ -67,10 +67,12 @@ from custml.synth import read_truth
 paths = setup(max_columns=40, width=200)
 print("custml", custml.__version__)
 
-# The world as `custml generate` writes it: the declared generate step writes the tables to data/raw and the
+# The world as `custml generate` writes it: the declared generate step writes the tables to data/raw/nb11 and the
 # truth beside them; the study reads both back.
 ctx = StepContext.for_paths(paths)
-raw_dir = run_step("generate", GenerateSettings(n_customers=N_CUSTOMERS, seed=SEED), ctx)
+raw_dir = run_step(  # into its own folder: the project's data/raw stays as it is
+    "generate", GenerateSettings(n_customers=N_CUSTOMERS, seed=SEED, out=paths.raw / "nb11"), ctx
+)
 raw = read_raw(raw_dir)
 tables = {"orders": raw["orders"], "customers": raw["customers"]}
 truth = read_truth(raw_dir)["customers"]

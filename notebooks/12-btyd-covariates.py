@@ -72,7 +72,9 @@ print("custml", custml.__version__)
 MAPPING = Path(custml.__file__).resolve().parents[2] / "docs" / "mappings" / "apparel.yaml"
 ctx = StepContext.for_paths(paths)
 clean = run_step(
-    "clean", CleanSettings(data=apparel_dir(), mapping=MAPPING, allow_demo_key=True, write=False), ctx
+    "clean",
+    CleanSettings(data=apparel_dir(), mapping=MAPPING, allow_demo_key=True, write=False, fresh_ids=True),
+    ctx,
 )
 orders_in = clean.report.tables["orders"]
 print(
@@ -261,6 +263,6 @@ plt.show()
 # by 6.8 %, the holdout log-likelihood rises by 65.4, and the weekly forecast follows the peaks. Put the season on the purchase process only; on the
 # dropout process it is not identified from two calibration years (the coefficient runs to its bound). These
 # are the fits CLVTools offers in R, here in Python with analytic gradients and standard errors: the four fits
-# take a few seconds together (5.0 s in the committed run on a busy shared machine, 1.5 s in the previous one;
+# take about a second together (1.0 s in the committed run; up to 5 s on a busy shared machine;
 # 600 customers, 407 weekly covariate periods). Not shown here: the 12-month value with the covariate model (the
 # registry that would choose it on held-out periods does not exist yet).

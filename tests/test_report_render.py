@@ -205,6 +205,12 @@ def test_named_sections_render_alone_in_page_order_under_the_same_header(sample,
     assert len(SECTION_NAMES) == len(set(SECTION_NAMES)) >= 13
     with pytest.raises(ValueError, match="unknown report section 'kpi'; choose among headline, summary"):
         render_html(data, sections={"kpi"})
+    with pytest.raises(ValueError, match="no report section named"):
+        render_html(data, sections=[])
+    # one name as a string, or any iterable of names (read once)
+    alone = render_html(data, "en", "segments")
+    assert alone == render_html(data, "en", (name for name in ["segments"])) and 'id="segments"' in alone
+    assert 'id="kpis"' not in alone
 
 
 def test_report_without_previous_or_meta_still_renders(sample) -> None:

@@ -553,3 +553,28 @@ def test_folds_fitted_side_by_side_give_the_same_model(learner: str, monkeypatch
         monkeypatch.setattr("os.cpu_count", lambda c=cores: c)
         assert task_workers(None, 2) == expected
     assert map_tasks(lambda v: v * v, [3, 1, 2], 2) == [9, 1, 4]
+
+
+@pytest.mark.parametrize("calibrate_on", ["uplift", "profit", "value"])
+def test_every_calibration_gives_a_summary_the_scores_meta_reads_back(calibrate_on: str) -> None:
+    """The summary of a model of each calibration (grouped, value-weighted groups, value regression) is the
+    scores meta's uplift part, and survives the meta's JSON round trip."""
+    from custml.contracts import CalibrationGroup, CalibrationTerm
+    from custml.uplift.campaign import CampaignData, fit_campaign_uplift
+
+    X, y, t, _ = _simulated(2000, seed=5)
+    rng = np.random.default_rng(5)
+    data = CampaignData("C1", pd.Timestamp("2025-03-01"), np.arange(len(y)).astype(str).astype(object), X, t,
+                        y == 0, 10.0, value=rng.gamma(2.0, 200.0, len(y)))  # fmt: skip
+    model = fit_campaign_uplift(data, UpliftParams(n_jobs=1, calibrate_on=calibrate_on))  # type: ignore[arg-type]
+    summary = model.summary()
+    kind = CalibrationTerm if calibrate_on == "value" else CalibrationGroup
+    assert summary.calibration and all(isinstance(row, kind) for row in summary.calibration)
+    assert summary.calibrate_on == calibrate_on and summary.status == "fitted"
+    scores = pd.DataFrame({"customer_id": data.customer_id, "expected_value_12m": data.value})
+    features = X.assign(
+        customer_id=data.customer_id, btyd_frequency=2.0, btyd_recency_days=100.0, btyd_T_days=300.0
+    )
+    _, meta_part = uplift_and_alive(scores.assign(recommended_action="no action"), features, model)
+    assert meta_part.calibration == summary.calibration
+    assert UpliftSummary.model_validate_json(meta_part.model_dump_json()) == meta_part

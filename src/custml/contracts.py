@@ -48,6 +48,7 @@ from custml.errors import DataFileError
 __all__ = [
     "AfterAsOf",
     "CalibrationBin",
+    "CalibrationGroup",
     "CalibrationTerm",
     "ChurnOutlook",
     "Contract",
@@ -520,11 +521,21 @@ class QualityBlock(Part):
 
 
 class CalibrationTerm(Part):
-    """One term of the uplift model's calibration regression."""
+    """One term of the uplift model's calibration regression (the value calibration, ``calibrate_on="value"``)."""
 
     term: str
     estimate: float | None
     std_error: float | None
+
+
+class CalibrationGroup(Part):
+    """One group of the grouped uplift calibration (``calibrate_on="uplift"`` or ``"profit"``): mean raw
+    prediction and observed uplift (value-weighted, with the group's summed 12-month ``value``, for profit)."""
+
+    mean_predicted: float
+    observed_uplift: float
+    n: int
+    value: float | None = None
 
 
 class UpliftSummary(Part):
@@ -547,7 +558,7 @@ class UpliftSummary(Part):
     calibration_slope: float | None = None
     calibrate_on: str | None = None
     outcome_window_days: int | None = None
-    calibration: list[CalibrationTerm] = Field(default_factory=list)
+    calibration: list[CalibrationTerm | CalibrationGroup] = Field(default_factory=list)
     budget: float | None = None
     model: RegistryRef | None = None
 

@@ -63,7 +63,20 @@ def _models_used(data: ReportData) -> str:
     )
 
 
-def render_html(data: ReportData, lang: str = "en", sections: Collection[str] | None = None) -> str:
+def _wanted_sections(sections: Collection[str] | str | None) -> frozenset[str] | None:
+    """The section names asked for (a single name may be given as a string), checked; None: all."""
+    if sections is None:
+        return None
+    wanted = frozenset([sections] if isinstance(sections, str) else sections)
+    if not wanted:
+        raise ValueError("no report section named: pass sections=None for the whole report")
+    unknown = sorted(wanted - set(SECTION_NAMES))
+    if unknown:
+        raise ValueError(f"unknown report section {unknown[0]!r}; choose among {', '.join(SECTION_NAMES)}")
+    return wanted
+
+
+def render_html(data: ReportData, lang: str = "en", sections: Collection[str] | str | None = None) -> str:
     """The management report as one self-contained HTML document.
 
     Parameters
@@ -72,9 +85,10 @@ def render_html(data: ReportData, lang: str = "en", sections: Collection[str] | 
         From :func:`custml.report.build_report_data`.
     lang : {"en", "zh"}
         Language of every label, sentence and chart text.
-    sections : collection of str, optional
-        Only these sections (names of :data:`SECTION_NAMES`, e.g. ``{"headline", "who"}``), in page order,
-        under the same header; None: the whole report. A section without data is left out either way.
+    sections : collection of str, or str, optional
+        Only these sections (names of :data:`SECTION_NAMES`, e.g. ``{"headline", "who"}`` or ``"who"``), in page
+        order, under the same header; None: the whole report. A section without data is left out either way;
+        an empty collection or an unknown name is a one-line error.
 
     Returns
     -------
@@ -93,9 +107,7 @@ def render_html(data: ReportData, lang: str = "en", sections: Collection[str] | 
     """
     if lang not in LANGUAGES:
         raise ValueError(f"unknown report language {lang!r}; choose one of {', '.join(LANGUAGES)}")
-    unknown = sorted(set(sections or ()) - set(SECTION_NAMES))
-    if unknown:
-        raise ValueError(f"unknown report section {unknown[0]!r}; choose among {', '.join(SECTION_NAMES)}")
+    wanted = _wanted_sections(sections)
     fmt = Fmt(lang, data.currency, LABELS[lang], VALUES[lang])
     if lang == "zh" and not plots.cjk_font_available():
         logger.warning(
@@ -106,7 +118,7 @@ def render_html(data: ReportData, lang: str = "en", sections: Collection[str] | 
         placed = [
             PlacedRoom(room.anchor or room.name, room.toc, room.template, view)
             for room in ROOMS
-            if (sections is None or room.name in sections) and (view := room.view(data, fmt)) is not None
+            if (wanted is None or room.name in wanted) and (view := room.view(data, fmt)) is not None
         ]
     return (
         _env()

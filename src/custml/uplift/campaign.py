@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ConfigDict, Field, model_validator
 
-from custml.contracts import CalibrationTerm, UpliftSummary
+from custml.contracts import CalibrationGroup, CalibrationTerm, UpliftSummary
 from custml.errors import SchemaError
 from custml.features.labels import churn_labels
 from custml.settings import Settings
@@ -380,12 +380,15 @@ class CampaignUplift:
             calibration_slope=calibrator.slope_ if calibrator is not None else None,
             calibrate_on=self.params.calibrate_on if calibrator is not None else None,
             outcome_window_days=self.params.outcome_window_days,
-            calibration=[
-                CalibrationTerm.model_validate(row) for row in calibrator.table_.to_dict(orient="records")
-            ]
+            calibration=[_calibration_row(row) for row in calibrator.table_.to_dict(orient="records")]
             if calibrator is not None
             else [],
         )
+
+
+def _calibration_row(row: Mapping[str, Any]) -> CalibrationTerm | CalibrationGroup:
+    """A row of a calibrator's ``table_``: a regression term (value calibration) or a group (grouped)."""
+    return (CalibrationTerm if "term" in row else CalibrationGroup).model_validate(row)
 
 
 def value_by_customer(features: pd.DataFrame) -> pd.Series:
