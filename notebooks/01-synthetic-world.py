@@ -25,7 +25,7 @@
 # (`notebooks/06` reproduces the BTYD papers on it) and checks the oracle sits in a learnable-but-not-trivial band.
 #
 # **Set-up.** One en_US world (clean, and the same persons with dirt at rate 0.02) and one zh_CN world,
-# `N_CUSTOMERS` persons each, seed `SEED`; default size 30,000 (about a minute to run). The clean worlds are
+# `N_CUSTOMERS` persons each, seed `SEED`; default size 30,000 (10-30 s to run). The clean worlds are
 # studied in memory (`custml.synth.generate_world`, truth included); the dirty one is written by the declared
 # `generate` step (`custml.pipeline.run_step`, what `custml generate` runs) and read back from its files.
 
