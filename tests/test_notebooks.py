@@ -79,26 +79,20 @@ def test_notebook_is_paired_with_py_percent_source(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_is_committed_executed_and_imports_custml(path: Path) -> None:
+def test_notebook_is_committed_executed_and_imports_custml_and_the_step_runner(path: Path) -> None:
+    """Committed executed, without errors; imports custml and prepares its data through the declared steps
+    (``from custml.pipeline import ...`` and a ``run_step``/``run_steps`` call), not removed stage paths."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert any("import custml" in c.source or "from custml" in c.source for c in code)
+    source = "\n".join(c.source for c in code)
+    assert re.search(r"^from custml\.pipeline import", source, re.MULTILINE), (
+        f"{path.name} does not import the step runner (from custml.pipeline import run_step...)"
+    )
+    assert STEP_RUNNER_CALL.search(source), f"{path.name} never calls run_step or run_steps"
     assert any("autoreload" in c.source for c in code[:2]), "start with %load_ext autoreload / %autoreload 2"
     assert all(c.get("execution_count") for c in code), f"{path.name} is not committed executed"
     errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, f"{path.name} was committed with an error output"
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_imports_and_calls_the_step_runner(path: Path) -> None:
-    """Every notebook prepares its data through the declared steps (custml.pipeline), not removed stage paths."""
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
-    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    assert re.search(r"^from custml\.pipeline import", code, re.MULTILINE), (
-        f"{path.name} does not import the step runner (from custml.pipeline import run_step...)"
-    )
-    assert STEP_RUNNER_CALL.search(code), f"{path.name} never calls run_step or run_steps"

@@ -311,8 +311,7 @@ def log_estimator_run(
 _UPLIFT_VALUE_COLUMNS = ("expected_value_12m", "customer_id", *BTYD_INPUT_COLUMNS)
 
 
-def _uplift_metrics(model: Any) -> dict[str, float]:
-    s: UpliftSummary = model.summary()
+def _uplift_metrics(s: UpliftSummary) -> dict[str, float]:
     out: dict[str, float | None] = {f"holdout_{k}": v for k, v in s.holdout.items()}
     out |= {
         "average_uplift": s.average_uplift,
@@ -320,8 +319,8 @@ def _uplift_metrics(model: Any) -> dict[str, float]:
         "churn_rate_control": s.churn_rate_control,
         "offer_cost": s.offer_cost,
         "calibration_slope": s.calibration_slope,
-        "n_treated": model.n_treated,
-        "n_control": model.n_control,
+        "n_treated": s.n_treated,
+        "n_control": s.n_control,
     }
     return _finite(out)
 
@@ -356,7 +355,7 @@ def log_uplift_run(
         mlflow.log_params({f"uplift.{k}": v for k, v in model.params.model_dump().items()})
         if extra_params:
             mlflow.log_params({f"extra.{k}": v for k, v in extra_params.items()})
-        mlflow.log_metrics(_uplift_metrics(model))
+        mlflow.log_metrics(_uplift_metrics(summary))
         mlflow.log_dict(summary.model_dump(mode="json"), UPLIFT_SUMMARY_ARTIFACT)
         columns = [str(c) for c in model.columns]
         if model.calibrator is not None and model.params.calibrate_on == "value":

@@ -112,8 +112,8 @@ def uplift_and_alive(
     else:
         budget = budget if budget is not None else model.params.budget
         ref = (
-            RegistryRef.model_validate(info.model_dump(include={"name", "version", "run_id"}))
-            if info
+            RegistryRef(name=info.name, version=info.version, run_id=info.run_id)
+            if info is not None
             else None
         )
         summary = model.summary().model_copy(update={"budget": budget, "model": ref})
