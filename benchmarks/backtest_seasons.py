@@ -4,8 +4,12 @@ Why: on a seasonal shop the 90-day churn base rate swings by 15+ points between 
 calibrator fitted on the validation months (summer, for a December test) carries their base rate into winter.
 The variants, all from the same trained models (no refit per variant):
 
-- ``shipped``: the run's champion as it ships (calibrated on the pooled validation cut-offs);
-- ``lightgbm``: the booster (season inputs) with its own validation calibration;
+- ``model``: the run's champion as it ships (with a year of training cut-offs: the booster with the season
+  calibration of :mod:`custml.models.season`, Platt on the training year's out-of-fold scores, level on the
+  validation cut-offs; otherwise calibrated on the pooled validation cut-offs);
+- ``lightgbm``: the booster as the run scores it (the champion's calibration when it is the champion);
+- ``validation_isotonic``: the booster with isotonic calibration on the validation cut-offs alone (what
+  shipped before the season calibration);
 - ``logistic``: the printed baseline's own probabilities;
 - ``prior_shift``: the shipped probabilities with their log-odds moved from the validation base rate to a
   seasonal-naive estimate of the test month's base rate: the rate observed a year before the test cut-off,
@@ -38,6 +42,7 @@ from scipy.special import expit, logit
 from custml import pipeline
 from custml.io import read_tables
 from custml.models.backtest import backtest_cutoffs, backtest_plans
+from custml.models.gbm import ProbabilityCalibrator
 from custml.models.metrics import binary_metrics
 from custml.models.params import TrainParams
 from custml.models.train import train_model
@@ -142,6 +147,11 @@ def main() -> None:
         raw_test = result.model.predict_raw(frame[fcut == plan.test])
         raw_val = result.model.predict_raw(frame[fcut.isin(plan.validation)])
         variants["booster_raw"] = raw_test
+        variants["validation_isotonic"] = (
+            ProbabilityCalibrator("isotonic")
+            .fit(raw_val.reshape(-1, 1), frame.loc[fcut.isin(plan.validation).to_numpy(), "label"].astype(int))
+            .predict(raw_test.reshape(-1, 1))
+        )
         variants["booster_intercept"] = shift(raw_test, reference, float(np.mean(raw_val)))
         # the shipped model's own miss in the same season a year earlier (its training rows), carried forward
         year_ago = plan.test - pd.Timedelta(days=YEAR)

@@ -317,8 +317,18 @@ def test_a_year_of_training_cutoffs_ships_the_booster_and_says_why() -> None:
     result = train_model(table, params=params)
     assert result.data_description["champion"] == "lightgbm"
     assert result.data_description["champion_rule"] == "seasonal"
+    # calibrated on the training year's out-of-fold scores, its level moved to the validation base rate
+    assert result.data_description["calibration"].startswith("season")
+    calibrator = result.model.calibrator
+    assert calibrator.method == "platt" and calibrator.level_ != 0.0
+    pooled = pd.to_datetime(result.data_description["validation_cutoffs"])
+    validation = table[pd.to_datetime(table["cutoff"]).isin(pooled)]
+    assert result.model.predict_proba(validation).mean() == pytest.approx(validation["label"].mean(), abs=2e-3)
     short = train_model(table[table["cutoff"] >= sorted(table["cutoff"].unique())[8]], params=params)
     assert short.data_description["champion_rule"] == "validation_roc_auc"
+    assert short.data_description["calibration"] == "isotonic on the validation cut-offs"
+    off = train_model(table, params=params.model_copy(update={"season_calibration": False}))
+    assert off.data_description["calibration"] == "isotonic on the validation cut-offs"
 
 
 def test_split_by_plan_refuses_roles_out_of_order() -> None:

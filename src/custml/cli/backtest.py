@@ -86,6 +86,8 @@ def _print_backtest(console: Console, task: str, out: Any) -> None:
     console.print(line, highlight=False)
     for run in result.runs.itertuples(index=False):
         rule = " (seasonal rule: only the booster may win)" if run.champion_rule == "seasonal" else ""
+        if str(run.calibration).startswith("season"):
+            rule += ", calibrated on the training year with the validation level"
         line = f"test {pd_date(run.test_cutoff)}: champion {run.champion}{rule}"
         console.print(line + (f"; [yellow]{run.plan_note}[/]" if run.plan_note else ""), highlight=False)
     if out.table_path is not None:

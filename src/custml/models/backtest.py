@@ -217,6 +217,7 @@ def rolling_backtest(
                 "test_cutoff": plan.test,
                 "champion": result.data_description["champion"],
                 "champion_rule": result.data_description.get("champion_rule", ""),
+                "calibration": result.data_description.get("calibration", ""),
                 "n_train": len(plan.train),
                 "n_validation": len(plan.validation),
                 "plan_note": plan.note,

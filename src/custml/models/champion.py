@@ -53,7 +53,9 @@ class ChampionChoice:
         The stack fitted on all validation rows (``None`` with a single component).
     stack_columns : list[str]
     calibrator : ProbabilityCalibrator or None
-        The champion's calibrator on the validation rows (:func:`select_champion`).
+        The champion's calibrator on the validation rows (:func:`select_champion`); with training cut-offs
+        that span a year, :func:`custml.models.train.train_model` replaces it by
+        :func:`custml.models.season.year_calibrator`.
     """
 
     champion: str

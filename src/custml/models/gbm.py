@@ -42,6 +42,10 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
 class ProbabilityCalibrator(BaseEstimator):
     """Map raw model scores to calibrated probabilities of the positive class.
 
@@ -61,6 +65,8 @@ class ProbabilityCalibrator(BaseEstimator):
         Number of score columns.
     combiner_ : LogisticRegression or None
         With several score columns: the logistic stack combining them into one score before ``method``.
+    level_ : float
+        Log-odds added to every calibrated probability: 0 after ``fit``, set by :meth:`fit_level`.
 
     Notes
     -----
@@ -129,6 +135,34 @@ class ProbabilityCalibrator(BaseEstimator):
             self.model_ = LogisticRegression(C=1e6, max_iter=1000).fit(self._platt_input(p), y_arr)
         else:
             raise ValueError(f"unknown calibration method {self.method!r} (isotonic or platt)")
+        self.level_ = 0.0
+        return self
+
+    def fit_level(self, X: ArrayLike, y: ArrayLike) -> ProbabilityCalibrator:
+        """Move the calibrated log-odds by the one constant (``level_``) that makes the mean probability on
+        scores ``X`` equal the positive rate of ``y``; the shape fitted by ``fit`` stays.
+
+        For a shape and a level learnt from different rows: the season's shape from a year of out-of-fold
+        scores, the level from the latest months (:func:`custml.models.season.year_calibrator`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> raw = np.linspace(0.05, 0.95, 200).reshape(-1, 1)
+        >>> cal = ProbabilityCalibrator("platt").fit(raw, (raw[:, 0] > 0.5).astype(int))
+        >>> round(float(cal.fit_level(raw, np.r_[np.ones(150), np.zeros(50)]).predict(raw).mean()), 4)
+        0.75
+        """
+        from scipy.optimize import brentq
+
+        check_is_fitted(self, "model_")
+        y_in = column_or_1d(y, warn=True)
+        rate = float(np.mean(y_in == self.classes_[1]))
+        if not 0.0 < rate < 1.0:
+            raise SchemaError("validation", "label", "has a single class (one class): cannot set the level")
+        self.level_ = 0.0
+        z = _logit(self.predict(X))
+        self.level_ = float(brentq(lambda d: float(_sigmoid(z + d).mean()) - rate, -20.0, 20.0))
         return self
 
     def _combined(self, P: np.ndarray) -> np.ndarray:
@@ -154,6 +188,9 @@ class ProbabilityCalibrator(BaseEstimator):
             out = self.model_.predict(p)
         else:
             out = self.model_.predict_proba(self._platt_input(p))[:, 1]
+        level = getattr(self, "level_", 0.0)
+        if level:
+            out = _sigmoid(_logit(np.asarray(out, dtype=float)) + level)
         # Isotonic steps reach exactly 0 or 1 at the ends; one confident miss then costs ~35 nats of log loss.
         out = np.clip(np.asarray(out, dtype=float), _PROB_FLOOR, 1.0 - _PROB_FLOOR)
         if self.method == "isotonic":

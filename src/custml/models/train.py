@@ -45,6 +45,7 @@ from custml.models.predictor import (
     prepare_features,
     stack_inputs,
 )
+from custml.models.season import year_calibrator
 from custml.models.split import CutoffPlan, SplitDescription, TimeSplit, split_by_plan, time_split
 
 __all__ = [
@@ -88,6 +89,7 @@ class DataDescription(SplitDescription):
     btyd_features: bool
     champion: str
     champion_rule: str
+    calibration: str
     baselines_beating_model: list[str]
     candidates_validation_roc_auc: dict[str, float]
     training_table_sha256: str
@@ -510,6 +512,7 @@ class _ChampionFit:
     allowed: list[str]
     model: CustomerModel
     trials: list[TuningTrial]
+    calibration: str
 
 
 def _candidate_context(
@@ -571,6 +574,20 @@ def _fit_champion(
         allowed=allowed,
         tolerance=params.champion_tolerance,
     )
+    calibration = f"{params.calibration} on the validation cut-offs"
+    if params.season_calibration and allowed == ["lightgbm"] and choice.champion == "lightgbm":
+        # the training cut-offs span a year: the season's shape from the year, the level from validation
+        t0 = time.perf_counter()
+        choice.calibrator = year_calibrator(
+            booster,
+            data.loc[tr],
+            y[tr],
+            frame.loc[tr, "cutoff"],
+            choice.validation_score,
+            y[va],
+        )
+        timings["season_calibration_s"] = time.perf_counter() - t0
+        calibration = "season: platt on the training year out of fold, level on the validation cut-offs"
     assert choice.calibrator is not None
     model = CustomerModel(
         task=params.task,
@@ -589,7 +606,7 @@ def _fit_champion(
         stacker=choice.stacker,
         stack_columns=choice.stack_columns,
     )
-    return _ChampionFit(data, fitted, choice, list(allowed), model, trials)
+    return _ChampionFit(data, fitted, choice, list(allowed), model, trials, calibration)
 
 
 @dataclass(frozen=True)
@@ -655,6 +672,8 @@ def _describe(
         champion=fit.choice.champion,
         # "seasonal": the training cut-offs span a year, so only the booster (which reads the season) could win
         champion_rule="seasonal" if fit.allowed != list(params.candidates) else "validation_roc_auc",
+        # "season": the shape from the training year's out-of-fold scores, the level from validation
+        calibration=fit.calibration,
         baselines_beating_model=[
             b for b in baseline_names() if metrics["model"].get(f"auc_diff_hi_vs_{b}", 0.0) < 0
         ],
