@@ -11,7 +11,11 @@ One training run per data set and task at its latest test cut-off (the default p
     .venv/bin/python benchmarks/model_selection.py [--only retail,cdnow,online_retail] [--tasks churn,repurchase]
 
 Prints, per run: champion, each scorer's test ROC AUC and ECE, fit seconds; and writes
-``benchmarks/out/model_selection_<label>.csv`` (``--label before``/``after``) to compare.
+``benchmarks/out/model_selection_<label>.csv`` (``--label before``/``after``) to compare. With
+``--predictions`` it also writes each run's test predictions (``label`` and every scorer's probability, in
+row order) to ``benchmarks/out/model_selection_<label>_<data>_<task>_preds.parquet``, for the paired
+bootstrap of ``model_selection_compare.py``. ``--no-season-calibration`` turns off the season calibration
+(``TrainParams.season_calibration``, issue 27) to separate its effect from the model selection's.
 """
 
 from __future__ import annotations
@@ -90,6 +94,8 @@ def main() -> None:
     ap.add_argument("--tasks", default="churn,repurchase")
     ap.add_argument("--customers", type=int, default=20_000)
     ap.add_argument("--label", default="run")
+    ap.add_argument("--predictions", action="store_true", help="also write each run's test predictions")
+    ap.add_argument("--no-season-calibration", action="store_true", help="TrainParams.season_calibration off")
     args = ap.parse_args()
     rows = []
     for name in args.only.split(","):
@@ -97,6 +103,8 @@ def main() -> None:
             t0 = time.perf_counter()
             table, plan, params = _table(name, task, args.customers)
             built = time.perf_counter() - t0
+            if args.no_season_calibration:
+                params = params.model_copy(update={"season_calibration": False})
             t0 = time.perf_counter()
             result = train_model(table, params=params, plan=plan)  # type: ignore[arg-type]
             seconds = time.perf_counter() - t0
@@ -104,8 +112,18 @@ def main() -> None:
             print(
                 f"\n== {name} {task}: {len(table):,} rows, test {result.data_description['test_cutoff']}, "
                 f"champion {result.data_description['champion']}, fit {seconds:.1f} s (table {built:.0f} s)"
+                + (
+                    f", calibration {result.data_description['calibration']}"
+                    if "calibration" in result.data_description
+                    else ""
+                )
             )
-            for scorer in [c for c in preds.columns if c not in ("label", "oracle")]:
+            scorers = [c for c in preds.columns if c not in ("label", "oracle")]
+            if args.predictions:
+                OUT.mkdir(parents=True, exist_ok=True)
+                path = OUT / f"model_selection_{args.label}_{name}_{task}_preds.parquet"
+                preds[["label", *scorers]].reset_index(drop=True).to_parquet(path)
+            for scorer in scorers:
                 m = binary_metrics(preds["label"], preds[scorer])
                 print(f"  {scorer:<14} ROC AUC {m['roc_auc']:.4f}  ECE {m['ece']:.4f}")
                 rows.append(
