@@ -24,6 +24,7 @@ The variants, all from the same trained models (no refit per variant):
 
     .venv/bin/python benchmarks/backtest_seasons.py [--preset retail] [--customers 50000] [--months 12] [--seed 0]
     .venv/bin/python benchmarks/backtest_seasons.py --task repurchase
+    .venv/bin/python benchmarks/backtest_seasons.py --no-events      # control: no price rise, an offer with no effect
     .venv/bin/python benchmarks/backtest_seasons.py --project DIR     # the clean tables of a project (real data)
 
 The stacked table is cached under ``benchmarks/out/`` by its arguments.
@@ -60,13 +61,24 @@ def cached_table(args: argparse.Namespace, params: TrainParams) -> tuple[pd.Data
         end = training_data_end(tables["orders"])
         key = f"project_{Path(args.project).name}_{args.task}_{args.months}"
     else:
+        preset = world_preset(args.preset)
+        # the control: no price rise, and a retention offer that changes nothing (sent as before)
+        calm = preset.campaign.model_copy(
+            update={
+                "effect_persuadable": 0.0,
+                "effect_sleeping_dog": 0.0,
+                "rate_effect_persuadable": 1.0,
+                "rate_effect_sleeping_dog": 1.0,
+            }
+        )
+        overrides = {"shock": None, "campaign": calm} if args.no_events else {}
         world = generate_world(
-            world_preset(args.preset, n_customers=args.customers, seed=args.seed, dirty=0.02)
+            world_preset(args.preset, n_customers=args.customers, seed=args.seed, dirty=0.02, **overrides)
         )
         end = pipeline.as_of_after(world.manifest["end"])
         raw = {k: getattr(world, k) for k in ("customers", "orders", "interactions", "campaigns")}
         tables = pipeline.run_clean(None, as_of=end, allow_demo_key=True, raw=raw, write=False).tables
-        key = f"{args.preset}_{args.customers}_{args.seed}_{args.task}_{args.months}"
+        key = f"{args.preset}{'_noevents' if args.no_events else ''}_{args.customers}_{args.seed}_{args.task}_{args.months}"
     start = pd.Timestamp(tables["orders"]["order_ts"].min()).normalize()
     plans = backtest_plans(params, end, args.months, data_start=start)
     cache = OUT / f"seasons_{key}.parquet"
@@ -114,6 +126,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--months", type=int, default=12)
     ap.add_argument("--project", default=None, help="read a project's clean tables instead of a world")
+    ap.add_argument(
+        "--no-events",
+        action="store_true",
+        help="control: the preset without its price rise, and a retention offer with no effect",
+    )
     args = ap.parse_args()
     params = TrainParams(task=args.task)
     t0 = time.perf_counter()
@@ -149,7 +166,9 @@ def main() -> None:
         variants["booster_raw"] = raw_test
         variants["validation_isotonic"] = (
             ProbabilityCalibrator("isotonic")
-            .fit(raw_val.reshape(-1, 1), frame.loc[fcut.isin(plan.validation).to_numpy(), "label"].astype(int))
+            .fit(
+                raw_val.reshape(-1, 1), frame.loc[fcut.isin(plan.validation).to_numpy(), "label"].astype(int)
+            )
             .predict(raw_test.reshape(-1, 1))
         )
         variants["booster_intercept"] = shift(raw_test, reference, float(np.mean(raw_val)))
@@ -179,7 +198,7 @@ def main() -> None:
             flush=True,
         )
     df = pd.DataFrame(rows)
-    df.to_csv(OUT / f"seasons_{args.task}.csv", index=False)
+    df.to_csv(OUT / f"seasons_{args.task}{'_noevents' if args.no_events else ''}.csv", index=False)
     summary = df.groupby("variant").agg(
         ece_mean=("ece", "mean"),
         ece_worst=("ece", "max"),

@@ -323,7 +323,9 @@ def test_a_year_of_training_cutoffs_ships_the_booster_and_says_why() -> None:
     assert calibrator.method == "platt" and calibrator.level_ != 0.0
     pooled = pd.to_datetime(result.data_description["validation_cutoffs"])
     validation = table[pd.to_datetime(table["cutoff"]).isin(pooled)]
-    assert result.model.predict_proba(validation).mean() == pytest.approx(validation["label"].mean(), abs=2e-3)
+    assert result.model.predict_proba(validation).mean() == pytest.approx(
+        validation["label"].mean(), abs=2e-3
+    )
     short = train_model(table[table["cutoff"] >= sorted(table["cutoff"].unique())[8]], params=params)
     assert short.data_description["champion_rule"] == "validation_roc_auc"
     assert short.data_description["calibration"] == "isotonic on the validation cut-offs"

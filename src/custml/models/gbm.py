@@ -149,9 +149,11 @@ class ProbabilityCalibrator(BaseEstimator):
         --------
         >>> import numpy as np
         >>> raw = np.linspace(0.05, 0.95, 200).reshape(-1, 1)
-        >>> cal = ProbabilityCalibrator("platt").fit(raw, (raw[:, 0] > 0.5).astype(int))
-        >>> round(float(cal.fit_level(raw, np.r_[np.ones(150), np.zeros(50)]).predict(raw).mean()), 4)
-        0.75
+        >>> y = (np.random.default_rng(0).random(200) < raw[:, 0]).astype(int)
+        >>> cal = ProbabilityCalibrator("platt").fit(raw, y)
+        >>> later = np.r_[np.ones(150), np.zeros(50)]  # the same scores a season later: three in four positive
+        >>> round(float(cal.fit_level(raw, later).predict(raw).mean()), 3), cal.level_ > 0
+        (0.75, True)
         """
         from scipy.optimize import brentq
 
@@ -160,8 +162,7 @@ class ProbabilityCalibrator(BaseEstimator):
         rate = float(np.mean(y_in == self.classes_[1]))
         if not 0.0 < rate < 1.0:
             raise SchemaError("validation", "label", "has a single class (one class): cannot set the level")
-        self.level_ = 0.0
-        z = _logit(self.predict(X))
+        z = _logit(self._calibrated(self._scores(X)))
         self.level_ = float(brentq(lambda d: float(_sigmoid(z + d).mean()) - rate, -20.0, 20.0))
         return self
 
@@ -176,21 +177,29 @@ class ProbabilityCalibrator(BaseEstimator):
             return _logit(p)[:, None]
         return self._inputs(p[:, None])
 
-    def predict(self, X: ArrayLike) -> np.ndarray:
-        """Calibrated probabilities (of ``classes_[1]``), one per row of ``X``."""
+    def _scores(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self, "model_")
         if hasattr(self, "n_features_in_"):
-            P = validate_data(self, X, dtype=np.float64, reset=False)
-        else:  # pickled before the scikit-learn checks: fitted on one 1-D score
-            P = np.asarray(X, dtype=float).reshape(-1, 1)
+            return validate_data(self, X, dtype=np.float64, reset=False)
+        return np.asarray(X, dtype=float).reshape(
+            -1, 1
+        )  # pickled before the scikit-learn checks: one 1-D score
+
+    def _calibrated(self, P: np.ndarray) -> np.ndarray:
+        """The fitted map of the scores, before the level, the floor and the tie-break."""
         p = self._combined(P)
         if self.method == "isotonic":
-            out = self.model_.predict(p)
-        else:
-            out = self.model_.predict_proba(self._platt_input(p))[:, 1]
+            return np.asarray(self.model_.predict(p), dtype=float)
+        return np.asarray(self.model_.predict_proba(self._platt_input(p))[:, 1], dtype=float)
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Calibrated probabilities (of ``classes_[1]``), one per row of ``X``."""
+        P = self._scores(X)
+        p = self._combined(P)
+        out = self._calibrated(P)
         level = getattr(self, "level_", 0.0)
         if level:
-            out = _sigmoid(_logit(np.asarray(out, dtype=float)) + level)
+            out = _sigmoid(_logit(out) + level)
         # Isotonic steps reach exactly 0 or 1 at the ends; one confident miss then costs ~35 nats of log loss.
         out = np.clip(np.asarray(out, dtype=float), _PROB_FLOOR, 1.0 - _PROB_FLOOR)
         if self.method == "isotonic":

@@ -1,0 +1,56 @@
+"""Season calibration (issue 27): the shape from the training year out of fold, the level from validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custml.errors import SchemaError
+from custml.models.candidates import BoosterClassifier
+from custml.models.gbm import ProbabilityCalibrator
+from custml.models.season import cutoff_folds, out_of_fold_scores, year_calibrator
+
+
+def test_fit_level_moves_the_mean_to_the_new_rate_and_keeps_the_ranking() -> None:
+    rng = np.random.default_rng(0)
+    raw = rng.random(2_000).reshape(-1, 1)
+    cal = ProbabilityCalibrator("isotonic").fit(raw, (rng.random(2_000) < raw[:, 0]).astype(int))
+    assert cal.level_ == 0.0
+    before = cal.predict(raw)
+    later = (rng.random(2_000) < np.clip(raw[:, 0] + 0.2, 0, 1)).astype(int)  # a season with more positives
+    after = cal.fit_level(raw, later).predict(raw)
+    assert cal.level_ > 0
+    assert after.mean() == pytest.approx(later.mean(), abs=2e-3)
+    assert np.array_equal(np.argsort(before, kind="stable"), np.argsort(after, kind="stable"))
+    with pytest.raises(SchemaError, match="single class"):
+        cal.fit_level(raw, np.ones(2_000))
+
+
+def test_cutoff_folds_interleave_the_cutoffs_and_refuse_too_few() -> None:
+    cut = pd.Series(pd.date_range("2024-01-01", periods=12, freq="30D").repeat(3))
+    folds = cutoff_folds(cut, n_folds=3)
+    assert sum(f.sum() for f in folds) == len(cut) and not np.any(folds[0] & folds[1])
+    # every fold spans the year: its first and last cut-offs are at least 9 steps apart
+    assert all((cut[f].max() - cut[f].min()).days >= 270 for f in folds)
+    with pytest.raises(ValueError, match="3 folds need as many distinct cut-offs, found 2"):
+        cutoff_folds(cut[cut < pd.Timestamp("2024-03-01")], n_folds=3)
+
+
+def test_year_calibrator_scores_each_month_out_of_fold_and_matches_the_validation_rate() -> None:
+    rng = np.random.default_rng(1)
+    n = 3_600
+    cut = pd.Series(pd.date_range("2024-01-01", periods=12, freq="30D").repeat(n // 12))
+    season = np.cos(2 * np.pi * cut.dt.day_of_year.to_numpy() / 365.25)
+    X = pd.DataFrame({"x": rng.normal(size=n), "season": season})
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X["x"] + 0.8 * season)))).astype(int)
+    booster = BoosterClassifier(numeric=("x", "season"), n_estimators=30, random_state=0).fit(X, y)
+    oof = out_of_fold_scores(booster, X, y, cut)
+    assert np.isfinite(oof).all()
+    assert not np.allclose(oof, booster.predict_proba(X)[:, 1])  # not the in-sample scores
+    X_val = pd.DataFrame({"x": rng.normal(size=600), "season": 1.0})
+    y_val = (rng.random(600) < 0.8).astype(int)  # a later level than the year taught
+    score = booster.predict_proba(X_val)[:, 1]
+    cal = year_calibrator(booster, X, y, cut, score, y_val)
+    assert cal.method == "platt" and cal.level_ > 0
+    assert cal.predict(score.reshape(-1, 1)).mean() == pytest.approx(y_val.mean(), abs=2e-3)
