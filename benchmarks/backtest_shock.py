@@ -9,7 +9,9 @@ oracle is exact with ``in_oracle=True`` (the preset) and describes the world bef
 same dates. Per test cut-off (the 12 of ``custml backtest churn --months 12`` on the preset), over the persons
 with an order in the 365 days before it (the churn population): the realised 90-day churn rate, the oracle's
 mean with and without the shock, and their difference (the part of the rate no history before the cut-off can
-show). The preset's retention campaign (sent 2025-06-01, a lower dropout hazard for the persuadable who got the
+show). ``ece_oracle_without_events`` is the ECE of the oracle that knows every person's latent state but
+neither event: what a perfect model trained before the events would score (10 equal-mass bins, as the backtest).
+The preset's retention campaign (sent 2025-06-01, a lower dropout hazard for the persuadable who got the
 offer, for 180 days) is the other dated event: ``oracle_without_events`` is the oracle that knows neither (the
 campaign's arms left out of the truth it reads), ``campaign_effect`` its part.
 
@@ -26,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from custml.models.metrics import expected_calibration_error
 from custml.synth import generate_world, world_preset
 from custml.synth.oracle import oracle_probabilities
 
@@ -62,11 +65,16 @@ def main() -> None:
         without = oracle_probabilities(truth, cut, unknown).set_index("person_id")["p_no_purchase_90d"]
         neither = oracle_probabilities(untreated, cut, unknown).set_index("person_id")["p_no_purchase_90d"]
         active = active.intersection(with_shock.index)
+        churned = ~np.isin(active, after["person_id"].dropna().unique())
         rows.append(
             {
                 "test_cutoff": cut.date().isoformat(),
                 "population": len(active),
-                "realised": float(1.0 - np.isin(active, after["person_id"].dropna().unique()).mean()),
+                "realised": float(churned.mean()),
+                "ece_oracle": expected_calibration_error(churned, with_shock.reindex(active).to_numpy()),
+                "ece_oracle_without_events": expected_calibration_error(
+                    churned, neither.reindex(active).to_numpy()
+                ),
                 "oracle": float(with_shock.reindex(active).mean()),
                 "oracle_without_shock": float(without.reindex(active).mean()),
                 "oracle_without_events": float(neither.reindex(active).mean()),
