@@ -31,7 +31,7 @@
 # (`custml experiment run experiments/uplift-learners.yaml`). Section 6 runs the production flow: the train
 # stage fits and registers the uplift model (`custml train uplift`, the `train_uplift` step) and
 # scoring loads it from the registry. Default sizes: 50,000 (default world) and 100,000 persons (heterogeneous
-# world); about a minute (49 s in the committed run).
+# world); under a minute (35 s in the committed run).
 
 # %%
 # %load_ext autoreload
@@ -265,7 +265,7 @@ print(f"run time {time.perf_counter() - t0:.0f} s")
 #   contacts the 1,016 customers the budget buys and earns **+42,872** true profit, against churn risk −10,163,
 #   random −6,920, value × risk +38,575, value alone +42,971 (0.2 % more) and the oracle +57,591 (X: 890 /
 #   +41,597, DR: 884 / +41,007). With budgets of 10 % and more the plan stops where expected profit turns
-#   negative (+43,867) and earns more than every ranking that spends the whole budget. Before part 3 the
+#   negative (+43,867) and earns more than every non-oracle ranking that spends the whole budget. Before part 3 the
 #   plan contacted one customer (+6). Other splits and worlds are in the LOGBOOK and docs/uplift.md.
 # - **Production flow (section 6):** `run_train_uplift` fits on the whole campaign, logs and registers
 #   `custml-uplift` (v1; uplift coefficient 0.037) and promotes it to `@champion`: there is no champion yet, and

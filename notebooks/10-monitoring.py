@@ -26,7 +26,8 @@
 # (churn, repurchase) is trained on the unchanged world's data before 2025-04-01 and registered in MLflow; both
 # worlds are then scored with it on 2025-03-01, 04-01, 07-01 and 08-01 (`run_score`, as `custml score`).
 # `run_monitor` (`custml monitor --scores DIR --data DIR`) is run twice: on **2025-08-15** (only the orders
-# known by then) and at the end of the data (2025-12-31). Default run time about 2 minutes (3 when busy).
+# known by then) and at the end of the data (2025-12-31). Default run time about a minute (56 s in the committed
+# run), 2-3 minutes when busy.
 
 # %%
 # %load_ext autoreload
@@ -225,7 +226,7 @@ print("report with Model health ->", report.relative_to(paths.root))
 # - **After the labels.** At the end of the data the July and August scorings of the shocked world have a
 #   realised ROC AUC several points below the promise and a churn rate well above the prediction: *retrain*.
 # - **When nothing changes**, the label-free AUC stays within 0.03 of the realised AUC (it is a little
-#   optimistic out of time; 0.021 at most in this run), and no realised or outcome-so-far check fires on the
+#   optimistic out of time; 0.016 at most in this run), and no realised or outcome-so-far check fires on the
 #   unchanged world.
 # - Population-wide input drift (the verdict scoring uses too) shows the world's own changes in both twins: the
 #   tenure-like features are compared relative to the data's history and stay *ok*, but e-mail engagement in
