@@ -36,7 +36,7 @@ def model_card(result: TrainResult, model_name: str | None = None, run_id: str |
         f"# Model card: {model_name or result.task}",
         "",
         f"**Predicts** the {_TASK_TEXT[result.task].format(h=p.horizon)}. Output: a calibrated probability "
-        f"({p.calibration} calibration fitted on the validation cut-offs).",
+        f"({result.data_description.get('calibration') or f'{p.calibration} on the validation cut-offs'}).",
     ]
     if run_id:
         lines.append(f"**MLflow run:** `{run_id}`")
@@ -128,8 +128,8 @@ _LIMITATIONS = (
     "## Limitations",
     "",
     "- Trained on historical behaviour; scores drift when the customer base or the business changes.",
-    "- Probabilities are calibrated on a few recent validation cut-offs pooled; recalibrate after large "
-    "shifts in the base rate.",
+    "- Probabilities take their level from a few recent validation cut-offs pooled (and, with a year of training "
+    "cut-offs, their shape from that year); recalibrate after large shifts in the base rate.",
     "- Reason codes describe the model, not causes: they say which features moved a score, not why a customer acts.",
     "- No direct personal data is used; profile fields enter only in coarse form (age band, region).",
     "",

@@ -1,7 +1,8 @@
 """LightGBM classifier with categorical features, class-imbalance weighting, early stopping and calibration.
 
 The booster is trained on the training cut-offs; early stopping and the probability calibrator (isotonic or
-Platt) see only the validation cut-offs.
+Platt) see only the validation cut-offs, except the season calibration of :mod:`custml.models.season` (the
+shape from out-of-fold scores over the training year, only the level from validation).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ _SMALL_TABLE_ROWS = 50_000
 # Scale of the score's own order added to isotonic steps (keeps the ranking; far below any calibration error).
 _TIE_BREAK = 1e-6
 # With class_imbalance="auto", the minority class share below which positives/negatives are re-weighted.
-_IMBALANCE_SHARE = 0.05
+IMBALANCE_SHARE = 0.05
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -103,7 +104,7 @@ class ProbabilityCalibrator(BaseEstimator):
         return P
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> ProbabilityCalibrator:
-        """Fit on validation scores ``X`` (shape ``(n, k)``) and their binary labels ``y``."""
+        """Fit on scores ``X`` (shape ``(n, k)``; the validation cut-offs' in training) and their binary labels."""
         if y is None:
             raise ValueError("ProbabilityCalibrator requires y to be passed, but the target y is None.")
         P = validate_data(self, X, dtype=np.float64, reset=True)
@@ -159,11 +160,23 @@ class ProbabilityCalibrator(BaseEstimator):
 
         check_is_fitted(self, "model_")
         y_in = column_or_1d(y, warn=True)
+        P = self._scores(X)
+        if P.shape[0] != y_in.size:
+            raise SchemaError(
+                "validation", "label", f"the level needs equal inputs ({P.shape[0]} scores vs {y_in.size})"
+            )
         rate = float(np.mean(y_in == self.classes_[1]))
         if not 0.0 < rate < 1.0:
             raise SchemaError("validation", "label", "has a single class (one class): cannot set the level")
-        z = _logit(self._calibrated(self._scores(X)))
-        self.level_ = float(brentq(lambda d: float(_sigmoid(z + d).mean()) - rate, -20.0, 20.0))
+        # on the probabilities as predict floors them (an isotonic step at exactly 0 or 1 is not a logit of 14)
+        z = _logit(np.clip(self._calibrated(P), _PROB_FLOOR, 1.0 - _PROB_FLOOR))
+        target = float(np.log(rate / (1.0 - rate)))
+        # the mean at d is below the rate for d = target - max(z) and above it for d = target - min(z)
+        lo, hi = target - float(z.max()), target - float(z.min())
+        if hi - lo < 1e-12:
+            self.level_ = lo
+        else:
+            self.level_ = float(brentq(lambda d: float(_sigmoid(z + d).mean()) - rate, lo, hi))
         return self
 
     def _combined(self, P: np.ndarray) -> np.ndarray:
@@ -199,7 +212,7 @@ class ProbabilityCalibrator(BaseEstimator):
         out = self._calibrated(P)
         level = getattr(self, "level_", 0.0)
         if level:
-            out = _sigmoid(_logit(out) + level)
+            out = _sigmoid(_logit(np.clip(out, _PROB_FLOOR, 1.0 - _PROB_FLOOR)) + level)
         # Isotonic steps reach exactly 0 or 1 at the ends; one confident miss then costs ~35 nats of log loss.
         out = np.clip(np.asarray(out, dtype=float), _PROB_FLOOR, 1.0 - _PROB_FLOOR)
         if self.method == "isotonic":
@@ -270,7 +283,7 @@ def train_booster(
             "training_set", "label", "has a single class in the training cut-offs", n_rows=len(y_tr)
         )
     weighted = class_imbalance == "balanced" or (
-        class_imbalance == "auto" and min(n_pos, len(y_tr) - n_pos) / len(y_tr) < _IMBALANCE_SHARE
+        class_imbalance == "auto" and min(n_pos, len(y_tr) - n_pos) / len(y_tr) < IMBALANCE_SHARE
     )
     lgb_params: LightGBMConfig = {
         "objective": "binary",

@@ -112,7 +112,7 @@ class TrainParams(Settings):
     The split is by cut-off date: the latest cut-off is the test set; the validation cut-offs are the latest
     ``n_validation_cutoffs`` whose label window ends by the test cut-off (``purge_label_overlap``), and
     training cut-offs likewise end their label window by the earliest validation cut-off. Early stopping and
-    calibration see only the validation rows.
+    calibration see only the validation rows (the season calibration's shape: out-of-fold training rows).
 
     ``horizon_days`` and ``n_validation_cutoffs`` left at ``None`` take the task's default when the params are
     validated, and keep it: to change the task, build ``TrainParams(task=...)`` anew rather than

@@ -6,8 +6,9 @@ how the score maps to a probability within one season: on the retail preset it d
 booster had learnt and under-predicted January by 5 points (ECE 0.054). :func:`year_calibrator` fits instead
 
 - the **shape**: Platt scaling on out-of-fold booster scores over the whole training year (``n_folds`` refits
-  with the booster's number of trees, each leaving out an interleaved share of the training cut-offs, so that
-  every training month is scored by a booster that did not see it);
+  with the booster's number of trees and class weighting, each leaving out a third of the customers in every
+  training month, so that each row is scored by a booster that saw neither that customer nor any of the
+  customer's other months: adjacent monthly cut-offs share customers whose label windows overlap);
 - the **level**: one log-odds constant so that the mean probability on the validation cut-offs equals their
   base rate (:meth:`ProbabilityCalibrator.fit_level`), which carries a level change the year has not seen
   (a price rise, a new cohort) from the latest labelled months.
@@ -29,44 +30,54 @@ from numpy.typing import ArrayLike
 from sklearn.base import clone
 
 from custml.models.candidates import BoosterClassifier
-from custml.models.gbm import ProbabilityCalibrator
+from custml.models.gbm import IMBALANCE_SHARE, ProbabilityCalibrator
 
-__all__ = ["cutoff_folds", "out_of_fold_scores", "year_calibrator"]
+__all__ = ["customer_folds", "out_of_fold_scores", "year_calibrator"]
 
 
-def cutoff_folds(cutoffs: ArrayLike, n_folds: int = 3) -> list[np.ndarray]:
-    """Row masks of ``n_folds`` interleaved groups of distinct cut-offs: each group spans the whole period.
+def customer_folds(customer_ids: ArrayLike, n_folds: int = 3) -> list[np.ndarray]:
+    """Row masks of ``n_folds`` groups of customers (a stable hash of the id): every row of a customer, at any
+    cut-off, falls in one fold, and every fold spans all the cut-offs.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> c = pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01", "2024-01-01"])
-    >>> [m.astype(int).tolist() for m in cutoff_folds(c, n_folds=2)]
-    [[1, 0, 1, 0, 1], [0, 1, 0, 1, 0]]
+    >>> [m.astype(int).tolist() for m in customer_folds(["a", "b", "a", "c"], n_folds=2)]
+    [[1, 0, 1, 1], [0, 1, 0, 0]]
     """
-    values = pd.to_datetime(pd.Series(np.asarray(cutoffs)))
-    distinct = sorted(values.unique())
-    if len(distinct) < n_folds:
+    ids = pd.Series(np.asarray(customer_ids)).astype(str)
+    codes = pd.util.hash_pandas_object(ids, index=False).to_numpy() % np.uint64(n_folds)
+    folds = [codes == k for k in range(n_folds)]
+    if any(not f.any() for f in folds):
         raise ValueError(
-            f"cutoff_folds: {n_folds} folds need as many distinct cut-offs, found {len(distinct)}"
+            f"customer_folds: {n_folds} folds need at least as many customers, found {ids.nunique()}"
         )
-    return [values.isin(distinct[k::n_folds]).to_numpy() for k in range(n_folds)]
+    return folds
+
+
+def _refit_weighting(booster: BoosterClassifier, y: np.ndarray) -> str:
+    """The champion's class weighting as a fixed choice (``"auto"`` decided once on all its training rows, as
+    :func:`custml.models.gbm.train_booster` decides it), so that no refit decides differently on its share."""
+    if booster.class_imbalance != "auto":
+        return booster.class_imbalance
+    n_pos = int(y.sum())
+    return "balanced" if min(n_pos, len(y) - n_pos) / max(len(y), 1) < IMBALANCE_SHARE else "none"
 
 
 def out_of_fold_scores(
-    booster: BoosterClassifier, X: pd.DataFrame, y: ArrayLike, cutoffs: ArrayLike, n_folds: int = 3
+    booster: BoosterClassifier, X: pd.DataFrame, y: ArrayLike, customer_ids: ArrayLike, n_folds: int = 3
 ) -> np.ndarray:
-    """Raw scores of every row of ``X`` by a refit of ``booster`` that left out its fold of cut-offs.
+    """Raw scores of every row of ``X`` by a refit of ``booster`` that left out its fold of customers.
 
-    Each refit is ``clone(booster)`` with the fitted booster's number of trees and no early stopping (the
-    left-out months must not choose the refit's size).
+    Each refit is ``clone(booster)`` with the fitted booster's number of trees, no early stopping (the left-out
+    rows must not choose the refit's size) and the champion's class weighting.
     """
     fitted = booster.booster_
     trees = int(fitted.best_iteration or fitted.num_trees())
     target = np.asarray(y)
+    weighting = _refit_weighting(booster, target.astype(float))
     scores = np.full(len(X), np.nan)
-    for hold in cutoff_folds(cutoffs, n_folds):
-        refit = clone(booster).set_params(n_estimators=max(trees, 1))
+    for hold in customer_folds(customer_ids, n_folds):
+        refit = clone(booster).set_params(n_estimators=max(trees, 1), class_imbalance=weighting)
         refit.fit(X.loc[~hold], target[~hold])
         scores[hold] = refit.predict_proba(X.loc[hold])[:, 1]
     return scores
@@ -76,13 +87,13 @@ def year_calibrator(
     booster: BoosterClassifier,
     X_train: pd.DataFrame,
     y_train: ArrayLike,
-    train_cutoffs: ArrayLike,
+    customer_ids: ArrayLike,
     validation_score: ArrayLike,
     y_validation: ArrayLike,
     n_folds: int = 3,
 ) -> ProbabilityCalibrator:
     """Platt scaling on the training year's out-of-fold booster scores, its level set on the validation
     cut-offs (``validation_score``: the fitted booster's raw scores there); see the module docstring."""
-    oof = out_of_fold_scores(booster, X_train, y_train, train_cutoffs, n_folds)
+    oof = out_of_fold_scores(booster, X_train, y_train, customer_ids, n_folds)
     calibrator = ProbabilityCalibrator("platt").fit(oof.reshape(-1, 1), np.asarray(y_train))
     return calibrator.fit_level(np.asarray(validation_score).reshape(-1, 1), y_validation)

@@ -1,6 +1,7 @@
 """Time-based split of a stacked training table: train cut-offs < validation cut-offs < test cut-off (latest).
 
-Early stopping and probability calibration use the validation rows only; the test rows (latest cut-off) are
+Early stopping and probability calibration use the validation rows only (the season calibration's shape:
+out-of-fold training rows, :mod:`custml.models.season`); the test rows (latest cut-off) are
 touched once, for the final evaluation. With ``purge=True`` a cut-off is only used for training (validation)
 if its label window ends by the earliest validation (the test) cut-off, so no label of an earlier role looks
 into the outcome period of a later one.

@@ -5,7 +5,8 @@ cut-off), optional BTYD hybrid features, then every registered candidate (:mod:`
 LightGBM with early stopping on the validation cut-offs, the logistic pipeline on the same columns, BG/NBD,
 Pareto/NBD, any registered later) fitted on the same training rows. They and their logistic stack compete on
 the validation cut-offs (:func:`custml.models.champion.select_champion`): the best is calibrated there and
-shipped. One final evaluation on the test cut-off scores every candidate
+shipped (with a year of training cut-offs the booster's calibration takes its shape from out-of-fold scores over
+the training year and only its level from validation: :mod:`custml.models.season`). One final evaluation on the test cut-off scores every candidate
 and, on synthetic data, the oracle.
 :mod:`custml.tracking` logs and registers the returned :class:`TrainResult`.
 """
@@ -582,7 +583,8 @@ def _fit_champion(
             booster,
             data.loc[tr],
             y[tr],
-            frame.loc[tr, "cutoff"],
+            # folds by customer (a table without ids: by row, so a customer's months may share a fold's refit)
+            frame.loc[tr, "customer_id"] if "customer_id" in frame.columns else np.arange(len(tr)),
             choice.validation_score,
             y[va],
         )
@@ -622,8 +624,9 @@ class _Evaluation:
 def _evaluate(
     frame: pd.DataFrame, y: np.ndarray, split: TimeSplit, fit: _ChampionFit, params: TrainParams
 ) -> _Evaluation:
-    """Score every candidate on the test cut-off, each calibrated on the validation cut-offs like the
-    shipped one (so their ECE compares like with like), and the shipped model on the validation cut-offs."""
+    """Score every candidate on the test cut-off, each calibrated on the validation cut-offs (the champion's
+    column with the shipped calibrator, which may be the season calibration), and the shipped model on the
+    validation cut-offs."""
     va, te = split.validation_idx, split.test_idx
     choice = fit.choice
     preds, test_scores = _test_predictions(
