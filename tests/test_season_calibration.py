@@ -9,7 +9,7 @@ import pytest
 from custml.errors import SchemaError
 from custml.models.candidates import BoosterClassifier
 from custml.models.gbm import ProbabilityCalibrator
-from custml.models.season import customer_folds, out_of_fold_scores, year_calibrator
+from custml.models.season import cutoff_folds, out_of_fold_scores, year_calibrator
 
 
 def test_fit_level_moves_the_mean_to_the_new_rate_and_keeps_the_ranking() -> None:
@@ -27,14 +27,14 @@ def test_fit_level_moves_the_mean_to_the_new_rate_and_keeps_the_ranking() -> Non
         cal.fit_level(raw, np.ones(2_000))
 
 
-def test_customer_folds_keep_every_row_of_a_customer_together_and_refuse_too_few() -> None:
-    ids = pd.Series([f"c{i}" for i in range(300)]).repeat(12).reset_index(drop=True)  # 12 cut-offs each
-    folds = customer_folds(ids, n_folds=3)
-    assert sum(f.sum() for f in folds) == len(ids) and not np.any(folds[0] & folds[1])
-    for f in folds:  # a customer's 12 months in one fold, and every fold holds about a third of them
-        assert set(ids[f]).isdisjoint(set(ids[~f])) and 60 < ids[f].nunique() < 140
-    with pytest.raises(ValueError, match="3 folds need at least as many customers, found 1"):
-        customer_folds(["only"] * 5, n_folds=3)
+def test_cutoff_folds_interleave_the_cutoffs_and_refuse_too_few() -> None:
+    cut = pd.Series(pd.date_range("2024-01-01", periods=12, freq="30D").repeat(3))
+    folds = cutoff_folds(cut, n_folds=3)
+    assert sum(f.sum() for f in folds) == len(cut) and not np.any(folds[0] & folds[1])
+    # every fold spans the year: its first and last cut-offs are at least 9 steps apart
+    assert all((cut[f].max() - cut[f].min()).days >= 270 for f in folds)
+    with pytest.raises(ValueError, match="3 folds need as many distinct cut-offs, found 2"):
+        cutoff_folds(cut[cut < pd.Timestamp("2024-03-01")], n_folds=3)
 
 
 def test_fit_level_survives_steps_at_0_and_1_and_extreme_rates() -> None:
@@ -60,14 +60,13 @@ def test_year_calibrator_scores_each_month_out_of_fold_and_matches_the_validatio
     X = pd.DataFrame({"x": rng.normal(size=n), "season": season})
     y = (rng.random(n) < 1 / (1 + np.exp(-(X["x"] + 0.8 * season)))).astype(int)
     booster = BoosterClassifier(numeric=("x", "season"), n_estimators=30, random_state=0).fit(X, y)
-    ids = pd.Series([f"c{i}" for i in range(n // 12)] * 12)  # the same customers at every cut-off
-    oof = out_of_fold_scores(booster, X, y, ids)
+    oof = out_of_fold_scores(booster, X, y, cut)
     assert np.isfinite(oof).all()
     assert not np.allclose(oof, booster.predict_proba(X)[:, 1])  # not the in-sample scores
     X_val = pd.DataFrame({"x": rng.normal(size=600), "season": 1.0})
     y_val = (rng.random(600) < 0.8).astype(int)  # a later level than the year taught
     score = booster.predict_proba(X_val)[:, 1]
-    cal = year_calibrator(booster, X, y, ids, score, y_val)
+    cal = year_calibrator(booster, X, y, cut, score, y_val)
     assert cal.method == "platt" and cal.level_ > 0
     assert cal.predict(score.reshape(-1, 1)).mean() == pytest.approx(y_val.mean(), abs=2e-3)
 

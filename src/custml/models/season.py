@@ -6,9 +6,11 @@ how the score maps to a probability within one season: on the retail preset it d
 booster had learnt and under-predicted January by 5 points (ECE 0.054). :func:`year_calibrator` fits instead
 
 - the **shape**: Platt scaling on out-of-fold booster scores over the whole training year (``n_folds`` refits
-  with the booster's number of trees and class weighting, each leaving out a third of the customers in every
-  training month, so that each row is scored by a booster that saw neither that customer nor any of the
-  customer's other months: adjacent monthly cut-offs share customers whose label windows overlap);
+  with the booster's number of trees and class weighting, each leaving out an interleaved third of the training
+  cut-offs, so that every training month is scored by a booster that did not see that month: as the test month
+  is unseen). A held-out customer's adjacent months (whose label windows overlap) stay in the refit: folds by
+  customer instead let each refit see the held-out month's level through the other customers, and were worse
+  (retail preset, same table: mean ECE 0.0307 and 5 months above 0.03, against 0.0267 and 3);
 - the **level**: one log-odds constant so that the mean probability on the validation cut-offs equals their
   base rate (:meth:`ProbabilityCalibrator.fit_level`), which carries a level change the year has not seen
   (a price rise, a new cohort) from the latest labelled months.
@@ -32,26 +34,29 @@ from sklearn.base import clone
 from custml.models.candidates import BoosterClassifier
 from custml.models.gbm import IMBALANCE_SHARE, ProbabilityCalibrator
 
-__all__ = ["customer_folds", "out_of_fold_scores", "year_calibrator"]
+__all__ = ["SEASON_FOLDS", "cutoff_folds", "out_of_fold_scores", "year_calibrator"]
+
+#: Refits of the season calibration (each leaves out an interleaved third of the training cut-offs).
+SEASON_FOLDS = 3
 
 
-def customer_folds(customer_ids: ArrayLike, n_folds: int = 3) -> list[np.ndarray]:
-    """Row masks of ``n_folds`` groups of customers (a stable hash of the id): every row of a customer, at any
-    cut-off, falls in one fold, and every fold spans all the cut-offs.
+def cutoff_folds(cutoffs: ArrayLike, n_folds: int = SEASON_FOLDS) -> list[np.ndarray]:
+    """Row masks of ``n_folds`` interleaved groups of distinct cut-offs: each group spans the whole period.
 
     Examples
     --------
-    >>> [m.astype(int).tolist() for m in customer_folds(["a", "b", "a", "c"], n_folds=2)]
-    [[1, 0, 1, 1], [0, 1, 0, 0]]
+    >>> import pandas as pd
+    >>> c = pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01", "2024-01-01"])
+    >>> [m.astype(int).tolist() for m in cutoff_folds(c, n_folds=2)]
+    [[1, 0, 1, 0, 1], [0, 1, 0, 1, 0]]
     """
-    ids = pd.Series(np.asarray(customer_ids)).astype(str)
-    codes = pd.util.hash_pandas_object(ids, index=False).to_numpy() % np.uint64(n_folds)
-    folds = [codes == k for k in range(n_folds)]
-    if any(not f.any() for f in folds):
+    values = pd.to_datetime(pd.Series(np.asarray(cutoffs)))
+    distinct = sorted(values.unique())
+    if len(distinct) < n_folds:
         raise ValueError(
-            f"customer_folds: {n_folds} folds need at least as many customers, found {ids.nunique()}"
+            f"cutoff_folds: {n_folds} folds need as many distinct cut-offs, found {len(distinct)}"
         )
-    return folds
+    return [values.isin(distinct[k::n_folds]).to_numpy() for k in range(n_folds)]
 
 
 def _refit_weighting(booster: BoosterClassifier, y: np.ndarray) -> str:
@@ -64,9 +69,9 @@ def _refit_weighting(booster: BoosterClassifier, y: np.ndarray) -> str:
 
 
 def out_of_fold_scores(
-    booster: BoosterClassifier, X: pd.DataFrame, y: ArrayLike, customer_ids: ArrayLike, n_folds: int = 3
+    booster: BoosterClassifier, X: pd.DataFrame, y: ArrayLike, cutoffs: ArrayLike, n_folds: int = SEASON_FOLDS
 ) -> np.ndarray:
-    """Raw scores of every row of ``X`` by a refit of ``booster`` that left out its fold of customers.
+    """Raw scores of every row of ``X`` by a refit of ``booster`` that left out its fold of cut-offs.
 
     Each refit is ``clone(booster)`` with the fitted booster's number of trees, no early stopping (the left-out
     rows must not choose the refit's size) and the champion's class weighting.
@@ -76,7 +81,7 @@ def out_of_fold_scores(
     target = np.asarray(y)
     weighting = _refit_weighting(booster, target.astype(float))
     scores = np.full(len(X), np.nan)
-    for hold in customer_folds(customer_ids, n_folds):
+    for hold in cutoff_folds(cutoffs, n_folds):
         refit = clone(booster).set_params(n_estimators=max(trees, 1), class_imbalance=weighting)
         refit.fit(X.loc[~hold], target[~hold])
         scores[hold] = refit.predict_proba(X.loc[hold])[:, 1]
@@ -87,13 +92,13 @@ def year_calibrator(
     booster: BoosterClassifier,
     X_train: pd.DataFrame,
     y_train: ArrayLike,
-    customer_ids: ArrayLike,
+    train_cutoffs: ArrayLike,
     validation_score: ArrayLike,
     y_validation: ArrayLike,
-    n_folds: int = 3,
+    n_folds: int = SEASON_FOLDS,
 ) -> ProbabilityCalibrator:
     """Platt scaling on the training year's out-of-fold booster scores, its level set on the validation
     cut-offs (``validation_score``: the fitted booster's raw scores there); see the module docstring."""
-    oof = out_of_fold_scores(booster, X_train, y_train, customer_ids, n_folds)
+    oof = out_of_fold_scores(booster, X_train, y_train, train_cutoffs, n_folds)
     calibrator = ProbabilityCalibrator("platt").fit(oof.reshape(-1, 1), np.asarray(y_train))
     return calibrator.fit_level(np.asarray(validation_score).reshape(-1, 1), y_validation)

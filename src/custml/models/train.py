@@ -46,7 +46,7 @@ from custml.models.predictor import (
     prepare_features,
     stack_inputs,
 )
-from custml.models.season import year_calibrator
+from custml.models.season import SEASON_FOLDS, year_calibrator
 from custml.models.split import CutoffPlan, SplitDescription, TimeSplit, split_by_plan, time_split
 
 __all__ = [
@@ -576,15 +576,19 @@ def _fit_champion(
         tolerance=params.champion_tolerance,
     )
     calibration = f"{params.calibration} on the validation cut-offs"
-    if params.season_calibration and allowed == ["lightgbm"] and choice.champion == "lightgbm":
+    if (
+        params.season_calibration
+        and allowed == ["lightgbm"]
+        and choice.champion == "lightgbm"
+        and len(split.train_cutoffs) >= SEASON_FOLDS  # a refit per interleaved third of the cut-offs
+    ):
         # the training cut-offs span a year: the season's shape from the year, the level from validation
         t0 = time.perf_counter()
         choice.calibrator = year_calibrator(
             booster,
             data.loc[tr],
             y[tr],
-            # folds by customer (a table without ids: by row, so a customer's months may share a fold's refit)
-            frame.loc[tr, "customer_id"] if "customer_id" in frame.columns else np.arange(len(tr)),
+            frame.loc[tr, "cutoff"],
             choice.validation_score,
             y[va],
         )
