@@ -61,24 +61,24 @@ def cached_table(args: argparse.Namespace, params: TrainParams) -> tuple[pd.Data
         end = training_data_end(tables["orders"])
         key = f"project_{Path(args.project).name}_{args.task}_{args.months}"
     else:
-        preset = world_preset(args.preset)
-        # the control: no price rise, and a retention offer that changes nothing (sent as before)
-        calm = preset.campaign.model_copy(
-            update={
-                "effect_persuadable": 0.0,
-                "effect_sleeping_dog": 0.0,
-                "rate_effect_persuadable": 1.0,
-                "rate_effect_sleeping_dog": 1.0,
+        overrides: dict[str, object] = {}
+        if (
+            args.no_events
+        ):  # the control: no price rise, and a retention offer that changes nothing (sent as before)
+            calm = {"effect_persuadable": 0.0, "effect_sleeping_dog": 0.0}
+            calm |= {"rate_effect_persuadable": 1.0, "rate_effect_sleeping_dog": 1.0}
+            overrides = {
+                "shock": None,
+                "campaign": world_preset(args.preset).campaign.model_copy(update=calm),
             }
-        )
-        overrides = {"shock": None, "campaign": calm} if args.no_events else {}
         world = generate_world(
             world_preset(args.preset, n_customers=args.customers, seed=args.seed, dirty=0.02, **overrides)
         )
         end = pipeline.as_of_after(world.manifest["end"])
         raw = {k: getattr(world, k) for k in ("customers", "orders", "interactions", "campaigns")}
         tables = pipeline.run_clean(None, as_of=end, allow_demo_key=True, raw=raw, write=False).tables
-        key = f"{args.preset}{'_noevents' if args.no_events else ''}_{args.customers}_{args.seed}_{args.task}_{args.months}"
+        name = f"{args.preset}_noevents" if args.no_events else args.preset
+        key = f"{name}_{args.customers}_{args.seed}_{args.task}_{args.months}"
     start = pd.Timestamp(tables["orders"]["order_ts"].min()).normalize()
     plans = backtest_plans(params, end, args.months, data_start=start)
     cache = OUT / f"seasons_{key}.parquet"

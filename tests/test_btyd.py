@@ -477,11 +477,11 @@ def test_the_simplex_restart_has_a_budget_per_parameter() -> None:
     calls = []
 
     def noisy(z: np.ndarray) -> float:
-        # a bowl with a fixed roughness of 1e-9 at every point (the round-off of a summed likelihood): the simplex's
-        # tolerance on the objective (1e-13) is never met, so only the budget stops it
+        # a bowl with a fixed roughness of 1e-9 at every point (the round-off of a summed likelihood): the
+        # simplex's tolerance on the objective (1e-13) is never met, so only the budget stops it
         calls.append(1)
         bits = int(np.frombuffer(np.asarray(z, dtype=np.float64).tobytes(), dtype=np.uint64).sum() % 2**61)
-        noise = 1e-9 * ((bits * 2_654_435_761) % 1_000_003) / 1_000_003  # a fixed roughness of each point
+        noise = 1e-9 * ((bits * 2_654_435_761) % 1_000_003) / 1_000_003
         return float((z[0] - 1.0) ** 2 + (z[1] + 0.5) ** 2 + noise)
 
     res, _ = _minimise(noisy, np.zeros(2), analytic_gradient=False)

@@ -39,15 +39,13 @@ def test_cutoff_folds_interleave_the_cutoffs_and_refuse_too_few() -> None:
 
 def test_fit_level_survives_steps_at_0_and_1_and_extreme_rates() -> None:
     raw = np.linspace(0, 1, 400).reshape(-1, 1)
-    cal = ProbabilityCalibrator("isotonic").fit(
-        raw, (raw[:, 0] > 0.5).astype(int)
-    )  # steps at exactly 0 and 1
+    steps = (raw[:, 0] > 0.5).astype(int)  # isotonic steps at exactly 0 and 1
+    cal = ProbabilityCalibrator("isotonic").fit(raw, steps)
     rare = np.r_[np.ones(2), np.zeros(398)]
     p = cal.fit_level(raw, rare).predict(raw)
     assert p.mean() == pytest.approx(rare.mean(), abs=2e-3)
-    assert (
-        np.all(np.diff(p) >= 0) and p.min() >= 1e-3 - 1e-6 and p.max() <= 1 - 1e-3 + 1e-6
-    )  # floor, tie-break
+    # monotone, within the floor (less the tie-break's 5e-7)
+    assert np.all(np.diff(p) >= 0) and p.min() >= 1e-3 - 1e-6 and p.max() <= 1 - 1e-3 + 1e-6
     with pytest.raises(SchemaError, match="equal inputs"):
         cal.fit_level(raw, rare[:10])
 
@@ -73,11 +71,28 @@ def test_year_calibrator_scores_each_month_out_of_fold_and_matches_the_validatio
 
 def test_refits_keep_the_champions_class_weighting() -> None:
     """A champion fitted unweighted ("auto" at a 5.75 % minority) must not have refits that weight their own
-    two thirds (3.8 % in one fold): the Platt shape would mix two score scales."""
-    from custml.models.season import _refit_weighting
+    two thirds (3.8 % in one fold): the Platt shape would mix two score scales. The refits take the champion's
+    decision (``uses_class_weights`` on all its rows, the rule ``train_booster`` applies)."""
+    from custml.models.gbm import uses_class_weights
 
     y = np.r_[np.ones(23), np.zeros(377)]  # 5.75 %: above the 5 % share, so unweighted
-    booster = BoosterClassifier(numeric=("x",), class_imbalance="auto")
-    assert _refit_weighting(booster, y) == "none"
-    assert _refit_weighting(booster, np.r_[np.ones(10), np.zeros(390)]) == "balanced"
-    assert _refit_weighting(BoosterClassifier(class_imbalance="balanced"), y) == "balanced"
+    assert not uses_class_weights("auto", y)
+    assert uses_class_weights("auto", np.r_[np.ones(10), np.zeros(390)])
+    assert uses_class_weights("balanced", y) and not uses_class_weights("none", y[:10])
+
+
+def test_fewer_training_cutoffs_than_folds_keep_the_validation_calibration() -> None:
+    from custml.models.params import TrainParams
+    from custml.models.train import train_model
+    from custml.testing import synthetic_training_table
+
+    # two training cut-offs a year apart: the seasonal rule applies, three month folds cannot
+    params = TrainParams(
+        task="churn", n_train_cutoffs=2, cutoff_step_days=360, n_validation_cutoffs=1, n_estimators=30
+    )
+    table = synthetic_training_table(
+        800, task="churn", n_train_cutoffs=2, step_days=360, seed=4, n_validation_cutoffs=1
+    )
+    result = train_model(table, params=params)
+    assert result.data_description["champion_rule"] == "seasonal"
+    assert result.data_description["calibration"] == "isotonic on the validation cut-offs"

@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from custml.errors import SchemaError
 from custml.models.params import LightGBMConfig, TrainParams
 
-__all__ = ["ProbabilityCalibrator", "fit_booster", "train_booster"]
+__all__ = ["ProbabilityCalibrator", "fit_booster", "train_booster", "uses_class_weights"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,22 @@ _SMALL_TABLE_ROWS = 50_000
 _TIE_BREAK = 1e-6
 # With class_imbalance="auto", the minority class share below which positives/negatives are re-weighted.
 IMBALANCE_SHARE = 0.05
+
+
+def uses_class_weights(class_imbalance: str, y: ArrayLike) -> bool:
+    """Whether a booster trained on labels ``y`` re-weights the classes: ``"balanced"`` always, ``"auto"`` when
+    the minority class is under ``IMBALANCE_SHARE`` of the rows, ``"none"`` never.
+
+    Examples
+    --------
+    >>> uses_class_weights("auto", [1] * 4 + [0] * 96), uses_class_weights("auto", [1] * 6 + [0] * 94)
+    (True, False)
+    """
+    if class_imbalance != "auto":
+        return class_imbalance == "balanced"
+    labels = np.asarray(y, dtype=float)
+    n_pos = float(labels.sum())
+    return min(n_pos, labels.size - n_pos) / max(labels.size, 1) < IMBALANCE_SHARE
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -169,7 +185,7 @@ class ProbabilityCalibrator(BaseEstimator):
         if not 0.0 < rate < 1.0:
             raise SchemaError("validation", "label", "has a single class (one class): cannot set the level")
         # on the probabilities as predict floors them (an isotonic step at exactly 0 or 1 is not a logit of 14)
-        z = _logit(np.clip(self._calibrated(P), _PROB_FLOOR, 1.0 - _PROB_FLOOR))
+        z = _logit(np.clip(self._calibrated(self._combined(P)), _PROB_FLOOR, 1.0 - _PROB_FLOOR))
         target = float(np.log(rate / (1.0 - rate)))
         # the mean at d is below the rate for d = target - max(z) and above it for d = target - min(z)
         lo, hi = target - float(z.max()), target - float(z.min())
@@ -194,22 +210,19 @@ class ProbabilityCalibrator(BaseEstimator):
         check_is_fitted(self, "model_")
         if hasattr(self, "n_features_in_"):
             return validate_data(self, X, dtype=np.float64, reset=False)
-        return np.asarray(X, dtype=float).reshape(
-            -1, 1
-        )  # pickled before the scikit-learn checks: one 1-D score
+        # pickled before the scikit-learn checks: fitted on one 1-D score
+        return np.asarray(X, dtype=float).reshape(-1, 1)
 
-    def _calibrated(self, P: np.ndarray) -> np.ndarray:
-        """The fitted map of the scores, before the level, the floor and the tie-break."""
-        p = self._combined(P)
+    def _calibrated(self, p: np.ndarray) -> np.ndarray:
+        """The fitted map of the combined score ``p``, before the level, the floor and the tie-break."""
         if self.method == "isotonic":
             return np.asarray(self.model_.predict(p), dtype=float)
         return np.asarray(self.model_.predict_proba(self._platt_input(p))[:, 1], dtype=float)
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Calibrated probabilities (of ``classes_[1]``), one per row of ``X``."""
-        P = self._scores(X)
-        p = self._combined(P)
-        out = self._calibrated(P)
+        p = self._combined(self._scores(X))
+        out = self._calibrated(p)
         level = getattr(self, "level_", 0.0)
         if level:
             out = _sigmoid(_logit(np.clip(out, _PROB_FLOOR, 1.0 - _PROB_FLOOR)) + level)
@@ -282,9 +295,7 @@ def train_booster(
         raise SchemaError(
             "training_set", "label", "has a single class in the training cut-offs", n_rows=len(y_tr)
         )
-    weighted = class_imbalance == "balanced" or (
-        class_imbalance == "auto" and min(n_pos, len(y_tr) - n_pos) / len(y_tr) < IMBALANCE_SHARE
-    )
+    weighted = uses_class_weights(class_imbalance, y_tr)
     lgb_params: LightGBMConfig = {
         "objective": "binary",
         # Weighted training distorts the validation log loss, so weighted runs stop on AUC instead.

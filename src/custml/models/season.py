@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import clone
 
 from custml.models.candidates import BoosterClassifier
-from custml.models.gbm import IMBALANCE_SHARE, ProbabilityCalibrator
+from custml.models.gbm import ProbabilityCalibrator, uses_class_weights
 
 __all__ = ["SEASON_FOLDS", "cutoff_folds", "out_of_fold_scores", "year_calibrator"]
 
@@ -59,15 +59,6 @@ def cutoff_folds(cutoffs: ArrayLike, n_folds: int = SEASON_FOLDS) -> list[np.nda
     return [values.isin(distinct[k::n_folds]).to_numpy() for k in range(n_folds)]
 
 
-def _refit_weighting(booster: BoosterClassifier, y: np.ndarray) -> str:
-    """The champion's class weighting as a fixed choice (``"auto"`` decided once on all its training rows, as
-    :func:`custml.models.gbm.train_booster` decides it), so that no refit decides differently on its share."""
-    if booster.class_imbalance != "auto":
-        return booster.class_imbalance
-    n_pos = int(y.sum())
-    return "balanced" if min(n_pos, len(y) - n_pos) / max(len(y), 1) < IMBALANCE_SHARE else "none"
-
-
 def out_of_fold_scores(
     booster: BoosterClassifier, X: pd.DataFrame, y: ArrayLike, cutoffs: ArrayLike, n_folds: int = SEASON_FOLDS
 ) -> np.ndarray:
@@ -79,7 +70,8 @@ def out_of_fold_scores(
     fitted = booster.booster_
     trees = int(fitted.best_iteration or fitted.num_trees())
     target = np.asarray(y)
-    weighting = _refit_weighting(booster, target.astype(float))
+    # the champion's weighting decided once on all its rows: a refit must not decide otherwise on its share
+    weighting = "balanced" if uses_class_weights(booster.class_imbalance, target) else "none"
     scores = np.full(len(X), np.nan)
     for hold in cutoff_folds(cutoffs, n_folds):
         refit = clone(booster).set_params(n_estimators=max(trees, 1), class_imbalance=weighting)

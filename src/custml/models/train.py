@@ -6,8 +6,8 @@ LightGBM with early stopping on the validation cut-offs, the logistic pipeline o
 Pareto/NBD, any registered later) fitted on the same training rows. They and their logistic stack compete on
 the validation cut-offs (:func:`custml.models.champion.select_champion`): the best is calibrated there and
 shipped (with a year of training cut-offs the booster's calibration takes its shape from out-of-fold scores over
-the training year and only its level from validation: :mod:`custml.models.season`). One final evaluation on the test cut-off scores every candidate
-and, on synthetic data, the oracle.
+the training year and only its level from validation: :mod:`custml.models.season`). One final evaluation on the
+test cut-off scores every candidate and, on synthetic data, the oracle.
 :mod:`custml.tracking` logs and registers the returned :class:`TrainResult`.
 """
 
